@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# FDB vs Redis throughput/latency/CPU comparison with redis-benchmark.
+#
+#   bench/compare.sh [--mode memory|everysec|always] [--rounds N]
+#
+# Starts Debian's redis-server and fdb-server side by side (127.0.0.1, free ports, own temp
+# dirs), fills the 100k keyspace of each, then for ROUNDS rounds runs redis-benchmark
+# (50 clients, -d 100, -r 100000) for SET, GET, INCR, MSET at pipeline 1 and 16, alternating the
+# two servers run by run (and which one goes first, round by round). For every run it records
+# rps and p50/p99 latency from redis-benchmark's --csv output, and the server's CPU time
+# (utime+stime from /proc/PID/stat) spent during the run. Prints medians over rounds.
+#
+# Environment (all optional):
+#   MODE=memory           persistence mode, same as --mode (see bench_set_mode in _lib.sh)
+#   ROUNDS=5              rounds (each round runs every test on both servers)
+#   REQUESTS=N            requests per run for every test (overrides the two below)
+#   REQUESTS_P1=100000    requests per run at pipeline 1
+#   REQUESTS_P16=...      requests per run at pipeline >1 (default 1000000, MSET 200000:
+#                         pipelined SET/GET/INCR run ~1M req/s, MSET of 10 keys ~100k req/s)
+#   TESTS=set,get,incr,mset   PIPELINES="1 16"   CLIENTS=50   DATA_SIZE=100   KEYSPACE=100000
+#   FDB_SERVER_BIN=build/fdb-server   FDB_THREADS=2   FDB_ARGS="..."  REDIS_ARGS="..." (extra flags)
+#   RUN_TIMEOUT=120       seconds after which one redis-benchmark run is killed (counted failed)
+#   WARMUP_REQUESTS=20000 requests of each test at pipeline 1 before round 1 (0 = none)
+#   RESULTS_MD=FILE       also write the table as Markdown to FILE
+#   RAW_OUT=FILE          also keep the per-run raw data (TSV) in FILE
+#   KEEP_TMP=1            keep the temp dirs (server logs, per-run CSVs)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/_lib.sh"
+
+MODE=${MODE:-memory}
+ROUNDS=${ROUNDS:-5}
+while (($#)); do
+  case "$1" in
+    --mode) MODE=${2:?--mode needs a value}; shift 2 ;;
+    --mode=*) MODE=${1#*=}; shift ;;
+    --rounds) ROUNDS=${2:?--rounds needs a value}; shift 2 ;;
+    --rounds=*) ROUNDS=${1#*=}; shift ;;
+    -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+    *) die "unknown argument '$1' (see --help)" ;;
+  esac
+done
+[[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
+
+TESTS=${TESTS:-set,get,incr,mset}
+PIPELINES=${PIPELINES:-1 16}
+CLIENTS=${CLIENTS:-50}
+DATA_SIZE=${DATA_SIZE:-100}
+KEYSPACE=${KEYSPACE:-100000}
+FDB_THREADS=${FDB_THREADS:-2}
+RUN_TIMEOUT=${RUN_TIMEOUT:-120}
+WARMUP_REQUESTS=${WARMUP_REQUESTS:-20000}
+read -ra FDB_USER_ARGS <<<"${FDB_ARGS:-}"
+read -ra REDIS_USER_ARGS <<<"${REDIS_ARGS:-}"
+
+requests_for() {   # requests_for TEST PIPELINE
+  if [[ -n ${REQUESTS:-} ]]; then echo "$REQUESTS"
+  elif (($2 == 1)); then echo "${REQUESTS_P1:-100000}"
+  elif [[ -n ${REQUESTS_P16:-} ]]; then echo "$REQUESTS_P16"
+  elif [[ $1 == mset ]]; then echo 200000
+  else echo 1000000
+  fi
+}
+
+bench_require redis-server redis-benchmark redis-cli ss timeout "$PYTHON"
+[[ -x $FDB_SERVER_BIN ]] || die "fdb-server not found or not executable: $FDB_SERVER_BIN (build it, or set FDB_SERVER_BIN)"
+bench_set_mode "$MODE"
+trap bench_cleanup EXIT
+trap 'exit 130' INT TERM
+
+bench_mktemp WORK fdb-bench
+mkdir -p "$WORK/redis" "$WORK/fdb" "$WORK/runs"
+
+log "starting servers (mode=$MODE)"
+port=$(bench_free_port)
+bench_start REDIS "$port" "$WORK/redis" "$REDIS_SERVER_BIN" --port "$port" "${REDIS_BASE[@]}" \
+  --dir "$WORK/redis" "${REDIS_EXTRA[@]}" "${REDIS_USER_ARGS[@]}"
+port=$(bench_free_port)
+bench_start FDB "$port" "$WORK/fdb" "$FDB_SERVER_BIN" --port "$port" --bind 127.0.0.1 \
+  --dir "$WORK/fdb" --threads "$FDB_THREADS" "${FDB_EXTRA[@]}" "${FDB_USER_ARGS[@]}"
+log "redis-server pid $REDIS_SPID port $REDIS_PORT; fdb-server pid $FDB_SPID port $FDB_PORT ($FDB_SERVER_BIN)"
+
+port_of() { if [[ $1 == redis ]]; then echo "$REDIS_PORT"; else echo "$FDB_PORT"; fi; }
+spid_of() { if [[ $1 == redis ]]; then echo "$REDIS_SPID"; else echo "$FDB_SPID"; fi; }
+rcli() { timeout 10 redis-cli -h 127.0.0.1 -p "$(port_of "$1")" "${@:2}" 2>&1; }
+
+# Preflight: the benchmarked commands must really work, or redis-benchmark would happily time
+# error replies.
+for s in redis fdb; do
+  bad=()
+  [[ $(rcli $s SET bench:pre v) == OK && $(rcli $s GET bench:pre) == v ]] || bad+=(SET/GET)
+  for t in ${TESTS//,/ }; do
+    case $t in
+      set|get) ;;
+      incr) [[ $(rcli $s INCR bench:pre:n) == 1 ]] || bad+=(INCR) ;;
+      mset) [[ $(rcli $s MSET bench:pre:a 1 bench:pre:b 2) == OK && $(rcli $s GET bench:pre:b) == 2 ]] || bad+=(MSET) ;;
+      *) log "note: no preflight check for test '$t'" ;;
+    esac
+  done
+  rcli $s DEL bench:pre bench:pre:n bench:pre:a bench:pre:b >/dev/null
+  ((${#bad[@]} == 0)) || die "$s server fails the preflight for: ${bad[*]} (restrict TESTS=... to skip commands)"
+done
+
+# Fill the whole keyspace redis-benchmark uses (key:%012d) so GET always hits.
+for s in redis fdb; do
+  out=$("$PYTHON" "$BENCH_DIR/_gen_load.py" --count "$KEYSPACE" --start 0 --key-format 'key:%012d' \
+    --value-size "$DATA_SIZE" | timeout 120 redis-cli -h 127.0.0.1 -p "$(port_of $s)" --pipe 2>&1) || true
+  [[ $out == *"errors: 0, replies: $KEYSPACE"* ]] || die "prefill of $s failed: $out"
+done
+log "prefilled $KEYSPACE keys on each server"
+
+server_gone() {   # server_gone SERVER WHEN
+  echo "---- last lines of the $1 server log:" >&2
+  tail -n 30 "$WORK/$1/server.log" >&2
+  die "$1 server (pid $(spid_of "$1")) is gone ($2)"
+}
+
+# run_one SERVER TEST PIPELINE REQUESTS OUTCSV -> sets RUN_RC RUN_TICKS RUN_WALL
+run_one() {
+  local s=$1 t=$2 p=$3 n=$4 out=$5 spid c0 c1 t0 t1
+  spid=$(spid_of "$s")
+  c0=$(bench_cpu_ticks "$spid" 2>/dev/null) || server_gone "$s" "before $t P$p"
+  t0=$(date +%s%N)
+  RUN_RC=0
+  timeout "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$(port_of "$s")" -c "$CLIENTS" -n "$n" \
+    -d "$DATA_SIZE" -r "$KEYSPACE" -P "$p" -t "$t" --csv >"$out" 2>"$out.err" || RUN_RC=$?
+  t1=$(date +%s%N)
+  c1=$(bench_cpu_ticks "$spid" 2>/dev/null) || server_gone "$s" "during $t P$p"
+  RUN_TICKS=$((c1 - c0))
+  RUN_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+}
+
+if ((WARMUP_REQUESTS > 0)); then
+  log "warm-up: $WARMUP_REQUESTS requests of each test at pipeline 1"
+  for s in redis fdb; do
+    for t in ${TESTS//,/ }; do run_one $s "$t" 1 "$WARMUP_REQUESTS" "$WORK/runs/warmup.csv"; done
+  done
+fi
+
+RAW=$WORK/raw.tsv
+printf 'round\tserver\ttest\tpipeline\trequests\trc\tcpu_ticks\twall_s\tcsv\n' >"$RAW"
+START=$SECONDS
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+pair=0
+for ((r = 1; r <= ROUNDS; r++)); do
+  for p in $PIPELINES; do
+    for t in ${TESTS//,/ }; do
+      n=$(requests_for "$t" "$p")
+      # Alternate which server goes first, pair by pair and round by round.
+      if (((pair + r) % 2)); then order=(fdb redis); else order=(redis fdb); fi
+      pair=$((pair + 1))
+      msg=""
+      for s in "${order[@]}"; do
+        csvf="$WORK/runs/r${r}_${s}_${t}_P${p}.csv"
+        run_one "$s" "$t" "$p" "$n" "$csvf"
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$r" "$s" "$t" "$p" "$n" "$RUN_RC" "$RUN_TICKS" "$RUN_WALL" "$csvf" >>"$RAW"
+        read -r rps _ <<<"$("$PYTHON" "$BENCH_DIR/_stats.py" csvline "$csvf")" || true
+        if [[ $RUN_RC != 0 || -z ${rps:-} ]]; then
+          rps="FAILED(rc=$RUN_RC)"
+          echo "  $s $t P$p stderr: $(tail -c 300 "$csvf.err" | tr '\n' ' ')" >&2
+        fi
+        msg+=$(printf '  %-5s %9s rps %6ss' "$s" "$rps" "$RUN_WALL")
+        rps=""
+      done
+      log "round $r/$ROUNDS  P$p  $(printf '%-4s' "${t^^}")$msg"
+    done
+  done
+done
+ELAPSED=$((SECONDS - START))
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+
+[[ -n ${RAW_OUT:-} ]] && cp "$RAW" "$RAW_OUT"
+
+quote_args() { local out; printf -v out '%q ' "$@"; echo "${out% }"; }
+redis_ver=$(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2)
+notes=(
+  "mode=$MODE  rounds=$ROUNDS  clients=$CLIENTS  value=${DATA_SIZE}B  keyspace=$KEYSPACE (prefilled)  fdb --threads $FDB_THREADS"
+  "redis-server $redis_ver flags: $(quote_args "${REDIS_BASE[@]}" "${REDIS_EXTRA[@]}" "${REDIS_USER_ARGS[@]}")"
+  "fdb-server: $(quote_args "$FDB_SERVER_BIN" --threads "$FDB_THREADS" "${FDB_EXTRA[@]}" "${FDB_USER_ARGS[@]}")"
+  "host: $(nproc) cpus, loadavg $LOAD_START at start, $LOAD_END at end; measured runs took ${ELAPSED}s"
+  "rps/latency: medians over rounds of redis-benchmark --csv; ratio range: min-max of per-round fdb/redis rps"
+  "cpu: server utime+stime (/proc/PID/stat, ${CLK_TCK} ticks/s) during the run / requests (an MSET request sets 10 keys)"
+)
+note_args=()
+for n in "${notes[@]}"; do note_args+=(--note "$n"); done
+echo
+"$PYTHON" "$BENCH_DIR/_stats.py" summarize "$RAW" --clk-tck "$CLK_TCK" --rounds "$ROUNDS" \
+  --title "FDB vs Redis: redis-benchmark, $(date -u +%Y-%m-%dT%H:%MZ)" "${note_args[@]}" \
+  ${RESULTS_MD:+--md "$RESULTS_MD"}
+[[ -n ${RESULTS_MD:-} ]] && log "wrote $RESULTS_MD"
+exit 0

@@ -1,0 +1,43 @@
+// What a command handler gets: the parsed call's environment. Handlers parse their arguments,
+// call engine operations, and write the reply; they never see sockets.
+#pragma once
+
+#include <cstdint>
+
+#include "commands/registry.h"
+#include "engine/keyspace.h"
+#include "protocol/reply_builder.h"
+#include "server/client_state.h"
+#include "server/server_context.h"
+
+namespace fdb {
+
+class CommandContext {
+ public:
+  CommandContext(ReplyBuilder& rb, ServerContext& server, ClientState& client,
+                 const CommandSpec& spec, int64_t now_ms)
+      : rb(rb),
+        server(server),
+        ks(server.keyspace()),
+        client(client),
+        spec(spec),
+        now_ms(now_ms),
+        db(client.db.load(std::memory_order_relaxed)) {}
+
+  ReplyBuilder& rb;
+  ServerContext& server;
+  Keyspace& ks;
+  ClientState& client;
+  const CommandSpec& spec;
+  const int64_t now_ms;  // one clock reading per command, as Redis: a command sees one "now"
+  const int db;
+
+  bool touch() const { return !client.no_touch.load(std::memory_order_relaxed); }
+  void Dirty(uint64_t n = 1) { server.dirty.fetch_add(n, std::memory_order_relaxed); }
+};
+
+// Case-insensitive comparison of an argument with an option name (given in upper case).
+std::string WrongArityError(std::string_view name);
+bool EqualsUpper(std::string_view arg, std::string_view upper);
+
+}  // namespace fdb

@@ -1,0 +1,32 @@
+// The dispatcher runs one parsed request: looks up the command, checks arity and
+// authentication, locks the shards of its keys in ascending order, calls the handler and
+// records statistics. It is the single place where those rules are enforced.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "commands/context.h"
+
+namespace fdb {
+
+class Dispatcher {
+ public:
+  Dispatcher(ServerContext& server, ThreadStats* stats)
+      : server_(server), stats_(stats), registry_(CommandRegistry::Default()) {}
+
+  // Executes `args` (args[0] is the command name) for `client`, appending the reply to rb.
+  void Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb);
+
+ private:
+  ServerContext& server_;
+  ThreadStats* stats_;
+  const CommandRegistry& registry_;
+  std::vector<size_t> key_idx_;  // scratch
+};
+
+// Redis's text for an unknown command.
+std::string UnknownCommandError(CmdArgs args);
+std::string WrongArityError(std::string_view name);
+
+}  // namespace fdb

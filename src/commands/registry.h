@@ -1,0 +1,77 @@
+// The command registry: one declarative row per command.
+//
+// A row gives the name, arity (negative: at least -arity arguments, counting the name), flags,
+// the positions of key arguments (first, last, step; last < 0 counts from the end), and the
+// handler. The dispatcher enforces arity and authentication, locks the shards of the keys, and
+// times the call; COMMAND, COMMAND INFO/DOCS/COUNT/LIST/GETKEYS are generated from the rows.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace fdb {
+
+class CommandContext;
+using CmdArgs = std::span<const std::string_view>;
+using CommandHandler = void (*)(CmdArgs args, CommandContext& ctx);
+
+namespace cmdflags {
+inline constexpr uint32_t kWrite = 1 << 0;
+inline constexpr uint32_t kReadOnly = 1 << 1;
+inline constexpr uint32_t kDenyOom = 1 << 2;
+inline constexpr uint32_t kAdmin = 1 << 3;
+inline constexpr uint32_t kPubSub = 1 << 4;
+inline constexpr uint32_t kNoScript = 1 << 5;
+inline constexpr uint32_t kBlocking = 1 << 6;
+inline constexpr uint32_t kLoading = 1 << 7;
+inline constexpr uint32_t kStale = 1 << 8;
+inline constexpr uint32_t kFast = 1 << 9;
+inline constexpr uint32_t kNoAuth = 1 << 10;  // allowed before authentication
+// The handler locks shards itself (keyless commands that touch the whole keyspace, SCAN).
+inline constexpr uint32_t kSelfLocking = 1 << 11;
+}  // namespace cmdflags
+
+struct CommandSpec {
+  const char* name;  // lower case
+  int arity;
+  uint32_t flags;
+  int first_key;
+  int last_key;
+  int step;
+  CommandHandler handler;
+  const char* group;    // "string", "generic", "server", "connection", ...
+  const char* summary;  // for COMMAND DOCS
+  const char* since;
+  std::vector<std::string_view> subcommands = {};  // container commands: "get", "set", ...
+  int id = -1;  // index in the registry, assigned on registration
+};
+
+class CommandRegistry {
+ public:
+  // The registry with every family registered.
+  static const CommandRegistry& Default();
+
+  void Register(CommandSpec spec);
+  // Case-insensitive lookup; nullptr if unknown.
+  const CommandSpec* Find(std::string_view name) const;
+  const std::vector<CommandSpec>& all() const { return specs_; }
+  size_t size() const { return specs_.size(); }
+
+  // Key argument indexes of a call, from the row's first/last/step.
+  static void KeyIndexes(const CommandSpec& spec, size_t argc, std::vector<size_t>* out);
+
+ private:
+  std::vector<CommandSpec> specs_;
+  std::unordered_map<std::string, size_t> by_name_;
+};
+
+// Each family registers its rows.
+void RegisterStringFamily(CommandRegistry& r);
+void RegisterGenericFamily(CommandRegistry& r);
+void RegisterServerFamily(CommandRegistry& r);
+
+}  // namespace fdb

@@ -1,0 +1,148 @@
+#include "engine/entry.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <new>
+
+namespace fdb {
+
+const char* TypeName(ValueType t) {
+  switch (t) {
+    case ValueType::kString: return "string";
+    case ValueType::kList: return "list";
+    case ValueType::kSet: return "set";
+    case ValueType::kZSet: return "zset";
+    case ValueType::kHash: return "hash";
+  }
+  return "none";
+}
+
+bool ParseInt64(std::string_view s, int64_t* out) {
+  if (s.empty() || s.size() > 20) return false;
+  if (s.size() == 1 && s[0] == '0') {
+    *out = 0;
+    return true;
+  }
+  size_t i = 0;
+  bool neg = false;
+  if (s[0] == '-') {
+    neg = true;
+    i = 1;
+    if (s.size() == 1) return false;
+  }
+  if (s[i] < '1' || s[i] > '9') return false;  // no leading zeros, no '+', no spaces
+  uint64_t v = 0;
+  for (; i < s.size(); i++) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    uint64_t d = s[i] - '0';
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  if (neg) {
+    if (v > static_cast<uint64_t>(INT64_MAX) + 1) return false;
+    *out = static_cast<int64_t>(0 - v);
+  } else {
+    if (v > static_cast<uint64_t>(INT64_MAX)) return false;
+    *out = static_cast<int64_t>(v);
+  }
+  return true;
+}
+
+std::string FormatInt64(int64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof(buf), v);
+  return std::string(buf, r.ptr - buf);
+}
+
+Entry* Entry::Allocate(std::string_view key, size_t extra) {
+  void* p = malloc(sizeof(Entry) + key.size() + extra);
+  if (p == nullptr) throw std::bad_alloc();
+  Entry* e = new (p) Entry();
+  e->next_ = nullptr;
+  e->expire_ms_ = 0;
+  e->slot_ = 0;
+  memcpy(e->data_, key.data(), key.size());
+  return e;
+}
+
+Entry* Entry::NewString(std::string_view key, std::string_view value) {
+  int64_t v;
+  // Like Redis, only short canonical integers become kInt, so "007" stays a string.
+  if (value.size() <= 20 && ParseInt64(value, &v)) return NewInt(key, v);
+  Entry* e = Allocate(key, value.size());
+  e->set_meta(ValueType::kString, Encoding::kInline, static_cast<uint32_t>(key.size()));
+  e->slot_ = value.size();
+  if (!value.empty()) memcpy(e->data_ + key.size(), value.data(), value.size());
+  return e;
+}
+
+Entry* Entry::NewInt(std::string_view key, int64_t v) {
+  Entry* e = Allocate(key, 0);
+  e->set_meta(ValueType::kString, Encoding::kInt, static_cast<uint32_t>(key.size()));
+  e->slot_ = static_cast<uint64_t>(v);
+  return e;
+}
+
+Entry* Entry::NewObject(std::string_view key, ValueObject* obj) {
+  Entry* e = Allocate(key, 0);
+  e->set_meta(obj->type(), Encoding::kObject, static_cast<uint32_t>(key.size()));
+  e->slot_ = reinterpret_cast<uint64_t>(obj);
+  return e;
+}
+
+Entry* Entry::Clone(const Entry* src, std::string_view key) {
+  Entry* e;
+  switch (src->encoding()) {
+    case Encoding::kInt: e = NewInt(key, src->int_value()); break;
+    case Encoding::kInline: e = NewString(key, src->inline_value()); break;
+    default: return nullptr;  // collections: cloned by their families (later issue)
+  }
+  e->expire_ms_ = src->expire_ms_;
+  e->set_lru(src->lru());
+  return e;
+}
+
+void Entry::Free(Entry* e) {
+  if (e == nullptr) return;
+  if (e->encoding() == Encoding::kObject) delete e->object();
+  e->~Entry();
+  free(e);
+}
+
+const char* Entry::encoding_name() const {
+  switch (encoding()) {
+    case Encoding::kInt: return "int";
+    // Redis calls strings of up to 44 bytes "embstr" (stored with their header), longer ones
+    // "raw". FDB stores both inline; the names are kept for clients that look at them.
+    case Encoding::kInline: return slot_ <= 44 ? "embstr" : "raw";
+    case Encoding::kObject: return object()->encoding_name();
+    case Encoding::kOnDisk: return "ondisk";
+  }
+  return "unknown";
+}
+
+std::string_view Entry::StringValue(std::string* scratch) const {
+  if (is_int()) {
+    *scratch = FormatInt64(int_value());
+    return *scratch;
+  }
+  return inline_value();
+}
+
+size_t Entry::StringLength() const {
+  if (is_int()) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof(buf), int_value());
+    return r.ptr - buf;
+  }
+  return slot_;
+}
+
+size_t Entry::MemoryUsage() const {
+  size_t n = sizeof(Entry) + key_len();
+  if (encoding() == Encoding::kInline) n += slot_;
+  if (encoding() == Encoding::kObject) n += object()->MemoryUsage();
+  return n;
+}
+
+}  // namespace fdb

@@ -1,0 +1,59 @@
+// Connection: one client socket served by one I/O thread.
+//
+// Reads go into a buffer that the RESP parser scans incrementally; every complete request in
+// the buffer is executed in order and its reply appended to one output buffer, which is
+// written once per batch (pipelined replies leave in few writes). When a client does not read
+// its replies, the connection stops reading its requests once the pending output passes a
+// bound: the kernel's flow control then holds the client back, and memory stays bounded.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands/dispatcher.h"
+#include "net/event_loop.h"
+#include "protocol/resp_parser.h"
+#include "server/client_state.h"
+
+namespace fdb {
+
+class IoThread;
+
+class Connection : public EventHandler {
+ public:
+  Connection(IoThread* owner, int fd, uint64_t id);
+  ~Connection() override;
+
+  void OnEvent(uint32_t events) override;
+  void Close();
+  bool closed() const { return closed_; }
+  ClientState& state() { return state_; }
+  // Queues raw bytes and tries to send them (used for the max-clients refusal).
+  void SendAndClose(std::string_view bytes);
+
+ private:
+  void OnReadable();
+  void ProcessInput();
+  void Flush();
+  void UpdateInterest();
+
+  IoThread* owner_;
+  int fd_;
+  ClientState state_;
+  RespParser parser_;
+  std::vector<char> rbuf_;
+  size_t rstart_ = 0;  // start of the request being parsed
+  size_t rend_ = 0;    // end of valid data
+  std::string wbuf_;
+  size_t wpos_ = 0;
+  ReplyBuilder rb_;
+  std::vector<std::string_view> args_;
+  bool closed_ = false;
+  bool close_when_flushed_ = false;
+  bool reading_ = true;
+  bool want_write_ = false;
+};
+
+}  // namespace fdb

@@ -1,0 +1,124 @@
+#include "net/event_loop.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+#include "base/clock.h"
+
+namespace fdb {
+
+namespace {
+class WakeHandler : public EventHandler {
+ public:
+  void OnEvent(uint32_t) override {}
+};
+WakeHandler kWakeHandler;
+}  // namespace
+
+EventLoop::EventLoop() {
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  wakefd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epfd_ < 0 || wakefd_ < 0) {
+    perror("fdb: epoll/eventfd");
+    abort();
+  }
+  Add(wakefd_, EPOLLIN, &kWakeHandler);
+}
+
+EventLoop::~EventLoop() {
+  close(wakefd_);
+  close(epfd_);
+}
+
+void EventLoop::Stop() {
+  stop_.store(true);
+  uint64_t one = 1;
+  ssize_t r = write(wakefd_, &one, sizeof(one));
+  (void)r;
+}
+
+void EventLoop::Post(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    tasks_.push_back(std::move(task));
+  }
+  uint64_t one = 1;
+  ssize_t r = write(wakefd_, &one, sizeof(one));
+  (void)r;
+}
+
+bool EventLoop::Add(int fd, uint32_t events, EventHandler* h) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = h;
+  return epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0;
+}
+
+bool EventLoop::Modify(int fd, uint32_t events, EventHandler* h) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.ptr = h;
+  return epoll_ctl(epfd_, EPOLL_CTL_MOD, fd, &ev) == 0;
+}
+
+void EventLoop::Remove(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
+
+void EventLoop::AddTimer(int interval_ms, std::function<void()> fn) {
+  timers_.push_back({interval_ms, MonoUs() / 1000 + interval_ms, std::move(fn)});
+}
+
+void EventLoop::RunTasks() {
+  std::vector<std::function<void()>> tasks;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    tasks.swap(tasks_);
+  }
+  for (auto& t : tasks) t();
+}
+
+void EventLoop::Run() {
+  constexpr int kMaxEvents = 256;
+  epoll_event events[kMaxEvents];
+  while (!stop_.load(std::memory_order_relaxed)) {
+    int timeout = -1;
+    int64_t now = MonoUs() / 1000;
+    for (auto& t : timers_) {
+      int64_t wait = t.next_ms - now;
+      if (wait < 0) wait = 0;
+      if (timeout < 0 || wait < timeout) timeout = static_cast<int>(wait);
+    }
+    int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
+    if (n < 0 && errno != EINTR) {
+      perror("fdb: epoll_wait");
+      abort();
+    }
+    for (int i = 0; i < n; i++) {
+      auto* h = static_cast<EventHandler*>(events[i].data.ptr);
+      if (h == &kWakeHandler) {
+        uint64_t v;
+        while (read(wakefd_, &v, sizeof(v)) > 0) {
+        }
+        RunTasks();
+        continue;
+      }
+      h->OnEvent(events[i].events);
+    }
+    if (!timers_.empty()) {
+      now = MonoUs() / 1000;
+      for (auto& t : timers_) {
+        if (now >= t.next_ms) {
+          t.next_ms = now + t.interval_ms;
+          t.fn();
+        }
+      }
+    }
+  }
+  RunTasks();
+}
+
+}  // namespace fdb

@@ -1,0 +1,57 @@
+// EventLoop: one epoll loop, run by one I/O thread.
+//
+// Everything registered with a loop is touched only by its thread. Other threads talk to it
+// through Post(), which queues a task and wakes the loop through an eventfd.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <vector>
+
+namespace fdb {
+
+class EventHandler {
+ public:
+  virtual ~EventHandler() = default;
+  virtual void OnEvent(uint32_t events) = 0;
+};
+
+class EventLoop {
+ public:
+  EventLoop();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Runs until Stop(). REQUIRES: called from the loop's own thread.
+  void Run();
+  // Thread-safe.
+  void Stop();
+  void Post(std::function<void()> task);
+
+  // REQUIRES: loop thread (or before Run).
+  bool Add(int fd, uint32_t events, EventHandler* h);
+  bool Modify(int fd, uint32_t events, EventHandler* h);
+  void Remove(int fd);
+  // Calls fn every interval_ms on the loop thread.
+  void AddTimer(int interval_ms, std::function<void()> fn);
+
+ private:
+  void RunTasks();
+  struct Timer {
+    int interval_ms;
+    int64_t next_ms;
+    std::function<void()> fn;
+  };
+
+  int epfd_ = -1;
+  int wakefd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;  // guards tasks_
+  std::vector<std::function<void()>> tasks_;
+  std::vector<Timer> timers_;
+};
+
+}  // namespace fdb

@@ -1,0 +1,51 @@
+// IoThread: one event loop, its connections and its dispatcher. A command runs on the thread
+// that read it, directly against the keyspace (shard locks give atomicity), so an ordinary
+// command never hops between threads.
+#pragma once
+
+#include <memory>
+#include <thread>
+#include <unordered_map>
+
+#include "commands/dispatcher.h"
+#include "net/connection.h"
+#include "net/event_loop.h"
+#include "server/server_context.h"
+
+namespace fdb {
+
+class IoThread : public EventHandler {
+ public:
+  IoThread(ServerContext& server, int listen_fd, int index);
+  ~IoThread() override;
+
+  void Start();
+  void Stop();  // thread-safe; joins
+  void OnEvent(uint32_t events) override;  // the listening socket
+
+  EventLoop& loop() { return loop_; }
+  ServerContext& server() { return server_; }
+  Dispatcher& dispatcher() { return dispatcher_; }
+  ThreadStats& stats() { return *stats_; }
+  int index() const { return index_; }
+
+  // Called by a connection when it closes; the object is freed after the current batch.
+  void Closed(Connection* c);
+  // Closes the connection with this id if this thread owns it.
+  void Kill(uint64_t id);
+
+ private:
+  void Accept();
+  void CheckIdle();
+
+  ServerContext& server_;
+  int listen_fd_;
+  int index_;
+  EventLoop loop_;
+  ThreadStats* stats_;
+  Dispatcher dispatcher_;
+  std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
+  std::thread thread_;
+};
+
+}  // namespace fdb

@@ -1,0 +1,92 @@
+#include "net/server.h"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#include "base/clock.h"
+#include "base/limits.h"
+
+namespace fdb {
+
+Server::~Server() {
+  for (auto& t : threads_) t->Stop();
+  threads_.clear();
+  if (listen_fd_ >= 0) close(listen_fd_);
+}
+
+Status Server::Start() {
+  Config& cfg = ctx_.config();
+  std::string bind = cfg.bind();
+  // `bind` may list several addresses as Redis's; FDB listens on the first.
+  if (auto sp = bind.find(' '); sp != std::string::npos) bind = bind.substr(0, sp);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+  addrinfo* res = nullptr;
+  std::string port = std::to_string(cfg.port());
+  if (getaddrinfo(bind.c_str(), port.c_str(), &hints, &res) != 0 || res == nullptr) {
+    return Status::InvalidArgument("cannot resolve bind address '" + bind + "'");
+  }
+  listen_fd_ = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (::bind(listen_fd_, res->ai_addr, res->ai_addrlen) != 0) {
+    std::string err = strerror(errno);
+    freeaddrinfo(res);
+    return Status::IOError("could not bind " + bind + ":" + port + ": " + err);
+  }
+  freeaddrinfo(res);
+  if (listen(listen_fd_, 511) != 0) return Status::IOError(std::string("listen: ") + strerror(errno));
+  sockaddr_storage ss{};
+  socklen_t len = sizeof(ss);
+  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len);
+  port_ = ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
+                                        : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+
+  int n = cfg.threads();
+  if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
+  if (n <= 0) n = 1;
+  ctx_.request_shutdown = [this] {
+    shutdown_.store(true);
+    kill(getpid(), SIGTERM);  // wakes Run()'s sigtimedwait
+  };
+  for (int i = 0; i < n; i++) {
+    threads_.push_back(std::make_unique<IoThread>(ctx_, listen_fd_, i));
+  }
+  for (auto& t : threads_) t->Start();
+  return Status::OK();
+}
+
+void Server::Run() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  while (!shutdown_.load()) {
+    int hz = ctx_.config().hz();
+    timespec ts{0, 1000000000L / (hz > 0 ? hz : 10)};
+    int sig = sigtimedwait(&set, nullptr, &ts);
+    if (sig == SIGTERM || sig == SIGINT) break;
+    Housekeeping();
+  }
+  fprintf(stderr, "fdb: shutting down\n");
+  for (auto& t : threads_) t->Stop();
+  threads_.clear();
+}
+
+void Server::Housekeeping() {
+  // Active expiry: sweep a slice of every table with deadlines. Keys that are never read again
+  // still leave memory within a few cycles; the slice bounds the time any shard lock is held.
+  ctx_.keyspace().ActiveExpireCycle(NowMs(), limits::kActiveExpireKeysPerShard);
+}
+
+}  // namespace fdb

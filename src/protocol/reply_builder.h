@@ -1,0 +1,50 @@
+// Writes replies in RESP2 or RESP3 into a connection's output buffer.
+//
+// Command code states the *meaning* of a reply (a map, a set, a double, a null) and the builder
+// picks the wire form for the connection's protocol: a RESP3 map is a flat array in RESP2, a
+// double is a bulk string, a null is `$-1` or `*-1`. The builder knows nothing of the engine.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace fdb {
+
+class ReplyBuilder {
+ public:
+  explicit ReplyBuilder(std::string* out) : out_(out) {}
+
+  void set_resp3(bool v) { resp3_ = v; }
+  bool resp3() const { return resp3_; }
+
+  void SimpleString(std::string_view s);
+  void Ok() { out_->append("+OK\r\n"); }
+  // `msg` is the full error text, e.g. "ERR syntax error" or "WRONGTYPE ...". A leading '-'
+  // is added; line breaks in it are replaced so the reply stays one line.
+  void Error(std::string_view msg);
+  void Integer(int64_t v);
+  void Bulk(std::string_view s);
+  void NullBulk();   // $-1 in RESP2
+  void NullArray();  // *-1 in RESP2
+  void ArrayHeader(size_t n);
+  void MapHeader(size_t n);  // n pairs; a flat array of 2n in RESP2
+  void SetHeader(size_t n);  // an array in RESP2
+  void PushHeader(size_t n);
+  void Double(double v);     // a bulk string in RESP2
+  void Bool(bool v);         // :1 / :0 in RESP2
+  void Verbatim(std::string_view s, std::string_view format = "txt");  // bulk in RESP2
+  void BulkArray(std::initializer_list<std::string_view> items);
+
+  std::string* buffer() { return out_; }
+
+ private:
+  void Header(char type, int64_t n);
+  std::string* out_;
+  bool resp3_ = false;
+};
+
+// Formats a double as Redis does for replies ("%.17g", with inf / -inf / nan spelled out).
+std::string FormatDouble(double v);
+
+}  // namespace fdb

@@ -1,0 +1,50 @@
+// ClientState: what FDB knows about one client connection, apart from its socket.
+//
+// Owned by the I/O thread that serves the connection; that thread alone writes it. Other
+// threads read it only through the ClientRegistry (CLIENT LIST / KILL), so the fields they
+// read are atomics or guarded by info_mu.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+
+namespace fdb {
+
+struct ClientState {
+  uint64_t id = 0;
+  int fd = -1;
+  std::string addr;   // peer "ip:port"
+  std::string laddr;  // local "ip:port"
+  int64_t created_ms = 0;
+
+  std::atomic<int> db{0};
+  std::atomic<bool> resp3{false};
+  std::atomic<bool> authenticated{true};
+  std::atomic<bool> no_evict{false};
+  std::atomic<bool> no_touch{false};
+  std::atomic<int64_t> last_interaction_ms{0};
+  std::atomic<const char*> last_cmd{"NULL"};
+  std::atomic<size_t> qbuf{0};
+  std::atomic<size_t> obuf{0};
+  std::atomic<uint64_t> commands{0};
+
+  mutable std::mutex info_mu;  // guards name, lib_name, lib_ver
+  std::string name;
+  std::string lib_name;
+  std::string lib_ver;
+
+  // Set by the command layer; acted on by the connection after the reply is written.
+  bool close_after_reply = false;
+  // Asks the owning I/O thread to close this connection (thread-safe); set by the network layer.
+  std::function<void()> request_close;
+
+  std::string Name() const {
+    std::lock_guard<std::mutex> l(info_mu);
+    return name;
+  }
+};
+
+}  // namespace fdb

@@ -1,0 +1,94 @@
+// Server configuration: one table of parameters shared by the command line, the config file
+// and CONFIG GET / SET, with Redis's names.
+//
+// Values read on hot paths (limits checked for every request) are atomics; strings are guarded
+// by a mutex. CONFIG SET changes take effect for the next request.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace fdb {
+
+class Config {
+ public:
+  Config();
+
+  // Applies `--name value` flags; returns an error naming a bad flag or value.
+  Status ParseArgs(int argc, char** argv);
+  // Reads a Redis-style config file: `name value...` per line, `#` comments.
+  Status LoadFile(const std::string& path);
+  // Sets one parameter by name (case-insensitive); used by all three sources.
+  // `from_config_set` refuses parameters that are only settable at startup.
+  Status Set(std::string_view name, std::string_view value, bool from_config_set);
+  // Parameters whose names match the glob, with their current values.
+  std::vector<std::pair<std::string, std::string>> Get(std::string_view pattern) const;
+  bool Known(std::string_view name) const;
+
+  // Startup-only values.
+  std::string bind() const;
+  int port() const { return port_.load(); }
+  std::string dir() const;
+  int threads() const { return threads_.load(); }
+  std::string config_file;
+
+  // Hot-path values.
+  int64_t proto_max_bulk_len() const { return proto_max_bulk_len_.load(std::memory_order_relaxed); }
+  int64_t query_buffer_limit() const { return query_buffer_limit_.load(std::memory_order_relaxed); }
+  int maxclients() const { return maxclients_.load(std::memory_order_relaxed); }
+  int64_t maxmemory() const { return maxmemory_.load(std::memory_order_relaxed); }
+  int hz() const { return hz_.load(std::memory_order_relaxed); }
+  int64_t timeout_s() const { return timeout_.load(std::memory_order_relaxed); }
+  bool requirepass_set() const { return requirepass_set_.load(std::memory_order_acquire); }
+  std::string requirepass() const;
+  std::string maxmemory_policy() const;
+
+ private:
+  struct Param {
+    const char* name;
+    bool settable;  // by CONFIG SET
+    std::function<std::string(const Config&)> get;
+    std::function<Status(Config&, std::string_view)> set;
+  };
+  const Param* FindParam(std::string_view name) const;
+  std::vector<Param> params_;
+
+  mutable std::mutex mu_;  // guards the strings below
+  std::string bind_ = "127.0.0.1";
+  std::string dir_ = "./fdb_data";
+  std::string requirepass_;
+  std::string maxmemory_policy_ = "noeviction";
+  std::string save_ = "";
+  std::string appendfsync_ = "everysec";
+  std::string loglevel_ = "notice";
+  std::string logfile_ = "";
+  std::string appendonly_ = "no";
+
+  std::atomic<int> port_{6380};
+  std::atomic<int> threads_{0};
+  std::atomic<int64_t> proto_max_bulk_len_;
+  std::atomic<int64_t> query_buffer_limit_;
+  std::atomic<int> maxclients_;
+  std::atomic<int64_t> maxmemory_{0};
+  std::atomic<int> hz_{10};
+  std::atomic<int64_t> timeout_{0};
+  std::atomic<bool> requirepass_set_{false};
+  std::atomic<int64_t> tcp_keepalive_{300};
+  std::atomic<int64_t> maxmemory_samples_{5};
+  std::atomic<int64_t> databases_{16};
+};
+
+// Parses a memory amount as Redis's memtoll: 1k = 1000, 1kb = 1024, m/mb, g/gb.
+bool ParseMemory(std::string_view s, int64_t* out);
+// Redis's glob matching (stringmatchlen): * ? [abc] [^a] [a-z] and backslash escapes.
+bool GlobMatch(std::string_view pattern, std::string_view s, bool nocase = false);
+
+}  // namespace fdb

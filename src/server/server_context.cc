@@ -1,0 +1,66 @@
+#include "server/server_context.h"
+
+#include <random>
+
+#include "base/clock.h"
+#include "commands/registry.h"
+
+namespace fdb {
+
+void ClientRegistry::Add(ClientState* c) {
+  std::lock_guard<std::mutex> l(mu_);
+  clients_[c->id] = c;
+}
+
+void ClientRegistry::Remove(ClientState* c) {
+  std::lock_guard<std::mutex> l(mu_);
+  clients_.erase(c->id);
+}
+
+size_t ClientRegistry::size() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return clients_.size();
+}
+
+void ClientRegistry::ForEach(const std::function<void(ClientState&)>& fn) const {
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& [id, c] : clients_) fn(*c);
+}
+
+ServerContext::ServerContext() : start_time_ms_(NowMs()) {
+  std::random_device rd;
+  static const char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 40; i++) run_id_ += kHex[rd() % 16];
+  last_save_s = start_time_ms_ / 1000;
+}
+
+ThreadStats* ServerContext::NewThreadStats() {
+  std::lock_guard<std::mutex> l(stats_mu_);
+  thread_stats_.push_back(std::make_unique<ThreadStats>(CommandRegistry::Default().size()));
+  return thread_stats_.back().get();
+}
+
+void ServerContext::ForEachThreadStats(const std::function<void(ThreadStats&)>& fn) {
+  std::lock_guard<std::mutex> l(stats_mu_);
+  for (auto& t : thread_stats_) fn(*t);
+}
+
+void ServerContext::ResetStats() {
+  ForEachThreadStats([](ThreadStats& t) {
+    for (auto& c : t.commands) {
+      c.calls = 0;
+      c.usec = 0;
+      c.failed = 0;
+      c.rejected = 0;
+    }
+    t.net_input_bytes = 0;
+    t.net_output_bytes = 0;
+  });
+  keyspace_.stats().expired_keys = 0;
+  keyspace_.stats().keyspace_hits = 0;
+  keyspace_.stats().keyspace_misses = 0;
+  total_connections = 0;
+  rejected_connections = 0;
+}
+
+}  // namespace fdb

@@ -1,0 +1,87 @@
+// ServerContext: the server-wide state that commands may reach, passed explicitly (no globals).
+//
+// It owns the keyspace, the configuration, the client registry and the statistics. The network
+// layer and the in-process test harness both create one and hand it to the dispatcher.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/keyspace.h"
+#include "server/client_state.h"
+#include "server/config.h"
+
+namespace fdb {
+
+// Per-command counters of one I/O thread: written by that thread only, summed by INFO.
+struct CommandCounters {
+  std::atomic<uint64_t> calls{0};
+  std::atomic<uint64_t> usec{0};
+  std::atomic<uint64_t> failed{0};
+  std::atomic<uint64_t> rejected{0};
+};
+
+struct ThreadStats {
+  explicit ThreadStats(size_t ncommands) : commands(ncommands) {}
+  std::vector<CommandCounters> commands;
+  std::atomic<uint64_t> net_input_bytes{0};
+  std::atomic<uint64_t> net_output_bytes{0};
+};
+
+class ClientRegistry {
+ public:
+  void Add(ClientState* c);
+  void Remove(ClientState* c);
+  size_t size() const;
+  // Calls fn on every registered client while the registry lock is held.
+  void ForEach(const std::function<void(ClientState&)>& fn) const;
+
+ private:
+  mutable std::mutex mu_;
+  std::unordered_map<uint64_t, ClientState*> clients_;
+};
+
+class ServerContext {
+ public:
+  ServerContext();
+
+  Keyspace& keyspace() { return keyspace_; }
+  Config& config() { return config_; }
+  ClientRegistry& clients() { return clients_; }
+
+  // Thread statistics: each I/O thread (and the test harness) gets one.
+  ThreadStats* NewThreadStats();
+  void ForEachThreadStats(const std::function<void(ThreadStats&)>& fn);
+  void ResetStats();
+
+  uint64_t NextClientId() { return next_client_id_.fetch_add(1) + 1; }
+
+  int64_t start_time_ms() const { return start_time_ms_; }
+  const std::string& run_id() const { return run_id_; }
+
+  std::atomic<uint64_t> total_connections{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<int64_t> last_save_s{0};
+  std::atomic<uint64_t> dirty{0};  // changes since the last save
+
+  // Asks the server to stop (SHUTDOWN, signals); set by the network layer.
+  std::function<void()> request_shutdown;
+
+ private:
+  Keyspace keyspace_;
+  Config config_;
+  ClientRegistry clients_;
+  std::mutex stats_mu_;
+  std::vector<std::unique_ptr<ThreadStats>> thread_stats_;
+  std::atomic<uint64_t> next_client_id_{0};
+  int64_t start_time_ms_;
+  std::string run_id_;
+};
+
+}  // namespace fdb

@@ -1,0 +1,70 @@
+// fdb-server: the FDB network server.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "net/server.h"
+#include "server/server_context.h"
+
+namespace {
+
+void Usage() {
+  fprintf(stderr,
+          "Usage: fdb-server [CONFIG_FILE] [--config FILE] [--bind ADDR] [--port N] [--dir PATH]\n"
+          "                  [--threads N] [--maxmemory BYTES] [--maxclients N]\n"
+          "                  [--requirepass PASS] [--NAME VALUE]...\n"
+          "Any parameter of CONFIG GET * may be given as --NAME VALUE.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      Usage();
+      return 0;
+    }
+    if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-v") == 0) {
+      printf("fdb-server 0.1.0\n");
+      return 0;
+    }
+  }
+  // Block the shutdown signals in every thread; Server::Run() waits for them synchronously.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto ctx = std::make_unique<fdb::ServerContext>();
+  fdb::Status s = ctx->config().ParseArgs(argc, argv);
+  if (!s.ok()) {
+    fprintf(stderr, "fdb-server: %s\n", s.message().c_str());
+    Usage();
+    return 2;
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(ctx->config().dir(), ec);
+  if (ec) {
+    fprintf(stderr, "fdb-server: cannot create data directory '%s': %s\n",
+            ctx->config().dir().c_str(), ec.message().c_str());
+    return 1;
+  }
+  fdb::Server server(*ctx);
+  s = server.Start();
+  if (!s.ok()) {
+    fprintf(stderr, "fdb-server: %s\n", s.message().c_str());
+    return 1;
+  }
+  fprintf(stderr, "fdb: ready to accept connections on %s:%d (threads %d, dir %s)\n",
+          ctx->config().bind().c_str(), server.port(),
+          ctx->config().threads() > 0 ? ctx->config().threads()
+                                      : static_cast<int>(std::thread::hardware_concurrency()),
+          ctx->config().dir().c_str());
+  server.Run();
+  return 0;
+}
