@@ -6,7 +6,7 @@ JOBS ?= $(shell nproc)
 PORT ?= 6380
 PYTHON ?= python3
 
-.PHONY: all setup build run test unit blackbox asan lint format fuzz bench clean
+.PHONY: all setup build run test unit blackbox compat asan lint format fuzz bench clean
 
 all: build
 
@@ -31,6 +31,16 @@ blackbox: build
 test: build
 	$(BUILD)/fdb_unit_tests --gtest_brief=1
 	FDB_SERVER_BIN=$(abspath $(BUILD))/fdb-server $(PYTHON) -m pytest -q tests
+	@$(MAKE) --no-print-directory compat
+
+# The client tests again with redis-py 5.x (the newest is what setup installs), in a venv.
+PY5_VENV ?= $(BUILD)/venv-redis-py5
+compat: build
+	@test -x $(PY5_VENV)/bin/python || ($(PYTHON) -m venv $(PY5_VENV) && \
+	  $(PY5_VENV)/bin/pip install -q --disable-pip-version-check "redis[hiredis]>=5,<6" \
+	  "pytest>=7" "pytest-asyncio>=0.23")
+	FDB_SERVER_BIN=$(abspath $(BUILD))/fdb-server $(PY5_VENV)/bin/python -m pytest -q \
+	  tests/test_clients.py tests/test_strings.py tests/test_protocol.py
 
 # The whole C++ and black-box suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: setup

@@ -262,7 +262,9 @@ def test_expire_gt(r):
     r.expire("k", 100)
     assert r.expire("k", 50, gt=True) is False
     assert r.ttl("k") == 100
-    assert r.expire("k", 100, gt=True) is False  # equal is not greater
+    at = r.pexpiretime("k")
+    assert r.pexpireat("k", at, gt=True) is False  # equal is not greater
+    assert r.pexpiretime("k") == at
     assert r.expire("k", 200, gt=True) is True
     assert r.ttl("k") == 200
 
@@ -274,7 +276,9 @@ def test_expire_lt(r):
     assert r.ttl("k") == 100
     assert r.expire("k", 200, lt=True) is False
     assert r.ttl("k") == 100
-    assert r.expire("k", 100, lt=True) is False  # equal is not less
+    at = r.pexpiretime("k")
+    assert r.pexpireat("k", at, lt=True) is False  # equal is not less
+    assert r.pexpiretime("k") == at
     assert r.expire("k", 50, lt=True) is True
     assert r.ttl("k") == 50
 

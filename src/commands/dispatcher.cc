@@ -16,16 +16,16 @@ bool EqualsUpper(std::string_view arg, std::string_view upper) {
 }
 
 std::string UnknownCommandError(CmdArgs args) {
-  // Redis: "ERR unknown command '%.128s', with args beginning with: " then "'%.128s' " per arg.
-  std::string msg = "ERR unknown command '";
-  msg += args[0].substr(0, 128);
-  msg += "', with args beginning with: ";
-  for (size_t i = 1; i < args.size() && msg.size() < 128; i++) {
-    msg += "'";
-    msg += args[i].substr(0, 128 - std::min<size_t>(128, msg.size()));
-    msg += "' ";
+  // As Redis: the name cut at 128 bytes, then arguments quoted while the argument text is
+  // under 128 bytes, each cut to what is left of those 128.
+  std::string list;
+  for (size_t i = 1; i < args.size() && list.size() < 128; i++) {
+    list += "'";
+    list += args[i].substr(0, 128 - list.size() + 1 - 1);
+    list += "' ";
   }
-  return msg;
+  return "ERR unknown command '" + std::string(args[0].substr(0, 128)) +
+         "', with args beginning with: " + list;
 }
 
 std::string WrongArityError(std::string_view name) {
@@ -35,15 +35,29 @@ std::string WrongArityError(std::string_view name) {
 void Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
   const CommandSpec* spec = registry_.Find(args[0]);
   if (spec == nullptr) {
+    if (client.in_multi) client.multi_error = true;
     rb.Error(UnknownCommandError(args));
     return;
   }
-  CommandCounters& counters = stats_->commands[spec->id];
   int argc = static_cast<int>(args.size());
+  if (spec->container() && argc >= 2) {
+    const CommandSpec* sub = registry_.FindSub(*spec, args[1]);
+    if (sub == nullptr) {
+      std::string upper_name = spec->name;
+      for (char& c : upper_name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      rb.Error("ERR unknown subcommand '" + std::string(args[1].substr(0, 128)) + "'. Try " +
+               upper_name + " HELP.");
+      if (client.in_multi) client.multi_error = true;
+      return;
+    }
+    spec = sub;
+  }
+  CommandCounters& counters = stats_->commands[spec->id];
   if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
     counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
                             std::memory_order_relaxed);
     rb.Error(WrongArityError(spec->name));
+    if (client.in_multi) client.multi_error = true;
     return;
   }
   if (!(spec->flags & cmdflags::kNoAuth) && !client.authenticated.load(std::memory_order_relaxed)) {
@@ -53,6 +67,9 @@ void Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
     return;
   }
   client.last_cmd.store(spec->name, std::memory_order_relaxed);
+  if ((spec->flags & cmdflags::kTransaction) || client.in_multi) {
+    if (HandleTransaction(*spec, args, client, rb)) return;
+  }
 
   int64_t start_us = MonoUs();
   size_t reply_start = rb.buffer()->size();
@@ -75,6 +92,80 @@ void Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
     counters.failed.store(counters.failed.load(std::memory_order_relaxed) + 1,
                           std::memory_order_relaxed);
   }
+}
+
+bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, ClientState& client,
+                                   ReplyBuilder& rb) {
+  std::string_view name = spec.name;
+  if (name == "multi") {
+    if (client.in_multi) {
+      rb.Error("ERR MULTI calls can not be nested");
+    } else {
+      client.in_multi = true;
+      client.multi_error = false;
+      client.queued.clear();
+      rb.Ok();
+    }
+    return true;
+  }
+  if (name == "exec") {
+    Exec(client, rb);
+    return true;
+  }
+  if (name == "discard") {
+    if (!client.in_multi) {
+      rb.Error("ERR DISCARD without MULTI");
+      return true;
+    }
+    client.in_multi = false;
+    client.queued.clear();
+    client.watched.clear();
+    rb.Ok();
+    return true;
+  }
+  if (name == "watch" && client.in_multi) {
+    rb.Error("ERR WATCH inside MULTI is not allowed");
+    return true;
+  }
+  if (!client.in_multi || name == "quit" || name == "reset" || name == "watch") return false;
+  // Inside MULTI: queue a copy of the call.
+  client.queued.emplace_back(args.begin(), args.end());
+  rb.SimpleString("QUEUED");
+  return true;
+}
+
+void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb) {
+  if (!client.in_multi) {
+    rb.Error("ERR EXEC without MULTI");
+    return;
+  }
+  client.in_multi = false;
+  std::vector<std::vector<std::string>> queued;
+  queued.swap(client.queued);
+  std::vector<std::pair<int, uint64_t>> watched;
+  watched.swap(client.watched);
+  if (client.multi_error) {
+    client.multi_error = false;
+    rb.Error("EXECABORT Transaction discarded because of previous errors.");
+    return;
+  }
+  ShardLockSet all;
+  all.LockAll(server_.keyspace());
+  for (auto [shard, version] : watched) {
+    if (server_.keyspace().shard(shard).version != version) {
+      rb.NullArray();
+      return;
+    }
+  }
+  // Every shard is held: the queued commands see and leave one consistent state.
+  tl_holds_all_shards = true;
+  rb.ArrayHeader(queued.size());
+  std::vector<std::string_view> argv;
+  for (const auto& call : queued) {
+    argv.assign(call.begin(), call.end());
+    Execute(argv, client, rb);
+  }
+  tl_holds_all_shards = false;
 }
 
 }  // namespace fdb

@@ -19,6 +19,12 @@ class Dispatcher {
   void Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb);
 
  private:
+  // MULTI / EXEC / DISCARD / WATCH / UNWATCH: the transaction state lives in the client, and
+  // EXEC runs the queued commands with every shard locked, so the block is atomic.
+  bool HandleTransaction(const CommandSpec& spec, CmdArgs args, ClientState& client,
+                         ReplyBuilder& rb);
+  void Exec(ClientState& client, ReplyBuilder& rb);
+
   ServerContext& server_;
   ThreadStats* stats_;
   const CommandRegistry& registry_;

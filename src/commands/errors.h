@@ -27,4 +27,20 @@ inline constexpr const char* kInvalidCursor = "ERR invalid cursor";
 inline constexpr const char* kNoProto = "NOPROTO unsupported protocol version";
 inline constexpr const char* kOom = "OOM command not allowed when used memory > 'maxmemory'.";
 
+// Keyspace and expiry commands (generic family).
+inline constexpr const char* kIntRange =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
+inline constexpr const char* kInvalidFirstDb = "ERR invalid first DB index";
+inline constexpr const char* kInvalidSecondDb = "ERR invalid second DB index";
+inline constexpr const char* kExpireNxXxGtLt =
+    "ERR NX and XX, GT or LT options at the same time are not compatible";
+inline constexpr const char* kExpireGtLt =
+    "ERR GT and LT options at the same time are not compatible";
+inline constexpr const char* kLfuNotSelected =
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
+    "when switching between policies at runtime LRU and LFU data will take some time to adjust.";
+inline constexpr const char* kLfuSelected =
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+    "switching between policies at runtime LRU and LFU data will take some time to adjust.";
+
 }  // namespace fdb::errors

@@ -1,25 +1,556 @@
-// Keyspace and expiry commands: DEL, EXISTS, KEYS, SCAN, TYPE, RENAME, EXPIRE, TTL, ...
+// Keyspace and expiry commands: DEL, EXISTS, KEYS, SCAN, TYPE, RENAME, COPY, MOVE, OBJECT, the
+// EXPIRE / TTL families, and the database commands SELECT, SWAPDB and FLUSHDB.
+//
+// Each command is Parse -> Op -> Reply. The Op* functions take the keyspace and plain values,
+// never RESP, and return a small outcome; the Cmd* handlers parse arguments, call one Op and
+// map its outcome to Redis's reply. Semantics, reply types and error texts are Redis 7.0's.
+//
+// Locking: the dispatcher locks the shards of every key argument before a handler runs, so
+// the Op functions may call the single-key Keyspace methods for those keys. RENAME and COPY
+// touch two keys, both locked (ascending shard order), so they are atomic. MOVE and COPY DB
+// reach another database of the same shard: the key's hash picks the shard, not the db.
+// Commands that scan the whole keyspace (KEYS, SCAN, RANDOMKEY, FLUSHDB, SWAPDB) are
+// kSelfLocking: the keyspace locks one shard at a time (or all, for FLUSHDB and SWAPDB).
+//
+// Expiry: deadlines are absolute milliseconds since the epoch, computed once from the
+// command's `now_ms` with overflow checks, so the effect logged is a time, never a duration.
+#include <cctype>
+#include <iterator>
+#include <string>
+#include <vector>
+
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "server/config.h"
 
 namespace fdb {
 
 namespace {
 
-void CmdDel(CmdArgs args, CommandContext& ctx) {
-  int64_t n = 0;
-  for (size_t i = 1; i < args.size(); i++) {
-    if (ctx.ks.Delete(ctx.db, KeyRef(args[i]), ctx.now_ms)) n++;
+// Not a Redis text: collections cannot be copied until their families implement cloning.
+constexpr const char* kCannotCopyValue = "ERR the value of this key type cannot be copied yet";
+
+enum class OpStatus { kOk, kNoKey, kKeyExists, kNotSupported };
+
+// --- Parsing helpers -------------------------------------------------------------------------
+
+// A database index as Redis's getIntFromObjectOrReply + selectDb: an integer, in int range,
+// then in [0, kNumDatabases). Returns the error text, or nullptr on success.
+const char* ParseDbIndex(std::string_view s, int* out) {
+  int64_t v;
+  if (!ParseInt64(s, &v)) return errors::kNotInteger;
+  if (v < INT32_MIN || v > INT32_MAX) return errors::kIntRange;
+  if (v < 0 || v >= limits::kNumDatabases) return errors::kDbIndexOutOfRange;
+  *out = static_cast<int>(v);
+  return nullptr;
+}
+
+// A SCAN cursor as Redis's parseScanCursorOrReply, which uses strtoul: an optional sign and
+// decimal digits, no leading space, no overflow. A negative number wraps (strtoul does), and
+// the empty string is cursor 0.
+bool ParseScanCursor(std::string_view s, uint64_t* out) {
+  size_t i = 0;
+  bool neg = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    neg = s[0] == '-';
+    i = 1;
+    if (s.size() == 1) return false;  // no digits: strtoul stops at the sign
   }
+  uint64_t v = 0;
+  for (; i < s.size(); i++) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    uint64_t d = static_cast<uint64_t>(s[i] - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;
+    v = v * 10 + d;
+  }
+  *out = neg ? 0 - v : v;
+  return true;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); i++) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool IsLfuPolicy(CommandContext& ctx) {
+  return ctx.server.config().maxmemory_policy().find("lfu") != std::string::npos;
+}
+
+// --- DEL / UNLINK / EXISTS / TOUCH -----------------------------------------------------------
+
+int64_t OpDel(Keyspace& ks, int db, CmdArgs keys, int64_t now_ms) {
+  int64_t n = 0;
+  for (std::string_view key : keys) n += ks.Delete(db, KeyRef(key), now_ms) ? 1 : 0;
+  return n;
+}
+
+// Repeated keys count each time, as in Redis.
+int64_t OpExists(Keyspace& ks, int db, CmdArgs keys, int64_t now_ms) {
+  int64_t n = 0;
+  for (std::string_view key : keys) {
+    n += ks.FindForRead(db, KeyRef(key), now_ms, /*touch=*/false) != nullptr ? 1 : 0;
+  }
+  return n;
+}
+
+int64_t OpTouch(Keyspace& ks, int db, CmdArgs keys, int64_t now_ms) {
+  int64_t n = 0;
+  // TOUCH exists to update the access clock, so it does so even under CLIENT NO-TOUCH.
+  for (std::string_view key : keys) {
+    n += ks.FindForRead(db, KeyRef(key), now_ms, /*touch=*/true) != nullptr ? 1 : 0;
+  }
+  return n;
+}
+
+void CmdDel(CmdArgs args, CommandContext& ctx) {
+  int64_t n = OpDel(ctx.ks, ctx.db, args.subspan(1), ctx.now_ms);
   ctx.Dirty(n);
   ctx.rb.Integer(n);
 }
 
+void CmdExists(CmdArgs args, CommandContext& ctx) {
+  ctx.rb.Integer(OpExists(ctx.ks, ctx.db, args.subspan(1), ctx.now_ms));
+}
+
+void CmdTouch(CmdArgs args, CommandContext& ctx) {
+  ctx.rb.Integer(OpTouch(ctx.ks, ctx.db, args.subspan(1), ctx.now_ms));
+}
+
+// --- KEYS / SCAN / RANDOMKEY -----------------------------------------------------------------
+
+std::vector<std::string> OpKeys(Keyspace& ks, int db, std::string_view pattern, int64_t now_ms) {
+  std::vector<std::string> out;
+  bool all = pattern == "*";
+  ks.ForEachKey(db, now_ms, [&](const Entry* e) {
+    if (all || GlobMatch(pattern, e->key())) out.emplace_back(e->key());
+  });
+  return out;
+}
+
+void CmdKeys(CmdArgs args, CommandContext& ctx) {
+  std::vector<std::string> keys = OpKeys(ctx.ks, ctx.db, args[1], ctx.now_ms);
+  ctx.rb.ArrayHeader(keys.size());
+  for (const std::string& k : keys) ctx.rb.Bulk(k);
+}
+
+struct ScanOptions {
+  uint64_t count = 10;
+  std::string_view pattern;  // empty: no MATCH (or MATCH *)
+  std::string_view type;     // empty: no TYPE
+};
+
+// One SCAN call: steps the keyspace cursor until about `count` keys were visited or the scan
+// is complete. As in Redis, COUNT bounds the keys visited, not the keys returned after MATCH
+// and TYPE filter them, so a call's work is bounded even when nothing matches. Steps are also
+// bounded (10 per key asked, as Redis's maxiterations) plus one per shard, since stepping
+// over an empty shard's table is one step.
+uint64_t OpScan(Keyspace& ks, int db, uint64_t cursor, const ScanOptions& opt, int64_t now_ms,
+                std::vector<std::string>* out) {
+  uint64_t visited = 0;
+  uint64_t steps_max = (opt.count > UINT64_MAX / 20 ? UINT64_MAX / 2 : opt.count * 10) +
+                       static_cast<uint64_t>(limits::kNumShards);
+  uint64_t steps = 0;
+  do {
+    cursor = ks.Scan(db, cursor, now_ms, [&](const Entry* e) {
+      visited++;
+      if (!opt.type.empty() && !EqualsIgnoreCase(opt.type, TypeName(e->type()))) return;
+      if (!opt.pattern.empty() && !GlobMatch(opt.pattern, e->key())) return;
+      out->emplace_back(e->key());
+    });
+    steps++;
+  } while (cursor != 0 && visited < opt.count && steps < steps_max);
+  return cursor;
+}
+
+void CmdScan(CmdArgs args, CommandContext& ctx) {
+  uint64_t cursor;
+  if (!ParseScanCursor(args[1], &cursor)) return ctx.rb.Error(errors::kInvalidCursor);
+  ScanOptions opt;
+  for (size_t i = 2; i < args.size(); i += 2) {
+    if (i + 1 >= args.size()) return ctx.rb.Error(errors::kSyntax);
+    std::string_view value = args[i + 1];
+    if (EqualsUpper(args[i], "COUNT")) {
+      int64_t n;
+      if (!ParseInt64(value, &n)) return ctx.rb.Error(errors::kNotInteger);
+      if (n < 1) return ctx.rb.Error(errors::kSyntax);
+      opt.count = static_cast<uint64_t>(n);
+    } else if (EqualsUpper(args[i], "MATCH")) {
+      opt.pattern = value == "*" ? std::string_view() : value;
+    } else if (EqualsUpper(args[i], "TYPE")) {
+      // Redis 7.0 accepts any name; an unknown type simply matches nothing.
+      opt.type = value;
+    } else {
+      return ctx.rb.Error(errors::kSyntax);
+    }
+  }
+  std::vector<std::string> keys;
+  cursor = OpScan(ctx.ks, ctx.db, cursor, opt, ctx.now_ms, &keys);
+  ctx.rb.ArrayHeader(2);
+  ctx.rb.Bulk(std::to_string(cursor));
+  ctx.rb.ArrayHeader(keys.size());
+  for (const std::string& k : keys) ctx.rb.Bulk(k);
+}
+
+void CmdRandomKey(CmdArgs args, CommandContext& ctx) {
+  std::string key;
+  if (!ctx.ks.RandomKey(ctx.db, ctx.now_ms, &key)) return ctx.rb.NullBulk();
+  ctx.rb.Bulk(key);
+}
+
+// --- TYPE ------------------------------------------------------------------------------------
+
+void CmdType(CmdArgs args, CommandContext& ctx) {
+  const Entry* e = ctx.ks.FindForRead(ctx.db, KeyRef(args[1]), ctx.now_ms, /*touch=*/false);
+  ctx.rb.SimpleString(e == nullptr ? "none" : TypeName(e->type()));
+}
+
+// --- RENAME / RENAMENX / COPY / MOVE ---------------------------------------------------------
+
+// REQUIRES: shards of src and dst locked. The destination is replaced (RENAME) or left alone
+// (RENAMENX: kKeyExists); the deadline moves with the value, and the destination's own
+// deadline goes with the destination's old value.
+OpStatus OpRename(Keyspace& ks, int db, std::string_view src, std::string_view dst, bool nx,
+                  int64_t now_ms, bool touch) {
+  KeyRef sk(src);
+  Entry* e = ks.Find(db, sk, now_ms, touch);
+  if (e == nullptr) return OpStatus::kNoKey;
+  // Redis 7: renaming a key to itself succeeds without doing anything (RENAMENX: 0).
+  if (src == dst) return nx ? OpStatus::kKeyExists : OpStatus::kOk;
+  KeyRef dk(dst);
+  if (nx && ks.Find(db, dk, now_ms, false) != nullptr) return OpStatus::kKeyExists;
+  // The entry holds its key inline, so a renamed key is a new entry with the old value.
+  Entry* copy = Entry::Clone(e, dst);
+  if (copy == nullptr) return OpStatus::kNotSupported;
+  ks.Delete(db, sk, now_ms);  // e is invalid from here on
+  ks.Put(db, dk, copy);
+  return OpStatus::kOk;
+}
+
+// REQUIRES: shards of src and dst locked (the same shard in both databases).
+OpStatus OpCopy(Keyspace& ks, int src_db, std::string_view src, int dst_db, std::string_view dst,
+                bool replace, int64_t now_ms, bool touch) {
+  const Entry* e = ks.FindForRead(src_db, KeyRef(src), now_ms, touch);
+  if (e == nullptr) return OpStatus::kNoKey;
+  KeyRef dk(dst);
+  if (!replace && ks.Find(dst_db, dk, now_ms, false) != nullptr) return OpStatus::kKeyExists;
+  Entry* copy = Entry::Clone(e, dst);  // carries the deadline
+  if (copy == nullptr) return OpStatus::kNotSupported;
+  ks.Put(dst_db, dk, copy);
+  return OpStatus::kOk;
+}
+
+void CmdRename(CmdArgs args, CommandContext& ctx) {
+  bool nx = std::string_view(ctx.spec.name) == "renamenx";
+  switch (OpRename(ctx.ks, ctx.db, args[1], args[2], nx, ctx.now_ms, ctx.touch())) {
+    case OpStatus::kOk:
+      if (args[1] != args[2]) ctx.Dirty();
+      return nx ? ctx.rb.Integer(1) : ctx.rb.Ok();
+    case OpStatus::kKeyExists:
+      return ctx.rb.Integer(0);
+    case OpStatus::kNoKey:
+      return ctx.rb.Error(errors::kNoSuchKey);
+    case OpStatus::kNotSupported:
+      return ctx.rb.Error(kCannotCopyValue);
+  }
+}
+
+void CmdCopy(CmdArgs args, CommandContext& ctx) {
+  int dst_db = ctx.db;
+  bool replace = false;
+  for (size_t i = 3; i < args.size(); i++) {
+    if (EqualsUpper(args[i], "REPLACE")) {
+      replace = true;
+    } else if (EqualsUpper(args[i], "DB") && i + 1 < args.size()) {
+      if (const char* err = ParseDbIndex(args[++i], &dst_db)) return ctx.rb.Error(err);
+    } else {
+      return ctx.rb.Error(errors::kSyntax);
+    }
+  }
+  if (dst_db == ctx.db && args[1] == args[2]) return ctx.rb.Error(errors::kSameObject);
+  switch (OpCopy(ctx.ks, ctx.db, args[1], dst_db, args[2], replace, ctx.now_ms, ctx.touch())) {
+    case OpStatus::kOk:
+      ctx.Dirty();
+      return ctx.rb.Integer(1);
+    case OpStatus::kNoKey:
+    case OpStatus::kKeyExists:
+      return ctx.rb.Integer(0);
+    case OpStatus::kNotSupported:
+      return ctx.rb.Error(kCannotCopyValue);
+  }
+}
+
+void CmdMove(CmdArgs args, CommandContext& ctx) {
+  int dst_db;
+  if (const char* err = ParseDbIndex(args[2], &dst_db)) return ctx.rb.Error(err);
+  if (dst_db == ctx.db) return ctx.rb.Error(errors::kSameObject);
+  bool moved = ctx.ks.Move(ctx.db, dst_db, KeyRef(args[1]), ctx.now_ms);
+  if (moved) ctx.Dirty();
+  ctx.rb.Integer(moved ? 1 : 0);
+}
+
+// --- OBJECT ----------------------------------------------------------------------------------
+
+// OBJECT is a container: the dispatcher picks the `object|<sub>` row, checks its arity and
+// reports unknown subcommands, so each handler below sees a well-formed call.
+constexpr const char* kObjectHelp[] = {
+    "ENCODING <key>",
+    "    Return the kind of internal representation used in order to store the value",
+    "    associated with a <key>.",
+    "FREQ <key>",
+    "    Return the access frequency index of the <key>. The returned integer is",
+    "    proportional to the logarithm of the recent access frequency of the key.",
+    "IDLETIME <key>",
+    "    Return the idle time of the <key>, that is the approximated number of",
+    "    seconds elapsed since the last access to the key.",
+    "REFCOUNT <key>",
+    "    Return the number of references of the value associated with the specified",
+    "    <key>.",
+    "HELP",
+    "    Prints this help.",
+};
+
+void CmdObjectHelp(CmdArgs args, CommandContext& ctx) {
+  std::string header(args[0]);
+  for (char& c : header) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  header += " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:";
+  ctx.rb.ArrayHeader(1 + std::size(kObjectHelp));
+  ctx.rb.SimpleString(header);
+  for (const char* line : kObjectHelp) ctx.rb.SimpleString(line);
+}
+
+// OBJECT looks at a key without counting as an access to it; a missing key is a null reply
+// (checked before the eviction policy, as in Redis).
+const Entry* ObjectLookup(CmdArgs args, CommandContext& ctx) {
+  const Entry* e = ctx.ks.FindForRead(ctx.db, KeyRef(args[2]), ctx.now_ms, /*touch=*/false);
+  if (e == nullptr) ctx.rb.NullBulk();
+  return e;
+}
+
+void CmdObjectEncoding(CmdArgs args, CommandContext& ctx) {
+  if (const Entry* e = ObjectLookup(args, ctx)) ctx.rb.Bulk(e->encoding_name());
+}
+
+// FDB shares no values between keys, so every value has one reference.
+void CmdObjectRefcount(CmdArgs args, CommandContext& ctx) {
+  if (ObjectLookup(args, ctx) != nullptr) ctx.rb.Integer(1);
+}
+
+void CmdObjectFreq(CmdArgs args, CommandContext& ctx) {
+  const Entry* e = ObjectLookup(args, ctx);
+  if (e == nullptr) return;
+  if (!IsLfuPolicy(ctx)) return ctx.rb.Error(errors::kLfuNotSelected);
+  ctx.rb.Integer(Keyspace::LfuDecayedCounter(e->lru()));
+}
+
+void CmdObjectIdletime(CmdArgs args, CommandContext& ctx) {
+  const Entry* e = ObjectLookup(args, ctx);
+  if (e == nullptr) return;
+  if (IsLfuPolicy(ctx)) return ctx.rb.Error(errors::kLfuSelected);
+  ctx.rb.Integer(Keyspace::LruIdleSeconds(e->lru()));
+}
+
+// --- EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT / PERSIST ----------------------------------------
+
+namespace expire_flags {
+constexpr int kNx = 1 << 0;  // only when the key has no deadline
+constexpr int kXx = 1 << 1;  // only when the key has a deadline
+constexpr int kGt = 1 << 2;  // only when later than the current deadline (none = infinite)
+constexpr int kLt = 1 << 3;  // only when earlier than the current deadline
+}  // namespace expire_flags
+
+// REQUIRES: shard of key locked. Sets the key's deadline to `deadline_ms` if the flags allow;
+// a deadline not in the future deletes the key. Returns whether anything changed (the reply).
+bool OpExpire(Keyspace& ks, int db, std::string_view key, int64_t deadline_ms, int flags,
+              int64_t now_ms, bool touch) {
+  using namespace expire_flags;
+  KeyRef k(key);
+  Entry* e = ks.Find(db, k, now_ms, touch);
+  if (e == nullptr) return false;
+  if ((flags & kNx) && e->has_expire()) return false;
+  if ((flags & kXx) && !e->has_expire()) return false;
+  // No deadline counts as infinitely far: never exceeded (GT), always undercut (LT).
+  if ((flags & kGt) && (!e->has_expire() || deadline_ms <= e->expire_ms())) return false;
+  if ((flags & kLt) && e->has_expire() && deadline_ms >= e->expire_ms()) return false;
+  if (deadline_ms <= now_ms) {
+    // Already past: delete now rather than store a deadline that every reader would treat
+    // as expired; this is also the effect logged, so replay does not depend on the clock.
+    ks.Delete(db, k, now_ms);
+  } else {
+    ks.SetExpire(db, e, deadline_ms);
+  }
+  return true;
+}
+
+// EXPIRE key seconds, PEXPIRE key ms (relative); EXPIREAT / PEXPIREAT (absolute).
+void ExpireGeneric(CmdArgs args, CommandContext& ctx, bool seconds, bool relative) {
+  using namespace expire_flags;
+  // Options first, as Redis: an unknown option wins over incompatible ones, and both over a
+  // bad time or a missing key.
+  int flags = 0;
+  for (size_t i = 3; i < args.size(); i++) {
+    if (EqualsUpper(args[i], "NX")) {
+      flags |= kNx;
+    } else if (EqualsUpper(args[i], "XX")) {
+      flags |= kXx;
+    } else if (EqualsUpper(args[i], "GT")) {
+      flags |= kGt;
+    } else if (EqualsUpper(args[i], "LT")) {
+      flags |= kLt;
+    } else {
+      return ctx.rb.Error("ERR Unsupported option " + std::string(args[i]));
+    }
+  }
+  if ((flags & kNx) && (flags & (kXx | kGt | kLt))) return ctx.rb.Error(errors::kExpireNxXxGtLt);
+  if ((flags & kGt) && (flags & kLt)) return ctx.rb.Error(errors::kExpireGtLt);
+
+  int64_t when;
+  if (!ParseInt64(args[2], &when)) return ctx.rb.Error(errors::kNotInteger);
+  // Negative times are allowed (they delete the key); only overflow of the unit conversion
+  // or of adding the base time is an error.
+  std::string invalid = std::string("ERR invalid expire time in '") + ctx.spec.name + "' command";
+  if (seconds) {
+    if (when > INT64_MAX / 1000 || when < INT64_MIN / 1000) return ctx.rb.Error(invalid);
+    when *= 1000;
+  }
+  int64_t base = relative ? ctx.now_ms : 0;
+  if (when > INT64_MAX - base) return ctx.rb.Error(invalid);
+  when += base;
+
+  bool changed = OpExpire(ctx.ks, ctx.db, args[1], when, flags, ctx.now_ms, ctx.touch());
+  if (changed) ctx.Dirty();
+  ctx.rb.Integer(changed ? 1 : 0);
+}
+
+void CmdExpire(CmdArgs args, CommandContext& ctx) { ExpireGeneric(args, ctx, true, true); }
+void CmdPExpire(CmdArgs args, CommandContext& ctx) { ExpireGeneric(args, ctx, false, true); }
+void CmdExpireAt(CmdArgs args, CommandContext& ctx) { ExpireGeneric(args, ctx, true, false); }
+void CmdPExpireAt(CmdArgs args, CommandContext& ctx) { ExpireGeneric(args, ctx, false, false); }
+
+// REQUIRES: shard of key locked. Returns whether a deadline was removed.
+bool OpPersist(Keyspace& ks, int db, std::string_view key, int64_t now_ms, bool touch) {
+  Entry* e = ks.Find(db, KeyRef(key), now_ms, touch);
+  if (e == nullptr || !e->has_expire()) return false;
+  ks.SetExpire(db, e, 0);
+  return true;
+}
+
+void CmdPersist(CmdArgs args, CommandContext& ctx) {
+  bool changed = OpPersist(ctx.ks, ctx.db, args[1], ctx.now_ms, ctx.touch());
+  if (changed) ctx.Dirty();
+  ctx.rb.Integer(changed ? 1 : 0);
+}
+
+// --- TTL / PTTL / EXPIRETIME / PEXPIRETIME ---------------------------------------------------
+
+// -2: no such key; -1: no deadline; else the remaining time (or the deadline when `absolute`)
+// in ms or in seconds rounded to the nearest.
+int64_t OpTtl(Keyspace& ks, int db, std::string_view key, int64_t now_ms, bool ms, bool absolute) {
+  const Entry* e = ks.FindForRead(db, KeyRef(key), now_ms, /*touch=*/false);
+  if (e == nullptr) return -2;
+  if (!e->has_expire()) return -1;
+  int64_t v = absolute ? e->expire_ms() : e->expire_ms() - now_ms;
+  if (v < 0) v = 0;
+  // Redis computes (v + 500) / 1000, which overflows for a deadline near INT64_MAX; this
+  // rounds the same way without the addition.
+  return ms ? v : v / 1000 + (v % 1000 >= 500 ? 1 : 0);
+}
+
+void CmdTtl(CmdArgs args, CommandContext& ctx) {
+  ctx.rb.Integer(OpTtl(ctx.ks, ctx.db, args[1], ctx.now_ms, false, false));
+}
+void CmdPTtl(CmdArgs args, CommandContext& ctx) {
+  ctx.rb.Integer(OpTtl(ctx.ks, ctx.db, args[1], ctx.now_ms, true, false));
+}
+void CmdExpireTime(CmdArgs args, CommandContext& ctx) {
+  ctx.rb.Integer(OpTtl(ctx.ks, ctx.db, args[1], ctx.now_ms, false, true));
+}
+void CmdPExpireTime(CmdArgs args, CommandContext& ctx) {
+  ctx.rb.Integer(OpTtl(ctx.ks, ctx.db, args[1], ctx.now_ms, true, true));
+}
+
+// --- SELECT / SWAPDB / FLUSHDB ---------------------------------------------------------------
+
+void CmdSelect(CmdArgs args, CommandContext& ctx) {
+  int db;
+  if (const char* err = ParseDbIndex(args[1], &db)) return ctx.rb.Error(err);
+  ctx.client.db.store(db, std::memory_order_relaxed);
+  ctx.rb.Ok();
+}
+
+void CmdSwapDb(CmdArgs args, CommandContext& ctx) {
+  // Redis's getIntFromObjectOrReply with a message: one text for "not an integer" and
+  // "not an int"; the database range is checked after both parse.
+  int64_t a, b;
+  if (!ParseInt64(args[1], &a) || a < INT32_MIN || a > INT32_MAX) {
+    return ctx.rb.Error(errors::kInvalidFirstDb);
+  }
+  if (!ParseInt64(args[2], &b) || b < INT32_MIN || b > INT32_MAX) {
+    return ctx.rb.Error(errors::kInvalidSecondDb);
+  }
+  if (a < 0 || a >= limits::kNumDatabases || b < 0 || b >= limits::kNumDatabases) {
+    return ctx.rb.Error(errors::kDbIndexOutOfRange);
+  }
+  // Clients keep their database number, so after the swap they see the other data, as in
+  // Redis.
+  if (a != b) ctx.ks.SwapDb(static_cast<int>(a), static_cast<int>(b));
+  ctx.Dirty();
+  ctx.rb.Ok();
+}
+
+void CmdFlushDb(CmdArgs args, CommandContext& ctx) {
+  bool async = false;
+  if (args.size() == 2 && EqualsUpper(args[1], "ASYNC")) {
+    async = true;
+  } else if (args.size() != 1 && !(args.size() == 2 && EqualsUpper(args[1], "SYNC"))) {
+    return ctx.rb.Error(errors::kSyntax);
+  }
+  ctx.ks.FlushDb(ctx.db, async);
+  ctx.Dirty();
+  ctx.rb.Ok();
+}
+
 }  // namespace
 
+// clang-format off
 void RegisterGenericFamily(CommandRegistry& r) {
   using namespace cmdflags;
   r.Register({"del", -2, kWrite, 1, -1, 1, CmdDel, "generic", "Deletes one or more keys.", "1.0.0"});
+  r.Register({"unlink", -2, kWrite | kFast, 1, -1, 1, CmdDel, "generic", "Asynchronously deletes one or more keys.", "4.0.0"});
+  r.Register({"exists", -2, kReadOnly | kFast, 1, -1, 1, CmdExists, "generic", "Determines whether one or more keys exist.", "1.0.0"});
+  r.Register({"touch", -2, kReadOnly | kFast, 1, -1, 1, CmdTouch, "generic", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1"});
+  r.Register({"keys", 2, kReadOnly | kSelfLocking, 0, 0, 0, CmdKeys, "generic", "Returns all key names that match a pattern.", "1.0.0"});
+  r.Register({"scan", -2, kReadOnly | kSelfLocking, 0, 0, 0, CmdScan, "generic", "Iterates over the key names in the database.", "2.8.0"});
+  r.Register({"randomkey", 1, kReadOnly | kSelfLocking, 0, 0, 0, CmdRandomKey, "generic", "Returns a random key name from the database.", "1.0.0"});
+  r.Register({"type", 2, kReadOnly | kFast, 1, 1, 1, CmdType, "generic", "Determines the type of value stored at a key.", "1.0.0"});
+  r.Register({"rename", 3, kWrite, 1, 2, 1, CmdRename, "generic", "Renames a key and overwrites the destination.", "1.0.0"});
+  r.Register({"renamenx", 3, kWrite | kFast, 1, 2, 1, CmdRename, "generic", "Renames a key only when the target key name doesn't exist.", "1.0.0"});
+  r.Register({"copy", -3, kWrite | kDenyOom, 1, 2, 1, CmdCopy, "generic", "Copies the value of a key to a new key.", "6.2.0"});
+  r.Register({"move", 3, kWrite | kFast, 1, 1, 1, CmdMove, "generic", "Moves a key to another database.", "1.0.0"});
+  r.Register({"object", -2, 0, 0, 0, 0, nullptr, "generic", "A container for object introspection commands.", "2.2.3"});
+  r.Register({"object|encoding", 3, kReadOnly, 2, 2, 1, CmdObjectEncoding, "generic", "Returns the internal encoding of a Redis object.", "2.2.3"});
+  r.Register({"object|freq", 3, kReadOnly, 2, 2, 1, CmdObjectFreq, "generic", "Returns the logarithmic access frequency counter of a Redis object.", "4.0.0"});
+  r.Register({"object|help", 2, kStale | kLoading, 0, 0, 0, CmdObjectHelp, "generic", "Returns helpful text about the different subcommands.", "6.2.0"});
+  r.Register({"object|idletime", 3, kReadOnly, 2, 2, 1, CmdObjectIdletime, "generic", "Returns the time since the last access to a Redis object.", "2.2.3"});
+  r.Register({"object|refcount", 3, kReadOnly, 2, 2, 1, CmdObjectRefcount, "generic", "Returns the reference count of a value of a key.", "2.2.3"});
+  r.Register({"expire", -3, kWrite | kFast, 1, 1, 1, CmdExpire, "generic", "Sets the expiration time of a key in seconds.", "1.0.0"});
+  r.Register({"pexpire", -3, kWrite | kFast, 1, 1, 1, CmdPExpire, "generic", "Sets the expiration time of a key in milliseconds.", "2.6.0"});
+  r.Register({"expireat", -3, kWrite | kFast, 1, 1, 1, CmdExpireAt, "generic", "Sets the expiration time of a key to a Unix timestamp.", "1.2.0"});
+  r.Register({"pexpireat", -3, kWrite | kFast, 1, 1, 1, CmdPExpireAt, "generic", "Sets the expiration time of a key to a Unix milliseconds timestamp.", "2.6.0"});
+  r.Register({"persist", 2, kWrite | kFast, 1, 1, 1, CmdPersist, "generic", "Removes the expiration time of a key.", "2.2.0"});
+  r.Register({"ttl", 2, kReadOnly | kFast, 1, 1, 1, CmdTtl, "generic", "Returns the expiration time in seconds of a key.", "1.0.0"});
+  r.Register({"pttl", 2, kReadOnly | kFast, 1, 1, 1, CmdPTtl, "generic", "Returns the expiration time in milliseconds of a key.", "2.6.0"});
+  r.Register({"expiretime", 2, kReadOnly | kFast, 1, 1, 1, CmdExpireTime, "generic", "Returns the expiration time of a key as a Unix timestamp.", "7.0.0"});
+  r.Register({"pexpiretime", 2, kReadOnly | kFast, 1, 1, 1, CmdPExpireTime, "generic", "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0"});
+  r.Register({"select", 2, kFast | kLoading | kStale, 0, 0, 0, CmdSelect, "connection", "Changes the selected database.", "1.0.0"});
+  r.Register({"swapdb", 3, kWrite | kFast | kSelfLocking, 0, 0, 0, CmdSwapDb, "server", "Swaps two Redis databases.", "4.0.0"});
+  r.Register({"flushdb", -1, kWrite | kSelfLocking, 0, 0, 0, CmdFlushDb, "server", "Remove all keys from the current database.", "1.0.0"});
 }
+// clang-format on
 
 }  // namespace fdb

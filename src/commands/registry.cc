@@ -11,6 +11,8 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterStringFamily(*r);
     RegisterGenericFamily(*r);
     RegisterServerFamily(*r);
+    RegisterTransactionFamily(*r);
+    r->Link();
     return r;
   }();
   return *registry;
@@ -22,8 +24,42 @@ void CommandRegistry::Register(CommandSpec spec) {
   specs_.push_back(std::move(spec));
 }
 
+void CommandRegistry::Link() {
+  for (auto& s : specs_) {
+    std::string_view name = s.name;
+    size_t bar = name.find('|');
+    if (bar == std::string_view::npos) continue;
+    auto it = by_name_.find(std::string(name.substr(0, bar)));
+    if (it != by_name_.end()) specs_[it->second].subcommands.push_back(&s);
+  }
+}
+
+std::vector<const CommandSpec*> CommandRegistry::TopLevel() const {
+  std::vector<const CommandSpec*> out;
+  for (const auto& s : specs_) {
+    if (std::string_view(s.name).find('|') == std::string_view::npos) out.push_back(&s);
+  }
+  return out;
+}
+
+const CommandSpec* CommandRegistry::FindSub(const CommandSpec& parent, std::string_view sub) const {
+  if (sub.size() > 48) return nullptr;
+  std::string full = parent.name;
+  full += '|';
+  for (char c : sub) full += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto it = by_name_.find(full);
+  return it == by_name_.end() ? nullptr : &specs_[it->second];
+}
+
+const CommandSpec* CommandRegistry::FindFull(std::string_view name) const {
+  size_t bar = name.find('|');
+  if (bar == std::string_view::npos) return Find(name);
+  const CommandSpec* parent = Find(name.substr(0, bar));
+  return parent ? FindSub(*parent, name.substr(bar + 1)) : nullptr;
+}
+
 const CommandSpec* CommandRegistry::Find(std::string_view name) const {
-  if (name.size() > 64) return nullptr;
+  if (name.size() > 64 || name.find('|') != std::string_view::npos) return nullptr;
   char buf[64];
   for (size_t i = 0; i < name.size(); i++) {
     buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));

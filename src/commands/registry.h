@@ -33,6 +33,8 @@ inline constexpr uint32_t kFast = 1 << 9;
 inline constexpr uint32_t kNoAuth = 1 << 10;  // allowed before authentication
 // The handler locks shards itself (keyless commands that touch the whole keyspace, SCAN).
 inline constexpr uint32_t kSelfLocking = 1 << 11;
+// MULTI, EXEC, DISCARD, WATCH: handled by the dispatcher's transaction logic.
+inline constexpr uint32_t kTransaction = 1 << 12;
 }  // namespace cmdflags
 
 struct CommandSpec {
@@ -46,8 +48,12 @@ struct CommandSpec {
   const char* group;    // "string", "generic", "server", "connection", ...
   const char* summary;  // for COMMAND DOCS
   const char* since;
-  std::vector<std::string_view> subcommands = {};  // container commands: "get", "set", ...
   int id = -1;  // index in the registry, assigned on registration
+  // Container commands (CONFIG, CLIENT, ...) have subcommands: rows of their own named
+  // "parent|sub", with their own arity, flags and statistics, as in Redis 7. A container's own
+  // handler (COMMAND's) runs only when it is called without a subcommand.
+  bool container() const { return !subcommands.empty(); }
+  std::vector<const CommandSpec*> subcommands = {};  // filled in by the registry
 };
 
 class CommandRegistry {
@@ -55,9 +61,16 @@ class CommandRegistry {
   // The registry with every family registered.
   static const CommandRegistry& Default();
 
+  // REQUIRES: every row is registered before the registry is used (rows are not moved after).
   void Register(CommandSpec spec);
-  // Case-insensitive lookup; nullptr if unknown.
+  // Case-insensitive lookup of a top-level command; nullptr if unknown.
   const CommandSpec* Find(std::string_view name) const;
+  // Like Find, and also accepts a subcommand's full name ("config|get"), for COMMAND INFO.
+  const CommandSpec* FindFull(std::string_view name) const;
+  // The subcommand row of a container, e.g. FindSub(config, "GET"); nullptr if unknown.
+  const CommandSpec* FindSub(const CommandSpec& parent, std::string_view sub) const;
+  // Top-level rows only (what COMMAND lists).
+  std::vector<const CommandSpec*> TopLevel() const;
   const std::vector<CommandSpec>& all() const { return specs_; }
   size_t size() const { return specs_.size(); }
 
@@ -65,6 +78,7 @@ class CommandRegistry {
   static void KeyIndexes(const CommandSpec& spec, size_t argc, std::vector<size_t>* out);
 
  private:
+  void Link();  // fills in containers' subcommand lists once every row is registered
   std::vector<CommandSpec> specs_;
   std::unordered_map<std::string, size_t> by_name_;
 };
@@ -73,5 +87,6 @@ class CommandRegistry {
 void RegisterStringFamily(CommandRegistry& r);
 void RegisterGenericFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
+void RegisterTransactionFamily(CommandRegistry& r);
 
 }  // namespace fdb

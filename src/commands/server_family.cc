@@ -1,10 +1,49 @@
-// Server and connection commands: PING, ECHO, SELECT, DBSIZE, FLUSHDB, HELLO, INFO, CONFIG, ...
+// Server and connection commands: PING, ECHO, TIME, DBSIZE, FLUSHALL, INFO, CONFIG, COMMAND,
+// CLIENT, HELLO, AUTH, RESET, QUIT, SHUTDOWN, DEBUG, LASTSAVE.
+#include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include "base/clock.h"
+#include "base/limits.h"
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "server/info.h"
 
 namespace fdb {
 
 namespace {
+
+constexpr const char* kRedisVersion = "7.2.4";
+
+std::string Lower(std::string_view s) {
+  std::string r(s);
+  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return r;
+}
+
+
+void UnknownSubcommand(CommandContext& ctx, std::string_view sub, const char* cmd) {
+  ctx.rb.Error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) + "'. Try " + cmd +
+               " HELP.");
+}
+
+void SubArity(CommandContext& ctx, const char* cmd, std::string_view sub) {
+  ctx.rb.Error(WrongArityError(std::string(cmd) + "|" + Lower(sub)));
+}
+
+void ReplyHelp(CommandContext& ctx, const char* cmd, std::initializer_list<const char*> lines) {
+  ctx.rb.ArrayHeader(lines.size() + 3);
+  ctx.rb.SimpleString(std::string(cmd) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+  for (const char* l : lines) ctx.rb.SimpleString(l);
+  ctx.rb.SimpleString("HELP");
+  ctx.rb.SimpleString("    Print this help.");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection commands.
 
 void CmdPing(CmdArgs args, CommandContext& ctx) {
   if (args.size() > 2) return ctx.rb.Error(WrongArityError("ping"));
@@ -12,22 +51,772 @@ void CmdPing(CmdArgs args, CommandContext& ctx) {
   ctx.rb.SimpleString("PONG");
 }
 
-void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
-  ctx.ks.FlushDb(-1);
+void CmdEcho(CmdArgs args, CommandContext& ctx) { ctx.rb.Bulk(args[1]); }
+
+void CmdTime(CmdArgs, CommandContext& ctx) {
+  int64_t us = NowUs();
+  ctx.rb.ArrayHeader(2);
+  ctx.rb.Bulk(std::to_string(us / 1000000));
+  ctx.rb.Bulk(std::to_string(us % 1000000));
+}
+
+void CmdQuit(CmdArgs, CommandContext& ctx) {
+  ctx.rb.Ok();
+  ctx.client.close_after_reply = true;
+}
+
+bool CheckPassword(CommandContext& ctx, std::string_view user, std::string_view pass) {
+  return user == "default" && pass == ctx.server.config().requirepass();
+}
+
+void CmdAuth(CmdArgs args, CommandContext& ctx) {
+  if (args.size() > 3) return ctx.rb.Error(errors::kSyntax);
+  std::string_view user = args.size() == 3 ? args[1] : "default";
+  std::string_view pass = args.back();
+  if (!ctx.server.config().requirepass_set() && args.size() == 2) {
+    return ctx.rb.Error(errors::kAuthNotConfigured);
+  }
+  if (!ctx.server.config().requirepass_set()) {
+    // No password: the default user accepts any password (nopass), as Redis.
+    if (user != "default") return ctx.rb.Error(errors::kWrongPass);
+    ctx.client.authenticated = true;
+    return ctx.rb.Ok();
+  }
+  if (!CheckPassword(ctx, user, pass)) return ctx.rb.Error(errors::kWrongPass);
+  ctx.client.authenticated = true;
   ctx.rb.Ok();
 }
 
-void CmdDbSize(CmdArgs args, CommandContext& ctx) {
+bool ValidClientName(std::string_view name) {
+  for (char c : name) {
+    if (c < '!' || c > '~') return false;
+  }
+  return true;
+}
+
+void ReplyHello(CommandContext& ctx) {
+  bool resp3 = ctx.client.resp3.load();
+  ctx.rb.set_resp3(resp3);
+  ctx.rb.MapHeader(7);
+  ctx.rb.Bulk("server");
+  ctx.rb.Bulk("redis");
+  ctx.rb.Bulk("version");
+  ctx.rb.Bulk(kRedisVersion);
+  ctx.rb.Bulk("proto");
+  ctx.rb.Integer(resp3 ? 3 : 2);
+  ctx.rb.Bulk("id");
+  ctx.rb.Integer(static_cast<int64_t>(ctx.client.id));
+  ctx.rb.Bulk("mode");
+  ctx.rb.Bulk("standalone");
+  ctx.rb.Bulk("role");
+  ctx.rb.Bulk("master");
+  ctx.rb.Bulk("modules");
+  ctx.rb.ArrayHeader(0);
+}
+
+void CmdHello(CmdArgs args, CommandContext& ctx) {
+  int64_t ver = 0;
+  size_t i = 1;
+  if (args.size() >= 2) {
+    if (!ParseInt64(args[1], &ver)) {
+      return ctx.rb.Error("ERR Protocol version is not an integer or out of range");
+    }
+    if (ver < 2 || ver > 3) return ctx.rb.Error(errors::kNoProto);
+    i = 2;
+  }
+  std::string_view user, pass, name;
+  bool has_auth = false, has_name = false;
+  for (; i < args.size(); i++) {
+    if (EqualsUpper(args[i], "AUTH") && i + 2 < args.size()) {
+      user = args[i + 1];
+      pass = args[i + 2];
+      has_auth = true;
+      i += 2;
+    } else if (EqualsUpper(args[i], "SETNAME") && i + 1 < args.size()) {
+      name = args[i + 1];
+      has_name = true;
+      i += 1;
+    } else {
+      return ctx.rb.Error("ERR Syntax error in HELLO option '" + std::string(args[i]) + "'");
+    }
+  }
+  if (has_auth) {
+    if (ctx.server.config().requirepass_set() ? !CheckPassword(ctx, user, pass)
+                                              : user != "default") {
+      return ctx.rb.Error(errors::kWrongPass);
+    }
+    ctx.client.authenticated = true;
+  }
+  if (!ctx.client.authenticated.load()) {
+    return ctx.rb.Error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+        "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
+        "select the RESP protocol version at the same time");
+  }
+  if (has_name) {
+    if (!ValidClientName(name)) {
+      return ctx.rb.Error(
+          "ERR Client names cannot contain spaces, newlines or special characters.");
+    }
+    std::lock_guard<std::mutex> l(ctx.client.info_mu);
+    ctx.client.name = std::string(name);
+  }
+  if (ver != 0) ctx.client.resp3 = (ver == 3);
+  ReplyHello(ctx);
+}
+
+void CmdReset(CmdArgs, CommandContext& ctx) {
+  ClientState& c = ctx.client;
+  c.db = 0;
+  c.resp3 = false;
+  c.no_evict = false;
+  c.no_touch = false;
+  c.in_multi = false;
+  c.multi_error = false;
+  c.queued.clear();
+  c.watched.clear();
+  c.authenticated = !ctx.server.config().requirepass_set();
+  {
+    std::lock_guard<std::mutex> l(c.info_mu);
+    c.name.clear();
+  }
+  ctx.rb.set_resp3(false);
+  ctx.rb.SimpleString("RESET");
+}
+
+// ---------------------------------------------------------------------------------------------
+// CLIENT.
+
+std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
+  std::string name, lib_name, lib_ver;
+  {
+    std::lock_guard<std::mutex> l(c.info_mu);
+    name = c.name;
+    lib_name = c.lib_name;
+    lib_ver = c.lib_ver;
+  }
+  std::string flags;
+  if (c.no_evict.load()) flags += 'e';
+  if (c.no_touch.load()) flags += 'T';
+  if (flags.empty()) flags = "N";
+  size_t qbuf = c.qbuf.load(), obuf = c.obuf.load();
+  std::string s;
+  s.reserve(320);
+  s += "id=" + std::to_string(c.id);
+  s += " addr=" + c.addr;
+  s += " laddr=" + c.laddr;
+  s += " fd=" + std::to_string(c.fd);
+  s += " name=" + name;
+  s += " age=" + std::to_string((now_ms - c.created_ms) / 1000);
+  s += " idle=" + std::to_string((now_ms - c.last_interaction_ms.load()) / 1000);
+  s += " flags=" + flags;
+  s += " db=" + std::to_string(c.db.load());
+  s += " sub=0 psub=0 ssub=0 multi=-1";
+  s += " qbuf=" + std::to_string(qbuf);
+  s += " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0";
+  s += " obl=" + std::to_string(obuf);
+  s += " oll=0 omem=" + std::to_string(obuf);
+  s += " tot-mem=" + std::to_string(qbuf + obuf + 16384);
+  s += " events=r cmd=";
+  s += c.last_cmd.load();
+  s += " user=default redir=-1 resp=";
+  s += c.resp3.load() ? "3" : "2";
+  s += " lib-name=" + lib_name;
+  s += " lib-ver=" + lib_ver;
+  return s;
+}
+
+void ClientList(CmdArgs args, CommandContext& ctx) {
+  std::vector<uint64_t> ids;
+  for (size_t i = 2; i < args.size(); i++) {
+    if (EqualsUpper(args[i], "TYPE") && i + 1 < args.size()) {
+      std::string t = Lower(args[i + 1]);
+      if (t != "normal" && t != "master" && t != "replica" && t != "slave" && t != "pubsub") {
+        return ctx.rb.Error("ERR Unknown client type '" + std::string(args[i + 1]) + "'");
+      }
+      if (t != "normal") {  // FDB has only normal clients for now
+        return ctx.rb.Verbatim("");
+      }
+      i++;
+    } else if (EqualsUpper(args[i], "ID") && i + 1 < args.size()) {
+      for (i = i + 1; i < args.size(); i++) {
+        int64_t id;
+        if (!ParseInt64(args[i], &id) || id <= 0) {
+          return ctx.rb.Error("ERR Invalid client ID");
+        }
+        ids.push_back(static_cast<uint64_t>(id));
+      }
+    } else {
+      return ctx.rb.Error(errors::kSyntax);
+    }
+  }
+  std::vector<std::pair<uint64_t, std::string>> lines;
+  ctx.server.clients().ForEach([&](ClientState& c) {
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), c.id) == ids.end()) return;
+    lines.emplace_back(c.id, ClientInfoLine(c, ctx.now_ms));
+  });
+  std::sort(lines.begin(), lines.end());
+  std::string out;
+  for (auto& [id, l] : lines) {
+    out += l;
+    out += '\n';
+  }
+  ctx.rb.Verbatim(out);
+}
+
+void ClientKill(CmdArgs args, CommandContext& ctx) {
+  if (args.size() == 3) {
+    // Old form: CLIENT KILL addr:port -> +OK or an error.
+    std::string_view addr = args[2];
+    bool found = false;
+    ctx.server.clients().ForEach([&](ClientState& c) {
+      if (found || c.addr != addr) return;
+      found = true;
+      if (&c == &ctx.client) {
+        c.close_after_reply = true;
+      } else if (c.request_close) {
+        c.request_close();
+      }
+    });
+    if (!found) return ctx.rb.Error("ERR No such client");
+    return ctx.rb.Ok();
+  }
+  if ((args.size() - 2) % 2 != 0) return ctx.rb.Error(errors::kSyntax);
+  int64_t id = -1;
+  std::string addr, laddr, type, user;
+  bool skipme = true;
+  for (size_t i = 2; i + 1 < args.size(); i += 2) {
+    std::string_view opt = args[i], val = args[i + 1];
+    if (EqualsUpper(opt, "ID")) {
+      if (!ParseInt64(val, &id) || id <= 0) {
+        return ctx.rb.Error("ERR client-id should be greater than 0");
+      }
+    } else if (EqualsUpper(opt, "ADDR")) {
+      addr = std::string(val);
+    } else if (EqualsUpper(opt, "LADDR")) {
+      laddr = std::string(val);
+    } else if (EqualsUpper(opt, "TYPE")) {
+      type = Lower(val);
+      if (type != "normal" && type != "master" && type != "replica" && type != "slave" &&
+          type != "pubsub") {
+        return ctx.rb.Error("ERR Unknown client type '" + std::string(val) + "'");
+      }
+    } else if (EqualsUpper(opt, "USER")) {
+      user = std::string(val);
+    } else if (EqualsUpper(opt, "SKIPME")) {
+      if (EqualsUpper(val, "YES")) {
+        skipme = true;
+      } else if (EqualsUpper(val, "NO")) {
+        skipme = false;
+      } else {
+        return ctx.rb.Error(errors::kSyntax);
+      }
+    } else {
+      return ctx.rb.Error(errors::kSyntax);
+    }
+  }
+  int64_t killed = 0;
+  ctx.server.clients().ForEach([&](ClientState& c) {
+    if (id > 0 && c.id != static_cast<uint64_t>(id)) return;
+    if (!addr.empty() && c.addr != addr) return;
+    if (!laddr.empty() && c.laddr != laddr) return;
+    if (!type.empty() && type != "normal") return;
+    if (!user.empty() && user != "default") return;
+    if (&c == &ctx.client) {
+      if (skipme) return;
+      c.close_after_reply = true;
+    } else if (c.request_close) {
+      c.request_close();
+    }
+    killed++;
+  });
+  ctx.rb.Integer(killed);
+}
+
+void CmdClient(CmdArgs args, CommandContext& ctx) {
+  std::string_view sub = args[1];
+  size_t n = args.size();
+  if (EqualsUpper(sub, "ID")) {
+    if (n != 2) return SubArity(ctx, "client", sub);
+    return ctx.rb.Integer(static_cast<int64_t>(ctx.client.id));
+  }
+  if (EqualsUpper(sub, "SETNAME")) {
+    if (n != 3) return SubArity(ctx, "client", sub);
+    if (!ValidClientName(args[2])) {
+      return ctx.rb.Error(
+          "ERR Client names cannot contain spaces, newlines or special characters.");
+    }
+    std::lock_guard<std::mutex> l(ctx.client.info_mu);
+    ctx.client.name = std::string(args[2]);
+    return ctx.rb.Ok();
+  }
+  if (EqualsUpper(sub, "GETNAME")) {
+    if (n != 2) return SubArity(ctx, "client", sub);
+    std::string name = ctx.client.Name();
+    if (name.empty()) return ctx.rb.NullBulk();
+    return ctx.rb.Bulk(name);
+  }
+  if (EqualsUpper(sub, "SETINFO")) {
+    if (n != 4) return SubArity(ctx, "client", sub);
+    bool is_name = EqualsUpper(args[2], "LIB-NAME");
+    if (!is_name && !EqualsUpper(args[2], "LIB-VER")) {
+      return ctx.rb.Error("ERR Unrecognized option '" + std::string(args[2]) + "'");
+    }
+    if (!ValidClientName(args[3])) {
+      return ctx.rb.Error(std::string("ERR ") + (is_name ? "lib-name" : "lib-ver") +
+                          " cannot contain spaces, newlines or special characters.");
+    }
+    std::lock_guard<std::mutex> l(ctx.client.info_mu);
+    (is_name ? ctx.client.lib_name : ctx.client.lib_ver) = std::string(args[3]);
+    return ctx.rb.Ok();
+  }
+  if (EqualsUpper(sub, "LIST")) return ClientList(args, ctx);
+  if (EqualsUpper(sub, "INFO")) {
+    if (n != 2) return SubArity(ctx, "client", sub);
+    return ctx.rb.Verbatim(ClientInfoLine(ctx.client, ctx.now_ms) + "\n");
+  }
+  if (EqualsUpper(sub, "KILL")) {
+    if (n < 3) return SubArity(ctx, "client", sub);
+    return ClientKill(args, ctx);
+  }
+  if (EqualsUpper(sub, "NO-EVICT") || EqualsUpper(sub, "NO-TOUCH")) {
+    if (n != 3) return SubArity(ctx, "client", sub);
+    bool on;
+    if (EqualsUpper(args[2], "ON")) {
+      on = true;
+    } else if (EqualsUpper(args[2], "OFF")) {
+      on = false;
+    } else {
+      return ctx.rb.Error(errors::kSyntax);
+    }
+    (EqualsUpper(sub, "NO-EVICT") ? ctx.client.no_evict : ctx.client.no_touch) = on;
+    return ctx.rb.Ok();
+  }
+  if (EqualsUpper(sub, "HELP")) {
+    return ReplyHelp(ctx, "CLIENT",
+                     {"GETNAME", "    Return the name of the current connection.", "ID",
+                      "    Return the ID of the current connection.", "INFO",
+                      "    Return information about the current client connection.",
+                      "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+                      "KILL <option> <value> [<option> <value> [...]]",
+                      "    Kill connections. Options are: ID, ADDR, LADDR, TYPE, USER, SKIPME.",
+                      "LIST [TYPE <type>] [ID <id> [<id> ...]]",
+                      "    Return information about client connections.",
+                      "SETNAME <name>", "    Assign the name <name> to the current connection.",
+                      "SETINFO <LIB-NAME|LIB-VER> <value>",
+                      "    Set client library name or version.", "NO-EVICT (ON|OFF)",
+                      "    Protect current client connection from eviction.",
+                      "NO-TOUCH (ON|OFF)",
+                      "    Will not touch LRU/LFU stats when this mode is on."});
+  }
+  UnknownSubcommand(ctx, sub, "CLIENT");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Server administration.
+
+void CmdDbSize(CmdArgs, CommandContext& ctx) {
   ctx.rb.Integer(static_cast<int64_t>(ctx.ks.DbSize(ctx.db)));
+}
+
+void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
+  if (args.size() > 2 ||
+      (args.size() == 2 && !EqualsUpper(args[1], "SYNC") && !EqualsUpper(args[1], "ASYNC"))) {
+    return ctx.rb.Error(errors::kSyntax);
+  }
+  // ASYNC frees in the foreground too: with the keyspace split into shards, a flush is a
+  // sequence of short per-shard frees (see docs/compatibility.md).
+  ctx.ks.FlushDb(-1);
+  ctx.Dirty();
+  ctx.rb.Ok();
+}
+
+void CmdInfo(CmdArgs args, CommandContext& ctx) {
+  std::vector<std::string> sections;
+  for (size_t i = 1; i < args.size(); i++) sections.push_back(Lower(args[i]));
+  ctx.rb.Verbatim(BuildInfo(ctx.server, sections));
+}
+
+void CmdLastSave(CmdArgs, CommandContext& ctx) { ctx.rb.Integer(ctx.server.last_save_s.load()); }
+
+void CmdShutdown(CmdArgs args, CommandContext& ctx) {
+  for (size_t i = 1; i < args.size(); i++) {
+    if (EqualsUpper(args[i], "ABORT")) return ctx.rb.Error("ERR No shutdown in progress.");
+    if (!EqualsUpper(args[i], "NOSAVE") && !EqualsUpper(args[i], "SAVE") &&
+        !EqualsUpper(args[i], "NOW") && !EqualsUpper(args[i], "FORCE")) {
+      return ctx.rb.Error(errors::kSyntax);
+    }
+  }
+  // As Redis: no reply on success; the connection closes as the server exits.
+  ctx.client.close_after_reply = true;
+  if (ctx.server.request_shutdown) ctx.server.request_shutdown();
+}
+
+void CmdDebug(CmdArgs args, CommandContext& ctx) {
+  std::string_view sub = args[1];
+  if (EqualsUpper(sub, "SLEEP")) {
+    if (args.size() != 3) return SubArity(ctx, "debug", sub);
+    char* end = nullptr;
+    std::string s(args[2]);
+    double secs = strtod(s.c_str(), &end);
+    if (end == s.c_str() || *end != '\0' || !std::isfinite(secs)) {
+      return ctx.rb.Error(errors::kNotFloat);
+    }
+    secs = std::clamp(secs, 0.0, limits::kDebugSleepMaxSeconds);
+    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
+    return ctx.rb.Ok();
+  }
+  if (EqualsUpper(sub, "SET-ACTIVE-EXPIRE")) {
+    if (args.size() != 3) return SubArity(ctx, "debug", sub);
+    ctx.server.active_expire_enabled = args[2] != "0";
+    return ctx.rb.Ok();
+  }
+  if (EqualsUpper(sub, "HELP")) {
+    return ReplyHelp(ctx, "DEBUG",
+                     {"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+                      "SET-ACTIVE-EXPIRE <0|1>",
+                      "    Setting it to 0 disables expiring keys in background."});
+  }
+  UnknownSubcommand(ctx, sub, "DEBUG");
+}
+
+// ---------------------------------------------------------------------------------------------
+// CONFIG.
+
+void CmdConfig(CmdArgs args, CommandContext& ctx) {
+  std::string_view sub = args[1];
+  Config& cfg = ctx.server.config();
+  if (EqualsUpper(sub, "GET")) {
+    if (args.size() < 3) return SubArity(ctx, "config", sub);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (size_t i = 2; i < args.size(); i++) {
+      for (auto& kv : cfg.Get(args[i])) {
+        bool dup = std::any_of(out.begin(), out.end(),
+                               [&](const auto& o) { return o.first == kv.first; });
+        if (!dup) out.push_back(std::move(kv));
+      }
+    }
+    ctx.rb.MapHeader(out.size());
+    for (auto& [k, v] : out) {
+      ctx.rb.Bulk(k);
+      ctx.rb.Bulk(v);
+    }
+    return;
+  }
+  if (EqualsUpper(sub, "SET")) {
+    if ((args.size() - 2) % 2 != 0) return ctx.rb.Error(errors::kSyntax);
+    for (size_t i = 2; i < args.size(); i += 2) {
+      if (!cfg.Known(args[i])) {
+        return ctx.rb.Error("ERR Unknown option or number of arguments for CONFIG SET - '" +
+                            std::string(args[i]) + "'");
+      }
+      for (size_t j = 2; j < i; j += 2) {
+        if (Lower(args[j]) == Lower(args[i])) {
+          return ctx.rb.Error("ERR CONFIG SET failed (possibly related to argument '" +
+                              std::string(args[i]) + "') - duplicate parameter");
+        }
+      }
+    }
+    // Validate every value first so a bad one leaves nothing half-applied, then apply.
+    for (size_t i = 2; i < args.size(); i += 2) {
+      Config probe;
+      Status s = probe.Set(args[i], args[i + 1], true);
+      if (!s.ok()) {
+        return ctx.rb.Error("ERR CONFIG SET failed (possibly related to argument '" +
+                            std::string(args[i]) + "') - " + s.message());
+      }
+    }
+    for (size_t i = 2; i < args.size(); i += 2) {
+      Status s = cfg.Set(args[i], args[i + 1], true);
+      if (!s.ok()) {
+        return ctx.rb.Error("ERR CONFIG SET failed (possibly related to argument '" +
+                            std::string(args[i]) + "') - " + s.message());
+      }
+    }
+    return ctx.rb.Ok();
+  }
+  if (EqualsUpper(sub, "RESETSTAT")) {
+    if (args.size() != 2) return SubArity(ctx, "config", sub);
+    ctx.server.ResetStats();
+    return ctx.rb.Ok();
+  }
+  if (EqualsUpper(sub, "REWRITE")) {
+    if (cfg.config_file.empty()) {
+      return ctx.rb.Error("ERR The server is running without a config file");
+    }
+    return ctx.rb.Error("ERR Rewriting config file is not supported by FDB");
+  }
+  if (EqualsUpper(sub, "HELP")) {
+    return ReplyHelp(ctx, "CONFIG",
+                     {"GET <pattern>", "    Return parameters matching the glob-like <pattern> "
+                      "and their values.",
+                      "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+                      "RESETSTAT", "    Reset statistics reported by the INFO command."});
+  }
+  UnknownSubcommand(ctx, sub, "CONFIG");
+}
+
+// ---------------------------------------------------------------------------------------------
+// COMMAND, generated from the registry.
+
+std::vector<const char*> FlagNames(uint32_t f) {
+  using namespace cmdflags;
+  std::vector<const char*> out;
+  if (f & kWrite) out.push_back("write");
+  if (f & kReadOnly) out.push_back("readonly");
+  if (f & kDenyOom) out.push_back("denyoom");
+  if (f & kAdmin) out.push_back("admin");
+  if (f & kPubSub) out.push_back("pubsub");
+  if (f & kNoScript) out.push_back("noscript");
+  if (f & kBlocking) out.push_back("blocking");
+  if (f & kLoading) out.push_back("loading");
+  if (f & kStale) out.push_back("stale");
+  if (f & kFast) out.push_back("fast");
+  if (f & kNoAuth) out.push_back("no_auth");
+  return out;
+}
+
+std::vector<std::string> AclCategories(const CommandSpec& s) {
+  using namespace cmdflags;
+  std::vector<std::string> out;
+  if (s.flags & kWrite) out.push_back("@write");
+  if (s.flags & kReadOnly) out.push_back("@read");
+  if (s.flags & kAdmin) out.push_back("@admin");
+  if (s.flags & kAdmin) out.push_back("@dangerous");
+  if (s.flags & kFast) out.push_back("@fast");
+  if (!(s.flags & kFast)) out.push_back("@slow");
+  if (s.flags & kBlocking) out.push_back("@blocking");
+  std::string g = s.group;
+  if (g == "generic") out.push_back("@keyspace");
+  else if (g == "server") out.push_back("@admin");
+  else out.push_back("@" + g);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& s) {
+  ReplyBuilder& rb = ctx.rb;
+  rb.ArrayHeader(10);
+  rb.Bulk(s.name);
+  rb.Integer(s.arity);
+  auto flags = FlagNames(s.flags);
+  rb.SetHeader(flags.size());
+  for (const char* f : flags) rb.SimpleString(f);
+  rb.Integer(s.first_key);
+  rb.Integer(s.last_key);
+  rb.Integer(s.step);
+  auto cats = AclCategories(s);
+  rb.SetHeader(cats.size());
+  for (const auto& c : cats) rb.SimpleString(c);
+  rb.ArrayHeader(0);  // tips
+  // Key specs: one range spec from the row's first/last/step.
+  if (s.first_key > 0) {
+    rb.ArrayHeader(1);
+    rb.MapHeader(4);
+    rb.Bulk("flags");
+    rb.SetHeader(0);
+    rb.Bulk("begin_search");
+    rb.MapHeader(2);
+    rb.Bulk("type");
+    rb.Bulk("index");
+    rb.Bulk("spec");
+    rb.MapHeader(1);
+    rb.Bulk("index");
+    rb.Integer(s.first_key);
+    rb.Bulk("find_keys");
+    rb.MapHeader(2);
+    rb.Bulk("type");
+    rb.Bulk("range");
+    rb.Bulk("spec");
+    rb.MapHeader(3);
+    rb.Bulk("lastkey");
+    rb.Integer(s.last_key < 0 ? s.last_key : s.last_key - s.first_key);
+    rb.Bulk("keystep");
+    rb.Integer(s.step);
+    rb.Bulk("limit");
+    rb.Integer(0);
+    rb.Bulk("notes");
+    rb.Bulk("");
+  } else {
+    rb.ArrayHeader(0);
+  }
+  rb.ArrayHeader(s.subcommands.size());
+  for (const CommandSpec* sub : s.subcommands) ReplyCommandInfo(ctx, *sub);
+}
+
+void ReplyCommandDocs(CommandContext& ctx, const CommandSpec& s) {
+  ctx.rb.Bulk(s.name);
+  ctx.rb.MapHeader(4);
+  ctx.rb.Bulk("summary");
+  ctx.rb.Bulk(s.summary);
+  ctx.rb.Bulk("since");
+  ctx.rb.Bulk(s.since);
+  ctx.rb.Bulk("group");
+  ctx.rb.Bulk(s.group);
+  ctx.rb.Bulk("complexity");
+  ctx.rb.Bulk((s.flags & cmdflags::kFast) ? "O(1)" : "O(N)");
+}
+
+void CmdCommand(CmdArgs args, CommandContext& ctx) {
+  const CommandRegistry& reg = CommandRegistry::Default();
+  auto top = reg.TopLevel();
+  if (args.size() == 1) {
+    ctx.rb.ArrayHeader(top.size());
+    for (const CommandSpec* s : top) ReplyCommandInfo(ctx, *s);
+    return;
+  }
+  std::string_view sub = args[1];
+  if (EqualsUpper(sub, "COUNT")) {
+    if (args.size() != 2) return SubArity(ctx, "command", sub);
+    return ctx.rb.Integer(static_cast<int64_t>(top.size()));
+  }
+  if (EqualsUpper(sub, "INFO")) {
+    if (args.size() == 2) {
+      ctx.rb.ArrayHeader(top.size());
+      for (const CommandSpec* s : top) ReplyCommandInfo(ctx, *s);
+      return;
+    }
+    ctx.rb.ArrayHeader(args.size() - 2);
+    for (size_t i = 2; i < args.size(); i++) {
+      const CommandSpec* s = reg.FindFull(args[i]);
+      if (s == nullptr) {
+        ctx.rb.NullBulk();
+      } else {
+        ReplyCommandInfo(ctx, *s);
+      }
+    }
+    return;
+  }
+  if (EqualsUpper(sub, "DOCS")) {
+    std::vector<const CommandSpec*> specs;
+    if (args.size() == 2) {
+      specs = top;
+    } else {
+      for (size_t i = 2; i < args.size(); i++) {
+        if (const CommandSpec* s = reg.FindFull(args[i])) specs.push_back(s);
+      }
+    }
+    ctx.rb.MapHeader(specs.size());
+    for (const CommandSpec* s : specs) ReplyCommandDocs(ctx, *s);
+    return;
+  }
+  if (EqualsUpper(sub, "LIST")) {
+    std::string pattern, category;
+    if (args.size() != 2) {
+      if (args.size() != 5 || !EqualsUpper(args[2], "FILTERBY")) {
+        return ctx.rb.Error(errors::kSyntax);
+      }
+      if (EqualsUpper(args[3], "PATTERN")) {
+        pattern = std::string(args[4]);
+      } else if (EqualsUpper(args[3], "ACLCAT")) {
+        category = "@" + Lower(args[4]);
+      } else if (EqualsUpper(args[3], "MODULE")) {
+        ctx.rb.ArrayHeader(0);
+        return;
+      } else {
+        return ctx.rb.Error(errors::kSyntax);
+      }
+    }
+    std::vector<const char*> names;
+    for (const auto& spec : reg.all()) {  // as Redis 7: subcommands ("config|get") too
+      const CommandSpec* s = &spec;
+      if (!pattern.empty() && !GlobMatch(pattern, s->name, true)) continue;
+      if (!category.empty()) {
+        auto cats = AclCategories(*s);
+        if (std::find(cats.begin(), cats.end(), category) == cats.end()) continue;
+      }
+      names.push_back(s->name);
+    }
+    ctx.rb.ArrayHeader(names.size());
+    for (const char* n : names) ctx.rb.Bulk(n);
+    return;
+  }
+  if (EqualsUpper(sub, "GETKEYS") || EqualsUpper(sub, "GETKEYSANDFLAGS")) {
+    if (args.size() < 3) return SubArity(ctx, "command", sub);
+    const CommandSpec* s = reg.Find(args[2]);
+    if (s == nullptr) return ctx.rb.Error("ERR Invalid command specified");
+    int argc = static_cast<int>(args.size()) - 2;
+    if ((s->arity > 0 && argc != s->arity) || (s->arity < 0 && argc < -s->arity)) {
+      return ctx.rb.Error("ERR Invalid number of arguments specified for command");
+    }
+    std::vector<size_t> idx;
+    CommandRegistry::KeyIndexes(*s, argc, &idx);
+    if (idx.empty()) return ctx.rb.Error("ERR The command has no key arguments");
+    bool with_flags = EqualsUpper(sub, "GETKEYSANDFLAGS");
+    ctx.rb.ArrayHeader(idx.size());
+    for (size_t i : idx) {
+      if (with_flags) {
+        ctx.rb.ArrayHeader(2);
+        ctx.rb.Bulk(args[2 + i]);
+        auto fl = (s->flags & cmdflags::kWrite) ? std::vector<const char*>{"RW", "update"}
+                                                : std::vector<const char*>{"RO", "access"};
+        ctx.rb.SetHeader(fl.size());
+        for (const char* f : fl) ctx.rb.SimpleString(f);
+      } else {
+        ctx.rb.Bulk(args[2 + i]);
+      }
+    }
+    return;
+  }
+  if (EqualsUpper(sub, "HELP")) {
+    return ReplyHelp(ctx, "COMMAND",
+                     {"(no subcommand)", "    Return details about all commands.", "COUNT",
+                      "    Return the total number of commands in this server.", "LIST",
+                      "    Return a list of all commands in this server.",
+                      "INFO [<command-name> ...]",
+                      "    Return details about multiple commands.",
+                      "DOCS [<command-name> ...]",
+                      "    Return documentation details about multiple commands.",
+                      "GETKEYS <full-command>", "    Return the keys from a full command."});
+  }
+  UnknownSubcommand(ctx, sub, "COMMAND");
 }
 
 }  // namespace
 
 void RegisterServerFamily(CommandRegistry& r) {
   using namespace cmdflags;
+  // clang-format off
   r.Register({"ping", -1, kFast | kStale, 0, 0, 0, CmdPing, "connection", "Returns the server's liveliness response.", "1.0.0"});
-  r.Register({"flushall", -1, kWrite | kSelfLocking, 0, 0, 0, CmdFlushAll, "server", "Removes all keys from all databases.", "1.0.0"});
+  r.Register({"echo", 2, kFast | kStale, 0, 0, 0, CmdEcho, "connection", "Returns the given string.", "1.0.0"});
+  r.Register({"time", 1, kFast | kStale | kLoading, 0, 0, 0, CmdTime, "server", "Returns the server time.", "2.6.0"});
+  r.Register({"quit", -1, kFast | kNoAuth | kStale | kLoading, 0, 0, 0, CmdQuit, "connection", "Closes the connection.", "1.0.0"});
+  r.Register({"auth", -2, kFast | kNoAuth | kStale | kLoading | kNoScript, 0, 0, 0, CmdAuth, "connection", "Authenticates the connection.", "1.0.0"});
+  r.Register({"hello", -1, kFast | kNoAuth | kStale | kLoading | kNoScript, 0, 0, 0, CmdHello, "connection", "Handshakes with the Redis server.", "6.0.0"});
+  r.Register({"reset", 1, kFast | kNoAuth | kStale | kLoading | kNoScript, 0, 0, 0, CmdReset, "connection", "Resets the connection.", "6.2.0"});
+  r.Register({"client", -2, kStale | kLoading | kNoScript, 0, 0, 0, nullptr, "connection", "A container for client connection commands.", "2.4.0"});
+  r.Register({"client|id", 2, kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Returns the unique client ID of the connection.", "5.0.0"});
+  r.Register({"client|setname", 3, kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Sets the connection name.", "2.6.9"});
+  r.Register({"client|getname", 2, kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Returns the name of the connection.", "2.6.9"});
+  r.Register({"client|setinfo", 4, kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Sets information specific to the client or connection.", "7.2.0"});
+  r.Register({"client|list", -2, kAdmin | kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Lists open connections.", "2.4.0"});
+  r.Register({"client|info", 2, kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Returns information about the connection.", "6.2.0"});
+  r.Register({"client|kill", -3, kAdmin | kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Terminates open connections.", "2.4.0"});
+  r.Register({"client|no-evict", 3, kAdmin | kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Sets the client eviction mode of the connection.", "7.0.0"});
+  r.Register({"client|no-touch", 3, kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0"});
+  r.Register({"client|help", 2, kStale | kLoading, 0, 0, 0, CmdClient, "connection", "Returns helpful text about the different subcommands.", "5.0.0"});
   r.Register({"dbsize", 1, kReadOnly | kFast | kSelfLocking, 0, 0, 0, CmdDbSize, "server", "Returns the number of keys in the database.", "1.0.0"});
+  r.Register({"flushall", -1, kWrite | kSelfLocking, 0, 0, 0, CmdFlushAll, "server", "Removes all keys from all databases.", "1.0.0"});
+  r.Register({"info", -1, kStale | kLoading, 0, 0, 0, CmdInfo, "server", "Returns information and statistics about the server.", "1.0.0"});
+  r.Register({"lastsave", 1, kFast | kStale | kLoading, 0, 0, 0, CmdLastSave, "server", "Returns the Unix timestamp of the last successful save to disk.", "1.0.0"});
+  r.Register({"shutdown", -1, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdShutdown, "server", "Synchronously saves the database(s) to disk and shuts down the server.", "1.0.0"});
+  r.Register({"debug", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdDebug, "server", "A container for debugging commands.", "1.0.0"});
+  r.Register({"config", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, nullptr, "server", "A container for server configuration commands.", "2.0.0"});
+  r.Register({"config|get", -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdConfig, "server", "Returns the effective values of configuration parameters.", "2.0.0"});
+  r.Register({"config|set", -4, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdConfig, "server", "Sets configuration parameters in-flight.", "2.0.0"});
+  r.Register({"config|resetstat", 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdConfig, "server", "Resets the server's statistics.", "2.0.0"});
+  r.Register({"config|rewrite", 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdConfig, "server", "Persists the effective configuration to file.", "2.8.0"});
+  r.Register({"config|help", 2, kLoading | kStale, 0, 0, 0, CmdConfig, "server", "Returns helpful text about the different subcommands.", "5.0.0"});
+  r.Register({"command", -1, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Returns detailed information about all commands.", "2.8.13"});
+  r.Register({"command|count", 2, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Returns a count of commands.", "2.8.13"});
+  r.Register({"command|info", -2, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Returns information about one, multiple or all commands.", "2.8.13"});
+  r.Register({"command|docs", -2, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Returns documentary information about one, multiple or all commands.", "7.0.0"});
+  r.Register({"command|list", -2, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Returns a list of command names.", "7.0.0"});
+  r.Register({"command|getkeys", -4, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Extracts the key names from an arbitrary command.", "2.8.13"});
+  r.Register({"command|getkeysandflags", -4, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Extracts the key names and access flags for an arbitrary command.", "7.0.0"});
+  r.Register({"command|help", 2, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Returns helpful text about the different subcommands.", "5.0.0"});
+  // clang-format on
 }
 
 }  // namespace fdb

@@ -76,6 +76,14 @@ Entry* Entry::NewString(std::string_view key, std::string_view value) {
   return e;
 }
 
+Entry* Entry::NewInlineString(std::string_view key, size_t len, bool raw) {
+  Entry* e = Allocate(key, len);
+  e->set_meta(ValueType::kString, Encoding::kInline, static_cast<uint32_t>(key.size()));
+  if (raw) e->meta_ |= kFlagRaw;
+  e->slot_ = len;
+  return e;
+}
+
 Entry* Entry::NewInt(std::string_view key, int64_t v) {
   Entry* e = Allocate(key, 0);
   e->set_meta(ValueType::kString, Encoding::kInt, static_cast<uint32_t>(key.size()));
@@ -114,7 +122,7 @@ const char* Entry::encoding_name() const {
     case Encoding::kInt: return "int";
     // Redis calls strings of up to 44 bytes "embstr" (stored with their header), longer ones
     // "raw". FDB stores both inline; the names are kept for clients that look at them.
-    case Encoding::kInline: return slot_ <= 44 ? "embstr" : "raw";
+    case Encoding::kInline: return slot_ <= 44 && !(meta_ & kFlagRaw) ? "embstr" : "raw";
     case Encoding::kObject: return object()->encoding_name();
     case Encoding::kOnDisk: return "ondisk";
   }

@@ -54,6 +54,12 @@ class Entry {
   static Entry* NewString(std::string_view key, std::string_view value);
   static Entry* NewInt(std::string_view key, int64_t v);
   static Entry* NewObject(std::string_view key, ValueObject* obj);
+  // Allocates an inline string entry of `len` bytes, left uninitialised for the caller to fill
+  // through mutable_inline_value() before Keyspace::Put. Unlike NewString it never turns an
+  // integer into kInt: Redis keeps the results of APPEND, SETRANGE and INCRBYFLOAT as strings,
+  // and OBJECT ENCODING shows it. `raw` makes OBJECT ENCODING say "raw" at any length, as Redis
+  // does for values it modified (APPEND, SETRANGE), where a fresh short string is "embstr".
+  static Entry* NewInlineString(std::string_view key, size_t len, bool raw);
   // A copy of `src` under `key` (for COPY / RENAME to another key), without the chain link.
   static Entry* Clone(const Entry* src, std::string_view key);
   static void Free(Entry* e);
@@ -77,6 +83,8 @@ class Entry {
   int64_t int_value() const { return static_cast<int64_t>(slot_); }
   void set_int_value(int64_t v) { slot_ = static_cast<uint64_t>(v); }
   std::string_view inline_value() const { return {data_ + key_len(), static_cast<size_t>(slot_)}; }
+  // REQUIRES: encoding() == kInline and the entry not yet published by Keyspace::Put.
+  char* mutable_inline_value() { return data_ + key_len(); }
   // The string value; an integer is formatted into `scratch`.
   std::string_view StringValue(std::string* scratch) const;
   size_t StringLength() const;
@@ -94,6 +102,9 @@ class Entry {
  private:
   Entry() = default;
   static Entry* Allocate(std::string_view key, size_t extra);
+  // meta_ flag bits (8..15).
+  static constexpr uint64_t kFlagRaw = 1ULL << 8;  // OBJECT ENCODING reports "raw"
+
   void set_meta(ValueType t, Encoding e, uint32_t key_len) {
     meta_ = static_cast<uint64_t>(t) | (static_cast<uint64_t>(e) << 4) |
             (static_cast<uint64_t>(key_len) << 32);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <random>
+#include <thread>
 
 #include "base/clock.h"
 
@@ -24,6 +25,43 @@ uint16_t Keyspace::LruClock() {
   return static_cast<uint16_t>(ts.tv_sec);
 }
 
+namespace {
+uint8_t LfuMinutes() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return static_cast<uint8_t>(ts.tv_sec / 60);
+}
+}  // namespace
+
+uint8_t Keyspace::LfuDecayedCounter(uint16_t field) {
+  // Redis's LFUDecrAndReturn with lfu-decay-time 1: one step down per elapsed minute.
+  uint8_t elapsed = static_cast<uint8_t>(LfuMinutes() - (field >> 8));
+  uint8_t counter = static_cast<uint8_t>(field & 0xff);
+  return elapsed > counter ? 0 : static_cast<uint8_t>(counter - elapsed);
+}
+
+uint16_t Keyspace::NewAccessField() const {
+  if (lfu_mode()) return static_cast<uint16_t>((LfuMinutes() << 8) | kLfuInitVal);
+  return LruClock();
+}
+
+void Keyspace::Accessed(Entry* e) const {
+  if (!lfu_mode()) {
+    e->set_lru(LruClock());
+    return;
+  }
+  // Redis's updateLFU: decay, then a logarithmic increment: the more hits a key has, the less
+  // likely one more hit raises the counter, so 8 bits cover a million accesses.
+  uint8_t counter = LfuDecayedCounter(e->lru());
+  if (counter < 255) {
+    double base = counter > kLfuInitVal ? counter - kLfuInitVal : 0;
+    double p = 1.0 / (base * kLfuLogFactor + 1);
+    double r = static_cast<double>(tl_rng() >> 11) * 0x1.0p-53;
+    if (r < p) counter++;
+  }
+  e->set_lru(static_cast<uint16_t>((LfuMinutes() << 8) | counter));
+}
+
 void Keyspace::Unlinked(int db, Shard& s, Entry* e) {
   if (e->has_expire()) s.expires[db]--;
 }
@@ -38,12 +76,13 @@ Entry* Keyspace::Find(int db, const KeyRef& k, int64_t now_ms, bool touch) {
     // log the deletion so replay agrees.
     s.dbs[db].Unlink(link);
     Unlinked(db, s, e);
+    s.version++;
     if (observer_) observer_->OnDelete(db, e->key());
     Entry::Free(e);
     stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
-  if (touch) e->set_lru(LruClock());
+  if (touch) Accessed(e);
   return e;
 }
 
@@ -55,9 +94,11 @@ Entry* Keyspace::FindForRead(int db, const KeyRef& k, int64_t now_ms, bool touch
 
 Entry* Keyspace::Put(int db, const KeyRef& k, Entry* e) {
   Shard& s = *shards_[ShardOf(k.hash)];
-  e->set_lru(LruClock());
+  e->set_lru(NewAccessField());
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link != nullptr) {
+    // As Redis's dbOverwrite: in LFU mode an overwritten key keeps its access frequency.
+    if (lfu_mode()) e->set_lru((*link)->lru());
     Entry* old = s.dbs[db].Replace(link, e);
     Unlinked(db, s, old);
     Entry::Free(old);
@@ -65,11 +106,13 @@ Entry* Keyspace::Put(int db, const KeyRef& k, Entry* e) {
     s.dbs[db].Insert(e, k.hash);
   }
   if (e->has_expire()) s.expires[db]++;
+  s.version++;
   if (observer_) observer_->OnPut(db, e);
   return e;
 }
 
 void Keyspace::Changed(int db, const Entry* e) {
+  shards_[ShardOf(HashKey(e->key()))]->version++;
   if (observer_) observer_->OnPut(db, e);
 }
 
@@ -87,7 +130,22 @@ Entry* Keyspace::Detach(int db, const KeyRef& k, int64_t now_ms) {
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   Entry* e = s.dbs[db].Unlink(link);
   Unlinked(db, s, e);
+  s.version++;
   return e;
+}
+
+bool Keyspace::Move(int from, int to, const KeyRef& k, int64_t now_ms) {
+  if (from == to || Find(to, k, now_ms, false) != nullptr) return false;
+  Entry* e = Detach(from, k, now_ms);
+  if (e == nullptr) return false;
+  if (observer_) observer_->OnDelete(from, k.key);
+  uint16_t access = e->lru();
+  Shard& s = *shards_[ShardOf(k.hash)];
+  s.dbs[to].Insert(e, k.hash);
+  if (e->has_expire()) s.expires[to]++;
+  e->set_lru(access);  // a move is not an access
+  if (observer_) observer_->OnPut(to, e);
+  return true;
 }
 
 void Keyspace::SetExpire(int db, Entry* e, int64_t ms) {
@@ -95,13 +153,14 @@ void Keyspace::SetExpire(int db, Entry* e, int64_t ms) {
   if (e->has_expire()) s.expires[db]--;
   e->set_expire_ms(ms);
   if (e->has_expire()) s.expires[db]++;
+  s.version++;
   if (observer_) observer_->OnExpire(db, e->key(), ms);
 }
 
 size_t Keyspace::DbSize(int db) {
   size_t n = 0;
   for (auto& s : shards_) {
-    std::lock_guard<std::mutex> l(s->mu);
+    ShardGuard l(*s);
     n += s->dbs[db].size();
   }
   return n;
@@ -110,7 +169,7 @@ size_t Keyspace::DbSize(int db) {
 size_t Keyspace::ExpiresCount(int db) {
   size_t n = 0;
   for (auto& s : shards_) {
-    std::lock_guard<std::mutex> l(s->mu);
+    ShardGuard l(*s);
     n += s->expires[db];
   }
   return n;
@@ -122,18 +181,38 @@ size_t Keyspace::TotalKeys() {
   return n;
 }
 
-void Keyspace::FlushDb(int db) {
-  ShardLockSet locks;
-  locks.LockAll(*this);
-  for (auto& s : shards_) {
-    for (int i = 0; i < limits::kNumDatabases; i++) {
-      if (db >= 0 && i != db) continue;
-      s->dbs[i].Clear();
-      s->expires[i] = 0;
-      s->expire_cursor[i] = 0;
+void Keyspace::FlushDb(int db, bool async) {
+  std::vector<Dict> dropped;
+  size_t keys = 0;
+  {
+    ShardLockSet locks;
+    locks.LockAll(*this);
+    for (auto& s : shards_) {
+      for (int i = 0; i < limits::kNumDatabases; i++) {
+        if (db >= 0 && i != db) continue;
+        if (s->dbs[i].size() > 0) {
+          keys += s->dbs[i].size();
+          dropped.push_back(std::move(s->dbs[i]));
+        }
+        s->expires[i] = 0;
+        s->expire_cursor[i] = 0;
+      }
+      s->version++;
     }
+    if (observer_) observer_->OnFlush(db);
   }
-  if (observer_) observer_->OnFlush(db);
+  if (async && keys >= kLazyFreeMinKeys) {
+    auto running = lazyfree_threads_;
+    if (running->fetch_add(1) < kLazyFreeThreadsMax) {
+      std::thread([running, d = std::move(dropped)]() mutable {
+        d.clear();
+        running->fetch_sub(1);
+      }).detach();
+      return;
+    }
+    running->fetch_sub(1);
+  }
+  dropped.clear();  // frees the entries, outside the locks
 }
 
 void Keyspace::SwapDb(int a, int b) {
@@ -143,6 +222,7 @@ void Keyspace::SwapDb(int a, int b) {
     std::swap(s->dbs[a], s->dbs[b]);
     std::swap(s->expires[a], s->expires[b]);
     std::swap(s->expire_cursor[a], s->expire_cursor[b]);
+    s->version++;
   }
   if (observer_) observer_->OnSwapDb(a, b);
 }
@@ -152,7 +232,7 @@ bool Keyspace::RandomKey(int db, int64_t now_ms, std::string* out) {
   // almost empty keyspace still finds its keys.
   for (int attempt = 0; attempt < 2 * limits::kNumShards; attempt++) {
     Shard& s = *shards_[tl_rng() & (limits::kNumShards - 1)];
-    std::lock_guard<std::mutex> l(s.mu);
+    ShardGuard l(s);
     for (int tries = 0; tries < 8 && s.dbs[db].size() > 0; tries++) {
       Entry* e = s.dbs[db].Random(tl_rng());
       if (e->has_expire() && e->expire_ms() <= now_ms) continue;
@@ -162,7 +242,7 @@ bool Keyspace::RandomKey(int db, int64_t now_ms, std::string* out) {
   }
   bool found = false;
   for (auto& s : shards_) {
-    std::lock_guard<std::mutex> l(s->mu);
+    ShardGuard l(*s);
     s->dbs[db].ForEach([&](Entry* e) {
       if (found || (e->has_expire() && e->expire_ms() <= now_ms)) return;
       *out = std::string(e->key());
@@ -175,7 +255,7 @@ bool Keyspace::RandomKey(int db, int64_t now_ms, std::string* out) {
 
 void Keyspace::ForEachKey(int db, int64_t now_ms, const std::function<void(const Entry*)>& fn) {
   for (auto& s : shards_) {
-    std::lock_guard<std::mutex> l(s->mu);
+    ShardGuard l(*s);
     s->dbs[db].ForEach([&](Entry* e) {
       if (e->has_expire() && e->expire_ms() <= now_ms) return;
       fn(e);
@@ -189,7 +269,7 @@ uint64_t Keyspace::Scan(int db, uint64_t cursor, int64_t now_ms,
   uint64_t dict_cursor = cursor >> 8;
   Shard& s = *shards_[shard];
   {
-    std::lock_guard<std::mutex> l(s.mu);
+    ShardGuard l(s);
     dict_cursor = s.dbs[db].Scan(dict_cursor, [&](Entry* e) {
       if (e->has_expire() && e->expire_ms() <= now_ms) return;
       fn(e);
@@ -203,20 +283,42 @@ uint64_t Keyspace::Scan(int db, uint64_t cursor, int64_t now_ms,
 }
 
 size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard) {
+  // Each table with deadlines gets one slice of buckets per cycle, so a table with a few
+  // volatile keys is cleaned within a cycle or two of their deadlines. A slice in which more
+  // than a tenth of the keys examined had expired suggests many more are waiting: the table
+  // gets further slices (Redis's adaptive cycle) until that stops being true, the table has
+  // been swept once, or the cycle's time budget is spent. One lock hold is one slice, so a
+  // client waits at most one slice for a shard.
   size_t deleted = 0;
+  int64_t start_us = MonoUs();
+  bool budget_left = true;
   for (auto& sp : shards_) {
     Shard& s = *sp;
-    std::lock_guard<std::mutex> l(s.mu);
     for (int db = 0; db < limits::kNumDatabases; db++) {
-      if (s.expires[db] == 0) continue;
-      size_t n = s.dbs[db].SweepBuckets(
-          &s.expire_cursor[db], buckets_per_shard,
-          [&](Entry* e) { return e->has_expire() && e->expire_ms() <= now_ms; },
-          [&](Entry* e) {
-            s.expires[db]--;
-            if (observer_) observer_->OnDelete(db, e->key());
-          });
-      deleted += n;
+      size_t swept = 0;
+      while (true) {
+        size_t examined = 0, n = 0, buckets = 0;
+        {
+          ShardGuard l(s);
+          if (s.expires[db] == 0) break;
+          buckets = s.dbs[db].bucket_count();
+          n = s.dbs[db].SweepBuckets(
+              &s.expire_cursor[db], buckets_per_shard,
+              [&](Entry* e) {
+                examined++;
+                return e->has_expire() && e->expire_ms() <= now_ms;
+              },
+              [&](Entry* e) {
+                s.expires[db]--;
+                s.version++;
+                if (observer_) observer_->OnDelete(db, e->key());
+              });
+        }
+        deleted += n;
+        swept += buckets_per_shard;
+        if (n * 10 <= examined || swept >= buckets || !budget_left) break;
+        budget_left = MonoUs() - start_us < kActiveExpireBudgetUs;
+      }
     }
   }
   stats_.expired_keys.fetch_add(deleted, std::memory_order_relaxed);
@@ -225,6 +327,10 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard) {
 
 void ShardLockSet::Lock(Keyspace& ks) {
   ks_ = &ks;
+  if (tl_holds_all_shards) {
+    pending_.clear();
+    return;
+  }
   std::sort(pending_.begin(), pending_.end());
   pending_.erase(std::unique(pending_.begin(), pending_.end()), pending_.end());
   for (int s : pending_) {

@@ -41,10 +41,10 @@ struct KeyRef {
 class ChangeObserver {
  public:
   virtual ~ChangeObserver() = default;
-  virtual void OnPut(int db, const Entry* e) = 0;        // full image of the key's value
+  virtual void OnPut(int db, const Entry* e) = 0;  // full image of the key's value
   virtual void OnDelete(int db, std::string_view key) = 0;
   virtual void OnExpire(int db, std::string_view key, int64_t expire_ms) = 0;  // 0 = persist
-  virtual void OnFlush(int db) = 0;                      // db < 0: every database
+  virtual void OnFlush(int db) = 0;  // db < 0: every database
   virtual void OnSwapDb(int a, int b) = 0;
 };
 
@@ -54,6 +54,10 @@ struct Shard {
   // Guarded by mu: number of keys with a deadline per database, and the active-expiry cursor.
   std::array<size_t, limits::kNumDatabases> expires{};
   std::array<uint64_t, limits::kNumDatabases> expire_cursor{};
+  // Guarded by mu: bumped by every change in the shard. WATCH remembers it; EXEC aborts when it
+  // moved. Per shard rather than per key: a change to another key of the same shard aborts too
+  // (a spurious retry for the client, never a missed change).
+  uint64_t version = 0;
 };
 
 struct KeyspaceStats {
@@ -76,6 +80,28 @@ class Keyspace {
   // The current LRU clock (seconds mod 2^16); set by the server's clock tick.
   static uint16_t LruClock();
 
+  // --- Access tracking: LRU or LFU, in the entry's 16-bit lru field. ---
+  //
+  // In LRU mode (the default) the field is LruClock() at the last access. In LFU mode (an
+  // allkeys-lfu / volatile-lfu maxmemory-policy) it is Redis's LFU pair squeezed into 16 bits:
+  // the high byte is the time of the last decrement in minutes mod 256, the low byte a
+  // logarithmic access counter that starts at kLfuInitVal and decays by one per idle minute.
+  // Redis keeps 16 bits of minutes; 8 bits wrap after ~4 hours, after which a long-idle key
+  // may look recently decayed. That only makes eviction less precise, never wrong.
+  //
+  // The server sets the mode from `maxmemory-policy` at startup and on CONFIG SET; entries
+  // written in the other mode read as nonsense until touched again (as in Redis).
+  static constexpr uint8_t kLfuInitVal = 5;
+  static constexpr int kLfuLogFactor = 10;
+  void set_lfu_mode(bool on) { lfu_mode_.store(on, std::memory_order_relaxed); }
+  bool lfu_mode() const { return lfu_mode_.load(std::memory_order_relaxed); }
+  // The access counter of an LFU field after decay (OBJECT FREQ).
+  static uint8_t LfuDecayedCounter(uint16_t field);
+  // Seconds since the last access of an LRU field (OBJECT IDLETIME), modulo 2^16.
+  static uint16_t LruIdleSeconds(uint16_t field) {
+    return static_cast<uint16_t>(LruClock() - field);
+  }
+
   // --- Single-key operations. REQUIRES: shard of key locked. ---
 
   // The live entry for key, or nullptr. An expired entry is deleted (lazy expiry) and not
@@ -93,13 +119,27 @@ class Keyspace {
   // Sets or clears (ms == 0) the deadline of an existing entry.
   void SetExpire(int db, Entry* e, int64_t ms);
   // Removes the entry for k without freeing it (for MOVE/RENAME), or nullptr.
+  // Nothing is logged and the caller owns the entry: it must Put it back (MOVE does, through
+  // Move) or log its removal; Delete is Detach + log + free.
   Entry* Detach(int db, const KeyRef& k, int64_t now_ms);
+  // Moves a live key from database `from` to `to` (same shard: the hash picks the shard),
+  // keeping its value, deadline and access clock, and logs the delete and the put. Returns
+  // false, changing nothing, when the key is missing in `from` or present in `to`.
+  bool Move(int from, int to, const KeyRef& k, int64_t now_ms);
 
   // --- Whole-keyspace operations; they lock shards themselves. ---
 
   size_t DbSize(int db);
   size_t ExpiresCount(int db);
-  void FlushDb(int db);  // db < 0: all
+  // Empties db (db < 0: all). The tables are swapped out under the locks and freed after they
+  // are released, so other clients wait only for the swap. `async` frees large tables on a
+  // background thread instead of the caller's (FLUSHDB / FLUSHALL ASYNC).
+  void FlushDb(int db, bool async = false);
+  // Below this many keys a flush frees on the caller's thread even when async: a thread costs
+  // more than freeing a few thousand entries. At most kLazyFreeThreadsMax frees run in the
+  // background at once; beyond that the caller frees, which bounds threads and memory held.
+  static constexpr size_t kLazyFreeMinKeys = 64 * 1024;
+  static constexpr int kLazyFreeThreadsMax = 2;
   void SwapDb(int a, int b);
   // A random live key of db, or nullopt-like empty string with found=false.
   bool RandomKey(int db, int64_t now_ms, std::string* out);
@@ -108,18 +148,48 @@ class Keyspace {
   // One step of SCAN across shards. Cursor = dict cursor << 8 | shard.
   uint64_t Scan(int db, uint64_t cursor, int64_t now_ms,
                 const std::function<void(const Entry*)>& fn);
-  // Deletes expired keys, visiting at most `buckets_per_shard` buckets of each database with
-  // deadlines in each shard. Returns keys deleted.
+  // Deletes expired keys, visiting `buckets_per_shard` buckets of each database with deadlines
+  // in each shard; a table where more than 1/10 of the keys examined had expired is swept
+  // again (as Redis's adaptive cycle), within a time budget of kActiveExpireBudgetUs per call.
+  // Returns keys deleted.
   size_t ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard);
+  // The time one ActiveExpireCycle may take: 25 ms, a quarter of a cycle at hz=10, the share
+  // of CPU Redis gives its slow expire cycle.
+  static constexpr int64_t kActiveExpireBudgetUs = 25000;
   // Sum of MemoryUsage over entries, approximate (for INFO).
   size_t TotalKeys();
 
  private:
   void Unlinked(int db, Shard& s, Entry* e);
+  uint16_t NewAccessField() const;
+  void Accessed(Entry* e) const;
 
   std::vector<std::unique_ptr<Shard>> shards_;
   ChangeObserver* observer_ = nullptr;
   KeyspaceStats stats_;
+  std::atomic<bool> lfu_mode_{false};
+  // Background threads freeing flushed tables, shared with them so they can outlive us.
+  std::shared_ptr<std::atomic<int>> lazyfree_threads_ = std::make_shared<std::atomic<int>>(0);
+};
+
+// True while the calling thread holds every shard lock (EXEC of a MULTI block): whole-keyspace
+// operations and the dispatcher then skip locking, since the locks are not recursive.
+inline thread_local bool tl_holds_all_shards = false;
+
+// Locks one shard for a whole-keyspace operation, unless the thread holds all shards already.
+class ShardGuard {
+ public:
+  explicit ShardGuard(Shard& s) : s_(tl_holds_all_shards ? nullptr : &s) {
+    if (s_) s_->mu.lock();
+  }
+  ~ShardGuard() {
+    if (s_) s_->mu.unlock();
+  }
+  ShardGuard(const ShardGuard&) = delete;
+  ShardGuard& operator=(const ShardGuard&) = delete;
+
+ private:
+  Shard* s_;
 };
 
 // Locks a set of shards in ascending order; unlocks on destruction.

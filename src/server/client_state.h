@@ -10,6 +10,8 @@
 #include <functional>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace fdb {
 
@@ -35,6 +37,12 @@ struct ClientState {
   std::string name;
   std::string lib_name;
   std::string lib_ver;
+
+  // MULTI/EXEC state; touched only by the owning thread.
+  bool in_multi = false;
+  bool multi_error = false;  // a command failed to queue: EXEC will abort
+  std::vector<std::vector<std::string>> queued;
+  std::vector<std::pair<int, uint64_t>> watched;  // (shard, shard version at WATCH)
 
   // Set by the command layer; acted on by the connection after the reply is written.
   bool close_after_reply = false;

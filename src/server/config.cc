@@ -72,7 +72,8 @@ std::function<Status(Config&, std::string_view)> IntSetter(const char* name, std
     int64_t x;
     bool ok = memory ? ParseMemory(v, &x) : ParseInt64(v, &x);
     if (!ok) {
-      return Status::InvalidArgument(std::string("argument couldn't be parsed into an integer"));
+      return Status::InvalidArgument(memory ? "argument must be a memory value"
+                                            : "argument couldn't be parsed into an integer");
     }
     if (x < min || x > max) {
       return Status::InvalidArgument("argument must be between " + std::to_string(min) + " and " +

@@ -1,0 +1,273 @@
+#include "server/info.h"
+
+#include <malloc.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+#include "base/clock.h"
+#include "base/limits.h"
+#include "commands/registry.h"
+
+namespace fdb {
+
+namespace {
+
+constexpr const char* kRedisVersion = "7.2.4";  // the Redis version whose behaviour FDB follows
+constexpr const char* kFdbVersion = "0.1.0";
+
+size_t RssBytes() {
+  std::ifstream f("/proc/self/statm");
+  size_t pages_total = 0, pages_rss = 0;
+  f >> pages_total >> pages_rss;
+  return pages_rss * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+std::string Human(double bytes) {
+  const char* units[] = {"B", "K", "M", "G", "T"};
+  int u = 0;
+  while (bytes >= 1024 && u < 4) {
+    bytes /= 1024;
+    u++;
+  }
+  char buf[32];
+  if (u == 0) {
+    snprintf(buf, sizeof(buf), "%.0fB", bytes);
+  } else {
+    snprintf(buf, sizeof(buf), "%.2f%s", bytes, units[u]);
+  }
+  return buf;
+}
+
+class Writer {
+ public:
+  void Section(const char* title) {
+    if (!out.empty()) out += "\r\n";
+    out += "# ";
+    out += title;
+    out += "\r\n";
+  }
+  template <class T>
+  void Field(const char* name, const T& v) {
+    out += name;
+    out += ':';
+    if constexpr (std::is_convertible_v<T, std::string_view>) {
+      out += std::string_view(v);
+    } else {
+      out += std::to_string(v);
+    }
+    out += "\r\n";
+  }
+  void Raw(const std::string& line) {
+    out += line;
+    out += "\r\n";
+  }
+  std::string out;
+};
+
+void ServerSection(ServerContext& s, Writer& w) {
+  utsname u{};
+  uname(&u);
+  int64_t now_us = NowUs();
+  int64_t uptime = (NowMs() - s.start_time_ms()) / 1000;
+  w.Section("Server");
+  w.Field("redis_version", kRedisVersion);
+  w.Field("fdb_version", kFdbVersion);
+  w.Field("redis_git_sha1", "00000000");
+  w.Field("redis_mode", "standalone");
+  w.Field("os", std::string(u.sysname) + " " + u.release + " " + u.machine);
+  w.Field("arch_bits", 64);
+  w.Field("multiplexing_api", "epoll");
+  w.Field("gcc_version", std::to_string(__GNUC__) + "." + std::to_string(__GNUC_MINOR__) + "." +
+                             std::to_string(__GNUC_PATCHLEVEL__));
+  w.Field("process_id", static_cast<int64_t>(getpid()));
+  w.Field("run_id", s.run_id());
+  w.Field("tcp_port", s.config().port());
+  w.Field("server_time_usec", now_us);
+  w.Field("uptime_in_seconds", uptime);
+  w.Field("uptime_in_days", uptime / 86400);
+  w.Field("hz", s.config().hz());
+  w.Field("io_threads_active", 1);
+  w.Field("io_threads", s.config().threads() > 0 ? s.config().threads()
+                                                 : static_cast<int>(sysconf(_SC_NPROCESSORS_ONLN)));
+  w.Field("config_file", s.config().config_file);
+}
+
+void ClientsSection(ServerContext& s, Writer& w) {
+  size_t max_in = 0, max_out = 0;
+  s.clients().ForEach([&](ClientState& c) {
+    max_in = std::max(max_in, c.qbuf.load(std::memory_order_relaxed));
+    max_out = std::max(max_out, c.obuf.load(std::memory_order_relaxed));
+  });
+  w.Section("Clients");
+  w.Field("connected_clients", s.clients().size());
+  w.Field("cluster_connections", 0);
+  w.Field("maxclients", s.config().maxclients());
+  w.Field("client_recent_max_input_buffer", max_in);
+  w.Field("client_recent_max_output_buffer", max_out);
+  w.Field("blocked_clients", 0);
+  w.Field("tracking_clients", 0);
+  w.Field("clients_in_timeout_table", 0);
+}
+
+void MemorySection(ServerContext& s, Writer& w) {
+  struct mallinfo2 mi = mallinfo2();
+  size_t used = mi.uordblks + mi.hblkhd;
+  size_t rss = RssBytes();
+  w.Section("Memory");
+  w.Field("used_memory", used);
+  w.Field("used_memory_human", Human(static_cast<double>(used)));
+  size_t peak = s.used_memory_peak.load();
+  while (used > peak && !s.used_memory_peak.compare_exchange_weak(peak, used)) {
+  }
+  peak = std::max(peak, used);
+  w.Field("used_memory_peak", peak);
+  w.Field("used_memory_peak_human", Human(static_cast<double>(peak)));
+  w.Field("used_memory_rss", rss);
+  w.Field("used_memory_rss_human", Human(static_cast<double>(rss)));
+  w.Field("maxmemory", s.config().maxmemory());
+  w.Field("maxmemory_human", Human(static_cast<double>(s.config().maxmemory())));
+  w.Field("maxmemory_policy", s.config().maxmemory_policy());
+  char frag[32];
+  snprintf(frag, sizeof(frag), "%.2f", used ? static_cast<double>(rss) / used : 0.0);
+  w.Field("mem_fragmentation_ratio", frag);
+  w.Field("mem_allocator", "libc");
+}
+
+void PersistenceSection(ServerContext& s, Writer& w) {
+  w.Section("Persistence");
+  w.Field("loading", 0);
+  w.Field("async_loading", 0);
+  w.Field("rdb_changes_since_last_save", s.dirty.load());
+  w.Field("rdb_bgsave_in_progress", 0);
+  w.Field("rdb_last_save_time", s.last_save_s.load());
+  w.Field("rdb_last_bgsave_status", "ok");
+  w.Field("aof_enabled", 0);
+  w.Field("aof_rewrite_in_progress", 0);
+  w.Field("aof_last_write_status", "ok");
+}
+
+void StatsSection(ServerContext& s, Writer& w) {
+  uint64_t commands = 0, in = 0, out = 0;
+  s.ForEachThreadStats([&](ThreadStats& t) {
+    for (auto& c : t.commands) commands += c.calls.load(std::memory_order_relaxed);
+    in += t.net_input_bytes.load(std::memory_order_relaxed);
+    out += t.net_output_bytes.load(std::memory_order_relaxed);
+  });
+  KeyspaceStats& ks = s.keyspace().stats();
+  w.Section("Stats");
+  w.Field("total_connections_received", s.total_connections.load());
+  w.Field("total_commands_processed", commands);
+  w.Field("instantaneous_ops_per_sec", 0);
+  w.Field("total_net_input_bytes", in);
+  w.Field("total_net_output_bytes", out);
+  w.Field("rejected_connections", s.rejected_connections.load());
+  w.Field("expired_keys", ks.expired_keys.load());
+  w.Field("evicted_keys", 0);
+  w.Field("keyspace_hits", ks.keyspace_hits.load());
+  w.Field("keyspace_misses", ks.keyspace_misses.load());
+  w.Field("pubsub_channels", 0);
+  w.Field("pubsub_patterns", 0);
+  w.Field("total_error_replies", 0);
+}
+
+void ReplicationSection(ServerContext& s, Writer& w) {
+  w.Section("Replication");
+  w.Field("role", "master");
+  w.Field("connected_slaves", 0);
+  w.Field("master_failover_state", "no-failover");
+  w.Field("master_replid", s.run_id());
+  w.Field("master_repl_offset", 0);
+  w.Field("repl_backlog_active", 0);
+}
+
+void CpuSection(ServerContext& s, Writer& w) {
+  rusage self{}, children{};
+  getrusage(RUSAGE_SELF, &self);
+  getrusage(RUSAGE_CHILDREN, &children);
+  auto secs = [](const timeval& tv) {
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(tv.tv_sec),
+             static_cast<long>(tv.tv_usec));
+    return std::string(buf);
+  };
+  w.Section("CPU");
+  w.Field("used_cpu_sys", secs(self.ru_stime));
+  w.Field("used_cpu_user", secs(self.ru_utime));
+  w.Field("used_cpu_sys_children", secs(children.ru_stime));
+  w.Field("used_cpu_user_children", secs(children.ru_utime));
+}
+
+void CommandStatsSection(ServerContext& s, Writer& w) {
+  const auto& specs = CommandRegistry::Default().all();
+  std::vector<uint64_t> calls(specs.size()), usec(specs.size()), failed(specs.size()),
+      rejected(specs.size());
+  s.ForEachThreadStats([&](ThreadStats& t) {
+    for (size_t i = 0; i < specs.size() && i < t.commands.size(); i++) {
+      calls[i] += t.commands[i].calls.load(std::memory_order_relaxed);
+      usec[i] += t.commands[i].usec.load(std::memory_order_relaxed);
+      failed[i] += t.commands[i].failed.load(std::memory_order_relaxed);
+      rejected[i] += t.commands[i].rejected.load(std::memory_order_relaxed);
+    }
+  });
+  w.Section("Commandstats");
+  for (size_t i = 0; i < specs.size(); i++) {
+    if (calls[i] == 0 && rejected[i] == 0) continue;
+    char buf[256];
+    snprintf(buf, sizeof(buf),
+             "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
+             "failed_calls=%llu",
+             specs[i].name, static_cast<unsigned long long>(calls[i]),
+             static_cast<unsigned long long>(usec[i]),
+             calls[i] ? static_cast<double>(usec[i]) / calls[i] : 0.0,
+             static_cast<unsigned long long>(rejected[i]),
+             static_cast<unsigned long long>(failed[i]));
+    w.Raw(buf);
+  }
+}
+
+void KeyspaceSection(ServerContext& s, Writer& w) {
+  w.Section("Keyspace");
+  for (int db = 0; db < limits::kNumDatabases; db++) {
+    size_t keys = s.keyspace().DbSize(db);
+    if (keys == 0) continue;
+    size_t expires = s.keyspace().ExpiresCount(db);
+    w.Raw("db" + std::to_string(db) + ":keys=" + std::to_string(keys) +
+          ",expires=" + std::to_string(expires) + ",avg_ttl=0");
+  }
+}
+
+}  // namespace
+
+std::string BuildInfo(ServerContext& server, const std::vector<std::string>& sections) {
+  struct Sec {
+    const char* name;
+    void (*fn)(ServerContext&, Writer&);
+    bool in_default;
+  };
+  static const Sec kSections[] = {
+      {"server", ServerSection, true},       {"clients", ClientsSection, true},
+      {"memory", MemorySection, true},       {"persistence", PersistenceSection, true},
+      {"stats", StatsSection, true},         {"replication", ReplicationSection, true},
+      {"cpu", CpuSection, true},             {"commandstats", CommandStatsSection, false},
+      {"keyspace", KeyspaceSection, true},
+  };
+  bool all = false, deflt = sections.empty();
+  for (const auto& s : sections) {
+    if (s == "all" || s == "everything") all = true;
+    if (s == "default") deflt = true;
+  }
+  Writer w;
+  for (const auto& sec : kSections) {
+    bool want = all || (deflt && sec.in_default) ||
+                std::find(sections.begin(), sections.end(), sec.name) != sections.end();
+    if (want) sec.fn(server, w);
+  }
+  return w.out;
+}
+
+}  // namespace fdb

@@ -1,0 +1,77 @@
+#include "storage/crc32c.h"
+
+#include <array>
+#include <cstring>
+
+#if defined(__SSE4_2__) && (defined(__x86_64__) || defined(_M_X64))
+#include <nmmintrin.h>
+#define FDB_HAVE_SSE42 1
+#else
+#define FDB_HAVE_SSE42 0
+#endif
+
+namespace fdb::storage::crc32c {
+namespace {
+
+constexpr uint32_t kPolyReflected = 0x82F63B78u;
+
+// Byte-at-a-time table, computed at compile time. The fallback is only for machines without
+// SSE4.2, so it favours brevity over slicing-by-8 speed.
+constexpr std::array<uint32_t, 256> MakeTable() {
+  std::array<uint32_t, 256> t{};
+  for (uint32_t i = 0; i < 256; ++i) {
+    uint32_t c = i;
+    for (int k = 0; k < 8; ++k) c = (c & 1) ? (c >> 1) ^ kPolyReflected : c >> 1;
+    t[i] = c;
+  }
+  return t;
+}
+constexpr std::array<uint32_t, 256> kTable = MakeTable();
+
+}  // namespace
+
+uint32_t ExtendPortable(uint32_t crc, const void* data, size_t n) {
+  auto* p = static_cast<const unsigned char*>(data);
+  uint32_t c = ~crc;
+  for (size_t i = 0; i < n; ++i) c = kTable[(c ^ p[i]) & 0xff] ^ (c >> 8);
+  return ~c;
+}
+
+#if FDB_HAVE_SSE42
+uint32_t ExtendHardware(uint32_t crc, const void* data, size_t n) {
+  auto* p = static_cast<const unsigned char*>(data);
+  uint64_t c = static_cast<uint32_t>(~crc);
+  // Eight bytes per instruction; memcpy keeps unaligned loads well defined.
+  while (n >= 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    c = _mm_crc32_u64(c, word);
+    p += 8;
+    n -= 8;
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  while (n > 0) {
+    c32 = _mm_crc32_u8(c32, *p++);
+    --n;
+  }
+  return ~c32;
+}
+bool HardwareAvailable() { return __builtin_cpu_supports("sse4.2"); }
+#else
+uint32_t ExtendHardware(uint32_t crc, const void* data, size_t n) {
+  return ExtendPortable(crc, data, n);
+}
+bool HardwareAvailable() { return false; }
+#endif
+
+uint32_t Extend(uint32_t crc, const void* data, size_t n) {
+  // The library is compiled with -msse4.2, so the compiler may already use SSE4.2 anywhere; the
+  // runtime check only matters for builds without it, where FDB_HAVE_SSE42 is 0 anyway.
+#if FDB_HAVE_SSE42
+  return ExtendHardware(crc, data, n);
+#else
+  return ExtendPortable(crc, data, n);
+#endif
+}
+
+}  // namespace fdb::storage::crc32c

@@ -1,0 +1,258 @@
+#include "storage/log_reader.h"
+
+#include <algorithm>
+
+#include "storage/coding.h"
+#include "storage/file_names.h"
+
+namespace fdb::storage {
+namespace {
+
+// Read-ahead for sequential reads: large enough that syscalls are rare, small enough that a
+// reader is cheap to keep around.
+constexpr size_t kReadAheadBytes = 1u << 20;
+
+}  // namespace
+
+std::string TornTail::ToString() const {
+  return path + ": torn tail at offset " + std::to_string(offset) + ", " +
+         std::to_string(bytes_dropped) + " bytes dropped (" + reason + ")";
+}
+
+SegmentReader::SegmentReader(std::string path, std::unique_ptr<RandomAccessFile> file,
+                             uint64_t file_size, uint64_t after_sequence, bool is_last)
+    : path_(std::move(path)),
+      file_(std::move(file)),
+      file_size_(file_size),
+      is_last_(is_last),
+      last_sequence_(after_sequence) {}
+
+Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Env* env, const std::string& path,
+                                                           uint64_t segment_id,
+                                                           uint64_t after_sequence,
+                                                           bool is_last_segment) {
+  auto file = env->NewRandomAccessFile(path);
+  if (!file.ok()) return file.status();
+  auto size = (*file)->Size();
+  if (!size.ok()) return size.status();
+  std::unique_ptr<SegmentReader> r(
+      new SegmentReader(path, std::move(*file), *size, after_sequence, is_last_segment));
+  // The header is fsynced before a segment is named in the manifest (LogWriter), so a bad
+  // header is never a torn write: it is Corruption even in the last segment.
+  auto bytes = r->Peek(0, kSegmentHeaderSize);
+  if (!bytes.ok()) return bytes.status();
+  auto header = DecodeSegmentHeader(*bytes);
+  if (!header.ok()) return r->CorruptionAt(0, header.status().message());
+  if (header->segment_id != segment_id) {
+    return r->CorruptionAt(0, "segment header names id " + std::to_string(header->segment_id) +
+                                  ", expected " + std::to_string(segment_id));
+  }
+  if (header->base_sequence <= after_sequence) {
+    return r->CorruptionAt(0, "segment base sequence " + std::to_string(header->base_sequence) +
+                                  " is not after the previous segment's last sequence " +
+                                  std::to_string(after_sequence));
+  }
+  if (*size > kMaxSegmentSize) {
+    return r->CorruptionAt(0, "segment larger than the maximum segment size");
+  }
+  r->header_ = *header;
+  return r;
+}
+
+Status SegmentReader::CorruptionAt(uint64_t offset, const std::string& reason) const {
+  return Status::Corruption(path_ + ": offset " + std::to_string(offset) + ": " + reason);
+}
+
+Result<std::string_view> SegmentReader::Peek(uint64_t offset, size_t n) {
+  if (offset >= file_size_) return std::string_view();
+  n = static_cast<size_t>(std::min<uint64_t>(n, file_size_ - offset));
+  if (offset >= window_offset_ && offset + n <= window_offset_ + window_.size()) {
+    return std::string_view(window_).substr(offset - window_offset_, n);
+  }
+  size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(n, kReadAheadBytes),
+                                                       file_size_ - offset));
+  window_.resize(want);
+  auto got = file_->Read(offset, want, window_.data());
+  if (!got.ok()) {
+    window_.clear();
+    return got.status();
+  }
+  window_.resize(*got);  // shorter only if the file shrank under us
+  window_offset_ = offset;
+  return std::string_view(window_).substr(0, std::min(n, window_.size()));
+}
+
+Result<DecodedRecord> SegmentReader::ReadRecord(uint64_t offset) {
+  auto head = Peek(offset, kRecordHeaderSize);
+  if (!head.ok()) return head.status();
+  size_t need = kRecordHeaderSize;
+  if (head->size() == kRecordHeaderSize) {
+    uint32_t length = DecodeFixed32(head->data() + kRecordLengthOffset);
+    if (length <= kMaxRecordPayloadSize) need = RecordSize(length);
+  }
+  auto bytes = Peek(offset, need);
+  if (!bytes.ok()) return bytes.status();
+  return DecodeRecord(header_.segment_id, *bytes);
+}
+
+Result<std::optional<LogRecord>> SegmentReader::Next() {
+  if (done_) return std::optional<LogRecord>();
+  const uint64_t offset = pos_;
+  if (offset == file_size_) {
+    done_ = true;  // clean end of segment
+    return std::optional<LogRecord>();
+  }
+  auto rec = ReadRecord(offset);
+  if (!rec.ok()) return rec.status();
+  if (rec->check != RecordCheck::kOk) return BadRecord(offset, rec->reason);
+
+  // An intact record out of order is not a torn write: the checksum says these bytes are what
+  // some writer wrote. It means files were mixed up or a writer misbehaved, so it is Corruption
+  // everywhere, including the tail.
+  if (rec->sequence <= last_sequence_ || rec->sequence < header_.base_sequence) {
+    done_ = true;
+    return CorruptionAt(offset, "record sequence " + std::to_string(rec->sequence) +
+                                    " is not after " + std::to_string(last_sequence_));
+  }
+  LogRecord out;
+  out.type = rec->type;
+  out.sequence = rec->sequence;
+  out.payload = rec->payload;
+  out.location = {header_.segment_id, offset, static_cast<uint32_t>(RecordSize(rec->payload_length))};
+  last_sequence_ = rec->sequence;
+  pos_ = offset + out.location.length;
+  return std::optional<LogRecord>(out);
+}
+
+// Recovery policy for damaged bytes at `offset` (see log_reader.h).
+Result<std::optional<LogRecord>> SegmentReader::BadRecord(uint64_t offset,
+                                                          const std::string& reason) {
+  done_ = true;
+  // Not the last segment: a segment is fsynced completely before the next one is started, so
+  // no crash can tear it. Damage here is Corruption.
+  if (!is_last_) return CorruptionAt(offset, reason);
+
+  // Last segment. A crash during a write leaves a partial or garbled final record and nothing
+  // intact after it. If an intact record (valid checksum, later sequence) follows, the damage
+  // is in the middle of the log and dropping it would silently lose acknowledged records:
+  // Corruption. The search only runs on this error path and is cheap for non-records (most
+  // offsets fail the type, length or sequence test before any checksum is computed).
+  auto next = FindIntactRecordAfter(offset);
+  if (!next.ok()) return next.status();
+  if (next->has_value()) {
+    return CorruptionAt(offset, reason + "; an intact record follows at offset " +
+                                    std::to_string(**next) + ", so this is not a torn tail");
+  }
+  torn_ = TornTail{header_.segment_id, path_, offset, file_size_ - offset, reason};
+  return std::optional<LogRecord>();
+}
+
+Result<std::optional<uint64_t>> SegmentReader::FindIntactRecordAfter(uint64_t offset) {
+  for (uint64_t o = offset + 1; o + kRecordHeaderSize <= file_size_; ++o) {
+    auto head = Peek(o, kRecordHeaderSize);
+    if (!head.ok()) return head.status();
+    const char* p = head->data();
+    uint32_t length = DecodeFixed32(p + kRecordLengthOffset);
+    if (!IsValidRecordType(static_cast<uint8_t>(p[kRecordTypeOffset])) ||
+        length > kMaxRecordPayloadSize || o + RecordSize(length) > file_size_ ||
+        DecodeFixed64(p + kRecordSequenceOffset) <= last_sequence_) {
+      continue;
+    }
+    auto rec = ReadRecord(o);
+    if (!rec.ok()) return rec.status();
+    if (rec->check == RecordCheck::kOk) return std::optional<uint64_t>(o);
+  }
+  return std::optional<uint64_t>();
+}
+
+Result<ReplayResult> ReplayLog(Env* env, const std::string& dir, std::vector<uint64_t> segment_ids,
+                               const RecordCallback& fn, ReplayOptions options) {
+  std::sort(segment_ids.begin(), segment_ids.end());
+  if (std::adjacent_find(segment_ids.begin(), segment_ids.end()) != segment_ids.end()) {
+    return Status::InvalidArgument("duplicate segment id");
+  }
+  ReplayResult result;
+  for (size_t i = 0; i < segment_ids.size(); ++i) {
+    const bool is_last = i + 1 == segment_ids.size();
+    const std::string path = SegmentPath(dir, segment_ids[i]);
+    auto reader = SegmentReader::Open(env, path, segment_ids[i], result.last_sequence, is_last);
+    if (!reader.ok()) return reader.status();
+    while (true) {
+      auto rec = (*reader)->Next();
+      if (!rec.ok()) return rec.status();
+      if (!rec->has_value()) break;
+      Status s = fn(**rec);
+      if (!s.ok()) return s;
+      ++result.records;
+      result.last_sequence = (*rec)->sequence;
+    }
+    result.last_segment_id = segment_ids[i];
+    if ((*reader)->torn_tail()) {
+      result.torn_tail = (*reader)->torn_tail();
+      if (options.truncate_torn_tail) {
+        // Cut (and fsync) before anyone appends after this log: otherwise the torn bytes would
+        // end up in the middle of the log, where they are Corruption.
+        Status s = env->TruncateFile(path, result.torn_tail->offset);
+        if (!s.ok()) return s;
+        result.torn_tail_truncated = true;
+      }
+    }
+  }
+  return result;
+}
+
+LogRandomReader::LogRandomReader(Env* env, std::string dir, size_t max_open_files)
+    : env_(env), dir_(std::move(dir)), max_open_files_(std::max<size_t>(1, max_open_files)) {}
+
+Result<std::shared_ptr<RandomAccessFile>> LogRandomReader::GetFile(uint64_t segment_id) {
+  {
+    std::lock_guard lock(mu_);
+    auto it = files_.find(segment_id);
+    if (it != files_.end()) return it->second;
+  }
+  // Open outside the lock; if two threads race, one file object wins and the other is closed.
+  auto file = env_->NewRandomAccessFile(SegmentPath(dir_, segment_id));
+  if (!file.ok()) return file.status();
+  std::shared_ptr<RandomAccessFile> shared = std::move(*file);
+  std::lock_guard lock(mu_);
+  if (files_.size() >= max_open_files_ && !files_.count(segment_id)) {
+    files_.erase(files_.begin());  // oldest id: the least likely to hold hot values
+  }
+  auto [it, inserted] = files_.emplace(segment_id, shared);
+  return it->second;
+}
+
+void LogRandomReader::Forget(uint64_t segment_id) {
+  std::lock_guard lock(mu_);
+  files_.erase(segment_id);
+}
+
+Result<StoredRecord> LogRandomReader::ReadAt(const RecordLocation& loc) {
+  const std::string path = SegmentPath(dir_, loc.segment_id);
+  auto corruption = [&](const std::string& why) {
+    return Status::Corruption(path + ": offset " + std::to_string(loc.offset) + ": " + why);
+  };
+  if (loc.length < kRecordHeaderSize || loc.length > kMaxRecordSize ||
+      loc.offset < kSegmentHeaderSize) {
+    return Status::InvalidArgument("invalid record location in " + path);
+  }
+  auto file = GetFile(loc.segment_id);
+  if (!file.ok()) return file.status();
+  std::string buf(loc.length, '\0');
+  auto got = (*file)->Read(loc.offset, loc.length, buf.data());
+  if (!got.ok()) return got.status();
+  if (*got != loc.length) return corruption("record truncated (file too short)");
+  DecodedRecord rec = DecodeRecord(loc.segment_id, buf);
+  if (rec.check != RecordCheck::kOk) return corruption(rec.reason);
+  if (RecordSize(rec.payload_length) != loc.length) {
+    return corruption("record length differs from its location");
+  }
+  StoredRecord out;
+  out.type = rec.type;
+  out.sequence = rec.sequence;
+  buf.erase(0, kRecordHeaderSize);
+  out.payload = std::move(buf);
+  return out;
+}
+
+}  // namespace fdb::storage

@@ -1,0 +1,416 @@
+#include "storage/log_writer.h"
+
+#include <cassert>
+
+#include "storage/file_names.h"
+
+namespace fdb::storage {
+
+using Clock = std::chrono::steady_clock;
+
+Result<FsyncPolicy> ParseFsyncPolicy(std::string_view name) {
+  if (name == "always") return FsyncPolicy::kAlways;
+  if (name == "everysec") return FsyncPolicy::kEverySec;
+  if (name == "no") return FsyncPolicy::kNo;
+  return Status::InvalidArgument("fsync policy must be always, everysec or no");
+}
+
+const char* FsyncPolicyName(FsyncPolicy policy) {
+  switch (policy) {
+    case FsyncPolicy::kAlways:
+      return "always";
+    case FsyncPolicy::kEverySec:
+      return "everysec";
+    case FsyncPolicy::kNo:
+      return "no";
+  }
+  return "?";
+}
+
+LogWriter::LogWriter(LogWriterOptions options)
+    : options_(std::move(options)),
+      next_sequence_(options_.first_sequence),
+      append_segment_id_(options_.first_segment_id),
+      append_offset_(kSegmentHeaderSize),
+      written_sequence_(options_.first_sequence - 1),
+      durable_sequence_(options_.first_sequence - 1),
+      flushed_seq_(options_.first_sequence - 1),
+      synced_seq_(options_.first_sequence - 1) {}
+
+Result<std::unique_ptr<LogWriter>> LogWriter::Open(LogWriterOptions options) {
+  if (options.env == nullptr || options.dir.empty()) {
+    return Status::InvalidArgument("log writer needs an env and a directory");
+  }
+  if (options.first_sequence == 0 || options.first_segment_id == 0) {
+    return Status::InvalidArgument("sequences and segment ids start at 1");
+  }
+  if (options.segment_target_size <= kSegmentHeaderSize + kRecordHeaderSize) {
+    return Status::InvalidArgument("segment target size too small");
+  }
+  std::unique_ptr<LogWriter> w(new LogWriter(std::move(options)));
+  // The first segment is created synchronously so that an unusable directory (read-only, full)
+  // fails Open instead of the first write.
+  Status s = w->CreateSegment(w->options_.first_segment_id, w->options_.first_sequence);
+  if (!s.ok()) return s;
+  {
+    std::lock_guard lock(w->mu_);
+    w->PublishLocked();
+  }
+  w->last_sync_time_ = Clock::now();
+  w->flusher_ = std::thread(&LogWriter::FlusherLoop, w.get());
+  return w;
+}
+
+LogWriter::~LogWriter() {
+  Status s = Close();
+  (void)s;  // a destructor cannot report; callers who care call Close() themselves
+}
+
+Result<AppendResult> LogWriter::Append(RecordType type, std::string_view payload) {
+  if (!IsValidRecordType(static_cast<uint8_t>(type))) {
+    return Status::InvalidArgument("invalid record type");
+  }
+  if (payload.size() > kMaxRecordPayloadSize) {
+    return Status::InvalidArgument("record payload exceeds the maximum record size");
+  }
+  const uint64_t size = RecordSize(payload.size());
+  AppendResult result;
+  {
+    std::unique_lock lock(mu_);
+    // Back-pressure: wait for the flusher rather than buffer without bound. A single record
+    // larger than the limit is let through when nothing else is pending.
+    progress_cv_.wait(lock, [&] {
+      return closing_ || !error_.ok() || pending_bytes_ == 0 ||
+             pending_bytes_ + size <= options_.max_pending_bytes;
+    });
+    if (closing_) return Status::IOError("log writer is closed");
+    if (!error_.ok()) return RefusalLocked();
+
+    // Rotate before a record that would take the segment past its target, unless the segment
+    // is still empty (a record larger than the target gets a segment of its own).
+    if (append_offset_ > kSegmentHeaderSize &&
+        append_offset_ + size > options_.segment_target_size) {
+      ++append_segment_id_;
+      append_offset_ = kSegmentHeaderSize;
+      Chunk chunk;
+      chunk.segment_id = append_segment_id_;
+      chunk.starts_segment = true;
+      chunk.base_sequence = next_sequence_;
+      pending_.push_back(std::move(chunk));
+    } else if (pending_.empty() || pending_.back().segment_id != append_segment_id_) {
+      Chunk chunk;
+      chunk.segment_id = append_segment_id_;
+      pending_.push_back(std::move(chunk));
+    }
+    Chunk& chunk = pending_.back();
+    result.sequence = next_sequence_++;
+    // Encoding (memcpy and CRC) happens under the lock because the checksum covers the
+    // sequence and segment id, which are only known here. It is a few microseconds even for
+    // large values; the lock is never held across I/O.
+    EncodeRecord(append_segment_id_, type, result.sequence, payload, &chunk.data);
+    chunk.last_sequence = result.sequence;
+    result.location = {append_segment_id_, append_offset_, static_cast<uint32_t>(size)};
+    append_offset_ += size;
+    pending_bytes_ += size;
+  }
+  work_cv_.notify_one();
+  return result;
+}
+
+Status LogWriter::WaitFor(uint64_t sequence, bool durable) {
+  std::unique_lock lock(mu_);
+  if (sequence >= next_sequence_) {
+    return Status::InvalidArgument("sequence " + std::to_string(sequence) + " not appended yet");
+  }
+  auto reached = [&] { return (durable ? durable_sequence_ : written_sequence_) >= sequence; };
+  if (durable && !reached() && sync_requested_ < sequence) {
+    sync_requested_ = sequence;
+    work_cv_.notify_one();
+  }
+  progress_cv_.wait(lock, [&] { return reached() || !error_.ok() || flusher_done_; });
+  if (reached()) return Status::OK();
+  if (!error_.ok()) return RefusalLocked();
+  return Status::IOError("log writer closed before sequence " + std::to_string(sequence) +
+                         " was " + (durable ? "durable" : "written"));
+}
+
+Status LogWriter::WaitWritten(uint64_t sequence) { return WaitFor(sequence, false); }
+Status LogWriter::WaitDurable(uint64_t sequence) { return WaitFor(sequence, true); }
+Status LogWriter::WaitForPolicy(uint64_t sequence) {
+  return WaitFor(sequence, options_.fsync == FsyncPolicy::kAlways);
+}
+
+Status LogWriter::Flush() {
+  uint64_t last;
+  {
+    std::lock_guard lock(mu_);
+    last = next_sequence_ - 1;
+  }
+  return WaitDurable(last);
+}
+
+Status LogWriter::Health() const {
+  std::lock_guard lock(mu_);
+  if (error_.ok()) return Status::OK();
+  return RefusalLocked();
+}
+
+Status LogWriter::Retry() {
+  std::unique_lock lock(mu_);
+  if (error_.ok()) return Status::OK();
+  uint64_t before = retries_done_;
+  ++retry_requested_;
+  work_cv_.notify_one();
+  progress_cv_.wait(lock, [&] { return retries_done_ > before || flusher_done_; });
+  if (error_.ok()) return Status::OK();
+  return RefusalLocked();
+}
+
+Status LogWriter::Close() {
+  std::lock_guard close_lock(close_mu_);
+  if (closed_) return close_status_;
+  closed_ = true;
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+  }
+  work_cv_.notify_all();
+  progress_cv_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  std::lock_guard lock(mu_);
+  if (!error_.ok()) {
+    close_status_ = RefusalLocked();
+  } else if (!pending_.empty() || durable_sequence_ + 1 != next_sequence_) {
+    close_status_ = Status::IOError("log writer closed with records not durable");
+  }
+  return close_status_;
+}
+
+LogWriterStats LogWriter::stats() const {
+  std::lock_guard lock(mu_);
+  LogWriterStats s = stats_;
+  s.current_segment_id = append_segment_id_;
+  s.last_sequence = next_sequence_ - 1;
+  s.written_sequence = written_sequence_;
+  s.durable_sequence = durable_sequence_;
+  s.failed = !error_.ok();
+  return s;
+}
+
+Status LogWriter::RefusalLocked() const {
+  return Status::IOError(std::string(kWriteRefusedPrefix) + error_.message());
+}
+
+void LogWriter::SetErrorLocked(const Status& s) {
+  error_ = s;
+  ++stats_.write_errors;
+  stats_.last_error = s.message();
+}
+
+void LogWriter::PublishLocked() {
+  // Progress only moves forward; what was reported written or durable stays so.
+  assert(flushed_seq_ >= written_sequence_ && synced_seq_ >= durable_sequence_);
+  written_sequence_ = flushed_seq_;
+  durable_sequence_ = synced_seq_;
+  stats_.bytes_written = io_bytes_written_;
+  stats_.fsyncs = io_fsyncs_;
+  stats_.last_fsync_latency_us = io_last_fsync_us_;
+  stats_.segments_created = io_segments_created_;
+}
+
+// ---- Flusher ---------------------------------------------------------------------------------
+
+void LogWriter::FlusherLoop() {
+  std::unique_lock lock(mu_);
+  bool retrying = false;         // a repair succeeded; Retry() waits for the write pass after it
+  bool close_attempted = false;  // when closing in the failed state, try once, then give up
+  auto finish_retry = [&] {
+    if (retrying) {
+      retrying = false;
+      ++retries_done_;
+      progress_cv_.notify_all();
+    }
+  };
+  while (true) {
+    if (!error_.ok()) {
+      if (closing_) {
+        if (close_attempted) break;
+        close_attempted = true;
+      } else {
+        uint64_t seen = retry_requested_;
+        work_cv_.wait_for(lock, options_.retry_interval,
+                          [&] { return closing_ || retry_requested_ != seen; });
+      }
+      lock.unlock();
+      Status s = RepairSegment();
+      lock.lock();
+      PublishLocked();
+      if (!s.ok()) {
+        SetErrorLocked(s);
+        ++retries_done_;
+        progress_cv_.notify_all();
+        continue;
+      }
+      error_ = Status::OK();
+      retrying = true;
+      progress_cv_.notify_all();
+    }
+
+    const bool unsynced = synced_seq_ < flushed_seq_;
+    const bool sync_wanted = unsynced && sync_requested_ > synced_seq_;
+    const bool sync_due = unsynced && options_.fsync == FsyncPolicy::kEverySec &&
+                          Clock::now() - last_sync_time_ >= options_.everysec_interval;
+    if (pending_.empty() && !sync_wanted && !sync_due && !(closing_ && unsynced)) {
+      finish_retry();
+      if (closing_) break;
+      if (unsynced && options_.fsync == FsyncPolicy::kEverySec) {
+        work_cv_.wait_until(lock, last_sync_time_ + options_.everysec_interval);
+      } else {
+        work_cv_.wait(lock);
+      }
+      continue;
+    }
+
+    std::deque<Chunk> batch;
+    batch.swap(pending_);
+    pending_bytes_ = 0;
+    const bool closing = closing_;
+    const uint64_t sync_requested = sync_requested_;
+    progress_cv_.notify_all();  // appenders blocked on back-pressure may go on
+    lock.unlock();
+
+    Status s;
+    size_t written = 0;
+    for (; written < batch.size(); ++written) {
+      s = WriteChunk(batch[written]);
+      if (!s.ok()) break;
+    }
+    if (s.ok() && synced_seq_ < flushed_seq_) {
+      bool need_sync = options_.fsync == FsyncPolicy::kAlways || closing ||
+                       sync_requested > synced_seq_ ||
+                       seg_.unsynced.size() >= options_.max_unsynced_bytes ||
+                       (options_.fsync == FsyncPolicy::kEverySec &&
+                        Clock::now() - last_sync_time_ >= options_.everysec_interval);
+      if (need_sync) s = SyncSegment();
+    }
+
+    lock.lock();
+    if (!s.ok()) {
+      // Put back what was not written, in order, ahead of anything appended meanwhile.
+      for (size_t i = batch.size(); i-- > written;) {
+        pending_bytes_ += batch[i].data.size();
+        pending_.push_front(std::move(batch[i]));
+      }
+      SetErrorLocked(s);
+    }
+    PublishLocked();
+    finish_retry();
+    progress_cv_.notify_all();
+  }
+  flusher_done_ = true;
+  progress_cv_.notify_all();
+  lock.unlock();
+  if (seg_.file != nullptr) {
+    // Everything durable was fsynced above; a close error cannot lose it, so it is ignored.
+    Status s = seg_.file->Close();
+    (void)s;
+    seg_.file.reset();
+  }
+}
+
+Status LogWriter::CreateSegment(uint64_t segment_id, uint64_t base_sequence) {
+  // Finish the previous segment first, under every policy: recovery treats only the last
+  // segment's tail as possibly torn, so all earlier segments must be complete on disk.
+  if (seg_.file != nullptr) {
+    if (seg_.written_size > seg_.synced_size || seg_.needs_repair) {
+      Status s = seg_.needs_repair ? RepairSegment() : SyncSegment();
+      if (!s.ok()) return s;
+    }
+    Status s = seg_.file->Close();
+    (void)s;  // its content is already durable; a close error changes nothing on disk
+    seg_.file.reset();
+  }
+
+  const std::string path = SegmentPath(options_.dir, segment_id);
+  // If a previous attempt failed half-way, the file exists but is in no manifest: it is
+  // recreated from scratch (NewWritableFile truncates).
+  auto file = options_.env->NewWritableFile(path);
+  if (!file.ok()) return file.status();
+  std::string header;
+  EncodeSegmentHeader({kFormatVersion, segment_id, base_sequence}, &header);
+  Status s = (*file)->Append(header);
+  if (s.ok()) s = (*file)->Sync();
+  // The directory entry must be durable before the manifest names the file.
+  if (s.ok()) s = options_.env->SyncDir(options_.dir);
+  if (s.ok() && options_.on_segment_created) s = options_.on_segment_created(segment_id);
+  if (!s.ok()) return s;
+
+  seg_.id = segment_id;
+  seg_.file = std::move(*file);
+  seg_.written_size = seg_.synced_size = header.size();
+  seg_.unsynced.clear();
+  seg_.needs_repair = false;
+  io_bytes_written_ += header.size();
+  ++io_fsyncs_;
+  ++io_segments_created_;
+  return Status::OK();
+}
+
+Status LogWriter::WriteChunk(const Chunk& chunk) {
+  if (seg_.file == nullptr || seg_.id != chunk.segment_id) {
+    // Chunks of one segment arrive in order and only the first one starts it.
+    assert(chunk.starts_segment);
+    Status s = CreateSegment(chunk.segment_id, chunk.base_sequence);
+    if (!s.ok()) return s;
+  }
+  Status s = seg_.file->Append(chunk.data);
+  if (!s.ok()) {
+    // Part of the chunk may be in the file: the next attempt cuts it off first.
+    seg_.needs_repair = true;
+    return s;
+  }
+  seg_.written_size += chunk.data.size();
+  seg_.unsynced.append(chunk.data);
+  io_bytes_written_ += chunk.data.size();
+  flushed_seq_ = chunk.last_sequence;
+  return Status::OK();
+}
+
+Status LogWriter::SyncSegment() {
+  auto start = Clock::now();
+  Status s = seg_.file->Sync();
+  if (!s.ok()) {
+    // After a failed fsync Linux may have dropped the dirty pages and marked them clean, so a
+    // second fsync could "succeed" without the data on disk. Never trust it: RepairSegment
+    // rewrites everything after synced_size from our own copy.
+    seg_.needs_repair = true;
+    return s;
+  }
+  auto end = Clock::now();
+  io_last_fsync_us_ = std::chrono::duration_cast<std::chrono::microseconds>(end - start).count();
+  ++io_fsyncs_;
+  last_sync_time_ = end;
+  seg_.synced_size = seg_.written_size;
+  if (seg_.unsynced.capacity() > (4u << 20)) {
+    std::string().swap(seg_.unsynced);  // give back a large buffer after a burst
+  } else {
+    seg_.unsynced.clear();
+  }
+  synced_seq_ = flushed_seq_;
+  return Status::OK();
+}
+
+Status LogWriter::RepairSegment() {
+  if (seg_.file == nullptr || !seg_.needs_repair) return Status::OK();
+  // Cut back to what is known durable, rewrite what followed from memory, and fsync: after
+  // this the file is exactly what we believe was written, and it is durable.
+  Status s = seg_.file->Truncate(seg_.synced_size);
+  if (s.ok()) s = seg_.file->Append(seg_.unsynced);
+  if (!s.ok()) return s;
+  seg_.written_size = seg_.synced_size + seg_.unsynced.size();
+  seg_.needs_repair = false;
+  s = SyncSegment();
+  return s;
+}
+
+}  // namespace fdb::storage

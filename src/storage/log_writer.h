@@ -1,0 +1,214 @@
+// LogWriter: the single ordered log every mutation is appended to.
+//
+// Model. Append() encodes a record into an in-memory buffer under a mutex and returns at once
+// with the record's sequence number and location; the call order of Append is the log order.
+// A background flusher thread takes everything buffered, writes it with one write(2) per
+// segment touched, and fsyncs according to the policy. This is group commit: while one fsync
+// runs, new records pile up and share the next one, so N clients waiting under `always` cost
+// about one fsync per batch, not N.
+//
+// Policies (DESIGN.md, "Write path and durability"):
+//   kAlways   every batch is fsynced; a caller acknowledges a write after WaitForPolicy(seq),
+//             i.e. once it is durable.
+//   kEverySec batches are written at once (so a process crash loses nothing that was
+//             acknowledged after WaitForPolicy) and fsynced about once per interval.
+//   kNo       batches are written at once; fsync only at rotation, Flush, WaitDurable, Close.
+//
+// Failure. A failed write, fsync, file creation or segment hook (ENOSPC, EIO) puts the writer
+// in a failed state: Append and the Wait* calls of sequences not yet covered return an IOError
+// whose message starts with "MISCONF" (as Redis refuses writes when it cannot persist), and
+// nothing is ever reported written or durable that was not. The flusher retries every
+// retry_interval (or at once on Retry()): it cuts the segment back to the last known-good size,
+// rewrites what followed (kept in memory since the last fsync, because after a failed fsync
+// the kernel may have dropped those pages), fsyncs, and resumes.
+// Alternative rejected: one write(2) per Append under the caller's lock - simpler, but a
+// syscall per command, and fsync per command under `always`.
+//
+// Segments. The writer always starts a fresh segment (options.first_segment_id) and never
+// appends to an existing file: recovery may have cut a torn tail, and a new file keeps that
+// decision simple. A segment is rotated when the next record would take it past
+// segment_target_size. Before the first record is written into a new segment, the segment's
+// header is fsynced, its directory entry fsynced, and on_segment_created(id) called (the owner
+// adds it to the manifest there). The previous segment is fsynced before that, under every
+// policy, so every segment but the last is always complete on disk.
+//
+// Thread-safety: all public methods are thread-safe.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+
+#include "base/status.h"
+#include "storage/env.h"
+#include "storage/format.h"
+#include "storage/record_codec.h"
+
+namespace fdb::storage {
+
+enum class FsyncPolicy { kAlways, kEverySec, kNo };
+// "always" / "everysec" / "no" (the config names, as Redis's appendfsync).
+Result<FsyncPolicy> ParseFsyncPolicy(std::string_view name);
+const char* FsyncPolicyName(FsyncPolicy policy);
+
+// Prefix of every error returned while the writer refuses writes.
+inline constexpr char kWriteRefusedPrefix[] = "MISCONF Errors writing to the log: ";
+
+struct LogWriterOptions {
+  Env* env = Env::Default();
+  std::string dir;  // must exist
+  FsyncPolicy fsync = FsyncPolicy::kEverySec;
+  uint64_t first_segment_id = 1;  // id of the segment created by Open; must not be in use
+  uint64_t first_sequence = 1;    // sequence of the first record appended
+  uint64_t segment_target_size = kSegmentTargetSize;  // tests use small values
+  // Append blocks while this many bytes wait for the flusher: back-pressure instead of
+  // unbounded memory when the disk is slower than the clients.
+  size_t max_pending_bytes = 64u << 20;
+  // Under kEverySec and kNo, bytes written but not fsynced are kept in memory so they can be
+  // rewritten after a failed fsync; past this many, an fsync is forced to bound that memory.
+  size_t max_unsynced_bytes = 64u << 20;
+  std::chrono::milliseconds everysec_interval{1000};
+  std::chrono::milliseconds retry_interval{1000};
+  // Called on the flusher thread once a new segment's header is durable and before any record
+  // is written into it, for the first segment already inside Open. Must be idempotent: after a
+  // failure it is called again for the same id. An error puts the writer in the failed state.
+  std::function<Status(uint64_t segment_id)> on_segment_created;
+};
+
+struct AppendResult {
+  uint64_t sequence = 0;
+  RecordLocation location;
+};
+
+struct LogWriterStats {
+  uint64_t fsyncs = 0;
+  uint64_t last_fsync_latency_us = 0;
+  uint64_t bytes_written = 0;     // record and header bytes handed to the kernel
+  uint64_t segments_created = 0;  // by this writer, including the first
+  uint64_t current_segment_id = 0;  // receiving appends
+  uint64_t last_sequence = 0;       // last appended (0: none yet)
+  uint64_t written_sequence = 0;    // all up to here handed to the kernel
+  uint64_t durable_sequence = 0;    // all up to here fsynced
+  uint64_t write_errors = 0;
+  bool failed = false;
+  std::string last_error;
+};
+
+class LogWriter {
+ public:
+  // Creates segment options.first_segment_id (header fsynced, directory fsynced, hook called)
+  // and starts the flusher.
+  static Result<std::unique_ptr<LogWriter>> Open(LogWriterOptions options);
+  ~LogWriter();  // Close(), ignoring its status
+  LogWriter(const LogWriter&) = delete;
+  LogWriter& operator=(const LogWriter&) = delete;
+
+  // Appends one record. Returns its sequence and location, or the MISCONF error in the failed
+  // state (then nothing was appended), or InvalidArgument for an oversize payload or bad type.
+  // May block for back-pressure (max_pending_bytes).
+  Result<AppendResult> Append(RecordType type, std::string_view payload);
+
+  // Block until every record up to `sequence` is written to the kernel / fsynced / whatever the
+  // policy requires before acknowledging it (kAlways: durable; otherwise written). OK means it
+  // is; an error means the writer failed or closed first (the record's fate is then unknown: it
+  // is still queued and may reach disk after a successful retry, so it must not be
+  // acknowledged). WaitDurable requests an fsync if the policy would not do one soon.
+  Status WaitWritten(uint64_t sequence);
+  Status WaitDurable(uint64_t sequence);
+  Status WaitForPolicy(uint64_t sequence);
+  // Writes and fsyncs everything appended so far.
+  Status Flush();
+
+  // OK, or the MISCONF error while failed. The engine checks this before executing a write so
+  // it does not change memory it cannot log.
+  Status Health() const;
+  // Asks the flusher to retry now and waits for that attempt; returns Health() afterwards.
+  Status Retry();
+
+  // Writes and fsyncs what is buffered, stops the flusher, closes the segment. Further Appends
+  // fail. Returns the first error that kept data from being made durable.
+  Status Close();
+
+  LogWriterStats stats() const;
+  FsyncPolicy policy() const { return options_.fsync; }
+
+ private:
+  struct Chunk {
+    uint64_t segment_id = 0;
+    bool starts_segment = false;  // the flusher must create the segment first
+    uint64_t base_sequence = 0;   // when starts_segment: sequence of its first record
+    uint64_t last_sequence = 0;
+    std::string data;
+  };
+
+  // The segment file the flusher writes. Touched only by the flusher thread (and by Open before
+  // the thread starts), so it needs no lock.
+  struct OpenSegment {
+    uint64_t id = 0;
+    std::unique_ptr<WritableFile> file;  // null between segments
+    uint64_t written_size = 0;           // bytes known written successfully
+    uint64_t synced_size = 0;            // bytes known durable
+    std::string unsynced;                // bytes [synced_size, written_size), unless kNo
+    bool needs_repair = false;  // a write or sync failed; file contents past a point unknown
+  };
+
+  explicit LogWriter(LogWriterOptions options);
+  void FlusherLoop();
+  // Flusher-side I/O; all run without mu_.
+  Status CreateSegment(uint64_t segment_id, uint64_t base_sequence);
+  Status WriteChunk(const Chunk& chunk);
+  Status SyncSegment();
+  Status RepairSegment();
+  Status WaitFor(uint64_t sequence, bool durable);
+  Status RefusalLocked() const;  // REQUIRES: mu_ held and error_ not OK
+  void SetErrorLocked(const Status& s);  // REQUIRES: mu_ held
+  void PublishLocked();  // copies the flusher's progress to the shared state; REQUIRES: mu_
+
+  const LogWriterOptions options_;
+
+  mutable std::mutex mu_;
+  std::condition_variable work_cv_;      // wakes the flusher
+  std::condition_variable progress_cv_;  // wakes waiters and blocked appenders
+  // Append side. All guarded by mu_.
+  std::deque<Chunk> pending_;
+  size_t pending_bytes_ = 0;
+  uint64_t next_sequence_;
+  uint64_t append_segment_id_;
+  uint64_t append_offset_;  // where the next record goes in append_segment_id_
+  // Flusher progress, published under mu_.
+  uint64_t written_sequence_;
+  uint64_t durable_sequence_;
+  uint64_t sync_requested_ = 0;  // WaitDurable/Flush want an fsync up to here
+  Status error_;                 // not OK: failed state
+  uint64_t retry_requested_ = 0;  // bumped by Retry()
+  uint64_t retries_done_ = 0;     // attempts completed, for Retry() to wait on
+  bool closing_ = false;
+  bool flusher_done_ = false;
+  LogWriterStats stats_;  // counters; guarded by mu_
+
+  // Flusher-only state: touched by the flusher thread (and by Open before it starts).
+  // Invariant: every record up to flushed_seq_ is written, up to synced_seq_ fsynced; every
+  // segment before seg_ is complete and fsynced.
+  OpenSegment seg_;
+  uint64_t flushed_seq_;
+  uint64_t synced_seq_;
+  uint64_t io_bytes_written_ = 0;
+  uint64_t io_fsyncs_ = 0;
+  uint64_t io_last_fsync_us_ = 0;
+  uint64_t io_segments_created_ = 0;
+  std::chrono::steady_clock::time_point last_sync_time_;
+
+  std::mutex close_mu_;  // serializes Close() (joining the thread)
+  Status close_status_;  // guarded by close_mu_
+  bool closed_ = false;  // guarded by close_mu_
+  std::thread flusher_;
+};
+
+}  // namespace fdb::storage
