@@ -20,8 +20,9 @@ std::string UnknownCommandError(CmdArgs args) {
   // under 128 bytes, each cut to what is left of those 128.
   std::string list;
   for (size_t i = 1; i < args.size() && list.size() < 128; i++) {
+    size_t room = 128 - list.size();
     list += "'";
-    list += args[i].substr(0, 128 - list.size() + 1 - 1);
+    list += args[i].substr(0, room);
     list += "' ";
   }
   return "ERR unknown command '" + std::string(args[0].substr(0, 128)) +

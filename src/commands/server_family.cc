@@ -424,9 +424,7 @@ void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
       (args.size() == 2 && !EqualsUpper(args[1], "SYNC") && !EqualsUpper(args[1], "ASYNC"))) {
     return ctx.rb.Error(errors::kSyntax);
   }
-  // ASYNC frees in the foreground too: with the keyspace split into shards, a flush is a
-  // sequence of short per-shard frees (see docs/compatibility.md).
-  ctx.ks.FlushDb(-1);
+    ctx.ks.FlushDb(-1, args.size() == 2 && EqualsUpper(args[1], "ASYNC"));
   ctx.Dirty();
   ctx.rb.Ok();
 }
@@ -533,6 +531,7 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
                             std::string(args[i]) + "') - " + s.message());
       }
     }
+    ctx.server.ApplyConfig();
     return ctx.rb.Ok();
   }
   if (EqualsUpper(sub, "RESETSTAT")) {

@@ -34,6 +34,10 @@ ServerContext::ServerContext() : start_time_ms_(NowMs()) {
   last_save_s = start_time_ms_ / 1000;
 }
 
+void ServerContext::ApplyConfig() {
+  keyspace_.set_lfu_mode(config_.maxmemory_policy().find("lfu") != std::string::npos);
+}
+
 ThreadStats* ServerContext::NewThreadStats() {
   std::lock_guard<std::mutex> l(stats_mu_);
   thread_stats_.push_back(std::make_unique<ThreadStats>(CommandRegistry::Default().size()));

@@ -60,6 +60,10 @@ class ServerContext {
   void ForEachThreadStats(const std::function<void(ThreadStats&)>& fn);
   void ResetStats();
 
+  // Pushes configuration that lives outside Config into its owners (e.g. the LFU mode of the
+  // keyspace from maxmemory-policy). Called at startup and after CONFIG SET.
+  void ApplyConfig();
+
   uint64_t NextClientId() { return next_client_id_.fetch_add(1) + 1; }
 
   int64_t start_time_ms() const { return start_time_ms_; }

@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
     Usage();
     return 2;
   }
+  ctx->ApplyConfig();
   std::error_code ec;
   std::filesystem::create_directories(ctx->config().dir(), ec);
   if (ec) {
