@@ -23,6 +23,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/numbers.h"
+
 namespace fdb {
 
 enum class ValueType : uint8_t { kString = 0, kList = 1, kSet = 2, kZSet = 3, kHash = 4 };
@@ -119,9 +121,5 @@ class Entry {
 
 static_assert(sizeof(Entry) == 32, "the entry header is part of the memory budget per key");
 
-// Parses a string as Redis's string2ll: optional '-', no leading zeros or spaces, no overflow.
-bool ParseInt64(std::string_view s, int64_t* out);
-// Formats an integer (Redis's ll2string).
-std::string FormatInt64(int64_t v);
 
 }  // namespace fdb

@@ -3,37 +3,15 @@
 #include <cstring>
 
 #include "base/limits.h"
+#include "base/numbers.h"
 
 namespace fdb {
 
 namespace {
 
-// Parses a decimal integer the way Redis's string2ll does: optional '-', digits, no spaces,
-// no leading '+', no overflow.
+// Lengths are parsed as Redis does (string2ll): no sign but '-', no spaces, no overflow.
 bool ParseLength(const char* p, size_t n, int64_t* out) {
-  if (n == 0 || n > 20) return false;
-  bool neg = false;
-  size_t i = 0;
-  if (p[0] == '-') {
-    neg = true;
-    i = 1;
-    if (n == 1) return false;
-  }
-  uint64_t v = 0;
-  for (; i < n; i++) {
-    if (p[i] < '0' || p[i] > '9') return false;
-    uint64_t d = p[i] - '0';
-    if (v > (UINT64_MAX - d) / 10) return false;
-    v = v * 10 + d;
-  }
-  if (neg) {
-    if (v > static_cast<uint64_t>(INT64_MAX) + 1) return false;
-    *out = static_cast<int64_t>(-v);
-  } else {
-    if (v > static_cast<uint64_t>(INT64_MAX)) return false;
-    *out = static_cast<int64_t>(v);
-  }
-  return true;
+  return ParseInt64(std::string_view(p, n), out);
 }
 
 int HexValue(char c) {

@@ -39,7 +39,8 @@ TEST(Crc32cTest, HardwareMatchesPortableAtEveryLengthAndAlignment) {
   for (char& c : buf) c = static_cast<char>(rng());
   for (size_t start = 0; start < 9; ++start) {
     for (size_t n = 0; n + start <= buf.size(); n += 7) {
-      ASSERT_EQ(ExtendHardware(123, buf.data() + start, n), ExtendPortable(123, buf.data() + start, n))
+      ASSERT_EQ(ExtendHardware(123, buf.data() + start, n),
+                ExtendPortable(123, buf.data() + start, n))
           << start << " " << n;
     }
   }

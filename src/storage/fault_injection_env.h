@@ -71,7 +71,7 @@ class FaultInjectionEnv final : public Env {
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> appends_{0};
   mutable std::mutex mu_;
-  std::string path_filter_;                  // guarded by mu_
+  std::string path_filter_;                 // guarded by mu_
   std::map<std::string, uint64_t> synced_;  // path -> size at last Sync; guarded by mu_
 };
 

@@ -21,8 +21,7 @@ TEST(StorageLockTest, SecondOpenIsRefusedNamingDirectoryAndHolder) {
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.status().code(), Status::kBusy);
   EXPECT_NE(second.status().message().find(dir.path()), std::string::npos);
-  EXPECT_NE(second.status().message().find("pid " + std::to_string(::getpid())),
-            std::string::npos)
+  EXPECT_NE(second.status().message().find("pid " + std::to_string(::getpid())), std::string::npos)
       << second.status().ToString();
   first->reset();  // release
   auto third = DirLock::Acquire(dir.path());

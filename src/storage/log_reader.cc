@@ -69,8 +69,8 @@ Result<std::string_view> SegmentReader::Peek(uint64_t offset, size_t n) {
   if (offset >= window_offset_ && offset + n <= window_offset_ + window_.size()) {
     return std::string_view(window_).substr(offset - window_offset_, n);
   }
-  size_t want = static_cast<size_t>(std::min<uint64_t>(std::max(n, kReadAheadBytes),
-                                                       file_size_ - offset));
+  size_t want =
+      static_cast<size_t>(std::min<uint64_t>(std::max(n, kReadAheadBytes), file_size_ - offset));
   window_.resize(want);
   auto got = file_->Read(offset, want, window_.data());
   if (!got.ok()) {
@@ -118,7 +118,8 @@ Result<std::optional<LogRecord>> SegmentReader::Next() {
   out.type = rec->type;
   out.sequence = rec->sequence;
   out.payload = rec->payload;
-  out.location = {header_.segment_id, offset, static_cast<uint32_t>(RecordSize(rec->payload_length))};
+  out.location = {header_.segment_id, offset,
+                  static_cast<uint32_t>(RecordSize(rec->payload_length))};
   last_sequence_ = rec->sequence;
   pos_ = offset + out.location.length;
   return std::optional<LogRecord>(out);

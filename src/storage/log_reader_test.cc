@@ -46,8 +46,7 @@ Log WriteLog(const std::string& dir, int n, uint64_t segment_target_size = kSegm
 // Forgets the last segment (it may hold a single record), so the log ends with a full one.
 void DropLastSegment(Log* log) {
   log->segments.pop_back();
-  while (!log->records.empty() &&
-         log->records.back().location.segment_id > log->segments.back()) {
+  while (!log->records.empty() && log->records.back().location.segment_id > log->segments.back()) {
     log->records.pop_back();
     log->payloads.pop_back();
   }

@@ -130,8 +130,8 @@ Status LogWriter::WaitFor(uint64_t sequence, bool durable) {
   progress_cv_.wait(lock, [&] { return reached() || !error_.ok() || flusher_done_; });
   if (reached()) return Status::OK();
   if (!error_.ok()) return RefusalLocked();
-  return Status::IOError("log writer closed before sequence " + std::to_string(sequence) +
-                         " was " + (durable ? "durable" : "written"));
+  return Status::IOError("log writer closed before sequence " + std::to_string(sequence) + " was " +
+                         (durable ? "durable" : "written"));
 }
 
 Status LogWriter::WaitWritten(uint64_t sequence) { return WaitFor(sequence, false); }

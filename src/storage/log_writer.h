@@ -90,8 +90,8 @@ struct AppendResult {
 struct LogWriterStats {
   uint64_t fsyncs = 0;
   uint64_t last_fsync_latency_us = 0;
-  uint64_t bytes_written = 0;     // record and header bytes handed to the kernel
-  uint64_t segments_created = 0;  // by this writer, including the first
+  uint64_t bytes_written = 0;       // record and header bytes handed to the kernel
+  uint64_t segments_created = 0;    // by this writer, including the first
   uint64_t current_segment_id = 0;  // receiving appends
   uint64_t last_sequence = 0;       // last appended (0: none yet)
   uint64_t written_sequence = 0;    // all up to here handed to the kernel
@@ -167,7 +167,7 @@ class LogWriter {
   Status SyncSegment();
   Status RepairSegment();
   Status WaitFor(uint64_t sequence, bool durable);
-  Status RefusalLocked() const;  // REQUIRES: mu_ held and error_ not OK
+  Status RefusalLocked() const;          // REQUIRES: mu_ held and error_ not OK
   void SetErrorLocked(const Status& s);  // REQUIRES: mu_ held
   void PublishLocked();  // copies the flusher's progress to the shared state; REQUIRES: mu_
 
@@ -185,8 +185,8 @@ class LogWriter {
   // Flusher progress, published under mu_.
   uint64_t written_sequence_;
   uint64_t durable_sequence_;
-  uint64_t sync_requested_ = 0;  // WaitDurable/Flush want an fsync up to here
-  Status error_;                 // not OK: failed state
+  uint64_t sync_requested_ = 0;   // WaitDurable/Flush want an fsync up to here
+  Status error_;                  // not OK: failed state
   uint64_t retry_requested_ = 0;  // bumped by Retry()
   uint64_t retries_done_ = 0;     // attempts completed, for Retry() to wait on
   bool closing_ = false;

@@ -235,11 +235,14 @@ TEST_P(LogWriterFaultTest, PowerLossKeepsEverythingAcknowledgedDurable) {
     segments = segments_;
   }
   uint64_t recovered = 0;
-  auto r = ReplayLog(&env_, dir_.path(), segments, [&](const LogRecord& rec) {
-    EXPECT_EQ(rec.payload, "value-" + std::to_string(recovered));
-    ++recovered;
-    return Status::OK();
-  }, ReplayOptions{.truncate_torn_tail = false});
+  auto r = ReplayLog(
+      &env_, dir_.path(), segments,
+      [&](const LogRecord& rec) {
+        EXPECT_EQ(rec.payload, "value-" + std::to_string(recovered));
+        ++recovered;
+        return Status::OK();
+      },
+      ReplayOptions{.truncate_torn_tail = false});
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_GE(r->last_sequence, reported);
   EXPECT_GE(r->last_sequence, durable.back());

@@ -11,7 +11,7 @@ namespace fdb::storage {
 namespace {
 
 constexpr size_t kPrefixSize = sizeof(kManifestMagic) + 4 + 4;  // magic, version, body_length
-constexpr size_t kChecksummedOffset = sizeof(kManifestMagic);    // from version on
+constexpr size_t kChecksummedOffset = sizeof(kManifestMagic);   // from version on
 
 bool ValidCheckpointName(std::string_view name) {
   // A plain file name in the data directory: no path tricks.

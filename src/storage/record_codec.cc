@@ -32,8 +32,8 @@ void EncodeSegmentHeader(const SegmentHeader& header, std::string* dst) {
 
 Result<SegmentHeader> DecodeSegmentHeader(std::string_view bytes) {
   if (bytes.size() < kSegmentHeaderSize) {
-    return Status::Corruption("segment header truncated: " + std::to_string(bytes.size()) +
-                              " of " + std::to_string(kSegmentHeaderSize) + " bytes");
+    return Status::Corruption("segment header truncated: " + std::to_string(bytes.size()) + " of " +
+                              std::to_string(kSegmentHeaderSize) + " bytes");
   }
   const char* p = bytes.data();
   if (std::memcmp(p + kHeaderMagicOffset, kSegmentMagic, sizeof(kSegmentMagic)) != 0) {
@@ -57,8 +57,8 @@ Result<SegmentHeader> DecodeSegmentHeader(std::string_view bytes) {
   return h;
 }
 
-void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence,
-                  std::string_view payload, std::string* dst) {
+void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, std::string_view payload,
+                  std::string* dst) {
   assert(IsValidRecordType(static_cast<uint8_t>(type)));
   assert(payload.size() <= kMaxRecordPayloadSize);
   size_t start = dst->size();
@@ -100,13 +100,13 @@ DecodedRecord DecodeRecord(uint64_t segment_id, std::string_view bytes) {
   uint64_t size = RecordSize(r.payload_length);
   if (bytes.size() < size) {
     r.check = RecordCheck::kTruncated;
-    r.reason = "record truncated (" + std::to_string(bytes.size()) + " of " +
-               std::to_string(size) + " bytes)";
+    r.reason = "record truncated (" + std::to_string(bytes.size()) + " of " + std::to_string(size) +
+               " bytes)";
     return r;
   }
   uint32_t stored = DecodeFixed32(p + kRecordCrcOffset);
-  uint32_t actual = RecordCrc(segment_id, p + kRecordChecksummedOffset,
-                              size - kRecordChecksummedOffset);
+  uint32_t actual =
+      RecordCrc(segment_id, p + kRecordChecksummedOffset, size - kRecordChecksummedOffset);
   if (stored != actual) {
     r.check = RecordCheck::kBadChecksum;
     r.reason = "record checksum mismatch";

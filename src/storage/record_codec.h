@@ -34,8 +34,8 @@ Result<SegmentHeader> DecodeSegmentHeader(std::string_view bytes);
 
 // Appends one record (header and payload) to dst.
 // REQUIRES: IsValidRecordType(type), payload.size() <= kMaxRecordPayloadSize.
-void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence,
-                  std::string_view payload, std::string* dst);
+void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, std::string_view payload,
+                  std::string* dst);
 
 inline uint64_t RecordSize(size_t payload_size) { return kRecordHeaderSize + payload_size; }
 

@@ -131,8 +131,8 @@ struct Checker {
     }
     for (size_t i = 0; i < present.size(); ++i) CheckSegment(present[i], i + 1 == present.size());
 
-    std::printf("fdb-check: %s: %zu segments, %llu records, last sequence %llu: %s\n",
-                dir.c_str(), present.size(), static_cast<unsigned long long>(records),
+    std::printf("fdb-check: %s: %zu segments, %llu records, last sequence %llu: %s\n", dir.c_str(),
+                present.size(), static_cast<unsigned long long>(records),
                 static_cast<unsigned long long>(last_sequence),
                 problems == 0 ? "OK" : (std::to_string(problems) + " problem(s)").c_str());
     return problems == 0 ? 0 : 1;
