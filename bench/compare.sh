@@ -10,14 +10,24 @@
 # rps and p50/p99 latency from redis-benchmark's --csv output, and the server's CPU time
 # (utime+stime from /proc/PID/stat) spent during the run. Prints medians over rounds.
 #
+# Persistence modes default to the rows that matter for them (override with TESTS/PIPELINES):
+#   --mode everysec : SET at pipeline 16, redis --appendonly yes --appendfsync everysec
+#                     vs fdb --fsync everysec
+#   --mode always   : SET at pipeline 1 with 50 clients, redis --appendfsync always
+#                     vs fdb --fsync always (50k requests per run)
+# In both, Redis's automatic AOF rewrite is off unless REDIS_AOF_REWRITE=on (see below).
+#
 # Environment (all optional):
 #   MODE=memory           persistence mode, same as --mode (see bench_set_mode in _lib.sh)
 #   ROUNDS=5              rounds (each round runs every test on both servers)
 #   REQUESTS=N            requests per run for every test (overrides the two below)
-#   REQUESTS_P1=100000    requests per run at pipeline 1
+#   REQUESTS_P1=100000    requests per run at pipeline 1 (50000 in --mode always)
 #   REQUESTS_P16=...      requests per run at pipeline >1 (default 1000000, MSET 200000:
 #                         pipelined SET/GET/INCR run ~1M req/s, MSET of 10 keys ~100k req/s)
-#   TESTS=set,get,incr,mset   PIPELINES="1 16"   CLIENTS=50   DATA_SIZE=100   KEYSPACE=100000
+#   TESTS=set,get,incr,mset   PIPELINES="1 16"   (memory-mode defaults; see above for the others)
+#   CLIENTS=50   DATA_SIZE=100   KEYSPACE=100000
+#   REDIS_AOF_REWRITE=off|on  off (default): --auto-aof-rewrite-percentage 0, so no AOF rewrite
+#                         (fork + RDB dump) lands in a run; on: Redis's defaults (100%, 64mb)
 #   FDB_SERVER_BIN=build/fdb-server   FDB_THREADS=2   FDB_ARGS="..."  REDIS_ARGS="..." (extra flags)
 #   RUN_TIMEOUT=120       seconds after which one redis-benchmark run is killed (counted failed)
 #   WARMUP_REQUESTS=20000 requests of each test at pipeline 1 before round 1 (0 = none)
@@ -41,8 +51,12 @@ while (($#)); do
 done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "ROUNDS must be a positive integer"
 
-TESTS=${TESTS:-set,get,incr,mset}
-PIPELINES=${PIPELINES:-1 16}
+bench_set_mode "$MODE"   # validates MODE, sets REDIS_EXTRA / FDB_EXTRA
+case $MODE in
+  memory)   TESTS=${TESTS:-set,get,incr,mset}; PIPELINES=${PIPELINES:-1 16} ;;
+  everysec) TESTS=${TESTS:-set};               PIPELINES=${PIPELINES:-16} ;;
+  always)   TESTS=${TESTS:-set};               PIPELINES=${PIPELINES:-1}; REQUESTS_P1=${REQUESTS_P1:-50000} ;;
+esac
 CLIENTS=${CLIENTS:-50}
 DATA_SIZE=${DATA_SIZE:-100}
 KEYSPACE=${KEYSPACE:-100000}
@@ -63,7 +77,6 @@ requests_for() {   # requests_for TEST PIPELINE
 
 bench_require redis-server redis-benchmark redis-cli ss timeout "$PYTHON"
 [[ -x $FDB_SERVER_BIN ]] || die "fdb-server not found or not executable: $FDB_SERVER_BIN (build it, or set FDB_SERVER_BIN)"
-bench_set_mode "$MODE"
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -171,11 +184,19 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 [[ -n ${RAW_OUT:-} ]] && cp "$RAW" "$RAW_OUT"
 
 quote_args() { local out; printf -v out '%q ' "$@"; echo "${out% }"; }
+persist_note=()
+if [[ $MODE != memory ]]; then
+  rw="off (--auto-aof-rewrite-percentage 0)"
+  [[ $REDIS_AOF_REWRITE == on ]] && rw="on (Redis defaults)"
+  fsyncs=$(bench_info_field "$FDB_PORT" fdb_fsyncs)
+  persist_note=("persistence: REDIS_AOF_REWRITE=$rw, redis aof_rewrites=$(bench_info_field "$REDIS_PORT" aof_rewrites); data dirs after the runs: redis $(($(bench_du_kb "$WORK/redis") / 1024)) MiB, fdb $(($(bench_du_kb "$WORK/fdb") / 1024)) MiB; fdb_fsyncs=${fsyncs:-n/a}")
+fi
 redis_ver=$(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2)
 notes=(
   "mode=$MODE  rounds=$ROUNDS  clients=$CLIENTS  value=${DATA_SIZE}B  keyspace=$KEYSPACE (prefilled)  fdb --threads $FDB_THREADS"
   "redis-server $redis_ver flags: $(quote_args "${REDIS_BASE[@]}" "${REDIS_EXTRA[@]}" "${REDIS_USER_ARGS[@]}")"
   "fdb-server: $(quote_args "$FDB_SERVER_BIN" --threads "$FDB_THREADS" "${FDB_EXTRA[@]}" "${FDB_USER_ARGS[@]}")"
+  "${persist_note[@]}"
   "host: $(nproc) cpus, loadavg $LOAD_START at start, $LOAD_END at end; measured runs took ${ELAPSED}s"
   "rps/latency: medians over rounds of redis-benchmark --csv; ratio range: min-max of per-round fdb/redis rps"
   "cpu: server utime+stime (/proc/PID/stat, ${CLK_TCK} ticks/s) during the run / requests (an MSET request sets 10 keys)"

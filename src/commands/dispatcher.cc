@@ -72,6 +72,20 @@ void Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
     if (HandleTransaction(*spec, args, client, rb)) return;
   }
 
+  StorageEngine* storage = server_.storage();
+  if (storage != nullptr && (spec->flags & cmdflags::kWrite)) {
+    // While the log cannot be written, nothing may change: a change that is not logged would
+    // be lost, so refusing it is the only honest answer. Reads go on.
+    Status health = storage->Health();
+    if (!health.ok()) {
+      counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                              std::memory_order_relaxed);
+      rb.Error(health.message() +
+               ". Commands that may modify the data set are disabled until the log can be "
+               "written again.");
+      return;
+    }
+  }
   int64_t start_us = MonoUs();
   size_t reply_start = rb.buffer()->size();
   {
@@ -82,7 +96,15 @@ void Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
       locks.Lock(server_.keyspace());
     }
     CommandContext ctx(rb, server_, client, *spec, NowMs());
+    // The command's records are appended as one, before its shards are unlocked: log order is
+    // execution order, and a multi-key command is atomic on disk.
+    if (storage != nullptr) storage->BeginBatch();
     spec->handler(args, ctx);
+    if (storage != nullptr && !storage->CommitBatch().ok()) {
+      // Not logged, so not acknowledged: the reply becomes the error.
+      rb.buffer()->resize(reply_start);
+      rb.Error(storage->Health().message() + ". The change may not be durable.");
+    }
   }
   int64_t dur = MonoUs() - start_us;
   counters.calls.store(counters.calls.load(std::memory_order_relaxed) + 1,
@@ -158,13 +180,21 @@ void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb) {
       return;
     }
   }
-  // Every shard is held: the queued commands see and leave one consistent state.
+  // Every shard is held: the queued commands see and leave one consistent state, and their
+  // records go to the log as one batch.
   tl_holds_all_shards = true;
+  StorageEngine* storage = server_.storage();
+  if (storage != nullptr) storage->BeginBatch();
+  size_t reply_start = rb.buffer()->size();
   rb.ArrayHeader(queued.size());
   std::vector<std::string_view> argv;
   for (const auto& call : queued) {
     argv.assign(call.begin(), call.end());
     Execute(argv, client, rb);
+  }
+  if (storage != nullptr && !storage->CommitBatch().ok()) {
+    rb.buffer()->resize(reply_start);
+    rb.Error(storage->Health().message() + ". The transaction may not be durable.");
   }
   tl_holds_all_shards = false;
 }

@@ -91,7 +91,7 @@ std::set<std::string> ScanAll(CommandTester& t, std::vector<std::string_view> ex
 // Records the effects the keyspace reports, as the storage engine would log them.
 class RecordingObserver : public ChangeObserver {
  public:
-  void OnPut(int db, const Entry* e) override {
+  void OnPut(int db, Entry* e) override {
     log.push_back("put " + std::to_string(db) + " " + std::string(e->key()) + " " +
                   std::to_string(e->expire_ms()));
   }

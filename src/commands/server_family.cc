@@ -435,7 +435,36 @@ void CmdInfo(CmdArgs args, CommandContext& ctx) {
   ctx.rb.Verbatim(BuildInfo(ctx.server, sections));
 }
 
-void CmdLastSave(CmdArgs, CommandContext& ctx) { ctx.rb.Integer(ctx.server.last_save_s.load()); }
+void CmdLastSave(CmdArgs, CommandContext& ctx) {
+  int64_t t = ctx.server.last_save_s.load();
+  if (StorageEngine* st = ctx.server.storage()) t = std::max(t, st->stats().last_save_s);
+  ctx.rb.Integer(t);
+}
+
+void CmdSave(CmdArgs, CommandContext& ctx) {
+  StorageEngine* st = ctx.server.storage();
+  if (st == nullptr) return ctx.rb.Error("ERR persistence is off (appendonly no)");
+  Status s = st->Save();
+  if (!s.ok()) return ctx.rb.Error("ERR " + s.message());
+  ctx.server.dirty = 0;
+  ctx.server.last_save_s = NowMs() / 1000;
+  ctx.rb.Ok();
+}
+
+void CmdBgSave(CmdArgs args, CommandContext& ctx) {
+  if (args.size() > 2 || (args.size() == 2 && !EqualsUpper(args[1], "SCHEDULE"))) {
+    return ctx.rb.Error(errors::kSyntax);
+  }
+  StorageEngine* st = ctx.server.storage();
+  if (st == nullptr) return ctx.rb.Error("ERR persistence is off (appendonly no)");
+  Status s = st->BackgroundSave();
+  if (!s.ok()) {
+    if (args.size() == 2) return ctx.rb.SimpleString("Background saving scheduled");
+    return ctx.rb.Error("ERR " + s.message());
+  }
+  ctx.server.dirty = 0;
+  ctx.rb.SimpleString("Background saving started");
+}
 
 void CmdShutdown(CmdArgs args, CommandContext& ctx) {
   for (size_t i = 1; i < args.size(); i++) {
@@ -444,6 +473,9 @@ void CmdShutdown(CmdArgs args, CommandContext& ctx) {
         !EqualsUpper(args[i], "NOW") && !EqualsUpper(args[i], "FORCE")) {
       return ctx.rb.Error(errors::kSyntax);
     }
+  }
+  for (size_t i = 1; i < args.size(); i++) {
+    if (EqualsUpper(args[i], "NOSAVE")) ctx.server.shutdown_save = false;
   }
   // As Redis: no reply on success; the connection closes as the server exits.
   ctx.client.close_after_reply = true;
@@ -798,6 +830,8 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Register({"dbsize", 1, kReadOnly | kFast | kSelfLocking, 0, 0, 0, CmdDbSize, "server", "Returns the number of keys in the database.", "1.0.0"});
   r.Register({"flushall", -1, kWrite | kSelfLocking, 0, 0, 0, CmdFlushAll, "server", "Removes all keys from all databases.", "1.0.0"});
   r.Register({"info", -1, kStale | kLoading, 0, 0, 0, CmdInfo, "server", "Returns information and statistics about the server.", "1.0.0"});
+  r.Register({"save", 1, kAdmin | kNoScript, 0, 0, 0, CmdSave, "server", "Synchronously saves the database(s) to disk.", "1.0.0"});
+  r.Register({"bgsave", -1, kAdmin | kNoScript, 0, 0, 0, CmdBgSave, "server", "Asynchronously saves the database(s) to disk.", "1.0.0"});
   r.Register({"lastsave", 1, kFast | kStale | kLoading, 0, 0, 0, CmdLastSave, "server", "Returns the Unix timestamp of the last successful save to disk.", "1.0.0"});
   r.Register({"shutdown", -1, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdShutdown, "server", "Synchronously saves the database(s) to disk and shuts down the server.", "1.0.0"});
   r.Register({"debug", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdDebug, "server", "A container for debugging commands.", "1.0.0"});

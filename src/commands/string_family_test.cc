@@ -35,7 +35,7 @@ class FakeList : public ValueObject {
 // Records the effects the keyspace reports, as the storage engine would log them.
 class RecordingObserver : public ChangeObserver {
  public:
-  void OnPut(int db, const Entry* e) override {
+  void OnPut(int db, Entry* e) override {
     std::string scratch;
     log.push_back("put " + std::string(e->key()) + "=" + std::string(e->StringValue(&scratch)) +
                   (e->has_expire() ? " @" + std::to_string(e->expire_ms()) : ""));

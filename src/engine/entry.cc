@@ -24,7 +24,18 @@ Entry* Entry::Allocate(std::string_view key, size_t extra) {
   e->next_ = nullptr;
   e->expire_ms_ = 0;
   e->slot_ = 0;
+  e->loc_ = 0;
   memcpy(e->data_, key.data(), key.size());
+  return e;
+}
+
+Entry* Entry::NewOnDisk(std::string_view key, ValueType type, int64_t expire_ms, uint64_t loc,
+                        uint64_t value_len) {
+  Entry* e = Allocate(key, 0);
+  e->set_meta(type, Encoding::kOnDisk, static_cast<uint32_t>(key.size()));
+  e->expire_ms_ = expire_ms;
+  e->slot_ = value_len;
+  e->loc_ = loc;
   return e;
 }
 
@@ -65,7 +76,12 @@ Entry* Entry::Clone(const Entry* src, std::string_view key) {
   Entry* e;
   switch (src->encoding()) {
     case Encoding::kInt: e = NewInt(key, src->int_value()); break;
-    case Encoding::kInline: e = NewString(key, src->inline_value()); break;
+    case Encoding::kInline: {
+      std::string_view v = src->inline_value();
+      e = NewInlineString(key, v.size(), (src->meta_ & kFlagRaw) != 0);
+      if (!v.empty()) memcpy(e->mutable_inline_value(), v.data(), v.size());
+      break;
+    }
     default: return nullptr;  // collections: cloned by their families (later issue)
   }
   e->expire_ms_ = src->expire_ms_;

@@ -1,15 +1,18 @@
 // Entry: one key of the keyspace, in a single allocation.
 //
-// Layout (32-byte header, then the key, then an inline value if any):
+// Layout (40-byte header, then the key, then an inline value if any):
 //
 //   next_      8  the hash-table chain (the dict is intrusive: no separate node allocation)
 //   expire_ms_ 8  absolute deadline in ms since the epoch; 0 = no expiry
 //   meta_      8  type:4 | encoding:4 | flags:8 | lru:16 | key_len:32
-//   slot_      8  int value / inline value length / object pointer / disk location
+//   slot_      8  int value / inline value length / object pointer / (kOnDisk) value length
+//   loc_       8  where the latest full image of the value is in the log (segment:24 |
+//                 offset:40), 0 if none: a value with a location is clean and can be evicted
+//                 without writing anything
 //   data_[]       key bytes, then the inline value bytes
 //
-// Why one allocation: memory per key sets capacity. A 16-byte key with a 100-byte value costs
-// 148 bytes here (one 160-byte malloc chunk) plus ~12 bytes of bucket array, against Redis's
+// Why one allocation: memory per key sets capacity. A 14-byte key with a 100-byte value costs
+// 154 bytes here (one 176-byte malloc chunk) plus ~12 bytes of bucket array, against Redis's
 // ~190. The price is that changing the size of an inline value reallocates the entry, so
 // nothing may hold an Entry* across a mutation of its key: the dict relinks the new block.
 //
@@ -91,6 +94,22 @@ class Entry {
   std::string_view StringValue(std::string* scratch) const;
   size_t StringLength() const;
 
+  // Storage. The packed location of the value's latest full image in the log (0: none).
+  uint64_t loc() const { return loc_; }
+  void set_loc(uint64_t loc) { loc_ = loc; }
+  static uint64_t PackLoc(uint64_t segment_id, uint64_t offset) {
+    return (segment_id << 40) | (offset & ((1ULL << 40) - 1));
+  }
+  static uint64_t LocSegment(uint64_t loc) { return loc >> 40; }
+  static uint64_t LocOffset(uint64_t loc) { return loc & ((1ULL << 40) - 1); }
+  bool on_disk() const { return encoding() == Encoding::kOnDisk; }
+  // An evicted entry: key, type, deadline and location, without the value. `value_len` is the
+  // size of the value image, kept for accounting.
+  static Entry* NewOnDisk(std::string_view key, ValueType type, int64_t expire_ms, uint64_t loc,
+                          uint64_t value_len);
+  // REQUIRES: on_disk().
+  uint64_t disk_value_len() const { return slot_; }
+
   // Collections. REQUIRES: encoding() == kObject.
   ValueObject* object() const { return reinterpret_cast<ValueObject*>(slot_); }
 
@@ -116,10 +135,11 @@ class Entry {
   int64_t expire_ms_;
   uint64_t meta_;
   uint64_t slot_;
+  uint64_t loc_;
   char data_[];
 };
 
-static_assert(sizeof(Entry) == 32, "the entry header is part of the memory budget per key");
+static_assert(sizeof(Entry) == 40, "the entry header is part of the memory budget per key");
 
 
 }  // namespace fdb

@@ -64,6 +64,54 @@ void Keyspace::Accessed(Entry* e) const {
 
 void Keyspace::Unlinked(int db, Shard& s, Entry* e) {
   if (e->has_expire()) s.expires[db]--;
+  Removed(e);
+}
+
+uint64_t Keyspace::ValueBytes(const Entry* e) {
+  switch (e->encoding()) {
+    case Encoding::kInt: return 8;
+    case Encoding::kInline: return e->StringLength();
+    case Encoding::kObject: return e->object()->MemoryUsage();
+    case Encoding::kOnDisk: return 0;
+  }
+  return 0;
+}
+
+uint64_t Keyspace::Footprint(const Entry* e) {
+  // What the key's latest image costs in the log: record header and payload framing, the key,
+  // the value.
+  uint64_t value = e->on_disk() ? e->disk_value_len() : ValueBytes(e);
+  return 17 + 16 + e->key_len() + value;
+}
+
+void Keyspace::Added(const Entry* e) {
+  data_bytes_.fetch_add(Footprint(e), std::memory_order_relaxed);
+  if (!e->on_disk()) {
+    ram_bytes_.fetch_add(ValueBytes(e), std::memory_order_relaxed);
+    ram_values_.fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Keyspace::Removed(const Entry* e) {
+  data_bytes_.fetch_sub(Footprint(e), std::memory_order_relaxed);
+  if (!e->on_disk()) {
+    ram_bytes_.fetch_sub(ValueBytes(e), std::memory_order_relaxed);
+    ram_values_.fetch_sub(1, std::memory_order_relaxed);
+  }
+}
+
+Entry* Keyspace::LoadAt(int db, Shard& s, Entry** link) {
+  Entry* old = *link;
+  Entry* loaded = observer_ ? observer_->LoadValue(db, old) : nullptr;
+  if (loaded == nullptr) return nullptr;
+  loaded->set_lru(old->lru());
+  s.dbs[db].Replace(link, loaded);
+  Removed(old);
+  Added(loaded);
+  Entry::Free(old);
+  stats_.cache_misses.fetch_add(1, std::memory_order_relaxed);
+  if (OverBudget()) EvictFromShard(ShardOf(HashKey(loaded->key())), 2, loaded);
+  return loaded;
 }
 
 Entry* Keyspace::Find(int db, const KeyRef& k, int64_t now_ms, bool touch) {
@@ -73,7 +121,9 @@ Entry* Keyspace::Find(int db, const KeyRef& k, int64_t now_ms, bool touch) {
   Entry* e = *link;
   if (e->has_expire() && e->expire_ms() <= now_ms) {
     // Lazy expiry: the key is gone for every reader from its deadline on; delete it now and
-    // log the deletion so replay agrees.
+    // log the deletion so replay agrees. While the log cannot be written the key only reads as
+    // missing: it is deleted once the deletion can be logged.
+    if (observer_ && !observer_->CanWrite()) return nullptr;
     s.dbs[db].Unlink(link);
     Unlinked(db, s, e);
     s.version++;
@@ -81,6 +131,12 @@ Entry* Keyspace::Find(int db, const KeyRef& k, int64_t now_ms, bool touch) {
     Entry::Free(e);
     stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
+  }
+  if (e->on_disk()) {
+    e = LoadAt(db, s, link);
+    if (e == nullptr) return nullptr;
+  } else if (observer_) {
+    stats_.cache_hits.fetch_add(1, std::memory_order_relaxed);
   }
   if (touch) Accessed(e);
   return e;
@@ -105,15 +161,18 @@ Entry* Keyspace::Put(int db, const KeyRef& k, Entry* e) {
   } else {
     s.dbs[db].Insert(e, k.hash);
   }
+  Added(e);
   if (e->has_expire()) s.expires[db]++;
   s.version++;
   if (observer_) observer_->OnPut(db, e);
+  // Writers pay for the room they take: over budget, evict from this (locked) shard.
+  if (OverBudget()) EvictFromShard(ShardOf(k.hash), 2, e);
   return e;
 }
 
 void Keyspace::Changed(int db, const Entry* e) {
   shards_[ShardOf(HashKey(e->key()))]->version++;
-  if (observer_) observer_->OnPut(db, e);
+  if (observer_) observer_->OnPut(db, const_cast<Entry*>(e));
 }
 
 bool Keyspace::Delete(int db, const KeyRef& k, int64_t now_ms) {
@@ -142,6 +201,7 @@ bool Keyspace::Move(int from, int to, const KeyRef& k, int64_t now_ms) {
   uint16_t access = e->lru();
   Shard& s = *shards_[ShardOf(k.hash)];
   s.dbs[to].Insert(e, k.hash);
+  Added(e);
   if (e->has_expire()) s.expires[to]++;
   e->set_lru(access);  // a move is not an access
   if (observer_) observer_->OnPut(to, e);
@@ -192,6 +252,7 @@ void Keyspace::FlushDb(int db, bool async) {
         if (db >= 0 && i != db) continue;
         if (s->dbs[i].size() > 0) {
           keys += s->dbs[i].size();
+          s->dbs[i].ForEach([this](Entry* e) { Removed(e); });
           dropped.push_back(std::move(s->dbs[i]));
         }
         s->expires[i] = 0;
@@ -310,6 +371,7 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard) {
               },
               [&](Entry* e) {
                 s.expires[db]--;
+                Removed(e);
                 s.version++;
                 if (observer_) observer_->OnDelete(db, e->key());
               });
@@ -323,6 +385,113 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard) {
   }
   stats_.expired_keys.fetch_add(deleted, std::memory_order_relaxed);
   return deleted;
+}
+
+size_t Keyspace::EvictFromShard(int shard, size_t max, const Entry* keep) {
+  if (observer_ == nullptr) return 0;
+  Shard& s = *shards_[shard];
+  size_t evicted = 0;
+  // Approximate LRU, as Redis's: sample a few entries with values in RAM and evict the one
+  // idle the longest. Sampling keeps eviction O(1) and needs no list threaded through entries.
+  constexpr int kSamples = 5;
+  constexpr int kTries = 24;
+  while (evicted < max && OverBudget()) {
+    Entry* best = nullptr;
+    int best_db = 0;
+    uint16_t best_idle = 0;
+    int found = 0;
+    for (int t = 0; t < kTries && found < kSamples; t++) {
+      int db = static_cast<int>(tl_rng() % limits::kNumDatabases);
+      if (s.dbs[db].size() == 0) db = 0;
+      Entry* e = s.dbs[db].Random(tl_rng());
+      if (e == nullptr || e == keep || e->on_disk() || e->type() != ValueType::kString) continue;
+      found++;
+      uint16_t idle = lfu_mode() ? static_cast<uint16_t>(255 - LfuDecayedCounter(e->lru()))
+                                 : LruIdleSeconds(e->lru());
+      if (best == nullptr || idle > best_idle) {
+        best = e;
+        best_db = db;
+        best_idle = idle;
+      }
+    }
+    if (best == nullptr) break;
+    // Eviction never loses data: a value without a full image in the log gets one first.
+    if (best->loc() == 0 && !observer_->WriteImage(best_db, best)) break;
+    KeyRef k(best->key());
+    Entry** link = s.dbs[best_db].FindLink(k.key, k.hash);
+    Entry* out = Entry::NewOnDisk(best->key(), best->type(), best->expire_ms(), best->loc(),
+                                  ValueBytes(best));
+    out->set_lru(best->lru());
+    s.dbs[best_db].Replace(link, out);
+    Removed(best);
+    Added(out);
+    Entry::Free(best);
+    evicted++;
+  }
+  stats_.cache_evictions.fetch_add(evicted, std::memory_order_relaxed);
+  return evicted;
+}
+
+size_t Keyspace::EvictUntilUnderBudget(size_t max) {
+  size_t total = 0;
+  int idle_shards = 0;
+  while (total < max && OverBudget() && idle_shards < limits::kNumShards) {
+    int shard = static_cast<int>(evict_cursor_.fetch_add(1) % limits::kNumShards);
+    std::lock_guard<std::mutex> l(shards_[shard]->mu);
+    size_t n = EvictFromShard(shard, 16);
+    total += n;
+    idle_shards = n == 0 ? idle_shards + 1 : 0;
+  }
+  return total;
+}
+
+void Keyspace::RecoverPut(int db, const KeyRef& k, Entry* e) {
+  Shard& s = *shards_[ShardOf(k.hash)];
+  e->set_lru(NewAccessField());
+  Entry** link = s.dbs[db].FindLink(k.key, k.hash);
+  if (link != nullptr) {
+    Entry* old = s.dbs[db].Replace(link, e);
+    Unlinked(db, s, old);
+    Entry::Free(old);
+  } else {
+    s.dbs[db].Insert(e, k.hash);
+  }
+  Added(e);
+  if (e->has_expire()) s.expires[db]++;
+}
+
+void Keyspace::RecoverDelete(int db, const KeyRef& k) {
+  Shard& s = *shards_[ShardOf(k.hash)];
+  Entry** link = s.dbs[db].FindLink(k.key, k.hash);
+  if (link == nullptr) return;
+  Entry* e = s.dbs[db].Unlink(link);
+  Unlinked(db, s, e);
+  Entry::Free(e);
+}
+
+void Keyspace::RecoverExpire(int db, const KeyRef& k, int64_t expire_ms) {
+  Shard& s = *shards_[ShardOf(k.hash)];
+  Entry* e = s.dbs[db].Find(k.key, k.hash);
+  if (e == nullptr) return;
+  if (e->has_expire()) s.expires[db]--;
+  e->set_expire_ms(expire_ms);
+  if (e->has_expire()) s.expires[db]++;
+}
+
+void Keyspace::RecoverFlushShard(int shard, int db) {
+  Shard& s = *shards_[shard];
+  for (int i = 0; i < limits::kNumDatabases; i++) {
+    if (db >= 0 && i != db) continue;
+    s.dbs[i].ForEach([this](Entry* e) { Removed(e); });
+    s.dbs[i].Clear();
+    s.expires[i] = 0;
+  }
+}
+
+void Keyspace::RecoverSwapShard(int shard, int a, int b) {
+  Shard& s = *shards_[shard];
+  std::swap(s.dbs[a], s.dbs[b]);
+  std::swap(s.expires[a], s.expires[b]);
 }
 
 void ShardLockSet::Lock(Keyspace& ks) {

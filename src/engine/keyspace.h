@@ -41,11 +41,18 @@ struct KeyRef {
 class ChangeObserver {
  public:
   virtual ~ChangeObserver() = default;
-  virtual void OnPut(int db, const Entry* e) = 0;  // full image of the key's value
+  // Full image of the key's value; the observer may record in `e` where the image is (loc).
+  virtual void OnPut(int db, Entry* e) = 0;
   virtual void OnDelete(int db, std::string_view key) = 0;
   virtual void OnExpire(int db, std::string_view key, int64_t expire_ms) = 0;  // 0 = persist
   virtual void OnFlush(int db) = 0;  // db < 0: every database
   virtual void OnSwapDb(int a, int b) = 0;
+  // False while the log cannot be written: nothing may change (lazy expiry waits).
+  virtual bool CanWrite() { return true; }
+  // Reads an evicted value back: a new in-RAM entry for e's key, or nullptr on error.
+  virtual Entry* LoadValue(int db, const Entry* e) { return nullptr; }
+  // Writes a full image of e's value (so it can be evicted); false on error.
+  virtual bool WriteImage(int db, Entry* e) { return false; }
 };
 
 struct Shard {
@@ -58,10 +65,15 @@ struct Shard {
   // moved. Per shard rather than per key: a change to another key of the same shard aborts too
   // (a spurious retry for the client, never a missed change).
   uint64_t version = 0;
+  // Guarded by mu: sequence of the last log record of a change in this shard (checkpoints).
+  uint64_t log_seq = 0;
 };
 
 struct KeyspaceStats {
   std::atomic<uint64_t> expired_keys{0};
+  std::atomic<uint64_t> cache_hits{0};
+  std::atomic<uint64_t> cache_misses{0};
+  std::atomic<uint64_t> cache_evictions{0};
   std::atomic<uint64_t> keyspace_hits{0};
   std::atomic<uint64_t> keyspace_misses{0};
 };
@@ -159,8 +171,47 @@ class Keyspace {
   // Sum of MemoryUsage over entries, approximate (for INFO).
   size_t TotalKeys();
 
+  // --- The RAM cache. ---
+  //
+  // The budget bounds the values held in RAM: `max_bytes` of value bytes (maxmemory) and
+  // `max_values` values (cache_size); 0 means unbounded. Over budget, the values of the least
+  // recently used keys are evicted (sampled, as Redis's approximate LRU), keeping key, type,
+  // deadline and the location of the value in the log; reading the key reads it back.
+  void SetBudget(uint64_t max_bytes, uint64_t max_values) {
+    budget_bytes_.store(max_bytes, std::memory_order_relaxed);
+    budget_values_.store(max_values, std::memory_order_relaxed);
+  }
+  bool OverBudget() const {
+    uint64_t b = budget_bytes_.load(std::memory_order_relaxed);
+    uint64_t v = budget_values_.load(std::memory_order_relaxed);
+    return (b != 0 && ram_bytes_.load(std::memory_order_relaxed) > b) ||
+           (v != 0 && ram_values_.load(std::memory_order_relaxed) > v);
+  }
+  uint64_t RamValueBytes() const { return ram_bytes_.load(std::memory_order_relaxed); }
+  uint64_t RamValues() const { return ram_values_.load(std::memory_order_relaxed); }
+  // Approximate bytes of live data (keys and values, in RAM or on disk), for compaction.
+  uint64_t DataBytes() const { return data_bytes_.load(std::memory_order_relaxed); }
+  // Evicts up to `max` values from shard `shard`, never `keep`. REQUIRES: the shard locked.
+  size_t EvictFromShard(int shard, size_t max, const Entry* keep = nullptr);
+  // Evicts across shards (locking each in turn) until under budget or `max` evictions.
+  size_t EvictUntilUnderBudget(size_t max);
+
+  // --- Recovery: applied before the server starts, without locks or logging. ---
+  void RecoverPut(int db, const KeyRef& k, Entry* e);
+  void RecoverDelete(int db, const KeyRef& k);
+  void RecoverExpire(int db, const KeyRef& k, int64_t expire_ms);
+  void RecoverFlushShard(int shard, int db);
+  void RecoverSwapShard(int shard, int a, int b);
+
  private:
   void Unlinked(int db, Shard& s, Entry* e);
+  // Accounting of an entry entering or leaving a table.
+  void Added(const Entry* e);
+  void Removed(const Entry* e);
+  static uint64_t ValueBytes(const Entry* e);
+  static uint64_t Footprint(const Entry* e);
+  // Replaces *link's on-disk entry by its value read back; nullptr on error.
+  Entry* LoadAt(int db, Shard& s, Entry** link);
   uint16_t NewAccessField() const;
   void Accessed(Entry* e) const;
 
@@ -168,6 +219,12 @@ class Keyspace {
   ChangeObserver* observer_ = nullptr;
   KeyspaceStats stats_;
   std::atomic<bool> lfu_mode_{false};
+  std::atomic<uint64_t> budget_bytes_{0};
+  std::atomic<uint64_t> budget_values_{0};
+  std::atomic<uint64_t> ram_bytes_{0};
+  std::atomic<uint64_t> ram_values_{0};
+  std::atomic<uint64_t> data_bytes_{0};
+  std::atomic<uint32_t> evict_cursor_{0};
   // Background threads freeing flushed tables, shared with them so they can outlive us.
   std::shared_ptr<std::atomic<int>> lazyfree_threads_ = std::make_shared<std::atomic<int>>(0);
 };

@@ -163,9 +163,25 @@ void Connection::ProcessInput() {
     if (closed_) return;
   }
   state_.qbuf.store(rend_ - rstart_, std::memory_order_relaxed);
+  // Commands that changed data appended records: their replies leave only once those are
+  // written (or fsynced, under fsync always). The wait happens once per event batch for all
+  // connections of this thread (group commit), in IoThread::AfterBatch.
+  if (server.storage() != nullptr) {
+    uint64_t seq = StorageEngine::TakeThreadSequence();
+    if (seq > hold_seq_) {
+      if (hold_seq_ == 0) owner_->Hold(this);
+      hold_seq_ = seq;
+    }
+  }
+}
+
+void Connection::ReleaseHeld() {
+  hold_seq_ = 0;
+  if (!closed_) Flush();
 }
 
 void Connection::Flush() {
+  if (hold_seq_ != 0) return;  // released by IoThread::AfterBatch
   while (wpos_ < wbuf_.size()) {
     ssize_t n = send(fd_, wbuf_.data() + wpos_, wbuf_.size() - wpos_, MSG_NOSIGNAL);
     if (n < 0) {

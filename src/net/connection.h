@@ -29,6 +29,9 @@ class Connection : public EventHandler {
   void OnEvent(uint32_t events) override;
   void Close();
   bool closed() const { return closed_; }
+  // Replies wait until the log holds the records of their commands (see IoThread).
+  uint64_t held_sequence() const { return hold_seq_; }
+  void ReleaseHeld();
   ClientState& state() { return state_; }
   // Queues raw bytes and tries to send them (used for the max-clients refusal).
   void SendAndClose(std::string_view bytes);
@@ -54,6 +57,7 @@ class Connection : public EventHandler {
   bool close_when_flushed_ = false;
   bool reading_ = true;
   bool want_write_ = false;
+  uint64_t hold_seq_ = 0;  // replies in wbuf_ wait for this log sequence
 };
 
 }  // namespace fdb

@@ -108,6 +108,7 @@ void EventLoop::Run() {
       }
       h->OnEvent(events[i].events);
     }
+    if (after_batch_) after_batch_();
     if (!timers_.empty()) {
       now = MonoUs() / 1000;
       for (auto& t : timers_) {

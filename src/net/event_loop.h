@@ -37,6 +37,8 @@ class EventLoop {
   void Remove(int fd);
   // Calls fn every interval_ms on the loop thread.
   void AddTimer(int interval_ms, std::function<void()> fn);
+  // Calls fn after each batch of events (group commit of the replies of that batch).
+  void SetAfterBatch(std::function<void()> fn) { after_batch_ = std::move(fn); }
 
  private:
   void RunTasks();
@@ -52,6 +54,7 @@ class EventLoop {
   std::mutex mu_;  // guards tasks_
   std::vector<std::function<void()>> tasks_;
   std::vector<Timer> timers_;
+  std::function<void()> after_batch_;
 };
 
 }  // namespace fdb

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "base/clock.h"
@@ -21,6 +22,7 @@ IoThread::IoThread(ServerContext& server, int listen_fd, int index)
   // per incoming connection, so connections spread across threads without a hand-off.
   loop_.Add(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, this);
   loop_.AddTimer(1000, [this] { CheckIdle(); });
+  loop_.SetAfterBatch([this] { AfterBatch(); });
 }
 
 IoThread::~IoThread() { Stop(); }
@@ -70,6 +72,28 @@ void IoThread::Closed(Connection* c) {
   uint64_t id = c->state().id;
   // Freed after the current batch of events: later events of this batch may still name it.
   loop_.Post([this, id] { conns_.erase(id); });
+}
+
+void IoThread::AfterBatch() {
+  if (held_.empty()) return;
+  std::vector<uint64_t> held;
+  held.swap(held_);
+  uint64_t max_seq = 0;
+  for (uint64_t id : held) {
+    auto it = conns_.find(id);
+    if (it != conns_.end()) max_seq = std::max(max_seq, it->second->held_sequence());
+  }
+  StorageEngine* storage = server_.storage();
+  Status s = storage ? storage->WaitForPolicy(max_seq) : Status::OK();
+  for (uint64_t id : held) {
+    auto it = conns_.find(id);
+    if (it == conns_.end() || it->second->closed()) continue;
+    if (s.ok()) {
+      it->second->ReleaseHeld();
+    } else {
+      it->second->Close();
+    }
+  }
 }
 
 void IoThread::Kill(uint64_t id) {

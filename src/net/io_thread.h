@@ -33,10 +33,15 @@ class IoThread : public EventHandler {
   void Closed(Connection* c);
   // Closes the connection with this id if this thread owns it.
   void Kill(uint64_t id);
+  // Holds c's replies until the end of the event batch (see AfterBatch).
+  void Hold(Connection* c) { held_.push_back(c->state().id); }
 
  private:
   void Accept();
   void CheckIdle();
+  // Waits once for the log to hold the records of every held connection, then releases their
+  // replies. A log that fails closes them instead: what is not persisted is not acknowledged.
+  void AfterBatch();
 
   ServerContext& server_;
   int listen_fd_;
@@ -46,6 +51,7 @@ class IoThread : public EventHandler {
   Dispatcher dispatcher_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   std::thread thread_;
+  std::vector<uint64_t> held_;
 };
 
 }  // namespace fdb

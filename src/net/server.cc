@@ -86,6 +86,8 @@ void Server::Run() {
 void Server::Housekeeping() {
   // Active expiry: sweep a slice of every table with deadlines. Keys that are never read again
   // still leave memory within a few cycles; the slice bounds the time any shard lock is held.
+  // The RAM cache: writers evict as they go; this catches up when reads brought values back.
+  if (ctx_.keyspace().OverBudget()) ctx_.keyspace().EvictUntilUnderBudget(1u << 20);
   if (!ctx_.active_expire_enabled.load()) return;
   ctx_.keyspace().ActiveExpireCycle(NowMs(), limits::kActiveExpireKeysPerShard);
 }

@@ -161,7 +161,17 @@ Config::Config()
          return Status::OK();
        }},
       {"save", true, str_get(&Config::save_), str_set(&Config::save_)},
-      {"appendonly", true, str_get(&Config::appendonly_),
+      {"cache-size", true, int_get(&Config::cache_size_),
+       IntSetter("cache-size", &Config::cache_size_, 0, INT64_MAX, false)},
+      {"compression", false,
+       [](const Config& c) { return std::string(c.compression_.load() ? "yes" : "no"); },
+       [](Config& c, std::string_view v) {
+         bool b;
+         if (!ParseYesNo(v, &b)) return Status::InvalidArgument("argument must be 'yes' or 'no'");
+         c.compression_.store(b);
+         return Status::OK();
+       }},
+      {"appendonly", false, str_get(&Config::appendonly_),
        [](Config& c, std::string_view v) {
          bool b;
          if (!ParseYesNo(v, &b)) return Status::InvalidArgument("argument must be 'yes' or 'no'");
@@ -261,6 +271,7 @@ Status Config::ParseArgs(int argc, char** argv) {
     }
     if (j == i + 1) return Status::InvalidArgument("missing value for --" + name);
     if (name == "fsync") name = "appendfsync";
+    for (char& c : name) c = c == '_' ? '-' : c;  // --cache_size as --cache-size
     Status s = Set(name, value, false);
     if (!s.ok()) {
       if (s.code() == Status::kNotFound) {
@@ -312,6 +323,14 @@ std::string Config::dir() const {
 std::string Config::requirepass() const {
   std::lock_guard<std::mutex> l(mu_);
   return requirepass_;
+}
+std::string Config::appendfsync() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return appendfsync_;
+}
+bool Config::persistence() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return appendonly_ == "yes";
 }
 std::string Config::maxmemory_policy() const {
   std::lock_guard<std::mutex> l(mu_);

@@ -50,6 +50,12 @@ class Config {
   bool requirepass_set() const { return requirepass_set_.load(std::memory_order_acquire); }
   std::string requirepass() const;
   std::string maxmemory_policy() const;
+  std::string appendfsync() const;
+  int64_t cache_size() const { return cache_size_.load(std::memory_order_relaxed); }
+  bool compression() const { return compression_.load(std::memory_order_relaxed); }
+  // Whether data is persisted (appendonly yes, the default); `appendonly no` keeps the
+  // keyspace in memory only, as Redis without AOF or RDB.
+  bool persistence() const;
 
  private:
   struct Param {
@@ -70,7 +76,7 @@ class Config {
   std::string appendfsync_ = "everysec";
   std::string loglevel_ = "notice";
   std::string logfile_ = "";
-  std::string appendonly_ = "no";
+  std::string appendonly_ = "yes";
 
   std::atomic<int> port_{6380};
   std::atomic<int> threads_{0};
@@ -84,6 +90,8 @@ class Config {
   std::atomic<int64_t> tcp_keepalive_{300};
   std::atomic<int64_t> maxmemory_samples_{5};
   std::atomic<int64_t> databases_{16};
+  std::atomic<int64_t> cache_size_{0};
+  std::atomic<bool> compression_{false};
 };
 
 // Parses a memory amount as Redis's memtoll: 1k = 1000, 1kb = 1024, m/mb, g/gb.

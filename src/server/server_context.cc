@@ -1,5 +1,6 @@
 #include "server/server_context.h"
 
+#include <cstdio>
 #include <random>
 
 #include "base/clock.h"
@@ -36,6 +37,34 @@ ServerContext::ServerContext() : start_time_ms_(NowMs()) {
 
 void ServerContext::ApplyConfig() {
   keyspace_.set_lfu_mode(config_.maxmemory_policy().find("lfu") != std::string::npos);
+  keyspace_.SetBudget(static_cast<uint64_t>(config_.maxmemory()),
+                      static_cast<uint64_t>(config_.cache_size()));
+  if (storage_) {
+    auto p = storage::ParseFsyncPolicy(config_.appendfsync());
+    if (p.ok()) storage_->SetFsyncPolicy(p.value());
+  }
+}
+
+Status ServerContext::OpenStorage() {
+  if (!config_.persistence()) return Status::OK();
+  StorageOptions o;
+  o.dir = config_.dir();
+  auto p = storage::ParseFsyncPolicy(config_.appendfsync());
+  if (!p.ok()) return p.status();
+  o.fsync = p.value();
+  o.compress_min = config_.compression() ? 256 : 0;
+  auto engine = StorageEngine::Open(o, &keyspace_);
+  if (!engine.ok()) return engine.status();
+  storage_ = std::move(engine.value());
+  last_save_s = storage_->stats().last_save_s ? storage_->stats().last_save_s : last_save_s.load();
+  return Status::OK();
+}
+
+void ServerContext::CloseStorage() {
+  if (!storage_) return;
+  Status s = storage_->Close();
+  if (!s.ok()) fprintf(stderr, "fdb: closing the log: %s\n", s.ToString().c_str());
+  storage_.reset();
 }
 
 ThreadStats* ServerContext::NewThreadStats() {

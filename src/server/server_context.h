@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/keyspace.h"
+#include "engine/storage_engine.h"
 #include "server/client_state.h"
 #include "server/config.h"
 
@@ -52,6 +53,11 @@ class ServerContext {
   ServerContext();
 
   Keyspace& keyspace() { return keyspace_; }
+  // The storage engine, or nullptr when the server runs without persistence (appendonly no).
+  StorageEngine* storage() { return storage_.get(); }
+  // Opens the storage engine over config().dir() and recovers the keyspace from it.
+  Status OpenStorage();
+  void CloseStorage();
   Config& config() { return config_; }
   ClientRegistry& clients() { return clients_; }
 
@@ -75,6 +81,7 @@ class ServerContext {
   std::atomic<uint64_t> dirty{0};  // changes since the last save
   std::atomic<bool> active_expire_enabled{true};  // DEBUG SET-ACTIVE-EXPIRE
   std::atomic<size_t> used_memory_peak{0};        // highest used_memory seen by INFO
+  std::atomic<bool> shutdown_save{true};          // checkpoint at shutdown (not NOSAVE)
 
   // Asks the server to stop (SHUTDOWN, signals); set by the network layer.
   std::function<void()> request_shutdown;
@@ -82,6 +89,7 @@ class ServerContext {
  private:
   Keyspace keyspace_;
   Config config_;
+  std::unique_ptr<StorageEngine> storage_;
   ClientRegistry clients_;
   std::mutex stats_mu_;
   std::vector<std::unique_ptr<ThreadStats>> thread_stats_;

@@ -256,4 +256,22 @@ Result<StoredRecord> LogRandomReader::ReadAt(const RecordLocation& loc) {
   return out;
 }
 
+Result<StoredRecord> LogRandomReader::ReadAtOffset(uint64_t segment_id, uint64_t offset) {
+  auto file = GetFile(segment_id);
+  if (!file.ok()) return file.status();
+  char header[kRecordHeaderSize];
+  auto got = (*file)->Read(offset, kRecordHeaderSize, header);
+  if (!got.ok()) return got.status();
+  if (*got != kRecordHeaderSize) {
+    return Status::Corruption(SegmentPath(dir_, segment_id) + ": offset " +
+                              std::to_string(offset) + ": record header truncated");
+  }
+  uint64_t length = RecordSize(DecodeFixed32(header + kRecordLengthOffset));
+  if (length > kMaxRecordSize) {
+    return Status::Corruption(SegmentPath(dir_, segment_id) + ": offset " +
+                              std::to_string(offset) + ": record length out of range");
+  }
+  return ReadAt(RecordLocation{segment_id, offset, static_cast<uint32_t>(length)});
+}
+
 }  // namespace fdb::storage

@@ -125,6 +125,10 @@ class LogRandomReader {
   // Reads the record at `location` and checks length, type and checksum (which binds it to
   // location.segment_id). Corruption names the file and offset.
   Result<StoredRecord> ReadAt(const RecordLocation& location);
+  // Reads the record that starts at `offset` of segment `segment_id` when its length is not
+  // known (the engine keeps only segment and offset in RAM): the header gives the length, then
+  // the whole record is read and checked as by ReadAt.
+  Result<StoredRecord> ReadAtOffset(uint64_t segment_id, uint64_t offset);
   // Closes a segment's file, e.g. before compaction deletes it.
   void Forget(uint64_t segment_id);
 

@@ -29,6 +29,7 @@ const char* FsyncPolicyName(FsyncPolicy policy) {
 
 LogWriter::LogWriter(LogWriterOptions options)
     : options_(std::move(options)),
+      policy_(options_.fsync),
       next_sequence_(options_.first_sequence),
       append_segment_id_(options_.first_segment_id),
       append_offset_(kSegmentHeaderSize),
@@ -137,7 +138,7 @@ Status LogWriter::WaitFor(uint64_t sequence, bool durable) {
 Status LogWriter::WaitWritten(uint64_t sequence) { return WaitFor(sequence, false); }
 Status LogWriter::WaitDurable(uint64_t sequence) { return WaitFor(sequence, true); }
 Status LogWriter::WaitForPolicy(uint64_t sequence) {
-  return WaitFor(sequence, options_.fsync == FsyncPolicy::kAlways);
+  return WaitFor(sequence, policy() == FsyncPolicy::kAlways);
 }
 
 Status LogWriter::Flush() {
@@ -258,12 +259,12 @@ void LogWriter::FlusherLoop() {
 
     const bool unsynced = synced_seq_ < flushed_seq_;
     const bool sync_wanted = unsynced && sync_requested_ > synced_seq_;
-    const bool sync_due = unsynced && options_.fsync == FsyncPolicy::kEverySec &&
+    const bool sync_due = unsynced && policy() == FsyncPolicy::kEverySec &&
                           Clock::now() - last_sync_time_ >= options_.everysec_interval;
     if (pending_.empty() && !sync_wanted && !sync_due && !(closing_ && unsynced)) {
       finish_retry();
       if (closing_) break;
-      if (unsynced && options_.fsync == FsyncPolicy::kEverySec) {
+      if (unsynced && policy() == FsyncPolicy::kEverySec) {
         work_cv_.wait_until(lock, last_sync_time_ + options_.everysec_interval);
       } else {
         work_cv_.wait(lock);
@@ -286,10 +287,10 @@ void LogWriter::FlusherLoop() {
       if (!s.ok()) break;
     }
     if (s.ok() && synced_seq_ < flushed_seq_) {
-      bool need_sync = options_.fsync == FsyncPolicy::kAlways || closing ||
+      bool need_sync = policy() == FsyncPolicy::kAlways || closing ||
                        sync_requested > synced_seq_ ||
                        seg_.unsynced.size() >= options_.max_unsynced_bytes ||
-                       (options_.fsync == FsyncPolicy::kEverySec &&
+                       (policy() == FsyncPolicy::kEverySec &&
                         Clock::now() - last_sync_time_ >= options_.everysec_interval);
       if (need_sync) s = SyncSegment();
     }
@@ -411,6 +412,14 @@ Status LogWriter::RepairSegment() {
   seg_.needs_repair = false;
   s = SyncSegment();
   return s;
+}
+
+void LogWriter::SetFsyncPolicy(FsyncPolicy p) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    policy_.store(p, std::memory_order_relaxed);
+  }
+  work_cv_.notify_all();
 }
 
 }  // namespace fdb::storage

@@ -35,6 +35,7 @@
 // Thread-safety: all public methods are thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -137,7 +138,9 @@ class LogWriter {
   Status Close();
 
   LogWriterStats stats() const;
-  FsyncPolicy policy() const { return options_.fsync; }
+  // Changes the fsync policy from the next flush on (CONFIG SET appendfsync). Thread-safe.
+  void SetFsyncPolicy(FsyncPolicy p);
+  FsyncPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
 
  private:
   struct Chunk {
@@ -172,6 +175,8 @@ class LogWriter {
   void PublishLocked();  // copies the flusher's progress to the shared state; REQUIRES: mu_
 
   const LogWriterOptions options_;
+  // The fsync policy in force: options_.fsync at first, changed by SetFsyncPolicy.
+  std::atomic<FsyncPolicy> policy_;
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;      // wakes the flusher

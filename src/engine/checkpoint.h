@@ -1,0 +1,54 @@
+// Checkpoint files: a snapshot of the index (not of the values) at a consistent point per shard.
+//
+//   checkpoint := magic:"FDBCKPT1" entry* end_marker:u8(0xff) nshards:u32 shard_seq:u64{nshards}
+//                 count:u64 crc:u32
+//   entry      := db:u8(<16) type:u8 key_len:varint key expire_ms:i64 loc:u64 value_len:varint
+//
+// crc is the masked CRC32C of every byte before it. An entry's value is the put record at `loc`
+// (segment:24 | offset:40) in the log. shard_seq[i] is the sequence of the last record of shard
+// i that the snapshot reflects: recovery applies to shard i only records after it.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "engine/entry.h"
+
+namespace fdb {
+
+struct CheckpointEntry {
+  int db = 0;
+  ValueType type = ValueType::kString;
+  std::string_view key;
+  int64_t expire_ms = 0;
+  uint64_t loc = 0;
+  uint64_t value_len = 0;
+};
+
+class CheckpointWriter {
+ public:
+  ~CheckpointWriter();
+  Status Open(const std::string& path);
+  Status Add(const CheckpointEntry& e);
+  // Writes the shard sequences' trailer, fsyncs and closes.
+  Status Finish(const std::vector<uint64_t>& shard_seq);
+
+ private:
+  Status FlushBuffer();
+  std::string path_;
+  int fd_ = -1;
+  std::string buf_;
+  uint32_t crc_ = 0;
+  uint64_t count_ = 0;
+};
+
+// Reads a checkpoint, calling fn for each entry; fills shard_seq. Corruption names the file.
+Status ReadCheckpoint(const std::string& path, std::vector<uint64_t>* shard_seq,
+                      const std::function<void(const CheckpointEntry&)>& fn);
+
+}  // namespace fdb

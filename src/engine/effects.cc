@@ -1,0 +1,154 @@
+#include "engine/effects.h"
+
+#include <zstd.h>
+
+#include <cstring>
+
+namespace fdb {
+
+namespace {
+
+constexpr uint8_t kFlagCompressed = 1;
+
+void PutFixed64(std::string* out, uint64_t v) {
+  char buf[8];
+  for (int i = 0; i < 8; i++) buf[i] = static_cast<char>(v >> (8 * i));
+  out->append(buf, 8);
+}
+
+bool GetFixed64(std::string_view* in, uint64_t* v) {
+  if (in->size() < 8) return false;
+  uint64_t r = 0;
+  for (int i = 0; i < 8; i++) r |= static_cast<uint64_t>(static_cast<uint8_t>((*in)[i])) << (8 * i);
+  *v = r;
+  in->remove_prefix(8);
+  return true;
+}
+
+bool GetBytes(std::string_view* in, std::string_view* out) {
+  uint64_t n;
+  if (!GetVarint(in, &n) || n > in->size()) return false;
+  *out = in->substr(0, n);
+  in->remove_prefix(n);
+  return true;
+}
+
+Status Bad(const char* what) { return Status::Corruption(std::string("bad effect record: ") + what); }
+
+}  // namespace
+
+void PutVarint(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+bool GetVarint(std::string_view* in, uint64_t* v) {
+  uint64_t r = 0;
+  for (int shift = 0; shift <= 63 && !in->empty(); shift += 7) {
+    uint8_t b = static_cast<uint8_t>((*in)[0]);
+    in->remove_prefix(1);
+    r |= static_cast<uint64_t>(b & 0x7f) << shift;
+    if (!(b & 0x80)) {
+      *v = r;
+      return true;
+    }
+  }
+  return false;
+}
+
+void EncodePut(int db, const Entry* e, size_t compress_min, std::string* out) {
+  std::string scratch;
+  std::string_view value = e->StringValue(&scratch);
+  uint8_t flags = 0;
+  std::string compressed;
+  if (compress_min > 0 && value.size() >= compress_min) {
+    compressed.resize(ZSTD_compressBound(value.size()));
+    size_t n = ZSTD_compress(compressed.data(), compressed.size(), value.data(), value.size(), 1);
+    // Keep the compressed form only when it saves at least an eighth.
+    if (!ZSTD_isError(n) && n < value.size() - value.size() / 8) {
+      compressed.resize(n);
+      value = compressed;
+      flags |= kFlagCompressed;
+    }
+  }
+  out->push_back(static_cast<char>(db));
+  out->push_back(static_cast<char>(flags));
+  out->push_back(static_cast<char>(e->type()));
+  PutFixed64(out, static_cast<uint64_t>(e->expire_ms()));
+  PutVarint(out, e->key_len());
+  out->append(e->key());
+  PutVarint(out, value.size());
+  out->append(value);
+}
+
+Status DecodePutKey(std::string_view payload, int* db, std::string_view* key) {
+  if (payload.size() < 11) return Bad("short put");
+  *db = static_cast<uint8_t>(payload[0]);
+  payload.remove_prefix(11);
+  if (!GetBytes(&payload, key)) return Bad("put key");
+  return Status::OK();
+}
+
+Status DecodePut(std::string_view payload, PutEffect* out) {
+  if (payload.size() < 11) return Bad("short put");
+  out->db = static_cast<uint8_t>(payload[0]);
+  uint8_t flags = static_cast<uint8_t>(payload[1]);
+  uint8_t type = static_cast<uint8_t>(payload[2]);
+  if (type > static_cast<uint8_t>(ValueType::kHash)) return Bad("put type");
+  out->type = static_cast<ValueType>(type);
+  payload.remove_prefix(3);
+  uint64_t exp;
+  GetFixed64(&payload, &exp);
+  out->expire_ms = static_cast<int64_t>(exp);
+  if (!GetBytes(&payload, &out->key)) return Bad("put key");
+  if (!GetBytes(&payload, &out->value)) return Bad("put value");
+  if (flags & kFlagCompressed) {
+    unsigned long long n = ZSTD_getFrameContentSize(out->value.data(), out->value.size());
+    if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > (1ULL << 32)) {
+      return Bad("compressed value size");
+    }
+    out->storage.resize(n);
+    size_t got = ZSTD_decompress(out->storage.data(), n, out->value.data(), out->value.size());
+    if (ZSTD_isError(got) || got != n) return Bad("compressed value");
+    out->value = out->storage;
+  }
+  if (out->db >= 16) return Bad("put db");
+  return Status::OK();
+}
+
+void EncodeDelete(int db, std::string_view key, std::string* out) {
+  out->push_back(static_cast<char>(db));
+  PutVarint(out, key.size());
+  out->append(key);
+}
+
+void EncodeExpire(int db, std::string_view key, int64_t expire_ms, std::string* out) {
+  out->push_back(static_cast<char>(db));
+  PutFixed64(out, static_cast<uint64_t>(expire_ms));
+  PutVarint(out, key.size());
+  out->append(key);
+}
+
+Status DecodeDelete(std::string_view payload, KeyEffect* out) {
+  if (payload.empty()) return Bad("short delete");
+  out->db = static_cast<uint8_t>(payload[0]);
+  payload.remove_prefix(1);
+  if (!GetBytes(&payload, &out->key) || out->db >= 16) return Bad("delete");
+  return Status::OK();
+}
+
+Status DecodeExpire(std::string_view payload, KeyEffect* out) {
+  if (payload.size() < 9) return Bad("short expire");
+  out->db = static_cast<uint8_t>(payload[0]);
+  payload.remove_prefix(1);
+  uint64_t exp;
+  GetFixed64(&payload, &exp);
+  out->expire_ms = static_cast<int64_t>(exp);
+  if (!GetBytes(&payload, &out->key) || out->db >= 16) return Bad("expire");
+  return Status::OK();
+}
+
+}  // namespace fdb

@@ -1,0 +1,54 @@
+// Effect records: the payloads FDB appends to the storage log, one per change.
+//
+// Records carry effects, not commands: a PUT holds the full resulting value and its absolute
+// deadline, so replay is deterministic whatever command produced it (INCR logs the new number,
+// EXPIRE logs a time, never a relative TTL). Grammar (docs/format.md, "Payloads"):
+//
+//   put     := db:u8 flags:u8 type:u8 expire_ms:i64 key_len:varint key value_len:varint value
+//   delete  := db:u8 key_len:varint key
+//   expire  := db:u8 expire_ms:i64 key_len:varint key          (expire_ms 0: no deadline)
+//   flushdb := db:i8                                            (-1: every database)
+//   swapdb  := a:u8 b:u8
+//
+// flags bit 0: the value is zstd-compressed (value_len is the compressed size).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "engine/entry.h"
+
+namespace fdb {
+
+struct PutEffect {
+  int db = 0;
+  ValueType type = ValueType::kString;
+  int64_t expire_ms = 0;
+  std::string_view key;
+  std::string_view value;  // uncompressed after decoding (may point into `storage`)
+  std::string storage;     // holds a decompressed value
+};
+
+struct KeyEffect {  // delete and expire
+  int db = 0;
+  int64_t expire_ms = 0;
+  std::string_view key;
+};
+
+// Appends the put payload for `e` (a string entry in RAM) to `out`. Values of at least
+// `compress_min` bytes are compressed when that saves space (compress_min 0: never).
+void EncodePut(int db, const Entry* e, size_t compress_min, std::string* out);
+Status DecodePut(std::string_view payload, PutEffect* out);
+void EncodeDelete(int db, std::string_view key, std::string* out);
+void EncodeExpire(int db, std::string_view key, int64_t expire_ms, std::string* out);
+Status DecodeDelete(std::string_view payload, KeyEffect* out);
+Status DecodeExpire(std::string_view payload, KeyEffect* out);
+// Just the db and key of a put, without touching (or decompressing) the value.
+Status DecodePutKey(std::string_view payload, int* db, std::string_view* key);
+
+void PutVarint(std::string* out, uint64_t v);
+bool GetVarint(std::string_view* in, uint64_t* v);
+
+}  // namespace fdb

@@ -1,0 +1,634 @@
+#include "engine/storage_engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+
+#include "base/clock.h"
+#include "engine/checkpoint.h"
+#include "engine/effects.h"
+#include "storage/env.h"
+#include "storage/file_names.h"
+
+namespace fdb {
+
+using storage::RecordType;
+
+namespace {
+
+// The records of the command running on this thread (see BeginBatch).
+struct PendingRecord {
+  RecordType type;
+  std::string payload;
+  int shard;  // -1: every shard (flush, swap)
+  int db;
+  bool is_put;
+};
+thread_local int tl_batch_depth = 0;
+thread_local std::vector<PendingRecord> tl_batch;
+thread_local uint64_t tl_last_sequence = 0;
+
+void EncodeBatchItem(RecordType type, std::string_view payload, std::string* out) {
+  out->push_back(static_cast<char>(type));
+  PutVarint(out, payload.size());
+  out->append(payload);
+}
+
+int ShardOfKey(std::string_view key) { return Keyspace::ShardOf(HashKey(key)); }
+
+}  // namespace
+
+StorageEngine::StorageEngine(const StorageOptions& options, Keyspace* ks)
+    : options_(options), ks_(ks), ckpt_seq_(limits::kNumShards, 0) {}
+
+Result<std::unique_ptr<StorageEngine>> StorageEngine::Open(const StorageOptions& options,
+                                                           Keyspace* ks) {
+  storage::Env* env = storage::Env::Default();
+  Status s = env->CreateDirIfMissing(options.dir);
+  if (!s.ok()) return s;
+  auto lock = storage::DirLock::Acquire(options.dir);
+  if (!lock.ok()) return lock.status();
+  std::unique_ptr<StorageEngine> engine(new StorageEngine(options, ks));
+  engine->lock_ = std::move(lock.value());
+  engine->reader_ = std::make_unique<storage::LogRandomReader>(env, options.dir);
+  int64_t start = MonoUs();
+  s = engine->Recover();
+  if (!s.ok()) return s;
+  engine->recovery_seconds_ = static_cast<double>(MonoUs() - start) / 1e6;
+
+  storage::LogWriterOptions wo;
+  wo.dir = options.dir;
+  wo.fsync = options.fsync;
+  wo.segment_target_size = options.segment_target_size;
+  uint64_t last_segment = 0;
+  for (uint64_t id : engine->manifest_.segments) last_segment = std::max(last_segment, id);
+  wo.first_segment_id = last_segment + 1;
+  wo.first_sequence = engine->recovered_last_seq_ + 1;
+  StorageEngine* self = engine.get();
+  // A new segment enters the manifest before any record is appended to it, so recovery
+  // always knows every segment that may hold acknowledged records.
+  wo.on_segment_created = [self](uint64_t id) -> Status {
+    std::lock_guard<std::mutex> l(self->manifest_mu_);
+    if (std::find(self->manifest_.segments.begin(), self->manifest_.segments.end(), id) !=
+        self->manifest_.segments.end()) {
+      return Status::OK();
+    }
+    storage::Manifest m = self->manifest_;
+    m.generation++;
+    m.segments.push_back(id);
+    std::sort(m.segments.begin(), m.segments.end());
+    Status st = storage::WriteManifest(storage::Env::Default(), self->options_.dir, m);
+    if (st.ok()) self->manifest_ = std::move(m);
+    return st;
+  };
+  auto writer = storage::LogWriter::Open(std::move(wo));
+  if (!writer.ok()) return writer.status();
+  engine->writer_ = std::move(writer.value());
+  // Every shard starts at the recovered sequence.
+  for (int i = 0; i < limits::kNumShards; i++) {
+    ks->shard(i).log_seq = engine->recovered_last_seq_;
+  }
+  ks->set_observer(engine.get());
+  engine->background_ = std::thread([self] { self->BackgroundLoop(); });
+  return engine;
+}
+
+StorageEngine::~StorageEngine() {
+  Status s = Close();
+  (void)s;
+}
+
+Status StorageEngine::Close() {
+  if (closed_) return Status::OK();
+  closed_ = true;
+  {
+    std::lock_guard<std::mutex> l(bg_mu_);
+    stopping_ = true;
+  }
+  bg_cv_.notify_all();
+  if (background_.joinable()) background_.join();
+  if (bgsave_thread_.joinable()) bgsave_thread_.join();
+  ks_->set_observer(nullptr);
+  Status s;
+  if (writer_) s = writer_->Close();
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recovery.
+
+Status StorageEngine::Recover() {
+  storage::Env* env = storage::Env::Default();
+  auto m = storage::ReadManifest(env, options_.dir);
+  if (!m.ok() && m.status().code() != Status::kNotFound) return m.status();
+  if (m.ok()) manifest_ = m.value();
+  if (!manifest_.checkpoint_file.empty()) {
+    Status s = LoadCheckpoint(options_.dir + "/" + manifest_.checkpoint_file);
+    if (!s.ok()) return s;
+  }
+  recovered_last_seq_ = manifest_.checkpoint_sequence;
+  for (uint64_t seq : ckpt_seq_) recovered_last_seq_ = std::max(recovered_last_seq_, seq);
+  if (manifest_.segments.empty()) return Status::OK();
+  auto r = storage::ReplayLog(
+      env, options_.dir, manifest_.segments,
+      [this](const storage::LogRecord& rec) { return ApplyRecord(rec); });
+  if (!r.ok()) return r.status();
+  recovered_records_ = r->records;
+  recovered_last_seq_ = std::max(recovered_last_seq_, r->last_sequence);
+  if (r->torn_tail) {
+    fprintf(stderr, "fdb: recovery: torn tail cut off: %s\n", r->torn_tail->ToString().c_str());
+  }
+  return Status::OK();
+}
+
+Status StorageEngine::LoadCheckpoint(const std::string& file) {
+  return ReadCheckpoint(file, &ckpt_seq_, [this](const CheckpointEntry& ce) {
+    KeyRef k(ce.key);
+    Shard& s = ks_->shard(Keyspace::ShardOf(k.hash));
+    Entry* e = Entry::NewOnDisk(ce.key, ce.type, ce.expire_ms, ce.loc, ce.value_len);
+    ks_->RecoverPut(ce.db, k, e);
+    (void)s;
+  });
+}
+
+Status StorageEngine::ApplyRecord(const storage::LogRecord& rec) {
+  if (rec.type == RecordType::kBatch) {
+    std::string_view p = rec.payload;
+    while (!p.empty()) {
+      auto type = static_cast<RecordType>(static_cast<uint8_t>(p[0]));
+      p.remove_prefix(1);
+      uint64_t n;
+      if (!GetVarint(&p, &n) || n > p.size()) {
+        return Status::Corruption("bad batch record at sequence " + std::to_string(rec.sequence));
+      }
+      Status s = ApplyOne(type, p.substr(0, n), rec.sequence, nullptr);
+      if (!s.ok()) return s;
+      p.remove_prefix(n);
+    }
+    return Status::OK();
+  }
+  return ApplyOne(rec.type, rec.payload, rec.sequence, &rec.location);
+}
+
+Status StorageEngine::ApplyOne(RecordType type, std::string_view payload, uint64_t seq,
+                               const storage::RecordLocation* loc) {
+  switch (type) {
+    case RecordType::kPut: {
+      PutEffect put;
+      Status s = DecodePut(payload, &put);
+      if (!s.ok()) return s;
+      KeyRef k(put.key);
+      if (!ShardApplies(Keyspace::ShardOf(k.hash), seq)) return Status::OK();
+      Entry* e;
+      uint64_t packed = loc ? Entry::PackLoc(loc->segment_id, loc->offset) : 0;
+      if (packed != 0 && ks_->OverBudget()) {
+        e = Entry::NewOnDisk(put.key, put.type, put.expire_ms, packed, put.value.size());
+      } else {
+        e = Entry::NewString(put.key, put.value);
+        e->set_expire_ms(put.expire_ms);
+        e->set_loc(packed);
+      }
+      ks_->RecoverPut(put.db, k, e);
+      return Status::OK();
+    }
+    case RecordType::kDelete:
+    case RecordType::kExpire: {
+      KeyEffect ke;
+      Status s = type == RecordType::kDelete ? DecodeDelete(payload, &ke)
+                                             : DecodeExpire(payload, &ke);
+      if (!s.ok()) return s;
+      KeyRef k(ke.key);
+      if (!ShardApplies(Keyspace::ShardOf(k.hash), seq)) return Status::OK();
+      if (type == RecordType::kDelete) {
+        ks_->RecoverDelete(ke.db, k);
+      } else {
+        ks_->RecoverExpire(ke.db, k, ke.expire_ms);
+      }
+      return Status::OK();
+    }
+    case RecordType::kFlushDb: {
+      if (payload.size() != 1) return Status::Corruption("bad flushdb record");
+      int db = static_cast<int8_t>(payload[0]);
+      for (int i = 0; i < limits::kNumShards; i++) {
+        if (ShardApplies(i, seq)) ks_->RecoverFlushShard(i, db);
+      }
+      return Status::OK();
+    }
+    case RecordType::kSwapDb: {
+      if (payload.size() != 2) return Status::Corruption("bad swapdb record");
+      int a = static_cast<uint8_t>(payload[0]), b = static_cast<uint8_t>(payload[1]);
+      if (a >= limits::kNumDatabases || b >= limits::kNumDatabases) {
+        return Status::Corruption("bad swapdb record");
+      }
+      for (int i = 0; i < limits::kNumShards; i++) {
+        if (ShardApplies(i, seq)) ks_->RecoverSwapShard(i, a, b);
+      }
+      return Status::OK();
+    }
+    default:
+      return Status::Corruption("unknown record type " + std::to_string(static_cast<int>(type)) +
+                                " at sequence " + std::to_string(seq));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The write path.
+
+void StorageEngine::BeginBatch() { tl_batch_depth++; }
+
+Status StorageEngine::CommitBatch() {
+  if (--tl_batch_depth > 0) return Status::OK();
+  if (tl_batch.empty()) return Status::OK();
+  std::vector<PendingRecord> batch;
+  batch.swap(tl_batch);
+  storage::AppendResult r;
+  Status s;
+  if (batch.size() == 1) {
+    PendingRecord& p = batch[0];
+    s = AppendDirect(p.type, p.payload, p.shard, &r);
+    if (s.ok() && p.is_put) {
+      // The entry is still there (its shard is locked): record where its image is.
+      int db;
+      std::string_view key;
+      if (DecodePutKey(p.payload, &db, &key).ok()) {
+        KeyRef k(key);
+        Entry* e = ks_->shard(p.shard).dbs[db].Find(k.key, k.hash);
+        if (e != nullptr) e->set_loc(Entry::PackLoc(r.location.segment_id, r.location.offset));
+      }
+    }
+  } else {
+    std::string payload;
+    for (const PendingRecord& p : batch) EncodeBatchItem(p.type, p.payload, &payload);
+    auto res = writer_->Append(RecordType::kBatch, payload);
+    if (!res.ok()) {
+      s = res.status();
+    } else {
+      r = res.value();
+      tl_last_sequence = r.sequence;
+      for (const PendingRecord& p : batch) {
+        if (p.shard >= 0) {
+          ks_->shard(p.shard).log_seq = r.sequence;
+        } else {
+          for (int i = 0; i < limits::kNumShards; i++) ks_->shard(i).log_seq = r.sequence;
+        }
+      }
+      // Puts inside a batch have no image of their own: their entries stay without a
+      // location (dirty) and get one when evicted or checkpointed.
+    }
+  }
+  if (!s.ok()) NoteError(s);
+  return s;
+}
+
+Status StorageEngine::AppendDirect(RecordType type, std::string_view payload, int shard,
+                                   storage::AppendResult* out) {
+  auto res = writer_->Append(type, payload);
+  if (!res.ok()) {
+    NoteError(res.status());
+    return res.status();
+  }
+  *out = res.value();
+  tl_last_sequence = out->sequence;
+  if (shard >= 0) {
+    ks_->shard(shard).log_seq = out->sequence;
+  } else {
+    for (int i = 0; i < limits::kNumShards; i++) ks_->shard(i).log_seq = out->sequence;
+  }
+  return Status::OK();
+}
+
+void StorageEngine::Emit(RecordType type, std::string payload, int shard, int db, bool is_put) {
+  if (tl_batch_depth > 0) {
+    tl_batch.push_back({type, std::move(payload), shard, db, is_put});
+    return;
+  }
+  storage::AppendResult r;
+  Status s = AppendDirect(type, payload, shard, &r);
+  (void)s;  // an append error puts the writer in its failed state: writes are refused
+}
+
+void StorageEngine::OnPut(int db, Entry* e) {
+  std::string payload;
+  if (e->on_disk()) {
+    // Only a value in RAM can be logged; load it (MOVE of an evicted key loads it first, so
+    // this is a safety net).
+    Entry* loaded = LoadValue(db, e);
+    if (loaded == nullptr) return;
+    EncodePut(db, loaded, options_.compress_min, &payload);
+    Entry::Free(loaded);
+  } else {
+    EncodePut(db, e, options_.compress_min, &payload);
+  }
+  int shard = ShardOfKey(e->key());
+  e->set_loc(0);  // dirty until the record is appended
+  if (tl_batch_depth > 0) {
+    tl_batch.push_back({RecordType::kPut, std::move(payload), shard, db, true});
+    return;
+  }
+  storage::AppendResult r;
+  if (AppendDirect(RecordType::kPut, payload, shard, &r).ok()) {
+    e->set_loc(Entry::PackLoc(r.location.segment_id, r.location.offset));
+  }
+}
+
+void StorageEngine::OnDelete(int db, std::string_view key) {
+  std::string payload;
+  EncodeDelete(db, key, &payload);
+  Emit(RecordType::kDelete, std::move(payload), ShardOfKey(key), db, false);
+}
+
+void StorageEngine::OnExpire(int db, std::string_view key, int64_t expire_ms) {
+  std::string payload;
+  EncodeExpire(db, key, expire_ms, &payload);
+  Emit(RecordType::kExpire, std::move(payload), ShardOfKey(key), db, false);
+}
+
+void StorageEngine::EmitGlobal(RecordType type, std::string payload) {
+  // A flush or swap holds every shard lock only while it runs: append it now (after what the
+  // command logged before it), not at the end of the command, so that no other thread's
+  // record can come between the change and its record. Inside EXEC every shard stays locked
+  // until the batch is appended, and the batch keeps the order.
+  if (tl_batch_depth > 0 && tl_holds_all_shards) {
+    tl_batch.push_back({type, std::move(payload), -1, 0, false});
+    return;
+  }
+  if (tl_batch_depth > 0 && !tl_batch.empty()) {
+    int depth = tl_batch_depth;
+    tl_batch_depth = 1;
+    Status s = CommitBatch();
+    (void)s;
+    tl_batch_depth = depth;
+  }
+  storage::AppendResult r;
+  Status s = AppendDirect(type, payload, -1, &r);
+  (void)s;
+}
+
+void StorageEngine::OnFlush(int db) {
+  EmitGlobal(RecordType::kFlushDb, std::string(1, static_cast<char>(static_cast<int8_t>(db))));
+}
+
+void StorageEngine::OnSwapDb(int a, int b) {
+  EmitGlobal(RecordType::kSwapDb, std::string{static_cast<char>(a), static_cast<char>(b)});
+}
+
+bool StorageEngine::CanWrite() { return writer_->Health().ok(); }
+
+Status StorageEngine::Health() const {
+  Status s = writer_->Health();
+  if (s.ok()) return s;
+  std::string msg = s.message();
+  if (msg.rfind("MISCONF", 0) != 0) msg = "MISCONF Errors writing to the log: " + msg;
+  return Status::IOError(msg);
+}
+
+Entry* StorageEngine::LoadValue(int db, const Entry* e) {
+  uint64_t loc = e->loc();
+  auto rec = reader_->ReadAtOffset(Entry::LocSegment(loc), Entry::LocOffset(loc));
+  if (!rec.ok()) {
+    fprintf(stderr, "fdb: cannot read value of key '%.*s' back: %s\n",
+            static_cast<int>(std::min<size_t>(e->key_len(), 64)), e->key().data(),
+            rec.status().ToString().c_str());
+    return nullptr;
+  }
+  PutEffect put;
+  if (rec->type != RecordType::kPut || !DecodePut(rec->payload, &put).ok() ||
+      put.key != e->key()) {
+    fprintf(stderr, "fdb: value record of key '%.*s' does not match its entry\n",
+            static_cast<int>(std::min<size_t>(e->key_len(), 64)), e->key().data());
+    return nullptr;
+  }
+  Entry* loaded = Entry::NewString(e->key(), put.value);
+  loaded->set_expire_ms(e->expire_ms());  // the deadline may have changed since the image
+  loaded->set_loc(loc);
+  return loaded;
+}
+
+bool StorageEngine::WriteImage(int db, Entry* e) {
+  std::string payload;
+  EncodePut(db, e, options_.compress_min, &payload);
+  storage::AppendResult r;
+  if (!AppendDirect(RecordType::kPut, payload, ShardOfKey(e->key()), &r).ok()) return false;
+  e->set_loc(Entry::PackLoc(r.location.segment_id, r.location.offset));
+  return true;
+}
+
+uint64_t StorageEngine::TakeThreadSequence() {
+  uint64_t s = tl_last_sequence;
+  tl_last_sequence = 0;
+  return s;
+}
+
+Status StorageEngine::WaitForPolicy(uint64_t sequence) {
+  if (sequence == 0) return Status::OK();
+  return writer_->WaitForPolicy(sequence);
+}
+
+void StorageEngine::NoteError(const Status& s) {
+  std::lock_guard<std::mutex> l(error_mu_);
+  last_error_ = s.message();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checkpoints and compaction.
+
+Status StorageEngine::Save() {
+  std::lock_guard<std::mutex> l(maintenance_mu_);
+  return Checkpoint({});
+}
+
+Status StorageEngine::BackgroundSave() {
+  if (bgsave_running_.exchange(true)) return Status::Busy("Background save already in progress");
+  if (bgsave_thread_.joinable()) bgsave_thread_.join();
+  bgsave_thread_ = std::thread([this] {
+    Status s = Save();
+    {
+      std::lock_guard<std::mutex> l(manifest_mu_);
+      last_bgsave_status_ = s.ok() ? "ok" : "err";
+    }
+    if (!s.ok()) fprintf(stderr, "fdb: BGSAVE failed: %s\n", s.ToString().c_str());
+    bgsave_running_ = false;
+  });
+  return Status::OK();
+}
+
+// REQUIRES: maintenance_mu_ held.
+Status StorageEngine::Checkpoint(const std::vector<uint64_t>& drop_segments) {
+  storage::Env* env = storage::Env::Default();
+  uint64_t generation;
+  {
+    std::lock_guard<std::mutex> l(manifest_mu_);
+    generation = manifest_.generation + 1;
+  }
+  std::string name = "CHECKPOINT-" + std::to_string(generation) + ".fdbc";
+  std::string path = options_.dir + "/" + name;
+  CheckpointWriter w;
+  Status s = w.Open(path + ".tmp");
+  if (!s.ok()) return s;
+  std::vector<uint64_t> shard_seq(limits::kNumShards, 0);
+  uint64_t max_seq = 0;
+  for (int i = 0; i < limits::kNumShards && s.ok(); i++) {
+    Shard& sh = ks_->shard(i);
+    ShardGuard g(sh);
+    for (int db = 0; db < limits::kNumDatabases && s.ok(); db++) {
+      sh.dbs[db].ForEach([&](Entry* e) {
+        if (!s.ok()) return;
+        // A value without a full image in the log gets one now, so the checkpoint can point
+        // at it.
+        if (e->loc() == 0 && !WriteImage(db, e)) {
+          s = Health();
+          if (s.ok()) s = Status::IOError("cannot write value image");
+          return;
+        }
+        CheckpointEntry ce;
+        ce.db = db;
+        ce.type = e->type();
+        ce.key = e->key();
+        ce.expire_ms = e->expire_ms();
+        ce.loc = e->loc();
+        ce.value_len = e->on_disk() ? e->disk_value_len() : e->StringLength();
+        s = w.Add(ce);
+      });
+    }
+    shard_seq[i] = sh.log_seq;
+    max_seq = std::max(max_seq, sh.log_seq);
+  }
+  if (!s.ok()) return s;
+  // Everything the checkpoint points at must be durable before the checkpoint is published.
+  if (max_seq > 0) {
+    s = writer_->WaitDurable(std::min(max_seq, writer_->stats().last_sequence));
+    if (!s.ok()) return s;
+  }
+  s = w.Finish(shard_seq);
+  if (!s.ok()) return s;
+  s = env->RenameFile(path + ".tmp", path);
+  if (!s.ok()) return s;
+  s = env->SyncDir(options_.dir);
+  if (!s.ok()) return s;
+  std::string old_checkpoint;
+  {
+    std::lock_guard<std::mutex> l(manifest_mu_);
+    storage::Manifest m = manifest_;
+    m.generation = generation;
+    old_checkpoint = m.checkpoint_file;
+    m.checkpoint_file = name;
+    m.checkpoint_sequence = *std::min_element(shard_seq.begin(), shard_seq.end());
+    for (uint64_t id : drop_segments) {
+      m.segments.erase(std::remove(m.segments.begin(), m.segments.end(), id), m.segments.end());
+    }
+    s = storage::WriteManifest(env, options_.dir, m);
+    if (!s.ok()) return s;
+    manifest_ = std::move(m);
+  }
+  // Only now, with the new state durable, may old files go.
+  if (!old_checkpoint.empty() && old_checkpoint != name) {
+    Status rm = env->RemoveFile(options_.dir + "/" + old_checkpoint);
+    (void)rm;
+  }
+  for (uint64_t id : drop_segments) {
+    reader_->Forget(id);
+    Status rm = env->RemoveFile(storage::SegmentPath(options_.dir, id));
+    (void)rm;
+  }
+  checkpoints_++;
+  last_save_s_ = NowMs() / 1000;
+  return Status::OK();
+}
+
+Status StorageEngine::Compact() {
+  std::lock_guard<std::mutex> l(maintenance_mu_);
+  storage::Env* env = storage::Env::Default();
+  uint64_t current = writer_->stats().current_segment_id;
+  std::vector<uint64_t> sealed;
+  {
+    std::lock_guard<std::mutex> g(manifest_mu_);
+    for (uint64_t id : manifest_.segments) {
+      if (id < current) sealed.push_back(id);
+    }
+  }
+  if (sealed.empty()) return Status::OK();
+  // Copy every record that is still the latest image of its key to the tail of the log.
+  // Deletes, deadlines and batches need no copy: the checkpoint that follows holds the state
+  // they produced.
+  uint64_t after = 0;
+  for (uint64_t id : sealed) {
+    auto reader = storage::SegmentReader::Open(env, storage::SegmentPath(options_.dir, id), id,
+                                               after, false);
+    if (!reader.ok()) return reader.status();
+    while (true) {
+      auto rec = (*reader)->Next();
+      if (!rec.ok()) return rec.status();
+      if (!rec->has_value()) break;
+      const storage::LogRecord& r = **rec;
+      after = r.sequence;
+      if (r.type != RecordType::kPut) continue;
+      int db;
+      std::string_view key;
+      if (!DecodePutKey(r.payload, &db, &key).ok()) continue;
+      KeyRef k(key);
+      int shard = Keyspace::ShardOf(k.hash);
+      Shard& sh = ks_->shard(shard);
+      std::lock_guard<std::mutex> g(sh.mu);
+      Entry* e = sh.dbs[db].Find(k.key, k.hash);
+      if (e == nullptr || e->loc() != Entry::PackLoc(id, r.location.offset)) continue;
+      storage::AppendResult res;
+      Status s = AppendDirect(RecordType::kPut, r.payload, shard, &res);
+      if (!s.ok()) return s;
+      e->set_loc(Entry::PackLoc(res.location.segment_id, res.location.offset));
+    }
+  }
+  Status s = Checkpoint(sealed);
+  if (s.ok()) compactions_++;
+  return s;
+}
+
+void StorageEngine::BackgroundLoop() {
+  std::unique_lock<std::mutex> l(bg_mu_);
+  while (!stopping_) {
+    bg_cv_.wait_for(l, std::chrono::milliseconds(500));
+    if (stopping_) break;
+    l.unlock();
+    StorageStats st = stats();
+    if (st.healthy && st.log_bytes > options_.compact_min_bytes &&
+        static_cast<double>(st.log_bytes) > options_.compact_ratio * st.live_bytes) {
+      Status s = Compact();
+      if (!s.ok()) fprintf(stderr, "fdb: compaction failed: %s\n", s.ToString().c_str());
+    }
+    l.lock();
+  }
+}
+
+StorageStats StorageEngine::stats() {
+  StorageStats st;
+  storage::LogWriterStats ws = writer_->stats();
+  std::vector<uint64_t> segs;
+  {
+    std::lock_guard<std::mutex> l(manifest_mu_);
+    segs = manifest_.segments;
+    st.last_bgsave_status = last_bgsave_status_;
+  }
+  st.segments = segs.size();
+  storage::Env* env = storage::Env::Default();
+  for (uint64_t id : segs) {
+    auto size = env->GetFileSize(storage::SegmentPath(options_.dir, id));
+    if (size.ok()) st.log_bytes += *size;
+  }
+  st.live_bytes = ks_->DataBytes();
+  st.compactions = compactions_.load();
+  st.checkpoints = checkpoints_.load();
+  st.fsyncs = ws.fsyncs;
+  st.last_fsync_us = ws.last_fsync_latency_us;
+  st.write_errors = ws.write_errors;
+  st.healthy = !ws.failed;
+  {
+    std::lock_guard<std::mutex> l(error_mu_);
+    st.last_error = ws.failed ? ws.last_error : last_error_;
+  }
+  st.recovered_records = recovered_records_;
+  st.recovery_seconds = recovery_seconds_;
+  st.bgsave_in_progress = bgsave_running_.load();
+  st.last_save_s = last_save_s_.load();
+  return st;
+}
+
+}  // namespace fdb

@@ -1,0 +1,166 @@
+// StorageEngine: makes the keyspace durable and lets it outgrow RAM.
+//
+// Model. Every change to the keyspace is appended to one ordered log (storage::LogWriter) as an
+// effect record, while the shard locks of the change are held, so log order is execution order
+// for every key. A command's records are collected and appended as one record (one kBatch when
+// there are several), so a multi-key command is atomic on disk. A reply is released to its
+// client only after the command's last record is written (everysec, no) or fsynced (always);
+// the I/O thread waits once per batch of ready connections, so concurrent clients share one
+// fsync (group commit).
+//
+// Values may live in RAM, on disk, or both: an entry remembers where the latest full image of
+// its value is in the log (Entry::loc). The cache keeps the values of at most `maxmemory`
+// bytes / `cache_size` entries in RAM and evicts the least recently used ones (sampled) by
+// dropping their bytes; an evicted value is read back from its record, checksum verified, on
+// the next access. A value without a full image on disk (written inside a batch) is written
+// out before it is evicted, so eviction never loses data.
+//
+// Checkpoints (SAVE, BGSAVE, compaction) write the index — key, type, deadline, location — to a
+// file, shard by shard, each shard at a consistent point; the file records each shard's log
+// sequence, and recovery replays only the records after it for that shard. A restart therefore
+// reads keys, not values. Compaction rewrites the live records of old segments at the tail of
+// the log, checkpoints, and only then removes the old segments from the manifest and deletes
+// them, so disk use stays within about twice the live data.
+//
+// The alternative rejected: Redis's fork-based RDB + AOF rewrite. fork doubles memory in the
+// worst case and stalls a large process; FDB's log already holds the values, so a checkpoint
+// is an index, and compaction copies only live records.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "engine/keyspace.h"
+#include "storage/lock_file.h"
+#include "storage/log_reader.h"
+#include "storage/log_writer.h"
+#include "storage/manifest.h"
+
+namespace fdb {
+
+struct StorageOptions {
+  std::string dir;
+  storage::FsyncPolicy fsync = storage::FsyncPolicy::kEverySec;
+  size_t compress_min = 0;                   // values at least this long are compressed; 0: off
+  uint64_t segment_target_size = 64u << 20;  // tests use small segments
+  // Compaction starts when the log is larger than this many times the live data, and larger
+  // than compact_min_bytes.
+  double compact_ratio = 2.0;
+  uint64_t compact_min_bytes = 64u << 20;
+};
+
+struct StorageStats {
+  uint64_t segments = 0;
+  uint64_t log_bytes = 0;
+  uint64_t live_bytes = 0;
+  uint64_t compactions = 0;
+  uint64_t fsyncs = 0;
+  uint64_t last_fsync_us = 0;
+  uint64_t checkpoints = 0;
+  uint64_t write_errors = 0;
+  bool healthy = true;
+  std::string last_error;
+  uint64_t recovered_records = 0;
+  double recovery_seconds = 0;
+  bool bgsave_in_progress = false;
+  std::string last_bgsave_status = "ok";
+  int64_t last_save_s = 0;
+};
+
+class StorageEngine : public ChangeObserver {
+ public:
+  // Locks the directory, loads the latest checkpoint and replays the log into `ks` (which must
+  // be empty), then opens the log for appends and registers itself as ks's observer.
+  // A second process on the same directory gets Busy naming it; corruption outside the torn
+  // tail of the last segment is Corruption naming the file and offset.
+  static Result<std::unique_ptr<StorageEngine>> Open(const StorageOptions& options, Keyspace* ks);
+  ~StorageEngine() override;
+
+  // --- ChangeObserver (called with the shard locks of the change held). ---
+  void OnPut(int db, Entry* e) override;
+  void OnDelete(int db, std::string_view key) override;
+  void OnExpire(int db, std::string_view key, int64_t expire_ms) override;
+  void OnFlush(int db) override;
+  void OnSwapDb(int a, int b) override;
+  bool CanWrite() override;
+  Entry* LoadValue(int db, const Entry* e) override;
+  bool WriteImage(int db, Entry* e) override;
+
+  // --- Per command (the dispatcher). ---
+  // Collects the records of one command; REQUIRES: the shards it touches stay locked until
+  // CommitBatch, which appends them as one record. Nested calls join the outer batch (EXEC).
+  void BeginBatch();
+  Status CommitBatch();
+  // The sequence of the last record the calling thread appended, and resets it to 0.
+  static uint64_t TakeThreadSequence();
+  // Blocks until `sequence` is written (everysec, no) or durable (always).
+  Status WaitForPolicy(uint64_t sequence);
+  // OK, or the MISCONF error writes get while the log cannot be written.
+  Status Health() const;
+  void SetFsyncPolicy(storage::FsyncPolicy p) { writer_->SetFsyncPolicy(p); }
+
+  // --- Checkpoints and maintenance. ---
+  Status Save();            // SAVE: a checkpoint, synchronously
+  Status BackgroundSave();  // BGSAVE: in a background thread; Busy if one runs
+  StorageStats stats();
+  // Flushes and closes the log (clean shutdown). Called by the destructor too.
+  Status Close();
+
+ private:
+  explicit StorageEngine(const StorageOptions& options, Keyspace* ks);
+  Status Recover();
+  Status LoadCheckpoint(const std::string& file);
+  Status ApplyRecord(const storage::LogRecord& rec);
+  Status ApplyOne(storage::RecordType type, std::string_view payload, uint64_t seq,
+                  const storage::RecordLocation* loc);
+  bool ShardApplies(int shard, uint64_t seq) const { return seq > ckpt_seq_[shard]; }
+  // Appends now (no batch open) or adds to the thread's batch.
+  void Emit(storage::RecordType type, std::string payload, int shard, int db, bool is_put);
+  void EmitGlobal(storage::RecordType type, std::string payload);
+  Status AppendDirect(storage::RecordType type, std::string_view payload, int shard,
+                      storage::AppendResult* out);
+  Status Checkpoint(const std::vector<uint64_t>& drop_segments);
+  void BackgroundLoop();
+  Status Compact();
+  void NoteError(const Status& s);
+
+  StorageOptions options_;
+  Keyspace* ks_;
+  std::unique_ptr<storage::DirLock> lock_;
+  std::unique_ptr<storage::LogWriter> writer_;
+  std::unique_ptr<storage::LogRandomReader> reader_;
+
+  std::mutex manifest_mu_;  // guards manifest_ and checkpoint/compaction exclusivity
+  storage::Manifest manifest_;
+  std::mutex maintenance_mu_;  // one checkpoint or compaction at a time
+
+  // Per-shard sequence of the loaded checkpoint (recovery only).
+  std::vector<uint64_t> ckpt_seq_;
+  uint64_t recovered_last_seq_ = 0;
+
+  std::atomic<uint64_t> compactions_{0};
+  std::atomic<uint64_t> checkpoints_{0};
+  std::atomic<bool> bgsave_running_{false};
+  std::atomic<int64_t> last_save_s_{0};
+  std::string last_bgsave_status_ = "ok";  // guarded by manifest_mu_
+  uint64_t recovered_records_ = 0;
+  double recovery_seconds_ = 0;
+  mutable std::mutex error_mu_;
+  std::string last_error_;  // guarded by error_mu_
+
+  std::thread background_;
+  std::mutex bg_mu_;
+  std::condition_variable bg_cv_;
+  bool stopping_ = false;  // guarded by bg_mu_
+  std::thread bgsave_thread_;
+  bool closed_ = false;
+};
+
+}  // namespace fdb
