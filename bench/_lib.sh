@@ -125,7 +125,7 @@ bench_set_mode() {
   local rw=()
   [[ $REDIS_AOF_REWRITE == off ]] && rw=(--auto-aof-rewrite-percentage 0)
   case "$1" in
-    memory)   REDIS_EXTRA=(--appendonly no);                                   FDB_EXTRA=() ;;
+    memory)   REDIS_EXTRA=(--appendonly no);                                   FDB_EXTRA=(--appendonly no) ;;
     everysec) REDIS_EXTRA=(--appendonly yes --appendfsync everysec "${rw[@]}"); FDB_EXTRA=(--fsync everysec) ;;
     always)   REDIS_EXTRA=(--appendonly yes --appendfsync always "${rw[@]}");   FDB_EXTRA=(--fsync always) ;;
     *) die "unknown mode '$1' (memory|everysec|always)" ;;

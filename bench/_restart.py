@@ -81,6 +81,7 @@ def main():
             if r == want:
                 res["ready_s"] = now
                 res["status"] = "ok"
+                res["detail"] = ""
                 break
             if r is None:
                 first_nil = first_nil or now

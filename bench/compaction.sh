@@ -173,7 +173,7 @@ amp = maxd / live if maxd and live else None
 comp_ow = (osum.get("last_fdb_compactions", 0) - osum.get("first_fdb_compactions", 0)) if "last_fdb_compactions" in osum else None
 comp_base = (bs.get("last_fdb_compactions", 0) - bs.get("first_fdb_compactions", 0)) if "last_fdb_compactions" in bs else None
 title = "Compaction: %d keys overwritten %d times (%d SETs), $(date -u +%Y-%m-%dT%H:%MZ)" % (nkeys, passes, nkeys * passes)
-notes = ["fdb-server --fsync $FSYNC --threads $FDB_THREADS ${FDB_ARGS:-}; %d-byte values, each pass new values; writer: _kv.py gen | redis-cli --pipe" % vsize,
+notes = ["fdb-server --fsync $FSYNC --threads $FDB_THREADS${FDB_ARGS:+ $FDB_ARGS}; %d-byte values, each pass new values; writer: _kv.py gen | redis-cli --pipe" % vsize,
          "probe: 1 connection, GET of a random prefilled key, one at a time, $PROBE_INTERVAL_MS ms apart; baseline: $BASELINE_SETS inserts of new keys on a second server (no garbage)",
          "disk: du-style allocated bytes of the data dir, sampled every ${SAMPLE_INTERVAL}s during the writes and until compaction settled (${SETTLE_S}s after)",
          "live data: %s = %.1f MiB; logical payload keys x (key+value) = %.1f MiB" % (live_src, live / MiB, logical / MiB),
@@ -190,6 +190,7 @@ foot = []
 if maxd:
     foot.append("max disk / live data: %.1f MiB / %.1f MiB = %.2f (target <= 2.00: %s)" % (
         maxd / MiB, live / MiB, amp, "PASS" if amp <= 2.0 else "FAIL"))
+    foot.append("max disk - live data: %.1f MiB%s" % ((maxd - live) / MiB, " (a fixed overhead, e.g. a segment's worth of garbage, weighs less with more live data: try KEYS=1000000 PASSES=5)" if live < 100 * MiB else ""))
 else:
     foot.append("max disk / live data: n/a: the data dir stayed empty (nothing was written to disk)")
 foot.append("after settling: disk %.1f MiB (du %.1f MiB)%s" % (osum.get("last_disk", 0) / MiB, $FINAL_DU / MiB,

@@ -154,12 +154,16 @@ printf 'round\tserver\ttest\tpipeline\trequests\trc\tcpu_ticks\twall_s\tcsv\n' >
 START=$SECONDS
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 pair=0
+# Rows per round: when even, the pair counter alone would give every round the same order, so
+# the round number is added; when odd (e.g. one row), the pair counter already flips each round.
+read -ra _t <<<"${TESTS//,/ }"; read -ra _p <<<"$PIPELINES"
+ROUND_SHIFT=$(( (${#_t[@]} * ${#_p[@]}) % 2 == 0 ? 1 : 0 ))
 for ((r = 1; r <= ROUNDS; r++)); do
   for p in $PIPELINES; do
     for t in ${TESTS//,/ }; do
       n=$(requests_for "$t" "$p")
       # Alternate which server goes first, pair by pair and round by round.
-      if (((pair + r) % 2)); then order=(fdb redis); else order=(redis fdb); fi
+      if (((pair + ROUND_SHIFT * r) % 2)); then order=(fdb redis); else order=(redis fdb); fi
       pair=$((pair + 1))
       msg=""
       for s in "${order[@]}"; do
@@ -193,7 +197,7 @@ if [[ $MODE != memory ]]; then
 fi
 redis_ver=$(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2)
 notes=(
-  "mode=$MODE  rounds=$ROUNDS  clients=$CLIENTS  value=${DATA_SIZE}B  keyspace=$KEYSPACE (prefilled)  fdb --threads $FDB_THREADS"
+  "mode=$MODE$([[ $MODE != memory ]] && echo "  REDIS_AOF_REWRITE=$REDIS_AOF_REWRITE")  rounds=$ROUNDS  clients=$CLIENTS  value=${DATA_SIZE}B  keyspace=$KEYSPACE (prefilled)  fdb --threads $FDB_THREADS"
   "redis-server $redis_ver flags: $(quote_args "${REDIS_BASE[@]}" "${REDIS_EXTRA[@]}" "${REDIS_USER_ARGS[@]}")"
   "fdb-server: $(quote_args "$FDB_SERVER_BIN" --threads "$FDB_THREADS" "${FDB_EXTRA[@]}" "${FDB_USER_ARGS[@]}")"
   "${persist_note[@]}"

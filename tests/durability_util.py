@@ -24,6 +24,8 @@ import time
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from conftest import FDB_BIN, SANITIZED, TARGET, free_port
 
@@ -121,6 +123,7 @@ class DurableServer:
     def client(self, db=0, **kw):
         kw.setdefault("decode_responses", True)
         kw.setdefault("socket_timeout", 60 if SANITIZED else 20)
+        kw.setdefault("retry", Retry(NoBackoff(), 0))  # a retried INCR could apply twice
         c = redis.Redis(host="127.0.0.1", port=self.port, db=db, protocol=kw.pop("protocol", 2),
                         **kw)
         self._clients.append(c)
@@ -162,7 +165,10 @@ class DurableServer:
 
     def shutdown(self):
         """SHUTDOWN over the protocol; waits for the process to exit. Returns the status."""
-        c = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=STOP_TIMEOUT)
+        # No retries: redis-py would otherwise reconnect (with backoff) after the server
+        # closes the connection, and re-send SHUTDOWN.
+        c = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=STOP_TIMEOUT,
+                        retry=Retry(NoBackoff(), 0))
         try:
             c.execute_command("SHUTDOWN")
         except redis.ConnectionError:

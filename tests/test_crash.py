@@ -44,6 +44,7 @@ class Client:
         self.ops = []           # this cycle: ("set", n, value) | ("incr", expected result)
         self.acked = 0          # how many of self.ops were acknowledged
         self.error = None       # an unexpected reply (not a dropped connection)
+        self.inflight_applied = 0  # unacknowledged writes found applied after a crash
 
     def key(self, n):
         return f"c{self.i}:{n}"
@@ -106,6 +107,7 @@ class Client:
         for length in range(self.acked, len(self.ops) + 1):
             values, count = self.state_after(length)
             if observed_values == values and observed_count == count:
+                self.inflight_applied += length - self.acked
                 self.values, self.count = values, count
                 self.ops, self.acked = [], 0
                 return None
@@ -205,7 +207,9 @@ def crash_cycles(durable, fsync, cycles):
         f"only {total_acked} writes acknowledged in {cycles} cycles: the test did not exercise "
         f"the server")
     print(f"\n--fsync {fsync}: {cycles} crash cycles, {total_acked} acknowledged writes, "
-          f"{sum(len(cl.values) for cl in clients)} keys, {time.time() - t_start:.1f}s "
+          f"{sum(len(cl.values) for cl in clients)} keys, "
+          f"{sum(cl.inflight_applied for cl in clients)} in-flight writes found applied, "
+          f"{time.time() - t_start:.1f}s "
           f"(seed {SEED})")
 
 

@@ -82,6 +82,12 @@ def _run(s, filler):
             errors.append(str(e))
             if len([x for x in errors[-10:] if x]) >= 10:
                 break
+        except redis.ConnectionError as e:
+            time.sleep(0.2)
+            pytest.fail(f"write #{i} ({len(acked)} acknowledged, errors so far {errors[-2:]}): "
+                        f"the connection was dropped ({e}) instead of a MISCONF reply; server "
+                        f"{'still running' if s.alive() else f'exited with {s.proc.returncode}'}"
+                        f"; its output:\n{s.log_text()}", pytrace=False)
     real = [e for e in errors if e]
     assert real, (f"{len(acked)} writes of {VALUE_BYTES} bytes all succeeded on an {FS_SIZE} "
                   f"file system: the data is not reaching the disk")
@@ -89,6 +95,9 @@ def _run(s, filler):
     assert not bad, f"write errors on a full disk must start with MISCONF; got {bad[:3]}"
     assert s.alive(), f"the server died on a full disk:\n{s.log_text()}"
     assert len(acked) >= 20, f"only {len(acked)} writes succeeded before the disk filled"
+
+    print(f"\nfull disk: {len(acked)} writes of {VALUE_BYTES} bytes acknowledged, then "
+          f"{len(real)} refused: {real[0]!r}")
 
     # Reads keep working, and every acknowledged write is readable.
     assert c.ping()

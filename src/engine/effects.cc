@@ -2,6 +2,7 @@
 
 #include <zstd.h>
 
+#include <cassert>
 #include <cstring>
 
 namespace fdb {
@@ -9,6 +10,8 @@ namespace fdb {
 namespace {
 
 constexpr uint8_t kFlagCompressed = 1;
+// db:u8 flags:u8 type:u8 expire_ms:i64, before the key.
+constexpr size_t kPutHeaderBytes = 11;
 
 void PutFixed64(std::string* out, uint64_t v) {
   char buf[8];
@@ -85,15 +88,24 @@ void EncodePut(int db, const Entry* e, size_t compress_min, std::string* out) {
 }
 
 Status DecodePutKey(std::string_view payload, int* db, std::string_view* key) {
-  if (payload.size() < 11) return Bad("short put");
+  if (payload.size() < kPutHeaderBytes) return Bad("short put");
   *db = static_cast<uint8_t>(payload[0]);
-  payload.remove_prefix(11);
+  payload.remove_prefix(kPutHeaderBytes);
   if (!GetBytes(&payload, key)) return Bad("put key");
   return Status::OK();
 }
 
+void SetPutDbAndExpire(std::string* payload, int db, int64_t expire_ms) {
+  assert(payload->size() >= kPutHeaderBytes);
+  std::string header;
+  header.push_back(static_cast<char>(db));
+  header.append(*payload, 1, 2);  // flags, type
+  PutFixed64(&header, static_cast<uint64_t>(expire_ms));
+  payload->replace(0, kPutHeaderBytes, header);
+}
+
 Status DecodePut(std::string_view payload, PutEffect* out) {
-  if (payload.size() < 11) return Bad("short put");
+  if (payload.size() < kPutHeaderBytes) return Bad("short put");
   out->db = static_cast<uint8_t>(payload[0]);
   uint8_t flags = static_cast<uint8_t>(payload[1]);
   uint8_t type = static_cast<uint8_t>(payload[2]);

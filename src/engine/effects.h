@@ -47,6 +47,9 @@ Status DecodeDelete(std::string_view payload, KeyEffect* out);
 Status DecodeExpire(std::string_view payload, KeyEffect* out);
 // Just the db and key of a put, without touching (or decompressing) the value.
 Status DecodePutKey(std::string_view payload, int* db, std::string_view* key);
+// Rewrites the db and deadline of an encoded put in place (compaction copies images of keys
+// that SWAPDB or EXPIRE changed since). REQUIRES: DecodePutKey(*payload) succeeds.
+void SetPutDbAndExpire(std::string* payload, int db, int64_t expire_ms);
 
 void PutVarint(std::string* out, uint64_t v);
 bool GetVarint(std::string_view* in, uint64_t* v);

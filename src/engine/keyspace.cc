@@ -395,16 +395,22 @@ size_t Keyspace::EvictFromShard(int shard, size_t max, const Entry* keep) {
   // idle the longest. Sampling keeps eviction O(1) and needs no list threaded through entries.
   constexpr int kSamples = 5;
   constexpr int kTries = 24;
+  const bool in_batch = observer_->InBatch();
   while (evicted < max && OverBudget()) {
     Entry* best = nullptr;
     int best_db = 0;
     uint16_t best_idle = 0;
     int found = 0;
     for (int t = 0; t < kTries && found < kSamples; t++) {
+      // A random database that has keys: falling back to db 0 made the keys of a shard whose
+      // db 0 is empty nearly unevictable (one try in 16 would find them).
       int db = static_cast<int>(tl_rng() % limits::kNumDatabases);
-      if (s.dbs[db].size() == 0) db = 0;
+      for (int n = 0; n < limits::kNumDatabases && s.dbs[db].size() == 0; n++) {
+        db = (db + 1) % limits::kNumDatabases;
+      }
       Entry* e = s.dbs[db].Random(tl_rng());
       if (e == nullptr || e == keep || e->on_disk() || e->type() != ValueType::kString) continue;
+      if (in_batch && e->loc() == 0) continue;  // its image would overtake its own batch
       found++;
       uint16_t idle = lfu_mode() ? static_cast<uint16_t>(255 - LfuDecayedCounter(e->lru()))
                                  : LruIdleSeconds(e->lru());

@@ -53,6 +53,9 @@ class ChangeObserver {
   virtual Entry* LoadValue(int db, const Entry* e) { return nullptr; }
   // Writes a full image of e's value (so it can be evicted); false on error.
   virtual bool WriteImage(int db, Entry* e) { return false; }
+  // True while the calling thread collects a command's records: an image written now would
+  // reach the log before the command's own records, so dirty values are not evicted then.
+  virtual bool InBatch() const { return false; }
 };
 
 struct Shard {

@@ -386,6 +386,15 @@ Entry* StorageEngine::LoadValue(int db, const Entry* e) {
   uint64_t loc = e->loc();
   auto rec = reader_->ReadAtOffset(Entry::LocSegment(loc), Entry::LocOffset(loc));
   if (!rec.ok()) {
+    // A value may be evicted as soon as its image is appended, before the flusher has written
+    // it to the file (even before it has created the segment). The image was appended before
+    // the entry got its location, so once every record appended so far is written it can be
+    // read; wait for that (only on this path: a hit in the file costs nothing) and retry.
+    if (writer_->WaitWritten(writer_->stats().last_sequence).ok()) {
+      rec = reader_->ReadAtOffset(Entry::LocSegment(loc), Entry::LocOffset(loc));
+    }
+  }
+  if (!rec.ok()) {
     fprintf(stderr, "fdb: cannot read value of key '%.*s' back: %s\n",
             static_cast<int>(std::min<size_t>(e->key_len(), 64)), e->key().data(),
             rec.status().ToString().c_str());
@@ -403,6 +412,8 @@ Entry* StorageEngine::LoadValue(int db, const Entry* e) {
   loaded->set_loc(loc);
   return loaded;
 }
+
+bool StorageEngine::InBatch() const { return tl_batch_depth > 0; }
 
 bool StorageEngine::WriteImage(int db, Entry* e) {
   std::string payload;
@@ -547,6 +558,12 @@ Status StorageEngine::Compact() {
     }
   }
   if (sealed.empty()) return Status::OK();
+  // The flusher writes appended records asynchronously, so the end of a sealed segment may not
+  // be in its file yet; a reader would take the file's end for the segment's end and miss the
+  // latest images there, whose segment is then deleted. Every record of a sealed segment was
+  // appended before the current one began, so waiting for all appended records suffices.
+  Status written = writer_->WaitWritten(writer_->stats().last_sequence);
+  if (!written.ok()) return written;
   // Copy every record that is still the latest image of its key to the tail of the log.
   // Deletes, deadlines and batches need no copy: the checkpoint that follows holds the state
   // they produced.
@@ -569,10 +586,26 @@ Status StorageEngine::Compact() {
       int shard = Keyspace::ShardOf(k.hash);
       Shard& sh = ks_->shard(shard);
       std::lock_guard<std::mutex> g(sh.mu);
-      Entry* e = sh.dbs[db].Find(k.key, k.hash);
-      if (e == nullptr || e->loc() != Entry::PackLoc(id, r.location.offset)) continue;
+      // The record names the database the key was in when the image was written, but SWAPDB
+      // moves keys between databases without writing new images: look in every database for
+      // the entry whose image this is (a location belongs to at most one entry).
+      const uint64_t packed = Entry::PackLoc(id, r.location.offset);
+      Entry* e = nullptr;
+      for (int d = 0; d < limits::kNumDatabases && e == nullptr; d++) {
+        Entry* candidate = sh.dbs[d].Find(k.key, k.hash);
+        if (candidate != nullptr && candidate->loc() == packed) {
+          e = candidate;
+          db = d;
+        }
+      }
+      if (e == nullptr) continue;
+      // The copy becomes the key's latest image, so it carries the key's database and deadline
+      // as they are now: were it replayed (a crash before the checkpoint below is published),
+      // it must not undo a SWAPDB or an EXPIRE that came after the original record.
+      std::string payload(r.payload);
+      SetPutDbAndExpire(&payload, db, e->expire_ms());
       storage::AppendResult res;
-      Status s = AppendDirect(RecordType::kPut, r.payload, shard, &res);
+      Status s = AppendDirect(RecordType::kPut, payload, shard, &res);
       if (!s.ok()) return s;
       e->set_loc(Entry::PackLoc(res.location.segment_id, res.location.offset));
     }
@@ -589,6 +622,12 @@ void StorageEngine::BackgroundLoop() {
     if (stopping_) break;
     l.unlock();
     StorageStats st = stats();
+    if (options_.adaptive_segments) {
+      uint64_t target = std::min<uint64_t>(
+          std::max<uint64_t>(st.live_bytes / 4, options_.segment_min_bytes),
+          options_.segment_target_size);
+      writer_->SetSegmentTargetSize(target);
+    }
     if (st.healthy && st.log_bytes > options_.compact_min_bytes &&
         static_cast<double>(st.log_bytes) > options_.compact_ratio * st.live_bytes) {
       Status s = Compact();

@@ -51,9 +51,15 @@ struct StorageOptions {
   size_t compress_min = 0;                   // values at least this long are compressed; 0: off
   uint64_t segment_target_size = 64u << 20;  // tests use small segments
   // Compaction starts when the log is larger than this many times the live data, and larger
-  // than compact_min_bytes.
-  double compact_ratio = 2.0;
-  uint64_t compact_min_bytes = 64u << 20;
+  // than compact_min_bytes. 1.5 leaves room for the copy of the live data a compaction writes
+  // before it deletes the old segments, so disk use stays near 2x the live data at its peak.
+  double compact_ratio = 1.5;
+  uint64_t compact_min_bytes = 4u << 20;
+  // Segments rotate at about a quarter of the live data, within these bounds: only sealed
+  // segments can be compacted, so the segment receiving appends must stay small next to the
+  // live data for disk use to stay bounded by it.
+  uint64_t segment_min_bytes = 1u << 20;
+  bool adaptive_segments = true;
 };
 
 struct StorageStats {
@@ -92,6 +98,7 @@ class StorageEngine : public ChangeObserver {
   bool CanWrite() override;
   Entry* LoadValue(int db, const Entry* e) override;
   bool WriteImage(int db, Entry* e) override;
+  bool InBatch() const override;
 
   // --- Per command (the dispatcher). ---
   // Collects the records of one command; REQUIRES: the shards it touches stay locked until

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -133,6 +134,8 @@ void Connection::OnReadable() {
 
 void Connection::ProcessInput() {
   ServerContext& server = owner_->server();
+  const size_t batch_start = wbuf_.size();
+  size_t executed = 0;
   while (rstart_ < rend_ && !close_when_flushed_) {
     if (wbuf_.size() - wpos_ > kOutputPauseBytes) break;  // resume after the client reads
     ParserLimits lim{server.config().proto_max_bulk_len(),
@@ -156,6 +159,7 @@ void Connection::ProcessInput() {
       rb_.set_resp3(state_.resp3.load(std::memory_order_relaxed));
       owner_->dispatcher().Execute(args_, state_, rb_);
       state_.commands.fetch_add(1, std::memory_order_relaxed);
+      executed++;
       if (state_.close_after_reply) close_when_flushed_ = true;
     }
     parser_.Reset();
@@ -168,15 +172,29 @@ void Connection::ProcessInput() {
   // connections of this thread (group commit), in IoThread::AfterBatch.
   if (server.storage() != nullptr) {
     uint64_t seq = StorageEngine::TakeThreadSequence();
-    if (seq > hold_seq_) {
-      if (hold_seq_ == 0) owner_->Hold(this);
-      hold_seq_ = seq;
+    if (seq > 0 || hold_seq_ != 0) {
+      if (hold_seq_ == 0) {
+        owner_->Hold(this);
+        hold_start_ = batch_start;
+        held_cmds_ = 0;
+      }
+      held_cmds_ += executed;
+      hold_seq_ = std::max(hold_seq_, seq);
     }
   }
 }
 
+void Connection::FailHeld(std::string_view error) {
+  wbuf_.resize(hold_start_);
+  for (size_t i = 0; i < held_cmds_; i++) rb_.Error(error);
+  hold_seq_ = 0;
+  held_cmds_ = 0;
+  if (!closed_) Flush();
+}
+
 void Connection::ReleaseHeld() {
   hold_seq_ = 0;
+  held_cmds_ = 0;
   if (!closed_) Flush();
 }
 

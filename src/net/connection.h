@@ -32,6 +32,9 @@ class Connection : public EventHandler {
   // Replies wait until the log holds the records of their commands (see IoThread).
   uint64_t held_sequence() const { return hold_seq_; }
   void ReleaseHeld();
+  // The log failed: the held replies are replaced by one error per held command, since what
+  // is not persisted must not be acknowledged.
+  void FailHeld(std::string_view error);
   ClientState& state() { return state_; }
   // Queues raw bytes and tries to send them (used for the max-clients refusal).
   void SendAndClose(std::string_view bytes);
@@ -58,6 +61,8 @@ class Connection : public EventHandler {
   bool reading_ = true;
   bool want_write_ = false;
   uint64_t hold_seq_ = 0;  // replies in wbuf_ wait for this log sequence
+  size_t hold_start_ = 0;  // wbuf_ offset of the first held reply
+  size_t held_cmds_ = 0;   // commands whose replies are held
 };
 
 }  // namespace fdb

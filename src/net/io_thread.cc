@@ -91,7 +91,9 @@ void IoThread::AfterBatch() {
     if (s.ok()) {
       it->second->ReleaseHeld();
     } else {
-      it->second->Close();
+      std::string msg = s.message();
+      if (msg.rfind("MISCONF", 0) != 0) msg = "MISCONF Errors writing to the log: " + msg;
+      it->second->FailHeld(msg);
     }
   }
 }

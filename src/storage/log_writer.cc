@@ -6,6 +6,11 @@
 
 namespace fdb::storage {
 
+namespace {
+// Pending bytes at which an append wakes the flusher without waiting for a waiter.
+constexpr uint64_t kWakeFlusherBytes = 1u << 20;
+}  // namespace
+
 using Clock = std::chrono::steady_clock;
 
 Result<FsyncPolicy> ParseFsyncPolicy(std::string_view name) {
@@ -30,6 +35,7 @@ const char* FsyncPolicyName(FsyncPolicy policy) {
 LogWriter::LogWriter(LogWriterOptions options)
     : options_(std::move(options)),
       policy_(options_.fsync),
+      segment_target_(options_.segment_target_size),
       next_sequence_(options_.first_sequence),
       append_segment_id_(options_.first_segment_id),
       append_offset_(kSegmentHeaderSize),
@@ -76,6 +82,7 @@ Result<AppendResult> LogWriter::Append(RecordType type, std::string_view payload
   }
   const uint64_t size = RecordSize(payload.size());
   AppendResult result;
+  bool wake = false;
   {
     std::unique_lock lock(mu_);
     // Back-pressure: wait for the flusher rather than buffer without bound. A single record
@@ -90,7 +97,7 @@ Result<AppendResult> LogWriter::Append(RecordType type, std::string_view payload
     // Rotate before a record that would take the segment past its target, unless the segment
     // is still empty (a record larger than the target gets a segment of its own).
     if (append_offset_ > kSegmentHeaderSize &&
-        append_offset_ + size > options_.segment_target_size) {
+        append_offset_ + size > segment_target_.load(std::memory_order_relaxed)) {
       ++append_segment_id_;
       append_offset_ = kSegmentHeaderSize;
       Chunk chunk;
@@ -113,8 +120,12 @@ Result<AppendResult> LogWriter::Append(RecordType type, std::string_view payload
     result.location = {append_segment_id_, append_offset_, static_cast<uint32_t>(size)};
     append_offset_ += size;
     pending_bytes_ += size;
+    // The flusher is woken by whoever waits for this record (WaitFor), by its everysec timer,
+    // or here once enough is pending: not once per append, which would cost a futex wake for
+    // every write command.
+    wake = pending_bytes_ >= kWakeFlusherBytes;
   }
-  work_cv_.notify_one();
+  if (wake) work_cv_.notify_one();
   return result;
 }
 
@@ -127,8 +138,20 @@ Status LogWriter::WaitFor(uint64_t sequence, bool durable) {
   if (durable && !reached() && sync_requested_ < sequence) {
     sync_requested_ = sequence;
     work_cv_.notify_one();
+  } else if (!reached()) {
+    work_cv_.notify_one();  // appends do not wake the flusher; a waiter does
   }
-  progress_cv_.wait(lock, [&] { return reached() || !error_.ok() || flusher_done_; });
+  // Group commit, leader/follower: a waiter that finds nobody doing I/O writes (and fsyncs)
+  // everything pending itself, for every waiter at once, instead of handing the work to the
+  // flusher thread and sleeping: that saves two context switches per commit. Waiters that
+  // find a round in progress wait for it (and lead the next one if they still need it).
+  while (!reached() && error_.ok() && !flusher_done_) {
+    if (!io_busy_ && !closing_) {
+      IoRoundLocked(lock, durable);
+      continue;
+    }
+    progress_cv_.wait(lock);
+  }
   if (reached()) return Status::OK();
   if (!error_.ok()) return RefusalLocked();
   return Status::IOError("log writer closed before sequence " + std::to_string(sequence) + " was " +
@@ -151,6 +174,8 @@ Status LogWriter::Flush() {
 }
 
 Status LogWriter::Health() const {
+  // Every write command asks: the common answer must not take the appenders' lock.
+  if (!failed_.load(std::memory_order_acquire)) return Status::OK();
   std::lock_guard lock(mu_);
   if (error_.ok()) return Status::OK();
   return RefusalLocked();
@@ -204,6 +229,7 @@ Status LogWriter::RefusalLocked() const {
 
 void LogWriter::SetErrorLocked(const Status& s) {
   error_ = s;
+  failed_.store(!s.ok(), std::memory_order_release);
   ++stats_.write_errors;
   stats_.last_error = s.message();
 }
@@ -221,6 +247,46 @@ void LogWriter::PublishLocked() {
 
 // ---- Flusher ---------------------------------------------------------------------------------
 
+void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync) {
+  io_busy_ = true;
+  std::deque<Chunk> batch;
+  batch.swap(pending_);
+  pending_bytes_ = 0;
+  const bool closing = closing_;
+  const uint64_t sync_requested = sync_requested_;
+  progress_cv_.notify_all();  // appenders blocked on back-pressure may go on
+  lock.unlock();
+
+  Status s;
+  size_t written = 0;
+  for (; written < batch.size(); ++written) {
+    s = WriteChunk(batch[written]);
+    if (!s.ok()) break;
+  }
+  if (s.ok() && synced_seq_ < flushed_seq_) {
+    bool need_sync = sync || policy() == FsyncPolicy::kAlways || closing ||
+                     sync_requested > synced_seq_ ||
+                     seg_.unsynced.size() >= options_.max_unsynced_bytes ||
+                     (policy() == FsyncPolicy::kEverySec &&
+                      Clock::now() - last_sync_time_ >= options_.everysec_interval);
+    if (need_sync) s = SyncSegment();
+  }
+
+  lock.lock();
+  if (!s.ok()) {
+    // Put back what was not written, in order, ahead of anything appended meanwhile.
+    for (size_t i = batch.size(); i-- > written;) {
+      pending_bytes_ += batch[i].data.size();
+      pending_.push_front(std::move(batch[i]));
+    }
+    SetErrorLocked(s);
+  }
+  PublishLocked();
+  io_busy_ = false;
+  progress_cv_.notify_all();
+  work_cv_.notify_all();
+}
+
 void LogWriter::FlusherLoop() {
   std::unique_lock lock(mu_);
   bool retrying = false;         // a repair succeeded; Retry() waits for the write pass after it
@@ -233,14 +299,20 @@ void LogWriter::FlusherLoop() {
     }
   };
   while (true) {
+    if (io_busy_) {  // a waiter is leading a group commit
+      work_cv_.wait(lock);
+      continue;
+    }
     if (!error_.ok()) {
       if (closing_) {
         if (close_attempted) break;
         close_attempted = true;
       } else {
-        uint64_t seen = retry_requested_;
+        // A Retry() made before we got here (the failure may have happened in a waiter's
+        // group commit round) counts: compare with the last request handled, not a snapshot.
         work_cv_.wait_for(lock, options_.retry_interval,
-                          [&] { return closing_ || retry_requested_ != seen; });
+                          [&] { return closing_ || retry_requested_ != retry_handled_; });
+        retry_handled_ = retry_requested_;
       }
       lock.unlock();
       Status s = RepairSegment();
@@ -253,6 +325,7 @@ void LogWriter::FlusherLoop() {
         continue;
       }
       error_ = Status::OK();
+      failed_.store(false, std::memory_order_release);
       retrying = true;
       progress_cv_.notify_all();
     }
@@ -272,41 +345,8 @@ void LogWriter::FlusherLoop() {
       continue;
     }
 
-    std::deque<Chunk> batch;
-    batch.swap(pending_);
-    pending_bytes_ = 0;
-    const bool closing = closing_;
-    const uint64_t sync_requested = sync_requested_;
-    progress_cv_.notify_all();  // appenders blocked on back-pressure may go on
-    lock.unlock();
-
-    Status s;
-    size_t written = 0;
-    for (; written < batch.size(); ++written) {
-      s = WriteChunk(batch[written]);
-      if (!s.ok()) break;
-    }
-    if (s.ok() && synced_seq_ < flushed_seq_) {
-      bool need_sync = policy() == FsyncPolicy::kAlways || closing ||
-                       sync_requested > synced_seq_ ||
-                       seg_.unsynced.size() >= options_.max_unsynced_bytes ||
-                       (policy() == FsyncPolicy::kEverySec &&
-                        Clock::now() - last_sync_time_ >= options_.everysec_interval);
-      if (need_sync) s = SyncSegment();
-    }
-
-    lock.lock();
-    if (!s.ok()) {
-      // Put back what was not written, in order, ahead of anything appended meanwhile.
-      for (size_t i = batch.size(); i-- > written;) {
-        pending_bytes_ += batch[i].data.size();
-        pending_.push_front(std::move(batch[i]));
-      }
-      SetErrorLocked(s);
-    }
-    PublishLocked();
+    IoRoundLocked(lock, false);
     finish_retry();
-    progress_cv_.notify_all();
   }
   flusher_done_ = true;
   progress_cv_.notify_all();

@@ -141,6 +141,10 @@ class LogWriter {
   // Changes the fsync policy from the next flush on (CONFIG SET appendfsync). Thread-safe.
   void SetFsyncPolicy(FsyncPolicy p);
   FsyncPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
+  // Changes the size at which segments rotate, from the next record on. Thread-safe.
+  void SetSegmentTargetSize(uint64_t bytes) {
+    segment_target_.store(bytes, std::memory_order_relaxed);
+  }
 
  private:
   struct Chunk {
@@ -177,6 +181,7 @@ class LogWriter {
   const LogWriterOptions options_;
   // The fsync policy in force: options_.fsync at first, changed by SetFsyncPolicy.
   std::atomic<FsyncPolicy> policy_;
+  std::atomic<uint64_t> segment_target_;  // options_.segment_target_size, or as set since
 
   mutable std::mutex mu_;
   std::condition_variable work_cv_;      // wakes the flusher
@@ -192,13 +197,22 @@ class LogWriter {
   uint64_t durable_sequence_;
   uint64_t sync_requested_ = 0;   // WaitDurable/Flush want an fsync up to here
   Status error_;                  // not OK: failed state
+  std::atomic<bool> failed_{false};  // mirrors !error_.ok(), for a lock-free Health()
   uint64_t retry_requested_ = 0;  // bumped by Retry()
   uint64_t retries_done_ = 0;     // attempts completed, for Retry() to wait on
   bool closing_ = false;
   bool flusher_done_ = false;
   LogWriterStats stats_;  // counters; guarded by mu_
 
-  // Flusher-only state: touched by the flusher thread (and by Open before it starts).
+  // Writes every pending chunk (and fsyncs when `sync`, or when the policy wants it), then
+  // publishes progress. Run by the flusher thread or by a waiting appender (group commit
+  // leader). REQUIRES: lock holds mu_, !io_busy_, error_ OK. Returns with the lock held.
+  void IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync);
+  bool io_busy_ = false;  // guarded by mu_: a thread is doing I/O on the state below
+  uint64_t retry_handled_ = 0;  // guarded by mu_: the last retry_requested_ acted on
+
+  // I/O state: touched only by the thread that set io_busy_ (the flusher, or a waiter leading
+  // a group commit), and by Open before the flusher starts.
   // Invariant: every record up to flushed_seq_ is written, up to synced_seq_ fsynced; every
   // segment before seg_ is complete and fsynced.
   OpenSegment seg_;
