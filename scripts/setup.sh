@@ -34,3 +34,10 @@ PYEOF
   echo "setup: installing Python packages: ${PY_PACKAGES[*]}"
   "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore "${PY_PACKAGES[@]}"
 fi
+
+# The Python package (python/), installed in editable mode so the tests use this checkout.
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+if ! "$PY" -c "import fdb, sys; sys.exit(0 if fdb.__file__.startswith('$ROOT/') else 1)" 2>/dev/null; then
+  echo "setup: installing the fdb Python package from $ROOT/python"
+  "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore -e "$ROOT/python"
+fi

@@ -41,8 +41,8 @@ class [[nodiscard]] Status {
 };
 
 inline std::string Status::ToString() const {
-  static constexpr const char* kNames[] = {"OK", "NotFound", "Corruption", "IOError",
-                                           "InvalidArgument", "Busy"};
+  static constexpr const char* kNames[] = {"OK",      "NotFound",        "Corruption",
+                                           "IOError", "InvalidArgument", "Busy"};
   std::string s = kNames[code_];
   if (!message_.empty()) s += ": " + message_;
   return s;

@@ -1,6 +1,6 @@
-#include "commands/test_util.h"
-
 #include <gtest/gtest.h>
+
+#include "commands/test_util.h"
 
 namespace fdb {
 namespace {

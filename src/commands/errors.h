@@ -14,7 +14,8 @@ inline constexpr const char* kNanOrInf = "ERR increment would produce NaN or Inf
 inline constexpr const char* kDbIndexOutOfRange = "ERR DB index is out of range";
 inline constexpr const char* kInvalidDbIndex = "ERR invalid DB index";
 inline constexpr const char* kOffsetOutOfRange = "ERR offset is out of range";
-inline constexpr const char* kStringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+inline constexpr const char* kStringTooLong =
+    "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
 inline constexpr const char* kNoAuth = "NOAUTH Authentication required.";
 inline constexpr const char* kWrongPass =
     "WRONGPASS invalid username-password pair or user is disabled.";

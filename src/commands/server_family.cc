@@ -24,7 +24,6 @@ std::string Lower(std::string_view s) {
   return r;
 }
 
-
 void UnknownSubcommand(CommandContext& ctx, std::string_view sub, const char* cmd) {
   ctx.rb.Error("ERR unknown subcommand '" + std::string(sub.substr(0, 128)) + "'. Try " + cmd +
                " HELP.");
@@ -36,7 +35,8 @@ void SubArity(CommandContext& ctx, const char* cmd, std::string_view sub) {
 
 void ReplyHelp(CommandContext& ctx, const char* cmd, std::initializer_list<const char*> lines) {
   ctx.rb.ArrayHeader(lines.size() + 3);
-  ctx.rb.SimpleString(std::string(cmd) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+  ctx.rb.SimpleString(std::string(cmd) +
+                      " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
   for (const char* l : lines) ctx.rb.SimpleString(l);
   ctx.rb.SimpleString("HELP");
   ctx.rb.SimpleString("    Print this help.");
@@ -394,17 +394,23 @@ void CmdClient(CmdArgs args, CommandContext& ctx) {
   }
   if (EqualsUpper(sub, "HELP")) {
     return ReplyHelp(ctx, "CLIENT",
-                     {"GETNAME", "    Return the name of the current connection.", "ID",
-                      "    Return the ID of the current connection.", "INFO",
+                     {"GETNAME",
+                      "    Return the name of the current connection.",
+                      "ID",
+                      "    Return the ID of the current connection.",
+                      "INFO",
                       "    Return information about the current client connection.",
-                      "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+                      "KILL <ip:port>",
+                      "    Kill connection made from <ip:port>.",
                       "KILL <option> <value> [<option> <value> [...]]",
                       "    Kill connections. Options are: ID, ADDR, LADDR, TYPE, USER, SKIPME.",
                       "LIST [TYPE <type>] [ID <id> [<id> ...]]",
                       "    Return information about client connections.",
-                      "SETNAME <name>", "    Assign the name <name> to the current connection.",
+                      "SETNAME <name>",
+                      "    Assign the name <name> to the current connection.",
                       "SETINFO <LIB-NAME|LIB-VER> <value>",
-                      "    Set client library name or version.", "NO-EVICT (ON|OFF)",
+                      "    Set client library name or version.",
+                      "NO-EVICT (ON|OFF)",
                       "    Protect current client connection from eviction.",
                       "NO-TOUCH (ON|OFF)",
                       "    Will not touch LRU/LFU stats when this mode is on."});
@@ -424,7 +430,7 @@ void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
       (args.size() == 2 && !EqualsUpper(args[1], "SYNC") && !EqualsUpper(args[1], "ASYNC"))) {
     return ctx.rb.Error(errors::kSyntax);
   }
-    ctx.ks.FlushDb(-1, args.size() == 2 && EqualsUpper(args[1], "ASYNC"));
+  ctx.ks.FlushDb(-1, args.size() == 2 && EqualsUpper(args[1], "ASYNC"));
   ctx.Dirty();
   ctx.rb.Ok();
 }
@@ -502,10 +508,10 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     return ctx.rb.Ok();
   }
   if (EqualsUpper(sub, "HELP")) {
-    return ReplyHelp(ctx, "DEBUG",
-                     {"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
-                      "SET-ACTIVE-EXPIRE <0|1>",
-                      "    Setting it to 0 disables expiring keys in background."});
+    return ReplyHelp(
+        ctx, "DEBUG",
+        {"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+         "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background."});
   }
   UnknownSubcommand(ctx, sub, "DEBUG");
 }
@@ -521,8 +527,8 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
     std::vector<std::pair<std::string, std::string>> out;
     for (size_t i = 2; i < args.size(); i++) {
       for (auto& kv : cfg.Get(args[i])) {
-        bool dup = std::any_of(out.begin(), out.end(),
-                               [&](const auto& o) { return o.first == kv.first; });
+        bool dup =
+            std::any_of(out.begin(), out.end(), [&](const auto& o) { return o.first == kv.first; });
         if (!dup) out.push_back(std::move(kv));
       }
     }
@@ -578,11 +584,13 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
     return ctx.rb.Error("ERR Rewriting config file is not supported by FDB");
   }
   if (EqualsUpper(sub, "HELP")) {
-    return ReplyHelp(ctx, "CONFIG",
-                     {"GET <pattern>", "    Return parameters matching the glob-like <pattern> "
-                      "and their values.",
-                      "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
-                      "RESETSTAT", "    Reset statistics reported by the INFO command."});
+    return ReplyHelp(
+        ctx, "CONFIG",
+        {"GET <pattern>",
+         "    Return parameters matching the glob-like <pattern> "
+         "and their values.",
+         "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
+         "RESETSTAT", "    Reset statistics reported by the INFO command."});
   }
   UnknownSubcommand(ctx, sub, "CONFIG");
 }
@@ -618,9 +626,12 @@ std::vector<std::string> AclCategories(const CommandSpec& s) {
   if (!(s.flags & kFast)) out.push_back("@slow");
   if (s.flags & kBlocking) out.push_back("@blocking");
   std::string g = s.group;
-  if (g == "generic") out.push_back("@keyspace");
-  else if (g == "server") out.push_back("@admin");
-  else out.push_back("@" + g);
+  if (g == "generic")
+    out.push_back("@keyspace");
+  else if (g == "server")
+    out.push_back("@admin");
+  else
+    out.push_back("@" + g);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
@@ -791,15 +802,14 @@ void CmdCommand(CmdArgs args, CommandContext& ctx) {
     return;
   }
   if (EqualsUpper(sub, "HELP")) {
-    return ReplyHelp(ctx, "COMMAND",
-                     {"(no subcommand)", "    Return details about all commands.", "COUNT",
-                      "    Return the total number of commands in this server.", "LIST",
-                      "    Return a list of all commands in this server.",
-                      "INFO [<command-name> ...]",
-                      "    Return details about multiple commands.",
-                      "DOCS [<command-name> ...]",
-                      "    Return documentation details about multiple commands.",
-                      "GETKEYS <full-command>", "    Return the keys from a full command."});
+    return ReplyHelp(
+        ctx, "COMMAND",
+        {"(no subcommand)", "    Return details about all commands.", "COUNT",
+         "    Return the total number of commands in this server.", "LIST",
+         "    Return a list of all commands in this server.", "INFO [<command-name> ...]",
+         "    Return details about multiple commands.", "DOCS [<command-name> ...]",
+         "    Return documentation details about multiple commands.", "GETKEYS <full-command>",
+         "    Return the keys from a full command."});
   }
   UnknownSubcommand(ctx, sub, "COMMAND");
 }

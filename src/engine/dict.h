@@ -57,8 +57,7 @@ class Dict {
   // Drops entries for which `pred` returns true, visiting at most `max_buckets` buckets from
   // `*cursor` on (advanced, wraps to 0); returns the number freed. `on_drop` sees each entry
   // before it is freed. Used by active expiry.
-  size_t SweepBuckets(uint64_t* cursor, size_t max_buckets,
-                      const std::function<bool(Entry*)>& pred,
+  size_t SweepBuckets(uint64_t* cursor, size_t max_buckets, const std::function<bool(Entry*)>& pred,
                       const std::function<void(Entry*)>& on_drop);
 
   // Bucket index bits come from above the shard bits of the hash.

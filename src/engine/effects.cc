@@ -36,7 +36,9 @@ bool GetBytes(std::string_view* in, std::string_view* out) {
   return true;
 }
 
-Status Bad(const char* what) { return Status::Corruption(std::string("bad effect record: ") + what); }
+Status Bad(const char* what) {
+  return Status::Corruption(std::string("bad effect record: ") + what);
+}
 
 }  // namespace
 

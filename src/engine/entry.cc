@@ -8,11 +8,16 @@ namespace fdb {
 
 const char* TypeName(ValueType t) {
   switch (t) {
-    case ValueType::kString: return "string";
-    case ValueType::kList: return "list";
-    case ValueType::kSet: return "set";
-    case ValueType::kZSet: return "zset";
-    case ValueType::kHash: return "hash";
+    case ValueType::kString:
+      return "string";
+    case ValueType::kList:
+      return "list";
+    case ValueType::kSet:
+      return "set";
+    case ValueType::kZSet:
+      return "zset";
+    case ValueType::kHash:
+      return "hash";
   }
   return "none";
 }
@@ -75,14 +80,17 @@ Entry* Entry::NewObject(std::string_view key, ValueObject* obj) {
 Entry* Entry::Clone(const Entry* src, std::string_view key) {
   Entry* e;
   switch (src->encoding()) {
-    case Encoding::kInt: e = NewInt(key, src->int_value()); break;
+    case Encoding::kInt:
+      e = NewInt(key, src->int_value());
+      break;
     case Encoding::kInline: {
       std::string_view v = src->inline_value();
       e = NewInlineString(key, v.size(), (src->meta_ & kFlagRaw) != 0);
       if (!v.empty()) memcpy(e->mutable_inline_value(), v.data(), v.size());
       break;
     }
-    default: return nullptr;  // collections: cloned by their families (later issue)
+    default:
+      return nullptr;  // collections: cloned by their families (later issue)
   }
   e->expire_ms_ = src->expire_ms_;
   e->set_lru(src->lru());
@@ -98,12 +106,16 @@ void Entry::Free(Entry* e) {
 
 const char* Entry::encoding_name() const {
   switch (encoding()) {
-    case Encoding::kInt: return "int";
+    case Encoding::kInt:
+      return "int";
     // Redis calls strings of up to 44 bytes "embstr" (stored with their header), longer ones
     // "raw". FDB stores both inline; the names are kept for clients that look at them.
-    case Encoding::kInline: return slot_ <= 44 && !(meta_ & kFlagRaw) ? "embstr" : "raw";
-    case Encoding::kObject: return object()->encoding_name();
-    case Encoding::kOnDisk: return "ondisk";
+    case Encoding::kInline:
+      return slot_ <= 44 && !(meta_ & kFlagRaw) ? "embstr" : "raw";
+    case Encoding::kObject:
+      return object()->encoding_name();
+    case Encoding::kOnDisk:
+      return "ondisk";
   }
   return "unknown";
 }

@@ -141,5 +141,4 @@ class Entry {
 
 static_assert(sizeof(Entry) == 40, "the entry header is part of the memory budget per key");
 
-
 }  // namespace fdb

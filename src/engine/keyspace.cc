@@ -69,10 +69,14 @@ void Keyspace::Unlinked(int db, Shard& s, Entry* e) {
 
 uint64_t Keyspace::ValueBytes(const Entry* e) {
   switch (e->encoding()) {
-    case Encoding::kInt: return 8;
-    case Encoding::kInline: return e->StringLength();
-    case Encoding::kObject: return e->object()->MemoryUsage();
-    case Encoding::kOnDisk: return 0;
+    case Encoding::kInt:
+      return 8;
+    case Encoding::kInline:
+      return e->StringLength();
+    case Encoding::kObject:
+      return e->object()->MemoryUsage();
+    case Encoding::kOnDisk:
+      return 0;
   }
   return 0;
 }

@@ -129,9 +129,8 @@ Status StorageEngine::Recover() {
   recovered_last_seq_ = manifest_.checkpoint_sequence;
   for (uint64_t seq : ckpt_seq_) recovered_last_seq_ = std::max(recovered_last_seq_, seq);
   if (manifest_.segments.empty()) return Status::OK();
-  auto r = storage::ReplayLog(
-      env, options_.dir, manifest_.segments,
-      [this](const storage::LogRecord& rec) { return ApplyRecord(rec); });
+  auto r = storage::ReplayLog(env, options_.dir, manifest_.segments,
+                              [this](const storage::LogRecord& rec) { return ApplyRecord(rec); });
   if (!r.ok()) return r.status();
   recovered_records_ = r->records;
   recovered_last_seq_ = std::max(recovered_last_seq_, r->last_sequence);
@@ -194,8 +193,8 @@ Status StorageEngine::ApplyOne(RecordType type, std::string_view payload, uint64
     case RecordType::kDelete:
     case RecordType::kExpire: {
       KeyEffect ke;
-      Status s = type == RecordType::kDelete ? DecodeDelete(payload, &ke)
-                                             : DecodeExpire(payload, &ke);
+      Status s =
+          type == RecordType::kDelete ? DecodeDelete(payload, &ke) : DecodeExpire(payload, &ke);
       if (!s.ok()) return s;
       KeyRef k(ke.key);
       if (!ShardApplies(Keyspace::ShardOf(k.hash), seq)) return Status::OK();
@@ -401,8 +400,7 @@ Entry* StorageEngine::LoadValue(int db, const Entry* e) {
     return nullptr;
   }
   PutEffect put;
-  if (rec->type != RecordType::kPut || !DecodePut(rec->payload, &put).ok() ||
-      put.key != e->key()) {
+  if (rec->type != RecordType::kPut || !DecodePut(rec->payload, &put).ok() || put.key != e->key()) {
     fprintf(stderr, "fdb: value record of key '%.*s' does not match its entry\n",
             static_cast<int>(std::min<size_t>(e->key_len(), 64)), e->key().data());
     return nullptr;
@@ -569,8 +567,8 @@ Status StorageEngine::Compact() {
   // they produced.
   uint64_t after = 0;
   for (uint64_t id : sealed) {
-    auto reader = storage::SegmentReader::Open(env, storage::SegmentPath(options_.dir, id), id,
-                                               after, false);
+    auto reader =
+        storage::SegmentReader::Open(env, storage::SegmentPath(options_.dir, id), id, after, false);
     if (!reader.ok()) return reader.status();
     while (true) {
       auto rec = (*reader)->Next();
@@ -623,9 +621,9 @@ void StorageEngine::BackgroundLoop() {
     l.unlock();
     StorageStats st = stats();
     if (options_.adaptive_segments) {
-      uint64_t target = std::min<uint64_t>(
-          std::max<uint64_t>(st.live_bytes / 4, options_.segment_min_bytes),
-          options_.segment_target_size);
+      uint64_t target =
+          std::min<uint64_t>(std::max<uint64_t>(st.live_bytes / 4, options_.segment_min_bytes),
+                             options_.segment_target_size);
       writer_->SetSegmentTargetSize(target);
     }
     if (st.healthy && st.log_bytes > options_.compact_min_bytes &&

@@ -112,6 +112,7 @@ class StorageEngine : public ChangeObserver {
   // OK, or the MISCONF error writes get while the log cannot be written.
   Status Health() const;
   void SetFsyncPolicy(storage::FsyncPolicy p) { writer_->SetFsyncPolicy(p); }
+  storage::FsyncPolicy policy() const { return writer_->policy(); }
 
   // --- Checkpoints and maintenance. ---
   Status Save();            // SAVE: a checkpoint, synchronously

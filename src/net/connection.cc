@@ -44,8 +44,7 @@ std::string SockAddr(int fd, bool peer) {
 
 }  // namespace
 
-Connection::Connection(IoThread* owner, int fd, uint64_t id)
-    : owner_(owner), fd_(fd), rb_(&wbuf_) {
+Connection::Connection(IoThread* owner, int fd, uint64_t id) : owner_(owner), fd_(fd), rb_(&wbuf_) {
   state_.id = id;
   state_.fd = fd;
   state_.addr = SockAddr(fd, true);
@@ -113,8 +112,7 @@ void Connection::OnReadable() {
                            std::memory_order_relaxed);
   state_.last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
 
-  if (static_cast<int64_t>(rend_ - rstart_) >
-      owner_->server().config().query_buffer_limit()) {
+  if (static_cast<int64_t>(rend_ - rstart_) > owner_->server().config().query_buffer_limit()) {
     // As Redis: a client past client-query-buffer-limit is closed without a reply.
     fprintf(stderr, "fdb: closing client %s that reached max query buffer length\n",
             state_.addr.c_str());
@@ -241,7 +239,8 @@ void Connection::UpdateInterest() {
   if (want_write == want_write_ && reading == reading_) return;
   want_write_ = want_write;
   reading_ = reading;
-  uint32_t ev = (reading ? static_cast<uint32_t>(EPOLLIN) : 0u) | (want_write ? static_cast<uint32_t>(EPOLLOUT) : 0u);
+  uint32_t ev = (reading ? static_cast<uint32_t>(EPOLLIN) : 0u) |
+                (want_write ? static_cast<uint32_t>(EPOLLOUT) : 0u);
   owner_->loop().Modify(fd_, ev, this);
 }
 

@@ -81,6 +81,20 @@ void EventLoop::RunTasks() {
   for (auto& t : tasks) t();
 }
 
+void EventLoop::Dispatch(epoll_event* events, int n) {
+  for (int i = 0; i < n; i++) {
+    auto* h = static_cast<EventHandler*>(events[i].data.ptr);
+    if (h == &kWakeHandler) {
+      uint64_t v;
+      while (read(wakefd_, &v, sizeof(v)) > 0) {
+      }
+      RunTasks();
+      continue;
+    }
+    h->OnEvent(events[i].events);
+  }
+}
+
 void EventLoop::Run() {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
@@ -97,17 +111,7 @@ void EventLoop::Run() {
       perror("fdb: epoll_wait");
       abort();
     }
-    for (int i = 0; i < n; i++) {
-      auto* h = static_cast<EventHandler*>(events[i].data.ptr);
-      if (h == &kWakeHandler) {
-        uint64_t v;
-        while (read(wakefd_, &v, sizeof(v)) > 0) {
-        }
-        RunTasks();
-        continue;
-      }
-      h->OnEvent(events[i].events);
-    }
+    Dispatch(events, n);
     if (after_batch_) after_batch_();
     if (!timers_.empty()) {
       now = MonoUs() / 1000;

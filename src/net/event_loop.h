@@ -10,6 +10,8 @@
 #include <mutex>
 #include <vector>
 
+struct epoll_event;
+
 namespace fdb {
 
 class EventHandler {
@@ -42,6 +44,7 @@ class EventLoop {
 
  private:
   void RunTasks();
+  void Dispatch(::epoll_event* events, int n);
   struct Timer {
     int interval_ms;
     int64_t next_ms;

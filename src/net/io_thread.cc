@@ -76,6 +76,7 @@ void IoThread::Closed(Connection* c) {
 
 void IoThread::AfterBatch() {
   if (held_.empty()) return;
+  StorageEngine* storage = server_.storage();
   std::vector<uint64_t> held;
   held.swap(held_);
   uint64_t max_seq = 0;
@@ -83,7 +84,6 @@ void IoThread::AfterBatch() {
     auto it = conns_.find(id);
     if (it != conns_.end()) max_seq = std::max(max_seq, it->second->held_sequence());
   }
-  StorageEngine* storage = server_.storage();
   Status s = storage ? storage->WaitForPolicy(max_seq) : Status::OK();
   for (uint64_t id : held) {
     auto it = conns_.find(id);

@@ -20,7 +20,7 @@ class IoThread : public EventHandler {
   ~IoThread() override;
 
   void Start();
-  void Stop();  // thread-safe; joins
+  void Stop();                             // thread-safe; joins
   void OnEvent(uint32_t events) override;  // the listening socket
 
   EventLoop& loop() { return loop_; }

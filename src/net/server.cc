@@ -1,6 +1,7 @@
 #include "net/server.h"
 
 #include <arpa/inet.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -45,7 +46,8 @@ Status Server::Start() {
     return Status::IOError("could not bind " + bind + ":" + port + ": " + err);
   }
   freeaddrinfo(res);
-  if (listen(listen_fd_, 511) != 0) return Status::IOError(std::string("listen: ") + strerror(errno));
+  if (listen(listen_fd_, 511) != 0)
+    return Status::IOError(std::string("listen: ") + strerror(errno));
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
   getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len);
@@ -87,7 +89,18 @@ void Server::Housekeeping() {
   // Active expiry: sweep a slice of every table with deadlines. Keys that are never read again
   // still leave memory within a few cycles; the slice bounds the time any shard lock is held.
   // The RAM cache: writers evict as they go; this catches up when reads brought values back.
-  if (ctx_.keyspace().OverBudget()) ctx_.keyspace().EvictUntilUnderBudget(1u << 20);
+  Keyspace& ks = ctx_.keyspace();
+  if (ks.OverBudget()) ks.EvictUntilUnderBudget(1u << 20);
+  // An evicted value leaves a freed chunk behind; malloc keeps such memory for reuse, so after
+  // evictions give the free pages back to the OS, at most once every few seconds, so that RSS
+  // follows the budget rather than the largest the cache ever was.
+  uint64_t evictions = ks.stats().cache_evictions.load(std::memory_order_relaxed);
+  int64_t now_ms = NowMs();
+  if (evictions != trimmed_at_evictions_ && now_ms - last_trim_ms_ >= kTrimIntervalMs) {
+    malloc_trim(0);
+    trimmed_at_evictions_ = evictions;
+    last_trim_ms_ = now_ms;
+  }
   if (!ctx_.active_expire_enabled.load()) return;
   ctx_.keyspace().ActiveExpireCycle(NowMs(), limits::kActiveExpireKeysPerShard);
 }

@@ -32,6 +32,10 @@ class Server {
   int port_ = 0;
   std::vector<std::unique_ptr<IoThread>> threads_;
   std::atomic<bool> shutdown_{false};
+  // Housekeeping state (main thread only).
+  static constexpr int64_t kTrimIntervalMs = 5000;
+  uint64_t trimmed_at_evictions_ = 0;
+  int64_t last_trim_ms_ = 0;
 };
 
 }  // namespace fdb

@@ -158,12 +158,24 @@ bool SplitInlineArgs(std::string_view line, std::vector<std::string>* out) {
         } else if (c == '\\' && i + 1 < n) {
           i++;
           switch (line[i]) {
-            case 'n': cur += '\n'; break;
-            case 'r': cur += '\r'; break;
-            case 't': cur += '\t'; break;
-            case 'b': cur += '\b'; break;
-            case 'a': cur += '\a'; break;
-            default: cur += line[i]; break;
+            case 'n':
+              cur += '\n';
+              break;
+            case 'r':
+              cur += '\r';
+              break;
+            case 't':
+              cur += '\t';
+              break;
+            case 'b':
+              cur += '\b';
+              break;
+            case 'a':
+              cur += '\a';
+              break;
+            default:
+              cur += line[i];
+              break;
           }
         } else if (c == '"') {
           // A closing quote must be followed by a space or the end.

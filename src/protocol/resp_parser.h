@@ -19,7 +19,7 @@
 namespace fdb {
 
 struct ParserLimits {
-  int64_t max_bulk_len;    // proto-max-bulk-len
+  int64_t max_bulk_len;  // proto-max-bulk-len
   bool authenticated = true;
 };
 
@@ -59,9 +59,9 @@ class RespParser {
   Result Fail(const char* msg);
 
   // Multibulk state.
-  size_t pos_ = 0;            // next byte to examine
+  size_t pos_ = 0;               // next byte to examine
   int64_t multibulk_left_ = -1;  // args still to read; -1 = header not yet read
-  int64_t bulk_len_ = -1;     // length of the bulk being read; -1 = header not yet read
+  int64_t bulk_len_ = -1;        // length of the bulk being read; -1 = header not yet read
   size_t consumed_ = 0;
   size_t expected_bytes_ = 0;
   bool inline_ = false;

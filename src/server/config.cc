@@ -42,13 +42,20 @@ bool ParseMemory(std::string_view s, int64_t* out) {
     return l.size() > n && l.compare(l.size() - n, n, suf) == 0;
   };
   size_t cut = 0;
-  if (ends("kb")) mul = 1024, cut = 2;
-  else if (ends("mb")) mul = 1024LL * 1024, cut = 2;
-  else if (ends("gb")) mul = 1024LL * 1024 * 1024, cut = 2;
-  else if (ends("k")) mul = 1000, cut = 1;
-  else if (ends("m")) mul = 1000LL * 1000, cut = 1;
-  else if (ends("g")) mul = 1000LL * 1000 * 1000, cut = 1;
-  else if (ends("b")) mul = 1, cut = 1;
+  if (ends("kb"))
+    mul = 1024, cut = 2;
+  else if (ends("mb"))
+    mul = 1024LL * 1024, cut = 2;
+  else if (ends("gb"))
+    mul = 1024LL * 1024 * 1024, cut = 2;
+  else if (ends("k"))
+    mul = 1000, cut = 1;
+  else if (ends("m"))
+    mul = 1000LL * 1000, cut = 1;
+  else if (ends("g"))
+    mul = 1000LL * 1000 * 1000, cut = 1;
+  else if (ends("b"))
+    mul = 1, cut = 1;
   int64_t v;
   std::string num = l.substr(0, l.size() - cut);
   if (num.empty()) return false;
@@ -66,8 +73,9 @@ bool ParseMemory(std::string_view s, int64_t* out) {
 namespace {
 
 template <class T>
-std::function<Status(Config&, std::string_view)> IntSetter(const char* name, std::atomic<T> Config::*field,
-                                                         int64_t min, int64_t max, bool memory) {
+std::function<Status(Config&, std::string_view)> IntSetter(const char* name,
+                                                           std::atomic<T> Config::*field,
+                                                           int64_t min, int64_t max, bool memory) {
   return [=](Config& c, std::string_view v) -> Status {
     int64_t x;
     bool ok = memory ? ParseMemory(v, &x) : ParseInt64(v, &x);
@@ -117,19 +125,18 @@ Config::Config()
       {"maxclients", true, int_get(&Config::maxclients_),
        IntSetter("maxclients", &Config::maxclients_, 1, 1000000, false)},
       {"proto-max-bulk-len", true, int_get(&Config::proto_max_bulk_len_),
-       IntSetter("proto-max-bulk-len", &Config::proto_max_bulk_len_, 1024 * 1024, INT64_MAX,
-                 true)},
+       IntSetter("proto-max-bulk-len", &Config::proto_max_bulk_len_, 1024 * 1024, INT64_MAX, true)},
       {"client-query-buffer-limit", true, int_get(&Config::query_buffer_limit_),
-       IntSetter("client-query-buffer-limit", &Config::query_buffer_limit_, 1024 * 1024,
-                 INT64_MAX, true)},
+       IntSetter("client-query-buffer-limit", &Config::query_buffer_limit_, 1024 * 1024, INT64_MAX,
+                 true)},
       {"maxmemory", true, int_get(&Config::maxmemory_),
        IntSetter("maxmemory", &Config::maxmemory_, 0, INT64_MAX, true)},
       {"maxmemory-samples", true, int_get(&Config::maxmemory_samples_),
        IntSetter("maxmemory-samples", &Config::maxmemory_samples_, 1, 64, false)},
       {"maxmemory-policy", true, str_get(&Config::maxmemory_policy_),
        [](Config& c, std::string_view v) {
-         static const char* kPolicies[] = {"noeviction",     "allkeys-lru",  "volatile-lru",
-                                           "allkeys-lfu",    "volatile-lfu", "allkeys-random",
+         static const char* kPolicies[] = {"noeviction",      "allkeys-lru",  "volatile-lru",
+                                           "allkeys-lfu",     "volatile-lfu", "allkeys-random",
                                            "volatile-random", "volatile-ttl"};
          std::string l = Lower(v);
          for (const char* p : kPolicies) {
@@ -139,9 +146,10 @@ Config::Config()
              return Status::OK();
            }
          }
-         return Status::InvalidArgument("argument(s) must be one of the following: noeviction, "
-                                        "allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, "
-                                        "allkeys-random, volatile-random, volatile-ttl");
+         return Status::InvalidArgument(
+             "argument(s) must be one of the following: noeviction, "
+             "allkeys-lru, volatile-lru, allkeys-lfu, volatile-lfu, "
+             "allkeys-random, volatile-random, volatile-ttl");
        }},
       {"hz", true, int_get(&Config::hz_), IntSetter("hz", &Config::hz_, 1, 500, false)},
       {"timeout", true, int_get(&Config::timeout_),
@@ -194,8 +202,9 @@ Config::Config()
        [](Config& c, std::string_view v) {
          std::string l = Lower(v);
          if (l != "debug" && l != "verbose" && l != "notice" && l != "warning" && l != "nothing") {
-           return Status::InvalidArgument("argument(s) must be one of the following: debug, "
-                                          "verbose, notice, warning, nothing");
+           return Status::InvalidArgument(
+               "argument(s) must be one of the following: debug, "
+               "verbose, notice, warning, nothing");
          }
          std::lock_guard<std::mutex> g(c.mu_);
          c.loglevel_ = l;

@@ -282,10 +282,14 @@ std::string BuildInfo(ServerContext& server, const std::vector<std::string>& sec
     bool in_default;
   };
   static const Sec kSections[] = {
-      {"server", ServerSection, true},       {"clients", ClientsSection, true},
-      {"memory", MemorySection, true},       {"persistence", PersistenceSection, true},
-      {"stats", StatsSection, true},         {"replication", ReplicationSection, true},
-      {"cpu", CpuSection, true},             {"cache", CacheSection, true},
+      {"server", ServerSection, true},
+      {"clients", ClientsSection, true},
+      {"memory", MemorySection, true},
+      {"persistence", PersistenceSection, true},
+      {"stats", StatsSection, true},
+      {"replication", ReplicationSection, true},
+      {"cpu", CpuSection, true},
+      {"cache", CacheSection, true},
       {"commandstats", CommandStatsSection, false},
       {"keyspace", KeyspaceSection, true},
   };

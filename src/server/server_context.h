@@ -78,7 +78,7 @@ class ServerContext {
   std::atomic<uint64_t> total_connections{0};
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<int64_t> last_save_s{0};
-  std::atomic<uint64_t> dirty{0};  // changes since the last save
+  std::atomic<uint64_t> dirty{0};                 // changes since the last save
   std::atomic<bool> active_expire_enabled{true};  // DEBUG SET-ACTIVE-EXPIRE
   std::atomic<size_t> used_memory_peak{0};        // highest used_memory seen by INFO
   std::atomic<bool> shutdown_save{true};          // checkpoint at shutdown (not NOSAVE)

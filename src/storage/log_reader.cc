@@ -263,13 +263,13 @@ Result<StoredRecord> LogRandomReader::ReadAtOffset(uint64_t segment_id, uint64_t
   auto got = (*file)->Read(offset, kRecordHeaderSize, header);
   if (!got.ok()) return got.status();
   if (*got != kRecordHeaderSize) {
-    return Status::Corruption(SegmentPath(dir_, segment_id) + ": offset " +
-                              std::to_string(offset) + ": record header truncated");
+    return Status::Corruption(SegmentPath(dir_, segment_id) + ": offset " + std::to_string(offset) +
+                              ": record header truncated");
   }
   uint64_t length = RecordSize(DecodeFixed32(header + kRecordLengthOffset));
   if (length > kMaxRecordSize) {
-    return Status::Corruption(SegmentPath(dir_, segment_id) + ": offset " +
-                              std::to_string(offset) + ": record length out of range");
+    return Status::Corruption(SegmentPath(dir_, segment_id) + ": offset " + std::to_string(offset) +
+                              ": record length out of range");
   }
   return ReadAt(RecordLocation{segment_id, offset, static_cast<uint32_t>(length)});
 }

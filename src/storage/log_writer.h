@@ -195,11 +195,11 @@ class LogWriter {
   // Flusher progress, published under mu_.
   uint64_t written_sequence_;
   uint64_t durable_sequence_;
-  uint64_t sync_requested_ = 0;   // WaitDurable/Flush want an fsync up to here
-  Status error_;                  // not OK: failed state
+  uint64_t sync_requested_ = 0;      // WaitDurable/Flush want an fsync up to here
+  Status error_;                     // not OK: failed state
   std::atomic<bool> failed_{false};  // mirrors !error_.ok(), for a lock-free Health()
-  uint64_t retry_requested_ = 0;  // bumped by Retry()
-  uint64_t retries_done_ = 0;     // attempts completed, for Retry() to wait on
+  uint64_t retry_requested_ = 0;     // bumped by Retry()
+  uint64_t retries_done_ = 0;        // attempts completed, for Retry() to wait on
   bool closing_ = false;
   bool flusher_done_ = false;
   LogWriterStats stats_;  // counters; guarded by mu_
@@ -208,7 +208,7 @@ class LogWriter {
   // publishes progress. Run by the flusher thread or by a waiting appender (group commit
   // leader). REQUIRES: lock holds mu_, !io_busy_, error_ OK. Returns with the lock held.
   void IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync);
-  bool io_busy_ = false;  // guarded by mu_: a thread is doing I/O on the state below
+  bool io_busy_ = false;        // guarded by mu_: a thread is doing I/O on the state below
   uint64_t retry_handled_ = 0;  // guarded by mu_: the last retry_requested_ acted on
 
   // I/O state: touched only by the thread that set io_busy_ (the flusher, or a waiter leading

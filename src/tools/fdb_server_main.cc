@@ -85,7 +85,8 @@ int main(int argc, char** argv) {
   // index instead of replaying the log; then the log is flushed and closed.
   if (ctx->storage() != nullptr && ctx->shutdown_save.load()) {
     fdb::Status cs = ctx->storage()->Save();
-    if (!cs.ok()) fprintf(stderr, "fdb: checkpoint at shutdown failed: %s\n", cs.ToString().c_str());
+    if (!cs.ok())
+      fprintf(stderr, "fdb: checkpoint at shutdown failed: %s\n", cs.ToString().c_str());
   }
   ctx->CloseStorage();
   return 0;

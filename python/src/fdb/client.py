@@ -1,0 +1,685 @@
+"""FDB clients: :class:`FDBClient` (asyncio), :class:`FDBSyncClient` and :func:`fdb_client`.
+
+Both clients sit on redis-py (``redis.asyncio`` and ``redis``): connection pooling, pipelines,
+RESP parsing and reconnects are redis-py's. What FDB adds is the value encoding
+(:mod:`fdb.codec`: JSON-native values that keep ``INCR`` working), the original FDB method set,
+and exceptions from :mod:`fdb.errors`.
+
+Host and port default to the environment variables ``FDB_HOST`` and ``FDB_PORT`` when set,
+else ``localhost`` and ``6380``. Explicit arguments always win.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+from typing import (
+    Any,
+    AsyncIterator,
+    Callable,
+    Dict,
+    Generic,
+    Iterator,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    TypeVar,
+    Union,
+)
+
+import redis
+import redis.asyncio
+import redis.asyncio.retry
+import redis.exceptions
+import redis.retry
+from redis.backoff import ExponentialBackoff
+
+from .codec import decode, encode
+from .errors import translate
+
+__all__ = [
+    "FDBClient",
+    "FDBSyncClient",
+    "FDBPipeline",
+    "FDBAsyncPipeline",
+    "fdb_client",
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "DEFAULT_MAX_CONNECTIONS",
+]
+
+DEFAULT_HOST = "localhost"
+DEFAULT_PORT = 6380
+DEFAULT_MAX_CONNECTIONS = 50
+
+KeyT = Union[str, bytes]
+ExpiryT = Union[int, datetime.timedelta]
+_P = TypeVar("_P", bound="_PipelineCommands")
+_T = TypeVar("_T")
+
+
+def _resolve_host(host: Optional[str]) -> str:
+    return host if host is not None else (os.environ.get("FDB_HOST") or DEFAULT_HOST)
+
+
+def _resolve_port(port: Optional[int]) -> int:
+    if port is not None:
+        return int(port)
+    env = os.environ.get("FDB_PORT")
+    return int(env) if env else DEFAULT_PORT
+
+
+def _seconds(value: ExpiryT) -> int:
+    if isinstance(value, datetime.timedelta):
+        return int(value.total_seconds())
+    return int(value)
+
+
+def _millis(value: ExpiryT) -> int:
+    if isinstance(value, datetime.timedelta):
+        return int(value.total_seconds() * 1000)
+    return int(value)
+
+
+def _key_text(key: Any) -> str:
+    return key.decode("utf-8", "surrogateescape") if isinstance(key, (bytes, bytearray)) else str(key)
+
+
+def _k(key: Any) -> bytes:
+    """A key as bytes; ``str`` keys are UTF-8 (lone surrogates from :meth:`keys` map back to the
+    original non-UTF-8 bytes)."""
+    if isinstance(key, bytes):
+        return key
+    if isinstance(key, (bytearray, memoryview)):
+        return bytes(key)
+    return str(key).encode("utf-8", "surrogateescape")
+
+
+def _ks(keys: Sequence[Any]) -> Tuple[bytes, ...]:
+    return tuple(_k(k) for k in keys)
+
+
+def _flatten(keys: Sequence[Any]) -> List[KeyT]:
+    """``mget("a", "b")`` and ``mget(["a", "b"])`` both work."""
+    if len(keys) == 1 and isinstance(keys[0], (list, tuple)):
+        return list(keys[0])
+    return list(keys)
+
+
+# --- Commands, built once and run by the clients and pipelines --------------------------------
+
+
+class _Cmd(Generic[_T]):
+    """One command: its arguments for ``execute_command`` and how to turn the reply into the
+    method's result (after redis-py's own response callback)."""
+
+    __slots__ = ("args", "post")
+
+    def __init__(self, args: Tuple[Any, ...], post: Callable[[Any], _T]) -> None:
+        self.args = args
+        self.post = post
+
+
+def _to_bool(reply: Any) -> bool:
+    return bool(reply)
+
+
+def _to_int(reply: Any) -> int:
+    return int(reply)
+
+
+def _c_set(key: KeyT, value: Any, ex: Optional[ExpiryT], px: Optional[ExpiryT], nx: bool,
+           xx: bool) -> "_Cmd[bool]":
+    if nx and xx:
+        raise ValueError("set(): nx and xx are mutually exclusive")
+    if ex is not None and px is not None:
+        raise ValueError("set(): give ex or px, not both")
+    args: List[Any] = ["SET", _k(key), encode(value)]
+    if ex is not None:
+        args += ["EX", _seconds(ex)]
+    if px is not None:
+        args += ["PX", _millis(px)]
+    if nx:
+        args.append("NX")
+    if xx:
+        args.append("XX")
+    return _Cmd(tuple(args), _to_bool)
+
+
+def _c_get(key: KeyT, default: Any) -> "_Cmd[Any]":
+    return _Cmd(("GET", _k(key)), lambda r: default if r is None else decode(r))
+
+
+def _c_delete(keys: Sequence[KeyT]) -> "_Cmd[int]":
+    return _Cmd(("DEL", *_ks(keys)), _to_int)
+
+
+def _c_exists(keys: Sequence[KeyT]) -> "_Cmd[int]":
+    return _Cmd(("EXISTS", *_ks(keys)), _to_int)
+
+
+def _c_keys(pattern: KeyT) -> "_Cmd[List[str]]":
+    return _Cmd(("KEYS", _k(pattern)), lambda r: [_key_text(k) for k in r])
+
+
+def _c_info(section: Optional[str]) -> "_Cmd[Dict[str, Any]]":
+    args: Tuple[Any, ...] = ("INFO", section) if section else ("INFO",)
+    return _Cmd(args, lambda r: dict(r))
+
+
+def _c_expire(key: KeyT, seconds: ExpiryT) -> "_Cmd[bool]":
+    return _Cmd(("EXPIRE", _k(key), _seconds(seconds)), _to_bool)
+
+
+def _c_incrby(cmd: str, key: KeyT, amount: int) -> "_Cmd[int]":
+    if amount == 1:
+        return _Cmd((cmd[:4], _k(key)), _to_int)  # INCR / DECR
+    return _Cmd((cmd, _k(key), int(amount)), _to_int)
+
+
+def _c_incrby_n(key: KeyT, amount: int) -> "_Cmd[int]":
+    return _Cmd(("INCRBY", _k(key), int(amount)), _to_int)
+
+
+def _c_mget(keys: Sequence[KeyT], default: Any) -> "_Cmd[List[Any]]":
+    keys = _flatten(keys)
+    if not keys:
+        raise ValueError("mget() needs at least one key")
+    return _Cmd(("MGET", *_ks(keys)), lambda r: [default if v is None else decode(v) for v in r])
+
+
+def _c_mset(mapping: Mapping[KeyT, Any]) -> "_Cmd[bool]":
+    if not mapping:
+        raise ValueError("mset() needs at least one key")
+    args: List[Any] = ["MSET"]
+    for k, v in mapping.items():
+        args += [_k(k), encode(v)]
+    return _Cmd(tuple(args), _to_bool)
+
+
+_PING: "_Cmd[bool]" = _Cmd(("PING",), _to_bool)
+_DBSIZE: "_Cmd[int]" = _Cmd(("DBSIZE",), _to_int)
+_FLUSHDB: "_Cmd[bool]" = _Cmd(("FLUSHDB",), _to_bool)
+
+
+def _c_ttl(key: KeyT) -> "_Cmd[int]":
+    return _Cmd(("TTL", _k(key)), _to_int)
+
+
+# --- Connection settings ----------------------------------------------------------------------
+
+
+def _pool_kwargs(host: str, port: int, db: int, password: Optional[str], timeout: Optional[float],
+                 max_connections: int, retry: Any, extra: Dict[str, Any]) -> Dict[str, Any]:
+    kw: Dict[str, Any] = dict(
+        host=host,
+        port=port,
+        db=db,
+        password=password,
+        socket_timeout=timeout,
+        socket_connect_timeout=timeout,
+        max_connections=max_connections,
+        timeout=timeout,  # BlockingConnectionPool: wait this long for a free connection
+        retry=retry,
+        # redis-py 5.0 retries only errors listed here (later versions use the Retry's list).
+        retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
+    )
+    kw.update(extra)
+    return kw
+
+
+def _default_retry(cls: Any, retries: int) -> Any:
+    # Reconnect and retry a command on ConnectionError/TimeoutError, quickly: a restarted server
+    # is back within milliseconds, and a missing one should be reported without a long wait.
+    return cls(ExponentialBackoff(cap=0.25, base=0.02), retries)
+
+
+class _Base:
+    """What both clients share: the address, error translation and repr."""
+
+    host: str
+    port: int
+    db: int
+
+    def _translating(self) -> "contextlib.AbstractContextManager[None]":
+        return _translating(self.host, self.port)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(host={self.host!r}, port={self.port!r}, db={self.db!r})"
+
+
+@contextlib.contextmanager
+def _translating(host: str, port: int) -> Iterator[None]:
+    try:
+        yield
+    except redis.exceptions.RedisError as e:
+        raise translate(e, host, port) from e
+
+
+# --- Pipelines --------------------------------------------------------------------------------
+
+
+class _PipelineCommands:
+    """The commands a pipeline queues; each returns the pipeline, so calls can be chained."""
+
+    def __init__(self, pipe: Any, host: str, port: int) -> None:
+        self._pipe = pipe
+        self._posts: List[Callable[[Any], Any]] = []
+        self.host = host
+        self.port = port
+
+    def _queue(self: _P, cmd: "_Cmd[Any]") -> _P:
+        self._pipe.execute_command(*cmd.args)
+        self._posts.append(cmd.post)
+        return self
+
+    def __len__(self) -> int:
+        return len(self._posts)
+
+    def _finish(self, replies: List[Any]) -> List[Any]:
+        posts, self._posts = self._posts, []
+        out: List[Any] = []
+        for post, reply in zip(posts, replies):
+            if isinstance(reply, Exception):
+                out.append(translate(reply, self.host, self.port))
+            else:
+                out.append(post(reply))
+        return out
+
+    def set(self: _P, key: KeyT, value: Any, ex: Optional[ExpiryT] = None,
+            px: Optional[ExpiryT] = None, nx: bool = False, xx: bool = False) -> _P:
+        """Queue :meth:`FDBClient.set`."""
+        return self._queue(_c_set(key, value, ex, px, nx, xx))
+
+    def get(self: _P, key: KeyT, default: Any = None) -> _P:
+        """Queue :meth:`FDBClient.get`."""
+        return self._queue(_c_get(key, default))
+
+    def delete(self: _P, *keys: KeyT) -> _P:
+        """Queue :meth:`FDBClient.delete`."""
+        return self._queue(_c_delete(keys))
+
+    def exists(self: _P, *keys: KeyT) -> _P:
+        """Queue :meth:`FDBClient.exists`."""
+        return self._queue(_c_exists(keys))
+
+    def keys(self: _P, pattern: KeyT = "*") -> _P:
+        """Queue :meth:`FDBClient.keys`."""
+        return self._queue(_c_keys(pattern))
+
+    def dbsize(self: _P) -> _P:
+        """Queue :meth:`FDBClient.dbsize`."""
+        return self._queue(_DBSIZE)
+
+    def flushdb(self: _P) -> _P:
+        """Queue :meth:`FDBClient.flushdb`."""
+        return self._queue(_FLUSHDB)
+
+    def ping(self: _P) -> _P:
+        """Queue :meth:`FDBClient.ping`."""
+        return self._queue(_PING)
+
+    def expire(self: _P, key: KeyT, seconds: ExpiryT) -> _P:
+        """Queue :meth:`FDBClient.expire`."""
+        return self._queue(_c_expire(key, seconds))
+
+    def ttl(self: _P, key: KeyT) -> _P:
+        """Queue :meth:`FDBClient.ttl`."""
+        return self._queue(_c_ttl(key))
+
+    def incr(self: _P, key: KeyT, amount: int = 1) -> _P:
+        """Queue :meth:`FDBClient.incr`."""
+        return self._queue(_c_incrby("INCRBY", key, amount))
+
+    def incrby(self: _P, key: KeyT, amount: int) -> _P:
+        """Queue :meth:`FDBClient.incrby`."""
+        return self._queue(_c_incrby_n(key, amount))
+
+    def decr(self: _P, key: KeyT, amount: int = 1) -> _P:
+        """Queue :meth:`FDBClient.decr`."""
+        return self._queue(_c_incrby("DECRBY", key, amount))
+
+    def mget(self: _P, *keys: Any, default: Any = None) -> _P:
+        """Queue :meth:`FDBClient.mget`."""
+        return self._queue(_c_mget(keys, default))
+
+    def mset(self: _P, mapping: Mapping[KeyT, Any]) -> _P:
+        """Queue :meth:`FDBClient.mset`."""
+        return self._queue(_c_mset(mapping))
+
+
+class FDBPipeline(_PipelineCommands):
+    """A batch of commands sent in one round trip by :meth:`FDBSyncClient.pipeline` (a
+    ``MULTI``/``EXEC`` transaction unless ``transaction=False``). Queue commands, then call
+    :meth:`execute`; usable as a context manager (discards unexecuted commands on exit)."""
+
+    def execute(self, raise_on_error: bool = True) -> List[Any]:
+        """Send the queued commands; return their results, decoded like the client's methods.
+
+        With ``raise_on_error=False`` a failed command's slot holds its :class:`FDBError`
+        instead of raising the first one.
+        """
+        try:
+            with _translating(self.host, self.port):
+                replies = self._pipe.execute(raise_on_error=raise_on_error)
+        except BaseException:
+            self._posts = []
+            raise
+        return self._finish(replies)
+
+    def reset(self) -> None:
+        """Discard the queued commands."""
+        self._posts = []
+        self._pipe.reset()
+
+    def __enter__(self) -> "FDBPipeline":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.reset()
+
+
+class FDBAsyncPipeline(_PipelineCommands):
+    """The asyncio twin of :class:`FDBPipeline`, from :meth:`FDBClient.pipeline`. Queueing is
+    synchronous (``pipe.set(...)``); ``await pipe.execute()`` sends the batch."""
+
+    async def execute(self, raise_on_error: bool = True) -> List[Any]:
+        """Send the queued commands; return their decoded results (see
+        :meth:`FDBPipeline.execute`)."""
+        try:
+            with _translating(self.host, self.port):
+                replies = await self._pipe.execute(raise_on_error=raise_on_error)
+        except BaseException:
+            self._posts = []
+            raise
+        return self._finish(replies)
+
+    async def reset(self) -> None:
+        """Discard the queued commands."""
+        self._posts = []
+        res = self._pipe.reset()
+        if res is not None and hasattr(res, "__await__"):
+            await res
+
+    async def __aenter__(self) -> "FDBAsyncPipeline":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.reset()
+
+
+# --- The clients ------------------------------------------------------------------------------
+
+
+class FDBSyncClient(_Base):
+    """Synchronous FDB client over a redis-py connection pool.
+
+    Args:
+        host: server host; default ``$FDB_HOST`` or ``"localhost"``.
+        port: server port; default ``$FDB_PORT`` or ``6380``.
+        db: logical database number (``SELECT``).
+        password: ``AUTH`` password (fdb-server ``--requirepass``).
+        timeout: seconds for connecting, for each reply, and for waiting for a free pooled
+            connection; ``None`` waits forever.
+        max_connections: size of the connection pool (callers beyond it wait up to ``timeout``).
+        retries: how many times a command is retried, after reconnecting, on a connection error
+            or timeout (redis-py's ``Retry``; pass ``retry=`` for a policy of your own).
+        **pool_kwargs: passed through to redis-py's ``BlockingConnectionPool`` / connections,
+            e.g. ``username``, ``health_check_interval``, ``socket_keepalive``, ``client_name``,
+            ``protocol=3``, ``retry``, ``connection_class``.
+
+    Use as a context manager (``with FDBSyncClient() as db:``) or call :meth:`connect` /
+    :meth:`close`. Commands connect lazily, so :meth:`connect` is only needed to fail early.
+    """
+
+    def __init__(self, host: Optional[str] = None, port: Optional[int] = None, db: int = 0,
+                 password: Optional[str] = None, timeout: Optional[float] = 5.0,
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS, retries: int = 3,
+                 **pool_kwargs: Any) -> None:
+        self.host = _resolve_host(host)
+        self.port = _resolve_port(port)
+        self.db = db
+        self.timeout = timeout
+        retry = pool_kwargs.pop("retry", None) or _default_retry(redis.retry.Retry, retries)
+        pool_kwargs.setdefault("connection_pool_class", redis.BlockingConnectionPool)
+        pool_class = pool_kwargs.pop("connection_pool_class")
+        self._pool = pool_class(**_pool_kwargs(self.host, self.port, db, password, timeout,
+                                               max_connections, retry, pool_kwargs))
+        self._redis = redis.Redis(connection_pool=self._pool)
+
+    @property
+    def redis(self) -> "redis.Redis":
+        """The underlying ``redis.Redis`` (raw bytes, no FDB encoding) for anything else."""
+        return self._redis
+
+    def _run(self, cmd: "_Cmd[_T]") -> _T:
+        with self._translating():
+            reply = self._redis.execute_command(*cmd.args)
+        return cmd.post(reply)
+
+    def connect(self) -> "FDBSyncClient":
+        """Check the server answers (``PING``); raise :class:`FDBConnectionError` if not."""
+        self._run(_PING)
+        return self
+
+    def close(self) -> None:
+        """Close all pooled connections. The client reconnects if used again."""
+        self._redis.close()
+        self._pool.disconnect()
+
+    def __enter__(self) -> "FDBSyncClient":
+        return self.connect()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def pipeline(self, transaction: bool = True) -> FDBPipeline:
+        """A :class:`FDBPipeline` on this client's pool."""
+        return FDBPipeline(self._redis.pipeline(transaction=transaction), self.host, self.port)
+
+    def set(self, key: KeyT, value: Any, ex: Optional[ExpiryT] = None,
+            px: Optional[ExpiryT] = None, nx: bool = False, xx: bool = False) -> bool:
+        """Store ``value`` (JSON-native, see :mod:`fdb.codec`). ``ex``/``px``: expire after
+        seconds/milliseconds; ``nx``: only if absent; ``xx``: only if present. Returns whether
+        the value was stored."""
+        return self._run(_c_set(key, value, ex, px, nx, xx))
+
+    def get(self, key: KeyT, default: Any = None) -> Any:
+        """The value at ``key``, decoded; ``default`` if the key does not exist."""
+        return self._run(_c_get(key, default))
+
+    def delete(self, *keys: KeyT) -> int:
+        """Delete keys; return how many existed."""
+        return self._run(_c_delete(keys))
+
+    def exists(self, *keys: KeyT) -> int:
+        """How many of ``keys`` exist (a key named twice counts twice)."""
+        return self._run(_c_exists(keys))
+
+    def keys(self, pattern: KeyT = "*") -> List[str]:
+        """Key names matching a glob ``pattern`` (``KEYS``)."""
+        return self._run(_c_keys(pattern))
+
+    def dbsize(self) -> int:
+        """Number of keys in the database."""
+        return self._run(_DBSIZE)
+
+    def flushdb(self) -> bool:
+        """Delete every key in the database."""
+        return self._run(_FLUSHDB)
+
+    def ping(self) -> bool:
+        """True if the server answers."""
+        return self._run(_PING)
+
+    def info(self, section: Optional[str] = None) -> Dict[str, Any]:
+        """Server information as one flat dict, as redis-py's ``info()`` (numbers parsed),
+        including FDB's own fields (``fdb_version``, ``fdb_fsync``, ``cache_entries``...)."""
+        return self._run(_c_info(section))
+
+    def expire(self, key: KeyT, seconds: ExpiryT) -> bool:
+        """Set a time to live; False if the key does not exist."""
+        return self._run(_c_expire(key, seconds))
+
+    def ttl(self, key: KeyT) -> int:
+        """Seconds to live; -1 if the key has no expiry, -2 if it does not exist."""
+        return self._run(_c_ttl(key))
+
+    def incr(self, key: KeyT, amount: int = 1) -> int:
+        """Add ``amount`` to the integer at ``key`` (0 if absent); return the new value."""
+        return self._run(_c_incrby("INCRBY", key, amount))
+
+    def incrby(self, key: KeyT, amount: int) -> int:
+        """Add ``amount`` to the integer at ``key``; return the new value."""
+        return self._run(_c_incrby_n(key, amount))
+
+    def decr(self, key: KeyT, amount: int = 1) -> int:
+        """Subtract ``amount`` from the integer at ``key``; return the new value."""
+        return self._run(_c_incrby("DECRBY", key, amount))
+
+    def mget(self, *keys: Any, default: Any = None) -> List[Any]:
+        """Values of several keys (``mget("a", "b")`` or ``mget(["a", "b"])``), ``default``
+        for missing ones."""
+        return self._run(_c_mget(keys, default))
+
+    def mset(self, mapping: Mapping[KeyT, Any]) -> bool:
+        """Store several values at once (atomically)."""
+        return self._run(_c_mset(mapping))
+
+
+class FDBClient(_Base):
+    """Asyncio FDB client over a ``redis.asyncio`` connection pool.
+
+    Same arguments as :class:`FDBSyncClient`; every command is a coroutine. Use
+    ``async with FDBClient() as db:``, :func:`fdb_client`, or :meth:`connect` / :meth:`close`.
+    """
+
+    def __init__(self, host: Optional[str] = None, port: Optional[int] = None, db: int = 0,
+                 password: Optional[str] = None, timeout: Optional[float] = 5.0,
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS, retries: int = 3,
+                 **pool_kwargs: Any) -> None:
+        self.host = _resolve_host(host)
+        self.port = _resolve_port(port)
+        self.db = db
+        self.timeout = timeout
+        retry = pool_kwargs.pop("retry", None) or _default_retry(redis.asyncio.retry.Retry, retries)
+        pool_kwargs.setdefault("connection_pool_class", redis.asyncio.BlockingConnectionPool)
+        pool_class = pool_kwargs.pop("connection_pool_class")
+        self._pool = pool_class(**_pool_kwargs(self.host, self.port, db, password, timeout,
+                                               max_connections, retry, pool_kwargs))
+        self._redis = redis.asyncio.Redis(connection_pool=self._pool)
+
+    @property
+    def redis(self) -> "redis.asyncio.Redis":
+        """The underlying ``redis.asyncio.Redis`` (raw bytes, no FDB encoding)."""
+        return self._redis
+
+    async def _run(self, cmd: "_Cmd[_T]") -> _T:
+        with self._translating():
+            reply = await self._redis.execute_command(*cmd.args)
+        return cmd.post(reply)
+
+    async def connect(self) -> "FDBClient":
+        """Check the server answers (``PING``); raise :class:`FDBConnectionError` if not."""
+        await self._run(_PING)
+        return self
+
+    async def close(self) -> None:
+        """Close all pooled connections. The client reconnects if used again."""
+        aclose = getattr(self._redis, "aclose", None)
+        await (aclose() if aclose is not None else self._redis.close())
+        await self._pool.disconnect()
+
+    async def __aenter__(self) -> "FDBClient":
+        return await self.connect()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    def pipeline(self, transaction: bool = True) -> FDBAsyncPipeline:
+        """A :class:`FDBAsyncPipeline` on this client's pool."""
+        return FDBAsyncPipeline(self._redis.pipeline(transaction=transaction), self.host, self.port)
+
+    async def set(self, key: KeyT, value: Any, ex: Optional[ExpiryT] = None,
+                  px: Optional[ExpiryT] = None, nx: bool = False, xx: bool = False) -> bool:
+        """Store ``value`` (JSON-native, see :mod:`fdb.codec`). ``ex``/``px``: expire after
+        seconds/milliseconds; ``nx``: only if absent; ``xx``: only if present. Returns whether
+        the value was stored."""
+        return await self._run(_c_set(key, value, ex, px, nx, xx))
+
+    async def get(self, key: KeyT, default: Any = None) -> Any:
+        """The value at ``key``, decoded; ``default`` if the key does not exist."""
+        return await self._run(_c_get(key, default))
+
+    async def delete(self, *keys: KeyT) -> int:
+        """Delete keys; return how many existed."""
+        return await self._run(_c_delete(keys))
+
+    async def exists(self, *keys: KeyT) -> int:
+        """How many of ``keys`` exist (a key named twice counts twice)."""
+        return await self._run(_c_exists(keys))
+
+    async def keys(self, pattern: KeyT = "*") -> List[str]:
+        """Key names matching a glob ``pattern`` (``KEYS``)."""
+        return await self._run(_c_keys(pattern))
+
+    async def dbsize(self) -> int:
+        """Number of keys in the database."""
+        return await self._run(_DBSIZE)
+
+    async def flushdb(self) -> bool:
+        """Delete every key in the database."""
+        return await self._run(_FLUSHDB)
+
+    async def ping(self) -> bool:
+        """True if the server answers."""
+        return await self._run(_PING)
+
+    async def info(self, section: Optional[str] = None) -> Dict[str, Any]:
+        """Server information as one flat dict, as redis-py's ``info()`` (numbers parsed),
+        including FDB's own fields (``fdb_version``, ``fdb_fsync``, ``cache_entries``...)."""
+        return await self._run(_c_info(section))
+
+    async def expire(self, key: KeyT, seconds: ExpiryT) -> bool:
+        """Set a time to live; False if the key does not exist."""
+        return await self._run(_c_expire(key, seconds))
+
+    async def ttl(self, key: KeyT) -> int:
+        """Seconds to live; -1 if the key has no expiry, -2 if it does not exist."""
+        return await self._run(_c_ttl(key))
+
+    async def incr(self, key: KeyT, amount: int = 1) -> int:
+        """Add ``amount`` to the integer at ``key`` (0 if absent); return the new value."""
+        return await self._run(_c_incrby("INCRBY", key, amount))
+
+    async def incrby(self, key: KeyT, amount: int) -> int:
+        """Add ``amount`` to the integer at ``key``; return the new value."""
+        return await self._run(_c_incrby_n(key, amount))
+
+    async def decr(self, key: KeyT, amount: int = 1) -> int:
+        """Subtract ``amount`` from the integer at ``key``; return the new value."""
+        return await self._run(_c_incrby("DECRBY", key, amount))
+
+    async def mget(self, *keys: Any, default: Any = None) -> List[Any]:
+        """Values of several keys (``mget("a", "b")`` or ``mget(["a", "b"])``), ``default``
+        for missing ones."""
+        return await self._run(_c_mget(keys, default))
+
+    async def mset(self, mapping: Mapping[KeyT, Any]) -> bool:
+        """Store several values at once (atomically)."""
+        return await self._run(_c_mset(mapping))
+
+
+@contextlib.asynccontextmanager
+async def fdb_client(**kwargs: Any) -> AsyncIterator[FDBClient]:
+    """``async with fdb_client(**kw) as db:`` -- a connected :class:`FDBClient` (same arguments),
+    closed on exit."""
+    client = FDBClient(**kwargs)
+    await client.connect()
+    try:
+        yield client
+    finally:
+        await client.close()
