@@ -31,7 +31,8 @@ blackbox: build
 test: build
 	$(BUILD)/fdb_unit_tests --gtest_brief=1
 	FDB_SERVER_BIN=$(abspath $(BUILD))/fdb-server $(PYTHON) -m pytest -q tests
-	cd python && FDB_SERVER_BIN=$(abspath $(BUILD))/fdb-server $(PYTHON) -m pytest -q tests
+	cd python && PYTHONPATH=$(abspath python/src) FDB_SERVER_BIN=$(abspath $(BUILD))/fdb-server \
+	  $(PYTHON) -m pytest -q tests
 	@$(MAKE) --no-print-directory compat
 
 # The client tests again with redis-py 5.x (the newest is what setup installs), in a venv.

@@ -35,9 +35,10 @@ PYEOF
   "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore "${PY_PACKAGES[@]}"
 fi
 
-# The Python package (python/), installed in editable mode so the tests use this checkout.
+# The Python package (python/): installed once so `import fdb_client` works for users; the tests
+# run against this checkout's sources through PYTHONPATH, whichever checkout was installed.
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-if ! "$PY" -c "import fdb, sys; sys.exit(0 if fdb.__file__.startswith('$ROOT/') else 1)" 2>/dev/null; then
+if ! "$PY" -c "import fdb, fdb_client, fdb_server" 2>/dev/null; then
   echo "setup: installing the fdb Python package from $ROOT/python"
   "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore -e "$ROOT/python"
 fi

@@ -81,6 +81,10 @@ Result<std::unique_ptr<StorageEngine>> StorageEngine::Open(const StorageOptions&
     if (st.ok()) self->manifest_ = std::move(m);
     return st;
   };
+  wo.on_progress = [self] {
+    std::lock_guard<std::mutex> l(self->listeners_mu_);
+    for (auto& fn : self->listeners_) fn();
+  };
   auto writer = storage::LogWriter::Open(std::move(wo));
   if (!writer.ok()) return writer.status();
   engine->writer_ = std::move(writer.value());
@@ -426,6 +430,16 @@ uint64_t StorageEngine::TakeThreadSequence() {
   uint64_t s = tl_last_sequence;
   tl_last_sequence = 0;
   return s;
+}
+
+void StorageEngine::AddProgressListener(std::function<void()> listener) {
+  std::lock_guard<std::mutex> l(listeners_mu_);
+  listeners_.push_back(std::move(listener));
+}
+
+void StorageEngine::ClearProgressListeners() {
+  std::lock_guard<std::mutex> l(listeners_mu_);
+  listeners_.clear();
 }
 
 Status StorageEngine::WaitForPolicy(uint64_t sequence) {

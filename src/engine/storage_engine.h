@@ -109,6 +109,14 @@ class StorageEngine : public ChangeObserver {
   static uint64_t TakeThreadSequence();
   // Blocks until `sequence` is written (everysec, no) or durable (always).
   Status WaitForPolicy(uint64_t sequence);
+  // The non-blocking form: asks for `sequence` to be committed; `listener` runs (on the
+  // flusher's thread, so it must only hand off) each time the log makes progress.
+  void RequestCommit(uint64_t sequence) { writer_->RequestProgress(sequence); }
+  uint64_t CommittedSequence() const { return writer_->CommittedSequence(); }
+  // Registers a progress listener (an I/O thread's wake-up). REQUIRES: before serving.
+  void AddProgressListener(std::function<void()> listener);
+  // Drops every listener (before the I/O threads that registered them go away).
+  void ClearProgressListeners();
   // OK, or the MISCONF error writes get while the log cannot be written.
   Status Health() const;
   void SetFsyncPolicy(storage::FsyncPolicy p) { writer_->SetFsyncPolicy(p); }
@@ -168,6 +176,8 @@ class StorageEngine : public ChangeObserver {
   std::condition_variable bg_cv_;
   bool stopping_ = false;  // guarded by bg_mu_
   std::thread bgsave_thread_;
+  std::mutex listeners_mu_;
+  std::vector<std::function<void()>> listeners_;
   bool closed_ = false;
 };
 

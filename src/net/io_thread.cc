@@ -23,6 +23,16 @@ IoThread::IoThread(ServerContext& server, int listen_fd, int index)
   loop_.Add(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, this);
   loop_.AddTimer(1000, [this] { CheckIdle(); });
   loop_.SetAfterBatch([this] { AfterBatch(); });
+  if (StorageEngine* storage = server_.storage()) {
+    storage->AddProgressListener([this] {
+      if (waiting_.load() && !wake_posted_.exchange(true)) {
+        loop_.Post([this] {
+          wake_posted_.store(false);
+          CheckCommitted();
+        });
+      }
+    });
+  }
 }
 
 IoThread::~IoThread() { Stop(); }
@@ -75,26 +85,61 @@ void IoThread::Closed(Connection* c) {
 }
 
 void IoThread::AfterBatch() {
-  if (held_.empty()) return;
+  // Group commit without blocking: the replies of this batch's writes wait in their
+  // connections while the flusher writes (and fsyncs, under always) everything pending, back
+  // to back; meanwhile this thread goes on serving other connections, whose records join the
+  // next commit. The flusher's progress listener wakes this thread to release replies.
+  if (new_held_.empty()) return;
   StorageEngine* storage = server_.storage();
-  std::vector<uint64_t> held;
-  held.swap(held_);
   uint64_t max_seq = 0;
-  for (uint64_t id : held) {
+  for (uint64_t id : new_held_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end()) continue;
+    max_seq = std::max(max_seq, it->second->held_sequence());
+    held_.push_back(id);
+  }
+  new_held_.clear();
+  for (uint64_t id : held_) {
     auto it = conns_.find(id);
     if (it != conns_.end()) max_seq = std::max(max_seq, it->second->held_sequence());
   }
-  Status s = storage ? storage->WaitForPolicy(max_seq) : Status::OK();
-  for (uint64_t id : held) {
+  waiting_.store(true);
+  if (storage != nullptr) storage->RequestCommit(max_seq);
+  CheckCommitted();
+}
+
+void IoThread::CheckCommitted() {
+  StorageEngine* storage = server_.storage();
+  if (held_.empty() || storage == nullptr) {
+    waiting_.store(false);
+    return;
+  }
+  uint64_t committed = storage->CommittedSequence();
+  Status health = storage->Health();
+  std::vector<uint64_t> still;
+  for (uint64_t id : held_) {
     auto it = conns_.find(id);
     if (it == conns_.end() || it->second->closed()) continue;
-    if (s.ok()) {
-      it->second->ReleaseHeld();
+    Connection* c = it->second.get();
+    if (c->held_sequence() == 0) continue;
+    if (c->held_sequence() <= committed) {
+      c->ReleaseHeld();
+    } else if (!health.ok()) {
+      c->FailHeld(health.message());
     } else {
-      std::string msg = s.message();
-      if (msg.rfind("MISCONF", 0) != 0) msg = "MISCONF Errors writing to the log: " + msg;
-      it->second->FailHeld(msg);
+      still.push_back(id);
     }
+  }
+  held_.swap(still);
+  waiting_.store(!held_.empty());
+  // A commit may have completed between reading `committed` and clearing `waiting_`: look again
+  // rather than wait for a wake-up that was not posted.
+  if (!held_.empty() && storage->CommittedSequence() > committed && !wake_posted_.load()) {
+    wake_posted_.store(true);
+    loop_.Post([this] {
+      wake_posted_.store(false);
+      CheckCommitted();
+    });
   }
 }
 

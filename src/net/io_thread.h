@@ -33,8 +33,8 @@ class IoThread : public EventHandler {
   void Closed(Connection* c);
   // Closes the connection with this id if this thread owns it.
   void Kill(uint64_t id);
-  // Holds c's replies until the end of the event batch (see AfterBatch).
-  void Hold(Connection* c) { held_.push_back(c->state().id); }
+  // Holds c's replies until the log has committed its commands' records (see AfterBatch).
+  void Hold(Connection* c) { new_held_.push_back(c->state().id); }
 
  private:
   void Accept();
@@ -42,6 +42,9 @@ class IoThread : public EventHandler {
   // Waits once for the log to hold the records of every held connection, then releases their
   // replies. A log that fails closes them instead: what is not persisted is not acknowledged.
   void AfterBatch();
+  // Releases the replies of held connections whose records the log has committed; fails them
+  // with MISCONF when the log cannot be written.
+  void CheckCommitted();
 
   ServerContext& server_;
   int listen_fd_;
@@ -51,7 +54,10 @@ class IoThread : public EventHandler {
   Dispatcher dispatcher_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   std::thread thread_;
-  std::vector<uint64_t> held_;
+  std::vector<uint64_t> new_held_;        // held during the current event batch
+  std::vector<uint64_t> held_;            // waiting for the log to commit
+  std::atomic<bool> waiting_{false};      // held_ is not empty (read by the log's listener)
+  std::atomic<bool> wake_posted_{false};  // a CheckCommitted task is queued
 };
 
 }  // namespace fdb

@@ -81,6 +81,8 @@ void Server::Run() {
     Housekeeping();
   }
   fprintf(stderr, "fdb: shutting down\n");
+  // The log's progress listeners point at the I/O threads: drop them first.
+  if (ctx_.storage() != nullptr) ctx_.storage()->ClearProgressListeners();
   for (auto& t : threads_) t->Stop();
   threads_.clear();
 }

@@ -285,6 +285,25 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync) {
   io_busy_ = false;
   progress_cv_.notify_all();
   work_cv_.notify_all();
+  if (options_.on_progress) options_.on_progress();
+}
+
+void LogWriter::RequestProgress(uint64_t sequence) {
+  {
+    std::lock_guard lock(mu_);
+    if (policy() == FsyncPolicy::kAlways) {
+      if (durable_sequence_ >= sequence) return;
+      if (sync_requested_ < sequence) sync_requested_ = sequence;
+    } else if (written_sequence_ >= sequence) {
+      return;
+    }
+  }
+  work_cv_.notify_one();
+}
+
+uint64_t LogWriter::CommittedSequence() const {
+  std::lock_guard lock(mu_);
+  return policy() == FsyncPolicy::kAlways ? durable_sequence_ : written_sequence_;
 }
 
 void LogWriter::FlusherLoop() {

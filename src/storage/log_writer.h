@@ -81,6 +81,9 @@ struct LogWriterOptions {
   // is written into it, for the first segment already inside Open. Must be idempotent: after a
   // failure it is called again for the same id. An error puts the writer in the failed state.
   std::function<Status(uint64_t segment_id)> on_segment_created;
+  // Called (with the writer's lock held: it must only hand off, e.g. post a task) whenever the
+  // written or durable sequence advances. Lets callers wait without blocking a thread.
+  std::function<void()> on_progress;
 };
 
 struct AppendResult {
@@ -124,6 +127,11 @@ class LogWriter {
   Status WaitWritten(uint64_t sequence);
   Status WaitDurable(uint64_t sequence);
   Status WaitForPolicy(uint64_t sequence);
+  // Asks for `sequence` to be written (and fsynced under always) without waiting: the flusher
+  // does it and on_progress reports it. Thread-safe.
+  void RequestProgress(uint64_t sequence);
+  // The last sequence the policy counts as committed: durable under always, written otherwise.
+  uint64_t CommittedSequence() const;
   // Writes and fsyncs everything appended so far.
   Status Flush();
 
