@@ -1,0 +1,108 @@
+// fdb::DB: the FDB engine embedded in a process, without sockets.
+//
+//   auto db = fdb::DB::Open({.dir = "/var/lib/app/fdb"});
+//   if (!db.ok()) { /* db.status().ToString() */ }
+//   fdb::Status s = (*db)->Set("k", "v");
+//   fdb::Result<std::optional<std::string>> v = (*db)->Get("k");
+//
+// Model. A DB is the server without its network layer: it owns one ServerContext (keyspace,
+// configuration, storage engine) and runs every call through the same command dispatcher the
+// network server uses, so locking, logging, expiry and error texts are exactly the server's.
+// The typed methods are thin wrappers that build a command and read its reply; Execute() runs
+// any command. The alternative rejected: calling the keyspace directly, which would duplicate
+// the command semantics (type checks, TTL rules, log records) and drift from the server.
+//
+// Ownership. Open returns the only owner of the DB. Destroying it stops the active-expiry
+// thread, writes a checkpoint (as SHUTDOWN does), flushes and closes the log and releases the
+// directory's LOCK file. REQUIRES: no call on the DB is running or starts during destruction.
+//
+// Thread safety. Every method may be called concurrently from any number of threads. Each
+// calling thread gets its own session (a dispatcher and a client state, created on its first
+// call and kept until the DB is destroyed), because a dispatcher keeps scratch state and is
+// not thread-safe; the keyspace's shard locks order concurrent commands as for network
+// clients. Connection state therefore belongs to the calling thread: SELECT, MULTI/EXEC and
+// CLIENT SETNAME issued through Execute() affect later calls from the same thread only.
+// Blocking commands and SHUTDOWN are not meaningful in-process; SHUTDOWN does nothing.
+//
+// Durability. A call that changed data returns only after its log record is written (fsync
+// "everysec" or "no") or fsynced ("always"), as the server releases a reply. If that wait
+// fails (a disk error), the call returns the I/O error: the change is applied in memory but
+// may not be on disk, and later writes fail with Redis's MISCONF error until the log is
+// healthy again.
+//
+// Failure. Operating errors (I/O, corruption, a busy directory) are non-OK Statuses. An error
+// reply of a command (wrong type, not an integer, syntax) is, for the typed methods, a Status
+// with code kInvalidArgument whose message() is Redis's error text to the letter; Execute()
+// instead returns it as a Reply of type kError.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fdb/options.h"
+#include "fdb/status.h"
+
+namespace fdb {
+
+// One RESP2 reply, parsed.
+struct Reply {
+  enum class Type { kStatus, kError, kInteger, kBulk, kNull, kArray };
+  Type type = Type::kNull;
+  std::string str;              // kStatus, kError (without the leading '-'), kBulk
+  int64_t integer = 0;          // kInteger
+  std::vector<Reply> elements;  // kArray
+};
+
+class DB {
+ public:
+  // Opens (creating if needed) the database in options.dir and recovers its data. Fails with
+  // Busy naming the directory when another process or DB object holds it, with Corruption
+  // naming the file and offset when the data cannot be read, with InvalidArgument for a bad
+  // option value, and with IOError when the directory cannot be created.
+  [[nodiscard]] static Result<std::unique_ptr<DB>> Open(const Options& options);
+  ~DB();
+
+  DB(const DB&) = delete;
+  DB& operator=(const DB&) = delete;
+
+  // GET: the value, or nullopt when the key does not exist. A non-string key: WRONGTYPE.
+  [[nodiscard]] Result<std::optional<std::string>> Get(std::string_view key);
+  // SET, with PX ttl_ms when given (ttl_ms > 0, else ERR invalid expire time).
+  [[nodiscard]] Status Set(std::string_view key, std::string_view value,
+                           std::optional<int64_t> ttl_ms = {});
+  // DEL: whether the key existed.
+  [[nodiscard]] Result<bool> Delete(std::string_view key);
+  // EXISTS: whether the key exists.
+  [[nodiscard]] Result<bool> Exists(std::string_view key);
+  // INCRBY: the new value. A value that is not an integer or an overflow is an error.
+  [[nodiscard]] Result<int64_t> IncrBy(std::string_view key, int64_t delta);
+  // KEYS: the keys matching a glob-style pattern, in no particular order.
+  [[nodiscard]] Result<std::vector<std::string>> Keys(std::string_view pattern);
+  // DBSIZE: the number of keys in the calling thread's selected database (0 by default).
+  [[nodiscard]] Result<int64_t> DbSize();
+  // FLUSHDB: removes every key of the selected database.
+  [[nodiscard]] Status FlushDb();
+  // PEXPIRE: whether the key existed (and now expires in ttl_ms).
+  [[nodiscard]] Result<bool> Expire(std::string_view key, int64_t ttl_ms);
+  // PTTL: remaining time in ms; -1 for a key without expiry, -2 for a missing key.
+  [[nodiscard]] Result<int64_t> TtlMs(std::string_view key);
+  // SAVE: writes a checkpoint now, so the next Open reads the index instead of replaying the
+  // log. With persistence off there is nothing to checkpoint: returns OK and does nothing.
+  [[nodiscard]] Status Save();
+
+  // Runs any command (args[0] is its name, case-insensitive) and returns its reply. Error
+  // replies are Replies of type kError, not failed Results; a failed Result is an operating
+  // error (empty args, the durability wait failed).
+  [[nodiscard]] Result<Reply> Execute(const std::vector<std::string>& args);
+
+ private:
+  struct Impl;
+  explicit DB(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace fdb
