@@ -89,7 +89,16 @@ void IoThread::AfterBatch() {
   // connections while the flusher writes (and fsyncs, under always) everything pending, back
   // to back; meanwhile this thread goes on serving other connections, whose records join the
   // next commit. The flusher's progress listener wakes this thread to release replies.
-  if (new_held_.empty()) return;
+  // Releasing replies resumes held-back input, which may hold more connections: go on until
+  // nothing new is held, or those would wait for the next event.
+  // A held connection that ran more commands since it was held waits for a later sequence than
+  // the one asked for then: ask for the highest one every batch while anything is held.
+  do {
+    CommitHeld();
+  } while (!new_held_.empty());
+}
+
+void IoThread::CommitHeld() {
   StorageEngine* storage = server_.storage();
   uint64_t max_seq = 0;
   for (uint64_t id : new_held_) {
@@ -99,6 +108,7 @@ void IoThread::AfterBatch() {
     held_.push_back(id);
   }
   new_held_.clear();
+  if (held_.empty()) return;
   for (uint64_t id : held_) {
     auto it = conns_.find(id);
     if (it != conns_.end()) max_seq = std::max(max_seq, it->second->held_sequence());

@@ -42,6 +42,9 @@ class IoThread : public EventHandler {
   // Waits once for the log to hold the records of every held connection, then releases their
   // replies. A log that fails closes them instead: what is not persisted is not acknowledged.
   void AfterBatch();
+  // Moves the connections held in this batch to the waiting set and asks the log to commit up
+  // to the highest sequence any held connection waits for.
+  void CommitHeld();
   // Releases the replies of held connections whose records the log has committed; fails them
   // with MISCONF when the log cannot be written.
   void CheckCommitted();
