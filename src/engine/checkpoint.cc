@@ -46,8 +46,7 @@ Status CheckpointWriter::Open(const std::string& path) {
   return Status::OK();
 }
 
-Status CheckpointWriter::FlushBuffer() {
-  crc_ = storage::crc32c::Extend(crc_, buf_.data(), buf_.size());
+Status CheckpointWriter::WriteBuffer() {
   size_t off = 0;
   while (off < buf_.size()) {
     ssize_t n = write(fd_, buf_.data() + off, buf_.size() - off);
@@ -59,6 +58,11 @@ Status CheckpointWriter::FlushBuffer() {
   }
   buf_.clear();
   return Status::OK();
+}
+
+Status CheckpointWriter::FlushBuffer() {
+  crc_ = storage::crc32c::Extend(crc_, buf_.data(), buf_.size());
+  return WriteBuffer();
 }
 
 Status CheckpointWriter::Add(const CheckpointEntry& e) {
@@ -81,16 +85,8 @@ Status CheckpointWriter::Finish(const std::vector<uint64_t>& shard_seq) {
   PutFixed(&buf_, count_, 8);
   crc_ = storage::crc32c::Extend(crc_, buf_.data(), buf_.size());
   PutFixed(&buf_, storage::crc32c::Mask(crc_), 4);  // covers every byte before it
-  size_t off = 0;
-  while (off < buf_.size()) {
-    ssize_t n = write(fd_, buf_.data() + off, buf_.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Errno("cannot write", path_);
-    }
-    off += n;
-  }
-  buf_.clear();
+  Status s = WriteBuffer();
+  if (!s.ok()) return s;
   if (fsync(fd_) != 0) return Errno("cannot fsync", path_);
   if (close(fd_) != 0) {
     fd_ = -1;

@@ -39,7 +39,8 @@ class CheckpointWriter {
   Status Finish(const std::vector<uint64_t>& shard_seq);
 
  private:
-  Status FlushBuffer();
+  Status FlushBuffer();  // extends the checksum over the buffer, then writes it
+  Status WriteBuffer();  // writes the buffer as it is
   std::string path_;
   int fd_ = -1;
   std::string buf_;
