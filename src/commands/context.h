@@ -33,7 +33,17 @@ class CommandContext {
   const int db;
 
   bool touch() const { return !client.no_touch.load(std::memory_order_relaxed); }
-  void Dirty(uint64_t n = 1) { server.dirty.fetch_add(n, std::memory_order_relaxed); }
+  // Counts changes since the last save. Per I/O thread (no cache line shared by every write
+  // of every thread); INFO sums them.
+  void Dirty(uint64_t n = 1) {
+    if (stats != nullptr) {
+      stats->dirty.store(stats->dirty.load(std::memory_order_relaxed) + n,
+                         std::memory_order_relaxed);
+    } else {
+      server.dirty.fetch_add(n, std::memory_order_relaxed);
+    }
+  }
+  ThreadStats* stats = nullptr;  // the running thread's counters
 };
 
 // Case-insensitive comparison of an argument with an option name (given in upper case).

@@ -96,6 +96,7 @@ void Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
       locks.Lock(server_.keyspace());
     }
     CommandContext ctx(rb, server_, client, *spec, NowMs());
+    ctx.stats = stats_;
     // The command's records are appended as one, before its shards are unlocked: log order is
     // execution order, and a multi-key command is atomic on disk.
     if (storage != nullptr) storage->BeginBatch();

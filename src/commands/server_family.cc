@@ -452,7 +452,7 @@ void CmdSave(CmdArgs, CommandContext& ctx) {
   if (st == nullptr) return ctx.rb.Error("ERR persistence is off (appendonly no)");
   Status s = st->Save();
   if (!s.ok()) return ctx.rb.Error("ERR " + s.message());
-  ctx.server.dirty = 0;
+  ctx.server.ResetDirty();
   ctx.server.last_save_s = NowMs() / 1000;
   ctx.rb.Ok();
 }
@@ -468,7 +468,7 @@ void CmdBgSave(CmdArgs args, CommandContext& ctx) {
     if (args.size() == 2) return ctx.rb.SimpleString("Background saving scheduled");
     return ctx.rb.Error("ERR " + s.message());
   }
-  ctx.server.dirty = 0;
+  ctx.server.ResetDirty();
   ctx.rb.SimpleString("Background saving started");
 }
 

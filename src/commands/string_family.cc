@@ -422,7 +422,7 @@ void IncrBy(CmdArgs args, CommandContext& ctx, int64_t incr) {
   if (__builtin_add_overflow(v, incr, &result)) return ctx.rb.Error(errors::kOverflow);
   if (e != nullptr && e->is_int()) {
     e->set_int_value(result);  // in place: no allocation on the counter hot path
-    ctx.ks.Changed(ctx.db, e);
+    ctx.ks.Changed(ctx.db, k, e);
   } else {
     Entry* n = Entry::NewInt(args[1], result);
     if (e != nullptr) n->set_expire_ms(e->expire_ms());

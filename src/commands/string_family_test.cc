@@ -85,7 +85,7 @@ class StringFamilyTest : public ::testing::Test {
     ks().Put(0, k, Entry::NewObject(key, new FakeList()));
   }
   bool Exists(std::string_view key) { return ExpireOf(key) != -2; }
-  uint64_t Dirty() { return t_.server().dirty.load(); }
+  uint64_t Dirty() { return t_.server().Dirty(); }
 
   CommandTester t_;
 };

@@ -174,8 +174,10 @@ Entry* Keyspace::Put(int db, const KeyRef& k, Entry* e) {
   return e;
 }
 
-void Keyspace::Changed(int db, const Entry* e) {
-  shards_[ShardOf(HashKey(e->key()))]->version++;
+void Keyspace::Changed(int db, const Entry* e) { Changed(db, KeyRef(e->key()), e); }
+
+void Keyspace::Changed(int db, const KeyRef& k, const Entry* e) {
+  shards_[ShardOf(k.hash)]->version++;
   if (observer_) observer_->OnPut(db, const_cast<Entry*>(e));
 }
 

@@ -129,6 +129,8 @@ class Keyspace {
   Entry* Put(int db, const KeyRef& k, Entry* e);
   // Records that `e` (already in the table) changed in place (e.g. INCR on an int).
   void Changed(int db, const Entry* e);
+  // The same, for a caller that has the key's hash at hand.
+  void Changed(int db, const KeyRef& k, const Entry* e);
   // Deletes the key; returns whether it existed (expired keys count as missing).
   bool Delete(int db, const KeyRef& k, int64_t now_ms);
   // Sets or clears (ms == 0) the deadline of an existing entry.

@@ -147,7 +147,7 @@ void PersistenceSection(ServerContext& s, Writer& w) {
   w.Section("Persistence");
   w.Field("loading", 0);
   w.Field("async_loading", 0);
-  w.Field("rdb_changes_since_last_save", s.dirty.load());
+  w.Field("rdb_changes_since_last_save", s.Dirty());
   w.Field("rdb_bgsave_in_progress", ss.bgsave_in_progress ? 1 : 0);
   w.Field("rdb_last_save_time", std::max<int64_t>(s.last_save_s.load(), ss.last_save_s));
   w.Field("rdb_last_bgsave_status", ss.last_bgsave_status);

@@ -78,6 +78,17 @@ void ServerContext::ForEachThreadStats(const std::function<void(ThreadStats&)>& 
   for (auto& t : thread_stats_) fn(*t);
 }
 
+uint64_t ServerContext::Dirty() {
+  uint64_t n = dirty.load();
+  ForEachThreadStats([&](ThreadStats& t) { n += t.dirty.load(std::memory_order_relaxed); });
+  return n;
+}
+
+void ServerContext::ResetDirty() {
+  dirty = 0;
+  ForEachThreadStats([](ThreadStats& t) { t.dirty.store(0, std::memory_order_relaxed); });
+}
+
 void ServerContext::ResetStats() {
   ForEachThreadStats([](ThreadStats& t) {
     for (auto& c : t.commands) {

@@ -33,6 +33,7 @@ struct ThreadStats {
   std::vector<CommandCounters> commands;
   std::atomic<uint64_t> net_input_bytes{0};
   std::atomic<uint64_t> net_output_bytes{0};
+  std::atomic<uint64_t> dirty{0};  // changes since the last save made on this thread
 };
 
 class ClientRegistry {
@@ -65,6 +66,9 @@ class ServerContext {
   ThreadStats* NewThreadStats();
   void ForEachThreadStats(const std::function<void(ThreadStats&)>& fn);
   void ResetStats();
+  // Changes since the last save (rdb_changes_since_last_save), and its reset by SAVE.
+  uint64_t Dirty();
+  void ResetDirty();
 
   // Pushes configuration that lives outside Config into its owners (e.g. the LFU mode of the
   // keyspace from maxmemory-policy). Called at startup and after CONFIG SET.
