@@ -56,3 +56,26 @@ def test_many_clients_pipelining_under_fsync_always(server_factory):
     assert clients[0].read_reply() == b":%d\r\n" % (8 * n)
     for c in clients:
         c.close()
+
+
+def fsyncs(client):
+    return int(client.info("persistence")["fdb_fsyncs"])
+
+
+@pytest.mark.skipif(TARGET == "redis", reason="FDB's own INFO fields")
+def test_config_set_appendfsync_changes_the_policy_at_runtime(server_factory):
+    srv = server_factory("--fsync", "everysec")
+    r = srv.client()
+    before = fsyncs(r)
+    for i in range(50):
+        r.set(f"e{i}", "v")
+    # everysec: at most a couple of fsyncs for 50 sequential writes
+    assert fsyncs(r) - before <= 3
+    assert r.config_set("appendfsync", "always")
+    assert r.config_get("appendfsync") == {"appendfsync": "always"}
+    before = fsyncs(r)
+    for i in range(50):
+        r.set(f"a{i}", "v")
+    # always: each acknowledged write (sequential, one client) waited for its own fsync
+    assert fsyncs(r) - before >= 50
+    r.close()

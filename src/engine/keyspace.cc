@@ -119,6 +119,12 @@ Entry* Keyspace::LoadAt(int db, Shard& s, Entry** link) {
 }
 
 Entry* Keyspace::Find(int db, const KeyRef& k, int64_t now_ms, bool touch) {
+  Entry* e = Live(db, k, now_ms, /*load=*/true);
+  if (e != nullptr && touch) Accessed(e);
+  return e;
+}
+
+Entry* Keyspace::Live(int db, const KeyRef& k, int64_t now_ms, bool load) {
   Shard& s = *shards_[ShardOf(k.hash)];
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link == nullptr) return nullptr;
@@ -136,13 +142,9 @@ Entry* Keyspace::Find(int db, const KeyRef& k, int64_t now_ms, bool touch) {
     stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
-  if (e->on_disk()) {
-    e = LoadAt(db, s, link);
-    if (e == nullptr) return nullptr;
-  } else if (observer_) {
-    stats_.cache_hits.fetch_add(1, std::memory_order_relaxed);
-  }
-  if (touch) Accessed(e);
+  if (!load) return e;
+  if (e->on_disk()) return LoadAt(db, s, link);  // may evict others: `link` is stale after it
+  if (observer_) stats_.cache_hits.fetch_add(1, std::memory_order_relaxed);
   return e;
 }
 
@@ -182,15 +184,16 @@ void Keyspace::Changed(int db, const KeyRef& k, const Entry* e) {
 }
 
 bool Keyspace::Delete(int db, const KeyRef& k, int64_t now_ms) {
-  Entry* e = Detach(db, k, now_ms);
+  // A deleted value is not read back from disk first.
+  Entry* e = Detach(db, k, now_ms, /*load=*/false);
   if (e == nullptr) return false;
   if (observer_) observer_->OnDelete(db, k.key);
   Entry::Free(e);
   return true;
 }
 
-Entry* Keyspace::Detach(int db, const KeyRef& k, int64_t now_ms) {
-  if (Find(db, k, now_ms, false) == nullptr) return nullptr;
+Entry* Keyspace::Detach(int db, const KeyRef& k, int64_t now_ms, bool load) {
+  if (Live(db, k, now_ms, load) == nullptr) return nullptr;
   Shard& s = *shards_[ShardOf(k.hash)];
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   Entry* e = s.dbs[db].Unlink(link);

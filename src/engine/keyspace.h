@@ -137,8 +137,9 @@ class Keyspace {
   void SetExpire(int db, Entry* e, int64_t ms);
   // Removes the entry for k without freeing it (for MOVE/RENAME), or nullptr.
   // Nothing is logged and the caller owns the entry: it must Put it back (MOVE does, through
-  // Move) or log its removal; Delete is Detach + log + free.
-  Entry* Detach(int db, const KeyRef& k, int64_t now_ms);
+  // Move) or log its removal; Delete is Detach + log + free. `load` reads an evicted value back
+  // first (needed when the entry is put back: its image is logged again).
+  Entry* Detach(int db, const KeyRef& k, int64_t now_ms, bool load = true);
   // Moves a live key from database `from` to `to` (same shard: the hash picks the shard),
   // keeping its value, deadline and access clock, and logs the delete and the put. Returns
   // false, changing nothing, when the key is missing in `from` or present in `to`.
@@ -173,7 +174,7 @@ class Keyspace {
   // The time one ActiveExpireCycle may take: 25 ms, a quarter of a cycle at hz=10, the share
   // of CPU Redis gives its slow expire cycle.
   static constexpr int64_t kActiveExpireBudgetUs = 25000;
-  // Sum of MemoryUsage over entries, approximate (for INFO).
+  // Number of keys over every database.
   size_t TotalKeys();
 
   // --- The RAM cache. ---
@@ -215,6 +216,9 @@ class Keyspace {
   void Removed(const Entry* e);
   static uint64_t ValueBytes(const Entry* e);
   static uint64_t Footprint(const Entry* e);
+  // The live entry for k, or nullptr: deletes it when expired (lazy expiry) and, with `load`,
+  // reads an evicted value back into the table first.
+  Entry* Live(int db, const KeyRef& k, int64_t now_ms, bool load);
   // Replaces *link's on-disk entry by its value read back; nullptr on error.
   Entry* LoadAt(int db, Shard& s, Entry** link);
   uint16_t NewAccessField() const;

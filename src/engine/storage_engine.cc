@@ -323,7 +323,9 @@ void StorageEngine::OnPut(int db, Entry* e) {
     EncodePut(db, e, options_.compress_min, &payload);
   }
   int shard = ShardOfKey(e->key());
-  e->set_loc(0);  // dirty until the record is appended
+  // Dirty until the record is appended. An evicted entry keeps its location: it has no value in
+  // RAM to write again, and its old image stays readable until the new one is placed.
+  if (!e->on_disk()) e->set_loc(0);
   if (tl_batch_depth > 0) {
     tl_batch.push_back({RecordType::kPut, std::move(payload), shard, db, true});
     return;

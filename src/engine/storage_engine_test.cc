@@ -651,3 +651,26 @@ TEST_F(StorageEngineTest, CompressedValuesRoundTrip) {
 
 }  // namespace
 }  // namespace fdb
+
+namespace fdb {
+namespace {
+
+// DEL of an evicted key must not read its value back from disk first, and the deletion must
+// survive a restart.
+TEST_F(StorageEngineTest, DeletingEvictedKeysDoesNotReadThemBack) {
+  ASSERT_NO_FATAL_FAILURE(Open());
+  ks_->SetBudget(4u << 10, 0);
+  constexpr int kKeys = 200;
+  for (int i = 0; i < kKeys; i++) Set(0, "d" + std::to_string(i), Value(i, 0, 200));
+  ks_->EvictUntilUnderBudget(1u << 20);
+  ASSERT_GT(ks_->stats().cache_evictions.load(), 0u);
+  uint64_t misses = ks_->stats().cache_misses.load();
+  for (int i = 0; i < kKeys; i++) EXPECT_TRUE(Del(0, "d" + std::to_string(i))) << i;
+  EXPECT_EQ(ks_->stats().cache_misses.load(), misses);
+  EXPECT_EQ(ks_->DbSize(0), 0u);
+  ASSERT_NO_FATAL_FAILURE(Reopen());
+  EXPECT_EQ(ks_->DbSize(0), 0u);
+}
+
+}  // namespace
+}  // namespace fdb
