@@ -4,7 +4,7 @@
 set -euo pipefail
 
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev
-  libzstd-dev libxxhash-dev redis-server redis-tools clang libclang-rt-14-dev clang-format
+  libzstd-dev libxxhash-dev libabsl-dev redis-server redis-tools clang libclang-rt-14-dev clang-format
   procps)
 PY_PACKAGES=("redis[hiredis]>=5" "pytest>=7" "pytest-asyncio>=0.23" "pydantic>=2")
 

@@ -91,7 +91,7 @@ void Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
   {
     ShardLockSet locks;
     if (!(spec->flags & cmdflags::kSelfLocking) && spec->first_key > 0) {
-      CommandRegistry::KeyIndexes(*spec, args.size(), &key_idx_);
+      CommandRegistry::KeyIndexes(*spec, args, &key_idx_);
       for (size_t i : key_idx_) locks.Add(Keyspace::ShardOf(HashKey(args[i])));
       locks.Lock(server_.keyspace());
     }

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "base/numbers.h"
+
 namespace fdb {
 
 const CommandRegistry& CommandRegistry::Default() {
@@ -12,6 +14,10 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterGenericFamily(*r);
     RegisterServerFamily(*r);
     RegisterTransactionFamily(*r);
+    RegisterHashFamily(*r);
+    RegisterListFamily(*r);
+    RegisterSetFamily(*r);
+    RegisterZSetFamily(*r);
     r->Link();
     return r;
   }();
@@ -68,12 +74,27 @@ const CommandSpec* CommandRegistry::Find(std::string_view name) const {
   return it == by_name_.end() ? nullptr : &specs_[it->second];
 }
 
-void CommandRegistry::KeyIndexes(const CommandSpec& spec, size_t argc, std::vector<size_t>* out) {
+void CommandRegistry::KeyIndexes(const CommandSpec& spec, CmdArgs args, std::vector<size_t>* out) {
   out->clear();
   if (spec.first_key <= 0) return;
+  if (spec.keys != nullptr) return spec.keys(args, out);
+  const size_t argc = args.size();
   int last = spec.last_key < 0 ? static_cast<int>(argc) + spec.last_key : spec.last_key;
   for (int i = spec.first_key; i <= last && i < static_cast<int>(argc); i += spec.step) {
     out->push_back(static_cast<size_t>(i));
+  }
+}
+
+void CommandRegistry::NumKeysAt(CmdArgs args, size_t numkeys_pos, size_t extra_key,
+                                std::vector<size_t>* out) {
+  out->clear();
+  if (extra_key > 0 && extra_key < args.size()) out->push_back(extra_key);
+  if (numkeys_pos >= args.size()) return;
+  int64_t n;
+  if (!ParseInt64(args[numkeys_pos], &n) || n <= 0) return;
+  for (size_t i = numkeys_pos + 1; i < args.size() && i <= numkeys_pos + static_cast<size_t>(n);
+       i++) {
+    out->push_back(i);
   }
 }
 

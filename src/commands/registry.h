@@ -18,6 +18,10 @@ namespace fdb {
 class CommandContext;
 using CmdArgs = std::span<const std::string_view>;
 using CommandHandler = void (*)(CmdArgs args, CommandContext& ctx);
+// Key positions of a call whose keys first/last/step cannot describe (a numkeys argument, as
+// LMPOP, ZUNIONSTORE, SINTERCARD). Positions past the end or a bad count yield what can be
+// read; the handler reports the error.
+using KeysFn = void (*)(CmdArgs args, std::vector<size_t>* out);
 
 namespace cmdflags {
 inline constexpr uint32_t kWrite = 1 << 0;
@@ -48,7 +52,8 @@ struct CommandSpec {
   const char* group;    // "string", "generic", "server", "connection", ...
   const char* summary;  // for COMMAND DOCS
   const char* since;
-  int id = -1;  // index in the registry, assigned on registration
+  int id = -1;            // index in the registry, assigned on registration
+  KeysFn keys = nullptr;  // when set, overrides first/last/step (first_key must still be > 0)
   // Container commands (CONFIG, CLIENT, ...) have subcommands: rows of their own named
   // "parent|sub", with their own arity, flags and statistics, as in Redis 7. A container's own
   // handler (COMMAND's) runs only when it is called without a subcommand.
@@ -74,8 +79,13 @@ class CommandRegistry {
   const std::vector<CommandSpec>& all() const { return specs_; }
   size_t size() const { return specs_.size(); }
 
-  // Key argument indexes of a call, from the row's first/last/step.
-  static void KeyIndexes(const CommandSpec& spec, size_t argc, std::vector<size_t>* out);
+  // Key argument indexes of a call (args[0] is the command name), from the row's keys function
+  // or first/last/step.
+  static void KeyIndexes(const CommandSpec& spec, CmdArgs args, std::vector<size_t>* out);
+  // The keys of `numkeys` at args[numkeys_pos] followed by that many keys, plus the key at
+  // `extra_key` if > 0 (the destination of ZUNIONSTORE). For KeysFn implementations.
+  static void NumKeysAt(CmdArgs args, size_t numkeys_pos, size_t extra_key,
+                        std::vector<size_t>* out);
 
  private:
   void Link();  // fills in containers' subcommand lists once every row is registered
@@ -88,5 +98,9 @@ void RegisterStringFamily(CommandRegistry& r);
 void RegisterGenericFamily(CommandRegistry& r);
 void RegisterServerFamily(CommandRegistry& r);
 void RegisterTransactionFamily(CommandRegistry& r);
+void RegisterHashFamily(CommandRegistry& r);
+void RegisterListFamily(CommandRegistry& r);
+void RegisterSetFamily(CommandRegistry& r);
+void RegisterZSetFamily(CommandRegistry& r);
 
 }  // namespace fdb

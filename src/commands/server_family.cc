@@ -783,7 +783,7 @@ void CmdCommand(CmdArgs args, CommandContext& ctx) {
       return ctx.rb.Error("ERR Invalid number of arguments specified for command");
     }
     std::vector<size_t> idx;
-    CommandRegistry::KeyIndexes(*s, argc, &idx);
+    CommandRegistry::KeyIndexes(*s, args.subspan(2), &idx);
     if (idx.empty()) return ctx.rb.Error("ERR The command has no key arguments");
     bool with_flags = EqualsUpper(sub, "GETKEYSANDFLAGS");
     ctx.rb.ArrayHeader(idx.size());

@@ -30,6 +30,10 @@ class FakeList : public ValueObject {
   ValueType type() const override { return ValueType::kList; }
   const char* encoding_name() const override { return "listpack"; }
   size_t MemoryUsage() const override { return 16; }
+  size_t Size() const override { return 1; }
+  void Serialize(std::string* out) const override { out->push_back('\0'); }
+  Status ApplyDelta(std::string_view) override { return Status::OK(); }
+  ValueObject* Clone() const override { return new FakeList(); }
 };
 
 // Records the effects the keyspace reports, as the storage engine would log them.
@@ -1047,7 +1051,8 @@ TEST_F(StringFamilyTest, RegistryRows) {
     EXPECT_STREQ(s->group, "string");
   }
   std::vector<size_t> idx;
-  CommandRegistry::KeyIndexes(*r.Find("mset"), 7, &idx);
+  std::vector<std::string_view> call = {"mset", "a", "1", "b", "2", "c", "3"};
+  CommandRegistry::KeyIndexes(*r.Find("mset"), call, &idx);
   EXPECT_EQ(idx, (std::vector<size_t>{1, 3, 5}));
 }
 

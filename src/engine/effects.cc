@@ -66,7 +66,13 @@ bool GetVarint(std::string_view* in, uint64_t* v) {
 
 void EncodePut(int db, const Entry* e, size_t compress_min, std::string* out) {
   std::string scratch;
-  std::string_view value = e->StringValue(&scratch);
+  std::string_view value;
+  if (e->encoding() == Encoding::kObject) {
+    e->object()->Serialize(&scratch);
+    value = scratch;
+  } else {
+    value = e->StringValue(&scratch);
+  }
   uint8_t flags = 0;
   std::string compressed;
   if (compress_min > 0 && value.size() >= compress_min) {
@@ -162,6 +168,27 @@ Status DecodeExpire(std::string_view payload, KeyEffect* out) {
   GetFixed64(&payload, &exp);
   out->expire_ms = static_cast<int64_t>(exp);
   if (!GetBytes(&payload, &out->key) || out->db >= 16) return Bad("expire");
+  return Status::OK();
+}
+
+void EncodeDelta(int db, const Entry* e, std::string_view change, std::string* out) {
+  out->reserve(out->size() + 3 + e->key_len() + change.size());
+  out->push_back(static_cast<char>(db));
+  out->push_back(static_cast<char>(e->type()));
+  PutVarint(out, e->key_len());
+  out->append(e->key());
+  out->append(change);
+}
+
+Status DecodeDelta(std::string_view payload, DeltaEffect* out) {
+  if (payload.size() < 2) return Bad("short delta");
+  out->db = static_cast<uint8_t>(payload[0]);
+  uint8_t type = static_cast<uint8_t>(payload[1]);
+  if (type == 0 || type > static_cast<uint8_t>(ValueType::kHash)) return Bad("delta type");
+  out->type = static_cast<ValueType>(type);
+  payload.remove_prefix(2);
+  if (!GetBytes(&payload, &out->key) || out->db >= 16) return Bad("delta key");
+  out->change = payload;
   return Status::OK();
 }
 

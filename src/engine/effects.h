@@ -9,6 +9,8 @@
 //   expire  := db:u8 expire_ms:i64 key_len:varint key          (expire_ms 0: no deadline)
 //   flushdb := db:i8                                            (-1: every database)
 //   swapdb  := a:u8 b:u8
+//   delta   := db:u8 type:u8 key_len:varint key change        (change: to the end; its grammar
+//                                                              is the collection type's)
 //
 // flags bit 0: the value is zstd-compressed (value_len is the compressed size).
 #pragma once
@@ -37,14 +39,25 @@ struct KeyEffect {  // delete and expire
   std::string_view key;
 };
 
-// Appends the put payload for `e` (a string entry in RAM) to `out`. Values of at least
-// `compress_min` bytes are compressed when that saves space (compress_min 0: never).
+struct DeltaEffect {  // an in-place change of a collection
+  int db = 0;
+  ValueType type = ValueType::kHash;
+  std::string_view key;
+  std::string_view change;
+};
+
+// Appends the put payload for `e` (an entry whose value is in RAM: a string or a collection) to
+// `out`. Values of at least `compress_min` bytes are compressed when that saves space (compress_min
+// 0: never).
 void EncodePut(int db, const Entry* e, size_t compress_min, std::string* out);
 Status DecodePut(std::string_view payload, PutEffect* out);
 void EncodeDelete(int db, std::string_view key, std::string* out);
 void EncodeExpire(int db, std::string_view key, int64_t expire_ms, std::string* out);
 Status DecodeDelete(std::string_view payload, KeyEffect* out);
 Status DecodeExpire(std::string_view payload, KeyEffect* out);
+// A delta record: `change` (encoded by e's collection type) applied in place to e's value.
+void EncodeDelta(int db, const Entry* e, std::string_view change, std::string* out);
+Status DecodeDelta(std::string_view payload, DeltaEffect* out);
 // Just the db and key of a put, without touching (or decompressing) the value.
 Status DecodePutKey(std::string_view payload, int* db, std::string_view* key);
 // Rewrites the db and deadline of an encoded put in place (compaction copies images of keys

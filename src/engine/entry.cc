@@ -89,8 +89,11 @@ Entry* Entry::Clone(const Entry* src, std::string_view key) {
       if (!v.empty()) memcpy(e->mutable_inline_value(), v.data(), v.size());
       break;
     }
+    case Encoding::kObject:
+      e = NewObject(key, src->object()->Clone());
+      break;
     default:
-      return nullptr;  // collections: cloned by their families (later issue)
+      return nullptr;  // an evicted entry has no value to copy: callers load it first
   }
   e->expire_ms_ = src->expire_ms_;
   e->set_lru(src->lru());

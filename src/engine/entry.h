@@ -27,6 +27,7 @@
 #include <string_view>
 
 #include "base/numbers.h"
+#include "base/status.h"
 
 namespace fdb {
 
@@ -42,13 +43,39 @@ enum class Encoding : uint8_t {
 const char* TypeName(ValueType t);
 
 // Base of the collection types (hash, list, set, zset) held by kObject entries.
+//
+// A collection is persisted two ways (docs/format.md, "Collections"): a full image (the value of
+// a put record: Serialize / DecodeObject) and deltas (a delta record carrying one in-place change,
+// in the type's own delta encoding: ApplyDelta). A command that changes a collection in place
+// changes the object, then calls Keyspace::Delta with the delta that replays the change, so an
+// HSET of one field on a hash of a million fields logs one field, not the hash.
 class ValueObject {
  public:
   virtual ~ValueObject() = default;
   virtual ValueType type() const = 0;
   virtual const char* encoding_name() const = 0;
+  // Bytes of RAM held by the value, in O(1) (each type keeps a running count).
   virtual size_t MemoryUsage() const = 0;
+  // Number of elements (fields, members, list elements).
+  virtual size_t Size() const = 0;
+  // Appends the full image of the value to `out`.
+  virtual void Serialize(std::string* out) const = 0;
+  // Applies one delta that this type encoded; Corruption when it cannot be decoded.
+  virtual Status ApplyDelta(std::string_view delta) = 0;
+  virtual ValueObject* Clone() const = 0;
+
+  // The RAM bytes the keyspace has accounted for this value (see Keyspace::Delta).
+  size_t accounted_bytes() const { return accounted_bytes_; }
+  void set_accounted_bytes(size_t n) const { accounted_bytes_ = n; }
+
+ private:
+  mutable size_t accounted_bytes_ = 0;
 };
+
+// An empty collection of type t (REQUIRES: t != kString), and a collection decoded from its full
+// image. Implemented in collections.cc, which dispatches to the types.
+ValueObject* NewEmptyObject(ValueType t);
+Result<ValueObject*> DecodeObject(ValueType t, std::string_view image);
 
 class Entry {
  public:

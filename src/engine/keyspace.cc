@@ -74,11 +74,29 @@ uint64_t Keyspace::ValueBytes(const Entry* e) {
     case Encoding::kInline:
       return e->StringLength();
     case Encoding::kObject:
-      return e->object()->MemoryUsage();
+      // What was accounted when it entered the table or last changed (Reaccount), so the
+      // accounting stays balanced however the object changed in between.
+      return e->object()->accounted_bytes();
     case Encoding::kOnDisk:
       return 0;
   }
   return 0;
+}
+
+void Keyspace::Reaccount(const Entry* e) {
+  if (e->encoding() != Encoding::kObject) return;
+  const ValueObject* o = e->object();
+  size_t now = o->MemoryUsage();
+  size_t before = o->accounted_bytes();
+  if (now == before) return;
+  if (now > before) {
+    data_bytes_.fetch_add(now - before, std::memory_order_relaxed);
+    ram_bytes_.fetch_add(now - before, std::memory_order_relaxed);
+  } else {
+    data_bytes_.fetch_sub(before - now, std::memory_order_relaxed);
+    ram_bytes_.fetch_sub(before - now, std::memory_order_relaxed);
+  }
+  o->set_accounted_bytes(now);
 }
 
 uint64_t Keyspace::Footprint(const Entry* e) {
@@ -89,6 +107,8 @@ uint64_t Keyspace::Footprint(const Entry* e) {
 }
 
 void Keyspace::Added(const Entry* e) {
+  if (e->encoding() == Encoding::kObject)
+    e->object()->set_accounted_bytes(e->object()->MemoryUsage());
   data_bytes_.fetch_add(Footprint(e), std::memory_order_relaxed);
   if (!e->on_disk()) {
     ram_bytes_.fetch_add(ValueBytes(e), std::memory_order_relaxed);
@@ -174,6 +194,22 @@ Entry* Keyspace::Put(int db, const KeyRef& k, Entry* e) {
   // Writers pay for the room they take: over budget, evict from this (locked) shard.
   if (OverBudget()) EvictFromShard(ShardOf(k.hash), 2, e);
   return e;
+}
+
+Entry* Keyspace::Create(int db, const KeyRef& k, Entry* e) {
+  Shard& s = *shards_[ShardOf(k.hash)];
+  e->set_lru(NewAccessField());
+  s.dbs[db].Insert(e, k.hash);
+  Added(e);
+  if (e->has_expire()) s.expires[db]++;
+  return e;
+}
+
+void Keyspace::Delta(int db, const KeyRef& k, Entry* e, std::string_view change) {
+  shards_[ShardOf(k.hash)]->version++;
+  Reaccount(e);
+  if (observer_) observer_->OnDelta(db, e, change);
+  if (OverBudget()) EvictFromShard(ShardOf(k.hash), 2, e);
 }
 
 void Keyspace::Changed(int db, const Entry* e) { Changed(db, KeyRef(e->key()), e); }
@@ -418,7 +454,7 @@ size_t Keyspace::EvictFromShard(int shard, size_t max, const Entry* keep) {
         db = (db + 1) % limits::kNumDatabases;
       }
       Entry* e = s.dbs[db].Random(tl_rng());
-      if (e == nullptr || e == keep || e->on_disk() || e->type() != ValueType::kString) continue;
+      if (e == nullptr || e == keep || e->on_disk()) continue;
       if (in_batch && e->loc() == 0) continue;  // its image would overtake its own batch
       found++;
       uint16_t idle = lfu_mode() ? static_cast<uint16_t>(255 - LfuDecayedCounter(e->lru()))
@@ -474,6 +510,12 @@ void Keyspace::RecoverPut(int db, const KeyRef& k, Entry* e) {
   Added(e);
   if (e->has_expire()) s.expires[db]++;
 }
+
+Entry* Keyspace::RecoverFind(int db, const KeyRef& k) {
+  return shards_[ShardOf(k.hash)]->dbs[db].Find(k.key, k.hash);
+}
+
+void Keyspace::RecoverChanged(const Entry* e) { Reaccount(e); }
 
 void Keyspace::RecoverDelete(int db, const KeyRef& k) {
   Shard& s = *shards_[ShardOf(k.hash)];

@@ -45,6 +45,9 @@ class ChangeObserver {
   virtual void OnPut(int db, Entry* e) = 0;
   virtual void OnDelete(int db, std::string_view key) = 0;
   virtual void OnExpire(int db, std::string_view key, int64_t expire_ms) = 0;  // 0 = persist
+  // An in-place change of e's collection, encoded by its type (ValueObject::ApplyDelta replays
+  // it). The observer marks e dirty (loc 0): its latest image is no longer in the log.
+  virtual void OnDelta(int db, Entry* e, std::string_view change) {}
   virtual void OnFlush(int db) = 0;  // db < 0: every database
   virtual void OnSwapDb(int a, int b) = 0;
   // False while the log cannot be written: nothing may change (lazy expiry waits).
@@ -131,6 +134,15 @@ class Keyspace {
   void Changed(int db, const Entry* e);
   // The same, for a caller that has the key's hash at hand.
   void Changed(int db, const KeyRef& k, const Entry* e);
+  // Collections changed in place. A command that creates a collection inserts its empty
+  // object with Create (nothing is logged: an empty collection is not a value) and then
+  // records each change with Delta; replaying a delta on a missing key creates the collection.
+  // A command that empties a collection deletes the key (Delete) instead of recording a delta.
+  // REQUIRES (Create): the key is absent and `e` holds an empty collection (Entry::NewObject).
+  Entry* Create(int db, const KeyRef& k, Entry* e);
+  // Records an in-place change of e's collection: `change` is the type's delta encoding of it.
+  // Bumps the shard's version (WATCH), re-accounts the value's memory, logs the delta.
+  void Delta(int db, const KeyRef& k, Entry* e, std::string_view change);
   // Deletes the key; returns whether it existed (expired keys count as missing).
   bool Delete(int db, const KeyRef& k, int64_t now_ms);
   // Sets or clears (ms == 0) the deadline of an existing entry.
@@ -205,6 +217,10 @@ class Keyspace {
   // --- Recovery: applied before the server starts, without locks or logging. ---
   void RecoverPut(int db, const KeyRef& k, Entry* e);
   void RecoverDelete(int db, const KeyRef& k);
+  // The entry of k (nullptr if absent), for replaying a delta; it may be evicted (on_disk).
+  Entry* RecoverFind(int db, const KeyRef& k);
+  // Re-accounts e's memory after a delta was applied to it in place during recovery.
+  void RecoverChanged(const Entry* e);
   void RecoverExpire(int db, const KeyRef& k, int64_t expire_ms);
   void RecoverFlushShard(int shard, int db);
   void RecoverSwapShard(int shard, int a, int b);
@@ -215,6 +231,8 @@ class Keyspace {
   void Added(const Entry* e);
   void Removed(const Entry* e);
   static uint64_t ValueBytes(const Entry* e);
+  // Brings the accounting of a collection changed in place up to date.
+  void Reaccount(const Entry* e);
   static uint64_t Footprint(const Entry* e);
   // The live entry for k, or nullptr: deletes it when expired (lazy expiry) and, with `load`,
   // reads an evicted value back into the table first.

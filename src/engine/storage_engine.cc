@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "engine/checkpoint.h"
+#include "engine/collections.h"
 #include "engine/effects.h"
 #include "storage/env.h"
 #include "storage/file_names.h"
@@ -35,6 +36,14 @@ void EncodeBatchItem(RecordType type, std::string_view payload, std::string* out
 }
 
 int ShardOfKey(std::string_view key) { return Keyspace::ShardOf(HashKey(key)); }
+
+// A new in-RAM entry for key holding the value of a put image.
+Result<Entry*> EntryFromImage(std::string_view key, ValueType type, std::string_view value) {
+  if (type == ValueType::kString) return Entry::NewString(key, value);
+  auto obj = DecodeObject(type, value);
+  if (!obj.ok()) return obj.status();
+  return Entry::NewObject(key, *obj);
+}
 
 }  // namespace
 
@@ -187,7 +196,12 @@ Status StorageEngine::ApplyOne(RecordType type, std::string_view payload, uint64
       if (packed != 0 && ks_->OverBudget()) {
         e = Entry::NewOnDisk(put.key, put.type, put.expire_ms, packed, put.value.size());
       } else {
-        e = Entry::NewString(put.key, put.value);
+        auto made = EntryFromImage(put.key, put.type, put.value);
+        if (!made.ok()) {
+          return Status::Corruption(made.status().message() + " at sequence " +
+                                    std::to_string(seq));
+        }
+        e = *made;
         e->set_expire_ms(put.expire_ms);
         e->set_loc(packed);
       }
@@ -207,6 +221,36 @@ Status StorageEngine::ApplyOne(RecordType type, std::string_view payload, uint64
       } else {
         ks_->RecoverExpire(ke.db, k, ke.expire_ms);
       }
+      return Status::OK();
+    }
+    case RecordType::kDelta: {
+      DeltaEffect d;
+      Status s = DecodeDelta(payload, &d);
+      if (!s.ok()) return s;
+      KeyRef k(d.key);
+      if (!ShardApplies(Keyspace::ShardOf(k.hash), seq)) return Status::OK();
+      Entry* e = ks_->RecoverFind(d.db, k);
+      if (e != nullptr && e->on_disk()) {
+        Entry* loaded = LoadValue(d.db, e);
+        if (loaded == nullptr) {
+          return Status::Corruption("cannot read the value a delta applies to at sequence " +
+                                    std::to_string(seq));
+        }
+        ks_->RecoverPut(d.db, k, loaded);
+        e = loaded;
+      }
+      if (e == nullptr) {
+        e = Entry::NewObject(d.key, NewEmptyObject(d.type));
+        ks_->RecoverPut(d.db, k, e);
+      }
+      if (e->type() != d.type || e->encoding() != Encoding::kObject) {
+        return Status::Corruption("delta of a " + std::string(TypeName(d.type)) + " applied to a " +
+                                  TypeName(e->type()) + " at sequence " + std::to_string(seq));
+      }
+      s = e->object()->ApplyDelta(d.change);
+      if (!s.ok()) return Status::Corruption(s.message() + " at sequence " + std::to_string(seq));
+      e->set_loc(0);  // dirty: its latest state has no full image
+      ks_->RecoverChanged(e);
       return Status::OK();
     }
     case RecordType::kFlushDb: {
@@ -336,6 +380,13 @@ void StorageEngine::OnPut(int db, Entry* e) {
   }
 }
 
+void StorageEngine::OnDelta(int db, Entry* e, std::string_view change) {
+  std::string payload;
+  EncodeDelta(db, e, change, &payload);
+  e->set_loc(0);  // dirty: the image at its location lacks this change
+  Emit(RecordType::kDelta, std::move(payload), ShardOfKey(e->key()), db, false);
+}
+
 void StorageEngine::OnDelete(int db, std::string_view key) {
   std::string payload;
   EncodeDelete(db, key, &payload);
@@ -395,7 +446,7 @@ Entry* StorageEngine::LoadValue(int db, const Entry* e) {
     // it to the file (even before it has created the segment). The image was appended before
     // the entry got its location, so once every record appended so far is written it can be
     // read; wait for that (only on this path: a hit in the file costs nothing) and retry.
-    if (writer_->WaitWritten(writer_->stats().last_sequence).ok()) {
+    if (writer_ != nullptr && writer_->WaitWritten(writer_->stats().last_sequence).ok()) {
       rec = reader_->ReadAtOffset(Entry::LocSegment(loc), Entry::LocOffset(loc));
     }
   }
@@ -411,7 +462,13 @@ Entry* StorageEngine::LoadValue(int db, const Entry* e) {
             static_cast<int>(std::min<size_t>(e->key_len(), 64)), e->key().data());
     return nullptr;
   }
-  Entry* loaded = Entry::NewString(e->key(), put.value);
+  auto made = EntryFromImage(e->key(), put.type, put.value);
+  if (!made.ok() || put.type != e->type()) {
+    fprintf(stderr, "fdb: value record of key '%.*s' cannot be decoded\n",
+            static_cast<int>(std::min<size_t>(e->key_len(), 64)), e->key().data());
+    return nullptr;
+  }
+  Entry* loaded = *made;
   loaded->set_expire_ms(e->expire_ms());  // the deadline may have changed since the image
   loaded->set_loc(loc);
   return loaded;
@@ -511,7 +568,9 @@ Status StorageEngine::Checkpoint(const std::vector<uint64_t>& drop_segments) {
         ce.key = e->key();
         ce.expire_ms = e->expire_ms();
         ce.loc = e->loc();
-        ce.value_len = e->on_disk() ? e->disk_value_len() : e->StringLength();
+        ce.value_len = e->on_disk()                         ? e->disk_value_len()
+                       : e->encoding() == Encoding::kObject ? e->object()->MemoryUsage()
+                                                            : e->StringLength();
         s = w.Add(ce);
       });
     }

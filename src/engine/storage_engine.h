@@ -91,6 +91,7 @@ class StorageEngine : public ChangeObserver {
 
   // --- ChangeObserver (called with the shard locks of the change held). ---
   void OnPut(int db, Entry* e) override;
+  void OnDelta(int db, Entry* e, std::string_view change) override;
   void OnDelete(int db, std::string_view key) override;
   void OnExpire(int db, std::string_view key, int64_t expire_ms) override;
   void OnFlush(int db) override;

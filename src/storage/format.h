@@ -64,7 +64,8 @@ enum class RecordType : uint8_t {
   kFlushDb = 5,  // one database (or all) emptied
   kSwapDb = 6,   // two databases exchanged
   // 7..15: reserved for further whole-key and database operations.
-  // 16..63: reserved for collection deltas (e.g. HSET of one field) so that a small change to a
+  kDelta = 16,  // an in-place change of a collection (its type's delta encoding)
+  // 17..63: reserved for collection deltas (e.g. HSET of one field) so that a small change to a
   // big collection need not log the whole value.
 };
 inline constexpr uint8_t kMinRecordType = 1;
