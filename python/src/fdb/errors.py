@@ -5,6 +5,9 @@ Hierarchy::
     FDBError
      +-- FDBConnectionError       cannot reach the server (says how to start one)
      +-- FDBTimeoutError          the server did not answer within ``timeout``
+     +-- FDBLockedError           the embedded engine's data directory is held by another
+                                  process (a running fdb-server) or another open engine
+     +-- FDBServerError           fdb-server could not be started (FDBServer)
      +-- FDBResponseError         the server answered with an error; ``str(e)`` is Redis's text
           +-- FDBWrongTypeError      "WRONGTYPE Operation against a key holding the wrong kind..."
           +-- FDBAuthenticationError "NOAUTH ...", "WRONGPASS ..."
@@ -23,6 +26,8 @@ __all__ = [
     "FDBError",
     "FDBConnectionError",
     "FDBTimeoutError",
+    "FDBLockedError",
+    "FDBServerError",
     "FDBResponseError",
     "FDBWrongTypeError",
     "FDBAuthenticationError",
@@ -50,6 +55,25 @@ class FDBConnectionError(FDBError):
 
 class FDBTimeoutError(FDBError):
     """The server did not answer within the client's ``timeout``."""
+
+
+class FDBLockedError(FDBError):
+    """The data directory is in use: its ``LOCK`` file is held by another process (a running
+    fdb-server, another program with an open engine) or by another engine in this process.
+    The message names the directory and the holder's PID.
+
+    Attributes:
+        data_dir: the directory that could not be opened.
+    """
+
+    def __init__(self, message: str, data_dir: Optional[str] = None):
+        super().__init__(message)
+        self.data_dir = data_dir
+
+
+class FDBServerError(FDBError):
+    """fdb-server could not be started or did not answer in time (:class:`fdb.server.FDBServer`);
+    the message carries the end of the server's log."""
 
 
 class FDBResponseError(FDBError):
