@@ -157,3 +157,28 @@ async def async_db(server: ServerProcess, raw: "redis.Redis"):
 
     async with FDBClient(host="127.0.0.1", port=server.port) as db:
         yield db
+
+
+@pytest.fixture(scope="session")
+def engine_module():
+    """fdb._engine, the compiled engine. Missing means the build is incomplete: fail, so that a
+    broken build never passes as a run of skipped tests."""
+    try:
+        from fdb import _engine
+    except ImportError as e:
+        pytest.fail(f"fdb._engine is not importable ({e}): build it with `make build` (it lands "
+                    "in build/python, put that on PYTHONPATH) or `pip install ./python`",
+                    pytrace=False)
+    return _engine
+
+
+@pytest.fixture
+def engine_dir(tmp_path, engine_module) -> str:
+    """A fresh data directory for an embedded engine."""
+    return str(tmp_path / "db")
+
+
+def skip_if_unknown(exc: BaseException, command: str) -> None:
+    """Skip (with the reason) when the engine does not have ``command`` yet."""
+    if str(exc).startswith("ERR unknown command"):
+        pytest.skip(f"{command} is not implemented by the C++ server yet: {exc}")

@@ -48,12 +48,28 @@ def find_server_binary(binary: Optional[str] = None) -> str:
         "bundles the server), build the repository (`make build`), or set FDB_SERVER_BIN")
 
 
-def _ping_reply(host: str, port: int) -> bool:
+def _answers(host: str, port: int, pid: int) -> bool:
+    """True if the server with process id ``pid`` answers on host:port. Another server that
+    already listens there answers PING too, so INFO's process_id must be ``pid`` (a server
+    with a password answers -NOAUTH, which is taken as a yes: ``pid`` is still checked alive)."""
     import socket
+
     try:
-        with socket.create_connection((host, port), timeout=0.25) as s:
+        with socket.create_connection((host, port), timeout=0.5) as s:
             s.sendall(b"PING\r\n")
-            return s.recv(64).startswith((b"+PONG", b"-NOAUTH"))
+            first = s.recv(64)
+            if first.startswith(b"-NOAUTH"):
+                return True
+            if not first.startswith(b"+PONG"):
+                return False
+            s.sendall(b"INFO server\r\n")
+            data = b""
+            while b"process_id:" not in data or not data.endswith(b"\r\n"):
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+            return f"process_id:{pid}\r\n".encode() in data
     except OSError:
         return False
 
@@ -144,7 +160,7 @@ class FDBServer:
             tail = self._log_tail()
             raise FDBServerError(f"fdb-server exited with status {code} while starting"
                                  + (f":\n{tail}" if tail else ""))
-        return _ping_reply(_connect_host(self.config.host), self.config.port)
+        return _answers(_connect_host(self.config.host), self.config.port, self.process.pid)
 
     def _timed_out(self, timeout: float) -> FDBServerError:
         self.stop_sync()
