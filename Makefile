@@ -6,17 +6,26 @@ JOBS ?= $(shell nproc)
 PORT ?= 6380
 PYTHON ?= python3
 
-.PHONY: all setup build run test unit blackbox compat asan lint format fuzz bench clean
+.PHONY: all setup build run test unit blackbox compat asan lint format fuzz bench bench-python \
+  python-install clean
 
 all: build
 
 setup:
 	@scripts/setup.sh
 
+# The main build also links the Python module fdb._engine (python/CMakeLists.txt) from the same
+# engine objects, into $(BUILD)/python/fdb/: the engine compiles once for the server, the unit
+# tests and Python. The python/ tests import it with $(BUILD)/python on PYTHONPATH.
+PYTHON_EXE = $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
+CMAKE_PYTHON_FLAGS = -DFDB_PYTHON=ON -DPython_EXECUTABLE=$(PYTHON_EXE)
+
 $(BUILD)/build.ninja:
-	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_PYTHON_FLAGS) >/dev/null
 
 build: setup $(BUILD)/build.ninja
+	@grep -qs '^FDB_PYTHON:BOOL=ON' $(BUILD)/CMakeCache.txt || \
+	  cmake -S . -B $(BUILD) $(CMAKE_PYTHON_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
 run: build
@@ -31,8 +40,8 @@ blackbox: build
 test: build
 	$(BUILD)/fdb_unit_tests --gtest_brief=1
 	FDB_SERVER_BIN=$(abspath $(BUILD))/fdb-server $(PYTHON) -m pytest -q tests
-	cd python && PYTHONPATH=$(abspath python/src) FDB_SERVER_BIN=$(abspath $(BUILD))/fdb-server \
-	  $(PYTHON) -m pytest -q tests
+	cd python && PYTHONPATH=$(abspath python/src):$(abspath $(BUILD))/python \
+	  FDB_SERVER_BIN=$(abspath $(BUILD))/fdb-server $(PYTHON) -m pytest -q tests
 	@$(MAKE) --no-print-directory compat
 
 # The client tests again with redis-py 5.x (the newest is what setup installs), in a venv.
@@ -66,6 +75,17 @@ format:
 
 bench: build
 	bench/compare.sh
+
+# The embedded engine against lmdb, diskcache, sqlitedict and shelve; FDBSyncClient against
+# redis-py on one fdb-server (bench/python/README.md).
+bench-python: build
+	FDB_SERVER_BIN=$(abspath $(BUILD))/fdb-server PYTHONPATH=$(abspath python/src):$(abspath $(BUILD))/python \
+	  $(PYTHON) bench/python/bench.py
+
+# Installs the Python package (fdb, fdb_client, fdb_server, the fdb-server script) for this
+# interpreter. It compiles the engine again, in python/build/.
+python-install: setup
+	$(PYTHON) -m pip install --disable-pip-version-check --root-user-action=ignore ./python
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

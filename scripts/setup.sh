@@ -6,7 +6,8 @@ set -euo pipefail
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev
   libzstd-dev libxxhash-dev libabsl-dev redis-server redis-tools clang libclang-rt-14-dev clang-format
   procps)
-PY_PACKAGES=("redis[hiredis]>=5" "pytest>=7" "pytest-asyncio>=0.23" "pydantic>=2")
+PY_PACKAGES=("redis[hiredis]>=5" "pytest>=7" "pytest-asyncio>=0.23" "pydantic>=2"
+  "nanobind>=2")
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -25,7 +26,8 @@ fi
 PY=${PYTHON:-python3}
 if ! "$PY" - <<'PYEOF' 2>/dev/null; then
 import importlib.metadata as m, sys
-need = {"redis": (5,), "hiredis": (0,), "pytest": (7,), "pytest-asyncio": (0, 23), "pydantic": (2,)}
+need = {"redis": (5,), "hiredis": (0,), "pytest": (7,), "pytest-asyncio": (0, 23), "pydantic": (2,),
+        "nanobind": (2,)}
 for name, least in need.items():
     v = tuple(int(x) for x in m.version(name).split(".")[:2] if x.isdigit())
     if v < least:
@@ -35,10 +37,6 @@ PYEOF
   "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore "${PY_PACKAGES[@]}"
 fi
 
-# The Python package (python/): installed once so `import fdb_client` works for users; the tests
-# run against this checkout's sources through PYTHONPATH, whichever checkout was installed.
-ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-if ! "$PY" -c "import fdb, fdb_client, fdb_server" 2>/dev/null; then
-  echo "setup: installing the fdb Python package from $ROOT/python"
-  "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore -e "$ROOT/python"
-fi
+# The Python package (python/) is not installed here: `make build` links its compiled module
+# into build/python from the same engine objects as fdb-server, and the tests import this
+# checkout through PYTHONPATH. `make python-install` (pip install ./python) installs it for use.

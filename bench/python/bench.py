@@ -1,0 +1,347 @@
+#!/usr/bin/env python3
+"""FDB from Python against the embedded stores Python users pick, and against redis-py.
+
+Part 1, embedded, one thread, the same run: FDB's engine (fdb_server.SyncEngine, fsync
+everysec) against py-lmdb, diskcache, sqlitedict and shelve. N keys (default 100,000) of ~80-byte
+JSON dicts: set every key, then get every key in a shuffled order (the same order for every
+store). Each store is used one call per operation, as an application uses it, with its own
+value serialization (FDB: its JSON codec; lmdb: json.dumps/json.loads, since it stores bytes;
+diskcache, sqlitedict, shelve: pickle, their default).
+
+Part 2, client/server: FDBSyncClient against plain redis-py (hiredis parser) on the same
+fdb-server, get and set of the same values; redis-py with json.dumps/json.loads (what an
+application storing these dicts writes) and with raw bytes (the floor).
+
+Prints a table of ops/s, p50/p99 latency (from a separate pass of individually timed
+operations) and the ratios the project targets. Usage:
+
+    make bench-python                     # or:
+    PYTHONPATH=python/src:build/python FDB_SERVER_BIN=build/fdb-server \\
+        python3 bench/python/bench.py [--keys 100000] [--skip-clients]
+
+The comparison stores are installed with pip when missing (lmdb, diskcache, sqlitedict).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib
+import json
+import os
+import pickle
+import platform
+import random
+import shelve
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+STORES_NEEDED = {"lmdb": "lmdb", "diskcache": "diskcache", "sqlitedict": "sqlitedict"}
+
+
+def ensure_packages() -> None:
+    missing = [pip for mod, pip in STORES_NEEDED.items() if importlib.util.find_spec(mod) is None]
+    if missing:
+        print(f"installing {' '.join(missing)} with pip", file=sys.stderr)
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q",
+                               "--disable-pip-version-check", *missing])
+
+
+def make_value(i: int) -> Dict[str, Any]:
+    return {"id": i, "user": f"user{i:06d}", "email": f"user{i:06d}@example.com",
+            "active": i % 3 != 0, "score": round(i * 0.37, 2)}
+
+
+class Result:
+    def __init__(self, name: str, op: str, n: int, seconds: float, lat_us: List[float]):
+        self.name, self.op, self.n, self.seconds = name, op, n, seconds
+        lat_us.sort()
+        self.p50 = lat_us[len(lat_us) // 2] if lat_us else float("nan")
+        self.p99 = lat_us[int(len(lat_us) * 0.99)] if lat_us else float("nan")
+
+    @property
+    def ops(self) -> float:
+        return self.n / self.seconds
+
+
+def run_loop(fn: Callable[[Any], Any], items: Sequence[Any]) -> float:
+    gc.collect()
+    gc.disable()
+    try:
+        t0 = time.perf_counter()
+        for x in items:
+            fn(x)
+        return time.perf_counter() - t0
+    finally:
+        gc.enable()
+
+
+def latencies(fn: Callable[[Any], Any], items: Sequence[Any]) -> List[float]:
+    out = []
+    clock = time.perf_counter_ns
+    for x in items:
+        t0 = clock()
+        fn(x)
+        out.append((clock() - t0) / 1000.0)
+    return out
+
+
+def measure(name: str, set_fn: Callable[[Tuple[str, Any]], Any], get_fn: Callable[[str], Any],
+            pairs: List[Tuple[str, Any]], order: List[str], sample: int,
+            check: Callable[[str], Any]) -> List[Result]:
+    t_set = run_loop(set_fn, pairs)
+    # Latency pass: overwrite a sample of keys with the same values.
+    set_lat = latencies(set_fn, pairs[:sample])
+    t_get = run_loop(get_fn, order)
+    get_lat = latencies(get_fn, order[:sample])
+    k = order[len(order) // 2]
+    assert check(k) == make_value(int(k.split(":")[1])), f"{name}: wrong value read back"
+    return [Result(name, "set", len(pairs), t_set, set_lat),
+            Result(name, "get", len(order), t_get, get_lat)]
+
+
+# --- the embedded stores ------------------------------------------------------------------------
+
+
+def bench_fdb(root: str, pairs, order, sample, cache_size: int, label: str) -> List[Result]:
+    from fdb_server import FDBConfig, SyncEngine
+
+    db = SyncEngine(FDBConfig(data_dir=os.path.join(root, f"fdb-{cache_size}"),
+                              flush_interval=1.0, cache_size=cache_size)).start()
+    try:
+        assert db.info()["fdb_fsync"] == "everysec"
+        return measure(label, lambda kv: db.set(kv[0], kv[1]), db.get, pairs, order, sample,
+                       db.get)
+    finally:
+        db.stop()
+
+
+def bench_lmdb(root: str, pairs, order, sample) -> List[Result]:
+    import lmdb
+
+    # sync=False: no fsync at commit (the OS writes back), the closest to FDB's everysec
+    # without one fsync per set (lmdb's default), which would make it 100x slower.
+    env = lmdb.open(os.path.join(root, "lmdb"), map_size=2 << 30, sync=False)
+    dumps, loads = json.dumps, json.loads
+
+    def set_(kv):
+        with env.begin(write=True) as txn:
+            txn.put(kv[0].encode(), dumps(kv[1], separators=(",", ":")).encode())
+
+    def get(k):
+        with env.begin() as txn:
+            return loads(txn.get(k.encode()))
+
+    res = measure("lmdb (txn per op)", set_, get, pairs, order, sample, get)
+    # For reference: every get inside one read transaction (a batch, not one call per op).
+    txn = env.begin()
+    getb = lambda k: loads(txn.get(k.encode()))  # noqa: E731
+    t = run_loop(getb, order)
+    res.append(Result("lmdb (one txn for all gets)", "get", len(order), t,
+                      latencies(getb, order[:sample])))
+    txn.abort()
+    env.close()
+    return res
+
+
+def bench_diskcache(root: str, pairs, order, sample) -> List[Result]:
+    import diskcache
+
+    cache = diskcache.Cache(os.path.join(root, "diskcache"))
+    try:
+        return measure("diskcache", lambda kv: cache.set(kv[0], kv[1]), cache.get, pairs, order,
+                       sample, cache.get)
+    finally:
+        cache.close()
+
+
+def bench_sqlitedict(root: str, pairs, order, sample) -> List[Result]:
+    from sqlitedict import SqliteDict
+
+    # autocommit=True: every set is committed (with an fsync, SQLite's default), as FDB's and
+    # diskcache's are persisted per call. sqlitedict commits in its own thread, so a set returns
+    # before its commit; the time below includes waiting for all of them at the end.
+    db = SqliteDict(os.path.join(root, "sqlitedict.sqlite"), autocommit=True)
+
+    def set_(kv):
+        db[kv[0]] = kv[1]
+
+    def get(k):
+        return db[k]
+
+    try:
+        t0 = time.perf_counter()
+        for kv in pairs:
+            set_(kv)
+        db.commit(blocking=True)
+        t_set = time.perf_counter() - t0
+        set_lat = latencies(set_, pairs[:sample])
+        db.commit(blocking=True)
+        t_get = run_loop(get, order)
+        get_lat = latencies(get, order[:sample])
+        return [Result("sqlitedict (autocommit)", "set", len(pairs), t_set, set_lat),
+                Result("sqlitedict (autocommit)", "get", len(order), t_get, get_lat)]
+    finally:
+        db.close()
+
+
+def bench_shelve(root: str, pairs, order, sample) -> List[Result]:
+    path = os.path.join(root, "shelve")
+    db = shelve.open(path, protocol=pickle.HIGHEST_PROTOCOL)
+    kind = type(db.dict).__module__.strip("_")  # which dbm backs it: gdbm, dbm (ndbm), dumb
+
+    def set_(kv):
+        db[kv[0]] = kv[1]
+
+    def get(k):
+        return db[k]
+
+    try:
+        return measure(f"shelve ({kind})", set_, get, pairs, order, sample, get)
+    finally:
+        db.close()
+
+
+# --- clients ------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_clients(root: str, pairs, order, sample) -> List[Result]:
+    import redis
+
+    from fdb_client import FDBSyncClient
+    from fdb_server import FDBConfig, FDBServer
+
+    cfg = FDBConfig(port=free_port(), data_dir=os.path.join(root, "server"), max_workers=2,
+                    cache_size=len(pairs) * 2, flush_interval=1.0)
+    server = FDBServer(cfg).start_sync()
+    res: List[Result] = []
+    try:
+        with FDBSyncClient(host="127.0.0.1", port=cfg.port) as db:
+            res += measure("FDBSyncClient", lambda kv: db.set(kv[0], kv[1]), db.get, pairs,
+                           order, sample, db.get)
+            db.flushdb()
+        r = redis.Redis(host="127.0.0.1", port=cfg.port)
+        dumps, loads = json.dumps, json.loads
+
+        def get_json(k):
+            return loads(r.get(k))
+
+        res += measure("redis-py + json", lambda kv: r.set(kv[0], dumps(kv[1])), get_json, pairs,
+                       order, sample, get_json)
+        r.flushdb()
+        raw = [(k, dumps(v).encode()) for k, v in pairs]
+        res += measure("redis-py, raw bytes", lambda kv: r.set(kv[0], kv[1]), r.get, raw, order,
+                       sample, lambda k: loads(r.get(k)))
+        r.close()
+    finally:
+        server.stop_sync()
+    return res
+
+
+# --- report -------------------------------------------------------------------------------------
+
+
+def find(results: List[Result], name_prefix: str, op: str) -> Optional[Result]:
+    for r in results:
+        if r.name.startswith(name_prefix) and r.op == op:
+            return r
+    return None
+
+
+def machine() -> str:
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{platform.system()} {platform.release()}, {os.cpu_count()} cores ({cpu}), "
+            f"Python {platform.python_version()}")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--keys", type=int, default=100_000)
+    ap.add_argument("--sample", type=int, default=10_000, help="ops timed one by one for p50/p99")
+    ap.add_argument("--dir", default=None, help="where the stores write (default: a temp dir)")
+    ap.add_argument("--skip-clients", action="store_true")
+    ap.add_argument("--skip-embedded", action="store_true")
+    args = ap.parse_args()
+    ensure_packages()
+
+    n = args.keys
+    pairs = [(f"key:{i}", make_value(i)) for i in range(n)]
+    order = [k for k, _ in pairs]
+    random.Random(42).shuffle(order)
+    sample = min(args.sample, n)
+    avg = sum(len(json.dumps(v, separators=(",", ":"))) for _, v in pairs) / n
+    root = tempfile.mkdtemp(prefix="fdb-pybench-", dir=args.dir)
+    print(f"# {n:,} keys, values ~{avg:.0f}-byte JSON dicts, one thread; data in {root}")
+    print(f"# {machine()}")
+    results: List[Result] = []
+    try:
+        if not args.skip_embedded:
+            results += bench_fdb(root, pairs, order, sample, cache_size=n,
+                                 label="FDB engine (all values in RAM)")
+            results += bench_fdb(root, pairs, order, sample, cache_size=10_000,
+                                 label="FDB engine (cache_size=10000)")
+            results += bench_lmdb(root, pairs, order, sample)
+            results += bench_diskcache(root, pairs, order, sample)
+            results += bench_sqlitedict(root, pairs, order, sample)
+            results += bench_shelve(root, pairs, order, sample)
+        if not args.skip_clients:
+            results += bench_clients(root, pairs, order, sample)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+    print()
+    print("| store | op | ops/s | µs/op | p50 µs | p99 µs |")
+    print("|---|---|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r.name} | {r.op} | {r.ops:,.0f} | {1e6 / r.ops:.2f} | {r.p50:.2f} | "
+              f"{r.p99:.2f} |")
+
+    print()
+    targets = [
+        ("FDB get / lmdb get (txn per op)", "FDB engine (all", "lmdb (txn", "get", 1.0),
+        ("FDB get / diskcache get", "FDB engine (all", "diskcache", "get", 5.0),
+        ("FDB set / diskcache set", "FDB engine (all", "diskcache", "set", 10.0),
+        ("FDB get / lmdb get (one txn)", "FDB engine (all", "lmdb (one", "get", None),
+        ("FDB set / lmdb set", "FDB engine (all", "lmdb (txn", "set", None),
+        ("FDB get / sqlitedict get", "FDB engine (all", "sqlitedict", "get", None),
+        ("FDB set / sqlitedict set", "FDB engine (all", "sqlitedict", "set", None),
+        ("FDB get / shelve get", "FDB engine (all", "shelve", "get", None),
+        ("FDB set / shelve set", "FDB engine (all", "shelve", "set", None),
+        ("FDB (cache 10k) get / lmdb get", "FDB engine (cache", "lmdb (txn", "get", None),
+        ("FDBSyncClient get / redis-py + json get", "FDBSyncClient", "redis-py + json", "get", 0.9),
+        ("FDBSyncClient set / redis-py + json set", "FDBSyncClient", "redis-py + json", "set", 0.9),
+        ("FDBSyncClient get / redis-py raw get", "FDBSyncClient", "redis-py, raw", "get", None),
+        ("FDBSyncClient set / redis-py raw set", "FDBSyncClient", "redis-py, raw", "set", None),
+    ]
+    print("| ratio (ops/s over ops/s) | value | target |")
+    print("|---|---:|---|")
+    for label, a, b, op, target in targets:
+        ra, rb = find(results, a, op), find(results, b, op)
+        if ra is None or rb is None:
+            continue
+        ratio = ra.ops / rb.ops
+        verdict = "" if target is None else (f"≥ {target}x: {'met' if ratio >= target else 'MISSED'}")
+        print(f"| {label} | {ratio:.2f}x | {verdict} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
