@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # FDB vs Redis throughput/latency/CPU comparison with redis-benchmark.
 #
-#   bench/compare.sh [--mode memory|everysec|always] [--rounds N]
+#   bench/compare.sh [--mode memory|everysec|always] [--rounds N] [--collections]
 #
 # Starts Debian's redis-server and fdb-server side by side (127.0.0.1, free ports, own temp
 # dirs), fills the 100k keyspace of each, then for ROUNDS rounds runs redis-benchmark
@@ -16,6 +16,13 @@
 #   --mode always   : SET at pipeline 1 with 50 clients, redis --appendfsync always
 #                     vs fdb --fsync always (50k requests per run)
 # In both, Redis's automatic AOF rewrite is off unless REDIS_AOF_REWRITE=on (see below).
+#
+# --collections runs the collection rows instead (TESTS defaults to
+# lpush,lpop,sadd,hset,zadd,lrange_100,zrangebyscore_limit at pipelines 1 and 16): redis-benchmark's
+# own LPUSH/LPOP/SADD/HSET/ZADD tests (one key each, random members), and two custom commands on
+# prefilled keys: lrange_100 = LRANGE bench:list 0 99 (a 600-element list) and
+# zrangebyscore_limit = ZRANGEBYSCORE bench:zset 100 +inf LIMIT 0 10 (a 1000-member zset).
+# LPOP runs after LPUSH in each round, so it pops what LPUSH pushed.
 #
 # Environment (all optional):
 #   MODE=memory           persistence mode, same as --mode (see bench_set_mode in _lib.sh)
@@ -45,6 +52,7 @@ while (($#)); do
     --mode=*) MODE=${1#*=}; shift ;;
     --rounds) ROUNDS=${2:?--rounds needs a value}; shift 2 ;;
     --rounds=*) ROUNDS=${1#*=}; shift ;;
+    --collections) TESTS=${TESTS:-lpush,lpop,sadd,hset,zadd,lrange_100,zrangebyscore_limit}; shift ;;
     -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
@@ -106,10 +114,26 @@ for s in redis fdb; do
       set|get) ;;
       incr) [[ $(rcli $s INCR bench:pre:n) == 1 ]] || bad+=(INCR) ;;
       mset) [[ $(rcli $s MSET bench:pre:a 1 bench:pre:b 2) == OK && $(rcli $s GET bench:pre:b) == 2 ]] || bad+=(MSET) ;;
+      lpush|lpop) [[ $(rcli $s RPUSH bench:pre:l a b) == 2 && $(rcli $s LPOP bench:pre:l) == a ]] || bad+=(LPUSH/LPOP) ;;
+      sadd) [[ $(rcli $s SADD bench:pre:s a b) == 2 ]] || bad+=(SADD) ;;
+      hset) [[ $(rcli $s HSET bench:pre:h f v) == 1 && $(rcli $s HGET bench:pre:h f) == v ]] || bad+=(HSET) ;;
+      zadd) [[ $(rcli $s ZADD bench:pre:z 1 a) == 1 && $(rcli $s ZSCORE bench:pre:z a) == 1 ]] || bad+=(ZADD) ;;
+      lrange_100)
+        rcli $s DEL bench:list >/dev/null
+        for ((i = 0; i < 6; i++)); do
+          rcli $s RPUSH bench:list $(for ((j = 0; j < 100; j++)); do printf 'v%0*d ' $((DATA_SIZE - 1)) $((i * 100 + j)); done) >/dev/null
+        done
+        [[ $(rcli $s LLEN bench:list) == 600 && $(rcli $s LRANGE bench:list 0 99 | wc -l) == 100 ]] || bad+=(LRANGE) ;;
+      zrangebyscore_limit)
+        rcli $s DEL bench:zset >/dev/null
+        for ((i = 0; i < 10; i++)); do
+          rcli $s ZADD bench:zset $(for ((j = 0; j < 100; j++)); do printf '%d member:%06d ' $((i * 100 + j)) $((i * 100 + j)); done) >/dev/null
+        done
+        [[ $(rcli $s ZCARD bench:zset) == 1000 && $(rcli $s ZRANGEBYSCORE bench:zset 100 +inf LIMIT 0 10 | wc -l) == 10 ]] || bad+=(ZRANGEBYSCORE) ;;
       *) log "note: no preflight check for test '$t'" ;;
     esac
   done
-  rcli $s DEL bench:pre bench:pre:n bench:pre:a bench:pre:b >/dev/null
+  rcli $s DEL bench:pre bench:pre:n bench:pre:a bench:pre:b bench:pre:l bench:pre:s bench:pre:h bench:pre:z >/dev/null
   ((${#bad[@]} == 0)) || die "$s server fails the preflight for: ${bad[*]} (restrict TESTS=... to skip commands)"
 done
 
@@ -129,13 +153,18 @@ server_gone() {   # server_gone SERVER WHEN
 
 # run_one SERVER TEST PIPELINE REQUESTS OUTCSV -> sets RUN_RC RUN_TICKS RUN_WALL
 run_one() {
-  local s=$1 t=$2 p=$3 n=$4 out=$5 spid c0 c1 t0 t1
+  local s=$1 t=$2 p=$3 n=$4 out=$5 spid c0 c1 t0 t1 targs
+  case $t in
+    lrange_100) targs=(LRANGE bench:list 0 99) ;;
+    zrangebyscore_limit) targs=(ZRANGEBYSCORE bench:zset 100 +inf LIMIT 0 10) ;;
+    *) targs=(-t "$t") ;;
+  esac
   spid=$(spid_of "$s")
   c0=$(bench_cpu_ticks "$spid" 2>/dev/null) || server_gone "$s" "before $t P$p"
   t0=$(date +%s%N)
   RUN_RC=0
   timeout "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$(port_of "$s")" -c "$CLIENTS" -n "$n" \
-    -d "$DATA_SIZE" -r "$KEYSPACE" -P "$p" -t "$t" --csv >"$out" 2>"$out.err" || RUN_RC=$?
+    -d "$DATA_SIZE" -r "$KEYSPACE" -P "$p" --csv "${targs[@]}" >"$out" 2>"$out.err" || RUN_RC=$?
   t1=$(date +%s%N)
   c1=$(bench_cpu_ticks "$spid" 2>/dev/null) || server_gone "$s" "during $t P$p"
   RUN_TICKS=$((c1 - c0))
