@@ -1,0 +1,145 @@
+// Sorted sets: members ordered by (score, member), with O(log n) rank operations.
+//
+// Model: two encodings, as Redis's.
+//   - "listpack": up to kPackedEntriesMax members of at most kPackedValueMax bytes, in one
+//     malloc'd buffer of entries `score:8 len:1 member{len}` sorted by (score, member). Every
+//     operation is a linear scan; at this size that is faster than any pointer structure and
+//     costs 9 bytes of overhead per member.
+//   - "skiplist": Redis's skiplist with spans (rank of a node = sum of spans on the search
+//     path), each node one allocation holding its score, level links and the member bytes
+//     inline, plus an absl::flat_hash_set of node pointers looked up by member (heterogeneous
+//     lookup: the set stores no copy of the member). Per member that is one node of
+//     24 + 12 * level + len bytes and ~9-18 bytes of hash slots, against Redis's skiplist node,
+//     sds and dictEntry (~100 bytes for a short member).
+// A zset converts to the skiplist once it outgrows either limit and never converts back while
+// it lives (as Redis); a zset decoded from an image or built whole (ZUNIONSTORE...) takes the
+// encoding its contents call for.
+//
+// Alternative rejected: an order-statistic B-tree. It packs members more densely and scans
+// better, but a skiplist with inline members already beats Redis's memory per member, and its
+// rank arithmetic is the well-trodden one.
+//
+// Ranks are 0-based in ascending (score, member) order throughout. Not thread-safe: the
+// keyspace shard lock of the owning key guards the object.
+//
+// Deltas (docs/format.md, "Sorted-set image and deltas") record effects: members with their
+// resulting scores, or removed members; never the command.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/functional/function_ref.h"
+#include "engine/collections.h"
+
+namespace fdb {
+
+// A score interval as ZRANGEBYSCORE takes it ("(1.5", "-inf", "+inf").
+struct ZScoreRange {
+  double min = 0, max = 0;
+  bool minex = false, maxex = false;  // exclusive bounds
+};
+
+// One end of a member interval as ZRANGEBYLEX takes it: "[a" (inclusive), "(a" (exclusive),
+// "-" (below every member) or "+" (above every member).
+struct ZLexBound {
+  enum Kind : uint8_t { kValue, kNegInf, kPosInf };
+  Kind kind = kValue;
+  bool ex = false;
+  std::string value;
+};
+
+struct ZLexRange {
+  ZLexBound min, max;
+};
+
+class ZSetObject final : public ValueObject {
+ public:
+  // Redis's zset-max-listpack-entries and zset-max-listpack-value defaults.
+  static constexpr size_t kPackedEntriesMax = 128;
+  static constexpr size_t kPackedValueMax = 64;
+
+  ZSetObject();
+  ~ZSetObject() override;
+  ZSetObject(const ZSetObject&) = delete;
+  ZSetObject& operator=(const ZSetObject&) = delete;
+
+  ValueType type() const override { return ValueType::kZSet; }
+  const char* encoding_name() const override { return packed() ? "listpack" : "skiplist"; }
+  size_t MemoryUsage() const override;
+  size_t Size() const override { return size_; }
+  void Serialize(std::string* out) const override;
+  Status ApplyDelta(std::string_view delta) override;
+  ValueObject* Clone() const override;
+
+  bool packed() const { return sl_ == nullptr; }
+
+  // The score of m, if m is a member.
+  std::optional<double> Score(std::string_view m) const;
+  // Sets m's score, adding m if needed. Returns true when m was added. REQUIRES: !isnan(score).
+  bool Set(std::string_view m, double score);
+  // Removes m; false if it was not a member.
+  bool Remove(std::string_view m);
+  // The 0-based ascending rank of m (and its score), if m is a member.
+  std::optional<size_t> Rank(std::string_view m, double* score) const;
+
+  // Number of members below a bound: members with score < min (<= min when exclusive), etc.
+  // [CountBelowMin, CountUpToMax) is then the rank interval of the range.
+  size_t CountBelowMin(const ZScoreRange& r) const;
+  size_t CountUpToMax(const ZScoreRange& r) const;
+  size_t CountBelowMin(const ZLexRange& r) const;
+  size_t CountUpToMax(const ZLexRange& r) const;
+
+  using Visitor = absl::FunctionRef<void(std::string_view member, double score)>;
+  // Visits the members of ranks [start, start + count) clipped to the set, ascending; with
+  // `reverse`, visits ranks start, start-1, ... (count of them, down to 0). Work is
+  // O(log n + count) for the skiplist.
+  void Visit(size_t start, size_t count, bool reverse, Visitor fn) const;
+  // Visits every member, ascending.
+  void VisitAll(Visitor fn) const { Visit(0, size_, false, fn); }
+
+  // Converts to the skiplist (for tests and for callers that know the set will grow).
+  void ConvertToSkiplist();
+
+  // Delta encodings (the change is appended to *out).
+  //   set    := 'S' n:varint (member:bytes score:double){n}
+  //   remove := 'R' n:varint member:bytes{n}
+  static void BeginSetDelta(std::string* out, size_t n);
+  static void AddSetDelta(std::string* out, std::string_view m, double score);
+  static void BeginRemoveDelta(std::string* out, size_t n);
+  static void AddRemoveDelta(std::string* out, std::string_view m);
+
+  // Decodes an image (REQUIRES nothing of the input: Corruption on bad bytes).
+  static Result<ZSetObject*> Decode(std::string_view image);
+
+ private:
+  struct SkipList;
+  // Packed encoding: entries `score:8 len:1 member` back to back, sorted.
+  size_t PackedFind(std::string_view m, double* score) const;  // offset or npos
+  void PackedInsert(std::string_view m, double score);
+  void PackedErase(size_t off);
+  void PackedReserve(size_t need);
+  template <typename Pred>
+  size_t PackedCountPrefix(Pred pred) const;
+  void Account();
+
+  char* buf_ = nullptr;  // packed entries
+  uint32_t buf_len_ = 0;
+  uint32_t buf_cap_ = 0;
+  size_t size_ = 0;
+  std::unique_ptr<SkipList> sl_;  // set once converted
+};
+
+// Parses a score as Redis's getDoubleFromObject (strtod; no leading space, no trailing bytes,
+// no NaN, no overflow).
+bool ParseScore(std::string_view s, double* out);
+// Parses ZRANGEBYSCORE bounds as Redis's zslParseRange; false when either is not a float.
+bool ParseScoreRange(std::string_view min, std::string_view max, ZScoreRange* out);
+// Parses ZRANGEBYLEX bounds as Redis's zslParseLexRange; false when either is not valid.
+bool ParseLexRange(std::string_view min, std::string_view max, ZLexRange* out);
+
+}  // namespace fdb
