@@ -453,6 +453,20 @@ def test_setop_inf_and_nan_rules(r):
     assert pairs(cmd(r, "ZUNION", 1, "a", "WEIGHTS", 0, "WITHSCORES")) == [("x", 0)]
 
 
+def test_setops_accept_plain_sets(r):
+    cmd(r, "SADD", "s", "x", "y", "q")
+    cmd(r, "ZADD", "z", 5, "x", 7, "w")
+    assert pairs(cmd(r, "ZUNION", 2, "s", "z", "WITHSCORES")) == [
+        ("q", 1), ("y", 1), ("x", 6), ("w", 7)]
+    assert pairs(cmd(r, "ZINTER", 2, "z", "s", "WEIGHTS", 2, 3, "WITHSCORES")) == [("x", 13)]
+    assert cmd(r, "ZDIFF", 2, "s", "z") == ["q", "y"]
+    assert cmd(r, "ZINTERCARD", 2, "s", "z") == 1
+    assert cmd(r, "ZUNIONSTORE", "d", 1, "s") == 3
+    assert cmd(r, "TYPE", "d") == "zset"
+    cmd(r, "SADD", "ints", 1, 2, 3)
+    assert cmd(r, "ZINTER", 2, "ints", "ints", "WITHSCORES")[0] in ("1", ["1", 2.0])
+
+
 def test_setop_errors(r):
     cmd(r, "ZADD", "a", 1, "x")
     assert_error(r, "at least 1 input key is needed for 'zunionstore' command",

@@ -26,6 +26,7 @@
 #include "commands/collection_util.h"
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "engine/set_object.h"
 #include "engine/zset_object.h"
 #include "server/config.h"
 
@@ -776,27 +777,19 @@ enum class Aggregate { kSum, kMin, kMax };
 // One input of a set operation: a zset, a plain set (every score 1), or a missing key.
 struct OpSource {
   const ZSetObject* zset = nullptr;
-  // A plain set's members, copied when the source is looked up.
-  std::unique_ptr<absl::flat_hash_set<std::string>> set;
+  const SetObject* set = nullptr;
   double weight = 1;
-  size_t Size() const { return zset ? zset->Size() : set ? set->size() : 0; }
+  size_t Size() const { return zset ? zset->Size() : set ? set->Size() : 0; }
 };
-
-// Copies the members of a plain set value. The set type is another family's; until it offers
-// iteration, no set value can exist (NewSetObject creates none), so there is nothing to copy.
-// TODO(sets): visit the set's members once set_object.h lands.
-void CopySetMembers(const ValueObject* set, absl::flat_hash_set<std::string>* out) {}
 
 void VisitSource(const OpSource& s, absl::FunctionRef<void(std::string_view, double)> fn) {
   if (s.zset != nullptr) return s.zset->VisitAll(fn);
-  if (s.set != nullptr) {
-    for (const std::string& m : *s.set) fn(m, 1.0);
-  }
+  if (s.set != nullptr) s.set->ForEach([&fn](std::string_view m) { fn(m, 1.0); });
 }
 
 std::optional<double> SourceScore(const OpSource& s, std::string_view m) {
   if (s.zset != nullptr) return s.zset->Score(m);
-  if (s.set != nullptr && s.set->contains(absl::string_view(m.data(), m.size()))) return 1.0;
+  if (s.set != nullptr && s.set->Contains(m)) return 1.0;
   return std::nullopt;
 }
 
@@ -853,8 +846,7 @@ bool ParseSetOp(CmdArgs args, size_t numkeys_idx, bool store, bool card_only, Se
     if (e->type() == ValueType::kZSet) {
       out->sources[i].zset = ZSetOf(e);
     } else if (e->type() == ValueType::kSet) {
-      out->sources[i].set = std::make_unique<absl::flat_hash_set<std::string>>();
-      CopySetMembers(e->object(), out->sources[i].set.get());
+      out->sources[i].set = static_cast<const SetObject*>(e->object());
     } else {
       ctx.rb.Error(errors::kWrongType);
       return false;
