@@ -160,7 +160,10 @@ struct DB::Impl {
   }
 
   // Active expiry at limits::kActiveExpireHz, as the network server's cron does: keys that are
-  // never read again still leave memory and disk.
+  // never read again still leave memory and disk. The same tick evicts values over the cache
+  // budget: a command evicts only from its own shard and never a value it changed in place
+  // (its delta is not in the log yet), so without the tick a collection changed by every
+  // command would stay in RAM.
   void ExpireLoop() {
     const auto period = std::chrono::milliseconds(1000 / limits::kActiveExpireHz);
     std::unique_lock<std::mutex> l(expire_mu);
@@ -171,6 +174,7 @@ struct DB::Impl {
       if (ctx->active_expire_enabled.load()) {
         ctx->keyspace().ActiveExpireCycle(NowMs(), limits::kActiveExpireKeysPerShard);
       }
+      if (ctx->keyspace().OverBudget()) ctx->keyspace().EvictUntilUnderBudget(1u << 20);
       l.lock();
     }
   }
