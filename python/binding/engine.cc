@@ -95,6 +95,13 @@ nb::object Check(PyObject* o) {
   return nb::steal(o);
 }
 
+// A ReplyError instance (not raised) for an error reply inside an array.
+nb::object ReplyErrorObject(const std::string& text) {
+  nb::object s = Check(
+      PyUnicode_DecodeUTF8(text.data(), static_cast<Py_ssize_t>(text.size()), "surrogateescape"));
+  return Check(PyObject_CallOneArg(g_reply_error_type, s.ptr()));
+}
+
 // Converts a parsed reply into Python objects. REQUIRES: the GIL is held.
 nb::object ToPython(fdb::Reply& r, bool top) {
   using T = fdb::Reply::Type;
@@ -119,23 +126,15 @@ nb::object ToPython(fdb::Reply& r, bool top) {
     }
     case T::kError:
       if (top) throw ReplyError(r.str);
-    {
-      nb::object text = nb::steal(PyUnicode_DecodeUTF8(r.str.data(),
-                                                       static_cast<Py_ssize_t>(r.str.size()),
-                                                       "surrogateescape"));
-      if (!text.is_valid()) throw nb::python_error();
-      nb::object e = nb::steal(PyObject_CallOneArg(g_reply_error_type, text.ptr()));
-      if (!e.is_valid()) throw nb::python_error();
-      return e;
-    }
+      return ReplyErrorObject(r.str);
   }
   throw EngineError("fdb: unknown reply type");
 }
 
 class Engine {
  public:
-  Engine(const std::string& dir, const std::string& fsync, uint64_t maxmemory,
-         uint64_t cache_size, bool compression, bool persistence)
+  Engine(const std::string& dir, const std::string& fsync, uint64_t maxmemory, uint64_t cache_size,
+         bool compression, bool persistence)
       : dir_(dir) {
     fdb::Options o;
     o.dir = dir;
@@ -256,8 +255,7 @@ NB_MODULE(_engine, m) {
                      "One open FDB data directory. Thread-safe; every call releases the GIL.")
       .def(nb::init<const std::string&, const std::string&, uint64_t, uint64_t, bool, bool>(),
            nb::arg("dir"), nb::arg("fsync") = "everysec", nb::arg("maxmemory") = 0,
-           nb::arg("cache_size") = 0, nb::arg("compression") = false,
-           nb::arg("persistence") = true,
+           nb::arg("cache_size") = 0, nb::arg("compression") = false, nb::arg("persistence") = true,
            "Opens (creating if needed) the data directory and recovers its data. Raises "
            "BusyError when another process or Engine holds the directory.")
       .def("execute", &Engine::Execute, nb::arg("args"),

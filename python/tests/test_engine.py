@@ -303,12 +303,52 @@ def test_wrongtype_on_collections(db):
 
 async def test_async_collections(engine_dir):
     async with create_engine(FDBConfig(data_dir=engine_dir)) as db:
-        try:
-            await db.hset("h", "f", {"v": 1})
-        except FDBResponseError as e:
-            skip_if_unknown(e, "HSET")
-            raise
-        assert await db.hgetall("h") == {"f": {"v": 1}}
-        assert await db.rpush("l", 1, 2) == 2 and await db.lrange("l") == [1, 2]
-        assert await db.sadd("s", "x") == 1 and await db.smembers("s") == ["x"]
-        assert await db.zadd("z", {"m": 1}) == 1 and await db.zscore("z", "m") == 1.0
+        checks = [
+            ("HSET", lambda: db.hset("h", "f", {"v": 1}), lambda: db.hgetall("h"), {"f": {"v": 1}}),
+            ("RPUSH", lambda: db.rpush("l", 1, 2), lambda: db.lrange("l"), [1, 2]),
+            ("SADD", lambda: db.sadd("s", "x"), lambda: db.smembers("s"), ["x"]),
+            ("ZADD", lambda: db.zadd("z", {"m": 1}), lambda: db.zscore("z", "m"), 1.0),
+        ]
+        missing = []
+        for name, write, read, expected in checks:
+            try:
+                await write()
+            except FDBResponseError as e:
+                if str(e).startswith("ERR unknown command"):
+                    missing.append(name)
+                    continue
+                raise
+            assert await read() == expected, name
+        if missing:
+            pytest.skip(f"not implemented by the C++ server yet: {', '.join(missing)}")
+
+
+@pytest.mark.xfail(strict=False, reason="engine bug being fixed in src/: a collection write "
+                   "leaves the thread's log sequence behind, and the next fdb::DB opened on the "
+                   "same thread fails its first call with 'sequence N not appended yet'")
+def test_new_engine_after_a_collection_write_on_the_same_thread(engine_module, tmp_path):
+    first = engine_module.Engine(str(tmp_path / "a"))
+    try:
+        first.execute(["HSET", "h", "f", "v"])
+    except engine_module.ReplyError as e:
+        skip_if_unknown(e, "HSET")
+        raise
+    first.close()
+    second = engine_module.Engine(str(tmp_path / "b"))
+    try:
+        assert second.execute(["GET", "k"]) is None
+    finally:
+        second.close()
+
+
+def test_execute_transaction_keeps_each_result(db, engine_module):
+    # MULTI/EXEC state belongs to the calling thread (include/fdb/db.h); an error inside EXEC
+    # comes back in its slot, not raised, so the other results are kept.
+    db.set("text", "x")
+    assert db.execute("MULTI") == "OK"
+    assert db.execute("INCR", "n") == "QUEUED"
+    assert db.execute("INCR", "text") == "QUEUED"
+    out = db.execute("EXEC")
+    assert out[0] == 1
+    assert isinstance(out[1], engine_module.ReplyError)
+    assert str(out[1]) == "ERR value is not an integer or out of range"
