@@ -189,7 +189,7 @@ struct DB::Impl {
     // The reply may leave only once the command's records are as durable as the policy says,
     // exactly as a network reply is held (Connection, IoThread::AfterBatch).
     if (StorageEngine* st = ctx->storage()) {
-      uint64_t seq = StorageEngine::TakeThreadSequence();
+      uint64_t seq = st->TakeThreadSequence();
       if (seq > 0) {
         Status ws = st->WaitForPolicy(seq);
         if (!ws.ok()) return ws;

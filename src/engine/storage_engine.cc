@@ -28,6 +28,12 @@ struct PendingRecord {
 thread_local int tl_batch_depth = 0;
 thread_local std::vector<PendingRecord> tl_batch;
 thread_local uint64_t tl_last_sequence = 0;
+// The engine tl_last_sequence belongs to: a thread can serve one engine after another (the
+// embedded engine reopened, a thread pool shared by two engines), and a sequence of one log
+// means nothing to another.
+// Engines are told apart by an id, not their address, which a reopened engine may reuse.
+thread_local uint64_t tl_sequence_engine = 0;
+std::atomic<uint64_t> next_engine_id{1};
 
 void EncodeBatchItem(RecordType type, std::string_view payload, std::string* out) {
   out->push_back(static_cast<char>(type));
@@ -48,7 +54,7 @@ Result<Entry*> EntryFromImage(std::string_view key, ValueType type, std::string_
 }  // namespace
 
 StorageEngine::StorageEngine(const StorageOptions& options, Keyspace* ks)
-    : options_(options), ks_(ks), ckpt_seq_(limits::kNumShards, 0) {}
+    : options_(options), ks_(ks), ckpt_seq_(limits::kNumShards, 0), id_(next_engine_id++) {}
 
 Result<std::unique_ptr<StorageEngine>> StorageEngine::Open(const StorageOptions& options,
                                                            Keyspace* ks) {
@@ -312,6 +318,7 @@ Status StorageEngine::CommitBatch() {
     } else {
       r = res.value();
       tl_last_sequence = r.sequence;
+      tl_sequence_engine = id_;
       for (const PendingRecord& p : batch) {
         if (p.shard >= 0) {
           ks_->shard(p.shard).log_seq = r.sequence;
@@ -336,6 +343,7 @@ Status StorageEngine::AppendDirect(RecordType type, std::string_view payload, in
   }
   *out = res.value();
   tl_last_sequence = out->sequence;
+  tl_sequence_engine = id_;
   if (shard >= 0) {
     ks_->shard(shard).log_seq = out->sequence;
   } else {
@@ -486,7 +494,7 @@ bool StorageEngine::WriteImage(int db, Entry* e) {
 }
 
 uint64_t StorageEngine::TakeThreadSequence() {
-  uint64_t s = tl_last_sequence;
+  uint64_t s = tl_sequence_engine == id_ ? tl_last_sequence : 0;
   tl_last_sequence = 0;
   return s;
 }

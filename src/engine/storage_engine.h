@@ -106,8 +106,9 @@ class StorageEngine : public ChangeObserver {
   // CommitBatch, which appends them as one record. Nested calls join the outer batch (EXEC).
   void BeginBatch();
   Status CommitBatch();
-  // The sequence of the last record the calling thread appended, and resets it to 0.
-  static uint64_t TakeThreadSequence();
+  // The sequence of the last record the calling thread appended to this engine's log, and
+  // resets it to 0.
+  uint64_t TakeThreadSequence();
   // Blocks until `sequence` is written (everysec, no) or durable (always).
   Status WaitForPolicy(uint64_t sequence);
   // The non-blocking form: asks for `sequence` to be committed; `listener` runs (on the
@@ -180,6 +181,7 @@ class StorageEngine : public ChangeObserver {
   std::mutex listeners_mu_;
   std::vector<std::function<void()>> listeners_;
   bool closed_ = false;
+  const uint64_t id_;  // tells this engine's thread-local sequences from another's
 };
 
 }  // namespace fdb

@@ -169,7 +169,7 @@ void Connection::ProcessInput() {
   // written (or fsynced, under fsync always). The wait happens once per event batch for all
   // connections of this thread (group commit), in IoThread::AfterBatch.
   if (server.storage() != nullptr) {
-    uint64_t seq = StorageEngine::TakeThreadSequence();
+    uint64_t seq = server.storage()->TakeThreadSequence();
     if (seq > 0 || hold_seq_ != 0) {
       if (hold_seq_ == 0) {
         owner_->Hold(this);
