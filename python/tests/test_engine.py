@@ -323,9 +323,8 @@ async def test_async_collections(engine_dir):
             pytest.skip(f"not implemented by the C++ server yet: {', '.join(missing)}")
 
 
-@pytest.mark.xfail(strict=False, reason="engine bug being fixed in src/: a collection write "
-                   "leaves the thread's log sequence behind, and the next fdb::DB opened on the "
-                   "same thread fails its first call with 'sequence N not appended yet'")
+# A collection write once left the thread's log sequence behind, and the next engine opened on
+# the same thread failed its first call with "sequence N not appended yet".
 def test_new_engine_after_a_collection_write_on_the_same_thread(engine_module, tmp_path):
     first = engine_module.Engine(str(tmp_path / "a"))
     try:
