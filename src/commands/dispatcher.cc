@@ -34,6 +34,13 @@ std::string WrongArityError(std::string_view name) {
 }
 
 void Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
+  ExecuteCommand(args, client, rb);
+  if (!tl_holds_all_shards && BlockingRegistry::HasReady()) {
+    server_.blocking().ServeReady(server_, stats_);
+  }
+}
+
+void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
   const CommandSpec* spec = registry_.Find(args[0]);
   if (spec == nullptr) {
     if (client.in_multi) client.multi_error = true;

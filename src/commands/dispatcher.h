@@ -16,9 +16,12 @@ class Dispatcher {
       : server_(server), stats_(stats), registry_(CommandRegistry::Default()) {}
 
   // Executes `args` (args[0] is the command name) for `client`, appending the reply to rb.
+  // Then serves the clients blocked on keys the command created (commands/blocking.h), after
+  // its locks are released; inside EXEC that waits for the end of the transaction.
   void Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb);
 
  private:
+  void ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb);
   // MULTI / EXEC / DISCARD / WATCH / UNWATCH: the transaction state lives in the client, and
   // EXEC runs the queued commands with every shard locked, so the block is atomic.
   bool HandleTransaction(const CommandSpec& spec, CmdArgs args, ClientState& client,

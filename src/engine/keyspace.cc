@@ -191,6 +191,9 @@ Entry* Keyspace::Put(int db, const KeyRef& k, Entry* e) {
   if (e->has_expire()) s.expires[db]++;
   s.version++;
   if (observer_) observer_->OnPut(db, e);
+  if (key_listener_ != nullptr && e->type() != ValueType::kString) {
+    key_listener_->KeyCreated(db, k.key);
+  }
   // Writers pay for the room they take: over budget, evict from this (locked) shard.
   if (OverBudget()) EvictFromShard(ShardOf(k.hash), 2, e);
   return e;
@@ -202,6 +205,7 @@ Entry* Keyspace::Create(int db, const KeyRef& k, Entry* e) {
   s.dbs[db].Insert(e, k.hash);
   Added(e);
   if (e->has_expire()) s.expires[db]++;
+  if (key_listener_ != nullptr) key_listener_->KeyCreated(db, k.key);
   return e;
 }
 
@@ -250,6 +254,9 @@ bool Keyspace::Move(int from, int to, const KeyRef& k, int64_t now_ms) {
   if (e->has_expire()) s.expires[to]++;
   e->set_lru(access);  // a move is not an access
   if (observer_) observer_->OnPut(to, e);
+  if (key_listener_ != nullptr && e->type() != ValueType::kString) {
+    key_listener_->KeyCreated(to, k.key);
+  }
   return true;
 }
 

@@ -61,6 +61,14 @@ class ChangeObserver {
   virtual bool InBatch() const { return false; }
 };
 
+// Told when a collection key is created or replaced (Create, Put, Move), with the key's shard
+// locked: blocking commands (commands/blocking.h) wait for keys to appear.
+class KeyCreatedListener {
+ public:
+  virtual ~KeyCreatedListener() = default;
+  virtual void KeyCreated(int db, std::string_view key) = 0;
+};
+
 struct Shard {
   std::mutex mu;
   std::array<Dict, limits::kNumDatabases> dbs;
@@ -93,6 +101,7 @@ class Keyspace {
   Shard& shard(int i) { return *shards_[i]; }
 
   void set_observer(ChangeObserver* o) { observer_ = o; }
+  void set_key_listener(KeyCreatedListener* l) { key_listener_ = l; }
   KeyspaceStats& stats() { return stats_; }
 
   // The current LRU clock (seconds mod 2^16); set by the server's clock tick.
@@ -244,6 +253,7 @@ class Keyspace {
 
   std::vector<std::unique_ptr<Shard>> shards_;
   ChangeObserver* observer_ = nullptr;
+  KeyCreatedListener* key_listener_ = nullptr;
   KeyspaceStats stats_;
   std::atomic<bool> lfu_mode_{false};
   std::atomic<uint64_t> budget_bytes_{0};

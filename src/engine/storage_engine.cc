@@ -493,6 +493,10 @@ bool StorageEngine::WriteImage(int db, Entry* e) {
   return true;
 }
 
+uint64_t StorageEngine::ThreadSequence() const {
+  return tl_sequence_engine == id_ ? tl_last_sequence : 0;
+}
+
 uint64_t StorageEngine::TakeThreadSequence() {
   uint64_t s = tl_sequence_engine == id_ ? tl_last_sequence : 0;
   tl_last_sequence = 0;

@@ -109,6 +109,8 @@ class StorageEngine : public ChangeObserver {
   // The sequence of the last record the calling thread appended to this engine's log, and
   // resets it to 0.
   uint64_t TakeThreadSequence();
+  // The same without the reset (a blocked client served on this thread waits for it too).
+  uint64_t ThreadSequence() const;
   // Blocks until `sequence` is written (everysec, no) or durable (always).
   Status WaitForPolicy(uint64_t sequence);
   // The non-blocking form: asks for `sequence` to be committed; `listener` runs (on the

@@ -64,6 +64,13 @@ Connection::~Connection() {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
+  if (state_.blocked != nullptr) {
+    // Leaves nothing behind: the waiter leaves every key's queue (or, if a push is serving it
+    // right now, its reply goes nowhere).
+    owner_->server().blocking().Cancel(state_.blocked, /*disconnect=*/true);
+    owner_->Unblocked(this);
+    state_.blocked.reset();
+  }
   owner_->loop().Remove(fd_);
   close(fd_);
   owner_->Closed(this);
@@ -134,7 +141,7 @@ void Connection::ProcessInput() {
   ServerContext& server = owner_->server();
   const size_t batch_start = wbuf_.size();
   size_t executed = 0;
-  while (rstart_ < rend_ && !close_when_flushed_) {
+  while (rstart_ < rend_ && !close_when_flushed_ && state_.blocked == nullptr) {
     if (wbuf_.size() - wpos_ > kOutputPauseBytes) break;  // resume after the client reads
     ParserLimits lim{server.config().proto_max_bulk_len(),
                      state_.authenticated.load(std::memory_order_relaxed)};
@@ -157,7 +164,12 @@ void Connection::ProcessInput() {
       rb_.set_resp3(state_.resp3.load(std::memory_order_relaxed));
       owner_->dispatcher().Execute(args_, state_, rb_);
       state_.commands.fetch_add(1, std::memory_order_relaxed);
-      executed++;
+      if (state_.blocked != nullptr) {
+        // Blocked: no reply yet, and no further request until Unblock (as Redis).
+        owner_->Blocked(this);
+      } else {
+        executed++;
+      }
       if (state_.close_after_reply) close_when_flushed_ = true;
     }
     parser_.Reset();
@@ -170,16 +182,31 @@ void Connection::ProcessInput() {
   // connections of this thread (group commit), in IoThread::AfterBatch.
   if (server.storage() != nullptr) {
     uint64_t seq = server.storage()->TakeThreadSequence();
-    if (seq > 0 || hold_seq_ != 0) {
-      if (hold_seq_ == 0) {
-        owner_->Hold(this);
-        hold_start_ = batch_start;
-        held_cmds_ = 0;
-      }
-      held_cmds_ += executed;
-      hold_seq_ = std::max(hold_seq_, seq);
-    }
+    if (seq > 0 || hold_seq_ != 0) HoldReply(batch_start, executed, seq);
   }
+}
+
+void Connection::HoldReply(size_t start, size_t cmds, uint64_t seq) {
+  if (hold_seq_ == 0) {
+    owner_->Hold(this);
+    hold_start_ = start;
+    held_cmds_ = 0;
+  }
+  held_cmds_ += cmds;
+  hold_seq_ = std::max(hold_seq_, seq);
+}
+
+void Connection::Unblock(std::string_view reply, uint64_t log_seq) {
+  if (closed_) return;
+  state_.blocked.reset();
+  owner_->Unblocked(this);
+  size_t start = wbuf_.size();
+  wbuf_.append(reply);
+  if (owner_->server().storage() != nullptr && (log_seq > 0 || hold_seq_ != 0)) {
+    HoldReply(start, 1, log_seq);
+  }
+  ProcessInput();
+  if (!closed_) Flush();
 }
 
 void Connection::FailHeld(std::string_view error) {

@@ -36,6 +36,10 @@ class Connection : public EventHandler {
   // is not persisted must not be acknowledged.
   void FailHeld(std::string_view error);
   ClientState& state() { return state_; }
+  // The reply of this client's blocking command (served by another command, or its timeout):
+  // appended after the replies before it, held until the log commits `log_seq` (0: none); then
+  // the requests that arrived meanwhile are processed. REQUIRES: the owning thread.
+  void Unblock(std::string_view reply, uint64_t log_seq);
   // Queues raw bytes and tries to send them (used for the max-clients refusal).
   void SendAndClose(std::string_view bytes);
 
@@ -44,6 +48,7 @@ class Connection : public EventHandler {
   void ProcessInput();
   void Flush();
   void UpdateInterest();
+  void HoldReply(size_t start, size_t cmds, uint64_t seq);
 
   IoThread* owner_;
   int fd_;

@@ -12,6 +12,10 @@
 
 namespace fdb {
 
+namespace {
+constexpr int kBlockTimeoutTickMs = 10;
+}  // namespace
+
 IoThread::IoThread(ServerContext& server, int listen_fd, int index)
     : server_(server),
       listen_fd_(listen_fd),
@@ -22,6 +26,8 @@ IoThread::IoThread(ServerContext& server, int listen_fd, int index)
   // per incoming connection, so connections spread across threads without a hand-off.
   loop_.Add(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, this);
   loop_.AddTimer(1000, [this] { CheckIdle(); });
+  // Blocked clients time out with a resolution of 10 ms (Redis's is its event loop's, ~ms).
+  loop_.AddTimer(kBlockTimeoutTickMs, [this] { CheckBlockedTimeouts(); });
   loop_.SetAfterBatch([this] { AfterBatch(); });
   if (StorageEngine* storage = server_.storage()) {
     storage->AddProgressListener([this] {
@@ -71,6 +77,11 @@ void IoThread::Accept() {
     }
     EventLoop* loop = &loop_;
     c->state().request_close = [loop, this, id] { loop->Post([this, id] { Kill(id); }); };
+    c->state().unblock = [loop, this, id](std::string reply, uint64_t log_seq) {
+      loop->Post([this, id, reply = std::move(reply), log_seq]() mutable {
+        DeliverUnblock(id, std::move(reply), log_seq);
+      });
+    };
     conns_[id] = std::move(conn);
     server_.clients().Add(&c->state());
     loop_.Add(fd, EPOLLIN, c);
@@ -158,13 +169,51 @@ void IoThread::Kill(uint64_t id) {
   if (it != conns_.end() && !it->second->closed()) it->second->Close();
 }
 
+void IoThread::DeliverUnblock(uint64_t id, std::string reply, uint64_t log_seq) {
+  auto it = conns_.find(id);
+  // A client that disconnected while a push was serving it: the element it took is gone with
+  // it, as in Redis when the connection drops after the reply was queued.
+  if (it == conns_.end() || it->second->closed()) return;
+  it->second->Unblock(reply, log_seq);
+}
+
+void IoThread::CheckBlockedTimeouts() {
+  if (blocked_.empty()) return;
+  int64_t now = NowMs();
+  std::vector<Connection*> expired;
+  for (uint64_t id : blocked_) {
+    auto it = conns_.find(id);
+    if (it == conns_.end() || it->second->closed()) continue;
+    const auto& w = it->second->state().blocked;
+    if (w != nullptr && w->deadline_ms != 0 && now >= w->deadline_ms) {
+      expired.push_back(it->second.get());
+    }
+  }
+  for (Connection* c : expired) {
+    std::shared_ptr<Waiter> w = c->state().blocked;
+    if (w == nullptr || c->closed()) continue;
+    // A push serving it right now wins; its reply is on the way.
+    if (!server_.blocking().Cancel(w, /*disconnect=*/false)) continue;
+    std::string out;
+    ReplyBuilder rb(&out);
+    rb.set_resp3(w->client.resp3.load(std::memory_order_relaxed));
+    w->on_timeout(rb);
+    c->Unblock(out, 0);
+  }
+  // Requests that ran after the unblocked replies may have held replies: commit them now
+  // rather than after the next event.
+  AfterBatch();
+}
+
 void IoThread::CheckIdle() {
   int64_t timeout_s = server_.config().timeout_s();
   if (timeout_s <= 0) return;
   int64_t now = NowMs();
   std::vector<Connection*> idle;
   for (auto& [id, c] : conns_) {
-    if (!c->closed() && now - c->state().last_interaction_ms.load() > timeout_s * 1000) {
+    // As Redis, a blocked client is not idle (it waits for its command's timeout).
+    if (!c->closed() && c->state().blocked == nullptr &&
+        now - c->state().last_interaction_ms.load() > timeout_s * 1000) {
       idle.push_back(c.get());
     }
   }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "commands/dispatcher.h"
 #include "net/connection.h"
@@ -33,12 +34,20 @@ class IoThread : public EventHandler {
   void Closed(Connection* c);
   // Closes the connection with this id if this thread owns it.
   void Kill(uint64_t id);
+  // Blocking commands: c is blocked (its deadline is checked by this thread's timer), or no
+  // longer.
+  void Blocked(Connection* c) { blocked_.insert(c->state().id); }
+  void Unblocked(Connection* c) { blocked_.erase(c->state().id); }
   // Holds c's replies until the log has committed its commands' records (see AfterBatch).
   void Hold(Connection* c) { new_held_.push_back(c->state().id); }
 
  private:
   void Accept();
   void CheckIdle();
+  // Replies the timeout reply to blocked clients whose deadline passed.
+  void CheckBlockedTimeouts();
+  // A blocked client's reply, handed over by the thread that served it.
+  void DeliverUnblock(uint64_t id, std::string reply, uint64_t log_seq);
   // Waits once for the log to hold the records of every held connection, then releases their
   // replies. A log that fails closes them instead: what is not persisted is not acknowledged.
   void AfterBatch();
@@ -57,6 +66,7 @@ class IoThread : public EventHandler {
   Dispatcher dispatcher_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   std::thread thread_;
+  std::unordered_set<uint64_t> blocked_;  // ids of blocked connections
   std::vector<uint64_t> new_held_;        // held during the current event batch
   std::vector<uint64_t> held_;            // waiting for the log to commit
   std::atomic<bool> waiting_{false};      // held_ is not empty (read by the log's listener)

@@ -8,12 +8,15 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace fdb {
+
+struct Waiter;  // commands/blocking.h
 
 struct ClientState {
   uint64_t id = 0;
@@ -43,6 +46,13 @@ struct ClientState {
   bool multi_error = false;  // a command failed to queue: EXEC will abort
   std::vector<std::vector<std::string>> queued;
   std::vector<std::pair<int, uint64_t>> watched;  // (shard, shard version at WATCH)
+
+  // Blocking commands: the waiter this client is blocked on (set by BlockingRegistry::Block,
+  // cleared by the owning thread when it is served, times out or disconnects), and how
+  // another thread hands this client the reply of its served command (set by the network
+  // layer; thread-safe; unset for clients that cannot block, such as the embedded API's).
+  std::shared_ptr<Waiter> blocked;
+  std::function<void(std::string reply, uint64_t log_seq)> unblock;
 
   // Set by the command layer; acted on by the connection after the reply is written.
   bool close_after_reply = false;

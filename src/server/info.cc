@@ -109,7 +109,7 @@ void ClientsSection(ServerContext& s, Writer& w) {
   w.Field("maxclients", s.config().maxclients());
   w.Field("client_recent_max_input_buffer", max_in);
   w.Field("client_recent_max_output_buffer", max_out);
-  w.Field("blocked_clients", 0);
+  w.Field("blocked_clients", s.blocking().blocked_clients());
   w.Field("tracking_clients", 0);
   w.Field("clients_in_timeout_table", 0);
 }

@@ -33,6 +33,7 @@ ServerContext::ServerContext() : start_time_ms_(NowMs()) {
   static const char kHex[] = "0123456789abcdef";
   for (int i = 0; i < 40; i++) run_id_ += kHex[rd() % 16];
   last_save_s = start_time_ms_ / 1000;
+  keyspace_.set_key_listener(&blocking_);
 }
 
 void ServerContext::ApplyConfig() {

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "commands/blocking.h"
 #include "engine/keyspace.h"
 #include "engine/storage_engine.h"
 #include "server/client_state.h"
@@ -61,6 +62,8 @@ class ServerContext {
   void CloseStorage();
   Config& config() { return config_; }
   ClientRegistry& clients() { return clients_; }
+  // Clients blocked on keys (BLPOP and friends).
+  BlockingRegistry& blocking() { return blocking_; }
 
   // Thread statistics: each I/O thread (and the test harness) gets one.
   ThreadStats* NewThreadStats();
@@ -95,6 +98,7 @@ class ServerContext {
   Config config_;
   std::unique_ptr<StorageEngine> storage_;
   ClientRegistry clients_;
+  BlockingRegistry blocking_;
   std::mutex stats_mu_;
   std::vector<std::unique_ptr<ThreadStats>> thread_stats_;
   std::atomic<uint64_t> next_client_id_{0};

@@ -1,0 +1,205 @@
+#include "commands/blocking.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "base/clock.h"
+#include "commands/context.h"
+#include "commands/string_ops.h"
+
+namespace fdb {
+
+namespace {
+
+// Keys made ready by commands of this thread, served after the command releases its locks.
+thread_local std::vector<std::pair<int, std::string>> tl_ready;
+
+constexpr const char* kTimeoutNotFloat = "ERR timeout is not a float or out of range";
+constexpr const char* kTimeoutNegative = "ERR timeout is negative";
+constexpr const char* kTimeoutOutOfRange = "ERR timeout is out of range";
+
+}  // namespace
+
+bool ParseBlockTimeout(std::string_view arg, CommandContext& ctx, int64_t* deadline_ms) {
+  long double secs;
+  if (!ParseLongDouble(arg, &secs) || std::isnan(secs)) {
+    ctx.rb.Error(kTimeoutNotFloat);
+    return false;
+  }
+  // As Redis's getTimeoutFromObjectOrReply: milliseconds truncated toward zero.
+  long double ms = secs * 1000.0L;
+  if (ms < 0) {
+    ctx.rb.Error(kTimeoutNegative);
+    return false;
+  }
+  if (!(ms < 9.2e18L)) {
+    ctx.rb.Error(kTimeoutOutOfRange);
+    return false;
+  }
+  int64_t t = static_cast<int64_t>(ms);
+  if (t > 0) {
+    if (t > INT64_MAX - ctx.now_ms) {
+      ctx.rb.Error(kTimeoutOutOfRange);
+      return false;
+    }
+    t += ctx.now_ms;
+  }
+  *deadline_ms = t;
+  return true;
+}
+
+bool CanBlock(const CommandContext& ctx) {
+  return !tl_holds_all_shards && static_cast<bool>(ctx.client.unblock);
+}
+
+std::shared_ptr<Waiter> NewWaiter(CommandContext& ctx, std::vector<std::string> keys,
+                                  int64_t deadline_ms) {
+  auto w = std::make_shared<Waiter>();
+  w->db = ctx.db;
+  w->keys = std::move(keys);
+  w->spec = &ctx.spec;
+  w->deadline_ms = deadline_ms;
+  w->client_id = ctx.client.id;
+  w->client.id = ctx.client.id;
+  w->client.db.store(ctx.db, std::memory_order_relaxed);
+  w->client.resp3.store(ctx.rb.resp3(), std::memory_order_relaxed);
+  w->client.no_touch.store(ctx.client.no_touch.load(std::memory_order_relaxed),
+                           std::memory_order_relaxed);
+  w->deliver = ctx.client.unblock;
+  return w;
+}
+
+void BlockingRegistry::Block(CommandContext& ctx, std::shared_ptr<Waiter> w) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (size_t i = 0; i < w->keys.size(); i++) {
+      const std::string& k = w->keys[i];
+      if (std::find(w->keys.begin(), w->keys.begin() + i, k) != w->keys.begin() + i) continue;
+      waiters_[{w->db, k}].push_back(w);
+    }
+    blocked_.fetch_add(1, std::memory_order_relaxed);
+  }
+  ctx.client.blocked = std::move(w);
+}
+
+void BlockingRegistry::NoteReady(int db, std::string_view key) {
+  std::pair<int, std::string> k(db, std::string(key));
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (waiters_.find(k) == waiters_.end()) return;
+  }
+  if (std::find(tl_ready.begin(), tl_ready.end(), k) == tl_ready.end()) {
+    tl_ready.push_back(std::move(k));
+  }
+}
+
+bool BlockingRegistry::HasReady() { return !tl_ready.empty(); }
+
+void BlockingRegistry::RemoveLocked(const Waiter* w) {
+  for (const std::string& k : w->keys) {
+    auto it = waiters_.find({w->db, k});
+    if (it == waiters_.end()) continue;
+    auto& q = it->second;
+    q.erase(std::remove_if(q.begin(), q.end(),
+                           [w](const std::shared_ptr<Waiter>& x) { return x.get() == w; }),
+            q.end());
+    if (q.empty()) waiters_.erase(it);
+  }
+}
+
+bool BlockingRegistry::Cancel(const std::shared_ptr<Waiter>& w, bool disconnect) {
+  if (disconnect) w->cancelled.store(true);
+  int expected = Waiter::kBlocked;
+  if (!w->state.compare_exchange_strong(expected, Waiter::kDone)) return false;
+  std::lock_guard<std::mutex> l(mu_);
+  RemoveLocked(w.get());
+  blocked_.fetch_sub(1, std::memory_order_relaxed);
+  return true;
+}
+
+void BlockingRegistry::Unclaim(const std::shared_ptr<Waiter>& w) {
+  w->state.store(Waiter::kBlocked);
+  // A disconnect that came while the waiter was claimed could not remove it: do it now. Either
+  // this load sees `cancelled`, or Cancel's exchange saw kBlocked and removed it.
+  if (w->cancelled.load()) {
+    int expected = Waiter::kBlocked;
+    if (w->state.compare_exchange_strong(expected, Waiter::kDone)) {
+      std::lock_guard<std::mutex> l(mu_);
+      RemoveLocked(w.get());
+      blocked_.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+}
+
+size_t BlockingRegistry::WaitedKeys() {
+  std::lock_guard<std::mutex> l(mu_);
+  return waiters_.size();
+}
+
+void BlockingRegistry::ServeReady(ServerContext& server, ThreadStats* stats) {
+  while (!tl_ready.empty()) {
+    std::vector<std::pair<int, std::string>> ready;
+    ready.swap(tl_ready);
+    for (const auto& [db, key] : ready) {
+      std::vector<std::shared_ptr<Waiter>> queue;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        auto it = waiters_.find({db, key});
+        if (it == waiters_.end()) continue;
+        queue.assign(it->second.begin(), it->second.end());
+      }
+      // In arrival order. A waiter that cannot be served (wrong type for it, or nothing left)
+      // keeps its place; once the key is gone, nobody else can be served either.
+      for (const std::shared_ptr<Waiter>& w : queue) {
+        int expected = Waiter::kBlocked;
+        if (!w->state.compare_exchange_strong(expected, Waiter::kServing)) continue;
+        std::string out;
+        ReplyBuilder rb(&out);
+        rb.set_resp3(w->client.resp3.load(std::memory_order_relaxed));
+        bool served;
+        bool key_exists = true;
+        uint64_t seq = 0;
+        {
+          ShardLockSet locks;
+          locks.Add(Keyspace::ShardOf(HashKey(key)));
+          for (const std::string& k : w->extra_keys) locks.Add(Keyspace::ShardOf(HashKey(k)));
+          locks.Lock(server.keyspace());
+          CommandContext ctx(rb, server, w->client, *w->spec, NowMs());
+          ctx.stats = stats;
+          StorageEngine* storage = server.storage();
+          if (storage != nullptr) storage->BeginBatch();
+          served = w->serve(ctx, key);
+          if (!served) {
+            out.clear();
+            key_exists = ctx.ks.Find(db, KeyRef(key), ctx.now_ms, false) != nullptr;
+          }
+          if (storage != nullptr) {
+            if (!storage->CommitBatch().ok() && served) {
+              out.clear();
+              rb.Error(storage->Health().message() + ". The change may not be durable.");
+            }
+            seq = storage->ThreadSequence();
+          }
+        }
+        if (!served) {
+          Unclaim(w);
+          if (!key_exists) break;
+          continue;
+        }
+        if (stats != nullptr && w->spec->id >= 0) {
+          CommandCounters& c = stats->commands[w->spec->id];
+          c.calls.store(c.calls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        }
+        w->state.store(Waiter::kDone);
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          RemoveLocked(w.get());
+          blocked_.fetch_sub(1, std::memory_order_relaxed);
+        }
+        if (w->deliver) w->deliver(std::move(out), seq);
+      }
+    }
+  }
+}
+
+}  // namespace fdb
