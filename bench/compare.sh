@@ -114,7 +114,8 @@ for s in redis fdb; do
       set|get) ;;
       incr) [[ $(rcli $s INCR bench:pre:n) == 1 ]] || bad+=(INCR) ;;
       mset) [[ $(rcli $s MSET bench:pre:a 1 bench:pre:b 2) == OK && $(rcli $s GET bench:pre:b) == 2 ]] || bad+=(MSET) ;;
-      lpush|lpop) [[ $(rcli $s RPUSH bench:pre:l a b) == 2 && $(rcli $s LPOP bench:pre:l) == a ]] || bad+=(LPUSH/LPOP) ;;
+      lpush|lpop) rcli $s DEL bench:pre:l >/dev/null
+        [[ $(rcli $s RPUSH bench:pre:l a b) == 2 && $(rcli $s LPOP bench:pre:l) == a ]] || bad+=(LPUSH/LPOP) ;;
       sadd) [[ $(rcli $s SADD bench:pre:s a b) == 2 ]] || bad+=(SADD) ;;
       hset) [[ $(rcli $s HSET bench:pre:h f v) == 1 && $(rcli $s HGET bench:pre:h f) == v ]] || bad+=(HSET) ;;
       zadd) [[ $(rcli $s ZADD bench:pre:z 1 a) == 1 && $(rcli $s ZSCORE bench:pre:z a) == 1 ]] || bad+=(ZADD) ;;
