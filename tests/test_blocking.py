@@ -149,6 +149,9 @@ def test_timeout_errors(r):
         r.execute_command("BLPOP", "k", "abc")
     assert str(e.value) == "timeout is not a float or out of range"
     with pytest.raises(redis.ResponseError) as e:
+        r.execute_command("BLPOP", "k", "1e300")  # Redis's overflowing conversion
+    assert str(e.value) == "timeout is negative"
+    with pytest.raises(redis.ResponseError) as e:
         r.execute_command("BRPOP", "k", "nan")
     assert str(e.value) == "timeout is not a float or out of range"
     with pytest.raises(redis.ResponseError) as e:

@@ -16,7 +16,6 @@ thread_local std::vector<std::pair<int, std::string>> tl_ready;
 
 constexpr const char* kTimeoutNotFloat = "ERR timeout is not a float or out of range";
 constexpr const char* kTimeoutNegative = "ERR timeout is negative";
-constexpr const char* kTimeoutOutOfRange = "ERR timeout is out of range";
 
 }  // namespace
 
@@ -26,23 +25,18 @@ bool ParseBlockTimeout(std::string_view arg, CommandContext& ctx, int64_t* deadl
     ctx.rb.Error(kTimeoutNotFloat);
     return false;
   }
-  // As Redis's getTimeoutFromObjectOrReply: milliseconds truncated toward zero.
+  // As Redis 7.0's getTimeoutFromObjectOrReply: milliseconds truncated toward zero (so 0.0001
+  // is 0, forever). A value past the 64-bit range (1e300, inf) is what Redis's overflowing
+  // conversion makes of it: negative.
   long double ms = secs * 1000.0L;
-  if (ms < 0) {
+  if (ms < 0 || !(ms < 9.2e18L)) {
     ctx.rb.Error(kTimeoutNegative);
-    return false;
-  }
-  if (!(ms < 9.2e18L)) {
-    ctx.rb.Error(kTimeoutOutOfRange);
     return false;
   }
   int64_t t = static_cast<int64_t>(ms);
   if (t > 0) {
-    if (t > INT64_MAX - ctx.now_ms) {
-      ctx.rb.Error(kTimeoutOutOfRange);
-      return false;
-    }
-    t += ctx.now_ms;
+    // A deadline past the clock's range is never reached: forever.
+    t = t > INT64_MAX - ctx.now_ms ? 0 : t + ctx.now_ms;
   }
   *deadline_ms = t;
   return true;

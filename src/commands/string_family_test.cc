@@ -24,18 +24,6 @@ std::string Arr(std::initializer_list<std::string> items) {
   return s;
 }
 
-// A stand-in collection value, so WRONGTYPE paths can be tested before the collection families.
-class FakeList : public ValueObject {
- public:
-  ValueType type() const override { return ValueType::kList; }
-  const char* encoding_name() const override { return "listpack"; }
-  size_t MemoryUsage() const override { return 16; }
-  size_t Size() const override { return 1; }
-  void Serialize(std::string* out) const override { out->push_back('\0'); }
-  Status ApplyDelta(std::string_view) override { return Status::OK(); }
-  ValueObject* Clone() const override { return new FakeList(); }
-};
-
 // Records the effects the keyspace reports, as the storage engine would log them.
 class RecordingObserver : public ChangeObserver {
  public:
@@ -81,12 +69,10 @@ class StringFamilyTest : public ::testing::Test {
     WithEntry(key, [&](Entry* e) { r = e ? e->encoding_name() : "none"; });
     return r;
   }
+  // A list value (for WRONGTYPE paths), replacing whatever the key held.
   void PutList(std::string_view key) {
-    KeyRef k(key);
-    ShardLockSet locks;
-    locks.Add(Keyspace::ShardOf(k.hash));
-    locks.Lock(ks());
-    ks().Put(0, k, Entry::NewObject(key, new FakeList()));
+    t_.Run({"del", key});
+    ASSERT_EQ(t_.Run({"rpush", key, "element"}), Int(1));
   }
   bool Exists(std::string_view key) { return ExpireOf(key) != -2; }
   uint64_t Dirty() { return t_.server().Dirty(); }
@@ -320,7 +306,7 @@ TEST_F(StringFamilyTest, SetNonIntegerExpire) {
 TEST_F(StringFamilyTest, SetGetOnWrongTypeFailsAndPlainSetOverwrites) {
   PutList("l");
   EXPECT_EQ(t_.Run({"set", "l", "x", "GET"}), kWrongTypeErr);
-  EXPECT_EQ(EncodingOf("l"), "listpack");
+  EXPECT_EQ(EncodingOf("l"), "quicklist");
   EXPECT_EQ(t_.Run({"get", "l"}), kWrongTypeErr);
   EXPECT_EQ(t_.Run({"set", "l", "x", "NX"}), kNil);
   EXPECT_EQ(t_.Run({"set", "l", "v"}), kOK);
@@ -380,7 +366,7 @@ TEST_F(StringFamilyTest, GetSet) {
   EXPECT_EQ(ExpireOf("t"), 0);
   PutList("l");
   EXPECT_EQ(t_.Run({"getset", "l", "x"}), kWrongTypeErr);
-  EXPECT_EQ(EncodingOf("l"), "listpack");
+  EXPECT_EQ(EncodingOf("l"), "quicklist");
 }
 
 TEST_F(StringFamilyTest, GetDel) {
