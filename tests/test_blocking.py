@@ -327,3 +327,77 @@ def test_lpush_reply_and_waiter_both_durable(server_factory):
     assert call(p, "LRANGE", "dq", "0", "-1") == b"*1\r\n$1\r\n2\r\n"
     a.close()
     p.close()
+
+
+def test_producers_and_consumers_lose_and_duplicate_nothing(server):
+    """Consumers blocked on several keys, producers pushing from other connections (and
+    threads): every element is popped exactly once, and nothing stays blocked."""
+    import threading
+
+    n_items, n_consumers, keys = 2000, 6, ["pc:%d" % i for i in range(3)]
+    got, lock = [], threading.Lock()
+    stop = threading.Event()
+
+    def consume():
+        c = server.client()
+        while not stop.is_set():
+            r = c.blpop(keys, timeout=0.2)
+            if r is not None:
+                with lock:
+                    got.append(r[1])
+        c.close()
+
+    def produce(start):
+        c = server.client()
+        for i in range(start, n_items, 2):
+            c.rpush(keys[i % len(keys)], str(i))
+        c.close()
+
+    consumers = [threading.Thread(target=consume) for _ in range(n_consumers)]
+    for t in consumers:
+        t.start()
+    producers = [threading.Thread(target=produce, args=(s,)) for s in (0, 1)]
+    for t in producers:
+        t.start()
+    for t in producers:
+        t.join()
+    c = server.client()
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        with lock:
+            if len(got) >= n_items:
+                break
+        time.sleep(0.05)
+    stop.set()
+    for t in consumers:
+        t.join()
+    assert sorted(got, key=int) == [str(i) for i in range(n_items)]
+    assert c.exists(*keys) == 0
+    c.close()
+
+
+def test_disconnect_storm_leaves_no_waiters(raw):
+    clients = [raw.more() for _ in range(20)]
+    for i, c in enumerate(clients):
+        c.cmd("BLPOP", "storm", "storm:%d" % i, "0")
+    time.sleep(0.2)
+    for c in clients:
+        c.close()
+    time.sleep(0.3)
+    assert call(raw, "RPUSH", "storm", "x") == b":1\r\n"
+    assert call(raw, "LLEN", "storm") == b":1\r\n"
+    assert b"blocked_clients:0\r\n" in call(raw, "INFO", "clients")
+
+
+def test_key_created_with_another_type_keeps_waiters_blocked(conns):
+    a, b, p = conns[0], conns[1], conns[2]
+    a.cmd("BLPOP", "other", "0")
+    time.sleep(0.05)  # arrival order
+    b.cmd("BLMOVE", "other", "dst", "LEFT", "LEFT", "0")
+    assert pending(a) and pending(b)
+    call(p, "SADD", "other", "m")
+    assert pending(a, 0.1) and pending(b, 0.1)
+    call(p, "DEL", "other")
+    call(p, "RPUSH", "other", "1", "2")
+    assert a.read_reply() == b"*2\r\n$5\r\nother\r\n$1\r\n1\r\n"
+    assert b.read_reply() == b"$1\r\n2\r\n"

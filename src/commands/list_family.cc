@@ -588,7 +588,10 @@ void BlockingMove(CmdArgs args, CommandContext& ctx, bool from_left, bool to_lef
   w->extra_keys = {std::string(args[2])};
   std::string dst(args[2]);
   w->serve = [dst, from_left, to_left](CommandContext& c, std::string_view key) {
-    // A destination of another type ends the wait with WRONGTYPE, as in Redis.
+    // A source of another type is not for this waiter (it keeps waiting); a destination of
+    // another type ends the wait with WRONGTYPE, as in Redis.
+    Entry* s = c.ks.Find(c.db, KeyRef(key), c.now_ms, false);
+    if (s == nullptr || s->type() != ValueType::kList) return false;
     return OpMove(c, key, dst, from_left, to_left) != MoveResult::kEmpty;
   };
   w->on_timeout = [](ReplyBuilder& rb) { rb.NullArray(); };

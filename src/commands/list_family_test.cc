@@ -282,6 +282,16 @@ TEST_F(BlockingTest, WrongTypeKeyKeepsTheWaiterBlocked) {
   EXPECT_EQ(delivered_[0], Bulks({"k", "v"}));
 }
 
+TEST_F(BlockingTest, BlmoveWaitsThroughASourceOfAnotherType) {
+  Block({"blmove", "src", "dst", "left", "left", "0"});
+  t_.Run({"zadd", "src", "1", "m"});
+  EXPECT_TRUE(delivered_.empty());
+  t_.Run({"del", "src"});
+  t_.Run({"rpush", "src", "v"});
+  ASSERT_EQ(delivered_.size(), 1u);
+  EXPECT_EQ(delivered_[0], Bulk("v"));
+}
+
 TEST_F(BlockingTest, BlmoveServedAndChainsToDestinationWaiter) {
   Block({"blmove", "src", "dst", "right", "left", "0"});
   Block({"blpop", "dst", "0"});
