@@ -401,3 +401,37 @@ def test_key_created_with_another_type_keeps_waiters_blocked(conns):
     call(p, "RPUSH", "other", "1", "2")
     assert a.read_reply() == b"*2\r\n$5\r\nother\r\n$1\r\n1\r\n"
     assert b.read_reply() == b"$1\r\n2\r\n"
+
+
+def test_waiters_on_two_keys_with_concurrent_pushes_are_all_served(server):
+    """Waiters blocked (no timeout) on two keys while two connections push to both keys at
+    once: as many elements as waiters, so every waiter must be served and nothing left."""
+    import threading
+
+    for rnd in range(5):
+        waiters = [Raw(server.port) for _ in range(8)]
+        for w in waiters:
+            w.cmd("BLPOP", "two:a", "two:b", "0")
+        time.sleep(0.1)
+
+        def push(key):
+            c = Raw(server.port)
+            for i in range(4):
+                c.cmd("RPUSH", key, "%s%d" % (key, i))
+                c.read_reply()
+            c.close()
+
+        ts = [threading.Thread(target=push, args=(k,)) for k in ("two:a", "two:b")]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+        got = []
+        for w in waiters:
+            w.sock.settimeout(5)
+            got.append(w.read_reply())
+            w.close()
+        assert len(set(got)) == 8
+        c = Raw(server.port)
+        assert call(c, "EXISTS", "two:a", "two:b") == b":0\r\n"
+        c.close()

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <thread>
 
 #include "base/clock.h"
 #include "commands/context.h"
@@ -134,6 +135,9 @@ void BlockingRegistry::ServeReady(ServerContext& server, ThreadStats* stats) {
   while (!tl_ready.empty()) {
     std::vector<std::pair<int, std::string>> ready;
     ready.swap(tl_ready);
+    // Keys to look at again: a waiter of the key was being served by another thread for
+    // another of its keys, and may come back blocked if that failed.
+    std::vector<std::pair<int, std::string>> again;
     for (const auto& [db, key] : ready) {
       std::vector<std::shared_ptr<Waiter>> queue;
       {
@@ -146,7 +150,13 @@ void BlockingRegistry::ServeReady(ServerContext& server, ThreadStats* stats) {
       // keeps its place; once the key is gone, nobody else can be served either.
       for (const std::shared_ptr<Waiter>& w : queue) {
         int expected = Waiter::kBlocked;
-        if (!w->state.compare_exchange_strong(expected, Waiter::kServing)) continue;
+        if (!w->state.compare_exchange_strong(expected, Waiter::kServing)) {
+          if (expected == Waiter::kServing &&
+              std::find(again.begin(), again.end(), std::make_pair(db, key)) == again.end()) {
+            again.emplace_back(db, key);
+          }
+          continue;
+        }
         std::string out;
         ReplyBuilder rb(&out);
         rb.set_resp3(w->client.resp3.load(std::memory_order_relaxed));
@@ -191,6 +201,15 @@ void BlockingRegistry::ServeReady(ServerContext& server, ThreadStats* stats) {
           blocked_.fetch_sub(1, std::memory_order_relaxed);
         }
         if (w->deliver) w->deliver(std::move(out), seq);
+      }
+    }
+    if (!again.empty()) {
+      // The other thread holds the claim only while it runs one serve callback.
+      std::this_thread::yield();
+      for (auto& k : again) {
+        if (std::find(tl_ready.begin(), tl_ready.end(), k) == tl_ready.end()) {
+          tl_ready.push_back(std::move(k));
+        }
       }
     }
   }
