@@ -593,3 +593,92 @@ def test_persistence_round_trip(server_factory):
     after = {k: c.execute_command("ZRANGE", k, 0, -1, "WITHSCORES") for k in ("small", "big", "u")}
     assert after == before
     c.close()
+
+
+# ---------------------------------------------------------------------------
+# Blocking pops: BZPOPMIN, BZPOPMAX, BZMPOP
+# ---------------------------------------------------------------------------
+
+
+def _pending(c, timeout=0.2):
+    """True when no reply arrives on raw connection c within `timeout` (still blocked)."""
+    import socket
+    c.sock.settimeout(timeout)
+    try:
+        data = c.sock.recv(65536)
+    except socket.timeout:
+        return True
+    finally:
+        c.sock.settimeout(10)
+    c.buf += data
+    return False
+
+
+def _call(c, *args):
+    c.cmd(*args)
+    return c.read_reply()
+
+
+def test_bzpop_immediate(r):
+    fill(r, n=3)
+    got = cmd(r, "BZPOPMIN", "nokey", "z", 0)
+    assert got[0] == "z" and got[1] == "a" and float(got[2]) == 1
+    got = cmd(r, "BZPOPMAX", "z", 0)
+    assert got[0] == "z" and got[1] == "c" and float(got[2]) == 3
+    got = cmd(r, "BZMPOP", 0, 2, "nokey", "z", "MAX", "COUNT", 5)
+    assert got[0] == "z" and pairs(got[1]) == [("b", 2)]
+    assert cmd(r, "EXISTS", "z") == 0
+    assert cmd(r, "BZPOPMIN", "nokey", 0.05) is None
+    assert cmd(r, "BZMPOP", 0.05, 1, "nokey", "MIN") is None
+    cmd(r, "SET", "s", "x")
+    assert_error(r, WRONGTYPE, "BZPOPMIN", "s", 0)
+    assert_error(r, "timeout is not a float or out of range", "BZPOPMIN", "z", "x")
+    assert_error(r, "timeout is negative", "BZPOPMIN", "z", -1)
+    assert_error(r, "numkeys should be greater than 0", "BZMPOP", 0, 0, "z", "MIN")
+    assert_error(r, "syntax error", "BZMPOP", 0, 1, "z", "LEFT")
+
+
+def test_bzpopmin_woken_by_zadd_from_another_client(raw):
+    a = raw
+    b = raw.more()
+    a.cmd("BZPOPMIN", "bz", "0")
+    assert _pending(a)
+    assert _call(b, "ZADD", "bz", "2", "y", "1", "x") == b":2\r\n"
+    assert a.read_reply() == b"*3\r\n$2\r\nbz\r\n$1\r\nx\r\n$1\r\n1\r\n"
+    assert _call(b, "ZRANGE", "bz", "0", "-1") == b"*1\r\n$1\r\ny\r\n"
+    a.cmd("BZMPOP", "0", "2", "nope", "bz2", "MAX", "COUNT", "5")
+    assert _pending(a)
+    assert _call(b, "ZADD", "bz2", "1", "p", "3", "q") == b":2\r\n"
+    assert a.read_reply() == (b"*2\r\n$3\r\nbz2\r\n*2\r\n*2\r\n$1\r\nq\r\n$1\r\n3\r\n"
+                              b"*2\r\n$1\r\np\r\n$1\r\n1\r\n")
+    assert _call(b, "EXISTS", "bz2") == b":0\r\n"
+
+
+def test_bzpop_timeout(raw):
+    t = __import__("time").time()
+    assert _call(raw, "BZPOPMAX", "never", "0.2") == b"*-1\r\n"
+    assert __import__("time").time() - t >= 0.15
+    assert _call(raw, "BZMPOP", "0.1", "1", "never", "MIN") == b"*-1\r\n"
+
+
+def test_bzpop_fifo(raw):
+    import time
+    waiters = [raw] + [raw.more() for _ in range(3)]
+    pusher = raw.more()
+    for w in waiters:
+        w.cmd("BZPOPMIN", "fifo", "0")
+        time.sleep(0.05)
+    assert all(_pending(w, 0.05) for w in waiters)
+    assert _call(pusher, "ZADD", "fifo", "1", "a", "2", "b", "3", "c") == b":3\r\n"
+    for i, m in enumerate("abc"):
+        assert waiters[i].read_reply() == b"*3\r\n$4\r\nfifo\r\n$1\r\n%s\r\n$1\r\n%d\r\n" % (
+            m.encode(), i + 1)
+    assert _pending(waiters[3])
+    assert _call(pusher, "ZADD", "fifo", "9", "z") == b":1\r\n"
+    assert waiters[3].read_reply() == b"*3\r\n$4\r\nfifo\r\n$1\r\nz\r\n$1\r\n9\r\n"
+
+
+def test_bzpop_in_multi_does_not_block(r):
+    p = r.pipeline(transaction=True)
+    p.execute_command("BZPOPMIN", "nokey", 0)
+    assert p.execute() == [None]

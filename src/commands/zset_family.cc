@@ -23,6 +23,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "commands/blocking.h"
 #include "commands/collection_util.h"
 #include "commands/context.h"
 #include "commands/errors.h"
@@ -691,6 +692,62 @@ void CmdZMPop(CmdArgs args, CommandContext& ctx) {
   PopGeneric(ctx, p.keys, p.max, p.count, how);
 }
 
+// --- BZPOPMIN / BZPOPMAX / BZMPOP (commands/blocking.h) -----------------------------------------
+
+// Pops from the first non-empty zset of `keys`, or blocks until one is created or the deadline
+// passes (a null array then, as Redis). A waiter is served by the same pop on the key that was
+// created; a key that is empty again or of another type when the waiter gets to it leaves the
+// waiter blocked, in its place.
+void BlockingPop(CommandContext& ctx, CmdArgs keys, bool max, size_t count, const PopReply& how,
+                 int64_t deadline_ms) {
+  // As Redis: WRONGTYPE for the first existing key of another type, a pop from the first
+  // existing zset; missing keys are skipped.
+  std::string& out = *ctx.rb.buffer();
+  const size_t mark = out.size();
+  PopReply now = how;
+  now.nil_if_none = true;
+  if (PopGeneric(ctx, keys, max, count, now)) return;
+  if (out.size() > mark && out[mark] == '-') return;  // WRONGTYPE
+  if (!CanBlock(ctx)) return;                         // the null array is the timeout reply
+  out.resize(mark);
+  std::vector<std::string> names(keys.begin(), keys.end());
+  auto w = NewWaiter(ctx, std::move(names), deadline_ms);
+  w->serve = [max, count, how](CommandContext& c, std::string_view key) {
+    std::string& buf = *c.rb.buffer();
+    const size_t before = buf.size();
+    std::string_view one[] = {key};
+    if (PopGeneric(c, CmdArgs(one), max, count, how)) return true;
+    buf.resize(before);  // nothing to pop here (or another type now): keep waiting
+    return false;
+  };
+  w->on_timeout = [](ReplyBuilder& rb) { rb.NullArray(); };
+  ctx.server.blocking().Block(ctx, std::move(w));
+}
+
+// BZPOPMIN / BZPOPMAX key [key ...] timeout: replies [key, member, score].
+void BZPopMinMax(CmdArgs args, CommandContext& ctx, bool max) {
+  int64_t deadline_ms;
+  if (!ParseBlockTimeout(args.back(), ctx, &deadline_ms)) return;
+  PopReply how;
+  how.emit_key = true;
+  BlockingPop(ctx, args.subspan(1, args.size() - 2), max, 1, how, deadline_ms);
+}
+
+void CmdBZPopMin(CmdArgs a, CommandContext& c) { BZPopMinMax(a, c, false); }
+void CmdBZPopMax(CmdArgs a, CommandContext& c) { BZPopMinMax(a, c, true); }
+
+// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count].
+void CmdBZMPop(CmdArgs args, CommandContext& ctx) {
+  int64_t deadline_ms;
+  if (!ParseBlockTimeout(args[1], ctx, &deadline_ms)) return;
+  MPopArgs p;
+  if (!ParseMPop(args, 2, &p, ctx)) return;
+  PopReply how;
+  how.emit_key = true;
+  how.nested = true;
+  BlockingPop(ctx, p.keys, p.max, p.count, how, deadline_ms);
+}
+
 // --- ZRANDMEMBER -------------------------------------------------------------------------------
 
 uint64_t RandomU64() {
@@ -1071,6 +1128,9 @@ void CmdZScan(CmdArgs args, CommandContext& ctx) {
 void KeysAt1(CmdArgs args, std::vector<size_t>* out) {
   CommandRegistry::NumKeysAt(args, 1, 0, out);
 }
+void KeysAt2(CmdArgs args, std::vector<size_t>* out) {
+  CommandRegistry::NumKeysAt(args, 2, 0, out);
+}
 void KeysAt2Dst1(CmdArgs args, std::vector<size_t>* out) {
   CommandRegistry::NumKeysAt(args, 2, 1, out);
 }
@@ -1145,6 +1205,18 @@ void RegisterZSetFamily(CommandRegistry& r) {
               "Returns the highest- or lowest-scoring members from one or more sorted sets "
               "after removing them. Deletes the sorted set if the last member was popped.",
               "7.0.0", -1, KeysAt1});
+  r.Register({"bzpopmin", -3, kWrite | kFast | kBlocking, 1, -2, 1, CmdBZPopMin, g,
+              "Removes and returns the member with the lowest score from one or more sorted "
+              "sets. Blocks until a member is available otherwise. Deletes the sorted set if "
+              "the last element was popped.", "5.0.0"});
+  r.Register({"bzpopmax", -3, kWrite | kFast | kBlocking, 1, -2, 1, CmdBZPopMax, g,
+              "Removes and returns the member with the highest score from one or more sorted "
+              "sets. Blocks until a member available otherwise.  Deletes the sorted set if the "
+              "last element was popped.", "5.0.0"});
+  r.Register({"bzmpop", -5, kWrite | kBlocking, 3, 3, 1, CmdBZMPop, g,
+              "Removes and returns a member by score from one or more sorted sets. Blocks until "
+              "a member is available otherwise. Deletes the sorted set if the last element was "
+              "popped.", "7.0.0", -1, KeysAt2});
   r.Register({"zrandmember", -2, kReadOnly, 1, 1, 1, CmdZRandMember, g,
               "Returns one or more random members from a sorted set.", "6.2.0"});
   r.Register({"zunion", -3, kReadOnly, 2, 2, 1, CmdZUnion, g,

@@ -348,3 +348,25 @@ TEST(ZSetPersistenceTest, EvictedAndReadBackThenModified) {
 
 }  // namespace
 }  // namespace fdb
+
+namespace fdb {
+namespace {
+
+// In-process clients cannot be woken, so an empty blocking pop answers its timeout reply at
+// once (as Redis does for clients that may not block); a non-empty one pops.
+TEST_F(ZSetFamilyTest, BlockingPopsWithoutBlocking) {
+  Run({"zadd", "z", "1", "a", "2", "b", "3", "c"});
+  EXPECT_EQ(Run({"bzpopmin", "nokey", "z", "0"}), Arr({Bulk("z"), Bulk("a"), Bulk("1")}));
+  EXPECT_EQ(Run({"bzpopmax", "z", "0"}), Arr({Bulk("z"), Bulk("c"), Bulk("3")}));
+  EXPECT_EQ(Run({"bzmpop", "0", "1", "z", "min", "count", "9"}),
+            Arr({Bulk("z"), Arr({Arr({Bulk("b"), Bulk("2")})})}));
+  EXPECT_EQ(Run({"bzpopmin", "z", "0"}), "*-1\r\n");
+  EXPECT_EQ(Run({"bzmpop", "0", "1", "z", "max"}), "*-1\r\n");
+  EXPECT_EQ(Run({"bzpopmin", "z", "-1"}), Err("ERR timeout is negative"));
+  EXPECT_EQ(Run({"bzmpop", "0", "0", "z", "max"}), Err("ERR numkeys should be greater than 0"));
+  Run({"set", "s", "v"});
+  EXPECT_EQ(Run({"bzpopmax", "nokey", "s", "0"}), kWrongTypeErr);
+}
+
+}  // namespace
+}  // namespace fdb
