@@ -73,9 +73,7 @@ class StorageEngineTest : public ::testing::Test {
 
   // What the I/O thread does before releasing a reply: wait until the command's records are
   // written (or durable, under fsync always).
-  void Acknowledge() {
-    ASSERT_TRUE(engine_->WaitForPolicy(engine_->TakeThreadSequence()).ok());
-  }
+  void Acknowledge() { ASSERT_TRUE(engine_->WaitForPolicy(engine_->TakeThreadSequence()).ok()); }
 
   bool Del(int db, const std::string& key) {
     engine_->BeginBatch();
