@@ -24,7 +24,7 @@
 // moment, the client's fate is the server's (a disconnect sets `cancelled`, which the server
 // checks before putting the waiter back).
 //
-// How a family uses it (see ListBlockingPop in list_family.cc):
+// How a family uses it (see BlockingPop and BlockingMove in list_family.cc):
 //
 //   void CmdBzPopMin(CmdArgs args, CommandContext& ctx) {
 //     ... parse the timeout first: ParseBlockTimeout(args.back(), ctx, &deadline_ms) ...
