@@ -7,7 +7,7 @@ APT_PACKAGES=(build-essential cmake ninja-build pkg-config libgtest-dev libgmock
   libzstd-dev libxxhash-dev libabsl-dev redis-server redis-tools clang libclang-rt-14-dev clang-format
   procps)
 PY_PACKAGES=("redis[hiredis]>=5" "pytest>=7" "pytest-asyncio>=0.23" "pydantic>=2"
-  "nanobind>=2")
+  "nanobind>=2" "orjson>=3.6")
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -27,7 +27,7 @@ PY=${PYTHON:-python3}
 if ! "$PY" - <<'PYEOF' 2>/dev/null; then
 import importlib.metadata as m, sys
 need = {"redis": (5,), "hiredis": (0,), "pytest": (7,), "pytest-asyncio": (0, 23), "pydantic": (2,),
-        "nanobind": (2,)}
+        "nanobind": (2,), "orjson": (3, 6)}
 for name, least in need.items():
     v = tuple(int(x) for x in m.version(name).split(".")[:2] if x.isdigit())
     if v < least:

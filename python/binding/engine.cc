@@ -95,6 +95,38 @@ nb::object Check(PyObject* o) {
   return nb::steal(o);
 }
 
+// The key of the get/set fast paths: exactly bytes, or exactly str as UTF-8, where lone
+// surrogates (keys() returns non-UTF-8 keys with surrogate escapes) map back to the original
+// bytes, as fdb.client._k does. Any other object -- subclasses included, whose str() may
+// differ -- raises TypeError, and engine.py converts it with _k and calls again. REQUIRES: the
+// GIL is held while a Key is made and destroyed; the view lives as long as the Key and `o`.
+class Key {
+ public:
+  explicit Key(PyObject* o) {
+    if (PyBytes_CheckExact(o)) {
+      view_ = {PyBytes_AS_STRING(o), static_cast<size_t>(PyBytes_GET_SIZE(o))};
+      return;
+    }
+    if (!PyUnicode_CheckExact(o)) throw nb::type_error("fdb: a key is str or bytes");
+    Py_ssize_t n;
+    const char* p = PyUnicode_AsUTF8AndSize(o, &n);
+    if (p != nullptr) {
+      view_ = {p, static_cast<size_t>(n)};
+      return;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) throw nb::python_error();
+    PyErr_Clear();
+    owner_ = Check(PyUnicode_AsEncodedString(o, "utf-8", "surrogateescape"));
+    view_ = {PyBytes_AS_STRING(owner_.ptr()), static_cast<size_t>(PyBytes_GET_SIZE(owner_.ptr()))};
+  }
+
+  std::string_view view() const { return view_; }
+
+ private:
+  nb::object owner_;  // the UTF-8 bytes of a str with surrogates
+  std::string_view view_;
+};
+
 // A ReplyError instance (not raised) for an error reply inside an array.
 nb::object ReplyErrorObject(const std::string& text) {
   nb::object s = Check(
@@ -178,7 +210,8 @@ class Engine {
 
   // GET: the value as bytes, or None.
   nb::object Get(nb::handle key) {
-    std::string_view k = View(key.ptr());
+    Key key_arg(key.ptr());
+    std::string_view k = key_arg.view();
     std::optional<fdb::Result<std::optional<std::string>>> r;
     {
       nb::gil_scoped_release release;
@@ -193,7 +226,8 @@ class Engine {
 
   // SET key value [PX ttl_ms].
   void Set(nb::handle key, nb::handle value, std::optional<int64_t> ttl_ms) {
-    std::string_view k = View(key.ptr());
+    Key key_arg(key.ptr());
+    std::string_view k = key_arg.view();
     std::string_view v = View(value.ptr());
     fdb::Status s;
     {
@@ -262,9 +296,11 @@ NB_MODULE(_engine, m) {
            "Runs one command (a list of bytes/str; args[0] is its name) and returns its reply: "
            "bulk -> bytes, integer -> int, status -> str, array -> list, null -> None; an "
            "error reply raises ReplyError.")
-      .def("get", &Engine::Get, nb::arg("key"), "GET: the value as bytes, or None.")
+      .def("get", &Engine::Get, nb::arg("key"),
+           "GET: the value as bytes, or None. The key is str or bytes (exactly: TypeError "
+           "otherwise).")
       .def("set", &Engine::Set, nb::arg("key"), nb::arg("value"), nb::arg("ttl_ms") = nb::none(),
-           "SET key value [PX ttl_ms].")
+           "SET key value [PX ttl_ms]. The key is str or bytes (exactly: TypeError otherwise).")
       .def("close", &Engine::Close,
            "Writes a checkpoint, closes the log and releases the LOCK. Idempotent.")
       .def_prop_ro("closed", &Engine::closed)

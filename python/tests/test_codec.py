@@ -4,7 +4,21 @@ import math
 
 import pytest
 
+from fdb import codec
 from fdb.codec import decode, encode, looks_like_json
+
+
+@pytest.fixture(autouse=True, params=["orjson", "json"])
+def backend(request, monkeypatch):
+    """Every test of this module runs with orjson (when installed) and with the stdlib json
+    alone (orjson hidden), which must give the same results."""
+    if request.param == "orjson":
+        if codec._orjson is None:
+            pytest.skip("orjson is not installed")
+    else:
+        monkeypatch.setattr(codec, "_orjson", None)
+    assert codec.backend() == request.param
+    return request.param
 
 # (value, stored bytes): the documented encoding.
 ENCODED = [

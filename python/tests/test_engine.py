@@ -147,6 +147,32 @@ def test_lifecycle(engine_dir):
         assert again.get("a") == [1, 2]
 
 
+def test_key_types_on_the_get_set_fast_path(db):
+    """get/set hand str and bytes keys straight to the binding; other keys are converted as in
+    every other method (UTF-8, surrogate escapes back to the original bytes, str() of others)."""
+    import enum
+
+    class Color(str, enum.Enum):  # a str subclass whose str() is not its text
+        RED = "red"
+
+    db.set(b"\xffraw", 1)
+    (name,) = [k for k in db.keys() if k.startswith("\udcff")]
+    assert name == "\udcffraw"
+    assert db.get(name) == 1  # a str with surrogates reads the non-UTF-8 key
+    db.set(name, 2)
+    assert db.get(b"\xffraw") == 2 and db.dbsize() == 1
+    db.set(bytearray(b"ba"), "x")
+    assert db.get(memoryview(b"ba")) == "x" and db.get("ba") == "x"
+    db.set(7, "seven")
+    assert db.get("7") == "seven" and db.get(7) == "seven"
+    db.set(Color.RED, "c")
+    assert db.get(str(Color.RED)) == "c" and db.get(Color.RED) == "c"
+    assert db.exists(str(Color.RED)) == 1 and db.get("red") is None
+    with pytest.raises(TypeError):
+        db.set("k", {1, 2})  # a value the codec refuses is not taken for a bad key
+    assert db.get("k") is None
+
+
 def test_second_engine_on_a_directory_is_refused(db, engine_dir):
     with pytest.raises(FDBLockedError) as e:
         SyncEngine(FDBConfig(data_dir=engine_dir)).start()

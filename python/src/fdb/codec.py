@@ -24,6 +24,29 @@ The rule, in full (see ``python/README.md`` for the table of edge cases):
   unless it parses as a JSON value by the reading rule above; then it is stored as a JSON string
   (``"42"`` is stored as ``"\\"42\\""``). ``bytes`` are stored verbatim and read back by the
   reading rule.
+
+Speed. With `orjson <https://pypi.org/project/orjson/>`_ importable (a dependency of the
+package), containers are written and JSON text is read with it (an 80-byte dict: ~0.35 µs to
+encode, ~0.7 µs to decode, against ~2 µs each with :mod:`json`); without it, :mod:`json` does
+everything. The rules above hold with either backend; where orjson differs from :mod:`json` the
+stdlib decides:
+
+* ints beyond 64 bits (orjson refuses to write them, and reads them as floats), dict keys that
+  are not ``str``, float subclasses, lone surrogates and nesting deeper than 255 are written by
+  :mod:`json`; a text with a run of 19 or more digits is read by :mod:`json`;
+* orjson writes NaN and infinities as ``null``: an output that contains ``null`` is written
+  again by :mod:`json`, which refuses them (``ValueError``) or writes the document;
+* text orjson refuses (``1e400``, which :mod:`json` reads as ``inf``; ``\\ud800`` escapes) is
+  tried again with :mod:`json`.
+
+What differs: a float *inside a container* may be written in orjson's shortest form (``1e16``,
+``0.00001``, ``1e-7``) instead of Python's ``repr`` (``1e+16``, ``1e-05``, ``1e-07``); both read
+back as the same float (a float on its own is still written as its ``repr``). orjson also writes
+a few types :mod:`json` refuses when they are nested in a container -- ``uuid.UUID`` (as its
+text) and non-``int``/``str`` ``enum.Enum`` members (as their value) -- instead of raising
+``TypeError``; both read back as plain JSON values. And a document nested more deeply than the
+interpreter's recursion limit lets :mod:`json` parse (~1000 levels) is JSON for orjson, text
+for :mod:`json`.
 """
 
 from __future__ import annotations
@@ -33,15 +56,34 @@ import math
 import re
 from typing import Any, Dict, List, Tuple, Union
 
-__all__ = ["JSONValue", "encode", "decode", "looks_like_json"]
+try:
+    import orjson as _orjson_module
+except ImportError:  # pragma: no cover - orjson is a dependency; json is the fallback
+    _orjson_module = None
+
+__all__ = ["JSONValue", "encode", "decode", "looks_like_json", "backend"]
 
 #: The values FDB stores natively.
 JSONValue = Union[str, int, float, bool, None, List[Any], Dict[str, Any]]
+
+# The JSON library used for containers and JSON text besides json: orjson, or None (json only).
+# Read on every call, so tests can set it to None to run the fallback.
+_orjson: Any = _orjson_module
+# datetime and dataclass values are refused, as json refuses them (orjson would write them).
+_OJ_OPTIONS = (_orjson_module.OPT_PASSTHROUGH_DATETIME | _orjson_module.OPT_PASSTHROUGH_DATACLASS
+               if _orjson_module is not None else 0)
 
 # The first character of every JSON value (no leading whitespace is allowed by the rule).
 _JSON_START = frozenset('{["-0123456789tfn')
 _JSON_WS = " \t\n\r"
 _INT_RE = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+# orjson reads an integer outside [-2**63, 2**64) as a float. Such an integer has 19 digits or
+# more: a text with 19 digits in a row is read by json. (Digits -> "0", the rest -> ".", then a
+# substring search: ~0.1 µs for 80 bytes, 5x faster than a regular expression.)
+_DIGITS_TO_0 = bytes(48 if 48 <= i <= 57 else 46 for i in range(256))
+_DIGITS_TO_0_STR = str.maketrans({chr(i): "0" if 48 <= i <= 57 else "." for i in range(128)})
+_DIGIT_RUN = b"0" * 19
+_DIGIT_RUN_STR = "0" * 19
 
 
 def _reject_constant(name: str) -> Any:
@@ -50,6 +92,29 @@ def _reject_constant(name: str) -> Any:
 
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def backend() -> str:
+    """The JSON library in use besides :mod:`json`: ``"orjson"``, or ``"json"`` alone."""
+    return "json" if _orjson is None else "orjson"
+
+
+def _json_loads(text: str) -> Tuple[bool, Any]:
+    """``text`` (past the cheap checks of :func:`_parse`) as one JSON value, or ``(False,
+    None)``."""
+    oj = _orjson
+    if oj is not None:
+        try:
+            value = oj.loads(text)
+        except ValueError:  # orjson.JSONDecodeError; json may still accept it (see above)
+            pass
+        else:
+            if len(text) < 19 or text.translate(_DIGITS_TO_0_STR).find(_DIGIT_RUN_STR) < 0:
+                return True, value
+    try:
+        return True, _DECODER.decode(text)
+    except (ValueError, RecursionError):
+        return False, None
 
 
 def _parse(text: str) -> Tuple[bool, Any]:
@@ -69,15 +134,30 @@ def _parse(text: str) -> Tuple[bool, Any]:
         return True, None
     if text[0] in "tfn":
         return False, None
-    try:
-        return True, _DECODER.decode(text)
-    except (ValueError, RecursionError):
-        return False, None
+    return _json_loads(text)
 
 
 def looks_like_json(text: str) -> bool:
     """True if ``text``, stored raw, would read back as something other than this ``str``."""
     return _parse(text)[0]
+
+
+def _dump_container(value: Any) -> bytes:
+    oj = _orjson
+    if oj is not None:
+        try:
+            out = oj.dumps(value, option=_OJ_OPTIONS)
+        except TypeError:  # orjson.JSONEncodeError: json decides (see the module docstring)
+            pass
+        else:
+            if out.find(b"null") < 0:  # NaN and infinities are written as null by orjson
+                return out
+    try:
+        return _ENCODER.encode(value).encode("utf-8")
+    except TypeError as e:
+        raise TypeError(f"FDB stores JSON values only: {e}") from None
+    except ValueError as e:
+        raise ValueError(f"FDB stores JSON values only: {e}") from None
 
 
 def encode(value: Any) -> bytes:
@@ -87,6 +167,9 @@ def encode(value: Any) -> bytes:
         TypeError: for a type FDB does not store (sets, objects, ...), also inside containers.
         ValueError: for NaN or an infinite float, also inside containers.
     """
+    cls = type(value)
+    if cls is dict or cls is list:  # the common case first
+        return _dump_container(value)
     if isinstance(value, str):
         if _parse(value)[0]:
             return _ENCODER.encode(value).encode("utf-8")
@@ -100,16 +183,11 @@ def encode(value: Any) -> bytes:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError(f"FDB stores JSON numbers only; {value!r} is not one")
-        return _ENCODER.encode(value).encode("ascii")
+        return float.__repr__(value).encode("ascii")
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value)
     if isinstance(value, (list, tuple, dict)):
-        try:
-            return _ENCODER.encode(value).encode("utf-8")
-        except TypeError as e:
-            raise TypeError(f"FDB stores JSON values only: {e}") from None
-        except ValueError as e:
-            raise ValueError(f"FDB stores JSON values only: {e}") from None
+        return _dump_container(value)
     raise TypeError(
         f"FDB stores str, int, float, bool, None, list, dict (and raw bytes); "
         f"got {type(value).__name__}"
@@ -122,6 +200,17 @@ def decode(data: Union[bytes, bytearray, memoryview, str]) -> Any:
     Text that is not valid UTF-8 comes back as ``bytes``; text that is not exactly one JSON value
     comes back as the ``str`` itself.
     """
+    oj = _orjson
+    if oj is not None and type(data) is bytes and data and data[0] in b"{[" and data[-1] in b"}]":
+        # A JSON document, most likely: orjson reads the bytes directly (it also checks that
+        # they are UTF-8). No surrounding whitespace is possible here.
+        try:
+            value = oj.loads(data)
+        except ValueError:
+            pass  # the general path decides
+        else:
+            if len(data) < 19 or data.translate(_DIGITS_TO_0).find(_DIGIT_RUN) < 0:
+                return value
     if isinstance(data, str):
         text = data
     else:

@@ -89,6 +89,19 @@ def _pairs(reply: Sequence[bytes]) -> List[Tuple[bytes, bytes]]:
     return list(zip(it, it))
 
 
+class _Stopped:
+    """What :class:`SyncEngine` calls while it is stopped, in place of ``fdb._engine.Engine``:
+    every call raises. (So the get/set paths need no check of their own.)"""
+
+    def _raise(self, *args: Any, **kwargs: Any) -> Any:
+        raise FDBError("the engine is not started: call start() (or `await db.start()`)")
+
+    get = set = execute = close = _raise
+
+
+_STOPPED = _Stopped()
+
+
 class SyncEngine:
     """The embedded engine with plain (blocking) methods. Thread-safe.
 
@@ -109,10 +122,10 @@ class SyncEngine:
         if overrides:  # validated like the constructor's arguments
             cfg = FDBConfig.model_validate({**cfg.model_dump(), **overrides})
         self.config: FDBConfig = cfg
-        self._e: Any = None
+        self._e: Any = _STOPPED  # the fdb._engine.Engine while started
 
     def __repr__(self) -> str:
-        state = "open" if self._e is not None else "stopped"
+        state = "open" if self._e is not _STOPPED else "stopped"
         return f"<SyncEngine {self.config.data_dir!r} {state}>"
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -120,11 +133,11 @@ class SyncEngine:
     @property
     def started(self) -> bool:
         """True between :meth:`start` and :meth:`stop`."""
-        return self._e is not None
+        return self._e is not _STOPPED
 
     def start(self) -> "SyncEngine":
         """Open the data directory (created if missing) and recover its data. Idempotent."""
-        if self._e is not None:
+        if self._e is not _STOPPED:
             return self
         mod = _load_module()
         cfg = self.config
@@ -142,8 +155,8 @@ class SyncEngine:
 
     def stop(self) -> None:
         """Checkpoint, close the log and release the directory. Idempotent."""
-        e, self._e = self._e, None
-        if e is not None:
+        e, self._e = self._e, _STOPPED
+        if e is not _STOPPED:
             e.close()
 
     close = stop
@@ -156,19 +169,17 @@ class SyncEngine:
 
     # --- commands -----------------------------------------------------------------------------
 
-    def _engine(self) -> Any:
-        e = self._e
-        if e is None:
-            raise FDBError("the engine is not started: call start() (or `await db.start()`)")
-        return e
-
     def execute(self, *args: Any) -> Any:
         """Run any command and return its raw reply (bulk -> ``bytes``, integer -> ``int``,
         status -> ``str``, array -> ``list``, nil -> ``None``). Arguments are ``bytes``,
         ``str`` or numbers; values are not encoded. Raises FDBResponseError for an error."""
-        e = self._engine()
+        return self._call(self._e.execute, args)
+
+    @staticmethod
+    def _call(fn: Callable[..., _T], *args: Any) -> _T:
+        """``fn(*args)`` with the engine's errors as FDB's exceptions."""
         try:
-            return e.execute(args)
+            return fn(*args)
         except _REPLY_ERROR as err:
             raise _response_error(str(err)) from None
         except _ENGINE_ERROR as err:
@@ -182,8 +193,14 @@ class SyncEngine:
         """Store a JSON-native value; ``ex``/``px`` set a TTL (seconds/ms), ``nx``/``xx`` store
         only if the key is absent/present. True if stored."""
         if ex is None and px is None and not nx and not xx:
-            try:  # the fast path: no argument list, straight to DB::Set
-                self._engine().set(_c._k(key), encode(value))
+            # The fast path: straight to DB::Set, one Python frame. The binding takes a key
+            # that is exactly str or bytes as it is and raises TypeError for any other key,
+            # which is converted as everywhere else (_c._k) and tried again.
+            data = encode(value)
+            try:
+                self._e.set(key, data)
+            except TypeError:
+                self._call(self._e.set, _c._k(key), data)
             except _REPLY_ERROR as err:
                 raise _response_error(str(err)) from None
             except _ENGINE_ERROR as err:
@@ -193,8 +210,10 @@ class SyncEngine:
 
     def get(self, key: KeyT, default: Any = None) -> Any:
         """The value at ``key``, or ``default`` if the key does not exist."""
-        try:
-            raw = self._engine().get(_c._k(key))
+        try:  # the fast path, as in set()
+            raw = self._e.get(key)
+        except TypeError:
+            raw = self._call(self._e.get, _c._k(key))
         except _REPLY_ERROR as err:
             raise _response_error(str(err)) from None
         except _ENGINE_ERROR as err:
