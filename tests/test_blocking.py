@@ -435,3 +435,32 @@ def test_waiters_on_two_keys_with_concurrent_pushes_are_all_served(server):
         c = Raw(server.port)
         assert call(c, "EXISTS", "two:a", "two:b") == b":0\r\n"
         c.close()
+
+
+def test_served_pop_is_logged_before_its_reply(server_factory):
+    """The pop a push serves is in the log before the served client sees its reply: after a
+    kill -9 and a restart the element is gone from the list (and BLMOVE's is at its
+    destination)."""
+    import os
+    import signal
+
+    if os.environ.get("FDB_TEST_TARGET") == "redis":
+        pytest.skip("FDB's log (the Redis run has no persistence)")
+    s = server_factory("--fsync", "always")
+    a, b, p = Raw(s.port), Raw(s.port), Raw(s.port)
+    a.cmd("BLPOP", "lg", "0")
+    b.cmd("BLMOVE", "lg2", "dst", "LEFT", "RIGHT", "0")
+    assert pending(a) and pending(b)
+    assert call(p, "RPUSH", "lg", "x", "y") == b":2\r\n"
+    assert call(p, "RPUSH", "lg2", "m") == b":1\r\n"
+    assert a.read_reply() == b"*2\r\n$2\r\nlg\r\n$1\r\nx\r\n"
+    assert b.read_reply() == b"$1\r\nm\r\n"
+    s.stop(signal.SIGKILL)
+    for c in (a, b, p):
+        c.close()
+    s.start()
+    c = Raw(s.port)
+    assert call(c, "LRANGE", "lg", "0", "-1") == b"*1\r\n$1\r\ny\r\n"
+    assert call(c, "EXISTS", "lg2") == b":0\r\n"
+    assert call(c, "LRANGE", "dst", "0", "-1") == b"*1\r\n$1\r\nm\r\n"
+    c.close()

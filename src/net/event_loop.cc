@@ -68,8 +68,15 @@ bool EventLoop::Modify(int fd, uint32_t events, EventHandler* h) {
 
 void EventLoop::Remove(int fd) { epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr); }
 
-void EventLoop::AddTimer(int interval_ms, std::function<void()> fn) {
+size_t EventLoop::AddTimer(int interval_ms, std::function<void()> fn) {
   timers_.push_back({interval_ms, MonoUs() / 1000 + interval_ms, std::move(fn)});
+  return timers_.size() - 1;
+}
+
+void EventLoop::SetTimerEnabled(size_t id, bool on) {
+  Timer& t = timers_[id];
+  if (on && !t.enabled) t.next_ms = MonoUs() / 1000 + t.interval_ms;
+  t.enabled = on;
 }
 
 void EventLoop::RunTasks() {
@@ -102,6 +109,7 @@ void EventLoop::Run() {
     int timeout = -1;
     int64_t now = MonoUs() / 1000;
     for (auto& t : timers_) {
+      if (!t.enabled) continue;
       int64_t wait = t.next_ms - now;
       if (wait < 0) wait = 0;
       if (timeout < 0 || wait < timeout) timeout = static_cast<int>(wait);
@@ -116,7 +124,7 @@ void EventLoop::Run() {
     if (!timers_.empty()) {
       now = MonoUs() / 1000;
       for (auto& t : timers_) {
-        if (now >= t.next_ms) {
+        if (t.enabled && now >= t.next_ms) {
           t.next_ms = now + t.interval_ms;
           t.fn();
         }

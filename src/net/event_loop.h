@@ -37,8 +37,12 @@ class EventLoop {
   bool Add(int fd, uint32_t events, EventHandler* h);
   bool Modify(int fd, uint32_t events, EventHandler* h);
   void Remove(int fd);
-  // Calls fn every interval_ms on the loop thread.
-  void AddTimer(int interval_ms, std::function<void()> fn);
+  // Calls fn every interval_ms on the loop thread; returns the timer's id.
+  size_t AddTimer(int interval_ms, std::function<void()> fn);
+  // A disabled timer neither fires nor shortens the wait for events (a timer needed only
+  // sometimes, such as the blocked clients' timeouts, costs no wake-ups the rest of the time).
+  // Enabling it starts a fresh interval. REQUIRES: loop thread.
+  void SetTimerEnabled(size_t id, bool on);
   // Calls fn after each batch of events (group commit of the replies of that batch).
   void SetAfterBatch(std::function<void()> fn) { after_batch_ = std::move(fn); }
 
@@ -49,6 +53,7 @@ class EventLoop {
     int interval_ms;
     int64_t next_ms;
     std::function<void()> fn;
+    bool enabled = true;
   };
 
   int epfd_ = -1;

@@ -27,7 +27,8 @@ IoThread::IoThread(ServerContext& server, int listen_fd, int index)
   loop_.Add(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, this);
   loop_.AddTimer(1000, [this] { CheckIdle(); });
   // Blocked clients time out with a resolution of 10 ms (Redis's is its event loop's, ~ms).
-  loop_.AddTimer(kBlockTimeoutTickMs, [this] { CheckBlockedTimeouts(); });
+  block_timer_ = loop_.AddTimer(kBlockTimeoutTickMs, [this] { CheckBlockedTimeouts(); });
+  loop_.SetTimerEnabled(block_timer_, false);
   loop_.SetAfterBatch([this] { AfterBatch(); });
   if (StorageEngine* storage = server_.storage()) {
     storage->AddProgressListener([this] {
@@ -167,6 +168,16 @@ void IoThread::CheckCommitted() {
 void IoThread::Kill(uint64_t id) {
   auto it = conns_.find(id);
   if (it != conns_.end() && !it->second->closed()) it->second->Close();
+}
+
+void IoThread::Blocked(Connection* c) {
+  blocked_.insert(c->state().id);
+  loop_.SetTimerEnabled(block_timer_, true);
+}
+
+void IoThread::Unblocked(Connection* c) {
+  blocked_.erase(c->state().id);
+  if (blocked_.empty()) loop_.SetTimerEnabled(block_timer_, false);
 }
 
 void IoThread::DeliverUnblock(uint64_t id, std::string reply, uint64_t log_seq) {

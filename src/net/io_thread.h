@@ -36,8 +36,8 @@ class IoThread : public EventHandler {
   void Kill(uint64_t id);
   // Blocking commands: c is blocked (its deadline is checked by this thread's timer), or no
   // longer.
-  void Blocked(Connection* c) { blocked_.insert(c->state().id); }
-  void Unblocked(Connection* c) { blocked_.erase(c->state().id); }
+  void Blocked(Connection* c);
+  void Unblocked(Connection* c);
   // Holds c's replies until the log has committed its commands' records (see AfterBatch).
   void Hold(Connection* c) { new_held_.push_back(c->state().id); }
 
@@ -67,6 +67,7 @@ class IoThread : public EventHandler {
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   std::thread thread_;
   std::unordered_set<uint64_t> blocked_;  // ids of blocked connections
+  size_t block_timer_ = 0;                // checks blocked_'s deadlines; on while not empty
   std::vector<uint64_t> new_held_;        // held during the current event batch
   std::vector<uint64_t> held_;            // waiting for the log to commit
   std::atomic<bool> waiting_{false};      // held_ is not empty (read by the log's listener)
