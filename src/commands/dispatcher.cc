@@ -35,7 +35,9 @@ std::string WrongArityError(std::string_view name) {
 
 void Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
   ExecuteCommand(args, client, rb);
+  if (kept_shard_ >= 0 && kept_uses_ >= kMaxKeptCommands) ReleaseLocks();
   if (!tl_holds_all_shards && BlockingRegistry::HasReady()) {
+    ReleaseLocks();
     server_.blocking().ServeReady(server_, stats_);
   }
 }
@@ -76,6 +78,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   }
   client.last_cmd.store(spec->name, std::memory_order_relaxed);
   if ((spec->flags & cmdflags::kTransaction) || client.in_multi) {
+    ReleaseLocks();  // EXEC locks every shard
     if (HandleTransaction(*spec, args, client, rb)) return;
   }
 
@@ -99,8 +102,26 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     ShardLockSet locks;
     if (!(spec->flags & cmdflags::kSelfLocking) && spec->first_key > 0) {
       CommandRegistry::KeyIndexes(*spec, args, &key_idx_);
-      for (size_t i : key_idx_) locks.Add(Keyspace::ShardOf(HashKey(args[i])));
-      locks.Lock(server_.keyspace());
+      int one = -1;  // the single shard of every key, or -2 when there are several
+      for (size_t i : key_idx_) {
+        int sh = Keyspace::ShardOf(HashKey(args[i]));
+        one = one == -1 || one == sh ? sh : -2;
+        locks.Add(sh);
+      }
+      if (keep_locks_ && one >= 0 && !tl_holds_all_shards && !(spec->flags & cmdflags::kBlocking)) {
+        if (kept_shard_ != one) {
+          ReleaseLocks();
+          server_.keyspace().shard(one).mu.lock();
+          kept_shard_ = one;
+          kept_uses_ = 0;
+        }
+        kept_uses_++;
+      } else {
+        ReleaseLocks();
+        locks.Lock(server_.keyspace());
+      }
+    } else {
+      ReleaseLocks();
     }
     CommandContext ctx(rb, server_, client, *spec, NowMs());
     ctx.stats = stats_;
@@ -115,10 +136,19 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     }
   }
   int64_t dur = MonoUs() - start_us;
+
   counters.calls.store(counters.calls.load(std::memory_order_relaxed) + 1,
                        std::memory_order_relaxed);
   counters.usec.store(counters.usec.load(std::memory_order_relaxed) + dur,
                       std::memory_order_relaxed);
+  // Keep the lock only for a command that takes a while on average on this thread (waiting
+  // for the lock included): a cheap command's lock is better released at once, so the other
+  // threads' commands on the shard run in parallel with this thread's parsing and replies.
+  if (kept_shard_ >= 0) {
+    uint64_t calls = counters.calls.load(std::memory_order_relaxed);
+    uint64_t usec = counters.usec.load(std::memory_order_relaxed);
+    if (usec < kKeepLockMinUs * calls) ReleaseLocks();
+  }
   if (rb.buffer()->size() > reply_start && (*rb.buffer())[reply_start] == '-') {
     counters.failed.store(counters.failed.load(std::memory_order_relaxed) + 1,
                           std::memory_order_relaxed);

@@ -495,7 +495,7 @@ size_t Keyspace::EvictUntilUnderBudget(size_t max) {
   int idle_shards = 0;
   while (total < max && OverBudget() && idle_shards < limits::kNumShards) {
     int shard = static_cast<int>(evict_cursor_.fetch_add(1) % limits::kNumShards);
-    std::lock_guard<std::mutex> l(shards_[shard]->mu);
+    std::lock_guard<AdaptiveMutex> l(shards_[shard]->mu);
     size_t n = EvictFromShard(shard, 16);
     total += n;
     idle_shards = n == 0 ? idle_shards + 1 : 0;

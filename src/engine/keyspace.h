@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/adaptive_mutex.h"
 #include "base/hash.h"
 #include "base/limits.h"
 #include "engine/dict.h"
@@ -70,7 +71,7 @@ class KeyCreatedListener {
 };
 
 struct Shard {
-  std::mutex mu;
+  AdaptiveMutex mu;
   std::array<Dict, limits::kNumDatabases> dbs;
   // Guarded by mu: number of keys with a deadline per database, and the active-expiry cursor.
   std::array<size_t, limits::kNumDatabases> expires{};

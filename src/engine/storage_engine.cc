@@ -670,7 +670,7 @@ Status StorageEngine::Compact() {
       KeyRef k(key);
       int shard = Keyspace::ShardOf(k.hash);
       Shard& sh = ks_->shard(shard);
-      std::lock_guard<std::mutex> g(sh.mu);
+      std::lock_guard<AdaptiveMutex> g(sh.mu);
       // The record names the database the key was in when the image was written, but SWAPDB
       // moves keys between databases without writing new images: look in every database for
       // the entry whose image this is (a location belongs to at most one entry).

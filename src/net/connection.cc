@@ -174,8 +174,13 @@ void Connection::ProcessInput() {
     }
     parser_.Reset();
     rstart_ += consumed;
-    if (closed_) return;
+    if (closed_) {
+      owner_->dispatcher().ReleaseLocks();
+      return;
+    }
   }
+  // The batch is over: the shard lock kept for pipelined commands goes before anything waits.
+  owner_->dispatcher().ReleaseLocks();
   state_.qbuf.store(rend_ - rstart_, std::memory_order_relaxed);
   // Commands that changed data appended records: their replies leave only once those are
   // written (or fsynced, under fsync always). The wait happens once per event batch for all

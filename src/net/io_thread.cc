@@ -22,6 +22,7 @@ IoThread::IoThread(ServerContext& server, int listen_fd, int index)
       index_(index),
       stats_(server.NewThreadStats()),
       dispatcher_(server, stats_) {
+  dispatcher_.set_keep_locks(true);
   // EPOLLEXCLUSIVE: one listening socket shared by every loop; the kernel wakes one of them
   // per incoming connection, so connections spread across threads without a hand-off.
   loop_.Add(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, this);
