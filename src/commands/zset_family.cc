@@ -168,9 +168,26 @@ void ZAddGeneric(CmdArgs args, CommandContext& ctx, uint32_t flags) {
   size_t logged = 0, added = 0, updated = 0, processed = 0;
   double result = 0;
   bool nan = false;
+  const bool plain = !(flags & (kNX | kXX | kGT | kLT | kIncr));
   for (size_t j = 0; j < n; j++) {
     std::string_view m = args[idx + 2 * j + 1];
     double score = scores[j];
+    if (plain) {
+      // No condition on the current score: set first, with one lookup of the member.
+      std::optional<double> previous;
+      if (z->Set(m, score, &previous)) {
+        added++;
+      } else if (*previous != score) {
+        updated++;
+      } else {
+        continue;
+      }
+      ZSetObject::AddSetDelta(&body, m, score);
+      logged++;
+      processed++;
+      result = score;
+      continue;
+    }
     std::optional<double> cur = z->Score(m);
     if (cur.has_value()) {
       if (nx) continue;

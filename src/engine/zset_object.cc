@@ -367,11 +367,13 @@ std::optional<double> ZSetObject::Score(std::string_view m) const {
   return (*it)->score;
 }
 
-bool ZSetObject::Set(std::string_view m, double score) {
+bool ZSetObject::Set(std::string_view m, double score, std::optional<double>* previous) {
+  if (previous != nullptr) previous->reset();
   if (packed()) {
     double old;
     size_t off = PackedFind(m, &old);
     if (off != std::string_view::npos) {
+      if (previous != nullptr) *previous = old;
       if (old == score) return false;
       PackedErase(off);
       PackedInsert(m, score);
@@ -384,27 +386,31 @@ bool ZSetObject::Set(std::string_view m, double score) {
     ConvertToSkiplist();
   }
   SkipList& sl = *sl_;
-  auto it = sl.index.find(m);
-  if (it != sl.index.end()) {
-    ZNode* x = *it;
-    if (x->score == score) return false;
-    // In place when the node stays between its neighbours (Redis's zslUpdateScore).
-    if ((x->backward == nullptr || x->backward->score < score) &&
-        (x->fwd()[0] == nullptr || x->fwd()[0]->score > score)) {
-      x->score = score;
-      return false;
-    }
-    sl.Unlink(x);
+  // One hash of the member whether it is found or inserted.
+  ZNode* created = nullptr;
+  auto it = sl.index.lazy_emplace(m, [&](const auto& ctor) {
+    created = ZNode::New(RandomLevel(), score, m);
+    ctor(created);
+  });
+  if (created != nullptr) {
+    sl.Link(created);
+    sl.node_bytes += ChunkSize(ZNode::Bytes(created->level, m.size()));
+    size_++;
+    return true;
+  }
+  ZNode* x = *it;
+  if (previous != nullptr) *previous = x->score;
+  if (x->score == score) return false;
+  // In place when the node stays between its neighbours (Redis's zslUpdateScore).
+  if ((x->backward == nullptr || x->backward->score < score) &&
+      (x->fwd()[0] == nullptr || x->fwd()[0]->score > score)) {
     x->score = score;
-    sl.Link(x);
     return false;
   }
-  ZNode* x = ZNode::New(RandomLevel(), score, m);
+  sl.Unlink(x);
+  x->score = score;
   sl.Link(x);
-  sl.index.insert(x);
-  sl.node_bytes += ChunkSize(ZNode::Bytes(x->level, m.size()));
-  size_++;
-  return true;
+  return false;
 }
 
 bool ZSetObject::Remove(std::string_view m) {

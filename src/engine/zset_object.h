@@ -80,8 +80,9 @@ class ZSetObject final : public ValueObject {
 
   // The score of m, if m is a member.
   std::optional<double> Score(std::string_view m) const;
-  // Sets m's score, adding m if needed. Returns true when m was added. REQUIRES: !isnan(score).
-  bool Set(std::string_view m, double score);
+  // Sets m's score, adding m if needed. Returns true when m was added; `previous` (if given)
+  // receives m's score before the call (nullopt when m was added). REQUIRES: !isnan(score).
+  bool Set(std::string_view m, double score, std::optional<double>* previous = nullptr);
   // Removes m; false if it was not a member.
   bool Remove(std::string_view m);
   // The 0-based ascending rank of m (and its score), if m is a member.
