@@ -310,6 +310,7 @@ void LogWriter::FlusherLoop() {
   std::unique_lock lock(mu_);
   bool retrying = false;         // a repair succeeded; Retry() waits for the write pass after it
   bool close_attempted = false;  // when closing in the failed state, try once, then give up
+  bool delayed = false;          // this round already waited for more records (commit delay)
   auto finish_retry = [&] {
     if (retrying) {
       retrying = false;
@@ -364,7 +365,27 @@ void LogWriter::FlusherLoop() {
       continue;
     }
 
+    // Commit delay, under `always`: a round that starts the moment the previous one ended
+    // carries only the records that arrived during its fsync, while the clients it just
+    // answered are still sending their next writes, so every fsync would carry about half of
+    // the clients. When fewer records wait than the last round carried, wait a little (at most
+    // half an fsync) for the rest: one fsync then serves them all. A lone client never waits:
+    // its last round carried one record.
+    if (policy() == FsyncPolicy::kAlways && !delayed && !closing_ && error_.ok() &&
+        last_round_records_ > 1 && next_sequence_ - 1 - durable_sequence_ < last_round_records_) {
+      const auto delay =
+          std::chrono::microseconds(std::min<uint64_t>(io_last_fsync_us_ / 2, kMaxCommitDelayUs));
+      work_cv_.wait_for(lock, delay, [&] {
+        return closing_ || io_busy_ ||
+               next_sequence_ - 1 - durable_sequence_ >= last_round_records_;
+      });
+      delayed = true;
+      continue;  // re-check everything: a waiter may have led a round meanwhile
+    }
+    delayed = false;
+    const uint64_t durable_before = durable_sequence_;
     IoRoundLocked(lock, false);
+    last_round_records_ = durable_sequence_ - durable_before;
     finish_retry();
   }
   flusher_done_ = true;

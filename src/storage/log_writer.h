@@ -229,6 +229,10 @@ class LogWriter {
   uint64_t io_bytes_written_ = 0;
   uint64_t io_fsyncs_ = 0;
   uint64_t io_last_fsync_us_ = 0;
+  // Records made durable by the flusher's last round (the commit delay's estimate of how many
+  // clients take part in a group commit). Flusher thread only.
+  uint64_t last_round_records_ = 0;
+  static constexpr uint64_t kMaxCommitDelayUs = 500;
   uint64_t io_segments_created_ = 0;
   std::chrono::steady_clock::time_point last_sync_time_;
 
