@@ -322,8 +322,9 @@ void ClientKill(CmdArgs args, CommandContext& ctx) {
     if (!laddr.empty() && c.laddr != laddr) return;
     if (!type.empty() && type != "normal") return;
     if (!user.empty() && user != "default") return;
+    if (&c == &ctx.client && skipme) return;
+    if (c.kill_requested.exchange(true)) return;  // already going
     if (&c == &ctx.client) {
-      if (skipme) return;
       c.close_after_reply = true;
     } else if (c.request_close) {
       c.request_close();

@@ -58,6 +58,10 @@ struct ClientState {
   bool close_after_reply = false;
   // Asks the owning I/O thread to close this connection (thread-safe); set by the network layer.
   std::function<void()> request_close;
+  // Set by the first CLIENT KILL that picked this client: it closes on its own thread a moment
+  // later, and a second CLIENT KILL meanwhile must not count it again (as Redis, whose kill is
+  // synchronous).
+  std::atomic<bool> kill_requested{false};
 
   std::string Name() const {
     std::lock_guard<std::mutex> l(info_mu);
