@@ -41,7 +41,7 @@ class Dispatcher {
   static constexpr int kMaxKeptCommands = 32;
   // A command whose calls on this thread took less than this on average (µs, lock wait
   // included) does not keep its lock.
-  static constexpr uint64_t kKeepLockMinUs = 2;
+  static constexpr uint64_t kKeepLockMinUs = 1;
 
  private:
   void ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb);
