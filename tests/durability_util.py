@@ -20,6 +20,7 @@ import socket
 import struct
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -386,3 +387,33 @@ def wait_for(pred, timeout, interval=0.02, what="condition"):
             return v
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def kill_cycles(s, clients, cycles, verify, rnd, kill_after):
+    """The crash tests' driver: `cycles` times, starts the server (after the first cycle) and
+    calls verify(cycle - 1), runs every client's run(port, cycle, go, stop) in a thread, kills
+    the server with SIGKILL after a random time in kill_after, and waits for the clients; then
+    restarts and verifies the last cycle. Returns the number of acknowledged writes (the sum
+    of the clients' `acked` after each cycle)."""
+    total_acked = 0
+    for cycle in range(cycles):
+        if cycle > 0:
+            s.start()
+            verify(cycle - 1)
+        go, stop = threading.Event(), threading.Event()
+        threads = [threading.Thread(target=cl.run, args=(s.port, cycle, go, stop), daemon=True)
+                   for cl in clients]
+        for t in threads:
+            t.start()
+        time.sleep(0.05)
+        go.set()
+        time.sleep(rnd.uniform(*kill_after))
+        s.kill9()
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        assert not any(t.is_alive() for t in threads), "a client thread hung after kill -9"
+        total_acked += sum(cl.acked for cl in clients)
+    s.start()
+    verify(cycles - 1)
+    return total_acked

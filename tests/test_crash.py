@@ -18,7 +18,6 @@ of the process (not of the machine) must lose nothing acknowledged under everyse
 
 import os
 import random
-import threading
 import time
 
 import pytest
@@ -26,7 +25,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from durability_util import SANITIZED, TARGET, DurableServer, durable  # noqa: F401
+from durability_util import SANITIZED, TARGET, DurableServer, durable, kill_cycles  # noqa: F401
 
 CLIENTS = 50
 CYCLES = int(os.environ.get("FDB_CRASH_CYCLES", "5" if SANITIZED else "20"))
@@ -181,28 +180,9 @@ def crash_cycles(durable, fsync, cycles):
     rnd = random.Random(SEED)
     clients = [Client(i) for i in range(CLIENTS)]
     s = durable(fsync)
-    total_acked = 0
     t_start = time.time()
-    for cycle in range(cycles):
-        if cycle > 0:
-            s.start()
-            verify_all(s, clients, cycle - 1, fsync)
-        go, stop = threading.Event(), threading.Event()
-        threads = [threading.Thread(target=cl.run, args=(s.port, cycle, go, stop), daemon=True)
-                   for cl in clients]
-        for t in threads:
-            t.start()
-        time.sleep(0.05)
-        go.set()
-        time.sleep(rnd.uniform(*KILL_AFTER))
-        s.kill9()
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-        assert not any(t.is_alive() for t in threads), "a client thread hung after kill -9"
-        total_acked += sum(cl.acked for cl in clients)
-    s.start()
-    verify_all(s, clients, cycles - 1, fsync)
+    total_acked = kill_cycles(s, clients, cycles, lambda c: verify_all(s, clients, c, fsync), rnd,
+                              KILL_AFTER)
     assert total_acked > cycles * CLIENTS, (
         f"only {total_acked} writes acknowledged in {cycles} cycles: the test did not exercise "
         f"the server")

@@ -18,7 +18,6 @@ FDB_CRASH_CYCLES sets the number of cycles (default 20; 5 with FDB_SANITIZED=1).
 
 import os
 import random
-import threading
 import time
 
 import pytest
@@ -26,7 +25,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from durability_util import SANITIZED, TARGET, durable  # noqa: F401
+from durability_util import SANITIZED, TARGET, durable, kill_cycles  # noqa: F401
 
 CLIENTS = 50
 CYCLES = int(os.environ.get("FDB_CRASH_CYCLES", "5" if SANITIZED else "20"))
@@ -120,7 +119,7 @@ class Client:
             return ("zadd", f"z{rnd.randrange(150)}", float(rnd.randrange(-1000, 1000)) / 4)
         return ("zrem", f"z{rnd.randrange(150)}")
 
-    def run(self, port, go, stop):
+    def run(self, port, cycle, go, stop):
         r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=30,
                         retry=Retry(NoBackoff(), 0), decode_responses=True, protocol=2)
         k = self.keys()
@@ -227,28 +226,9 @@ def crash_cycles(durable, fsync, cycles, extra_args=()):
     rnd = random.Random(SEED)
     clients = [Client(i, SEED) for i in range(CLIENTS)]
     s = durable(fsync, extra_args=list(extra_args))
-    total_acked = 0
     t_start = time.time()
-    for cycle in range(cycles):
-        if cycle > 0:
-            s.start()
-            verify_all(s, clients, cycle - 1, fsync)
-        go, stop = threading.Event(), threading.Event()
-        threads = [threading.Thread(target=cl.run, args=(s.port, go, stop), daemon=True)
-                   for cl in clients]
-        for t in threads:
-            t.start()
-        time.sleep(0.05)
-        go.set()
-        time.sleep(rnd.uniform(*KILL_AFTER))
-        s.kill9()
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-        assert not any(t.is_alive() for t in threads), "a client thread hung after kill -9"
-        total_acked += sum(cl.acked for cl in clients)
-    s.start()
-    verify_all(s, clients, cycles - 1, fsync)
+    total_acked = kill_cycles(s, clients, cycles, lambda c: verify_all(s, clients, c, fsync), rnd,
+                              KILL_AFTER)
     assert total_acked > cycles * CLIENTS, (
         f"only {total_acked} changes acknowledged in {cycles} cycles: the test did not exercise "
         f"the server")
