@@ -9,7 +9,9 @@
 #   1. reads back EVERY key of the budget server with a pipelined Python client and verifies
 #      every value (and a random sample on the in-RAM server);
 #   2. reports VmRSS / VmHWM of the budget server against budget + index estimate
-#      (KEYS x (key bytes + INDEX_OVERHEAD)), with the in-RAM server's RSS beside it;
+#      (KEYS x (key bytes + INDEX_OVERHEAD)), and against budget + the index measured on a third
+#      server loaded with the same keys and 1-byte values (+ the process's RSS before the load),
+#      with the in-RAM server's RSS beside it;
 #   3. benchmarks reads of the hot HOT_PCT% of the keys (keys 0..HOT-1, read with
 #      `redis-benchmark -r HOT GET key:__rand_int__`, 50 clients, pipeline 16 and 1) on both
 #      servers, alternating, for ROUNDS rounds, after a verified warm-up pass over the hot keys;
@@ -64,7 +66,7 @@ bench_require redis-server redis-cli redis-benchmark ss timeout "$PYTHON"
 trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 bench_mktemp WORK fdb-ltr
-mkdir -p "$WORK/budget/data" "$WORK/ram/data" "$WORK/runs"
+mkdir -p "$WORK/budget/data" "$WORK/ram/data" "$WORK/index/data" "$WORK/runs"
 
 budget_flag=()
 ((BUDGET > 0)) && budget_flag=(--maxmemory "$BUDGET")
@@ -74,14 +76,21 @@ bench_start BUD "$port" "$WORK/budget" "$FDB_SERVER_BIN" --port "$port" --bind 1
 port=$(bench_free_port)
 bench_start RAM "$port" "$WORK/ram" "$FDB_SERVER_BIN" --port "$port" --bind 127.0.0.1 --dir "$WORK/ram/data" \
   --threads "$FDB_THREADS" --fsync "$FSYNC" "${FDB_USER_ARGS[@]}"
-log "budget fdb pid $BUD_SPID port $BUD_PORT (--maxmemory $BUDGET); in-RAM fdb pid $RAM_SPID port $RAM_PORT"
+# A third server gets the same keys with 1-byte values and no budget: an entry with a 1-byte
+# value is as large as an evicted entry (header + key, one 64-byte malloc chunk), so its RSS
+# growth is the index (entries, hash tables, allocator overhead) measured rather than estimated,
+# without the churn of eviction.
+port=$(bench_free_port)
+bench_start IDX "$port" "$WORK/index" "$FDB_SERVER_BIN" --port "$port" --bind 127.0.0.1 --dir "$WORK/index/data" \
+  --threads "$FDB_THREADS" --fsync "$FSYNC" "${FDB_USER_ARGS[@]}"
+log "budget fdb pid $BUD_SPID port $BUD_PORT (--maxmemory $BUDGET); in-RAM fdb pid $RAM_SPID port $RAM_PORT; index-only fdb pid $IDX_SPID port $IDX_PORT"
 ((BUDGET > 0)) || log "warning: LTR_MAXMEMORY=0: the budget server has no --maxmemory (dry run)"
 
 HAVE_CACHE=1
 bench_require_info "$BUD_PORT" "larger_than_ram" cache_entries cache_bytes cache_hits cache_misses cache_evictions || HAVE_CACHE=0
 
-port_of() { if [[ $1 == budget ]]; then echo "$BUD_PORT"; else echo "$RAM_PORT"; fi; }
-spid_of() { if [[ $1 == budget ]]; then echo "$BUD_SPID"; else echo "$RAM_SPID"; fi; }
+port_of() { case $1 in budget) echo "$BUD_PORT" ;; index) echo "$IDX_PORT" ;; *) echo "$RAM_PORT" ;; esac; }
+spid_of() { case $1 in budget) echo "$BUD_SPID" ;; index) echo "$IDX_SPID" ;; *) echo "$RAM_SPID" ;; esac; }
 alive() { kill -0 "$(spid_of "$1")" 2>/dev/null || { tail -n 20 "$WORK/$1/server.log" >&2; die "$1 fdb-server died ($2)"; }; }
 cache_json() {   # cache_json SERVER -> {"cache_hits": ..., ...} of the # Cache section (or {})
   "$PYTHON" - "$(port_of "$1")" <<EOF
@@ -96,10 +105,19 @@ print(json.dumps({k: int(i[k]) for k in keys if k in i and i[k].lstrip("-").isdi
 EOF
 }
 
-declare -A LOAD_S RSS_LOAD
-for s in budget ram; do
+declare -A LOAD_S RSS_LOAD RSS_BASE
+for s in budget ram index; do
+  RSS_BASE[$s]=$(bench_rss_kb "$(spid_of $s)")
   log "$s: loading $NKEYS keys"
-  bench_load "$(port_of $s)" "$LOAD_TIMEOUT" "$NKEYS" --count "$NKEYS" --value-size "$VALUE_SIZE"
+  if [[ $s == index ]]; then
+    t0=$(bench_ns)
+    out=$("$PYTHON" "$BENCH_DIR/_gen_load.py" --count "$NKEYS" --start 0 --key-format 'key:%012d' \
+      --value-size 1 | timeout "$LOAD_TIMEOUT" redis-cli -h 127.0.0.1 -p "$IDX_PORT" --pipe 2>&1) || true
+    LOAD_SECONDS=$(bench_secs_since "$t0")
+    [[ $out == *"errors: 0, replies: $NKEYS"* ]] || die "index load failed: $(tail -c 300 <<<"$out")"
+  else
+    bench_load "$(port_of $s)" "$LOAD_TIMEOUT" "$NKEYS" --count "$NKEYS" --value-size "$VALUE_SIZE"
+  fi
   alive $s "after the load"
   LOAD_S[$s]=$LOAD_SECONDS
   sleep 2
@@ -107,6 +125,7 @@ for s in budget ram; do
   log "$s: loaded in ${LOAD_SECONDS}s, RSS $((RSS_LOAD[$s] / 1024)) MiB"
 done
 DISK_BUD=$(bench_du_kb "$WORK/budget/data")
+kill "$IDX_SPID" 2>/dev/null || true   # measured; its CPU must not disturb the read benchmark
 
 log "budget: reading back and verifying all $NKEYS keys"
 VERIFY_ALL=$(timeout "$VERIFY_TIMEOUT" "$PYTHON" "$BENCH_DIR/_kv.py" verify --port "$BUD_PORT" --count "$NKEYS" \
@@ -200,6 +219,13 @@ tab.append(["RSS after full read-back (MiB)", "%.0f" % ($RSS_VERIFY / MiB), "-",
 tab.append(["RSS at end / peak (MiB)", "%.0f / %.0f" % ($RSS_END / MiB, $HWM_BUD / MiB), "%.0f / %.0f" % ($RSS_RAM / MiB, $HWM_RAM / MiB), ""])
 lim = (budget + index_est) / MiB / MiB
 tab.append(["budget + index estimate (MiB)", "%.0f" % lim if budget else "-", "-", "peak RSS / this = %s" % (f($HWM_BUD / MiB / lim, ".2f") if budget else "-")])
+# The index measured: RSS growth of the server that keeps no value in RAM, over the same load.
+index_kb = ${RSS_LOAD[index]} - ${RSS_BASE[index]}
+base_kb = ${RSS_BASE[budget]}
+lim_m = (budget / 1024.0 + index_kb + base_kb) / MiB
+tab.append(["index measured (MiB)", "%.0f" % (index_kb / MiB), "-", "RSS growth of an fdb loaded with the same keys and 1-byte values (%.1f B/key)" % (index_kb * 1024.0 / nkeys)])
+tab.append(["budget + index + process baseline (MiB)", "%.0f" % lim_m if budget else "-", "-",
+            "RSS after load / this = %s; at end = %s" % (f(${RSS_LOAD[budget]} / MiB / lim_m, ".2f"), f($RSS_END / MiB / lim_m, ".2f")) if budget else "-"])
 tab.append(["data dir on disk (MiB)", "%.0f" % ($DISK_BUD / MiB), "-", "du"])
 def vcell(v):
     if not v:
