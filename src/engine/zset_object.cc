@@ -553,6 +553,9 @@ void ZSetObject::Serialize(std::string* out) const {
 Result<ZSetObject*> ZSetObject::Decode(std::string_view in) {
   uint64_t n;
   if (!coding::GetVarint(&in, &n)) return BadImage("zset");
+  // Every member takes at least 9 bytes (its length and its score): a count beyond the image
+  // is corrupt, and must not size the index.
+  if (n > in.size() / 9) return BadImage("zset");
   auto z = std::make_unique<ZSetObject>();
   if (n > kPackedEntriesMax) {
     z->ConvertToSkiplist();

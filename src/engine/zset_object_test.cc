@@ -175,6 +175,13 @@ TEST(ZSetObjectTest, DecodeRejectsCorruptImages) {
   coding::PutBytes(&nan, "a");
   coding::PutDouble(&nan, std::nan(""));
   EXPECT_FALSE(ZSetObject::Decode(nan).ok());
+  // A count far beyond the image (found by fuzz/collections_fuzz.cc: it sized the member index
+  // and ran out of memory) is corrupt at once.
+  std::string huge;
+  coding::PutVarint(&huge, uint64_t{1} << 40);
+  coding::PutBytes(&huge, "a");
+  coding::PutDouble(&huge, 1);
+  EXPECT_FALSE(ZSetObject::Decode(huge).ok());
 }
 
 TEST(ZSetObjectTest, DeltaReplayEqualsLiveResult) {
