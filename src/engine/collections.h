@@ -64,6 +64,13 @@ inline bool GetSigned(std::string_view* in, int64_t* v) {
 
 }  // namespace coding
 
+// A type's Decode result as the ValueObject the dispatch in collections.cc returns.
+template <class T>
+Result<ValueObject*> AsValueObject(Result<T*> r) {
+  if (!r.ok()) return r.status();
+  return static_cast<ValueObject*>(*r);
+}
+
 inline Status BadDelta(const char* type) {
   return Status::Corruption(std::string("bad ") + type + " delta");
 }

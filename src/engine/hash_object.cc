@@ -10,12 +10,6 @@ namespace fdb {
 
 namespace {
 
-char* Realloc(char* p, size_t n) {
-  char* r = static_cast<char*>(realloc(p, n));
-  if (r == nullptr) throw std::bad_alloc();
-  return r;
-}
-
 size_t StringBytes(std::string_view s) { return VarintLength(s.size()) + s.size(); }
 
 char* PutString(char* p, std::string_view s) {
@@ -265,9 +259,7 @@ ValueObject* HashObject::Clone() const {
 ValueObject* NewHashObject() { return new HashObject(); }
 
 Result<ValueObject*> DecodeHashObject(std::string_view image) {
-  Result<HashObject*> r = HashObject::Decode(image);
-  if (!r.ok()) return r.status();
-  return static_cast<ValueObject*>(*r);
+  return AsValueObject(HashObject::Decode(image));
 }
 
 }  // namespace fdb

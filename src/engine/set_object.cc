@@ -12,12 +12,6 @@ namespace fdb {
 
 namespace {
 
-char* Realloc(char* p, size_t n) {
-  char* r = static_cast<char*>(realloc(p, n));
-  if (r == nullptr) throw std::bad_alloc();
-  return r;
-}
-
 uint8_t WidthFor(int64_t v) {
   if (v >= INT16_MIN && v <= INT16_MAX) return 2;
   if (v >= INT32_MIN && v <= INT32_MAX) return 4;
@@ -385,9 +379,7 @@ ValueObject* SetObject::Clone() const {
 ValueObject* NewSetObject() { return new SetObject(); }
 
 Result<ValueObject*> DecodeSetObject(std::string_view image) {
-  Result<SetObject*> r = SetObject::Decode(image);
-  if (!r.ok()) return r.status();
-  return static_cast<ValueObject*>(*r);
+  return AsValueObject(SetObject::Decode(image));
 }
 
 }  // namespace fdb

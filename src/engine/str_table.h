@@ -70,6 +70,14 @@ inline const char* DecodeVarint(const char* p, uint64_t* v) {
   *v = r;
   return p;
 }
+// realloc that throws std::bad_alloc instead of returning nullptr (the packed buffers of the
+// small hash and set encodings).
+inline char* Realloc(char* p, size_t n) {
+  char* r = static_cast<char*>(realloc(p, n));
+  if (r == nullptr) throw std::bad_alloc();
+  return r;
+}
+
 // A string stored as `varint len, bytes` at p; *next is set past it.
 inline std::string_view DecodeString(const char* p, const char** next) {
   uint64_t n;

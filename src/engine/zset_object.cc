@@ -677,9 +677,7 @@ bool ParseLexRange(std::string_view min, std::string_view max, ZLexRange* out) {
 ValueObject* NewZSetObject() { return new ZSetObject(); }
 
 Result<ValueObject*> DecodeZSetObject(std::string_view image) {
-  Result<ZSetObject*> r = ZSetObject::Decode(image);
-  if (!r.ok()) return r.status();
-  return static_cast<ValueObject*>(*r);
+  return AsValueObject(ZSetObject::Decode(image));
 }
 
 }  // namespace fdb
