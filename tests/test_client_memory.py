@@ -64,6 +64,9 @@ def test_declared_bulk_does_not_allocate_ahead(server_factory):
         sk = socket.create_connection(("127.0.0.1", s.port))
         sk.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$104857600\r\n")
         socks.append(sk)
+    time.sleep(0.3)
+    for sk in socks:  # the first bytes of the data (or a close) arrive
+        sk.sendall(b"xxxx")
     time.sleep(1.0)
     assert c.ping()
     grown = rss(s) - base
