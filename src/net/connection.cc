@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <new>
+#include <stdexcept>
 
 #include "base/clock.h"
 #include "base/limits.h"
@@ -101,29 +102,37 @@ void Connection::Guarded(Fn&& fn) {
     if (!closed_) UpdateMemory();
   } catch (const std::bad_alloc&) {
     OnAllocationFailure();
+  } catch (const std::length_error&) {  // a size past max_size(): the same failure
+    OnAllocationFailure();
   }
 }
 
 void Connection::OnAllocationFailure() {
-  // Whatever ran unwound: the shard locks it held are released by their guards. What lives
-  // across commands is ended here: the dispatcher's kept shard lock, the "every shard held"
-  // mark of EXEC, and the batch of log records, which is committed so that the log holds what
-  // the keyspace already holds.
-  owner_->dispatcher().ReleaseLocks();
-  tl_holds_all_shards = false;
-  if (StorageEngine* storage = owner_->server().storage()) {
-    while (storage->InBatch()) (void)storage->CommitBatch();
-  }
   fprintf(stderr, "fdb: closing client %s: out of memory while serving its request\n",
           state_.addr.c_str());
-  if (closed_) return;
-  // Free this client's memory first, then tell it why it is closed (Redis has no such reply: it
-  // aborts the whole server on an allocation failure).
+  // Free this client's memory first: the rest of the clean-up may need a little.
   parser_.Reset();
   rbuf_.Release();
   std::string().swap(wbuf_);
   wpos_ = 0;
-  SendAndClose("-ERR out of memory while serving this request, closing the connection\r\n");
+  try {
+    // Whatever ran unwound: the shard locks it held are released by their guards. What lives
+    // across commands is ended here: the dispatcher's kept shard lock, the "every shard held"
+    // mark of EXEC, and the batch of log records, which is committed so that the log holds
+    // what the keyspace already holds.
+    owner_->dispatcher().ReleaseLocks();
+    tl_holds_all_shards = false;
+    if (StorageEngine* storage = owner_->server().storage()) {
+      while (storage->InBatch()) (void)storage->CommitBatch();
+    }
+    if (closed_) return;
+    // Tell the client why it is closed (Redis has no such reply: it aborts the whole server
+    // on an allocation failure).
+    SendAndClose("-ERR out of memory while serving this request, closing the connection\r\n");
+  } catch (const std::exception&) {
+    // Still no memory: close without the reply. Close itself only posts a small task.
+    if (!closed_) Close();
+  }
 }
 
 void Connection::OnEvent(uint32_t events) {
