@@ -31,6 +31,10 @@ inline constexpr size_t kReadChunk = 16 * 1024;
 // that declares 500 MB and sends nothing costs one read chunk. With glibc, realloc of a
 // block this large moves it by mremap, so a step does not copy what was read before.
 inline constexpr size_t kReadGrowthStepMax = 32 * 1024 * 1024;
+// The smallest such step once a big argument's bytes arrive: reads of a big value go in pieces
+// of at least this size, not a socket buffer at a time (fewer reads and reallocs), while a
+// client that declares a huge bulk and sends one byte makes the server reserve only this much.
+inline constexpr size_t kReadGrowthStepMin = 1024 * 1024;
 // Output buffer hard limit for normal clients (`client-output-buffer-limit normal`): above
 // it the client is disconnected, and a reply being built stops growing the moment it passes
 // it, so a client that never reads cannot grow the server's memory without bound. Redis's

@@ -149,10 +149,11 @@ void Connection::ReserveForRead() {
   size_t want = limits::kReadChunk;
   size_t expected = parser_.expected_bytes();
   if (expected > have) {
-    // A big argument: room for what is still missing, but never more than has arrived so far
-    // (the buffer at most doubles per step) nor more than one step. A client must send the
-    // bytes it declared before the server holds memory for them.
-    size_t step = std::clamp(have, limits::kReadChunk, limits::kReadGrowthStepMax);
+    // A big argument: room for what is still missing, but per step no more than has arrived
+    // so far (the buffer at most doubles), at least kReadGrowthStepMin and at most
+    // kReadGrowthStepMax. A client must send the bytes it declared before the server holds
+    // memory for them.
+    size_t step = std::clamp(have, limits::kReadGrowthStepMin, limits::kReadGrowthStepMax);
     want = std::max(std::min(expected - have, step), limits::kReadChunk);
   }
   if (!rbuf_.Reserve(want)) throw std::bad_alloc();

@@ -67,7 +67,7 @@ class Connection : public EventHandler {
   // ProcessRequests over the connection's own read buffer.
   void ProcessInput();
   // Room for the next read in rbuf_: a read chunk, or for a big argument the part of it still
-  // missing, grown at most by the bytes already received and by kReadGrowthStepMax.
+  // missing, in steps of the bytes already received, bounded by kReadGrowthStepMin/Max.
   void ReserveForRead();
   // The client passed its output buffer limit: closed, with Redis's log line.
   void CloseForOutputLimit(const char* which);
