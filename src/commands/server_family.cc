@@ -213,10 +213,11 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
   s += " db=" + std::to_string(c.db.load());
   s += " sub=0 psub=0 ssub=0 multi=-1";
   s += " qbuf=" + std::to_string(qbuf);
-  s += " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0";
+  s += " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=" + std::to_string(qbuf) + " rbp=0";
   s += " obl=" + std::to_string(obuf);
   s += " oll=0 omem=" + std::to_string(obuf);
-  s += " tot-mem=" + std::to_string(qbuf + obuf + 16384);
+  // What the connection holds: its buffers and a fixed overhead (net/client_memory.h).
+  s += " tot-mem=" + std::to_string(c.tot_mem.load());
   s += " events=r cmd=";
   s += c.last_cmd.load();
   s += " user=default redir=-1 resp=";

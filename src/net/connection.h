@@ -1,10 +1,18 @@
 // Connection: one client socket served by one I/O thread.
 //
-// Reads go into a buffer that the RESP parser scans incrementally; every complete request in
-// the buffer is executed in order and its reply appended to one output buffer, which is
-// written once per batch (pipelined replies leave in few writes). When a client does not read
-// its replies, the connection stops reading its requests once the pending output passes a
-// bound: the kernel's flow control then holds the client back, and memory stays bounded.
+// Reads go into the I/O thread's shared read chunk, which the RESP parser scans; every
+// complete request is executed in order and its reply appended to one output buffer, which is
+// written once per batch (pipelined replies leave in few writes). Only the bytes of an
+// unfinished request move to the connection's own ReadBuffer, which grows with the bytes that
+// arrive (never with a declared length) and is freed once consumed: an idle connection owns
+// no read buffer, and its output buffer is freed after kIdleReleaseMs without traffic.
+//
+// Memory bounds: when a client does not read its replies, the connection stops reading its
+// requests once the pending output passes a bound (the kernel's flow control then holds the
+// client back); a reply is checked against client-output-buffer-limit while it is built
+// (ReplyBuilder); the memory of all connections is summed for maxmemory-clients. An
+// allocation that fails anywhere while serving a request (reading, parsing, executing,
+// replying) closes this connection with an error, not the server.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +22,7 @@
 
 #include "commands/dispatcher.h"
 #include "net/event_loop.h"
+#include "net/read_buffer.h"
 #include "protocol/resp_parser.h"
 #include "server/client_state.h"
 
@@ -42,10 +51,31 @@ class Connection : public EventHandler {
   void Unblock(std::string_view reply, uint64_t log_seq);
   // Queues raw bytes and tries to send them (used for the max-clients refusal).
   void SendAndClose(std::string_view bytes);
+  // Frees the buffers of a connection without traffic since kIdleReleaseMs (the I/O thread's
+  // once-a-second sweep).
+  void ReleaseIdleMemory(int64_t now_ms);
 
  private:
+  // Runs fn; an allocation failure inside it closes this connection (OnAllocationFailure).
+  template <class Fn>
+  void Guarded(Fn&& fn);
+  void OnAllocationFailure();
   void OnReadable();
+  // Executes the complete requests in data[0, len); returns the bytes they took. Stops early
+  // when the client blocks, is closed, or has too much output pending.
+  size_t ProcessRequests(const char* data, size_t len);
+  // ProcessRequests over the connection's own read buffer.
   void ProcessInput();
+  // Room for the next read in rbuf_: a read chunk, or for a big argument the part of it still
+  // missing, in steps of the bytes already received, bounded by kReadGrowthStepMin/Max.
+  void ReserveForRead();
+  // The client passed its output buffer limit: closed, with Redis's log line.
+  void CloseForOutputLimit(const char* which);
+  // Checks the pending output against the soft and hard limits; false if the client closed.
+  bool CheckOutputLimits();
+  // Publishes this connection's memory (tot-mem, the server's sum) and, when all clients use
+  // more than maxmemory-clients, closes the biggest ones.
+  void UpdateMemory();
   void Flush();
   void UpdateInterest();
   void HoldReply(size_t start, size_t cmds, uint64_t seq);
@@ -54,9 +84,7 @@ class Connection : public EventHandler {
   int fd_;
   ClientState state_;
   RespParser parser_;
-  std::vector<char> rbuf_;
-  size_t rstart_ = 0;  // start of the request being parsed
-  size_t rend_ = 0;    // end of valid data
+  ReadBuffer rbuf_;  // the bytes of an unfinished request (see the top of this file)
   std::string wbuf_;
   size_t wpos_ = 0;
   ReplyBuilder rb_;
@@ -65,9 +93,11 @@ class Connection : public EventHandler {
   bool close_when_flushed_ = false;
   bool reading_ = true;
   bool want_write_ = false;
-  uint64_t hold_seq_ = 0;  // replies in wbuf_ wait for this log sequence
-  size_t hold_start_ = 0;  // wbuf_ offset of the first held reply
-  size_t held_cmds_ = 0;   // commands whose replies are held
+  uint64_t hold_seq_ = 0;            // replies in wbuf_ wait for this log sequence
+  size_t hold_start_ = 0;            // wbuf_ offset of the first held reply
+  size_t held_cmds_ = 0;             // commands whose replies are held
+  size_t mem_ = 0;                   // memory last published in state_.tot_mem / client_memory
+  int64_t soft_limit_since_ms_ = 0;  // pending output above the soft limit since (0: not)
 };
 
 }  // namespace fdb

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "base/clock.h"
+#include "base/limits.h"
 #include "commands/errors.h"
 
 namespace fdb {
@@ -21,7 +22,8 @@ IoThread::IoThread(ServerContext& server, int listen_fd, int index)
       listen_fd_(listen_fd),
       index_(index),
       stats_(server.NewThreadStats()),
-      dispatcher_(server, stats_) {
+      dispatcher_(server, stats_),
+      read_chunk_(new char[limits::kReadChunk]) {
   dispatcher_.set_keep_locks(true);
   // EPOLLEXCLUSIVE: one listening socket shared by every loop; the kernel wakes one of them
   // per incoming connection, so connections spread across threads without a hand-off.
@@ -219,14 +221,16 @@ void IoThread::CheckBlockedTimeouts() {
 
 void IoThread::CheckIdle() {
   int64_t timeout_s = server_.config().timeout_s();
-  if (timeout_s <= 0) return;
   int64_t now = NowMs();
   std::vector<Connection*> idle;
   for (auto& [id, c] : conns_) {
+    if (c->closed()) continue;
     // As Redis, a blocked client is not idle (it waits for its command's timeout).
-    if (!c->closed() && c->state().blocked == nullptr &&
+    if (timeout_s > 0 && c->state().blocked == nullptr &&
         now - c->state().last_interaction_ms.load() > timeout_s * 1000) {
       idle.push_back(c.get());
+    } else {
+      c->ReleaseIdleMemory(now);
     }
   }
   for (Connection* c : idle) c->Close();

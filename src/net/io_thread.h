@@ -29,6 +29,10 @@ class IoThread : public EventHandler {
   Dispatcher& dispatcher() { return dispatcher_; }
   ThreadStats& stats() { return *stats_; }
   int index() const { return index_; }
+  // The read chunk shared by this thread's connections (limits::kReadChunk bytes): a request
+  // is read and parsed there, so a connection needs a buffer of its own only for the bytes of
+  // an unfinished request. REQUIRES: the loop thread.
+  char* read_chunk() { return read_chunk_.get(); }
 
   // Called by a connection when it closes; the object is freed after the current batch.
   void Closed(Connection* c);
@@ -65,6 +69,7 @@ class IoThread : public EventHandler {
   ThreadStats* stats_;
   Dispatcher dispatcher_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
+  std::unique_ptr<char[]> read_chunk_;
   std::thread thread_;
   std::unordered_set<uint64_t> blocked_;  // ids of blocked connections
   size_t block_timer_ = 0;                // checks blocked_'s deadlines; on while not empty

@@ -34,6 +34,9 @@ struct ClientState {
   std::atomic<const char*> last_cmd{"NULL"};
   std::atomic<size_t> qbuf{0};
   std::atomic<size_t> obuf{0};
+  // Memory this client's connection holds: buffers plus a fixed overhead (CLIENT LIST tot-mem,
+  // maxmemory-clients).
+  std::atomic<size_t> tot_mem{0};
   std::atomic<uint64_t> commands{0};
 
   mutable std::mutex info_mu;  // guards name, lib_name, lib_ver

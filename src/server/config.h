@@ -44,6 +44,21 @@ class Config {
   int64_t proto_max_bulk_len() const { return proto_max_bulk_len_.load(std::memory_order_relaxed); }
   int64_t query_buffer_limit() const { return query_buffer_limit_.load(std::memory_order_relaxed); }
   int maxclients() const { return maxclients_.load(std::memory_order_relaxed); }
+  // client-output-buffer-limit of one class: bytes (0: none) and seconds.
+  enum ClientClass { kNormal = 0, kReplica = 1, kPubsub = 2 };
+  struct OutputLimit {
+    int64_t hard;
+    int64_t soft;
+    int64_t soft_seconds;
+  };
+  OutputLimit output_limit(ClientClass c) const {
+    return {obuf_hard_[c].load(std::memory_order_relaxed),
+            obuf_soft_[c].load(std::memory_order_relaxed),
+            obuf_soft_seconds_[c].load(std::memory_order_relaxed)};
+  }
+  // maxmemory-clients resolved to bytes (a percentage of maxmemory, raised to Redis's minimum);
+  // 0: no limit on the memory of all clients together.
+  int64_t maxmemory_clients_bytes() const;
   int64_t maxmemory() const { return maxmemory_.load(std::memory_order_relaxed); }
   int hz() const { return hz_.load(std::memory_order_relaxed); }
   int64_t timeout_s() const { return timeout_.load(std::memory_order_relaxed); }
@@ -83,6 +98,10 @@ class Config {
   std::atomic<int64_t> proto_max_bulk_len_;
   std::atomic<int64_t> query_buffer_limit_;
   std::atomic<int> maxclients_;
+  std::atomic<int64_t> obuf_hard_[3];
+  std::atomic<int64_t> obuf_soft_[3];
+  std::atomic<int64_t> obuf_soft_seconds_[3];
+  std::atomic<int64_t> maxmemory_clients_{0};  // bytes, or minus a percentage of maxmemory
   std::atomic<int64_t> maxmemory_{0};
   std::atomic<int> hz_{10};
   std::atomic<int64_t> timeout_{0};

@@ -134,6 +134,8 @@ void MemorySection(ServerContext& s, Writer& w) {
   w.Field("maxmemory", s.config().maxmemory());
   w.Field("maxmemory_human", Human(static_cast<double>(s.config().maxmemory())));
   w.Field("maxmemory_policy", s.config().maxmemory_policy());
+  w.Field("mem_clients_normal", std::max<int64_t>(0, s.client_memory.load()));
+  w.Field("maxmemory_clients", s.config().maxmemory_clients_bytes());
   char frag[32];
   snprintf(frag, sizeof(frag), "%.2f", used ? static_cast<double>(rss) / used : 0.0);
   w.Field("mem_fragmentation_ratio", frag);
@@ -200,6 +202,8 @@ void StatsSection(ServerContext& s, Writer& w) {
   w.Field("rejected_connections", s.rejected_connections.load());
   w.Field("expired_keys", ks.expired_keys.load());
   w.Field("evicted_keys", 0);
+  w.Field("evicted_clients", s.evicted_clients.load());
+  w.Field("client_output_buffer_limit_disconnections", s.output_limit_disconnections.load());
   w.Field("keyspace_hits", ks.keyspace_hits.load());
   w.Field("keyspace_misses", ks.keyspace_misses.load());
   w.Field("pubsub_channels", 0);

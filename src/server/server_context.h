@@ -84,6 +84,12 @@ class ServerContext {
 
   std::atomic<uint64_t> total_connections{0};
   std::atomic<uint64_t> rejected_connections{0};
+  // The memory of all client connections (ClientState::tot_mem summed; maxmemory-clients), the
+  // clients it made the server close (evicted_clients), and the clients closed for passing
+  // their output buffer limit (client_output_buffer_limit_disconnections).
+  std::atomic<int64_t> client_memory{0};
+  std::atomic<uint64_t> evicted_clients{0};
+  std::atomic<uint64_t> output_limit_disconnections{0};
   std::atomic<int64_t> last_save_s{0};
   std::atomic<uint64_t> dirty{0};                 // changes since the last save
   std::atomic<bool> active_expire_enabled{true};  // DEBUG SET-ACTIVE-EXPIRE
