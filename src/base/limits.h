@@ -77,5 +77,11 @@ inline constexpr int kActiveExpireHz = 10;
 inline constexpr uint64_t kLcsMaxCells = 256ULL * 1024 * 1024;
 // Reply of DEBUG SLEEP / blocking waits: the longest sleep honoured, in seconds.
 inline constexpr double kDebugSleepMaxSeconds = 3600;
+// Failed AUTH / HELLO AUTH attempts in a row after which the connection is closed (the last
+// WRONGPASS is sent first). A person or a client with a mistyped password fails once or twice
+// and then fixes its configuration; ten in a row on one connection is someone guessing. Without
+// it one pipelined connection tested 121k passwords a second; with it each guess after the
+// tenth costs a new TCP connection. A success resets the count.
+inline constexpr int kAuthFailuresMax = 10;
 
 }  // namespace fdb::limits

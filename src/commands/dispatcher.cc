@@ -70,6 +70,16 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     if (client.in_multi) client.multi_error = true;
     return;
   }
+  // As Redis: after the arity check, before authentication. DEBUG SLEEP alone can stop an I/O
+  // thread for an hour, so it is for the operator, not for every client.
+  if ((spec->flags & cmdflags::kProtected) &&
+      !ProtectedActionAllowed(server_.config().enable_debug_command(), client.local)) {
+    counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
+    rb.Error(errors::kDebugNotAllowed);
+    if (client.in_multi) client.multi_error = true;
+    return;
+  }
   if (!(spec->flags & cmdflags::kNoAuth) && !client.authenticated.load(std::memory_order_relaxed)) {
     counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
                             std::memory_order_relaxed);
@@ -77,6 +87,22 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     return;
   }
   client.last_cmd.store(spec->name, std::memory_order_relaxed);
+  // Once a shutdown has begun (on any thread) nothing changes the data set: what the final
+  // checkpoint and log hold is what clients were told. Inside EXEC (every shard held) the
+  // transaction already began and is finished whole; EXEC itself is refused, since its queued
+  // commands may write.
+  if (server_.shutting_down() && !tl_holds_all_shards &&
+      ((spec->flags & cmdflags::kWrite) || std::string_view(spec->name) == "exec")) {
+    counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
+    if (std::string_view(spec->name) == "exec") {
+      client.in_multi = false;
+      client.queued.clear();
+      client.watched.clear();
+    }
+    rb.Error(errors::kShuttingDown);
+    return;
+  }
   if ((spec->flags & cmdflags::kTransaction) || client.in_multi) {
     ReleaseLocks();  // EXEC locks every shard
     if (HandleTransaction(*spec, args, client, rb)) return;

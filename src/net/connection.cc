@@ -53,6 +53,8 @@ Connection::Connection(IoThread* owner, int fd, uint64_t id) : owner_(owner), fd
   state_.fd = fd;
   state_.addr = SockAddr(fd, true);
   state_.laddr = SockAddr(fd, false);
+  // As Redis's islocalClient: exactly the loopback addresses, not all of 127/8.
+  state_.local = state_.addr.rfind("127.0.0.1:", 0) == 0 || state_.addr.rfind("::1:", 0) == 0;
   state_.created_ms = NowMs();
   state_.last_interaction_ms = state_.created_ms;
   state_.authenticated = !owner->server().config().requirepass_set();

@@ -80,9 +80,15 @@ void Server::Run() {
     if (sig == SIGTERM || sig == SIGINT) break;
     Housekeeping();
   }
+  // Before anything else: from here no thread executes a write, and a DEBUG SLEEP wakes, so
+  // stopping the threads one by one below does not leave the later ones accepting writes.
+  ctx_.BeginShutdown();
   fprintf(stderr, "fdb: shutting down\n");
   // The log's progress listeners point at the I/O threads: drop them first.
   if (ctx_.storage() != nullptr) ctx_.storage()->ClearProgressListeners();
+  // Every loop is told first and then joined, so the threads stop together, each as soon as
+  // its running command returns.
+  for (auto& t : threads_) t->loop().Stop();
   for (auto& t : threads_) t->Stop();
   threads_.clear();
 }

@@ -24,6 +24,11 @@ struct ClientState {
   std::string addr;   // peer "ip:port"
   std::string laddr;  // local "ip:port"
   int64_t created_ms = 0;
+  // The peer is 127.0.0.1 or ::1 (Redis's islocalClient), for enable-debug-command local and
+  // enable-protected-configs local. In-process clients (the embedded API, tests) are local.
+  bool local = true;
+  // Failed AUTH / HELLO AUTH attempts in a row on this connection; owning thread only.
+  int failed_auths = 0;
 
   std::atomic<int> db{0};
   std::atomic<bool> resp3{false};

@@ -92,6 +92,42 @@ std::function<Status(Config&, std::string_view)> IntSetter(const char* name,
   };
 }
 
+// The setter of an enable-*-command / enable-protected-configs parameter (Redis's
+// protected_action_enum).
+std::function<Status(Config&, std::string_view)> ProtectedActionSetter(
+    std::atomic<ProtectedAction> Config::*field) {
+  return [=](Config& c, std::string_view v) -> Status {
+    std::string l = Lower(v);
+    ProtectedAction a;
+    if (l == "no") {
+      a = ProtectedAction::kNo;
+    } else if (l == "yes") {
+      a = ProtectedAction::kYes;
+    } else if (l == "local") {
+      a = ProtectedAction::kLocal;
+    } else {
+      return Status::InvalidArgument("argument(s) must be one of the following: no, yes, local");
+    }
+    (c.*field).store(a);
+    return Status::OK();
+  };
+}
+
+std::function<std::string(const Config&)> ProtectedActionGetter(
+    std::atomic<ProtectedAction> Config::*field) {
+  return [=](const Config& c) -> std::string {
+    switch ((c.*field).load()) {
+      case ProtectedAction::kYes:
+        return "yes";
+      case ProtectedAction::kLocal:
+        return "local";
+      case ProtectedAction::kNo:
+        break;
+    }
+    return "no";
+  };
+}
+
 }  // namespace
 
 Config::Config()
@@ -122,7 +158,9 @@ Config::Config()
   params_ = {
       {"bind", false, str_get(&Config::bind_), str_set(&Config::bind_)},
       {"port", false, int_get(&Config::port_), IntSetter("port", &Config::port_, 0, 65535, false)},
-      {"dir", false, str_get(&Config::dir_), str_set(&Config::dir_)},
+      // Protected in Redis (a client that can move `dir` can make the server write files where
+      // it likes); in FDB also immutable, since the open log and its LOCK stay where they are.
+      {"dir", false, str_get(&Config::dir_), str_set(&Config::dir_), /*protected_config=*/true},
       {"io-threads", false, int_get(&Config::threads_),
        IntSetter("io-threads", &Config::threads_, 0, 128, false)},
       {"threads", false, int_get(&Config::threads_),
@@ -287,6 +325,12 @@ Config::Config()
          return Status::OK();
        }},
       {"logfile", false, str_get(&Config::logfile_), str_set(&Config::logfile_)},
+      {"enable-debug-command", false, ProtectedActionGetter(&Config::enable_debug_command_),
+       ProtectedActionSetter(&Config::enable_debug_command_)},
+      {"enable-protected-configs", false, ProtectedActionGetter(&Config::enable_protected_configs_),
+       ProtectedActionSetter(&Config::enable_protected_configs_)},
+      {"enable-module-command", false, ProtectedActionGetter(&Config::enable_module_command_),
+       ProtectedActionSetter(&Config::enable_module_command_)},
       {"daemonize", false, [](const Config&) { return std::string("no"); },
        [](Config&, std::string_view v) {
          if (Lower(v) != "no") return Status::InvalidArgument("FDB does not daemonize");
@@ -304,6 +348,11 @@ const Config::Param* Config::FindParam(std::string_view name) const {
 }
 
 bool Config::Known(std::string_view name) const { return FindParam(name) != nullptr; }
+
+bool Config::IsProtected(std::string_view name) const {
+  const Param* p = FindParam(name);
+  return p != nullptr && p->protected_config;
+}
 
 Status Config::Set(std::string_view name, std::string_view value, bool from_config_set) {
   const Param* p = FindParam(name);

@@ -18,6 +18,14 @@
 
 namespace fdb {
 
+// Who may use a protected action (Redis 7's enable-debug-command, enable-protected-configs,
+// enable-module-command): nobody, everybody, or only clients on a loopback address.
+enum class ProtectedAction : int { kNo = 0, kYes = 1, kLocal = 2 };
+// Whether a client may use an action so configured; `local_client` as ClientState::local.
+inline bool ProtectedActionAllowed(ProtectedAction a, bool local_client) {
+  return a == ProtectedAction::kYes || (a == ProtectedAction::kLocal && local_client);
+}
+
 class Config {
  public:
   Config();
@@ -32,6 +40,9 @@ class Config {
   // Parameters whose names match the glob, with their current values.
   std::vector<std::pair<std::string, std::string>> Get(std::string_view pattern) const;
   bool Known(std::string_view name) const;
+  // A protected config (Redis's PROTECTED_CONFIG: `dir`): CONFIG SET of it is refused unless
+  // enable-protected-configs allows the client.
+  bool IsProtected(std::string_view name) const;
 
   // Startup-only values.
   std::string bind() const;
@@ -68,6 +79,10 @@ class Config {
   std::string appendfsync() const;
   int64_t cache_size() const { return cache_size_.load(std::memory_order_relaxed); }
   bool compression() const { return compression_.load(std::memory_order_relaxed); }
+  // Startup-only, as in Redis (CONFIG SET refuses them): a client that could turn them on
+  // would not need them.
+  ProtectedAction enable_debug_command() const { return enable_debug_command_.load(); }
+  ProtectedAction enable_protected_configs() const { return enable_protected_configs_.load(); }
   // Whether data is persisted (appendonly yes, the default); `appendonly no` keeps the
   // keyspace in memory only, as Redis without AOF or RDB.
   bool persistence() const;
@@ -78,6 +93,7 @@ class Config {
     bool settable;  // by CONFIG SET
     std::function<std::string(const Config&)> get;
     std::function<Status(Config&, std::string_view)> set;
+    bool protected_config = false;  // see IsProtected()
   };
   const Param* FindParam(std::string_view name) const;
   std::vector<Param> params_;
@@ -111,6 +127,9 @@ class Config {
   std::atomic<int64_t> databases_{16};
   std::atomic<int64_t> cache_size_{0};
   std::atomic<bool> compression_{false};
+  std::atomic<ProtectedAction> enable_debug_command_{ProtectedAction::kNo};
+  std::atomic<ProtectedAction> enable_protected_configs_{ProtectedAction::kNo};
+  std::atomic<ProtectedAction> enable_module_command_{ProtectedAction::kNo};  // no MODULE in FDB
 };
 
 // Parses a memory amount as Redis's memtoll: 1k = 1000, 1kb = 1024, m/mb, g/gb.

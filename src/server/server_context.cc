@@ -36,6 +36,19 @@ ServerContext::ServerContext() : start_time_ms_(NowMs()) {
   keyspace_.set_key_listener(&blocking_);
 }
 
+void ServerContext::BeginShutdown() {
+  {
+    std::lock_guard<std::mutex> l(shutdown_mu_);
+    shutting_down_.store(true, std::memory_order_release);
+  }
+  shutdown_cv_.notify_all();
+}
+
+bool ServerContext::SleepUnlessShutdown(std::chrono::microseconds d) {
+  std::unique_lock<std::mutex> l(shutdown_mu_);
+  return !shutdown_cv_.wait_for(l, d, [this] { return shutting_down(); });
+}
+
 void ServerContext::ApplyConfig() {
   keyspace_.set_lfu_mode(config_.maxmemory_policy().find("lfu") != std::string::npos);
   keyspace_.SetBudget(static_cast<uint64_t>(config_.maxmemory()),
