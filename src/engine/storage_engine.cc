@@ -153,10 +153,9 @@ Status StorageEngine::Recover() {
   recovered_last_seq_ = manifest_.checkpoint_sequence;
   for (uint64_t seq : recovery_.ckpt_seq) recovered_last_seq_ = std::max(recovered_last_seq_, seq);
   if (manifest_.segments.empty()) return Status::OK();
-  auto r = storage::ReplayLog(env, options_.dir, manifest_.segments,
-                              [this](const storage::LogRecord& rec) {
-                                return ApplyRecord(recovery_, rec);
-                              });
+  auto r = storage::ReplayLog(
+      env, options_.dir, manifest_.segments,
+      [this](const storage::LogRecord& rec) { return ApplyRecord(recovery_, rec); });
   if (!r.ok()) return r.status();
   recovered_records_ = r->records;
   recovered_last_seq_ = std::max(recovered_last_seq_, r->last_sequence);
@@ -540,8 +539,7 @@ namespace {
 
 // Adds the key names a record's effect touches to `keys`; false for a flush or swap (every
 // key) or a payload that does not decode.
-bool CollectKeys(RecordType type, std::string_view payload,
-                 std::unordered_set<std::string>* keys) {
+bool CollectKeys(RecordType type, std::string_view payload, std::unordered_set<std::string>* keys) {
   switch (type) {
     case RecordType::kPut: {
       int db;
@@ -600,9 +598,9 @@ void StorageEngine::OnDiscard() {
   bool undone = UndoUncommitted(u);
   if (!undone) {
     fprintf(stderr,
-            "fdb: cannot undo %llu records after a log failure; they are kept for the retry and "
-            "their clients wait for it\n",
-            static_cast<unsigned long long>(u.last - u.kept_through));
+            "fdb: cannot undo the records after sequence %llu after a log failure; they are "
+            "kept for the retry and their clients wait for it\n",
+            static_cast<unsigned long long>(u.kept_through));
   }
   writer_->Decide(undone);
 }
@@ -610,11 +608,13 @@ void StorageEngine::OnDiscard() {
 bool StorageEngine::UndoUncommitted(const storage::UncommittedRecords& u) {
   std::unordered_set<std::string> keys;
   bool every_key = false;
+  uint64_t records = 0;
   for (const auto& [segment, bytes] : u.pieces) {
     std::string_view p = bytes;
     while (!p.empty()) {
       storage::DecodedRecord d = storage::DecodeRecord(segment, p);
       if (d.check != storage::RecordCheck::kOk) return false;  // our own bytes: never
+      ++records;
       if (!CollectKeys(d.type, d.payload, &keys)) every_key = true;
       p.remove_prefix(storage::RecordSize(d.payload_length));
     }
@@ -677,7 +677,7 @@ bool StorageEngine::UndoUncommitted(const storage::UncommittedRecords& u) {
     for (const std::string& key : keys) ks_->ReplaceKeyFrom(scratch, key);
   }
   fprintf(stderr, "fdb: log failure: %llu records discarded and their effect undone (%s)\n",
-          static_cast<unsigned long long>(u.last - u.kept_through),
+          static_cast<unsigned long long>(records),
           every_key ? "every key rebuilt" : (std::to_string(keys.size()) + " keys").c_str());
   return true;
 }

@@ -160,7 +160,7 @@ class StorageEngine : public ChangeObserver {
     Keyspace* ks = nullptr;
     std::vector<uint64_t> ckpt_seq;  // per shard: the checkpoint holds records up to here
     const std::unordered_set<std::string>* only = nullptr;  // these key names; null: all
-    uint64_t last_sequence = UINT64_MAX;                     // records after it are ignored
+    uint64_t last_sequence = UINT64_MAX;                    // records after it are ignored
     bool Applies(int shard, uint64_t seq) const {
       return seq > ckpt_seq[shard] && seq <= last_sequence;
     }
@@ -171,8 +171,8 @@ class StorageEngine : public ChangeObserver {
   Status Recover();
   Status LoadCheckpoint(ReplayTarget& t, const std::string& file);
   Status ApplyRecord(ReplayTarget& t, const storage::LogRecord& rec);
-  Status ApplyOne(ReplayTarget& t, storage::RecordType type, std::string_view payload,
-                  uint64_t seq, const storage::RecordLocation* loc);
+  Status ApplyOne(ReplayTarget& t, storage::RecordType type, std::string_view payload, uint64_t seq,
+                  const storage::RecordLocation* loc);
   // The writer's on_discard: undoes in memory what the discarded records did (see the top).
   void OnDiscard();
   // Rebuilds the keys `u`'s records touched as of u.kept_through. REQUIRES: every shard locked.

@@ -427,6 +427,9 @@ UncommittedRecords LogWriter::Uncommitted() {
 void LogWriter::Decide(bool discard) {
   std::lock_guard lock(mu_);
   assert(in_discard_);
+  // Appends may come as soon as the owner lets them (it may release its locks before
+  // on_discard returns).
+  in_discard_ = false;
   if (discard) {
     DiscardLocked();
   } else {
