@@ -144,6 +144,13 @@ Status LogWriter::WaitFor(uint64_t sequence, bool durable, bool ack) {
   if (sequence >= next_sequence_) {
     return Status::InvalidArgument("sequence " + std::to_string(sequence) + " not appended yet");
   }
+  if (!ack) {
+    // "Everything up to a discarded sequence" is everything up to the record kept before it
+    // (a checkpoint waits for its shards' last sequences, which may have been discarded).
+    for (auto it = discarded_.rbegin(); it != discarded_.rend(); ++it) {
+      if (sequence >= it->first && sequence <= it->second) sequence = it->first - 1;
+    }
+  }
   auto reached = [&] { return (durable ? durable_sequence_ : written_sequence_) >= sequence; };
   if (durable && !reached() && sync_requested_ < sequence) {
     sync_requested_ = sequence;

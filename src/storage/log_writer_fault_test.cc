@@ -136,8 +136,10 @@ TEST_P(LogWriterFaultTest, WriteFailureRefusesThenRecoversOnRetry) {
     // Nothing appended during the failure is reported durable; the record whose wait failed
     // was discarded, so it never will be.
     EXPECT_EQ(stats.durable_sequence, durable_before);
-    EXPECT_FALSE(w->WaitDurable(appended.back().first).ok());
+    EXPECT_FALSE(w->WaitForPolicy(appended.back().first).ok());
     EXPECT_EQ(w->OutcomeOf(appended.back().first), Outcome::kDiscarded);
+    // "Everything up to" a discarded record means up to the one kept before it.
+    EXPECT_TRUE(w->WaitDurable(appended.back().first).ok());
     EXPECT_FALSE(w->Health().ok());
     EXPECT_FALSE(w->Retry().ok());  // still failing
 
