@@ -124,7 +124,8 @@ class StorageEngine : public ChangeObserver {
   uint64_t TakeThreadSequence();
   // The same without the reset (a blocked client served on this thread waits for it too).
   uint64_t ThreadSequence() const;
-  // Blocks until `sequence` is written (everysec, no) or durable (always).
+  // Blocks until `sequence` is written (everysec, no) or durable (always): OK; or until it is
+  // discarded after a log failure: the MISCONF error, and its effect was undone.
   Status WaitForPolicy(uint64_t sequence);
   // The non-blocking form: asks for `sequence` to be committed; `listener` runs (on the
   // flusher's thread, so it must only hand off) each time the log makes progress.

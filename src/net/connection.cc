@@ -141,7 +141,6 @@ void Connection::ProcessInput() {
   ServerContext& server = owner_->server();
   StorageEngine* storage = server.storage();
   const size_t batch_start = wbuf_.size();
-  size_t executed = 0;
   while (rstart_ < rend_ && !close_when_flushed_ && state_.blocked == nullptr) {
     if (wbuf_.size() - wpos_ > kOutputPauseBytes) break;  // resume after the client reads
     ParserLimits lim{server.config().proto_max_bulk_len(),
@@ -168,11 +167,9 @@ void Connection::ProcessInput() {
       if (state_.blocked != nullptr) {
         // Blocked: no reply yet, and no further request until Unblock (as Redis).
         owner_->Blocked(this);
-      } else {
-        executed++;
-        if (storage != nullptr) {
-          held_.push_back({wbuf_.size(), owner_->dispatcher().last_sequence()});
-        }
+      } else if (storage != nullptr) {
+        // Where this reply ends and the record it depends on (see ResolveHeld).
+        held_.push_back({wbuf_.size(), owner_->dispatcher().last_sequence()});
       }
       if (state_.close_after_reply) close_when_flushed_ = true;
     }
@@ -197,7 +194,6 @@ void Connection::ProcessInput() {
       held_.clear();  // nothing waits: the batch's marks are not needed
     }
   }
-  (void)executed;
 }
 
 void Connection::HoldReply(size_t start, uint64_t seq) {
