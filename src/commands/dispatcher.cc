@@ -35,6 +35,8 @@ std::string WrongArityError(std::string_view name) {
 
 void Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
   ExecuteCommand(args, client, rb);
+  // Before the blocked clients this command served append their own records on this thread.
+  if (StorageEngine* storage = server_.storage()) last_sequence_ = storage->ThreadSequence();
   if (kept_shard_ >= 0 && kept_uses_ >= kMaxKeptCommands) ReleaseLocks();
   if (!tl_holds_all_shards && BlockingRegistry::HasReady()) {
     ReleaseLocks();
@@ -109,19 +111,24 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   }
 
   StorageEngine* storage = server_.storage();
-  if (storage != nullptr && (spec->flags & cmdflags::kWrite)) {
-    // While the log cannot be written, nothing may change: a change that is not logged would
-    // be lost, so refusing it is the only honest answer. Reads go on.
-    Status health = storage->Health();
-    if (!health.ok()) {
-      counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
-                              std::memory_order_relaxed);
-      rb.Error(health.message() +
-               ". Commands that may modify the data set are disabled until the log can be "
-               "written again.");
-      return;
+  // While the log cannot be written, nothing may change: refused before it runs, a write
+  // certainly did not happen. Reads go on. Checked again below with the shards locked.
+  auto refused = [&] {
+    // Inside EXEC the transaction was checked once as a whole (Exec): refusing some of its
+    // commands would apply the others alone.
+    if (storage == nullptr || !(spec->flags & cmdflags::kWrite) || tl_holds_all_shards) {
+      return false;
     }
-  }
+    Status health = storage->Health();
+    if (health.ok()) return false;
+    counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
+    rb.Error(health.message() +
+             ". Commands that may modify the data set are disabled until the log can be "
+             "written again.");
+    return true;
+  };
+  if (refused()) return;
   int64_t start_us = MonoUs();
   size_t reply_start = rb.buffer()->size();
   {
@@ -149,6 +156,11 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     } else {
       ReleaseLocks();
     }
+    // Under the locks: a failure's discard takes every shard lock, so a write that passes this
+    // check has its records appended before the discard looks at them (and is undone with
+    // them), and one that starts after the failure is refused here. Without this a write could
+    // run on a state a discard has just restored and need a discard of its own.
+    if (refused()) return;
     CommandContext ctx(rb, server_, client, *spec, NowMs());
     ctx.stats = stats_;
     // The command's records are appended as one, before its shards are unlocked: log order is
@@ -238,6 +250,21 @@ void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb) {
   }
   ShardLockSet all;
   all.LockAll(server_.keyspace());
+  StorageEngine* storage = server_.storage();
+  if (storage != nullptr) {
+    // As Redis, a transaction with a write is refused as a whole while writes are refused
+    // (checked under every lock, so no discard can come between this and its commands).
+    Status health = storage->Health();
+    bool writes = false;
+    for (const auto& call : queued) {
+      const CommandSpec* spec = registry_.Find(call[0]);
+      if (spec != nullptr && (spec->flags & cmdflags::kWrite)) writes = true;
+    }
+    if (writes && !health.ok()) {
+      rb.Error("EXECABORT Transaction discarded because of: " + health.message());
+      return;
+    }
+  }
   for (auto [shard, version] : watched) {
     if (server_.keyspace().shard(shard).version != version) {
       rb.NullArray();
@@ -247,7 +274,6 @@ void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb) {
   // Every shard is held: the queued commands see and leave one consistent state, and their
   // records go to the log as one batch.
   tl_holds_all_shards = true;
-  StorageEngine* storage = server_.storage();
   if (storage != nullptr) storage->BeginBatch();
   size_t reply_start = rb.buffer()->size();
   rb.ArrayHeader(queued.size());

@@ -403,6 +403,9 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard) {
   // been swept once, or the cycle's time budget is spent. One lock hold is one slice, so a
   // client waits at most one slice for a shard.
   size_t deleted = 0;
+  // While the log cannot be written a deletion could not be logged (and would be discarded
+  // and undone): expire later, as lazy expiry does.
+  if (observer_ && !observer_->CanWrite()) return 0;
   int64_t start_us = MonoUs();
   bool budget_left = true;
   for (auto& sp : shards_) {
@@ -556,6 +559,39 @@ void Keyspace::RecoverSwapShard(int shard, int a, int b) {
   Shard& s = *shards_[shard];
   std::swap(s.dbs[a], s.dbs[b]);
   std::swap(s.expires[a], s.expires[b]);
+}
+
+void Keyspace::ReplaceKeyFrom(Keyspace& from, std::string_view key) {
+  KeyRef k(key);
+  const int shard = ShardOf(k.hash);
+  Shard& s = *shards_[shard];
+  Shard& f = *from.shards_[shard];
+  for (int db = 0; db < limits::kNumDatabases; db++) {
+    RecoverDelete(db, k);
+    Entry** link = f.dbs[db].FindLink(k.key, k.hash);
+    if (link == nullptr) continue;
+    Entry* e = f.dbs[db].Unlink(link);
+    from.Unlinked(db, f, e);
+    e->set_lru(NewAccessField());
+    s.dbs[db].Insert(e, k.hash);
+    Added(e);
+    if (e->has_expire()) s.expires[db]++;
+  }
+  s.version++;
+}
+
+void Keyspace::ReplaceAllFrom(Keyspace& from) {
+  for (int i = 0; i < limits::kNumShards; i++) {
+    RecoverFlushShard(i, -1);
+    Shard& s = *shards_[i];
+    Shard& f = *from.shards_[i];
+    for (int db = 0; db < limits::kNumDatabases; db++) {
+      std::swap(s.dbs[db], f.dbs[db]);
+      s.expires[db] = f.expires[db];
+      s.dbs[db].ForEach([this](Entry* e) { Added(e); });
+    }
+    s.version++;
+  }
 }
 
 void ShardLockSet::Lock(Keyspace& ks) {

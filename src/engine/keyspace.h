@@ -235,6 +235,14 @@ class Keyspace {
   void RecoverFlushShard(int shard, int db);
   void RecoverSwapShard(int shard, int a, int b);
 
+  // --- Undoing a discarded write (StorageEngine::OnDiscard). REQUIRES: every shard locked;
+  // `from` is a scratch keyspace no one else uses. Nothing is logged. ---
+  // The entries of `key` in every database become `from`'s (moved out of it; absent there:
+  // deleted here). Bumps the shard's version, so a WATCH on the key aborts its EXEC.
+  void ReplaceKeyFrom(Keyspace& from, std::string_view key);
+  // Every database becomes `from`'s.
+  void ReplaceAllFrom(Keyspace& from);
+
  private:
   void Unlinked(int db, Shard& s, Entry* e);
   // Accounting of an entry entering or leaving a table.

@@ -225,8 +225,8 @@ void Connection::ProcessInput() {
 
 size_t Connection::ProcessRequests(const char* data, size_t len) {
   ServerContext& server = owner_->server();
+  StorageEngine* storage = server.storage();
   const size_t batch_start = wbuf_.size();
-  size_t executed = 0;
   size_t pos = 0;
   const Config::OutputLimit out_limit = server.config().output_limit(Config::kNormal);
   // The reply may take the buffer to the hard limit past what is pending now, and no further.
@@ -257,8 +257,9 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
       if (state_.blocked != nullptr) {
         // Blocked: no reply yet, and no further request until Unblock (as Redis).
         owner_->Blocked(this);
-      } else {
-        executed++;
+      } else if (storage != nullptr) {
+        // Where this reply ends and the record it depends on (see ResolveHeld).
+        held_.push_back({wbuf_.size(), owner_->dispatcher().last_sequence()});
       }
       if (state_.close_after_reply) close_when_flushed_ = true;
     }
@@ -275,9 +276,13 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
   // Commands that changed data appended records: their replies leave only once those are
   // written (or fsynced, under fsync always). The wait happens once per event batch for all
   // connections of this thread (group commit), in IoThread::AfterBatch.
-  if (server.storage() != nullptr) {
-    uint64_t seq = server.storage()->TakeThreadSequence();
-    if (seq > 0 || hold_seq_ != 0) HoldReply(batch_start, executed, seq);
+  if (storage != nullptr) {
+    uint64_t seq = storage->TakeThreadSequence();
+    if (seq > 0 || hold_seq_ != 0) {
+      HoldReply(batch_start, seq);
+    } else {
+      held_.clear();  // nothing waits: the batch's marks are not needed
+    }
   }
   return pos;
 }
@@ -343,13 +348,11 @@ void Connection::ReleaseIdleMemory(int64_t now_ms) {
   UpdateMemory();
 }
 
-void Connection::HoldReply(size_t start, size_t cmds, uint64_t seq) {
+void Connection::HoldReply(size_t start, uint64_t seq) {
   if (hold_seq_ == 0) {
     owner_->Hold(this);
     hold_start_ = start;
-    held_cmds_ = 0;
   }
-  held_cmds_ += cmds;
   hold_seq_ = std::max(hold_seq_, seq);
 }
 
@@ -361,27 +364,66 @@ void Connection::Unblock(std::string_view reply, uint64_t log_seq) {
     size_t start = wbuf_.size();
     wbuf_.append(reply);
     if (owner_->server().storage() != nullptr && (log_seq > 0 || hold_seq_ != 0)) {
-      HoldReply(start, 1, log_seq);
+      held_.push_back({wbuf_.size(), log_seq});
+      HoldReply(start, log_seq);
     }
     ProcessInput();
     if (!closed_) Flush();
   });
 }
 
-void Connection::FailHeld(std::string_view error) {
-  Guarded([&] {
-    wbuf_.resize(hold_start_);
-    rb_.set_limit(SIZE_MAX);  // a few error lines in place of replies already counted
-    for (size_t i = 0; i < held_cmds_; i++) rb_.Error(error);
-    hold_seq_ = 0;
-    held_cmds_ = 0;
-    if (!closed_) Flush();
-  });
+bool Connection::ResolveHeld(StorageEngine& storage, uint64_t committed) {
+  if (hold_seq_ == 0) return true;
+  uint64_t first = hold_seq_;
+  for (const HeldReply& h : held_) {
+    if (h.seq != 0) {
+      first = h.seq;
+      break;
+    }
+  }
+  if (first > storage.LastDiscarded()) {
+    // The common case: no held record can have been discarded, so all wait for the highest.
+    if (hold_seq_ > committed) return false;
+    ReleaseHeld();
+    return true;
+  }
+  // A failure discarded records. Each reply follows the fate of the record its command
+  // appended last; one that appended nothing follows the write before it on this connection.
+  std::vector<storage::Outcome> fate(held_.size(), storage::Outcome::kCommitted);
+  uint64_t prev_seq = 0;
+  storage::Outcome prev = storage::Outcome::kCommitted;
+  for (size_t i = 0; i < held_.size(); i++) {
+    if (held_[i].seq != 0 && held_[i].seq != prev_seq) {
+      prev_seq = held_[i].seq;
+      prev = storage.OutcomeOf(prev_seq);
+    }
+    if (prev == storage::Outcome::kPending) return false;
+    fate[i] = prev;
+  }
+  std::string tail;
+  ReplyBuilder rb(&tail);
+  rb.set_resp3(state_.resp3.load(std::memory_order_relaxed));
+  const std::string error = storage.DiscardedError();
+  size_t pos = hold_start_;
+  for (size_t i = 0; i < held_.size(); i++) {
+    if (fate[i] == storage::Outcome::kDiscarded) {
+      rb.Error(error);
+    } else {
+      tail.append(wbuf_, pos, held_[i].end - pos);
+    }
+    pos = held_[i].end;
+  }
+  tail.append(wbuf_, pos, std::string::npos);  // bytes after the last reply (a protocol error)
+  wbuf_.resize(hold_start_);
+  wbuf_ += tail;
+  ReleaseHeld();
+  return true;
 }
 
 void Connection::ReleaseHeld() {
   hold_seq_ = 0;
-  held_cmds_ = 0;
+  held_.clear();
+  if (held_.capacity() > 4096) held_.shrink_to_fit();
   if (!closed_) Guarded([&] { Flush(); });
 }
 

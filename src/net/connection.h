@@ -40,10 +40,12 @@ class Connection : public EventHandler {
   bool closed() const { return closed_; }
   // Replies wait until the log holds the records of their commands (see IoThread).
   uint64_t held_sequence() const { return hold_seq_; }
-  void ReleaseHeld();
-  // The log failed: the held replies are replaced by one error per held command, since what
-  // is not persisted must not be acknowledged.
-  void FailHeld(std::string_view error);
+  // Sends the held replies once the fate of their records is known: true when done (nothing
+  // is held any more), false while some are still pending. A reply whose record was
+  // discarded after a log failure becomes the MISCONF error (the write did not happen), and
+  // so does the reply of a command that appended nothing after it (it saw that write); every
+  // other reply stands. `committed`: the log's CommittedSequence().
+  bool ResolveHeld(StorageEngine& storage, uint64_t committed);
   ClientState& state() { return state_; }
   // The reply of this client's blocking command (served by another command, or its timeout):
   // appended after the replies before it, held until the log commits `log_seq` (0: none); then
@@ -78,7 +80,8 @@ class Connection : public EventHandler {
   void UpdateMemory();
   void Flush();
   void UpdateInterest();
-  void HoldReply(size_t start, size_t cmds, uint64_t seq);
+  void HoldReply(size_t start, uint64_t seq);
+  void ReleaseHeld();
 
   IoThread* owner_;
   int fd_;
@@ -95,9 +98,15 @@ class Connection : public EventHandler {
   bool want_write_ = false;
   uint64_t hold_seq_ = 0;            // replies in wbuf_ wait for this log sequence
   size_t hold_start_ = 0;            // wbuf_ offset of the first held reply
-  size_t held_cmds_ = 0;             // commands whose replies are held
   size_t mem_ = 0;                   // memory last published in state_.tot_mem / client_memory
   int64_t soft_limit_since_ms_ = 0;  // pending output above the soft limit since (0: not)
+  // One per reply from hold_start_ on (and per reply of the batch being executed): where it
+  // ends in wbuf_ and the last log sequence this thread had appended when it was made.
+  struct HeldReply {
+    size_t end;
+    uint64_t seq;
+  };
+  std::vector<HeldReply> held_;
 };
 
 }  // namespace fdb

@@ -139,27 +139,25 @@ void IoThread::CheckCommitted() {
     waiting_.store(false);
     return;
   }
+  // A failed log does not fail the held replies by itself: each waits for its records' fate
+  // (committed, or discarded and undone), which the log reports through the same wake-up.
+  const uint64_t discarded = storage->LastDiscarded();
   uint64_t committed = storage->CommittedSequence();
-  Status health = storage->Health();
   std::vector<uint64_t> still;
   for (uint64_t id : held_) {
     auto it = conns_.find(id);
     if (it == conns_.end() || it->second->closed()) continue;
     Connection* c = it->second.get();
     if (c->held_sequence() == 0) continue;
-    if (c->held_sequence() <= committed) {
-      c->ReleaseHeld();
-    } else if (!health.ok()) {
-      c->FailHeld(health.message());
-    } else {
-      still.push_back(id);
-    }
+    if (!c->ResolveHeld(*storage, committed)) still.push_back(id);
   }
   held_.swap(still);
   waiting_.store(!held_.empty());
   // A commit may have completed between reading `committed` and clearing `waiting_`: look again
   // rather than wait for a wake-up that was not posted.
-  if (!held_.empty() && storage->CommittedSequence() > committed && !wake_posted_.load()) {
+  if (!held_.empty() &&
+      (storage->CommittedSequence() > committed || storage->LastDiscarded() > discarded) &&
+      !wake_posted_.load()) {
     wake_posted_.store(true);
     loop_.Post([this] {
       wake_posted_.store(false);

@@ -53,13 +53,14 @@ class IoThread : public EventHandler {
   // A blocked client's reply, handed over by the thread that served it.
   void DeliverUnblock(uint64_t id, std::string reply, uint64_t log_seq);
   // Waits once for the log to hold the records of every held connection, then releases their
-  // replies. A log that fails closes them instead: what is not persisted is not acknowledged.
+  // replies. After a log failure each reply waits for its record's fate instead: committed
+  // (released) or discarded and undone (MISCONF), see Connection::ResolveHeld.
   void AfterBatch();
   // Moves the connections held in this batch to the waiting set and asks the log to commit up
   // to the highest sequence any held connection waits for.
   void CommitHeld();
-  // Releases the replies of held connections whose records the log has committed; fails them
-  // with MISCONF when the log cannot be written.
+  // Releases the replies of held connections whose records' fate is known (committed, or
+  // discarded: MISCONF).
   void CheckCommitted();
 
   ServerContext& server_;
