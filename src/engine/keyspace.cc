@@ -555,6 +555,8 @@ void Keyspace::SampleUsedMemory() {
   // The two stores are not one atomic step: a change that lands between them is counted in
   // both or neither for one tick, an error of one command's bytes until the next sample.
   uint64_t accounted = AccountedBytes();
+  sampled_log_buffered_.store(observer_ ? observer_->LogBufferedBytes() : 0,
+                              std::memory_order_relaxed);
   sampled_used_.store(MallocUsedBytes(), std::memory_order_relaxed);
   sampled_accounted_.store(accounted, std::memory_order_relaxed);
 }
@@ -581,12 +583,12 @@ bool IsVolatile(EvictionPolicy p) {
 
 Keyspace::EvictResult Keyspace::EvictKeys() {
   uint64_t budget = budget_bytes_.load(std::memory_order_relaxed);
-  if (budget == 0 || values_to_disk() || UsedMemory() <= budget) return EvictResult::kOk;
+  if (budget == 0 || values_to_disk() || MaxmemoryUsed() <= budget) return EvictResult::kOk;
   if (policy() == EvictionPolicy::kNoEviction) return EvictResult::kFail;
   const int64_t limit_us = EvictionTimeLimitUs(tenacity_.load(std::memory_order_relaxed));
   const int64_t start_us = MonoUs();
   size_t n = 0;
-  while (UsedMemory() > budget) {
+  while (MaxmemoryUsed() > budget) {
     if (!EvictOneKey()) return EvictResult::kFail;
     n++;
     if ((n & 15) == 0 && limit_us >= 0 && MonoUs() - start_us > limit_us) {

@@ -57,6 +57,10 @@ class ChangeObserver {
   virtual Entry* LoadValue(int db, const Entry* e) { return nullptr; }
   // Writes a full image of e's value (so it can be evicted); false on error.
   virtual bool WriteImage(int db, Entry* e) { return false; }
+  // RAM the log holds for records not yet durable. Not counted against maxmemory, as Redis
+  // does not count its AOF buffer: evicting keys cannot shrink it (it drains with the next
+  // fsync), so counting it would evict the whole keyspace after a burst of writes.
+  virtual uint64_t LogBufferedBytes() const { return 0; }
   // True while the calling thread collects a command's records: an image written now would
   // reach the log before the command's own records, so dirty values are not evicted then.
   virtual bool InBatch() const { return false; }
@@ -287,10 +291,17 @@ class Keyspace {
   uint64_t UsedMemory() const;
   // Takes a fresh sample of malloc's in-use bytes (the housekeeping tick, INFO). Thread-safe.
   void SampleUsedMemory();
+  // What maxmemory is checked against: UsedMemory without the log's buffers (see
+  // ChangeObserver::LogBufferedBytes), as of the last sample.
+  uint64_t MaxmemoryUsed() const {
+    uint64_t used = UsedMemory();
+    uint64_t not_counted = sampled_log_buffered_.load(std::memory_order_relaxed);
+    return used > not_counted ? used - not_counted : 0;
+  }
   // True when maxmemory applies to used memory (not values-to-disk) and it is exceeded.
   bool OverMaxmemory() const {
     uint64_t b = budget_bytes_.load(std::memory_order_relaxed);
-    return b != 0 && !values_to_disk() && UsedMemory() > b;
+    return b != 0 && !values_to_disk() && MaxmemoryUsed() > b;
   }
   enum class EvictResult {
     kOk,       // under the budget (again)
@@ -358,6 +369,7 @@ class Keyspace {
   // The last sample of malloc's in-use bytes, and AccountedBytes() when it was taken.
   std::atomic<uint64_t> sampled_used_{0};
   std::atomic<uint64_t> sampled_accounted_{0};
+  std::atomic<uint64_t> sampled_log_buffered_{0};
   std::atomic<uint64_t> budget_bytes_{0};
   std::atomic<uint64_t> budget_values_{0};
   std::atomic<uint64_t> ram_bytes_{0};

@@ -212,6 +212,16 @@ Status LogWriter::Close() {
   return close_status_;
 }
 
+size_t LogWriter::BufferedBytes() const {
+  size_t pending;
+  {
+    std::lock_guard lock(mu_);
+    pending = pending_bytes_;
+  }
+  return pending + inflight_bytes_.load(std::memory_order_relaxed) +
+         unsynced_bytes_.load(std::memory_order_relaxed);
+}
+
 LogWriterStats LogWriter::stats() const {
   std::lock_guard lock(mu_);
   LogWriterStats s = stats_;
@@ -251,6 +261,7 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync) {
   io_busy_ = true;
   std::deque<Chunk> batch;
   batch.swap(pending_);
+  inflight_bytes_.store(pending_bytes_, std::memory_order_relaxed);
   pending_bytes_ = 0;
   const bool closing = closing_;
   const uint64_t sync_requested = sync_requested_;
@@ -282,6 +293,7 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync) {
     SetErrorLocked(s);
   }
   PublishLocked();
+  inflight_bytes_.store(0, std::memory_order_relaxed);
   io_busy_ = false;
   progress_cv_.notify_all();
   work_cv_.notify_all();
@@ -452,6 +464,7 @@ Status LogWriter::WriteChunk(const Chunk& chunk) {
   }
   seg_.written_size += chunk.data.size();
   seg_.unsynced.append(chunk.data);
+  unsynced_bytes_.store(seg_.unsynced.capacity(), std::memory_order_relaxed);
   io_bytes_written_ += chunk.data.size();
   flushed_seq_ = chunk.last_sequence;
   return Status::OK();
@@ -477,6 +490,7 @@ Status LogWriter::SyncSegment() {
   } else {
     seg_.unsynced.clear();
   }
+  unsynced_bytes_.store(seg_.unsynced.capacity(), std::memory_order_relaxed);
   synced_seq_ = flushed_seq_;
   return Status::OK();
 }
