@@ -200,8 +200,10 @@ def test_volatile_ttl_evicts_the_nearest_deadline():
         assert all(present(r, "more", more))
         alive = present(r, "ttl", 6000)
         first, last = alive[:1000], alive[-1000:]
-        assert sum(first) < 400, sum(first)  # the nearest deadlines went first
-        assert sum(last) > 900, sum(last)
+        # The nearest deadlines went first (sampled, as Redis: not strictly in order).
+        assert sum(first) < 400, (sum(first), sum(last))
+        assert sum(last) > 800, (sum(first), sum(last))
+        assert sum(last) > 2 * sum(first), (sum(first), sum(last))
     finally:
         s.close()
 
