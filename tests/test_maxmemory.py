@@ -258,8 +258,12 @@ def test_evicted_keys_stay_deleted_after_restart_with_persistence():
         s.stop()
         s.start()
         r = s.client()
-        assert present(r, "k", 40000) == alive
-        assert r.get("k39999") == VALUE.decode()
+        after = present(r, "k", 40000)
+        # No evicted key comes back. (A few more may go: reading keys takes memory too, so the
+        # check itself and the shutdown may evict, as in Redis.)
+        assert not any(a and not b for a, b in zip(after, alive))
+        assert sum(after) > sum(alive) * 0.9
+        assert sum(after) > 5000
     finally:
         s.close()
 
