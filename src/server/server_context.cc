@@ -107,6 +107,7 @@ void ServerContext::ResetStats() {
     t.net_output_bytes = 0;
   });
   keyspace_.stats().expired_keys = 0;
+  keyspace_.stats().evicted_keys = 0;
   keyspace_.stats().keyspace_hits = 0;
   keyspace_.stats().keyspace_misses = 0;
   total_connections = 0;
