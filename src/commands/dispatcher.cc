@@ -105,6 +105,37 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     rb.Error(errors::kShuttingDown);
     return;
   }
+  // maxmemory, as Redis's processCommand: over the budget, evict by the policy before the
+  // command; when nothing could be evicted, refuse what would grow memory. Commands inside EXEC
+  // are not checked again (EXEC was, as a whole).
+  if (!tl_holds_all_shards && server_.keyspace().OverMaxmemory()) {
+    ReleaseLocks();
+    bool out_of_memory = server_.keyspace().EvictKeys() == Keyspace::EvictResult::kFail;
+    std::string_view name = spec->name;
+    bool is_exec = name == "exec" && client.in_multi;
+    bool reject = (spec->flags & cmdflags::kDenyOom) != 0;
+    // EXEC is refused when it would run a command that is; queueing is refused for anything
+    // but EXEC, DISCARD, QUIT and RESET, since the queue itself takes memory without bound.
+    if (is_exec) reject = QueuedDenyOom(client);
+    if (client.in_multi && !is_exec && name != "discard" && name != "quit" && name != "reset") {
+      reject = true;
+    }
+    if (out_of_memory && reject) {
+      counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                              std::memory_order_relaxed);
+      if (is_exec) {
+        client.in_multi = false;
+        client.multi_error = false;
+        client.queued.clear();
+        client.watched.clear();
+        rb.Error(std::string("EXECABORT Transaction discarded because of: ") + errors::kOom);
+        return;
+      }
+      if (client.in_multi) client.multi_error = true;
+      rb.Error(errors::kOom);
+      return;
+    }
+  }
   if ((spec->flags & cmdflags::kTransaction) || client.in_multi) {
     ReleaseLocks();  // EXEC locks every shard
     if (HandleTransaction(*spec, args, client, rb)) return;
@@ -191,6 +222,19 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     counters.failed.store(counters.failed.load(std::memory_order_relaxed) + 1,
                           std::memory_order_relaxed);
   }
+}
+
+bool Dispatcher::QueuedDenyOom(const ClientState& client) const {
+  for (const auto& call : client.queued) {
+    if (call.empty()) continue;
+    const CommandSpec* spec = registry_.Find(call[0]);
+    if (spec != nullptr && spec->container() && call.size() >= 2) {
+      const CommandSpec* sub = registry_.FindSub(*spec, call[1]);
+      if (sub != nullptr) spec = sub;
+    }
+    if (spec != nullptr && (spec->flags & cmdflags::kDenyOom)) return true;
+  }
+  return false;
 }
 
 bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, ClientState& client,

@@ -51,6 +51,8 @@ class Dispatcher {
   void ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb);
   // MULTI / EXEC / DISCARD / WATCH / UNWATCH: the transaction state lives in the client, and
   // EXEC runs the queued commands with every shard locked, so the block is atomic.
+  // Whether a queued MULTI command is flagged denyoom (EXEC is refused under OOM then).
+  bool QueuedDenyOom(const ClientState& client) const;
   bool HandleTransaction(const CommandSpec& spec, CmdArgs args, ClientState& client,
                          ReplyBuilder& rb);
   void Exec(ClientState& client, ReplyBuilder& rb);

@@ -113,6 +113,7 @@ class StorageEngine : public ChangeObserver {
   Entry* LoadValue(int db, const Entry* e) override;
   bool WriteImage(int db, Entry* e) override;
   bool InBatch() const override;
+  uint64_t LogBufferedBytes() const override { return writer_->BufferedBytes(); }
 
   // --- Per command (the dispatcher). ---
   // Collects the records of one command; REQUIRES: the shards it touches stay locked until

@@ -247,6 +247,13 @@ Config::Config()
        IntSetter("maxmemory", &Config::maxmemory_, 0, INT64_MAX, true)},
       {"maxmemory-samples", true, int_get(&Config::maxmemory_samples_),
        IntSetter("maxmemory-samples", &Config::maxmemory_samples_, 1, 64, false)},
+      {"maxmemory-eviction-tenacity", true, int_get(&Config::maxmemory_eviction_tenacity_),
+       IntSetter("maxmemory-eviction-tenacity", &Config::maxmemory_eviction_tenacity_, 0, 100,
+                 false)},
+      {"lfu-log-factor", true, int_get(&Config::lfu_log_factor_),
+       IntSetter("lfu-log-factor", &Config::lfu_log_factor_, 0, INT32_MAX, false)},
+      {"lfu-decay-time", true, int_get(&Config::lfu_decay_time_),
+       IntSetter("lfu-decay-time", &Config::lfu_decay_time_, 0, INT32_MAX, false)},
       {"maxmemory-policy", true, str_get(&Config::maxmemory_policy_),
        [](Config& c, std::string_view v) {
          static const char* kPolicies[] = {"noeviction",      "allkeys-lru",  "volatile-lru",

@@ -76,6 +76,12 @@ class Config {
   bool requirepass_set() const { return requirepass_set_.load(std::memory_order_acquire); }
   std::string requirepass() const;
   std::string maxmemory_policy() const;
+  int maxmemory_samples() const { return static_cast<int>(maxmemory_samples_.load()); }
+  int maxmemory_eviction_tenacity() const {
+    return static_cast<int>(maxmemory_eviction_tenacity_.load());
+  }
+  int lfu_log_factor() const { return static_cast<int>(lfu_log_factor_.load()); }
+  int lfu_decay_time() const { return static_cast<int>(lfu_decay_time_.load()); }
   std::string appendfsync() const;
   int64_t cache_size() const { return cache_size_.load(std::memory_order_relaxed); }
   bool compression() const { return compression_.load(std::memory_order_relaxed); }
@@ -124,6 +130,9 @@ class Config {
   std::atomic<bool> requirepass_set_{false};
   std::atomic<int64_t> tcp_keepalive_{300};
   std::atomic<int64_t> maxmemory_samples_{5};
+  std::atomic<int64_t> maxmemory_eviction_tenacity_{10};
+  std::atomic<int64_t> lfu_log_factor_{10};
+  std::atomic<int64_t> lfu_decay_time_{1};
   std::atomic<int64_t> databases_{16};
   std::atomic<int64_t> cache_size_{0};
   std::atomic<bool> compression_{false};

@@ -115,11 +115,11 @@ void ClientsSection(ServerContext& s, Writer& w) {
 }
 
 void MemorySection(ServerContext& s, Writer& w) {
-  struct mallinfo2 mi = mallinfo2();
-  size_t used = mi.uordblks + mi.hblkhd;
+  // The figure the maxmemory check uses (Keyspace::UsedMemory, base/malloc_stats.h), freshly
+  // sampled: malloc's in-use bytes, or the sanitizer allocator's under ASan.
+  s.keyspace().SampleUsedMemory();
+  size_t used = s.keyspace().UsedMemory();
   size_t rss = RssBytes();
-  // Under a sanitizer's allocator mallinfo2 knows nothing; RSS is the honest fallback.
-  if (used == 0) used = rss;
   w.Section("Memory");
   w.Field("used_memory", used);
   w.Field("used_memory_human", Human(static_cast<double>(used)));
@@ -201,7 +201,7 @@ void StatsSection(ServerContext& s, Writer& w) {
   w.Field("total_net_output_bytes", out);
   w.Field("rejected_connections", s.rejected_connections.load());
   w.Field("expired_keys", ks.expired_keys.load());
-  w.Field("evicted_keys", 0);
+  w.Field("evicted_keys", ks.evicted_keys.load());
   w.Field("evicted_clients", s.evicted_clients.load());
   w.Field("client_output_buffer_limit_disconnections", s.output_limit_disconnections.load());
   w.Field("keyspace_hits", ks.keyspace_hits.load());

@@ -243,6 +243,16 @@ Status LogWriter::Close() {
   return close_status_;
 }
 
+size_t LogWriter::BufferedBytes() const {
+  size_t pending;
+  {
+    std::lock_guard lock(mu_);
+    pending = pending_bytes_;
+  }
+  return pending + inflight_bytes_.load(std::memory_order_relaxed) +
+         unsynced_bytes_.load(std::memory_order_relaxed);
+}
+
 LogWriterStats LogWriter::stats() const {
   std::lock_guard lock(mu_);
   LogWriterStats s = stats_;
@@ -282,6 +292,7 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync) {
   io_busy_ = true;
   std::deque<Chunk> batch;
   batch.swap(pending_);
+  inflight_bytes_.store(pending_bytes_, std::memory_order_relaxed);
   pending_bytes_ = 0;
   const bool closing = closing_;
   const uint64_t sync_requested = sync_requested_;
@@ -313,6 +324,7 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync) {
     SetErrorLocked(s);
   }
   PublishLocked();
+  inflight_bytes_.store(0, std::memory_order_relaxed);
   io_busy_ = false;
   progress_cv_.notify_all();
   work_cv_.notify_all();
@@ -393,6 +405,7 @@ void LogWriter::DiscardLocked() {
     // The file may hold the dropped records (or a piece of one) past the kept bytes: the
     // retry's repair cuts it back to synced_size and rewrites only what is kept.
     seg_.unsynced.resize(cut);
+    unsynced_bytes_.store(seg_.unsynced.capacity(), std::memory_order_relaxed);
     while (!seg_.unsynced_marks.empty() && seg_.unsynced_marks.back().second > cut) {
       seg_.unsynced_marks.pop_back();
     }
@@ -618,6 +631,7 @@ Status LogWriter::WriteChunk(const Chunk& chunk) {
   seg_.written_size += chunk.data.size();
   seg_.unsynced.append(chunk.data);
   seg_.unsynced_marks.emplace_back(chunk.last_sequence, seg_.unsynced.size());
+  unsynced_bytes_.store(seg_.unsynced.capacity(), std::memory_order_relaxed);
   io_bytes_written_ += chunk.data.size();
   flushed_seq_ = chunk.last_sequence;
   return Status::OK();
@@ -644,6 +658,7 @@ Status LogWriter::SyncSegment() {
   } else {
     seg_.unsynced.clear();
   }
+  unsynced_bytes_.store(seg_.unsynced.capacity(), std::memory_order_relaxed);
   synced_seq_ = flushed_seq_;
   return Status::OK();
 }

@@ -198,6 +198,9 @@ class LogWriter {
   Status Close();
 
   LogWriterStats stats() const;
+  // RAM held by records not yet fsynced: waiting for the flusher, or written and kept for a
+  // rewrite after a failed fsync (max_pending_bytes + max_unsynced_bytes at most). Thread-safe.
+  size_t BufferedBytes() const;
   // Changes the fsync policy from the next flush on (CONFIG SET appendfsync). Thread-safe.
   void SetFsyncPolicy(FsyncPolicy p);
   FsyncPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
@@ -256,6 +259,10 @@ class LogWriter {
   std::atomic<FsyncPolicy> policy_;
   std::atomic<uint64_t> segment_target_;  // options_.segment_target_size, or as set since
 
+  // Capacity of seg_.unsynced (the flusher's own), for BufferedBytes on other threads.
+  std::atomic<size_t> unsynced_bytes_{0};
+  // Bytes of the chunks the flusher took from pending_ and is writing.
+  std::atomic<size_t> inflight_bytes_{0};
   mutable std::mutex mu_;
   std::condition_variable work_cv_;      // wakes the flusher
   std::condition_variable progress_cv_;  // wakes waiters and blocked appenders
