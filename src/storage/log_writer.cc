@@ -97,8 +97,10 @@ Result<AppendResult> LogWriter::Append(RecordType type, std::string_view payload
     if (closing_) return Status::IOError("log writer is closed");
     // No refusal in the failed state: the caller has changed memory already, so the record is
     // taken and its fate decided by the next discard (the flusher is woken for it below).
-    // Owners check Health() before they change anything, so this is rare.
-    assert(!in_discard_);
+    // Owners check Health() before they change anything, so this is rare. It may happen while
+    // a discard round waits for the owner's locks (the record is then among those collected),
+    // never after the owner collected the records to undo.
+    assert(!collecting_);
 
     // Rotate before a record that would take the segment past its target, unless the segment
     // is still empty (a record larger than the target gets a segment of its own). After a
@@ -431,6 +433,7 @@ void LogWriter::DiscardLocked() {
 UncommittedRecords LogWriter::Uncommitted() {
   std::lock_guard lock(mu_);
   assert(in_discard_);
+  collecting_ = true;
   UncommittedRecords u;
   const auto [kept, cut] = CutLocked(ReportedBoundaryLocked());
   u.kept_through = kept;
@@ -450,6 +453,7 @@ void LogWriter::Decide(bool discard) {
   // Appends may come as soon as the owner lets them (it may release its locks before
   // on_discard returns).
   in_discard_ = false;
+  collecting_ = false;
   if (discard) {
     DiscardLocked();
   } else {
@@ -469,6 +473,7 @@ void LogWriter::DiscardRoundLocked(std::unique_lock<std::mutex>& lock) {
   options_.on_discard();
   lock.lock();
   in_discard_ = false;
+  collecting_ = false;
   // An owner that did not decide could not undo anything: keep the records.
   if (decided_seq_ == decided_before) decided_seq_ = next_sequence_ - 1;
 }

@@ -291,7 +291,10 @@ class LogWriter {
   std::deque<std::pair<uint64_t, uint64_t>> discarded_;
   static constexpr size_t kMaxDiscardedRanges = 256;
   std::atomic<uint64_t> last_discarded_{0};
-  bool in_discard_ = false;     // on_discard runs; Append must not be called
+  bool in_discard_ = false;  // on_discard runs (appends may still come until Uncommitted)
+  // Between Uncommitted() and Decide() the owner holds what keeps every append out (all its
+  // shard locks): an Append then would be a record the undo did not see.
+  bool collecting_ = false;
   std::string discard_reason_;  // the error that caused the last discard
   bool segment_start_ = false;  // a discard dropped a new segment's start: the next chunk starts it
   bool closing_ = false;
