@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cerrno>
 #include <cstring>
 
@@ -90,6 +91,13 @@ void Connection::OnEvent(uint32_t events) {
 }
 
 void Connection::OnReadable() {
+  if (large_) {  // a large argument goes to its own block, not to the read buffer
+    if (ReadLargeArg()) {
+      ProcessInput();
+      if (!closed_) Flush();
+    }
+    return;
+  }
   // Make room: compact consumed bytes away, then grow for a large bulk being read.
   if (rstart_ > 0 && (rstart_ == rend_ || rstart_ > rbuf_.size() / 2)) {
     memmove(rbuf_.data(), rbuf_.data() + rstart_, rend_ - rstart_);
@@ -141,14 +149,19 @@ void Connection::ProcessInput() {
   ServerContext& server = owner_->server();
   const size_t batch_start = wbuf_.size();
   size_t executed = 0;
-  while (rstart_ < rend_ && !close_when_flushed_ && state_.blocked == nullptr) {
+  // While a large argument is being read, the request is incomplete: nothing to parse.
+  while (rstart_ < rend_ && !large_ && !close_when_flushed_ && state_.blocked == nullptr) {
     if (wbuf_.size() - wpos_ > kOutputPauseBytes) break;  // resume after the client reads
     ParserLimits lim{server.config().proto_max_bulk_len(),
                      state_.authenticated.load(std::memory_order_relaxed)};
     const char* buf = rbuf_.data() + rstart_;
     RespParser::Result r = parser_.Parse(buf, rend_ - rstart_, lim);
-    if (r == RespParser::Result::kNeedMore) break;
+    if (r == RespParser::Result::kNeedMore) {
+      StartLargeArg();
+      break;
+    }
     if (r == RespParser::Result::kError) {
+      large_args_.clear();
       rb_.Error("ERR " + parser_.error());
       close_when_flushed_ = true;
       break;
@@ -162,7 +175,9 @@ void Connection::ProcessInput() {
     size_t consumed = parser_.consumed();
     if (!args_.empty()) {
       rb_.set_resp3(state_.resp3.load(std::memory_order_relaxed));
+      state_.arg_blocks.swap(large_args_);  // the large arguments go with the command
       owner_->dispatcher().Execute(args_, state_, rb_);
+      state_.arg_blocks.clear();  // what the command kept, it shares
       state_.commands.fetch_add(1, std::memory_order_relaxed);
       if (state_.blocked != nullptr) {
         // Blocked: no reply yet, and no further request until Unblock (as Redis).
@@ -181,7 +196,7 @@ void Connection::ProcessInput() {
   }
   // The batch is over: the shard lock kept for pipelined commands goes before anything waits.
   owner_->dispatcher().ReleaseLocks();
-  state_.qbuf.store(rend_ - rstart_, std::memory_order_relaxed);
+  state_.qbuf.store(rend_ - rstart_ + (large_ ? large_->size() : 0), std::memory_order_relaxed);
   // Commands that changed data appended records: their replies leave only once those are
   // written (or fsynced, under fsync always). The wait happens once per event batch for all
   // connections of this thread (group commit), in IoThread::AfterBatch.
@@ -189,6 +204,73 @@ void Connection::ProcessInput() {
     uint64_t seq = server.storage()->TakeThreadSequence();
     if (seq > 0 || hold_seq_ != 0) HoldReply(batch_start, executed, seq);
   }
+}
+
+bool Connection::StartLargeArg() {
+  const int64_t len = parser_.pending_bulk_len();
+  if (len < static_cast<int64_t>(limits::kLargeValueMin)) return false;
+  const size_t want = static_cast<size_t>(len) + 2;
+  const size_t body = rstart_ + parser_.pending_bulk_offset();  // in rbuf_
+  const size_t have = rend_ - body;
+  // The parser waits for the body, so every byte after its start belongs to it.
+  assert(body <= rend_ && have < want);
+  SharedBlock* b = SharedBlock::New(std::min(want, std::max(limits::kLargeValueFirstBlock, have)));
+  if (b == nullptr) {
+    rb_.Error("ERR out of memory reading a large argument");
+    close_when_flushed_ = true;
+    return false;
+  }
+  memcpy(b->mutable_data(), rbuf_.data() + body, have);
+  b->set_size(have);
+  rend_ = body;  // the read buffer ends where the body began (AdoptPendingBulk)
+  large_ = BlockRef::Adopt(b);
+  large_want_ = want;
+  return true;
+}
+
+bool Connection::ReadLargeArg() {
+  SharedBlock* b = large_.get();
+  ThreadStats& st = owner_->stats();
+  for (int i = 0; i < limits::kLargeValueReadsPerEvent && b->size() < large_want_; i++) {
+    // Room doubles as bytes arrive, never beyond the announced length: memory follows what
+    // the client actually sent.
+    if (b->size() == b->capacity() &&
+        !b->Reserve(
+            std::min(large_want_, std::max(2 * b->capacity(), limits::kLargeValueFirstBlock)))) {
+      rb_.Error("ERR out of memory reading a large argument");
+      close_when_flushed_ = true;
+      large_.reset();
+      Flush();
+      return false;
+    }
+    ssize_t n = read(fd_, b->mutable_data() + b->size(), b->capacity() - b->size());
+    if (n == 0) {
+      Close();
+      return false;
+    }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) break;
+      Close();
+      return false;
+    }
+    b->set_size(b->size() + n);
+    st.net_input_bytes.store(st.net_input_bytes.load(std::memory_order_relaxed) + n,
+                             std::memory_order_relaxed);
+  }
+  state_.last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
+  state_.qbuf.store(rend_ - rstart_ + b->size(), std::memory_order_relaxed);
+  if (static_cast<int64_t>(rend_ - rstart_ + b->size()) >
+      owner_->server().config().query_buffer_limit()) {
+    fprintf(stderr, "fdb: closing client %s that reached max query buffer length\n",
+            state_.addr.c_str());
+    Close();
+    return false;
+  }
+  if (b->size() < large_want_) return false;
+  b->set_size(large_want_ - 2);  // as Redis, the two bytes after a bulk are skipped unchecked
+  parser_.AdoptPendingBulk(b->view());
+  large_args_.push_back(std::move(large_));
+  return true;
 }
 
 void Connection::HoldReply(size_t start, size_t cmds, uint64_t seq) {

@@ -5,6 +5,11 @@
 // written once per batch (pipelined replies leave in few writes). When a client does not read
 // its replies, the connection stops reading its requests once the pending output passes a
 // bound: the kernel's flow control then holds the client back, and memory stays bounded.
+//
+// A bulk argument of at least limits::kLargeValueMin bytes does not go through the read buffer:
+// once the parser has its `$N` line, the bytes that follow are read from the socket into a block
+// of their own (base/shared_block.h) that grows with the bytes received, and the command gets
+// the block with its arguments (ClientState::arg_blocks), so SET keeps the value without a copy.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +54,12 @@ class Connection : public EventHandler {
   void Flush();
   void UpdateInterest();
   void HoldReply(size_t start, size_t cmds, uint64_t seq);
+  // After the parser returned kNeedMore: when it waits for the body of a large bulk, moves the
+  // body's bytes already read into a new block and reads the rest there. True if it did.
+  bool StartLargeArg();
+  // Reads from the socket into the large argument's block; once complete, hands the block to
+  // the parser and returns true (false: incomplete, or the connection was closed).
+  bool ReadLargeArg();
 
   IoThread* owner_;
   int fd_;
@@ -61,6 +72,9 @@ class Connection : public EventHandler {
   size_t wpos_ = 0;
   ReplyBuilder rb_;
   std::vector<std::string_view> args_;
+  BlockRef large_;                    // the large argument being read; empty when none
+  size_t large_want_ = 0;             // its bytes to read: the bulk and the CRLF after it
+  std::vector<BlockRef> large_args_;  // the complete large arguments of the current request
   bool closed_ = false;
   bool close_when_flushed_ = false;
   bool reading_ = true;

@@ -74,6 +74,8 @@ struct LogWriterOptions {
   size_t max_pending_bytes = 64u << 20;
   // Under kEverySec and kNo, bytes written but not fsynced are kept in memory so they can be
   // rewritten after a failed fsync; past this many, an fsync is forced to bound that memory.
+  // A large value kept by reference counts only once no entry holds it any more (until then
+  // keeping it costs nothing), so one big SET under everysec does not wait for an fsync.
   size_t max_unsynced_bytes = 64u << 20;
   std::chrono::milliseconds everysec_interval{1000};
   std::chrono::milliseconds retry_interval{1000};
@@ -118,6 +120,9 @@ class LogWriter {
   // state (then nothing was appended), or InvalidArgument for an oversize payload or bad type.
   // May block for back-pressure (max_pending_bytes).
   Result<AppendResult> Append(RecordType type, std::string_view payload);
+  // The same for a payload in pieces: its blocks are not copied; the writer references them
+  // until they are durable (they are also what RepairSegment rewrites after a failure).
+  Result<AppendResult> Append(RecordType type, const Payload& payload);
 
   // Block until every record up to `sequence` is written to the kernel / fsynced / whatever the
   // policy requires before acknowledging it (kAlways: durable; otherwise written). OK means it
@@ -160,7 +165,7 @@ class LogWriter {
     bool starts_segment = false;  // the flusher must create the segment first
     uint64_t base_sequence = 0;   // when starts_segment: sequence of its first record
     uint64_t last_sequence = 0;
-    std::string data;
+    Payload data;  // encoded records; large values spliced in, not copied
   };
 
   // The segment file the flusher writes. Touched only by the flusher thread (and by Open before
@@ -170,7 +175,9 @@ class LogWriter {
     std::unique_ptr<WritableFile> file;  // null between segments
     uint64_t written_size = 0;           // bytes known written successfully
     uint64_t synced_size = 0;            // bytes known durable
-    std::string unsynced;                // bytes [synced_size, written_size), unless kNo
+    // Bytes [synced_size, written_size), unless kNo. Large values are referenced, not copied
+    // (the blocks their entries hold), so this copy costs only the small records' bytes.
+    Payload unsynced;
     bool needs_repair = false;  // a write or sync failed; file contents past a point unknown
   };
 
@@ -178,7 +185,11 @@ class LogWriter {
   void FlusherLoop();
   // Flusher-side I/O; all run without mu_.
   Status CreateSegment(uint64_t segment_id, uint64_t base_sequence);
-  Status WriteChunk(const Chunk& chunk);
+  // On success the chunk's pieces move to seg_.unsynced (the chunk is spent).
+  Status WriteChunk(Chunk& chunk);
+  // Shared by both Appends: `encode(segment_id, sequence, dst)` appends the record to dst.
+  template <class Encode>
+  Result<AppendResult> AppendRecord(RecordType type, size_t payload_size, const Encode& encode);
   Status SyncSegment();
   Status RepairSegment();
   Status WaitFor(uint64_t sequence, bool durable);

@@ -74,6 +74,29 @@ void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, std::
                           kRecordHeaderSize - kRecordChecksummedOffset + payload.size()));
 }
 
+void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, const Payload& payload,
+                  Payload* dst) {
+  assert(IsValidRecordType(static_cast<uint8_t>(type)));
+  const size_t length = payload.size();
+  assert(length <= kMaxRecordPayloadSize);
+  char h[kRecordHeaderSize];
+  EncodeFixed32(h + kRecordLengthOffset, static_cast<uint32_t>(length));
+  h[kRecordTypeOffset] = static_cast<char>(type);
+  EncodeFixed64(h + kRecordSequenceOffset, sequence);
+  char id[8];
+  EncodeFixed64(id, segment_id);
+  uint32_t crc = crc32c::Extend(0, id, sizeof(id));
+  crc = crc32c::Extend(crc, h + kRecordChecksummedOffset,
+                       kRecordHeaderSize - kRecordChecksummedOffset);
+  payload.ForEachPiece([&](std::string_view piece) {
+    crc = crc32c::Extend(crc, piece.data(), piece.size());
+    return true;
+  });
+  EncodeFixed32(h + kRecordCrcOffset, crc32c::Mask(crc));
+  dst->bytes.append(h, sizeof(h));
+  dst->Append(payload);
+}
+
 DecodedRecord DecodeRecord(uint64_t segment_id, std::string_view bytes) {
   DecodedRecord r;
   if (bytes.size() < kRecordHeaderSize) {
