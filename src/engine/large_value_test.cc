@@ -19,6 +19,7 @@
 #include "engine/keyspace.h"
 #include "engine/storage_engine.h"
 #include "protocol/resp_parser.h"
+#include "storage/crc32c.h"
 #include "storage/fault_injection_env.h"
 #include "storage/log_reader.h"
 #include "storage/log_writer.h"
@@ -89,6 +90,13 @@ TEST(RecordCodecTest, PayloadInPiecesEncodesLikeContiguousBytes) {
   storage::EncodeRecord(7, storage::RecordType::kPut, 42, p, &pieces);
   EXPECT_EQ(pieces.splices.size(), 2u) << "blocks are referenced, not copied";
   ASSERT_EQ(pieces.Flatten(), contiguous);
+  // The log's way: the blocks' CRCs computed beforehand and joined in, same record.
+  std::vector<uint32_t> crcs;
+  for (const Payload::Splice& sp : p.splices)
+    crcs.push_back(storage::crc32c::Value(sp.block->view()));
+  Payload joined;
+  storage::EncodeRecord(7, storage::RecordType::kPut, 42, p, &joined, &crcs);
+  ASSERT_EQ(joined.Flatten(), contiguous);
   storage::DecodedRecord rec = storage::DecodeRecord(7, contiguous);
   EXPECT_EQ(rec.check, storage::RecordCheck::kOk);
   EXPECT_EQ(rec.payload, p.Flatten());
