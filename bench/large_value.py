@@ -7,7 +7,8 @@ For every server configuration, in one run and in turn, a fresh server is starte
 127.0.0.1 port with its own temp dir, a raw socket sends `SET big <N bytes>` (the value
 streamed in 4 MB writes), and the script reports the time from the first byte sent to the
 reply, and the server's peak RSS (VmHWM from /proc/PID/status, so the baseline is included;
-it is printed too). Servers are stopped by PID. Configurations:
+it is printed too). Servers are stopped by PID; os.sync() runs before each start, so no
+configuration inherits another's dirty pages, and each run rotates the order. Configurations:
 
   fdb-before / fdb-after   --fsync everysec (FDB's default) and --fsync always
   redis                    --appendonly yes --appendfsync everysec / always (--save "")
@@ -113,7 +114,13 @@ def large_set(configs, mb, runs):
     value = os.urandom(MB) * mb  # random bytes (no compression shortcut), cheap to build
     results = {name: [] for name, _, _, _ in configs}
     for run in range(runs):
-        for name, kind, binary, extra in configs:
+        # Each run starts the configurations at a different place in the list, so none always
+        # follows the same neighbour.
+        order = configs[run % len(configs):] + configs[:run % len(configs)]
+        for name, kind, binary, extra in order:
+            # Dirty pages left by the previous server (or anyone) throttle the next one's writes
+            # to disk speed: every configuration starts with none.
+            os.sync()
             srv = Server(kind, binary, extra)
             try:
                 time.sleep(0.3)
