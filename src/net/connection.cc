@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cassert>
 #include <cerrno>
 #include <cstring>
 
@@ -211,9 +210,10 @@ bool Connection::StartLargeArg() {
   if (len < static_cast<int64_t>(limits::kLargeValueMin)) return false;
   const size_t want = static_cast<size_t>(len) + 2;
   const size_t body = rstart_ + parser_.pending_bulk_offset();  // in rbuf_
+  // The parser waits for the body, so every byte after its start belongs to it (checked, not
+  // assumed: the block is sized from it).
+  if (body > rend_ || rend_ - body >= want) return false;
   const size_t have = rend_ - body;
-  // The parser waits for the body, so every byte after its start belongs to it.
-  assert(body <= rend_ && have < want);
   SharedBlock* b = SharedBlock::New(std::min(want, std::max(limits::kLargeValueFirstBlock, have)));
   if (b == nullptr) {
     rb_.Error("ERR out of memory reading a large argument");
