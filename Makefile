@@ -4,7 +4,11 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 JOBS ?= $(shell nproc)
 PORT ?= 6380
-PYTHON ?= python3
+# Everything Python runs in the project's virtualenv, which `make setup` creates
+# (scripts/setup.sh): Debian 12's own python3 refuses pip installs (PEP 668), and the venv makes
+# the python3 first in PATH irrelevant once it exists.
+VENV ?= $(CURDIR)/.venv
+PYTHON ?= $(VENV)/bin/python
 
 .PHONY: all setup build run test unit blackbox compat asan lint format fuzz bench bench-python \
   python-install clean
@@ -12,23 +16,32 @@ PYTHON ?= python3
 all: build
 
 setup:
-	@scripts/setup.sh
+	@FDB_VENV=$(VENV) scripts/setup.sh
 
 # The main build also links the Python module fdb._engine (python/CMakeLists.txt) from the same
 # engine objects, into $(BUILD)/python/fdb/: the engine compiles once for the server, the unit
 # tests and Python. The python/ tests import it with $(BUILD)/python on PYTHONPATH.
+# CMake's Python_EXECUTABLE is the venv's python, so the module matches the interpreter that
+# imports it (and nanobind is the venv's). Evaluated when a recipe runs, after setup made the venv.
 PYTHON_EXE = $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
 CMAKE_PYTHON_FLAGS = -DFDB_PYTHON=ON -DPython_EXECUTABLE=$(PYTHON_EXE)
 
-$(BUILD)/build.ninja:
-	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_PYTHON_FLAGS) >/dev/null
-
-build: setup $(BUILD)/build.ninja
-	@grep -qs '^FDB_PYTHON:BOOL=ON' $(BUILD)/CMakeCache.txt || \
+build: setup
+	@test -f $(BUILD)/build.ninja || \
+	  cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_PYTHON_FLAGS) >/dev/null
+	@grep -qs '^FDB_PYTHON:BOOL=ON' $(BUILD)/CMakeCache.txt && \
+	  grep -qsx 'Python_EXECUTABLE:[A-Z]*=$(PYTHON_EXE)' $(BUILD)/CMakeCache.txt || \
 	  cmake -S . -B $(BUILD) $(CMAKE_PYTHON_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
 
-run: build
+# The server alone: Debian packages only (no virtualenv, no Python packages), and only the
+# fdb-server target. A build directory made here has the Python module off; `make build` turns
+# it on later.
+run:
+	@scripts/setup.sh --system
+	@test -f $(BUILD)/build.ninja || \
+	  cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFDB_PYTHON=OFF >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target fdb-server
 	$(BUILD)/fdb-server --bind 127.0.0.1 --port $(PORT) --dir ./fdb_data
 
 unit: build
@@ -74,7 +87,7 @@ format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')
 
 bench: build
-	bench/compare.sh
+	PYTHON=$(PYTHON) bench/compare.sh
 
 # The embedded engine against lmdb, diskcache, sqlitedict and shelve; FDBSyncClient against
 # redis-py on one fdb-server (bench/python/README.md).
@@ -85,7 +98,7 @@ bench-python: build
 # Installs the Python package (fdb, fdb_client, fdb_server, the fdb-server script) for this
 # interpreter. It compiles the engine again, in python/build/.
 python-install: setup
-	$(PYTHON) -m pip install --disable-pip-version-check --root-user-action=ignore ./python
+	$(PYTHON) -m pip install --disable-pip-version-check ./python
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

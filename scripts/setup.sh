@@ -1,11 +1,27 @@
 #!/usr/bin/env bash
 # Installs what FDB needs to build, test and benchmark on Debian 12.
 # Idempotent: when everything is present it prints nothing and takes well under a second.
+#
+#   scripts/setup.sh            Debian packages, then the project virtualenv with the Python
+#                               packages (what `make build` / `make test` need)
+#   scripts/setup.sh --system   Debian packages only (what `make run` needs: the server alone)
+#
+# Everything Python runs in one virtualenv, $FDB_VENV (default .venv in the checkout), never in
+# the system interpreter: Debian 12 marks /usr/bin/python3 as externally managed (PEP 668) and
+# its pip refuses to install there. The venv is made by whatever `python3` comes first in PATH
+# ($FDB_BASE_PYTHON to choose another); after that the Makefile runs only the venv's python, so
+# which interpreter PATH offers no longer matters.
 set -euo pipefail
 
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+SYSTEM_ONLY=0
+[[ ${1:-} == --system ]] && SYSTEM_ONLY=1
+
+# python3-venv: `python3 -m venv` (ensurepip) on Debian; python3-dev: Python.h for the nanobind
+# module (CMake's Development.Module).
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev
-  libzstd-dev libxxhash-dev libabsl-dev redis-server redis-tools clang libclang-rt-14-dev clang-format
-  procps)
+  libzstd-dev libxxhash-dev libabsl-dev libssl-dev redis-server redis-tools clang libclang-rt-14-dev clang-format
+  procps python3 python3-venv python3-dev)
 PY_PACKAGES=("redis[hiredis]>=5" "pytest>=7" "pytest-asyncio>=0.23" "pydantic>=2"
   "nanobind>=2" "orjson>=3.6")
 
@@ -22,8 +38,16 @@ if ((${#missing[@]})); then
   # Debian starts the redis-server service on install; FDB's benchmarks start their own.
   $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
 fi
+((SYSTEM_ONLY)) && exit 0
 
-PY=${PYTHON:-python3}
+VENV=${FDB_VENV:-$ROOT/.venv}
+PY=$VENV/bin/python
+# A venv whose base interpreter is gone (e.g. a pyenv version removed) is made again.
+if ! "$PY" -c '' 2>/dev/null; then
+  echo "setup: creating the Python virtualenv $VENV"
+  "${FDB_BASE_PYTHON:-python3}" -m venv --clear "$VENV"
+fi
+
 if ! "$PY" - <<'PYEOF' 2>/dev/null; then
 import importlib.metadata as m, sys
 need = {"redis": (5,), "hiredis": (0,), "pytest": (7,), "pytest-asyncio": (0, 23), "pydantic": (2,),
@@ -33,10 +57,11 @@ for name, least in need.items():
     if v < least:
         sys.exit(1)
 PYEOF
-  echo "setup: installing Python packages: ${PY_PACKAGES[*]}"
-  "$PY" -m pip install -q --disable-pip-version-check --root-user-action=ignore "${PY_PACKAGES[@]}"
+  echo "setup: installing Python packages into $VENV: ${PY_PACKAGES[*]}"
+  "$PY" -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
 fi
 
 # The Python package (python/) is not installed here: `make build` links its compiled module
 # into build/python from the same engine objects as fdb-server, and the tests import this
-# checkout through PYTHONPATH. `make python-install` (pip install ./python) installs it for use.
+# checkout through PYTHONPATH. `make python-install` (pip install ./python) installs it into the
+# venv.

@@ -208,3 +208,36 @@ def test_large_argument_from_slow_client(server_factory):
     check_value(c, "slow", value)
     assert c.exists("half") == 0
     assert c.ping()
+
+
+def test_large_argument_being_read_counts_as_client_memory(server_factory):
+    """A large argument is read into a block of its own, outside the read buffer: CLIENT LIST
+    (qbuf, tot-mem) and maxmemory-clients still see it."""
+    s = server_factory("--appendonly", "no")
+    c = s.client()
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+    sock.sendall(b"*3\r\n$3\r\nSET\r\n$4\r\nbig1\r\n$%d\r\n" % (200 * MB))
+    sock.sendall(pattern(24 * MB, seed=5))
+    deadline = time.time() + 20
+    while True:
+        clients = [x for x in c.client_list() if int(x["qbuf"]) > 0]
+        if clients and int(clients[0]["qbuf"]) >= 24 * MB:
+            break
+        assert time.time() < deadline, f"the argument being read is not counted: {clients}"
+        time.sleep(0.05)
+    assert int(clients[0]["tot-mem"]) >= 24 * MB
+    # Past maxmemory-clients the client reading it is closed once its memory grows again; the
+    # server keeps serving.
+    c.config_set("maxmemory-clients", "16mb")
+    try:
+        for seed in range(16):
+            sock.sendall(pattern(4 * MB, seed=seed))
+        sock.settimeout(10)
+        while sock.recv(1 << 16):
+            pass
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    assert c.info("stats")["evicted_clients"] >= 1
+    assert c.exists("big1") == 0
+    assert c.ping()
+    sock.close()

@@ -133,11 +133,9 @@ def password_server(server_factory):
 
 
 @pytest.fixture
-def debug_port(server, server_factory):
-    """Redis 7 refuses DEBUG unless enable-debug-command is set; FDB allows it by default."""
-    if TARGET == "redis":
-        return server_factory("--enable-debug-command", "yes").port
-    return server.port
+def debug_port(server_factory):
+    """Redis 7 and FDB refuse DEBUG unless enable-debug-command allows it (tests/test_security.py)."""
+    return server_factory("--enable-debug-command", "yes").port
 
 
 # ---------------------------------------------------------------------------------------------

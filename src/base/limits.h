@@ -19,8 +19,8 @@ inline constexpr int64_t kUnauthBulkMax = 16384;
 inline constexpr size_t kInlineMax = 64 * 1024;
 // Query buffer per client (`client-query-buffer-limit`), Redis's default 1 GB.
 inline constexpr int64_t kQueryBufferLimitDefault = 1024LL * 1024 * 1024;
-// Bulk strings at least this large are read into a buffer of their exact size (as Redis's
-// PROTO_MBULK_BIG_ARG) instead of growing the read buffer geometrically.
+// Bulk strings at least this large are read into a buffer that grows with the data received
+// (as Redis's PROTO_MBULK_BIG_ARG) instead of being parsed out of one socket read.
 inline constexpr size_t kBigArg = 32 * 1024;
 // Bulk arguments at least this large are large values: read from the socket into a block of
 // their own that grows with the bytes received, adopted by SET without a copy and written to
@@ -36,12 +36,44 @@ inline constexpr size_t kLargeValueFirstBlock = 1024 * 1024;
 // huge value does not keep its I/O thread from the other connections for long (64 reads of
 // a loopback socket are a few MB).
 inline constexpr int kLargeValueReadsPerEvent = 64;
-// Size of one socket read.
+// Size of one socket read, into the I/O thread's shared read buffer: a connection whose
+// requests arrive whole owns no read buffer at all (an idle connection costs no read memory).
 inline constexpr size_t kReadChunk = 16 * 1024;
-// Output buffer hard limit for normal clients: above it the client is disconnected, so a
-// client that never reads cannot grow the server's memory without bound. Redis's default for
-// normal clients is unlimited; FDB bounds it, generously (see docs/compatibility.md).
-inline constexpr size_t kOutputBufferHardLimitDefault = 1024ULL * 1024 * 1024;
+// A connection's own read buffer (a request split across reads, or a big argument) grows by
+// at most this much per step, and only once the bytes before have arrived: a `$N` header
+// alone never reserves N bytes, so memory follows the data actually received, and a client
+// that declares 500 MB and sends nothing costs one read chunk. With glibc, realloc of a
+// block this large moves it by mremap, so a step does not copy what was read before.
+inline constexpr size_t kReadGrowthStepMax = 32 * 1024 * 1024;
+// The smallest such step once a big argument's bytes arrive: reads of a big value go in pieces
+// of at least this size, not a socket buffer at a time (fewer reads and reallocs), while a
+// client that declares a huge bulk and sends one byte makes the server reserve only this much.
+inline constexpr size_t kReadGrowthStepMin = 1024 * 1024;
+// Output buffer hard limit for normal clients (`client-output-buffer-limit normal`): above
+// it the client is disconnected, and a reply being built stops growing the moment it passes
+// it, so a client that never reads cannot grow the server's memory without bound. Redis's
+// default for normal clients is unlimited; FDB bounds it, generously (docs/compatibility.md).
+inline constexpr int64_t kOutputBufferHardLimitDefault = 1024LL * 1024 * 1024;
+// Redis's defaults for the other classes (stored and reported; pub/sub will use them).
+inline constexpr int64_t kReplicaOutputHardDefault = 256LL * 1024 * 1024;
+inline constexpr int64_t kReplicaOutputSoftDefault = 64LL * 1024 * 1024;
+inline constexpr int64_t kReplicaOutputSoftSecondsDefault = 60;
+inline constexpr int64_t kPubsubOutputHardDefault = 32LL * 1024 * 1024;
+inline constexpr int64_t kPubsubOutputSoftDefault = 8LL * 1024 * 1024;
+inline constexpr int64_t kPubsubOutputSoftSecondsDefault = 60;
+// A written-out output buffer keeps its capacity up to this size while the client is active
+// (its next replies reuse it, without regrowing it for every pipelined batch); a larger one
+// is freed at once, and any one of an idle client (see kIdleReleaseMs).
+inline constexpr size_t kOutputBufferKeep = 16 * 1024;
+// A connection with no traffic for this long gives back its buffers (checked once a second):
+// thousands of idle connections then cost only their bookkeeping.
+inline constexpr int64_t kIdleReleaseMs = 2000;
+// `maxmemory-clients` below this is raised to it (as Redis), so a bad setting cannot leave
+// the server unable to talk to any client.
+inline constexpr int64_t kMaxMemoryClientsMin = 128 * 1024;
+// What one connection costs apart from its buffers (Connection, ClientState, map nodes),
+// counted in its client memory (`tot-mem`) so maxmemory-clients sees idle connections too.
+inline constexpr size_t kConnectionOverhead = 1024;
 // Default maximum number of connected clients (Redis's default).
 inline constexpr int kMaxClientsDefault = 10000;
 // Number of logical databases (SELECT 0..15), as Redis's default.
@@ -59,5 +91,11 @@ inline constexpr int kActiveExpireHz = 10;
 inline constexpr uint64_t kLcsMaxCells = 256ULL * 1024 * 1024;
 // Reply of DEBUG SLEEP / blocking waits: the longest sleep honoured, in seconds.
 inline constexpr double kDebugSleepMaxSeconds = 3600;
+// Failed AUTH / HELLO AUTH attempts in a row after which the connection is closed (the last
+// WRONGPASS is sent first). A person or a client with a mistyped password fails once or twice
+// and then fixes its configuration; ten in a row on one connection is someone guessing. Without
+// it one pipelined connection tested 121k passwords a second; with it each guess after the
+// tenth costs a new TCP connection. A success resets the count.
+inline constexpr int kAuthFailuresMax = 10;
 
 }  // namespace fdb::limits

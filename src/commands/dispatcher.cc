@@ -35,6 +35,8 @@ std::string WrongArityError(std::string_view name) {
 
 void Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
   ExecuteCommand(args, client, rb);
+  // Before the blocked clients this command served append their own records on this thread.
+  if (StorageEngine* storage = server_.storage()) last_sequence_ = storage->ThreadSequence();
   if (kept_shard_ >= 0 && kept_uses_ >= kMaxKeptCommands) ReleaseLocks();
   if (!tl_holds_all_shards && BlockingRegistry::HasReady()) {
     ReleaseLocks();
@@ -70,6 +72,16 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     if (client.in_multi) client.multi_error = true;
     return;
   }
+  // As Redis: after the arity check, before authentication. DEBUG SLEEP alone can stop an I/O
+  // thread for an hour, so it is for the operator, not for every client.
+  if ((spec->flags & cmdflags::kProtected) &&
+      !ProtectedActionAllowed(server_.config().enable_debug_command(), client.local)) {
+    counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
+    rb.Error(errors::kDebugNotAllowed);
+    if (client.in_multi) client.multi_error = true;
+    return;
+  }
   if (!(spec->flags & cmdflags::kNoAuth) && !client.authenticated.load(std::memory_order_relaxed)) {
     counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
                             std::memory_order_relaxed);
@@ -77,25 +89,77 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     return;
   }
   client.last_cmd.store(spec->name, std::memory_order_relaxed);
+  // Once a shutdown has begun (on any thread) nothing changes the data set: what the final
+  // checkpoint and log hold is what clients were told. Inside EXEC (every shard held) the
+  // transaction already began and is finished whole; EXEC itself is refused, since its queued
+  // commands may write.
+  if (server_.shutting_down() && !tl_holds_all_shards &&
+      ((spec->flags & cmdflags::kWrite) || std::string_view(spec->name) == "exec")) {
+    counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
+    if (std::string_view(spec->name) == "exec") {
+      client.in_multi = false;
+      client.queued.clear();
+      client.watched.clear();
+    }
+    rb.Error(errors::kShuttingDown);
+    return;
+  }
+  // maxmemory, as Redis's processCommand: over the budget, evict by the policy before the
+  // command; when nothing could be evicted, refuse what would grow memory. Commands inside EXEC
+  // are not checked again (EXEC was, as a whole).
+  if (!tl_holds_all_shards && server_.keyspace().OverMaxmemory()) {
+    ReleaseLocks();
+    bool out_of_memory = server_.keyspace().EvictKeys() == Keyspace::EvictResult::kFail;
+    std::string_view name = spec->name;
+    bool is_exec = name == "exec" && client.in_multi;
+    bool reject = (spec->flags & cmdflags::kDenyOom) != 0;
+    // EXEC is refused when it would run a command that is; queueing is refused for anything
+    // but EXEC, DISCARD, QUIT and RESET, since the queue itself takes memory without bound.
+    if (is_exec) reject = QueuedDenyOom(client);
+    if (client.in_multi && !is_exec && name != "discard" && name != "quit" && name != "reset") {
+      reject = true;
+    }
+    if (out_of_memory && reject) {
+      counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                              std::memory_order_relaxed);
+      if (is_exec) {
+        client.in_multi = false;
+        client.multi_error = false;
+        client.queued.clear();
+        client.watched.clear();
+        rb.Error(std::string("EXECABORT Transaction discarded because of: ") + errors::kOom);
+        return;
+      }
+      if (client.in_multi) client.multi_error = true;
+      rb.Error(errors::kOom);
+      return;
+    }
+  }
   if ((spec->flags & cmdflags::kTransaction) || client.in_multi) {
     ReleaseLocks();  // EXEC locks every shard
     if (HandleTransaction(*spec, args, client, rb)) return;
   }
 
   StorageEngine* storage = server_.storage();
-  if (storage != nullptr && (spec->flags & cmdflags::kWrite)) {
-    // While the log cannot be written, nothing may change: a change that is not logged would
-    // be lost, so refusing it is the only honest answer. Reads go on.
-    Status health = storage->Health();
-    if (!health.ok()) {
-      counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
-                              std::memory_order_relaxed);
-      rb.Error(health.message() +
-               ". Commands that may modify the data set are disabled until the log can be "
-               "written again.");
-      return;
+  // While the log cannot be written, nothing may change: refused before it runs, a write
+  // certainly did not happen. Reads go on. Checked again below with the shards locked.
+  auto refused = [&] {
+    // Inside EXEC the transaction was checked once as a whole (Exec): refusing some of its
+    // commands would apply the others alone.
+    if (storage == nullptr || !(spec->flags & cmdflags::kWrite) || tl_holds_all_shards) {
+      return false;
     }
-  }
+    Status health = storage->Health();
+    if (health.ok()) return false;
+    counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
+    rb.Error(health.message() +
+             ". Commands that may modify the data set are disabled until the log can be "
+             "written again.");
+    return true;
+  };
+  if (refused()) return;
   int64_t start_us = MonoUs();
   size_t reply_start = rb.buffer()->size();
   {
@@ -123,6 +187,11 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     } else {
       ReleaseLocks();
     }
+    // Under the locks: a failure's discard takes every shard lock, so a write that passes this
+    // check has its records appended before the discard looks at them (and is undone with
+    // them), and one that starts after the failure is refused here. Without this a write could
+    // run on a state a discard has just restored and need a discard of its own.
+    if (refused()) return;
     CommandContext ctx(rb, server_, client, *spec, NowMs());
     ctx.stats = stats_;
     // The command's records are appended as one, before its shards are unlocked: log order is
@@ -153,6 +222,19 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     counters.failed.store(counters.failed.load(std::memory_order_relaxed) + 1,
                           std::memory_order_relaxed);
   }
+}
+
+bool Dispatcher::QueuedDenyOom(const ClientState& client) const {
+  for (const auto& call : client.queued) {
+    if (call.empty()) continue;
+    const CommandSpec* spec = registry_.Find(call[0]);
+    if (spec != nullptr && spec->container() && call.size() >= 2) {
+      const CommandSpec* sub = registry_.FindSub(*spec, call[1]);
+      if (sub != nullptr) spec = sub;
+    }
+    if (spec != nullptr && (spec->flags & cmdflags::kDenyOom)) return true;
+  }
+  return false;
 }
 
 bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, ClientState& client,
@@ -212,6 +294,21 @@ void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb) {
   }
   ShardLockSet all;
   all.LockAll(server_.keyspace());
+  StorageEngine* storage = server_.storage();
+  if (storage != nullptr) {
+    // As Redis, a transaction with a write is refused as a whole while writes are refused
+    // (checked under every lock, so no discard can come between this and its commands).
+    Status health = storage->Health();
+    bool writes = false;
+    for (const auto& call : queued) {
+      const CommandSpec* spec = registry_.Find(call[0]);
+      if (spec != nullptr && (spec->flags & cmdflags::kWrite)) writes = true;
+    }
+    if (writes && !health.ok()) {
+      rb.Error("EXECABORT Transaction discarded because of: " + health.message());
+      return;
+    }
+  }
   for (auto [shard, version] : watched) {
     if (server_.keyspace().shard(shard).version != version) {
       rb.NullArray();
@@ -221,7 +318,6 @@ void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb) {
   // Every shard is held: the queued commands see and leave one consistent state, and their
   // records go to the log as one batch.
   tl_holds_all_shards = true;
-  StorageEngine* storage = server_.storage();
   if (storage != nullptr) storage->BeginBatch();
   size_t reply_start = rb.buffer()->size();
   rb.ArrayHeader(queued.size());

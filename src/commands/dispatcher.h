@@ -32,6 +32,10 @@ class Dispatcher {
   // transactions and serving blocked clients. Off by default (the embedded engine and tests
   // run one command at a time).
   void set_keep_locks(bool on) { keep_locks_ = on; }
+  // The last log sequence the calling thread had appended when the last Execute's own command
+  // finished (not counting the records of blocked clients it served afterwards): the record a
+  // held reply of that command depends on.
+  uint64_t last_sequence() const { return last_sequence_; }
   void ReleaseLocks() {
     if (kept_shard_ >= 0) {
       server_.keyspace().shard(kept_shard_).mu.unlock();
@@ -47,6 +51,8 @@ class Dispatcher {
   void ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb);
   // MULTI / EXEC / DISCARD / WATCH / UNWATCH: the transaction state lives in the client, and
   // EXEC runs the queued commands with every shard locked, so the block is atomic.
+  // Whether a queued MULTI command is flagged denyoom (EXEC is refused under OOM then).
+  bool QueuedDenyOom(const ClientState& client) const;
   bool HandleTransaction(const CommandSpec& spec, CmdArgs args, ClientState& client,
                          ReplyBuilder& rb);
   void Exec(ClientState& client, ReplyBuilder& rb);
@@ -56,6 +62,7 @@ class Dispatcher {
   const CommandRegistry& registry_;
   std::vector<size_t> key_idx_;  // scratch
   bool keep_locks_ = false;
+  uint64_t last_sequence_ = 0;
   int kept_shard_ = -1;  // the shard this dispatcher keeps locked, or -1
   int kept_uses_ = 0;    // commands run under the kept lock since it was taken
 };

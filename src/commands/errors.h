@@ -27,6 +27,19 @@ inline constexpr const char* kSameObject = "ERR source and destination objects a
 inline constexpr const char* kInvalidCursor = "ERR invalid cursor";
 inline constexpr const char* kNoProto = "NOPROTO unsupported protocol version";
 inline constexpr const char* kOom = "OOM command not allowed when used memory > 'maxmemory'.";
+// Redis 7.0.15, processCommand() for a CMD_PROTECTED command that enable-debug-command refuses.
+inline constexpr const char* kDebugNotAllowed =
+    "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "
+    "can run it from a local connection, otherwise you need to set this option in the "
+    "configuration file, and then restart the server.";
+// Redis 7.0.15, configSetCommand(), after "CONFIG SET failed (possibly related to argument 'x') -
+// ".
+inline constexpr const char* kProtectedConfig = "can't set protected config";
+// FDB's own (Redis is single-threaded: no command runs beside its SHUTDOWN). Sent to a write,
+// or EXEC, that arrives once a shutdown has begun: it was not executed, so it can be retried
+// against the next server.
+inline constexpr const char* kShuttingDown =
+    "ERR Server is shutting down: the command was not executed";
 
 // Keyspace and expiry commands (generic family).
 inline constexpr const char* kIntRange =

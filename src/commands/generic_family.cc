@@ -345,7 +345,7 @@ void CmdObjectFreq(CmdArgs args, CommandContext& ctx) {
   const Entry* e = ObjectLookup(args, ctx);
   if (e == nullptr) return;
   if (!IsLfuPolicy(ctx)) return ctx.rb.Error(errors::kLfuNotSelected);
-  ctx.rb.Integer(Keyspace::LfuDecayedCounter(e->lru()));
+  ctx.rb.Integer(ctx.server.keyspace().LfuDecayedCounter(e->lru()));
 }
 
 void CmdObjectIdletime(CmdArgs args, CommandContext& ctx) {

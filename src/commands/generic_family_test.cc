@@ -619,9 +619,16 @@ TEST(GenericObjectTest, LfuCounterDecaysPerMinute) {
     now_field = static_cast<uint16_t>((ts.tv_sec / 60) & 0xff) << 8;
   }
   uint16_t three_ago = static_cast<uint16_t>((((now_field >> 8) - 3) & 0xff) << 8);
-  uint8_t c = Keyspace::LfuDecayedCounter(three_ago | 10);
+  Keyspace ks;
+  uint8_t c = ks.LfuDecayedCounter(three_ago | 10);
   EXPECT_TRUE(c == 7 || c == 6) << int{c};  // a minute boundary may pass
-  EXPECT_EQ(Keyspace::LfuDecayedCounter(three_ago | 2), 0);
+  EXPECT_EQ(ks.LfuDecayedCounter(three_ago | 2), 0);
+  // lfu-decay-time 0: no decay; 2: one step per two minutes.
+  ks.SetLfuParams(10, 0);
+  EXPECT_EQ(ks.LfuDecayedCounter(three_ago | 10), 10);
+  ks.SetLfuParams(10, 2);
+  c = ks.LfuDecayedCounter(three_ago | 10);
+  EXPECT_TRUE(c == 9 || c == 8) << int{c};
 }
 
 TEST(GenericObjectTest, HelpAndErrors) {

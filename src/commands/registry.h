@@ -39,6 +39,8 @@ inline constexpr uint32_t kNoAuth = 1 << 10;  // allowed before authentication
 inline constexpr uint32_t kSelfLocking = 1 << 11;
 // MULTI, EXEC, DISCARD, WATCH: handled by the dispatcher's transaction logic.
 inline constexpr uint32_t kTransaction = 1 << 12;
+// Redis's CMD_PROTECTED (DEBUG): refused unless enable-debug-command allows the client.
+inline constexpr uint32_t kProtected = 1 << 13;
 }  // namespace cmdflags
 
 struct CommandSpec {

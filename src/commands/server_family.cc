@@ -10,6 +10,7 @@
 #include "base/limits.h"
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "server/auth.h"
 #include "server/info.h"
 
 namespace fdb {
@@ -65,8 +66,18 @@ void CmdQuit(CmdArgs, CommandContext& ctx) {
   ctx.client.close_after_reply = true;
 }
 
+// The user name is not secret; the password is compared in constant time (server/auth.h).
 bool CheckPassword(CommandContext& ctx, std::string_view user, std::string_view pass) {
-  return user == "default" && pass == ctx.server.config().requirepass();
+  bool ok = PasswordMatches(pass, ctx.server.config().requirepass());
+  return ok && user == "default";
+}
+
+// A WRONGPASS reply to AUTH or HELLO ... AUTH. After limits::kAuthFailuresMax of them in a row
+// the connection closes once this reply is written: the commands pipelined after it are not
+// read, so one connection cannot test more than that many passwords.
+void ReplyWrongPass(CommandContext& ctx) {
+  if (++ctx.client.failed_auths >= limits::kAuthFailuresMax) ctx.client.close_after_reply = true;
+  ctx.rb.Error(errors::kWrongPass);
 }
 
 void CmdAuth(CmdArgs args, CommandContext& ctx) {
@@ -78,11 +89,13 @@ void CmdAuth(CmdArgs args, CommandContext& ctx) {
   }
   if (!ctx.server.config().requirepass_set()) {
     // No password: the default user accepts any password (nopass), as Redis.
-    if (user != "default") return ctx.rb.Error(errors::kWrongPass);
+    if (user != "default") return ReplyWrongPass(ctx);
+    ctx.client.failed_auths = 0;
     ctx.client.authenticated = true;
     return ctx.rb.Ok();
   }
-  if (!CheckPassword(ctx, user, pass)) return ctx.rb.Error(errors::kWrongPass);
+  if (!CheckPassword(ctx, user, pass)) return ReplyWrongPass(ctx);
+  ctx.client.failed_auths = 0;
   ctx.client.authenticated = true;
   ctx.rb.Ok();
 }
@@ -143,8 +156,9 @@ void CmdHello(CmdArgs args, CommandContext& ctx) {
   if (has_auth) {
     if (ctx.server.config().requirepass_set() ? !CheckPassword(ctx, user, pass)
                                               : user != "default") {
-      return ctx.rb.Error(errors::kWrongPass);
+      return ReplyWrongPass(ctx);
     }
+    ctx.client.failed_auths = 0;
     ctx.client.authenticated = true;
   }
   if (!ctx.client.authenticated.load()) {
@@ -213,10 +227,11 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
   s += " db=" + std::to_string(c.db.load());
   s += " sub=0 psub=0 ssub=0 multi=-1";
   s += " qbuf=" + std::to_string(qbuf);
-  s += " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0";
+  s += " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=" + std::to_string(qbuf) + " rbp=0";
   s += " obl=" + std::to_string(obuf);
   s += " oll=0 omem=" + std::to_string(obuf);
-  s += " tot-mem=" + std::to_string(qbuf + obuf + 16384);
+  // What the connection holds: its buffers and a fixed overhead (net/client_memory.h).
+  s += " tot-mem=" + std::to_string(c.tot_mem.load());
   s += " events=r cmd=";
   s += c.last_cmd.load();
   s += " user=default redir=-1 resp=";
@@ -484,8 +499,10 @@ void CmdShutdown(CmdArgs args, CommandContext& ctx) {
   for (size_t i = 1; i < args.size(); i++) {
     if (EqualsUpper(args[i], "NOSAVE")) ctx.server.shutdown_save = false;
   }
-  // As Redis: no reply on success; the connection closes as the server exits.
+  // As Redis: no reply on success; the connection closes as the server exits. Writes are
+  // refused on every thread from here on (ServerContext::BeginShutdown).
   ctx.client.close_after_reply = true;
+  ctx.server.BeginShutdown();
   if (ctx.server.request_shutdown) ctx.server.request_shutdown();
 }
 
@@ -500,7 +517,9 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
       return ctx.rb.Error(errors::kNotFloat);
     }
     secs = std::clamp(secs, 0.0, limits::kDebugSleepMaxSeconds);
-    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
+    // Cut short by a shutdown: the process exits as soon as the running commands finish, and a
+    // sleep must not hold it (and its I/O thread) for up to an hour.
+    ctx.server.SleepUnlessShutdown(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
     return ctx.rb.Ok();
   }
   if (EqualsUpper(sub, "SET-ACTIVE-EXPIRE")) {
@@ -546,6 +565,11 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
       if (!cfg.Known(args[i])) {
         return ctx.rb.Error("ERR Unknown option or number of arguments for CONFIG SET - '" +
                             std::string(args[i]) + "'");
+      }
+      if (cfg.IsProtected(args[i]) &&
+          !ProtectedActionAllowed(cfg.enable_protected_configs(), ctx.client.local)) {
+        return ctx.rb.Error("ERR CONFIG SET failed (possibly related to argument '" +
+                            std::string(args[i]) + "') - " + errors::kProtectedConfig);
       }
       for (size_t j = 2; j < i; j += 2) {
         if (Lower(args[j]) == Lower(args[i])) {
@@ -613,6 +637,7 @@ std::vector<const char*> FlagNames(uint32_t f) {
   if (f & kStale) out.push_back("stale");
   if (f & kFast) out.push_back("fast");
   if (f & kNoAuth) out.push_back("no_auth");
+  if (f & kProtected) out.push_back("protected");
   return out;
 }
 
@@ -845,7 +870,7 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Register({"bgsave", -1, kAdmin | kNoScript, 0, 0, 0, CmdBgSave, "server", "Asynchronously saves the database(s) to disk.", "1.0.0"});
   r.Register({"lastsave", 1, kFast | kStale | kLoading, 0, 0, 0, CmdLastSave, "server", "Returns the Unix timestamp of the last successful save to disk.", "1.0.0"});
   r.Register({"shutdown", -1, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdShutdown, "server", "Synchronously saves the database(s) to disk and shuts down the server.", "1.0.0"});
-  r.Register({"debug", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdDebug, "server", "A container for debugging commands.", "1.0.0"});
+  r.Register({"debug", -2, kAdmin | kNoScript | kLoading | kStale | kProtected, 0, 0, 0, CmdDebug, "server", "A container for debugging commands.", "1.0.0"});
   r.Register({"config", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, nullptr, "server", "A container for server configuration commands.", "2.0.0"});
   r.Register({"config|get", -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdConfig, "server", "Returns the effective values of configuration parameters.", "2.0.0"});
   r.Register({"config|set", -4, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdConfig, "server", "Sets configuration parameters in-flight.", "2.0.0"});

@@ -175,6 +175,8 @@ struct DB::Impl {
         ctx->keyspace().ActiveExpireCycle(NowMs(), limits::kActiveExpireKeysPerShard);
       }
       if (ctx->keyspace().OverBudget()) ctx->keyspace().EvictUntilUnderBudget(1u << 20);
+      ctx->keyspace().SampleUsedMemory();
+      if (ctx->keyspace().OverMaxmemory()) (void)ctx->keyspace().EvictKeys();
       l.lock();
     }
   }

@@ -5,6 +5,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/malloc_stats.h"
 
 namespace fdb {
 
@@ -33,11 +34,34 @@ uint8_t LfuMinutes() {
 }
 }  // namespace
 
-uint8_t Keyspace::LfuDecayedCounter(uint16_t field) {
-  // Redis's LFUDecrAndReturn with lfu-decay-time 1: one step down per elapsed minute.
-  uint8_t elapsed = static_cast<uint8_t>(LfuMinutes() - (field >> 8));
+bool ParseEvictionPolicy(std::string_view name, EvictionPolicy* out) {
+  static constexpr std::pair<std::string_view, EvictionPolicy> kNames[] = {
+      {"noeviction", EvictionPolicy::kNoEviction},
+      {"allkeys-lru", EvictionPolicy::kAllKeysLru},
+      {"allkeys-lfu", EvictionPolicy::kAllKeysLfu},
+      {"allkeys-random", EvictionPolicy::kAllKeysRandom},
+      {"volatile-lru", EvictionPolicy::kVolatileLru},
+      {"volatile-lfu", EvictionPolicy::kVolatileLfu},
+      {"volatile-random", EvictionPolicy::kVolatileRandom},
+      {"volatile-ttl", EvictionPolicy::kVolatileTtl},
+  };
+  for (const auto& [n, p] : kNames) {
+    if (n == name) {
+      *out = p;
+      return true;
+    }
+  }
+  return false;
+}
+
+uint8_t Keyspace::LfuDecayedCounter(uint16_t field) const {
+  // Redis's LFUDecrAndReturn: one step down per lfu-decay-time minutes elapsed.
+  int decay = lfu_decay_minutes_.load(std::memory_order_relaxed);
   uint8_t counter = static_cast<uint8_t>(field & 0xff);
-  return elapsed > counter ? 0 : static_cast<uint8_t>(counter - elapsed);
+  if (decay <= 0) return counter;
+  uint8_t elapsed = static_cast<uint8_t>(LfuMinutes() - (field >> 8));
+  int periods = elapsed / decay;
+  return periods > counter ? 0 : static_cast<uint8_t>(counter - periods);
 }
 
 uint16_t Keyspace::NewAccessField() const {
@@ -55,7 +79,7 @@ void Keyspace::Accessed(Entry* e) const {
   uint8_t counter = LfuDecayedCounter(e->lru());
   if (counter < 255) {
     double base = counter > kLfuInitVal ? counter - kLfuInitVal : 0;
-    double p = 1.0 / (base * kLfuLogFactor + 1);
+    double p = 1.0 / (base * lfu_log_factor_.load(std::memory_order_relaxed) + 1);
     double r = static_cast<double>(tl_rng() >> 11) * 0x1.0p-53;
     if (r < p) counter++;
   }
@@ -107,10 +131,17 @@ uint64_t Keyspace::Footprint(const Entry* e) {
   return 17 + 16 + e->key_len() + value;
 }
 
+namespace {
+// What an entry costs besides its value: the 40-byte header, malloc's 8-byte chunk header and
+// rounding (8 on average), and about one bucket pointer, plus the key.
+uint64_t IndexBytes(const Entry* e) { return 56 + e->key_len(); }
+}  // namespace
+
 void Keyspace::Added(const Entry* e) {
   if (e->encoding() == Encoding::kObject)
     e->object()->set_accounted_bytes(e->object()->MemoryUsage());
   data_bytes_.fetch_add(Footprint(e), std::memory_order_relaxed);
+  index_bytes_.fetch_add(IndexBytes(e), std::memory_order_relaxed);
   if (!e->on_disk()) {
     ram_bytes_.fetch_add(ValueBytes(e), std::memory_order_relaxed);
     ram_values_.fetch_add(1, std::memory_order_relaxed);
@@ -119,6 +150,7 @@ void Keyspace::Added(const Entry* e) {
 
 void Keyspace::Removed(const Entry* e) {
   data_bytes_.fetch_sub(Footprint(e), std::memory_order_relaxed);
+  index_bytes_.fetch_sub(IndexBytes(e), std::memory_order_relaxed);
   if (!e->on_disk()) {
     ram_bytes_.fetch_sub(ValueBytes(e), std::memory_order_relaxed);
     ram_values_.fetch_sub(1, std::memory_order_relaxed);
@@ -404,6 +436,9 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard) {
   // been swept once, or the cycle's time budget is spent. One lock hold is one slice, so a
   // client waits at most one slice for a shard.
   size_t deleted = 0;
+  // While the log cannot be written a deletion could not be logged (and would be discarded
+  // and undone): expire later, as lazy expiry does.
+  if (observer_ && !observer_->CanWrite()) return 0;
   int64_t start_us = MonoUs();
   bool budget_left = true;
   for (auto& sp : shards_) {
@@ -449,6 +484,7 @@ size_t Keyspace::EvictFromShard(int shard, size_t max, const Entry* keep) {
   constexpr int kSamples = 5;
   constexpr int kTries = 24;
   const bool in_batch = observer_->InBatch();
+  const uint64_t large_bytes = budget_bytes_.load(std::memory_order_relaxed) / kLargeValueDivisor;
   while (evicted < max && OverBudget()) {
     Entry* best = nullptr;
     int best_db = 0;
@@ -464,6 +500,7 @@ size_t Keyspace::EvictFromShard(int shard, size_t max, const Entry* keep) {
       Entry* e = s.dbs[db].Random(tl_rng());
       if (e == nullptr || e == keep || e->on_disk()) continue;
       if (in_batch && e->loc() == 0) continue;  // its image would overtake its own batch
+      if (large_bytes != 0 && ValueBytes(e) > large_bytes && IsHot(e)) continue;
       found++;
       uint16_t idle = lfu_mode() ? static_cast<uint16_t>(255 - LfuDecayedCounter(e->lru()))
                                  : LruIdleSeconds(e->lru());
@@ -491,6 +528,13 @@ size_t Keyspace::EvictFromShard(int shard, size_t max, const Entry* keep) {
   return evicted;
 }
 
+bool Keyspace::IsHot(const Entry* e) const {
+  // LRU: used within kHotValueSeconds. LFU: used in the current minute (an access stamps the
+  // field's minute byte, so that is the finest time it keeps).
+  if (lfu_mode()) return static_cast<uint8_t>(e->lru() >> 8) == LfuMinutes();
+  return LruIdleSeconds(e->lru()) < kHotValueSeconds;
+}
+
 size_t Keyspace::EvictUntilUnderBudget(size_t max) {
   size_t total = 0;
   int idle_shards = 0;
@@ -502,6 +546,142 @@ size_t Keyspace::EvictUntilUnderBudget(size_t max) {
     idle_shards = n == 0 ? idle_shards + 1 : 0;
   }
   return total;
+}
+
+uint64_t Keyspace::UsedMemory() const {
+  int64_t used = static_cast<int64_t>(sampled_used_.load(std::memory_order_relaxed)) +
+                 static_cast<int64_t>(AccountedBytes()) -
+                 static_cast<int64_t>(sampled_accounted_.load(std::memory_order_relaxed));
+  return used > 0 ? static_cast<uint64_t>(used) : 0;
+}
+
+void Keyspace::SampleUsedMemory() {
+  // The two stores are not one atomic step: a change that lands between them is counted in
+  // both or neither for one tick, an error of one command's bytes until the next sample.
+  uint64_t accounted = AccountedBytes();
+  sampled_log_buffered_.store(observer_ ? observer_->LogBufferedBytes() : 0,
+                              std::memory_order_relaxed);
+  sampled_used_.store(MallocUsedBytes(), std::memory_order_relaxed);
+  sampled_accounted_.store(accounted, std::memory_order_relaxed);
+}
+
+namespace {
+// Redis's evictionTimeLimitUs: how long one call may evict before letting the command run
+// (the rest is done by the next command or the tick). Tenacity 10 (the default) is 500 us,
+// each step above multiplies by 1.15, 100 is unlimited (-1).
+int64_t EvictionTimeLimitUs(int tenacity) {
+  if (tenacity <= 10) return 50 * static_cast<int64_t>(tenacity < 0 ? 0 : tenacity) + 1;
+  if (tenacity < 100) {
+    double us = 500.0;
+    for (int i = 10; i < tenacity; i++) us *= 1.15;
+    return static_cast<int64_t>(us);
+  }
+  return -1;
+}
+
+bool IsVolatile(EvictionPolicy p) {
+  return p == EvictionPolicy::kVolatileLru || p == EvictionPolicy::kVolatileLfu ||
+         p == EvictionPolicy::kVolatileRandom || p == EvictionPolicy::kVolatileTtl;
+}
+}  // namespace
+
+Keyspace::EvictResult Keyspace::EvictKeys() {
+  uint64_t budget = budget_bytes_.load(std::memory_order_relaxed);
+  if (budget == 0 || values_to_disk() || MaxmemoryUsed() <= budget) return EvictResult::kOk;
+  if (policy() == EvictionPolicy::kNoEviction) return EvictResult::kFail;
+  const int64_t limit_us = EvictionTimeLimitUs(tenacity_.load(std::memory_order_relaxed));
+  const int64_t start_us = MonoUs();
+  size_t n = 0;
+  while (MaxmemoryUsed() > budget) {
+    if (!EvictOneKey()) return EvictResult::kFail;
+    n++;
+    if ((n & 15) == 0 && limit_us >= 0 && MonoUs() - start_us > limit_us) {
+      return EvictResult::kRunning;
+    }
+  }
+  return EvictResult::kOk;
+}
+
+bool Keyspace::EvictOneKey() {
+  // As Redis, approximate: a random shard's best of maxmemory-samples sampled keys. A few
+  // random shards are tried (an empty shard has nothing to offer); when they all come up
+  // empty, every shard is searched once before saying no key qualifies, so a keyspace with a
+  // handful of volatile keys still finds them and a failure is real.
+  constexpr int kShardProbes = 16;
+  for (int i = 0; i < kShardProbes; i++) {
+    if (EvictKeyInShard(static_cast<int>(tl_rng() & (limits::kNumShards - 1)), false)) return true;
+  }
+  int start = static_cast<int>(tl_rng() & (limits::kNumShards - 1));
+  for (int i = 0; i < limits::kNumShards; i++) {
+    if (EvictKeyInShard((start + i) & (limits::kNumShards - 1), true)) return true;
+  }
+  return false;
+}
+
+bool Keyspace::EvictKeyInShard(int shard, bool exhaustive) {
+  const EvictionPolicy policy = this->policy();
+  const bool volatile_only = IsVolatile(policy);
+  Shard& s = *shards_[shard];
+  ShardGuard l(s);
+  int dbs[limits::kNumDatabases];
+  int ndbs = 0;
+  for (int db = 0; db < limits::kNumDatabases; db++) {
+    if (volatile_only ? s.expires[db] > 0 : s.dbs[db].size() > 0) dbs[ndbs++] = db;
+  }
+  if (ndbs == 0) return false;
+  // Higher is a better victim: idle seconds (LRU), 255 - frequency (LFU), nearest deadline
+  // first (TTL); random takes the first sample.
+  auto score = [&](const Entry* e) -> int64_t {
+    switch (policy) {
+      case EvictionPolicy::kAllKeysLru:
+      case EvictionPolicy::kVolatileLru:
+        return LruIdleSeconds(e->lru());
+      case EvictionPolicy::kAllKeysLfu:
+      case EvictionPolicy::kVolatileLfu:
+        return 255 - LfuDecayedCounter(e->lru());
+      case EvictionPolicy::kVolatileTtl:
+        return INT64_MAX - e->expire_ms();
+      default:
+        return 0;
+    }
+  };
+  const bool random =
+      policy == EvictionPolicy::kAllKeysRandom || policy == EvictionPolicy::kVolatileRandom;
+  const int samples = random ? 1 : samples_.load(std::memory_order_relaxed);
+  Entry* best = nullptr;
+  int best_db = 0;
+  int64_t best_score = 0;
+  auto consider = [&](int db, Entry* e) {
+    if (volatile_only && !e->has_expire()) return;
+    int64_t sc = score(e);
+    if (best == nullptr || sc > best_score) {
+      best = e;
+      best_db = db;
+      best_score = sc;
+    }
+  };
+  // Volatile keys may be few among many: allow several draws per sample before giving up.
+  for (int found = 0, draws = 0; found < samples && draws < samples * 8; draws++) {
+    int db = dbs[tl_rng() % ndbs];
+    Entry* e = s.dbs[db].Random(tl_rng());
+    if (e == nullptr || (volatile_only && !e->has_expire())) continue;
+    found++;
+    consider(db, e);
+  }
+  if (best == nullptr && exhaustive) {
+    for (int i = 0; i < ndbs; i++) s.dbs[dbs[i]].ForEach([&](Entry* e) { consider(dbs[i], e); });
+  }
+  if (best == nullptr) return false;
+  // Deleted as DEL would: the deletion is logged (with persistence), WATCH sees it.
+  KeyRef k(best->key());
+  Entry** link = s.dbs[best_db].FindLink(k.key, k.hash);
+  Entry* e = s.dbs[best_db].Unlink(link);
+  Unlinked(best_db, s, e);
+  s.version++;
+  if (observer_) observer_->OnDelete(best_db, e->key());
+  Entry::Free(e);
+  stats_.evicted_keys.fetch_add(1, std::memory_order_relaxed);
+  return true;
 }
 
 void Keyspace::RecoverPut(int db, const KeyRef& k, Entry* e) {
@@ -557,6 +737,39 @@ void Keyspace::RecoverSwapShard(int shard, int a, int b) {
   Shard& s = *shards_[shard];
   std::swap(s.dbs[a], s.dbs[b]);
   std::swap(s.expires[a], s.expires[b]);
+}
+
+void Keyspace::ReplaceKeyFrom(Keyspace& from, std::string_view key) {
+  KeyRef k(key);
+  const int shard = ShardOf(k.hash);
+  Shard& s = *shards_[shard];
+  Shard& f = *from.shards_[shard];
+  for (int db = 0; db < limits::kNumDatabases; db++) {
+    RecoverDelete(db, k);
+    Entry** link = f.dbs[db].FindLink(k.key, k.hash);
+    if (link == nullptr) continue;
+    Entry* e = f.dbs[db].Unlink(link);
+    from.Unlinked(db, f, e);
+    e->set_lru(NewAccessField());
+    s.dbs[db].Insert(e, k.hash);
+    Added(e);
+    if (e->has_expire()) s.expires[db]++;
+  }
+  s.version++;
+}
+
+void Keyspace::ReplaceAllFrom(Keyspace& from) {
+  for (int i = 0; i < limits::kNumShards; i++) {
+    RecoverFlushShard(i, -1);
+    Shard& s = *shards_[i];
+    Shard& f = *from.shards_[i];
+    for (int db = 0; db < limits::kNumDatabases; db++) {
+      std::swap(s.dbs[db], f.dbs[db]);
+      s.expires[db] = f.expires[db];
+      s.dbs[db].ForEach([this](Entry* e) { Added(e); });
+    }
+    s.version++;
+  }
 }
 
 void ShardLockSet::Lock(Keyspace& ks) {

@@ -57,6 +57,10 @@ class ChangeObserver {
   virtual Entry* LoadValue(int db, const Entry* e) { return nullptr; }
   // Writes a full image of e's value (so it can be evicted); false on error.
   virtual bool WriteImage(int db, Entry* e) { return false; }
+  // RAM the log holds for records not yet durable. Not counted against maxmemory, as Redis
+  // does not count its AOF buffer: evicting keys cannot shrink it (it drains with the next
+  // fsync), so counting it would evict the whole keyspace after a burst of writes.
+  virtual uint64_t LogBufferedBytes() const { return 0; }
   // True while the calling thread collects a command's records: an image written now would
   // reach the log before the command's own records, so dirty values are not evicted then.
   virtual bool InBatch() const { return false; }
@@ -84,8 +88,28 @@ struct Shard {
   uint64_t log_seq = 0;
 };
 
+// maxmemory-policy, as Redis 7 names them. What `noeviction` means depends on persistence:
+// with a log, FDB moves values to disk over the budget (its own tiering, the default); without
+// one there is nowhere to move them, and writes are refused as in Redis. Every other policy
+// deletes whole keys, with or without persistence (docs/compatibility.md, "maxmemory").
+enum class EvictionPolicy : uint8_t {
+  kNoEviction,
+  kAllKeysLru,
+  kAllKeysLfu,
+  kAllKeysRandom,
+  kVolatileLru,
+  kVolatileLfu,
+  kVolatileRandom,
+  kVolatileTtl,
+};
+// The policy named `name` (lower case, as Config stores it); false if unknown.
+bool ParseEvictionPolicy(std::string_view name, EvictionPolicy* out);
+
 struct KeyspaceStats {
   std::atomic<uint64_t> expired_keys{0};
+  // Whole keys deleted by a maxmemory-policy (INFO stats evicted_keys); values moved to disk
+  // are cache_evictions.
+  std::atomic<uint64_t> evicted_keys{0};
   std::atomic<uint64_t> cache_hits{0};
   std::atomic<uint64_t> cache_misses{0};
   std::atomic<uint64_t> cache_evictions{0};
@@ -120,11 +144,16 @@ class Keyspace {
   // The server sets the mode from `maxmemory-policy` at startup and on CONFIG SET; entries
   // written in the other mode read as nonsense until touched again (as in Redis).
   static constexpr uint8_t kLfuInitVal = 5;
-  static constexpr int kLfuLogFactor = 10;
   void set_lfu_mode(bool on) { lfu_mode_.store(on, std::memory_order_relaxed); }
   bool lfu_mode() const { return lfu_mode_.load(std::memory_order_relaxed); }
+  // Redis's lfu-log-factor (how many hits one counter step costs) and lfu-decay-time (minutes
+  // per decrement of an idle key's counter; 0: never decay).
+  void SetLfuParams(int log_factor, int decay_minutes) {
+    lfu_log_factor_.store(log_factor, std::memory_order_relaxed);
+    lfu_decay_minutes_.store(decay_minutes, std::memory_order_relaxed);
+  }
   // The access counter of an LFU field after decay (OBJECT FREQ).
-  static uint8_t LfuDecayedCounter(uint16_t field);
+  uint8_t LfuDecayedCounter(uint16_t field) const;
   // Seconds since the last access of an LRU field (OBJECT IDLETIME), modulo 2^16.
   static uint16_t LruIdleSeconds(uint16_t field) {
     return static_cast<uint16_t>(LruClock() - field);
@@ -209,7 +238,15 @@ class Keyspace {
     budget_bytes_.store(max_bytes, std::memory_order_relaxed);
     budget_values_.store(max_values, std::memory_order_relaxed);
   }
+  // True when values over the budget move to disk: a log to move them to, and no whole-key
+  // policy chosen. REQUIRES (for the budget checks below): set_observer and SetEviction done.
+  bool values_to_disk() const {
+    return observer_ != nullptr &&
+           policy_.load(std::memory_order_relaxed) == EvictionPolicy::kNoEviction;
+  }
+  // Over the value budget of the values-to-disk mode (false in every other mode).
   bool OverBudget() const {
+    if (!values_to_disk()) return false;
     uint64_t b = budget_bytes_.load(std::memory_order_relaxed);
     uint64_t v = budget_values_.load(std::memory_order_relaxed);
     return (b != 0 && ram_bytes_.load(std::memory_order_relaxed) > b) ||
@@ -220,9 +257,62 @@ class Keyspace {
   // Approximate bytes of live data (keys and values, in RAM or on disk), for compaction.
   uint64_t DataBytes() const { return data_bytes_.load(std::memory_order_relaxed); }
   // Evicts up to `max` values from shard `shard`, never `keep`. REQUIRES: the shard locked.
+  //
+  // A large hot value is not evicted either: one whose bytes exceed 1/kLargeValueDivisor of
+  // the budget and that was used within kHotValueSeconds. Evicting it writes a full image of
+  // it (for a list of 20M elements, ~100 MB) and the next command on it reads that image back,
+  // so under pipelined pushes it was written and read ten times a second (116 s instead of 3 s,
+  // and the images piled up in RSS). Such a value stays resident while it is in use and the
+  // budget's pressure goes to the other keys; once idle it is written out once and dropped. So
+  // while one value alone exceeds the budget, RAM exceeds the budget by that value
+  // (docs/collections.md, "One value larger than the budget"). The alternatives rejected: a
+  // rate on image bytes still rewrites the whole value every period, O(value) per period for
+  // an O(1) push; paging parts of a collection out needs a paged format for every type.
   size_t EvictFromShard(int shard, size_t max, const Entry* keep = nullptr);
+  static constexpr uint64_t kLargeValueDivisor = 4;
+  static constexpr int kHotValueSeconds = 2;
   // Evicts across shards (locking each in turn) until under budget or `max` evictions.
   size_t EvictUntilUnderBudget(size_t max);
+
+  // --- maxmemory with a whole-key policy, or noeviction without persistence. ---
+  //
+  // The budget is then checked against the process's used memory (UsedMemory), as Redis checks
+  // zmalloc's count, not against value bytes: without a disk behind it, everything the process
+  // allocates for the data set has to fit.
+  void SetEviction(EvictionPolicy policy, int samples, int tenacity) {
+    policy_.store(policy, std::memory_order_relaxed);
+    samples_.store(samples < 1 ? 1 : samples, std::memory_order_relaxed);
+    tenacity_.store(tenacity, std::memory_order_relaxed);
+  }
+  EvictionPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
+  // INFO memory's used_memory: malloc's in-use bytes at the last sample (base/malloc_stats.h
+  // says why malloc's and not accounted bytes), plus the change in the keyspace's accounted
+  // bytes since then, so that writes and evictions between two samples count at once.
+  uint64_t UsedMemory() const;
+  // Takes a fresh sample of malloc's in-use bytes (the housekeeping tick, INFO). Thread-safe.
+  void SampleUsedMemory();
+  // What maxmemory is checked against: UsedMemory without the log's buffers (see
+  // ChangeObserver::LogBufferedBytes), as of the last sample.
+  uint64_t MaxmemoryUsed() const {
+    uint64_t used = UsedMemory();
+    uint64_t not_counted = sampled_log_buffered_.load(std::memory_order_relaxed);
+    return used > not_counted ? used - not_counted : 0;
+  }
+  // True when maxmemory applies to used memory (not values-to-disk) and it is exceeded.
+  bool OverMaxmemory() const {
+    uint64_t b = budget_bytes_.load(std::memory_order_relaxed);
+    return b != 0 && !values_to_disk() && MaxmemoryUsed() > b;
+  }
+  enum class EvictResult {
+    kOk,       // under the budget (again)
+    kRunning,  // still over, the time limit of maxmemory-eviction-tenacity reached: the
+               // command runs and the next one (or the tick) goes on evicting, as Redis
+    kFail,     // over and nothing left to evict (noeviction, or volatile-* without deadlines)
+  };
+  // Deletes whole keys by the policy until used memory is within the budget, logging each
+  // deletion. Locks each shard it visits, unless the thread holds all (EXEC).
+  // REQUIRES: the caller holds no shard lock (unless it holds all of them).
+  EvictResult EvictKeys();
 
   // --- Recovery: applied before the server starts, without locks or logging. ---
   void RecoverPut(int db, const KeyRef& k, Entry* e);
@@ -234,6 +324,14 @@ class Keyspace {
   void RecoverExpire(int db, const KeyRef& k, int64_t expire_ms);
   void RecoverFlushShard(int shard, int db);
   void RecoverSwapShard(int shard, int a, int b);
+
+  // --- Undoing a discarded write (StorageEngine::OnDiscard). REQUIRES: every shard locked;
+  // `from` is a scratch keyspace no one else uses. Nothing is logged. ---
+  // The entries of `key` in every database become `from`'s (moved out of it; absent there:
+  // deleted here). Bumps the shard's version, so a WATCH on the key aborts its EXEC.
+  void ReplaceKeyFrom(Keyspace& from, std::string_view key);
+  // Every database becomes `from`'s.
+  void ReplaceAllFrom(Keyspace& from);
 
  private:
   void Unlinked(int db, Shard& s, Entry* e);
@@ -251,12 +349,35 @@ class Keyspace {
   Entry* LoadAt(int db, Shard& s, Entry** link);
   uint16_t NewAccessField() const;
   void Accessed(Entry* e) const;
+  // A value in use lately (see EvictFromShard on large hot values).
+  bool IsHot(const Entry* e) const;
+  // Keys plus values, as the keyspace accounts them (what UsedMemory adds between samples).
+  uint64_t AccountedBytes() const {
+    return ram_bytes_.load(std::memory_order_relaxed) +
+           index_bytes_.load(std::memory_order_relaxed);
+  }
+  // Deletes one key chosen by the policy; false when no key qualifies.
+  bool EvictOneKey();
+  // Samples shard `shard` and deletes its best candidate; with `exhaustive`, a shard whose
+  // samples missed its few candidates (volatile keys among many others) is searched whole.
+  bool EvictKeyInShard(int shard, bool exhaustive);
 
   std::vector<std::unique_ptr<Shard>> shards_;
   ChangeObserver* observer_ = nullptr;
   KeyCreatedListener* key_listener_ = nullptr;
   KeyspaceStats stats_;
   std::atomic<bool> lfu_mode_{false};
+  std::atomic<int> lfu_log_factor_{10};
+  std::atomic<int> lfu_decay_minutes_{1};
+  std::atomic<EvictionPolicy> policy_{EvictionPolicy::kNoEviction};
+  std::atomic<int> samples_{5};
+  std::atomic<int> tenacity_{10};
+  // Bytes of entry headers and keys (AccountedBytes); values are in ram_bytes_.
+  std::atomic<uint64_t> index_bytes_{0};
+  // The last sample of malloc's in-use bytes, and AccountedBytes() when it was taken.
+  std::atomic<uint64_t> sampled_used_{0};
+  std::atomic<uint64_t> sampled_accounted_{0};
+  std::atomic<uint64_t> sampled_log_buffered_{0};
   std::atomic<uint64_t> budget_bytes_{0};
   std::atomic<uint64_t> budget_values_{0};
   std::atomic<uint64_t> ram_bytes_{0};

@@ -79,6 +79,36 @@ TEST(PayloadTest, PiecesInOrderAndRetainedBytes) {
   EXPECT_EQ(outer.RetainedBytes(), outer.size()) << "the log's reference is the last one";
 }
 
+// A discard cuts the log's unsynced copy at a record boundary, wherever the blocks are; a cut
+// inside a block keeps a copy of its first part (a shared block is never changed).
+TEST(PayloadTest, TruncateAndCopyFromAcrossBlocks) {
+  auto make = [] {
+    Payload p("ab");
+    p.AppendBlock(BlockOf("CDE"));
+    p.bytes += "fg";
+    p.AppendBlock(BlockOf("HI"));
+    return p;  // "abCDEfgHI"
+  };
+  for (size_t n = 0; n <= 9; n++) {
+    Payload p = make();
+    p.Truncate(n);
+    EXPECT_EQ(p.Flatten(), std::string("abCDEfgHI").substr(0, n)) << n;
+    EXPECT_EQ(p.size(), n);
+    for (const Payload::Splice& sp : p.splices) EXPECT_GT(sp.block->size(), 0u);
+  }
+  Payload p = make();
+  p.Truncate(5);  // exactly after the first block: it stays referenced
+  EXPECT_EQ(p.splices.size(), 1u);
+  p = make();
+  p.Truncate(4);  // inside it: its kept part is copied
+  EXPECT_TRUE(p.splices.empty());
+  EXPECT_EQ(p.bytes, "abCD");
+  p = make();
+  for (size_t from = 0; from <= 9; from++) {
+    EXPECT_EQ(p.CopyFrom(from), std::string("abCDEfgHI").substr(from)) << from;
+  }
+}
+
 TEST(RecordCodecTest, PayloadInPiecesEncodesLikeContiguousBytes) {
   Payload p("header");
   p.AppendBlock(BlockOf(Bytes(3 << 20, 1)));
@@ -261,6 +291,74 @@ TEST_F(LargeLogWriterTest, FailedSyncRewritesTheBlockFromItsReference) {
   ASSERT_TRUE((*w)->Flush().ok());
   EXPECT_EQ(ReadBack(*small), "small");
   EXPECT_EQ(ReadBack(*r), "h" + v);
+}
+
+// A record with a large value spliced in, appended while writes fail, is discarded: the owner
+// reads it back whole from Uncommitted(), the writer drops it, and the records before it and
+// after the recovery are in the file.
+TEST_F(LargeLogWriterTest, DiscardHandsOverALargeRecordWholeAndKeepsTheRest) {
+  storage::LogWriter* writer = nullptr;
+  std::vector<std::string> dropped;
+  storage::LogWriterOptions o = Options(storage::FsyncPolicy::kAlways);
+  o.on_discard = [&] {
+    storage::UncommittedRecords u = writer->Uncommitted();
+    for (const auto& [segment, bytes] : u.pieces) {
+      std::string_view rest = bytes;
+      while (!rest.empty()) {
+        storage::DecodedRecord d = storage::DecodeRecord(segment, rest);
+        ASSERT_EQ(d.check, storage::RecordCheck::kOk) << d.reason;
+        dropped.emplace_back(d.payload);
+        rest.remove_prefix(storage::RecordSize(d.payload_length));
+      }
+    }
+    writer->Decide(true);
+  };
+  auto w = storage::LogWriter::Open(o);
+  ASSERT_TRUE(w.ok());
+  writer = w->get();
+  auto small = (*w)->Append(storage::RecordType::kPut, std::string_view("small"));
+  ASSERT_TRUE(small.ok());
+  ASSERT_TRUE((*w)->WaitForPolicy(small->sequence).ok());
+
+  env_.SetWriteFailure(true, /*partial_write=*/true);
+  const std::string v = Bytes(2 << 20, 7);
+  BlockRef block = BlockOf(v);
+  Payload p("h");
+  p.AppendBlock(block);
+  auto r = (*w)->Append(storage::RecordType::kPut, p);
+  ASSERT_TRUE(r.ok());
+  p.clear();
+  EXPECT_FALSE((*w)->WaitForPolicy(r->sequence).ok());
+  EXPECT_EQ((*w)->OutcomeOf(r->sequence), storage::Outcome::kDiscarded);
+  ASSERT_EQ(dropped.size(), 1u);
+  EXPECT_TRUE(dropped[0] == "h" + v) << "the discarded record, read back whole";
+  EXPECT_EQ(block->use_count(), 1u) << "the writer dropped its references";
+
+  env_.SetWriteFailure(false);
+  ASSERT_TRUE((*w)->Retry().ok());
+  auto after = (*w)->Append(storage::RecordType::kPut, std::string_view("after"));
+  ASSERT_TRUE(after.ok());
+  ASSERT_TRUE((*w)->Flush().ok());
+  EXPECT_EQ(ReadBack(*small), "small");
+  EXPECT_EQ(ReadBack(*after), "after");
+}
+
+// A block a value still holds is the value's memory: the writer's buffered bytes do not count
+// it again (the keyspace accounts it at its size).
+TEST_F(LargeLogWriterTest, BufferedBytesDoNotCountABlockAValueHolds) {
+  auto w = storage::LogWriter::Open(Options(storage::FsyncPolicy::kEverySec));
+  ASSERT_TRUE(w.ok());
+  const std::string v = Bytes(4 << 20, 8);
+  BlockRef block = BlockOf(v);
+  Payload p("h");
+  p.AppendBlock(block);
+  auto r = (*w)->Append(storage::RecordType::kPut, p);
+  ASSERT_TRUE(r.ok());
+  p.clear();
+  EXPECT_LT((*w)->BufferedBytes(), v.size());
+  ASSERT_TRUE((*w)->WaitWritten(r->sequence).ok());
+  EXPECT_LT((*w)->BufferedBytes(), v.size());
+  ASSERT_TRUE((*w)->Flush().ok());
 }
 
 // --- The storage engine: eviction, read-back, batches, checkpoint, compaction, recovery ---

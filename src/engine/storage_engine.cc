@@ -54,7 +54,10 @@ Result<Entry*> EntryFromImage(std::string_view key, ValueType type, std::string_
 }  // namespace
 
 StorageEngine::StorageEngine(const StorageOptions& options, Keyspace* ks)
-    : options_(options), ks_(ks), ckpt_seq_(limits::kNumShards, 0), id_(next_engine_id++) {}
+    : options_(options), ks_(ks), id_(next_engine_id++) {
+  recovery_.ks = ks;
+  recovery_.ckpt_seq.assign(limits::kNumShards, 0);
+}
 
 Result<std::unique_ptr<StorageEngine>> StorageEngine::Open(const StorageOptions& options,
                                                            Keyspace* ks) {
@@ -72,6 +75,7 @@ Result<std::unique_ptr<StorageEngine>> StorageEngine::Open(const StorageOptions&
   engine->recovery_seconds_ = static_cast<double>(MonoUs() - start) / 1e6;
 
   storage::LogWriterOptions wo;
+  if (options.log_env != nullptr) wo.env = options.log_env;
   wo.dir = options.dir;
   wo.fsync = options.fsync;
   wo.segment_target_size = options.segment_target_size;
@@ -96,6 +100,7 @@ Result<std::unique_ptr<StorageEngine>> StorageEngine::Open(const StorageOptions&
     if (st.ok()) self->manifest_ = std::move(m);
     return st;
   };
+  wo.on_discard = [self] { self->OnDiscard(); };
   wo.on_progress = [self] {
     std::lock_guard<std::mutex> l(self->listeners_mu_);
     for (auto& fn : self->listeners_) fn();
@@ -142,14 +147,15 @@ Status StorageEngine::Recover() {
   if (!m.ok() && m.status().code() != Status::kNotFound) return m.status();
   if (m.ok()) manifest_ = m.value();
   if (!manifest_.checkpoint_file.empty()) {
-    Status s = LoadCheckpoint(options_.dir + "/" + manifest_.checkpoint_file);
+    Status s = LoadCheckpoint(recovery_, options_.dir + "/" + manifest_.checkpoint_file);
     if (!s.ok()) return s;
   }
   recovered_last_seq_ = manifest_.checkpoint_sequence;
-  for (uint64_t seq : ckpt_seq_) recovered_last_seq_ = std::max(recovered_last_seq_, seq);
+  for (uint64_t seq : recovery_.ckpt_seq) recovered_last_seq_ = std::max(recovered_last_seq_, seq);
   if (manifest_.segments.empty()) return Status::OK();
-  auto r = storage::ReplayLog(env, options_.dir, manifest_.segments,
-                              [this](const storage::LogRecord& rec) { return ApplyRecord(rec); });
+  auto r = storage::ReplayLog(
+      env, options_.dir, manifest_.segments,
+      [this](const storage::LogRecord& rec) { return ApplyRecord(recovery_, rec); });
   if (!r.ok()) return r.status();
   recovered_records_ = r->records;
   recovered_last_seq_ = std::max(recovered_last_seq_, r->last_sequence);
@@ -159,17 +165,16 @@ Status StorageEngine::Recover() {
   return Status::OK();
 }
 
-Status StorageEngine::LoadCheckpoint(const std::string& file) {
-  return ReadCheckpoint(file, &ckpt_seq_, [this](const CheckpointEntry& ce) {
+Status StorageEngine::LoadCheckpoint(ReplayTarget& t, const std::string& file) {
+  return ReadCheckpoint(file, &t.ckpt_seq, [&t](const CheckpointEntry& ce) {
+    if (!t.Wants(ce.key)) return;
     KeyRef k(ce.key);
-    Shard& s = ks_->shard(Keyspace::ShardOf(k.hash));
     Entry* e = Entry::NewOnDisk(ce.key, ce.type, ce.expire_ms, ce.loc, ce.value_len);
-    ks_->RecoverPut(ce.db, k, e);
-    (void)s;
+    t.ks->RecoverPut(ce.db, k, e);
   });
 }
 
-Status StorageEngine::ApplyRecord(const storage::LogRecord& rec) {
+Status StorageEngine::ApplyRecord(ReplayTarget& t, const storage::LogRecord& rec) {
   if (rec.type == RecordType::kBatch) {
     std::string_view p = rec.payload;
     while (!p.empty()) {
@@ -179,27 +184,28 @@ Status StorageEngine::ApplyRecord(const storage::LogRecord& rec) {
       if (!GetVarint(&p, &n) || n > p.size()) {
         return Status::Corruption("bad batch record at sequence " + std::to_string(rec.sequence));
       }
-      Status s = ApplyOne(type, p.substr(0, n), rec.sequence, nullptr);
+      Status s = ApplyOne(t, type, p.substr(0, n), rec.sequence, nullptr);
       if (!s.ok()) return s;
       p.remove_prefix(n);
     }
     return Status::OK();
   }
-  return ApplyOne(rec.type, rec.payload, rec.sequence, &rec.location);
+  return ApplyOne(t, rec.type, rec.payload, rec.sequence, &rec.location);
 }
 
-Status StorageEngine::ApplyOne(RecordType type, std::string_view payload, uint64_t seq,
-                               const storage::RecordLocation* loc) {
+Status StorageEngine::ApplyOne(ReplayTarget& t, RecordType type, std::string_view payload,
+                               uint64_t seq, const storage::RecordLocation* loc) {
+  Keyspace* ks = t.ks;
   switch (type) {
     case RecordType::kPut: {
       PutEffect put;
       Status s = DecodePut(payload, &put);
       if (!s.ok()) return s;
       KeyRef k(put.key);
-      if (!ShardApplies(Keyspace::ShardOf(k.hash), seq)) return Status::OK();
+      if (!t.Applies(Keyspace::ShardOf(k.hash), seq) || !t.Wants(k.key)) return Status::OK();
       Entry* e;
       uint64_t packed = loc ? Entry::PackLoc(loc->segment_id, loc->offset) : 0;
-      if (packed != 0 && ks_->OverBudget()) {
+      if (packed != 0 && ks->OverBudget()) {
         e = Entry::NewOnDisk(put.key, put.type, put.expire_ms, packed, put.value.size());
       } else {
         auto made = EntryFromImage(put.key, put.type, put.value);
@@ -211,7 +217,7 @@ Status StorageEngine::ApplyOne(RecordType type, std::string_view payload, uint64
         e->set_expire_ms(put.expire_ms);
         e->set_loc(packed);
       }
-      ks_->RecoverPut(put.db, k, e);
+      ks->RecoverPut(put.db, k, e);
       return Status::OK();
     }
     case RecordType::kDelete:
@@ -221,11 +227,11 @@ Status StorageEngine::ApplyOne(RecordType type, std::string_view payload, uint64
           type == RecordType::kDelete ? DecodeDelete(payload, &ke) : DecodeExpire(payload, &ke);
       if (!s.ok()) return s;
       KeyRef k(ke.key);
-      if (!ShardApplies(Keyspace::ShardOf(k.hash), seq)) return Status::OK();
+      if (!t.Applies(Keyspace::ShardOf(k.hash), seq) || !t.Wants(k.key)) return Status::OK();
       if (type == RecordType::kDelete) {
-        ks_->RecoverDelete(ke.db, k);
+        ks->RecoverDelete(ke.db, k);
       } else {
-        ks_->RecoverExpire(ke.db, k, ke.expire_ms);
+        ks->RecoverExpire(ke.db, k, ke.expire_ms);
       }
       return Status::OK();
     }
@@ -234,20 +240,20 @@ Status StorageEngine::ApplyOne(RecordType type, std::string_view payload, uint64
       Status s = DecodeDelta(payload, &d);
       if (!s.ok()) return s;
       KeyRef k(d.key);
-      if (!ShardApplies(Keyspace::ShardOf(k.hash), seq)) return Status::OK();
-      Entry* e = ks_->RecoverFind(d.db, k);
+      if (!t.Applies(Keyspace::ShardOf(k.hash), seq) || !t.Wants(k.key)) return Status::OK();
+      Entry* e = ks->RecoverFind(d.db, k);
       if (e != nullptr && e->on_disk()) {
         Entry* loaded = LoadValue(d.db, e);
         if (loaded == nullptr) {
           return Status::Corruption("cannot read the value a delta applies to at sequence " +
                                     std::to_string(seq));
         }
-        ks_->RecoverPut(d.db, k, loaded);
+        ks->RecoverPut(d.db, k, loaded);
         e = loaded;
       }
       if (e == nullptr) {
         e = Entry::NewObject(d.key, NewEmptyObject(d.type));
-        ks_->RecoverPut(d.db, k, e);
+        ks->RecoverPut(d.db, k, e);
       }
       if (e->type() != d.type || e->encoding() != Encoding::kObject) {
         return Status::Corruption("delta of a " + std::string(TypeName(d.type)) + " applied to a " +
@@ -256,14 +262,14 @@ Status StorageEngine::ApplyOne(RecordType type, std::string_view payload, uint64
       s = e->object()->ApplyDelta(d.change);
       if (!s.ok()) return Status::Corruption(s.message() + " at sequence " + std::to_string(seq));
       e->set_loc(0);  // dirty: its latest state has no full image
-      ks_->RecoverChanged(e);
+      ks->RecoverChanged(e);
       return Status::OK();
     }
     case RecordType::kFlushDb: {
       if (payload.size() != 1) return Status::Corruption("bad flushdb record");
       int db = static_cast<int8_t>(payload[0]);
       for (int i = 0; i < limits::kNumShards; i++) {
-        if (ShardApplies(i, seq)) ks_->RecoverFlushShard(i, db);
+        if (t.Applies(i, seq)) ks->RecoverFlushShard(i, db);
       }
       return Status::OK();
     }
@@ -274,7 +280,7 @@ Status StorageEngine::ApplyOne(RecordType type, std::string_view payload, uint64
         return Status::Corruption("bad swapdb record");
       }
       for (int i = 0; i < limits::kNumShards; i++) {
-        if (ShardApplies(i, seq)) ks_->RecoverSwapShard(i, a, b);
+        if (t.Applies(i, seq)) ks->RecoverSwapShard(i, a, b);
       }
       return Status::OK();
     }
@@ -486,6 +492,9 @@ Entry* StorageEngine::LoadValue(int db, const Entry* e) {
 bool StorageEngine::InBatch() const { return tl_batch_depth > 0; }
 
 bool StorageEngine::WriteImage(int db, Entry* e) {
+  // An image is no change of state: while the log fails, refuse it rather than have it
+  // appended and discarded (and the key rebuilt) for nothing.
+  if (!writer_->Health().ok()) return false;
   storage::Payload payload;
   EncodePut(db, e, options_.compress_min, &payload);
   storage::AppendResult r;
@@ -522,6 +531,156 @@ Status StorageEngine::WaitForPolicy(uint64_t sequence) {
 void StorageEngine::NoteError(const Status& s) {
   std::lock_guard<std::mutex> l(error_mu_);
   last_error_ = s.message();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Undoing discarded records.
+
+namespace {
+
+// Adds the key names a record's effect touches to `keys`; false for a flush or swap (every
+// key) or a payload that does not decode.
+bool CollectKeys(RecordType type, std::string_view payload, std::unordered_set<std::string>* keys) {
+  switch (type) {
+    case RecordType::kPut: {
+      int db;
+      std::string_view key;
+      if (!DecodePutKey(payload, &db, &key).ok()) return false;
+      keys->emplace(key);
+      return true;
+    }
+    case RecordType::kDelete:
+    case RecordType::kExpire: {
+      KeyEffect ke;
+      Status s =
+          type == RecordType::kDelete ? DecodeDelete(payload, &ke) : DecodeExpire(payload, &ke);
+      if (!s.ok()) return false;
+      keys->emplace(ke.key);
+      return true;
+    }
+    case RecordType::kDelta: {
+      DeltaEffect d;
+      if (!DecodeDelta(payload, &d).ok()) return false;
+      keys->emplace(d.key);
+      return true;
+    }
+    case RecordType::kBatch: {
+      std::string_view p = payload;
+      while (!p.empty()) {
+        auto item = static_cast<RecordType>(static_cast<uint8_t>(p[0]));
+        p.remove_prefix(1);
+        uint64_t n;
+        if (!GetVarint(&p, &n) || n > p.size()) return false;
+        if (!CollectKeys(item, p.substr(0, n), keys)) return false;
+        p.remove_prefix(n);
+      }
+      return true;
+    }
+    default:
+      return false;  // kFlushDb, kSwapDb: every key
+  }
+}
+
+}  // namespace
+
+std::string StorageEngine::DiscardedError() const {
+  return std::string(storage::kWriteRefusedPrefix) + writer_->stats().last_error +
+         ". The write was not applied.";
+}
+
+void StorageEngine::OnDiscard() {
+  // Runs on the log's flusher thread. Lock order: maintenance_mu_, then the shards (as a
+  // checkpoint or compaction). Holding every shard keeps every append out (each is made
+  // under its key's shard lock) and every reader off the keys being rebuilt.
+  std::lock_guard<std::mutex> m(maintenance_mu_);
+  ShardLockSet all;
+  all.LockAll(*ks_);
+  storage::UncommittedRecords u = writer_->Uncommitted();
+  bool undone = UndoUncommitted(u);
+  if (!undone) {
+    fprintf(stderr,
+            "fdb: cannot undo the records after sequence %llu after a log failure; they are "
+            "kept for the retry and their clients wait for it\n",
+            static_cast<unsigned long long>(u.kept_through));
+  }
+  writer_->Decide(undone);
+}
+
+bool StorageEngine::UndoUncommitted(const storage::UncommittedRecords& u) {
+  std::unordered_set<std::string> keys;
+  bool every_key = false;
+  uint64_t records = 0;
+  for (const auto& [segment, bytes] : u.pieces) {
+    std::string_view p = bytes;
+    while (!p.empty()) {
+      storage::DecodedRecord d = storage::DecodeRecord(segment, p);
+      if (d.check != storage::RecordCheck::kOk) return false;  // our own bytes: never
+      ++records;
+      if (!CollectKeys(d.type, d.payload, &keys)) every_key = true;
+      p.remove_prefix(storage::RecordSize(d.payload_length));
+    }
+  }
+  if (!every_key && keys.empty()) return true;
+
+  // The state of those keys as of u.kept_through: the checkpoint and the log up to there.
+  // Everything up to kept_through is in the files (written; the kept records after the last
+  // fsync are still in the page cache after an ENOSPC); if the replay cannot reach it (pages
+  // lost after a failed fsync), the undo fails and the records are kept instead.
+  Keyspace scratch;
+  if (every_key) scratch.SetBudget(1, 0);  // a whole rebuild leaves values on disk
+  ReplayTarget t;
+  t.ks = &scratch;
+  t.ckpt_seq.assign(limits::kNumShards, 0);
+  t.only = every_key ? nullptr : &keys;
+  t.last_sequence = u.kept_through;
+  storage::Manifest m;
+  {
+    std::lock_guard<std::mutex> l(manifest_mu_);
+    m = manifest_;
+  }
+  if (!m.checkpoint_file.empty()) {
+    Status s = LoadCheckpoint(t, options_.dir + "/" + m.checkpoint_file);
+    if (!s.ok()) {
+      fprintf(stderr, "fdb: undo: %s\n", s.ToString().c_str());
+      return false;
+    }
+  }
+  uint64_t reached = *std::max_element(t.ckpt_seq.begin(), t.ckpt_seq.end());
+  reached = std::max(reached, m.checkpoint_sequence);
+  if (!m.segments.empty()) {
+    storage::ReplayOptions ro;
+    ro.truncate_torn_tail = false;  // the live segment: its tail is the writer's business
+    auto r = storage::ReplayLog(
+        storage::Env::Default(), options_.dir, m.segments,
+        [&](const storage::LogRecord& rec) {
+          if (rec.sequence > u.kept_through) return Status::OK();
+          reached = std::max(reached, rec.sequence);
+          return ApplyRecord(t, rec);
+        },
+        ro);
+    if (!r.ok()) {
+      fprintf(stderr, "fdb: undo: %s\n", r.status().ToString().c_str());
+      return false;
+    }
+  }
+  // kept_through is a record (or the checkpoint's or recovery's last): not reading it back
+  // means some kept records were not read.
+  if (reached < u.kept_through) {
+    fprintf(stderr, "fdb: undo: the log reads back to sequence %llu only, not %llu\n",
+            static_cast<unsigned long long>(reached),
+            static_cast<unsigned long long>(u.kept_through));
+    return false;
+  }
+
+  if (every_key) {
+    ks_->ReplaceAllFrom(scratch);
+  } else {
+    for (const std::string& key : keys) ks_->ReplaceKeyFrom(scratch, key);
+  }
+  fprintf(stderr, "fdb: log failure: %llu records discarded and their effect undone (%s)\n",
+          static_cast<unsigned long long>(records),
+          every_key ? "every key rebuilt" : (std::to_string(keys.size()) + " keys").c_str());
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------

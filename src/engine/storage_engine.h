@@ -22,6 +22,16 @@
 // the log, checkpoints, and only then removes the old segments from the manifest and deletes
 // them, so disk use stays within about twice the live data.
 //
+// A failed write. When the log fails, the records no client was told are committed are
+// discarded (storage::LogWriter, "Discard"), and so is their effect in memory: with every
+// shard locked, the keys they touched are rebuilt from the log as of the committed boundary
+// (the checkpoint and the records up to it, filtered to those keys, into a scratch keyspace)
+// and put in place of the live entries (a flush or swap among them rebuilds everything). Only
+// then are the waiting clients told MISCONF, so a MISCONF reply means the write did not
+// happen, in memory or on disk. Rebuilding costs a read of the log, paid only on a failure;
+// the alternative rejected, an undo image per change kept until its commit, costs a copy of
+// every collection a command changes in place, on every write.
+//
 // The alternative rejected: Redis's fork-based RDB + AOF rewrite. fork doubles memory in the
 // worst case and stalls a large process; FDB's log already holds the values, so a checkpoint
 // is an index, and compaction copies only live records.
@@ -34,6 +44,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_set>
 #include <vector>
 
 #include "base/status.h"
@@ -60,6 +71,8 @@ struct StorageOptions {
   // live data for disk use to stay bounded by it.
   uint64_t segment_min_bytes = 1u << 20;
   bool adaptive_segments = true;
+  // The log's file system (tests inject faults); null: the default.
+  storage::Env* log_env = nullptr;
 };
 
 struct StorageStats {
@@ -100,6 +113,7 @@ class StorageEngine : public ChangeObserver {
   Entry* LoadValue(int db, const Entry* e) override;
   bool WriteImage(int db, Entry* e) override;
   bool InBatch() const override;
+  uint64_t LogBufferedBytes() const override { return writer_->BufferedBytes(); }
 
   // --- Per command (the dispatcher). ---
   // Collects the records of one command; REQUIRES: the shards it touches stay locked until
@@ -111,12 +125,19 @@ class StorageEngine : public ChangeObserver {
   uint64_t TakeThreadSequence();
   // The same without the reset (a blocked client served on this thread waits for it too).
   uint64_t ThreadSequence() const;
-  // Blocks until `sequence` is written (everysec, no) or durable (always).
+  // Blocks until `sequence` is written (everysec, no) or durable (always): OK; or until it is
+  // discarded after a log failure: the MISCONF error, and its effect was undone.
   Status WaitForPolicy(uint64_t sequence);
   // The non-blocking form: asks for `sequence` to be committed; `listener` runs (on the
   // flusher's thread, so it must only hand off) each time the log makes progress.
   void RequestCommit(uint64_t sequence) { writer_->RequestProgress(sequence); }
   uint64_t CommittedSequence() const { return writer_->CommittedSequence(); }
+  // The fate of a record (a sequence from TakeThreadSequence); see storage::Outcome.
+  storage::Outcome OutcomeOf(uint64_t sequence) const { return writer_->OutcomeOf(sequence); }
+  // Sequences above this were never discarded (lock-free).
+  uint64_t LastDiscarded() const { return writer_->LastDiscarded(); }
+  // The error a client gets for a write whose records were discarded (it did not happen).
+  std::string DiscardedError() const;
   // Registers a progress listener (an I/O thread's wake-up). REQUIRES: before serving.
   void AddProgressListener(std::function<void()> listener);
   // Drops every listener (before the I/O threads that registered them go away).
@@ -135,12 +156,29 @@ class StorageEngine : public ChangeObserver {
 
  private:
   explicit StorageEngine(const StorageOptions& options, Keyspace* ks);
+  // Where a replay of the log goes: recovery fills the live keyspace; undoing a discard
+  // rebuilds some keys (or all) in a scratch one, up to the committed boundary.
+  struct ReplayTarget {
+    Keyspace* ks = nullptr;
+    std::vector<uint64_t> ckpt_seq;  // per shard: the checkpoint holds records up to here
+    const std::unordered_set<std::string>* only = nullptr;  // these key names; null: all
+    uint64_t last_sequence = UINT64_MAX;                    // records after it are ignored
+    bool Applies(int shard, uint64_t seq) const {
+      return seq > ckpt_seq[shard] && seq <= last_sequence;
+    }
+    bool Wants(std::string_view key) const {
+      return only == nullptr || only->count(std::string(key)) != 0;
+    }
+  };
   Status Recover();
-  Status LoadCheckpoint(const std::string& file);
-  Status ApplyRecord(const storage::LogRecord& rec);
-  Status ApplyOne(storage::RecordType type, std::string_view payload, uint64_t seq,
+  Status LoadCheckpoint(ReplayTarget& t, const std::string& file);
+  Status ApplyRecord(ReplayTarget& t, const storage::LogRecord& rec);
+  Status ApplyOne(ReplayTarget& t, storage::RecordType type, std::string_view payload, uint64_t seq,
                   const storage::RecordLocation* loc);
-  bool ShardApplies(int shard, uint64_t seq) const { return seq > ckpt_seq_[shard]; }
+  // The writer's on_discard: undoes in memory what the discarded records did (see the top).
+  void OnDiscard();
+  // Rebuilds the keys `u`'s records touched as of u.kept_through. REQUIRES: every shard locked.
+  bool UndoUncommitted(const storage::UncommittedRecords& u);
   // Appends now (no batch open) or adds to the thread's batch.
   void Emit(storage::RecordType type, std::string payload, int shard, int db, bool is_put);
   void EmitGlobal(storage::RecordType type, std::string payload);
@@ -161,8 +199,7 @@ class StorageEngine : public ChangeObserver {
   storage::Manifest manifest_;
   std::mutex maintenance_mu_;  // one checkpoint or compaction at a time
 
-  // Per-shard sequence of the loaded checkpoint (recovery only).
-  std::vector<uint64_t> ckpt_seq_;
+  ReplayTarget recovery_;  // recovery only: the live keyspace, the loaded checkpoint
   uint64_t recovered_last_seq_ = 0;
 
   std::atomic<uint64_t> compactions_{0};

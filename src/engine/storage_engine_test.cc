@@ -618,6 +618,36 @@ TEST_F(StorageEngineTest, CompactionAfterSwapDbKeepsSwappedValues) {
   EXPECT_EQ(ks_->DbSize(1), 0u);
 }
 
+// The newest segment cut inside its header (issue: `truncate -s 17` of the last .fdb stopped
+// the start): the engine opens, keeps what the earlier segments hold, and the repaired segment
+// is an ordinary earlier segment on the next start.
+TEST_F(StorageEngineTest, NewestSegmentCutInsideItsHeaderOpens) {
+  for (uint64_t cut : {uint64_t{0}, uint64_t{17}, uint64_t{39}}) {
+    SCOPED_TRACE("cut at " + std::to_string(cut));
+    ASSERT_NO_FATAL_FAILURE(Open());
+    for (int i = 0; i < 5; i++) Set(0, "a" + std::to_string(i), "old");
+    ASSERT_NO_FATAL_FAILURE(Reopen());  // a restart starts a new segment
+    for (int i = 0; i < 3; i++) Set(0, "b" + std::to_string(i), "lost");
+    ASSERT_NO_FATAL_FAILURE(Close());
+    const uint64_t newest = *SegmentFilesOnDisk().rbegin();
+    std::filesystem::resize_file(storage::SegmentPath(dir_.path(), newest), cut);
+
+    ASSERT_NO_FATAL_FAILURE(Open());
+    for (int i = 0; i < 5; i++) EXPECT_EQ(Get(0, "a" + std::to_string(i)), "old");
+    EXPECT_EQ(Get(0, "b0"), std::nullopt);
+    EXPECT_EQ(std::filesystem::file_size(storage::SegmentPath(dir_.path(), newest)),
+              storage::kSegmentHeaderSize);
+    Set(0, "c", "after");
+    ASSERT_NO_FATAL_FAILURE(Reopen());
+    EXPECT_EQ(Get(0, "a4"), "old");
+    EXPECT_EQ(Get(0, "c"), "after");
+    ASSERT_NO_FATAL_FAILURE(Close());
+    for (const auto& de : std::filesystem::directory_iterator(dir_.path())) {
+      std::filesystem::remove_all(de.path());
+    }
+  }
+}
+
 TEST_F(StorageEngineTest, SecondOpenOnSameDirectoryIsBusy) {
   ASSERT_NO_FATAL_FAILURE(Open());
   Set(0, "k", "v");

@@ -10,9 +10,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <new>
+#include <stdexcept>
 
 #include "base/clock.h"
 #include "base/limits.h"
+#include "engine/keyspace.h"
+#include "net/client_memory.h"
 #include "net/io_thread.h"
 
 namespace fdb {
@@ -49,12 +53,15 @@ Connection::Connection(IoThread* owner, int fd, uint64_t id) : owner_(owner), fd
   state_.fd = fd;
   state_.addr = SockAddr(fd, true);
   state_.laddr = SockAddr(fd, false);
+  // As Redis's islocalClient: exactly the loopback addresses, not all of 127/8.
+  state_.local = state_.addr.rfind("127.0.0.1:", 0) == 0 || state_.addr.rfind("::1:", 0) == 0;
   state_.created_ms = NowMs();
   state_.last_interaction_ms = state_.created_ms;
   state_.authenticated = !owner->server().config().requirepass_set();
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-  rbuf_.resize(limits::kReadChunk);
+  // No buffer yet: reads go to the thread's shared chunk (see connection.h).
+  UpdateMemory();
 }
 
 Connection::~Connection() {
@@ -73,6 +80,16 @@ void Connection::Close() {
   }
   owner_->loop().Remove(fd_);
   close(fd_);
+  // The buffers go now, not when the object is freed after the batch: a client closed for
+  // its memory gives it back at once.
+  rbuf_.Release();
+  large_.reset();
+  large_args_.clear();
+  std::string().swap(wbuf_);
+  wpos_ = 0;
+  owner_->server().client_memory.fetch_sub(static_cast<int64_t>(mem_), std::memory_order_relaxed);
+  mem_ = 0;
+  state_.tot_mem.store(0, std::memory_order_relaxed);
   owner_->Closed(this);
 }
 
@@ -82,11 +99,71 @@ void Connection::SendAndClose(std::string_view bytes) {
   Close();
 }
 
+template <class Fn>
+void Connection::Guarded(Fn&& fn) {
+  try {
+    fn();
+    if (!closed_) UpdateMemory();
+  } catch (const std::bad_alloc&) {
+    OnAllocationFailure();
+  } catch (const std::length_error&) {  // a size past max_size(): the same failure
+    OnAllocationFailure();
+  }
+}
+
+void Connection::OnAllocationFailure() {
+  fprintf(stderr, "fdb: closing client %s: out of memory while serving its request\n",
+          state_.addr.c_str());
+  // Free this client's memory first: the rest of the clean-up may need a little.
+  parser_.Reset();
+  rbuf_.Release();
+  large_.reset();
+  large_args_.clear();
+  state_.arg_blocks.clear();
+  std::string().swap(wbuf_);
+  wpos_ = 0;
+  try {
+    // Whatever ran unwound: the shard locks it held are released by their guards. What lives
+    // across commands is ended here: the dispatcher's kept shard lock, the "every shard held"
+    // mark of EXEC, and the batch of log records, which is committed so that the log holds
+    // what the keyspace already holds.
+    owner_->dispatcher().ReleaseLocks();
+    tl_holds_all_shards = false;
+    if (StorageEngine* storage = owner_->server().storage()) {
+      while (storage->InBatch()) (void)storage->CommitBatch();
+    }
+    if (closed_) return;
+    // Tell the client why it is closed (Redis has no such reply: it aborts the whole server
+    // on an allocation failure).
+    SendAndClose("-ERR out of memory while serving this request, closing the connection\r\n");
+  } catch (const std::exception&) {
+    // Still no memory: close without the reply. Close itself only posts a small task.
+    if (!closed_) Close();
+  }
+}
+
 void Connection::OnEvent(uint32_t events) {
   if (closed_) return;
-  if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) OnReadable();
-  if (closed_) return;
-  if (events & EPOLLOUT) Flush();
+  Guarded([&] {
+    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) OnReadable();
+    if (closed_) return;
+    if (events & EPOLLOUT) Flush();
+  });
+}
+
+void Connection::ReserveForRead() {
+  size_t have = rbuf_.size();
+  size_t want = limits::kReadChunk;
+  size_t expected = parser_.expected_bytes();
+  if (expected > have) {
+    // A big argument: room for what is still missing, but per step no more than has arrived
+    // so far (the buffer at most doubles), at least kReadGrowthStepMin and at most
+    // kReadGrowthStepMax. A client must send the bytes it declared before the server holds
+    // memory for them.
+    size_t step = std::clamp(have, limits::kReadGrowthStepMin, limits::kReadGrowthStepMax);
+    want = std::max(std::min(expected - have, step), limits::kReadChunk);
+  }
+  if (!rbuf_.Reserve(want)) throw std::bad_alloc();
 }
 
 void Connection::OnReadable() {
@@ -97,20 +174,20 @@ void Connection::OnReadable() {
     }
     return;
   }
-  // Make room: compact consumed bytes away, then grow for a large bulk being read.
-  if (rstart_ > 0 && (rstart_ == rend_ || rstart_ > rbuf_.size() / 2)) {
-    memmove(rbuf_.data(), rbuf_.data() + rstart_, rend_ - rstart_);
-    rend_ -= rstart_;
-    rstart_ = 0;
+  // Between requests the read goes to the thread's shared chunk: only an unfinished request
+  // costs this connection memory.
+  const bool shared = rbuf_.empty();
+  char* dst;
+  size_t room;
+  if (shared) {
+    dst = owner_->read_chunk();
+    room = limits::kReadChunk;
+  } else {
+    ReserveForRead();
+    dst = rbuf_.write_ptr();
+    room = rbuf_.writable();
   }
-  size_t want = limits::kReadChunk;
-  size_t expected = parser_.expected_bytes();
-  if (expected > rend_ - rstart_ && expected - (rend_ - rstart_) > want) {
-    want = expected - (rend_ - rstart_);  // read a big argument straight to its final place
-  }
-  if (rbuf_.size() - rend_ < want) rbuf_.resize(rend_ + want);
-
-  ssize_t n = read(fd_, rbuf_.data() + rend_, rbuf_.size() - rend_);
+  ssize_t n = read(fd_, dst, room);
   if (n == 0) {
     Close();
     return;
@@ -120,45 +197,62 @@ void Connection::OnReadable() {
     Close();
     return;
   }
-  rend_ += n;
   ThreadStats& st = owner_->stats();
   st.net_input_bytes.store(st.net_input_bytes.load(std::memory_order_relaxed) + n,
                            std::memory_order_relaxed);
   state_.last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
 
-  if (static_cast<int64_t>(rend_ - rstart_) > owner_->server().config().query_buffer_limit()) {
+  if (shared) {
+    size_t used = ProcessRequests(dst, static_cast<size_t>(n));
+    if (closed_) return;
+    // The rest (an unfinished request, or requests held back) moves to the connection; the
+    // body of a large argument goes to a block of its own instead.
+    size_t keep = StartLargeArg(dst + used, n - used);
+    if (keep > 0 && !rbuf_.Append(dst + used, keep)) throw std::bad_alloc();
+    state_.qbuf.store(rbuf_.size() + (large_ ? large_->size() : 0), std::memory_order_relaxed);
+  } else {
+    rbuf_.Commit(static_cast<size_t>(n));
+  }
+  if (static_cast<int64_t>(rbuf_.size()) > owner_->server().config().query_buffer_limit()) {
     // As Redis: a client past client-query-buffer-limit is closed without a reply.
     fprintf(stderr, "fdb: closing client %s that reached max query buffer length\n",
             state_.addr.c_str());
     Close();
     return;
   }
-  ProcessInput();
+  if (!shared) ProcessInput();
   if (closed_) return;
-  // Return memory after a big request has been consumed.
-  if (rstart_ == rend_ && rbuf_.size() > 4 * limits::kReadChunk) {
-    rbuf_.resize(limits::kReadChunk);
-    rbuf_.shrink_to_fit();
-    rstart_ = rend_ = 0;
-  }
   Flush();
 }
 
 void Connection::ProcessInput() {
+  size_t used = ProcessRequests(rbuf_.data(), rbuf_.size());
+  if (closed_) return;
+  rbuf_.Consume(used);
+  rbuf_.Truncate(StartLargeArg(rbuf_.data(), rbuf_.size()));
+  // Memory back after a big request, or all of it between requests; not while a big argument
+  // is still arriving into the buffer (it grows toward it). A large one arrives elsewhere.
+  if (large_ || parser_.expected_bytes() <= rbuf_.size()) rbuf_.Shrink();
+  state_.qbuf.store(rbuf_.size() + (large_ ? large_->size() : 0), std::memory_order_relaxed);
+}
+
+size_t Connection::ProcessRequests(const char* data, size_t len) {
   ServerContext& server = owner_->server();
+  StorageEngine* storage = server.storage();
   const size_t batch_start = wbuf_.size();
-  size_t executed = 0;
-  // While a large argument is being read, the request is incomplete: nothing to parse.
-  while (rstart_ < rend_ && !large_ && !close_when_flushed_ && state_.blocked == nullptr) {
+  size_t pos = 0;
+  const Config::OutputLimit out_limit = server.config().output_limit(Config::kNormal);
+  // The reply may take the buffer to the hard limit past what is pending now, and no further.
+  rb_.set_limit(out_limit.hard > 0 ? wpos_ + static_cast<size_t>(out_limit.hard) : SIZE_MAX);
+  // While a large argument is being read, the request is incomplete: nothing to parse (Flush
+  // re-enters here through ProcessInput, and must not start the argument a second time).
+  while (pos < len && !large_ && !close_when_flushed_ && state_.blocked == nullptr) {
     if (wbuf_.size() - wpos_ > kOutputPauseBytes) break;  // resume after the client reads
     ParserLimits lim{server.config().proto_max_bulk_len(),
                      state_.authenticated.load(std::memory_order_relaxed)};
-    const char* buf = rbuf_.data() + rstart_;
-    RespParser::Result r = parser_.Parse(buf, rend_ - rstart_, lim);
-    if (r == RespParser::Result::kNeedMore) {
-      StartLargeArg();
-      break;
-    }
+    const char* buf = data + pos;
+    RespParser::Result r = parser_.Parse(buf, len - pos, lim);
+    if (r == RespParser::Result::kNeedMore) break;
     if (r == RespParser::Result::kError) {
       large_args_.clear();
       rb_.Error("ERR " + parser_.error());
@@ -181,51 +275,107 @@ void Connection::ProcessInput() {
       if (state_.blocked != nullptr) {
         // Blocked: no reply yet, and no further request until Unblock (as Redis).
         owner_->Blocked(this);
-      } else {
-        executed++;
+      } else if (storage != nullptr) {
+        // Where this reply ends and the record it depends on (see ResolveHeld).
+        held_.push_back({wbuf_.size(), owner_->dispatcher().last_sequence()});
       }
       if (state_.close_after_reply) close_when_flushed_ = true;
     }
     parser_.Reset();
-    rstart_ += consumed;
+    pos += consumed;
+    if (rb_.overflowed()) CloseForOutputLimit("hard");
     if (closed_) {
       owner_->dispatcher().ReleaseLocks();
-      return;
+      return pos;
     }
   }
   // The batch is over: the shard lock kept for pipelined commands goes before anything waits.
   owner_->dispatcher().ReleaseLocks();
-  state_.qbuf.store(rend_ - rstart_ + (large_ ? large_->size() : 0), std::memory_order_relaxed);
   // Commands that changed data appended records: their replies leave only once those are
   // written (or fsynced, under fsync always). The wait happens once per event batch for all
   // connections of this thread (group commit), in IoThread::AfterBatch.
-  if (server.storage() != nullptr) {
-    uint64_t seq = server.storage()->TakeThreadSequence();
-    if (seq > 0 || hold_seq_ != 0) HoldReply(batch_start, executed, seq);
+  if (storage != nullptr) {
+    uint64_t seq = storage->TakeThreadSequence();
+    if (seq > 0 || hold_seq_ != 0) {
+      HoldReply(batch_start, seq);
+    } else {
+      held_.clear();  // nothing waits: the batch's marks are not needed
+    }
+  }
+  return pos;
+}
+
+void Connection::CloseForOutputLimit(const char* which) {
+  // Redis logs "Client ... scheduled to be closed ASAP for overcoming of output buffer
+  // limits." and drops the pending output; so does FDB.
+  fprintf(stderr,
+          "fdb: closing client %s that reached max output buffer (client-output-buffer-limit "
+          "normal, %s limit)\n",
+          state_.addr.c_str(), which);
+  owner_->server().output_limit_disconnections.fetch_add(1, std::memory_order_relaxed);
+  Close();
+}
+
+bool Connection::CheckOutputLimits() {
+  const Config::OutputLimit lim = owner_->server().config().output_limit(Config::kNormal);
+  const size_t pending = wbuf_.size() - wpos_;
+  if (lim.hard > 0 && pending > static_cast<size_t>(lim.hard)) {
+    CloseForOutputLimit("hard");
+    return false;
+  }
+  if (lim.soft > 0 && pending > static_cast<size_t>(lim.soft)) {
+    // As Redis: over the soft limit for more than soft-seconds without a break closes.
+    int64_t now = NowMs();
+    if (soft_limit_since_ms_ == 0) {
+      soft_limit_since_ms_ = now;
+    } else if (now - soft_limit_since_ms_ > lim.soft_seconds * 1000) {
+      CloseForOutputLimit("soft");
+      return false;
+    }
+  } else {
+    soft_limit_since_ms_ = 0;
+  }
+  return true;
+}
+
+void Connection::UpdateMemory() {
+  size_t mem = limits::kConnectionOverhead + rbuf_.capacity() + wbuf_.capacity();
+  // Large arguments read so far count as the query buffer they are (CLIENT LIST tot-mem,
+  // maxmemory-clients).
+  if (large_) mem += large_->capacity();
+  for (const BlockRef& b : large_args_) mem += b->capacity();
+  if (mem == mem_) return;
+  ServerContext& server = owner_->server();
+  int64_t total =
+      server.client_memory.fetch_add(static_cast<int64_t>(mem) - static_cast<int64_t>(mem_),
+                                     std::memory_order_relaxed) +
+      static_cast<int64_t>(mem) - static_cast<int64_t>(mem_);
+  const size_t mem_before = mem_;
+  mem_ = mem;
+  state_.tot_mem.store(mem, std::memory_order_relaxed);
+  if (mem > mem_before) {
+    int64_t limit = server.config().maxmemory_clients_bytes();
+    if (limit > 0 && total > limit) EvictClients(server, total, limit);
   }
 }
 
-bool Connection::StartLargeArg() {
-  const int64_t len = parser_.pending_bulk_len();
-  if (len < static_cast<int64_t>(limits::kLargeValueMin)) return false;
-  const size_t want = static_cast<size_t>(len) + 2;
-  const size_t body = rstart_ + parser_.pending_bulk_offset();  // in rbuf_
+size_t Connection::StartLargeArg(const char* req, size_t len) {
+  if (large_ || closed_ || close_when_flushed_) return len;
+  const int64_t bulk = parser_.pending_bulk_len();
+  if (bulk < static_cast<int64_t>(limits::kLargeValueMin)) return len;
+  const size_t want = static_cast<size_t>(bulk) + 2;
+  const size_t body = parser_.pending_bulk_offset();  // in req
   // The parser waits for the body, so every byte after its start belongs to it (checked, not
   // assumed: the block is sized from it).
-  if (body > rend_ || rend_ - body >= want) return false;
-  const size_t have = rend_ - body;
+  if (body > len || len - body >= want) return len;
+  const size_t have = len - body;
   SharedBlock* b = SharedBlock::New(std::min(want, std::max(limits::kLargeValueFirstBlock, have)));
-  if (b == nullptr) {
-    rb_.Error("ERR out of memory reading a large argument");
-    close_when_flushed_ = true;
-    return false;
-  }
-  memcpy(b->mutable_data(), rbuf_.data() + body, have);
+  if (b == nullptr) throw std::bad_alloc();  // Guarded closes this client
+  if (have > 0) memcpy(b->mutable_data(), req + body, have);
   b->set_size(have);
-  rend_ = body;  // the read buffer ends where the body began (AdoptPendingBulk)
   large_ = BlockRef::Adopt(b);
   large_want_ = want;
-  return true;
+  return body;  // the request's bytes end where the body began (AdoptPendingBulk)
 }
 
 bool Connection::ReadLargeArg() {
@@ -237,11 +387,7 @@ bool Connection::ReadLargeArg() {
     if (b->size() == b->capacity() &&
         !b->Reserve(
             std::min(large_want_, std::max(2 * b->capacity(), limits::kLargeValueFirstBlock)))) {
-      rb_.Error("ERR out of memory reading a large argument");
-      close_when_flushed_ = true;
-      large_.reset();
-      Flush();
-      return false;
+      throw std::bad_alloc();  // Guarded closes this client
     }
     ssize_t n = read(fd_, b->mutable_data() + b->size(), b->capacity() - b->size());
     if (n == 0) {
@@ -258,9 +404,10 @@ bool Connection::ReadLargeArg() {
                              std::memory_order_relaxed);
   }
   state_.last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
-  state_.qbuf.store(rend_ - rstart_ + b->size(), std::memory_order_relaxed);
-  if (static_cast<int64_t>(rend_ - rstart_ + b->size()) >
+  state_.qbuf.store(rbuf_.size() + b->size(), std::memory_order_relaxed);
+  if (static_cast<int64_t>(rbuf_.size() + b->size()) >
       owner_->server().config().query_buffer_limit()) {
+    // As Redis: a client past client-query-buffer-limit is closed without a reply.
     fprintf(stderr, "fdb: closing client %s that reached max query buffer length\n",
             state_.addr.c_str());
     Close();
@@ -273,41 +420,94 @@ bool Connection::ReadLargeArg() {
   return true;
 }
 
-void Connection::HoldReply(size_t start, size_t cmds, uint64_t seq) {
+void Connection::ReleaseIdleMemory(int64_t now_ms) {
+  if (closed_ || hold_seq_ != 0 || wpos_ < wbuf_.size()) return;
+  if (now_ms - state_.last_interaction_ms.load(std::memory_order_relaxed) <
+      limits::kIdleReleaseMs) {
+    return;
+  }
+  if (wbuf_.capacity() > std::string().capacity()) std::string().swap(wbuf_);
+  rbuf_.Shrink();
+  UpdateMemory();
+}
+
+void Connection::HoldReply(size_t start, uint64_t seq) {
   if (hold_seq_ == 0) {
     owner_->Hold(this);
     hold_start_ = start;
-    held_cmds_ = 0;
   }
-  held_cmds_ += cmds;
   hold_seq_ = std::max(hold_seq_, seq);
 }
 
 void Connection::Unblock(std::string_view reply, uint64_t log_seq) {
   if (closed_) return;
-  state_.blocked.reset();
-  owner_->Unblocked(this);
-  size_t start = wbuf_.size();
-  wbuf_.append(reply);
-  if (owner_->server().storage() != nullptr && (log_seq > 0 || hold_seq_ != 0)) {
-    HoldReply(start, 1, log_seq);
-  }
-  ProcessInput();
-  if (!closed_) Flush();
+  Guarded([&] {
+    state_.blocked.reset();
+    owner_->Unblocked(this);
+    size_t start = wbuf_.size();
+    wbuf_.append(reply);
+    if (owner_->server().storage() != nullptr && (log_seq > 0 || hold_seq_ != 0)) {
+      held_.push_back({wbuf_.size(), log_seq});
+      HoldReply(start, log_seq);
+    }
+    ProcessInput();
+    if (!closed_) Flush();
+  });
 }
 
-void Connection::FailHeld(std::string_view error) {
+bool Connection::ResolveHeld(StorageEngine& storage, uint64_t committed) {
+  if (hold_seq_ == 0) return true;
+  uint64_t first = hold_seq_;
+  for (const HeldReply& h : held_) {
+    if (h.seq != 0) {
+      first = h.seq;
+      break;
+    }
+  }
+  if (first > storage.LastDiscarded()) {
+    // The common case: no held record can have been discarded, so all wait for the highest.
+    if (hold_seq_ > committed) return false;
+    ReleaseHeld();
+    return true;
+  }
+  // A failure discarded records. Each reply follows the fate of the record its command
+  // appended last; one that appended nothing follows the write before it on this connection.
+  std::vector<storage::Outcome> fate(held_.size(), storage::Outcome::kCommitted);
+  uint64_t prev_seq = 0;
+  storage::Outcome prev = storage::Outcome::kCommitted;
+  for (size_t i = 0; i < held_.size(); i++) {
+    if (held_[i].seq != 0 && held_[i].seq != prev_seq) {
+      prev_seq = held_[i].seq;
+      prev = storage.OutcomeOf(prev_seq);
+    }
+    if (prev == storage::Outcome::kPending) return false;
+    fate[i] = prev;
+  }
+  std::string tail;
+  ReplyBuilder rb(&tail);
+  rb.set_resp3(state_.resp3.load(std::memory_order_relaxed));
+  const std::string error = storage.DiscardedError();
+  size_t pos = hold_start_;
+  for (size_t i = 0; i < held_.size(); i++) {
+    if (fate[i] == storage::Outcome::kDiscarded) {
+      rb.Error(error);
+    } else {
+      tail.append(wbuf_, pos, held_[i].end - pos);
+    }
+    pos = held_[i].end;
+  }
+  tail.append(wbuf_, pos, std::string::npos);  // bytes after the last reply (a protocol error)
   wbuf_.resize(hold_start_);
-  for (size_t i = 0; i < held_cmds_; i++) rb_.Error(error);
-  hold_seq_ = 0;
-  held_cmds_ = 0;
-  if (!closed_) Flush();
+  wbuf_ += tail;
+  ReleaseHeld();
+  return true;
 }
 
 void Connection::ReleaseHeld() {
   hold_seq_ = 0;
-  held_cmds_ = 0;
-  if (!closed_) Flush();
+  held_.clear();
+  if (held_.capacity() > 4096) held_.shrink_to_fit();
+  if (!closed_) Guarded([&] { Flush(); });
 }
 
 void Connection::Flush() {
@@ -327,23 +527,23 @@ void Connection::Flush() {
   if (wpos_ == wbuf_.size()) {
     wbuf_.clear();
     wpos_ = 0;
-    if (wbuf_.capacity() > 1024 * 1024) wbuf_.shrink_to_fit();
+    soft_limit_since_ms_ = 0;
+    if (wbuf_.capacity() > limits::kOutputBufferKeep) std::string().swap(wbuf_);
     if (close_when_flushed_) {
       Close();
       return;
     }
-  } else if (wbuf_.size() - wpos_ > limits::kOutputBufferHardLimitDefault) {
-    Close();
+  } else if (!CheckOutputLimits()) {
     return;
   }
   state_.obuf.store(wbuf_.size() - wpos_, std::memory_order_relaxed);
   // Requests held back by flow control are processed once the output has drained.
-  bool had_pending_input = rstart_ < rend_ && wbuf_.size() - wpos_ <= kOutputPauseBytes;
+  bool had_pending_input = !rbuf_.empty() && wbuf_.size() - wpos_ <= kOutputPauseBytes;
   UpdateInterest();
   if (had_pending_input && !close_when_flushed_ && wpos_ == 0 && wbuf_.empty()) {
-    size_t before = rend_ - rstart_;
+    size_t before = rbuf_.size();
     ProcessInput();
-    if (!closed_ && (rend_ - rstart_) != before) Flush();
+    if (!closed_ && rbuf_.size() != before) Flush();
   }
 }
 

@@ -1,10 +1,18 @@
 // Connection: one client socket served by one I/O thread.
 //
-// Reads go into a buffer that the RESP parser scans incrementally; every complete request in
-// the buffer is executed in order and its reply appended to one output buffer, which is
-// written once per batch (pipelined replies leave in few writes). When a client does not read
-// its replies, the connection stops reading its requests once the pending output passes a
-// bound: the kernel's flow control then holds the client back, and memory stays bounded.
+// Reads go into the I/O thread's shared read chunk, which the RESP parser scans; every
+// complete request is executed in order and its reply appended to one output buffer, which is
+// written once per batch (pipelined replies leave in few writes). Only the bytes of an
+// unfinished request move to the connection's own ReadBuffer, which grows with the bytes that
+// arrive (never with a declared length) and is freed once consumed: an idle connection owns
+// no read buffer, and its output buffer is freed after kIdleReleaseMs without traffic.
+//
+// Memory bounds: when a client does not read its replies, the connection stops reading its
+// requests once the pending output passes a bound (the kernel's flow control then holds the
+// client back); a reply is checked against client-output-buffer-limit while it is built
+// (ReplyBuilder); the memory of all connections is summed for maxmemory-clients. An
+// allocation that fails anywhere while serving a request (reading, parsing, executing,
+// replying) closes this connection with an error, not the server.
 //
 // A bulk argument of at least limits::kLargeValueMin bytes does not go through the read buffer:
 // once the parser has its `$N` line, the bytes that follow are read from the socket into a block
@@ -19,6 +27,7 @@
 
 #include "commands/dispatcher.h"
 #include "net/event_loop.h"
+#include "net/read_buffer.h"
 #include "protocol/resp_parser.h"
 #include "server/client_state.h"
 
@@ -36,10 +45,12 @@ class Connection : public EventHandler {
   bool closed() const { return closed_; }
   // Replies wait until the log holds the records of their commands (see IoThread).
   uint64_t held_sequence() const { return hold_seq_; }
-  void ReleaseHeld();
-  // The log failed: the held replies are replaced by one error per held command, since what
-  // is not persisted must not be acknowledged.
-  void FailHeld(std::string_view error);
+  // Sends the held replies once the fate of their records is known: true when done (nothing
+  // is held any more), false while some are still pending. A reply whose record was
+  // discarded after a log failure becomes the MISCONF error (the write did not happen), and
+  // so does the reply of a command that appended nothing after it (it saw that write); every
+  // other reply stands. `committed`: the log's CommittedSequence().
+  bool ResolveHeld(StorageEngine& storage, uint64_t committed);
   ClientState& state() { return state_; }
   // The reply of this client's blocking command (served by another command, or its timeout):
   // appended after the replies before it, held until the log commits `log_seq` (0: none); then
@@ -47,16 +58,40 @@ class Connection : public EventHandler {
   void Unblock(std::string_view reply, uint64_t log_seq);
   // Queues raw bytes and tries to send them (used for the max-clients refusal).
   void SendAndClose(std::string_view bytes);
+  // Frees the buffers of a connection without traffic since kIdleReleaseMs (the I/O thread's
+  // once-a-second sweep).
+  void ReleaseIdleMemory(int64_t now_ms);
 
  private:
+  // Runs fn; an allocation failure inside it closes this connection (OnAllocationFailure).
+  template <class Fn>
+  void Guarded(Fn&& fn);
+  void OnAllocationFailure();
   void OnReadable();
+  // Executes the complete requests in data[0, len); returns the bytes they took. Stops early
+  // when the client blocks, is closed, or has too much output pending.
+  size_t ProcessRequests(const char* data, size_t len);
+  // ProcessRequests over the connection's own read buffer.
   void ProcessInput();
+  // Room for the next read in rbuf_: a read chunk, or for a big argument the part of it still
+  // missing, in steps of the bytes already received, bounded by kReadGrowthStepMin/Max.
+  void ReserveForRead();
+  // The client passed its output buffer limit: closed, with Redis's log line.
+  void CloseForOutputLimit(const char* which);
+  // Checks the pending output against the soft and hard limits; false if the client closed.
+  bool CheckOutputLimits();
+  // Publishes this connection's memory (tot-mem, the server's sum) and, when all clients use
+  // more than maxmemory-clients, closes the biggest ones.
+  void UpdateMemory();
   void Flush();
   void UpdateInterest();
-  void HoldReply(size_t start, size_t cmds, uint64_t seq);
-  // After the parser returned kNeedMore: when it waits for the body of a large bulk, moves the
-  // body's bytes already read into a new block and reads the rest there. True if it did.
-  bool StartLargeArg();
+  void HoldReply(size_t start, uint64_t seq);
+  void ReleaseHeld();
+  // After ProcessRequests stopped at the unfinished request req[0, len): when the parser waits
+  // for the body of a large bulk, moves the body's bytes already read into a new block (the
+  // rest is read there) and returns where the body began; else returns len. The caller keeps
+  // req[0, result) as the request's bytes.
+  size_t StartLargeArg(const char* req, size_t len);
   // Reads from the socket into the large argument's block; once complete, hands the block to
   // the parser and returns true (false: incomplete, or the connection was closed).
   bool ReadLargeArg();
@@ -65,9 +100,7 @@ class Connection : public EventHandler {
   int fd_;
   ClientState state_;
   RespParser parser_;
-  std::vector<char> rbuf_;
-  size_t rstart_ = 0;  // start of the request being parsed
-  size_t rend_ = 0;    // end of valid data
+  ReadBuffer rbuf_;  // the bytes of an unfinished request (see the top of this file)
   std::string wbuf_;
   size_t wpos_ = 0;
   ReplyBuilder rb_;
@@ -79,9 +112,17 @@ class Connection : public EventHandler {
   bool close_when_flushed_ = false;
   bool reading_ = true;
   bool want_write_ = false;
-  uint64_t hold_seq_ = 0;  // replies in wbuf_ wait for this log sequence
-  size_t hold_start_ = 0;  // wbuf_ offset of the first held reply
-  size_t held_cmds_ = 0;   // commands whose replies are held
+  uint64_t hold_seq_ = 0;            // replies in wbuf_ wait for this log sequence
+  size_t hold_start_ = 0;            // wbuf_ offset of the first held reply
+  size_t mem_ = 0;                   // memory last published in state_.tot_mem / client_memory
+  int64_t soft_limit_since_ms_ = 0;  // pending output above the soft limit since (0: not)
+  // One per reply from hold_start_ on (and per reply of the batch being executed): where it
+  // ends in wbuf_ and the last log sequence this thread had appended when it was made.
+  struct HeldReply {
+    size_t end;
+    uint64_t seq;
+  };
+  std::vector<HeldReply> held_;
 };
 
 }  // namespace fdb

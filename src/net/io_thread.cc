@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "base/clock.h"
+#include "base/limits.h"
 #include "commands/errors.h"
 
 namespace fdb {
@@ -21,7 +22,8 @@ IoThread::IoThread(ServerContext& server, int listen_fd, int index)
       listen_fd_(listen_fd),
       index_(index),
       stats_(server.NewThreadStats()),
-      dispatcher_(server, stats_) {
+      dispatcher_(server, stats_),
+      read_chunk_(new char[limits::kReadChunk]) {
   dispatcher_.set_keep_locks(true);
   // EPOLLEXCLUSIVE: one listening socket shared by every loop; the kernel wakes one of them
   // per incoming connection, so connections spread across threads without a hand-off.
@@ -137,27 +139,25 @@ void IoThread::CheckCommitted() {
     waiting_.store(false);
     return;
   }
+  // A failed log does not fail the held replies by itself: each waits for its records' fate
+  // (committed, or discarded and undone), which the log reports through the same wake-up.
+  const uint64_t discarded = storage->LastDiscarded();
   uint64_t committed = storage->CommittedSequence();
-  Status health = storage->Health();
   std::vector<uint64_t> still;
   for (uint64_t id : held_) {
     auto it = conns_.find(id);
     if (it == conns_.end() || it->second->closed()) continue;
     Connection* c = it->second.get();
     if (c->held_sequence() == 0) continue;
-    if (c->held_sequence() <= committed) {
-      c->ReleaseHeld();
-    } else if (!health.ok()) {
-      c->FailHeld(health.message());
-    } else {
-      still.push_back(id);
-    }
+    if (!c->ResolveHeld(*storage, committed)) still.push_back(id);
   }
   held_.swap(still);
   waiting_.store(!held_.empty());
   // A commit may have completed between reading `committed` and clearing `waiting_`: look again
   // rather than wait for a wake-up that was not posted.
-  if (!held_.empty() && storage->CommittedSequence() > committed && !wake_posted_.load()) {
+  if (!held_.empty() &&
+      (storage->CommittedSequence() > committed || storage->LastDiscarded() > discarded) &&
+      !wake_posted_.load()) {
     wake_posted_.store(true);
     loop_.Post([this] {
       wake_posted_.store(false);
@@ -219,14 +219,16 @@ void IoThread::CheckBlockedTimeouts() {
 
 void IoThread::CheckIdle() {
   int64_t timeout_s = server_.config().timeout_s();
-  if (timeout_s <= 0) return;
   int64_t now = NowMs();
   std::vector<Connection*> idle;
   for (auto& [id, c] : conns_) {
+    if (c->closed()) continue;
     // As Redis, a blocked client is not idle (it waits for its command's timeout).
-    if (!c->closed() && c->state().blocked == nullptr &&
+    if (timeout_s > 0 && c->state().blocked == nullptr &&
         now - c->state().last_interaction_ms.load() > timeout_s * 1000) {
       idle.push_back(c.get());
+    } else {
+      c->ReleaseIdleMemory(now);
     }
   }
   for (Connection* c : idle) c->Close();

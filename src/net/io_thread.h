@@ -29,6 +29,10 @@ class IoThread : public EventHandler {
   Dispatcher& dispatcher() { return dispatcher_; }
   ThreadStats& stats() { return *stats_; }
   int index() const { return index_; }
+  // The read chunk shared by this thread's connections (limits::kReadChunk bytes): a request
+  // is read and parsed there, so a connection needs a buffer of its own only for the bytes of
+  // an unfinished request. REQUIRES: the loop thread.
+  char* read_chunk() { return read_chunk_.get(); }
 
   // Called by a connection when it closes; the object is freed after the current batch.
   void Closed(Connection* c);
@@ -49,13 +53,14 @@ class IoThread : public EventHandler {
   // A blocked client's reply, handed over by the thread that served it.
   void DeliverUnblock(uint64_t id, std::string reply, uint64_t log_seq);
   // Waits once for the log to hold the records of every held connection, then releases their
-  // replies. A log that fails closes them instead: what is not persisted is not acknowledged.
+  // replies. After a log failure each reply waits for its record's fate instead: committed
+  // (released) or discarded and undone (MISCONF), see Connection::ResolveHeld.
   void AfterBatch();
   // Moves the connections held in this batch to the waiting set and asks the log to commit up
   // to the highest sequence any held connection waits for.
   void CommitHeld();
-  // Releases the replies of held connections whose records the log has committed; fails them
-  // with MISCONF when the log cannot be written.
+  // Releases the replies of held connections whose records' fate is known (committed, or
+  // discarded: MISCONF).
   void CheckCommitted();
 
   ServerContext& server_;
@@ -65,6 +70,7 @@ class IoThread : public EventHandler {
   ThreadStats* stats_;
   Dispatcher dispatcher_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
+  std::unique_ptr<char[]> read_chunk_;
   std::thread thread_;
   std::unordered_set<uint64_t> blocked_;  // ids of blocked connections
   size_t block_timer_ = 0;                // checks blocked_'s deadlines; on while not empty

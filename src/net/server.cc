@@ -80,9 +80,15 @@ void Server::Run() {
     if (sig == SIGTERM || sig == SIGINT) break;
     Housekeeping();
   }
+  // Before anything else: from here no thread executes a write, and a DEBUG SLEEP wakes, so
+  // stopping the threads one by one below does not leave the later ones accepting writes.
+  ctx_.BeginShutdown();
   fprintf(stderr, "fdb: shutting down\n");
   // The log's progress listeners point at the I/O threads: drop them first.
   if (ctx_.storage() != nullptr) ctx_.storage()->ClearProgressListeners();
+  // Every loop is told first and then joined, so the threads stop together, each as soon as
+  // its running command returns.
+  for (auto& t : threads_) t->loop().Stop();
   for (auto& t : threads_) t->Stop();
   threads_.clear();
 }
@@ -93,10 +99,16 @@ void Server::Housekeeping() {
   // The RAM cache: writers evict as they go; this catches up when reads brought values back.
   Keyspace& ks = ctx_.keyspace();
   if (ks.OverBudget()) ks.EvictUntilUnderBudget(1u << 20);
+  // Whole-key policies: commands evict before they run; the tick re-anchors used memory on
+  // malloc's figure and goes on where a command stopped at its time limit (or after CONFIG SET
+  // maxmemory lowered the budget with no command coming).
+  ks.SampleUsedMemory();
+  if (ks.OverMaxmemory()) (void)ks.EvictKeys();
   // An evicted value leaves a freed chunk behind; malloc keeps such memory for reuse, so after
   // evictions give the free pages back to the OS, at most once every few seconds, so that RSS
   // follows the budget rather than the largest the cache ever was.
-  uint64_t evictions = ks.stats().cache_evictions.load(std::memory_order_relaxed);
+  uint64_t evictions = ks.stats().cache_evictions.load(std::memory_order_relaxed) +
+                       ks.stats().evicted_keys.load(std::memory_order_relaxed);
   int64_t now_ms = NowMs();
   if (evictions != trimmed_at_evictions_ && now_ms - last_trim_ms_ >= kTrimIntervalMs) {
     malloc_trim(0);

@@ -7,6 +7,7 @@
 namespace fdb {
 
 void ReplyBuilder::Header(char type, int64_t n) {
+  if (!Room(24)) return;
   char buf[32];
   buf[0] = type;
   auto r = std::to_chars(buf + 1, buf + sizeof(buf) - 2, n);
@@ -16,12 +17,14 @@ void ReplyBuilder::Header(char type, int64_t n) {
 }
 
 void ReplyBuilder::SimpleString(std::string_view s) {
+  if (!Room(s.size() + 3)) return;
   out_->push_back('+');
   out_->append(s);
   out_->append("\r\n");
 }
 
 void ReplyBuilder::Error(std::string_view msg) {
+  if (!Room(msg.size() + 3)) return;
   out_->push_back('-');
   size_t start = out_->size();
   out_->append(msg);
@@ -34,13 +37,18 @@ void ReplyBuilder::Error(std::string_view msg) {
 void ReplyBuilder::Integer(int64_t v) { Header(':', v); }
 
 void ReplyBuilder::Bulk(std::string_view s) {
+  if (!Room(s.size() + 24)) return;
   Header('$', static_cast<int64_t>(s.size()));
   out_->append(s);
   out_->append("\r\n");
 }
 
-void ReplyBuilder::NullBulk() { out_->append(resp3_ ? "_\r\n" : "$-1\r\n"); }
-void ReplyBuilder::NullArray() { out_->append(resp3_ ? "_\r\n" : "*-1\r\n"); }
+void ReplyBuilder::NullBulk() {
+  if (Room(5)) out_->append(resp3_ ? "_\r\n" : "$-1\r\n");
+}
+void ReplyBuilder::NullArray() {
+  if (Room(5)) out_->append(resp3_ ? "_\r\n" : "*-1\r\n");
+}
 void ReplyBuilder::ArrayHeader(size_t n) { Header('*', static_cast<int64_t>(n)); }
 void ReplyBuilder::MapHeader(size_t n) {
   if (resp3_) {
@@ -55,6 +63,7 @@ void ReplyBuilder::PushHeader(size_t n) { Header(resp3_ ? '>' : '*', static_cast
 void ReplyBuilder::Double(double v) {
   std::string s = FormatDouble(v);
   if (resp3_) {
+    if (!Room(s.size() + 3)) return;
     out_->push_back(',');
     out_->append(s);
     out_->append("\r\n");
@@ -64,6 +73,7 @@ void ReplyBuilder::Double(double v) {
 }
 
 void ReplyBuilder::Bool(bool v) {
+  if (!Room(4)) return;
   if (resp3_) {
     out_->append(v ? "#t\r\n" : "#f\r\n");
   } else {
@@ -73,6 +83,7 @@ void ReplyBuilder::Bool(bool v) {
 
 void ReplyBuilder::Verbatim(std::string_view s, std::string_view format) {
   if (!resp3_) return Bulk(s);
+  if (!Room(s.size() + format.size() + 28)) return;
   Header('=', static_cast<int64_t>(s.size() + 4));
   out_->append(format);
   out_->push_back(':');

@@ -3,8 +3,16 @@
 // Command code states the *meaning* of a reply (a map, a set, a double, a null) and the builder
 // picks the wire form for the connection's protocol: a RESP3 map is a flat array in RESP2, a
 // double is a bulk string, a null is `$-1` or `*-1`. The builder knows nothing of the engine.
+//
+// Output limit: the connection gives the builder the size its buffer may reach (the client's
+// output buffer hard limit past what is already pending). A reply is checked against it as it
+// is appended, not after it is built: once an append would pass the limit, nothing more is
+// appended and overflowed() is true, so a huge reply (an MGET of a thousand big values) costs
+// the limit, not its whole size. The connection then closes the client, as Redis does; the
+// command itself runs to its end (its effects stand), only its output is dropped.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -18,8 +26,18 @@ class ReplyBuilder {
   void set_resp3(bool v) { resp3_ = v; }
   bool resp3() const { return resp3_; }
 
+  // The buffer may grow to at most `max_size` bytes (SIZE_MAX: unlimited); clears the overflow.
+  void set_limit(size_t max_size) {
+    limit_ = max_size;
+    overflowed_ = false;
+  }
+  // An append was dropped because it would have passed the limit.
+  bool overflowed() const { return overflowed_; }
+
   void SimpleString(std::string_view s);
-  void Ok() { out_->append("+OK\r\n"); }
+  void Ok() {
+    if (Room(5)) out_->append("+OK\r\n");
+  }
   // `msg` is the full error text, e.g. "ERR syntax error" or "WRONGTYPE ...". A leading '-'
   // is added; line breaks in it are replaced so the reply stays one line.
   void Error(std::string_view msg);
@@ -40,7 +58,16 @@ class ReplyBuilder {
 
  private:
   void Header(char type, int64_t n);
+  // Whether n more bytes fit under the limit; marks the overflow when not.
+  bool Room(size_t n) {
+    if (overflowed_) return false;
+    if (out_->size() + n <= limit_) return true;
+    overflowed_ = true;
+    return false;
+  }
   std::string* out_;
+  size_t limit_ = SIZE_MAX;
+  bool overflowed_ = false;
   bool resp3_ = false;
 };
 

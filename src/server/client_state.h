@@ -26,6 +26,11 @@ struct ClientState {
   std::string addr;   // peer "ip:port"
   std::string laddr;  // local "ip:port"
   int64_t created_ms = 0;
+  // The peer is 127.0.0.1 or ::1 (Redis's islocalClient), for enable-debug-command local and
+  // enable-protected-configs local. In-process clients (the embedded API, tests) are local.
+  bool local = true;
+  // Failed AUTH / HELLO AUTH attempts in a row on this connection; owning thread only.
+  int failed_auths = 0;
 
   std::atomic<int> db{0};
   std::atomic<bool> resp3{false};
@@ -36,6 +41,9 @@ struct ClientState {
   std::atomic<const char*> last_cmd{"NULL"};
   std::atomic<size_t> qbuf{0};
   std::atomic<size_t> obuf{0};
+  // Memory this client's connection holds: buffers plus a fixed overhead (CLIENT LIST tot-mem,
+  // maxmemory-clients).
+  std::atomic<size_t> tot_mem{0};
   std::atomic<uint64_t> commands{0};
 
   mutable std::mutex info_mu;  // guards name, lib_name, lib_ver

@@ -92,12 +92,53 @@ std::function<Status(Config&, std::string_view)> IntSetter(const char* name,
   };
 }
 
+// The setter of an enable-*-command / enable-protected-configs parameter (Redis's
+// protected_action_enum).
+std::function<Status(Config&, std::string_view)> ProtectedActionSetter(
+    std::atomic<ProtectedAction> Config::*field) {
+  return [=](Config& c, std::string_view v) -> Status {
+    std::string l = Lower(v);
+    ProtectedAction a;
+    if (l == "no") {
+      a = ProtectedAction::kNo;
+    } else if (l == "yes") {
+      a = ProtectedAction::kYes;
+    } else if (l == "local") {
+      a = ProtectedAction::kLocal;
+    } else {
+      return Status::InvalidArgument("argument(s) must be one of the following: no, yes, local");
+    }
+    (c.*field).store(a);
+    return Status::OK();
+  };
+}
+
+std::function<std::string(const Config&)> ProtectedActionGetter(
+    std::atomic<ProtectedAction> Config::*field) {
+  return [=](const Config& c) -> std::string {
+    switch ((c.*field).load()) {
+      case ProtectedAction::kYes:
+        return "yes";
+      case ProtectedAction::kLocal:
+        return "local";
+      case ProtectedAction::kNo:
+        break;
+    }
+    return "no";
+  };
+}
+
 }  // namespace
 
 Config::Config()
     : proto_max_bulk_len_(limits::kProtoMaxBulkLenDefault),
       query_buffer_limit_(limits::kQueryBufferLimitDefault),
-      maxclients_(limits::kMaxClientsDefault) {
+      maxclients_(limits::kMaxClientsDefault),
+      obuf_hard_{limits::kOutputBufferHardLimitDefault, limits::kReplicaOutputHardDefault,
+                 limits::kPubsubOutputHardDefault},
+      obuf_soft_{0, limits::kReplicaOutputSoftDefault, limits::kPubsubOutputSoftDefault},
+      obuf_soft_seconds_{0, limits::kReplicaOutputSoftSecondsDefault,
+                         limits::kPubsubOutputSoftSecondsDefault} {
   auto str_get = [](std::string Config::*f) {
     return [f](const Config& c) {
       std::lock_guard<std::mutex> l(c.mu_);
@@ -117,7 +158,9 @@ Config::Config()
   params_ = {
       {"bind", false, str_get(&Config::bind_), str_set(&Config::bind_)},
       {"port", false, int_get(&Config::port_), IntSetter("port", &Config::port_, 0, 65535, false)},
-      {"dir", false, str_get(&Config::dir_), str_set(&Config::dir_)},
+      // Protected in Redis (a client that can move `dir` can make the server write files where
+      // it likes); in FDB also immutable, since the open log and its LOCK stay where they are.
+      {"dir", false, str_get(&Config::dir_), str_set(&Config::dir_), /*protected_config=*/true},
       {"io-threads", false, int_get(&Config::threads_),
        IntSetter("io-threads", &Config::threads_, 0, 128, false)},
       {"threads", false, int_get(&Config::threads_),
@@ -129,10 +172,88 @@ Config::Config()
       {"client-query-buffer-limit", true, int_get(&Config::query_buffer_limit_),
        IntSetter("client-query-buffer-limit", &Config::query_buffer_limit_, 1024 * 1024, INT64_MAX,
                  true)},
+      {"client-output-buffer-limit", true,
+       [](const Config& c) {
+         static const char* kNames[] = {"normal", "slave", "pubsub"};
+         std::string out;
+         for (int i = 0; i < 3; i++) {
+           if (i > 0) out += ' ';
+           out += std::string(kNames[i]) + " " + std::to_string(c.obuf_hard_[i].load()) + " " +
+                  std::to_string(c.obuf_soft_[i].load()) + " " +
+                  std::to_string(c.obuf_soft_seconds_[i].load());
+         }
+         return out;
+       },
+       [](Config& c, std::string_view v) {
+         // Redis's syntax: groups of `<class> <hard> <soft> <soft-seconds>`, any subset of
+         // the classes; all groups are checked before any is applied.
+         std::vector<std::string> w;
+         if (!SplitInlineArgs(v, &w) || w.empty() || w.size() % 4 != 0) {
+           return Status::InvalidArgument(
+               "Wrong number of arguments in buffer limit configuration.");
+         }
+         struct Group {
+           int cls;
+           int64_t hard, soft, secs;
+         };
+         std::vector<Group> groups;
+         for (size_t i = 0; i < w.size(); i += 4) {
+           std::string cls = Lower(w[i]);
+           int k = cls == "normal"                      ? 0
+                   : cls == "replica" || cls == "slave" ? 1
+                   : cls == "pubsub"                    ? 2
+                                                        : -1;
+           if (k < 0) {
+             return Status::InvalidArgument(
+                 "Invalid client class specified in buffer limit configuration.");
+           }
+           Group g{k, 0, 0, 0};
+           if (!ParseMemory(w[i + 1], &g.hard) || !ParseMemory(w[i + 2], &g.soft) ||
+               !ParseInt64(w[i + 3], &g.secs) || g.secs < 0) {
+             return Status::InvalidArgument(
+                 "Error in hard, soft or soft_seconds setting in buffer limit configuration.");
+           }
+           groups.push_back(g);
+         }
+         for (const Group& g : groups) {
+           c.obuf_hard_[g.cls].store(g.hard);
+           c.obuf_soft_[g.cls].store(g.soft);
+           c.obuf_soft_seconds_[g.cls].store(g.secs);
+         }
+         return Status::OK();
+       }},
+      {"maxmemory-clients", true,
+       [](const Config& c) {
+         int64_t v = c.maxmemory_clients_.load();
+         return v < 0 ? std::to_string(-v) + "%" : std::to_string(v);
+       },
+       [](Config& c, std::string_view v) {
+         // As Redis: bytes (with the memory units), or a percentage of maxmemory ("10%").
+         int64_t x;
+         if (!v.empty() && v.back() == '%') {
+           if (!ParseInt64(v.substr(0, v.size() - 1), &x) || x < 0 || x > 100) {
+             return Status::InvalidArgument("argument must be a memory or percent value");
+           }
+           c.maxmemory_clients_.store(-x);
+           return Status::OK();
+         }
+         if (!ParseMemory(v, &x)) {
+           return Status::InvalidArgument("argument must be a memory or percent value");
+         }
+         c.maxmemory_clients_.store(x);
+         return Status::OK();
+       }},
       {"maxmemory", true, int_get(&Config::maxmemory_),
        IntSetter("maxmemory", &Config::maxmemory_, 0, INT64_MAX, true)},
       {"maxmemory-samples", true, int_get(&Config::maxmemory_samples_),
        IntSetter("maxmemory-samples", &Config::maxmemory_samples_, 1, 64, false)},
+      {"maxmemory-eviction-tenacity", true, int_get(&Config::maxmemory_eviction_tenacity_),
+       IntSetter("maxmemory-eviction-tenacity", &Config::maxmemory_eviction_tenacity_, 0, 100,
+                 false)},
+      {"lfu-log-factor", true, int_get(&Config::lfu_log_factor_),
+       IntSetter("lfu-log-factor", &Config::lfu_log_factor_, 0, INT32_MAX, false)},
+      {"lfu-decay-time", true, int_get(&Config::lfu_decay_time_),
+       IntSetter("lfu-decay-time", &Config::lfu_decay_time_, 0, INT32_MAX, false)},
       {"maxmemory-policy", true, str_get(&Config::maxmemory_policy_),
        [](Config& c, std::string_view v) {
          static const char* kPolicies[] = {"noeviction",      "allkeys-lru",  "volatile-lru",
@@ -211,6 +332,12 @@ Config::Config()
          return Status::OK();
        }},
       {"logfile", false, str_get(&Config::logfile_), str_set(&Config::logfile_)},
+      {"enable-debug-command", false, ProtectedActionGetter(&Config::enable_debug_command_),
+       ProtectedActionSetter(&Config::enable_debug_command_)},
+      {"enable-protected-configs", false, ProtectedActionGetter(&Config::enable_protected_configs_),
+       ProtectedActionSetter(&Config::enable_protected_configs_)},
+      {"enable-module-command", false, ProtectedActionGetter(&Config::enable_module_command_),
+       ProtectedActionSetter(&Config::enable_module_command_)},
       {"daemonize", false, [](const Config&) { return std::string("no"); },
        [](Config&, std::string_view v) {
          if (Lower(v) != "no") return Status::InvalidArgument("FDB does not daemonize");
@@ -228,6 +355,11 @@ const Config::Param* Config::FindParam(std::string_view name) const {
 }
 
 bool Config::Known(std::string_view name) const { return FindParam(name) != nullptr; }
+
+bool Config::IsProtected(std::string_view name) const {
+  const Param* p = FindParam(name);
+  return p != nullptr && p->protected_config;
+}
 
 Status Config::Set(std::string_view name, std::string_view value, bool from_config_set) {
   const Param* p = FindParam(name);
@@ -319,6 +451,18 @@ Status Config::LoadFile(const std::string& path) {
     }
   }
   return Status::OK();
+}
+
+int64_t Config::maxmemory_clients_bytes() const {
+  int64_t v = maxmemory_clients_.load(std::memory_order_relaxed);
+  if (v < 0) {
+    int64_t mm = maxmemory_.load(std::memory_order_relaxed);
+    // Without maxmemory a percentage of it is no limit (as Redis).
+    v = mm > 0 ? static_cast<int64_t>(static_cast<double>(mm) * static_cast<double>(-v) / 100.0)
+               : 0;
+  }
+  if (v > 0 && v < limits::kMaxMemoryClientsMin) v = limits::kMaxMemoryClientsMin;
+  return v;
 }
 
 std::string Config::bind() const {

@@ -18,6 +18,14 @@
 
 namespace fdb {
 
+// Who may use a protected action (Redis 7's enable-debug-command, enable-protected-configs,
+// enable-module-command): nobody, everybody, or only clients on a loopback address.
+enum class ProtectedAction : int { kNo = 0, kYes = 1, kLocal = 2 };
+// Whether a client may use an action so configured; `local_client` as ClientState::local.
+inline bool ProtectedActionAllowed(ProtectedAction a, bool local_client) {
+  return a == ProtectedAction::kYes || (a == ProtectedAction::kLocal && local_client);
+}
+
 class Config {
  public:
   Config();
@@ -32,6 +40,9 @@ class Config {
   // Parameters whose names match the glob, with their current values.
   std::vector<std::pair<std::string, std::string>> Get(std::string_view pattern) const;
   bool Known(std::string_view name) const;
+  // A protected config (Redis's PROTECTED_CONFIG: `dir`): CONFIG SET of it is refused unless
+  // enable-protected-configs allows the client.
+  bool IsProtected(std::string_view name) const;
 
   // Startup-only values.
   std::string bind() const;
@@ -44,15 +55,40 @@ class Config {
   int64_t proto_max_bulk_len() const { return proto_max_bulk_len_.load(std::memory_order_relaxed); }
   int64_t query_buffer_limit() const { return query_buffer_limit_.load(std::memory_order_relaxed); }
   int maxclients() const { return maxclients_.load(std::memory_order_relaxed); }
+  // client-output-buffer-limit of one class: bytes (0: none) and seconds.
+  enum ClientClass { kNormal = 0, kReplica = 1, kPubsub = 2 };
+  struct OutputLimit {
+    int64_t hard;
+    int64_t soft;
+    int64_t soft_seconds;
+  };
+  OutputLimit output_limit(ClientClass c) const {
+    return {obuf_hard_[c].load(std::memory_order_relaxed),
+            obuf_soft_[c].load(std::memory_order_relaxed),
+            obuf_soft_seconds_[c].load(std::memory_order_relaxed)};
+  }
+  // maxmemory-clients resolved to bytes (a percentage of maxmemory, raised to Redis's minimum);
+  // 0: no limit on the memory of all clients together.
+  int64_t maxmemory_clients_bytes() const;
   int64_t maxmemory() const { return maxmemory_.load(std::memory_order_relaxed); }
   int hz() const { return hz_.load(std::memory_order_relaxed); }
   int64_t timeout_s() const { return timeout_.load(std::memory_order_relaxed); }
   bool requirepass_set() const { return requirepass_set_.load(std::memory_order_acquire); }
   std::string requirepass() const;
   std::string maxmemory_policy() const;
+  int maxmemory_samples() const { return static_cast<int>(maxmemory_samples_.load()); }
+  int maxmemory_eviction_tenacity() const {
+    return static_cast<int>(maxmemory_eviction_tenacity_.load());
+  }
+  int lfu_log_factor() const { return static_cast<int>(lfu_log_factor_.load()); }
+  int lfu_decay_time() const { return static_cast<int>(lfu_decay_time_.load()); }
   std::string appendfsync() const;
   int64_t cache_size() const { return cache_size_.load(std::memory_order_relaxed); }
   bool compression() const { return compression_.load(std::memory_order_relaxed); }
+  // Startup-only, as in Redis (CONFIG SET refuses them): a client that could turn them on
+  // would not need them.
+  ProtectedAction enable_debug_command() const { return enable_debug_command_.load(); }
+  ProtectedAction enable_protected_configs() const { return enable_protected_configs_.load(); }
   // Whether data is persisted (appendonly yes, the default); `appendonly no` keeps the
   // keyspace in memory only, as Redis without AOF or RDB.
   bool persistence() const;
@@ -63,6 +99,7 @@ class Config {
     bool settable;  // by CONFIG SET
     std::function<std::string(const Config&)> get;
     std::function<Status(Config&, std::string_view)> set;
+    bool protected_config = false;  // see IsProtected()
   };
   const Param* FindParam(std::string_view name) const;
   std::vector<Param> params_;
@@ -83,15 +120,25 @@ class Config {
   std::atomic<int64_t> proto_max_bulk_len_;
   std::atomic<int64_t> query_buffer_limit_;
   std::atomic<int> maxclients_;
+  std::atomic<int64_t> obuf_hard_[3];
+  std::atomic<int64_t> obuf_soft_[3];
+  std::atomic<int64_t> obuf_soft_seconds_[3];
+  std::atomic<int64_t> maxmemory_clients_{0};  // bytes, or minus a percentage of maxmemory
   std::atomic<int64_t> maxmemory_{0};
   std::atomic<int> hz_{10};
   std::atomic<int64_t> timeout_{0};
   std::atomic<bool> requirepass_set_{false};
   std::atomic<int64_t> tcp_keepalive_{300};
   std::atomic<int64_t> maxmemory_samples_{5};
+  std::atomic<int64_t> maxmemory_eviction_tenacity_{10};
+  std::atomic<int64_t> lfu_log_factor_{10};
+  std::atomic<int64_t> lfu_decay_time_{1};
   std::atomic<int64_t> databases_{16};
   std::atomic<int64_t> cache_size_{0};
   std::atomic<bool> compression_{false};
+  std::atomic<ProtectedAction> enable_debug_command_{ProtectedAction::kNo};
+  std::atomic<ProtectedAction> enable_protected_configs_{ProtectedAction::kNo};
+  std::atomic<ProtectedAction> enable_module_command_{ProtectedAction::kNo};  // no MODULE in FDB
 };
 
 // Parses a memory amount as Redis's memtoll: 1k = 1000, 1kb = 1024, m/mb, g/gb.

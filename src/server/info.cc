@@ -115,11 +115,11 @@ void ClientsSection(ServerContext& s, Writer& w) {
 }
 
 void MemorySection(ServerContext& s, Writer& w) {
-  struct mallinfo2 mi = mallinfo2();
-  size_t used = mi.uordblks + mi.hblkhd;
+  // The figure the maxmemory check uses (Keyspace::UsedMemory, base/malloc_stats.h), freshly
+  // sampled: malloc's in-use bytes, or the sanitizer allocator's under ASan.
+  s.keyspace().SampleUsedMemory();
+  size_t used = s.keyspace().UsedMemory();
   size_t rss = RssBytes();
-  // Under a sanitizer's allocator mallinfo2 knows nothing; RSS is the honest fallback.
-  if (used == 0) used = rss;
   w.Section("Memory");
   w.Field("used_memory", used);
   w.Field("used_memory_human", Human(static_cast<double>(used)));
@@ -134,6 +134,8 @@ void MemorySection(ServerContext& s, Writer& w) {
   w.Field("maxmemory", s.config().maxmemory());
   w.Field("maxmemory_human", Human(static_cast<double>(s.config().maxmemory())));
   w.Field("maxmemory_policy", s.config().maxmemory_policy());
+  w.Field("mem_clients_normal", std::max<int64_t>(0, s.client_memory.load()));
+  w.Field("maxmemory_clients", s.config().maxmemory_clients_bytes());
   char frag[32];
   snprintf(frag, sizeof(frag), "%.2f", used ? static_cast<double>(rss) / used : 0.0);
   w.Field("mem_fragmentation_ratio", frag);
@@ -199,7 +201,9 @@ void StatsSection(ServerContext& s, Writer& w) {
   w.Field("total_net_output_bytes", out);
   w.Field("rejected_connections", s.rejected_connections.load());
   w.Field("expired_keys", ks.expired_keys.load());
-  w.Field("evicted_keys", 0);
+  w.Field("evicted_keys", ks.evicted_keys.load());
+  w.Field("evicted_clients", s.evicted_clients.load());
+  w.Field("client_output_buffer_limit_disconnections", s.output_limit_disconnections.load());
   w.Field("keyspace_hits", ks.keyspace_hits.load());
   w.Field("keyspace_misses", ks.keyspace_misses.load());
   w.Field("pubsub_channels", 0);

@@ -36,8 +36,26 @@ ServerContext::ServerContext() : start_time_ms_(NowMs()) {
   keyspace_.set_key_listener(&blocking_);
 }
 
+void ServerContext::BeginShutdown() {
+  {
+    std::lock_guard<std::mutex> l(shutdown_mu_);
+    shutting_down_.store(true, std::memory_order_release);
+  }
+  shutdown_cv_.notify_all();
+}
+
+bool ServerContext::SleepUnlessShutdown(std::chrono::microseconds d) {
+  std::unique_lock<std::mutex> l(shutdown_mu_);
+  return !shutdown_cv_.wait_for(l, d, [this] { return shutting_down(); });
+}
+
 void ServerContext::ApplyConfig() {
   keyspace_.set_lfu_mode(config_.maxmemory_policy().find("lfu") != std::string::npos);
+  keyspace_.SetLfuParams(config_.lfu_log_factor(), config_.lfu_decay_time());
+  EvictionPolicy policy = EvictionPolicy::kNoEviction;
+  (void)ParseEvictionPolicy(config_.maxmemory_policy(), &policy);  // Config validated the name
+  keyspace_.SetEviction(policy, config_.maxmemory_samples(), config_.maxmemory_eviction_tenacity());
+  keyspace_.SampleUsedMemory();
   keyspace_.SetBudget(static_cast<uint64_t>(config_.maxmemory()),
                       static_cast<uint64_t>(config_.cache_size()));
   if (storage_) {
@@ -102,6 +120,7 @@ void ServerContext::ResetStats() {
     t.net_output_bytes = 0;
   });
   keyspace_.stats().expired_keys = 0;
+  keyspace_.stats().evicted_keys = 0;
   keyspace_.stats().keyspace_hits = 0;
   keyspace_.stats().keyspace_misses = 0;
   total_connections = 0;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -84,6 +86,12 @@ class ServerContext {
 
   std::atomic<uint64_t> total_connections{0};
   std::atomic<uint64_t> rejected_connections{0};
+  // The memory of all client connections (ClientState::tot_mem summed; maxmemory-clients), the
+  // clients it made the server close (evicted_clients), and the clients closed for passing
+  // their output buffer limit (client_output_buffer_limit_disconnections).
+  std::atomic<int64_t> client_memory{0};
+  std::atomic<uint64_t> evicted_clients{0};
+  std::atomic<uint64_t> output_limit_disconnections{0};
   std::atomic<int64_t> last_save_s{0};
   std::atomic<uint64_t> dirty{0};                 // changes since the last save
   std::atomic<bool> active_expire_enabled{true};  // DEBUG SET-ACTIVE-EXPIRE
@@ -92,6 +100,17 @@ class ServerContext {
 
   // Asks the server to stop (SHUTDOWN, signals); set by the network layer.
   std::function<void()> request_shutdown;
+
+  // Shutdown, as seen by the commands. Redis is single-threaded, so nothing runs beside its
+  // SHUTDOWN; here other I/O threads go on until they are stopped one by one, and one of them
+  // may be inside DEBUG SLEEP. So a shutdown is a flag every thread reads before each command:
+  // from BeginShutdown() on, writes are refused on every thread (the dispatcher), and a
+  // DEBUG SLEEP in progress is cut short, so the process exits once the commands running at
+  // that moment finish. Thread-safe; a shutdown cannot be taken back.
+  void BeginShutdown();
+  bool shutting_down() const { return shutting_down_.load(std::memory_order_acquire); }
+  // Sleeps for `d`, or until a shutdown begins if that comes first. Returns false when cut short.
+  bool SleepUnlessShutdown(std::chrono::microseconds d);
 
  private:
   Keyspace keyspace_;
@@ -104,6 +123,9 @@ class ServerContext {
   std::atomic<uint64_t> next_client_id_{0};
   int64_t start_time_ms_;
   std::string run_id_;
+  std::atomic<bool> shutting_down_{false};
+  std::mutex shutdown_mu_;  // with shutdown_cv_, wakes SleepUnlessShutdown()
+  std::condition_variable shutdown_cv_;
 };
 
 }  // namespace fdb

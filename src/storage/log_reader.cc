@@ -37,8 +37,29 @@ Result<std::unique_ptr<SegmentReader>> SegmentReader::Open(Env* env, const std::
   if (!size.ok()) return size.status();
   std::unique_ptr<SegmentReader> r(
       new SegmentReader(path, std::move(*file), *size, after_sequence, is_last_segment));
-  // The header is fsynced before a segment is named in the manifest (LogWriter), so a bad
-  // header is never a torn write: it is Corruption even in the last segment.
+  // Recovery policy for a LAST segment shorter than its header: a torn tail. The writer fsyncs
+  // the header before the manifest names the segment, so a crash alone should not leave one;
+  // but a copy of a live directory (a backup taken while a segment was being created), or a
+  // file system that did not keep that order, can. No record fits in such a file, so treating
+  // it as an empty segment loses nothing that was acknowledged, while refusing to start would
+  // make the operator lose everything else to get going. An earlier segment that short is
+  // Corruption (below): a later segment exists, so this one was complete once.
+  if (is_last_segment && *size < kSegmentHeaderSize) {
+    r->header_ = SegmentHeader{kFormatVersion, segment_id, after_sequence + 1};
+    r->pos_ = 0;
+    r->done_ = true;
+    r->torn_ = TornTail{segment_id,
+                        path,
+                        0,
+                        *size,
+                        "segment header incomplete: " + std::to_string(*size) + " of " +
+                            std::to_string(kSegmentHeaderSize) + " bytes",
+                        /*header_incomplete=*/true,
+                        after_sequence + 1};
+    return r;
+  }
+  // A complete header that fails its check is Corruption even in the last segment: its bytes
+  // were fsynced before the segment was named, so they are not a write that a crash tore.
   auto bytes = r->Peek(0, kSegmentHeaderSize);
   if (!bytes.ok()) return bytes.status();
   auto header = DecodeSegmentHeader(*bytes);
@@ -148,22 +169,65 @@ Result<std::optional<LogRecord>> SegmentReader::BadRecord(uint64_t offset,
   return std::optional<LogRecord>();
 }
 
+Result<std::optional<SegmentReader::IntactRecord>> SegmentReader::IntactRecordAt(uint64_t o,
+                                                                                 uint64_t after) {
+  auto head = Peek(o, kRecordHeaderSize);
+  if (!head.ok()) return head.status();
+  if (head->size() < kRecordHeaderSize) return std::optional<IntactRecord>();
+  const char* p = head->data();
+  uint32_t length = DecodeFixed32(p + kRecordLengthOffset);
+  if (!IsValidRecordType(static_cast<uint8_t>(p[kRecordTypeOffset])) ||
+      length > kMaxRecordPayloadSize || o + RecordSize(length) > file_size_ ||
+      DecodeFixed64(p + kRecordSequenceOffset) <= after) {
+    return std::optional<IntactRecord>();
+  }
+  auto rec = ReadRecord(o);
+  if (!rec.ok()) return rec.status();
+  if (rec->check != RecordCheck::kOk) return std::optional<IntactRecord>();
+  return std::optional<IntactRecord>(IntactRecord{rec->sequence, RecordSize(rec->payload_length)});
+}
+
 Result<std::optional<uint64_t>> SegmentReader::FindIntactRecordAfter(uint64_t offset) {
   for (uint64_t o = offset + 1; o + kRecordHeaderSize <= file_size_; ++o) {
-    auto head = Peek(o, kRecordHeaderSize);
-    if (!head.ok()) return head.status();
-    const char* p = head->data();
-    uint32_t length = DecodeFixed32(p + kRecordLengthOffset);
-    if (!IsValidRecordType(static_cast<uint8_t>(p[kRecordTypeOffset])) ||
-        length > kMaxRecordPayloadSize || o + RecordSize(length) > file_size_ ||
-        DecodeFixed64(p + kRecordSequenceOffset) <= last_sequence_) {
-      continue;
-    }
-    auto rec = ReadRecord(o);
+    auto rec = IntactRecordAt(o, last_sequence_);
     if (!rec.ok()) return rec.status();
-    if (rec->check == RecordCheck::kOk) return std::optional<uint64_t>(o);
+    if (rec->has_value()) return std::optional<uint64_t>(o);
   }
   return std::optional<uint64_t>();
+}
+
+Result<uint64_t> SegmentReader::CountIntactRecordsAfter(uint64_t offset) {
+  // The same search as FindIntactRecordAfter, carried on to the end of the file: after each
+  // intact record the next one is looked for right behind it, then byte by byte again.
+  uint64_t count = 0;
+  uint64_t after = last_sequence_;
+  uint64_t o = offset + 1;
+  while (o + kRecordHeaderSize <= file_size_) {
+    auto rec = IntactRecordAt(o, after);
+    if (!rec.ok()) return rec.status();
+    if (!rec->has_value()) {
+      ++o;
+      continue;
+    }
+    ++count;
+    after = (*rec)->sequence;
+    o += (*rec)->size;
+  }
+  return count;
+}
+
+Status RepairTornTail(Env* env, const TornTail& torn) {
+  if (!torn.header_incomplete) return env->TruncateFile(torn.path, torn.offset);
+  // NewWritableFile truncates; the directory entry exists already, so fsyncing the file is
+  // enough for the new header to be there after a crash.
+  auto file = env->NewWritableFile(torn.path);
+  if (!file.ok()) return file.status();
+  std::string header;
+  EncodeSegmentHeader({kFormatVersion, torn.segment_id, torn.base_sequence}, &header);
+  Status s = (*file)->Append(header);
+  if (s.ok()) s = (*file)->Sync();
+  Status c = (*file)->Close();
+  return s.ok() ? c : s;
 }
 
 Result<ReplayResult> ReplayLog(Env* env, const std::string& dir, std::vector<uint64_t> segment_ids,
@@ -192,8 +256,9 @@ Result<ReplayResult> ReplayLog(Env* env, const std::string& dir, std::vector<uin
       result.torn_tail = (*reader)->torn_tail();
       if (options.truncate_torn_tail) {
         // Cut (and fsync) before anyone appends after this log: otherwise the torn bytes would
-        // end up in the middle of the log, where they are Corruption.
-        Status s = env->TruncateFile(path, result.torn_tail->offset);
+        // end up in the middle of the log, where they are Corruption. An incomplete header is
+        // written whole again, for the same reason.
+        Status s = RepairTornTail(env, *result.torn_tail);
         if (!s.ok()) return s;
         result.torn_tail_truncated = true;
       }

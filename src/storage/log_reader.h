@@ -6,6 +6,9 @@
 //   - A torn record at the tail of the LAST segment is the end of the log: a crash interrupted
 //     the last write. It is reported (TornTail: file, offset, bytes dropped) and, when asked,
 //     cut off. "At the tail" means no intact record follows it in the file.
+//   - A LAST segment shorter than its header is a torn tail too: it holds no record, so
+//     nothing acknowledged is in it. It is reported, and when asked its header is written
+//     again (complete, fsynced), so that it can be an earlier segment after the next start.
 //   - A bad checksum, bad header or out-of-order sequence anywhere else is Corruption whose
 //     message names the file and byte offset. Recovery stops there rather than silently
 //     skipping data: the operator decides (fdb-check, --salvage).
@@ -40,8 +43,16 @@ struct TornTail {
   uint64_t offset = 0;         // where the log now ends
   uint64_t bytes_dropped = 0;  // file size minus offset
   std::string reason;          // what was wrong with the bytes at `offset`
+  // The segment's header itself was incomplete (offset 0): the repair writes a whole header
+  // with this base sequence instead of cutting the file.
+  bool header_incomplete = false;
+  uint64_t base_sequence = 0;
   std::string ToString() const;
 };
+
+// Repairs a torn tail as recovery does: cuts the file at torn.offset, or for an incomplete
+// header writes the segment's header again; then fsyncs the file.
+[[nodiscard]] Status RepairTornTail(Env* env, const TornTail& torn);
 
 class SegmentReader {
  public:
@@ -62,6 +73,9 @@ class SegmentReader {
   // End of the last intact record read so far.
   uint64_t valid_size() const { return pos_; }
   uint64_t last_sequence() const { return last_sequence_; }
+  // The intact records (valid checksum, ascending sequences above last_sequence()) found after
+  // damage at `offset`: what cutting the file there drops. For fdb-check --salvage's report.
+  Result<uint64_t> CountIntactRecordsAfter(uint64_t offset);
 
  private:
   SegmentReader(std::string path, std::unique_ptr<RandomAccessFile> file, uint64_t file_size,
@@ -73,6 +87,13 @@ class SegmentReader {
   Result<DecodedRecord> ReadRecord(uint64_t offset);
   // Offset of an intact record after `offset` with a sequence above last_sequence_, if any.
   Result<std::optional<uint64_t>> FindIntactRecordAfter(uint64_t offset);
+  // The sequence and size of an intact record at `o` whose sequence is above `after`, if one
+  // starts there.
+  struct IntactRecord {
+    uint64_t sequence;
+    uint64_t size;
+  };
+  Result<std::optional<IntactRecord>> IntactRecordAt(uint64_t o, uint64_t after);
   Result<std::optional<LogRecord>> BadRecord(uint64_t offset, const std::string& reason);
   Status CorruptionAt(uint64_t offset, const std::string& reason) const;
 

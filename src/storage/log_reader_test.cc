@@ -310,5 +310,147 @@ TEST(LogReaderTest, ReadAtVerifiesTheRecord) {
   EXPECT_EQ(reader.ReadAt({99, kSegmentHeaderSize, 20}).status().code(), Status::kNotFound);
 }
 
+// The newest segment cut inside its header (e.g. a copy of a live directory taken while the
+// segment was being created): a torn tail at every length 0..header size - 1. It holds no
+// record; recovery goes on with the earlier segments, and the repair writes a whole header,
+// after which the segment is an ordinary empty one, also once a later segment follows it.
+TEST(LogReaderTest, LastSegmentCutInsideItsHeaderIsATornTail) {
+  TempDir src;
+  Log log = WriteLog(src.path(), 60, /*segment_target_size=*/1024);
+  ASSERT_GE(log.segments.size(), 3u);
+  const uint64_t last = log.segments.back();
+  size_t before_last = 0;  // records in the segments before the last one
+  while (log.records[before_last].location.segment_id != last) ++before_last;
+  const uint64_t last_seq_before = log.records[before_last - 1].sequence;
+  const std::string original = ReadAll(SegmentPath(src.path(), last));
+
+  for (uint64_t cut = 0; cut < kSegmentHeaderSize; ++cut) {
+    SCOPED_TRACE("cut at " + std::to_string(cut));
+    TempDir dir;
+    for (uint64_t id : log.segments) {
+      WriteAll(SegmentPath(dir.path(), id), ReadAll(SegmentPath(src.path(), id)));
+    }
+    const std::string path = SegmentPath(dir.path(), last);
+    WriteAll(path, original.substr(0, cut));
+
+    std::vector<std::string> payloads;
+    auto r = Replay(dir.path(), log.segments, &payloads, /*truncate=*/false);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(payloads.size(), before_last);
+    EXPECT_EQ(r->last_sequence, last_seq_before);
+    ASSERT_TRUE(r->torn_tail.has_value());
+    EXPECT_TRUE(r->torn_tail->header_incomplete);
+    EXPECT_EQ(r->torn_tail->offset, 0u);
+    EXPECT_EQ(r->torn_tail->bytes_dropped, cut);
+    EXPECT_NE(r->torn_tail->ToString().find("segment header incomplete"), std::string::npos);
+    EXPECT_EQ(ReadAll(path).size(), cut);  // not repaired unless asked
+
+    r = Replay(dir.path(), log.segments, &payloads);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(r->torn_tail_truncated);
+    ASSERT_EQ(ReadAll(path).size(), kSegmentHeaderSize);
+    auto header = DecodeSegmentHeader(ReadAll(path));
+    ASSERT_TRUE(header.ok()) << header.status().ToString();
+    EXPECT_EQ(header->segment_id, last);
+    EXPECT_EQ(header->base_sequence, last_seq_before + 1);
+
+    // Clean now, and still clean once a writer started the next segment after it.
+    r = Replay(dir.path(), log.segments, &payloads);
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r->torn_tail.has_value());
+    LogWriterOptions o;
+    o.dir = dir.path();
+    o.first_segment_id = last + 1;
+    o.first_sequence = last_seq_before + 1;
+    auto w = LogWriter::Open(o);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Append(RecordType::kPut, "after").ok());
+    ASSERT_TRUE((*w)->Close().ok());
+    std::vector<uint64_t> segments = log.segments;
+    segments.push_back(last + 1);
+    r = Replay(dir.path(), segments, &payloads);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_FALSE(r->torn_tail.has_value());
+    ASSERT_EQ(payloads.size(), before_last + 1);
+    EXPECT_EQ(payloads.back(), "after");
+  }
+}
+
+TEST(LogReaderTest, OnlySegmentCutInsideItsHeaderRecoversEmpty) {
+  TempDir dir;
+  Log log = WriteLog(dir.path(), 5);
+  ASSERT_EQ(log.segments.size(), 1u);
+  const std::string path = SegmentPath(dir.path(), log.segments[0]);
+  WriteAll(path, ReadAll(path).substr(0, 17));
+  std::vector<std::string> payloads;
+  auto r = Replay(dir.path(), log.segments, &payloads);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(payloads.empty());
+  ASSERT_TRUE(r->torn_tail.has_value());
+  EXPECT_TRUE(DecodeSegmentHeader(ReadAll(path)).ok());
+}
+
+// An earlier segment cut inside its header was complete once (a later segment exists, and a
+// segment is fsynced before the next one starts): that is Corruption, never a torn tail.
+TEST(LogReaderTest, EarlierSegmentCutInsideItsHeaderIsCorruption) {
+  TempDir dir;
+  Log log = WriteLog(dir.path(), 60, /*segment_target_size=*/1024);
+  ASSERT_GE(log.segments.size(), 3u);
+  const std::string path = SegmentPath(dir.path(), log.segments[1]);
+  const std::string original = ReadAll(path);
+  for (uint64_t cut : {uint64_t{0}, uint64_t{17}, kSegmentHeaderSize - 1}) {
+    SCOPED_TRACE("cut at " + std::to_string(cut));
+    WriteAll(path, original.substr(0, cut));
+    std::vector<std::string> payloads;
+    auto r = Replay(dir.path(), log.segments, &payloads);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), Status::kCorruption);
+    EXPECT_NE(r.status().message().find(path + ": offset 0:"), std::string::npos)
+        << r.status().ToString();
+    EXPECT_EQ(ReadAll(path).size(), cut);
+  }
+}
+
+// What fdb-check --salvage reports as dropped: every intact record after the damage.
+TEST(LogReaderTest, CountIntactRecordsAfterDamage) {
+  TempDir dir;
+  Log log = WriteLog(dir.path(), 20);
+  ASSERT_EQ(log.segments.size(), 1u);
+  const std::string path = SegmentPath(dir.path(), 1);
+  std::string bytes = ReadAll(path);
+  for (size_t victim : {size_t{0}, size_t{7}, size_t{18}}) {
+    SCOPED_TRACE("damaged record " + std::to_string(victim));
+    const RecordLocation loc = log.records[victim].location;
+    std::string bad = bytes;
+    bad[loc.offset + loc.length / 2] ^= 0x40;
+    WriteAll(path, bad);
+    auto reader = SegmentReader::Open(Env::Default(), path, 1, 0, /*is_last_segment=*/true);
+    ASSERT_TRUE(reader.ok());
+    size_t read = 0;
+    while (true) {
+      auto rec = (*reader)->Next();
+      if (!rec.ok() || !rec->has_value()) break;
+      ++read;
+    }
+    EXPECT_EQ(read, victim);
+    EXPECT_EQ((*reader)->valid_size(), loc.offset);
+    auto dropped = (*reader)->CountIntactRecordsAfter(loc.offset);
+    ASSERT_TRUE(dropped.ok());
+    EXPECT_EQ(*dropped, log.records.size() - victim - 1);
+  }
+  // A torn tail: nothing intact after it.
+  WriteAll(path, bytes.substr(0, bytes.size() - 3));
+  auto reader = SegmentReader::Open(Env::Default(), path, 1, 0, true);
+  ASSERT_TRUE(reader.ok());
+  while (true) {
+    auto rec = (*reader)->Next();
+    ASSERT_TRUE(rec.ok());
+    if (!rec->has_value()) break;
+  }
+  auto dropped = (*reader)->CountIntactRecordsAfter((*reader)->valid_size());
+  ASSERT_TRUE(dropped.ok());
+  EXPECT_EQ(*dropped, 0u);
+}
+
 }  // namespace
 }  // namespace fdb::storage

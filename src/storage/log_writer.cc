@@ -42,6 +42,9 @@ LogWriter::LogWriter(LogWriterOptions options)
       append_offset_(kSegmentHeaderSize),
       written_sequence_(options_.first_sequence - 1),
       durable_sequence_(options_.first_sequence - 1),
+      reported_seq_(options_.first_sequence - 1),
+      decided_seq_(options_.first_sequence - 1),
+      last_kept_(options_.first_sequence - 1),
       flushed_seq_(options_.first_sequence - 1),
       synced_seq_(options_.first_sequence - 1) {}
 
@@ -114,13 +117,19 @@ Result<AppendResult> LogWriter::AppendRecord(RecordType type, size_t payload_siz
              pending_bytes_ + size <= options_.max_pending_bytes;
     });
     if (closing_) return Status::IOError("log writer is closed");
-    if (!error_.ok()) return RefusalLocked();
+    // No refusal in the failed state: the caller has changed memory already, so the record is
+    // taken and its fate decided by the next discard (the flusher is woken for it below).
+    // Owners check Health() before they change anything, so this is rare.
+    assert(!in_discard_);
 
     // Rotate before a record that would take the segment past its target, unless the segment
-    // is still empty (a record larger than the target gets a segment of its own).
-    if (append_offset_ > kSegmentHeaderSize &&
-        append_offset_ + size > segment_target_.load(std::memory_order_relaxed)) {
-      ++append_segment_id_;
+    // is still empty (a record larger than the target gets a segment of its own). After a
+    // discard dropped the start of a new segment, the next record starts it again.
+    if (segment_start_ ||
+        (append_offset_ > kSegmentHeaderSize &&
+         append_offset_ + size > segment_target_.load(std::memory_order_relaxed))) {
+      if (!segment_start_) ++append_segment_id_;
+      segment_start_ = false;
       append_offset_ = kSegmentHeaderSize;
       Chunk chunk;
       chunk.segment_id = append_segment_id_;
@@ -134,6 +143,7 @@ Result<AppendResult> LogWriter::AppendRecord(RecordType type, size_t payload_siz
     }
     Chunk& chunk = pending_.back();
     result.sequence = next_sequence_++;
+    last_kept_ = result.sequence;
     // Encoding (memcpy and CRC) happens under the lock because the checksum covers the
     // sequence and segment id, which are only known here. Large values are neither copied nor
     // read here (their CRCs are joined in); the lock is never held across I/O.
@@ -145,16 +155,23 @@ Result<AppendResult> LogWriter::AppendRecord(RecordType type, size_t payload_siz
     // The flusher is woken by whoever waits for this record (WaitFor), by its everysec timer,
     // or here once enough is pending: not once per append, which would cost a futex wake for
     // every write command.
-    wake = pending_bytes_ >= kWakeFlusherBytes;
+    wake = pending_bytes_ >= kWakeFlusherBytes || !error_.ok();
   }
   if (wake) work_cv_.notify_one();
   return result;
 }
 
-Status LogWriter::WaitFor(uint64_t sequence, bool durable) {
+Status LogWriter::WaitFor(uint64_t sequence, bool durable, bool ack) {
   std::unique_lock lock(mu_);
   if (sequence >= next_sequence_) {
     return Status::InvalidArgument("sequence " + std::to_string(sequence) + " not appended yet");
+  }
+  if (!ack) {
+    // "Everything up to a discarded sequence" is everything up to the record kept before it
+    // (a checkpoint waits for its shards' last sequences, which may have been discarded).
+    for (auto it = discarded_.rbegin(); it != discarded_.rend(); ++it) {
+      if (sequence >= it->first && sequence <= it->second) sequence = it->first - 1;
+    }
   }
   auto reached = [&] { return (durable ? durable_sequence_ : written_sequence_) >= sequence; };
   if (durable && !reached() && sync_requested_ < sequence) {
@@ -167,31 +184,45 @@ Status LogWriter::WaitFor(uint64_t sequence, bool durable) {
   // everything pending itself, for every waiter at once, instead of handing the work to the
   // flusher thread and sleeping: that saves two context switches per commit. Waiters that
   // find a round in progress wait for it (and lead the next one if they still need it).
-  while (!reached() && error_.ok() && !flusher_done_) {
-    if (!io_busy_ && !closing_) {
-      IoRoundLocked(lock, durable);
-      continue;
+  // After a failure, an acknowledging waiter waits for the record's fate (discarded, or kept
+  // and written by a retry); others return at once (they may hold locks a discard needs).
+  while (!IsDiscardedLocked(sequence) && !reached() && !flusher_done_) {
+    if (error_.ok()) {
+      if (!io_busy_ && !closing_) {
+        IoRoundLocked(lock, durable);
+        continue;
+      }
+    } else if (!ack || closing_) {
+      break;
     }
     progress_cv_.wait(lock);
   }
-  if (reached()) return Status::OK();
+  if (IsDiscardedLocked(sequence)) {
+    return Status::IOError(std::string(kWriteRefusedPrefix) + discard_reason_);
+  }
+  if (reached()) {
+    if (ack)
+      reported_seq_ = std::max(reported_seq_, durable ? durable_sequence_ : written_sequence_);
+    return Status::OK();
+  }
   if (!error_.ok()) return RefusalLocked();
   return Status::IOError("log writer closed before sequence " + std::to_string(sequence) + " was " +
                          (durable ? "durable" : "written"));
 }
 
-Status LogWriter::WaitWritten(uint64_t sequence) { return WaitFor(sequence, false); }
-Status LogWriter::WaitDurable(uint64_t sequence) { return WaitFor(sequence, true); }
+Status LogWriter::WaitWritten(uint64_t sequence) { return WaitFor(sequence, false, false); }
+Status LogWriter::WaitDurable(uint64_t sequence) { return WaitFor(sequence, true, false); }
 Status LogWriter::WaitForPolicy(uint64_t sequence) {
-  return WaitFor(sequence, policy() == FsyncPolicy::kAlways);
+  return WaitFor(sequence, policy() == FsyncPolicy::kAlways, true);
 }
 
 Status LogWriter::Flush() {
   uint64_t last;
   {
     std::lock_guard lock(mu_);
-    last = next_sequence_ - 1;
+    last = last_kept_;
   }
+  if (last < options_.first_sequence) return Status::OK();
   return WaitDurable(last);
 }
 
@@ -228,17 +259,28 @@ Status LogWriter::Close() {
   std::lock_guard lock(mu_);
   if (!error_.ok()) {
     close_status_ = RefusalLocked();
-  } else if (!pending_.empty() || durable_sequence_ + 1 != next_sequence_) {
+  } else if (!pending_.empty() || durable_sequence_ < last_kept_) {
     close_status_ = Status::IOError("log writer closed with records not durable");
   }
   return close_status_;
+}
+
+size_t LogWriter::BufferedBytes() const {
+  // Blocks a value still holds are counted with the value (the keyspace), not here.
+  size_t pending = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (const Chunk& c : pending_) pending += c.data.RetainedBytes();
+  }
+  return pending + inflight_bytes_.load(std::memory_order_relaxed) +
+         unsynced_bytes_.load(std::memory_order_relaxed);
 }
 
 LogWriterStats LogWriter::stats() const {
   std::lock_guard lock(mu_);
   LogWriterStats s = stats_;
   s.current_segment_id = append_segment_id_;
-  s.last_sequence = next_sequence_ - 1;
+  s.last_sequence = last_kept_;
   s.written_sequence = written_sequence_;
   s.durable_sequence = durable_sequence_;
   s.failed = !error_.ok();
@@ -273,6 +315,9 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync) {
   io_busy_ = true;
   std::deque<Chunk> batch;
   batch.swap(pending_);
+  size_t inflight = 0;
+  for (const Chunk& c : batch) inflight += c.data.RetainedBytes();
+  inflight_bytes_.store(inflight, std::memory_order_relaxed);
   pending_bytes_ = 0;
   const bool closing = closing_;
   const uint64_t sync_requested = sync_requested_;
@@ -304,6 +349,7 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync) {
     SetErrorLocked(s);
   }
   PublishLocked();
+  inflight_bytes_.store(0, std::memory_order_relaxed);
   io_busy_ = false;
   progress_cv_.notify_all();
   work_cv_.notify_all();
@@ -323,9 +369,140 @@ void LogWriter::RequestProgress(uint64_t sequence) {
   work_cv_.notify_one();
 }
 
-uint64_t LogWriter::CommittedSequence() const {
+uint64_t LogWriter::CommittedSequence() {
   std::lock_guard lock(mu_);
-  return policy() == FsyncPolicy::kAlways ? durable_sequence_ : written_sequence_;
+  const uint64_t c = policy() == FsyncPolicy::kAlways ? durable_sequence_ : written_sequence_;
+  reported_seq_ = std::max(reported_seq_, c);
+  return c;
+}
+
+Outcome LogWriter::OutcomeOf(uint64_t sequence) {
+  std::lock_guard lock(mu_);
+  if (IsDiscardedLocked(sequence)) return Outcome::kDiscarded;
+  const uint64_t c = policy() == FsyncPolicy::kAlways ? durable_sequence_ : written_sequence_;
+  if (sequence > c) return Outcome::kPending;
+  reported_seq_ = std::max(reported_seq_, c);
+  return Outcome::kCommitted;
+}
+
+// ---- Discard -------------------------------------------------------------------------------
+
+uint64_t LogWriter::ReportedBoundaryLocked() const {
+  // Under always nothing past the durable sequence was acknowledged, unless reported while
+  // another policy was in force (reported_seq_). Under everysec and no, a written record's
+  // reply may have left without anyone asking this writer again: keep everything written.
+  const uint64_t floor = policy() == FsyncPolicy::kAlways ? durable_sequence_ : written_sequence_;
+  return std::max(reported_seq_, floor);
+}
+
+bool LogWriter::IsDiscardedLocked(uint64_t sequence) const {
+  if (sequence > last_discarded_.load(std::memory_order_relaxed)) return false;
+  for (auto it = discarded_.rbegin(); it != discarded_.rend(); ++it) {
+    if (sequence > it->second) return false;  // ranges ascend: no older one holds it
+    if (sequence >= it->first) return true;
+  }
+  return false;
+}
+
+std::pair<uint64_t, size_t> LogWriter::CutLocked(uint64_t boundary) const {
+  uint64_t kept = synced_seq_;
+  size_t cut = 0;
+  for (const auto& [seq, end] : seg_.unsynced_marks) {
+    if (kept >= boundary) break;
+    kept = seq;
+    cut = end;
+  }
+  return {kept, cut};
+}
+
+void LogWriter::DiscardLocked() {
+  const auto [kept, cut] = CutLocked(ReportedBoundaryLocked());
+  const uint64_t last = next_sequence_ - 1;
+  decided_seq_ = last;
+  if (last <= kept) return;
+  discarded_.emplace_back(kept + 1, last);
+  if (discarded_.size() > kMaxDiscardedRanges) discarded_.pop_front();
+  last_discarded_.store(last, std::memory_order_release);
+  discard_reason_ = error_.ok() ? "write failed" : error_.message();
+  pending_.clear();
+  pending_bytes_ = 0;
+  if (seg_.file != nullptr) {
+    // The file may hold the dropped records (or a piece of one) past the kept bytes: the
+    // retry's repair cuts it back to synced_size and rewrites only what is kept.
+    seg_.unsynced.Truncate(cut);
+    unsynced_bytes_.store(seg_.unsynced.MemoryBytes(), std::memory_order_relaxed);
+    while (!seg_.unsynced_marks.empty() && seg_.unsynced_marks.back().second > cut) {
+      seg_.unsynced_marks.pop_back();
+    }
+    seg_.written_size = seg_.synced_size + cut;
+    seg_.needs_repair = true;
+    append_segment_id_ = seg_.id;
+    append_offset_ = seg_.written_size;
+    segment_start_ = false;
+  } else {
+    // A rotation failed after the previous segment was finished: the next record starts the
+    // new segment again (CreateSegment recreates a half-made file).
+    append_segment_id_ = seg_.id + 1;
+    append_offset_ = kSegmentHeaderSize;
+    segment_start_ = true;
+  }
+  flushed_seq_ = kept;
+  written_sequence_ = std::min(written_sequence_, kept);
+  last_kept_ = kept;
+  progress_cv_.notify_all();
+  if (options_.on_progress) options_.on_progress();
+}
+
+UncommittedRecords LogWriter::Uncommitted() {
+  std::lock_guard lock(mu_);
+  assert(in_discard_);
+  UncommittedRecords u;
+  const auto [kept, cut] = CutLocked(ReportedBoundaryLocked());
+  u.kept_through = kept;
+  u.last = next_sequence_ - 1;
+  // Records are decoded from contiguous bytes: a run with a large value spliced in is copied
+  // (a discard is rare, and what it copies is bounded by the unsynced and pending limits).
+  auto add = [&u](uint64_t segment, const Payload& p, size_t from) {
+    if (from >= p.size()) return;
+    if (p.splices.empty()) {
+      u.pieces.emplace_back(segment, std::string_view(p.bytes).substr(from));
+      return;
+    }
+    u.copies.push_back(std::make_unique<std::string>(p.CopyFrom(from)));
+    u.pieces.emplace_back(segment, *u.copies.back());
+  };
+  add(seg_.id, seg_.unsynced, cut);
+  for (const Chunk& c : pending_) add(c.segment_id, c.data, 0);
+  return u;
+}
+
+void LogWriter::Decide(bool discard) {
+  std::lock_guard lock(mu_);
+  assert(in_discard_);
+  // Appends may come as soon as the owner lets them (it may release its locks before
+  // on_discard returns).
+  in_discard_ = false;
+  if (discard) {
+    DiscardLocked();
+  } else {
+    decided_seq_ = next_sequence_ - 1;  // kept: written by the retry, waiters wait for it
+  }
+}
+
+void LogWriter::DiscardRoundLocked(std::unique_lock<std::mutex>& lock) {
+  if (!options_.on_discard || closing_) {
+    // Nobody holds memory to undo (or it is going away): drop the records here.
+    DiscardLocked();
+    return;
+  }
+  in_discard_ = true;
+  const uint64_t decided_before = decided_seq_;
+  lock.unlock();
+  options_.on_discard();
+  lock.lock();
+  in_discard_ = false;
+  // An owner that did not decide could not undo anything: keep the records.
+  if (decided_seq_ == decided_before) decided_seq_ = next_sequence_ - 1;
 }
 
 void LogWriter::FlusherLoop() {
@@ -346,14 +523,24 @@ void LogWriter::FlusherLoop() {
       continue;
     }
     if (!error_.ok()) {
+      // First decide the fate of the records nobody was told are committed (see "Discard").
+      auto undecided = [&] {
+        return next_sequence_ - 1 > std::max(decided_seq_, ReportedBoundaryLocked());
+      };
+      if (undecided()) {
+        DiscardRoundLocked(lock);
+        continue;
+      }
       if (closing_) {
         if (close_attempted) break;
         close_attempted = true;
       } else {
         // A Retry() made before we got here (the failure may have happened in a waiter's
         // group commit round) counts: compare with the last request handled, not a snapshot.
-        work_cv_.wait_for(lock, options_.retry_interval,
-                          [&] { return closing_ || retry_requested_ != retry_handled_; });
+        work_cv_.wait_for(lock, options_.retry_interval, [&] {
+          return closing_ || retry_requested_ != retry_handled_ || undecided();
+        });
+        if (undecided()) continue;
         retry_handled_ = retry_requested_;
       }
       lock.unlock();
@@ -452,6 +639,7 @@ Status LogWriter::CreateSegment(uint64_t segment_id, uint64_t base_sequence) {
   seg_.file = std::move(*file);
   seg_.written_size = seg_.synced_size = header.size();
   seg_.unsynced.clear();
+  seg_.unsynced_marks.clear();
   seg_.needs_repair = false;
   io_bytes_written_ += header.size();
   ++io_fsyncs_;
@@ -463,6 +651,8 @@ namespace {
 
 // Writes the pieces of p in order (a large value is one pwrite from its block).
 Status AppendPieces(WritableFile* file, const Payload& p) {
+  // Without splices: one Append, even of nothing (what a file without large values always did).
+  if (p.splices.empty()) return file->Append(p.bytes);
   Status s;
   p.ForEachPiece([&](std::string_view piece) {
     s = file->Append(piece);
@@ -489,6 +679,8 @@ Status LogWriter::WriteChunk(Chunk& chunk) {
   const size_t size = chunk.data.size();
   seg_.written_size += size;
   seg_.unsynced.Append(std::move(chunk.data));
+  seg_.unsynced_marks.emplace_back(chunk.last_sequence, seg_.unsynced.size());
+  unsynced_bytes_.store(seg_.unsynced.MemoryBytes(), std::memory_order_relaxed);
   io_bytes_written_ += size;
   flushed_seq_ = chunk.last_sequence;
   return Status::OK();
@@ -509,12 +701,14 @@ Status LogWriter::SyncSegment() {
   ++io_fsyncs_;
   last_sync_time_ = end;
   seg_.synced_size = seg_.written_size;
+  seg_.unsynced_marks.clear();
   if (seg_.unsynced.bytes.capacity() > (4u << 20)) {
     std::string().swap(seg_.unsynced.bytes);  // give back a large buffer after a burst
   } else {
     seg_.unsynced.bytes.clear();
   }
   seg_.unsynced.splices.clear();  // large values written since the last fsync are durable now
+  unsynced_bytes_.store(seg_.unsynced.MemoryBytes(), std::memory_order_relaxed);
   synced_seq_ = flushed_seq_;
   return Status::OK();
 }

@@ -15,12 +15,25 @@
 //   kNo       batches are written at once; fsync only at rotation, Flush, WaitDurable, Close.
 //
 // Failure. A failed write, fsync, file creation or segment hook (ENOSPC, EIO) puts the writer
-// in a failed state: Append and the Wait* calls of sequences not yet covered return an IOError
-// whose message starts with "MISCONF" (as Redis refuses writes when it cannot persist), and
-// nothing is ever reported written or durable that was not. The flusher retries every
-// retry_interval (or at once on Retry()): it cuts the segment back to the last known-good size,
-// rewrites what followed (kept in memory since the last fsync, because after a failed fsync
-// the kernel may have dropped those pages), fsyncs, and resumes.
+// in a failed state: Health() and the Wait* calls of sequences not yet covered return an
+// IOError whose message starts with "MISCONF" (as Redis refuses writes when it cannot persist),
+// and nothing is ever reported written or durable that was not.
+//
+// Discard. A record that no caller was told is committed when the writer fails is not kept for
+// the retry: its client will be told the write failed, so it must not reach the disk later.
+// The flusher decides once per failure (and again for records appended while failed, which
+// Append accepts, so that a change already made in memory always has its record): every
+// record after the committed boundary B - the highest sequence reported committed by
+// CommittedSequence, OutcomeOf or WaitForPolicy, and under everysec/no everything already
+// written, since those replies may have left - is dropped from the pending chunks and from the
+// unsynced copy, and its sequence is never reused (the log has a gap there; readers only need
+// sequences to increase). The owner is told first (on_discard): it stops appends, reads the
+// records with Uncommitted(), undoes their effects in memory, and calls Decide(true); or, if it
+// cannot undo them, Decide(false) keeps them for the retry and their callers wait for it.
+// Without on_discard the writer discards on its own. Records up to B stay: the flusher retries
+// every retry_interval (or at once on Retry()): it cuts the segment back to the last
+// known-good size, rewrites the kept records (kept in memory since the last fsync, because
+// after a failed fsync the kernel may have dropped those pages), fsyncs, and resumes.
 // Alternative rejected: one write(2) per Append under the caller's lock - simpler, but a
 // syscall per command, and fsync per command under `always`.
 //
@@ -46,6 +59,8 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 #include "storage/env.h"
@@ -84,8 +99,30 @@ struct LogWriterOptions {
   // failure it is called again for the same id. An error puts the writer in the failed state.
   std::function<Status(uint64_t segment_id)> on_segment_created;
   // Called (with the writer's lock held: it must only hand off, e.g. post a task) whenever the
-  // written or durable sequence advances. Lets callers wait without blocking a thread.
+  // written or durable sequence advances, or records are discarded. Lets callers wait without
+  // blocking a thread.
   std::function<void()> on_progress;
+  // Called on the flusher thread, without the writer's lock, when the writer has failed and
+  // records wait whose fate is undecided (see "Discard" above). It must keep every Append out
+  // until it returns, call Uncommitted(), and end with Decide().
+  std::function<void()> on_discard;
+};
+
+// The fate of an appended record, as reported to whoever acknowledges it.
+enum class Outcome {
+  kPending,    // not committed yet (or failed and kept for the retry)
+  kCommitted,  // as durable as the policy requires; may be acknowledged
+  kDiscarded,  // dropped after a failure: it never reaches the log, its effect was undone
+};
+
+// The records a discard would drop: everything after kept_through, as encoded in segments.
+struct UncommittedRecords {
+  uint64_t kept_through = 0;  // every record up to here stays (the committed boundary)
+  uint64_t last = 0;          // the last record appended; nothing to drop when == kept_through
+  // (segment id, encoded records): views into the writer's buffers, valid until Decide().
+  std::vector<std::pair<uint64_t, std::string_view>> pieces;
+  // Contiguous copies of the runs that splice large values in (pieces view them).
+  std::vector<std::unique_ptr<std::string>> copies;
 };
 
 struct AppendResult {
@@ -116,9 +153,11 @@ class LogWriter {
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
 
-  // Appends one record. Returns its sequence and location, or the MISCONF error in the failed
-  // state (then nothing was appended), or InvalidArgument for an oversize payload or bad type.
-  // May block for back-pressure (max_pending_bytes).
+  // Appends one record. Returns its sequence and location, or InvalidArgument for an oversize
+  // payload or bad type, or an IOError once closed. In the failed state the record is accepted
+  // (the caller changed memory already) and its fate decided by the next discard; callers
+  // check Health() before they change anything. May block for back-pressure
+  // (max_pending_bytes).
   Result<AppendResult> Append(RecordType type, std::string_view payload);
   // The same for a payload in pieces: its blocks are not copied; the writer references them
   // until they are durable (they are also what RepairSegment rewrites after a failure).
@@ -126,17 +165,32 @@ class LogWriter {
 
   // Block until every record up to `sequence` is written to the kernel / fsynced / whatever the
   // policy requires before acknowledging it (kAlways: durable; otherwise written). OK means it
-  // is; an error means the writer failed or closed first (the record's fate is then unknown: it
-  // is still queued and may reach disk after a successful retry, so it must not be
-  // acknowledged). WaitDurable requests an fsync if the policy would not do one soon.
+  // is. WaitWritten / WaitDurable return the MISCONF error as soon as the writer fails (they are
+  // called with locks held and must not wait for a discard). WaitForPolicy is the
+  // acknowledgement: it waits until the record's fate is decided, and returns the MISCONF error
+  // only for a discarded record (or when closed), so an error means it did not happen.
+  // WaitDurable requests an fsync if the policy would not do one soon.
   Status WaitWritten(uint64_t sequence);
   Status WaitDurable(uint64_t sequence);
   Status WaitForPolicy(uint64_t sequence);
   // Asks for `sequence` to be written (and fsynced under always) without waiting: the flusher
   // does it and on_progress reports it. Thread-safe.
   void RequestProgress(uint64_t sequence);
-  // The last sequence the policy counts as committed: durable under always, written otherwise.
-  uint64_t CommittedSequence() const;
+  // The last sequence the policy counts as committed: durable under always, written otherwise;
+  // a sequence up to it is committed unless it was discarded (check LastDiscarded /
+  // OutcomeOf). Counts as reported: records up to it are never discarded.
+  uint64_t CommittedSequence();
+  // The fate of `sequence` (see Outcome); a committed answer counts as reported.
+  Outcome OutcomeOf(uint64_t sequence);
+  // The highest sequence ever discarded (0: none). Lock-free: the fast path of callers whose
+  // sequences are all above it.
+  uint64_t LastDiscarded() const { return last_discarded_.load(std::memory_order_acquire); }
+
+  // REQUIRES: called from on_discard. What a discard drops now.
+  UncommittedRecords Uncommitted();
+  // REQUIRES: called from on_discard, after Uncommitted(). true: drop those records (their
+  // waiters get the MISCONF error); false: keep them for the retry.
+  void Decide(bool discard);
   // Writes and fsyncs everything appended so far.
   Status Flush();
 
@@ -151,6 +205,11 @@ class LogWriter {
   Status Close();
 
   LogWriterStats stats() const;
+  // RAM held by records not yet fsynced: waiting for the flusher, or written and kept for a
+  // rewrite after a failed fsync (max_pending_bytes + max_unsynced_bytes at most). A large
+  // value's block counts only once no value holds it any more (else it is the value's memory).
+  // Thread-safe.
+  size_t BufferedBytes() const;
   // Changes the fsync policy from the next flush on (CONFIG SET appendfsync). Thread-safe.
   void SetFsyncPolicy(FsyncPolicy p);
   FsyncPolicy policy() const { return policy_.load(std::memory_order_relaxed); }
@@ -178,6 +237,8 @@ class LogWriter {
     // Bytes [synced_size, written_size), unless kNo. Large values are referenced, not copied
     // (the blocks their entries hold), so this copy costs only the small records' bytes.
     Payload unsynced;
+    // (last sequence, end offset in unsynced) of each chunk in unsynced: where a discard cuts.
+    std::vector<std::pair<uint64_t, size_t>> unsynced_marks;
     bool needs_repair = false;  // a write or sync failed; file contents past a point unknown
   };
 
@@ -192,7 +253,18 @@ class LogWriter {
   Result<AppendResult> AppendRecord(RecordType type, size_t payload_size, const Encode& encode);
   Status SyncSegment();
   Status RepairSegment();
-  Status WaitFor(uint64_t sequence, bool durable);
+  // `ack`: the caller acknowledges the record (WaitForPolicy): wait for its fate after a failure.
+  Status WaitFor(uint64_t sequence, bool durable, bool ack);
+  // The committed boundary a discard keeps: B (see "Discard"). REQUIRES: mu_ held.
+  uint64_t ReportedBoundaryLocked() const;
+  bool IsDiscardedLocked(uint64_t sequence) const;  // REQUIRES: mu_ held
+  // Where a discard with boundary `boundary` cuts seg_.unsynced: the last kept sequence and the
+  // kept length (rounded up to a chunk end: keeping more is safe). REQUIRES: mu_, I/O owner.
+  std::pair<uint64_t, size_t> CutLocked(uint64_t boundary) const;
+  // Drops every record after the cut. REQUIRES: mu_ held, I/O owner (flusher, in a discard).
+  void DiscardLocked();
+  // Runs a discard round: on_discard, or DiscardLocked. REQUIRES: lock holds mu_; flusher.
+  void DiscardRoundLocked(std::unique_lock<std::mutex>& lock);
   Status RefusalLocked() const;          // REQUIRES: mu_ held and error_ not OK
   void SetErrorLocked(const Status& s);  // REQUIRES: mu_ held
   void PublishLocked();  // copies the flusher's progress to the shared state; REQUIRES: mu_
@@ -202,6 +274,11 @@ class LogWriter {
   std::atomic<FsyncPolicy> policy_;
   std::atomic<uint64_t> segment_target_;  // options_.segment_target_size, or as set since
 
+  // Memory of seg_.unsynced (the flusher's own; Payload::MemoryBytes), for BufferedBytes on
+  // other threads.
+  std::atomic<size_t> unsynced_bytes_{0};
+  // Memory of the chunks the flusher took from pending_ and is writing (Payload::MemoryBytes).
+  std::atomic<size_t> inflight_bytes_{0};
   mutable std::mutex mu_;
   std::condition_variable work_cv_;      // wakes the flusher
   std::condition_variable progress_cv_;  // wakes waiters and blocked appenders
@@ -219,6 +296,20 @@ class LogWriter {
   std::atomic<bool> failed_{false};  // mirrors !error_.ok(), for a lock-free Health()
   uint64_t retry_requested_ = 0;     // bumped by Retry()
   uint64_t retries_done_ = 0;        // attempts completed, for Retry() to wait on
+  // Discard state, guarded by mu_. reported_seq_: the highest sequence reported committed
+  // (never discarded). decided_seq_: records up to here have a decided fate (kept or dropped).
+  // last_kept_: the last appended record that was not discarded (Flush and Close wait for it).
+  uint64_t reported_seq_ = 0;
+  uint64_t decided_seq_ = 0;
+  uint64_t last_kept_ = 0;
+  // Discarded ranges [first, last], oldest first; at most kMaxDiscardedRanges (a waiter asks
+  // within moments of its discard, so the oldest are never asked about again).
+  std::deque<std::pair<uint64_t, uint64_t>> discarded_;
+  static constexpr size_t kMaxDiscardedRanges = 256;
+  std::atomic<uint64_t> last_discarded_{0};
+  bool in_discard_ = false;     // on_discard runs; Append must not be called
+  std::string discard_reason_;  // the error that caused the last discard
+  bool segment_start_ = false;  // a discard dropped a new segment's start: the next chunk starts it
   bool closing_ = false;
   bool flusher_done_ = false;
   LogWriterStats stats_;  // counters; guarded by mu_

@@ -1,7 +1,8 @@
 // The writer against a failing disk: ENOSPC on write (whole or partial), EIO on fsync, failures
 // while creating a segment or publishing it. In every case: writes are refused with MISCONF,
-// nothing is reported written or durable that was not, and after the fault clears the log
-// holds exactly the records appended, once each, in order.
+// nothing is reported written or durable that was not, every record's fate is decided
+// (committed, or discarded with a MISCONF answer), and after the fault clears the log holds
+// exactly the records that were not discarded, once each, in order.
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -37,22 +38,49 @@ class LogWriterFaultTest : public ::testing::TestWithParam<FsyncPolicy> {
     return w.ok() ? std::move(*w) : nullptr;
   }
 
-  // Appends until the writer reports the failure (the flusher fails asynchronously).
-  void AppendUntilRefused(LogWriter* w, std::vector<uint64_t>* appended) {
+  using Appended = std::vector<std::pair<uint64_t, std::string>>;  // (sequence, payload)
+
+  // Appends (waiting for each record's fate, as a client would) until the writer reports the
+  // failure. The record whose wait failed was discarded: its MISCONF means it did not happen.
+  void AppendUntilRefused(LogWriter* w, Appended* appended) {
     for (int i = 0; i < 10000; ++i) {
-      auto r = w->Append(RecordType::kPut, "value-" + std::to_string(appended->size()));
-      if (!r.ok()) {
-        EXPECT_EQ(r.status().code(), Status::kIOError);
-        EXPECT_EQ(r.status().message().rfind(kWriteRefusedPrefix, 0), 0u) << r.status().ToString();
+      if (!w->Health().ok()) {
+        EXPECT_EQ(w->Health().message().rfind(kWriteRefusedPrefix, 0), 0u);
         return;
       }
-      appended->push_back(r->sequence);
+      std::string payload = "value-" + std::to_string(next_payload_++);
+      auto r = w->Append(RecordType::kPut, payload);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      appended->emplace_back(r->sequence, payload);
       Status s = w->WaitForPolicy(r->sequence);
       if (!s.ok()) {
         EXPECT_EQ(s.message().rfind(kWriteRefusedPrefix, 0), 0u) << s.ToString();
+        EXPECT_EQ(w->OutcomeOf(r->sequence), Outcome::kDiscarded);
       }
     }
     ADD_FAILURE() << "writer never refused";
+  }
+
+  void AppendOk(LogWriter* w, Appended* appended) {
+    std::string payload = "value-" + std::to_string(next_payload_++);
+    auto r = w->Append(RecordType::kPut, payload);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    appended->emplace_back(r->sequence, payload);
+  }
+
+  // Waits for the fate of every appended record (REQUIRES: the writer is healthy again, or the
+  // records are decided) and returns the payloads the log must hold.
+  std::vector<std::string> Kept(LogWriter* w, const Appended& appended) {
+    std::vector<std::string> kept;
+    for (const auto& [seq, payload] : appended) {
+      Status s = w->WaitForPolicy(seq);
+      if (s.ok()) {
+        kept.push_back(payload);
+      } else {
+        EXPECT_EQ(w->OutcomeOf(seq), Outcome::kDiscarded) << seq << ": " << s.ToString();
+      }
+    }
+    return kept;
   }
 
   std::vector<std::string> Replay() {
@@ -73,10 +101,13 @@ class LogWriterFaultTest : public ::testing::TestWithParam<FsyncPolicy> {
     return out;
   }
 
-  void ExpectLogHolds(size_t n) {
-    auto records = Replay();
-    ASSERT_EQ(records.size(), n);
-    for (size_t i = 0; i < n; ++i) EXPECT_EQ(records[i], "value-" + std::to_string(i));
+  void ExpectLogHolds(const std::vector<std::string>& expected) { EXPECT_EQ(Replay(), expected); }
+
+  void Reset(std::unique_ptr<LogWriter>* w) {
+    w->reset();
+    std::filesystem::remove_all(dir_.path());
+    std::filesystem::create_directory(dir_.path());
+    segments_.clear();
   }
 
   TempDir dir_;
@@ -84,18 +115,15 @@ class LogWriterFaultTest : public ::testing::TestWithParam<FsyncPolicy> {
   std::mutex mu_;
   bool hook_ok_ = true;
   std::vector<uint64_t> segments_;
+  int next_payload_ = 0;
 };
 
 TEST_P(LogWriterFaultTest, WriteFailureRefusesThenRecoversOnRetry) {
   for (bool partial : {false, true}) {
     SCOPED_TRACE(partial ? "partial write" : "failed write");
     auto w = Open();
-    std::vector<uint64_t> appended;
-    for (int i = 0; i < 5; ++i) {
-      auto r = w->Append(RecordType::kPut, "value-" + std::to_string(appended.size()));
-      ASSERT_TRUE(r.ok());
-      appended.push_back(r->sequence);
-    }
+    Appended appended;
+    for (int i = 0; i < 5; ++i) AppendOk(w.get(), &appended);
     ASSERT_TRUE(w->Flush().ok());
     const uint64_t durable_before = w->stats().durable_sequence;
 
@@ -105,50 +133,48 @@ TEST_P(LogWriterFaultTest, WriteFailureRefusesThenRecoversOnRetry) {
     EXPECT_TRUE(stats.failed);
     EXPECT_NE(stats.last_error.find("No space left on device"), std::string::npos);
     EXPECT_GE(stats.write_errors, 1u);
-    // Nothing appended during the failure is reported durable.
+    // Nothing appended during the failure is reported durable; the record whose wait failed
+    // was discarded, so it never will be.
     EXPECT_EQ(stats.durable_sequence, durable_before);
-    EXPECT_FALSE(w->WaitDurable(appended.back()).ok());
+    EXPECT_FALSE(w->WaitForPolicy(appended.back().first).ok());
+    EXPECT_EQ(w->OutcomeOf(appended.back().first), Outcome::kDiscarded);
+    // "Everything up to" a discarded record means up to the one kept before it.
+    EXPECT_TRUE(w->WaitDurable(appended.back().first).ok());
     EXPECT_FALSE(w->Health().ok());
     EXPECT_FALSE(w->Retry().ok());  // still failing
 
     env_.SetWriteFailure(false);
     ASSERT_TRUE(w->Retry().ok());
     EXPECT_TRUE(w->Health().ok());
-    ASSERT_TRUE(w->WaitDurable(appended.back()).ok());
-    auto r = w->Append(RecordType::kPut, "value-" + std::to_string(appended.size()));
-    ASSERT_TRUE(r.ok());
-    appended.push_back(r->sequence);
+    AppendOk(w.get(), &appended);
+    std::vector<std::string> kept = Kept(w.get(), appended);
+    EXPECT_LT(kept.size(), appended.size());
     ASSERT_TRUE(w->Close().ok());
-    ExpectLogHolds(appended.size());
-    // Start the next round in a fresh directory state.
-    w.reset();
-    std::filesystem::remove_all(dir_.path());
-    std::filesystem::create_directory(dir_.path());
-    segments_.clear();
+    ExpectLogHolds(kept);
+    Reset(&w);
   }
 }
 
 TEST_P(LogWriterFaultTest, SyncFailureIsNeverReportedDurableAndIsRepaired) {
   auto w = Open();
-  std::vector<uint64_t> appended;
+  Appended appended;
   env_.SetSyncFailure(true);
-  for (int i = 0; i < 20; ++i) {
-    auto r = w->Append(RecordType::kPut, "value-" + std::to_string(appended.size()));
-    if (!r.ok()) break;
-    appended.push_back(r->sequence);
-  }
-  ASSERT_FALSE(appended.empty());
+  for (int i = 0; i < 20; ++i) AppendOk(w.get(), &appended);
   // Asking for durability forces an fsync under every policy; it fails.
-  Status s = w->WaitDurable(appended.back());
+  Status s = w->WaitDurable(appended.back().first);
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.message().rfind(kWriteRefusedPrefix, 0), 0u) << s.ToString();
-  EXPECT_LT(w->stats().durable_sequence, appended.front());
+  EXPECT_LT(w->stats().durable_sequence, appended.front().first);
 
   env_.SetSyncFailure(false);
   ASSERT_TRUE(w->Retry().ok());
-  ASSERT_TRUE(w->WaitDurable(appended.back()).ok());
+  std::vector<std::string> kept = Kept(w.get(), appended);
+  if (GetParam() == FsyncPolicy::kAlways) {
+    EXPECT_TRUE(kept.empty());  // none was durable, so none was acknowledged
+  }
+  ASSERT_TRUE(w->Flush().ok());
   ASSERT_TRUE(w->Close().ok());
-  ExpectLogHolds(appended.size());
+  ExpectLogHolds(kept);
 }
 
 TEST_P(LogWriterFaultTest, FailureWhileRotatingRecovers) {
@@ -157,7 +183,7 @@ TEST_P(LogWriterFaultTest, FailureWhileRotatingRecovers) {
   for (int mode = 0; mode < 2; ++mode) {
     SCOPED_TRACE(mode == 0 ? "create fails" : "hook fails");
     auto w = Open(/*segment_target_size=*/256);
-    std::vector<uint64_t> appended;
+    Appended appended;
     if (mode == 0) {
       env_.SetCreateFailure(true);
     } else {
@@ -166,26 +192,25 @@ TEST_P(LogWriterFaultTest, FailureWhileRotatingRecovers) {
     }
     AppendUntilRefused(w.get(), &appended);
     const uint64_t durable = w->stats().durable_sequence;
-    EXPECT_LT(durable, appended.back());
+    EXPECT_LT(durable, appended.back().first);
     env_.SetCreateFailure(false);
     {
       std::lock_guard lock(mu_);
       hook_ok_ = true;
     }
     ASSERT_TRUE(w->Retry().ok());
-    ASSERT_TRUE(w->WaitDurable(appended.back()).ok());
+    // Writes go on after the discard, across more rotations.
+    for (int i = 0; i < 20; ++i) AppendOk(w.get(), &appended);
+    std::vector<std::string> kept = Kept(w.get(), appended);
     ASSERT_TRUE(w->Close().ok());
-    ExpectLogHolds(appended.size());
-    w.reset();
-    std::filesystem::remove_all(dir_.path());
-    std::filesystem::create_directory(dir_.path());
-    segments_.clear();
+    ExpectLogHolds(kept);
+    Reset(&w);
   }
 }
 
 TEST_P(LogWriterFaultTest, RetriesAutomaticallyWhenSpaceIsFreed) {
   auto w = Open(kSegmentTargetSize, std::chrono::milliseconds(10));
-  std::vector<uint64_t> appended;
+  Appended appended;
   env_.SetWriteFailure(true, /*partial_write=*/true);
   AppendUntilRefused(w.get(), &appended);
   env_.SetWriteFailure(false);
@@ -194,20 +219,144 @@ TEST_P(LogWriterFaultTest, RetriesAutomaticallyWhenSpaceIsFreed) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   ASSERT_TRUE(w->Health().ok());
+  AppendOk(w.get(), &appended);
+  std::vector<std::string> kept = Kept(w.get(), appended);
   ASSERT_TRUE(w->Flush().ok());
   ASSERT_TRUE(w->Close().ok());
-  ExpectLogHolds(appended.size());
+  ExpectLogHolds(kept);
 }
 
 TEST_P(LogWriterFaultTest, CloseWhileFailedReportsTheError) {
   auto w = Open();
-  std::vector<uint64_t> appended;
+  Appended appended;
   env_.SetWriteFailure(true);
   AppendUntilRefused(w.get(), &appended);
   Status s = w->Close();
   EXPECT_FALSE(s.ok());
   EXPECT_EQ(s.message().rfind(kWriteRefusedPrefix, 0), 0u) << s.ToString();
   env_.SetWriteFailure(false);
+}
+
+// The defect this guards against: a record whose client was told MISCONF was kept in memory
+// and written once space returned, so the failed write took effect after all.
+TEST_P(LogWriterFaultTest, DiscardedRecordNeverReachesTheLogAndItsSequenceIsNotReused) {
+  auto w = Open();
+  Appended appended;
+  AppendOk(w.get(), &appended);
+  ASSERT_TRUE(w->WaitForPolicy(appended.back().first).ok());
+  env_.SetWriteFailure(true);
+  auto failed = w->Append(RecordType::kPut, "failed");
+  ASSERT_TRUE(failed.ok());
+  Status s = w->WaitForPolicy(failed->sequence);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message().rfind(kWriteRefusedPrefix, 0), 0u) << s.ToString();
+  EXPECT_EQ(w->OutcomeOf(failed->sequence), Outcome::kDiscarded);
+  EXPECT_GE(w->LastDiscarded(), failed->sequence);
+  // Appended while failed (a command that passed its check just before the failure): taken,
+  // then discarded by the next round.
+  auto late = w->Append(RecordType::kPut, "late");
+  ASSERT_TRUE(late.ok());
+  EXPECT_FALSE(w->WaitForPolicy(late->sequence).ok());
+  EXPECT_EQ(w->OutcomeOf(late->sequence), Outcome::kDiscarded);
+
+  env_.SetWriteFailure(false);
+  ASSERT_TRUE(w->Retry().ok());
+  auto after = w->Append(RecordType::kPut, "after");
+  ASSERT_TRUE(after.ok());
+  EXPECT_GT(after->sequence, late->sequence);  // a discarded sequence is never reused
+  ASSERT_TRUE(w->WaitForPolicy(after->sequence).ok());
+  EXPECT_EQ(w->OutcomeOf(after->sequence), Outcome::kCommitted);
+  EXPECT_EQ(w->OutcomeOf(failed->sequence), Outcome::kDiscarded);  // even below committed
+  ASSERT_TRUE(w->Close().ok());
+  ExpectLogHolds({appended[0].second, "after"});
+}
+
+// Under everysec and no a written record may have been acknowledged: a failed fsync must not
+// discard it, only what was never written.
+TEST_P(LogWriterFaultTest, WrittenRecordsAreKeptWhenTheyMayHaveBeenAcknowledged) {
+  if (GetParam() == FsyncPolicy::kAlways) GTEST_SKIP() << "under always, written is not acked";
+  auto w = Open();
+  Appended appended;
+  AppendOk(w.get(), &appended);
+  ASSERT_TRUE(w->WaitForPolicy(appended.back().first).ok());  // written: acknowledged
+  env_.SetSyncFailure(true);
+  EXPECT_FALSE(w->WaitDurable(appended.back().first).ok());
+  auto later = w->Append(RecordType::kPut, "later");
+  ASSERT_TRUE(later.ok());
+  EXPECT_FALSE(w->WaitForPolicy(later->sequence).ok());
+  EXPECT_EQ(w->OutcomeOf(appended.back().first), Outcome::kCommitted);
+  env_.SetSyncFailure(false);
+  ASSERT_TRUE(w->Retry().ok());
+  ASSERT_TRUE(w->Flush().ok());
+  // The repaired segment is durable: a power loss now keeps the acknowledged record.
+  ASSERT_TRUE(env_.DropUnsyncedData().ok());
+  ASSERT_TRUE(w->Close().ok());
+  ExpectLogHolds({appended[0].second});
+}
+
+// The owner's side of a discard: on_discard sees exactly the records after the committed
+// boundary, and Decide(false) (the owner cannot undo them) keeps them for the retry, so their
+// waiters are answered OK once it succeeds.
+TEST_P(LogWriterFaultTest, OwnerSeesUncommittedRecordsAndMayKeepThem) {
+  std::vector<std::string> seen;
+  uint64_t kept_through = 0;
+  bool keep = false;
+  LogWriterOptions o;
+  o.env = &env_;
+  o.dir = dir_.path();
+  o.fsync = GetParam();
+  o.retry_interval = std::chrono::hours(1);
+  o.on_segment_created = [this](uint64_t id) {
+    std::lock_guard lock(mu_);
+    if (segments_.empty() || segments_.back() != id) segments_.push_back(id);
+    return Status::OK();
+  };
+  LogWriter* writer = nullptr;
+  o.on_discard = [&] {
+    UncommittedRecords u = writer->Uncommitted();
+    kept_through = u.kept_through;
+    for (const auto& [segment, bytes] : u.pieces) {
+      std::string_view p = bytes;
+      while (!p.empty()) {
+        DecodedRecord d = DecodeRecord(segment, p);
+        ASSERT_EQ(d.check, RecordCheck::kOk) << d.reason;
+        seen.emplace_back(d.payload);
+        p.remove_prefix(RecordSize(d.payload_length));
+      }
+    }
+    writer->Decide(!keep);
+  };
+  auto opened = LogWriter::Open(o);
+  ASSERT_TRUE(opened.ok());
+  std::unique_ptr<LogWriter> w = std::move(*opened);
+  writer = w.get();
+  auto first = w->Append(RecordType::kPut, "first");
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(w->WaitForPolicy(first->sequence).ok());
+
+  env_.SetWriteFailure(true);
+  auto a = w->Append(RecordType::kPut, "a");
+  auto b = w->Append(RecordType::kPut, "b");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_FALSE(w->WaitForPolicy(b->sequence).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(kept_through, first->sequence);
+
+  keep = true;
+  seen.clear();
+  auto c = w->Append(RecordType::kPut, "c");  // accepted while failed; the owner keeps it
+  ASSERT_TRUE(c.ok());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (seen.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"c"}));
+  EXPECT_EQ(w->OutcomeOf(c->sequence), Outcome::kPending);
+  env_.SetWriteFailure(false);
+  ASSERT_TRUE(w->Retry().ok());
+  EXPECT_TRUE(w->WaitForPolicy(c->sequence).ok());
+  ASSERT_TRUE(w->Close().ok());
+  ExpectLogHolds({"first", "c"});
 }
 
 TEST_P(LogWriterFaultTest, PowerLossKeepsEverythingAcknowledgedDurable) {
@@ -225,7 +374,7 @@ TEST_P(LogWriterFaultTest, PowerLossKeepsEverythingAcknowledgedDurable) {
   // failed state, so it touches no file), then lose everything that was not fsynced.
   env_.SetWriteFailure(true);
   env_.SetSyncFailure(true);
-  std::vector<uint64_t> ignored;
+  Appended ignored;
   AppendUntilRefused(w.get(), &ignored);
   const uint64_t reported = w->stats().durable_sequence;
   ASSERT_TRUE(env_.DropUnsyncedData().ok());

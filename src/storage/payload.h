@@ -79,6 +79,46 @@ struct Payload {
     }
     return n;
   }
+  // What holding this Payload costs in memory: its bytes' capacity and the blocks nobody else
+  // references (a block a value still holds is counted with the value, not here).
+  size_t MemoryBytes() const { return RetainedBytes() - bytes.size() + bytes.capacity(); }
+  // Keeps the first n bytes. REQUIRES: n <= size(). A block the cut falls inside is replaced by
+  // a copy of its kept part (a block is immutable once shared); the log cuts at record
+  // boundaries, so in practice whole blocks are kept or dropped.
+  void Truncate(size_t n) {
+    size_t pos = 0;   // offset in the whole payload
+    size_t bpos = 0;  // offset in `bytes`
+    for (size_t i = 0; i < splices.size(); i++) {
+      const Splice& s = splices[i];
+      if (n <= pos + (s.at - bpos)) {
+        bytes.resize(bpos + (n - pos));
+        splices.erase(splices.begin() + static_cast<std::ptrdiff_t>(i), splices.end());
+        return;
+      }
+      pos += s.at - bpos;
+      bpos = s.at;
+      const size_t block_size = s.block->size();
+      if (n < pos + block_size) {
+        bytes.resize(bpos);
+        bytes.append(s.block->view().substr(0, n - pos));
+        splices.erase(splices.begin() + static_cast<std::ptrdiff_t>(i), splices.end());
+        return;
+      }
+      pos += block_size;
+    }
+    bytes.resize(bpos + (n - pos));
+  }
+  // A contiguous copy of the bytes from offset `from` on. REQUIRES: from <= size().
+  std::string CopyFrom(size_t from) const {
+    std::string out;
+    size_t pos = 0;
+    ForEachPiece([&](std::string_view p) {
+      if (pos + p.size() > from) out.append(p.substr(from > pos ? from - pos : 0));
+      pos += p.size();
+      return true;
+    });
+    return out;
+  }
   // One contiguous copy (tests, and the rare consumer that needs contiguous bytes).
   std::string Flatten() const {
     std::string out;

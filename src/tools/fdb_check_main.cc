@@ -8,9 +8,10 @@
 // Exit status: 0 clean, 1 problems found, 2 usage error.
 //
 // --salvage repairs the one thing that can be repaired without guessing: the end of the LAST
-// segment. A torn tail is cut off; damage in the last segment that is followed by intact
-// records is cut off too, dropping those records (printed). Damage in any earlier segment is
-// not salvaged: cutting it would lose every later segment's records.
+// segment. A torn tail is cut off (an incomplete header of the last segment is written whole
+// again: the segment held no records); damage in the last segment that is followed by intact
+// records is cut off too, dropping those records: how many is printed. Damage in any earlier
+// segment is not salvaged: cutting it would lose every later segment's records.
 // The check refuses to run while a server holds the directory's LOCK.
 #include <algorithm>
 #include <cstdio>
@@ -56,7 +57,15 @@ struct Checker {
       auto rec = (*reader)->Next();
       if (!rec.ok()) {
         Problem(rec.status().message());
-        if (is_last && salvage) Cut(path, (*reader)->valid_size(), (*reader)->file_size());
+        if (is_last && salvage) {
+          const uint64_t at = (*reader)->valid_size();
+          auto dropped = (*reader)->CountIntactRecordsAfter(at);
+          if (!dropped.ok()) {
+            Problem("salvage failed: " + dropped.status().ToString());
+            break;
+          }
+          Cut(path, at, (*reader)->file_size(), *dropped);
+        }
         break;
       }
       if (!rec->has_value()) break;
@@ -65,20 +74,44 @@ struct Checker {
     last_sequence = std::max(last_sequence, (*reader)->last_sequence());
     if (const auto& torn = (*reader)->torn_tail()) {
       Problem(torn->ToString() + (salvage ? "" : "; run with --salvage to cut it off"));
-      if (salvage) Cut(path, torn->offset, torn->offset + torn->bytes_dropped);
+      if (salvage) RepairTorn(*torn);
     }
   }
 
-  void Cut(const std::string& path, uint64_t offset, uint64_t size) {
+  // A torn tail has, by definition, no intact record after it.
+  void RepairTorn(const TornTail& torn) {
+    Status s = RepairTornTail(env, torn);
+    if (!s.ok()) {
+      Problem("salvage failed: " + s.ToString());
+      return;
+    }
+    if (torn.header_incomplete) {
+      std::printf(
+          "salvaged: %s: incomplete segment header (%llu bytes) written again; the segment "
+          "held no records (0 intact records dropped)\n",
+          torn.path.c_str(), static_cast<unsigned long long>(torn.bytes_dropped));
+    } else {
+      PrintCut(torn.path, torn.offset, torn.bytes_dropped, 0);
+    }
+    --problems;  // the problem reported for this tail is fixed
+  }
+
+  void Cut(const std::string& path, uint64_t offset, uint64_t size, uint64_t intact_dropped) {
     Status s = env->TruncateFile(path, offset);
     if (!s.ok()) {
       Problem("salvage failed: " + s.ToString());
       return;
     }
-    std::printf("salvaged: %s truncated to %llu bytes (%llu bytes dropped)\n", path.c_str(),
-                static_cast<unsigned long long>(offset),
-                static_cast<unsigned long long>(size - offset));
+    PrintCut(path, offset, size - offset, intact_dropped);
     --problems;  // the problem reported for this tail is fixed
+  }
+
+  void PrintCut(const std::string& path, uint64_t offset, uint64_t bytes, uint64_t intact) {
+    std::printf(
+        "salvaged: %s truncated to %llu bytes (%llu bytes dropped, %llu intact records after "
+        "the damage dropped)\n",
+        path.c_str(), static_cast<unsigned long long>(offset),
+        static_cast<unsigned long long>(bytes), static_cast<unsigned long long>(intact));
   }
 
   int Run() {

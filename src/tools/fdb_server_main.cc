@@ -40,6 +40,12 @@ int main(int argc, char** argv) {
   // RSS grew to 1.21x of budget + index at 200k keys, against 1.13x with one arena. Small
   // allocations take the per-thread tcache first, so the arena's lock is rarely contended.
   mallopt(M_ARENA_MAX, 1);
+  // Blocks of 1 MB and more (a collection's full image written for eviction or a checkpoint,
+  // a big reply) are mapped and unmapped on their own. glibc's default raises that threshold
+  // to the largest block freed so far (up to 32 MB), after which such images are carved from
+  // the heap and their freed space stays in RSS: with one list of 5M elements under
+  // --maxmemory 8mb, peak RSS was 128 MB with the default and 95 MB with this.
+  mallopt(M_MMAP_THRESHOLD, 1 << 20);
   // Block the shutdown signals in every thread; Server::Run() waits for them synchronously.
   sigset_t set;
   sigemptyset(&set);
