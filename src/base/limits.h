@@ -22,6 +22,20 @@ inline constexpr int64_t kQueryBufferLimitDefault = 1024LL * 1024 * 1024;
 // Bulk strings at least this large are read into a buffer that grows with the data received
 // (as Redis's PROTO_MBULK_BIG_ARG) instead of being parsed out of one socket read.
 inline constexpr size_t kBigArg = 32 * 1024;
+// Bulk arguments at least this large are large values: read from the socket into a block of
+// their own that grows with the bytes received, adopted by SET without a copy and written to
+// the log from where they are (base/shared_block.h). Below it the ordinary path (read buffer,
+// then a copy into the entry's single allocation) is cheaper: a copy of 1 MB costs about as much
+// as one socket read of it, and an inline entry saves the block's header and second allocation
+// per key. At 1 MB and above the copies dominate, and the extra 48 bytes per value do not count.
+inline constexpr size_t kLargeValueMin = 1024 * 1024;
+// A large argument's block grows by doubling from this size (realloc, moved by mremap for blocks
+// this large), so memory follows the bytes actually received, not the length announced.
+inline constexpr size_t kLargeValueFirstBlock = 1024 * 1024;
+// Socket reads into a large argument's block per readiness event, so one client sending a
+// huge value does not keep its I/O thread from the other connections for long (64 reads of
+// a loopback socket are a few MB).
+inline constexpr int kLargeValueReadsPerEvent = 64;
 // Size of one socket read, into the I/O thread's shared read buffer: a connection whose
 // requests arrive whole owns no read buffer at all (an idle connection costs no read memory).
 inline constexpr size_t kReadChunk = 16 * 1024;

@@ -32,6 +32,14 @@ class CommandContext {
   const int64_t now_ms;  // one clock reading per command, as Redis: a command sees one "now"
   const int db;
 
+  // A reference to the block holding argument `arg` when the connection read it as a large
+  // value (ClientState::arg_blocks), else empty. REQUIRES: arg is one of this command's args.
+  BlockRef ArgBlock(std::string_view arg) const {
+    for (const BlockRef& b : client.arg_blocks) {
+      if (b->data() == arg.data() && b->size() == arg.size()) return b;
+    }
+    return {};
+  }
   bool touch() const { return !client.no_touch.load(std::memory_order_relaxed); }
   // Counts changes since the last save. Per I/O thread (no cache line shared by every write
   // of every thread); INFO sums them.

@@ -48,12 +48,19 @@ struct IntText {
 // The string value of e. REQUIRES: e->type() == kString. The view lives as long as both e and
 // `tmp` (for kInt values).
 std::string_view ValueOf(const Entry* e, IntText* tmp) {
-  if (!e->is_int()) return e->inline_value();
+  if (!e->is_int()) return e->string_bytes();
   auto r = std::to_chars(tmp->buf, tmp->buf + sizeof(tmp->buf), e->int_value());
   return {tmp->buf, static_cast<size_t>(r.ptr - tmp->buf)};
 }
 
 bool IsString(const Entry* e) { return e->type() == ValueType::kString; }
+
+// A string entry for a value argument. A large value that the connection read into a block of
+// its own is adopted, not copied (engine/entry.h, kLarge); any other value is copied in.
+Entry* NewStringArg(CommandContext& ctx, std::string_view key, std::string_view value) {
+  if (BlockRef block = ctx.ArgBlock(value)) return Entry::NewLarge(key, std::move(block));
+  return Entry::NewString(key, value);
+}
 
 // The largest string a command may create: Redis checks growth against proto-max-bulk-len.
 bool FitsStringLimit(CommandContext& ctx, uint64_t size, uint64_t append) {
@@ -173,7 +180,7 @@ void StoreString(CommandContext& ctx, const KeyRef& k, std::string_view value,
     ctx.ks.Delete(ctx.db, k, ctx.now_ms);
     return;
   }
-  Entry* e = Entry::NewString(k.key, value);
+  Entry* e = NewStringArg(ctx, k.key, value);
   e->set_expire_ms(deadline_ms);
   ctx.ks.Put(ctx.db, k, e);
 }
@@ -184,7 +191,7 @@ void CmdSet(CmdArgs args, CommandContext& ctx) {
   using namespace setflag;
   KeyRef k(args[1]);
   if (args.size() == 3) {  // the hot path: no options, no lookup
-    ctx.ks.Put(ctx.db, k, Entry::NewString(args[1], args[2]));
+    ctx.ks.Put(ctx.db, k, NewStringArg(ctx, args[1], args[2]));
     ctx.Dirty();
     return ctx.rb.Ok();
   }
@@ -213,7 +220,7 @@ void CmdSet(CmdArgs args, CommandContext& ctx) {
 void CmdSetNx(CmdArgs args, CommandContext& ctx) {
   KeyRef k(args[1]);
   if (ctx.ks.Find(ctx.db, k, ctx.now_ms, ctx.touch()) != nullptr) return ctx.rb.Integer(0);
-  ctx.ks.Put(ctx.db, k, Entry::NewString(args[1], args[2]));
+  ctx.ks.Put(ctx.db, k, NewStringArg(ctx, args[1], args[2]));
   ctx.Dirty();
   ctx.rb.Integer(1);
 }
@@ -242,7 +249,7 @@ void CmdPSetEx(CmdArgs args, CommandContext& ctx) {
 void CmdMSet(CmdArgs args, CommandContext& ctx) {
   if (args.size() % 2 == 0) return ctx.rb.Error(WrongArityError(ctx.spec.name));
   for (size_t i = 1; i < args.size(); i += 2) {
-    ctx.ks.Put(ctx.db, KeyRef(args[i]), Entry::NewString(args[i], args[i + 1]));
+    ctx.ks.Put(ctx.db, KeyRef(args[i]), NewStringArg(ctx, args[i], args[i + 1]));
   }
   ctx.Dirty((args.size() - 1) / 2);
   ctx.rb.Ok();
@@ -258,7 +265,7 @@ void CmdMSetNx(CmdArgs args, CommandContext& ctx) {
     }
   }
   for (size_t i = 1; i < args.size(); i += 2) {
-    ctx.ks.Put(ctx.db, KeyRef(args[i]), Entry::NewString(args[i], args[i + 1]));
+    ctx.ks.Put(ctx.db, KeyRef(args[i]), NewStringArg(ctx, args[i], args[i + 1]));
   }
   ctx.Dirty((args.size() - 1) / 2);
   ctx.rb.Integer(1);
@@ -289,7 +296,7 @@ void CmdGetSet(CmdArgs args, CommandContext& ctx) {
   KeyRef k(args[1]);
   Entry* old = ctx.ks.FindForRead(ctx.db, k, ctx.now_ms, ctx.touch());
   if (!ReplyValueOf(old, ctx)) return;
-  ctx.ks.Put(ctx.db, k, Entry::NewString(args[1], args[2]));  // drops any TTL, as Redis
+  ctx.ks.Put(ctx.db, k, NewStringArg(ctx, args[1], args[2]));  // drops any TTL, as Redis
   ctx.Dirty();
 }
 
@@ -354,7 +361,7 @@ void CmdAppend(CmdArgs args, CommandContext& ctx) {
   std::string_view tail = args[2];
   Entry* old = ctx.ks.Find(ctx.db, k, ctx.now_ms, ctx.touch());
   if (old == nullptr) {
-    Entry* e = ctx.ks.Put(ctx.db, k, Entry::NewString(args[1], tail));
+    Entry* e = ctx.ks.Put(ctx.db, k, NewStringArg(ctx, args[1], tail));
     ctx.Dirty();
     return ctx.rb.Integer(static_cast<int64_t>(e->StringLength()));
   }
@@ -414,7 +421,7 @@ void IncrBy(CmdArgs args, CommandContext& ctx, int64_t incr) {
     if (!IsString(e)) return ctx.rb.Error(errors::kWrongType);
     if (e->is_int()) {
       v = e->int_value();
-    } else if (!ParseInt64(e->inline_value(), &v)) {
+    } else if (!ParseInt64(e->string_bytes(), &v)) {
       return ctx.rb.Error(errors::kNotInteger);
     }
   }
@@ -456,7 +463,7 @@ void CmdIncrByFloat(CmdArgs args, CommandContext& ctx) {
     if (!IsString(e)) return ctx.rb.Error(errors::kWrongType);
     if (e->is_int()) {
       v = static_cast<long double>(e->int_value());
-    } else if (!ParseLongDouble(e->inline_value(), &v)) {
+    } else if (!ParseLongDouble(e->string_bytes(), &v)) {
       return ctx.rb.Error(errors::kNotFloat);
     }
   }

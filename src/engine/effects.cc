@@ -65,6 +65,13 @@ bool GetVarint(std::string_view* in, uint64_t* v) {
 }
 
 void EncodePut(int db, const Entry* e, size_t compress_min, std::string* out) {
+  storage::Payload p(std::move(*out));
+  EncodePut(db, e, compress_min, &p);
+  *out = p.splices.empty() ? std::move(p.bytes) : p.Flatten();
+}
+
+void EncodePut(int db, const Entry* e, size_t compress_min, storage::Payload* payload) {
+  std::string* out = &payload->bytes;
   std::string scratch;
   std::string_view value;
   if (e->encoding() == Encoding::kObject) {
@@ -92,7 +99,11 @@ void EncodePut(int db, const Entry* e, size_t compress_min, std::string* out) {
   PutVarint(out, e->key_len());
   out->append(e->key());
   PutVarint(out, value.size());
-  out->append(value);
+  if (e->encoding() == Encoding::kLarge && !(flags & kFlagCompressed)) {
+    payload->AppendBlock(BlockRef::Share(e->large_block()));
+  } else {
+    out->append(value);
+  }
 }
 
 Status DecodePutKey(std::string_view payload, int* db, std::string_view* key) {

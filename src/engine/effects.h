@@ -21,6 +21,7 @@
 
 #include "base/status.h"
 #include "engine/entry.h"
+#include "storage/payload.h"
 
 namespace fdb {
 
@@ -50,6 +51,9 @@ struct DeltaEffect {  // an in-place change of a collection
 // `out`. Values of at least `compress_min` bytes are compressed when that saves space (compress_min
 // 0: never).
 void EncodePut(int db, const Entry* e, size_t compress_min, std::string* out);
+// The same into a Payload: a large value (Encoding::kLarge) that is not compressed is spliced
+// in by reference, so the record is written from the entry's block without a copy.
+void EncodePut(int db, const Entry* e, size_t compress_min, storage::Payload* out);
 Status DecodePut(std::string_view payload, PutEffect* out);
 void EncodeDelete(int db, std::string_view key, std::string* out);
 void EncodeExpire(int db, std::string_view key, int64_t expire_ms, std::string* out);

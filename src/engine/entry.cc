@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <new>
 
+#include "base/limits.h"
+
 namespace fdb {
 
 const char* TypeName(ValueType t) {
@@ -63,6 +65,22 @@ Entry* Entry::NewInlineString(std::string_view key, size_t len, bool raw) {
   return e;
 }
 
+Entry* Entry::NewLarge(std::string_view key, BlockRef block) {
+  Entry* e = Allocate(key, 0);
+  e->set_meta(ValueType::kString, Encoding::kLarge, static_cast<uint32_t>(key.size()));
+  e->slot_ = reinterpret_cast<uint64_t>(block.release());
+  return e;
+}
+
+Entry* Entry::NewStringImage(std::string_view key, std::string_view value) {
+  if (value.size() >= limits::kLargeValueMin) {
+    // A value read back keeps the layout it had when it was set (and OBJECT ENCODING says the
+    // same); failing to get the block falls back to the inline entry, which throws as ever.
+    if (SharedBlock* b = SharedBlock::Copy(value)) return NewLarge(key, BlockRef::Adopt(b));
+  }
+  return NewString(key, value);
+}
+
 Entry* Entry::NewInt(std::string_view key, int64_t v) {
   Entry* e = Allocate(key, 0);
   e->set_meta(ValueType::kString, Encoding::kInt, static_cast<uint32_t>(key.size()));
@@ -92,6 +110,9 @@ Entry* Entry::Clone(const Entry* src, std::string_view key) {
     case Encoding::kObject:
       e = NewObject(key, src->object()->Clone());
       break;
+    case Encoding::kLarge:  // immutable: the copy shares the bytes
+      e = NewLarge(key, BlockRef::Share(src->large_block()));
+      break;
     default:
       return nullptr;  // an evicted entry has no value to copy: callers load it first
   }
@@ -103,6 +124,7 @@ Entry* Entry::Clone(const Entry* src, std::string_view key) {
 void Entry::Free(Entry* e) {
   if (e == nullptr) return;
   if (e->encoding() == Encoding::kObject) delete e->object();
+  if (e->encoding() == Encoding::kLarge) e->large_block()->Unref();
   e->~Entry();
   free(e);
 }
@@ -117,6 +139,8 @@ const char* Entry::encoding_name() const {
       return slot_ <= 44 && !(meta_ & kFlagRaw) ? "embstr" : "raw";
     case Encoding::kObject:
       return object()->encoding_name();
+    case Encoding::kLarge:
+      return "raw";  // as Redis for every string longer than 44 bytes
     case Encoding::kOnDisk:
       return "ondisk";
   }
@@ -128,7 +152,7 @@ std::string_view Entry::StringValue(std::string* scratch) const {
     *scratch = FormatInt64(int_value());
     return *scratch;
   }
-  return inline_value();
+  return string_bytes();
 }
 
 size_t Entry::StringLength() const {
@@ -137,6 +161,7 @@ size_t Entry::StringLength() const {
     auto r = std::to_chars(buf, buf + sizeof(buf), int_value());
     return r.ptr - buf;
   }
+  if (encoding() == Encoding::kLarge) return large_block()->size();
   return slot_;
 }
 
@@ -144,6 +169,7 @@ size_t Entry::MemoryUsage() const {
   size_t n = sizeof(Entry) + key_len();
   if (encoding() == Encoding::kInline) n += slot_;
   if (encoding() == Encoding::kObject) n += object()->MemoryUsage();
+  if (encoding() == Encoding::kLarge) n += sizeof(SharedBlock) + large_block()->capacity();
   return n;
 }
 

@@ -16,8 +16,13 @@
 // ~190. The price is that changing the size of an inline value reallocates the entry, so
 // nothing may hold an Entry* across a mutation of its key: the dict relinks the new block.
 //
-// The value can live in RAM (kInt, kInline, kObject) or, once the storage engine evicts it, on
-// disk only (kOnDisk, slot_ = the location of its latest full image in the log). Commands never
+// A large string (at least limits::kLargeValueMin bytes, read from a client into a block of its
+// own) is not copied into the entry: kLarge holds a reference to that SharedBlock, which the
+// log writes from as well (base/shared_block.h). Its bytes are immutable; commands that change
+// a string build a new entry, so sharing the block (COPY, the log) is safe.
+//
+// The value can live in RAM (kInt, kInline, kObject, kLarge) or, once the storage engine evicts it,
+// on disk only (kOnDisk, slot_ = the location of its latest full image in the log). Commands never
 // see kOnDisk: the keyspace reads the value back before handing the entry to them.
 #pragma once
 
@@ -27,6 +32,7 @@
 #include <string_view>
 
 #include "base/numbers.h"
+#include "base/shared_block.h"
 #include "base/status.h"
 
 namespace fdb {
@@ -38,6 +44,7 @@ enum class Encoding : uint8_t {
   kInline = 1,  // string bytes stored after the key; slot_ = their length
   kObject = 2,  // a collection object owned by the entry; slot_ = ValueObject*
   kOnDisk = 3,  // evicted; slot_ = disk location (storage engine)
+  kLarge = 4,   // string bytes in a SharedBlock; slot_ = SharedBlock* (one reference held)
 };
 
 const char* TypeName(ValueType t);
@@ -92,6 +99,12 @@ class Entry {
   // and OBJECT ENCODING shows it. `raw` makes OBJECT ENCODING say "raw" at any length, as Redis
   // does for values it modified (APPEND, SETRANGE), where a fresh short string is "embstr".
   static Entry* NewInlineString(std::string_view key, size_t len, bool raw);
+  // A string entry whose value is `block` (taken over, not copied). REQUIRES: block is set and
+  // no longer changed by anyone.
+  static Entry* NewLarge(std::string_view key, BlockRef block);
+  // A string entry for a value image (read back or replayed): large values get a block of
+  // their own (copied once), smaller ones are stored as NewString does.
+  static Entry* NewStringImage(std::string_view key, std::string_view value);
   // A copy of `src` under `key` (for COPY / RENAME to another key), without the chain link.
   static Entry* Clone(const Entry* src, std::string_view key);
   static void Free(Entry* e);
@@ -110,11 +123,17 @@ class Entry {
   uint16_t lru() const { return static_cast<uint16_t>(meta_ >> 16); }
   void set_lru(uint16_t v) { meta_ = (meta_ & ~(0xffffULL << 16)) | (uint64_t{v} << 16); }
 
-  // Strings. REQUIRES: type() == kString and encoding() is kInt or kInline.
+  // Strings. REQUIRES: type() == kString and encoding() is kInt, kInline or kLarge
+  // (inline_value: kInline only; string_bytes: kInline or kLarge).
   bool is_int() const { return encoding() == Encoding::kInt; }
   int64_t int_value() const { return static_cast<int64_t>(slot_); }
   void set_int_value(int64_t v) { slot_ = static_cast<uint64_t>(v); }
   std::string_view inline_value() const { return {data_ + key_len(), static_cast<size_t>(slot_)}; }
+  std::string_view string_bytes() const {
+    return encoding() == Encoding::kLarge ? large_block()->view() : inline_value();
+  }
+  // REQUIRES: encoding() == kLarge.
+  const SharedBlock* large_block() const { return reinterpret_cast<const SharedBlock*>(slot_); }
   // REQUIRES: encoding() == kInline and the entry not yet published by Keyspace::Put.
   char* mutable_inline_value() { return data_ + key_len(); }
   // The string value; an integer is formatted into `scratch`.

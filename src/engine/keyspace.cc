@@ -96,6 +96,7 @@ uint64_t Keyspace::ValueBytes(const Entry* e) {
     case Encoding::kInt:
       return 8;
     case Encoding::kInline:
+    case Encoding::kLarge:
       return e->StringLength();
     case Encoding::kObject:
       // What was accounted when it entered the table or last changed (Reaccount), so the

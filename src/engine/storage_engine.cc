@@ -20,8 +20,8 @@ namespace {
 // The records of the command running on this thread (see BeginBatch).
 struct PendingRecord {
   RecordType type;
-  std::string payload;
-  int shard;  // -1: every shard (flush, swap)
+  storage::Payload payload;  // a large value is referenced, not copied
+  int shard;                 // -1: every shard (flush, swap)
   int db;
   bool is_put;
 };
@@ -35,17 +35,17 @@ thread_local uint64_t tl_last_sequence = 0;
 thread_local uint64_t tl_sequence_engine = 0;
 std::atomic<uint64_t> next_engine_id{1};
 
-void EncodeBatchItem(RecordType type, std::string_view payload, std::string* out) {
-  out->push_back(static_cast<char>(type));
-  PutVarint(out, payload.size());
-  out->append(payload);
+void EncodeBatchItem(RecordType type, storage::Payload&& payload, storage::Payload* out) {
+  out->bytes.push_back(static_cast<char>(type));
+  PutVarint(&out->bytes, payload.size());
+  out->Append(std::move(payload));
 }
 
 int ShardOfKey(std::string_view key) { return Keyspace::ShardOf(HashKey(key)); }
 
 // A new in-RAM entry for key holding the value of a put image.
 Result<Entry*> EntryFromImage(std::string_view key, ValueType type, std::string_view value) {
-  if (type == ValueType::kString) return Entry::NewString(key, value);
+  if (type == ValueType::kString) return Entry::NewStringImage(key, value);
   auto obj = DecodeObject(type, value);
   if (!obj.ok()) return obj.status();
   return Entry::NewObject(key, *obj);
@@ -309,15 +309,15 @@ Status StorageEngine::CommitBatch() {
       // The entry is still there (its shard is locked): record where its image is.
       int db;
       std::string_view key;
-      if (DecodePutKey(p.payload, &db, &key).ok()) {
+      if (DecodePutKey(p.payload.bytes, &db, &key).ok()) {  // the key is never spliced
         KeyRef k(key);
         Entry* e = ks_->shard(p.shard).dbs[db].Find(k.key, k.hash);
         if (e != nullptr) e->set_loc(Entry::PackLoc(r.location.segment_id, r.location.offset));
       }
     }
   } else {
-    std::string payload;
-    for (const PendingRecord& p : batch) EncodeBatchItem(p.type, p.payload, &payload);
+    storage::Payload payload;
+    for (PendingRecord& p : batch) EncodeBatchItem(p.type, std::move(p.payload), &payload);
     auto res = writer_->Append(RecordType::kBatch, payload);
     if (!res.ok()) {
       s = res.status();
@@ -340,7 +340,7 @@ Status StorageEngine::CommitBatch() {
   return s;
 }
 
-Status StorageEngine::AppendDirect(RecordType type, std::string_view payload, int shard,
+Status StorageEngine::AppendDirect(RecordType type, const storage::Payload& payload, int shard,
                                    storage::AppendResult* out) {
   auto res = writer_->Append(type, payload);
   if (!res.ok()) {
@@ -359,17 +359,18 @@ Status StorageEngine::AppendDirect(RecordType type, std::string_view payload, in
 }
 
 void StorageEngine::Emit(RecordType type, std::string payload, int shard, int db, bool is_put) {
+  storage::Payload p(std::move(payload));
   if (tl_batch_depth > 0) {
-    tl_batch.push_back({type, std::move(payload), shard, db, is_put});
+    tl_batch.push_back({type, std::move(p), shard, db, is_put});
     return;
   }
   storage::AppendResult r;
-  Status s = AppendDirect(type, payload, shard, &r);
+  Status s = AppendDirect(type, p, shard, &r);
   (void)s;  // an append error puts the writer in its failed state: writes are refused
 }
 
 void StorageEngine::OnPut(int db, Entry* e) {
-  std::string payload;
+  storage::Payload payload;
   if (e->on_disk()) {
     // Only a value in RAM can be logged; load it (MOVE of an evicted key loads it first, so
     // this is a safety net).
@@ -419,7 +420,7 @@ void StorageEngine::EmitGlobal(RecordType type, std::string payload) {
   // record can come between the change and its record. Inside EXEC every shard stays locked
   // until the batch is appended, and the batch keeps the order.
   if (tl_batch_depth > 0 && tl_holds_all_shards) {
-    tl_batch.push_back({type, std::move(payload), -1, 0, false});
+    tl_batch.push_back({type, storage::Payload(std::move(payload)), -1, 0, false});
     return;
   }
   if (tl_batch_depth > 0 && !tl_batch.empty()) {
@@ -430,7 +431,7 @@ void StorageEngine::EmitGlobal(RecordType type, std::string payload) {
     tl_batch_depth = depth;
   }
   storage::AppendResult r;
-  Status s = AppendDirect(type, payload, -1, &r);
+  Status s = AppendDirect(type, storage::Payload(std::move(payload)), -1, &r);
   (void)s;
 }
 
@@ -494,7 +495,7 @@ bool StorageEngine::WriteImage(int db, Entry* e) {
   // An image is no change of state: while the log fails, refuse it rather than have it
   // appended and discarded (and the key rebuilt) for nothing.
   if (!writer_->Health().ok()) return false;
-  std::string payload;
+  storage::Payload payload;
   EncodePut(db, e, options_.compress_min, &payload);
   storage::AppendResult r;
   if (!AppendDirect(RecordType::kPut, payload, ShardOfKey(e->key()), &r).ok()) return false;
@@ -846,8 +847,8 @@ Status StorageEngine::Compact() {
       // The copy becomes the key's latest image, so it carries the key's database and deadline
       // as they are now: were it replayed (a crash before the checkpoint below is published),
       // it must not undo a SWAPDB or an EXPIRE that came after the original record.
-      std::string payload(r.payload);
-      SetPutDbAndExpire(&payload, db, e->expire_ms());
+      storage::Payload payload{std::string(r.payload)};
+      SetPutDbAndExpire(&payload.bytes, db, e->expire_ms());
       storage::AppendResult res;
       Status s = AppendDirect(RecordType::kPut, payload, shard, &res);
       if (!s.ok()) return s;

@@ -83,6 +83,8 @@ void Connection::Close() {
   // The buffers go now, not when the object is freed after the batch: a client closed for
   // its memory gives it back at once.
   rbuf_.Release();
+  large_.reset();
+  large_args_.clear();
   std::string().swap(wbuf_);
   wpos_ = 0;
   owner_->server().client_memory.fetch_sub(static_cast<int64_t>(mem_), std::memory_order_relaxed);
@@ -115,6 +117,9 @@ void Connection::OnAllocationFailure() {
   // Free this client's memory first: the rest of the clean-up may need a little.
   parser_.Reset();
   rbuf_.Release();
+  large_.reset();
+  large_args_.clear();
+  state_.arg_blocks.clear();
   std::string().swap(wbuf_);
   wpos_ = 0;
   try {
@@ -162,6 +167,13 @@ void Connection::ReserveForRead() {
 }
 
 void Connection::OnReadable() {
+  if (large_) {  // a large argument goes to its own block, not to the read buffer
+    if (ReadLargeArg()) {
+      ProcessInput();
+      if (!closed_) Flush();
+    }
+    return;
+  }
   // Between requests the read goes to the thread's shared chunk: only an unfinished request
   // costs this connection memory.
   const bool shared = rbuf_.empty();
@@ -193,11 +205,11 @@ void Connection::OnReadable() {
   if (shared) {
     size_t used = ProcessRequests(dst, static_cast<size_t>(n));
     if (closed_) return;
-    // The rest (an unfinished request, or requests held back) moves to the connection.
-    if (used < static_cast<size_t>(n) && !rbuf_.Append(dst + used, n - used)) {
-      throw std::bad_alloc();
-    }
-    state_.qbuf.store(rbuf_.size(), std::memory_order_relaxed);
+    // The rest (an unfinished request, or requests held back) moves to the connection; the
+    // body of a large argument goes to a block of its own instead.
+    size_t keep = StartLargeArg(dst + used, n - used);
+    if (keep > 0 && !rbuf_.Append(dst + used, keep)) throw std::bad_alloc();
+    state_.qbuf.store(rbuf_.size() + (large_ ? large_->size() : 0), std::memory_order_relaxed);
   } else {
     rbuf_.Commit(static_cast<size_t>(n));
   }
@@ -217,10 +229,11 @@ void Connection::ProcessInput() {
   size_t used = ProcessRequests(rbuf_.data(), rbuf_.size());
   if (closed_) return;
   rbuf_.Consume(used);
+  rbuf_.Truncate(StartLargeArg(rbuf_.data(), rbuf_.size()));
   // Memory back after a big request, or all of it between requests; not while a big argument
-  // is still arriving (the buffer grows toward it).
-  if (parser_.expected_bytes() <= rbuf_.size()) rbuf_.Shrink();
-  state_.qbuf.store(rbuf_.size(), std::memory_order_relaxed);
+  // is still arriving into the buffer (it grows toward it). A large one arrives elsewhere.
+  if (large_ || parser_.expected_bytes() <= rbuf_.size()) rbuf_.Shrink();
+  state_.qbuf.store(rbuf_.size() + (large_ ? large_->size() : 0), std::memory_order_relaxed);
 }
 
 size_t Connection::ProcessRequests(const char* data, size_t len) {
@@ -231,7 +244,9 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
   const Config::OutputLimit out_limit = server.config().output_limit(Config::kNormal);
   // The reply may take the buffer to the hard limit past what is pending now, and no further.
   rb_.set_limit(out_limit.hard > 0 ? wpos_ + static_cast<size_t>(out_limit.hard) : SIZE_MAX);
-  while (pos < len && !close_when_flushed_ && state_.blocked == nullptr) {
+  // While a large argument is being read, the request is incomplete: nothing to parse (Flush
+  // re-enters here through ProcessInput, and must not start the argument a second time).
+  while (pos < len && !large_ && !close_when_flushed_ && state_.blocked == nullptr) {
     if (wbuf_.size() - wpos_ > kOutputPauseBytes) break;  // resume after the client reads
     ParserLimits lim{server.config().proto_max_bulk_len(),
                      state_.authenticated.load(std::memory_order_relaxed)};
@@ -239,6 +254,7 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
     RespParser::Result r = parser_.Parse(buf, len - pos, lim);
     if (r == RespParser::Result::kNeedMore) break;
     if (r == RespParser::Result::kError) {
+      large_args_.clear();
       rb_.Error("ERR " + parser_.error());
       close_when_flushed_ = true;
       break;
@@ -252,7 +268,9 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
     size_t consumed = parser_.consumed();
     if (!args_.empty()) {
       rb_.set_resp3(state_.resp3.load(std::memory_order_relaxed));
+      state_.arg_blocks.swap(large_args_);  // the large arguments go with the command
       owner_->dispatcher().Execute(args_, state_, rb_);
+      state_.arg_blocks.clear();  // what the command kept, it shares
       state_.commands.fetch_add(1, std::memory_order_relaxed);
       if (state_.blocked != nullptr) {
         // Blocked: no reply yet, and no further request until Unblock (as Redis).
@@ -322,6 +340,10 @@ bool Connection::CheckOutputLimits() {
 
 void Connection::UpdateMemory() {
   size_t mem = limits::kConnectionOverhead + rbuf_.capacity() + wbuf_.capacity();
+  // Large arguments read so far count as the query buffer they are (CLIENT LIST tot-mem,
+  // maxmemory-clients).
+  if (large_) mem += large_->capacity();
+  for (const BlockRef& b : large_args_) mem += b->capacity();
   if (mem == mem_) return;
   ServerContext& server = owner_->server();
   int64_t total =
@@ -335,6 +357,67 @@ void Connection::UpdateMemory() {
     int64_t limit = server.config().maxmemory_clients_bytes();
     if (limit > 0 && total > limit) EvictClients(server, total, limit);
   }
+}
+
+size_t Connection::StartLargeArg(const char* req, size_t len) {
+  if (large_ || closed_ || close_when_flushed_) return len;
+  const int64_t bulk = parser_.pending_bulk_len();
+  if (bulk < static_cast<int64_t>(limits::kLargeValueMin)) return len;
+  const size_t want = static_cast<size_t>(bulk) + 2;
+  const size_t body = parser_.pending_bulk_offset();  // in req
+  // The parser waits for the body, so every byte after its start belongs to it (checked, not
+  // assumed: the block is sized from it).
+  if (body > len || len - body >= want) return len;
+  const size_t have = len - body;
+  SharedBlock* b = SharedBlock::New(std::min(want, std::max(limits::kLargeValueFirstBlock, have)));
+  if (b == nullptr) throw std::bad_alloc();  // Guarded closes this client
+  if (have > 0) memcpy(b->mutable_data(), req + body, have);
+  b->set_size(have);
+  large_ = BlockRef::Adopt(b);
+  large_want_ = want;
+  return body;  // the request's bytes end where the body began (AdoptPendingBulk)
+}
+
+bool Connection::ReadLargeArg() {
+  SharedBlock* b = large_.get();
+  ThreadStats& st = owner_->stats();
+  for (int i = 0; i < limits::kLargeValueReadsPerEvent && b->size() < large_want_; i++) {
+    // Room doubles as bytes arrive, never beyond the announced length: memory follows what
+    // the client actually sent.
+    if (b->size() == b->capacity() &&
+        !b->Reserve(
+            std::min(large_want_, std::max(2 * b->capacity(), limits::kLargeValueFirstBlock)))) {
+      throw std::bad_alloc();  // Guarded closes this client
+    }
+    ssize_t n = read(fd_, b->mutable_data() + b->size(), b->capacity() - b->size());
+    if (n == 0) {
+      Close();
+      return false;
+    }
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) break;
+      Close();
+      return false;
+    }
+    b->set_size(b->size() + n);
+    st.net_input_bytes.store(st.net_input_bytes.load(std::memory_order_relaxed) + n,
+                             std::memory_order_relaxed);
+  }
+  state_.last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
+  state_.qbuf.store(rbuf_.size() + b->size(), std::memory_order_relaxed);
+  if (static_cast<int64_t>(rbuf_.size() + b->size()) >
+      owner_->server().config().query_buffer_limit()) {
+    // As Redis: a client past client-query-buffer-limit is closed without a reply.
+    fprintf(stderr, "fdb: closing client %s that reached max query buffer length\n",
+            state_.addr.c_str());
+    Close();
+    return false;
+  }
+  if (b->size() < large_want_) return false;
+  b->set_size(large_want_ - 2);  // as Redis, the two bytes after a bulk are skipped unchecked
+  parser_.AdoptPendingBulk(b->view());
+  large_args_.push_back(std::move(large_));
+  return true;
 }
 
 void Connection::ReleaseIdleMemory(int64_t now_ms) {

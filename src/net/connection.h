@@ -13,6 +13,11 @@
 // (ReplyBuilder); the memory of all connections is summed for maxmemory-clients. An
 // allocation that fails anywhere while serving a request (reading, parsing, executing,
 // replying) closes this connection with an error, not the server.
+//
+// A bulk argument of at least limits::kLargeValueMin bytes does not go through the read buffer:
+// once the parser has its `$N` line, the bytes that follow are read from the socket into a block
+// of their own (base/shared_block.h) that grows with the bytes received, and the command gets
+// the block with its arguments (ClientState::arg_blocks), so SET keeps the value without a copy.
 #pragma once
 
 #include <cstdint>
@@ -82,6 +87,14 @@ class Connection : public EventHandler {
   void UpdateInterest();
   void HoldReply(size_t start, uint64_t seq);
   void ReleaseHeld();
+  // After ProcessRequests stopped at the unfinished request req[0, len): when the parser waits
+  // for the body of a large bulk, moves the body's bytes already read into a new block (the
+  // rest is read there) and returns where the body began; else returns len. The caller keeps
+  // req[0, result) as the request's bytes.
+  size_t StartLargeArg(const char* req, size_t len);
+  // Reads from the socket into the large argument's block; once complete, hands the block to
+  // the parser and returns true (false: incomplete, or the connection was closed).
+  bool ReadLargeArg();
 
   IoThread* owner_;
   int fd_;
@@ -92,6 +105,9 @@ class Connection : public EventHandler {
   size_t wpos_ = 0;
   ReplyBuilder rb_;
   std::vector<std::string_view> args_;
+  BlockRef large_;                    // the large argument being read; empty when none
+  size_t large_want_ = 0;             // its bytes to read: the bulk and the CRLF after it
+  std::vector<BlockRef> large_args_;  // the complete large arguments of the current request
   bool closed_ = false;
   bool close_when_flushed_ = false;
   bool reading_ = true;

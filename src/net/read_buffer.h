@@ -44,6 +44,12 @@ class ReadBuffer {
   [[nodiscard]] bool Append(const char* p, size_t n);
   // Drops the first n bytes. REQUIRES: n <= size().
   void Consume(size_t n);
+  // Drops the bytes after the first n (a large argument's body, moved to a block of its own).
+  // REQUIRES: n <= size().
+  void Truncate(size_t n) {
+    end_ = start_ + n;
+    if (start_ == end_) start_ = end_ = 0;
+  }
   // Gives memory back: all of it when empty (a connection between requests owns no buffer),
   // else the slack beyond the data when it is large (after a big argument was consumed).
   void Shrink();

@@ -1,5 +1,6 @@
 #include "protocol/resp_parser.h"
 
+#include <cassert>
 #include <cstring>
 
 #include "base/limits.h"
@@ -117,6 +118,14 @@ RespParser::Result RespParser::Parse(const char* buf, size_t len, const ParserLi
   expected_bytes_ = 0;
   consumed_ = pos_;
   return Result::kCommand;
+}
+
+void RespParser::AdoptPendingBulk(std::string_view body) {
+  assert(pending_bulk_len() == static_cast<int64_t>(body.size()));
+  args_.push_back({pos_, body.size(), body.data()});
+  bulk_len_ = -1;
+  multibulk_left_--;
+  expected_bytes_ = 0;
 }
 
 RespParser::Result RespParser::ParseInline(const char* buf, size_t len) {

@@ -38,6 +38,7 @@ class RespParser {
   size_t consumed() const { return consumed_; }
   size_t argc() const { return args_.size(); }
   std::string_view Arg(const char* buf, size_t i) const {
+    if (args_[i].external != nullptr) return {args_[i].external, args_[i].len};
     return {buf + args_[i].offset, args_[i].len};
   }
   // For inline commands the arguments are unescaped copies, held by the parser.
@@ -47,6 +48,18 @@ class RespParser {
   // When a bulk argument of `expected_bulk()` bytes is being read, the caller may reserve room.
   size_t expected_bytes() const { return expected_bytes_; }
 
+  // Large arguments read elsewhere. After kNeedMore, pending_bulk_len() is the length of the
+  // bulk whose body the parser waits for (its `$N` line read), or -1; the body starts at offset
+  // pending_bulk_offset() of the buffer. A caller may take the body and its CRLF out of the
+  // stream (e.g. read them from the socket into a block of their own) and hand them over with
+  // AdoptPendingBulk(body): that argument is then `body`, which must stay valid until Reset,
+  // and parsing goes on at pending_bulk_offset(), where the caller's buffer must now end (the
+  // REQUIRES of Parse holds for the bytes before it).
+  int64_t pending_bulk_len() const { return multibulk_left_ > 0 ? bulk_len_ : -1; }
+  size_t pending_bulk_offset() const { return pos_; }
+  // REQUIRES: pending_bulk_len() == body.size().
+  void AdoptPendingBulk(std::string_view body);
+
   // Forgets the current request; call after consuming a kCommand or before reuse.
   void Reset();
 
@@ -54,6 +67,7 @@ class RespParser {
   struct Span {
     size_t offset;
     size_t len;
+    const char* external = nullptr;  // the bytes, when adopted (AdoptPendingBulk)
   };
   Result ParseInline(const char* buf, size_t len);
   Result Fail(const char* msg);

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/shared_block.h"
+
 namespace fdb {
 
 struct Waiter;  // commands/blocking.h
@@ -61,6 +63,12 @@ struct ClientState {
   // layer; thread-safe; unset for clients that cannot block, such as the embedded API's).
   std::shared_ptr<Waiter> blocked;
   std::function<void(std::string reply, uint64_t log_seq)> unblock;
+
+  // The large arguments of the request being executed (read into blocks of their own by the
+  // connection, see base/shared_block.h): each backs the argument whose bytes are its view.
+  // Set by the network layer for the duration of one command; commands may share them
+  // (CommandContext::ArgBlock) instead of copying the bytes.
+  std::vector<BlockRef> arg_blocks;
 
   // Set by the command layer; acted on by the connection after the reply is written.
   bool close_after_reply = false;

@@ -64,6 +64,49 @@ uint32_t ExtendHardware(uint32_t crc, const void* data, size_t n) {
 bool HardwareAvailable() { return false; }
 #endif
 
+namespace {
+
+// Combine works in GF(2): a CRC register is a vector of 32 bits, appending zero bits is a linear
+// map (a 32x32 bit matrix, one uint32_t column per input bit), and squaring the matrix doubles
+// the number of zero bits it appends.
+uint32_t Gf2Times(const uint32_t* mat, uint32_t vec) {
+  uint32_t sum = 0;
+  for (; vec != 0; vec >>= 1, mat++) {
+    if (vec & 1) sum ^= *mat;
+  }
+  return sum;
+}
+
+void Gf2Square(uint32_t* square, const uint32_t* mat) {
+  for (int n = 0; n < 32; n++) square[n] = Gf2Times(mat, mat[n]);
+}
+
+}  // namespace
+
+uint32_t Combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b) {
+  if (len_b == 0) return crc_a;
+  uint32_t even[32], odd[32];
+  odd[0] = 0x82f63b78u;  // the operator for one zero bit: the reflected polynomial, then shifts
+  uint32_t row = 1;
+  for (int n = 1; n < 32; n++) {
+    odd[n] = row;
+    row <<= 1;
+  }
+  Gf2Square(even, odd);  // two zero bits
+  Gf2Square(odd, even);  // four
+  // Appends len_b zero bytes to crc_a, one power of two at a time (the first square is 8 bits).
+  do {
+    Gf2Square(even, odd);
+    if (len_b & 1) crc_a = Gf2Times(even, crc_a);
+    len_b >>= 1;
+    if (len_b == 0) break;
+    Gf2Square(odd, even);
+    if (len_b & 1) crc_a = Gf2Times(odd, crc_a);
+    len_b >>= 1;
+  } while (len_b != 0);
+  return crc_a ^ crc_b;
+}
+
 uint32_t Extend(uint32_t crc, const void* data, size_t n) {
   // The library is compiled with -msse4.2, so the compiler may already use SSE4.2 anywhere; the
   // runtime check only matters for builds without it, where FDB_HAVE_SSE42 is 0 anyway.

@@ -18,6 +18,11 @@ namespace fdb::storage::crc32c {
 uint32_t Extend(uint32_t crc, const void* data, size_t n);
 
 inline uint32_t Value(const void* data, size_t n) { return Extend(0, data, n); }
+
+// The CRC32C of a + b from crc_a = Value(a), crc_b = Value(b) and b's length, in O(log len_b)
+// without touching b's bytes (zlib's crc32_combine, for the Castagnoli polynomial). Lets the
+// log checksum a large value outside its lock and join it to the record header's CRC inside.
+uint32_t Combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b);
 inline uint32_t Value(std::string_view s) { return Extend(0, s.data(), s.size()); }
 
 // The two implementations, exposed so tests can check they agree. ExtendHardware must only be

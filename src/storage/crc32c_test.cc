@@ -46,6 +46,20 @@ TEST(Crc32cTest, HardwareMatchesPortableAtEveryLengthAndAlignment) {
   }
 }
 
+TEST(Crc32cTest, CombineEqualsExtend) {
+  std::string data;
+  for (int i = 0; i < 100000; i++) data.push_back(static_cast<char>(i * 7 + (i >> 9)));
+  for (size_t split : {size_t{0}, size_t{1}, size_t{7}, size_t{4096}, size_t{99999}, data.size()}) {
+    std::string_view a = std::string_view(data).substr(0, split);
+    std::string_view b = std::string_view(data).substr(split);
+    EXPECT_EQ(Combine(Value(a), Value(b), b.size()), Value(data)) << split;
+    // Seeded: the record header's CRC, then a value checksummed apart.
+    EXPECT_EQ(Combine(Extend(Value("seed"), a.data(), a.size()), Value(b), b.size()),
+              Extend(Value("seed"), data.data(), data.size()))
+        << split;
+  }
+}
+
 TEST(Crc32cTest, MaskRoundTripsAndDiffers) {
   uint32_t crc = Value("foo");
   EXPECT_NE(Mask(crc), crc);

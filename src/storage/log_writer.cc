@@ -2,6 +2,7 @@
 
 #include <cassert>
 
+#include "storage/crc32c.h"
 #include "storage/file_names.h"
 
 namespace fdb::storage {
@@ -77,13 +78,34 @@ LogWriter::~LogWriter() {
 }
 
 Result<AppendResult> LogWriter::Append(RecordType type, std::string_view payload) {
+  return AppendRecord(type, payload.size(), [&](uint64_t segment_id, uint64_t seq, Payload* dst) {
+    EncodeRecord(segment_id, type, seq, payload, &dst->bytes);
+  });
+}
+
+Result<AppendResult> LogWriter::Append(RecordType type, const Payload& payload) {
+  // The checksum of a large value takes ~0.1 ms per MB: computed here, before the lock, and
+  // joined to the record's under it (crc32c::Combine), so other appenders do not wait for it.
+  std::vector<uint32_t> crcs;
+  crcs.reserve(payload.splices.size());
+  for (const Payload::Splice& s : payload.splices) {
+    crcs.push_back(crc32c::Value(s.block->data(), s.block->size()));
+  }
+  return AppendRecord(type, payload.size(), [&](uint64_t segment_id, uint64_t seq, Payload* dst) {
+    EncodeRecord(segment_id, type, seq, payload, dst, &crcs);
+  });
+}
+
+template <class Encode>
+Result<AppendResult> LogWriter::AppendRecord(RecordType type, size_t payload_size,
+                                             const Encode& encode) {
   if (!IsValidRecordType(static_cast<uint8_t>(type))) {
     return Status::InvalidArgument("invalid record type");
   }
-  if (payload.size() > kMaxRecordPayloadSize) {
+  if (payload_size > kMaxRecordPayloadSize) {
     return Status::InvalidArgument("record payload exceeds the maximum record size");
   }
-  const uint64_t size = RecordSize(payload.size());
+  const uint64_t size = RecordSize(payload_size);
   AppendResult result;
   bool wake = false;
   {
@@ -125,9 +147,9 @@ Result<AppendResult> LogWriter::Append(RecordType type, std::string_view payload
     result.sequence = next_sequence_++;
     last_kept_ = result.sequence;
     // Encoding (memcpy and CRC) happens under the lock because the checksum covers the
-    // sequence and segment id, which are only known here. It is a few microseconds even for
-    // large values; the lock is never held across I/O.
-    EncodeRecord(append_segment_id_, type, result.sequence, payload, &chunk.data);
+    // sequence and segment id, which are only known here. Large values are neither copied nor
+    // read here (their CRCs are joined in); the lock is never held across I/O.
+    encode(append_segment_id_, result.sequence, &chunk.data);
     chunk.last_sequence = result.sequence;
     result.location = {append_segment_id_, append_offset_, static_cast<uint32_t>(size)};
     append_offset_ += size;
@@ -246,10 +268,11 @@ Status LogWriter::Close() {
 }
 
 size_t LogWriter::BufferedBytes() const {
-  size_t pending;
+  // Blocks a value still holds are counted with the value (the keyspace), not here.
+  size_t pending = 0;
   {
     std::lock_guard lock(mu_);
-    pending = pending_bytes_;
+    for (const Chunk& c : pending_) pending += c.data.RetainedBytes();
   }
   return pending + inflight_bytes_.load(std::memory_order_relaxed) +
          unsynced_bytes_.load(std::memory_order_relaxed);
@@ -294,7 +317,9 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync) {
   io_busy_ = true;
   std::deque<Chunk> batch;
   batch.swap(pending_);
-  inflight_bytes_.store(pending_bytes_, std::memory_order_relaxed);
+  size_t inflight = 0;
+  for (const Chunk& c : batch) inflight += c.data.RetainedBytes();
+  inflight_bytes_.store(inflight, std::memory_order_relaxed);
   pending_bytes_ = 0;
   const bool closing = closing_;
   const uint64_t sync_requested = sync_requested_;
@@ -310,7 +335,7 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync) {
   if (s.ok() && synced_seq_ < flushed_seq_) {
     bool need_sync = sync || policy() == FsyncPolicy::kAlways || closing ||
                      sync_requested > synced_seq_ ||
-                     seg_.unsynced.size() >= options_.max_unsynced_bytes ||
+                     seg_.unsynced.RetainedBytes() >= options_.max_unsynced_bytes ||
                      (policy() == FsyncPolicy::kEverySec &&
                       Clock::now() - last_sync_time_ >= options_.everysec_interval);
     if (need_sync) s = SyncSegment();
@@ -406,8 +431,8 @@ void LogWriter::DiscardLocked() {
   if (seg_.file != nullptr) {
     // The file may hold the dropped records (or a piece of one) past the kept bytes: the
     // retry's repair cuts it back to synced_size and rewrites only what is kept.
-    seg_.unsynced.resize(cut);
-    unsynced_bytes_.store(seg_.unsynced.capacity(), std::memory_order_relaxed);
+    seg_.unsynced.Truncate(cut);
+    unsynced_bytes_.store(seg_.unsynced.MemoryBytes(), std::memory_order_relaxed);
     while (!seg_.unsynced_marks.empty() && seg_.unsynced_marks.back().second > cut) {
       seg_.unsynced_marks.pop_back();
     }
@@ -438,12 +463,19 @@ UncommittedRecords LogWriter::Uncommitted() {
   const auto [kept, cut] = CutLocked(ReportedBoundaryLocked());
   u.kept_through = kept;
   u.last = next_sequence_ - 1;
-  if (cut < seg_.unsynced.size()) {
-    u.pieces.emplace_back(seg_.id, std::string_view(seg_.unsynced).substr(cut));
-  }
-  for (const Chunk& c : pending_) {
-    if (!c.data.empty()) u.pieces.emplace_back(c.segment_id, c.data);
-  }
+  // Records are decoded from contiguous bytes: a run with a large value spliced in is copied
+  // (a discard is rare, and what it copies is bounded by the unsynced and pending limits).
+  auto add = [&u](uint64_t segment, const Payload& p, size_t from) {
+    if (from >= p.size()) return;
+    if (p.splices.empty()) {
+      u.pieces.emplace_back(segment, std::string_view(p.bytes).substr(from));
+      return;
+    }
+    u.copies.push_back(std::make_unique<std::string>(p.CopyFrom(from)));
+    u.pieces.emplace_back(segment, *u.copies.back());
+  };
+  add(seg_.id, seg_.unsynced, cut);
+  for (const Chunk& c : pending_) add(c.segment_id, c.data, 0);
   return u;
 }
 
@@ -620,24 +652,41 @@ Status LogWriter::CreateSegment(uint64_t segment_id, uint64_t base_sequence) {
   return Status::OK();
 }
 
-Status LogWriter::WriteChunk(const Chunk& chunk) {
+namespace {
+
+// Writes the pieces of p in order (a large value is one pwrite from its block).
+Status AppendPieces(WritableFile* file, const Payload& p) {
+  // Without splices: one Append, even of nothing (what a file without large values always did).
+  if (p.splices.empty()) return file->Append(p.bytes);
+  Status s;
+  p.ForEachPiece([&](std::string_view piece) {
+    s = file->Append(piece);
+    return s.ok();
+  });
+  return s;
+}
+
+}  // namespace
+
+Status LogWriter::WriteChunk(Chunk& chunk) {
   if (seg_.file == nullptr || seg_.id != chunk.segment_id) {
     // Chunks of one segment arrive in order and only the first one starts it.
     assert(chunk.starts_segment);
     Status s = CreateSegment(chunk.segment_id, chunk.base_sequence);
     if (!s.ok()) return s;
   }
-  Status s = seg_.file->Append(chunk.data);
+  Status s = AppendPieces(seg_.file.get(), chunk.data);
   if (!s.ok()) {
     // Part of the chunk may be in the file: the next attempt cuts it off first.
     seg_.needs_repair = true;
     return s;
   }
-  seg_.written_size += chunk.data.size();
-  seg_.unsynced.append(chunk.data);
+  const size_t size = chunk.data.size();
+  seg_.written_size += size;
+  seg_.unsynced.Append(std::move(chunk.data));
   seg_.unsynced_marks.emplace_back(chunk.last_sequence, seg_.unsynced.size());
-  unsynced_bytes_.store(seg_.unsynced.capacity(), std::memory_order_relaxed);
-  io_bytes_written_ += chunk.data.size();
+  unsynced_bytes_.store(seg_.unsynced.MemoryBytes(), std::memory_order_relaxed);
+  io_bytes_written_ += size;
   flushed_seq_ = chunk.last_sequence;
   return Status::OK();
 }
@@ -658,12 +707,13 @@ Status LogWriter::SyncSegment() {
   last_sync_time_ = end;
   seg_.synced_size = seg_.written_size;
   seg_.unsynced_marks.clear();
-  if (seg_.unsynced.capacity() > (4u << 20)) {
-    std::string().swap(seg_.unsynced);  // give back a large buffer after a burst
+  if (seg_.unsynced.bytes.capacity() > (4u << 20)) {
+    std::string().swap(seg_.unsynced.bytes);  // give back a large buffer after a burst
   } else {
-    seg_.unsynced.clear();
+    seg_.unsynced.bytes.clear();
   }
-  unsynced_bytes_.store(seg_.unsynced.capacity(), std::memory_order_relaxed);
+  seg_.unsynced.splices.clear();  // large values written since the last fsync are durable now
+  unsynced_bytes_.store(seg_.unsynced.MemoryBytes(), std::memory_order_relaxed);
   synced_seq_ = flushed_seq_;
   return Status::OK();
 }
@@ -673,7 +723,7 @@ Status LogWriter::RepairSegment() {
   // Cut back to what is known durable, rewrite what followed from memory, and fsync: after
   // this the file is exactly what we believe was written, and it is durable.
   Status s = seg_.file->Truncate(seg_.synced_size);
-  if (s.ok()) s = seg_.file->Append(seg_.unsynced);
+  if (s.ok()) s = AppendPieces(seg_.file.get(), seg_.unsynced);
   if (!s.ok()) return s;
   seg_.written_size = seg_.synced_size + seg_.unsynced.size();
   seg_.needs_repair = false;

@@ -89,6 +89,8 @@ struct LogWriterOptions {
   size_t max_pending_bytes = 64u << 20;
   // Under kEverySec and kNo, bytes written but not fsynced are kept in memory so they can be
   // rewritten after a failed fsync; past this many, an fsync is forced to bound that memory.
+  // A large value kept by reference counts only once no entry holds it any more (until then
+  // keeping it costs nothing), so one big SET under everysec does not wait for an fsync.
   size_t max_unsynced_bytes = 64u << 20;
   std::chrono::milliseconds everysec_interval{1000};
   std::chrono::milliseconds retry_interval{1000};
@@ -119,6 +121,8 @@ struct UncommittedRecords {
   uint64_t last = 0;          // the last record appended; nothing to drop when == kept_through
   // (segment id, encoded records): views into the writer's buffers, valid until Decide().
   std::vector<std::pair<uint64_t, std::string_view>> pieces;
+  // Contiguous copies of the runs that splice large values in (pieces view them).
+  std::vector<std::unique_ptr<std::string>> copies;
 };
 
 struct AppendResult {
@@ -155,6 +159,9 @@ class LogWriter {
   // check Health() before they change anything. May block for back-pressure
   // (max_pending_bytes).
   Result<AppendResult> Append(RecordType type, std::string_view payload);
+  // The same for a payload in pieces: its blocks are not copied; the writer references them
+  // until they are durable (they are also what RepairSegment rewrites after a failure).
+  Result<AppendResult> Append(RecordType type, const Payload& payload);
 
   // Block until every record up to `sequence` is written to the kernel / fsynced / whatever the
   // policy requires before acknowledging it (kAlways: durable; otherwise written). OK means it
@@ -199,7 +206,9 @@ class LogWriter {
 
   LogWriterStats stats() const;
   // RAM held by records not yet fsynced: waiting for the flusher, or written and kept for a
-  // rewrite after a failed fsync (max_pending_bytes + max_unsynced_bytes at most). Thread-safe.
+  // rewrite after a failed fsync (max_pending_bytes + max_unsynced_bytes at most). A large
+  // value's block counts only once no value holds it any more (else it is the value's memory).
+  // Thread-safe.
   size_t BufferedBytes() const;
   // Changes the fsync policy from the next flush on (CONFIG SET appendfsync). Thread-safe.
   void SetFsyncPolicy(FsyncPolicy p);
@@ -215,7 +224,7 @@ class LogWriter {
     bool starts_segment = false;  // the flusher must create the segment first
     uint64_t base_sequence = 0;   // when starts_segment: sequence of its first record
     uint64_t last_sequence = 0;
-    std::string data;
+    Payload data;  // encoded records; large values spliced in, not copied
   };
 
   // The segment file the flusher writes. Touched only by the flusher thread (and by Open before
@@ -225,7 +234,9 @@ class LogWriter {
     std::unique_ptr<WritableFile> file;  // null between segments
     uint64_t written_size = 0;           // bytes known written successfully
     uint64_t synced_size = 0;            // bytes known durable
-    std::string unsynced;                // bytes [synced_size, written_size)
+    // Bytes [synced_size, written_size), unless kNo. Large values are referenced, not copied
+    // (the blocks their entries hold), so this copy costs only the small records' bytes.
+    Payload unsynced;
     // (last sequence, end offset in unsynced) of each chunk in unsynced: where a discard cuts.
     std::vector<std::pair<uint64_t, size_t>> unsynced_marks;
     bool needs_repair = false;  // a write or sync failed; file contents past a point unknown
@@ -235,7 +246,11 @@ class LogWriter {
   void FlusherLoop();
   // Flusher-side I/O; all run without mu_.
   Status CreateSegment(uint64_t segment_id, uint64_t base_sequence);
-  Status WriteChunk(const Chunk& chunk);
+  // On success the chunk's pieces move to seg_.unsynced (the chunk is spent).
+  Status WriteChunk(Chunk& chunk);
+  // Shared by both Appends: `encode(segment_id, sequence, dst)` appends the record to dst.
+  template <class Encode>
+  Result<AppendResult> AppendRecord(RecordType type, size_t payload_size, const Encode& encode);
   Status SyncSegment();
   Status RepairSegment();
   // `ack`: the caller acknowledges the record (WaitForPolicy): wait for its fate after a failure.
@@ -259,9 +274,10 @@ class LogWriter {
   std::atomic<FsyncPolicy> policy_;
   std::atomic<uint64_t> segment_target_;  // options_.segment_target_size, or as set since
 
-  // Capacity of seg_.unsynced (the flusher's own), for BufferedBytes on other threads.
+  // Memory of seg_.unsynced (the flusher's own; Payload::MemoryBytes), for BufferedBytes on
+  // other threads.
   std::atomic<size_t> unsynced_bytes_{0};
-  // Bytes of the chunks the flusher took from pending_ and is writing.
+  // Memory of the chunks the flusher took from pending_ and is writing (Payload::MemoryBytes).
   std::atomic<size_t> inflight_bytes_{0};
   mutable std::mutex mu_;
   std::condition_variable work_cv_;      // wakes the flusher

@@ -74,6 +74,42 @@ void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, std::
                           kRecordHeaderSize - kRecordChecksummedOffset + payload.size()));
 }
 
+void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, const Payload& payload,
+                  Payload* dst, const std::vector<uint32_t>* block_crcs) {
+  assert(IsValidRecordType(static_cast<uint8_t>(type)));
+  const size_t length = payload.size();
+  assert(length <= kMaxRecordPayloadSize);
+  char h[kRecordHeaderSize];
+  EncodeFixed32(h + kRecordLengthOffset, static_cast<uint32_t>(length));
+  h[kRecordTypeOffset] = static_cast<char>(type);
+  EncodeFixed64(h + kRecordSequenceOffset, sequence);
+  char id[8];
+  EncodeFixed64(id, segment_id);
+  uint32_t crc = crc32c::Extend(0, id, sizeof(id));
+  crc = crc32c::Extend(crc, h + kRecordChecksummedOffset,
+                       kRecordHeaderSize - kRecordChecksummedOffset);
+  if (block_crcs == nullptr) {
+    payload.ForEachPiece([&](std::string_view piece) {
+      crc = crc32c::Extend(crc, piece.data(), piece.size());
+      return true;
+    });
+  } else {
+    assert(block_crcs->size() == payload.splices.size());
+    std::string_view bytes = payload.bytes;
+    size_t pos = 0;
+    for (size_t i = 0; i < payload.splices.size(); i++) {
+      const Payload::Splice& s = payload.splices[i];
+      crc = crc32c::Extend(crc, bytes.data() + pos, s.at - pos);
+      crc = crc32c::Combine(crc, (*block_crcs)[i], s.block->size());
+      pos = s.at;
+    }
+    crc = crc32c::Extend(crc, bytes.data() + pos, bytes.size() - pos);
+  }
+  EncodeFixed32(h + kRecordCrcOffset, crc32c::Mask(crc));
+  dst->bytes.append(h, sizeof(h));
+  dst->Append(payload);
+}
+
 DecodedRecord DecodeRecord(uint64_t segment_id, std::string_view bytes) {
   DecodedRecord r;
   if (bytes.size() < kRecordHeaderSize) {

@@ -6,9 +6,11 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "storage/format.h"
+#include "storage/payload.h"
 
 namespace fdb::storage {
 
@@ -36,6 +38,14 @@ Result<SegmentHeader> DecodeSegmentHeader(std::string_view bytes);
 // REQUIRES: IsValidRecordType(type), payload.size() <= kMaxRecordPayloadSize.
 void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, std::string_view payload,
                   std::string* dst);
+
+// The same for a payload in pieces, appended to a Payload: the header and the payload's bytes
+// are copied, its blocks shared, and the checksum covers every piece in order.
+// REQUIRES: as above, with payload.size() for the payload's length.
+// `block_crcs`, if given, holds crc32c::Value of each spliced block's bytes, computed beforehand
+// (the log computes them outside its lock): the blocks are then not read at all.
+void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, const Payload& payload,
+                  Payload* dst, const std::vector<uint32_t>* block_crcs = nullptr);
 
 inline uint64_t RecordSize(size_t payload_size) { return kRecordHeaderSize + payload_size; }
 
