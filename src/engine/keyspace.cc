@@ -592,8 +592,25 @@ Keyspace::EvictResult Keyspace::EvictKeys() {
   const int64_t limit_us = EvictionTimeLimitUs(tenacity_.load(std::memory_order_relaxed));
   const int64_t start_us = MonoUs();
   size_t n = 0;
+  // Used memory is malloc's figure as of the last sample plus the accounted change since. A
+  // sample taken while something outside the keyspace briefly held memory stays too high until
+  // the next one, and evicting against it would empty the keyspace for nothing: once the keys
+  // evicted cover what the sample said was over (or no key is left), sample again, once.
+  const uint64_t over = MaxmemoryUsed() - budget;
+  const uint64_t accounted_before = AccountedBytes();
+  bool resampled = false;
+  auto resample = [&] {
+    if (resampled) return false;
+    resampled = true;
+    SampleUsedMemory();
+    return true;
+  };
   while (MaxmemoryUsed() > budget) {
-    if (!EvictOneKey()) return EvictResult::kFail;
+    if (!resampled && accounted_before > AccountedBytes() + over && resample()) continue;
+    if (!EvictOneKey()) {
+      if (resample()) continue;
+      return EvictResult::kFail;
+    }
     n++;
     if ((n & 15) == 0 && limit_us >= 0 && MonoUs() - start_us > limit_us) {
       return EvictResult::kRunning;
