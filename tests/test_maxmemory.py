@@ -332,3 +332,35 @@ def test_one_list_larger_than_the_budget_stays_bounded():
         assert r.get("other49") == "value49"
     finally:
         s.close()
+
+
+@pytest.mark.skipif(TARGET == "redis", reason="FDB's values-to-disk mode")
+def test_list_image_is_written_without_copies():
+    # A list of 5M small integers (~25 MB in RAM; its image ~37 MB) under 16 MB. Checkpoints and
+    # eviction write the dirty list's image whole. Before, the image existed up to four times at
+    # once (the serialized value grown by doubling, the put payload, the log's chunk, its
+    # unsynced copy): peak 104-111 MiB. Now it is serialized once into a block that the record,
+    # the chunk and the unsynced copy reference: the bound, budget + index + 64 MB, holds.
+    budget = 16 * MB
+    s = Server(["--maxmemory", "16mb"])
+    try:
+        r = s.client()
+        n = 5_000_000
+        _push(s, "biglist", n)
+        assert r.llen("biglist") == n
+        assert r.lindex("biglist", n // 2) == str(n // 2)
+        r.save()  # a checkpoint writes the dirty list's image
+        time.sleep(3)  # and the idle list is written out and dropped (values to disk)
+        assert r.llen("biglist") == n
+        limit = budget + 64 * MB
+        if SANITIZED:
+            limit = limit * 3 + 320 * MB
+        assert rss_kb(s, "VmHWM") * 1024 <= limit, rss_kb(s, "VmHWM")
+        s.stop()
+        s.start()
+        r = s.client()
+        assert r.llen("biglist") == n
+        assert r.lindex("biglist", 4_321_000) == "4321000"
+        assert r.lindex("biglist", -1) == str(n - 1)
+    finally:
+        s.close()

@@ -11,7 +11,8 @@
 // unshared, then becomes immutable for as long as it is shared: readers on any thread may then
 // read it without a lock. The reference count is atomic; the last Unref frees it.
 //
-// Memory comes from malloc/realloc, never zero-filled: glibc serves blocks this large with
+// Memory comes from malloc/realloc, never zero-filled (or, for bytes built elsewhere, from the
+// std::string the block took over, FromString): glibc serves blocks this large with
 // mmap and grows them with mremap, which moves page-table entries, not bytes; only pages
 // actually written count in the process's RSS.
 //
@@ -26,6 +27,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -56,6 +58,26 @@ class SharedBlock {
     return b;
   }
 
+  // A block that takes over the buffer of s, without a copy: for bytes built in a std::string,
+  // such as a collection's serialized image (engine/effects.cc). Such a block is complete: it
+  // never grows (Reserve past its capacity fails). nullptr (s unchanged) when the memory for
+  // the block's header cannot be had.
+  static SharedBlock* FromString(std::string&& s) {
+    auto* str = new (std::nothrow) std::string();
+    if (str == nullptr) return nullptr;
+    SharedBlock* b = new (std::nothrow) SharedBlock();
+    if (b == nullptr) {
+      delete str;
+      return nullptr;
+    }
+    str->swap(s);  // the buffer changes hands; its bytes do not move
+    b->str_ = str;
+    b->data_ = str->data();
+    b->size_ = str->size();
+    b->capacity_ = str->capacity();
+    return b;
+  }
+
   SharedBlock(const SharedBlock&) = delete;
   SharedBlock& operator=(const SharedBlock&) = delete;
 
@@ -64,6 +86,7 @@ class SharedBlock {
   bool Reserve(size_t n) {
     assert(refs_.load(std::memory_order_relaxed) == 1);
     if (n <= capacity_) return true;
+    if (str_ != nullptr) return false;  // FromString: complete
     void* p = realloc(data_, n);
     if (p == nullptr) return false;
     data_ = static_cast<char*>(p);
@@ -92,9 +115,16 @@ class SharedBlock {
 
  private:
   SharedBlock() = default;
-  ~SharedBlock() { free(data_); }
+  ~SharedBlock() {
+    if (str_ != nullptr) {
+      delete str_;
+    } else {
+      free(data_);
+    }
+  }
 
   mutable std::atomic<uint32_t> refs_{1};
+  std::string* str_ = nullptr;  // FromString: owns the bytes (data_ points into it)
   char* data_ = nullptr;
   size_t size_ = 0;
   size_t capacity_ = 0;

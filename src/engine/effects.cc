@@ -5,6 +5,9 @@
 #include <cassert>
 #include <cstring>
 
+#include "base/limits.h"
+#include "base/shared_block.h"
+
 namespace fdb {
 
 namespace {
@@ -75,7 +78,15 @@ void EncodePut(int db, const Entry* e, size_t compress_min, storage::Payload* pa
   std::string scratch;
   std::string_view value;
   if (e->encoding() == Encoding::kObject) {
-    e->object()->Serialize(&scratch);
+    const ValueObject* obj = e->object();
+    // A large collection's image is built once, here, and handed to the log by reference
+    // (below). Room for it is reserved up front, twice the object's size in RAM (an image of
+    // small integers is ~1.5x their packed form; other types are smaller than in RAM), so the
+    // buffer is not regrown: each doubling holds the old and the new copy at once. Room
+    // reserved but not written costs no RSS: its pages count only once written.
+    const size_t in_ram = obj->MemoryUsage();
+    if (in_ram >= limits::kLargeValueMin / 2) scratch.reserve(2 * in_ram);
+    obj->Serialize(&scratch);
     value = scratch;
   } else {
     value = e->StringValue(&scratch);
@@ -101,9 +112,21 @@ void EncodePut(int db, const Entry* e, size_t compress_min, storage::Payload* pa
   PutVarint(out, value.size());
   if (e->encoding() == Encoding::kLarge && !(flags & kFlagCompressed)) {
     payload->AppendBlock(BlockRef::Share(e->large_block()));
-  } else {
-    out->append(value);
+    return;
   }
+  // A large value built here (an image, or a compressed form) becomes a block of its own that
+  // the record splices in: the log's pending chunk and its unsynced copy then reference it
+  // instead of each holding a copy, so the image costs its size once until it is durable.
+  std::string* built = value.data() == scratch.data()      ? &scratch
+                       : value.data() == compressed.data() ? &compressed
+                                                           : nullptr;
+  if (built != nullptr && value.size() >= limits::kLargeValueMin && value.size() == built->size()) {
+    if (SharedBlock* b = SharedBlock::FromString(std::move(*built))) {
+      payload->AppendBlock(BlockRef::Adopt(b));
+      return;
+    }
+  }
+  out->append(value);
 }
 
 Status DecodePutKey(std::string_view payload, int* db, std::string_view* key) {

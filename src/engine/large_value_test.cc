@@ -17,6 +17,7 @@
 #include "engine/effects.h"
 #include "engine/entry.h"
 #include "engine/keyspace.h"
+#include "engine/list_object.h"
 #include "engine/storage_engine.h"
 #include "protocol/resp_parser.h"
 #include "storage/crc32c.h"
@@ -343,6 +344,24 @@ TEST_F(LargeLogWriterTest, DiscardHandsOverALargeRecordWholeAndKeepsTheRest) {
   EXPECT_EQ(ReadBack(*after), "after");
 }
 
+// An image's block is held by the log alone once the record is appended: it is the log's
+// memory (BufferedBytes) until the record is durable, then freed.
+TEST_F(LargeLogWriterTest, BufferedBytesCountABlockOnlyTheLogHolds) {
+  auto w = storage::LogWriter::Open(Options(storage::FsyncPolicy::kEverySec));
+  ASSERT_TRUE(w.ok());
+  Payload p("h");
+  p.AppendBlock(BlockRef::Adopt(SharedBlock::FromString(Bytes(4 << 20, 9))));
+  auto r = (*w)->Append(storage::RecordType::kPut, &p);  // the block changes hands
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(p.splices.empty());
+  EXPECT_EQ(p.bytes, "h");
+  EXPECT_GE((*w)->BufferedBytes(), size_t{4} << 20);
+  ASSERT_TRUE((*w)->WaitWritten(r->sequence).ok());
+  EXPECT_GE((*w)->BufferedBytes(), size_t{4} << 20) << "written, kept until the fsync";
+  ASSERT_TRUE((*w)->Flush().ok());
+  EXPECT_LT((*w)->BufferedBytes(), size_t{1} << 20);
+}
+
 // A block a value still holds is the value's memory: the writer's buffered bytes do not count
 // it again (the keyspace accounts it at its size).
 TEST_F(LargeLogWriterTest, BufferedBytesDoNotCountABlockAValueHolds) {
@@ -359,6 +378,54 @@ TEST_F(LargeLogWriterTest, BufferedBytesDoNotCountABlockAValueHolds) {
   ASSERT_TRUE((*w)->WaitWritten(r->sequence).ok());
   EXPECT_LT((*w)->BufferedBytes(), v.size());
   ASSERT_TRUE((*w)->Flush().ok());
+}
+
+// A collection's image (a checkpoint or an eviction writes it whole) is serialized once, into
+// a block the put record splices in: the log's chunk and unsynced copy reference it instead of
+// holding copies of their own (issue 9, defect 5).
+TEST(LargeImageTest, ImageOfALargeListIsOneBlockSplicedIn) {
+  auto* list = new ListObject();
+  for (int i = 0; i < 400000; i++) list->PushBack(std::to_string(i));
+  Entry* e = Entry::NewObject("biglist", list);
+  std::string image;
+  list->Serialize(&image);
+  ASSERT_GE(image.size(), limits::kLargeValueMin);
+
+  Payload p;
+  EncodePut(0, e, /*compress_min=*/0, &p);
+  ASSERT_EQ(p.splices.size(), 1u);
+  EXPECT_EQ(p.splices[0].block->use_count(), 1u) << "only the record holds the image";
+  EXPECT_TRUE(p.splices[0].block->view() == image);
+  EXPECT_LT(p.bytes.size(), 64u) << "the record's own bytes are only its header and key";
+  const std::string flat = p.Flatten();
+  PutEffect d;
+  ASSERT_TRUE(DecodePut(flat, &d).ok());
+  EXPECT_EQ(d.key, "biglist");
+  EXPECT_EQ(d.type, ValueType::kList);
+  EXPECT_TRUE(d.value == image);
+  // The same bytes as the contiguous encoding.
+  std::string contiguous;
+  EncodePut(0, e, 0, &contiguous);
+  EXPECT_TRUE(contiguous == flat);
+  Entry::Free(e);
+
+  auto* small = new ListObject();
+  small->PushBack("x");
+  Entry* s = Entry::NewObject("small", small);
+  Payload q;
+  EncodePut(0, s, 0, &q);
+  EXPECT_TRUE(q.splices.empty()) << "a small image is copied into the record";
+  Entry::Free(s);
+}
+
+TEST(SharedBlockTest, FromStringTakesOverTheBuffer) {
+  std::string s(2 << 20, 'x');
+  const char* bytes = s.data();
+  BlockRef b = BlockRef::Adopt(SharedBlock::FromString(std::move(s)));
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->data(), bytes) << "no copy";
+  EXPECT_EQ(b->size(), size_t{2} << 20);
+  EXPECT_FALSE(b->Reserve(b->capacity() + 1)) << "complete: it never grows";
 }
 
 // --- The storage engine: eviction, read-back, batches, checkpoint, compaction, recovery ---

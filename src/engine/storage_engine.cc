@@ -304,7 +304,7 @@ Status StorageEngine::CommitBatch() {
   Status s;
   if (batch.size() == 1) {
     PendingRecord& p = batch[0];
-    s = AppendDirect(p.type, p.payload, p.shard, &r);
+    s = AppendDirect(p.type, &p.payload, p.shard, &r);
     if (s.ok() && p.is_put) {
       // The entry is still there (its shard is locked): record where its image is.
       int db;
@@ -318,7 +318,7 @@ Status StorageEngine::CommitBatch() {
   } else {
     storage::Payload payload;
     for (PendingRecord& p : batch) EncodeBatchItem(p.type, std::move(p.payload), &payload);
-    auto res = writer_->Append(RecordType::kBatch, payload);
+    auto res = writer_->Append(RecordType::kBatch, &payload);
     if (!res.ok()) {
       s = res.status();
     } else {
@@ -340,7 +340,7 @@ Status StorageEngine::CommitBatch() {
   return s;
 }
 
-Status StorageEngine::AppendDirect(RecordType type, const storage::Payload& payload, int shard,
+Status StorageEngine::AppendDirect(RecordType type, storage::Payload* payload, int shard,
                                    storage::AppendResult* out) {
   auto res = writer_->Append(type, payload);
   if (!res.ok()) {
@@ -365,7 +365,7 @@ void StorageEngine::Emit(RecordType type, std::string payload, int shard, int db
     return;
   }
   storage::AppendResult r;
-  Status s = AppendDirect(type, p, shard, &r);
+  Status s = AppendDirect(type, &p, shard, &r);
   (void)s;  // an append error puts the writer in its failed state: writes are refused
 }
 
@@ -390,7 +390,7 @@ void StorageEngine::OnPut(int db, Entry* e) {
     return;
   }
   storage::AppendResult r;
-  if (AppendDirect(RecordType::kPut, payload, shard, &r).ok()) {
+  if (AppendDirect(RecordType::kPut, &payload, shard, &r).ok()) {
     e->set_loc(Entry::PackLoc(r.location.segment_id, r.location.offset));
   }
 }
@@ -431,7 +431,8 @@ void StorageEngine::EmitGlobal(RecordType type, std::string payload) {
     tl_batch_depth = depth;
   }
   storage::AppendResult r;
-  Status s = AppendDirect(type, storage::Payload(std::move(payload)), -1, &r);
+  storage::Payload p(std::move(payload));
+  Status s = AppendDirect(type, &p, -1, &r);
   (void)s;
 }
 
@@ -498,7 +499,7 @@ bool StorageEngine::WriteImage(int db, Entry* e) {
   storage::Payload payload;
   EncodePut(db, e, options_.compress_min, &payload);
   storage::AppendResult r;
-  if (!AppendDirect(RecordType::kPut, payload, ShardOfKey(e->key()), &r).ok()) return false;
+  if (!AppendDirect(RecordType::kPut, &payload, ShardOfKey(e->key()), &r).ok()) return false;
   e->set_loc(Entry::PackLoc(r.location.segment_id, r.location.offset));
   return true;
 }
@@ -850,7 +851,7 @@ Status StorageEngine::Compact() {
       storage::Payload payload{std::string(r.payload)};
       SetPutDbAndExpire(&payload.bytes, db, e->expire_ms());
       storage::AppendResult res;
-      Status s = AppendDirect(RecordType::kPut, payload, shard, &res);
+      Status s = AppendDirect(RecordType::kPut, &payload, shard, &res);
       if (!s.ok()) return s;
       e->set_loc(Entry::PackLoc(res.location.segment_id, res.location.offset));
     }

@@ -182,7 +182,8 @@ class StorageEngine : public ChangeObserver {
   // Appends now (no batch open) or adds to the thread's batch.
   void Emit(storage::RecordType type, std::string payload, int shard, int db, bool is_put);
   void EmitGlobal(storage::RecordType type, std::string payload);
-  Status AppendDirect(storage::RecordType type, const storage::Payload& payload, int shard,
+  // Appends one record; payload's blocks go to the log (LogWriter::Append(type, Payload*)).
+  Status AppendDirect(storage::RecordType type, storage::Payload* payload, int shard,
                       storage::AppendResult* out);
   Status Checkpoint(const std::vector<uint64_t>& drop_segments);
   void BackgroundLoop();

@@ -96,6 +96,21 @@ Result<AppendResult> LogWriter::Append(RecordType type, const Payload& payload) 
   });
 }
 
+Result<AppendResult> LogWriter::Append(RecordType type, Payload* payload) {
+  std::vector<uint32_t> crcs;
+  crcs.reserve(payload->splices.size());
+  for (const Payload::Splice& s : payload->splices) {
+    crcs.push_back(crc32c::Value(s.block->data(), s.block->size()));
+  }
+  auto r =
+      AppendRecord(type, payload->size(), [&](uint64_t segment_id, uint64_t seq, Payload* dst) {
+        EncodeRecord(segment_id, type, seq, *payload, dst, &crcs);
+        payload->splices.clear();
+      });
+  payload->splices.clear();  // also when refused
+  return r;
+}
+
 template <class Encode>
 Result<AppendResult> LogWriter::AppendRecord(RecordType type, size_t payload_size,
                                              const Encode& encode) {

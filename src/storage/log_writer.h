@@ -162,6 +162,11 @@ class LogWriter {
   // The same for a payload in pieces: its blocks are not copied; the writer references them
   // until they are durable (they are also what RepairSegment rewrites after a failure).
   Result<AppendResult> Append(RecordType type, const Payload& payload);
+  // The same, handing the payload's blocks over: its references are dropped under the
+  // writer's lock, before the flusher can take the record, so a block nobody else holds (a
+  // collection's image) is counted as the writer's memory from the start (BufferedBytes).
+  // Afterwards payload->splices is empty; payload->bytes are left for the caller.
+  Result<AppendResult> Append(RecordType type, Payload* payload);
 
   // Block until every record up to `sequence` is written to the kernel / fsynced / whatever the
   // policy requires before acknowledging it (kAlways: durable; otherwise written). OK means it
