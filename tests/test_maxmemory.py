@@ -178,7 +178,9 @@ def test_allkeys_lru_lfu_keep_touched_keys(policy):
         write_until_evicted(r, "new", 4000)
         hot = sum(present(r, "hot", 2000)) / 2000
         cold = sum(present(r, "cold", 8000)) / 8000
-        assert hot > 0.9, (hot, cold)
+        # Sampling alone (no pool of past candidates) kept only ~0.93 of the hot keys: a
+        # sample without an idle key picks a key used a second ago.
+        assert hot > 0.97, (hot, cold)
         if policy == "allkeys-lru":
             assert hot > 1.5 * cold, (hot, cold)
         else:

@@ -620,13 +620,33 @@ Keyspace::EvictResult Keyspace::EvictKeys() {
 }
 
 bool Keyspace::EvictOneKey() {
-  // As Redis, approximate: a random shard's best of maxmemory-samples sampled keys. A few
-  // random shards are tried (an empty shard has nothing to offer); when they all come up
-  // empty, every shard is searched once before saying no key qualifies, so a keyspace with a
-  // handful of volatile keys still finds them and a failure is real.
+  // As Redis, approximate: maxmemory-samples keys sampled in a random shard. A few random
+  // shards are tried (an empty shard has nothing to offer); when they all come up empty, every
+  // shard is searched once before saying no key qualifies, so a keyspace with a handful of
+  // volatile keys still finds them and a failure is real. The random policies take the first
+  // sample; the others go through the pool (see pool_), as Redis's evictionPoolPopulate.
   constexpr int kShardProbes = 16;
-  for (int i = 0; i < kShardProbes; i++) {
-    if (EvictKeyInShard(static_cast<int>(tl_rng() & (limits::kNumShards - 1)), false)) return true;
+  const EvictionPolicy policy = this->policy();
+  const bool random =
+      policy == EvictionPolicy::kAllKeysRandom || policy == EvictionPolicy::kVolatileRandom;
+  if (random) {
+    for (int i = 0; i < kShardProbes; i++) {
+      if (EvictKeyInShard(static_cast<int>(tl_rng() & (limits::kNumShards - 1)), false)) {
+        return true;
+      }
+    }
+  } else {
+    std::lock_guard<std::mutex> pl(pool_mu_);
+    for (int i = 0; i < kShardProbes; i++) {
+      if (EvictKeyInShard(static_cast<int>(tl_rng() & (limits::kNumShards - 1)), false, true)) {
+        break;
+      }
+    }
+    while (!pool_.empty()) {
+      EvictionCandidate c = std::move(pool_.back());
+      pool_.pop_back();
+      if (EvictPooled(c.db, c.key, c.score)) return true;
+    }
   }
   int start = static_cast<int>(tl_rng() & (limits::kNumShards - 1));
   for (int i = 0; i < limits::kNumShards; i++) {
@@ -635,7 +655,69 @@ bool Keyspace::EvictOneKey() {
   return false;
 }
 
-bool Keyspace::EvictKeyInShard(int shard, bool exhaustive) {
+int64_t Keyspace::EvictionScore(const Entry* e) const {
+  // Idle seconds (LRU), 255 - frequency (LFU), nearest deadline first (TTL).
+  switch (policy()) {
+    case EvictionPolicy::kAllKeysLru:
+    case EvictionPolicy::kVolatileLru:
+      return LruIdleSeconds(e->lru());
+    case EvictionPolicy::kAllKeysLfu:
+    case EvictionPolicy::kVolatileLfu:
+      return 255 - LfuDecayedCounter(e->lru());
+    case EvictionPolicy::kVolatileTtl:
+      return INT64_MAX - e->expire_ms();
+    default:
+      return 0;
+  }
+}
+
+void Keyspace::PoolInsert(int64_t score, int db, std::string_view key) {
+  // Ascending by score; a full pool drops its worst (the front). A key already pooled is
+  // updated in place rather than held twice.
+  for (size_t i = 0; i < pool_.size(); i++) {
+    if (pool_[i].db == db && pool_[i].key == key) {
+      pool_.erase(pool_.begin() + static_cast<std::ptrdiff_t>(i));
+      break;
+    }
+  }
+  if (pool_.size() >= kEvictionPoolSize) {
+    if (score <= pool_.front().score) return;
+    pool_.erase(pool_.begin());
+  }
+  auto at = std::upper_bound(pool_.begin(), pool_.end(), score,
+                             [](int64_t sc, const EvictionCandidate& c) { return sc < c.score; });
+  pool_.insert(at, EvictionCandidate{score, db, std::string(key)});
+}
+
+bool Keyspace::EvictPooled(int db, const std::string& key, int64_t score) {
+  KeyRef k(key);
+  Shard& s = *shards_[ShardOf(k.hash)];
+  ShardGuard l(s);
+  Entry** link = s.dbs[db].FindLink(k.key, k.hash);
+  if (link == nullptr) return false;
+  const Entry* e = *link;
+  if (IsVolatile(policy()) && !e->has_expire()) return false;
+  // Used since it was sampled: it goes back in at its new score, unless nothing better is left.
+  int64_t now = EvictionScore(e);
+  if (now < score && !pool_.empty() && pool_.back().score > now) {
+    PoolInsert(now, db, key);
+    return false;
+  }
+  EvictEntry(db, s, link);
+  return true;
+}
+
+void Keyspace::EvictEntry(int db, Shard& s, Entry** link) {
+  // Deleted as DEL would: the deletion is logged (with persistence), WATCH sees it.
+  Entry* e = s.dbs[db].Unlink(link);
+  Unlinked(db, s, e);
+  s.version++;
+  if (observer_) observer_->OnDelete(db, e->key());
+  Entry::Free(e);
+  stats_.evicted_keys.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool Keyspace::EvictKeyInShard(int shard, bool exhaustive, bool pool) {
   const EvictionPolicy policy = this->policy();
   const bool volatile_only = IsVolatile(policy);
   Shard& s = *shards_[shard];
@@ -646,22 +728,6 @@ bool Keyspace::EvictKeyInShard(int shard, bool exhaustive) {
     if (volatile_only ? s.expires[db] > 0 : s.dbs[db].size() > 0) dbs[ndbs++] = db;
   }
   if (ndbs == 0) return false;
-  // Higher is a better victim: idle seconds (LRU), 255 - frequency (LFU), nearest deadline
-  // first (TTL); random takes the first sample.
-  auto score = [&](const Entry* e) -> int64_t {
-    switch (policy) {
-      case EvictionPolicy::kAllKeysLru:
-      case EvictionPolicy::kVolatileLru:
-        return LruIdleSeconds(e->lru());
-      case EvictionPolicy::kAllKeysLfu:
-      case EvictionPolicy::kVolatileLfu:
-        return 255 - LfuDecayedCounter(e->lru());
-      case EvictionPolicy::kVolatileTtl:
-        return INT64_MAX - e->expire_ms();
-      default:
-        return 0;
-    }
-  };
   const bool random =
       policy == EvictionPolicy::kAllKeysRandom || policy == EvictionPolicy::kVolatileRandom;
   const int samples = random ? 1 : samples_.load(std::memory_order_relaxed);
@@ -670,7 +736,8 @@ bool Keyspace::EvictKeyInShard(int shard, bool exhaustive) {
   int64_t best_score = 0;
   auto consider = [&](int db, Entry* e) {
     if (volatile_only && !e->has_expire()) return;
-    int64_t sc = score(e);
+    int64_t sc = EvictionScore(e);
+    if (pool) PoolInsert(sc, db, e->key());
     if (best == nullptr || sc > best_score) {
       best = e;
       best_db = db;
@@ -689,15 +756,9 @@ bool Keyspace::EvictKeyInShard(int shard, bool exhaustive) {
     for (int i = 0; i < ndbs; i++) s.dbs[dbs[i]].ForEach([&](Entry* e) { consider(dbs[i], e); });
   }
   if (best == nullptr) return false;
-  // Deleted as DEL would: the deletion is logged (with persistence), WATCH sees it.
+  if (pool) return true;
   KeyRef k(best->key());
-  Entry** link = s.dbs[best_db].FindLink(k.key, k.hash);
-  Entry* e = s.dbs[best_db].Unlink(link);
-  Unlinked(best_db, s, e);
-  s.version++;
-  if (observer_) observer_->OnDelete(best_db, e->key());
-  Entry::Free(e);
-  stats_.evicted_keys.fetch_add(1, std::memory_order_relaxed);
+  EvictEntry(best_db, s, s.dbs[best_db].FindLink(k.key, k.hash));
   return true;
 }
 

@@ -360,7 +360,31 @@ class Keyspace {
   bool EvictOneKey();
   // Samples shard `shard` and deletes its best candidate; with `exhaustive`, a shard whose
   // samples missed its few candidates (volatile keys among many others) is searched whole.
-  bool EvictKeyInShard(int shard, bool exhaustive);
+  // With a `pool`, the samples go into it and nothing is deleted (true when any was taken).
+  bool EvictKeyInShard(int shard, bool exhaustive, bool pool = false);
+  // Higher is a better victim under the current policy.
+  int64_t EvictionScore(const Entry* e) const;
+  // Deletes `key` of `db` if it still exists and still scores at least `score` (or the pool
+  // has nothing better left); false when it went away or was used meanwhile (then re-pooled).
+  // REQUIRES: pool_mu_ held.
+  bool EvictPooled(int db, const std::string& key, int64_t score);
+  // Deletes the unlinked-to-be entry at `link` as DEL would. REQUIRES: shard `s` locked.
+  void EvictEntry(int db, Shard& s, Entry** link);
+
+  // Redis's eviction pool (evict.c): the best candidates of past samples, kept across
+  // evictions, ascending by score. Sampling alone picks a key used a second ago whenever the
+  // few keys drawn hold no idle one; the pool remembers idle keys seen earlier, so LRU/LFU/TTL
+  // eviction stays close to exact. Keys are copied (the entries may go away); a candidate is
+  // checked again when it is taken. Lock order: pool_mu_ before any shard lock.
+  struct EvictionCandidate {
+    int64_t score;
+    int db;
+    std::string key;
+  };
+  static constexpr size_t kEvictionPoolSize = 16;
+  std::mutex pool_mu_;
+  std::vector<EvictionCandidate> pool_;
+  void PoolInsert(int64_t score, int db, std::string_view key);
 
   std::vector<std::unique_ptr<Shard>> shards_;
   ChangeObserver* observer_ = nullptr;
