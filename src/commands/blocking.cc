@@ -12,9 +12,6 @@ namespace fdb {
 
 namespace {
 
-// Keys made ready by commands of this thread, served after the command releases its locks.
-thread_local std::vector<std::pair<int, std::string>> tl_ready;
-
 constexpr const char* kTimeoutNotFloat = "ERR timeout is not a float or out of range";
 constexpr const char* kTimeoutNegative = "ERR timeout is negative";
 
@@ -44,7 +41,7 @@ bool ParseBlockTimeout(std::string_view arg, CommandContext& ctx, int64_t* deadl
 }
 
 bool CanBlock(const CommandContext& ctx) {
-  return !tl_holds_all_shards && static_cast<bool>(ctx.client.unblock);
+  return !ctx.txn.holds_all_shards() && static_cast<bool>(ctx.client.unblock);
 }
 
 std::shared_ptr<Waiter> NewWaiter(CommandContext& ctx, std::vector<std::string> keys,
@@ -77,18 +74,14 @@ void BlockingRegistry::Block(CommandContext& ctx, std::shared_ptr<Waiter> w) {
   ctx.client.blocked = std::move(w);
 }
 
-void BlockingRegistry::NoteReady(int db, std::string_view key) {
+void BlockingRegistry::NoteReady(Txn& txn, int db, std::string_view key) {
   std::pair<int, std::string> k(db, std::string(key));
   {
     std::lock_guard<std::mutex> l(mu_);
     if (waiters_.find(k) == waiters_.end()) return;
   }
-  if (std::find(tl_ready.begin(), tl_ready.end(), k) == tl_ready.end()) {
-    tl_ready.push_back(std::move(k));
-  }
+  txn.NoteReady(db, key);
 }
-
-bool BlockingRegistry::HasReady() { return !tl_ready.empty(); }
 
 void BlockingRegistry::RemoveLocked(const Waiter* w) {
   for (const std::string& k : w->keys) {
@@ -131,10 +124,16 @@ size_t BlockingRegistry::WaitedKeys() {
   return waiters_.size();
 }
 
-void BlockingRegistry::ServeReady(ServerContext& server, ThreadStats* stats) {
-  while (!tl_ready.empty()) {
+void BlockingRegistry::ServeReady(ServerContext& server, ThreadStats* stats,
+                                  std::vector<std::pair<int, std::string>> pending) {
+  auto add = [&pending](std::pair<int, std::string> k) {
+    if (std::find(pending.begin(), pending.end(), k) == pending.end()) {
+      pending.push_back(std::move(k));
+    }
+  };
+  while (!pending.empty()) {
     std::vector<std::pair<int, std::string>> ready;
-    ready.swap(tl_ready);
+    ready.swap(pending);
     // Keys to look at again: a waiter of the key was being served by another thread for
     // another of its keys, and may come back blocked if that failed.
     std::vector<std::pair<int, std::string>> again;
@@ -168,22 +167,22 @@ void BlockingRegistry::ServeReady(ServerContext& server, ThreadStats* stats) {
           locks.Add(Keyspace::ShardOf(HashKey(key)));
           for (const std::string& k : w->extra_keys) locks.Add(Keyspace::ShardOf(HashKey(k)));
           locks.Lock(server.keyspace());
-          CommandContext ctx(rb, server, w->client, *w->spec, NowMs());
+          Txn txn;
+          CommandContext ctx(rb, server, w->client, *w->spec, NowMs(), txn);
           ctx.stats = stats;
-          StorageEngine* storage = server.storage();
-          if (storage != nullptr) storage->BeginBatch();
           served = w->serve(ctx, key);
           if (!served) {
             out.clear();
-            key_exists = ctx.ks.Find(db, KeyRef(key), ctx.now_ms, false) != nullptr;
+            key_exists = ctx.ks.Find(txn, db, KeyRef(key), ctx.now_ms, false) != nullptr;
           }
-          if (storage != nullptr) {
-            if (!storage->CommitBatch().ok() && served) {
-              out.clear();
-              rb.Error(storage->Health().message() + ". The change may not be durable.");
-            }
-            seq = storage->ThreadSequence();
+          Status committed = server.keyspace().Commit(txn);
+          if (!committed.ok() && served && server.storage() != nullptr) {
+            out.clear();
+            rb.Error(server.storage()->Health().message() + ". The change may not be durable.");
           }
+          seq = txn.sequence();
+          // A pop that moved an element (BLMOVE) may have created a key others wait for.
+          for (auto& k : txn.ready_keys()) add(std::move(k));
         }
         if (!served) {
           Unclaim(w);
@@ -206,11 +205,7 @@ void BlockingRegistry::ServeReady(ServerContext& server, ThreadStats* stats) {
     if (!again.empty()) {
       // The other thread holds the claim only while it runs one serve callback.
       std::this_thread::yield();
-      for (auto& k : again) {
-        if (std::find(tl_ready.begin(), tl_ready.end(), k) == tl_ready.end()) {
-          tl_ready.push_back(std::move(k));
-        }
-      }
+      for (auto& k : again) add(std::move(k));
     }
   }
 }

@@ -2,13 +2,13 @@
 //
 // Model: a client whose blocking command finds nothing to serve becomes a Waiter registered
 // under each of its keys (FIFO per key). Any command that creates a key (Keyspace::Create /
-// Put, through the keyspace's KeyCreated hook) marks it "ready" on the calling thread when
-// someone waits on it; after that command has released its shard locks, the dispatcher serves
-// the ready keys on the same thread: for each waiter of the key, in arrival order, it claims
+// Put, through the keyspace's KeyCreated hook) marks it "ready" in the command's transaction
+// (Txn::NoteReady) when someone waits on it; after that command has released its shard locks,
+// the dispatcher serves the transaction's ready keys on the same thread: for each waiter of the key, in arrival order, it claims
 // the waiter (state kBlocked -> kServing, so a timeout or disconnect racing with it on the
 // waiter's own thread backs off), locks the shards of the ready key and of the waiter's extra
 // keys, runs the waiter's serve callback (the non-blocking form of its command, for its db and
-// RESP version) inside a log batch, and hands the reply with the batch's log sequence to the
+// RESP version) in a transaction of its own, and hands the reply with the batch's log sequence to the
 // waiter's I/O thread (ClientState::unblock), which holds the reply until the log commits it,
 // as any other reply. A waiter the callback cannot serve (the key is empty again, or holds
 // another type) goes back to kBlocked and keeps its place.
@@ -112,15 +112,15 @@ class BlockingRegistry : public KeyCreatedListener {
 
   // Called when key `key` of db is created (it may now have what a waiter wants). Cheap when
   // nobody waits. REQUIRES: the key's shard locked.
-  void KeyCreated(int db, std::string_view key) override {
+  void KeyCreated(Txn& txn, int db, std::string_view key) override {
     if (blocked_.load(std::memory_order_relaxed) == 0) return;
-    NoteReady(db, key);
+    NoteReady(txn, db, key);
   }
 
-  // Serves the keys made ready on this thread. Called by the dispatcher after a command has
-  // released its locks (not inside EXEC). `stats` are the running thread's counters.
-  void ServeReady(ServerContext& server, ThreadStats* stats);
-  static bool HasReady();
+  // Serves the keys a transaction made ready. Called by the dispatcher after the transaction
+  // has released its locks. `stats` are the running thread's counters.
+  void ServeReady(ServerContext& server, ThreadStats* stats,
+                  std::vector<std::pair<int, std::string>> ready);
 
   // The waiter's own thread gives up on it (timeout, disconnect). Returns true when the waiter
   // is now done and removed (the caller replies the timeout, or nothing on disconnect); false
@@ -137,7 +137,7 @@ class BlockingRegistry : public KeyCreatedListener {
       return std::hash<std::string>()(k.second) ^ static_cast<size_t>(k.first);
     }
   };
-  void NoteReady(int db, std::string_view key);
+  void NoteReady(Txn& txn, int db, std::string_view key);
   // Removes w from every key's queue. REQUIRES: mu_ held.
   void RemoveLocked(const Waiter* w);
   // Claims the first claimable waiter of (db, key), or nullptr.

@@ -18,8 +18,8 @@ namespace fdb {
 inline Entry* FindCollection(CommandContext& ctx, const KeyRef& k, ValueType t, bool* wrongtype,
                              bool for_read = true) {
   *wrongtype = false;
-  Entry* e = for_read ? ctx.ks.FindForRead(ctx.db, k, ctx.now_ms, ctx.touch())
-                      : ctx.ks.Find(ctx.db, k, ctx.now_ms, ctx.touch());
+  Entry* e = for_read ? ctx.ks.FindForRead(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch())
+                      : ctx.ks.Find(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
   if (e != nullptr && e->type() != t) {
     *wrongtype = true;
     ctx.rb.Error(errors::kWrongType);
@@ -35,7 +35,7 @@ inline Entry* FindOrCreateCollection(CommandContext& ctx, const KeyRef& k, Value
                                      bool* wrongtype) {
   Entry* e = FindCollection(ctx, k, t, wrongtype, /*for_read=*/false);
   if (e != nullptr || *wrongtype) return e;
-  return ctx.ks.Create(ctx.db, k, Entry::NewObject(k.key, NewEmptyObject(t)));
+  return ctx.ks.Create(ctx.txn, ctx.db, k, Entry::NewObject(k.key, NewEmptyObject(t)));
 }
 
 // After elements were removed: deletes the key when its collection is empty (and then records
@@ -43,10 +43,10 @@ inline Entry* FindOrCreateCollection(CommandContext& ctx, const KeyRef& k, Value
 inline bool DeltaOrDeleteIfEmpty(CommandContext& ctx, const KeyRef& k, Entry* e,
                                  std::string_view change) {
   if (e->object()->Size() == 0) {
-    ctx.ks.Delete(ctx.db, k, ctx.now_ms);
+    ctx.ks.Delete(ctx.txn, ctx.db, k, ctx.now_ms);
     return true;
   }
-  ctx.ks.Delta(ctx.db, k, e, change);
+  ctx.ks.Delta(ctx.txn, ctx.db, k, e, change);
   return false;
 }
 

@@ -15,14 +15,15 @@ namespace fdb {
 class CommandContext {
  public:
   CommandContext(ReplyBuilder& rb, ServerContext& server, ClientState& client,
-                 const CommandSpec& spec, int64_t now_ms)
+                 const CommandSpec& spec, int64_t now_ms, Txn& txn)
       : rb(rb),
         server(server),
         ks(server.keyspace()),
         client(client),
         spec(spec),
         now_ms(now_ms),
-        db(client.db.load(std::memory_order_relaxed)) {}
+        db(client.db.load(std::memory_order_relaxed)),
+        txn(txn) {}
 
   ReplyBuilder& rb;
   ServerContext& server;
@@ -31,6 +32,8 @@ class CommandContext {
   const CommandSpec& spec;
   const int64_t now_ms;  // one clock reading per command, as Redis: a command sees one "now"
   const int db;
+  // The command's transaction: every keyspace change takes it and appends its effect there.
+  Txn& txn;
 
   // A reference to the block holding argument `arg` when the connection read it as a large
   // value (ClientState::arg_blocks), else empty. REQUIRES: arg is one of this command's args.

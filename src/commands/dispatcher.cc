@@ -33,18 +33,21 @@ std::string WrongArityError(std::string_view name) {
   return "ERR wrong number of arguments for '" + std::string(name) + "' command";
 }
 
-void Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
-  ExecuteCommand(args, client, rb);
-  // Before the blocked clients this command served append their own records on this thread.
-  if (StorageEngine* storage = server_.storage()) last_sequence_ = storage->ThreadSequence();
+ExecResult Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
+  Txn txn;
+  ExecuteCommand(args, client, rb, txn);
+  ExecResult result{txn.sequence()};
   if (kept_shard_ >= 0 && kept_uses_ >= kMaxKeptCommands) ReleaseLocks();
-  if (!tl_holds_all_shards && BlockingRegistry::HasReady()) {
+  // The clients blocked on keys the command created are served after its locks are released,
+  // each in a transaction of its own (their replies wait for their own records).
+  if (!txn.ready_keys().empty()) {
     ReleaseLocks();
-    server_.blocking().ServeReady(server_, stats_);
+    server_.blocking().ServeReady(server_, stats_, std::move(txn.ready_keys()));
   }
+  return result;
 }
 
-void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
+void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb, Txn& txn) {
   const CommandSpec* spec = registry_.Find(args[0]);
   if (spec == nullptr) {
     if (client.in_multi) client.multi_error = true;
@@ -93,7 +96,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   // checkpoint and log hold is what clients were told. Inside EXEC (every shard held) the
   // transaction already began and is finished whole; EXEC itself is refused, since its queued
   // commands may write.
-  if (server_.shutting_down() && !tl_holds_all_shards &&
+  if (server_.shutting_down() && !txn.holds_all_shards() &&
       ((spec->flags & cmdflags::kWrite) || std::string_view(spec->name) == "exec")) {
     counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
                             std::memory_order_relaxed);
@@ -108,7 +111,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   // maxmemory, as Redis's processCommand: over the budget, evict by the policy before the
   // command; when nothing could be evicted, refuse what would grow memory. Commands inside EXEC
   // are not checked again (EXEC was, as a whole).
-  if (!tl_holds_all_shards && server_.keyspace().OverMaxmemory()) {
+  if (!txn.holds_all_shards() && server_.keyspace().OverMaxmemory()) {
     ReleaseLocks();
     bool out_of_memory = server_.keyspace().EvictKeys() == Keyspace::EvictResult::kFail;
     std::string_view name = spec->name;
@@ -138,7 +141,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   }
   if ((spec->flags & cmdflags::kTransaction) || client.in_multi) {
     ReleaseLocks();  // EXEC locks every shard
-    if (HandleTransaction(*spec, args, client, rb)) return;
+    if (HandleTransaction(*spec, args, client, rb, txn)) return;
   }
 
   StorageEngine* storage = server_.storage();
@@ -147,7 +150,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   auto refused = [&] {
     // Inside EXEC the transaction was checked once as a whole (Exec): refusing some of its
     // commands would apply the others alone.
-    if (storage == nullptr || !(spec->flags & cmdflags::kWrite) || tl_holds_all_shards) {
+    if (storage == nullptr || !(spec->flags & cmdflags::kWrite) || txn.holds_all_shards()) {
       return false;
     }
     Status health = storage->Health();
@@ -162,6 +165,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   if (refused()) return;
   int64_t start_us = MonoUs();
   size_t reply_start = rb.buffer()->size();
+  const uint64_t errors_before = rb.errors();
   {
     ShardLockSet locks;
     if (!(spec->flags & cmdflags::kSelfLocking) && spec->first_key > 0) {
@@ -172,7 +176,8 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
         one = one == -1 || one == sh ? sh : -2;
         locks.Add(sh);
       }
-      if (keep_locks_ && one >= 0 && !tl_holds_all_shards && !(spec->flags & cmdflags::kBlocking)) {
+      if (keep_locks_ && one >= 0 && !txn.holds_all_shards() &&
+          !(spec->flags & cmdflags::kBlocking)) {
         if (kept_shard_ != one) {
           ReleaseLocks();
           server_.keyspace().shard(one).mu.lock();
@@ -182,7 +187,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
         kept_uses_++;
       } else {
         ReleaseLocks();
-        locks.Lock(server_.keyspace());
+        locks.Lock(server_.keyspace(), txn.holds_all_shards());
       }
     } else {
       ReleaseLocks();
@@ -192,13 +197,21 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     // them), and one that starts after the failure is refused here. Without this a write could
     // run on a state a discard has just restored and need a discard of its own.
     if (refused()) return;
-    CommandContext ctx(rb, server_, client, *spec, NowMs());
+    CommandContext ctx(rb, server_, client, *spec, NowMs(), txn);
     ctx.stats = stats_;
-    // The command's records are appended as one, before its shards are unlocked: log order is
-    // execution order, and a multi-key command is atomic on disk.
-    if (storage != nullptr) storage->BeginBatch();
-    spec->handler(args, ctx);
-    if (storage != nullptr && !storage->CommitBatch().ok()) {
+    try {
+      spec->handler(args, ctx);
+    } catch (...) {
+      // An allocation failure unwinds the handler: what it changed is in the keyspace, so its
+      // effects are committed (under its locks) before the connection is closed, and the log
+      // holds what memory holds. Inside EXEC, Exec commits the whole transaction.
+      if (!txn.holds_all_shards()) (void)server_.keyspace().Commit(txn);
+      throw;
+    }
+    // The command's effects are committed as one, before its shards are unlocked: log order
+    // is execution order, and a multi-key command is atomic on disk. Inside EXEC the whole
+    // transaction commits at its end.
+    if (!txn.holds_all_shards() && !server_.keyspace().Commit(txn).ok() && storage != nullptr) {
       // Not logged, so not acknowledged: the reply becomes the error.
       rb.buffer()->resize(reply_start);
       rb.Error(storage->Health().message() + ". The change may not be durable.");
@@ -218,7 +231,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     uint64_t usec = counters.usec.load(std::memory_order_relaxed);
     if (usec < kKeepLockMinUs * calls) ReleaseLocks();
   }
-  if (rb.buffer()->size() > reply_start && (*rb.buffer())[reply_start] == '-') {
+  if (rb.errors() != errors_before) {
     counters.failed.store(counters.failed.load(std::memory_order_relaxed) + 1,
                           std::memory_order_relaxed);
   }
@@ -238,7 +251,7 @@ bool Dispatcher::QueuedDenyOom(const ClientState& client) const {
 }
 
 bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, ClientState& client,
-                                   ReplyBuilder& rb) {
+                                   ReplyBuilder& rb, Txn& txn) {
   std::string_view name = spec.name;
   if (name == "multi") {
     if (client.in_multi) {
@@ -252,7 +265,7 @@ bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, Client
     return true;
   }
   if (name == "exec") {
-    Exec(client, rb);
+    Exec(client, rb, txn);
     return true;
   }
   if (name == "discard") {
@@ -277,7 +290,7 @@ bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, Client
   return true;
 }
 
-void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb) {
+void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb, Txn& txn) {
   if (!client.in_multi) {
     rb.Error("ERR EXEC without MULTI");
     return;
@@ -293,7 +306,7 @@ void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb) {
     return;
   }
   ShardLockSet all;
-  all.LockAll(server_.keyspace());
+  all.LockAll(server_.keyspace(), txn.holds_all_shards());
   StorageEngine* storage = server_.storage();
   if (storage != nullptr) {
     // As Redis, a transaction with a write is refused as a whole while writes are refused
@@ -316,21 +329,27 @@ void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb) {
     }
   }
   // Every shard is held: the queued commands see and leave one consistent state, and their
-  // records go to the log as one batch.
-  tl_holds_all_shards = true;
-  if (storage != nullptr) storage->BeginBatch();
+  // effects are committed as one batch, under every lock.
+  txn.set_holds_all_shards(true);
   size_t reply_start = rb.buffer()->size();
   rb.ArrayHeader(queued.size());
   std::vector<std::string_view> argv;
-  for (const auto& call : queued) {
-    argv.assign(call.begin(), call.end());
-    Execute(argv, client, rb);
+  Status committed;
+  try {
+    for (const auto& call : queued) {
+      argv.assign(call.begin(), call.end());
+      ExecuteCommand(argv, client, rb, txn);
+    }
+  } catch (...) {
+    txn.set_holds_all_shards(false);
+    (void)server_.keyspace().Commit(txn);  // see ExecuteCommand: memory and log agree
+    throw;
   }
-  if (storage != nullptr && !storage->CommitBatch().ok()) {
+  txn.set_holds_all_shards(false);
+  if (!server_.keyspace().Commit(txn).ok() && storage != nullptr) {
     rb.buffer()->resize(reply_start);
     rb.Error(storage->Health().message() + ". The transaction may not be durable.");
   }
-  tl_holds_all_shards = false;
 }
 
 }  // namespace fdb

@@ -10,6 +10,14 @@
 
 namespace fdb {
 
+// What running one request came to.
+struct ExecResult {
+  // The log sequence of the request's own records (0: it logged nothing): its reply may
+  // leave only once this sequence is committed by the fsync policy. The records of blocked
+  // clients it served afterwards are theirs, not counted here.
+  uint64_t sequence = 0;
+};
+
 class Dispatcher {
  public:
   Dispatcher(ServerContext& server, ThreadStats* stats)
@@ -18,7 +26,7 @@ class Dispatcher {
   // Executes `args` (args[0] is the command name) for `client`, appending the reply to rb.
   // Then serves the clients blocked on keys the command created (commands/blocking.h), after
   // its locks are released; inside EXEC that waits for the end of the transaction.
-  void Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb);
+  ExecResult Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb);
 
   // Lock keeping for pipelines. With it on, a command on a single shard that takes at least
   // kKeepLockMinUs on average leaves that shard locked when it ends, and the next command reuses
@@ -32,10 +40,6 @@ class Dispatcher {
   // transactions and serving blocked clients. Off by default (the embedded engine and tests
   // run one command at a time).
   void set_keep_locks(bool on) { keep_locks_ = on; }
-  // The last log sequence the calling thread had appended when the last Execute's own command
-  // finished (not counting the records of blocked clients it served afterwards): the record a
-  // held reply of that command depends on.
-  uint64_t last_sequence() const { return last_sequence_; }
   void ReleaseLocks() {
     if (kept_shard_ >= 0) {
       server_.keyspace().shard(kept_shard_).mu.unlock();
@@ -48,21 +52,22 @@ class Dispatcher {
   static constexpr uint64_t kKeepLockMinUs = 1;
 
  private:
-  void ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb);
+  // Runs one command in `txn` (a fresh one, or EXEC's, which holds every shard and commits
+  // once at its end).
+  void ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb, Txn& txn);
   // MULTI / EXEC / DISCARD / WATCH / UNWATCH: the transaction state lives in the client, and
   // EXEC runs the queued commands with every shard locked, so the block is atomic.
   // Whether a queued MULTI command is flagged denyoom (EXEC is refused under OOM then).
   bool QueuedDenyOom(const ClientState& client) const;
   bool HandleTransaction(const CommandSpec& spec, CmdArgs args, ClientState& client,
-                         ReplyBuilder& rb);
-  void Exec(ClientState& client, ReplyBuilder& rb);
+                         ReplyBuilder& rb, Txn& txn);
+  void Exec(ClientState& client, ReplyBuilder& rb, Txn& txn);
 
   ServerContext& server_;
   ThreadStats* stats_;
   const CommandRegistry& registry_;
   std::vector<size_t> key_idx_;  // scratch
   bool keep_locks_ = false;
-  uint64_t last_sequence_ = 0;
   int kept_shard_ = -1;  // the shard this dispatcher keeps locked, or -1
   int kept_uses_ = 0;    // commands run under the kept lock since it was taken
 };

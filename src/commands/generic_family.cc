@@ -84,57 +84,57 @@ bool IsLfuPolicy(CommandContext& ctx) {
 
 // --- DEL / UNLINK / EXISTS / TOUCH -----------------------------------------------------------
 
-int64_t OpDel(Keyspace& ks, int db, CmdArgs keys, int64_t now_ms) {
+int64_t OpDel(Keyspace& ks, Txn& txn, int db, CmdArgs keys, int64_t now_ms) {
   int64_t n = 0;
-  for (std::string_view key : keys) n += ks.Delete(db, KeyRef(key), now_ms) ? 1 : 0;
+  for (std::string_view key : keys) n += ks.Delete(txn, db, KeyRef(key), now_ms) ? 1 : 0;
   return n;
 }
 
 // Repeated keys count each time, as in Redis.
-int64_t OpExists(Keyspace& ks, int db, CmdArgs keys, int64_t now_ms) {
+int64_t OpExists(Keyspace& ks, Txn& txn, int db, CmdArgs keys, int64_t now_ms) {
   int64_t n = 0;
   for (std::string_view key : keys) {
-    n += ks.FindForRead(db, KeyRef(key), now_ms, /*touch=*/false) != nullptr ? 1 : 0;
+    n += ks.FindForRead(txn, db, KeyRef(key), now_ms, /*touch=*/false) != nullptr ? 1 : 0;
   }
   return n;
 }
 
-int64_t OpTouch(Keyspace& ks, int db, CmdArgs keys, int64_t now_ms) {
+int64_t OpTouch(Keyspace& ks, Txn& txn, int db, CmdArgs keys, int64_t now_ms) {
   int64_t n = 0;
   // TOUCH exists to update the access clock, so it does so even under CLIENT NO-TOUCH.
   for (std::string_view key : keys) {
-    n += ks.FindForRead(db, KeyRef(key), now_ms, /*touch=*/true) != nullptr ? 1 : 0;
+    n += ks.FindForRead(txn, db, KeyRef(key), now_ms, /*touch=*/true) != nullptr ? 1 : 0;
   }
   return n;
 }
 
 void CmdDel(CmdArgs args, CommandContext& ctx) {
-  int64_t n = OpDel(ctx.ks, ctx.db, args.subspan(1), ctx.now_ms);
+  int64_t n = OpDel(ctx.ks, ctx.txn, ctx.db, args.subspan(1), ctx.now_ms);
   ctx.Dirty(n);
   ctx.rb.Integer(n);
 }
 
 void CmdExists(CmdArgs args, CommandContext& ctx) {
-  ctx.rb.Integer(OpExists(ctx.ks, ctx.db, args.subspan(1), ctx.now_ms));
+  ctx.rb.Integer(OpExists(ctx.ks, ctx.txn, ctx.db, args.subspan(1), ctx.now_ms));
 }
 
 void CmdTouch(CmdArgs args, CommandContext& ctx) {
-  ctx.rb.Integer(OpTouch(ctx.ks, ctx.db, args.subspan(1), ctx.now_ms));
+  ctx.rb.Integer(OpTouch(ctx.ks, ctx.txn, ctx.db, args.subspan(1), ctx.now_ms));
 }
 
 // --- KEYS / SCAN / RANDOMKEY -----------------------------------------------------------------
 
-std::vector<std::string> OpKeys(Keyspace& ks, int db, std::string_view pattern, int64_t now_ms) {
+std::vector<std::string> OpKeys(Keyspace& ks, Txn& txn, int db, std::string_view pattern, int64_t now_ms) {
   std::vector<std::string> out;
   bool all = pattern == "*";
-  ks.ForEachKey(db, now_ms, [&](const Entry* e) {
+  ks.ForEachKey(txn, db, now_ms, [&](const Entry* e) {
     if (all || GlobMatch(pattern, e->key())) out.emplace_back(e->key());
   });
   return out;
 }
 
 void CmdKeys(CmdArgs args, CommandContext& ctx) {
-  std::vector<std::string> keys = OpKeys(ctx.ks, ctx.db, args[1], ctx.now_ms);
+  std::vector<std::string> keys = OpKeys(ctx.ks, ctx.txn, ctx.db, args[1], ctx.now_ms);
   ctx.rb.ArrayHeader(keys.size());
   for (const std::string& k : keys) ctx.rb.Bulk(k);
 }
@@ -150,14 +150,14 @@ struct ScanOptions {
 // and TYPE filter them, so a call's work is bounded even when nothing matches. Steps are also
 // bounded (10 per key asked, as Redis's maxiterations) plus one per shard, since stepping
 // over an empty shard's table is one step.
-uint64_t OpScan(Keyspace& ks, int db, uint64_t cursor, const ScanOptions& opt, int64_t now_ms,
+uint64_t OpScan(Keyspace& ks, Txn& txn, int db, uint64_t cursor, const ScanOptions& opt, int64_t now_ms,
                 std::vector<std::string>* out) {
   uint64_t visited = 0;
   uint64_t steps_max = (opt.count > UINT64_MAX / 20 ? UINT64_MAX / 2 : opt.count * 10) +
                        static_cast<uint64_t>(limits::kNumShards);
   uint64_t steps = 0;
   do {
-    cursor = ks.Scan(db, cursor, now_ms, [&](const Entry* e) {
+    cursor = ks.Scan(txn, db, cursor, now_ms, [&](const Entry* e) {
       visited++;
       if (!opt.type.empty() && !EqualsIgnoreCase(opt.type, TypeName(e->type()))) return;
       if (!opt.pattern.empty() && !GlobMatch(opt.pattern, e->key())) return;
@@ -190,7 +190,7 @@ void CmdScan(CmdArgs args, CommandContext& ctx) {
     }
   }
   std::vector<std::string> keys;
-  cursor = OpScan(ctx.ks, ctx.db, cursor, opt, ctx.now_ms, &keys);
+  cursor = OpScan(ctx.ks, ctx.txn, ctx.db, cursor, opt, ctx.now_ms, &keys);
   ctx.rb.ArrayHeader(2);
   ctx.rb.Bulk(std::to_string(cursor));
   ctx.rb.ArrayHeader(keys.size());
@@ -199,14 +199,14 @@ void CmdScan(CmdArgs args, CommandContext& ctx) {
 
 void CmdRandomKey(CmdArgs args, CommandContext& ctx) {
   std::string key;
-  if (!ctx.ks.RandomKey(ctx.db, ctx.now_ms, &key)) return ctx.rb.NullBulk();
+  if (!ctx.ks.RandomKey(ctx.txn, ctx.db, ctx.now_ms, &key)) return ctx.rb.NullBulk();
   ctx.rb.Bulk(key);
 }
 
 // --- TYPE ------------------------------------------------------------------------------------
 
 void CmdType(CmdArgs args, CommandContext& ctx) {
-  const Entry* e = ctx.ks.FindForRead(ctx.db, KeyRef(args[1]), ctx.now_ms, /*touch=*/false);
+  const Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[1]), ctx.now_ms, /*touch=*/false);
   ctx.rb.SimpleString(e == nullptr ? "none" : TypeName(e->type()));
 }
 
@@ -215,39 +215,39 @@ void CmdType(CmdArgs args, CommandContext& ctx) {
 // REQUIRES: shards of src and dst locked. The destination is replaced (RENAME) or left alone
 // (RENAMENX: kKeyExists); the deadline moves with the value, and the destination's own
 // deadline goes with the destination's old value.
-OpStatus OpRename(Keyspace& ks, int db, std::string_view src, std::string_view dst, bool nx,
+OpStatus OpRename(Keyspace& ks, Txn& txn, int db, std::string_view src, std::string_view dst, bool nx,
                   int64_t now_ms, bool touch) {
   KeyRef sk(src);
-  Entry* e = ks.Find(db, sk, now_ms, touch);
+  Entry* e = ks.Find(txn, db, sk, now_ms, touch);
   if (e == nullptr) return OpStatus::kNoKey;
   // Redis 7: renaming a key to itself succeeds without doing anything (RENAMENX: 0).
   if (src == dst) return nx ? OpStatus::kKeyExists : OpStatus::kOk;
   KeyRef dk(dst);
-  if (nx && ks.Find(db, dk, now_ms, false) != nullptr) return OpStatus::kKeyExists;
+  if (nx && ks.Find(txn, db, dk, now_ms, false) != nullptr) return OpStatus::kKeyExists;
   // The entry holds its key inline, so a renamed key is a new entry with the old value.
   Entry* copy = Entry::Clone(e, dst);
   if (copy == nullptr) return OpStatus::kNotSupported;
-  ks.Delete(db, sk, now_ms);  // e is invalid from here on
-  ks.Put(db, dk, copy);
+  ks.Delete(txn, db, sk, now_ms);  // e is invalid from here on
+  ks.Put(txn, db, dk, copy);
   return OpStatus::kOk;
 }
 
 // REQUIRES: shards of src and dst locked (the same shard in both databases).
-OpStatus OpCopy(Keyspace& ks, int src_db, std::string_view src, int dst_db, std::string_view dst,
+OpStatus OpCopy(Keyspace& ks, Txn& txn, int src_db, std::string_view src, int dst_db, std::string_view dst,
                 bool replace, int64_t now_ms, bool touch) {
-  const Entry* e = ks.FindForRead(src_db, KeyRef(src), now_ms, touch);
+  const Entry* e = ks.FindForRead(txn, src_db, KeyRef(src), now_ms, touch);
   if (e == nullptr) return OpStatus::kNoKey;
   KeyRef dk(dst);
-  if (!replace && ks.Find(dst_db, dk, now_ms, false) != nullptr) return OpStatus::kKeyExists;
+  if (!replace && ks.Find(txn, dst_db, dk, now_ms, false) != nullptr) return OpStatus::kKeyExists;
   Entry* copy = Entry::Clone(e, dst);  // carries the deadline
   if (copy == nullptr) return OpStatus::kNotSupported;
-  ks.Put(dst_db, dk, copy);
+  ks.Put(txn, dst_db, dk, copy);
   return OpStatus::kOk;
 }
 
 void CmdRename(CmdArgs args, CommandContext& ctx) {
   bool nx = std::string_view(ctx.spec.name) == "renamenx";
-  switch (OpRename(ctx.ks, ctx.db, args[1], args[2], nx, ctx.now_ms, ctx.touch())) {
+  switch (OpRename(ctx.ks, ctx.txn, ctx.db, args[1], args[2], nx, ctx.now_ms, ctx.touch())) {
     case OpStatus::kOk:
       if (args[1] != args[2]) ctx.Dirty();
       return nx ? ctx.rb.Integer(1) : ctx.rb.Ok();
@@ -273,7 +273,7 @@ void CmdCopy(CmdArgs args, CommandContext& ctx) {
     }
   }
   if (dst_db == ctx.db && args[1] == args[2]) return ctx.rb.Error(errors::kSameObject);
-  switch (OpCopy(ctx.ks, ctx.db, args[1], dst_db, args[2], replace, ctx.now_ms, ctx.touch())) {
+  switch (OpCopy(ctx.ks, ctx.txn, ctx.db, args[1], dst_db, args[2], replace, ctx.now_ms, ctx.touch())) {
     case OpStatus::kOk:
       ctx.Dirty();
       return ctx.rb.Integer(1);
@@ -289,7 +289,7 @@ void CmdMove(CmdArgs args, CommandContext& ctx) {
   int dst_db;
   if (const char* err = ParseDbIndex(args[2], &dst_db)) return ctx.rb.Error(err);
   if (dst_db == ctx.db) return ctx.rb.Error(errors::kSameObject);
-  bool moved = ctx.ks.Move(ctx.db, dst_db, KeyRef(args[1]), ctx.now_ms);
+  bool moved = ctx.ks.Move(ctx.txn, ctx.db, dst_db, KeyRef(args[1]), ctx.now_ms);
   if (moved) ctx.Dirty();
   ctx.rb.Integer(moved ? 1 : 0);
 }
@@ -327,7 +327,7 @@ void CmdObjectHelp(CmdArgs args, CommandContext& ctx) {
 // OBJECT looks at a key without counting as an access to it; a missing key is a null reply
 // (checked before the eviction policy, as in Redis).
 const Entry* ObjectLookup(CmdArgs args, CommandContext& ctx) {
-  const Entry* e = ctx.ks.FindForRead(ctx.db, KeyRef(args[2]), ctx.now_ms, /*touch=*/false);
+  const Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[2]), ctx.now_ms, /*touch=*/false);
   if (e == nullptr) ctx.rb.NullBulk();
   return e;
 }
@@ -366,11 +366,11 @@ constexpr int kLt = 1 << 3;  // only when earlier than the current deadline
 
 // REQUIRES: shard of key locked. Sets the key's deadline to `deadline_ms` if the flags allow;
 // a deadline not in the future deletes the key. Returns whether anything changed (the reply).
-bool OpExpire(Keyspace& ks, int db, std::string_view key, int64_t deadline_ms, int flags,
+bool OpExpire(Keyspace& ks, Txn& txn, int db, std::string_view key, int64_t deadline_ms, int flags,
               int64_t now_ms, bool touch) {
   using namespace expire_flags;
   KeyRef k(key);
-  Entry* e = ks.Find(db, k, now_ms, touch);
+  Entry* e = ks.Find(txn, db, k, now_ms, touch);
   if (e == nullptr) return false;
   if ((flags & kNx) && e->has_expire()) return false;
   if ((flags & kXx) && !e->has_expire()) return false;
@@ -380,9 +380,9 @@ bool OpExpire(Keyspace& ks, int db, std::string_view key, int64_t deadline_ms, i
   if (deadline_ms <= now_ms) {
     // Already past: delete now rather than store a deadline that every reader would treat
     // as expired; this is also the effect logged, so replay does not depend on the clock.
-    ks.Delete(db, k, now_ms);
+    ks.Delete(txn, db, k, now_ms);
   } else {
-    ks.SetExpire(db, e, deadline_ms);
+    ks.SetExpire(txn, db, e, deadline_ms);
   }
   return true;
 }
@@ -422,7 +422,7 @@ void ExpireGeneric(CmdArgs args, CommandContext& ctx, bool seconds, bool relativ
   if (when > INT64_MAX - base) return ctx.rb.Error(invalid);
   when += base;
 
-  bool changed = OpExpire(ctx.ks, ctx.db, args[1], when, flags, ctx.now_ms, ctx.touch());
+  bool changed = OpExpire(ctx.ks, ctx.txn, ctx.db, args[1], when, flags, ctx.now_ms, ctx.touch());
   if (changed) ctx.Dirty();
   ctx.rb.Integer(changed ? 1 : 0);
 }
@@ -433,15 +433,15 @@ void CmdExpireAt(CmdArgs args, CommandContext& ctx) { ExpireGeneric(args, ctx, t
 void CmdPExpireAt(CmdArgs args, CommandContext& ctx) { ExpireGeneric(args, ctx, false, false); }
 
 // REQUIRES: shard of key locked. Returns whether a deadline was removed.
-bool OpPersist(Keyspace& ks, int db, std::string_view key, int64_t now_ms, bool touch) {
-  Entry* e = ks.Find(db, KeyRef(key), now_ms, touch);
+bool OpPersist(Keyspace& ks, Txn& txn, int db, std::string_view key, int64_t now_ms, bool touch) {
+  Entry* e = ks.Find(txn, db, KeyRef(key), now_ms, touch);
   if (e == nullptr || !e->has_expire()) return false;
-  ks.SetExpire(db, e, 0);
+  ks.SetExpire(txn, db, e, 0);
   return true;
 }
 
 void CmdPersist(CmdArgs args, CommandContext& ctx) {
-  bool changed = OpPersist(ctx.ks, ctx.db, args[1], ctx.now_ms, ctx.touch());
+  bool changed = OpPersist(ctx.ks, ctx.txn, ctx.db, args[1], ctx.now_ms, ctx.touch());
   if (changed) ctx.Dirty();
   ctx.rb.Integer(changed ? 1 : 0);
 }
@@ -450,8 +450,8 @@ void CmdPersist(CmdArgs args, CommandContext& ctx) {
 
 // -2: no such key; -1: no deadline; else the remaining time (or the deadline when `absolute`)
 // in ms or in seconds rounded to the nearest.
-int64_t OpTtl(Keyspace& ks, int db, std::string_view key, int64_t now_ms, bool ms, bool absolute) {
-  const Entry* e = ks.FindForRead(db, KeyRef(key), now_ms, /*touch=*/false);
+int64_t OpTtl(Keyspace& ks, Txn& txn, int db, std::string_view key, int64_t now_ms, bool ms, bool absolute) {
+  const Entry* e = ks.FindForRead(txn, db, KeyRef(key), now_ms, /*touch=*/false);
   if (e == nullptr) return -2;
   if (!e->has_expire()) return -1;
   int64_t v = absolute ? e->expire_ms() : e->expire_ms() - now_ms;
@@ -462,16 +462,16 @@ int64_t OpTtl(Keyspace& ks, int db, std::string_view key, int64_t now_ms, bool m
 }
 
 void CmdTtl(CmdArgs args, CommandContext& ctx) {
-  ctx.rb.Integer(OpTtl(ctx.ks, ctx.db, args[1], ctx.now_ms, false, false));
+  ctx.rb.Integer(OpTtl(ctx.ks, ctx.txn, ctx.db, args[1], ctx.now_ms, false, false));
 }
 void CmdPTtl(CmdArgs args, CommandContext& ctx) {
-  ctx.rb.Integer(OpTtl(ctx.ks, ctx.db, args[1], ctx.now_ms, true, false));
+  ctx.rb.Integer(OpTtl(ctx.ks, ctx.txn, ctx.db, args[1], ctx.now_ms, true, false));
 }
 void CmdExpireTime(CmdArgs args, CommandContext& ctx) {
-  ctx.rb.Integer(OpTtl(ctx.ks, ctx.db, args[1], ctx.now_ms, false, true));
+  ctx.rb.Integer(OpTtl(ctx.ks, ctx.txn, ctx.db, args[1], ctx.now_ms, false, true));
 }
 void CmdPExpireTime(CmdArgs args, CommandContext& ctx) {
-  ctx.rb.Integer(OpTtl(ctx.ks, ctx.db, args[1], ctx.now_ms, true, true));
+  ctx.rb.Integer(OpTtl(ctx.ks, ctx.txn, ctx.db, args[1], ctx.now_ms, true, true));
 }
 
 // --- SELECT / SWAPDB / FLUSHDB ---------------------------------------------------------------
@@ -498,7 +498,7 @@ void CmdSwapDb(CmdArgs args, CommandContext& ctx) {
   }
   // Clients keep their database number, so after the swap they see the other data, as in
   // Redis.
-  if (a != b) ctx.ks.SwapDb(static_cast<int>(a), static_cast<int>(b));
+  if (a != b) ctx.ks.SwapDb(ctx.txn, static_cast<int>(a), static_cast<int>(b));
   ctx.Dirty();
   ctx.rb.Ok();
 }
@@ -510,7 +510,7 @@ void CmdFlushDb(CmdArgs args, CommandContext& ctx) {
   } else if (args.size() != 1 && !(args.size() == 2 && EqualsUpper(args[1], "SYNC"))) {
     return ctx.rb.Error(errors::kSyntax);
   }
-  ctx.ks.FlushDb(ctx.db, async);
+  ctx.ks.FlushDb(ctx.txn, ctx.db, async);
   ctx.Dirty();
   ctx.rb.Ok();
 }

@@ -89,23 +89,31 @@ std::set<std::string> ScanAll(CommandTester& t, std::vector<std::string_view> ex
 }
 
 // Records the effects the keyspace reports, as the storage engine would log them.
-class RecordingObserver : public ChangeObserver {
+class RecordingObserver : public EffectSink {
  public:
-  void OnPut(int db, Entry* e) override {
-    log.push_back("put " + std::to_string(db) + " " + std::string(e->key()) + " " +
-                  std::to_string(e->expire_ms()));
+  void Capture(Effect& e) override {
+    std::string db = std::to_string(e.db);
+    switch (e.kind) {
+      case EffectKind::kPut:
+        log.push_back("put " + db + " " + e.key + " " + std::to_string(e.entry->expire_ms()));
+        break;
+      case EffectKind::kDelete:
+        log.push_back("del " + db + " " + e.key);
+        break;
+      case EffectKind::kExpire:
+        log.push_back("expire " + db + " " + e.key + " " + std::to_string(e.expire_ms));
+        break;
+      case EffectKind::kFlush:
+        log.push_back("flush " + db);
+        break;
+      case EffectKind::kSwapDb:
+        log.push_back("swap " + db + " " + std::to_string(e.db2));
+        break;
+      case EffectKind::kDelta:
+        break;
+    }
   }
-  void OnDelete(int db, std::string_view key) override {
-    log.push_back("del " + std::to_string(db) + " " + std::string(key));
-  }
-  void OnExpire(int db, std::string_view key, int64_t ms) override {
-    log.push_back("expire " + std::to_string(db) + " " + std::string(key) + " " +
-                  std::to_string(ms));
-  }
-  void OnFlush(int db) override { log.push_back("flush " + std::to_string(db)); }
-  void OnSwapDb(int a, int b) override {
-    log.push_back("swap " + std::to_string(a) + " " + std::to_string(b));
-  }
+  Status Commit(Txn&) override { return Status::OK(); }
   std::vector<std::string> log;
 };
 
@@ -478,8 +486,8 @@ TEST(GenericMoveTest, MovesWithDeadline) {
   t.Run({"select", "1"});
   EXPECT_EQ(t.Run({"get", "a"}), Bulk("1"));
   EXPECT_EQ(t.Run({"ttl", "a"}), Int(100));
-  EXPECT_EQ(t.server().keyspace().ExpiresCount(1), 1u);
-  EXPECT_EQ(t.server().keyspace().ExpiresCount(0), 0u);
+  EXPECT_EQ(t.server().keyspace().ExpiresCount(Txn(), 1), 1u);
+  EXPECT_EQ(t.server().keyspace().ExpiresCount(Txn(), 0), 0u);
 }
 
 TEST(GenericMoveTest, ExistingTargetAndMissingSource) {
@@ -571,7 +579,8 @@ TEST(GenericObjectTest, IdleTimeIsSecondsSinceLastAccess) {
     Keyspace& ks = t.server().keyspace();
     KeyRef k("k");
     std::lock_guard<AdaptiveMutex> l(ks.shard(Keyspace::ShardOf(k.hash)).mu);
-    Entry* e = ks.Find(0, k, NowMs(), false);
+    Txn txn;
+    Entry* e = ks.Find(txn, 0, k, NowMs(), false);
     e->set_lru(static_cast<uint16_t>(Keyspace::LruClock() - 100));
   }
   std::string idle = t.Run({"object", "idletime", "k"});
@@ -734,7 +743,7 @@ TEST(GenericExpireTest, PastDeadlineDeletes) {
   }
   EXPECT_EQ(t.Run({"expire", "missing", "-1"}), Int(0));
   EXPECT_EQ(t.Run({"pexpireat", "missing", "1"}), Int(0));
-  EXPECT_EQ(t.server().keyspace().ExpiresCount(0), 0u);
+  EXPECT_EQ(t.server().keyspace().ExpiresCount(Txn(), 0), 0u);
 }
 
 TEST(GenericExpireTest, InvalidExpireTime) {
@@ -855,13 +864,13 @@ TEST(GenericExpireTest, Persist) {
   CommandTester t;
   t.Run({"set", "k", "v"});
   t.Run({"expire", "k", "100"});
-  EXPECT_EQ(t.server().keyspace().ExpiresCount(0), 1u);
+  EXPECT_EQ(t.server().keyspace().ExpiresCount(Txn(), 0), 1u);
   EXPECT_EQ(t.Run({"persist", "k"}), Int(1));
   EXPECT_EQ(t.Run({"ttl", "k"}), Int(-1));
   EXPECT_EQ(t.Run({"persist", "k"}), Int(0));
   EXPECT_EQ(t.Run({"persist", "missing"}), Int(0));
   EXPECT_EQ(t.Run({"get", "k"}), Bulk("v"));
-  EXPECT_EQ(t.server().keyspace().ExpiresCount(0), 0u);
+  EXPECT_EQ(t.server().keyspace().ExpiresCount(Txn(), 0), 0u);
 }
 
 TEST(GenericExpireTest, KeyReallyExpires) {
@@ -879,12 +888,12 @@ TEST(GenericExpireTest, KeyReallyExpires) {
 TEST(GenericExpireTest, EffectsAreLoggedAsAbsoluteTimes) {
   CommandTester t;
   RecordingObserver obs;
-  t.server().keyspace().set_observer(&obs);
+  t.server().keyspace().AddSink(&obs);
   t.Run({"set", "k", "v"});
   t.Run({"pexpireat", "k", "99999999999000"});
   t.Run({"persist", "k"});
   t.Run({"expire", "k", "-1"});
-  t.server().keyspace().set_observer(nullptr);
+  t.server().keyspace().RemoveSink(&obs);
   EXPECT_EQ(obs.log, (std::vector<std::string>{"put 0 k 0", "expire 0 k 99999999999000",
                                                "expire 0 k 0", "del 0 k"}));
 }
@@ -896,12 +905,12 @@ TEST(GenericEffectsTest, RenameCopyMove) {
   t.Run({"set", "a", "1"});
   t.Run({"pexpireat", "a", "99999999999000"});
   RecordingObserver obs;
-  t.server().keyspace().set_observer(&obs);
+  t.server().keyspace().AddSink(&obs);
   t.Run({"rename", "a", "b"});
   t.Run({"copy", "b", "c", "db", "2"});
   t.Run({"move", "b", "1"});
   t.Run({"move", "missing", "1"});
-  t.server().keyspace().set_observer(nullptr);
+  t.server().keyspace().RemoveSink(&obs);
   EXPECT_EQ(obs.log,
             (std::vector<std::string>{"del 0 a", "put 0 b 99999999999000", "put 2 c 99999999999000",
                                       "del 0 b", "put 1 b 99999999999000"}));
@@ -944,12 +953,12 @@ TEST(GenericSwapDbTest, SwapsData) {
   EXPECT_EQ(t.Run({"swapdb", "0", "1"}), kOK);
   EXPECT_EQ(t.Run({"get", "a"}), Bulk("in0"));
   EXPECT_EQ(t.Run({"ttl", "only0"}), Int(100));
-  EXPECT_EQ(t.server().keyspace().ExpiresCount(1), 1u);
+  EXPECT_EQ(t.server().keyspace().ExpiresCount(Txn(), 1), 1u);
   t.Run({"select", "0"});
   EXPECT_EQ(t.Run({"get", "a"}), Bulk("in1"));
   EXPECT_EQ(t.Run({"exists", "only0"}), Int(0));
   EXPECT_EQ(t.Run({"swapdb", "1", "1"}), kOK);
-  EXPECT_EQ(t.server().keyspace().DbSize(1), 2u);
+  EXPECT_EQ(t.server().keyspace().DbSize(Txn(), 1), 2u);
 }
 
 TEST(GenericSwapDbTest, Errors) {
@@ -974,15 +983,15 @@ TEST(GenericFlushDbTest, FlushesOnlyTheSelectedDatabase) {
     t.Run({"set", "b", "2"});
     t.Run({"expire", "b", "100"});
     EXPECT_EQ(t.Run(call), kOK);
-    EXPECT_EQ(t.server().keyspace().DbSize(0), 0u);
-    EXPECT_EQ(t.server().keyspace().ExpiresCount(0), 0u);
-    EXPECT_EQ(t.server().keyspace().DbSize(1), 1u);
+    EXPECT_EQ(t.server().keyspace().DbSize(Txn(), 0), 0u);
+    EXPECT_EQ(t.server().keyspace().ExpiresCount(Txn(), 0), 0u);
+    EXPECT_EQ(t.server().keyspace().DbSize(Txn(), 1), 1u);
     t.Run({"set", "a", "new"});
     EXPECT_EQ(t.Run({"get", "a"}), Bulk("new"));
   }
   EXPECT_EQ(t.Run({"flushdb", "FOO"}), Err("ERR syntax error"));
   EXPECT_EQ(t.Run({"flushdb", "SYNC", "ASYNC"}), Err("ERR syntax error"));
-  EXPECT_EQ(t.server().keyspace().DbSize(0), 1u);
+  EXPECT_EQ(t.server().keyspace().DbSize(Txn(), 0), 1u);
 }
 
 TEST(GenericFlushDbTest, AsyncFlushOfALargeDatabase) {
@@ -993,11 +1002,12 @@ TEST(GenericFlushDbTest, AsyncFlushOfALargeDatabase) {
     std::string k = "k" + std::to_string(i);
     KeyRef ref(k);
     std::lock_guard<AdaptiveMutex> l(ks.shard(Keyspace::ShardOf(ref.hash)).mu);
-    ks.Put(0, ref, Entry::NewString(k, "v"));
+    Txn txn;
+    ks.Put(txn, 0, ref, Entry::NewString(k, "v"));
   }
-  EXPECT_EQ(ks.DbSize(0), n);
+  EXPECT_EQ(ks.DbSize(Txn(), 0), n);
   EXPECT_EQ(t.Run({"flushdb", "async"}), kOK);
-  EXPECT_EQ(ks.DbSize(0), 0u);
+  EXPECT_EQ(ks.DbSize(Txn(), 0), 0u);
   EXPECT_EQ(t.Run({"keys", "*"}), "*0\r\n");
 }
 
@@ -1006,9 +1016,10 @@ TEST(GenericFlushDbTest, AsyncFlushOfALargeDatabase) {
 void PutWithDeadline(Keyspace& ks, int db, const std::string& k, int64_t deadline_ms) {
   KeyRef ref(k);
   std::lock_guard<AdaptiveMutex> l(ks.shard(Keyspace::ShardOf(ref.hash)).mu);
+  Txn txn;
   Entry* e = Entry::NewString(k, "v");
   e->set_expire_ms(deadline_ms);
-  ks.Put(db, ref, e);
+  ks.Put(txn, db, ref, e);
 }
 
 TEST(GenericActiveExpireTest, SmallSetGoesInOneCycle) {
@@ -1020,9 +1031,9 @@ TEST(GenericActiveExpireTest, SmallSetGoesInOneCycle) {
   t.Run({"set", "keep", "v"});
   EXPECT_EQ(ks.ActiveExpireCycle(now, limits::kActiveExpireKeysPerShard), 0u);
   EXPECT_EQ(ks.ActiveExpireCycle(now + 100, limits::kActiveExpireKeysPerShard), 250u);
-  EXPECT_EQ(ks.DbSize(0), 1u);
-  EXPECT_EQ(ks.DbSize(3), 0u);
-  EXPECT_EQ(ks.ExpiresCount(0), 0u);
+  EXPECT_EQ(ks.DbSize(Txn(), 0), 1u);
+  EXPECT_EQ(ks.DbSize(Txn(), 3), 0u);
+  EXPECT_EQ(ks.ExpiresCount(Txn(), 0), 0u);
   EXPECT_EQ(ks.stats().expired_keys.load(), 250u);
 }
 
@@ -1036,11 +1047,11 @@ TEST(GenericActiveExpireTest, AdaptiveCycleCleansLargeTables) {
   for (int i = 0; i < kKeys; i++) PutWithDeadline(ks, 0, "k" + std::to_string(i), now + 1);
   size_t deleted = ks.ActiveExpireCycle(now + 1, limits::kActiveExpireKeysPerShard);
   EXPECT_GT(deleted, static_cast<size_t>(limits::kNumShards) * 64 * 2);
-  for (int i = 0; i < 50 && ks.DbSize(0) > 0; i++) {
+  for (int i = 0; i < 50 && ks.DbSize(Txn(), 0) > 0; i++) {
     ks.ActiveExpireCycle(now + 1, limits::kActiveExpireKeysPerShard);
   }
-  EXPECT_EQ(ks.DbSize(0), 0u);
-  EXPECT_EQ(ks.ExpiresCount(0), 0u);
+  EXPECT_EQ(ks.DbSize(Txn(), 0), 0u);
+  EXPECT_EQ(ks.ExpiresCount(Txn(), 0), 0u);
 }
 
 TEST(GenericActiveExpireTest, MostlyLiveTablesGetOneSlice) {
@@ -1052,7 +1063,7 @@ TEST(GenericActiveExpireTest, MostlyLiveTablesGetOneSlice) {
   }
   size_t deleted = ks.ActiveExpireCycle(now, limits::kActiveExpireKeysPerShard);
   EXPECT_LT(deleted, 500u);  // 1% expired: no extra slices
-  EXPECT_EQ(ks.DbSize(0), 50000u - deleted);
+  EXPECT_EQ(ks.DbSize(Txn(), 0), 50000u - deleted);
 }
 
 }  // namespace

@@ -68,7 +68,7 @@ void HSetGeneric(CmdArgs args, CommandContext& ctx, bool hmset) {
     coding::PutBytes(&d, args[i]);
     coding::PutBytes(&d, args[i + 1]);
   }
-  ctx.ks.Delta(ctx.db, k, e, d);
+  ctx.ks.Delta(ctx.txn, ctx.db, k, e, d);
   ctx.Dirty(pairs);
   if (hmset) return ctx.rb.Ok();
   ctx.rb.Integer(added);
@@ -81,14 +81,14 @@ void CmdHMSet(CmdArgs args, CommandContext& ctx) { HSetGeneric(args, ctx, true);
 void SetOneField(CommandContext& ctx, const KeyRef& k, Entry* e, std::string_view field,
                  std::string_view value) {
   if (e == nullptr) {
-    e = ctx.ks.Create(ctx.db, k, Entry::NewObject(k.key, NewHashObject()));
+    e = ctx.ks.Create(ctx.txn, ctx.db, k, Entry::NewObject(k.key, NewHashObject()));
   }
   AsHash(e)->Set(field, value);
   std::string& d = DeltaBuffer();
   HashObject::BeginDelta(&d, HashObject::kDeltaSet, 1);
   coding::PutBytes(&d, field);
   coding::PutBytes(&d, value);
-  ctx.ks.Delta(ctx.db, k, e, d);
+  ctx.ks.Delta(ctx.txn, ctx.db, k, e, d);
   ctx.Dirty();
 }
 

@@ -101,7 +101,7 @@ void PushGeneric(CmdArgs args, CommandContext& ctx, bool front, bool only_existi
   size_t len = l->Size();
   std::string delta;
   ListObject::DeltaPush(&delta, front, vals);
-  ctx.ks.Delta(ctx.db, k, e, delta);
+  ctx.ks.Delta(ctx.txn, ctx.db, k, e, delta);
   ctx.Dirty(vals.size());
   ctx.rb.Integer(static_cast<int64_t>(len));
 }
@@ -235,7 +235,7 @@ void CmdLSet(CmdArgs args, CommandContext& ctx) {
   ListOf(e)->Set(i, args[3]);
   std::string delta;
   ListObject::DeltaSet(&delta, i, args[3]);
-  ctx.ks.Delta(ctx.db, k, e, delta);
+  ctx.ks.Delta(ctx.txn, ctx.db, k, e, delta);
   ctx.Dirty();
   ctx.rb.Ok();
 }
@@ -277,7 +277,7 @@ void CmdLInsert(CmdArgs args, CommandContext& ctx) {
   l->Insert(at, args[4]);
   std::string delta;
   ListObject::DeltaInsert(&delta, at, args[4]);
-  ctx.ks.Delta(ctx.db, k, e, delta);
+  ctx.ks.Delta(ctx.txn, ctx.db, k, e, delta);
   ctx.Dirty();
   ctx.rb.Integer(static_cast<int64_t>(l->Size()));
 }
@@ -320,7 +320,7 @@ void CmdLTrim(CmdArgs args, CommandContext& ctx) {
   if (end < 0) end += len;
   if (start < 0) start = 0;
   if (start > end || start >= len) {
-    ctx.ks.Delete(ctx.db, k, ctx.now_ms);  // everything trimmed away
+    ctx.ks.Delete(ctx.txn, ctx.db, k, ctx.now_ms);  // everything trimmed away
     ctx.Dirty(len);
     ctx.rb.Ok();
     return;
@@ -331,7 +331,7 @@ void CmdLTrim(CmdArgs args, CommandContext& ctx) {
     l->Trim(static_cast<size_t>(start), keep);
     std::string delta;
     ListObject::DeltaTrim(&delta, static_cast<uint64_t>(start), keep);
-    ctx.ks.Delta(ctx.db, k, e, delta);
+    ctx.ks.Delta(ctx.txn, ctx.db, k, e, delta);
     ctx.Dirty(len - static_cast<int64_t>(keep));
   }
   ctx.rb.Ok();
@@ -419,11 +419,11 @@ MoveResult OpMove(CommandContext& ctx, std::string_view src, std::string_view ds
     to_left ? l->PushFront(v) : l->PushBack(v);
     std::string delta;
     ListObject::DeltaPop(&delta, from_left, 1);
-    ctx.ks.Delta(ctx.db, sk, e, delta);
+    ctx.ks.Delta(ctx.txn, ctx.db, sk, e, delta);
     delta.clear();
     std::string_view vs = v;
     ListObject::DeltaPush(&delta, to_left, CmdArgs(&vs, 1));
-    ctx.ks.Delta(ctx.db, sk, e, delta);
+    ctx.ks.Delta(ctx.txn, ctx.db, sk, e, delta);
     ctx.Dirty(2);
     ctx.rb.Bulk(v);
     return MoveResult::kMoved;
@@ -443,7 +443,7 @@ MoveResult OpMove(CommandContext& ctx, std::string_view src, std::string_view ds
   delta.clear();
   std::string_view vs = v;
   ListObject::DeltaPush(&delta, to_left, CmdArgs(&vs, 1));
-  ctx.ks.Delta(ctx.db, dk, d, delta);
+  ctx.ks.Delta(ctx.txn, ctx.db, dk, d, delta);
   ctx.Dirty(2);
   ctx.rb.Bulk(v);
   return MoveResult::kMoved;
@@ -590,7 +590,7 @@ void BlockingMove(CmdArgs args, CommandContext& ctx, bool from_left, bool to_lef
   w->serve = [dst, from_left, to_left](CommandContext& c, std::string_view key) {
     // A source of another type is not for this waiter (it keeps waiting); a destination of
     // another type ends the wait with WRONGTYPE, as in Redis.
-    Entry* s = c.ks.Find(c.db, KeyRef(key), c.now_ms, false);
+    Entry* s = c.ks.Find(c.txn, c.db, KeyRef(key), c.now_ms, false);
     if (s == nullptr || s->type() != ValueType::kList) return false;
     return OpMove(c, key, dst, from_left, to_left) != MoveResult::kEmpty;
   };

@@ -438,7 +438,7 @@ void CmdClient(CmdArgs args, CommandContext& ctx) {
 // Server administration.
 
 void CmdDbSize(CmdArgs, CommandContext& ctx) {
-  ctx.rb.Integer(static_cast<int64_t>(ctx.ks.DbSize(ctx.db)));
+  ctx.rb.Integer(static_cast<int64_t>(ctx.ks.DbSize(ctx.txn, ctx.db)));
 }
 
 void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
@@ -446,7 +446,7 @@ void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
       (args.size() == 2 && !EqualsUpper(args[1], "SYNC") && !EqualsUpper(args[1], "ASYNC"))) {
     return ctx.rb.Error(errors::kSyntax);
   }
-  ctx.ks.FlushDb(-1, args.size() == 2 && EqualsUpper(args[1], "ASYNC"));
+  ctx.ks.FlushDb(ctx.txn, -1, args.size() == 2 && EqualsUpper(args[1], "ASYNC"));
   ctx.Dirty();
   ctx.rb.Ok();
 }
@@ -454,7 +454,7 @@ void CmdFlushAll(CmdArgs args, CommandContext& ctx) {
 void CmdInfo(CmdArgs args, CommandContext& ctx) {
   std::vector<std::string> sections;
   for (size_t i = 1; i < args.size(); i++) sections.push_back(Lower(args[i]));
-  ctx.rb.Verbatim(BuildInfo(ctx.server, sections));
+  ctx.rb.Verbatim(BuildInfo(ctx.server, ctx.txn, sections));
 }
 
 void CmdLastSave(CmdArgs, CommandContext& ctx) {

@@ -61,7 +61,7 @@ void CmdSAdd(CmdArgs args, CommandContext& ctx) {
     coding::PutBytes(&d, args[i]);
   }
   if (added > 0) {  // a new set always adds its first member
-    ctx.ks.Delta(ctx.db, k, e, d);
+    ctx.ks.Delta(ctx.txn, ctx.db, k, e, d);
     ctx.Dirty(static_cast<uint64_t>(added));
   }
   ctx.rb.Integer(added);
@@ -118,7 +118,7 @@ void CmdSPop(CmdArgs args, CommandContext& ctx) {
     // The whole set: reply with it and delete the key (logged as a delete).
     ctx.rb.SetHeader(s->Size());
     s->ForEach([&](std::string_view m) { ctx.rb.Bulk(m); });
-    ctx.ks.Delete(ctx.db, k, ctx.now_ms);
+    ctx.ks.Delete(ctx.txn, ctx.db, k, ctx.now_ms);
     ctx.Dirty(count);
     return;
   }
@@ -132,7 +132,7 @@ void CmdSPop(CmdArgs args, CommandContext& ctx) {
     coding::PutBytes(&d, m);
     ctx.rb.Bulk(m);
   }
-  ctx.ks.Delta(ctx.db, k, e, d);  // count < size: the set is not empty
+  ctx.ks.Delta(ctx.txn, ctx.db, k, e, d);  // count < size: the set is not empty
   ctx.Dirty(count);
 }
 
@@ -154,10 +154,10 @@ void CmdSMove(CmdArgs args, CommandContext& ctx) {
   SetObject::BeginDelta(&d, SetObject::kDeltaRemove, 1);
   coding::PutBytes(&d, member);
   DeltaOrDeleteIfEmpty(ctx, src, se, d);
-  if (de == nullptr) de = ctx.ks.Create(ctx.db, dst, Entry::NewObject(dst.key, NewSetObject()));
+  if (de == nullptr) de = ctx.ks.Create(ctx.txn, ctx.db, dst, Entry::NewObject(dst.key, NewSetObject()));
   if (AsSet(de)->Add(member)) {
     d[0] = static_cast<char>(SetObject::kDeltaAdd);  // the same member, added
-    ctx.ks.Delta(ctx.db, dst, de, d);
+    ctx.ks.Delta(ctx.txn, ctx.db, dst, de, d);
   }
   ctx.Dirty();
   ctx.rb.Integer(1);
@@ -363,9 +363,9 @@ void SetOpStore(CmdArgs args, CommandContext& ctx, SetOp op) {
   KeyRef dst(args[1]);
   const int64_t n = static_cast<int64_t>(r->Size());
   if (n == 0) {
-    if (ctx.ks.Delete(ctx.db, dst, ctx.now_ms)) ctx.Dirty();
+    if (ctx.ks.Delete(ctx.txn, ctx.db, dst, ctx.now_ms)) ctx.Dirty();
   } else {
-    ctx.ks.Put(ctx.db, dst, Entry::NewObject(dst.key, r.release()));
+    ctx.ks.Put(ctx.txn, ctx.db, dst, Entry::NewObject(dst.key, r.release()));
     ctx.Dirty();
   }
   ctx.rb.Integer(n);

@@ -177,12 +177,12 @@ bool ReplyValueOf(const Entry* e, CommandContext& ctx) {
 void StoreString(CommandContext& ctx, const KeyRef& k, std::string_view value,
                  int64_t deadline_ms) {
   if (deadline_ms != 0 && deadline_ms <= ctx.now_ms) {
-    ctx.ks.Delete(ctx.db, k, ctx.now_ms);
+    ctx.ks.Delete(ctx.txn, ctx.db, k, ctx.now_ms);
     return;
   }
   Entry* e = NewStringArg(ctx, k.key, value);
   e->set_expire_ms(deadline_ms);
-  ctx.ks.Put(ctx.db, k, e);
+  ctx.ks.Put(ctx.txn, ctx.db, k, e);
 }
 
 // --- SET family ---
@@ -191,7 +191,7 @@ void CmdSet(CmdArgs args, CommandContext& ctx) {
   using namespace setflag;
   KeyRef k(args[1]);
   if (args.size() == 3) {  // the hot path: no options, no lookup
-    ctx.ks.Put(ctx.db, k, NewStringArg(ctx, args[1], args[2]));
+    ctx.ks.Put(ctx.txn, ctx.db, k, NewStringArg(ctx, args[1], args[2]));
     ctx.Dirty();
     return ctx.rb.Ok();
   }
@@ -202,10 +202,10 @@ void CmdSet(CmdArgs args, CommandContext& ctx) {
 
   Entry* old;
   if (o.has(kGet)) {
-    old = ctx.ks.FindForRead(ctx.db, k, ctx.now_ms, ctx.touch());
+    old = ctx.ks.FindForRead(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
     if (!ReplyValueOf(old, ctx)) return;
   } else {
-    old = ctx.ks.Find(ctx.db, k, ctx.now_ms, ctx.touch());
+    old = ctx.ks.Find(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
   }
   if ((o.has(kNX) && old != nullptr) || (o.has(kXX) && old == nullptr)) {
     if (!o.has(kGet)) ctx.rb.NullBulk();
@@ -219,8 +219,8 @@ void CmdSet(CmdArgs args, CommandContext& ctx) {
 
 void CmdSetNx(CmdArgs args, CommandContext& ctx) {
   KeyRef k(args[1]);
-  if (ctx.ks.Find(ctx.db, k, ctx.now_ms, ctx.touch()) != nullptr) return ctx.rb.Integer(0);
-  ctx.ks.Put(ctx.db, k, NewStringArg(ctx, args[1], args[2]));
+  if (ctx.ks.Find(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch()) != nullptr) return ctx.rb.Integer(0);
+  ctx.ks.Put(ctx.txn, ctx.db, k, NewStringArg(ctx, args[1], args[2]));
   ctx.Dirty();
   ctx.rb.Integer(1);
 }
@@ -249,7 +249,7 @@ void CmdPSetEx(CmdArgs args, CommandContext& ctx) {
 void CmdMSet(CmdArgs args, CommandContext& ctx) {
   if (args.size() % 2 == 0) return ctx.rb.Error(WrongArityError(ctx.spec.name));
   for (size_t i = 1; i < args.size(); i += 2) {
-    ctx.ks.Put(ctx.db, KeyRef(args[i]), NewStringArg(ctx, args[i], args[i + 1]));
+    ctx.ks.Put(ctx.txn, ctx.db, KeyRef(args[i]), NewStringArg(ctx, args[i], args[i + 1]));
   }
   ctx.Dirty((args.size() - 1) / 2);
   ctx.rb.Ok();
@@ -260,12 +260,12 @@ void CmdMSet(CmdArgs args, CommandContext& ctx) {
 void CmdMSetNx(CmdArgs args, CommandContext& ctx) {
   if (args.size() % 2 == 0) return ctx.rb.Error(WrongArityError(ctx.spec.name));
   for (size_t i = 1; i < args.size(); i += 2) {
-    if (ctx.ks.Find(ctx.db, KeyRef(args[i]), ctx.now_ms, ctx.touch()) != nullptr) {
+    if (ctx.ks.Find(ctx.txn, ctx.db, KeyRef(args[i]), ctx.now_ms, ctx.touch()) != nullptr) {
       return ctx.rb.Integer(0);
     }
   }
   for (size_t i = 1; i < args.size(); i += 2) {
-    ctx.ks.Put(ctx.db, KeyRef(args[i]), NewStringArg(ctx, args[i], args[i + 1]));
+    ctx.ks.Put(ctx.txn, ctx.db, KeyRef(args[i]), NewStringArg(ctx, args[i], args[i + 1]));
   }
   ctx.Dirty((args.size() - 1) / 2);
   ctx.rb.Integer(1);
@@ -274,7 +274,7 @@ void CmdMSetNx(CmdArgs args, CommandContext& ctx) {
 // --- GET family ---
 
 void CmdGet(CmdArgs args, CommandContext& ctx) {
-  Entry* e = ctx.ks.FindForRead(ctx.db, KeyRef(args[1]), ctx.now_ms, ctx.touch());
+  Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[1]), ctx.now_ms, ctx.touch());
   ReplyValueOf(e, ctx);
 }
 
@@ -282,7 +282,7 @@ void CmdMGet(CmdArgs args, CommandContext& ctx) {
   ctx.rb.ArrayHeader(args.size() - 1);
   IntText tmp;
   for (size_t i = 1; i < args.size(); i++) {
-    Entry* e = ctx.ks.FindForRead(ctx.db, KeyRef(args[i]), ctx.now_ms, ctx.touch());
+    Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[i]), ctx.now_ms, ctx.touch());
     // As Redis, a key of another type reads as nil here rather than failing the whole call.
     if (e == nullptr || !IsString(e)) {
       ctx.rb.NullBulk();
@@ -294,17 +294,17 @@ void CmdMGet(CmdArgs args, CommandContext& ctx) {
 
 void CmdGetSet(CmdArgs args, CommandContext& ctx) {
   KeyRef k(args[1]);
-  Entry* old = ctx.ks.FindForRead(ctx.db, k, ctx.now_ms, ctx.touch());
+  Entry* old = ctx.ks.FindForRead(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
   if (!ReplyValueOf(old, ctx)) return;
-  ctx.ks.Put(ctx.db, k, NewStringArg(ctx, args[1], args[2]));  // drops any TTL, as Redis
+  ctx.ks.Put(ctx.txn, ctx.db, k, NewStringArg(ctx, args[1], args[2]));  // drops any TTL, as Redis
   ctx.Dirty();
 }
 
 void CmdGetDel(CmdArgs args, CommandContext& ctx) {
   KeyRef k(args[1]);
-  Entry* e = ctx.ks.FindForRead(ctx.db, k, ctx.now_ms, ctx.touch());
+  Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
   if (!ReplyValueOf(e, ctx) || e == nullptr) return;
-  ctx.ks.Delete(ctx.db, k, ctx.now_ms);
+  ctx.ks.Delete(ctx.txn, ctx.db, k, ctx.now_ms);
   ctx.Dirty();
 }
 
@@ -313,7 +313,7 @@ void CmdGetEx(CmdArgs args, CommandContext& ctx) {
   StringOptions o;
   if (!ParseStringOptions(args, 2, OptionsFor::kGetEx, &o)) return ctx.rb.Error(errors::kSyntax);
   KeyRef k(args[1]);
-  Entry* e = ctx.ks.FindForRead(ctx.db, k, ctx.now_ms, ctx.touch());
+  Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
   if (e == nullptr) return ctx.rb.NullBulk();
   if (!IsString(e)) return ctx.rb.Error(errors::kWrongType);
   // Redis validates the expire time only once the key is known to exist and be a string.
@@ -323,19 +323,19 @@ void CmdGetEx(CmdArgs args, CommandContext& ctx) {
   ctx.rb.Bulk(ValueOf(e, &tmp));  // before the key may be deleted below
   if (o.has_expire()) {
     if (deadline_ms <= ctx.now_ms) {
-      ctx.ks.Delete(ctx.db, k, ctx.now_ms);  // EXAT / PXAT in the past
+      ctx.ks.Delete(ctx.txn, ctx.db, k, ctx.now_ms);  // EXAT / PXAT in the past
     } else {
-      ctx.ks.SetExpire(ctx.db, e, deadline_ms);
+      ctx.ks.SetExpire(ctx.txn, ctx.db, e, deadline_ms);
     }
     ctx.Dirty();
   } else if (o.has(kPersist) && e->has_expire()) {
-    ctx.ks.SetExpire(ctx.db, e, 0);
+    ctx.ks.SetExpire(ctx.txn, ctx.db, e, 0);
     ctx.Dirty();
   }
 }
 
 void CmdStrLen(CmdArgs args, CommandContext& ctx) {
-  Entry* e = ctx.ks.FindForRead(ctx.db, KeyRef(args[1]), ctx.now_ms, ctx.touch());
+  Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[1]), ctx.now_ms, ctx.touch());
   if (e == nullptr) return ctx.rb.Integer(0);
   if (!IsString(e)) return ctx.rb.Error(errors::kWrongType);
   ctx.rb.Integer(static_cast<int64_t>(e->StringLength()));
@@ -347,7 +347,7 @@ void CmdGetRange(CmdArgs args, CommandContext& ctx) {
   if (!ParseInt64(args[2], &start) || !ParseInt64(args[3], &end)) {
     return ctx.rb.Error(errors::kNotInteger);
   }
-  Entry* e = ctx.ks.FindForRead(ctx.db, KeyRef(args[1]), ctx.now_ms, ctx.touch());
+  Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[1]), ctx.now_ms, ctx.touch());
   if (e == nullptr) return ctx.rb.Bulk("");  // an empty string, not nil
   if (!IsString(e)) return ctx.rb.Error(errors::kWrongType);
   IntText tmp;
@@ -359,9 +359,9 @@ void CmdGetRange(CmdArgs args, CommandContext& ctx) {
 void CmdAppend(CmdArgs args, CommandContext& ctx) {
   KeyRef k(args[1]);
   std::string_view tail = args[2];
-  Entry* old = ctx.ks.Find(ctx.db, k, ctx.now_ms, ctx.touch());
+  Entry* old = ctx.ks.Find(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
   if (old == nullptr) {
-    Entry* e = ctx.ks.Put(ctx.db, k, NewStringArg(ctx, args[1], tail));
+    Entry* e = ctx.ks.Put(ctx.txn, ctx.db, k, NewStringArg(ctx, args[1], tail));
     ctx.Dirty();
     return ctx.rb.Integer(static_cast<int64_t>(e->StringLength()));
   }
@@ -375,7 +375,7 @@ void CmdAppend(CmdArgs args, CommandContext& ctx) {
   if (!head.empty()) memcpy(p, head.data(), head.size());
   if (!tail.empty()) memcpy(p + head.size(), tail.data(), tail.size());
   e->set_expire_ms(old->expire_ms());
-  ctx.ks.Put(ctx.db, k, e);  // frees old (and invalidates head)
+  ctx.ks.Put(ctx.txn, ctx.db, k, e);  // frees old (and invalidates head)
   ctx.Dirty();
   ctx.rb.Integer(static_cast<int64_t>(total));
 }
@@ -386,7 +386,7 @@ void CmdSetRange(CmdArgs args, CommandContext& ctx) {
   if (offset < 0) return ctx.rb.Error(errors::kOffsetOutOfRange);
   std::string_view value = args[3];
   KeyRef k(args[1]);
-  Entry* old = ctx.ks.Find(ctx.db, k, ctx.now_ms, ctx.touch());
+  Entry* old = ctx.ks.Find(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
   IntText tmp;
   std::string_view cur;
   if (old != nullptr) {
@@ -407,7 +407,7 @@ void CmdSetRange(CmdArgs args, CommandContext& ctx) {
   if (static_cast<size_t>(offset) > cur.size()) memset(p + cur.size(), 0, offset - cur.size());
   memcpy(p + offset, value.data(), value.size());
   if (old != nullptr) e->set_expire_ms(old->expire_ms());
-  ctx.ks.Put(ctx.db, k, e);
+  ctx.ks.Put(ctx.txn, ctx.db, k, e);
   ctx.Dirty();
   ctx.rb.Integer(static_cast<int64_t>(total));
 }
@@ -415,7 +415,7 @@ void CmdSetRange(CmdArgs args, CommandContext& ctx) {
 // INCR, DECR, INCRBY, DECRBY: add `incr` to the integer at key (0 if missing).
 void IncrBy(CmdArgs args, CommandContext& ctx, int64_t incr) {
   KeyRef k(args[1]);
-  Entry* e = ctx.ks.Find(ctx.db, k, ctx.now_ms, ctx.touch());
+  Entry* e = ctx.ks.Find(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
   int64_t v = 0;
   if (e != nullptr) {
     if (!IsString(e)) return ctx.rb.Error(errors::kWrongType);
@@ -429,11 +429,11 @@ void IncrBy(CmdArgs args, CommandContext& ctx, int64_t incr) {
   if (__builtin_add_overflow(v, incr, &result)) return ctx.rb.Error(errors::kOverflow);
   if (e != nullptr && e->is_int()) {
     e->set_int_value(result);  // in place: no allocation on the counter hot path
-    ctx.ks.Changed(ctx.db, k, e);
+    ctx.ks.Changed(ctx.txn, ctx.db, k, e);
   } else {
     Entry* n = Entry::NewInt(args[1], result);
     if (e != nullptr) n->set_expire_ms(e->expire_ms());
-    ctx.ks.Put(ctx.db, k, n);
+    ctx.ks.Put(ctx.txn, ctx.db, k, n);
   }
   ctx.Dirty();
   ctx.rb.Integer(result);
@@ -457,7 +457,7 @@ void CmdDecrBy(CmdArgs args, CommandContext& ctx) {
 
 void CmdIncrByFloat(CmdArgs args, CommandContext& ctx) {
   KeyRef k(args[1]);
-  Entry* e = ctx.ks.Find(ctx.db, k, ctx.now_ms, ctx.touch());
+  Entry* e = ctx.ks.Find(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
   long double v = 0, incr;
   if (e != nullptr) {
     if (!IsString(e)) return ctx.rb.Error(errors::kWrongType);
@@ -476,7 +476,7 @@ void CmdIncrByFloat(CmdArgs args, CommandContext& ctx) {
   Entry* n = Entry::NewInlineString(args[1], len, /*raw=*/false);
   memcpy(n->mutable_inline_value(), buf, len);
   if (e != nullptr) n->set_expire_ms(e->expire_ms());
-  ctx.ks.Put(ctx.db, k, n);
+  ctx.ks.Put(ctx.txn, ctx.db, k, n);
   ctx.Dirty();
   // A bulk string in RESP3 too (Redis 7 does not send a RESP3 double here).
   ctx.rb.Bulk(std::string_view(buf, len));
@@ -485,8 +485,8 @@ void CmdIncrByFloat(CmdArgs args, CommandContext& ctx) {
 // --- LCS ---
 
 void CmdLcs(CmdArgs args, CommandContext& ctx) {
-  Entry* ea = ctx.ks.FindForRead(ctx.db, KeyRef(args[1]), ctx.now_ms, ctx.touch());
-  Entry* eb = ctx.ks.FindForRead(ctx.db, KeyRef(args[2]), ctx.now_ms, ctx.touch());
+  Entry* ea = ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[1]), ctx.now_ms, ctx.touch());
+  Entry* eb = ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[2]), ctx.now_ms, ctx.touch());
   if ((ea != nullptr && !IsString(ea)) || (eb != nullptr && !IsString(eb))) {
     return ctx.rb.Error(kLcsNotStrings);
   }

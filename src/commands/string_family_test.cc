@@ -25,19 +25,32 @@ std::string Arr(std::initializer_list<std::string> items) {
 }
 
 // Records the effects the keyspace reports, as the storage engine would log them.
-class RecordingObserver : public ChangeObserver {
+class RecordingObserver : public EffectSink {
  public:
-  void OnPut(int db, Entry* e) override {
+  void Capture(Effect& e) override {
     std::string scratch;
-    log.push_back("put " + std::string(e->key()) + "=" + std::string(e->StringValue(&scratch)) +
-                  (e->has_expire() ? " @" + std::to_string(e->expire_ms()) : ""));
+    switch (e.kind) {
+      case EffectKind::kPut:
+        log.push_back("put " + e.key + "=" + std::string(e.entry->StringValue(&scratch)) +
+                      (e.entry->has_expire() ? " @" + std::to_string(e.entry->expire_ms()) : ""));
+        break;
+      case EffectKind::kDelete:
+        log.push_back("del " + e.key);
+        break;
+      case EffectKind::kExpire:
+        log.push_back("expire " + e.key + " @" + std::to_string(e.expire_ms));
+        break;
+      case EffectKind::kFlush:
+        log.push_back("flush");
+        break;
+      case EffectKind::kSwapDb:
+        log.push_back("swapdb");
+        break;
+      case EffectKind::kDelta:
+        break;
+    }
   }
-  void OnDelete(int db, std::string_view key) override { log.push_back("del " + std::string(key)); }
-  void OnExpire(int db, std::string_view key, int64_t ms) override {
-    log.push_back("expire " + std::string(key) + " @" + std::to_string(ms));
-  }
-  void OnFlush(int db) override { log.push_back("flush"); }
-  void OnSwapDb(int a, int b) override { log.push_back("swapdb"); }
+  Status Commit(Txn&) override { return Status::OK(); }
   std::vector<std::string> log;
 };
 
@@ -52,7 +65,8 @@ class StringFamilyTest : public ::testing::Test {
     ShardLockSet locks;
     locks.Add(Keyspace::ShardOf(k.hash));
     locks.Lock(ks());
-    fn(ks().Find(0, k, NowMs(), false));
+    Txn txn;
+    fn(ks().Find(txn, 0, k, NowMs(), false));
   }
   // The key's deadline in ms (0: none), or -2 if the key is missing.
   int64_t ExpireOf(std::string_view key) {
@@ -1048,8 +1062,8 @@ TEST_F(StringFamilyTest, RegistryRows) {
 
 class StringEffectsTest : public StringFamilyTest {
  protected:
-  void SetUp() override { ks().set_observer(&obs_); }
-  void TearDown() override { ks().set_observer(nullptr); }
+  void SetUp() override { ks().AddSink(&obs_); }
+  void TearDown() override { ks().RemoveSink(&obs_); }
   RecordingObserver obs_;
 };
 

@@ -220,11 +220,11 @@ void ZAddGeneric(CmdArgs args, CommandContext& ctx, uint32_t flags) {
   if (logged > 0) {
     std::string delta;
     FinishDelta('S', logged, body, &delta);
-    ctx.ks.Delta(ctx.db, k, e, delta);
+    ctx.ks.Delta(ctx.txn, ctx.db, k, e, delta);
     ctx.Dirty(logged);
   } else if (z->Size() == 0) {
     // Created for nothing (every pair skipped): an empty zset must not stay behind.
-    ctx.ks.Delete(ctx.db, k, ctx.now_ms);
+    ctx.ks.Delete(ctx.txn, ctx.db, k, ctx.now_ms);
   }
   if (nan) return ctx.rb.Error(kNanScore);
   if (incr) {
@@ -503,9 +503,9 @@ void ZRangeGeneric(CmdArgs args, CommandContext& ctx, RangeBy by, Direction dir,
   const size_t n = out->Size();
   if (n == 0) {
     delete out;
-    if (ctx.ks.Delete(ctx.db, dst, ctx.now_ms)) ctx.Dirty();
+    if (ctx.ks.Delete(ctx.txn, ctx.db, dst, ctx.now_ms)) ctx.Dirty();
   } else {
-    ctx.ks.Put(ctx.db, dst, Entry::NewObject(dst.key, out));
+    ctx.ks.Put(ctx.txn, ctx.db, dst, Entry::NewObject(dst.key, out));
     ctx.Dirty();
   }
   ctx.rb.Integer(static_cast<int64_t>(n));
@@ -915,7 +915,7 @@ bool ParseSetOp(CmdArgs args, size_t numkeys_idx, bool store, bool card_only, Se
   out->sources.resize(n);
   size_t j = numkeys_idx + 1;
   for (size_t i = 0; i < n; i++, j++) {
-    Entry* e = ctx.ks.FindForRead(ctx.db, KeyRef(args[j]), ctx.now_ms, ctx.touch());
+    Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[j]), ctx.now_ms, ctx.touch());
     if (e == nullptr) continue;
     if (e->type() == ValueType::kZSet) {
       out->sources[i].zset = ZSetOf(e);
@@ -1033,11 +1033,11 @@ void SetOpGeneric(CmdArgs args, CommandContext& ctx, SetOp op, bool store) {
   const size_t n = out->Size();
   if (n == 0) {
     delete out;
-    if (ctx.ks.Delete(ctx.db, dst, ctx.now_ms)) ctx.Dirty();
+    if (ctx.ks.Delete(ctx.txn, ctx.db, dst, ctx.now_ms)) ctx.Dirty();
   } else {
     // A big set that shrank below the listpack limits is stored compactly, as Redis's
     // zsetConvertToListpackIfNeeded.
-    ctx.ks.Put(ctx.db, dst, Entry::NewObject(dst.key, out));
+    ctx.ks.Put(ctx.txn, ctx.db, dst, Entry::NewObject(dst.key, out));
     ctx.Dirty();
   }
   ctx.rb.Integer(static_cast<int64_t>(n));

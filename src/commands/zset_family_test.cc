@@ -24,14 +24,14 @@ std::string Arr(std::initializer_list<std::string> items) {
 }
 
 // Records deltas and deletes as the storage engine would log them.
-class DeltaRecorder : public ChangeObserver {
+class DeltaRecorder : public EffectSink {
  public:
-  void OnPut(int db, Entry* e) override { log.push_back("put " + std::string(e->key())); }
-  void OnDelete(int db, std::string_view key) override { log.push_back("del " + std::string(key)); }
-  void OnExpire(int, std::string_view, int64_t) override {}
-  void OnDelta(int db, Entry* e, std::string_view change) override { deltas.emplace_back(change); }
-  void OnFlush(int) override {}
-  void OnSwapDb(int, int) override {}
+  void Capture(Effect& e) override {
+    if (e.kind == EffectKind::kPut) log.push_back("put " + e.key);
+    if (e.kind == EffectKind::kDelete) log.push_back("del " + e.key);
+    if (e.kind == EffectKind::kDelta) deltas.emplace_back(e.change);
+  }
+  Status Commit(Txn&) override { return Status::OK(); }
   std::vector<std::string> log;
   std::vector<std::string> deltas;
 };
@@ -256,13 +256,13 @@ TEST_F(ZSetFamilyTest, WrongType) {
 // removal of the last member a delete rather than a delta.
 TEST_F(ZSetFamilyTest, DeltasRecordEffects) {
   DeltaRecorder rec;
-  t_.server().keyspace().set_observer(&rec);
+  t_.server().keyspace().AddSink(&rec);
   Run({"zadd", "z", "1", "a", "2", "b"});
   Run({"zincrby", "z", "5", "a"});
   Run({"zadd", "z", "nx", "9", "a"});  // no change, no delta
   Run({"zpopmin", "z"});
   Run({"zrem", "z", "a"});
-  t_.server().keyspace().set_observer(nullptr);
+  t_.server().keyspace().RemoveSink(&rec);
   ASSERT_EQ(rec.deltas.size(), 3u);
   std::string want;
   ZSetObject::BeginSetDelta(&want, 1);

@@ -187,15 +187,12 @@ struct DB::Impl {
     std::string out;
     ReplyBuilder rb(&out);
     rb.set_resp3(false);  // the parser below speaks RESP2 only, whatever HELLO said
-    s->dispatcher.Execute(args, s->client, rb);
+    ExecResult done = s->dispatcher.Execute(args, s->client, rb);
     // The reply may leave only once the command's records are as durable as the policy says,
     // exactly as a network reply is held (Connection, IoThread::AfterBatch).
-    if (StorageEngine* st = ctx->storage()) {
-      uint64_t seq = st->TakeThreadSequence();
-      if (seq > 0) {
-        Status ws = st->WaitForPolicy(seq);
-        if (!ws.ok()) return ws;
-      }
+    if (StorageEngine* st = ctx->storage(); st != nullptr && done.sequence > 0) {
+      Status ws = st->WaitForPolicy(done.sequence);
+      if (!ws.ok()) return ws;
     }
     Reply r;
     ReplyParser p(out);

@@ -20,6 +20,43 @@ Keyspace::Keyspace() {
 
 Keyspace::~Keyspace() = default;
 
+void Keyspace::RemoveSink(EffectSink* sink) {
+  sinks_.erase(std::remove(sinks_.begin(), sinks_.end(), sink), sinks_.end());
+}
+
+Status Keyspace::Commit(Txn& txn) {
+  if (!txn.has_effects()) return Status::OK();
+  Status s;
+  for (EffectSink* sink : sinks_) {
+    s = sink->Commit(txn);
+    if (!s.ok()) break;
+  }
+  txn.effects().clear();
+  return s;
+}
+
+void Keyspace::Emit(Txn& txn, Effect&& effect) {
+  // Effects are made for sinks: with none (no log, nothing following the changes) there is
+  // nothing to hand them to.
+  if (sinks_.empty()) return;
+  for (EffectSink* sink : sinks_) sink->Capture(effect);
+  txn.effects().push_back(std::move(effect));
+}
+
+void Keyspace::EmitKey(Txn& txn, EffectKind kind, int db, const KeyRef& k, Entry* e,
+                       int64_t expire_ms) {
+  if (sinks_.empty()) return;
+  Effect effect;
+  effect.kind = kind;
+  effect.db = db;
+  effect.shard = ShardOf(k.hash);
+  effect.key.assign(k.key);
+  effect.hash = k.hash;
+  effect.entry = e;
+  effect.expire_ms = expire_ms;
+  Emit(txn, std::move(effect));
+}
+
 uint16_t Keyspace::LruClock() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
@@ -159,7 +196,7 @@ void Keyspace::Removed(const Entry* e) {
 
 Entry* Keyspace::LoadAt(int db, Shard& s, Entry** link) {
   Entry* old = *link;
-  Entry* loaded = observer_ ? observer_->LoadValue(db, old) : nullptr;
+  Entry* loaded = store_ ? store_->LoadValue(db, old) : nullptr;
   if (loaded == nullptr) return nullptr;
   loaded->set_lru(old->lru());
   s.dbs[db].Replace(link, loaded);
@@ -167,17 +204,17 @@ Entry* Keyspace::LoadAt(int db, Shard& s, Entry** link) {
   Added(loaded);
   Entry::Free(old);
   stats_.cache_misses.fetch_add(1, std::memory_order_relaxed);
-  if (OverBudget()) EvictFromShard(ShardOf(HashKey(loaded->key())), 2, loaded);
+  if (OverBudget()) EvictFromShard(ShardOf(HashKey(loaded->key())), 2, loaded, true);
   return loaded;
 }
 
-Entry* Keyspace::Find(int db, const KeyRef& k, int64_t now_ms, bool touch) {
-  Entry* e = Live(db, k, now_ms, /*load=*/true);
+Entry* Keyspace::Find(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool touch) {
+  Entry* e = Live(txn, db, k, now_ms, /*load=*/true);
   if (e != nullptr && touch) Accessed(e);
   return e;
 }
 
-Entry* Keyspace::Live(int db, const KeyRef& k, int64_t now_ms, bool load) {
+Entry* Keyspace::Live(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool load) {
   Shard& s = *shards_[ShardOf(k.hash)];
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link == nullptr) return nullptr;
@@ -186,28 +223,28 @@ Entry* Keyspace::Live(int db, const KeyRef& k, int64_t now_ms, bool load) {
     // Lazy expiry: the key is gone for every reader from its deadline on; delete it now and
     // log the deletion so replay agrees. While the log cannot be written the key only reads as
     // missing: it is deleted once the deletion can be logged.
-    if (observer_ && !observer_->CanWrite()) return nullptr;
+    if (store_ && !store_->CanWrite()) return nullptr;
     s.dbs[db].Unlink(link);
     Unlinked(db, s, e);
     s.version++;
-    if (observer_) observer_->OnDelete(db, e->key());
+    EmitKey(txn, EffectKind::kDelete, db, k);
     Entry::Free(e);
     stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
   }
   if (!load) return e;
   if (e->on_disk()) return LoadAt(db, s, link);  // may evict others: `link` is stale after it
-  if (observer_) stats_.cache_hits.fetch_add(1, std::memory_order_relaxed);
+  if (store_) stats_.cache_hits.fetch_add(1, std::memory_order_relaxed);
   return e;
 }
 
-Entry* Keyspace::FindForRead(int db, const KeyRef& k, int64_t now_ms, bool touch) {
-  Entry* e = Find(db, k, now_ms, touch);
+Entry* Keyspace::FindForRead(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool touch) {
+  Entry* e = Find(txn, db, k, now_ms, touch);
   (e ? stats_.keyspace_hits : stats_.keyspace_misses).fetch_add(1, std::memory_order_relaxed);
   return e;
 }
 
-Entry* Keyspace::Put(int db, const KeyRef& k, Entry* e) {
+Entry* Keyspace::Put(Txn& txn, int db, const KeyRef& k, Entry* e) {
   Shard& s = *shards_[ShardOf(k.hash)];
   e->set_lru(NewAccessField());
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
@@ -223,50 +260,61 @@ Entry* Keyspace::Put(int db, const KeyRef& k, Entry* e) {
   Added(e);
   if (e->has_expire()) s.expires[db]++;
   s.version++;
-  if (observer_) observer_->OnPut(db, e);
+  EmitKey(txn, EffectKind::kPut, db, k, e);
   if (key_listener_ != nullptr && e->type() != ValueType::kString) {
-    key_listener_->KeyCreated(db, k.key);
+    key_listener_->KeyCreated(txn, db, k.key);
   }
   // Writers pay for the room they take: over budget, evict from this (locked) shard.
-  if (OverBudget()) EvictFromShard(ShardOf(k.hash), 2, e);
+  if (OverBudget()) EvictFromShard(ShardOf(k.hash), 2, e, true);
   return e;
 }
 
-Entry* Keyspace::Create(int db, const KeyRef& k, Entry* e) {
+Entry* Keyspace::Create(Txn& txn, int db, const KeyRef& k, Entry* e) {
   Shard& s = *shards_[ShardOf(k.hash)];
   e->set_lru(NewAccessField());
   s.dbs[db].Insert(e, k.hash);
   Added(e);
   if (e->has_expire()) s.expires[db]++;
-  if (key_listener_ != nullptr) key_listener_->KeyCreated(db, k.key);
+  if (key_listener_ != nullptr) key_listener_->KeyCreated(txn, db, k.key);
   return e;
 }
 
-void Keyspace::Delta(int db, const KeyRef& k, Entry* e, std::string_view change) {
+void Keyspace::Delta(Txn& txn, int db, const KeyRef& k, Entry* e, std::string_view change) {
   shards_[ShardOf(k.hash)]->version++;
   Reaccount(e);
-  if (observer_) observer_->OnDelta(db, e, change);
-  if (OverBudget()) EvictFromShard(ShardOf(k.hash), 2, e);
+  if (OverBudget()) EvictFromShard(ShardOf(k.hash), 2, e, true);
+  if (sinks_.empty()) return;
+  Effect effect;
+  effect.kind = EffectKind::kDelta;
+  effect.db = db;
+  effect.shard = ShardOf(k.hash);
+  effect.key.assign(k.key);
+  effect.hash = k.hash;
+  effect.entry = e;
+  effect.change = change;  // a view: the sinks capture it now, it is not kept
+  Emit(txn, std::move(effect));
 }
 
-void Keyspace::Changed(int db, const Entry* e) { Changed(db, KeyRef(e->key()), e); }
+void Keyspace::Changed(Txn& txn, int db, const Entry* e) {
+  Changed(txn, db, KeyRef(e->key()), e);
+}
 
-void Keyspace::Changed(int db, const KeyRef& k, const Entry* e) {
+void Keyspace::Changed(Txn& txn, int db, const KeyRef& k, const Entry* e) {
   shards_[ShardOf(k.hash)]->version++;
-  if (observer_) observer_->OnPut(db, const_cast<Entry*>(e));
+  EmitKey(txn, EffectKind::kPut, db, k, const_cast<Entry*>(e));
 }
 
-bool Keyspace::Delete(int db, const KeyRef& k, int64_t now_ms) {
+bool Keyspace::Delete(Txn& txn, int db, const KeyRef& k, int64_t now_ms) {
   // A deleted value is not read back from disk first.
-  Entry* e = Detach(db, k, now_ms, /*load=*/false);
+  Entry* e = Detach(txn, db, k, now_ms, /*load=*/false);
   if (e == nullptr) return false;
-  if (observer_) observer_->OnDelete(db, k.key);
+  EmitKey(txn, EffectKind::kDelete, db, k);
   Entry::Free(e);
   return true;
 }
 
-Entry* Keyspace::Detach(int db, const KeyRef& k, int64_t now_ms, bool load) {
-  if (Live(db, k, now_ms, load) == nullptr) return nullptr;
+Entry* Keyspace::Detach(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool load) {
+  if (Live(txn, db, k, now_ms, load) == nullptr) return nullptr;
   Shard& s = *shards_[ShardOf(k.hash)];
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   Entry* e = s.dbs[db].Unlink(link);
@@ -275,63 +323,64 @@ Entry* Keyspace::Detach(int db, const KeyRef& k, int64_t now_ms, bool load) {
   return e;
 }
 
-bool Keyspace::Move(int from, int to, const KeyRef& k, int64_t now_ms) {
-  if (from == to || Find(to, k, now_ms, false) != nullptr) return false;
-  Entry* e = Detach(from, k, now_ms);
+bool Keyspace::Move(Txn& txn, int from, int to, const KeyRef& k, int64_t now_ms) {
+  if (from == to || Find(txn, to, k, now_ms, false) != nullptr) return false;
+  Entry* e = Detach(txn, from, k, now_ms);
   if (e == nullptr) return false;
-  if (observer_) observer_->OnDelete(from, k.key);
+  EmitKey(txn, EffectKind::kDelete, from, k);
   uint16_t access = e->lru();
   Shard& s = *shards_[ShardOf(k.hash)];
   s.dbs[to].Insert(e, k.hash);
   Added(e);
   if (e->has_expire()) s.expires[to]++;
   e->set_lru(access);  // a move is not an access
-  if (observer_) observer_->OnPut(to, e);
+  EmitKey(txn, EffectKind::kPut, to, k, e);
   if (key_listener_ != nullptr && e->type() != ValueType::kString) {
-    key_listener_->KeyCreated(to, k.key);
+    key_listener_->KeyCreated(txn, to, k.key);
   }
   return true;
 }
 
-void Keyspace::SetExpire(int db, Entry* e, int64_t ms) {
-  Shard& s = *shards_[ShardOf(HashKey(e->key()))];
+void Keyspace::SetExpire(Txn& txn, int db, Entry* e, int64_t ms) {
+  KeyRef k(e->key());
+  Shard& s = *shards_[ShardOf(k.hash)];
   if (e->has_expire()) s.expires[db]--;
   e->set_expire_ms(ms);
   if (e->has_expire()) s.expires[db]++;
   s.version++;
-  if (observer_) observer_->OnExpire(db, e->key(), ms);
+  EmitKey(txn, EffectKind::kExpire, db, k, nullptr, ms);
 }
 
-size_t Keyspace::DbSize(int db) {
+size_t Keyspace::DbSize(const Txn& txn, int db) {
   size_t n = 0;
   for (auto& s : shards_) {
-    ShardGuard l(*s);
+    ShardGuard l(*s, txn.holds_all_shards());
     n += s->dbs[db].size();
   }
   return n;
 }
 
-size_t Keyspace::ExpiresCount(int db) {
+size_t Keyspace::ExpiresCount(const Txn& txn, int db) {
   size_t n = 0;
   for (auto& s : shards_) {
-    ShardGuard l(*s);
+    ShardGuard l(*s, txn.holds_all_shards());
     n += s->expires[db];
   }
   return n;
 }
 
-size_t Keyspace::TotalKeys() {
+size_t Keyspace::TotalKeys(const Txn& txn) {
   size_t n = 0;
-  for (int db = 0; db < limits::kNumDatabases; db++) n += DbSize(db);
+  for (int db = 0; db < limits::kNumDatabases; db++) n += DbSize(txn, db);
   return n;
 }
 
-void Keyspace::FlushDb(int db, bool async) {
+void Keyspace::FlushDb(Txn& txn, int db, bool async) {
   std::vector<Dict> dropped;
   size_t keys = 0;
   {
     ShardLockSet locks;
-    locks.LockAll(*this);
+    locks.LockAll(*this, txn.holds_all_shards());
     for (auto& s : shards_) {
       for (int i = 0; i < limits::kNumDatabases; i++) {
         if (db >= 0 && i != db) continue;
@@ -345,7 +394,7 @@ void Keyspace::FlushDb(int db, bool async) {
       }
       s->version++;
     }
-    if (observer_) observer_->OnFlush(db);
+    CommitGlobal(txn, EffectKind::kFlush, db, 0);
   }
   if (async && keys >= kLazyFreeMinKeys) {
     auto running = lazyfree_threads_;
@@ -361,24 +410,37 @@ void Keyspace::FlushDb(int db, bool async) {
   dropped.clear();  // frees the entries, outside the locks
 }
 
-void Keyspace::SwapDb(int a, int b) {
+void Keyspace::SwapDb(Txn& txn, int a, int b) {
   ShardLockSet locks;
-  locks.LockAll(*this);
+  locks.LockAll(*this, txn.holds_all_shards());
   for (auto& s : shards_) {
     std::swap(s->dbs[a], s->dbs[b]);
     std::swap(s->expires[a], s->expires[b]);
     std::swap(s->expire_cursor[a], s->expire_cursor[b]);
     s->version++;
   }
-  if (observer_) observer_->OnSwapDb(a, b);
+  CommitGlobal(txn, EffectKind::kSwapDb, a, b);
 }
 
-bool Keyspace::RandomKey(int db, int64_t now_ms, std::string* out) {
+void Keyspace::CommitGlobal(Txn& txn, EffectKind kind, int db, int db2) {
+  Effect effect;
+  effect.kind = kind;
+  effect.db = db;
+  effect.db2 = db2;
+  Emit(txn, std::move(effect));
+  // A flush or swap holds every shard lock only while it runs: it is committed now (with what
+  // the command changed before it), not at the end of the command, so that no other thread's
+  // record can come between the change and its record. A transaction holding every shard
+  // (EXEC) keeps them until its own commit, which keeps the order.
+  if (!txn.holds_all_shards()) (void)Commit(txn);  // a failure refuses writes (MISCONF)
+}
+
+bool Keyspace::RandomKey(const Txn& txn, int db, int64_t now_ms, std::string* out) {
   // Pick a random shard weighted by trying a few times, then fall back to a full pass so an
   // almost empty keyspace still finds its keys.
   for (int attempt = 0; attempt < 2 * limits::kNumShards; attempt++) {
     Shard& s = *shards_[tl_rng() & (limits::kNumShards - 1)];
-    ShardGuard l(s);
+    ShardGuard l(s, txn.holds_all_shards());
     for (int tries = 0; tries < 8 && s.dbs[db].size() > 0; tries++) {
       Entry* e = s.dbs[db].Random(tl_rng());
       if (e->has_expire() && e->expire_ms() <= now_ms) continue;
@@ -388,7 +450,7 @@ bool Keyspace::RandomKey(int db, int64_t now_ms, std::string* out) {
   }
   bool found = false;
   for (auto& s : shards_) {
-    ShardGuard l(*s);
+    ShardGuard l(*s, txn.holds_all_shards());
     s->dbs[db].ForEach([&](Entry* e) {
       if (found || (e->has_expire() && e->expire_ms() <= now_ms)) return;
       *out = std::string(e->key());
@@ -399,9 +461,10 @@ bool Keyspace::RandomKey(int db, int64_t now_ms, std::string* out) {
   return false;
 }
 
-void Keyspace::ForEachKey(int db, int64_t now_ms, const std::function<void(const Entry*)>& fn) {
+void Keyspace::ForEachKey(const Txn& txn, int db, int64_t now_ms,
+                          const std::function<void(const Entry*)>& fn) {
   for (auto& s : shards_) {
-    ShardGuard l(*s);
+    ShardGuard l(*s, txn.holds_all_shards());
     s->dbs[db].ForEach([&](Entry* e) {
       if (e->has_expire() && e->expire_ms() <= now_ms) return;
       fn(e);
@@ -409,13 +472,13 @@ void Keyspace::ForEachKey(int db, int64_t now_ms, const std::function<void(const
   }
 }
 
-uint64_t Keyspace::Scan(int db, uint64_t cursor, int64_t now_ms,
+uint64_t Keyspace::Scan(const Txn& txn, int db, uint64_t cursor, int64_t now_ms,
                         const std::function<void(const Entry*)>& fn) {
   int shard = static_cast<int>(cursor & (limits::kNumShards - 1));
   uint64_t dict_cursor = cursor >> 8;
   Shard& s = *shards_[shard];
   {
-    ShardGuard l(s);
+    ShardGuard l(s, txn.holds_all_shards());
     dict_cursor = s.dbs[db].Scan(dict_cursor, [&](Entry* e) {
       if (e->has_expire() && e->expire_ms() <= now_ms) return;
       fn(e);
@@ -438,7 +501,7 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard) {
   size_t deleted = 0;
   // While the log cannot be written a deletion could not be logged (and would be discarded
   // and undone): expire later, as lazy expiry does.
-  if (observer_ && !observer_->CanWrite()) return 0;
+  if (store_ && !store_->CanWrite()) return 0;
   int64_t start_us = MonoUs();
   bool budget_left = true;
   for (auto& sp : shards_) {
@@ -448,6 +511,8 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard) {
       while (true) {
         size_t examined = 0, n = 0, buckets = 0;
         {
+          // One transaction per slice, committed under the slice's lock.
+          Txn txn;
           ShardGuard l(s);
           if (s.expires[db] == 0) break;
           buckets = s.dbs[db].bucket_count();
@@ -461,8 +526,9 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard) {
                 s.expires[db]--;
                 Removed(e);
                 s.version++;
-                if (observer_) observer_->OnDelete(db, e->key());
+                EmitKey(txn, EffectKind::kDelete, db, KeyRef(e->key()));
               });
+          (void)Commit(txn);  // a failure refuses writes; the deletions are undone with them
         }
         deleted += n;
         swept += buckets_per_shard;
@@ -475,15 +541,15 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard) {
   return deleted;
 }
 
-size_t Keyspace::EvictFromShard(int shard, size_t max, const Entry* keep) {
-  if (observer_ == nullptr) return 0;
+size_t Keyspace::EvictFromShard(int shard, size_t max, const Entry* keep, bool in_command) {
+  if (store_ == nullptr) return 0;
   Shard& s = *shards_[shard];
   size_t evicted = 0;
   // Approximate LRU, as Redis's: sample a few entries with values in RAM and evict the one
   // idle the longest. Sampling keeps eviction O(1) and needs no list threaded through entries.
   constexpr int kSamples = 5;
   constexpr int kTries = 24;
-  const bool in_batch = observer_->InBatch();
+  const bool in_batch = in_command;
   const uint64_t large_bytes = budget_bytes_.load(std::memory_order_relaxed) / kLargeValueDivisor;
   while (evicted < max && OverBudget()) {
     Entry* best = nullptr;
@@ -512,7 +578,7 @@ size_t Keyspace::EvictFromShard(int shard, size_t max, const Entry* keep) {
     }
     if (best == nullptr) break;
     // Eviction never loses data: a value without a full image in the log gets one first.
-    if (best->loc() == 0 && !observer_->WriteImage(best_db, best)) break;
+    if (best->loc() == 0 && !store_->WriteImage(best_db, best)) break;
     KeyRef k(best->key());
     Entry** link = s.dbs[best_db].FindLink(k.key, k.hash);
     Entry* out = Entry::NewOnDisk(best->key(), best->type(), best->expire_ms(), best->loc(),
@@ -559,7 +625,7 @@ void Keyspace::SampleUsedMemory() {
   // The two stores are not one atomic step: a change that lands between them is counted in
   // both or neither for one tick, an error of one command's bytes until the next sample.
   uint64_t accounted = AccountedBytes();
-  sampled_log_buffered_.store(observer_ ? observer_->LogBufferedBytes() : 0,
+  sampled_log_buffered_.store(store_ ? store_->LogBufferedBytes() : 0,
                               std::memory_order_relaxed);
   sampled_used_.store(MallocUsedBytes(), std::memory_order_relaxed);
   sampled_accounted_.store(accounted, std::memory_order_relaxed);
@@ -708,11 +774,14 @@ bool Keyspace::EvictPooled(int db, const std::string& key, int64_t score) {
 }
 
 void Keyspace::EvictEntry(int db, Shard& s, Entry** link) {
-  // Deleted as DEL would: the deletion is logged (with persistence), WATCH sees it.
+  // Deleted as DEL would: the deletion is an effect of its own, committed under the shard's
+  // lock (logged with persistence); WATCH sees it.
   Entry* e = s.dbs[db].Unlink(link);
   Unlinked(db, s, e);
   s.version++;
-  if (observer_) observer_->OnDelete(db, e->key());
+  Txn txn;
+  EmitKey(txn, EffectKind::kDelete, db, KeyRef(e->key()));
+  (void)Commit(txn);  // a failure refuses writes (MISCONF)
   Entry::Free(e);
   stats_.evicted_keys.fetch_add(1, std::memory_order_relaxed);
 }
@@ -850,9 +919,9 @@ void Keyspace::ReplaceAllFrom(Keyspace& from) {
   }
 }
 
-void ShardLockSet::Lock(Keyspace& ks) {
+void ShardLockSet::Lock(Keyspace& ks, bool already_held) {
   ks_ = &ks;
-  if (tl_holds_all_shards) {
+  if (already_held) {
     pending_.clear();
     return;
   }
@@ -865,10 +934,10 @@ void ShardLockSet::Lock(Keyspace& ks) {
   pending_.clear();
 }
 
-void ShardLockSet::LockAll(Keyspace& ks) {
+void ShardLockSet::LockAll(Keyspace& ks, bool already_held) {
   pending_.clear();
   for (int i = 0; i < limits::kNumShards; i++) pending_.push_back(i);
-  Lock(ks);
+  Lock(ks, already_held);
 }
 
 void ShardLockSet::Unlock() {

@@ -9,8 +9,11 @@
 // ShardLockSet), which rules out deadlock; the command dispatcher does this from the command
 // registry's key positions, so a multi-key command is atomic.
 //
-// Every mutation goes through this class, so the effects can be appended to the storage log
-// in execution order (ChangeObserver, called with the shard lock held).
+// Every mutation goes through this class and takes the command's transaction (engine/txn.h):
+// each appends its typed effect there, and Commit hands the effects, in execution order and
+// with the shard locks still held, to the effect sinks (the log first). Cache I/O (reading an
+// evicted value back, writing an image so a value can be evicted) is a separate interface,
+// ValueStore.
 #pragma once
 
 #include <array>
@@ -28,6 +31,7 @@
 #include "base/limits.h"
 #include "engine/dict.h"
 #include "engine/entry.h"
+#include "engine/txn.h"
 
 namespace fdb {
 
@@ -37,33 +41,21 @@ struct KeyRef {
   uint64_t hash;
 };
 
-// Receives every effect, in execution order per shard, while the shard's lock is held.
-// The storage engine implements it to append effect records to its log.
-class ChangeObserver {
+// Cache I/O under the RAM budget: the storage engine implements it over its log. Called with
+// the shard lock of the entry held.
+class ValueStore {
  public:
-  virtual ~ChangeObserver() = default;
-  // Full image of the key's value; the observer may record in `e` where the image is (loc).
-  virtual void OnPut(int db, Entry* e) = 0;
-  virtual void OnDelete(int db, std::string_view key) = 0;
-  virtual void OnExpire(int db, std::string_view key, int64_t expire_ms) = 0;  // 0 = persist
-  // An in-place change of e's collection, encoded by its type (ValueObject::ApplyDelta replays
-  // it). The observer marks e dirty (loc 0): its latest image is no longer in the log.
-  virtual void OnDelta(int db, Entry* e, std::string_view change) {}
-  virtual void OnFlush(int db) = 0;  // db < 0: every database
-  virtual void OnSwapDb(int a, int b) = 0;
+  virtual ~ValueStore() = default;
   // False while the log cannot be written: nothing may change (lazy expiry waits).
   virtual bool CanWrite() { return true; }
   // Reads an evicted value back: a new in-RAM entry for e's key, or nullptr on error.
-  virtual Entry* LoadValue(int db, const Entry* e) { return nullptr; }
+  virtual Entry* LoadValue(int db, const Entry* e) = 0;
   // Writes a full image of e's value (so it can be evicted); false on error.
-  virtual bool WriteImage(int db, Entry* e) { return false; }
+  virtual bool WriteImage(int db, Entry* e) = 0;
   // RAM the log holds for records not yet durable. Not counted against maxmemory, as Redis
   // does not count its AOF buffer: evicting keys cannot shrink it (it drains with the next
   // fsync), so counting it would evict the whole keyspace after a burst of writes.
   virtual uint64_t LogBufferedBytes() const { return 0; }
-  // True while the calling thread collects a command's records: an image written now would
-  // reach the log before the command's own records, so dirty values are not evicted then.
-  virtual bool InBatch() const { return false; }
 };
 
 // Told when a collection key is created or replaced (Create, Put, Move), with the key's shard
@@ -71,7 +63,7 @@ class ChangeObserver {
 class KeyCreatedListener {
  public:
   virtual ~KeyCreatedListener() = default;
-  virtual void KeyCreated(int db, std::string_view key) = 0;
+  virtual void KeyCreated(Txn& txn, int db, std::string_view key) = 0;
 };
 
 struct Shard {
@@ -125,7 +117,16 @@ class Keyspace {
   static int ShardOf(uint64_t hash) { return static_cast<int>(hash & (limits::kNumShards - 1)); }
   Shard& shard(int i) { return *shards_[i]; }
 
-  void set_observer(ChangeObserver* o) { observer_ = o; }
+  // The value store (null: no persistence, values live in RAM only). REQUIRES: before use.
+  void set_value_store(ValueStore* v) { store_ = v; }
+  ValueStore* value_store() const { return store_; }
+  // Effect sinks, called in the order added (the log first). REQUIRES: while no command runs.
+  void AddSink(EffectSink* sink) { sinks_.push_back(sink); }
+  void RemoveSink(EffectSink* sink);
+  // Hands txn's effects since its last commit to every sink in order and clears them; the
+  // log sink records the sequence it assigned in txn. A sink's failure stops there and is
+  // returned. REQUIRES: the shards of the effects still locked.
+  [[nodiscard]] Status Commit(Txn& txn);
   void set_key_listener(KeyCreatedListener* l) { key_listener_ = l; }
   KeyspaceStats& stats() { return stats_; }
 
@@ -163,59 +164,62 @@ class Keyspace {
 
   // The live entry for key, or nullptr. An expired entry is deleted (lazy expiry) and not
   // returned. `touch` updates the entry's LRU clock (CLIENT NO-TOUCH turns it off).
-  Entry* Find(int db, const KeyRef& k, int64_t now_ms, bool touch = true);
+  Entry* Find(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool touch = true);
   // Like Find, and counts a keyspace hit or miss (for read commands).
-  Entry* FindForRead(int db, const KeyRef& k, int64_t now_ms, bool touch = true);
+  Entry* FindForRead(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool touch = true);
   // Inserts or replaces the entry for k with `e` (whose key must be k.key); frees the old one.
   // The expiry of `e` is taken as is. Returns e.
-  Entry* Put(int db, const KeyRef& k, Entry* e);
+  Entry* Put(Txn& txn, int db, const KeyRef& k, Entry* e);
   // Records that `e` (already in the table) changed in place (e.g. INCR on an int).
-  void Changed(int db, const Entry* e);
+  void Changed(Txn& txn, int db, const Entry* e);
   // The same, for a caller that has the key's hash at hand.
-  void Changed(int db, const KeyRef& k, const Entry* e);
+  void Changed(Txn& txn, int db, const KeyRef& k, const Entry* e);
   // Collections changed in place. A command that creates a collection inserts its empty
   // object with Create (nothing is logged: an empty collection is not a value) and then
   // records each change with Delta; replaying a delta on a missing key creates the collection.
   // A command that empties a collection deletes the key (Delete) instead of recording a delta.
   // REQUIRES (Create): the key is absent and `e` holds an empty collection (Entry::NewObject).
-  Entry* Create(int db, const KeyRef& k, Entry* e);
+  Entry* Create(Txn& txn, int db, const KeyRef& k, Entry* e);
   // Records an in-place change of e's collection: `change` is the type's delta encoding of it.
   // Bumps the shard's version (WATCH), re-accounts the value's memory, logs the delta.
-  void Delta(int db, const KeyRef& k, Entry* e, std::string_view change);
+  void Delta(Txn& txn, int db, const KeyRef& k, Entry* e, std::string_view change);
   // Deletes the key; returns whether it existed (expired keys count as missing).
-  bool Delete(int db, const KeyRef& k, int64_t now_ms);
+  bool Delete(Txn& txn, int db, const KeyRef& k, int64_t now_ms);
   // Sets or clears (ms == 0) the deadline of an existing entry.
-  void SetExpire(int db, Entry* e, int64_t ms);
+  void SetExpire(Txn& txn, int db, Entry* e, int64_t ms);
   // Removes the entry for k without freeing it (for MOVE/RENAME), or nullptr.
   // Nothing is logged and the caller owns the entry: it must Put it back (MOVE does, through
   // Move) or log its removal; Delete is Detach + log + free. `load` reads an evicted value back
   // first (needed when the entry is put back: its image is logged again).
-  Entry* Detach(int db, const KeyRef& k, int64_t now_ms, bool load = true);
+  Entry* Detach(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool load = true);
   // Moves a live key from database `from` to `to` (same shard: the hash picks the shard),
   // keeping its value, deadline and access clock, and logs the delete and the put. Returns
   // false, changing nothing, when the key is missing in `from` or present in `to`.
-  bool Move(int from, int to, const KeyRef& k, int64_t now_ms);
+  bool Move(Txn& txn, int from, int to, const KeyRef& k, int64_t now_ms);
 
-  // --- Whole-keyspace operations; they lock shards themselves. ---
+  // --- Whole-keyspace operations; they lock shards themselves, unless txn holds them all. ---
 
-  size_t DbSize(int db);
-  size_t ExpiresCount(int db);
+  size_t DbSize(const Txn& txn, int db);
+  size_t ExpiresCount(const Txn& txn, int db);
   // Empties db (db < 0: all). The tables are swapped out under the locks and freed after they
   // are released, so other clients wait only for the swap. `async` frees large tables on a
   // background thread instead of the caller's (FLUSHDB / FLUSHALL ASYNC).
-  void FlushDb(int db, bool async = false);
+  // The flush is committed at once, under every lock, unless txn holds every shard (EXEC):
+  // no other thread's record may come between the flush and its record.
+  void FlushDb(Txn& txn, int db, bool async = false);
   // Below this many keys a flush frees on the caller's thread even when async: a thread costs
   // more than freeing a few thousand entries. At most kLazyFreeThreadsMax frees run in the
   // background at once; beyond that the caller frees, which bounds threads and memory held.
   static constexpr size_t kLazyFreeMinKeys = 64 * 1024;
   static constexpr int kLazyFreeThreadsMax = 2;
-  void SwapDb(int a, int b);
+  void SwapDb(Txn& txn, int a, int b);
   // A random live key of db, or nullopt-like empty string with found=false.
-  bool RandomKey(int db, int64_t now_ms, std::string* out);
+  bool RandomKey(const Txn& txn, int db, int64_t now_ms, std::string* out);
   // Calls fn(key) for each live key (under each shard's lock in turn).
-  void ForEachKey(int db, int64_t now_ms, const std::function<void(const Entry*)>& fn);
+  void ForEachKey(const Txn& txn, int db, int64_t now_ms,
+                  const std::function<void(const Entry*)>& fn);
   // One step of SCAN across shards. Cursor = dict cursor << 8 | shard.
-  uint64_t Scan(int db, uint64_t cursor, int64_t now_ms,
+  uint64_t Scan(const Txn& txn, int db, uint64_t cursor, int64_t now_ms,
                 const std::function<void(const Entry*)>& fn);
   // Deletes expired keys, visiting `buckets_per_shard` buckets of each database with deadlines
   // in each shard; a table where more than 1/10 of the keys examined had expired is swept
@@ -226,7 +230,7 @@ class Keyspace {
   // of CPU Redis gives its slow expire cycle.
   static constexpr int64_t kActiveExpireBudgetUs = 25000;
   // Number of keys over every database.
-  size_t TotalKeys();
+  size_t TotalKeys(const Txn& txn);
 
   // --- The RAM cache. ---
   //
@@ -239,9 +243,9 @@ class Keyspace {
     budget_values_.store(max_values, std::memory_order_relaxed);
   }
   // True when values over the budget move to disk: a log to move them to, and no whole-key
-  // policy chosen. REQUIRES (for the budget checks below): set_observer and SetEviction done.
+  // policy chosen. REQUIRES (for the budget checks below): set_value_store and SetEviction done.
   bool values_to_disk() const {
-    return observer_ != nullptr &&
+    return store_ != nullptr &&
            policy_.load(std::memory_order_relaxed) == EvictionPolicy::kNoEviction;
   }
   // Over the value budget of the values-to-disk mode (false in every other mode).
@@ -268,7 +272,11 @@ class Keyspace {
   // (docs/collections.md, "One value larger than the budget"). The alternatives rejected: a
   // rate on image bytes still rewrites the whole value every period, O(value) per period for
   // an O(1) push; paging parts of a collection out needs a paged format for every type.
-  size_t EvictFromShard(int shard, size_t max, const Entry* keep = nullptr);
+  // `in_command`: called inside a command whose effects are not committed yet; a value
+  // without an image is not evicted then (its image would reach the log before the command's
+  // own records).
+  size_t EvictFromShard(int shard, size_t max, const Entry* keep = nullptr,
+                        bool in_command = false);
   static constexpr uint64_t kLargeValueDivisor = 4;
   static constexpr int kHotValueSeconds = 2;
   // Evicts across shards (locking each in turn) until under budget or `max` evictions.
@@ -344,9 +352,16 @@ class Keyspace {
   static uint64_t Footprint(const Entry* e);
   // The live entry for k, or nullptr: deletes it when expired (lazy expiry) and, with `load`,
   // reads an evicted value back into the table first.
-  Entry* Live(int db, const KeyRef& k, int64_t now_ms, bool load);
+  Entry* Live(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool load);
   // Replaces *link's on-disk entry by its value read back; nullptr on error.
   Entry* LoadAt(int db, Shard& s, Entry** link);
+  // Appends an effect to txn (the sinks capture what they need of it now).
+  void Emit(Txn& txn, Effect&& effect);
+  void EmitKey(Txn& txn, EffectKind kind, int db, const KeyRef& k, Entry* e = nullptr,
+               int64_t expire_ms = 0);
+  // Appends a flush or swap and commits it at once unless txn holds every shard (see FlushDb).
+  // REQUIRES: every shard locked.
+  void CommitGlobal(Txn& txn, EffectKind kind, int db, int db2);
   uint16_t NewAccessField() const;
   void Accessed(Entry* e) const;
   // A value in use lately (see EvictFromShard on large hot values).
@@ -387,7 +402,8 @@ class Keyspace {
   void PoolInsert(int64_t score, int db, std::string_view key);
 
   std::vector<std::unique_ptr<Shard>> shards_;
-  ChangeObserver* observer_ = nullptr;
+  ValueStore* store_ = nullptr;
+  std::vector<EffectSink*> sinks_;
   KeyCreatedListener* key_listener_ = nullptr;
   KeyspaceStats stats_;
   std::atomic<bool> lfu_mode_{false};
@@ -412,14 +428,11 @@ class Keyspace {
   std::shared_ptr<std::atomic<int>> lazyfree_threads_ = std::make_shared<std::atomic<int>>(0);
 };
 
-// True while the calling thread holds every shard lock (EXEC of a MULTI block): whole-keyspace
-// operations and the dispatcher then skip locking, since the locks are not recursive.
-inline thread_local bool tl_holds_all_shards = false;
-
-// Locks one shard for a whole-keyspace operation, unless the thread holds all shards already.
+// Locks one shard for a whole-keyspace operation, unless the caller holds every shard already
+// (a transaction that holds them all, Txn::holds_all_shards: the locks are not recursive).
 class ShardGuard {
  public:
-  explicit ShardGuard(Shard& s) : s_(tl_holds_all_shards ? nullptr : &s) {
+  explicit ShardGuard(Shard& s, bool already_held = false) : s_(already_held ? nullptr : &s) {
     if (s_) s_->mu.lock();
   }
   ~ShardGuard() {
@@ -441,8 +454,9 @@ class ShardLockSet {
   ShardLockSet& operator=(const ShardLockSet&) = delete;
 
   void Add(int shard) { pending_.push_back(shard); }
-  void Lock(Keyspace& ks);
-  void LockAll(Keyspace& ks);
+  // With `already_held` (the caller's transaction holds every shard) nothing is locked.
+  void Lock(Keyspace& ks, bool already_held = false);
+  void LockAll(Keyspace& ks, bool already_held = false);
   void Unlock();
   bool empty() const { return locked_.empty(); }
 

@@ -452,20 +452,22 @@ class LargeStorageTest : public ::testing::Test {
   }
   // SETs of large values as one command (one record, or a batch of several).
   void SetLarge(const std::vector<std::pair<std::string, std::string>>& kvs) {
-    engine_->BeginBatch();
+    Txn txn;
     {
       ShardLockSet locks;
       for (const auto& [k, v] : kvs) locks.Add(Keyspace::ShardOf(KeyRef(k).hash));
       locks.Lock(*ks_);
-      for (const auto& [k, v] : kvs) ks_->Put(0, KeyRef(k), Entry::NewLarge(k, BlockOf(v)));
-      ASSERT_TRUE(engine_->CommitBatch().ok());
+      for (const auto& [k, v] : kvs) ks_->Put(txn, 0, KeyRef(k), Entry::NewLarge(k, BlockOf(v)));
+      ASSERT_TRUE(ks_->Commit(txn).ok());
     }
-    ASSERT_TRUE(engine_->WaitForPolicy(engine_->TakeThreadSequence()).ok());
+    ASSERT_TRUE(engine_->WaitForPolicy(txn.sequence()).ok());
   }
   std::optional<std::string> Get(const std::string& key, Encoding* enc = nullptr) {
     KeyRef k(key);
+    Txn txn;
     std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
-    Entry* e = ks_->Find(0, k, NowMs());
+    Entry* e = ks_->Find(txn, 0, k, NowMs());
+    EXPECT_TRUE(ks_->Commit(txn).ok());  // a lazy expiry, committed as a command would
     if (e == nullptr) return std::nullopt;
     if (enc != nullptr) *enc = e->encoding();
     std::string scratch;

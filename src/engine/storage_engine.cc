@@ -17,31 +17,29 @@ using storage::RecordType;
 
 namespace {
 
-// The records of the command running on this thread (see BeginBatch).
-struct PendingRecord {
-  RecordType type;
-  storage::Payload payload;  // a large value is referenced, not copied
-  int shard;                 // -1: every shard (flush, swap)
-  int db;
-  bool is_put;
-};
-thread_local int tl_batch_depth = 0;
-thread_local std::vector<PendingRecord> tl_batch;
-thread_local uint64_t tl_last_sequence = 0;
-// The engine tl_last_sequence belongs to: a thread can serve one engine after another (the
-// embedded engine reopened, a thread pool shared by two engines), and a sequence of one log
-// means nothing to another.
-// Engines are told apart by an id, not their address, which a reopened engine may reuse.
-thread_local uint64_t tl_sequence_engine = 0;
-std::atomic<uint64_t> next_engine_id{1};
-
 void EncodeBatchItem(RecordType type, storage::Payload&& payload, storage::Payload* out) {
   out->bytes.push_back(static_cast<char>(type));
   PutVarint(&out->bytes, payload.size());
   out->Append(std::move(payload));
 }
 
-int ShardOfKey(std::string_view key) { return Keyspace::ShardOf(HashKey(key)); }
+RecordType RecordTypeOf(EffectKind kind) {
+  switch (kind) {
+    case EffectKind::kPut:
+      return RecordType::kPut;
+    case EffectKind::kDelta:
+      return RecordType::kDelta;
+    case EffectKind::kDelete:
+      return RecordType::kDelete;
+    case EffectKind::kExpire:
+      return RecordType::kExpire;
+    case EffectKind::kFlush:
+      return RecordType::kFlushDb;
+    case EffectKind::kSwapDb:
+      return RecordType::kSwapDb;
+  }
+  return RecordType::kPut;
+}
 
 // A new in-RAM entry for key holding the value of a put image.
 Result<Entry*> EntryFromImage(std::string_view key, ValueType type, std::string_view value) {
@@ -54,7 +52,7 @@ Result<Entry*> EntryFromImage(std::string_view key, ValueType type, std::string_
 }  // namespace
 
 StorageEngine::StorageEngine(const StorageOptions& options, Keyspace* ks)
-    : options_(options), ks_(ks), id_(next_engine_id++) {
+    : options_(options), ks_(ks) {
   recovery_.ks = ks;
   recovery_.ckpt_seq.assign(limits::kNumShards, 0);
 }
@@ -112,7 +110,8 @@ Result<std::unique_ptr<StorageEngine>> StorageEngine::Open(const StorageOptions&
   for (int i = 0; i < limits::kNumShards; i++) {
     ks->shard(i).log_seq = engine->recovered_last_seq_;
   }
-  ks->set_observer(engine.get());
+  ks->set_value_store(engine.get());
+  ks->AddSink(engine.get());
   engine->background_ = std::thread([self] { self->BackgroundLoop(); });
   return engine;
 }
@@ -132,7 +131,8 @@ Status StorageEngine::Close() {
   bg_cv_.notify_all();
   if (background_.joinable()) background_.join();
   if (bgsave_thread_.joinable()) bgsave_thread_.join();
-  ks_->set_observer(nullptr);
+  ks_->RemoveSink(this);
+  ks_->set_value_store(nullptr);
   Status s;
   if (writer_) s = writer_->Close();
   return s;
@@ -293,41 +293,84 @@ Status StorageEngine::ApplyOne(ReplayTarget& t, RecordType type, std::string_vie
 // ---------------------------------------------------------------------------------------------
 // The write path.
 
-void StorageEngine::BeginBatch() { tl_batch_depth++; }
+void StorageEngine::Capture(Effect& effect) {
+  storage::Payload& out = effect.record;
+  switch (effect.kind) {
+    case EffectKind::kPut: {
+      Entry* e = effect.entry;
+      if (e->on_disk()) {
+        // Only a value in RAM can be logged; load it (MOVE of an evicted key loads it first,
+        // so this is a safety net).
+        Entry* loaded = LoadValue(effect.db, e);
+        if (loaded == nullptr) return;
+        EncodePut(effect.db, loaded, options_.compress_min, &out);
+        Entry::Free(loaded);
+      } else {
+        EncodePut(effect.db, e, options_.compress_min, &out);
+        // Dirty until the record is appended. An evicted entry keeps its location: it has no
+        // value in RAM to write again, and its old image stays readable until the new one is
+        // placed.
+        e->set_loc(0);
+      }
+      break;
+    }
+    case EffectKind::kDelta:
+      EncodeDelta(effect.db, effect.entry, effect.change, &out.bytes);
+      effect.entry->set_loc(0);  // dirty: the image at its location lacks this change
+      break;
+    case EffectKind::kDelete:
+      EncodeDelete(effect.db, effect.key, &out.bytes);
+      break;
+    case EffectKind::kExpire:
+      EncodeExpire(effect.db, effect.key, effect.expire_ms, &out.bytes);
+      break;
+    case EffectKind::kFlush:
+      out.bytes.assign(1, static_cast<char>(static_cast<int8_t>(effect.db)));
+      break;
+    case EffectKind::kSwapDb:
+      out.bytes = std::string{static_cast<char>(effect.db), static_cast<char>(effect.db2)};
+      break;
+  }
+  effect.captured = true;
+}
 
-Status StorageEngine::CommitBatch() {
-  if (--tl_batch_depth > 0) return Status::OK();
-  if (tl_batch.empty()) return Status::OK();
-  std::vector<PendingRecord> batch;
-  batch.swap(tl_batch);
+Status StorageEngine::Commit(Txn& txn) {
+  std::vector<Effect>& effects = txn.effects();
+  // An effect whose value could not be read back has no record (the read error is logged):
+  // as before, it is left out rather than logged wrong.
+  size_t n = 0;
+  Effect* only = nullptr;
+  for (Effect& e : effects) {
+    if (e.captured) {
+      n++;
+      only = &e;
+    }
+  }
+  if (n == 0) return Status::OK();
   storage::AppendResult r;
   Status s;
-  if (batch.size() == 1) {
-    PendingRecord& p = batch[0];
-    s = AppendDirect(p.type, &p.payload, p.shard, &r);
-    if (s.ok() && p.is_put) {
-      // The entry is still there (its shard is locked): record where its image is.
-      int db;
-      std::string_view key;
-      if (DecodePutKey(p.payload.bytes, &db, &key).ok()) {  // the key is never spliced
-        KeyRef k(key);
-        Entry* e = ks_->shard(p.shard).dbs[db].Find(k.key, k.hash);
-        if (e != nullptr) e->set_loc(Entry::PackLoc(r.location.segment_id, r.location.offset));
-      }
+  if (n == 1) {
+    s = AppendDirect(RecordTypeOf(only->kind), &only->record, only->shard, &r);
+    if (s.ok() && only->kind == EffectKind::kPut && only->shard >= 0) {
+      // The entry is still there (its shard is locked, and no later change of this
+      // transaction freed it: it is the only effect). Record where its image is.
+      Entry* e = ks_->shard(only->shard).dbs[only->db].Find(only->key, only->hash);
+      if (e != nullptr) e->set_loc(Entry::PackLoc(r.location.segment_id, r.location.offset));
     }
   } else {
     storage::Payload payload;
-    for (PendingRecord& p : batch) EncodeBatchItem(p.type, std::move(p.payload), &payload);
+    for (Effect& e : effects) {
+      if (e.captured) EncodeBatchItem(RecordTypeOf(e.kind), std::move(e.record), &payload);
+    }
     auto res = writer_->Append(RecordType::kBatch, &payload);
     if (!res.ok()) {
       s = res.status();
+      NoteError(s);
     } else {
       r = res.value();
-      tl_last_sequence = r.sequence;
-      tl_sequence_engine = id_;
-      for (const PendingRecord& p : batch) {
-        if (p.shard >= 0) {
-          ks_->shard(p.shard).log_seq = r.sequence;
+      for (const Effect& e : effects) {
+        if (e.shard >= 0) {
+          ks_->shard(e.shard).log_seq = r.sequence;
         } else {
           for (int i = 0; i < limits::kNumShards; i++) ks_->shard(i).log_seq = r.sequence;
         }
@@ -336,7 +379,7 @@ Status StorageEngine::CommitBatch() {
       // location (dirty) and get one when evicted or checkpointed.
     }
   }
-  if (!s.ok()) NoteError(s);
+  if (s.ok()) txn.set_sequence(r.sequence);
   return s;
 }
 
@@ -348,100 +391,12 @@ Status StorageEngine::AppendDirect(RecordType type, storage::Payload* payload, i
     return res.status();
   }
   *out = res.value();
-  tl_last_sequence = out->sequence;
-  tl_sequence_engine = id_;
   if (shard >= 0) {
     ks_->shard(shard).log_seq = out->sequence;
   } else {
     for (int i = 0; i < limits::kNumShards; i++) ks_->shard(i).log_seq = out->sequence;
   }
   return Status::OK();
-}
-
-void StorageEngine::Emit(RecordType type, std::string payload, int shard, int db, bool is_put) {
-  storage::Payload p(std::move(payload));
-  if (tl_batch_depth > 0) {
-    tl_batch.push_back({type, std::move(p), shard, db, is_put});
-    return;
-  }
-  storage::AppendResult r;
-  Status s = AppendDirect(type, &p, shard, &r);
-  (void)s;  // an append error puts the writer in its failed state: writes are refused
-}
-
-void StorageEngine::OnPut(int db, Entry* e) {
-  storage::Payload payload;
-  if (e->on_disk()) {
-    // Only a value in RAM can be logged; load it (MOVE of an evicted key loads it first, so
-    // this is a safety net).
-    Entry* loaded = LoadValue(db, e);
-    if (loaded == nullptr) return;
-    EncodePut(db, loaded, options_.compress_min, &payload);
-    Entry::Free(loaded);
-  } else {
-    EncodePut(db, e, options_.compress_min, &payload);
-  }
-  int shard = ShardOfKey(e->key());
-  // Dirty until the record is appended. An evicted entry keeps its location: it has no value in
-  // RAM to write again, and its old image stays readable until the new one is placed.
-  if (!e->on_disk()) e->set_loc(0);
-  if (tl_batch_depth > 0) {
-    tl_batch.push_back({RecordType::kPut, std::move(payload), shard, db, true});
-    return;
-  }
-  storage::AppendResult r;
-  if (AppendDirect(RecordType::kPut, &payload, shard, &r).ok()) {
-    e->set_loc(Entry::PackLoc(r.location.segment_id, r.location.offset));
-  }
-}
-
-void StorageEngine::OnDelta(int db, Entry* e, std::string_view change) {
-  std::string payload;
-  EncodeDelta(db, e, change, &payload);
-  e->set_loc(0);  // dirty: the image at its location lacks this change
-  Emit(RecordType::kDelta, std::move(payload), ShardOfKey(e->key()), db, false);
-}
-
-void StorageEngine::OnDelete(int db, std::string_view key) {
-  std::string payload;
-  EncodeDelete(db, key, &payload);
-  Emit(RecordType::kDelete, std::move(payload), ShardOfKey(key), db, false);
-}
-
-void StorageEngine::OnExpire(int db, std::string_view key, int64_t expire_ms) {
-  std::string payload;
-  EncodeExpire(db, key, expire_ms, &payload);
-  Emit(RecordType::kExpire, std::move(payload), ShardOfKey(key), db, false);
-}
-
-void StorageEngine::EmitGlobal(RecordType type, std::string payload) {
-  // A flush or swap holds every shard lock only while it runs: append it now (after what the
-  // command logged before it), not at the end of the command, so that no other thread's
-  // record can come between the change and its record. Inside EXEC every shard stays locked
-  // until the batch is appended, and the batch keeps the order.
-  if (tl_batch_depth > 0 && tl_holds_all_shards) {
-    tl_batch.push_back({type, storage::Payload(std::move(payload)), -1, 0, false});
-    return;
-  }
-  if (tl_batch_depth > 0 && !tl_batch.empty()) {
-    int depth = tl_batch_depth;
-    tl_batch_depth = 1;
-    Status s = CommitBatch();
-    (void)s;
-    tl_batch_depth = depth;
-  }
-  storage::AppendResult r;
-  storage::Payload p(std::move(payload));
-  Status s = AppendDirect(type, &p, -1, &r);
-  (void)s;
-}
-
-void StorageEngine::OnFlush(int db) {
-  EmitGlobal(RecordType::kFlushDb, std::string(1, static_cast<char>(static_cast<int8_t>(db))));
-}
-
-void StorageEngine::OnSwapDb(int a, int b) {
-  EmitGlobal(RecordType::kSwapDb, std::string{static_cast<char>(a), static_cast<char>(b)});
 }
 
 bool StorageEngine::CanWrite() { return writer_->Health().ok(); }
@@ -490,8 +445,6 @@ Entry* StorageEngine::LoadValue(int db, const Entry* e) {
   return loaded;
 }
 
-bool StorageEngine::InBatch() const { return tl_batch_depth > 0; }
-
 bool StorageEngine::WriteImage(int db, Entry* e) {
   // An image is no change of state: while the log fails, refuse it rather than have it
   // appended and discarded (and the key rebuilt) for nothing.
@@ -499,19 +452,10 @@ bool StorageEngine::WriteImage(int db, Entry* e) {
   storage::Payload payload;
   EncodePut(db, e, options_.compress_min, &payload);
   storage::AppendResult r;
-  if (!AppendDirect(RecordType::kPut, &payload, ShardOfKey(e->key()), &r).ok()) return false;
+  int shard = Keyspace::ShardOf(HashKey(e->key()));
+  if (!AppendDirect(RecordType::kPut, &payload, shard, &r).ok()) return false;
   e->set_loc(Entry::PackLoc(r.location.segment_id, r.location.offset));
   return true;
-}
-
-uint64_t StorageEngine::ThreadSequence() const {
-  return tl_sequence_engine == id_ ? tl_last_sequence : 0;
-}
-
-uint64_t StorageEngine::TakeThreadSequence() {
-  uint64_t s = tl_sequence_engine == id_ ? tl_last_sequence : 0;
-  tl_last_sequence = 0;
-  return s;
 }
 
 void StorageEngine::AddProgressListener(std::function<void()> listener) {

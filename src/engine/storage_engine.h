@@ -93,7 +93,8 @@ struct StorageStats {
   int64_t last_save_s = 0;
 };
 
-class StorageEngine : public ChangeObserver {
+// The log is the first effect sink of the keyspace (engine/txn.h) and its value store.
+class StorageEngine : public EffectSink, public ValueStore {
  public:
   // Locks the directory, loads the latest checkpoint and replays the log into `ks` (which must
   // be empty), then opens the log for appends and registers itself as ks's observer.
@@ -102,29 +103,20 @@ class StorageEngine : public ChangeObserver {
   static Result<std::unique_ptr<StorageEngine>> Open(const StorageOptions& options, Keyspace* ks);
   ~StorageEngine() override;
 
-  // --- ChangeObserver (called with the shard locks of the change held). ---
-  void OnPut(int db, Entry* e) override;
-  void OnDelta(int db, Entry* e, std::string_view change) override;
-  void OnDelete(int db, std::string_view key) override;
-  void OnExpire(int db, std::string_view key, int64_t expire_ms) override;
-  void OnFlush(int db) override;
-  void OnSwapDb(int a, int b) override;
+  // --- EffectSink (called with the shard locks of the change held). ---
+  // Encodes the effect's record now: a put's image is the value as the change left it.
+  void Capture(Effect& effect) override;
+  // Appends the transaction's records as one record (one effect) or one framed batch, and
+  // gives txn the sequence. An error puts the log in its failed state (writes are refused).
+  Status Commit(Txn& txn) override;
+
+  // --- ValueStore. ---
   bool CanWrite() override;
   Entry* LoadValue(int db, const Entry* e) override;
   bool WriteImage(int db, Entry* e) override;
-  bool InBatch() const override;
   uint64_t LogBufferedBytes() const override { return writer_->BufferedBytes(); }
 
   // --- Per command (the dispatcher). ---
-  // Collects the records of one command; REQUIRES: the shards it touches stay locked until
-  // CommitBatch, which appends them as one record. Nested calls join the outer batch (EXEC).
-  void BeginBatch();
-  Status CommitBatch();
-  // The sequence of the last record the calling thread appended to this engine's log, and
-  // resets it to 0.
-  uint64_t TakeThreadSequence();
-  // The same without the reset (a blocked client served on this thread waits for it too).
-  uint64_t ThreadSequence() const;
   // Blocks until `sequence` is written (everysec, no) or durable (always): OK; or until it is
   // discarded after a log failure: the MISCONF error, and its effect was undone.
   Status WaitForPolicy(uint64_t sequence);
@@ -132,7 +124,7 @@ class StorageEngine : public ChangeObserver {
   // flusher's thread, so it must only hand off) each time the log makes progress.
   void RequestCommit(uint64_t sequence) { writer_->RequestProgress(sequence); }
   uint64_t CommittedSequence() const { return writer_->CommittedSequence(); }
-  // The fate of a record (a sequence from TakeThreadSequence); see storage::Outcome.
+  // The fate of a record (a sequence a Txn was given); see storage::Outcome.
   storage::Outcome OutcomeOf(uint64_t sequence) const { return writer_->OutcomeOf(sequence); }
   // Sequences above this were never discarded (lock-free).
   uint64_t LastDiscarded() const { return writer_->LastDiscarded(); }
@@ -179,9 +171,6 @@ class StorageEngine : public ChangeObserver {
   void OnDiscard();
   // Rebuilds the keys `u`'s records touched as of u.kept_through. REQUIRES: every shard locked.
   bool UndoUncommitted(const storage::UncommittedRecords& u);
-  // Appends now (no batch open) or adds to the thread's batch.
-  void Emit(storage::RecordType type, std::string payload, int shard, int db, bool is_put);
-  void EmitGlobal(storage::RecordType type, std::string payload);
   // Appends one record; payload's blocks go to the log (LogWriter::Append(type, Payload*)).
   Status AppendDirect(storage::RecordType type, storage::Payload* payload, int shard,
                       storage::AppendResult* out);
@@ -221,7 +210,6 @@ class StorageEngine : public ChangeObserver {
   std::mutex listeners_mu_;
   std::vector<std::function<void()>> listeners_;
   bool closed_ = false;
-  const uint64_t id_;  // tells this engine's thread-local sequences from another's
 };
 
 }  // namespace fdb

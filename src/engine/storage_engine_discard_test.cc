@@ -54,49 +54,53 @@ class StorageEngineDiscardTest : public ::testing::Test {
   template <typename Fn>
   Status Command(const std::string& key, Fn fn) {
     Status s;
+    Txn txn;
     {
       KeyRef k(key);
       std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
-      engine_->BeginBatch();
-      fn(k);
-      s = engine_->CommitBatch();
+      fn(txn, k);
+      s = ks_->Commit(txn);
     }
     if (!s.ok()) return s;
-    return engine_->WaitForPolicy(engine_->TakeThreadSequence());
+    return engine_->WaitForPolicy(txn.sequence());
   }
   Status Set(int db, const std::string& key, const std::string& value) {
-    return Command(key, [&](const KeyRef& k) { ks_->Put(db, k, Entry::NewString(key, value)); });
+    return Command(key, [&](Txn& txn, const KeyRef& k) { ks_->Put(txn, db, k, Entry::NewString(key, value)); });
   }
   Status Del(int db, const std::string& key) {
-    return Command(key, [&](const KeyRef& k) { ks_->Delete(db, k, NowMs()); });
+    return Command(key, [&](Txn& txn, const KeyRef& k) { ks_->Delete(txn, db, k, NowMs()); });
   }
   Status Expire(int db, const std::string& key, int64_t at_ms) {
-    return Command(key, [&](const KeyRef& k) {
-      Entry* e = ks_->Find(db, k, NowMs());
+    return Command(key, [&](Txn& txn, const KeyRef& k) {
+      Entry* e = ks_->Find(txn, db, k, NowMs());
       ASSERT_NE(e, nullptr);
-      ks_->SetExpire(db, e, at_ms);
+      ks_->SetExpire(txn, db, e, at_ms);
     });
   }
   Status Flush(int db) {
     // FLUSHDB locks every shard itself and appends its record under them.
-    engine_->BeginBatch();
-    ks_->FlushDb(db);
-    Status s = engine_->CommitBatch();
+    Txn txn;
+    ks_->FlushDb(txn, db);
+    Status s = ks_->Commit(txn);
     if (!s.ok()) return s;
-    return engine_->WaitForPolicy(engine_->TakeThreadSequence());
+    return engine_->WaitForPolicy(txn.sequence());
   }
   std::optional<std::string> Get(int db, const std::string& key) {
     KeyRef k(key);
+    Txn txn;
     std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
-    Entry* e = ks_->Find(db, k, NowMs());
+    Entry* e = ks_->Find(txn, db, k, NowMs());
+    EXPECT_TRUE(ks_->Commit(txn).ok());  // a lazy expiry, committed as a command would
     if (e == nullptr) return std::nullopt;
     std::string scratch;
     return std::string(e->StringValue(&scratch));
   }
   int64_t Deadline(int db, const std::string& key) {
     KeyRef k(key);
+    Txn txn;
     std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
-    Entry* e = ks_->Find(db, k, NowMs(), false);
+    Entry* e = ks_->Find(txn, db, k, NowMs(), false);
+    EXPECT_TRUE(ks_->Commit(txn).ok());  // a lazy expiry, committed as a command would
     return e == nullptr ? -2 : e->expire_ms();
   }
   static void ExpectMisconf(const Status& s) {

@@ -59,68 +59,70 @@ class StorageEngineTest : public ::testing::Test {
 
   // SET key value [PXAT expire_ms] in db, as one command.
   void Set(int db, const std::string& key, const std::string& value, int64_t expire_ms = 0) {
-    engine_->BeginBatch();
+    Txn txn;
     {
       KeyRef k(key);
       std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
       Entry* e = Entry::NewString(key, value);
       e->set_expire_ms(expire_ms);
-      ks_->Put(db, k, e);
+      ks_->Put(txn, db, k, e);
     }
-    ASSERT_TRUE(engine_->CommitBatch().ok());
-    Acknowledge();
+    ASSERT_TRUE(ks_->Commit(txn).ok());
+    Acknowledge(txn);
   }
 
   // What the I/O thread does before releasing a reply: wait until the command's records are
   // written (or durable, under fsync always).
-  void Acknowledge() { ASSERT_TRUE(engine_->WaitForPolicy(engine_->TakeThreadSequence()).ok()); }
+  void Acknowledge(const Txn& txn) { ASSERT_TRUE(engine_->WaitForPolicy(txn.sequence()).ok()); }
 
   bool Del(int db, const std::string& key) {
-    engine_->BeginBatch();
+    Txn txn;
     bool existed;
     {
       KeyRef k(key);
       std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
-      existed = ks_->Delete(db, k, NowMs());
+      existed = ks_->Delete(txn, db, k, NowMs());
     }
-    EXPECT_TRUE(engine_->CommitBatch().ok());
-    Acknowledge();
+    EXPECT_TRUE(ks_->Commit(txn).ok());
+    Acknowledge(txn);
     return existed;
   }
 
   // PEXPIREAT (expire_ms > 0) or PERSIST (0) of an existing key.
   void SetExpire(int db, const std::string& key, int64_t expire_ms) {
-    engine_->BeginBatch();
+    Txn txn;
     {
       KeyRef k(key);
       std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
-      Entry* e = ks_->Find(db, k, NowMs());
+      Entry* e = ks_->Find(txn, db, k, NowMs());
       ASSERT_NE(e, nullptr) << key;
-      ks_->SetExpire(db, e, expire_ms);
+      ks_->SetExpire(txn, db, e, expire_ms);
     }
-    ASSERT_TRUE(engine_->CommitBatch().ok());
-    Acknowledge();
+    ASSERT_TRUE(ks_->Commit(txn).ok());
+    Acknowledge(txn);
   }
 
   void FlushDb(int db) {
-    engine_->BeginBatch();  // FLUSHDB has no keys: no shard locks, as the dispatcher does
-    ks_->FlushDb(db);
-    ASSERT_TRUE(engine_->CommitBatch().ok());
-    Acknowledge();
+    Txn txn;  // FLUSHDB has no keys: no shard locks, as the dispatcher does
+    ks_->FlushDb(txn, db);
+    ASSERT_TRUE(ks_->Commit(txn).ok());
+    Acknowledge(txn);
   }
 
   void SwapDb(int a, int b) {
-    engine_->BeginBatch();
-    ks_->SwapDb(a, b);
-    ASSERT_TRUE(engine_->CommitBatch().ok());
-    Acknowledge();
+    Txn txn;
+    ks_->SwapDb(txn, a, b);
+    ASSERT_TRUE(ks_->Commit(txn).ok());
+    Acknowledge(txn);
   }
 
   // The value of key (read back from the log if evicted), or nullopt if missing.
   std::optional<std::string> Get(int db, const std::string& key) {
     KeyRef k(key);
+    Txn txn;
     std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
-    Entry* e = ks_->Find(db, k, NowMs());
+    Entry* e = ks_->Find(txn, db, k, NowMs());
+    EXPECT_TRUE(ks_->Commit(txn).ok());  // a lazy expiry, committed as a command would
     if (e == nullptr) return std::nullopt;
     EXPECT_FALSE(e->on_disk()) << "Find must hand out values in RAM: " << key;
     std::string scratch;
@@ -130,8 +132,10 @@ class StorageEngineTest : public ::testing::Test {
   // The absolute deadline of key (0: none), or kMissing.
   int64_t Deadline(int db, const std::string& key) {
     KeyRef k(key);
+    Txn txn;
     std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
-    Entry* e = ks_->Find(db, k, NowMs(), false);
+    Entry* e = ks_->Find(txn, db, k, NowMs(), false);
+    EXPECT_TRUE(ks_->Commit(txn).ok());  // a lazy expiry, committed as a command would
     return e == nullptr ? kMissing : e->expire_ms();
   }
 
@@ -183,9 +187,9 @@ class StorageEngineTest : public ::testing::Test {
 
 TEST_F(StorageEngineTest, EmptyDirectoryOpensEmpty) {
   ASSERT_NO_FATAL_FAILURE(Open());
-  EXPECT_EQ(ks_->TotalKeys(), 0u);
+  EXPECT_EQ(ks_->TotalKeys(Txn()), 0u);
   ASSERT_NO_FATAL_FAILURE(Reopen());
-  EXPECT_EQ(ks_->TotalKeys(), 0u);
+  EXPECT_EQ(ks_->TotalKeys(Txn()), 0u);
   EXPECT_TRUE(engine_->stats().healthy);
 }
 
@@ -218,24 +222,26 @@ TEST_F(StorageEngineTest, PutsDeletesExpirePersistSurviveRestart) {
   EXPECT_EQ(Deadline(0, "plain"), 0);
   EXPECT_EQ(Get(3, "plain"), "in db 3");
   EXPECT_EQ(Get(1, "plain"), std::nullopt);
-  EXPECT_EQ(ks_->DbSize(0), 7u);
-  EXPECT_EQ(ks_->DbSize(3), 1u);
-  EXPECT_EQ(ks_->ExpiresCount(0), 2u);
+  EXPECT_EQ(ks_->DbSize(Txn(), 0), 7u);
+  EXPECT_EQ(ks_->DbSize(Txn(), 3), 1u);
+  EXPECT_EQ(ks_->ExpiresCount(Txn(), 0), 2u);
   EXPECT_GT(engine_->stats().recovered_records, 0u);
 
   // A second restart replays the same log again, plus nothing new.
   ASSERT_NO_FATAL_FAILURE(Reopen());
   EXPECT_EQ(Get(0, "overwritten"), "second");
-  EXPECT_EQ(ks_->DbSize(0), 7u);
+  EXPECT_EQ(ks_->DbSize(Txn(), 0), 7u);
 }
 
 TEST_F(StorageEngineTest, WritesWithoutBatchAreLoggedImmediately) {
   ASSERT_NO_FATAL_FAILURE(Open());
   {
     KeyRef k("solo");
+    Txn txn;
     std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
-    Entry* e = ks_->Put(0, k, Entry::NewString("solo", "value"));
-    EXPECT_NE(e->loc(), 0u) << "an unbatched put has a full image at once";
+    Entry* e = ks_->Put(txn, 0, k, Entry::NewString("solo", "value"));
+    ASSERT_TRUE(ks_->Commit(txn).ok());
+    EXPECT_NE(e->loc(), 0u) << "a put committed alone has a full image at once";
   }
   ASSERT_NO_FATAL_FAILURE(Reopen());
   EXPECT_EQ(Get(0, "solo"), "value");
@@ -260,16 +266,16 @@ TEST_F(StorageEngineTest, FlushDbAndFlushAllSurviveRestart) {
   FlushDb(1);
   Set(1, "after_flush", "kept");
   ASSERT_NO_FATAL_FAILURE(Reopen());
-  EXPECT_EQ(ks_->DbSize(0), 50u);
-  EXPECT_EQ(ks_->DbSize(1), 1u);
-  EXPECT_EQ(ks_->DbSize(2), 50u);
+  EXPECT_EQ(ks_->DbSize(Txn(), 0), 50u);
+  EXPECT_EQ(ks_->DbSize(Txn(), 1), 1u);
+  EXPECT_EQ(ks_->DbSize(Txn(), 2), 50u);
   EXPECT_EQ(Get(1, "after_flush"), "kept");
   EXPECT_EQ(Get(1, "b7"), std::nullopt);
 
   FlushDb(-1);
   Set(2, "survivor", "s");
   ASSERT_NO_FATAL_FAILURE(Reopen());
-  EXPECT_EQ(ks_->TotalKeys(), 1u);
+  EXPECT_EQ(ks_->TotalKeys(Txn()), 1u);
   EXPECT_EQ(Get(2, "survivor"), "s");
 }
 
@@ -288,25 +294,25 @@ TEST_F(StorageEngineTest, SwapDbSurvivesRestart) {
   EXPECT_EQ(Deadline(5, "only0"), far);
   EXPECT_EQ(Get(0, "only0"), std::nullopt);
   EXPECT_EQ(Get(0, "after"), "swap");
-  EXPECT_EQ(ks_->ExpiresCount(5), 1u);
-  EXPECT_EQ(ks_->ExpiresCount(0), 0u);
+  EXPECT_EQ(ks_->ExpiresCount(Txn(), 5), 1u);
+  EXPECT_EQ(ks_->ExpiresCount(Txn(), 0), 0u);
 }
 
 TEST_F(StorageEngineTest, MultiKeyBatchRecovered) {
   ASSERT_NO_FATAL_FAILURE(Open());
   // MSET a 1 b 2: both shards locked in ascending order, one batch record.
   KeyRef a("batch_a"), b("batch_b");
-  engine_->BeginBatch();
+  Txn txn;
   {
     ShardLockSet locks;
     locks.Add(Keyspace::ShardOf(a.hash));
     locks.Add(Keyspace::ShardOf(b.hash));
     locks.Lock(*ks_);
-    ks_->Put(0, a, Entry::NewString(a.key, "value a"));
-    ks_->Put(0, b, Entry::NewString(b.key, "value b"));
-    ASSERT_TRUE(engine_->CommitBatch().ok());
+    ks_->Put(txn, 0, a, Entry::NewString(a.key, "value a"));
+    ks_->Put(txn, 0, b, Entry::NewString(b.key, "value b"));
+    ASSERT_TRUE(ks_->Commit(txn).ok());
   }
-  Acknowledge();
+  Acknowledge(txn);
   // Puts inside a multi-record batch have no image of their own.
   EXPECT_EQ(Peek(0, "batch_a")->loc(), 0u);
   EXPECT_EQ(Peek(0, "batch_b")->loc(), 0u);
@@ -320,17 +326,17 @@ TEST_F(StorageEngineTest, BatchWithFlushKeepsOrder) {
   Set(0, "old", "x");
   // One command that writes a key and then flushes: the flush must come after the put in the
   // log, so the key is gone after replay too.
-  engine_->BeginBatch();
+  Txn txn;
   {
     KeyRef k("inside");
     std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
-    ks_->Put(0, k, Entry::NewString("inside", "y"));
+    ks_->Put(txn, 0, k, Entry::NewString("inside", "y"));
   }
-  ks_->FlushDb(0);
-  ASSERT_TRUE(engine_->CommitBatch().ok());
+  ks_->FlushDb(txn, 0);
+  ASSERT_TRUE(ks_->Commit(txn).ok());
   Set(0, "new", "z");
   ASSERT_NO_FATAL_FAILURE(Reopen());
-  EXPECT_EQ(ks_->DbSize(0), 1u);
+  EXPECT_EQ(ks_->DbSize(Txn(), 0), 1u);
   EXPECT_EQ(Get(0, "new"), "z");
 }
 
@@ -363,8 +369,8 @@ TEST_F(StorageEngineTest, CheckpointPlusTailGivesExactState) {
   EXPECT_EQ(Deadline(0, "ttl"), 0);
   EXPECT_EQ(Deadline(0, "k3"), far + 5);
   EXPECT_EQ(Get(0, "new_after_ckpt"), "n");
-  EXPECT_EQ(ks_->DbSize(7), 0u);
-  EXPECT_EQ(ks_->DbSize(0) + ks_->DbSize(1) + ks_->DbSize(2), 200u - 20u + 2u);
+  EXPECT_EQ(ks_->DbSize(Txn(), 7), 0u);
+  EXPECT_EQ(ks_->DbSize(Txn(), 0) + ks_->DbSize(Txn(), 1) + ks_->DbSize(Txn(), 2), 200u - 20u + 2u);
 
   // Checkpoint the recovered state and restart again: same state.
   ASSERT_TRUE(engine_->Save().ok());
@@ -372,7 +378,7 @@ TEST_F(StorageEngineTest, CheckpointPlusTailGivesExactState) {
   EXPECT_EQ(Get(2, "k2"), Value(2, 1, 40));
   EXPECT_EQ(Get(1, "k1"), std::nullopt);
   EXPECT_EQ(Deadline(0, "k3"), far + 5);
-  EXPECT_EQ(ks_->DbSize(7), 0u);
+  EXPECT_EQ(ks_->DbSize(Txn(), 7), 0u);
 }
 
 TEST_F(StorageEngineTest, CheckpointOnlyRestartLoadsValuesOnDemand) {
@@ -390,7 +396,7 @@ TEST_F(StorageEngineTest, CheckpointOnlyRestartLoadsValuesOnDemand) {
   EXPECT_TRUE(e->on_disk());
   EXPECT_EQ(Peek(0, "ttl")->expire_ms(), far);
   EXPECT_EQ(ks_->RamValues(), 0u);
-  EXPECT_EQ(ks_->DbSize(0), 101u);
+  EXPECT_EQ(ks_->DbSize(Txn(), 0), 101u);
 
   uint64_t misses = ks_->stats().cache_misses.load();
   for (int i = 0; i < 100; i++) {
@@ -406,17 +412,17 @@ TEST_F(StorageEngineTest, CheckpointOnlyRestartLoadsValuesOnDemand) {
 TEST_F(StorageEngineTest, DirtyBatchEntriesGetImagesInCheckpoint) {
   ASSERT_NO_FATAL_FAILURE(Open());
   KeyRef a("dirty_a"), b("dirty_b");
-  engine_->BeginBatch();
+  Txn txn;
   {
     ShardLockSet locks;
     locks.Add(Keyspace::ShardOf(a.hash));
     locks.Add(Keyspace::ShardOf(b.hash));
     locks.Lock(*ks_);
-    ks_->Put(2, a, Entry::NewString(a.key, "A"));
-    ks_->Put(2, b, Entry::NewString(b.key, "B"));
-    ASSERT_TRUE(engine_->CommitBatch().ok());
+    ks_->Put(txn, 2, a, Entry::NewString(a.key, "A"));
+    ks_->Put(txn, 2, b, Entry::NewString(b.key, "B"));
+    ASSERT_TRUE(ks_->Commit(txn).ok());
   }
-  Acknowledge();
+  Acknowledge(txn);
   ASSERT_TRUE(engine_->Save().ok());
   EXPECT_NE(Peek(2, "dirty_a")->loc(), 0u);
   ASSERT_NO_FATAL_FAILURE(Reopen());
@@ -443,7 +449,7 @@ TEST_F(StorageEngineTest, RamCacheStaysNearBudget) {
   // Between housekeeping rounds writers evict from their own shard only, so allow 20 values.
   EXPECT_LE(max_ram, kBudget + 20 * kValueLen);
   EXPECT_GT(ks_->stats().cache_evictions.load(), 0u);
-  EXPECT_EQ(ks_->DbSize(0), static_cast<size_t>(kKeys));
+  EXPECT_EQ(ks_->DbSize(Txn(), 0), static_cast<size_t>(kKeys));
 
   for (int i = 0; i < kKeys; i++) {
     EXPECT_EQ(Get(0, "k" + std::to_string(i)), Value(i, 0, kValueLen)) << i;
@@ -463,17 +469,17 @@ TEST_F(StorageEngineTest, EvictedDirtyEntryReadsBack) {
   ASSERT_NO_FATAL_FAILURE(Open());
   KeyRef a("evict_a"), b("evict_b");
   std::string va = Value(1, 0, 300), vb = Value(2, 0, 300);
-  engine_->BeginBatch();
+  Txn txn;
   {
     ShardLockSet locks;
     locks.Add(Keyspace::ShardOf(a.hash));
     locks.Add(Keyspace::ShardOf(b.hash));
     locks.Lock(*ks_);
-    ks_->Put(1, a, Entry::NewString(a.key, va));
-    ks_->Put(1, b, Entry::NewString(b.key, vb));
-    ASSERT_TRUE(engine_->CommitBatch().ok());
+    ks_->Put(txn, 1, a, Entry::NewString(a.key, va));
+    ks_->Put(txn, 1, b, Entry::NewString(b.key, vb));
+    ASSERT_TRUE(ks_->Commit(txn).ok());
   }
-  Acknowledge();
+  Acknowledge(txn);
   ASSERT_EQ(Peek(1, "evict_a")->loc(), 0u);
   ASSERT_EQ(Peek(1, "evict_b")->loc(), 0u);
 
@@ -503,8 +509,9 @@ TEST_F(StorageEngineTest, ValueEvictedBeforeItsImageIsWrittenReadsBack) {
     // No batch and no wait for the writer: the record may still be in the writer's buffer.
     std::string key = "fresh" + std::to_string(i);
     KeyRef k(key);
+    Txn txn;
     std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
-    ks_->Put(0, k, Entry::NewString(key, Value(i, 0, 100)));
+    ks_->Put(txn, 0, k, Entry::NewString(key, Value(i, 0, 100)));
   }
   ks_->SetBudget(1, 0);
   ks_->EvictUntilUnderBudget(1u << 20);
@@ -566,7 +573,7 @@ TEST_F(StorageEngineTest, CompactionRemovesOldSegmentsAndKeepsValues) {
     EXPECT_EQ(Get(0, "k" + std::to_string(i)), Value(i, kRounds - 1, kLen)) << i;
   }
   EXPECT_EQ(Get(0, "deleted"), std::nullopt);
-  EXPECT_EQ(ks_->DbSize(0), static_cast<size_t>(kKeys));
+  EXPECT_EQ(ks_->DbSize(Txn(), 0), static_cast<size_t>(kKeys));
 }
 
 TEST_F(StorageEngineTest, CompactionMovesEvictedValues) {
@@ -615,7 +622,7 @@ TEST_F(StorageEngineTest, CompactionAfterSwapDbKeepsSwappedValues) {
     EXPECT_EQ(Get(2, "swapped" + std::to_string(i)), Value(i, 7, 300)) << i;
     EXPECT_EQ(Deadline(2, "swapped" + std::to_string(i)), far + i) << i;
   }
-  EXPECT_EQ(ks_->DbSize(1), 0u);
+  EXPECT_EQ(ks_->DbSize(Txn(), 1), 0u);
 }
 
 // The newest segment cut inside its header (issue: `truncate -s 17` of the last .fdb stopped
@@ -656,7 +663,7 @@ TEST_F(StorageEngineTest, SecondOpenOnSameDirectoryIsBusy) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), Status::kBusy) << r.status().ToString();
   EXPECT_NE(r.status().message().find(dir_.path()), std::string::npos) << r.status().ToString();
-  EXPECT_EQ(other.TotalKeys(), 0u);
+  EXPECT_EQ(other.TotalKeys(Txn()), 0u);
   // The first engine is unaffected.
   Set(0, "k2", "v2");
   ASSERT_NO_FATAL_FAILURE(Reopen());
@@ -695,9 +702,9 @@ TEST_F(StorageEngineTest, DeletingEvictedKeysDoesNotReadThemBack) {
   uint64_t misses = ks_->stats().cache_misses.load();
   for (int i = 0; i < kKeys; i++) EXPECT_TRUE(Del(0, "d" + std::to_string(i))) << i;
   EXPECT_EQ(ks_->stats().cache_misses.load(), misses);
-  EXPECT_EQ(ks_->DbSize(0), 0u);
+  EXPECT_EQ(ks_->DbSize(Txn(), 0), 0u);
   ASSERT_NO_FATAL_FAILURE(Reopen());
-  EXPECT_EQ(ks_->DbSize(0), 0u);
+  EXPECT_EQ(ks_->DbSize(Txn(), 0), 0u);
 }
 
 }  // namespace

@@ -123,15 +123,11 @@ void Connection::OnAllocationFailure() {
   std::string().swap(wbuf_);
   wpos_ = 0;
   try {
-    // Whatever ran unwound: the shard locks it held are released by their guards. What lives
-    // across commands is ended here: the dispatcher's kept shard lock, the "every shard held"
-    // mark of EXEC, and the batch of log records, which is committed so that the log holds
-    // what the keyspace already holds.
+    // Whatever ran unwound: the shard locks it held are released by their guards, and the
+    // dispatcher committed the effects of what the command had changed before it rethrew
+    // (Dispatcher::ExecuteCommand). What lives across commands is ended here: the
+    // dispatcher's kept shard lock.
     owner_->dispatcher().ReleaseLocks();
-    tl_holds_all_shards = false;
-    if (StorageEngine* storage = owner_->server().storage()) {
-      while (storage->InBatch()) (void)storage->CommitBatch();
-    }
     if (closed_) return;
     // Tell the client why it is closed (Redis has no such reply: it aborts the whole server
     // on an allocation failure).
@@ -240,6 +236,7 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
   ServerContext& server = owner_->server();
   StorageEngine* storage = server.storage();
   const size_t batch_start = wbuf_.size();
+  uint64_t batch_seq = 0;  // the highest log sequence a reply of this batch waits for
   size_t pos = 0;
   const Config::OutputLimit out_limit = server.config().output_limit(Config::kNormal);
   // The reply may take the buffer to the hard limit past what is pending now, and no further.
@@ -269,7 +266,8 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
     if (!args_.empty()) {
       rb_.set_resp3(state_.resp3.load(std::memory_order_relaxed));
       state_.arg_blocks.swap(large_args_);  // the large arguments go with the command
-      owner_->dispatcher().Execute(args_, state_, rb_);
+      ExecResult done = owner_->dispatcher().Execute(args_, state_, rb_);
+      batch_seq = std::max(batch_seq, done.sequence);
       state_.arg_blocks.clear();  // what the command kept, it shares
       state_.commands.fetch_add(1, std::memory_order_relaxed);
       if (state_.blocked != nullptr) {
@@ -277,7 +275,7 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
         owner_->Blocked(this);
       } else if (storage != nullptr) {
         // Where this reply ends and the record it depends on (see ResolveHeld).
-        held_.push_back({wbuf_.size(), owner_->dispatcher().last_sequence()});
+        held_.push_back({wbuf_.size(), done.sequence});
       }
       if (state_.close_after_reply) close_when_flushed_ = true;
     }
@@ -295,9 +293,8 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
   // written (or fsynced, under fsync always). The wait happens once per event batch for all
   // connections of this thread (group commit), in IoThread::AfterBatch.
   if (storage != nullptr) {
-    uint64_t seq = storage->TakeThreadSequence();
-    if (seq > 0 || hold_seq_ != 0) {
-      HoldReply(batch_start, seq);
+    if (batch_seq > 0 || hold_seq_ != 0) {
+      HoldReply(batch_start, batch_seq);
     } else {
       held_.clear();  // nothing waits: the batch's marks are not needed
     }

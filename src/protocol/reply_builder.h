@@ -41,6 +41,9 @@ class ReplyBuilder {
   // `msg` is the full error text, e.g. "ERR syntax error" or "WRONGTYPE ...". A leading '-'
   // is added; line breaks in it are replaced so the reply stays one line.
   void Error(std::string_view msg);
+  // How many errors this builder has been asked to write: the dispatcher counts a command as
+  // failed when it wrote one, without reading the reply back.
+  uint64_t errors() const { return errors_; }
   void Integer(int64_t v);
   void Bulk(std::string_view s);
   void NullBulk();   // $-1 in RESP2
@@ -68,6 +71,7 @@ class ReplyBuilder {
   std::string* out_;
   size_t limit_ = SIZE_MAX;
   bool overflowed_ = false;
+  uint64_t errors_ = 0;
   bool resp3_ = false;
 };
 

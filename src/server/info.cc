@@ -67,6 +67,7 @@ class Writer {
     out += "\r\n";
   }
   std::string out;
+  const Txn* txn = nullptr;  // the INFO command's transaction
 };
 
 void ServerSection(ServerContext& s, Writer& w) {
@@ -269,9 +270,9 @@ void CommandStatsSection(ServerContext& s, Writer& w) {
 void KeyspaceSection(ServerContext& s, Writer& w) {
   w.Section("Keyspace");
   for (int db = 0; db < limits::kNumDatabases; db++) {
-    size_t keys = s.keyspace().DbSize(db);
+    size_t keys = s.keyspace().DbSize(*w.txn, db);
     if (keys == 0) continue;
-    size_t expires = s.keyspace().ExpiresCount(db);
+    size_t expires = s.keyspace().ExpiresCount(*w.txn, db);
     w.Raw("db" + std::to_string(db) + ":keys=" + std::to_string(keys) +
           ",expires=" + std::to_string(expires) + ",avg_ttl=0");
   }
@@ -279,7 +280,8 @@ void KeyspaceSection(ServerContext& s, Writer& w) {
 
 }  // namespace
 
-std::string BuildInfo(ServerContext& server, const std::vector<std::string>& sections) {
+std::string BuildInfo(ServerContext& server, const Txn& txn,
+                      const std::vector<std::string>& sections) {
   struct Sec {
     const char* name;
     void (*fn)(ServerContext&, Writer&);
@@ -303,6 +305,7 @@ std::string BuildInfo(ServerContext& server, const std::vector<std::string>& sec
     if (s == "default") deflt = true;
   }
   Writer w;
+  w.txn = &txn;
   for (const auto& sec : kSections) {
     bool want = all || (deflt && sec.in_default) ||
                 std::find(sections.begin(), sections.end(), sec.name) != sections.end();

@@ -5,12 +5,15 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/txn.h"
 #include "server/server_context.h"
 
 namespace fdb {
 
 // Builds the INFO text for the requested section names (lower case; empty = the default
 // sections; "all" and "everything" as Redis). Unknown sections yield nothing.
-std::string BuildInfo(ServerContext& server, const std::vector<std::string>& sections);
+// `txn`: the caller's transaction (INFO inside EXEC holds every shard already).
+std::string BuildInfo(ServerContext& server, const Txn& txn,
+                      const std::vector<std::string>& sections);
 
 }  // namespace fdb

@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
   if (ctx->storage() != nullptr) {
     fdb::StorageStats st = ctx->storage()->stats();
     fprintf(stderr, "fdb: recovered %zu keys (%llu log records) in %.3f s\n",
-            ctx->keyspace().TotalKeys(), static_cast<unsigned long long>(st.recovered_records),
+            ctx->keyspace().TotalKeys(fdb::Txn()), static_cast<unsigned long long>(st.recovered_records),
             st.recovery_seconds);
   }
   ctx->ApplyConfig();

@@ -1,0 +1,118 @@
+// A command transaction: what one command changes, as typed effects in execution order.
+//
+// The model. The dispatcher makes one Txn per command (one for a whole EXEC, one per blocked
+// client it serves); the keyspace makes its own for changes no command asked for (an eviction,
+// active expiry). Every keyspace mutator takes the Txn explicitly and appends the effect of the
+// change it made: a put (a full image), a delta (an in-place change of a collection, in its
+// type's encoding), a delete, a new deadline, a flush, a swap. At commit, while the shards the
+// change touched are still locked, the effects go to the keyspace's effect sinks in the order
+// they were registered: first the log, which appends them as one record (or one framed batch)
+// and so assigns the sequence the reply waits for; then whoever follows the data set's changes
+// (replication, keyspace notifications, tracking invalidation, slot migration). Effects flow
+// whether or not a log is configured (`appendonly no` still has sinks).
+//
+// Why explicit: command state used to travel through thread-locals (the open batch, its depth,
+// the last sequence, "every shard is held", the keys made ready for blocked clients), so a
+// reader of a handler could not see what a change would cause, and each new consumer of the
+// change stream would have added another branch. A Txn is passed, never found.
+//
+// Thread-safety: a Txn belongs to the thread running its command; it is not shared.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+#include "storage/payload.h"
+
+namespace fdb {
+
+class Entry;
+class Txn;
+
+enum class EffectKind : uint8_t {
+  kPut,     // the key's full value (entry) as of the change
+  kDelta,   // an in-place change of the key's collection (`change`, in its type's encoding)
+  kDelete,  // the key is gone
+  kExpire,  // the key's deadline is now `expire_ms` (0: none)
+  kFlush,   // every key of database `db` (-1: every database) is gone
+  kSwapDb,  // databases `db` and `db2` swapped
+};
+
+struct Effect {
+  EffectKind kind = EffectKind::kPut;
+  int db = 0;
+  int db2 = 0;      // kSwapDb
+  int shard = -1;   // the key's shard; -1 for kFlush and kSwapDb (every shard)
+  std::string key;  // empty for kFlush and kSwapDb
+  uint64_t hash = 0;
+  int64_t expire_ms = 0;  // kExpire
+  // kPut and kDelta: the entry as changed. Valid only while the command runs (a later change
+  // of the same key in the same transaction may free it); sinks must not keep it.
+  Entry* entry = nullptr;
+  // kDelta: the change in the collection type's encoding. A view valid only during Capture
+  // (the caller's buffer); the log sink copies it into `record`.
+  std::string_view change;
+  // The log's encoding of this effect, captured by the log sink when the effect was made
+  // (a later change must not alter what this effect says). Empty when no sink asked for it.
+  storage::Payload record;
+  bool captured = false;
+};
+
+// Receives effects. Capture runs as each effect is appended (the shard locked, the value as the
+// change left it); Commit runs once per commit with every effect since the last commit, still
+// under the locks of the change. A sink earlier in the list has committed when a later one
+// runs; a sink's failure stops the commit there (the later sinks do not see effects that were
+// not made durable).
+class EffectSink {
+ public:
+  virtual ~EffectSink() = default;
+  virtual void Capture(Effect& effect) {}
+  [[nodiscard]] virtual Status Commit(Txn& txn) = 0;
+};
+
+class Txn {
+ public:
+  Txn() = default;
+  Txn(const Txn&) = delete;
+  Txn& operator=(const Txn&) = delete;
+
+  // The effects appended since the last commit, in execution order.
+  std::vector<Effect>& effects() { return effects_; }
+  const std::vector<Effect>& effects() const { return effects_; }
+  bool has_effects() const { return !effects_.empty(); }
+
+  // True while the transaction holds every shard lock (EXEC): whole-keyspace operations then
+  // skip locking (the locks are not recursive), a flush waits for the end of the transaction
+  // to be logged, and blocking commands do not block.
+  bool holds_all_shards() const { return holds_all_shards_; }
+  void set_holds_all_shards(bool on) { holds_all_shards_ = on; }
+
+  // The highest log sequence this transaction's commits were given (0: nothing logged). A
+  // reply that depends on the transaction is held until this sequence is committed.
+  uint64_t sequence() const { return sequence_; }
+  void set_sequence(uint64_t seq) {
+    if (seq > sequence_) sequence_ = seq;
+  }
+
+  // Keys created as collections (a blocked client may wait for them), served by the
+  // dispatcher once the transaction's locks are released.
+  std::vector<std::pair<int, std::string>>& ready_keys() { return ready_keys_; }
+  void NoteReady(int db, std::string_view key) {
+    for (const auto& [d, k] : ready_keys_) {
+      if (d == db && k == key) return;
+    }
+    ready_keys_.emplace_back(db, std::string(key));
+  }
+
+ private:
+  std::vector<Effect> effects_;
+  std::vector<std::pair<int, std::string>> ready_keys_;
+  uint64_t sequence_ = 0;
+  bool holds_all_shards_ = false;
+};
+
+}  // namespace fdb
