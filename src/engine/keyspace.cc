@@ -491,7 +491,7 @@ uint64_t Keyspace::Scan(const Txn& txn, int db, uint64_t cursor, int64_t now_ms,
   return (dict_cursor << 8) | static_cast<uint64_t>(shard);
 }
 
-size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard) {
+size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard, int64_t budget_us) {
   // Each table with deadlines gets one slice of buckets per cycle, so a table with a few
   // volatile keys is cleaned within a cycle or two of their deadlines. A slice in which more
   // than a tenth of the keys examined had expired suggests many more are waiting: the table
@@ -533,7 +533,7 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard) {
         deleted += n;
         swept += buckets_per_shard;
         if (n * 10 <= examined || swept >= buckets || !budget_left) break;
-        budget_left = MonoUs() - start_us < kActiveExpireBudgetUs;
+        budget_left = MonoUs() - start_us < budget_us;
       }
     }
   }

@@ -225,7 +225,9 @@ class Keyspace {
   // in each shard; a table where more than 1/10 of the keys examined had expired is swept
   // again (as Redis's adaptive cycle), within a time budget of kActiveExpireBudgetUs per call.
   // Returns keys deleted.
-  size_t ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard);
+  // `budget_us` overrides the time budget (tests that check the adaptivity, not the clock).
+  size_t ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard,
+                           int64_t budget_us = kActiveExpireBudgetUs);
   // The time one ActiveExpireCycle may take: 25 ms, a quarter of a cycle at hz=10, the share
   // of CPU Redis gives its slow expire cycle.
   static constexpr int64_t kActiveExpireBudgetUs = 25000;
