@@ -10,8 +10,8 @@
 #include "base/limits.h"
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/info.h"
 #include "server/auth.h"
-#include "server/info.h"
 
 namespace fdb {
 

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-#include "server/server_context.h"
+#include "commands/server_context.h"
 
 namespace fdb {
 
