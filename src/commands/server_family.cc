@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/glob.h"
 #include "base/limits.h"
 #include "commands/context.h"
 #include "commands/errors.h"
