@@ -5,10 +5,10 @@
 #include <cstdint>
 
 #include "commands/registry.h"
+#include "commands/server_context.h"
 #include "engine/keyspace.h"
 #include "protocol/reply_builder.h"
 #include "server/client_state.h"
-#include "server/server_context.h"
 
 namespace fdb {
 

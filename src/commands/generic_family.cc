@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "base/glob.h"
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "server/config.h"

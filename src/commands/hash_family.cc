@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "base/glob.h"
 #include "base/numbers.h"
 #include "commands/collection_scan.h"
 #include "commands/collection_util.h"
@@ -20,7 +21,6 @@
 #include "commands/errors.h"
 #include "commands/string_ops.h"
 #include "engine/hash_object.h"
-#include "server/config.h"
 
 namespace fdb {
 

@@ -7,11 +7,12 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/glob.h"
 #include "base/limits.h"
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/info.h"
 #include "server/auth.h"
-#include "server/info.h"
 
 namespace fdb {
 

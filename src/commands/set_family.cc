@@ -11,13 +11,13 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "base/glob.h"
 #include "base/numbers.h"
 #include "commands/collection_scan.h"
 #include "commands/collection_util.h"
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "engine/set_object.h"
-#include "server/config.h"
 
 namespace fdb {
 

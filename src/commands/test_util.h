@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "commands/dispatcher.h"
-#include "server/server_context.h"
+#include "commands/server_context.h"
 
 namespace fdb {
 

@@ -23,13 +23,13 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "base/glob.h"
 #include "commands/blocking.h"
 #include "commands/collection_util.h"
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "engine/set_object.h"
 #include "engine/zset_object.h"
-#include "server/config.h"
 
 namespace fdb {
 

@@ -10,7 +10,7 @@
 
 #include <cstdint>
 
-#include "server/server_context.h"
+#include "commands/server_context.h"
 
 namespace fdb {
 

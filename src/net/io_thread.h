@@ -9,9 +9,9 @@
 #include <unordered_set>
 
 #include "commands/dispatcher.h"
+#include "commands/server_context.h"
 #include "net/connection.h"
 #include "net/event_loop.h"
-#include "server/server_context.h"
 
 namespace fdb {
 

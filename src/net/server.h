@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "base/status.h"
+#include "commands/server_context.h"
 #include "net/io_thread.h"
-#include "server/server_context.h"
 
 namespace fdb {
 

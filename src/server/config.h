@@ -143,7 +143,5 @@ class Config {
 
 // Parses a memory amount as Redis's memtoll: 1k = 1000, 1kb = 1024, m/mb, g/gb.
 bool ParseMemory(std::string_view s, int64_t* out);
-// Redis's glob matching (stringmatchlen): * ? [abc] [^a] [a-z] and backslash escapes.
-bool GlobMatch(std::string_view pattern, std::string_view s, bool nocase = false);
 
 }  // namespace fdb

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "storage/coding.h"
+#include "base/coding.h"
 #include "storage/file_names.h"
 
 namespace fdb::storage {

@@ -2,7 +2,7 @@
 
 #include <cstring>
 
-#include "storage/coding.h"
+#include "base/coding.h"
 #include "storage/crc32c.h"
 #include "storage/file_names.h"
 #include "storage/format.h"

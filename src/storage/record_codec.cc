@@ -3,7 +3,7 @@
 #include <cassert>
 #include <cstring>
 
-#include "storage/coding.h"
+#include "base/coding.h"
 #include "storage/crc32c.h"
 
 namespace fdb::storage {

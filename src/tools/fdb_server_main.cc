@@ -7,8 +7,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include "commands/server_context.h"
 #include "net/server.h"
-#include "server/server_context.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "server/server_context.h"
+#include "commands/server_context.h"
 
 #include <cstdio>
 #include <random>

@@ -5,8 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "commands/server_context.h"
 #include "engine/txn.h"
-#include "server/server_context.h"
 
 namespace fdb {
 

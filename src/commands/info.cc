@@ -1,4 +1,4 @@
-#include "server/info.h"
+#include "commands/info.h"
 
 #include <malloc.h>
 #include <sys/resource.h>

@@ -19,8 +19,8 @@
 #include "base/clock.h"
 #include "base/limits.h"
 #include "commands/dispatcher.h"
+#include "commands/server_context.h"
 #include "protocol/reply_builder.h"
-#include "server/server_context.h"
 
 namespace fdb {
 namespace {
