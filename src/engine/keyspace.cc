@@ -179,6 +179,7 @@ Entry* Keyspace::Find(int db, const KeyRef& k, int64_t now_ms, bool touch) {
 
 Entry* Keyspace::Live(int db, const KeyRef& k, int64_t now_ms, bool load) {
   Shard& s = *shards_[ShardOf(k.hash)];
+  s.mu.AssertHeld();
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link == nullptr) return nullptr;
   Entry* e = *link;
@@ -209,6 +210,7 @@ Entry* Keyspace::FindForRead(int db, const KeyRef& k, int64_t now_ms, bool touch
 
 Entry* Keyspace::Put(int db, const KeyRef& k, Entry* e) {
   Shard& s = *shards_[ShardOf(k.hash)];
+  s.mu.AssertHeld();
   e->set_lru(NewAccessField());
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link != nullptr) {
@@ -234,6 +236,7 @@ Entry* Keyspace::Put(int db, const KeyRef& k, Entry* e) {
 
 Entry* Keyspace::Create(int db, const KeyRef& k, Entry* e) {
   Shard& s = *shards_[ShardOf(k.hash)];
+  s.mu.AssertHeld();
   e->set_lru(NewAccessField());
   s.dbs[db].Insert(e, k.hash);
   Added(e);
@@ -243,6 +246,7 @@ Entry* Keyspace::Create(int db, const KeyRef& k, Entry* e) {
 }
 
 void Keyspace::Delta(int db, const KeyRef& k, Entry* e, std::string_view change) {
+  shards_[ShardOf(k.hash)]->mu.AssertHeld();
   shards_[ShardOf(k.hash)]->version++;
   Reaccount(e);
   if (observer_) observer_->OnDelta(db, e, change);
@@ -252,6 +256,7 @@ void Keyspace::Delta(int db, const KeyRef& k, Entry* e, std::string_view change)
 void Keyspace::Changed(int db, const Entry* e) { Changed(db, KeyRef(e->key()), e); }
 
 void Keyspace::Changed(int db, const KeyRef& k, const Entry* e) {
+  shards_[ShardOf(k.hash)]->mu.AssertHeld();
   shards_[ShardOf(k.hash)]->version++;
   if (observer_) observer_->OnPut(db, const_cast<Entry*>(e));
 }
@@ -282,6 +287,7 @@ bool Keyspace::Move(int from, int to, const KeyRef& k, int64_t now_ms) {
   if (observer_) observer_->OnDelete(from, k.key);
   uint16_t access = e->lru();
   Shard& s = *shards_[ShardOf(k.hash)];
+  s.mu.AssertHeld();
   s.dbs[to].Insert(e, k.hash);
   Added(e);
   if (e->has_expire()) s.expires[to]++;
@@ -295,6 +301,7 @@ bool Keyspace::Move(int from, int to, const KeyRef& k, int64_t now_ms) {
 
 void Keyspace::SetExpire(int db, Entry* e, int64_t ms) {
   Shard& s = *shards_[ShardOf(HashKey(e->key()))];
+  s.mu.AssertHeld();
   if (e->has_expire()) s.expires[db]--;
   e->set_expire_ms(ms);
   if (e->has_expire()) s.expires[db]++;
@@ -476,8 +483,9 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard) {
 }
 
 size_t Keyspace::EvictFromShard(int shard, size_t max, const Entry* keep) {
-  if (observer_ == nullptr) return 0;
   Shard& s = *shards_[shard];
+  s.mu.AssertHeld();
+  if (observer_ == nullptr) return 0;
   size_t evicted = 0;
   // Approximate LRU, as Redis's: sample a few entries with values in RAM and evict the one
   // idle the longest. Sampling keeps eviction O(1) and needs no list threaded through entries.
@@ -708,6 +716,7 @@ bool Keyspace::EvictPooled(int db, const std::string& key, int64_t score) {
 }
 
 void Keyspace::EvictEntry(int db, Shard& s, Entry** link) {
+  s.mu.AssertHeld();
   // Deleted as DEL would: the deletion is logged (with persistence), WATCH sees it.
   Entry* e = s.dbs[db].Unlink(link);
   Unlinked(db, s, e);
@@ -821,6 +830,7 @@ void Keyspace::ReplaceKeyFrom(Keyspace& from, std::string_view key) {
   KeyRef k(key);
   const int shard = ShardOf(k.hash);
   Shard& s = *shards_[shard];
+  s.mu.AssertHeld();
   Shard& f = *from.shards_[shard];
   for (int db = 0; db < limits::kNumDatabases; db++) {
     RecoverDelete(db, k);
@@ -840,6 +850,7 @@ void Keyspace::ReplaceAllFrom(Keyspace& from) {
   for (int i = 0; i < limits::kNumShards; i++) {
     RecoverFlushShard(i, -1);
     Shard& s = *shards_[i];
+    s.mu.AssertHeld();
     Shard& f = *from.shards_[i];
     for (int db = 0; db < limits::kNumDatabases; db++) {
       std::swap(s.dbs[db], f.dbs[db]);

@@ -481,6 +481,14 @@ std::string Config::appendfsync() const {
   std::lock_guard<std::mutex> l(mu_);
   return appendfsync_;
 }
+std::string Config::loglevel() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return loglevel_;
+}
+std::string Config::logfile() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return logfile_;
+}
 bool Config::persistence() const {
   std::lock_guard<std::mutex> l(mu_);
   return appendonly_ == "yes";

@@ -49,6 +49,7 @@ class Config {
   int port() const { return port_.load(); }
   std::string dir() const;
   int threads() const { return threads_.load(); }
+  std::string logfile() const;  // empty: stderr
   std::string config_file;
 
   // Hot-path values.
@@ -83,6 +84,7 @@ class Config {
   int lfu_log_factor() const { return static_cast<int>(lfu_log_factor_.load()); }
   int lfu_decay_time() const { return static_cast<int>(lfu_decay_time_.load()); }
   std::string appendfsync() const;
+  std::string loglevel() const;  // a valid level name, lower case (base/logging.h)
   int64_t cache_size() const { return cache_size_.load(std::memory_order_relaxed); }
   bool compression() const { return compression_.load(std::memory_order_relaxed); }
   // Startup-only, as in Redis (CONFIG SET refuses them): a client that could turn them on
