@@ -107,8 +107,13 @@ int main(int argc, char** argv) {
   // index instead of replaying the log; then the log is flushed and closed.
   if (ctx->storage() != nullptr && ctx->shutdown_save.load()) {
     fdb::Status cs = ctx->storage()->Save();
-    if (!cs.ok()) FDB_LOG_WARNING("checkpoint at shutdown failed: %s", cs.ToString().c_str());
+    if (cs.ok()) {
+      FDB_LOG_NOTICE("checkpoint written at shutdown");
+    } else {
+      FDB_LOG_WARNING("checkpoint at shutdown failed: %s", cs.ToString().c_str());
+    }
   }
   ctx->CloseStorage();
+  FDB_LOG_WARNING("ready to exit");
   return 0;
 }
