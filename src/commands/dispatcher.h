@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "commands/context.h"
 
 namespace fdb {
@@ -36,7 +37,9 @@ class Dispatcher {
   // finished (not counting the records of blocked clients it served afterwards): the record a
   // held reply of that command depends on.
   uint64_t last_sequence() const { return last_sequence_; }
-  void ReleaseLocks() {
+  // The kept lock outlives the call that took it, which clang's thread-safety analysis cannot
+  // follow (nor can it here and in ExecuteCommand, which takes it).
+  void ReleaseLocks() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (kept_shard_ >= 0) {
       server_.keyspace().shard(kept_shard_).mu.unlock();
       kept_shard_ = -1;
@@ -48,7 +51,8 @@ class Dispatcher {
   static constexpr uint64_t kKeepLockMinUs = 1;
 
  private:
-  void ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb);
+  void ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS;  // the kept shard lock (see ReleaseLocks)
   // MULTI / EXEC / DISCARD / WATCH / UNWATCH: the transaction state lives in the client, and
   // EXEC runs the queued commands with every shard locked, so the block is atomic.
   // Whether a queued MULTI command is flagged denyoom (EXEC is refused under OOM then).
