@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 
 namespace fdb {
@@ -106,16 +107,16 @@ class Config {
   const Param* FindParam(std::string_view name) const;
   std::vector<Param> params_;
 
-  mutable std::mutex mu_;  // guards the strings below
-  std::string bind_ = "127.0.0.1";
-  std::string dir_ = "./fdb_data";
-  std::string requirepass_;
-  std::string maxmemory_policy_ = "noeviction";
-  std::string save_ = "";
-  std::string appendfsync_ = "everysec";
-  std::string loglevel_ = "notice";
-  std::string logfile_ = "";
-  std::string appendonly_ = "yes";
+  mutable Mutex mu_;  // guards the strings below
+  std::string bind_ ABSL_GUARDED_BY(mu_) = "127.0.0.1";
+  std::string dir_ ABSL_GUARDED_BY(mu_) = "./fdb_data";
+  std::string requirepass_ ABSL_GUARDED_BY(mu_);
+  std::string maxmemory_policy_ ABSL_GUARDED_BY(mu_) = "noeviction";
+  std::string save_ ABSL_GUARDED_BY(mu_) = "";
+  std::string appendfsync_ ABSL_GUARDED_BY(mu_) = "everysec";
+  std::string loglevel_ ABSL_GUARDED_BY(mu_) = "notice";
+  std::string logfile_ ABSL_GUARDED_BY(mu_) = "";
+  std::string appendonly_ ABSL_GUARDED_BY(mu_) = "yes";
 
   std::atomic<int> port_{6380};
   std::atomic<int> threads_{0};
