@@ -2,6 +2,7 @@
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+TSA_BUILD ?= build-tsa
 JOBS ?= $(shell nproc)
 PORT ?= 6380
 # Everything Python runs in the project's virtualenv, which `make setup` creates
@@ -10,7 +11,8 @@ PORT ?= 6380
 VENV ?= $(CURDIR)/.venv
 PYTHON ?= $(VENV)/bin/python
 
-.PHONY: all setup build run test unit blackbox compat asan lint format fuzz fuzz-smoke bench \
+.PHONY: all setup build run test unit blackbox compat asan lint threadsafety format fuzz \
+  fuzz-smoke bench \
   bench-python python-install clean
 
 all: build
@@ -103,6 +105,16 @@ fuzz-smoke: fuzz
 lint: setup
 	@clang-format --dry-run --Werror $$(git ls-files '*.cc' '*.h')
 
+# clang's thread-safety analysis over the server: ABSL_GUARDED_BY members, lock functions and
+# scoped guards (base/adaptive_mutex.h). Compiles only fdb-server (every layer), with clang++,
+# in its own build directory, unoptimized (only the analysis matters); any finding fails the
+# build. Debian packages only.
+threadsafety:
+	@CXX=clang++ cmake -S . -B $(TSA_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DCMAKE_CXX_FLAGS_DEBUG=-O0 -DFDB_TESTS=OFF -DFDB_PYTHON=OFF \
+	  -DCMAKE_CXX_FLAGS="-Wthread-safety -Werror=thread-safety" >/dev/null
+	@cmake --build $(TSA_BUILD) -j $(JOBS) --target fdb-server
+
 format:
 	@clang-format -i $$(git ls-files '*.cc' '*.h')
 
@@ -121,4 +133,4 @@ python-install: setup
 	$(PYTHON) -m pip install --disable-pip-version-check ./python
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSA_BUILD)

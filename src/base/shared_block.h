@@ -21,7 +21,6 @@
 #pragma once
 
 #include <atomic>
-#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -30,6 +29,8 @@
 #include <string>
 #include <string_view>
 #include <utility>
+
+#include "base/check.h"
 
 namespace fdb {
 
@@ -84,7 +85,7 @@ class SharedBlock {
   // Grows the room to at least n bytes, keeping the contents. False when the memory cannot be
   // had (the block is then unchanged). REQUIRES: unshared.
   bool Reserve(size_t n) {
-    assert(refs_.load(std::memory_order_relaxed) == 1);
+    FDB_CHECK(refs_.load(std::memory_order_relaxed) == 1);
     if (n <= capacity_) return true;
     if (str_ != nullptr) return false;  // FromString: complete
     void* p = realloc(data_, n);
@@ -97,7 +98,7 @@ class SharedBlock {
   char* mutable_data() { return data_; }
   // REQUIRES: unshared, n <= capacity().
   void set_size(size_t n) {
-    assert(n <= capacity_);
+    FDB_CHECK(n <= capacity_);
     size_ = n;
   }
 

@@ -2,11 +2,12 @@
 // (I/O, corruption, bad input). Programmer errors are assertions, not statuses.
 #pragma once
 
-#include <cassert>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <variant>
+
+#include "base/check.h"
 
 namespace fdb {
 
@@ -52,8 +53,10 @@ inline std::string Status::ToString() const {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) { assert(!std::get<Status>(v_).ok()); }  // NOLINT
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {  // NOLINT: implicit by design
+    FDB_DCHECK(!std::get<Status>(v_).ok());
+  }
 
   bool ok() const { return v_.index() == 0; }
   const Status& status() const {

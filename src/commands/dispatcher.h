@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "commands/context.h"
 
 namespace fdb {
@@ -40,7 +41,9 @@ class Dispatcher {
   // transactions and serving blocked clients. Off by default (the embedded engine and tests
   // run one command at a time).
   void set_keep_locks(bool on) { keep_locks_ = on; }
-  void ReleaseLocks() {
+  // The kept lock outlives the call that took it, which clang's thread-safety analysis cannot
+  // follow (nor can it here and in ExecuteCommand, which takes it).
+  void ReleaseLocks() ABSL_NO_THREAD_SAFETY_ANALYSIS {
     if (kept_shard_ >= 0) {
       server_.keyspace().shard(kept_shard_).mu.unlock();
       kept_shard_ = -1;
@@ -54,7 +57,8 @@ class Dispatcher {
  private:
   // Runs one command in `txn` (a fresh one, or EXEC's, which holds every shard and commits
   // once at its end).
-  void ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb, Txn& txn);
+  void ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb, Txn& txn)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS;  // the kept shard lock (see ReleaseLocks)
   // MULTI / EXEC / DISCARD / WATCH / UNWATCH: the transaction state lives in the client, and
   // EXEC runs the queued commands with every shard locked, so the block is atomic.
   // Whether a queued MULTI command is flagged denyoom (EXEC is refused under OOM then).

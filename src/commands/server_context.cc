@@ -4,6 +4,7 @@
 #include <random>
 
 #include "base/clock.h"
+#include "base/logging.h"
 #include "commands/registry.h"
 
 namespace fdb {
@@ -50,6 +51,8 @@ bool ServerContext::SleepUnlessShutdown(std::chrono::microseconds d) {
 }
 
 void ServerContext::ApplyConfig() {
+  LogLevel level;
+  if (ParseLogLevel(config_.loglevel(), &level)) SetLogLevel(level);  // Config validated it
   keyspace_.set_lfu_mode(config_.maxmemory_policy().find("lfu") != std::string::npos);
   keyspace_.SetLfuParams(config_.lfu_log_factor(), config_.lfu_decay_time());
   EvictionPolicy policy = EvictionPolicy::kNoEviction;
@@ -82,7 +85,7 @@ Status ServerContext::OpenStorage() {
 void ServerContext::CloseStorage() {
   if (!storage_) return;
   Status s = storage_->Close();
-  if (!s.ok()) fprintf(stderr, "fdb: closing the log: %s\n", s.ToString().c_str());
+  if (!s.ok()) FDB_LOG_WARNING("closing the log: %s", s.ToString().c_str());
   storage_.reset();
 }
 

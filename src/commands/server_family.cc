@@ -173,7 +173,7 @@ void CmdHello(CmdArgs args, CommandContext& ctx) {
       return ctx.rb.Error(
           "ERR Client names cannot contain spaces, newlines or special characters.");
     }
-    std::lock_guard<std::mutex> l(ctx.client.info_mu);
+    MutexLock l(ctx.client.info_mu);
     ctx.client.name = std::string(name);
   }
   if (ver != 0) ctx.client.resp3 = (ver == 3);
@@ -192,7 +192,7 @@ void CmdReset(CmdArgs, CommandContext& ctx) {
   c.watched.clear();
   c.authenticated = !ctx.server.config().requirepass_set();
   {
-    std::lock_guard<std::mutex> l(c.info_mu);
+    MutexLock l(c.info_mu);
     c.name.clear();
   }
   ctx.rb.set_resp3(false);
@@ -205,7 +205,7 @@ void CmdReset(CmdArgs, CommandContext& ctx) {
 std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
   std::string name, lib_name, lib_ver;
   {
-    std::lock_guard<std::mutex> l(c.info_mu);
+    MutexLock l(c.info_mu);
     name = c.name;
     lib_name = c.lib_name;
     lib_ver = c.lib_ver;
@@ -363,7 +363,7 @@ void CmdClient(CmdArgs args, CommandContext& ctx) {
       return ctx.rb.Error(
           "ERR Client names cannot contain spaces, newlines or special characters.");
     }
-    std::lock_guard<std::mutex> l(ctx.client.info_mu);
+    MutexLock l(ctx.client.info_mu);
     ctx.client.name = std::string(args[2]);
     return ctx.rb.Ok();
   }
@@ -383,7 +383,7 @@ void CmdClient(CmdArgs args, CommandContext& ctx) {
       return ctx.rb.Error(std::string("ERR ") + (is_name ? "lib-name" : "lib-ver") +
                           " cannot contain spaces, newlines or special characters.");
     }
-    std::lock_guard<std::mutex> l(ctx.client.info_mu);
+    MutexLock l(ctx.client.info_mu);
     (is_name ? ctx.client.lib_name : ctx.client.lib_ver) = std::string(args[3]);
     return ctx.rb.Ok();
   }

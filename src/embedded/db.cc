@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "base/limits.h"
+#include "base/logging.h"
 #include "commands/dispatcher.h"
 #include "commands/server_context.h"
 #include "protocol/reply_builder.h"
@@ -265,7 +266,7 @@ DB::~DB() {
   // failure goes to stderr as fdb-server's does; the log still holds every change.
   if (ctx.storage() != nullptr && ctx.shutdown_save.load()) {
     Status s = ctx.storage()->Save();
-    if (!s.ok()) fprintf(stderr, "fdb: checkpoint at close failed: %s\n", s.ToString().c_str());
+    if (!s.ok()) FDB_LOG_WARNING("checkpoint at close failed: %s", s.ToString().c_str());
   }
   ctx.CloseStorage();
 }

@@ -2,9 +2,9 @@
 
 #include <zstd.h>
 
-#include <cassert>
 #include <cstring>
 
+#include "base/check.h"
 #include "base/limits.h"
 #include "base/shared_block.h"
 
@@ -138,7 +138,7 @@ Status DecodePutKey(std::string_view payload, int* db, std::string_view* key) {
 }
 
 void SetPutDbAndExpire(std::string* payload, int db, int64_t expire_ms) {
-  assert(payload->size() >= kPutHeaderBytes);
+  FDB_CHECK(payload->size() >= kPutHeaderBytes);
   std::string header;
   header.push_back(static_cast<char>(db));
   header.append(*payload, 1, 2);  // flags, type

@@ -216,6 +216,7 @@ Entry* Keyspace::Find(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool to
 
 Entry* Keyspace::Live(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool load) {
   Shard& s = *shards_[ShardOf(k.hash)];
+  s.mu.AssertHeld();
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link == nullptr) return nullptr;
   Entry* e = *link;
@@ -246,6 +247,7 @@ Entry* Keyspace::FindForRead(Txn& txn, int db, const KeyRef& k, int64_t now_ms, 
 
 Entry* Keyspace::Put(Txn& txn, int db, const KeyRef& k, Entry* e) {
   Shard& s = *shards_[ShardOf(k.hash)];
+  s.mu.AssertHeld();
   e->set_lru(NewAccessField());
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link != nullptr) {
@@ -271,6 +273,7 @@ Entry* Keyspace::Put(Txn& txn, int db, const KeyRef& k, Entry* e) {
 
 Entry* Keyspace::Create(Txn& txn, int db, const KeyRef& k, Entry* e) {
   Shard& s = *shards_[ShardOf(k.hash)];
+  s.mu.AssertHeld();
   e->set_lru(NewAccessField());
   s.dbs[db].Insert(e, k.hash);
   Added(e);
@@ -280,6 +283,7 @@ Entry* Keyspace::Create(Txn& txn, int db, const KeyRef& k, Entry* e) {
 }
 
 void Keyspace::Delta(Txn& txn, int db, const KeyRef& k, Entry* e, std::string_view change) {
+  shards_[ShardOf(k.hash)]->mu.AssertHeld();
   shards_[ShardOf(k.hash)]->version++;
   Reaccount(e);
   if (OverBudget()) EvictFromShard(ShardOf(k.hash), 2, e, true);
@@ -300,6 +304,7 @@ void Keyspace::Changed(Txn& txn, int db, const Entry* e) {
 }
 
 void Keyspace::Changed(Txn& txn, int db, const KeyRef& k, const Entry* e) {
+  shards_[ShardOf(k.hash)]->mu.AssertHeld();
   shards_[ShardOf(k.hash)]->version++;
   EmitKey(txn, EffectKind::kPut, db, k, const_cast<Entry*>(e));
 }
@@ -330,6 +335,7 @@ bool Keyspace::Move(Txn& txn, int from, int to, const KeyRef& k, int64_t now_ms)
   EmitKey(txn, EffectKind::kDelete, from, k);
   uint16_t access = e->lru();
   Shard& s = *shards_[ShardOf(k.hash)];
+  s.mu.AssertHeld();
   s.dbs[to].Insert(e, k.hash);
   Added(e);
   if (e->has_expire()) s.expires[to]++;
@@ -344,6 +350,7 @@ bool Keyspace::Move(Txn& txn, int from, int to, const KeyRef& k, int64_t now_ms)
 void Keyspace::SetExpire(Txn& txn, int db, Entry* e, int64_t ms) {
   KeyRef k(e->key());
   Shard& s = *shards_[ShardOf(k.hash)];
+  s.mu.AssertHeld();
   if (e->has_expire()) s.expires[db]--;
   e->set_expire_ms(ms);
   if (e->has_expire()) s.expires[db]++;
@@ -542,8 +549,9 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard, int
 }
 
 size_t Keyspace::EvictFromShard(int shard, size_t max, const Entry* keep, bool in_command) {
-  if (store_ == nullptr) return 0;
   Shard& s = *shards_[shard];
+  s.mu.AssertHeld();
+  if (store_ == nullptr) return 0;
   size_t evicted = 0;
   // Approximate LRU, as Redis's: sample a few entries with values in RAM and evict the one
   // idle the longest. Sampling keeps eviction O(1) and needs no list threaded through entries.
@@ -774,6 +782,7 @@ bool Keyspace::EvictPooled(int db, const std::string& key, int64_t score) {
 }
 
 void Keyspace::EvictEntry(int db, Shard& s, Entry** link) {
+  s.mu.AssertHeld();
   // Deleted as DEL would: the deletion is an effect of its own, committed under the shard's
   // lock (logged with persistence); WATCH sees it.
   Entry* e = s.dbs[db].Unlink(link);
@@ -890,6 +899,7 @@ void Keyspace::ReplaceKeyFrom(Keyspace& from, std::string_view key) {
   KeyRef k(key);
   const int shard = ShardOf(k.hash);
   Shard& s = *shards_[shard];
+  s.mu.AssertHeld();
   Shard& f = *from.shards_[shard];
   for (int db = 0; db < limits::kNumDatabases; db++) {
     RecoverDelete(db, k);
@@ -909,6 +919,7 @@ void Keyspace::ReplaceAllFrom(Keyspace& from) {
   for (int i = 0; i < limits::kNumShards; i++) {
     RecoverFlushShard(i, -1);
     Shard& s = *shards_[i];
+    s.mu.AssertHeld();
     Shard& f = *from.shards_[i];
     for (int db = 0; db < limits::kNumDatabases; db++) {
       std::swap(s.dbs[db], f.dbs[db]);
@@ -919,7 +930,8 @@ void Keyspace::ReplaceAllFrom(Keyspace& from) {
   }
 }
 
-void ShardLockSet::Lock(Keyspace& ks, bool already_held) {
+// Not checked by clang's thread-safety analysis: the shards are picked by index (keyspace.h).
+void ShardLockSet::Lock(Keyspace& ks, bool already_held) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   ks_ = &ks;
   if (already_held) {
     pending_.clear();
@@ -940,7 +952,7 @@ void ShardLockSet::LockAll(Keyspace& ks, bool already_held) {
   Lock(ks, already_held);
 }
 
-void ShardLockSet::Unlock() {
+void ShardLockSet::Unlock() ABSL_NO_THREAD_SAFETY_ANALYSIS {
   for (auto it = locked_.rbegin(); it != locked_.rend(); ++it) ks_->shard(*it).mu.unlock();
   locked_.clear();
 }

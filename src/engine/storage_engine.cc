@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "base/clock.h"
+#include "base/logging.h"
 #include "engine/checkpoint.h"
 #include "engine/collections.h"
 #include "engine/effects.h"
@@ -160,7 +161,7 @@ Status StorageEngine::Recover() {
   recovered_records_ = r->records;
   recovered_last_seq_ = std::max(recovered_last_seq_, r->last_sequence);
   if (r->torn_tail) {
-    fprintf(stderr, "fdb: recovery: torn tail cut off: %s\n", r->torn_tail->ToString().c_str());
+    FDB_LOG_WARNING("recovery: torn tail cut off: %s", r->torn_tail->ToString().c_str());
   }
   return Status::OK();
 }
@@ -422,21 +423,21 @@ Entry* StorageEngine::LoadValue(int db, const Entry* e) {
     }
   }
   if (!rec.ok()) {
-    fprintf(stderr, "fdb: cannot read value of key '%.*s' back: %s\n",
-            static_cast<int>(std::min<size_t>(e->key_len(), 64)), e->key().data(),
-            rec.status().ToString().c_str());
+    FDB_LOG_WARNING("cannot read value of key '%.*s' back: %s",
+                    static_cast<int>(std::min<size_t>(e->key_len(), 64)), e->key().data(),
+                    rec.status().ToString().c_str());
     return nullptr;
   }
   PutEffect put;
   if (rec->type != RecordType::kPut || !DecodePut(rec->payload, &put).ok() || put.key != e->key()) {
-    fprintf(stderr, "fdb: value record of key '%.*s' does not match its entry\n",
-            static_cast<int>(std::min<size_t>(e->key_len(), 64)), e->key().data());
+    FDB_LOG_WARNING("value record of key '%.*s' does not match its entry",
+                    static_cast<int>(std::min<size_t>(e->key_len(), 64)), e->key().data());
     return nullptr;
   }
   auto made = EntryFromImage(e->key(), put.type, put.value);
   if (!made.ok() || put.type != e->type()) {
-    fprintf(stderr, "fdb: value record of key '%.*s' cannot be decoded\n",
-            static_cast<int>(std::min<size_t>(e->key_len(), 64)), e->key().data());
+    FDB_LOG_WARNING("value record of key '%.*s' cannot be decoded",
+                    static_cast<int>(std::min<size_t>(e->key_len(), 64)), e->key().data());
     return nullptr;
   }
   Entry* loaded = *made;
@@ -543,10 +544,10 @@ void StorageEngine::OnDiscard() {
   storage::UncommittedRecords u = writer_->Uncommitted();
   bool undone = UndoUncommitted(u);
   if (!undone) {
-    fprintf(stderr,
-            "fdb: cannot undo the records after sequence %llu after a log failure; they are "
-            "kept for the retry and their clients wait for it\n",
-            static_cast<unsigned long long>(u.kept_through));
+    FDB_LOG_WARNING(
+        "cannot undo the records after sequence %llu after a log failure; they are "
+        "kept for the retry and their clients wait for it",
+        static_cast<unsigned long long>(u.kept_through));
   }
   writer_->Decide(undone);
 }
@@ -586,7 +587,7 @@ bool StorageEngine::UndoUncommitted(const storage::UncommittedRecords& u) {
   if (!m.checkpoint_file.empty()) {
     Status s = LoadCheckpoint(t, options_.dir + "/" + m.checkpoint_file);
     if (!s.ok()) {
-      fprintf(stderr, "fdb: undo: %s\n", s.ToString().c_str());
+      FDB_LOG_WARNING("undo: %s", s.ToString().c_str());
       return false;
     }
   }
@@ -604,16 +605,16 @@ bool StorageEngine::UndoUncommitted(const storage::UncommittedRecords& u) {
         },
         ro);
     if (!r.ok()) {
-      fprintf(stderr, "fdb: undo: %s\n", r.status().ToString().c_str());
+      FDB_LOG_WARNING("undo: %s", r.status().ToString().c_str());
       return false;
     }
   }
   // kept_through is a record (or the checkpoint's or recovery's last): not reading it back
   // means some kept records were not read.
   if (reached < u.kept_through) {
-    fprintf(stderr, "fdb: undo: the log reads back to sequence %llu only, not %llu\n",
-            static_cast<unsigned long long>(reached),
-            static_cast<unsigned long long>(u.kept_through));
+    FDB_LOG_WARNING("undo: the log reads back to sequence %llu only, not %llu",
+                    static_cast<unsigned long long>(reached),
+                    static_cast<unsigned long long>(u.kept_through));
     return false;
   }
 
@@ -622,9 +623,10 @@ bool StorageEngine::UndoUncommitted(const storage::UncommittedRecords& u) {
   } else {
     for (const std::string& key : keys) ks_->ReplaceKeyFrom(scratch, key);
   }
-  fprintf(stderr, "fdb: log failure: %llu records discarded and their effect undone (%s)\n",
-          static_cast<unsigned long long>(records),
-          every_key ? "every key rebuilt" : (std::to_string(keys.size()) + " keys").c_str());
+  FDB_LOG_WARNING(
+      "log failure: %llu records discarded and their effect undone (%s)",
+      static_cast<unsigned long long>(records),
+      every_key ? "every key rebuilt" : (std::to_string(keys.size()) + " keys").c_str());
   return true;
 }
 
@@ -645,7 +647,7 @@ Status StorageEngine::BackgroundSave() {
       std::lock_guard<std::mutex> l(manifest_mu_);
       last_bgsave_status_ = s.ok() ? "ok" : "err";
     }
-    if (!s.ok()) fprintf(stderr, "fdb: BGSAVE failed: %s\n", s.ToString().c_str());
+    if (!s.ok()) FDB_LOG_WARNING("BGSAVE failed: %s", s.ToString().c_str());
     bgsave_running_ = false;
   });
   return Status::OK();
@@ -821,7 +823,7 @@ void StorageEngine::BackgroundLoop() {
     if (st.healthy && st.log_bytes > options_.compact_min_bytes &&
         static_cast<double>(st.log_bytes) > options_.compact_ratio * st.live_bytes) {
       Status s = Compact();
-      if (!s.ok()) fprintf(stderr, "fdb: compaction failed: %s\n", s.ToString().c_str());
+      if (!s.ok()) FDB_LOG_WARNING("compaction failed: %s", s.ToString().c_str());
     }
     l.lock();
   }

@@ -1,5 +1,5 @@
 // StorageEngine tests: drive the engine the way the server does (a Keyspace with the engine as
-// its observer, mutations under the shard lock, one BeginBatch/CommitBatch per command), then
+// its first effect sink, mutations under the shard lock, one Txn committed per command), then
 // reopen the directory into a fresh Keyspace and compare the recovered state.
 #include "engine/storage_engine.h"
 

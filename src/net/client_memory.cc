@@ -5,6 +5,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "base/logging.h"
+
 namespace fdb {
 
 void EvictClients(ServerContext& server, int64_t total, int64_t limit) {
@@ -36,9 +38,8 @@ void EvictClients(ServerContext& server, int64_t total, int64_t limit) {
   server.clients().ForEach([&](ClientState& c) {
     if (victims.count(c.id) == 0 || c.kill_requested.exchange(true)) return;
     server.evicted_clients.fetch_add(1, std::memory_order_relaxed);
-    fprintf(stderr, "fdb: evicting client %s (tot-mem=%zu, maxmemory-clients=%lld)\n",
-            c.addr.c_str(), c.tot_mem.load(std::memory_order_relaxed),
-            static_cast<long long>(limit));
+    FDB_LOG_VERBOSE("evicting client %s (tot-mem=%zu, maxmemory-clients=%lld)", c.addr.c_str(),
+                    c.tot_mem.load(std::memory_order_relaxed), static_cast<long long>(limit));
     c.request_close();
   });
 }

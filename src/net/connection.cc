@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/limits.h"
+#include "base/logging.h"
 #include "engine/keyspace.h"
 #include "net/client_memory.h"
 #include "net/io_thread.h"
@@ -112,8 +113,8 @@ void Connection::Guarded(Fn&& fn) {
 }
 
 void Connection::OnAllocationFailure() {
-  fprintf(stderr, "fdb: closing client %s: out of memory while serving its request\n",
-          state_.addr.c_str());
+  FDB_LOG_WARNING("closing client %s: out of memory while serving its request",
+                  state_.addr.c_str());
   // Free this client's memory first: the rest of the clean-up may need a little.
   parser_.Reset();
   rbuf_.Release();
@@ -211,8 +212,7 @@ void Connection::OnReadable() {
   }
   if (static_cast<int64_t>(rbuf_.size()) > owner_->server().config().query_buffer_limit()) {
     // As Redis: a client past client-query-buffer-limit is closed without a reply.
-    fprintf(stderr, "fdb: closing client %s that reached max query buffer length\n",
-            state_.addr.c_str());
+    FDB_LOG_WARNING("closing client %s that reached max query buffer length", state_.addr.c_str());
     Close();
     return;
   }
@@ -305,10 +305,10 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
 void Connection::CloseForOutputLimit(const char* which) {
   // Redis logs "Client ... scheduled to be closed ASAP for overcoming of output buffer
   // limits." and drops the pending output; so does FDB.
-  fprintf(stderr,
-          "fdb: closing client %s that reached max output buffer (client-output-buffer-limit "
-          "normal, %s limit)\n",
-          state_.addr.c_str(), which);
+  FDB_LOG_WARNING(
+      "closing client %s that reached max output buffer (client-output-buffer-limit "
+      "normal, %s limit)",
+      state_.addr.c_str(), which);
   owner_->server().output_limit_disconnections.fetch_add(1, std::memory_order_relaxed);
   Close();
 }
@@ -405,8 +405,7 @@ bool Connection::ReadLargeArg() {
   if (static_cast<int64_t>(rbuf_.size() + b->size()) >
       owner_->server().config().query_buffer_limit()) {
     // As Redis: a client past client-query-buffer-limit is closed without a reply.
-    fprintf(stderr, "fdb: closing client %s that reached max query buffer length\n",
-            state_.addr.c_str());
+    FDB_LOG_WARNING("closing client %s that reached max query buffer length", state_.addr.c_str());
     Close();
     return false;
   }

@@ -7,8 +7,10 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 #include "base/clock.h"
+#include "base/logging.h"
 
 namespace fdb {
 
@@ -24,7 +26,7 @@ EventLoop::EventLoop() {
   epfd_ = epoll_create1(EPOLL_CLOEXEC);
   wakefd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epfd_ < 0 || wakefd_ < 0) {
-    perror("fdb: epoll/eventfd");
+    FDB_LOG_WARNING("epoll/eventfd: %s", strerror(errno));
     abort();
   }
   Add(wakefd_, EPOLLIN, &kWakeHandler);
@@ -116,7 +118,7 @@ void EventLoop::Run() {
     }
     int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
     if (n < 0 && errno != EINTR) {
-      perror("fdb: epoll_wait");
+      FDB_LOG_WARNING("epoll_wait: %s", strerror(errno));
       abort();
     }
     Dispatch(events, n);

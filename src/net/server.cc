@@ -14,6 +14,7 @@
 
 #include "base/clock.h"
 #include "base/limits.h"
+#include "base/logging.h"
 
 namespace fdb {
 
@@ -83,7 +84,7 @@ void Server::Run() {
   // Before anything else: from here no thread executes a write, and a DEBUG SLEEP wakes, so
   // stopping the threads one by one below does not leave the later ones accepting writes.
   ctx_.BeginShutdown();
-  fprintf(stderr, "fdb: shutting down\n");
+  FDB_LOG_WARNING("shutting down");
   // The log's progress listeners point at the I/O threads: drop them first.
   if (ctx_.storage() != nullptr) ctx_.storage()->ClearProgressListeners();
   // Every loop is told first and then joined, so the threads stop together, each as soon as

@@ -1,8 +1,8 @@
 #include "protocol/resp_parser.h"
 
-#include <cassert>
 #include <cstring>
 
+#include "base/check.h"
 #include "base/limits.h"
 #include "base/numbers.h"
 
@@ -121,7 +121,7 @@ RespParser::Result RespParser::Parse(const char* buf, size_t len, const ParserLi
 }
 
 void RespParser::AdoptPendingBulk(std::string_view body) {
-  assert(pending_bulk_len() == static_cast<int64_t>(body.size()));
+  FDB_CHECK(pending_bulk_len() == static_cast<int64_t>(body.size()));
   args_.push_back({pos_, body.size(), body.data()});
   bulk_len_ = -1;
   multibulk_left_--;

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/shared_block.h"
 
 namespace fdb {
@@ -46,10 +47,10 @@ struct ClientState {
   std::atomic<size_t> tot_mem{0};
   std::atomic<uint64_t> commands{0};
 
-  mutable std::mutex info_mu;  // guards name, lib_name, lib_ver
-  std::string name;
-  std::string lib_name;
-  std::string lib_ver;
+  mutable Mutex info_mu;
+  std::string name ABSL_GUARDED_BY(info_mu);
+  std::string lib_name ABSL_GUARDED_BY(info_mu);
+  std::string lib_ver ABSL_GUARDED_BY(info_mu);
 
   // MULTI/EXEC state; touched only by the owning thread.
   bool in_multi = false;
@@ -80,7 +81,7 @@ struct ClientState {
   std::atomic<bool> kill_requested{false};
 
   std::string Name() const {
-    std::lock_guard<std::mutex> l(info_mu);
+    MutexLock l(info_mu);
     return name;
   }
 };

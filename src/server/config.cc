@@ -143,13 +143,13 @@ Config::Config()
                          limits::kPubsubOutputSoftSecondsDefault} {
   auto str_get = [](std::string Config::*f) {
     return [f](const Config& c) {
-      std::lock_guard<std::mutex> l(c.mu_);
+      MutexLock l(c.mu_);
       return c.*f;
     };
   };
   auto str_set = [](std::string Config::*f) {
     return [f](Config& c, std::string_view v) {
-      std::lock_guard<std::mutex> l(c.mu_);
+      MutexLock l(c.mu_);
       c.*f = std::string(v);
       return Status::OK();
     };
@@ -264,7 +264,7 @@ Config::Config()
          std::string l = Lower(v);
          for (const char* p : kPolicies) {
            if (l == p) {
-             std::lock_guard<std::mutex> g(c.mu_);
+             MutexLock g(c.mu_);
              c.maxmemory_policy_ = l;
              return Status::OK();
            }
@@ -286,7 +286,7 @@ Config::Config()
        }},
       {"requirepass", true, str_get(&Config::requirepass_),
        [](Config& c, std::string_view v) {
-         std::lock_guard<std::mutex> l(c.mu_);
+         MutexLock l(c.mu_);
          c.requirepass_ = std::string(v);
          c.requirepass_set_.store(!v.empty(), std::memory_order_release);
          return Status::OK();
@@ -306,7 +306,7 @@ Config::Config()
        [](Config& c, std::string_view v) {
          bool b;
          if (!ParseYesNo(v, &b)) return Status::InvalidArgument("argument must be 'yes' or 'no'");
-         std::lock_guard<std::mutex> l(c.mu_);
+         MutexLock l(c.mu_);
          c.appendonly_ = b ? "yes" : "no";
          return Status::OK();
        }},
@@ -317,7 +317,7 @@ Config::Config()
            return Status::InvalidArgument(
                "argument(s) must be one of the following: always, everysec, no");
          }
-         std::lock_guard<std::mutex> g(c.mu_);
+         MutexLock g(c.mu_);
          c.appendfsync_ = l;
          return Status::OK();
        }},
@@ -329,7 +329,7 @@ Config::Config()
                "argument(s) must be one of the following: debug, "
                "verbose, notice, warning, nothing");
          }
-         std::lock_guard<std::mutex> g(c.mu_);
+         MutexLock g(c.mu_);
          c.loglevel_ = l;
          return Status::OK();
        }},
@@ -468,27 +468,35 @@ int64_t Config::maxmemory_clients_bytes() const {
 }
 
 std::string Config::bind() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   return bind_;
 }
 std::string Config::dir() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   return dir_;
 }
 std::string Config::requirepass() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   return requirepass_;
 }
 std::string Config::appendfsync() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   return appendfsync_;
 }
+std::string Config::loglevel() const {
+  MutexLock l(mu_);
+  return loglevel_;
+}
+std::string Config::logfile() const {
+  MutexLock l(mu_);
+  return logfile_;
+}
 bool Config::persistence() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   return appendonly_ == "yes";
 }
 std::string Config::maxmemory_policy() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   return maxmemory_policy_;
 }
 

@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 
 namespace fdb {
@@ -49,6 +50,7 @@ class Config {
   int port() const { return port_.load(); }
   std::string dir() const;
   int threads() const { return threads_.load(); }
+  std::string logfile() const;  // empty: stderr
   std::string config_file;
 
   // Hot-path values.
@@ -83,6 +85,7 @@ class Config {
   int lfu_log_factor() const { return static_cast<int>(lfu_log_factor_.load()); }
   int lfu_decay_time() const { return static_cast<int>(lfu_decay_time_.load()); }
   std::string appendfsync() const;
+  std::string loglevel() const;  // a valid level name, lower case (base/logging.h)
   int64_t cache_size() const { return cache_size_.load(std::memory_order_relaxed); }
   bool compression() const { return compression_.load(std::memory_order_relaxed); }
   // Startup-only, as in Redis (CONFIG SET refuses them): a client that could turn them on
@@ -104,16 +107,16 @@ class Config {
   const Param* FindParam(std::string_view name) const;
   std::vector<Param> params_;
 
-  mutable std::mutex mu_;  // guards the strings below
-  std::string bind_ = "127.0.0.1";
-  std::string dir_ = "./fdb_data";
-  std::string requirepass_;
-  std::string maxmemory_policy_ = "noeviction";
-  std::string save_ = "";
-  std::string appendfsync_ = "everysec";
-  std::string loglevel_ = "notice";
-  std::string logfile_ = "";
-  std::string appendonly_ = "yes";
+  mutable Mutex mu_;  // guards the strings below
+  std::string bind_ ABSL_GUARDED_BY(mu_) = "127.0.0.1";
+  std::string dir_ ABSL_GUARDED_BY(mu_) = "./fdb_data";
+  std::string requirepass_ ABSL_GUARDED_BY(mu_);
+  std::string maxmemory_policy_ ABSL_GUARDED_BY(mu_) = "noeviction";
+  std::string save_ ABSL_GUARDED_BY(mu_) = "";
+  std::string appendfsync_ ABSL_GUARDED_BY(mu_) = "everysec";
+  std::string loglevel_ ABSL_GUARDED_BY(mu_) = "notice";
+  std::string logfile_ ABSL_GUARDED_BY(mu_) = "";
+  std::string appendonly_ ABSL_GUARDED_BY(mu_) = "yes";
 
   std::atomic<int> port_{6380};
   std::atomic<int> threads_{0};

@@ -46,17 +46,17 @@ class FaultInjectionFile final : public WritableFile {
 };
 
 void FaultInjectionEnv::SetPathFilter(std::string filter) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   path_filter_ = std::move(filter);
 }
 
 bool FaultInjectionEnv::Matches(const std::string& path) const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return path_filter_.empty() || path.find(path_filter_) != std::string::npos;
 }
 
 void FaultInjectionEnv::RecordSynced(const std::string& path, uint64_t size) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   synced_[path] = size;
 }
 
@@ -67,7 +67,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const s
   auto file = base_->NewWritableFile(path);
   if (!file.ok()) return file.status();
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     synced_[path] = 0;  // a new file's content is not durable until synced
   }
   return std::unique_ptr<WritableFile>(new FaultInjectionFile(this, path, std::move(*file)));
@@ -75,7 +75,7 @@ Result<std::unique_ptr<WritableFile>> FaultInjectionEnv::NewWritableFile(const s
 
 Status FaultInjectionEnv::RemoveFile(const std::string& path) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     synced_.erase(path);
   }
   return base_->RemoveFile(path);
@@ -84,7 +84,7 @@ Status FaultInjectionEnv::RemoveFile(const std::string& path) {
 Status FaultInjectionEnv::RenameFile(const std::string& from, const std::string& to) {
   Status s = base_->RenameFile(from, to);
   if (s.ok()) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = synced_.find(from);
     if (it != synced_.end()) {
       synced_[to] = it->second;
@@ -113,7 +113,7 @@ Status FaultInjectionEnv::TruncateFile(const std::string& path, uint64_t size) {
 Status FaultInjectionEnv::DropUnsyncedData() {
   std::map<std::string, uint64_t> synced;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     synced = synced_;
   }
   for (const auto& [path, size] : synced) {

@@ -12,6 +12,7 @@
 #include <mutex>
 #include <string>
 
+#include "base/mutex.h"
 #include "storage/env.h"
 
 namespace fdb::storage {
@@ -70,9 +71,9 @@ class FaultInjectionEnv final : public Env {
   std::atomic<uint64_t> sync_delay_us_{0};
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> appends_{0};
-  mutable std::mutex mu_;
-  std::string path_filter_;                 // guarded by mu_
-  std::map<std::string, uint64_t> synced_;  // path -> size at last Sync; guarded by mu_
+  mutable Mutex mu_;
+  std::string path_filter_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, uint64_t> synced_ ABSL_GUARDED_BY(mu_);  // path -> size at last Sync
 };
 
 }  // namespace fdb::storage

@@ -272,7 +272,7 @@ LogRandomReader::LogRandomReader(Env* env, std::string dir, size_t max_open_file
 
 Result<std::shared_ptr<RandomAccessFile>> LogRandomReader::GetFile(uint64_t segment_id) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = files_.find(segment_id);
     if (it != files_.end()) return it->second;
   }
@@ -280,7 +280,7 @@ Result<std::shared_ptr<RandomAccessFile>> LogRandomReader::GetFile(uint64_t segm
   auto file = env_->NewRandomAccessFile(SegmentPath(dir_, segment_id));
   if (!file.ok()) return file.status();
   std::shared_ptr<RandomAccessFile> shared = std::move(*file);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   if (files_.size() >= max_open_files_ && !files_.count(segment_id)) {
     files_.erase(files_.begin());  // oldest id: the least likely to hold hot values
   }
@@ -289,7 +289,7 @@ Result<std::shared_ptr<RandomAccessFile>> LogRandomReader::GetFile(uint64_t segm
 }
 
 void LogRandomReader::Forget(uint64_t segment_id) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   files_.erase(segment_id);
 }
 

@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 #include "storage/env.h"
 #include "storage/record_codec.h"
@@ -159,8 +160,8 @@ class LogRandomReader {
   Env* env_;
   std::string dir_;
   size_t max_open_files_;
-  std::mutex mu_;
-  std::map<uint64_t, std::shared_ptr<RandomAccessFile>> files_;  // guarded by mu_
+  Mutex mu_;
+  std::map<uint64_t, std::shared_ptr<RandomAccessFile>> files_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace fdb::storage

@@ -1,7 +1,6 @@
 #include "storage/log_writer.h"
 
-#include <cassert>
-
+#include "base/check.h"
 #include "storage/crc32c.h"
 #include "storage/file_names.h"
 
@@ -137,7 +136,7 @@ Result<AppendResult> LogWriter::AppendRecord(RecordType type, size_t payload_siz
     // Owners check Health() before they change anything, so this is rare. It may happen while
     // a discard round waits for the owner's locks (the record is then among those collected),
     // never after the owner collected the records to undo.
-    assert(!collecting_);
+    FDB_CHECK(!collecting_);
 
     // Rotate before a record that would take the segment past its target, unless the segment
     // is still empty (a record larger than the target gets a segment of its own). After a
@@ -317,7 +316,7 @@ void LogWriter::SetErrorLocked(const Status& s) {
 
 void LogWriter::PublishLocked() {
   // Progress only moves forward; what was reported written or durable stays so.
-  assert(flushed_seq_ >= written_sequence_ && synced_seq_ >= durable_sequence_);
+  FDB_CHECK(flushed_seq_ >= written_sequence_ && synced_seq_ >= durable_sequence_);
   written_sequence_ = flushed_seq_;
   durable_sequence_ = synced_seq_;
   stats_.bytes_written = io_bytes_written_;
@@ -472,7 +471,7 @@ void LogWriter::DiscardLocked() {
 
 UncommittedRecords LogWriter::Uncommitted() {
   std::lock_guard lock(mu_);
-  assert(in_discard_);
+  FDB_CHECK(in_discard_);
   collecting_ = true;
   UncommittedRecords u;
   const auto [kept, cut] = CutLocked(ReportedBoundaryLocked());
@@ -496,7 +495,7 @@ UncommittedRecords LogWriter::Uncommitted() {
 
 void LogWriter::Decide(bool discard) {
   std::lock_guard lock(mu_);
-  assert(in_discard_);
+  FDB_CHECK(in_discard_);
   // Appends may come as soon as the owner lets them (it may release its locks before
   // on_discard returns).
   in_discard_ = false;
@@ -686,7 +685,7 @@ Status AppendPieces(WritableFile* file, const Payload& p) {
 Status LogWriter::WriteChunk(Chunk& chunk) {
   if (seg_.file == nullptr || seg_.id != chunk.segment_id) {
     // Chunks of one segment arrive in order and only the first one starts it.
-    assert(chunk.starts_segment);
+    FDB_CHECK(chunk.starts_segment);
     Status s = CreateSegment(chunk.segment_id, chunk.base_sequence);
     if (!s.ok()) return s;
   }

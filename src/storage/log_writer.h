@@ -284,6 +284,8 @@ class LogWriter {
   std::atomic<size_t> unsynced_bytes_{0};
   // Memory of the chunks the flusher took from pending_ and is writing (Payload::MemoryBytes).
   std::atomic<size_t> inflight_bytes_{0};
+  // A std::mutex, not base/mutex.h's Mutex, because the condition variables wait on it; so the
+  // "guarded by mu_" below are comments that clang's thread-safety analysis does not check.
   mutable std::mutex mu_;
   std::condition_variable work_cv_;      // wakes the flusher
   std::condition_variable progress_cv_;  // wakes waiters and blocked appenders

@@ -1,8 +1,8 @@
 #include "storage/record_codec.h"
 
-#include <cassert>
 #include <cstring>
 
+#include "base/check.h"
 #include "base/coding.h"
 #include "storage/crc32c.h"
 
@@ -59,8 +59,8 @@ Result<SegmentHeader> DecodeSegmentHeader(std::string_view bytes) {
 
 void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, std::string_view payload,
                   std::string* dst) {
-  assert(IsValidRecordType(static_cast<uint8_t>(type)));
-  assert(payload.size() <= kMaxRecordPayloadSize);
+  FDB_CHECK(IsValidRecordType(static_cast<uint8_t>(type)));
+  FDB_CHECK(payload.size() <= kMaxRecordPayloadSize);
   size_t start = dst->size();
   dst->resize(start + kRecordHeaderSize);
   char* h = dst->data() + start;
@@ -76,9 +76,9 @@ void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, std::
 
 void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, const Payload& payload,
                   Payload* dst, const std::vector<uint32_t>* block_crcs) {
-  assert(IsValidRecordType(static_cast<uint8_t>(type)));
+  FDB_CHECK(IsValidRecordType(static_cast<uint8_t>(type)));
   const size_t length = payload.size();
-  assert(length <= kMaxRecordPayloadSize);
+  FDB_CHECK(length <= kMaxRecordPayloadSize);
   char h[kRecordHeaderSize];
   EncodeFixed32(h + kRecordLengthOffset, static_cast<uint32_t>(length));
   h[kRecordTypeOffset] = static_cast<char>(type);
@@ -94,7 +94,7 @@ void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, const
       return true;
     });
   } else {
-    assert(block_crcs->size() == payload.splices.size());
+    FDB_CHECK(block_crcs->size() == payload.splices.size());
     std::string_view bytes = payload.bytes;
     size_t pos = 0;
     for (size_t i = 0; i < payload.splices.size(); i++) {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "base/logging.h"
 #include "commands/server_context.h"
 #include "net/server.h"
 
@@ -61,47 +62,59 @@ int main(int argc, char** argv) {
     Usage();
     return 2;
   }
+  // From here on everything goes through the log (base/logging.h): to `logfile`, or stderr.
+  // As redis-server, a log file that cannot be opened stops the start.
+  s = fdb::OpenLogFile(ctx->config().logfile());
+  if (!s.ok()) {
+    fprintf(stderr, "fdb-server: %s\n", s.message().c_str());
+    return 1;
+  }
   ctx->ApplyConfig();
   std::error_code ec;
   std::filesystem::create_directories(ctx->config().dir(), ec);
   if (ec) {
-    fprintf(stderr, "fdb-server: cannot create data directory '%s': %s\n",
-            ctx->config().dir().c_str(), ec.message().c_str());
+    FDB_LOG_WARNING("cannot create data directory '%s': %s", ctx->config().dir().c_str(),
+                    ec.message().c_str());
     return 1;
   }
   // Recover before listening: a client never sees a partly loaded keyspace.
   s = ctx->OpenStorage();
   if (!s.ok()) {
-    fprintf(stderr, "fdb-server: cannot open the data directory '%s': %s\n",
-            ctx->config().dir().c_str(), s.ToString().c_str());
+    FDB_LOG_WARNING("cannot open the data directory '%s': %s", ctx->config().dir().c_str(),
+                    s.ToString().c_str());
     return 1;
   }
   if (ctx->storage() != nullptr) {
     fdb::StorageStats st = ctx->storage()->stats();
-    fprintf(stderr, "fdb: recovered %zu keys (%llu log records) in %.3f s\n",
-            ctx->keyspace().TotalKeys(fdb::Txn()), static_cast<unsigned long long>(st.recovered_records),
-            st.recovery_seconds);
+    FDB_LOG_NOTICE("recovered %zu keys (%llu log records) in %.3f s",
+                   ctx->keyspace().TotalKeys(fdb::Txn()),
+                   static_cast<unsigned long long>(st.recovered_records), st.recovery_seconds);
   }
   ctx->ApplyConfig();
   fdb::Server server(*ctx);
   s = server.Start();
   if (!s.ok()) {
-    fprintf(stderr, "fdb-server: %s\n", s.message().c_str());
+    FDB_LOG_WARNING("%s", s.message().c_str());
     return 1;
   }
-  fprintf(stderr, "fdb: ready to accept connections on %s:%d (threads %d, dir %s)\n",
-          ctx->config().bind().c_str(), server.port(),
-          ctx->config().threads() > 0 ? ctx->config().threads()
-                                      : static_cast<int>(std::thread::hardware_concurrency()),
-          ctx->config().dir().c_str());
+  FDB_LOG_NOTICE("ready to accept connections on %s:%d (threads %d, dir %s)",
+                 ctx->config().bind().c_str(), server.port(),
+                 ctx->config().threads() > 0
+                     ? ctx->config().threads()
+                     : static_cast<int>(std::thread::hardware_concurrency()),
+                 ctx->config().dir().c_str());
   server.Run();
   // A clean stop writes a checkpoint (unless SHUTDOWN NOSAVE), so the next start reads the
   // index instead of replaying the log; then the log is flushed and closed.
   if (ctx->storage() != nullptr && ctx->shutdown_save.load()) {
     fdb::Status cs = ctx->storage()->Save();
-    if (!cs.ok())
-      fprintf(stderr, "fdb: checkpoint at shutdown failed: %s\n", cs.ToString().c_str());
+    if (cs.ok()) {
+      FDB_LOG_NOTICE("checkpoint written at shutdown");
+    } else {
+      FDB_LOG_WARNING("checkpoint at shutdown failed: %s", cs.ToString().c_str());
+    }
   }
   ctx->CloseStorage();
+  FDB_LOG_WARNING("ready to exit");
   return 0;
 }
