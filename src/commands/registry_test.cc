@@ -72,12 +72,16 @@ TEST(RegistryTest, EveryRowIsWellFormed) {
     if (s.first_key > 0) {
       EXPECT_GE(s.step, 1) << s.name;
       // A fixed arity bounds a fixed last key.
-      if (s.arity > 0 && s.last_key > 0) EXPECT_LT(s.last_key, s.arity) << s.name;
+      if (s.arity > 0 && s.last_key > 0) {
+        EXPECT_LT(s.last_key, s.arity) << s.name;
+      }
     } else {
       EXPECT_EQ(s.keys, nullptr) << s.name;  // a keys function needs first_key > 0
     }
     // Containers have no handler of their own unless they run without a subcommand.
-    if (s.handler == nullptr) EXPECT_TRUE(s.container()) << s.name;
+    if (s.handler == nullptr) {
+      EXPECT_TRUE(s.container()) << s.name;
+    }
     EXPECT_EQ(reg.FindFull(s.name), &s) << s.name;
   }
 }
