@@ -165,8 +165,8 @@ void BlockingRegistry::ServeReady(ServerContext& server, ThreadStats* stats) {
         uint64_t seq = 0;
         {
           ShardLockSet locks;
-          locks.Add(Keyspace::ShardOf(HashKey(key)));
-          for (const std::string& k : w->extra_keys) locks.Add(Keyspace::ShardOf(HashKey(k)));
+          locks.Add(Keyspace::ShardOf(key));
+          for (const std::string& k : w->extra_keys) locks.Add(Keyspace::ShardOf(k));
           locks.Lock(server.keyspace());
           CommandContext ctx(rb, server, w->client, *w->spec, NowMs());
           ctx.stats = stats;

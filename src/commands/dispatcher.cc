@@ -168,7 +168,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
       CommandRegistry::KeyIndexes(*spec, args, &key_idx_);
       int one = -1;  // the single shard of every key, or -2 when there are several
       for (size_t i : key_idx_) {
-        int sh = Keyspace::ShardOf(HashKey(args[i]));
+        int sh = Keyspace::ShardOf(args[i]);
         one = one == -1 || one == sh ? sh : -2;
         locks.Add(sh);
       }

@@ -50,7 +50,7 @@ class StringFamilyTest : public ::testing::Test {
   void WithEntry(std::string_view key, Fn fn) {
     KeyRef k(key);
     ShardLockSet locks;
-    locks.Add(Keyspace::ShardOf(k.hash));
+    locks.Add(k.shard);
     locks.Lock(ks());
     fn(ks().Find(0, k, NowMs(), false));
   }

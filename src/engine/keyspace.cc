@@ -167,7 +167,7 @@ Entry* Keyspace::LoadAt(int db, Shard& s, Entry** link) {
   Added(loaded);
   Entry::Free(old);
   stats_.cache_misses.fetch_add(1, std::memory_order_relaxed);
-  if (OverBudget()) EvictFromShard(ShardOf(HashKey(loaded->key())), 2, loaded);
+  if (OverBudget()) EvictFromShard(ShardOf(loaded->key()), 2, loaded);
   return loaded;
 }
 
@@ -178,7 +178,7 @@ Entry* Keyspace::Find(int db, const KeyRef& k, int64_t now_ms, bool touch) {
 }
 
 Entry* Keyspace::Live(int db, const KeyRef& k, int64_t now_ms, bool load) {
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link == nullptr) return nullptr;
   Entry* e = *link;
@@ -208,7 +208,7 @@ Entry* Keyspace::FindForRead(int db, const KeyRef& k, int64_t now_ms, bool touch
 }
 
 Entry* Keyspace::Put(int db, const KeyRef& k, Entry* e) {
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   e->set_lru(NewAccessField());
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link != nullptr) {
@@ -228,12 +228,12 @@ Entry* Keyspace::Put(int db, const KeyRef& k, Entry* e) {
     key_listener_->KeyCreated(db, k.key);
   }
   // Writers pay for the room they take: over budget, evict from this (locked) shard.
-  if (OverBudget()) EvictFromShard(ShardOf(k.hash), 2, e);
+  if (OverBudget()) EvictFromShard(k.shard, 2, e);
   return e;
 }
 
 Entry* Keyspace::Create(int db, const KeyRef& k, Entry* e) {
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   e->set_lru(NewAccessField());
   s.dbs[db].Insert(e, k.hash);
   Added(e);
@@ -243,16 +243,16 @@ Entry* Keyspace::Create(int db, const KeyRef& k, Entry* e) {
 }
 
 void Keyspace::Delta(int db, const KeyRef& k, Entry* e, std::string_view change) {
-  shards_[ShardOf(k.hash)]->version++;
+  shards_[k.shard]->version++;
   Reaccount(e);
   if (observer_) observer_->OnDelta(db, e, change);
-  if (OverBudget()) EvictFromShard(ShardOf(k.hash), 2, e);
+  if (OverBudget()) EvictFromShard(k.shard, 2, e);
 }
 
 void Keyspace::Changed(int db, const Entry* e) { Changed(db, KeyRef(e->key()), e); }
 
 void Keyspace::Changed(int db, const KeyRef& k, const Entry* e) {
-  shards_[ShardOf(k.hash)]->version++;
+  shards_[k.shard]->version++;
   if (observer_) observer_->OnPut(db, const_cast<Entry*>(e));
 }
 
@@ -267,7 +267,7 @@ bool Keyspace::Delete(int db, const KeyRef& k, int64_t now_ms) {
 
 Entry* Keyspace::Detach(int db, const KeyRef& k, int64_t now_ms, bool load) {
   if (Live(db, k, now_ms, load) == nullptr) return nullptr;
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   Entry* e = s.dbs[db].Unlink(link);
   Unlinked(db, s, e);
@@ -281,7 +281,7 @@ bool Keyspace::Move(int from, int to, const KeyRef& k, int64_t now_ms) {
   if (e == nullptr) return false;
   if (observer_) observer_->OnDelete(from, k.key);
   uint16_t access = e->lru();
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   s.dbs[to].Insert(e, k.hash);
   Added(e);
   if (e->has_expire()) s.expires[to]++;
@@ -294,7 +294,7 @@ bool Keyspace::Move(int from, int to, const KeyRef& k, int64_t now_ms) {
 }
 
 void Keyspace::SetExpire(int db, Entry* e, int64_t ms) {
-  Shard& s = *shards_[ShardOf(HashKey(e->key()))];
+  Shard& s = *shards_[ShardOf(e->key())];
   if (e->has_expire()) s.expires[db]--;
   e->set_expire_ms(ms);
   if (e->has_expire()) s.expires[db]++;
@@ -691,7 +691,7 @@ void Keyspace::PoolInsert(int64_t score, int db, std::string_view key) {
 
 bool Keyspace::EvictPooled(int db, const std::string& key, int64_t score) {
   KeyRef k(key);
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   ShardGuard l(s);
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link == nullptr) return false;
@@ -763,7 +763,7 @@ bool Keyspace::EvictKeyInShard(int shard, bool exhaustive, bool pool) {
 }
 
 void Keyspace::RecoverPut(int db, const KeyRef& k, Entry* e) {
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   e->set_lru(NewAccessField());
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link != nullptr) {
@@ -778,13 +778,13 @@ void Keyspace::RecoverPut(int db, const KeyRef& k, Entry* e) {
 }
 
 Entry* Keyspace::RecoverFind(int db, const KeyRef& k) {
-  return shards_[ShardOf(k.hash)]->dbs[db].Find(k.key, k.hash);
+  return shards_[k.shard]->dbs[db].Find(k.key, k.hash);
 }
 
 void Keyspace::RecoverChanged(const Entry* e) { Reaccount(e); }
 
 void Keyspace::RecoverDelete(int db, const KeyRef& k) {
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link == nullptr) return;
   Entry* e = s.dbs[db].Unlink(link);
@@ -793,7 +793,7 @@ void Keyspace::RecoverDelete(int db, const KeyRef& k) {
 }
 
 void Keyspace::RecoverExpire(int db, const KeyRef& k, int64_t expire_ms) {
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   Entry* e = s.dbs[db].Find(k.key, k.hash);
   if (e == nullptr) return;
   if (e->has_expire()) s.expires[db]--;
@@ -817,9 +817,37 @@ void Keyspace::RecoverSwapShard(int shard, int a, int b) {
   std::swap(s.expires[a], s.expires[b]);
 }
 
+size_t Keyspace::RecoverReshard() {
+  size_t moved = 0;
+  std::vector<Entry*> strays;
+  for (int i = 0; i < limits::kNumShards; i++) {
+    Shard& s = *shards_[i];
+    for (int db = 0; db < limits::kNumDatabases; db++) {
+      strays.clear();
+      s.dbs[db].ForEach([&](Entry* e) {
+        if (ShardOf(e->key()) != i) strays.push_back(e);
+      });
+      for (Entry* e : strays) {
+        // A key is in one shard of the old layout, so it is not in its new shard yet.
+        KeyRef k(e->key());
+        Entry** link = s.dbs[db].FindLink(k.key, k.hash);
+        s.dbs[db].Unlink(link);
+        Shard& to = *shards_[k.shard];
+        to.dbs[db].Insert(e, k.hash);
+        if (e->has_expire()) {
+          s.expires[db]--;
+          to.expires[db]++;
+        }
+        moved++;
+      }
+    }
+  }
+  return moved;
+}
+
 void Keyspace::ReplaceKeyFrom(Keyspace& from, std::string_view key) {
   KeyRef k(key);
-  const int shard = ShardOf(k.hash);
+  const int shard = k.shard;
   Shard& s = *shards_[shard];
   Shard& f = *from.shards_[shard];
   for (int db = 0; db < limits::kNumDatabases; db++) {

@@ -1,6 +1,7 @@
 // Keyspace: the databases of FDB, split into lock-striped shards.
 //
-// Model: a key's hash picks its shard (low bits) and its bucket (higher bits). Each shard
+// Model: a key's Redis Cluster slot picks its shard (base/slot.h: shards are ranges of slots,
+// so keys sharing a hash tag share a shard), and XXH3 of the whole key its bucket. Each shard
 // holds one Dict per database (SELECT 0..15) under one mutex, so MOVE between databases
 // touches a single shard, and SWAPDB swaps tables shard by shard under all locks.
 //
@@ -26,15 +27,22 @@
 #include "base/adaptive_mutex.h"
 #include "base/hash.h"
 #include "base/limits.h"
+#include "base/slot.h"
 #include "engine/dict.h"
 #include "engine/entry.h"
 
 namespace fdb {
 
+// A key with what locates it: its shard (from its slot) and its hash (for the shard's tables).
 struct KeyRef {
-  explicit KeyRef(std::string_view k) : key(k), hash(HashKey(k)) {}
+  explicit KeyRef(std::string_view k) : key(k), hash(HashKey(k)), shard(ShardOfKey(k)) {}
+  // For a caller that knows the key's shard already (it locked it): skips the slot's CRC.
+  // REQUIRES: shard == ShardOfKey(k), except during recovery from a checkpoint of an older
+  // shard layout (StorageEngine::ReplayTarget), where keys are placed by that layout's shard.
+  KeyRef(std::string_view k, int shard) : key(k), hash(HashKey(k)), shard(shard) {}
   std::string_view key;
   uint64_t hash;
+  int shard;
 };
 
 // Receives every effect, in execution order per shard, while the shard's lock is held.
@@ -122,7 +130,8 @@ class Keyspace {
   Keyspace();
   ~Keyspace();
 
-  static int ShardOf(uint64_t hash) { return static_cast<int>(hash & (limits::kNumShards - 1)); }
+  // The shard of a key: its slot's (base/slot.h). Part of the on-disk format (checkpoints).
+  static int ShardOf(std::string_view key) { return ShardOfKey(key); }
   Shard& shard(int i) { return *shards_[i]; }
 
   void set_observer(ChangeObserver* o) { observer_ = o; }
@@ -324,6 +333,10 @@ class Keyspace {
   void RecoverExpire(int db, const KeyRef& k, int64_t expire_ms);
   void RecoverFlushShard(int shard, int db);
   void RecoverSwapShard(int shard, int a, int b);
+  // Moves every entry placed in another shard than its own (ShardOf(key)) to its own. Used
+  // after recovering from a checkpoint of an older shard layout, which places keys by that
+  // layout's shard (docs/format.md, "Checkpoints"). Returns the number of entries moved.
+  size_t RecoverReshard();
 
   // --- Undoing a discarded write (StorageEngine::OnDiscard). REQUIRES: every shard locked;
   // `from` is a scratch keyspace no one else uses. Nothing is logged. ---

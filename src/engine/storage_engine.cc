@@ -41,8 +41,6 @@ void EncodeBatchItem(RecordType type, storage::Payload&& payload, storage::Paylo
   out->Append(std::move(payload));
 }
 
-int ShardOfKey(std::string_view key) { return Keyspace::ShardOf(HashKey(key)); }
-
 // A new in-RAM entry for key holding the value of a put image.
 Result<Entry*> EntryFromImage(std::string_view key, ValueType type, std::string_view value) {
   if (type == ValueType::kString) return Entry::NewStringImage(key, value);
@@ -113,6 +111,23 @@ Result<std::unique_ptr<StorageEngine>> StorageEngine::Open(const StorageOptions&
     ks->shard(i).log_seq = engine->recovered_last_seq_;
   }
   ks->set_observer(engine.get());
+  if (engine->convert_checkpoint_) {
+    // The directory's checkpoint indexes shards the old way (format 1); write one of the
+    // current layout, so the directory is of the current format. Crash-safe without more
+    // protocol: until the manifest naming the new checkpoint replaces the old one atomically,
+    // the old checkpoint stays the recovery base, and it is still read with its own shard
+    // function; the records written meanwhile (images) have sequences above all of its
+    // shard_seq, so they apply under either function. A kill here only means converting again.
+    s = engine->Save();
+    if (s.ok()) {
+      fprintf(stderr, "fdb: recovery: converted %s to checkpoint format 2 (Redis Cluster slots)\n",
+              options.dir.c_str());
+    } else {
+      // The data is recovered; the next start converts again.
+      fprintf(stderr, "fdb: recovery: cannot write a checkpoint of format 2 yet (%s)\n",
+              s.ToString().c_str());
+    }
+  }
   engine->background_ = std::thread([self] { self->BackgroundLoop(); });
   return engine;
 }
@@ -152,7 +167,10 @@ Status StorageEngine::Recover() {
   }
   recovered_last_seq_ = manifest_.checkpoint_sequence;
   for (uint64_t seq : recovery_.ckpt_seq) recovered_last_seq_ = std::max(recovered_last_seq_, seq);
-  if (manifest_.segments.empty()) return Status::OK();
+  if (manifest_.segments.empty()) {
+    ReshardIfOld(recovery_);
+    return Status::OK();
+  }
   auto r = storage::ReplayLog(
       env, options_.dir, manifest_.segments,
       [this](const storage::LogRecord& rec) { return ApplyRecord(recovery_, rec); });
@@ -162,13 +180,26 @@ Status StorageEngine::Recover() {
   if (r->torn_tail) {
     fprintf(stderr, "fdb: recovery: torn tail cut off: %s\n", r->torn_tail->ToString().c_str());
   }
+  ReshardIfOld(recovery_);
   return Status::OK();
 }
 
+void StorageEngine::ReshardIfOld(ReplayTarget& t) {
+  if (t.layout == kCurrentShardLayout) return;
+  size_t moved = t.ks->RecoverReshard();
+  if (t.ks == ks_) {
+    convert_checkpoint_ = true;
+    fprintf(stderr,
+            "fdb: recovery: checkpoint of format 1 (shards by key hash) read; %zu keys moved to "
+            "their Redis Cluster slot's shard\n",
+            moved);
+  }
+}
+
 Status StorageEngine::LoadCheckpoint(ReplayTarget& t, const std::string& file) {
-  return ReadCheckpoint(file, &t.ckpt_seq, [&t](const CheckpointEntry& ce) {
+  return ReadCheckpoint(file, &t.layout, &t.ckpt_seq, [&t](const CheckpointEntry& ce) {
     if (!t.Wants(ce.key)) return;
-    KeyRef k(ce.key);
+    KeyRef k = t.Key(ce.key);
     Entry* e = Entry::NewOnDisk(ce.key, ce.type, ce.expire_ms, ce.loc, ce.value_len);
     t.ks->RecoverPut(ce.db, k, e);
   });
@@ -201,8 +232,8 @@ Status StorageEngine::ApplyOne(ReplayTarget& t, RecordType type, std::string_vie
       PutEffect put;
       Status s = DecodePut(payload, &put);
       if (!s.ok()) return s;
-      KeyRef k(put.key);
-      if (!t.Applies(Keyspace::ShardOf(k.hash), seq) || !t.Wants(k.key)) return Status::OK();
+      KeyRef k = t.Key(put.key);
+      if (!t.Applies(k.shard, seq) || !t.Wants(k.key)) return Status::OK();
       Entry* e;
       uint64_t packed = loc ? Entry::PackLoc(loc->segment_id, loc->offset) : 0;
       if (packed != 0 && ks->OverBudget()) {
@@ -226,8 +257,8 @@ Status StorageEngine::ApplyOne(ReplayTarget& t, RecordType type, std::string_vie
       Status s =
           type == RecordType::kDelete ? DecodeDelete(payload, &ke) : DecodeExpire(payload, &ke);
       if (!s.ok()) return s;
-      KeyRef k(ke.key);
-      if (!t.Applies(Keyspace::ShardOf(k.hash), seq) || !t.Wants(k.key)) return Status::OK();
+      KeyRef k = t.Key(ke.key);
+      if (!t.Applies(k.shard, seq) || !t.Wants(k.key)) return Status::OK();
       if (type == RecordType::kDelete) {
         ks->RecoverDelete(ke.db, k);
       } else {
@@ -239,8 +270,8 @@ Status StorageEngine::ApplyOne(ReplayTarget& t, RecordType type, std::string_vie
       DeltaEffect d;
       Status s = DecodeDelta(payload, &d);
       if (!s.ok()) return s;
-      KeyRef k(d.key);
-      if (!t.Applies(Keyspace::ShardOf(k.hash), seq) || !t.Wants(k.key)) return Status::OK();
+      KeyRef k = t.Key(d.key);
+      if (!t.Applies(k.shard, seq) || !t.Wants(k.key)) return Status::OK();
       Entry* e = ks->RecoverFind(d.db, k);
       if (e != nullptr && e->on_disk()) {
         Entry* loaded = LoadValue(d.db, e);
@@ -310,7 +341,7 @@ Status StorageEngine::CommitBatch() {
       int db;
       std::string_view key;
       if (DecodePutKey(p.payload.bytes, &db, &key).ok()) {  // the key is never spliced
-        KeyRef k(key);
+        KeyRef k(key, p.shard);
         Entry* e = ks_->shard(p.shard).dbs[db].Find(k.key, k.hash);
         if (e != nullptr) e->set_loc(Entry::PackLoc(r.location.segment_id, r.location.offset));
       }
@@ -666,6 +697,7 @@ bool StorageEngine::UndoUncommitted(const storage::UncommittedRecords& u) {
   }
   // kept_through is a record (or the checkpoint's or recovery's last): not reading it back
   // means some kept records were not read.
+  ReshardIfOld(t);  // the scratch keyspace, placed by an old checkpoint's layout
   if (reached < u.kept_through) {
     fprintf(stderr, "fdb: undo: the log reads back to sequence %llu only, not %llu\n",
             static_cast<unsigned long long>(reached),
@@ -829,7 +861,7 @@ Status StorageEngine::Compact() {
       std::string_view key;
       if (!DecodePutKey(r.payload, &db, &key).ok()) continue;
       KeyRef k(key);
-      int shard = Keyspace::ShardOf(k.hash);
+      int shard = k.shard;
       Shard& sh = ks_->shard(shard);
       std::lock_guard<AdaptiveMutex> g(sh.mu);
       // The record names the database the key was in when the image was written, but SWAPDB

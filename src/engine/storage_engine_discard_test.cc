@@ -56,7 +56,7 @@ class StorageEngineDiscardTest : public ::testing::Test {
     Status s;
     {
       KeyRef k(key);
-      std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+      std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
       engine_->BeginBatch();
       fn(k);
       s = engine_->CommitBatch();
@@ -87,7 +87,7 @@ class StorageEngineDiscardTest : public ::testing::Test {
   }
   std::optional<std::string> Get(int db, const std::string& key) {
     KeyRef k(key);
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     Entry* e = ks_->Find(db, k, NowMs());
     if (e == nullptr) return std::nullopt;
     std::string scratch;
@@ -95,7 +95,7 @@ class StorageEngineDiscardTest : public ::testing::Test {
   }
   int64_t Deadline(int db, const std::string& key) {
     KeyRef k(key);
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     Entry* e = ks_->Find(db, k, NowMs(), false);
     return e == nullptr ? -2 : e->expire_ms();
   }

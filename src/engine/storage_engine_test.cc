@@ -62,7 +62,7 @@ class StorageEngineTest : public ::testing::Test {
     engine_->BeginBatch();
     {
       KeyRef k(key);
-      std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+      std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
       Entry* e = Entry::NewString(key, value);
       e->set_expire_ms(expire_ms);
       ks_->Put(db, k, e);
@@ -80,7 +80,7 @@ class StorageEngineTest : public ::testing::Test {
     bool existed;
     {
       KeyRef k(key);
-      std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+      std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
       existed = ks_->Delete(db, k, NowMs());
     }
     EXPECT_TRUE(engine_->CommitBatch().ok());
@@ -93,7 +93,7 @@ class StorageEngineTest : public ::testing::Test {
     engine_->BeginBatch();
     {
       KeyRef k(key);
-      std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+      std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
       Entry* e = ks_->Find(db, k, NowMs());
       ASSERT_NE(e, nullptr) << key;
       ks_->SetExpire(db, e, expire_ms);
@@ -119,7 +119,7 @@ class StorageEngineTest : public ::testing::Test {
   // The value of key (read back from the log if evicted), or nullopt if missing.
   std::optional<std::string> Get(int db, const std::string& key) {
     KeyRef k(key);
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     Entry* e = ks_->Find(db, k, NowMs());
     if (e == nullptr) return std::nullopt;
     EXPECT_FALSE(e->on_disk()) << "Find must hand out values in RAM: " << key;
@@ -130,7 +130,7 @@ class StorageEngineTest : public ::testing::Test {
   // The absolute deadline of key (0: none), or kMissing.
   int64_t Deadline(int db, const std::string& key) {
     KeyRef k(key);
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     Entry* e = ks_->Find(db, k, NowMs(), false);
     return e == nullptr ? kMissing : e->expire_ms();
   }
@@ -138,8 +138,8 @@ class StorageEngineTest : public ::testing::Test {
   // The entry as stored, without loading it (nullptr if missing).
   const Entry* Peek(int db, const std::string& key) {
     KeyRef k(key);
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
-    return ks_->shard(Keyspace::ShardOf(k.hash)).dbs[db].Find(k.key, k.hash);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
+    return ks_->shard(k.shard).dbs[db].Find(k.key, k.hash);
   }
 
   std::set<uint64_t> SegmentFilesOnDisk() {
@@ -233,7 +233,7 @@ TEST_F(StorageEngineTest, WritesWithoutBatchAreLoggedImmediately) {
   ASSERT_NO_FATAL_FAILURE(Open());
   {
     KeyRef k("solo");
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     Entry* e = ks_->Put(0, k, Entry::NewString("solo", "value"));
     EXPECT_NE(e->loc(), 0u) << "an unbatched put has a full image at once";
   }
@@ -299,8 +299,8 @@ TEST_F(StorageEngineTest, MultiKeyBatchRecovered) {
   engine_->BeginBatch();
   {
     ShardLockSet locks;
-    locks.Add(Keyspace::ShardOf(a.hash));
-    locks.Add(Keyspace::ShardOf(b.hash));
+    locks.Add(a.shard);
+    locks.Add(b.shard);
     locks.Lock(*ks_);
     ks_->Put(0, a, Entry::NewString(a.key, "value a"));
     ks_->Put(0, b, Entry::NewString(b.key, "value b"));
@@ -323,7 +323,7 @@ TEST_F(StorageEngineTest, BatchWithFlushKeepsOrder) {
   engine_->BeginBatch();
   {
     KeyRef k("inside");
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     ks_->Put(0, k, Entry::NewString("inside", "y"));
   }
   ks_->FlushDb(0);
@@ -409,8 +409,8 @@ TEST_F(StorageEngineTest, DirtyBatchEntriesGetImagesInCheckpoint) {
   engine_->BeginBatch();
   {
     ShardLockSet locks;
-    locks.Add(Keyspace::ShardOf(a.hash));
-    locks.Add(Keyspace::ShardOf(b.hash));
+    locks.Add(a.shard);
+    locks.Add(b.shard);
     locks.Lock(*ks_);
     ks_->Put(2, a, Entry::NewString(a.key, "A"));
     ks_->Put(2, b, Entry::NewString(b.key, "B"));
@@ -466,8 +466,8 @@ TEST_F(StorageEngineTest, EvictedDirtyEntryReadsBack) {
   engine_->BeginBatch();
   {
     ShardLockSet locks;
-    locks.Add(Keyspace::ShardOf(a.hash));
-    locks.Add(Keyspace::ShardOf(b.hash));
+    locks.Add(a.shard);
+    locks.Add(b.shard);
     locks.Lock(*ks_);
     ks_->Put(1, a, Entry::NewString(a.key, va));
     ks_->Put(1, b, Entry::NewString(b.key, vb));
@@ -503,7 +503,7 @@ TEST_F(StorageEngineTest, ValueEvictedBeforeItsImageIsWrittenReadsBack) {
     // No batch and no wait for the writer: the record may still be in the writer's buffer.
     std::string key = "fresh" + std::to_string(i);
     KeyRef k(key);
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     ks_->Put(0, k, Entry::NewString(key, Value(i, 0, 100)));
   }
   ks_->SetBudget(1, 0);
