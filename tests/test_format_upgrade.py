@@ -130,7 +130,7 @@ def test_kill_during_conversion_leaves_a_directory_that_opens(durable, tmp_path)
     os.makedirs(data_dir)
     model = write_old_directory(data_dir, str(tmp_path), nkeys=100000)
     probe = DurableServer(data_dir, fsync="always", log_dir=str(tmp_path), start=False)
-    for delay in (0.0, 0.02, 0.05, 0.1, 0.2, 0.4):
+    for delay in (0.0, 0.02, 0.05, 0.1, 0.12, 0.15, 0.17, 0.2, 0.4):
         # Started by hand and SIGKILLed after `delay`: inside recovery, the conversion's
         # checkpoint, or after it.
         with open(os.path.join(str(tmp_path), f"kill-{delay}.log"), "wb") as log:

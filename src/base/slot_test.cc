@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +11,29 @@
 
 namespace fdb {
 namespace {
+
+// Redis's crc16.c, one bit at a time: the reference for the table-driven Crc16.
+uint16_t Crc16Bitwise(std::string_view data) {
+  uint16_t crc = 0;
+  for (unsigned char c : data) {
+    crc ^= static_cast<uint16_t>(c << 8);
+    for (int i = 0; i < 8; i++) {
+      crc = static_cast<uint16_t>((crc & 0x8000) ? (crc << 1) ^ 0x1021 : crc << 1);
+    }
+  }
+  return crc;
+}
+
+TEST(SlotTest, Crc16MatchesBitwiseAtEveryLength) {
+  std::mt19937 rnd(10);
+  for (int len = 0; len < 200; len++) {
+    for (int trial = 0; trial < 20; trial++) {
+      std::string s(len, '\0');
+      for (char& c : s) c = static_cast<char>(rnd());
+      ASSERT_EQ(Crc16(s), Crc16Bitwise(s)) << "length " << len;
+    }
+  }
+}
 
 TEST(SlotTest, Crc16CheckValue) {
   // CRC-16/XMODEM's catalogued check value, and Redis's crc16.c test vector.
@@ -27,22 +51,22 @@ TEST(SlotTest, MatchesRedisClusterKeyslot) {
       {"foo", 12182},
       {"bar", 5061},
       {"", 0},
-      {"a{}b", 13694},           // empty tag: the whole key
-      {"{}", 15257},             // empty tag: the whole key
-      {"foo{}{bar}", 8363},      // the first '{' opens the tag, and it is empty
-      {"foo{{bar}}zap", 4015},   // tag "{bar"
-      {"foo{bar}{zap}", 5061},   // tag "bar", as "bar"
-      {"{", 4092},               // no '}': the whole key
+      {"a{}b", 13694},          // empty tag: the whole key
+      {"{}", 15257},            // empty tag: the whole key
+      {"foo{}{bar}", 8363},     // the first '{' opens the tag, and it is empty
+      {"foo{{bar}}zap", 4015},  // tag "{bar"
+      {"foo{bar}{zap}", 5061},  // tag "bar", as "bar"
+      {"{", 4092},              // no '}': the whole key
       {"}", 12090},
       {"x{y", 2740},
       {"key:000000000001", 8924},
-      {"123456789", 12739},      // 0x31C3 & 0x3FFF
+      {"123456789", 12739},  // 0x31C3 & 0x3FFF
       {"hello", 866},
       {"abc{d}e", 11298},
       {"{d}", 11298},
-      {"}{a}", 15495},           // a '}' before the '{' does not count
+      {"}{a}", 15495},  // a '}' before the '{' does not count
       {"x}y{z}", 8157},
-      {"caf\xc3\xa9", 5735},     // bytes, not characters
+      {"caf\xc3\xa9", 5735},  // bytes, not characters
   };
   for (const auto& [key, slot] : cases) EXPECT_EQ(KeySlot(key), slot) << key;
 }

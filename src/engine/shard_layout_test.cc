@@ -218,8 +218,8 @@ TEST_F(ShardLayoutTest, InterruptedConversionLeavesADirectoryThatOpens) {
 // keeping keys together.
 TEST_F(ShardLayoutTest, RecoveredKeysLiveInTheirSlotsShard) {
   ASSERT_NO_FATAL_FAILURE(Open());
-  const std::vector<std::string> keys = {"{user1000}.following", "{user1000}.followers", "a",
-                                         "b", "somekey"};
+  const std::vector<std::string> keys = {"{user1000}.following", "{user1000}.followers", "a", "b",
+                                         "somekey"};
   for (const std::string& k : keys) ASSERT_NO_FATAL_FAILURE(Set(k, k));
   ASSERT_TRUE(engine_->Save().ok());
   ASSERT_NO_FATAL_FAILURE(Set("late", "1"));
