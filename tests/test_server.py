@@ -294,6 +294,19 @@ def test_flush_errors(raw):
     assert call(raw, "FLUSHDB", "SYNC", "x") == b"-ERR syntax error\r\n"
 
 
+@pytest.mark.parametrize("cmd", [("SAVE",), ("SHUTDOWN", "NOSAVE")])
+def test_save_and_shutdown_refused_inside_multi(raw, r, cmd):
+    # SAVE queued in MULTI used to hang the server: EXEC held every shard lock and the
+    # checkpoint took them again. As Redis, both are refused while queueing and EXEC aborts.
+    c = raw
+    assert call(c, "MULTI") == b"+OK\r\n"
+    assert call(c, "SET", "nomulti", "1") == b"+QUEUED\r\n"
+    assert call(c, *cmd) == b"-ERR Command not allowed inside a transaction\r\n"
+    assert call(c, "EXEC") == b"-EXECABORT Transaction discarded because of previous errors.\r\n"
+    assert r.exists("nomulti") == 0
+    assert r.ping()
+
+
 # ---------------------------------------------------------------------------------------------
 # INFO
 

@@ -9,8 +9,8 @@
 
 namespace fdb {
 
-// The key hash used for shard selection and hash-table buckets. XXH3 is fast on short keys
-// and well distributed in both its low bits (shard) and the bits above them (bucket).
+// The key hash used for hash-table buckets (a key's shard is its Redis Cluster slot's, from
+// base/slot.h). XXH3 is fast on short keys and well distributed in every bit.
 inline uint64_t HashKey(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
 }  // namespace fdb

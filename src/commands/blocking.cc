@@ -164,13 +164,22 @@ void BlockingRegistry::ServeReady(ServerContext& server, ThreadStats* stats,
         uint64_t seq = 0;
         {
           ShardLockSet locks;
-          locks.Add(Keyspace::ShardOf(HashKey(key)));
-          for (const std::string& k : w->extra_keys) locks.Add(Keyspace::ShardOf(HashKey(k)));
+          locks.Add(Keyspace::ShardOf(key));
+          for (const std::string& k : w->extra_keys) locks.Add(Keyspace::ShardOf(k));
           locks.Lock(server.keyspace());
           Txn txn;
           CommandContext ctx(rb, server, w->client, *w->spec, NowMs(), txn);
           ctx.stats = stats;
-          served = w->serve(ctx, key);
+          try {
+            served = w->serve(ctx, key);
+          } catch (...) {
+            // An allocation failure mid-serve (BLMOVE popped, then failed to push): what the
+            // callback changed is committed under its locks, so the log holds what memory
+            // holds, and the waiter goes back to waiting.
+            (void)server.keyspace().Commit(txn);
+            Unclaim(w);
+            throw;
+          }
           if (!served) {
             out.clear();
             key_exists = ctx.ks.Find(txn, db, KeyRef(key), ctx.now_ms, false) != nullptr;

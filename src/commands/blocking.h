@@ -4,14 +4,14 @@
 // under each of its keys (FIFO per key). Any command that creates a key (Keyspace::Create /
 // Put, through the keyspace's KeyCreated hook) marks it "ready" in the command's transaction
 // (Txn::NoteReady) when someone waits on it; after that command has released its shard locks,
-// the dispatcher serves the transaction's ready keys on the same thread: for each waiter of the key, in arrival order, it claims
-// the waiter (state kBlocked -> kServing, so a timeout or disconnect racing with it on the
-// waiter's own thread backs off), locks the shards of the ready key and of the waiter's extra
-// keys, runs the waiter's serve callback (the non-blocking form of its command, for its db and
-// RESP version) in a transaction of its own, and hands the reply with the batch's log sequence to the
-// waiter's I/O thread (ClientState::unblock), which holds the reply until the log commits it,
-// as any other reply. A waiter the callback cannot serve (the key is empty again, or holds
-// another type) goes back to kBlocked and keeps its place.
+// the dispatcher serves the transaction's ready keys on the same thread: for each waiter of the
+// key, in arrival order, it claims the waiter (state kBlocked -> kServing, so a timeout or
+// disconnect racing with it on the waiter's own thread backs off), locks the shards of the
+// ready key and of the waiter's extra keys, runs the waiter's serve callback (the non-blocking
+// form of its command, for its db and RESP version) in a transaction of its own, and hands the
+// reply with that transaction's log sequence to the waiter's I/O thread (ClientState::unblock),
+// which holds the reply until the log commits it, as any other reply. A waiter the callback cannot
+// serve (the key is empty again, or holds another type) goes back to kBlocked and keeps its place.
 //
 // Why serve on the pushing thread: the push and the pops it enables run back to back without a
 // hop, and the waiter's I/O thread only has to write bytes. Why no lost wake-up: a command

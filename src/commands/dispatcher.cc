@@ -172,7 +172,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
       CommandRegistry::KeyIndexes(*spec, args, &key_idx_);
       int one = -1;  // the single shard of every key, or -2 when there are several
       for (size_t i : key_idx_) {
-        int sh = Keyspace::ShardOf(HashKey(args[i]));
+        int sh = Keyspace::ShardOf(args[i]);
         one = one == -1 || one == sh ? sh : -2;
         locks.Add(sh);
       }
@@ -284,6 +284,12 @@ bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, Client
     return true;
   }
   if (!client.in_multi || name == "quit" || name == "reset" || name == "watch") return false;
+  if (spec.flags & cmdflags::kNoMulti) {
+    // As Redis's processCommand: refused, and the transaction fails at EXEC.
+    client.multi_error = true;
+    rb.Error("ERR Command not allowed inside a transaction");
+    return true;
+  }
   // Inside MULTI: queue a copy of the call.
   client.queued.emplace_back(args.begin(), args.end());
   rb.SimpleString("QUEUED");
@@ -334,7 +340,6 @@ void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb, Txn& txn) {
   size_t reply_start = rb.buffer()->size();
   rb.ArrayHeader(queued.size());
   std::vector<std::string_view> argv;
-  Status committed;
   try {
     for (const auto& call : queued) {
       argv.assign(call.begin(), call.end());

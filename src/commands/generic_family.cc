@@ -125,7 +125,8 @@ void CmdTouch(CmdArgs args, CommandContext& ctx) {
 
 // --- KEYS / SCAN / RANDOMKEY -----------------------------------------------------------------
 
-std::vector<std::string> OpKeys(Keyspace& ks, Txn& txn, int db, std::string_view pattern, int64_t now_ms) {
+std::vector<std::string> OpKeys(Keyspace& ks, Txn& txn, int db, std::string_view pattern,
+                                int64_t now_ms) {
   std::vector<std::string> out;
   bool all = pattern == "*";
   ks.ForEachKey(txn, db, now_ms, [&](const Entry* e) {
@@ -151,8 +152,8 @@ struct ScanOptions {
 // and TYPE filter them, so a call's work is bounded even when nothing matches. Steps are also
 // bounded (10 per key asked, as Redis's maxiterations) plus one per shard, since stepping
 // over an empty shard's table is one step.
-uint64_t OpScan(Keyspace& ks, Txn& txn, int db, uint64_t cursor, const ScanOptions& opt, int64_t now_ms,
-                std::vector<std::string>* out) {
+uint64_t OpScan(Keyspace& ks, Txn& txn, int db, uint64_t cursor, const ScanOptions& opt,
+                int64_t now_ms, std::vector<std::string>* out) {
   uint64_t visited = 0;
   uint64_t steps_max = (opt.count > UINT64_MAX / 20 ? UINT64_MAX / 2 : opt.count * 10) +
                        static_cast<uint64_t>(limits::kNumShards);
@@ -207,7 +208,8 @@ void CmdRandomKey(CmdArgs args, CommandContext& ctx) {
 // --- TYPE ------------------------------------------------------------------------------------
 
 void CmdType(CmdArgs args, CommandContext& ctx) {
-  const Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[1]), ctx.now_ms, /*touch=*/false);
+  const Entry* e =
+      ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[1]), ctx.now_ms, /*touch=*/false);
   ctx.rb.SimpleString(e == nullptr ? "none" : TypeName(e->type()));
 }
 
@@ -216,8 +218,8 @@ void CmdType(CmdArgs args, CommandContext& ctx) {
 // REQUIRES: shards of src and dst locked. The destination is replaced (RENAME) or left alone
 // (RENAMENX: kKeyExists); the deadline moves with the value, and the destination's own
 // deadline goes with the destination's old value.
-OpStatus OpRename(Keyspace& ks, Txn& txn, int db, std::string_view src, std::string_view dst, bool nx,
-                  int64_t now_ms, bool touch) {
+OpStatus OpRename(Keyspace& ks, Txn& txn, int db, std::string_view src, std::string_view dst,
+                  bool nx, int64_t now_ms, bool touch) {
   KeyRef sk(src);
   Entry* e = ks.Find(txn, db, sk, now_ms, touch);
   if (e == nullptr) return OpStatus::kNoKey;
@@ -234,8 +236,8 @@ OpStatus OpRename(Keyspace& ks, Txn& txn, int db, std::string_view src, std::str
 }
 
 // REQUIRES: shards of src and dst locked (the same shard in both databases).
-OpStatus OpCopy(Keyspace& ks, Txn& txn, int src_db, std::string_view src, int dst_db, std::string_view dst,
-                bool replace, int64_t now_ms, bool touch) {
+OpStatus OpCopy(Keyspace& ks, Txn& txn, int src_db, std::string_view src, int dst_db,
+                std::string_view dst, bool replace, int64_t now_ms, bool touch) {
   const Entry* e = ks.FindForRead(txn, src_db, KeyRef(src), now_ms, touch);
   if (e == nullptr) return OpStatus::kNoKey;
   KeyRef dk(dst);
@@ -274,7 +276,8 @@ void CmdCopy(CmdArgs args, CommandContext& ctx) {
     }
   }
   if (dst_db == ctx.db && args[1] == args[2]) return ctx.rb.Error(errors::kSameObject);
-  switch (OpCopy(ctx.ks, ctx.txn, ctx.db, args[1], dst_db, args[2], replace, ctx.now_ms, ctx.touch())) {
+  switch (
+      OpCopy(ctx.ks, ctx.txn, ctx.db, args[1], dst_db, args[2], replace, ctx.now_ms, ctx.touch())) {
     case OpStatus::kOk:
       ctx.Dirty();
       return ctx.rb.Integer(1);
@@ -328,7 +331,8 @@ void CmdObjectHelp(CmdArgs args, CommandContext& ctx) {
 // OBJECT looks at a key without counting as an access to it; a missing key is a null reply
 // (checked before the eviction policy, as in Redis).
 const Entry* ObjectLookup(CmdArgs args, CommandContext& ctx) {
-  const Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[2]), ctx.now_ms, /*touch=*/false);
+  const Entry* e =
+      ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[2]), ctx.now_ms, /*touch=*/false);
   if (e == nullptr) ctx.rb.NullBulk();
   return e;
 }
@@ -451,7 +455,8 @@ void CmdPersist(CmdArgs args, CommandContext& ctx) {
 
 // -2: no such key; -1: no deadline; else the remaining time (or the deadline when `absolute`)
 // in ms or in seconds rounded to the nearest.
-int64_t OpTtl(Keyspace& ks, Txn& txn, int db, std::string_view key, int64_t now_ms, bool ms, bool absolute) {
+int64_t OpTtl(Keyspace& ks, Txn& txn, int db, std::string_view key, int64_t now_ms, bool ms,
+              bool absolute) {
   const Entry* e = ks.FindForRead(txn, db, KeyRef(key), now_ms, /*touch=*/false);
   if (e == nullptr) return -2;
   if (!e->has_expire()) return -1;

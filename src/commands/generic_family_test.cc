@@ -578,7 +578,7 @@ TEST(GenericObjectTest, IdleTimeIsSecondsSinceLastAccess) {
   {
     Keyspace& ks = t.server().keyspace();
     KeyRef k("k");
-    std::lock_guard<AdaptiveMutex> l(ks.shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks.shard(k.shard).mu);
     Txn txn;
     Entry* e = ks.Find(txn, 0, k, NowMs(), false);
     e->set_lru(static_cast<uint16_t>(Keyspace::LruClock() - 100));
@@ -1001,7 +1001,7 @@ TEST(GenericFlushDbTest, AsyncFlushOfALargeDatabase) {
   for (size_t i = 0; i < n; i++) {
     std::string k = "k" + std::to_string(i);
     KeyRef ref(k);
-    std::lock_guard<AdaptiveMutex> l(ks.shard(Keyspace::ShardOf(ref.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks.shard(ref.shard).mu);
     Txn txn;
     ks.Put(txn, 0, ref, Entry::NewString(k, "v"));
   }
@@ -1015,7 +1015,7 @@ TEST(GenericFlushDbTest, AsyncFlushOfALargeDatabase) {
 
 void PutWithDeadline(Keyspace& ks, int db, const std::string& k, int64_t deadline_ms) {
   KeyRef ref(k);
-  std::lock_guard<AdaptiveMutex> l(ks.shard(Keyspace::ShardOf(ref.hash)).mu);
+  std::lock_guard<AdaptiveMutex> l(ks.shard(ref.shard).mu);
   Txn txn;
   Entry* e = Entry::NewString(k, "v");
   e->set_expire_ms(deadline_ms);

@@ -41,6 +41,9 @@ inline constexpr uint32_t kSelfLocking = 1 << 11;
 inline constexpr uint32_t kTransaction = 1 << 12;
 // Redis's CMD_PROTECTED (DEBUG): refused unless enable-debug-command allows the client.
 inline constexpr uint32_t kProtected = 1 << 13;
+// Redis's CMD_NO_MULTI: refused while queueing a MULTI block (SAVE would take the shard locks
+// EXEC already holds; SHUTDOWN ends the server mid-transaction).
+inline constexpr uint32_t kNoMulti = 1 << 14;
 }  // namespace cmdflags
 
 struct CommandSpec {

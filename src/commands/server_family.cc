@@ -639,6 +639,7 @@ std::vector<const char*> FlagNames(uint32_t f) {
   if (f & kFast) out.push_back("fast");
   if (f & kNoAuth) out.push_back("no_auth");
   if (f & kProtected) out.push_back("protected");
+  if (f & kNoMulti) out.push_back("no_multi");
   return out;
 }
 
@@ -867,10 +868,10 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Register({"dbsize", 1, kReadOnly | kFast | kSelfLocking, 0, 0, 0, CmdDbSize, "server", "Returns the number of keys in the database.", "1.0.0"});
   r.Register({"flushall", -1, kWrite | kSelfLocking, 0, 0, 0, CmdFlushAll, "server", "Removes all keys from all databases.", "1.0.0"});
   r.Register({"info", -1, kStale | kLoading, 0, 0, 0, CmdInfo, "server", "Returns information and statistics about the server.", "1.0.0"});
-  r.Register({"save", 1, kAdmin | kNoScript, 0, 0, 0, CmdSave, "server", "Synchronously saves the database(s) to disk.", "1.0.0"});
+  r.Register({"save", 1, kAdmin | kNoScript | kNoMulti, 0, 0, 0, CmdSave, "server", "Synchronously saves the database(s) to disk.", "1.0.0"});
   r.Register({"bgsave", -1, kAdmin | kNoScript, 0, 0, 0, CmdBgSave, "server", "Asynchronously saves the database(s) to disk.", "1.0.0"});
   r.Register({"lastsave", 1, kFast | kStale | kLoading, 0, 0, 0, CmdLastSave, "server", "Returns the Unix timestamp of the last successful save to disk.", "1.0.0"});
-  r.Register({"shutdown", -1, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdShutdown, "server", "Synchronously saves the database(s) to disk and shuts down the server.", "1.0.0"});
+  r.Register({"shutdown", -1, kAdmin | kNoScript | kLoading | kStale | kNoMulti, 0, 0, 0, CmdShutdown, "server", "Synchronously saves the database(s) to disk and shuts down the server.", "1.0.0"});
   r.Register({"debug", -2, kAdmin | kNoScript | kLoading | kStale | kProtected, 0, 0, 0, CmdDebug, "server", "A container for debugging commands.", "1.0.0"});
   r.Register({"config", -2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, nullptr, "server", "A container for server configuration commands.", "2.0.0"});
   r.Register({"config|get", -3, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdConfig, "server", "Returns the effective values of configuration parameters.", "2.0.0"});

@@ -154,7 +154,8 @@ void CmdSMove(CmdArgs args, CommandContext& ctx) {
   SetObject::BeginDelta(&d, SetObject::kDeltaRemove, 1);
   coding::PutBytes(&d, member);
   DeltaOrDeleteIfEmpty(ctx, src, se, d);
-  if (de == nullptr) de = ctx.ks.Create(ctx.txn, ctx.db, dst, Entry::NewObject(dst.key, NewSetObject()));
+  if (de == nullptr)
+    de = ctx.ks.Create(ctx.txn, ctx.db, dst, Entry::NewObject(dst.key, NewSetObject()));
   if (AsSet(de)->Add(member)) {
     d[0] = static_cast<char>(SetObject::kDeltaAdd);  // the same member, added
     ctx.ks.Delta(ctx.txn, ctx.db, dst, de, d);

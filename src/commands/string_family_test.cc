@@ -63,7 +63,7 @@ class StringFamilyTest : public ::testing::Test {
   void WithEntry(std::string_view key, Fn fn) {
     KeyRef k(key);
     ShardLockSet locks;
-    locks.Add(Keyspace::ShardOf(k.hash));
+    locks.Add(k.shard);
     locks.Lock(ks());
     Txn txn;
     fn(ks().Find(txn, 0, k, NowMs(), false));

@@ -14,7 +14,7 @@ void CmdHandledByDispatcher(CmdArgs, CommandContext& ctx) { ctx.rb.Error("ERR in
 void CmdWatch(CmdArgs args, CommandContext& ctx) {
   // The dispatcher holds the watched keys' shard locks: the versions read are current.
   for (size_t i = 1; i < args.size(); i++) {
-    int shard = Keyspace::ShardOf(HashKey(args[i]));
+    int shard = Keyspace::ShardOf(args[i]);
     ctx.client.watched.emplace_back(shard, ctx.ks.shard(shard).version);
   }
   ctx.rb.Ok();

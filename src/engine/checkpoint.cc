@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/hash.h"
+#include "base/slot.h"
 #include "engine/effects.h"
 #include "storage/crc32c.h"
 #include "storage/env.h"
@@ -14,7 +16,10 @@ namespace fdb {
 
 namespace {
 
-constexpr char kMagic[8] = {'F', 'D', 'B', 'C', 'K', 'P', 'T', '1'};
+// The last byte is the ShardLayout's number, as a digit.
+constexpr char kMagicPrefix[7] = {'F', 'D', 'B', 'C', 'K', 'P', 'T'};
+constexpr size_t kMagicSize = 8;
+static_assert(sizeof(kMagicPrefix) + 1 == kMagicSize);
 constexpr uint8_t kEndMarker = 0xff;
 constexpr size_t kBufferBytes = 1 << 20;
 
@@ -34,15 +39,26 @@ Status Errno(const std::string& what, const std::string& path) {
 
 }  // namespace
 
+int ShardOfKeyIn(ShardLayout layout, std::string_view key) {
+  switch (layout) {
+    case ShardLayout::kXxh3LowBits:
+      return static_cast<int>(HashKey(key) & (limits::kNumShards - 1));
+    case ShardLayout::kSlotRanges:
+      return ShardOfKey(key);
+  }
+  return ShardOfKey(key);
+}
+
 CheckpointWriter::~CheckpointWriter() {
   if (fd_ >= 0) close(fd_);
 }
 
-Status CheckpointWriter::Open(const std::string& path) {
+Status CheckpointWriter::Open(const std::string& path, ShardLayout layout) {
   path_ = path;
   fd_ = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) return Errno("cannot create", path);
-  buf_.assign(kMagic, sizeof(kMagic));
+  buf_.assign(kMagicPrefix, sizeof(kMagicPrefix));
+  buf_.push_back(static_cast<char>('0' + static_cast<int>(layout)));
   return Status::OK();
 }
 
@@ -96,7 +112,8 @@ Status CheckpointWriter::Finish(const std::vector<uint64_t>& shard_seq) {
   return Status::OK();
 }
 
-Status ReadCheckpoint(const std::string& path, std::vector<uint64_t>* shard_seq,
+Status ReadCheckpoint(const std::string& path, ShardLayout* layout,
+                      std::vector<uint64_t>* shard_seq,
                       const std::function<void(const CheckpointEntry&)>& fn) {
   auto data = storage::ReadFileToString(storage::Env::Default(), path);
   if (!data.ok()) return data.status();
@@ -104,12 +121,26 @@ Status ReadCheckpoint(const std::string& path, std::vector<uint64_t>* shard_seq,
   auto bad = [&](const std::string& why, size_t off) {
     return Status::Corruption(path + ": offset " + std::to_string(off) + ": " + why);
   };
-  if (d.size() < sizeof(kMagic) + 1 + 4 + 8 + 4 || memcmp(d.data(), kMagic, 8) != 0) {
+  if (d.size() < kMagicSize + 1 + 4 + 8 + 4 ||
+      memcmp(d.data(), kMagicPrefix, sizeof(kMagicPrefix)) != 0) {
     return bad("not a checkpoint file (bad magic or too short)", 0);
   }
   uint32_t stored = static_cast<uint32_t>(GetFixed(d.data() + d.size() - 4, 4));
   if (storage::crc32c::Mask(storage::crc32c::Value(d.data(), d.size() - 4)) != stored) {
     return bad("checksum mismatch", d.size() - 4);
+  }
+  // Both versions are read: a version 1 checkpoint is interpreted with its own shard function
+  // (StorageEngine converts the directory on open). A later version is refused, not guessed.
+  const char version = d[kMagicSize - 1];
+  if (version == '1') {
+    *layout = ShardLayout::kXxh3LowBits;
+  } else if (version == '2') {
+    *layout = ShardLayout::kSlotRanges;
+  } else {
+    return bad(std::string("checkpoint format version '") + version +
+                   "' is newer than this build's (2): open the directory with the FDB that "
+                   "wrote it",
+               kMagicSize - 1);
   }
   uint64_t count = GetFixed(d.data() + d.size() - 12, 8);
   std::string_view in(d.data() + 8, d.size() - 8 - 12);

@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "base/hash.h"
 #include "base/limits.h"
+#include "storage/crc32c.h"
 #include "storage/storage_test_util.h"
 
 namespace fdb {
@@ -60,9 +62,11 @@ void WriteCheckpoint(const std::string& path, const std::vector<OwnedEntry>& ent
   ASSERT_TRUE(w.Finish(seq).ok());
 }
 
-Status Read(const std::string& path, std::vector<OwnedEntry>* out, std::vector<uint64_t>* seq) {
+Status Read(const std::string& path, std::vector<OwnedEntry>* out, std::vector<uint64_t>* seq,
+            ShardLayout* layout = nullptr) {
   seq->assign(limits::kNumShards, 0);
-  return ReadCheckpoint(path, seq, [out](const CheckpointEntry& e) {
+  ShardLayout ignored;
+  return ReadCheckpoint(path, layout ? layout : &ignored, seq, [out](const CheckpointEntry& e) {
     out->push_back({e.db, e.type, std::string(e.key), e.expire_ms, e.loc, e.value_len});
   });
 }
@@ -73,10 +77,54 @@ TEST(CheckpointTest, RoundTrip) {
   ASSERT_NO_FATAL_FAILURE(WriteCheckpoint(path, SampleEntries(), SampleSequences()));
   std::vector<OwnedEntry> got;
   std::vector<uint64_t> seq;
-  Status s = Read(path, &got, &seq);
+  ShardLayout layout = ShardLayout::kXxh3LowBits;
+  Status s = Read(path, &got, &seq, &layout);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(got, SampleEntries());
   EXPECT_EQ(seq, SampleSequences());
+  EXPECT_EQ(layout, ShardLayout::kSlotRanges);
+  EXPECT_EQ(ReadAll(path).substr(0, 8), "FDBCKPT2");
+}
+
+// Format 1 (before issue 10) indexed shard_seq by XXH3's low bits: it is still read, and the
+// reader says so, so that recovery applies it with that shard function.
+TEST(CheckpointTest, Format1IsReadWithItsLayout) {
+  TempDir dir;
+  std::string path = dir.path() + "/CHECKPOINT-1.fdbc";
+  CheckpointWriter w;
+  ASSERT_TRUE(w.Open(path, ShardLayout::kXxh3LowBits).ok());
+  ASSERT_TRUE(w.Finish(SampleSequences()).ok());
+  EXPECT_EQ(ReadAll(path).substr(0, 8), "FDBCKPT1");
+  std::vector<OwnedEntry> got;
+  std::vector<uint64_t> seq;
+  ShardLayout layout = ShardLayout::kSlotRanges;
+  Status s = Read(path, &got, &seq, &layout);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(layout, ShardLayout::kXxh3LowBits);
+  EXPECT_EQ(seq, SampleSequences());
+}
+
+TEST(CheckpointTest, UnknownFormatIsRefusedSayingWhatToDo) {
+  TempDir dir;
+  std::string path = dir.path() + "/CHECKPOINT-1.fdbc";
+  ASSERT_NO_FATAL_FAILURE(WriteCheckpoint(path, SampleEntries(), SampleSequences()));
+  // A format 3 checkpoint, its checksum intact: only the version is unknown.
+  std::string d = ReadAll(path);
+  d[7] = '3';
+  uint32_t crc = storage::crc32c::Mask(storage::crc32c::Value(d.data(), d.size() - 4));
+  for (int i = 0; i < 4; i++) d[d.size() - 4 + i] = static_cast<char>(crc >> (8 * i));
+  WriteAll(path, d);
+  std::vector<OwnedEntry> got;
+  std::vector<uint64_t> seq;
+  Status s = Read(path, &got, &seq);
+  EXPECT_EQ(s.code(), Status::kCorruption) << s.ToString();
+  EXPECT_NE(s.ToString().find("newer than this build"), std::string::npos) << s.ToString();
+}
+
+TEST(CheckpointTest, ShardOfKeyInEachLayout) {
+  EXPECT_EQ(ShardOfKeyIn(ShardLayout::kSlotRanges, "somekey"), 11058 >> 6);
+  EXPECT_EQ(ShardOfKeyIn(ShardLayout::kXxh3LowBits, "somekey"),
+            static_cast<int>(HashKey("somekey") & (limits::kNumShards - 1)));
 }
 
 TEST(CheckpointTest, EmptyCheckpointRoundTrips) {

@@ -60,7 +60,8 @@ class Dict {
   size_t SweepBuckets(uint64_t* cursor, size_t max_buckets, const std::function<bool(Entry*)>& pred,
                       const std::function<void(Entry*)>& on_drop);
 
-  // Bucket index bits come from above the shard bits of the hash.
+  // Bucket index bits come from above the low byte of the hash, which picked the shard before
+  // shards became slot ranges (base/slot.h); kept, as any bits of XXH3 serve.
   static constexpr int kHashShift = 8;
 
  private:

@@ -49,7 +49,7 @@ void Keyspace::EmitKey(Txn& txn, EffectKind kind, int db, const KeyRef& k, Entry
   Effect effect;
   effect.kind = kind;
   effect.db = db;
-  effect.shard = ShardOf(k.hash);
+  effect.shard = k.shard;
   effect.key.assign(k.key);
   effect.hash = k.hash;
   effect.entry = e;
@@ -204,7 +204,7 @@ Entry* Keyspace::LoadAt(int db, Shard& s, Entry** link) {
   Added(loaded);
   Entry::Free(old);
   stats_.cache_misses.fetch_add(1, std::memory_order_relaxed);
-  if (OverBudget()) EvictFromShard(ShardOf(HashKey(loaded->key())), 2, loaded, true);
+  if (OverBudget()) EvictFromShard(ShardOf(loaded->key()), 2, loaded, true);
   return loaded;
 }
 
@@ -215,7 +215,7 @@ Entry* Keyspace::Find(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool to
 }
 
 Entry* Keyspace::Live(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool load) {
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   s.mu.AssertHeld();
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link == nullptr) return nullptr;
@@ -246,7 +246,7 @@ Entry* Keyspace::FindForRead(Txn& txn, int db, const KeyRef& k, int64_t now_ms, 
 }
 
 Entry* Keyspace::Put(Txn& txn, int db, const KeyRef& k, Entry* e) {
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   s.mu.AssertHeld();
   e->set_lru(NewAccessField());
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
@@ -267,12 +267,12 @@ Entry* Keyspace::Put(Txn& txn, int db, const KeyRef& k, Entry* e) {
     key_listener_->KeyCreated(txn, db, k.key);
   }
   // Writers pay for the room they take: over budget, evict from this (locked) shard.
-  if (OverBudget()) EvictFromShard(ShardOf(k.hash), 2, e, true);
+  if (OverBudget()) EvictFromShard(k.shard, 2, e, true);
   return e;
 }
 
 Entry* Keyspace::Create(Txn& txn, int db, const KeyRef& k, Entry* e) {
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   s.mu.AssertHeld();
   e->set_lru(NewAccessField());
   s.dbs[db].Insert(e, k.hash);
@@ -283,15 +283,15 @@ Entry* Keyspace::Create(Txn& txn, int db, const KeyRef& k, Entry* e) {
 }
 
 void Keyspace::Delta(Txn& txn, int db, const KeyRef& k, Entry* e, std::string_view change) {
-  shards_[ShardOf(k.hash)]->mu.AssertHeld();
-  shards_[ShardOf(k.hash)]->version++;
+  shards_[k.shard]->mu.AssertHeld();
+  shards_[k.shard]->version++;
   Reaccount(e);
-  if (OverBudget()) EvictFromShard(ShardOf(k.hash), 2, e, true);
+  if (OverBudget()) EvictFromShard(k.shard, 2, e, true);
   if (sinks_.empty()) return;
   Effect effect;
   effect.kind = EffectKind::kDelta;
   effect.db = db;
-  effect.shard = ShardOf(k.hash);
+  effect.shard = k.shard;
   effect.key.assign(k.key);
   effect.hash = k.hash;
   effect.entry = e;
@@ -299,13 +299,11 @@ void Keyspace::Delta(Txn& txn, int db, const KeyRef& k, Entry* e, std::string_vi
   Emit(txn, std::move(effect));
 }
 
-void Keyspace::Changed(Txn& txn, int db, const Entry* e) {
-  Changed(txn, db, KeyRef(e->key()), e);
-}
+void Keyspace::Changed(Txn& txn, int db, const Entry* e) { Changed(txn, db, KeyRef(e->key()), e); }
 
 void Keyspace::Changed(Txn& txn, int db, const KeyRef& k, const Entry* e) {
-  shards_[ShardOf(k.hash)]->mu.AssertHeld();
-  shards_[ShardOf(k.hash)]->version++;
+  shards_[k.shard]->mu.AssertHeld();
+  shards_[k.shard]->version++;
   EmitKey(txn, EffectKind::kPut, db, k, const_cast<Entry*>(e));
 }
 
@@ -320,7 +318,7 @@ bool Keyspace::Delete(Txn& txn, int db, const KeyRef& k, int64_t now_ms) {
 
 Entry* Keyspace::Detach(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool load) {
   if (Live(txn, db, k, now_ms, load) == nullptr) return nullptr;
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   Entry* e = s.dbs[db].Unlink(link);
   Unlinked(db, s, e);
@@ -334,7 +332,7 @@ bool Keyspace::Move(Txn& txn, int from, int to, const KeyRef& k, int64_t now_ms)
   if (e == nullptr) return false;
   EmitKey(txn, EffectKind::kDelete, from, k);
   uint16_t access = e->lru();
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   s.mu.AssertHeld();
   s.dbs[to].Insert(e, k.hash);
   Added(e);
@@ -349,7 +347,7 @@ bool Keyspace::Move(Txn& txn, int from, int to, const KeyRef& k, int64_t now_ms)
 
 void Keyspace::SetExpire(Txn& txn, int db, Entry* e, int64_t ms) {
   KeyRef k(e->key());
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   s.mu.AssertHeld();
   if (e->has_expire()) s.expires[db]--;
   e->set_expire_ms(ms);
@@ -557,7 +555,6 @@ size_t Keyspace::EvictFromShard(int shard, size_t max, const Entry* keep, bool i
   // idle the longest. Sampling keeps eviction O(1) and needs no list threaded through entries.
   constexpr int kSamples = 5;
   constexpr int kTries = 24;
-  const bool in_batch = in_command;
   const uint64_t large_bytes = budget_bytes_.load(std::memory_order_relaxed) / kLargeValueDivisor;
   while (evicted < max && OverBudget()) {
     Entry* best = nullptr;
@@ -573,7 +570,7 @@ size_t Keyspace::EvictFromShard(int shard, size_t max, const Entry* keep, bool i
       }
       Entry* e = s.dbs[db].Random(tl_rng());
       if (e == nullptr || e == keep || e->on_disk()) continue;
-      if (in_batch && e->loc() == 0) continue;  // its image would overtake its own batch
+      if (in_command && e->loc() == 0) continue;  // its image would overtake its own batch
       if (large_bytes != 0 && ValueBytes(e) > large_bytes && IsHot(e)) continue;
       found++;
       uint16_t idle = lfu_mode() ? static_cast<uint16_t>(255 - LfuDecayedCounter(e->lru()))
@@ -633,8 +630,7 @@ void Keyspace::SampleUsedMemory() {
   // The two stores are not one atomic step: a change that lands between them is counted in
   // both or neither for one tick, an error of one command's bytes until the next sample.
   uint64_t accounted = AccountedBytes();
-  sampled_log_buffered_.store(store_ ? store_->LogBufferedBytes() : 0,
-                              std::memory_order_relaxed);
+  sampled_log_buffered_.store(store_ ? store_->LogBufferedBytes() : 0, std::memory_order_relaxed);
   sampled_used_.store(MallocUsedBytes(), std::memory_order_relaxed);
   sampled_accounted_.store(accounted, std::memory_order_relaxed);
 }
@@ -765,7 +761,7 @@ void Keyspace::PoolInsert(int64_t score, int db, std::string_view key) {
 
 bool Keyspace::EvictPooled(int db, const std::string& key, int64_t score) {
   KeyRef k(key);
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   ShardGuard l(s);
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link == nullptr) return false;
@@ -841,7 +837,7 @@ bool Keyspace::EvictKeyInShard(int shard, bool exhaustive, bool pool) {
 }
 
 void Keyspace::RecoverPut(int db, const KeyRef& k, Entry* e) {
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   e->set_lru(NewAccessField());
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link != nullptr) {
@@ -856,13 +852,13 @@ void Keyspace::RecoverPut(int db, const KeyRef& k, Entry* e) {
 }
 
 Entry* Keyspace::RecoverFind(int db, const KeyRef& k) {
-  return shards_[ShardOf(k.hash)]->dbs[db].Find(k.key, k.hash);
+  return shards_[k.shard]->dbs[db].Find(k.key, k.hash);
 }
 
 void Keyspace::RecoverChanged(const Entry* e) { Reaccount(e); }
 
 void Keyspace::RecoverDelete(int db, const KeyRef& k) {
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   if (link == nullptr) return;
   Entry* e = s.dbs[db].Unlink(link);
@@ -871,7 +867,7 @@ void Keyspace::RecoverDelete(int db, const KeyRef& k) {
 }
 
 void Keyspace::RecoverExpire(int db, const KeyRef& k, int64_t expire_ms) {
-  Shard& s = *shards_[ShardOf(k.hash)];
+  Shard& s = *shards_[k.shard];
   Entry* e = s.dbs[db].Find(k.key, k.hash);
   if (e == nullptr) return;
   if (e->has_expire()) s.expires[db]--;
@@ -895,9 +891,37 @@ void Keyspace::RecoverSwapShard(int shard, int a, int b) {
   std::swap(s.expires[a], s.expires[b]);
 }
 
+size_t Keyspace::RecoverReshard() {
+  size_t moved = 0;
+  std::vector<Entry*> strays;
+  for (int i = 0; i < limits::kNumShards; i++) {
+    Shard& s = *shards_[i];
+    for (int db = 0; db < limits::kNumDatabases; db++) {
+      strays.clear();
+      s.dbs[db].ForEach([&](Entry* e) {
+        if (ShardOf(e->key()) != i) strays.push_back(e);
+      });
+      for (Entry* e : strays) {
+        // A key is in one shard of the old layout, so it is not in its new shard yet.
+        KeyRef k(e->key());
+        Entry** link = s.dbs[db].FindLink(k.key, k.hash);
+        s.dbs[db].Unlink(link);
+        Shard& to = *shards_[k.shard];
+        to.dbs[db].Insert(e, k.hash);
+        if (e->has_expire()) {
+          s.expires[db]--;
+          to.expires[db]++;
+        }
+        moved++;
+      }
+    }
+  }
+  return moved;
+}
+
 void Keyspace::ReplaceKeyFrom(Keyspace& from, std::string_view key) {
   KeyRef k(key);
-  const int shard = ShardOf(k.hash);
+  const int shard = k.shard;
   Shard& s = *shards_[shard];
   s.mu.AssertHeld();
   Shard& f = *from.shards_[shard];

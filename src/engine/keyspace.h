@@ -1,6 +1,7 @@
 // Keyspace: the databases of FDB, split into lock-striped shards.
 //
-// Model: a key's hash picks its shard (low bits) and its bucket (higher bits). Each shard
+// Model: a key's Redis Cluster slot picks its shard (base/slot.h: shards are ranges of slots,
+// so keys sharing a hash tag share a shard), and XXH3 of the whole key its bucket. Each shard
 // holds one Dict per database (SELECT 0..15) under one mutex, so MOVE between databases
 // touches a single shard, and SWAPDB swaps tables shard by shard under all locks.
 //
@@ -29,16 +30,23 @@
 #include "base/adaptive_mutex.h"
 #include "base/hash.h"
 #include "base/limits.h"
+#include "base/slot.h"
 #include "engine/dict.h"
 #include "engine/entry.h"
 #include "engine/txn.h"
 
 namespace fdb {
 
+// A key with what locates it: its shard (from its slot) and its hash (for the shard's tables).
 struct KeyRef {
-  explicit KeyRef(std::string_view k) : key(k), hash(HashKey(k)) {}
+  explicit KeyRef(std::string_view k) : key(k), hash(HashKey(k)), shard(ShardOfKey(k)) {}
+  // For a caller that knows the key's shard already (it locked it): skips the slot's CRC.
+  // REQUIRES: shard == ShardOfKey(k), except during recovery from a checkpoint of an older
+  // shard layout (StorageEngine::ReplayTarget), where keys are placed by that layout's shard.
+  KeyRef(std::string_view k, int shard) : key(k), hash(HashKey(k)), shard(shard) {}
   std::string_view key;
   uint64_t hash;
+  int shard;
 };
 
 // Cache I/O under the RAM budget: the storage engine implements it over its log. Called with
@@ -118,14 +126,19 @@ class Keyspace {
   Keyspace();
   ~Keyspace();
 
-  static int ShardOf(uint64_t hash) { return static_cast<int>(hash & (limits::kNumShards - 1)); }
+  // The shard of a key: its slot's (base/slot.h). Part of the on-disk format (checkpoints).
+  static int ShardOf(std::string_view key) { return ShardOfKey(key); }
   Shard& shard(int i) { return *shards_[i]; }
 
   // The value store (null: no persistence, values live in RAM only). REQUIRES: before use.
   void set_value_store(ValueStore* v) { store_ = v; }
   ValueStore* value_store() const { return store_; }
-  // Effect sinks, called in the order added (the log first). REQUIRES: while no command runs.
-  void AddSink(EffectSink* sink) { sinks_.push_back(sink); }
+  // Effect sinks, called in the order added; `front` puts one before the others (the log, which
+  // must assign the sequence before any sink that follows the changes). REQUIRES: while no
+  // command runs.
+  void AddSink(EffectSink* sink, bool front = false) {
+    sinks_.insert(front ? sinks_.begin() : sinks_.end(), sink);
+  }
   void RemoveSink(EffectSink* sink);
   // Hands txn's effects since its last commit to every sink in order and clears them; the
   // log sink records the sequence it assigned in txn. A sink's failure stops there and is
@@ -306,7 +319,7 @@ class Keyspace {
   // Takes a fresh sample of malloc's in-use bytes (the housekeeping tick, INFO). Thread-safe.
   void SampleUsedMemory();
   // What maxmemory is checked against: UsedMemory without the log's buffers (see
-  // ChangeObserver::LogBufferedBytes), as of the last sample.
+  // ValueStore::LogBufferedBytes), as of the last sample.
   uint64_t MaxmemoryUsed() const {
     uint64_t used = UsedMemory();
     uint64_t not_counted = sampled_log_buffered_.load(std::memory_order_relaxed);
@@ -324,7 +337,8 @@ class Keyspace {
     kFail,     // over and nothing left to evict (noeviction, or volatile-* without deadlines)
   };
   // Deletes whole keys by the policy until used memory is within the budget, logging each
-  // deletion. Locks each shard it visits, unless the thread holds all (EXEC).
+  // deletion. Locks each shard it visits. REQUIRES: the caller holds no shard lock (the
+  // dispatcher releases its own first; it is never called inside EXEC).
   // REQUIRES: the caller holds no shard lock (unless it holds all of them).
   EvictResult EvictKeys();
 
@@ -338,6 +352,10 @@ class Keyspace {
   void RecoverExpire(int db, const KeyRef& k, int64_t expire_ms);
   void RecoverFlushShard(int shard, int db);
   void RecoverSwapShard(int shard, int a, int b);
+  // Moves every entry placed in another shard than its own (ShardOf(key)) to its own. Used
+  // after recovering from a checkpoint of an older shard layout, which places keys by that
+  // layout's shard (docs/format.md, "Checkpoints"). Returns the number of entries moved.
+  size_t RecoverReshard();
 
   // --- Undoing a discarded write (StorageEngine::OnDiscard). REQUIRES: every shard locked;
   // `from` is a scratch keyspace no one else uses. Nothing is logged. ---
@@ -440,8 +458,9 @@ class Keyspace {
 // thread-safety analysis; the conditional locking inside is hidden from it.
 class ABSL_SCOPED_LOCKABLE ShardGuard {
  public:
-  explicit ShardGuard(Shard& s, bool already_held = false) ABSL_EXCLUSIVE_LOCK_FUNCTION(s.mu)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS : s_(already_held ? nullptr : &s) {
+  explicit ShardGuard(Shard& s, bool already_held = false)
+      ABSL_EXCLUSIVE_LOCK_FUNCTION(s.mu) ABSL_NO_THREAD_SAFETY_ANALYSIS
+      : s_(already_held ? nullptr : &s) {
     if (s_) s_->mu.lock();
   }
   ~ShardGuard() ABSL_UNLOCK_FUNCTION() ABSL_NO_THREAD_SAFETY_ANALYSIS {

@@ -455,7 +455,7 @@ class LargeStorageTest : public ::testing::Test {
     Txn txn;
     {
       ShardLockSet locks;
-      for (const auto& [k, v] : kvs) locks.Add(Keyspace::ShardOf(KeyRef(k).hash));
+      for (const auto& [k, v] : kvs) locks.Add(KeyRef(k).shard);
       locks.Lock(*ks_);
       for (const auto& [k, v] : kvs) ks_->Put(txn, 0, KeyRef(k), Entry::NewLarge(k, BlockOf(v)));
       ASSERT_TRUE(ks_->Commit(txn).ok());
@@ -465,7 +465,7 @@ class LargeStorageTest : public ::testing::Test {
   std::optional<std::string> Get(const std::string& key, Encoding* enc = nullptr) {
     KeyRef k(key);
     Txn txn;
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     Entry* e = ks_->Find(txn, 0, k, NowMs());
     EXPECT_TRUE(ks_->Commit(txn).ok());  // a lazy expiry, committed as a command would
     if (e == nullptr) return std::nullopt;
@@ -475,8 +475,8 @@ class LargeStorageTest : public ::testing::Test {
   }
   bool OnDisk(const std::string& key) {
     KeyRef k(key);
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
-    Entry* e = ks_->shard(Keyspace::ShardOf(k.hash)).dbs[0].Find(k.key, k.hash);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
+    Entry* e = ks_->shard(k.shard).dbs[0].Find(k.key, k.hash);
     return e != nullptr && e->on_disk();
   }
 

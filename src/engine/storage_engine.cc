@@ -112,7 +112,24 @@ Result<std::unique_ptr<StorageEngine>> StorageEngine::Open(const StorageOptions&
     ks->shard(i).log_seq = engine->recovered_last_seq_;
   }
   ks->set_value_store(engine.get());
-  ks->AddSink(engine.get());
+  ks->AddSink(engine.get(), /*front=*/true);
+  if (engine->convert_checkpoint_) {
+    // The directory's checkpoint indexes shards the old way (format 1); write one of the
+    // current layout, so the directory is of the current format. Crash-safe without more
+    // protocol: until the manifest naming the new checkpoint replaces the old one atomically,
+    // the old checkpoint stays the recovery base, and it is still read with its own shard
+    // function; the records written meanwhile (images) have sequences above all of its
+    // shard_seq, so they apply under either function. A kill here only means converting again.
+    s = engine->Save();
+    if (s.ok()) {
+      FDB_LOG_NOTICE("recovery: converted %s to checkpoint format 2 (Redis Cluster slots)",
+                     options.dir.c_str());
+    } else {
+      // The data is recovered; the next start converts again.
+      FDB_LOG_WARNING("recovery: cannot write a checkpoint of format 2 yet (%s)",
+                      s.ToString().c_str());
+    }
+  }
   engine->background_ = std::thread([self] { self->BackgroundLoop(); });
   return engine;
 }
@@ -153,7 +170,10 @@ Status StorageEngine::Recover() {
   }
   recovered_last_seq_ = manifest_.checkpoint_sequence;
   for (uint64_t seq : recovery_.ckpt_seq) recovered_last_seq_ = std::max(recovered_last_seq_, seq);
-  if (manifest_.segments.empty()) return Status::OK();
+  if (manifest_.segments.empty()) {
+    ReshardIfOld(recovery_);
+    return Status::OK();
+  }
   auto r = storage::ReplayLog(
       env, options_.dir, manifest_.segments,
       [this](const storage::LogRecord& rec) { return ApplyRecord(recovery_, rec); });
@@ -163,13 +183,26 @@ Status StorageEngine::Recover() {
   if (r->torn_tail) {
     FDB_LOG_WARNING("recovery: torn tail cut off: %s", r->torn_tail->ToString().c_str());
   }
+  ReshardIfOld(recovery_);
   return Status::OK();
 }
 
+void StorageEngine::ReshardIfOld(ReplayTarget& t) {
+  if (t.layout == kCurrentShardLayout) return;
+  size_t moved = t.ks->RecoverReshard();
+  if (t.ks == ks_) {
+    convert_checkpoint_ = true;
+    FDB_LOG_NOTICE(
+        "recovery: checkpoint of format 1 (shards by key hash) read; %zu keys moved to their "
+        "Redis Cluster slot's shard",
+        moved);
+  }
+}
+
 Status StorageEngine::LoadCheckpoint(ReplayTarget& t, const std::string& file) {
-  return ReadCheckpoint(file, &t.ckpt_seq, [&t](const CheckpointEntry& ce) {
+  return ReadCheckpoint(file, &t.layout, &t.ckpt_seq, [&t](const CheckpointEntry& ce) {
     if (!t.Wants(ce.key)) return;
-    KeyRef k(ce.key);
+    KeyRef k = t.Key(ce.key);
     Entry* e = Entry::NewOnDisk(ce.key, ce.type, ce.expire_ms, ce.loc, ce.value_len);
     t.ks->RecoverPut(ce.db, k, e);
   });
@@ -202,8 +235,8 @@ Status StorageEngine::ApplyOne(ReplayTarget& t, RecordType type, std::string_vie
       PutEffect put;
       Status s = DecodePut(payload, &put);
       if (!s.ok()) return s;
-      KeyRef k(put.key);
-      if (!t.Applies(Keyspace::ShardOf(k.hash), seq) || !t.Wants(k.key)) return Status::OK();
+      KeyRef k = t.Key(put.key);
+      if (!t.Applies(k.shard, seq) || !t.Wants(k.key)) return Status::OK();
       Entry* e;
       uint64_t packed = loc ? Entry::PackLoc(loc->segment_id, loc->offset) : 0;
       if (packed != 0 && ks->OverBudget()) {
@@ -227,8 +260,8 @@ Status StorageEngine::ApplyOne(ReplayTarget& t, RecordType type, std::string_vie
       Status s =
           type == RecordType::kDelete ? DecodeDelete(payload, &ke) : DecodeExpire(payload, &ke);
       if (!s.ok()) return s;
-      KeyRef k(ke.key);
-      if (!t.Applies(Keyspace::ShardOf(k.hash), seq) || !t.Wants(k.key)) return Status::OK();
+      KeyRef k = t.Key(ke.key);
+      if (!t.Applies(k.shard, seq) || !t.Wants(k.key)) return Status::OK();
       if (type == RecordType::kDelete) {
         ks->RecoverDelete(ke.db, k);
       } else {
@@ -240,8 +273,8 @@ Status StorageEngine::ApplyOne(ReplayTarget& t, RecordType type, std::string_vie
       DeltaEffect d;
       Status s = DecodeDelta(payload, &d);
       if (!s.ok()) return s;
-      KeyRef k(d.key);
-      if (!t.Applies(Keyspace::ShardOf(k.hash), seq) || !t.Wants(k.key)) return Status::OK();
+      KeyRef k = t.Key(d.key);
+      if (!t.Applies(k.shard, seq) || !t.Wants(k.key)) return Status::OK();
       Entry* e = ks->RecoverFind(d.db, k);
       if (e != nullptr && e->on_disk()) {
         Entry* loaded = LoadValue(d.db, e);
@@ -453,7 +486,7 @@ bool StorageEngine::WriteImage(int db, Entry* e) {
   storage::Payload payload;
   EncodePut(db, e, options_.compress_min, &payload);
   storage::AppendResult r;
-  int shard = Keyspace::ShardOf(HashKey(e->key()));
+  int shard = Keyspace::ShardOf(e->key());
   if (!AppendDirect(RecordType::kPut, &payload, shard, &r).ok()) return false;
   e->set_loc(Entry::PackLoc(r.location.segment_id, r.location.offset));
   return true;
@@ -611,6 +644,7 @@ bool StorageEngine::UndoUncommitted(const storage::UncommittedRecords& u) {
   }
   // kept_through is a record (or the checkpoint's or recovery's last): not reading it back
   // means some kept records were not read.
+  ReshardIfOld(t);  // the scratch keyspace, placed by an old checkpoint's layout
   if (reached < u.kept_through) {
     FDB_LOG_WARNING("undo: the log reads back to sequence %llu only, not %llu",
                     static_cast<unsigned long long>(reached),
@@ -775,7 +809,7 @@ Status StorageEngine::Compact() {
       std::string_view key;
       if (!DecodePutKey(r.payload, &db, &key).ok()) continue;
       KeyRef k(key);
-      int shard = Keyspace::ShardOf(k.hash);
+      int shard = k.shard;
       Shard& sh = ks_->shard(shard);
       std::lock_guard<AdaptiveMutex> g(sh.mu);
       // The record names the database the key was in when the image was written, but SWAPDB

@@ -48,6 +48,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "engine/checkpoint.h"
 #include "engine/keyspace.h"
 #include "storage/lock_file.h"
 #include "storage/log_reader.h"
@@ -97,7 +98,8 @@ struct StorageStats {
 class StorageEngine : public EffectSink, public ValueStore {
  public:
   // Locks the directory, loads the latest checkpoint and replays the log into `ks` (which must
-  // be empty), then opens the log for appends and registers itself as ks's observer.
+  // be empty), then opens the log for appends and registers itself as ks's value store and
+  // first effect sink.
   // A second process on the same directory gets Busy naming it; corruption outside the torn
   // tail of the last segment is Corruption naming the file and offset.
   static Result<std::unique_ptr<StorageEngine>> Open(const StorageOptions& options, Keyspace* ks);
@@ -161,9 +163,19 @@ class StorageEngine : public EffectSink, public ValueStore {
     bool Wants(std::string_view key) const {
       return only == nullptr || only->count(std::string(key)) != 0;
     }
+    // The shard function ckpt_seq is indexed by: the loaded checkpoint's. Replay places every
+    // key by it, so a checkpoint of the old layout is applied exactly as it was written; the
+    // keyspace is then resharded (Keyspace::RecoverReshard) before anyone uses it.
+    ShardLayout layout = kCurrentShardLayout;
+    KeyRef Key(std::string_view key) const {
+      return layout == kCurrentShardLayout ? KeyRef(key) : KeyRef(key, ShardOfKeyIn(layout, key));
+    }
   };
   Status Recover();
   Status LoadCheckpoint(ReplayTarget& t, const std::string& file);
+  // After a replay from a checkpoint of an older shard layout: moves t's keys to their current
+  // shards (and, for recovery, has Open write a current checkpoint).
+  void ReshardIfOld(ReplayTarget& t);
   Status ApplyRecord(ReplayTarget& t, const storage::LogRecord& rec);
   Status ApplyOne(ReplayTarget& t, storage::RecordType type, std::string_view payload, uint64_t seq,
                   const storage::RecordLocation* loc);
@@ -191,6 +203,8 @@ class StorageEngine : public EffectSink, public ValueStore {
 
   ReplayTarget recovery_;  // recovery only: the live keyspace, the loaded checkpoint
   uint64_t recovered_last_seq_ = 0;
+  // Recovery read a checkpoint of an older shard layout: Open writes a current one.
+  bool convert_checkpoint_ = false;
 
   std::atomic<uint64_t> compactions_{0};
   std::atomic<uint64_t> checkpoints_{0};

@@ -57,7 +57,7 @@ class StorageEngineDiscardTest : public ::testing::Test {
     Txn txn;
     {
       KeyRef k(key);
-      std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+      std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
       fn(txn, k);
       s = ks_->Commit(txn);
     }
@@ -65,7 +65,9 @@ class StorageEngineDiscardTest : public ::testing::Test {
     return engine_->WaitForPolicy(txn.sequence());
   }
   Status Set(int db, const std::string& key, const std::string& value) {
-    return Command(key, [&](Txn& txn, const KeyRef& k) { ks_->Put(txn, db, k, Entry::NewString(key, value)); });
+    return Command(key, [&](Txn& txn, const KeyRef& k) {
+      ks_->Put(txn, db, k, Entry::NewString(key, value));
+    });
   }
   Status Del(int db, const std::string& key) {
     return Command(key, [&](Txn& txn, const KeyRef& k) { ks_->Delete(txn, db, k, NowMs()); });
@@ -88,7 +90,7 @@ class StorageEngineDiscardTest : public ::testing::Test {
   std::optional<std::string> Get(int db, const std::string& key) {
     KeyRef k(key);
     Txn txn;
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     Entry* e = ks_->Find(txn, db, k, NowMs());
     EXPECT_TRUE(ks_->Commit(txn).ok());  // a lazy expiry, committed as a command would
     if (e == nullptr) return std::nullopt;
@@ -98,7 +100,7 @@ class StorageEngineDiscardTest : public ::testing::Test {
   int64_t Deadline(int db, const std::string& key) {
     KeyRef k(key);
     Txn txn;
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     Entry* e = ks_->Find(txn, db, k, NowMs(), false);
     EXPECT_TRUE(ks_->Commit(txn).ok());  // a lazy expiry, committed as a command would
     return e == nullptr ? -2 : e->expire_ms();

@@ -62,7 +62,7 @@ class StorageEngineTest : public ::testing::Test {
     Txn txn;
     {
       KeyRef k(key);
-      std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+      std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
       Entry* e = Entry::NewString(key, value);
       e->set_expire_ms(expire_ms);
       ks_->Put(txn, db, k, e);
@@ -80,7 +80,7 @@ class StorageEngineTest : public ::testing::Test {
     bool existed;
     {
       KeyRef k(key);
-      std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+      std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
       existed = ks_->Delete(txn, db, k, NowMs());
     }
     EXPECT_TRUE(ks_->Commit(txn).ok());
@@ -93,7 +93,7 @@ class StorageEngineTest : public ::testing::Test {
     Txn txn;
     {
       KeyRef k(key);
-      std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+      std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
       Entry* e = ks_->Find(txn, db, k, NowMs());
       ASSERT_NE(e, nullptr) << key;
       ks_->SetExpire(txn, db, e, expire_ms);
@@ -120,7 +120,7 @@ class StorageEngineTest : public ::testing::Test {
   std::optional<std::string> Get(int db, const std::string& key) {
     KeyRef k(key);
     Txn txn;
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     Entry* e = ks_->Find(txn, db, k, NowMs());
     EXPECT_TRUE(ks_->Commit(txn).ok());  // a lazy expiry, committed as a command would
     if (e == nullptr) return std::nullopt;
@@ -133,7 +133,7 @@ class StorageEngineTest : public ::testing::Test {
   int64_t Deadline(int db, const std::string& key) {
     KeyRef k(key);
     Txn txn;
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     Entry* e = ks_->Find(txn, db, k, NowMs(), false);
     EXPECT_TRUE(ks_->Commit(txn).ok());  // a lazy expiry, committed as a command would
     return e == nullptr ? kMissing : e->expire_ms();
@@ -142,8 +142,8 @@ class StorageEngineTest : public ::testing::Test {
   // The entry as stored, without loading it (nullptr if missing).
   const Entry* Peek(int db, const std::string& key) {
     KeyRef k(key);
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
-    return ks_->shard(Keyspace::ShardOf(k.hash)).dbs[db].Find(k.key, k.hash);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
+    return ks_->shard(k.shard).dbs[db].Find(k.key, k.hash);
   }
 
   std::set<uint64_t> SegmentFilesOnDisk() {
@@ -238,7 +238,7 @@ TEST_F(StorageEngineTest, WritesWithoutBatchAreLoggedImmediately) {
   {
     KeyRef k("solo");
     Txn txn;
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     Entry* e = ks_->Put(txn, 0, k, Entry::NewString("solo", "value"));
     ASSERT_TRUE(ks_->Commit(txn).ok());
     EXPECT_NE(e->loc(), 0u) << "a put committed alone has a full image at once";
@@ -305,8 +305,8 @@ TEST_F(StorageEngineTest, MultiKeyBatchRecovered) {
   Txn txn;
   {
     ShardLockSet locks;
-    locks.Add(Keyspace::ShardOf(a.hash));
-    locks.Add(Keyspace::ShardOf(b.hash));
+    locks.Add(a.shard);
+    locks.Add(b.shard);
     locks.Lock(*ks_);
     ks_->Put(txn, 0, a, Entry::NewString(a.key, "value a"));
     ks_->Put(txn, 0, b, Entry::NewString(b.key, "value b"));
@@ -329,7 +329,7 @@ TEST_F(StorageEngineTest, BatchWithFlushKeepsOrder) {
   Txn txn;
   {
     KeyRef k("inside");
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     ks_->Put(txn, 0, k, Entry::NewString("inside", "y"));
   }
   ks_->FlushDb(txn, 0);
@@ -415,8 +415,8 @@ TEST_F(StorageEngineTest, DirtyBatchEntriesGetImagesInCheckpoint) {
   Txn txn;
   {
     ShardLockSet locks;
-    locks.Add(Keyspace::ShardOf(a.hash));
-    locks.Add(Keyspace::ShardOf(b.hash));
+    locks.Add(a.shard);
+    locks.Add(b.shard);
     locks.Lock(*ks_);
     ks_->Put(txn, 2, a, Entry::NewString(a.key, "A"));
     ks_->Put(txn, 2, b, Entry::NewString(b.key, "B"));
@@ -472,8 +472,8 @@ TEST_F(StorageEngineTest, EvictedDirtyEntryReadsBack) {
   Txn txn;
   {
     ShardLockSet locks;
-    locks.Add(Keyspace::ShardOf(a.hash));
-    locks.Add(Keyspace::ShardOf(b.hash));
+    locks.Add(a.shard);
+    locks.Add(b.shard);
     locks.Lock(*ks_);
     ks_->Put(txn, 1, a, Entry::NewString(a.key, va));
     ks_->Put(txn, 1, b, Entry::NewString(b.key, vb));
@@ -510,7 +510,7 @@ TEST_F(StorageEngineTest, ValueEvictedBeforeItsImageIsWrittenReadsBack) {
     std::string key = "fresh" + std::to_string(i);
     KeyRef k(key);
     Txn txn;
-    std::lock_guard<AdaptiveMutex> l(ks_->shard(Keyspace::ShardOf(k.hash)).mu);
+    std::lock_guard<AdaptiveMutex> l(ks_->shard(k.shard).mu);
     ks_->Put(txn, 0, k, Entry::NewString(key, Value(i, 0, 100)));
   }
   ks_->SetBudget(1, 0);

@@ -50,8 +50,8 @@ struct Effect {
   std::string key;  // empty for kFlush and kSwapDb
   uint64_t hash = 0;
   int64_t expire_ms = 0;  // kExpire
-  // kPut and kDelta: the entry as changed. Valid only while the command runs (a later change
-  // of the same key in the same transaction may free it); sinks must not keep it.
+  // kPut and kDelta: the entry as changed. Valid only during Capture: a later change in the same
+  // transaction (a FLUSHALL in the same EXEC) may free it before the commit.
   Entry* entry = nullptr;
   // kDelta: the change in the collection type's encoding. A view valid only during Capture
   // (the caller's buffer); the log sink copies it into `record`.

@@ -143,13 +143,19 @@ struct Checker {
         // Every byte of the checkpoint is covered by its checksum; entries are parsed too.
         std::vector<uint64_t> shard_seq(fdb::limits::kNumShards, 0);
         uint64_t entries = 0;
-        Status cs = fdb::ReadCheckpoint(JoinPath(dir, manifest->checkpoint_file), &shard_seq,
-                                        [&](const fdb::CheckpointEntry&) { entries++; });
+        fdb::ShardLayout layout;
+        Status cs =
+            fdb::ReadCheckpoint(JoinPath(dir, manifest->checkpoint_file), &layout, &shard_seq,
+                                [&](const fdb::CheckpointEntry&) { entries++; });
         if (!cs.ok()) {
           Problem(cs.message());
         } else {
-          printf("%s: checkpoint ok, %llu keys\n", manifest->checkpoint_file.c_str(),
-                 static_cast<unsigned long long>(entries));
+          // Format 1 is not a problem: fdb-server converts it when it opens the directory.
+          printf(
+              "%s: checkpoint ok, format %d%s, %llu keys\n", manifest->checkpoint_file.c_str(),
+              static_cast<int>(layout),
+              layout == fdb::kCurrentShardLayout ? "" : " (converted by the next fdb-server start)",
+              static_cast<unsigned long long>(entries));
         }
       }
     } else if (manifest.status().code() == Status::kNotFound) {
