@@ -19,6 +19,7 @@
 #include "engine/keyspace.h"
 #include "engine/list_object.h"
 #include "engine/storage_engine.h"
+#include "engine/storage_engine_test_util.h"
 #include "protocol/resp_parser.h"
 #include "storage/crc32c.h"
 #include "storage/fault_injection_env.h"
@@ -430,25 +431,11 @@ TEST(SharedBlockTest, FromStringTakesOverTheBuffer) {
 
 // --- The storage engine: eviction, read-back, batches, checkpoint, compaction, recovery ---
 
-class LargeStorageTest : public ::testing::Test {
+class LargeStorageTest : public testing::StorageEngineFixture {
  protected:
   LargeStorageTest() {
-    opts_.dir = dir_.path();
-    opts_.fsync = storage::FsyncPolicy::kNo;
     opts_.segment_target_size = 1u << 20;  // every large record gets a segment of its own
     opts_.adaptive_segments = false;
-  }
-  void Open() {
-    ks_ = std::make_unique<Keyspace>();
-    auto r = StorageEngine::Open(opts_, ks_.get());
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    engine_ = std::move(r.value());
-  }
-  void Reopen() {
-    ASSERT_TRUE(engine_->Close().ok());
-    engine_.reset();
-    ks_.reset();
-    Open();
   }
   // SETs of large values as one command (one record, or a batch of several).
   void SetLarge(const std::vector<std::pair<std::string, std::string>>& kvs) {
@@ -479,11 +466,6 @@ class LargeStorageTest : public ::testing::Test {
     Entry* e = ks_->shard(k.shard).dbs[0].Find(k.key, k.hash);
     return e != nullptr && e->on_disk();
   }
-
-  storage::testing::TempDir dir_;
-  StorageOptions opts_;
-  std::unique_ptr<Keyspace> ks_;
-  std::unique_ptr<StorageEngine> engine_;
 };
 
 TEST_F(LargeStorageTest, EvictReadBackCheckpointCompactRecover) {

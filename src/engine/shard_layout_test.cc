@@ -17,6 +17,7 @@
 #include "engine/checkpoint.h"
 #include "engine/keyspace.h"
 #include "engine/storage_engine.h"
+#include "engine/storage_engine_test_util.h"
 #include "storage/env.h"
 #include "storage/manifest.h"
 #include "storage/storage_test_util.h"
@@ -30,28 +31,8 @@ using storage::testing::WriteAll;
 
 int OldShard(std::string_view key) { return ShardOfKeyIn(ShardLayout::kXxh3LowBits, key); }
 
-class ShardLayoutTest : public ::testing::Test {
+class ShardLayoutTest : public testing::StorageEngineFixture {
  protected:
-  ShardLayoutTest() {
-    opts_.dir = dir_.path();
-    opts_.fsync = storage::FsyncPolicy::kNo;
-  }
-
-  void Open() {
-    ks_ = std::make_unique<Keyspace>();
-    auto r = StorageEngine::Open(opts_, ks_.get());
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    engine_ = std::move(r.value());
-  }
-
-  void Close() {
-    if (engine_) {
-      ASSERT_TRUE(engine_->Close().ok());
-    }
-    engine_.reset();
-    ks_.reset();
-  }
-
   // SET key value as one command; returns its record's sequence and where its image is.
   void Set(const std::string& key, const std::string& value, uint64_t* seq = nullptr,
            uint64_t* loc = nullptr) {
@@ -144,11 +125,6 @@ class ShardLayoutTest : public ::testing::Test {
     m.checkpoint_sequence = seq_x1;
     ASSERT_TRUE(storage::WriteManifest(storage::Env::Default(), dir_.path(), m).ok());
   }
-
-  TempDir dir_;
-  StorageOptions opts_;
-  std::unique_ptr<Keyspace> ks_;
-  std::unique_ptr<StorageEngine> engine_;
 };
 
 TEST_F(ShardLayoutTest, Format1DirectoryIsConvertedOnOpen) {

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "engine/keyspace.h"
 #include "engine/storage_engine.h"
+#include "engine/storage_engine_test_util.h"
 #include "storage/fault_injection_env.h"
 #include "storage/storage_test_util.h"
 
@@ -22,10 +23,9 @@ namespace {
 
 using storage::testing::TempDir;
 
-class StorageEngineDiscardTest : public ::testing::Test {
+class StorageEngineDiscardTest : public testing::StorageEngineFixture {
  protected:
   StorageEngineDiscardTest() {
-    opts_.dir = dir_.path();
     opts_.fsync = storage::FsyncPolicy::kAlways;
     opts_.log_env = &env_;
   }
@@ -33,19 +33,6 @@ class StorageEngineDiscardTest : public ::testing::Test {
     env_.SetWriteFailure(false);
     engine_.reset();
     ks_.reset();
-  }
-
-  void Open() {
-    ks_ = std::make_unique<Keyspace>();
-    auto r = StorageEngine::Open(opts_, ks_.get());
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    engine_ = std::move(r.value());
-  }
-  void Reopen() {
-    ASSERT_TRUE(engine_->Close().ok());
-    engine_.reset();
-    ks_.reset();
-    Open();
   }
 
   // One command on `key`, as the dispatcher runs it: the change and the append of its record
@@ -120,11 +107,7 @@ class StorageEngineDiscardTest : public ::testing::Test {
     ASSERT_TRUE(engine_->Health().ok()) << engine_->Health().ToString();
   }
 
-  TempDir dir_;
   storage::FaultInjectionEnv env_{storage::Env::Default()};
-  StorageOptions opts_;
-  std::unique_ptr<Keyspace> ks_;
-  std::unique_ptr<StorageEngine> engine_;
 };
 
 TEST_F(StorageEngineDiscardTest, FailedPutDeleteAndExpireAreUndoneInMemoryAndOnDisk) {

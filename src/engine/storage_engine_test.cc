@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "engine/keyspace.h"
+#include "engine/storage_engine_test_util.h"
 #include "storage/file_names.h"
 #include "storage/storage_test_util.h"
 
@@ -26,35 +27,12 @@ using storage::testing::TempDir;
 
 constexpr int64_t kMissing = -2;  // Ttl() of a missing key, as Redis's PTTL
 
-class StorageEngineTest : public ::testing::Test {
+class StorageEngineTest : public testing::StorageEngineFixture {
  protected:
   StorageEngineTest() {
-    opts_.dir = dir_.path();
-    opts_.fsync = storage::FsyncPolicy::kNo;  // durability is not under test; speed is
     opts_.segment_target_size = 64u << 10;
     // Fixed small segments: the compaction tests count them.
     opts_.adaptive_segments = false;
-  }
-
-  // Opens the engine on the directory into a new, empty Keyspace.
-  void Open() {
-    ks_ = std::make_unique<Keyspace>();
-    auto r = StorageEngine::Open(opts_, ks_.get());
-    ASSERT_TRUE(r.ok()) << r.status().ToString();
-    engine_ = std::move(r.value());
-  }
-
-  void Close() {
-    if (engine_) {
-      ASSERT_TRUE(engine_->Close().ok());
-    }
-    engine_.reset();
-    ks_.reset();
-  }
-
-  void Reopen() {
-    ASSERT_NO_FATAL_FAILURE(Close());
-    ASSERT_NO_FATAL_FAILURE(Open());
   }
 
   // SET key value [PXAT expire_ms] in db, as one command.
@@ -177,12 +155,6 @@ class StorageEngineTest : public ::testing::Test {
       for (int i = 0; i < keys; i++) Set(0, "k" + std::to_string(i), Value(i, round, len));
     }
   }
-
-  TempDir dir_;
-  StorageOptions opts_;
-  // Declared before engine_: the engine is destroyed first, as it observes the keyspace.
-  std::unique_ptr<Keyspace> ks_;
-  std::unique_ptr<StorageEngine> engine_;
 };
 
 TEST_F(StorageEngineTest, EmptyDirectoryOpensEmpty) {
