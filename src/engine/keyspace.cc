@@ -707,9 +707,15 @@ bool Keyspace::EvictOneKey() {
     }
   } else {
     std::lock_guard<std::mutex> pl(pool_mu_);
-    for (int i = 0; i < kShardProbes; i++) {
-      if (EvictKeyInShard(static_cast<int>(tl_rng() & (limits::kNumShards - 1)), false, true)) {
-        break;
+    // maxmemory-samples candidates a call, as Redis samples its whole keyspace: a shard of a
+    // small keyspace holds a key or two, so more shards are sampled until enough were seen
+    // (the pool is only as good as what goes into it).
+    const int want = samples_.load(std::memory_order_relaxed);
+    int seen = 0;
+    for (int i = 0; i < kShardProbes && seen < want; i++) {
+      int n = 0;
+      if (EvictKeyInShard(static_cast<int>(tl_rng() & (limits::kNumShards - 1)), false, &n)) {
+        seen += n;
       }
     }
     while (!pool_.empty()) {
@@ -791,7 +797,8 @@ void Keyspace::EvictEntry(int db, Shard& s, Entry** link) {
   stats_.evicted_keys.fetch_add(1, std::memory_order_relaxed);
 }
 
-bool Keyspace::EvictKeyInShard(int shard, bool exhaustive, bool pool) {
+bool Keyspace::EvictKeyInShard(int shard, bool exhaustive, int* pooled) {
+  const bool pool = pooled != nullptr;
   const EvictionPolicy policy = this->policy();
   const bool volatile_only = IsVolatile(policy);
   Shard& s = *shards_[shard];
@@ -805,6 +812,8 @@ bool Keyspace::EvictKeyInShard(int shard, bool exhaustive, bool pool) {
   const bool random =
       policy == EvictionPolicy::kAllKeysRandom || policy == EvictionPolicy::kVolatileRandom;
   const int samples = random ? 1 : samples_.load(std::memory_order_relaxed);
+  size_t keys = 0;  // a shard of few keys yields as many distinct candidates at most
+  for (int i = 0; i < ndbs; i++) keys += volatile_only ? s.expires[dbs[i]] : s.dbs[dbs[i]].size();
   Entry* best = nullptr;
   int best_db = 0;
   int64_t best_score = 0;
@@ -830,7 +839,10 @@ bool Keyspace::EvictKeyInShard(int shard, bool exhaustive, bool pool) {
     for (int i = 0; i < ndbs; i++) s.dbs[dbs[i]].ForEach([&](Entry* e) { consider(dbs[i], e); });
   }
   if (best == nullptr) return false;
-  if (pool) return true;
+  if (pool) {
+    *pooled = static_cast<int>(std::min<size_t>(static_cast<size_t>(samples), keys));
+    return true;
+  }
   KeyRef k(best->key());
   EvictEntry(best_db, s, s.dbs[best_db].FindLink(k.key, k.hash));
   return true;

@@ -341,6 +341,9 @@ class Keyspace {
   // dispatcher releases its own first; it is never called inside EXEC).
   // REQUIRES: the caller holds no shard lock (unless it holds all of them).
   EvictResult EvictKeys();
+  // Deletes one key chosen by the policy (the step EvictKeys repeats while over maxmemory),
+  // whatever the memory used; false when no key qualifies. REQUIRES: no shard lock held.
+  bool EvictOneKey();
 
   // --- Recovery: applied before the server starts, without locks or logging. ---
   void RecoverPut(int db, const KeyRef& k, Entry* e);
@@ -395,12 +398,11 @@ class Keyspace {
     return ram_bytes_.load(std::memory_order_relaxed) +
            index_bytes_.load(std::memory_order_relaxed);
   }
-  // Deletes one key chosen by the policy; false when no key qualifies.
-  bool EvictOneKey();
   // Samples shard `shard` and deletes its best candidate; with `exhaustive`, a shard whose
   // samples missed its few candidates (volatile keys among many others) is searched whole.
-  // With a `pool`, the samples go into it and nothing is deleted (true when any was taken).
-  bool EvictKeyInShard(int shard, bool exhaustive, bool pool = false);
+  // With `pooled`, the samples go into the pool and nothing is deleted: true when any was
+  // taken, and *pooled is how many distinct keys they may have been.
+  bool EvictKeyInShard(int shard, bool exhaustive, int* pooled = nullptr);
   // Higher is a better victim under the current policy.
   int64_t EvictionScore(const Entry* e) const;
   // Deletes `key` of `db` if it still exists and still scores at least `score` (or the pool
