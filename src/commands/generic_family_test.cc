@@ -95,13 +95,15 @@ class RecordingObserver : public EffectSink {
     std::string db = std::to_string(e.db);
     switch (e.kind) {
       case EffectKind::kPut:
-        log.push_back("put " + db + " " + e.key + " " + std::to_string(e.entry->expire_ms()));
+        log.push_back("put " + db + " " + std::string(e.key) + " " +
+                      std::to_string(e.entry->expire_ms()));
         break;
       case EffectKind::kDelete:
-        log.push_back("del " + db + " " + e.key);
+        log.push_back("del " + db + " " + std::string(e.key));
         break;
       case EffectKind::kExpire:
-        log.push_back("expire " + db + " " + e.key + " " + std::to_string(e.expire_ms));
+        log.push_back("expire " + db + " " + std::string(e.key) + " " +
+                      std::to_string(e.expire_ms));
         break;
       case EffectKind::kFlush:
         log.push_back("flush " + db);

@@ -31,14 +31,15 @@ class RecordingObserver : public EffectSink {
     std::string scratch;
     switch (e.kind) {
       case EffectKind::kPut:
-        log.push_back("put " + e.key + "=" + std::string(e.entry->StringValue(&scratch)) +
+        log.push_back("put " + std::string(e.key) + "=" +
+                      std::string(e.entry->StringValue(&scratch)) +
                       (e.entry->has_expire() ? " @" + std::to_string(e.entry->expire_ms()) : ""));
         break;
       case EffectKind::kDelete:
-        log.push_back("del " + e.key);
+        log.push_back("del " + std::string(e.key));
         break;
       case EffectKind::kExpire:
-        log.push_back("expire " + e.key + " @" + std::to_string(e.expire_ms));
+        log.push_back("expire " + std::string(e.key) + " @" + std::to_string(e.expire_ms));
         break;
       case EffectKind::kFlush:
         log.push_back("flush");

@@ -39,15 +39,16 @@ class RecordingSink : public EffectSink {
  public:
   explicit RecordingSink(std::vector<std::string>* order = nullptr, std::string name = "")
       : order_(order), name_(std::move(name)) {}
-  void Capture(Effect& e) override { captured++; }
+  // The key is a view valid only now: what the commit reports is written down here.
+  void Capture(Effect& e) override {
+    captured++;
+    if (!pending_.empty()) pending_ += ", ";
+    pending_ += KindName(e.kind);
+    if (!e.key.empty()) pending_ += " " + std::string(e.key);
+  }
   Status Commit(Txn& txn) override {
-    std::string c;
-    for (const Effect& e : txn.effects()) {
-      if (!c.empty()) c += ", ";
-      c += KindName(e.kind);
-      if (!e.key.empty()) c += " " + e.key;
-    }
-    commits.push_back(c);
+    commits.push_back(pending_);
+    pending_.clear();
     if (order_ != nullptr) order_->push_back(name_);
     return fail ? Status::IOError("sink failed") : Status::OK();
   }
@@ -58,6 +59,7 @@ class RecordingSink : public EffectSink {
  private:
   std::vector<std::string>* order_;
   std::string name_;
+  std::string pending_;
 };
 
 class TxnTest : public ::testing::Test {

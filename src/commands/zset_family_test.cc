@@ -27,8 +27,8 @@ std::string Arr(std::initializer_list<std::string> items) {
 class DeltaRecorder : public EffectSink {
  public:
   void Capture(Effect& e) override {
-    if (e.kind == EffectKind::kPut) log.push_back("put " + e.key);
-    if (e.kind == EffectKind::kDelete) log.push_back("del " + e.key);
+    if (e.kind == EffectKind::kPut) log.push_back("put " + std::string(e.key));
+    if (e.kind == EffectKind::kDelete) log.push_back("del " + std::string(e.key));
     if (e.kind == EffectKind::kDelta) deltas.emplace_back(e.change);
   }
   Status Commit(Txn&) override { return Status::OK(); }

@@ -50,7 +50,7 @@ void Keyspace::EmitKey(Txn& txn, EffectKind kind, int db, const KeyRef& k, Entry
   effect.kind = kind;
   effect.db = db;
   effect.shard = k.shard;
-  effect.key.assign(k.key);
+  effect.key = k.key;
   effect.hash = k.hash;
   effect.entry = e;
   effect.expire_ms = expire_ms;
@@ -292,7 +292,7 @@ void Keyspace::Delta(Txn& txn, int db, const KeyRef& k, Entry* e, std::string_vi
   effect.kind = EffectKind::kDelta;
   effect.db = db;
   effect.shard = k.shard;
-  effect.key.assign(k.key);
+  effect.key = k.key;
   effect.hash = k.hash;
   effect.entry = e;
   effect.change = change;  // a view: the sinks capture it now, it is not kept

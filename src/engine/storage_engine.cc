@@ -388,8 +388,12 @@ Status StorageEngine::Commit(Txn& txn) {
     if (s.ok() && only->kind == EffectKind::kPut && only->shard >= 0) {
       // The entry is still there (its shard is locked, and no later change of this
       // transaction freed it: it is the only effect). Record where its image is.
-      Entry* e = ks_->shard(only->shard).dbs[only->db].Find(only->key, only->hash);
-      if (e != nullptr) e->set_loc(Entry::PackLoc(r.location.segment_id, r.location.offset));
+      int db;
+      std::string_view key;  // the effect's own view of the key is gone; the record has it
+      if (DecodePutKey(only->record.bytes, &db, &key).ok()) {  // the key is never spliced
+        Entry* e = ks_->shard(only->shard).dbs[db].Find(key, only->hash);
+        if (e != nullptr) e->set_loc(Entry::PackLoc(r.location.segment_id, r.location.offset));
+      }
     }
   } else {
     storage::Payload payload;

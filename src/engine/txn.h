@@ -45,9 +45,12 @@ enum class EffectKind : uint8_t {
 struct Effect {
   EffectKind kind = EffectKind::kPut;
   int db = 0;
-  int db2 = 0;      // kSwapDb
-  int shard = -1;   // the key's shard; -1 for kFlush and kSwapDb (every shard)
-  std::string key;  // empty for kFlush and kSwapDb
+  int db2 = 0;     // kSwapDb
+  int shard = -1;  // the key's shard; -1 for kFlush and kSwapDb (every shard)
+  // The key (empty for kFlush and kSwapDb). A view valid only during Capture, like `entry` and
+  // `change`: copying every key into its effect cost a malloc per write (keys of 16 bytes and
+  // more), and the log sink has the key in the record it captures.
+  std::string_view key;
   uint64_t hash = 0;
   int64_t expire_ms = 0;  // kExpire
   // kPut and kDelta: the entry as changed. Valid only during Capture: a later change in the same
