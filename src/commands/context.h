@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "commands/op_status.h"
 #include "commands/registry.h"
 #include "commands/server_context.h"
 #include "engine/keyspace.h"
@@ -44,6 +45,17 @@ class CommandContext {
     return {};
   }
   bool touch() const { return !client.no_touch.load(std::memory_order_relaxed); }
+  // What the command's Ops run in (commands/op_status.h).
+  OpArgs op() { return OpArgs{ks, txn, db, now_ms, touch()}; }
+  // Replies with the error text of a failed Op status (the table in op_status.h).
+  // REQUIRES: s is an error (not kOk or kSkipped).
+  void ReplyError(OpStatus s) {
+    if (s == OpStatus::kInvalidExpire) {
+      rb.Error("ERR invalid expire time in '" + std::string(spec.name) + "' command");
+      return;
+    }
+    rb.Error(OpStatusText(s));
+  }
   // Counts changes since the last save. Per I/O thread (no cache line shared by every write
   // of every thread); INFO sums them.
   void Dirty(uint64_t n = 1) {
