@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import argparse
 import gc
-import importlib
+import importlib.util
 import json
 import os
 import pickle

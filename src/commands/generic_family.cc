@@ -22,16 +22,12 @@
 #include "base/glob.h"
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/generic_ops.h"
 #include "server/config.h"
 
 namespace fdb {
 
 namespace {
-
-// Not a Redis text: collections cannot be copied until their families implement cloning.
-constexpr const char* kCannotCopyValue = "ERR the value of this key type cannot be copied yet";
-
-enum class OpStatus { kOk, kNoKey, kKeyExists, kNotSupported };
 
 // --- Parsing helpers -------------------------------------------------------------------------
 
@@ -85,58 +81,61 @@ bool IsLfuPolicy(CommandContext& ctx) {
 
 // --- DEL / UNLINK / EXISTS / TOUCH -----------------------------------------------------------
 
-int64_t OpDel(Keyspace& ks, Txn& txn, int db, CmdArgs keys, int64_t now_ms) {
+}  // namespace
+
+int64_t OpDel(const OpArgs& op, std::span<const std::string_view> keys) {
   int64_t n = 0;
-  for (std::string_view key : keys) n += ks.Delete(txn, db, KeyRef(key), now_ms) ? 1 : 0;
+  for (std::string_view key : keys) n += op.ks.Delete(op.txn, op.db, KeyRef(key), op.now_ms) ? 1 : 0;
   return n;
 }
 
-// Repeated keys count each time, as in Redis.
-int64_t OpExists(Keyspace& ks, Txn& txn, int db, CmdArgs keys, int64_t now_ms) {
+int64_t OpExists(const OpArgs& op, std::span<const std::string_view> keys) {
   int64_t n = 0;
   for (std::string_view key : keys) {
-    n += ks.FindForRead(txn, db, KeyRef(key), now_ms, /*touch=*/false) != nullptr ? 1 : 0;
+    n += op.ks.FindForRead(op.txn, op.db, KeyRef(key), op.now_ms, /*touch=*/false) != nullptr ? 1
+                                                                                             : 0;
   }
   return n;
 }
 
-int64_t OpTouch(Keyspace& ks, Txn& txn, int db, CmdArgs keys, int64_t now_ms) {
+int64_t OpTouch(const OpArgs& op, std::span<const std::string_view> keys) {
   int64_t n = 0;
-  // TOUCH exists to update the access clock, so it does so even under CLIENT NO-TOUCH.
   for (std::string_view key : keys) {
-    n += ks.FindForRead(txn, db, KeyRef(key), now_ms, /*touch=*/true) != nullptr ? 1 : 0;
+    n += op.ks.FindForRead(op.txn, op.db, KeyRef(key), op.now_ms, /*touch=*/true) != nullptr ? 1
+                                                                                            : 0;
   }
   return n;
 }
 
-void CmdDel(CmdArgs args, CommandContext& ctx) {
-  int64_t n = OpDel(ctx.ks, ctx.txn, ctx.db, args.subspan(1), ctx.now_ms);
-  ctx.Dirty(n);
-  ctx.rb.Integer(n);
-}
-
-void CmdExists(CmdArgs args, CommandContext& ctx) {
-  ctx.rb.Integer(OpExists(ctx.ks, ctx.txn, ctx.db, args.subspan(1), ctx.now_ms));
-}
-
-void CmdTouch(CmdArgs args, CommandContext& ctx) {
-  ctx.rb.Integer(OpTouch(ctx.ks, ctx.txn, ctx.db, args.subspan(1), ctx.now_ms));
-}
-
-// --- KEYS / SCAN / RANDOMKEY -----------------------------------------------------------------
-
-std::vector<std::string> OpKeys(Keyspace& ks, Txn& txn, int db, std::string_view pattern,
-                                int64_t now_ms) {
+std::vector<std::string> OpKeys(const OpArgs& op, std::string_view pattern) {
   std::vector<std::string> out;
   bool all = pattern == "*";
-  ks.ForEachKey(txn, db, now_ms, [&](const Entry* e) {
+  op.ks.ForEachKey(op.txn, op.db, op.now_ms, [&](const Entry* e) {
     if (all || GlobMatch(pattern, e->key())) out.emplace_back(e->key());
   });
   return out;
 }
 
+namespace {
+
+void CmdDel(CmdArgs args, CommandContext& ctx) {
+  int64_t n = OpDel(ctx.op(), args.subspan(1));
+  ctx.Dirty(n);
+  ctx.rb.Integer(n);
+}
+
+void CmdExists(CmdArgs args, CommandContext& ctx) {
+  ctx.rb.Integer(OpExists(ctx.op(), args.subspan(1)));
+}
+
+void CmdTouch(CmdArgs args, CommandContext& ctx) {
+  ctx.rb.Integer(OpTouch(ctx.op(), args.subspan(1)));
+}
+
+// --- KEYS / SCAN / RANDOMKEY -----------------------------------------------------------------
+
 void CmdKeys(CmdArgs args, CommandContext& ctx) {
-  std::vector<std::string> keys = OpKeys(ctx.ks, ctx.txn, ctx.db, args[1], ctx.now_ms);
+  std::vector<std::string> keys = OpKeys(ctx.op(), args[1]);
   ctx.rb.ArrayHeader(keys.size());
   for (const std::string& k : keys) ctx.rb.Bulk(k);
 }
@@ -215,52 +214,51 @@ void CmdType(CmdArgs args, CommandContext& ctx) {
 
 // --- RENAME / RENAMENX / COPY / MOVE ---------------------------------------------------------
 
-// REQUIRES: shards of src and dst locked. The destination is replaced (RENAME) or left alone
-// (RENAMENX: kKeyExists); the deadline moves with the value, and the destination's own
-// deadline goes with the destination's old value.
-OpStatus OpRename(Keyspace& ks, Txn& txn, int db, std::string_view src, std::string_view dst,
-                  bool nx, int64_t now_ms, bool touch) {
+}  // namespace
+
+OpStatus OpRename(const OpArgs& op, std::string_view src, std::string_view dst, bool nx) {
   KeyRef sk(src);
-  Entry* e = ks.Find(txn, db, sk, now_ms, touch);
-  if (e == nullptr) return OpStatus::kNoKey;
+  Entry* e = op.ks.Find(op.txn, op.db, sk, op.now_ms, op.touch);
+  if (e == nullptr) return OpStatus::kKeyNotFound;
   // Redis 7: renaming a key to itself succeeds without doing anything (RENAMENX: 0).
-  if (src == dst) return nx ? OpStatus::kKeyExists : OpStatus::kOk;
+  if (src == dst) return nx ? OpStatus::kSkipped : OpStatus::kOk;
   KeyRef dk(dst);
-  if (nx && ks.Find(txn, db, dk, now_ms, false) != nullptr) return OpStatus::kKeyExists;
-  // The entry holds its key inline, so a renamed key is a new entry with the old value.
+  if (nx && op.ks.Find(op.txn, op.db, dk, op.now_ms, false) != nullptr) return OpStatus::kSkipped;
+  // The entry holds its key inline, so a renamed key is a new entry with the old value; the
+  // deadline moves with the value, the destination's goes with its old value.
   Entry* copy = Entry::Clone(e, dst);
   if (copy == nullptr) return OpStatus::kNotSupported;
-  ks.Delete(txn, db, sk, now_ms);  // e is invalid from here on
-  ks.Put(txn, db, dk, copy);
+  op.ks.Delete(op.txn, op.db, sk, op.now_ms);  // e is invalid from here on
+  op.ks.Put(op.txn, op.db, dk, copy);
   return OpStatus::kOk;
 }
 
-// REQUIRES: shards of src and dst locked (the same shard in both databases).
-OpStatus OpCopy(Keyspace& ks, Txn& txn, int src_db, std::string_view src, int dst_db,
-                std::string_view dst, bool replace, int64_t now_ms, bool touch) {
-  const Entry* e = ks.FindForRead(txn, src_db, KeyRef(src), now_ms, touch);
-  if (e == nullptr) return OpStatus::kNoKey;
+// REQUIRES: the shard of src and dst locked (one shard in both databases).
+OpStatus OpCopy(const OpArgs& op, std::string_view src, int dst_db, std::string_view dst,
+                bool replace) {
+  const Entry* e = op.ks.FindForRead(op.txn, op.db, KeyRef(src), op.now_ms, op.touch);
+  if (e == nullptr) return OpStatus::kKeyNotFound;
   KeyRef dk(dst);
-  if (!replace && ks.Find(txn, dst_db, dk, now_ms, false) != nullptr) return OpStatus::kKeyExists;
+  if (!replace && op.ks.Find(op.txn, dst_db, dk, op.now_ms, false) != nullptr) {
+    return OpStatus::kSkipped;
+  }
   Entry* copy = Entry::Clone(e, dst);  // carries the deadline
   if (copy == nullptr) return OpStatus::kNotSupported;
-  ks.Put(txn, dst_db, dk, copy);
+  op.ks.Put(op.txn, dst_db, dk, copy);
   return OpStatus::kOk;
 }
+
+namespace {
 
 void CmdRename(CmdArgs args, CommandContext& ctx) {
   bool nx = std::string_view(ctx.spec.name) == "renamenx";
-  switch (OpRename(ctx.ks, ctx.txn, ctx.db, args[1], args[2], nx, ctx.now_ms, ctx.touch())) {
-    case OpStatus::kOk:
-      if (args[1] != args[2]) ctx.Dirty();
-      return nx ? ctx.rb.Integer(1) : ctx.rb.Ok();
-    case OpStatus::kKeyExists:
-      return ctx.rb.Integer(0);
-    case OpStatus::kNoKey:
-      return ctx.rb.Error(errors::kNoSuchKey);
-    case OpStatus::kNotSupported:
-      return ctx.rb.Error(kCannotCopyValue);
+  OpStatus s = OpRename(ctx.op(), args[1], args[2], nx);
+  if (s == OpStatus::kOk) {
+    if (args[1] != args[2]) ctx.Dirty();
+    return nx ? ctx.rb.Integer(1) : ctx.rb.Ok();
   }
+  if (s == OpStatus::kSkipped) return ctx.rb.Integer(0);
+  ctx.ReplyError(s);
 }
 
 void CmdCopy(CmdArgs args, CommandContext& ctx) {
@@ -276,17 +274,13 @@ void CmdCopy(CmdArgs args, CommandContext& ctx) {
     }
   }
   if (dst_db == ctx.db && args[1] == args[2]) return ctx.rb.Error(errors::kSameObject);
-  switch (
-      OpCopy(ctx.ks, ctx.txn, ctx.db, args[1], dst_db, args[2], replace, ctx.now_ms, ctx.touch())) {
-    case OpStatus::kOk:
-      ctx.Dirty();
-      return ctx.rb.Integer(1);
-    case OpStatus::kNoKey:
-    case OpStatus::kKeyExists:
-      return ctx.rb.Integer(0);
-    case OpStatus::kNotSupported:
-      return ctx.rb.Error(kCannotCopyValue);
+  OpStatus s = OpCopy(ctx.op(), args[1], dst_db, args[2], replace);
+  if (s == OpStatus::kOk) {
+    ctx.Dirty();
+    return ctx.rb.Integer(1);
   }
+  if (s == OpStatus::kKeyNotFound || s == OpStatus::kSkipped) return ctx.rb.Integer(0);
+  ctx.ReplyError(s);
 }
 
 void CmdMove(CmdArgs args, CommandContext& ctx) {
@@ -362,35 +356,49 @@ void CmdObjectIdletime(CmdArgs args, CommandContext& ctx) {
 
 // --- EXPIRE / PEXPIRE / EXPIREAT / PEXPIREAT / PERSIST ----------------------------------------
 
-namespace expire_flags {
-constexpr int kNx = 1 << 0;  // only when the key has no deadline
-constexpr int kXx = 1 << 1;  // only when the key has a deadline
-constexpr int kGt = 1 << 2;  // only when later than the current deadline (none = infinite)
-constexpr int kLt = 1 << 3;  // only when earlier than the current deadline
-}  // namespace expire_flags
+}  // namespace
 
-// REQUIRES: shard of key locked. Sets the key's deadline to `deadline_ms` if the flags allow;
-// a deadline not in the future deletes the key. Returns whether anything changed (the reply).
-bool OpExpire(Keyspace& ks, Txn& txn, int db, std::string_view key, int64_t deadline_ms, int flags,
-              int64_t now_ms, bool touch) {
+OpStatus OpExpire(const OpArgs& op, std::string_view key, int64_t deadline_ms, int flags) {
   using namespace expire_flags;
   KeyRef k(key);
-  Entry* e = ks.Find(txn, db, k, now_ms, touch);
-  if (e == nullptr) return false;
-  if ((flags & kNx) && e->has_expire()) return false;
-  if ((flags & kXx) && !e->has_expire()) return false;
+  Entry* e = op.ks.Find(op.txn, op.db, k, op.now_ms, op.touch);
+  if (e == nullptr) return OpStatus::kKeyNotFound;
+  if ((flags & kNx) && e->has_expire()) return OpStatus::kSkipped;
+  if ((flags & kXx) && !e->has_expire()) return OpStatus::kSkipped;
   // No deadline counts as infinitely far: never exceeded (GT), always undercut (LT).
-  if ((flags & kGt) && (!e->has_expire() || deadline_ms <= e->expire_ms())) return false;
-  if ((flags & kLt) && e->has_expire() && deadline_ms >= e->expire_ms()) return false;
-  if (deadline_ms <= now_ms) {
+  if ((flags & kGt) && (!e->has_expire() || deadline_ms <= e->expire_ms())) {
+    return OpStatus::kSkipped;
+  }
+  if ((flags & kLt) && e->has_expire() && deadline_ms >= e->expire_ms()) return OpStatus::kSkipped;
+  if (deadline_ms <= op.now_ms) {
     // Already past: delete now rather than store a deadline that every reader would treat
     // as expired; this is also the effect logged, so replay does not depend on the clock.
-    ks.Delete(txn, db, k, now_ms);
+    op.ks.Delete(op.txn, op.db, k, op.now_ms);
   } else {
-    ks.SetExpire(txn, db, e, deadline_ms);
+    op.ks.SetExpire(op.txn, op.db, e, deadline_ms);
   }
+  return OpStatus::kOk;
+}
+
+bool OpPersist(const OpArgs& op, std::string_view key) {
+  Entry* e = op.ks.Find(op.txn, op.db, KeyRef(key), op.now_ms, op.touch);
+  if (e == nullptr || !e->has_expire()) return false;
+  op.ks.SetExpire(op.txn, op.db, e, 0);
   return true;
 }
+
+int64_t OpTtl(const OpArgs& op, std::string_view key, bool ms, bool absolute) {
+  const Entry* e = op.ks.FindForRead(op.txn, op.db, KeyRef(key), op.now_ms, /*touch=*/false);
+  if (e == nullptr) return -2;
+  if (!e->has_expire()) return -1;
+  int64_t v = absolute ? e->expire_ms() : e->expire_ms() - op.now_ms;
+  if (v < 0) v = 0;
+  // Redis computes (v + 500) / 1000, which overflows for a deadline near INT64_MAX; this
+  // rounds the same way without the addition.
+  return ms ? v : v / 1000 + (v % 1000 >= 500 ? 1 : 0);
+}
+
+namespace {
 
 // EXPIRE key seconds, PEXPIRE key ms (relative); EXPIREAT / PEXPIREAT (absolute).
 void ExpireGeneric(CmdArgs args, CommandContext& ctx, bool seconds, bool relative) {
@@ -427,7 +435,7 @@ void ExpireGeneric(CmdArgs args, CommandContext& ctx, bool seconds, bool relativ
   if (when > INT64_MAX - base) return ctx.rb.Error(invalid);
   when += base;
 
-  bool changed = OpExpire(ctx.ks, ctx.txn, ctx.db, args[1], when, flags, ctx.now_ms, ctx.touch());
+  bool changed = OpExpire(ctx.op(), args[1], when, flags) == OpStatus::kOk;
   if (changed) ctx.Dirty();
   ctx.rb.Integer(changed ? 1 : 0);
 }
@@ -437,47 +445,25 @@ void CmdPExpire(CmdArgs args, CommandContext& ctx) { ExpireGeneric(args, ctx, fa
 void CmdExpireAt(CmdArgs args, CommandContext& ctx) { ExpireGeneric(args, ctx, true, false); }
 void CmdPExpireAt(CmdArgs args, CommandContext& ctx) { ExpireGeneric(args, ctx, false, false); }
 
-// REQUIRES: shard of key locked. Returns whether a deadline was removed.
-bool OpPersist(Keyspace& ks, Txn& txn, int db, std::string_view key, int64_t now_ms, bool touch) {
-  Entry* e = ks.Find(txn, db, KeyRef(key), now_ms, touch);
-  if (e == nullptr || !e->has_expire()) return false;
-  ks.SetExpire(txn, db, e, 0);
-  return true;
-}
-
 void CmdPersist(CmdArgs args, CommandContext& ctx) {
-  bool changed = OpPersist(ctx.ks, ctx.txn, ctx.db, args[1], ctx.now_ms, ctx.touch());
+  bool changed = OpPersist(ctx.op(), args[1]);
   if (changed) ctx.Dirty();
   ctx.rb.Integer(changed ? 1 : 0);
 }
 
 // --- TTL / PTTL / EXPIRETIME / PEXPIRETIME ---------------------------------------------------
 
-// -2: no such key; -1: no deadline; else the remaining time (or the deadline when `absolute`)
-// in ms or in seconds rounded to the nearest.
-int64_t OpTtl(Keyspace& ks, Txn& txn, int db, std::string_view key, int64_t now_ms, bool ms,
-              bool absolute) {
-  const Entry* e = ks.FindForRead(txn, db, KeyRef(key), now_ms, /*touch=*/false);
-  if (e == nullptr) return -2;
-  if (!e->has_expire()) return -1;
-  int64_t v = absolute ? e->expire_ms() : e->expire_ms() - now_ms;
-  if (v < 0) v = 0;
-  // Redis computes (v + 500) / 1000, which overflows for a deadline near INT64_MAX; this
-  // rounds the same way without the addition.
-  return ms ? v : v / 1000 + (v % 1000 >= 500 ? 1 : 0);
-}
-
 void CmdTtl(CmdArgs args, CommandContext& ctx) {
-  ctx.rb.Integer(OpTtl(ctx.ks, ctx.txn, ctx.db, args[1], ctx.now_ms, false, false));
+  ctx.rb.Integer(OpTtl(ctx.op(), args[1], false, false));
 }
 void CmdPTtl(CmdArgs args, CommandContext& ctx) {
-  ctx.rb.Integer(OpTtl(ctx.ks, ctx.txn, ctx.db, args[1], ctx.now_ms, true, false));
+  ctx.rb.Integer(OpTtl(ctx.op(), args[1], true, false));
 }
 void CmdExpireTime(CmdArgs args, CommandContext& ctx) {
-  ctx.rb.Integer(OpTtl(ctx.ks, ctx.txn, ctx.db, args[1], ctx.now_ms, false, true));
+  ctx.rb.Integer(OpTtl(ctx.op(), args[1], false, true));
 }
 void CmdPExpireTime(CmdArgs args, CommandContext& ctx) {
-  ctx.rb.Integer(OpTtl(ctx.ks, ctx.txn, ctx.db, args[1], ctx.now_ms, true, true));
+  ctx.rb.Integer(OpTtl(ctx.op(), args[1], true, true));
 }
 
 // --- SELECT / SWAPDB / FLUSHDB ---------------------------------------------------------------

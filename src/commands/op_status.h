@@ -37,6 +37,7 @@ enum class OpStatus : uint8_t {
   kSkipped,          // a condition (NX, XX, GT, LT, ...) was not met: nothing changed, no error
   kSameObject,       // source and destination are the same key where that is refused
   kInvalidExpire,    // an expire time that is not a valid deadline (the text names the command)
+  kNotSupported,     // the value's type cannot do this yet (COPY / RENAME of a type without Clone)
 };
 
 // Redis's error text for a failed status; nullptr for kOk and kSkipped (not errors).
@@ -68,6 +69,9 @@ inline const char* OpStatusText(OpStatus s) {
       return errors::kSameObject;
     case OpStatus::kInvalidExpire:
       return "ERR invalid expire time";
+    case OpStatus::kNotSupported:
+      // Not a Redis text: Redis copies every type.
+      return "ERR the value of this key type cannot be copied yet";
   }
   return "ERR unknown error";
 }

@@ -40,11 +40,6 @@ std::string InvalidExpireError(std::string_view cmd) {
   return "ERR invalid expire time in '" + std::string(cmd) + "' command";
 }
 
-// A kInt value formatted without allocating (GET is the hot path).
-struct IntText {
-  char buf[24];
-};
-
 // The string value of e. REQUIRES: e->type() == kString. The view lives as long as both e and
 // `tmp` (for kInt values).
 std::string_view ValueOf(const Entry* e, IntText* tmp) {
@@ -171,18 +166,13 @@ bool ReplyValueOf(const Entry* e, CommandContext& ctx) {
   return true;
 }
 
-// Stores value under key with the given deadline (0 = none). A deadline already past deletes
-// the key instead: the effect of SET ... EXAT <past> is that the key is gone, and logging a
-// delete says so directly rather than storing a value that is dead on arrival.
-void StoreString(CommandContext& ctx, const KeyRef& k, std::string_view value,
-                 int64_t deadline_ms) {
-  if (deadline_ms != 0 && deadline_ms <= ctx.now_ms) {
-    ctx.ks.Delete(ctx.txn, ctx.db, k, ctx.now_ms);
-    return;
+// Replies with what OpSet found under SET ... GET.
+void ReplyOld(CommandContext& ctx, const std::optional<std::string>& old) {
+  if (old.has_value()) {
+    ctx.rb.Bulk(*old);
+  } else {
+    ctx.rb.NullBulk();
   }
-  Entry* e = NewStringArg(ctx, k.key, value);
-  e->set_expire_ms(deadline_ms);
-  ctx.ks.Put(ctx.txn, ctx.db, k, e);
 }
 
 // --- SET family ---
@@ -190,37 +180,34 @@ void StoreString(CommandContext& ctx, const KeyRef& k, std::string_view value,
 void CmdSet(CmdArgs args, CommandContext& ctx) {
   using namespace setflag;
   KeyRef k(args[1]);
+  SetParams p;
+  p.block = ctx.ArgBlock(args[2]);
   if (args.size() == 3) {  // the hot path: no options, no lookup
-    ctx.ks.Put(ctx.txn, ctx.db, k, NewStringArg(ctx, args[1], args[2]));
+    (void)OpSet(ctx.op(), k, args[2], p);
     ctx.Dirty();
     return ctx.rb.Ok();
   }
   StringOptions o;
   if (!ParseStringOptions(args, 3, OptionsFor::kSet, &o)) return ctx.rb.Error(errors::kSyntax);
-  int64_t deadline_ms = 0;
-  if (o.has_expire() && !DeadlineOrReply(o, ctx, &deadline_ms)) return;
-
-  Entry* old;
-  if (o.has(kGet)) {
-    old = ctx.ks.FindForRead(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
-    if (!ReplyValueOf(old, ctx)) return;
-  } else {
-    old = ctx.ks.Find(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
-  }
-  if ((o.has(kNX) && old != nullptr) || (o.has(kXX) && old == nullptr)) {
-    if (!o.has(kGet)) ctx.rb.NullBulk();
-    return;
-  }
-  if (o.has(kKeepTtl) && old != nullptr) deadline_ms = old->expire_ms();
-  StoreString(ctx, k, args[2], deadline_ms);  // frees old
-  ctx.Dirty();
-  if (!o.has(kGet)) ctx.rb.Ok();
+  if (o.has_expire() && !DeadlineOrReply(o, ctx, &p.deadline_ms)) return;
+  p.cond = o.has(kNX)   ? SetParams::Cond::kIfMissing
+           : o.has(kXX) ? SetParams::Cond::kIfExists
+                        : SetParams::Cond::kAlways;
+  p.keep_ttl = o.has(kKeepTtl);
+  std::optional<std::string> old;
+  OpStatus s = OpSet(ctx.op(), k, args[2], p, o.has(kGet) ? &old : nullptr);
+  if (s == OpStatus::kWrongType) return ctx.ReplyError(s);
+  if (s == OpStatus::kOk) ctx.Dirty();
+  if (o.has(kGet)) return ReplyOld(ctx, old);
+  if (s == OpStatus::kSkipped) return ctx.rb.NullBulk();
+  ctx.rb.Ok();
 }
 
 void CmdSetNx(CmdArgs args, CommandContext& ctx) {
-  KeyRef k(args[1]);
-  if (ctx.ks.Find(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch()) != nullptr) return ctx.rb.Integer(0);
-  ctx.ks.Put(ctx.txn, ctx.db, k, NewStringArg(ctx, args[1], args[2]));
+  SetParams p;
+  p.cond = SetParams::Cond::kIfMissing;
+  p.block = ctx.ArgBlock(args[2]);
+  if (OpSet(ctx.op(), KeyRef(args[1]), args[2], p) != OpStatus::kOk) return ctx.rb.Integer(0);
   ctx.Dirty();
   ctx.rb.Integer(1);
 }
@@ -236,7 +223,10 @@ void SetWithExpire(CmdArgs args, CommandContext& ctx, ExpireUnit unit) {
     case DeadlineStatus::kInvalid:
       return ctx.rb.Error(InvalidExpireError(ctx.spec.name));
   }
-  StoreString(ctx, KeyRef(args[1]), args[3], deadline_ms);
+  SetParams p;
+  p.deadline_ms = deadline_ms;
+  p.block = ctx.ArgBlock(args[3]);
+  (void)OpSet(ctx.op(), KeyRef(args[1]), args[3], p);
   ctx.Dirty();
   ctx.rb.Ok();
 }
@@ -274,8 +264,16 @@ void CmdMSetNx(CmdArgs args, CommandContext& ctx) {
 // --- GET family ---
 
 void CmdGet(CmdArgs args, CommandContext& ctx) {
-  Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[1]), ctx.now_ms, ctx.touch());
-  ReplyValueOf(e, ctx);
+  IntText tmp;
+  std::string_view v;
+  switch (OpGet(ctx.op(), KeyRef(args[1]), &tmp, &v)) {
+    case OpStatus::kOk:
+      return ctx.rb.Bulk(v);
+    case OpStatus::kKeyNotFound:
+      return ctx.rb.NullBulk();
+    default:
+      return ctx.rb.Error(errors::kWrongType);
+  }
 }
 
 void CmdMGet(CmdArgs args, CommandContext& ctx) {
@@ -412,31 +410,12 @@ void CmdSetRange(CmdArgs args, CommandContext& ctx) {
   ctx.rb.Integer(static_cast<int64_t>(total));
 }
 
-// INCR, DECR, INCRBY, DECRBY: add `incr` to the integer at key (0 if missing).
+// INCR, DECR, INCRBY, DECRBY.
 void IncrBy(CmdArgs args, CommandContext& ctx, int64_t incr) {
-  KeyRef k(args[1]);
-  Entry* e = ctx.ks.Find(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
-  int64_t v = 0;
-  if (e != nullptr) {
-    if (!IsString(e)) return ctx.rb.Error(errors::kWrongType);
-    if (e->is_int()) {
-      v = e->int_value();
-    } else if (!ParseInt64(e->string_bytes(), &v)) {
-      return ctx.rb.Error(errors::kNotInteger);
-    }
-  }
-  int64_t result;
-  if (__builtin_add_overflow(v, incr, &result)) return ctx.rb.Error(errors::kOverflow);
-  if (e != nullptr && e->is_int()) {
-    e->set_int_value(result);  // in place: no allocation on the counter hot path
-    ctx.ks.Changed(ctx.txn, ctx.db, k, e);
-  } else {
-    Entry* n = Entry::NewInt(args[1], result);
-    if (e != nullptr) n->set_expire_ms(e->expire_ms());
-    ctx.ks.Put(ctx.txn, ctx.db, k, n);
-  }
+  OpResult<int64_t> r = OpIncrBy(ctx.op(), KeyRef(args[1]), incr);
+  if (!r.ok()) return ctx.ReplyError(r.status());
   ctx.Dirty();
-  ctx.rb.Integer(result);
+  ctx.rb.Integer(*r);
 }
 
 void CmdIncr(CmdArgs args, CommandContext& ctx) { IncrBy(args, ctx, 1); }
@@ -539,6 +518,70 @@ void CmdLcs(CmdArgs args, CommandContext& ctx) {
 }
 
 }  // namespace
+
+OpStatus OpGet(const OpArgs& op, const KeyRef& k, IntText* tmp, std::string_view* value) {
+  const Entry* e = op.ks.FindForRead(op.txn, op.db, k, op.now_ms, op.touch);
+  if (e == nullptr) return OpStatus::kKeyNotFound;
+  if (!IsString(e)) return OpStatus::kWrongType;
+  *value = ValueOf(e, tmp);
+  return OpStatus::kOk;
+}
+
+OpStatus OpSet(const OpArgs& op, const KeyRef& k, std::string_view value, const SetParams& p,
+               std::optional<std::string>* old) {
+  int64_t deadline_ms = p.deadline_ms;
+  if (p.cond != SetParams::Cond::kAlways || p.keep_ttl || old != nullptr) {
+    Entry* cur = old != nullptr ? op.ks.FindForRead(op.txn, op.db, k, op.now_ms, op.touch)
+                                : op.ks.Find(op.txn, op.db, k, op.now_ms, op.touch);
+    if (old != nullptr && cur != nullptr) {
+      if (!IsString(cur)) return OpStatus::kWrongType;
+      IntText tmp;
+      old->emplace(ValueOf(cur, &tmp));
+    }
+    if ((p.cond == SetParams::Cond::kIfMissing && cur != nullptr) ||
+        (p.cond == SetParams::Cond::kIfExists && cur == nullptr)) {
+      return OpStatus::kSkipped;
+    }
+    if (p.keep_ttl && cur != nullptr) deadline_ms = cur->expire_ms();
+  }
+  // A deadline already past deletes the key instead: the effect of SET ... EXAT <past> is that
+  // the key is gone, and logging a delete says so directly rather than storing a value that is
+  // dead on arrival.
+  if (deadline_ms != 0 && deadline_ms <= op.now_ms) {
+    op.ks.Delete(op.txn, op.db, k, op.now_ms);
+    return OpStatus::kOk;
+  }
+  // A large value that the connection read into a block of its own is adopted, not copied
+  // (engine/entry.h, kLarge); any other value is copied in.
+  Entry* e = p.block ? Entry::NewLarge(k.key, p.block) : Entry::NewString(k.key, value);
+  e->set_expire_ms(deadline_ms);
+  op.ks.Put(op.txn, op.db, k, e);  // frees the old entry
+  return OpStatus::kOk;
+}
+
+OpResult<int64_t> OpIncrBy(const OpArgs& op, const KeyRef& k, int64_t incr) {
+  Entry* e = op.ks.Find(op.txn, op.db, k, op.now_ms, op.touch);
+  int64_t v = 0;
+  if (e != nullptr) {
+    if (!IsString(e)) return OpStatus::kWrongType;
+    if (e->is_int()) {
+      v = e->int_value();
+    } else if (!ParseInt64(e->string_bytes(), &v)) {
+      return OpStatus::kNotInteger;
+    }
+  }
+  int64_t result;
+  if (__builtin_add_overflow(v, incr, &result)) return OpStatus::kOverflow;
+  if (e != nullptr && e->is_int()) {
+    e->set_int_value(result);  // in place: no allocation on the counter hot path
+    op.ks.Changed(op.txn, op.db, k, e);
+  } else {
+    Entry* n = Entry::NewInt(k.key, result);
+    if (e != nullptr) n->set_expire_ms(e->expire_ms());
+    op.ks.Put(op.txn, op.db, k, n);
+  }
+  return result;
+}
 
 // One row per command: name, arity, flags, first/last/step key positions, handler, group,
 // summary, since. Arity, flags and key positions are Redis 7's.

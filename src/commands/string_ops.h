@@ -1,17 +1,53 @@
-// Pure string algorithms behind the STRING commands: number parsing and formatting as Redis
-// does it, range arithmetic, expiry deadlines and LCS. Nothing here sees RESP or the keyspace,
-// so the functions are tested directly and can serve an embedded API.
+// The STRING commands below RESP: first the Ops on the keyspace (commands/op_status.h), which
+// string_family.cc's handlers and the embedded engine call; then the pure string algorithms
+// (number parsing and formatting as Redis does it, range arithmetic, expiry deadlines, LCS),
+// which see neither RESP nor the keyspace and are tested directly.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "base/shared_block.h"
 #include "base/status.h"
+#include "commands/op_status.h"
 
 namespace fdb {
+
+// --- Ops (REQUIRES: the caller holds the key's shard lock) ---
+
+// Room for the text of an integer value (a kInt entry has no bytes to point at).
+struct IntText {
+  char buf[24];
+};
+
+// GET: kOk with *value, kKeyNotFound, or kWrongType. *value is valid while the shard stays
+// locked and nothing changes the key, and while *tmp lives (an integer value's text).
+OpStatus OpGet(const OpArgs& op, const KeyRef& k, IntText* tmp, std::string_view* value);
+
+// How SET stores.
+struct SetParams {
+  enum class Cond : uint8_t { kAlways, kIfMissing, kIfExists };  // -, NX, XX
+  Cond cond = Cond::kAlways;
+  bool keep_ttl = false;    // KEEPTTL: an existing key keeps its deadline
+  int64_t deadline_ms = 0;  // absolute; 0: none. Not in the future: the key is deleted
+  BlockRef block;           // the value's own block, when it was read into one (adopted)
+};
+
+// SET. kOk: stored. kSkipped: the NX / XX condition did not hold, nothing changed. With `old`
+// (SET ... GET) the previous value is copied into *old first (nullopt: no key), and a key of
+// another type is kWrongType with nothing changed.
+OpStatus OpSet(const OpArgs& op, const KeyRef& k, std::string_view value, const SetParams& p,
+               std::optional<std::string>* old = nullptr);
+
+// INCRBY and friends: the new value. kWrongType, kNotInteger (the value is not a 64-bit
+// integer), kOverflow.
+OpResult<int64_t> OpIncrBy(const OpArgs& op, const KeyRef& k, int64_t incr);
+
+// --- Algorithms ---
 
 // Redis's MAX_LONG_DOUBLE_CHARS: the longest float text accepted or produced. A long double
 // printed with "%.17Lf" is at most ~4950 characters (LDBL_MAX has 4933 integer digits).
