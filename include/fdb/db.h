@@ -6,11 +6,11 @@
 //   fdb::Result<std::optional<std::string>> v = (*db)->Get("k");
 //
 // Model. A DB is the server without its network layer: it owns one ServerContext (keyspace,
-// configuration, storage engine) and runs every call through the same command dispatcher the
-// network server uses, so locking, logging, expiry and error texts are exactly the server's.
-// The typed methods are thin wrappers that build a command and read its reply; Execute() runs
-// any command. The alternative rejected: calling the keyspace directly, which would duplicate
-// the command semantics (type checks, TTL rules, log records) and drift from the server.
+// configuration, storage engine). The typed methods run the same Ops as the server's command
+// handlers (type checks, TTL rules, the effects logged), under their key's shard lock only,
+// and commit as a command commits: no RESP is built or parsed. Execute() runs any command
+// through the server's dispatcher, so locking, logging, expiry and error texts are exactly the
+// server's.
 //
 // Ownership. Open returns the only owner of the DB. Destroying it stops the active-expiry
 // thread, writes a checkpoint (as SHUTDOWN does), flushes and closes the log and releases the
@@ -41,6 +41,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "fdb/options.h"
@@ -71,6 +73,18 @@ class DB {
 
   // GET: the value, or nullopt when the key does not exist. A non-string key: WRONGTYPE.
   [[nodiscard]] Result<std::optional<std::string>> Get(std::string_view key);
+  // GET without a copy: calls fn(value) while the key is locked and returns true, or returns
+  // false when the key does not exist. fn must not call this DB (its key's shard is locked)
+  // and must not keep the view. A non-string key: WRONGTYPE.
+  template <class Fn>
+  [[nodiscard]] Result<bool> Read(std::string_view key, Fn&& fn) {
+    using F = std::remove_reference_t<Fn>;
+    return Read(
+        key, [](void* f, std::string_view v) { (*static_cast<F*>(f))(v); },
+        const_cast<void*>(static_cast<const void*>(std::addressof(fn))));
+  }
+  [[nodiscard]] Result<bool> Read(std::string_view key,
+                                  void (*fn)(void* arg, std::string_view value), void* arg);
   // SET, with PX ttl_ms when given (ttl_ms > 0, else ERR invalid expire time).
   [[nodiscard]] Status Set(std::string_view key, std::string_view value,
                            std::optional<int64_t> ttl_ms = {});

@@ -85,7 +85,8 @@ bool IsLfuPolicy(CommandContext& ctx) {
 
 int64_t OpDel(const OpArgs& op, std::span<const std::string_view> keys) {
   int64_t n = 0;
-  for (std::string_view key : keys) n += op.ks.Delete(op.txn, op.db, KeyRef(key), op.now_ms) ? 1 : 0;
+  for (std::string_view key : keys)
+    n += op.ks.Delete(op.txn, op.db, KeyRef(key), op.now_ms) ? 1 : 0;
   return n;
 }
 
@@ -93,7 +94,7 @@ int64_t OpExists(const OpArgs& op, std::span<const std::string_view> keys) {
   int64_t n = 0;
   for (std::string_view key : keys) {
     n += op.ks.FindForRead(op.txn, op.db, KeyRef(key), op.now_ms, /*touch=*/false) != nullptr ? 1
-                                                                                             : 0;
+                                                                                              : 0;
   }
   return n;
 }
@@ -101,8 +102,8 @@ int64_t OpExists(const OpArgs& op, std::span<const std::string_view> keys) {
 int64_t OpTouch(const OpArgs& op, std::span<const std::string_view> keys) {
   int64_t n = 0;
   for (std::string_view key : keys) {
-    n += op.ks.FindForRead(op.txn, op.db, KeyRef(key), op.now_ms, /*touch=*/true) != nullptr ? 1
-                                                                                            : 0;
+    n +=
+        op.ks.FindForRead(op.txn, op.db, KeyRef(key), op.now_ms, /*touch=*/true) != nullptr ? 1 : 0;
   }
   return n;
 }

@@ -25,19 +25,19 @@ namespace fdb {
 
 enum class OpStatus : uint8_t {
   kOk,
-  kKeyNotFound,      // a command that needs the key found none ("ERR no such key")
-  kWrongType,        // the key holds another type
-  kNotInteger,       // a stored value or argument is not a 64-bit integer
-  kNotFloat,         // a stored value or argument is not a valid float
-  kOverflow,         // an integer increment would overflow
-  kNanOrInf,         // a float increment would produce NaN or infinity
-  kSyntax,           // the arguments do not form a valid call
-  kOutOfRange,       // an index or offset beyond what the type allows
-  kStringTooLong,    // the result would exceed proto-max-bulk-len
-  kSkipped,          // a condition (NX, XX, GT, LT, ...) was not met: nothing changed, no error
-  kSameObject,       // source and destination are the same key where that is refused
-  kInvalidExpire,    // an expire time that is not a valid deadline (the text names the command)
-  kNotSupported,     // the value's type cannot do this yet (COPY / RENAME of a type without Clone)
+  kKeyNotFound,    // a command that needs the key found none ("ERR no such key")
+  kWrongType,      // the key holds another type
+  kNotInteger,     // a stored value or argument is not a 64-bit integer
+  kNotFloat,       // a stored value or argument is not a valid float
+  kOverflow,       // an integer increment would overflow
+  kNanOrInf,       // a float increment would produce NaN or infinity
+  kSyntax,         // the arguments do not form a valid call
+  kOutOfRange,     // an index or offset beyond what the type allows
+  kStringTooLong,  // the result would exceed proto-max-bulk-len
+  kSkipped,        // a condition (NX, XX, GT, LT, ...) was not met: nothing changed, no error
+  kSameObject,     // source and destination are the same key where that is refused
+  kInvalidExpire,  // an expire time that is not a valid deadline (the text names the command)
+  kNotSupported,   // the value's type cannot do this yet (COPY / RENAME of a type without Clone)
 };
 
 // Redis's error text for a failed status; nullptr for kOk and kSkipped (not errors).
@@ -81,7 +81,7 @@ inline const char* OpStatusText(OpStatus s) {
 template <class T>
 class OpResult {
  public:
-  OpResult(OpStatus s) : status_(s) {}  // NOLINT(google-explicit-constructor)
+  OpResult(OpStatus s) : status_(s) {}     // NOLINT(google-explicit-constructor)
   OpResult(T v) : value_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
   OpResult(OpStatus s, T v) : status_(s), value_(std::move(v)) {}
 

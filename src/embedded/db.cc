@@ -1,12 +1,17 @@
-// The embedded API: a ServerContext driven through the command dispatcher, replies parsed
-// back from RESP2. See include/fdb/db.h for the contract.
+// The embedded API: a ServerContext without sockets. The typed calls (Get, Set, Delete, ...)
+// run the commands' own Ops (commands/op_status.h) under their key's shard lock, in a
+// transaction committed exactly as the dispatcher commits a command's: no RESP is built or
+// parsed, and no lock is taken but the key's shard. Execute() runs any command through the
+// dispatcher, as a network client's, and parses its RESP2 reply.
 //
-// Why go through RESP instead of calling the Ops: the dispatcher is the one place that
-// enforces arity, locks shards in order, batches a command's log records and counts stats; a
-// second path around it would drift. Building and parsing a reply costs a copy of the value,
-// which is small next to the shard lock and the log append of a write.
+// What the typed path does that the dispatcher would (and why it is short): refuse a write
+// while the log cannot be written (MISCONF) and, over maxmemory, evict before a write that may
+// grow memory (OOM when nothing can go); count the call in INFO commandstats; commit the
+// transaction before the shard is unlocked; wait for the durability policy after. Arity,
+// authentication, MULTI and subcommands do not apply to a typed call.
 #include "fdb/db.h"
 
+#include <atomic>
 #include <charconv>
 #include <chrono>
 #include <condition_variable>
@@ -20,7 +25,9 @@
 #include "base/limits.h"
 #include "base/logging.h"
 #include "commands/dispatcher.h"
+#include "commands/generic_ops.h"
 #include "commands/server_context.h"
+#include "commands/string_ops.h"
 #include "protocol/reply_builder.h"
 
 namespace fdb {
@@ -133,8 +140,24 @@ struct Session {
   ClientState client;
 };
 
+// The commands the typed calls run, for INFO commandstats.
+struct TypedSpecs {
+  const CommandSpec* get;
+  const CommandSpec* set;
+  const CommandSpec* del;
+  const CommandSpec* exists;
+  const CommandSpec* incrby;
+  const CommandSpec* pexpire;
+  const CommandSpec* pttl;
+};
+
+std::atomic<uint64_t> g_next_impl_id{1};
+
 struct DB::Impl {
   std::unique_ptr<ServerContext> ctx;
+  // Tells this DB's sessions from those of a DB destroyed before it at the same address.
+  const uint64_t id = g_next_impl_id.fetch_add(1);
+  TypedSpecs specs{};
 
   std::mutex sessions_mu;
   // Keyed by calling thread. A thread id reused by a new thread inherits the session of a
@@ -146,7 +169,16 @@ struct DB::Impl {
   bool stopping = false;  // guarded by expire_mu
   std::thread expirer;
 
+  // The calling thread's session. The last one found is remembered per thread (with the DB's
+  // id, never reused), so a typed call takes no lock to find it; sessions live until the DB is
+  // destroyed.
   Session* SessionForThisThread() {
+    struct Last {
+      uint64_t id = 0;
+      Session* session = nullptr;
+    };
+    thread_local Last last;
+    if (last.id == id) return last.session;
     std::lock_guard<std::mutex> l(sessions_mu);
     auto& s = sessions[std::this_thread::get_id()];
     if (!s) {
@@ -157,8 +189,75 @@ struct DB::Impl {
       s->client.created_ms = NowMs();
       ctx->clients().Add(&s->client);
     }
+    last = {id, s.get()};
     return s.get();
   }
+
+  // Runs op(OpArgs&, const KeyRef&) -> Status on one key as the command `spec`, as the
+  // dispatcher runs a command: refusals first, then the Op and the commit under the key's
+  // shard lock, then the wait for the durability policy. REQUIRES: op does not call the DB.
+  template <class Op>
+  Status OnKey(const CommandSpec* spec, std::string_view key, const Op& op) {
+    Session* s = SessionForThisThread();
+    Keyspace& ks = ctx->keyspace();
+    StorageEngine* storage = ctx->storage();
+    const bool write = (spec->flags & cmdflags::kWrite) != 0;
+    CommandCounters& counters = s->stats->commands[spec->id];
+    auto reject = [&](std::string text) {
+      counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                              std::memory_order_relaxed);
+      return Status::InvalidArgument(std::move(text));
+    };
+    if (ks.OverMaxmemory() && ks.EvictKeys() == Keyspace::EvictResult::kFail &&
+        (spec->flags & cmdflags::kDenyOom)) {
+      return reject(errors::kOom);
+    }
+    auto refusal = [&]() -> std::optional<Status> {
+      if (!write || storage == nullptr) return std::nullopt;
+      Status health = storage->Health();
+      if (health.ok()) return std::nullopt;
+      return reject(health.message() +
+                    ". Commands that may modify the data set are disabled until the log can be "
+                    "written again.");
+    };
+    if (auto r = refusal()) return *r;
+    const int64_t start_us = MonoUs();
+    KeyRef k(key);
+    Txn txn;
+    Status result;
+    {
+      std::lock_guard<AdaptiveMutex> lock(ks.shard(k.shard).mu);
+      // Again under the lock, as the dispatcher does: a discard after a log failure takes every
+      // shard lock, so a write that passes here is appended before the discard looks.
+      if (auto r = refusal()) return *r;
+      OpArgs args{ks, txn, s->client.db.load(std::memory_order_relaxed), NowMs(),
+                  !s->client.no_touch.load(std::memory_order_relaxed)};
+      try {
+        result = op(args, k);
+      } catch (...) {
+        (void)ks.Commit(txn);  // what the Op changed is in memory: the log must say so too
+        throw;
+      }
+      if (!ks.Commit(txn).ok() && storage != nullptr) {
+        return Status::IOError(storage->Health().message() + ". The change may not be durable.");
+      }
+    }
+    counters.calls.store(counters.calls.load(std::memory_order_relaxed) + 1,
+                         std::memory_order_relaxed);
+    counters.usec.store(counters.usec.load(std::memory_order_relaxed) + (MonoUs() - start_us),
+                        std::memory_order_relaxed);
+    if (!result.ok()) {
+      counters.failed.store(counters.failed.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
+      return result;
+    }
+    // The call returns once the change is as durable as the policy says, as a network reply
+    // is held (Connection, IoThread::AfterBatch).
+    if (storage != nullptr && txn.sequence() > 0) return storage->WaitForPolicy(txn.sequence());
+    return Status::OK();
+  }
+
+  void Dirty(uint64_t n = 1) { ctx->dirty.fetch_add(n, std::memory_order_relaxed); }
 
   // Active expiry at limits::kActiveExpireHz, as the network server's cron does: keys that are
   // never read again still leave memory and disk. The same tick evicts values over the cache
@@ -244,6 +343,9 @@ Result<std::unique_ptr<DB>> DB::Open(const Options& options) {
   }
   // Again after recovery, as fdb-server does: the fsync policy is pushed into the engine.
   ctx.ApplyConfig();
+  const CommandRegistry& reg = CommandRegistry::Default();
+  impl->specs = {reg.Find("get"),    reg.Find("set"),     reg.Find("del"), reg.Find("exists"),
+                 reg.Find("incrby"), reg.Find("pexpire"), reg.Find("pttl")};
   impl->expirer = std::thread([p = impl.get()] { p->ExpireLoop(); });
   return std::unique_ptr<DB>(new DB(std::move(impl)));
 }
@@ -276,44 +378,91 @@ Result<Reply> DB::Execute(const std::vector<std::string>& args) {
   return impl_->Run(v);
 }
 
-Result<std::optional<std::string>> DB::Get(std::string_view key) {
-  Result<Reply> r = impl_->RunTyped({"GET", key});
-  if (!r.ok()) return r.status();
-  if (r->type == Reply::Type::kNull) return std::optional<std::string>();
-  if (r->type != Reply::Type::kBulk) return UnexpectedReply("GET");
-  return std::optional<std::string>(std::move(r->str));
-}
-
-Status DB::Set(std::string_view key, std::string_view value, std::optional<int64_t> ttl_ms) {
-  Result<Reply> r = ttl_ms ? impl_->RunTyped({"SET", key, value, "PX", std::to_string(*ttl_ms)})
-                           : impl_->RunTyped({"SET", key, value});
-  return r.status();
-}
-
 namespace {
+// An error status of an Op as the typed API reports it: Redis's text, kInvalidArgument.
+Status OpError(OpStatus s) { return Status::InvalidArgument(OpStatusText(s)); }
+
 Result<int64_t> AsInteger(Result<Reply> r, std::string_view cmd) {
   if (!r.ok()) return r.status();
   if (r->type != Reply::Type::kInteger) return UnexpectedReply(cmd);
   return r->integer;
 }
-Result<bool> AsBool(Result<Reply> r, std::string_view cmd) {
-  Result<int64_t> n = AsInteger(std::move(r), cmd);
-  if (!n.ok()) return n.status();
-  return *n > 0;
-}
 }  // namespace
 
+Result<bool> DB::Read(std::string_view key, void (*fn)(void* arg, std::string_view value),
+                      void* arg) {
+  bool found = false;
+  Status s = impl_->OnKey(impl_->specs.get, key, [&](const OpArgs& op, const KeyRef& k) {
+    IntText tmp;
+    std::string_view v;
+    OpStatus r = OpGet(op, k, &tmp, &v);
+    if (r == OpStatus::kKeyNotFound) return Status::OK();
+    if (r != OpStatus::kOk) return OpError(r);
+    found = true;
+    fn(arg, v);
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return found;
+}
+
+Result<std::optional<std::string>> DB::Get(std::string_view key) {
+  std::optional<std::string> value;
+  Result<bool> r = Read(key, [&](std::string_view v) { value.emplace(v); });
+  if (!r.ok()) return r.status();
+  return value;
+}
+
+Status DB::Set(std::string_view key, std::string_view value, std::optional<int64_t> ttl_ms) {
+  SetParams p;
+  if (ttl_ms) {
+    // As SET ... PX: a positive time, and now + ttl must not overflow.
+    const int64_t now = NowMs();
+    if (*ttl_ms <= 0 || *ttl_ms > INT64_MAX - now) {
+      return Status::InvalidArgument("ERR invalid expire time in 'set' command");
+    }
+  }
+  Status s = impl_->OnKey(impl_->specs.set, key, [&](const OpArgs& op, const KeyRef& k) {
+    if (ttl_ms) p.deadline_ms = op.now_ms + *ttl_ms;
+    (void)OpSet(op, k, value, p);
+    return Status::OK();
+  });
+  if (s.ok()) impl_->Dirty();
+  return s;
+}
+
 Result<bool> DB::Delete(std::string_view key) {
-  return AsBool(impl_->RunTyped({"DEL", key}), "DEL");
+  int64_t n = 0;
+  Status s = impl_->OnKey(impl_->specs.del, key, [&](const OpArgs& op, const KeyRef& k) {
+    n = OpDel(op, std::span<const std::string_view>(&k.key, 1));
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  if (n > 0) impl_->Dirty();
+  return n > 0;
 }
 
 Result<bool> DB::Exists(std::string_view key) {
-  return AsBool(impl_->RunTyped({"EXISTS", key}), "EXISTS");
+  int64_t n = 0;
+  Status s = impl_->OnKey(impl_->specs.exists, key, [&](const OpArgs& op, const KeyRef& k) {
+    n = OpExists(op, std::span<const std::string_view>(&k.key, 1));
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return n > 0;
 }
 
 Result<int64_t> DB::IncrBy(std::string_view key, int64_t delta) {
-  std::string d = std::to_string(delta);
-  return AsInteger(impl_->RunTyped({"INCRBY", key, d}), "INCRBY");
+  int64_t value = 0;
+  Status s = impl_->OnKey(impl_->specs.incrby, key, [&](const OpArgs& op, const KeyRef& k) {
+    OpResult<int64_t> r = OpIncrBy(op, k, delta);
+    if (!r.ok()) return OpError(r.status());
+    value = *r;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  impl_->Dirty();
+  return value;
 }
 
 Result<std::vector<std::string>> DB::Keys(std::string_view pattern) {
@@ -334,12 +483,28 @@ Result<int64_t> DB::DbSize() { return AsInteger(impl_->RunTyped({"DBSIZE"}), "DB
 Status DB::FlushDb() { return impl_->RunTyped({"FLUSHDB"}).status(); }
 
 Result<bool> DB::Expire(std::string_view key, int64_t ttl_ms) {
-  std::string t = std::to_string(ttl_ms);
-  return AsBool(impl_->RunTyped({"PEXPIRE", key, t}), "PEXPIRE");
+  bool changed = false;
+  Status s = impl_->OnKey(impl_->specs.pexpire, key, [&](const OpArgs& op, const KeyRef& k) {
+    // As PEXPIRE: a negative time deletes the key; only overflow is an error.
+    if (ttl_ms > INT64_MAX - op.now_ms) {
+      return Status::InvalidArgument("ERR invalid expire time in 'pexpire' command");
+    }
+    changed = OpExpire(op, k.key, op.now_ms + ttl_ms, 0) == OpStatus::kOk;
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  if (changed) impl_->Dirty();
+  return changed;
 }
 
 Result<int64_t> DB::TtlMs(std::string_view key) {
-  return AsInteger(impl_->RunTyped({"PTTL", key}), "PTTL");
+  int64_t ttl = 0;
+  Status s = impl_->OnKey(impl_->specs.pttl, key, [&](const OpArgs& op, const KeyRef& k) {
+    ttl = OpTtl(op, k.key, /*ms=*/true, /*absolute=*/false);
+    return Status::OK();
+  });
+  if (!s.ok()) return s;
+  return ttl;
 }
 
 Status DB::Save() {

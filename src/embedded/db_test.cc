@@ -295,4 +295,81 @@ TEST(DBTest, FsyncAlwaysAndBadOption) {
 }
 
 }  // namespace
+// The typed calls run Ops directly (no RESP); they must still behave as the commands do for
+// the calling thread: its selected database, INFO commandstats, and zero-copy Read.
+TEST(DBTest, TypedCallsUseTheThreadsSelectedDatabase) {
+  TempDir dir;
+  auto db = MustOpen(InDir(dir));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Set("k", "in-db0").ok());
+  auto sel = db->Execute({"SELECT", "3"});
+  ASSERT_TRUE(sel.ok());
+  ASSERT_EQ(sel->type, Reply::Type::kStatus);
+  auto v = db->Get("k");
+  ASSERT_TRUE(v.ok());
+  EXPECT_FALSE(v->has_value()) << "database 3 has no key k";
+  ASSERT_TRUE(db->Set("k", "in-db3").ok());
+  EXPECT_EQ(db->IncrBy("n", 5).value(), 5);
+  // Another thread has its own session, in database 0.
+  std::thread([&] {
+    auto other = db->Get("k");
+    ASSERT_TRUE(other.ok());
+    EXPECT_EQ(other->value_or(""), "in-db0");
+    EXPECT_FALSE(db->Exists("n").value());
+  }).join();
+  auto r = db->Execute({"GET", "k"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->str, "in-db3");
+}
+
+TEST(DBTest, ReadPassesTheValueWithoutACopyAndCountsInCommandStats) {
+  TempDir dir;
+  auto db = MustOpen(InDir(dir));
+  ASSERT_NE(db, nullptr);
+  ASSERT_TRUE(db->Set("k", std::string(100, 'x')).ok());
+  ASSERT_TRUE(db->Set("n", "42").ok());
+  ASSERT_TRUE(db->IncrBy("n", 1).ok());  // an integer value has no bytes to point at
+  size_t seen = 0;
+  auto found = db->Read("k", [&](std::string_view v) { seen = v.size(); });
+  ASSERT_TRUE(found.ok());
+  EXPECT_TRUE(*found);
+  EXPECT_EQ(seen, 100u);
+  std::string n;
+  ASSERT_TRUE(db->Read("n", [&](std::string_view v) { n = v; }).value());
+  EXPECT_EQ(n, "43");
+  bool called = false;
+  auto missing = db->Read("nope", [&](std::string_view) { called = true; });
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(*missing);
+  EXPECT_FALSE(called);
+  ASSERT_TRUE(db->Execute({"LPUSH", "list", "a"}).ok());
+  auto wrong = db->Read("list", [&](std::string_view) { called = true; });
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.status().message(),
+            "WRONGTYPE Operation against a key holding the wrong kind of value");
+  EXPECT_FALSE(called);
+  auto info = db->Execute({"INFO", "commandstats"});
+  ASSERT_TRUE(info.ok());
+  EXPECT_NE(info->str.find("cmdstat_get:calls=4,"), std::string::npos) << info->str;
+  EXPECT_NE(info->str.find("cmdstat_set:calls=2,"), std::string::npos) << info->str;
+  EXPECT_NE(info->str.find("cmdstat_incrby:calls=1,"), std::string::npos) << info->str;
+}
+
+TEST(DBTest, TypedWritesAreRefusedOverMaxmemoryWithNoeviction) {
+  TempDir dir;
+  Options o = InDir(dir);
+  // Without persistence maxmemory is Redis's limit (with it, values go to disk instead). Every
+  // byte is over: noeviction refuses writes that may grow memory.
+  o.persistence = false;
+  o.maxmemory = 1;
+  auto db = MustOpen(o);
+  ASSERT_NE(db, nullptr);
+  Status s = db->Set("k", "v");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.message(), "OOM command not allowed when used memory > 'maxmemory'.");
+  // Reads and deletes go on.
+  EXPECT_TRUE(db->Get("k").ok());
+  EXPECT_TRUE(db->Delete("k").ok());
+}
+
 }  // namespace fdb

@@ -190,12 +190,11 @@ Status LogWriter::WaitFor(uint64_t sequence, bool durable, bool ack) {
     }
   }
   auto reached = [&] { return (durable ? durable_sequence_ : written_sequence_) >= sequence; };
-  if (durable && !reached() && sync_requested_ < sequence) {
-    sync_requested_ = sequence;
-    work_cv_.notify_one();
-  } else if (!reached()) {
-    work_cv_.notify_one();  // appends do not wake the flusher; a waiter does
-  }
+  if (durable && !reached() && sync_requested_ < sequence) sync_requested_ = sequence;
+  // Appends do not wake the flusher; a waiter does, unless it is about to lead the round itself
+  // (below): waking a thread that would only find the round taken costs a futex call and a
+  // context switch per write.
+  if (!reached() && !(error_.ok() && !io_busy_ && !closing_)) work_cv_.notify_one();
   // Group commit, leader/follower: a waiter that finds nobody doing I/O writes (and fsyncs)
   // everything pending itself, for every waiter at once, instead of handing the work to the
   // flusher thread and sleeping: that saves two context switches per commit. Waiters that
@@ -368,7 +367,10 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync) {
   inflight_bytes_.store(0, std::memory_order_relaxed);
   io_busy_ = false;
   progress_cv_.notify_all();
-  work_cv_.notify_all();
+  // The flusher is woken when it waits for this round, or to handle a failure (the discard
+  // and the retries are its work); an idle flusher woken after every leader's round would cost
+  // a context switch per write.
+  if (flusher_waits_io_ || !s.ok()) work_cv_.notify_all();
   if (options_.on_progress) options_.on_progress();
 }
 
@@ -538,7 +540,9 @@ void LogWriter::FlusherLoop() {
   };
   while (true) {
     if (io_busy_) {  // a waiter is leading a group commit
+      flusher_waits_io_ = true;
       work_cv_.wait(lock);
+      flusher_waits_io_ = false;
       continue;
     }
     if (!error_.ok()) {

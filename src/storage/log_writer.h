@@ -329,6 +329,7 @@ class LogWriter {
   // leader). REQUIRES: lock holds mu_, !io_busy_, error_ OK. Returns with the lock held.
   void IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync);
   bool io_busy_ = false;        // guarded by mu_: a thread is doing I/O on the state below
+  bool flusher_waits_io_ = false;  // guarded by mu_: the flusher waits for io_busy_ to clear
   uint64_t retry_handled_ = 0;  // guarded by mu_: the last retry_requested_ acted on
 
   // I/O state: touched only by the thread that set io_busy_ (the flusher, or a waiter leading
