@@ -6,9 +6,10 @@
 // shape -- value encoding, method names, FDB's exception classes -- lives in
 // python/src/fdb/engine.py, where it is shared with the clients.
 //
-// The GIL. Every engine call runs with the GIL released (nb::gil_scoped_release), so other
-// Python threads -- and the asyncio loop whose executor threads call in -- keep running while
-// one thread waits for a shard lock or for its write to reach the log. Arguments are turned
+// The GIL. Every engine call but get() runs with the GIL released (nb::gil_scoped_release), so
+// other Python threads -- and the asyncio loop whose executor threads call in -- keep running
+// while one thread waits for a shard lock or for its write to reach the log (get() keeps it:
+// see there). Arguments are turned
 // into std::string/std::string_view while the GIL is held; a view into a bytes or str object
 // stays valid while the GIL is released because the caller's reference keeps the object
 // alive and both types are immutable.
@@ -208,20 +209,26 @@ class Engine {
     return ToPython(**r, true);
   }
 
-  // GET: the value as bytes, or None.
+  // GET: the value as bytes, or None. The bytes object is made from the value in place, while
+  // its key is locked (DB::Read), so the value is copied once. The GIL is kept: a read of a
+  // value in RAM takes well under a microsecond, less than releasing and taking the GIL back,
+  // and it cannot deadlock, since no thread that holds a shard lock waits for the GIL (every
+  // other call releases the GIL before it takes engine locks, and a Read callback runs only
+  // in a thread that holds the GIL). The cost: a value read back from disk (cache_size below
+  // the data) holds other Python threads for that read.
   nb::object Get(nb::handle key) {
     Key key_arg(key.ptr());
     std::string_view k = key_arg.view();
-    std::optional<fdb::Result<std::optional<std::string>>> r;
-    {
-      nb::gil_scoped_release release;
+    PyObject* out = nullptr;
+    fdb::Result<bool> r = [&] {
       std::shared_lock<std::shared_mutex> l(mu_);
-      r.emplace(Db()->Get(k));
-    }
-    if (!r->ok()) RaiseTyped(r->status());
-    const std::optional<std::string>& v = r->value();
-    if (!v.has_value()) return nb::none();
-    return Check(PyBytes_FromStringAndSize(v->data(), static_cast<Py_ssize_t>(v->size())));
+      return Db()->Read(k, [&](std::string_view v) {
+        out = PyBytes_FromStringAndSize(v.data(), static_cast<Py_ssize_t>(v.size()));
+      });
+    }();
+    if (!r.ok()) RaiseTyped(r.status());
+    if (!*r) return nb::none();
+    return Check(out);
   }
 
   // SET key value [PX ttl_ms].
