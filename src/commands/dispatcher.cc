@@ -164,8 +164,10 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   };
   if (refused()) return;
   int64_t start_us = MonoUs();
-  size_t reply_start = rb.buffer()->size();
   const uint64_t errors_before = rb.errors();
+  // A write's reply is staged until its effects are committed (inside EXEC, the whole
+  // transaction's reply is staged by Exec).
+  const bool stage = (spec->flags & cmdflags::kWrite) && !txn.holds_all_shards();
   {
     ShardLockSet locks;
     if (!(spec->flags & cmdflags::kSelfLocking) && spec->first_key > 0) {
@@ -199,22 +201,32 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     if (refused()) return;
     CommandContext ctx(rb, server_, client, *spec, NowMs(), txn);
     ctx.stats = stats_;
+    if (stage) rb.BeginStaged(&staged_);
     try {
       spec->handler(args, ctx);
     } catch (...) {
       // An allocation failure unwinds the handler: what it changed is in the keyspace, so its
       // effects are committed (under its locks) before the connection is closed, and the log
       // holds what memory holds. Inside EXEC, Exec commits the whole transaction.
+      if (stage) rb.DropStaged();
       if (!txn.holds_all_shards()) (void)server_.keyspace().Commit(txn);
       throw;
     }
     // The command's effects are committed as one, before its shards are unlocked: log order
     // is execution order, and a multi-key command is atomic on disk. Inside EXEC the whole
-    // transaction commits at its end.
-    if (!txn.holds_all_shards() && !server_.keyspace().Commit(txn).ok() && storage != nullptr) {
-      // Not logged, so not acknowledged: the reply becomes the error.
-      rb.buffer()->resize(reply_start);
-      rb.Error(storage->Health().message() + ". The change may not be durable.");
+    // transaction commits at its end. A read's commit (a lazy expiry's delete) cannot change
+    // what it replies.
+    if (!txn.holds_all_shards()) {
+      Status committed = server_.keyspace().Commit(txn);
+      if (!committed.ok() && storage != nullptr && stage) {
+        // Not logged, so not acknowledged: the error is the reply.
+        rb.DropStaged();
+        rb.Error(storage->Health().message() + ". The change may not be durable.");
+      } else if (stage) {
+        rb.CommitStaged();
+      }
+      // A large reply (GETDEL of a big value) is not kept around in the scratch buffer.
+      if (staged_.capacity() > kMaxKeptStagedBytes) std::string().swap(staged_);
     }
   }
   int64_t dur = MonoUs() - start_us;
@@ -337,7 +349,8 @@ void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb, Txn& txn) {
   // Every shard is held: the queued commands see and leave one consistent state, and their
   // effects are committed as one batch, under every lock.
   txn.set_holds_all_shards(true);
-  size_t reply_start = rb.buffer()->size();
+  // The transaction's reply is staged until its effects are committed (see ExecuteCommand).
+  rb.BeginStaged(&staged_);
   rb.ArrayHeader(queued.size());
   std::vector<std::string_view> argv;
   try {
@@ -346,15 +359,19 @@ void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb, Txn& txn) {
       ExecuteCommand(argv, client, rb, txn);
     }
   } catch (...) {
+    rb.DropStaged();
     txn.set_holds_all_shards(false);
     (void)server_.keyspace().Commit(txn);  // see ExecuteCommand: memory and log agree
     throw;
   }
   txn.set_holds_all_shards(false);
   if (!server_.keyspace().Commit(txn).ok() && storage != nullptr) {
-    rb.buffer()->resize(reply_start);
+    rb.DropStaged();
     rb.Error(storage->Health().message() + ". The transaction may not be durable.");
+  } else {
+    rb.CommitStaged();
   }
+  if (staged_.capacity() > kMaxKeptStagedBytes) std::string().swap(staged_);
 }
 
 }  // namespace fdb

@@ -71,6 +71,8 @@ class Dispatcher {
   ThreadStats* stats_;
   const CommandRegistry& registry_;
   std::vector<size_t> key_idx_;  // scratch
+  std::string staged_;           // a write's reply until its effects are committed
+  static constexpr size_t kMaxKeptStagedBytes = 64 * 1024;
   bool keep_locks_ = false;
   int kept_shard_ = -1;  // the shard this dispatcher keeps locked, or -1
   int kept_uses_ = 0;    // commands run under the kept lock since it was taken

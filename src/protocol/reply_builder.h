@@ -57,18 +57,50 @@ class ReplyBuilder {
   void Verbatim(std::string_view s, std::string_view format = "txt");  // bulk in RESP2
   void BulkArray(std::initializer_list<std::string_view> items);
 
+  // The buffer replies go to now: the staging buffer while a reply is staged.
   std::string* buffer() { return out_; }
+
+  // Staging. A write command's reply is built aside, in `scratch`, and reaches the buffer only
+  // once the command's effects are committed (CommitStaged); when the commit fails the staged
+  // reply is dropped (DropStaged) and the error is the reply. Nothing written to the buffer is
+  // ever cut back. The output limit counts the buffer and the staged reply together.
+  // REQUIRES: not staged already.
+  void BeginStaged(std::string* scratch) {
+    scratch->clear();
+    target_ = out_;
+    base_ = out_->size();
+    out_ = scratch;
+  }
+  // REQUIRES: staged().
+  void CommitStaged() {
+    target_->append(*out_);
+    EndStaged();
+  }
+  // REQUIRES: staged().
+  void DropStaged() {
+    out_->clear();
+    EndStaged();
+  }
+  bool staged() const { return target_ != nullptr; }
 
  private:
   void Header(char type, int64_t n);
   // Whether n more bytes fit under the limit; marks the overflow when not.
   bool Room(size_t n) {
     if (overflowed_) return false;
-    if (out_->size() + n <= limit_) return true;
+    if (base_ + out_->size() + n <= limit_) return true;
     overflowed_ = true;
     return false;
   }
+  void EndStaged() {
+    out_ = target_;
+    target_ = nullptr;
+    base_ = 0;
+  }
+
   std::string* out_;
+  std::string* target_ = nullptr;  // while staged: the buffer the staged reply goes to
+  size_t base_ = 0;                // while staged: the size of *target_ (for the limit)
   size_t limit_ = SIZE_MAX;
   bool overflowed_ = false;
   uint64_t errors_ = 0;

@@ -129,4 +129,36 @@ TEST(ReplyBuilderTest, FormatDoubleAsRedis) {
 }
 
 }  // namespace
+TEST(ReplyBuilderTest, StagedReplyReachesTheBufferOnlyWhenCommitted) {
+  std::string out = "+earlier\r\n";
+  std::string scratch;
+  ReplyBuilder rb(&out);
+  rb.BeginStaged(&scratch);
+  ASSERT_TRUE(rb.staged());
+  rb.Integer(7);
+  EXPECT_EQ(out, "+earlier\r\n");  // not yet
+  rb.CommitStaged();
+  EXPECT_FALSE(rb.staged());
+  EXPECT_EQ(out, "+earlier\r\n:7\r\n");
+  // Dropped: what was staged never reaches the buffer; what follows goes straight there.
+  rb.BeginStaged(&scratch);
+  rb.Bulk("lost");
+  rb.DropStaged();
+  rb.Error("ERR the commit failed");
+  EXPECT_EQ(out, "+earlier\r\n:7\r\n-ERR the commit failed\r\n");
+  EXPECT_EQ(rb.errors(), 1u);
+}
+
+TEST(ReplyBuilderTest, StagedReplyCountsAgainstTheLimitWithTheBuffer) {
+  std::string out(90, 'x');
+  std::string scratch;
+  ReplyBuilder rb(&out);
+  rb.set_limit(100);
+  rb.BeginStaged(&scratch);
+  rb.Bulk("12345");  // 11 bytes: 90 + 11 > 100
+  EXPECT_TRUE(rb.overflowed());
+  EXPECT_TRUE(scratch.empty());
+  rb.DropStaged();
+}
+
 }  // namespace fdb
