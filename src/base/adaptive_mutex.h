@@ -35,6 +35,11 @@ class ABSL_LOCKABLE AdaptiveMutex {
   AdaptiveMutex& operator=(const AdaptiveMutex&) = delete;
 
   void lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
+#ifndef NDEBUG
+    // A thread locking a mutex it holds would wait for itself forever: say so instead.
+    FDB_CHECK_MSG(owner_.load(std::memory_order_relaxed) != pthread_self(),
+                  "the calling thread already holds this AdaptiveMutex");
+#endif
     pthread_mutex_lock(&mu_);
     SetOwner();
   }

@@ -115,6 +115,16 @@ TEST(CheckDeathTest, AssertHeldChecksTheOwner) {
   mu.unlock();
   EXPECT_DEATH(mu.AssertHeld(), "does not hold this AdaptiveMutex");
 }
+
+TEST(CheckDeathTest, LockingAHeldAdaptiveMutexAbortsInsteadOfHanging) {
+  AdaptiveMutex mu;
+  EXPECT_DEATH(
+      {
+        mu.lock();
+        mu.lock();
+      },
+      "already holds this AdaptiveMutex");
+}
 #endif
 
 }  // namespace
