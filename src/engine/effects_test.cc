@@ -65,6 +65,33 @@ TEST(EffectsTest, PutRoundTrip) {
   EXPECT_EQ(key, "key");
 }
 
+// A value of 16 KB or more is spliced in as a block of its own, so the log shares it (and
+// checksums it before its lock) instead of copying it into its buffer; the key stays in the
+// record's bytes, where the storage engine reads it back after the append.
+TEST(EffectsTest, LargeInlineValueIsSplicedAsABlock) {
+  std::string value(20000, 'v');
+  value[123] = 'x';
+  EntryHolder h(Entry::NewString("big", value));
+  storage::Payload p;
+  EncodePut(3, h.e, /*compress_min=*/0, &p);
+  ASSERT_EQ(p.splices.size(), 1u);
+  EXPECT_EQ(p.splices[0].block->size(), value.size());
+  int db = -1;
+  std::string_view key;
+  ASSERT_TRUE(DecodePutKey(p.bytes, &db, &key).ok());
+  EXPECT_EQ(db, 3);
+  EXPECT_EQ(key, "big");
+  std::string flat = p.Flatten();
+  PutEffect put;
+  ASSERT_TRUE(DecodePut(flat, &put).ok());
+  EXPECT_EQ(put.value, value);
+  // Below the threshold the value is in the bytes.
+  EntryHolder small(Entry::NewString("small", std::string(1000, 's')));
+  storage::Payload q;
+  EncodePut(0, small.e, 0, &q);
+  EXPECT_TRUE(q.splices.empty());
+}
+
 TEST(EffectsTest, PutOfIntegerAndEmptyAndBinaryValues) {
   PutEffect put;
   std::string p = EncodeString(0, "n", "-9223372036854775808", 0);  // kInt in RAM

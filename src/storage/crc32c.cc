@@ -83,27 +83,36 @@ void Gf2Square(uint32_t* square, const uint32_t* mat) {
 
 }  // namespace
 
-uint32_t Combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b) {
-  if (len_b == 0) return crc_a;
-  uint32_t even[32], odd[32];
-  odd[0] = 0x82f63b78u;  // the operator for one zero bit: the reflected polynomial, then shifts
-  uint32_t row = 1;
-  for (int n = 1; n < 32; n++) {
-    odd[n] = row;
-    row <<= 1;
+namespace {
+
+// The operators that append 2^k zero bytes, k = 0..63, computed once: Combine then costs one
+// matrix-vector product per set bit of the length (a few hundred operations), not the ~2 log n
+// matrix squarings of computing them per call, so it is cheap enough to let a record's
+// checksum be computed before the log's lock and joined to its header's under it.
+struct ZeroOperators {
+  uint32_t op[64][32];
+  ZeroOperators() {
+    uint32_t one_bit[32], two[32], four[32];
+    one_bit[0] = 0x82f63b78u;  // the reflected polynomial, then shifts
+    uint32_t row = 1;
+    for (int n = 1; n < 32; n++) {
+      one_bit[n] = row;
+      row <<= 1;
+    }
+    Gf2Square(two, one_bit);
+    Gf2Square(four, two);
+    Gf2Square(op[0], four);  // eight zero bits: one byte
+    for (int k = 1; k < 64; k++) Gf2Square(op[k], op[k - 1]);
   }
-  Gf2Square(even, odd);  // two zero bits
-  Gf2Square(odd, even);  // four
-  // Appends len_b zero bytes to crc_a, one power of two at a time (the first square is 8 bits).
-  do {
-    Gf2Square(even, odd);
-    if (len_b & 1) crc_a = Gf2Times(even, crc_a);
-    len_b >>= 1;
-    if (len_b == 0) break;
-    Gf2Square(odd, even);
-    if (len_b & 1) crc_a = Gf2Times(odd, crc_a);
-    len_b >>= 1;
-  } while (len_b != 0);
+};
+
+}  // namespace
+
+uint32_t Combine(uint32_t crc_a, uint32_t crc_b, uint64_t len_b) {
+  static const ZeroOperators ops;
+  for (int k = 0; len_b != 0; k++, len_b >>= 1) {
+    if (len_b & 1) crc_a = Gf2Times(ops.op[k], crc_a);
+  }
   return crc_a ^ crc_b;
 }
 
