@@ -125,6 +125,9 @@ class StorageEngine : public EffectSink, public ValueStore {
   // The non-blocking form: asks for `sequence` to be committed; `listener` runs (on the
   // flusher's thread, so it must only hand off) each time the log makes progress.
   void RequestCommit(uint64_t sequence) { writer_->RequestProgress(sequence); }
+  // Writes the log up to `sequence` on the calling thread when the policy allows it without an
+  // fsync and no other write is in progress (LogWriter::TryWriteNow). Whether it is written.
+  bool TryCommitNow(uint64_t sequence) { return writer_->TryWriteNow(sequence); }
   uint64_t CommittedSequence() const { return writer_->CommittedSequence(); }
   // The fate of a record (a sequence a Txn was given); see storage::Outcome.
   storage::Outcome OutcomeOf(uint64_t sequence) const { return writer_->OutcomeOf(sequence); }

@@ -326,7 +326,18 @@ void LogWriter::PublishLocked() {
 
 // ---- Flusher ---------------------------------------------------------------------------------
 
-void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync) {
+bool LogWriter::TryWriteNow(uint64_t sequence) {
+  std::unique_lock lock(mu_);
+  if (written_sequence_ >= sequence) return true;
+  if (policy() == FsyncPolicy::kAlways || !error_.ok() || io_busy_ || closing_ ||
+      sequence >= next_sequence_) {
+    return false;
+  }
+  IoRoundLocked(lock, /*sync=*/false, /*timed_sync=*/false);
+  return written_sequence_ >= sequence;
+}
+
+void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync, bool timed_sync) {
   io_busy_ = true;
   std::deque<Chunk> batch;
   batch.swap(pending_);
@@ -349,7 +360,7 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync) {
     bool need_sync = sync || policy() == FsyncPolicy::kAlways || closing ||
                      sync_requested > synced_seq_ ||
                      seg_.unsynced.RetainedBytes() >= options_.max_unsynced_bytes ||
-                     (policy() == FsyncPolicy::kEverySec &&
+                     (timed_sync && policy() == FsyncPolicy::kEverySec &&
                       Clock::now() - last_sync_time_ >= options_.everysec_interval);
     if (need_sync) s = SyncSegment();
   }
@@ -367,10 +378,13 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync) {
   inflight_bytes_.store(0, std::memory_order_relaxed);
   io_busy_ = false;
   progress_cv_.notify_all();
-  // The flusher is woken when it waits for this round, or to handle a failure (the discard
-  // and the retries are its work); an idle flusher woken after every leader's round would cost
-  // a context switch per write.
-  if (flusher_waits_io_ || !s.ok()) work_cv_.notify_all();
+  // The flusher is woken when it waits for this round, to handle a failure (the discard and
+  // the retries are its work), or when it sleeps without a timer while this round left bytes
+  // that everysec must fsync (it then sets its timer). An idle flusher woken after every
+  // leader's round would cost a context switch per write.
+  if (flusher_waits_io_ || !s.ok() || (flusher_sleeps_ && synced_seq_ < flushed_seq_)) {
+    work_cv_.notify_all();
+  }
   if (options_.on_progress) options_.on_progress();
 }
 
@@ -592,7 +606,9 @@ void LogWriter::FlusherLoop() {
       if (unsynced && policy() == FsyncPolicy::kEverySec) {
         work_cv_.wait_until(lock, last_sync_time_ + options_.everysec_interval);
       } else {
+        flusher_sleeps_ = true;
         work_cv_.wait(lock);
+        flusher_sleeps_ = false;
       }
       continue;
     }

@@ -181,6 +181,13 @@ class LogWriter {
   // Asks for `sequence` to be written (and fsynced under always) without waiting: the flusher
   // does it and on_progress reports it. Thread-safe.
   void RequestProgress(uint64_t sequence);
+  // Under everysec and no: writes everything pending, `sequence` included, on the calling
+  // thread now (one write(2) per segment touched), as Redis writes its AOF before replying;
+  // the everysec fsync stays the flusher's, so the caller never waits for the disk. Returns
+  // false at once, writing nothing, when another thread's round is in progress, the writer
+  // has failed or is closing, or the policy is always (an fsync must not stop an event loop):
+  // the caller then uses RequestProgress. Returns whether `sequence` is written.
+  bool TryWriteNow(uint64_t sequence);
   // The last sequence the policy counts as committed: durable under always, written otherwise;
   // a sequence up to it is committed unless it was discarded (check LastDiscarded /
   // OutcomeOf). Counts as reported: records up to it are never discarded.
@@ -327,9 +334,12 @@ class LogWriter {
   // Writes every pending chunk (and fsyncs when `sync`, or when the policy wants it), then
   // publishes progress. Run by the flusher thread or by a waiting appender (group commit
   // leader). REQUIRES: lock holds mu_, !io_busy_, error_ OK. Returns with the lock held.
-  void IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync);
+  // `timed_sync`: also fsync when everysec's interval has passed (the flusher's rounds and
+  // WaitFor's; TryWriteNow leaves it to the flusher).
+  void IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync, bool timed_sync = true);
   bool io_busy_ = false;        // guarded by mu_: a thread is doing I/O on the state below
   bool flusher_waits_io_ = false;  // guarded by mu_: the flusher waits for io_busy_ to clear
+  bool flusher_sleeps_ = false;    // guarded by mu_: the flusher is idle without a timer
   uint64_t retry_handled_ = 0;  // guarded by mu_: the last retry_requested_ acted on
 
   // I/O state: touched only by the thread that set io_busy_ (the flusher, or a waiter leading

@@ -180,6 +180,33 @@ TEST_F(LogWriterTest, EverySecWritesAtOnceAndSyncsWithinTheInterval) {
   EXPECT_EQ((*w)->stats().durable_sequence, r->sequence);
 }
 
+// An event loop writes its batch's records itself under everysec (no hand-over to the flusher),
+// but never waits for an fsync: TryWriteNow writes without syncing, and refuses under always.
+TEST_F(LogWriterTest, TryWriteNowWritesOnTheCallerWithoutSyncing) {
+  auto options = Options(FsyncPolicy::kEverySec);
+  options.everysec_interval = std::chrono::hours(1);  // no timed fsync during the test
+  auto w = LogWriter::Open(options);
+  ASSERT_TRUE(w.ok());
+  const uint64_t syncs = (*w)->stats().fsyncs;
+  auto r = (*w)->Append(RecordType::kPut, "v");
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE((*w)->TryWriteNow(r->sequence));
+  EXPECT_EQ((*w)->CommittedSequence(), r->sequence);
+  EXPECT_EQ(ReplayAll().size(), 1u);  // in the file: survives a process crash
+  EXPECT_EQ((*w)->stats().fsyncs, syncs);
+  EXPECT_TRUE((*w)->TryWriteNow(r->sequence));  // already written
+
+  auto always = Options(FsyncPolicy::kAlways);
+  TempDir other;
+  always.dir = other.path();
+  auto a = LogWriter::Open(always);
+  ASSERT_TRUE(a.ok());
+  auto ra = (*a)->Append(RecordType::kPut, "v");
+  ASSERT_TRUE(ra.ok());
+  EXPECT_FALSE((*a)->TryWriteNow(ra->sequence));  // an fsync must not stop the caller
+  ASSERT_TRUE((*a)->WaitForPolicy(ra->sequence).ok());
+}
+
 TEST_F(LogWriterTest, PolicyNoSyncsOnlyWhenAsked) {
   auto w = LogWriter::Open(Options(FsyncPolicy::kNo));
   ASSERT_TRUE(w.ok());
