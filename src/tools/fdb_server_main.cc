@@ -2,7 +2,9 @@
 #include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -70,6 +72,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   ctx->ApplyConfig();
+  // A redis.conf starts fdb-server; say what in it does not apply.
+  for (const std::string& w : ctx->config().StartupWarnings()) FDB_LOG_WARNING("%s", w.c_str());
+  // As redis-server: the pid file is written when one is configured, and a failure to write
+  // it is only a warning (Debian's /run/redis may belong to another user).
+  const std::string pidfile = ctx->config().pidfile();
+  if (!pidfile.empty()) {
+    if (FILE* f = fopen(pidfile.c_str(), "w")) {
+      fprintf(f, "%d\n", static_cast<int>(getpid()));
+      fclose(f);
+    } else {
+      FDB_LOG_WARNING("failed to write PID file '%s': %s", pidfile.c_str(), strerror(errno));
+    }
+  }
   std::error_code ec;
   std::filesystem::create_directories(ctx->config().dir(), ec);
   if (ec) {
@@ -115,6 +130,7 @@ int main(int argc, char** argv) {
     }
   }
   ctx->CloseStorage();
+  if (!pidfile.empty()) unlink(pidfile.c_str());
   FDB_LOG_WARNING("ready to exit");
   return 0;
 }
