@@ -151,8 +151,8 @@ std::string FormatPercentile(double d) {
 // Redis's validateProcTitleTemplate: `{name}` variables from a fixed set, `{{` and `}}` as
 // literal braces, nothing unbalanced.
 bool ValidProcTitleTemplate(std::string_view t) {
-  static const char* kVars[] = {"title",   "listen-addr", "server-mode", "port",
-                                "tls-port", "unixsocket", "config-file"};
+  static const char* kVars[] = {"title",    "listen-addr", "server-mode", "port",
+                                "tls-port", "unixsocket",  "config-file"};
   for (size_t i = 0; i < t.size(); i++) {
     if (t[i] == '{') {
       if (i + 1 < t.size() && t[i + 1] == '{') {
@@ -222,16 +222,14 @@ constexpr EnumValue kClusterEndpointTypeEnum[] = {
     {"ip", 0}, {"hostname", 1}, {"unknown-endpoint", 2}, {nullptr, 0}};
 constexpr EnumValue kPropagationErrorBehaviorEnum[] = {
     {"ignore", 0}, {"panic", 1}, {"panic-on-replicas", 2}, {nullptr, 0}};
-constexpr EnumValue kTlsAuthClientsEnum[] = {
-    {"no", 0}, {"yes", 1}, {"optional", 2}, {nullptr, 0}};
+constexpr EnumValue kTlsAuthClientsEnum[] = {{"no", 0}, {"yes", 1}, {"optional", 2}, {nullptr, 0}};
 // FDB's three enums keep the order their error texts always had (FDB's unit and black-box
 // tests assert them); loglevel has 7.2's `nothing` as well.
 constexpr EnumValue kMaxmemoryPolicyEnum[] = {
-    {"noeviction", 0},     {"allkeys-lru", 1},     {"volatile-lru", 2},
-    {"allkeys-lfu", 3},    {"volatile-lfu", 4},    {"allkeys-random", 5},
-    {"volatile-random", 6}, {"volatile-ttl", 7},   {nullptr, 0}};
-constexpr EnumValue kAppendfsyncEnum[] = {
-    {"always", 0}, {"everysec", 1}, {"no", 2}, {nullptr, 0}};
+    {"noeviction", 0},      {"allkeys-lru", 1},  {"volatile-lru", 2},
+    {"allkeys-lfu", 3},     {"volatile-lfu", 4}, {"allkeys-random", 5},
+    {"volatile-random", 6}, {"volatile-ttl", 7}, {nullptr, 0}};
+constexpr EnumValue kAppendfsyncEnum[] = {{"always", 0}, {"everysec", 1}, {"no", 2}, {nullptr, 0}};
 constexpr EnumValue kLoglevelEnum[] = {{"debug", 0},   {"verbose", 1}, {"notice", 2},
                                        {"warning", 3}, {"nothing", 4}, {nullptr, 0}};
 
@@ -251,22 +249,53 @@ int ParseKeyspaceEvents(std::string_view classes) {
   int flags = 0;
   for (char c : classes) {
     switch (c) {
-      case 'A': flags |= notify::kAll; break;
-      case 'g': flags |= notify::kGeneric; break;
-      case '$': flags |= notify::kString; break;
-      case 'l': flags |= notify::kList; break;
-      case 's': flags |= notify::kSet; break;
-      case 'h': flags |= notify::kHash; break;
-      case 'z': flags |= notify::kZset; break;
-      case 'x': flags |= notify::kExpired; break;
-      case 'e': flags |= notify::kEvicted; break;
-      case 'K': flags |= notify::kKeyspace; break;
-      case 'E': flags |= notify::kKeyevent; break;
-      case 't': flags |= notify::kStream; break;
-      case 'm': flags |= notify::kKeyMiss; break;
-      case 'd': flags |= notify::kModule; break;
-      case 'n': flags |= notify::kNew; break;
-      default: return -1;
+      case 'A':
+        flags |= notify::kAll;
+        break;
+      case 'g':
+        flags |= notify::kGeneric;
+        break;
+      case '$':
+        flags |= notify::kString;
+        break;
+      case 'l':
+        flags |= notify::kList;
+        break;
+      case 's':
+        flags |= notify::kSet;
+        break;
+      case 'h':
+        flags |= notify::kHash;
+        break;
+      case 'z':
+        flags |= notify::kZset;
+        break;
+      case 'x':
+        flags |= notify::kExpired;
+        break;
+      case 'e':
+        flags |= notify::kEvicted;
+        break;
+      case 'K':
+        flags |= notify::kKeyspace;
+        break;
+      case 'E':
+        flags |= notify::kKeyevent;
+        break;
+      case 't':
+        flags |= notify::kStream;
+        break;
+      case 'm':
+        flags |= notify::kKeyMiss;
+        break;
+      case 'd':
+        flags |= notify::kModule;
+        break;
+      case 'n':
+        flags |= notify::kNew;
+        break;
+      default:
+        return -1;
     }
   }
   return flags;
@@ -336,9 +365,9 @@ struct Config::Param {
   const char* alias = nullptr;  // Redis's other name for it, reported by CONFIG GET too
   Kind kind = Kind::kInt;
   uint32_t flags = 0;
-  int64_t def = 0;               // numeric kinds (bool: 0/1, enum: the value)
+  int64_t def = 0;                // numeric kinds (bool: 0/1, enum: the value)
   const char* def_str = nullptr;  // kString (nullptr: unset)
-  int64_t min = 0, max = 0;      // kInt, inclusive
+  int64_t min = 0, max = 0;       // kInt, inclusive
   const EnumValue* enums = nullptr;
   // Where the value lives: a member the server reads, or (nullptr) the row's generic slot.
   std::atomic<int64_t> Config::*num = nullptr;
@@ -394,7 +423,6 @@ struct Config::RewriteState {
   }
 };
 
-
 const std::vector<Config::Param>& Config::Table() {
   static const std::vector<Param> table = [] {
     using P = Param;
@@ -445,8 +473,7 @@ const std::vector<Config::Param>& Config::Table() {
     };
     // shutdown-on-sigint / -sigterm: Redis's flag set (default, or any of save, nosave, now,
     // force), kept in the row's string slot in canonical order.
-    auto set_shutdown_flags = [](Config& c, const Param& p, std::string_view v,
-                                 bool) -> Status {
+    auto set_shutdown_flags = [](Config& c, const Param& p, std::string_view v, bool) -> Status {
       static const char* kFlags[] = {"default", "save", "nosave", "now", "force"};
       bool seen[5] = {};
       for (const std::string& w : SplitSpaces(v)) {
@@ -501,8 +528,8 @@ const std::vector<Config::Param>& Config::Table() {
         Int("threads", nullptr, kImmutable | kNotReported, 0, 128, 0, &Config::threads_),
         // FDB bounds maxclients to what one process can hold open (Redis: UINT_MAX).
         Int("maxclients", nullptr, 0, 1, 1000000, limits::kMaxClientsDefault, &Config::maxclients_),
-        Int("proto-max-bulk-len", nullptr, kMemory, kMb, kLongMax,
-            limits::kProtoMaxBulkLenDefault, &Config::proto_max_bulk_len_),
+        Int("proto-max-bulk-len", nullptr, kMemory, kMb, kLongMax, limits::kProtoMaxBulkLenDefault,
+            &Config::proto_max_bulk_len_),
         Int("client-query-buffer-limit", nullptr, kMemory, kMb, kLongMax,
             limits::kQueryBufferLimitDefault, &Config::query_buffer_limit_),
         Special(
@@ -551,8 +578,8 @@ const std::vector<Config::Param>& Config::Table() {
               std::string out;
               for (int i = 0; i < 3; i++) {
                 if (i > 0) out += ' ';
-                out += std::string(kNames[i]) + " " + std::to_string(c.obuf_hard_[i].load()) +
-                       " " + std::to_string(c.obuf_soft_[i].load()) + " " +
+                out += std::string(kNames[i]) + " " + std::to_string(c.obuf_hard_[i].load()) + " " +
+                       std::to_string(c.obuf_soft_[i].load()) + " " +
                        std::to_string(c.obuf_soft_seconds_[i].load());
               }
               return out;
@@ -568,7 +595,8 @@ const std::vector<Config::Param>& Config::Table() {
               for (int i = 0; i < 3; i++) {
                 int64_t h = c.obuf_hard_[i].load(), s = c.obuf_soft_[i].load();
                 int64_t secs = c.obuf_soft_seconds_[i].load();
-                bool force = h != kDefaults[i][0] || s != kDefaults[i][1] || secs != kDefaults[i][2];
+                bool force =
+                    h != kDefaults[i][0] || s != kDefaults[i][1] || secs != kDefaults[i][2];
                 st.Line(p.name,
                         std::string(p.name) + " " + kNames[i] + " " + FormatMemory(h) + " " +
                             FormatMemory(s) + " " + std::to_string(secs),
@@ -668,8 +696,8 @@ const std::vector<Config::Param>& Config::Table() {
                 MutexLock l(c.mu_);
                 save = c.save_;
               }
-              std::vector<std::string> w = save.empty() ? std::vector<std::string>{}
-                                                         : SplitSpaces(save);
+              std::vector<std::string> w =
+                  save.empty() ? std::vector<std::string>{} : SplitSpaces(save);
               if (w.empty()) st.Line(p.name, "save \"\"", true);
               for (size_t j = 0; j + 1 < w.size(); j += 2) {
                 st.Line(p.name, "save " + w[j] + " " + w[j + 1], true);
@@ -790,8 +818,8 @@ const std::vector<Config::Param>& Config::Table() {
         Bool("activerehashing", nullptr, kNo, true),
         Bool("dynamic-hz", nullptr, kNo, true),
         Int("shutdown-timeout", nullptr, kNo, 0, kIntMax, 10),
-        Special("shutdown-on-sigint", nullptr, kMultiArg | kNo, set_shutdown_flags,
-                get_string_slot, rewrite_shutdown_flags),
+        Special("shutdown-on-sigint", nullptr, kMultiArg | kNo, set_shutdown_flags, get_string_slot,
+                rewrite_shutdown_flags),
         Special("shutdown-on-sigterm", nullptr, kMultiArg | kNo, set_shutdown_flags,
                 get_string_slot, rewrite_shutdown_flags),
         Int("socket-mark-id", nullptr, kNo, 0, UINT_MAX, 0),
@@ -810,13 +838,13 @@ const std::vector<Config::Param>& Config::Table() {
         Enum("syslog-facility", kImmutable | kNo, kSyslogFacilityEnum, 128),
         Bool("always-show-logo", nullptr, kImmutable | kNo, false),
         Bool("set-proc-title", nullptr, kImmutable | kNo, true),
-        with_str_check(Str("proc-title-template", nullptr, kNo,
-                           "{title} {listen-addr} {server-mode}"),
-                       [](std::string_view v) -> const char* {
-                         return ValidProcTitleTemplate(v)
-                                    ? nullptr
-                                    : "template format is invalid or contains unknown variables";
-                       }),
+        with_str_check(
+            Str("proc-title-template", nullptr, kNo, "{title} {listen-addr} {server-mode}"),
+            [](std::string_view v) -> const char* {
+              return ValidProcTitleTemplate(v)
+                         ? nullptr
+                         : "template format is invalid or contains unknown variables";
+            }),
         Bool("crash-log-enabled", nullptr, kNo, true),
         Bool("crash-memcheck-enabled", nullptr, kNo, true),
         Bool("disable-thp", nullptr, kImmutable | kNo, true),
@@ -1149,10 +1177,10 @@ Status Config::SetParam(const Param& p, std::string_view v, bool startup) {
         ok = ParseInt64(v, &x);
       }
       if (!ok) {
-        return Status::InvalidArgument(
-            (p.flags & kMemory)  ? "argument must be a memory value"
-            : (p.flags & kOctal) ? "argument couldn't be parsed as an octal number"
-                                 : "argument couldn't be parsed into an integer");
+        return Status::InvalidArgument((p.flags & kMemory) ? "argument must be a memory value"
+                                       : (p.flags & kOctal)
+                                           ? "argument couldn't be parsed as an octal number"
+                                           : "argument couldn't be parsed into an integer");
       }
       if (x < p.min || x > p.max) {
         bool octal = (p.flags & kOctal) != 0;
@@ -1439,7 +1467,8 @@ void Config::RewriteParam(const Param& p, RewriteState& st) const {
 }
 
 Status Config::Rewrite() const {
-  if (config_file.empty()) return Status::InvalidArgument("The server is running without a config file");
+  if (config_file.empty())
+    return Status::InvalidArgument("The server is running without a config file");
   // Step 1: the old file (a missing one is an empty one), each line kept, each parameter's
   // lines noted under its own name (aliases and `slave` spellings too).
   RewriteState st;
@@ -1514,7 +1543,8 @@ Status Config::Rewrite() const {
   }
   mode_t mask = umask(0);
   umask(mask);
-  if (fsync(fd) != 0 || fchmod(fd, 0644 & ~mask) != 0 || rename(tmp.c_str(), config_file.c_str()) != 0) {
+  if (fsync(fd) != 0 || fchmod(fd, 0644 & ~mask) != 0 ||
+      rename(tmp.c_str(), config_file.c_str()) != 0) {
     int err = errno;
     close(fd);
     unlink(tmp.c_str());

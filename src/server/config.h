@@ -30,23 +30,23 @@ inline bool ProtectedActionAllowed(ProtectedAction a, bool local_client) {
 // The keyspace event classes of `notify-keyspace-events`, with Redis's bit values (notify.c).
 // Config validates and stores them; the messaging issue publishes the events.
 namespace notify {
-inline constexpr int kKeyspace = 1 << 0;   // K
-inline constexpr int kKeyevent = 1 << 1;   // E
-inline constexpr int kGeneric = 1 << 2;    // g
-inline constexpr int kString = 1 << 3;     // $
-inline constexpr int kList = 1 << 4;       // l
-inline constexpr int kSet = 1 << 5;        // s
-inline constexpr int kHash = 1 << 6;       // h
-inline constexpr int kZset = 1 << 7;       // z
-inline constexpr int kExpired = 1 << 8;    // x
-inline constexpr int kEvicted = 1 << 9;    // e
-inline constexpr int kStream = 1 << 10;    // t
-inline constexpr int kKeyMiss = 1 << 11;   // m
-inline constexpr int kModule = 1 << 13;    // d
-inline constexpr int kNew = 1 << 14;       // n
+inline constexpr int kKeyspace = 1 << 0;  // K
+inline constexpr int kKeyevent = 1 << 1;  // E
+inline constexpr int kGeneric = 1 << 2;   // g
+inline constexpr int kString = 1 << 3;    // $
+inline constexpr int kList = 1 << 4;      // l
+inline constexpr int kSet = 1 << 5;       // s
+inline constexpr int kHash = 1 << 6;      // h
+inline constexpr int kZset = 1 << 7;      // z
+inline constexpr int kExpired = 1 << 8;   // x
+inline constexpr int kEvicted = 1 << 9;   // e
+inline constexpr int kStream = 1 << 10;   // t
+inline constexpr int kKeyMiss = 1 << 11;  // m
+inline constexpr int kModule = 1 << 13;   // d
+inline constexpr int kNew = 1 << 14;      // n
 // `A`: every class but key misses and new keys, as Redis's NOTIFY_ALL.
-inline constexpr int kAll = kGeneric | kString | kList | kSet | kHash | kZset | kExpired |
-                            kEvicted | kStream | kModule;
+inline constexpr int kAll =
+    kGeneric | kString | kList | kSet | kHash | kZset | kExpired | kEvicted | kStream | kModule;
 }  // namespace notify
 
 // Parses Redis's event class letters ("KEA", "Kgx$"); -1 if a letter is not one of
@@ -65,10 +65,10 @@ std::string KeyspaceEventsToString(int flags);
 // one is given, and docs/compatibility.md lists them.
 //
 // Thread safety: every getter may be called from any thread. Numbers are atomics (hot-path
-// limits read them on every request); strings are guarded by a mutex. Set() and the loaders
-// are called at startup (one thread) or by CONFIG SET, which the dispatcher serialises with
-// respect to other CONFIG SETs only through this object's own locking: each parameter is
-// updated atomically, not a group of them.
+// limits read them on every request); strings are guarded by a mutex. ParseArgs and LoadFile
+// run at startup, on one thread. Set(..., from_config_set=true) may run on any thread: each
+// parameter changes atomically, but two parameters set by one CONFIG SET are not changed
+// together (a reader may see the first new value with the second old one).
 class Config {
  public:
   Config();
