@@ -836,7 +836,9 @@ const std::vector<Config::Param>& Config::Table() {
         Bool("syslog-enabled", nullptr, kImmutable | kNo, false),
         Str("syslog-ident", nullptr, kImmutable | kNo, "redis"),
         Enum("syslog-facility", kImmutable | kNo, kSyslogFacilityEnum, 128),
-        Bool("always-show-logo", nullptr, kImmutable | kNo, false),
+        // The "logo" is one line on standard output with the port and the pid (see
+        // fdb_server_main.cc).
+        Bool("always-show-logo", nullptr, kImmutable, false, &Config::always_show_logo_),
         Bool("set-proc-title", nullptr, kImmutable | kNo, true),
         with_str_check(
             Str("proc-title-template", nullptr, kNo, "{title} {listen-addr} {server-mode}"),

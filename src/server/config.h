@@ -120,6 +120,7 @@ class Config {
   std::string logfile() const;  // empty: stderr
   std::string pidfile() const;  // empty: none
   bool daemonize() const { return daemonize_.load() != 0; }
+  bool always_show_logo() const { return always_show_logo_.load() != 0; }
   // The config file the server was started with, absolute (empty: none).
   std::string config_file;
 
@@ -238,6 +239,7 @@ class Config {
   std::atomic<int64_t> loglevel_{0};
   std::atomic<int64_t> appendonly_{0};
   std::atomic<int64_t> daemonize_{0};
+  std::atomic<int64_t> always_show_logo_{0};
   std::atomic<int64_t> hz_{0};
   std::atomic<int64_t> timeout_{0};
   std::atomic<bool> requirepass_set_{false};

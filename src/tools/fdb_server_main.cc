@@ -112,6 +112,17 @@ int main(int argc, char** argv) {
     FDB_LOG_WARNING("%s", s.message().c_str());
     return 1;
   }
+  // always-show-logo: redis-server then prints its logo, with the port and the pid, into its
+  // log, which is standard output by default, and tools wait for it there: Redis's own test
+  // suite looks for " PID: <pid>" and then "Ready to accept" before it talks to a server it
+  // started. FDB's log goes to standard error, so these two lines are written to standard
+  // output directly.
+  if (ctx->config().always_show_logo()) {
+    printf("fdb-server 0.1.0, standalone mode, Port: %d PID: %d\n", server.port(),
+           static_cast<int>(getpid()));
+    printf("Ready to accept connections tcp\n");
+    fflush(stdout);
+  }
   FDB_LOG_NOTICE("ready to accept connections on %s:%d (threads %d, dir %s)",
                  ctx->config().bind().c_str(), server.port(),
                  ctx->config().threads() > 0
