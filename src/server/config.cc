@@ -151,6 +151,8 @@ std::string FormatPercentile(double d) {
 // Redis's validateProcTitleTemplate: `{name}` variables from a fixed set, `{{` and `}}` as
 // literal braces, nothing unbalanced.
 bool ValidProcTitleTemplate(std::string_view t) {
+  // A template that expands to nothing (empty, or only blanks) is refused too.
+  if (t.find_first_not_of(' ') == std::string_view::npos) return false;
   static const char* kVars[] = {"title",    "listen-addr", "server-mode", "port",
                                 "tls-port", "unixsocket",  "config-file"};
   for (size_t i = 0; i < t.size(); i++) {
@@ -538,6 +540,7 @@ const std::vector<Config::Param>& Config::Table() {
               // Redis's syntax: groups of `<class> <hard> <soft> <soft-seconds>`, any subset
               // of the classes; all groups are checked before any is applied.
               std::vector<std::string> w;
+              if (v.empty()) return Status::OK();  // no groups: nothing changes, as Redis
               if (!SplitInlineArgs(v, &w) || w.empty() || w.size() % 4 != 0) {
                 return Status::InvalidArgument(
                     "Wrong number of arguments in buffer limit configuration.");
@@ -607,8 +610,12 @@ const std::vector<Config::Param>& Config::Table() {
             "maxmemory-clients", nullptr, 0,
             [](Config& c, const Param&, std::string_view v, bool) -> Status {
               // As Redis: bytes (with the memory units), or a percentage of maxmemory ("10%").
-              int64_t x;
-              if (!v.empty() && v.back() == '%') {
+              int64_t x = 0;
+              if (v.empty()) {  // Redis's memtoull reads no digits as 0
+                c.maxmemory_clients_.store(0);
+                return Status::OK();
+              }
+              if (v.back() == '%') {
                 if (!ParseInt64(v.substr(0, v.size() - 1), &x) || x < 0 || x > 100) {
                   return Status::InvalidArgument("argument must be a memory or percent value");
                 }
@@ -822,7 +829,7 @@ const std::vector<Config::Param>& Config::Table() {
                 rewrite_shutdown_flags),
         Special("shutdown-on-sigterm", nullptr, kMultiArg | kNo, set_shutdown_flags,
                 get_string_slot, rewrite_shutdown_flags),
-        Int("socket-mark-id", nullptr, kNo, 0, UINT_MAX, 0),
+        Int("socket-mark-id", nullptr, kImmutable | kNo, 0, UINT_MAX, 0),
         Int("tcp-backlog", nullptr, kImmutable | kNo, 0, kIntMax, 511),
         Str("unixsocket", nullptr, kImmutable | kEmptyIsNull | kNo, nullptr),
         Int("unixsocketperm", nullptr, kImmutable | kOctal | kNo, 0, 0777, 0),
@@ -1035,7 +1042,11 @@ const std::vector<Config::Param>& Config::Table() {
         Int("cluster-link-sendbuf-limit", nullptr, kNo | kMemory, 0, INT64_MAX, 0),
 
         // --- TLS (not in FDB).
-        Int("tls-port", nullptr, kNo, 0, 65535, 0),
+        // A TLS port would be a promise FDB cannot keep: refused rather than ignored.
+        with_check(Int("tls-port", nullptr, kNo, 0, 65535, 0),
+                   [](int64_t v) -> const char* {
+                     return v != 0 ? "TLS is not supported by FDB" : nullptr;
+                   }),
         Str("tls-cert-file", nullptr, kEmptyIsNull | kNo, nullptr),
         Str("tls-key-file", nullptr, kEmptyIsNull | kNo, nullptr),
         Str("tls-key-file-pass", nullptr, kEmptyIsNull | kNo, nullptr),
@@ -1169,8 +1180,14 @@ Status Config::SetParam(const Param& p, std::string_view v, bool startup) {
       int64_t x = 0;
       std::string s(v);
       bool ok;
+      bool overflow = false;
       if (p.flags & kMemory) {
         ok = ParseMemory(v, &x);
+        // As Redis's memtoull: no digits is 0, and too many saturate (then fail the range).
+        if (!ok && v.empty()) ok = true, x = 0;
+        if (!ok && v.find_first_not_of("0123456789") == std::string_view::npos) {
+          ok = overflow = true;
+        }
       } else if (p.flags & kOctal) {
         long long o = 0;
         ok = !s.empty() && StrToLL(s, &o, 8);
@@ -1184,7 +1201,7 @@ Status Config::SetParam(const Param& p, std::string_view v, bool startup) {
                                            ? "argument couldn't be parsed as an octal number"
                                            : "argument couldn't be parsed into an integer");
       }
-      if (x < p.min || x > p.max) {
+      if (overflow || x < p.min || x > p.max) {
         bool octal = (p.flags & kOctal) != 0;
         return Status::InvalidArgument(
             "argument must be between " + (octal ? FormatOctal(p.min) : std::to_string(p.min)) +

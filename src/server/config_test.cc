@@ -336,6 +336,14 @@ TEST(ConfigTest, TypedValidationWithRedisTexts) {
   EXPECT_EQ(c.Set("tcp-backlog", "10", true).message(), "can't set immutable config");
   EXPECT_TRUE(c.IsImmutable("SLAVEOF"));
   EXPECT_TRUE(c.IsProtected("dbfilename"));
+  EXPECT_EQ(c.Set("socket-mark-id", "1", true).message(), "can't set immutable config");
+  EXPECT_EQ(c.Set("proc-title-template", "  ", true).message(),
+            "template format is invalid or contains unknown variables");
+  // Memory values as Redis's memtoull: no digits is 0, too many fail the range.
+  ASSERT_TRUE(c.Set("auto-aof-rewrite-min-size", "", true).ok());
+  EXPECT_EQ(Value(c, "auto-aof-rewrite-min-size"), "0");
+  EXPECT_EQ(c.Set("proto-max-bulk-len", "99999999999999999999", true).message(),
+            "argument must be between 1048576 and 9223372036854775807 inclusive");
   // Refused values leave the defaults.
   EXPECT_EQ(c.hash_max_listpack_entries(), 512);
   EXPECT_EQ(Value(c, "oom-score-adj-values"), "0 200 800");
@@ -372,6 +380,7 @@ TEST(ConfigTest, ValuesFdbRefusesRatherThanIgnores) {
             "replication is not supported by FDB");
   EXPECT_EQ(c.Set("aclfile", "/etc/redis/users.acl", false).message(),
             "ACL files are not supported by FDB");
+  EXPECT_EQ(c.Set("tls-port", "6390", false).message(), "TLS is not supported by FDB");
   EXPECT_TRUE(c.Set("daemonize", "yes", false).ok());
   EXPECT_TRUE(c.daemonize());
 }
