@@ -1306,7 +1306,10 @@ Status Config::ParseArgs(int argc, char** argv) {
       first = false;
       j++;
     }
-    if (j == i + 1) return Status::InvalidArgument("missing value for --" + name);
+    // As redis-server, a bare `--save` (nothing before the next flag) is `save ""`.
+    if (j == i + 1 && name != "save") {
+      return Status::InvalidArgument("missing value for --" + name);
+    }
     if (name == "fsync") name = "appendfsync";
     for (char& c : name) c = c == '_' ? '-' : c;  // --cache_size as --cache-size
     Status s = Set(name, value, false);

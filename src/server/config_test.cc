@@ -394,6 +394,9 @@ TEST(ConfigTest, ConfigFileSaveLinesAccumulateAndEmptyClears) {
   Config d;
   ASSERT_TRUE(Args(d, {path, "--save", ""}).ok());
   EXPECT_EQ(Value(d, "save"), "");
+  Config e;
+  ASSERT_TRUE(Args(e, {path, "--save", "--hz", "11"}).ok());  // a bare --save is save ""
+  EXPECT_EQ(Value(e, "save"), "");
   // CONFIG SET replaces.
   ASSERT_TRUE(c.Set("save", "10 1", true).ok());
   EXPECT_EQ(Value(c, "save"), "10 1");
