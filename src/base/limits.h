@@ -78,6 +78,10 @@ inline constexpr size_t kConnectionOverhead = 1024;
 inline constexpr int kMaxClientsDefault = 10000;
 // Number of logical databases (SELECT 0..15), as Redis's default.
 inline constexpr int kNumDatabases = 16;
+// How deep config files may `include` one another: deep enough for any real layout
+// (conf.d/*.conf including a shared file), shallow enough that a file including itself fails
+// with a message instead of exhausting the stack.
+inline constexpr int kConfigIncludeDepthMax = 16;
 // Number of keyspace shards. A power of two; each has its own lock, so with N I/O threads the
 // chance two single-key commands contend is about N/kShards.
 inline constexpr int kNumShards = 256;

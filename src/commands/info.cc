@@ -267,6 +267,13 @@ void CommandStatsSection(ServerContext& s, Writer& w) {
   }
 }
 
+// FDB is never a cluster node (cluster-enabled yes is refused at startup); clients and test
+// suites read this field before anything else (redis-py's own suite stops without it).
+void ClusterSection(ServerContext&, Writer& w) {
+  w.Section("Cluster");
+  w.Field("cluster_enabled", 0);
+}
+
 void KeyspaceSection(ServerContext& s, Writer& w) {
   w.Section("Keyspace");
   for (int db = 0; db < limits::kNumDatabases; db++) {
@@ -297,6 +304,7 @@ std::string BuildInfo(ServerContext& server, const Txn& txn,
       {"cpu", CpuSection, true},
       {"cache", CacheSection, true},
       {"commandstats", CommandStatsSection, false},
+      {"cluster", ClusterSection, true},
       {"keyspace", KeyspaceSection, true},
   };
   bool all = false, deflt = sections.empty();

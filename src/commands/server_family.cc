@@ -562,6 +562,11 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
   }
   if (EqualsUpper(sub, "SET")) {
     if ((args.size() - 2) % 2 != 0) return ctx.rb.Error(errors::kSyntax);
+    auto failed = [&](std::string_view name, const std::string& why) {
+      ctx.rb.Error("ERR CONFIG SET failed (possibly related to argument '" + std::string(name) +
+                   "') - " + why);
+    };
+    // As Redis's configSetCommand, the first problem in argument order is the one reported.
     for (size_t i = 2; i < args.size(); i += 2) {
       if (!cfg.Known(args[i])) {
         return ctx.rb.Error("ERR Unknown option or number of arguments for CONFIG SET - '" +
@@ -569,31 +574,23 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
       }
       if (cfg.IsProtected(args[i]) &&
           !ProtectedActionAllowed(cfg.enable_protected_configs(), ctx.client.local)) {
-        return ctx.rb.Error("ERR CONFIG SET failed (possibly related to argument '" +
-                            std::string(args[i]) + "') - " + errors::kProtectedConfig);
+        return failed(args[i], errors::kProtectedConfig);
       }
+      if (cfg.IsImmutable(args[i])) return failed(args[i], "can't set immutable config");
       for (size_t j = 2; j < i; j += 2) {
-        if (Lower(args[j]) == Lower(args[i])) {
-          return ctx.rb.Error("ERR CONFIG SET failed (possibly related to argument '" +
-                              std::string(args[i]) + "') - duplicate parameter");
-        }
+        if (Lower(args[j]) == Lower(args[i])) return failed(args[i], "duplicate parameter");
       }
     }
-    // Validate every value first so a bad one leaves nothing half-applied, then apply.
+    // Validate every value first so a bad one leaves nothing half-applied, then apply. A bad
+    // value is reported under the parameter's name in lower case, as Redis does.
     for (size_t i = 2; i < args.size(); i += 2) {
       Config probe;
       Status s = probe.Set(args[i], args[i + 1], true);
-      if (!s.ok()) {
-        return ctx.rb.Error("ERR CONFIG SET failed (possibly related to argument '" +
-                            std::string(args[i]) + "') - " + s.message());
-      }
+      if (!s.ok()) return failed(Lower(args[i]), s.message());
     }
     for (size_t i = 2; i < args.size(); i += 2) {
       Status s = cfg.Set(args[i], args[i + 1], true);
-      if (!s.ok()) {
-        return ctx.rb.Error("ERR CONFIG SET failed (possibly related to argument '" +
-                            std::string(args[i]) + "') - " + s.message());
-      }
+      if (!s.ok()) return failed(Lower(args[i]), s.message());
     }
     ctx.server.ApplyConfig();
     return ctx.rb.Ok();
@@ -604,10 +601,13 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
     return ctx.rb.Ok();
   }
   if (EqualsUpper(sub, "REWRITE")) {
+    if (args.size() != 2) return SubArity(ctx, "config", sub);
     if (cfg.config_file.empty()) {
       return ctx.rb.Error("ERR The server is running without a config file");
     }
-    return ctx.rb.Error("ERR Rewriting config file is not supported by FDB");
+    Status s = cfg.Rewrite();
+    if (!s.ok()) return ctx.rb.Error("ERR Rewriting config file: " + s.message());
+    return ctx.rb.Ok();
   }
   if (EqualsUpper(sub, "HELP")) {
     return ReplyHelp(
@@ -616,7 +616,8 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
          "    Return parameters matching the glob-like <pattern> "
          "and their values.",
          "SET <directive> <value>", "    Set the configuration <directive> to <value>.",
-         "RESETSTAT", "    Reset statistics reported by the INFO command."});
+         "RESETSTAT", "    Reset statistics reported by the INFO command.", "REWRITE",
+         "    Rewrite the configuration file."});
   }
   UnknownSubcommand(ctx, sub, "CONFIG");
 }

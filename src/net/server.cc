@@ -29,6 +29,7 @@ Status Server::Start() {
   std::string bind = cfg.bind();
   // `bind` may list several addresses as Redis's; FDB listens on the first.
   if (auto sp = bind.find(' '); sp != std::string::npos) bind = bind.substr(0, sp);
+  if (!bind.empty() && bind[0] == '-') bind.erase(0, 1);  // Redis's "optional address" mark
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

@@ -7,7 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -27,36 +27,107 @@ inline bool ProtectedActionAllowed(ProtectedAction a, bool local_client) {
   return a == ProtectedAction::kYes || (a == ProtectedAction::kLocal && local_client);
 }
 
+// The keyspace event classes of `notify-keyspace-events`, with Redis's bit values (notify.c).
+// Config validates and stores them; the messaging issue publishes the events.
+namespace notify {
+inline constexpr int kKeyspace = 1 << 0;  // K
+inline constexpr int kKeyevent = 1 << 1;  // E
+inline constexpr int kGeneric = 1 << 2;   // g
+inline constexpr int kString = 1 << 3;    // $
+inline constexpr int kList = 1 << 4;      // l
+inline constexpr int kSet = 1 << 5;       // s
+inline constexpr int kHash = 1 << 6;      // h
+inline constexpr int kZset = 1 << 7;      // z
+inline constexpr int kExpired = 1 << 8;   // x
+inline constexpr int kEvicted = 1 << 9;   // e
+inline constexpr int kStream = 1 << 10;   // t
+inline constexpr int kKeyMiss = 1 << 11;  // m
+inline constexpr int kModule = 1 << 13;   // d
+inline constexpr int kNew = 1 << 14;      // n
+// `A`: every class but key misses and new keys, as Redis's NOTIFY_ALL.
+inline constexpr int kAll =
+    kGeneric | kString | kList | kSet | kHash | kZset | kExpired | kEvicted | kStream | kModule;
+}  // namespace notify
+
+// Parses Redis's event class letters ("KEA", "Kgx$"); -1 if a letter is not one of
+// "Ag$lshzxeKEtmdn".
+int ParseKeyspaceEvents(std::string_view classes);
+// The canonical form CONFIG GET shows, as Redis's keyspaceEventsFlagsToString ("AKE").
+std::string KeyspaceEventsToString(int flags);
+
+// The parameter table (config.cc) follows Redis 7.0's config.c: every parameter has a type
+// (bool, enum, integer with a range and optional memory units, string, or special with its own
+// parser), flags (immutable, protected, hidden, several words...), a default and, for some, an
+// alias (`*-ziplist-*` for `*-listpack-*`, `slave*` for `replica*`). The command line, the
+// config file, CONFIG GET / SET / REWRITE all go through it, so a name, a range or an error
+// text is written once. Parameters whose mechanism FDB lacks are validated, stored and
+// reported like the others, and marked as having no effect: the server warns at startup when
+// one is given, and docs/compatibility.md lists them.
+//
+// Thread safety: every getter may be called from any thread. Numbers are atomics (hot-path
+// limits read them on every request); strings are guarded by a mutex. ParseArgs and LoadFile
+// run at startup, on one thread. Set(..., from_config_set=true) may run on any thread: each
+// parameter changes atomically, but two parameters set by one CONFIG SET are not changed
+// together (a reader may see the first new value with the second old one).
 class Config {
  public:
   Config();
+  ~Config();
+  Config(const Config&) = delete;
+  Config& operator=(const Config&) = delete;
 
-  // Applies `--name value` flags; returns an error naming a bad flag or value.
+  // Applies `[config-file] --name value...` as redis-server: the file first, then each flag in
+  // order (a later one wins; several `--save` accumulate as several `save` lines would).
+  // Returns an error naming a bad flag or value.
   Status ParseArgs(int argc, char** argv);
-  // Reads a Redis-style config file: `name value...` per line, `#` comments.
+  // Reads a Redis config file: `name value...` per line, `#` comments, `include` (with globs),
+  // Redis's deprecated directives ignored. Directives FDB cannot honour safely (rename-command,
+  // user, loadmodule, sentinel) are refused rather than ignored.
   Status LoadFile(const std::string& path);
-  // Sets one parameter by name (case-insensitive); used by all three sources.
-  // `from_config_set` refuses parameters that are only settable at startup.
+  // Sets one parameter by name or alias (case-insensitive); used by all three sources.
+  // `from_config_set` refuses immutable parameters ("can't set immutable config"). NotFound
+  // for an unknown name; InvalidArgument with Redis's text for a bad value (the old value
+  // stays).
   Status Set(std::string_view name, std::string_view value, bool from_config_set);
-  // Parameters whose names match the glob, with their current values.
+  // Parameters whose names (or aliases) match the glob, with their current values, as CONFIG
+  // GET: a name without glob characters is looked up exactly (hidden parameters included) and
+  // reported as given.
   std::vector<std::pair<std::string, std::string>> Get(std::string_view pattern) const;
   bool Known(std::string_view name) const;
-  // A protected config (Redis's PROTECTED_CONFIG: `dir`): CONFIG SET of it is refused unless
-  // enable-protected-configs allows the client.
+  // A protected config (Redis's PROTECTED_CONFIG: `dir`, `dbfilename`): CONFIG SET of it is
+  // refused unless enable-protected-configs allows the client.
   bool IsProtected(std::string_view name) const;
+  // Settable only at startup (CONFIG SET refuses it).
+  bool IsImmutable(std::string_view name) const;
+  // The parameter's own name for an alias (`hash-max-ziplist-entries` gives
+  // `hash-max-listpack-entries`), lower case; empty if unknown.
+  std::string CanonicalName(std::string_view name) const;
+
+  // CONFIG REWRITE: rewrites `config_file` keeping its comments and order, as Redis's
+  // rewriteConfig: a parameter's lines are replaced in place, lines of parameters now at their
+  // default are blanked, parameters not in the file and not at their default are appended
+  // after a "# Generated by CONFIG REWRITE" line. The new file replaces the old by rename.
+  Status Rewrite() const;
+  // What the startup should log as warnings: the parameters given (file or command line)
+  // that FDB accepts without acting on them, and settings it overrides (daemonize).
+  std::vector<std::string> StartupWarnings() const;
 
   // Startup-only values.
   std::string bind() const;
-  int port() const { return port_.load(); }
+  int port() const { return static_cast<int>(port_.load()); }
   std::string dir() const;
-  int threads() const { return threads_.load(); }
+  int threads() const { return static_cast<int>(threads_.load()); }
   std::string logfile() const;  // empty: stderr
+  std::string pidfile() const;  // empty: none
+  bool daemonize() const { return daemonize_.load() != 0; }
+  bool always_show_logo() const { return always_show_logo_.load() != 0; }
+  // The config file the server was started with, absolute (empty: none).
   std::string config_file;
 
   // Hot-path values.
   int64_t proto_max_bulk_len() const { return proto_max_bulk_len_.load(std::memory_order_relaxed); }
   int64_t query_buffer_limit() const { return query_buffer_limit_.load(std::memory_order_relaxed); }
-  int maxclients() const { return maxclients_.load(std::memory_order_relaxed); }
+  int maxclients() const { return static_cast<int>(maxclients_.load(std::memory_order_relaxed)); }
   // client-output-buffer-limit of one class: bytes (0: none) and seconds.
   enum ClientClass { kNormal = 0, kReplica = 1, kPubsub = 2 };
   struct OutputLimit {
@@ -73,8 +144,9 @@ class Config {
   // 0: no limit on the memory of all clients together.
   int64_t maxmemory_clients_bytes() const;
   int64_t maxmemory() const { return maxmemory_.load(std::memory_order_relaxed); }
-  int hz() const { return hz_.load(std::memory_order_relaxed); }
+  int hz() const { return static_cast<int>(hz_.load(std::memory_order_relaxed)); }
   int64_t timeout_s() const { return timeout_.load(std::memory_order_relaxed); }
+  int64_t tcp_keepalive_s() const { return tcp_keepalive_.load(std::memory_order_relaxed); }
   bool requirepass_set() const { return requirepass_set_.load(std::memory_order_acquire); }
   std::string requirepass() const;
   std::string maxmemory_policy() const;
@@ -87,61 +159,113 @@ class Config {
   std::string appendfsync() const;
   std::string loglevel() const;  // a valid level name, lower case (base/logging.h)
   int64_t cache_size() const { return cache_size_.load(std::memory_order_relaxed); }
-  bool compression() const { return compression_.load(std::memory_order_relaxed); }
+  bool compression() const { return compression_.load(std::memory_order_relaxed) != 0; }
   // Startup-only, as in Redis (CONFIG SET refuses them): a client that could turn them on
   // would not need them.
-  ProtectedAction enable_debug_command() const { return enable_debug_command_.load(); }
-  ProtectedAction enable_protected_configs() const { return enable_protected_configs_.load(); }
+  ProtectedAction enable_debug_command() const {
+    return static_cast<ProtectedAction>(enable_debug_command_.load());
+  }
+  ProtectedAction enable_protected_configs() const {
+    return static_cast<ProtectedAction>(enable_protected_configs_.load());
+  }
   // Whether data is persisted (appendonly yes, the default); `appendonly no` keeps the
   // keyspace in memory only, as Redis without AOF or RDB.
-  bool persistence() const;
+  bool persistence() const { return appendonly_.load() != 0; }
+
+  // Stored for the mechanisms that come with later issues (encodings, slowlog, latency
+  // monitor, scripting, keyspace notifications); read on hot paths, so atomics.
+  int64_t list_max_listpack_size() const { return list_max_listpack_size_.load(kRelaxed); }
+  int64_t list_compress_depth() const { return list_compress_depth_.load(kRelaxed); }
+  int64_t hash_max_listpack_entries() const { return hash_max_listpack_entries_.load(kRelaxed); }
+  int64_t hash_max_listpack_value() const { return hash_max_listpack_value_.load(kRelaxed); }
+  int64_t set_max_intset_entries() const { return set_max_intset_entries_.load(kRelaxed); }
+  int64_t zset_max_listpack_entries() const { return zset_max_listpack_entries_.load(kRelaxed); }
+  int64_t zset_max_listpack_value() const { return zset_max_listpack_value_.load(kRelaxed); }
+  int64_t slowlog_log_slower_than() const { return slowlog_log_slower_than_.load(kRelaxed); }
+  int64_t slowlog_max_len() const { return slowlog_max_len_.load(kRelaxed); }
+  int64_t latency_monitor_threshold() const { return latency_monitor_threshold_.load(kRelaxed); }
+  int64_t busy_reply_threshold_ms() const { return busy_reply_threshold_.load(kRelaxed); }
+  int notify_keyspace_events() const {
+    return static_cast<int>(notify_keyspace_events_.load(kRelaxed));
+  }
 
  private:
-  struct Param {
-    const char* name;
-    bool settable;  // by CONFIG SET
-    std::function<std::string(const Config&)> get;
-    std::function<Status(Config&, std::string_view)> set;
-    bool protected_config = false;  // see IsProtected()
-  };
+  static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;
+  struct Param;         // one row of the table (config.cc)
+  struct RewriteState;  // CONFIG REWRITE's view of the old file (config.cc)
+  static const std::vector<Param>& Table();
   const Param* FindParam(std::string_view name) const;
-  std::vector<Param> params_;
+  Status SetParam(const Param& p, std::string_view value, bool startup);
+  std::string GetParam(const Param& p) const;
+  void RewriteParam(const Param& p, RewriteState& st) const;
+  Status LoadFileAt(const std::string& path, int depth);
+  std::atomic<int64_t>& Num(const Param& p) const;
+  // REQUIRES: mu_ is held.
+  std::string& Str(const Param& p) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   mutable Mutex mu_;  // guards the strings below
-  std::string bind_ ABSL_GUARDED_BY(mu_) = "127.0.0.1";
-  std::string dir_ ABSL_GUARDED_BY(mu_) = "./fdb_data";
+  std::string bind_ ABSL_GUARDED_BY(mu_);
+  std::string dir_ ABSL_GUARDED_BY(mu_);
   std::string requirepass_ ABSL_GUARDED_BY(mu_);
-  std::string maxmemory_policy_ ABSL_GUARDED_BY(mu_) = "noeviction";
-  std::string save_ ABSL_GUARDED_BY(mu_) = "";
-  std::string appendfsync_ ABSL_GUARDED_BY(mu_) = "everysec";
-  std::string loglevel_ ABSL_GUARDED_BY(mu_) = "notice";
-  std::string logfile_ ABSL_GUARDED_BY(mu_) = "";
-  std::string appendonly_ ABSL_GUARDED_BY(mu_) = "yes";
+  std::string logfile_ ABSL_GUARDED_BY(mu_);
+  std::string pidfile_ ABSL_GUARDED_BY(mu_);
+  std::string save_ ABSL_GUARDED_BY(mu_);  // canonical: "<seconds> <changes>" pairs
+  std::string replicaof_ ABSL_GUARDED_BY(mu_);
+  std::string oom_score_adj_values_ ABSL_GUARDED_BY(mu_);
+  std::string latency_tracking_info_percentiles_ ABSL_GUARDED_BY(mu_);
+  // The values of the string parameters that have no member of their own, one per table row.
+  mutable std::vector<std::string> strs_ ABSL_GUARDED_BY(mu_);
+  // The values of the numeric, bool and enum parameters that have no member of their own,
+  // one per table row.
+  std::unique_ptr<std::atomic<int64_t>[]> nums_;
+  // Startup bookkeeping (one thread): which rows were given by the file or the command line,
+  // and whether a `save` line was seen yet (the first one replaces the default, the next ones
+  // add to it, as Redis's config file).
+  std::vector<bool> given_;
+  bool save_loaded_ = false;
 
-  std::atomic<int> port_{6380};
-  std::atomic<int> threads_{0};
-  std::atomic<int64_t> proto_max_bulk_len_;
-  std::atomic<int64_t> query_buffer_limit_;
-  std::atomic<int> maxclients_;
+  std::atomic<int64_t> port_{0};
+  std::atomic<int64_t> threads_{0};
+  std::atomic<int64_t> proto_max_bulk_len_{0};
+  std::atomic<int64_t> query_buffer_limit_{0};
+  std::atomic<int64_t> maxclients_{0};
   std::atomic<int64_t> obuf_hard_[3];
   std::atomic<int64_t> obuf_soft_[3];
   std::atomic<int64_t> obuf_soft_seconds_[3];
   std::atomic<int64_t> maxmemory_clients_{0};  // bytes, or minus a percentage of maxmemory
   std::atomic<int64_t> maxmemory_{0};
-  std::atomic<int> hz_{10};
+  std::atomic<int64_t> maxmemory_policy_{0};  // enum rows hold the value of their name
+  std::atomic<int64_t> appendfsync_{0};
+  std::atomic<int64_t> loglevel_{0};
+  std::atomic<int64_t> appendonly_{0};
+  std::atomic<int64_t> daemonize_{0};
+  std::atomic<int64_t> always_show_logo_{0};
+  std::atomic<int64_t> hz_{0};
   std::atomic<int64_t> timeout_{0};
   std::atomic<bool> requirepass_set_{false};
-  std::atomic<int64_t> tcp_keepalive_{300};
-  std::atomic<int64_t> maxmemory_samples_{5};
-  std::atomic<int64_t> maxmemory_eviction_tenacity_{10};
-  std::atomic<int64_t> lfu_log_factor_{10};
-  std::atomic<int64_t> lfu_decay_time_{1};
-  std::atomic<int64_t> databases_{16};
+  std::atomic<int64_t> tcp_keepalive_{0};
+  std::atomic<int64_t> maxmemory_samples_{0};
+  std::atomic<int64_t> maxmemory_eviction_tenacity_{0};
+  std::atomic<int64_t> lfu_log_factor_{0};
+  std::atomic<int64_t> lfu_decay_time_{0};
+  std::atomic<int64_t> databases_{0};
   std::atomic<int64_t> cache_size_{0};
-  std::atomic<bool> compression_{false};
-  std::atomic<ProtectedAction> enable_debug_command_{ProtectedAction::kNo};
-  std::atomic<ProtectedAction> enable_protected_configs_{ProtectedAction::kNo};
-  std::atomic<ProtectedAction> enable_module_command_{ProtectedAction::kNo};  // no MODULE in FDB
+  std::atomic<int64_t> compression_{0};
+  std::atomic<int64_t> enable_debug_command_{0};
+  std::atomic<int64_t> enable_protected_configs_{0};
+  std::atomic<int64_t> enable_module_command_{0};  // no MODULE in FDB
+  std::atomic<int64_t> list_max_listpack_size_{0};
+  std::atomic<int64_t> list_compress_depth_{0};
+  std::atomic<int64_t> hash_max_listpack_entries_{0};
+  std::atomic<int64_t> hash_max_listpack_value_{0};
+  std::atomic<int64_t> set_max_intset_entries_{0};
+  std::atomic<int64_t> zset_max_listpack_entries_{0};
+  std::atomic<int64_t> zset_max_listpack_value_{0};
+  std::atomic<int64_t> slowlog_log_slower_than_{0};
+  std::atomic<int64_t> slowlog_max_len_{0};
+  std::atomic<int64_t> latency_monitor_threshold_{0};
+  std::atomic<int64_t> busy_reply_threshold_{0};
+  std::atomic<int64_t> notify_keyspace_events_{0};
 };
 
 // Parses a memory amount as Redis's memtoll: 1k = 1000, 1kb = 1024, m/mb, g/gb.

@@ -2,7 +2,9 @@
 #include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -70,6 +72,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   ctx->ApplyConfig();
+  // A redis.conf starts fdb-server; say what in it does not apply.
+  for (const std::string& w : ctx->config().StartupWarnings()) FDB_LOG_WARNING("%s", w.c_str());
+  // As redis-server: the pid file is written when one is configured, and a failure to write
+  // it is only a warning (Debian's /run/redis may belong to another user).
+  const std::string pidfile = ctx->config().pidfile();
+  if (!pidfile.empty()) {
+    if (FILE* f = fopen(pidfile.c_str(), "w")) {
+      fprintf(f, "%d\n", static_cast<int>(getpid()));
+      fclose(f);
+    } else {
+      FDB_LOG_WARNING("failed to write PID file '%s': %s", pidfile.c_str(), strerror(errno));
+    }
+  }
   std::error_code ec;
   std::filesystem::create_directories(ctx->config().dir(), ec);
   if (ec) {
@@ -97,6 +112,17 @@ int main(int argc, char** argv) {
     FDB_LOG_WARNING("%s", s.message().c_str());
     return 1;
   }
+  // always-show-logo: redis-server then prints its logo, with the port and the pid, into its
+  // log, which is standard output by default, and tools wait for it there: Redis's own test
+  // suite looks for " PID: <pid>" and then "Ready to accept" before it talks to a server it
+  // started. FDB's log goes to standard error, so these two lines are written to standard
+  // output directly.
+  if (ctx->config().always_show_logo()) {
+    printf("fdb-server 0.1.0, standalone mode, Port: %d PID: %d\n", server.port(),
+           static_cast<int>(getpid()));
+    printf("Ready to accept connections tcp\n");
+    fflush(stdout);
+  }
   FDB_LOG_NOTICE("ready to accept connections on %s:%d (threads %d, dir %s)",
                  ctx->config().bind().c_str(), server.port(),
                  ctx->config().threads() > 0
@@ -115,6 +141,7 @@ int main(int argc, char** argv) {
     }
   }
   ctx->CloseStorage();
+  if (!pidfile.empty()) unlink(pidfile.c_str());
   FDB_LOG_WARNING("ready to exit");
   return 0;
 }
