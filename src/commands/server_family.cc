@@ -251,6 +251,7 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
   s += c.resp3.load() ? "3" : "2";
   s += " lib-name=" + lib_name;
   s += " lib-ver=" + lib_ver;
+  s += " io-thread=" + std::to_string(c.io_thread);
   return s;
 }
 

@@ -86,6 +86,7 @@ void IoThread::Accept() {
         DeliverUnblock(id, std::move(reply), log_seq);
       });
     };
+    c->state().io_thread = index_;
     c->state().pubsub_sink = this;
     c->state().pubsub_endpoint = c;
     conns_[id] = std::move(conn);
