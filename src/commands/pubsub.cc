@@ -84,6 +84,13 @@ int64_t PubSubRegistry::Publish(std::string_view channel, std::string_view paylo
     }
   }
   const int64_t receivers = static_cast<int64_t>(out.size());
+  if (out.empty()) return 0;
+  // The common case, every receiver on one thread: one call, no regrouping.
+  MessageSink* first = out[0].to->sink;
+  if (std::all_of(out.begin(), out.end(), [&](const Delivery& d) { return d.to->sink == first; })) {
+    if (first != nullptr) first->Deliver(out, first == here, hard_limit);
+    return receivers;
+  }
   // One call per receiving thread, each batch in the order above (stable: a client's channel
   // message before its pattern messages). Threads are few; a linear scan finds the next one.
   std::vector<Delivery> batch;
