@@ -78,7 +78,8 @@ int64_t PubSubRegistry::Publish(std::string_view channel, std::string_view paylo
     if (patterns) {
       for (const auto& [pattern, subs] : maps_[kPattern]) {
         if (!GlobMatch(pattern, channel)) continue;
-        auto msg = std::make_shared<const std::string>(Encode("pmessage", pattern, channel, payload));
+        auto msg =
+            std::make_shared<const std::string>(Encode("pmessage", pattern, channel, payload));
         for (const auto& s : subs) out.push_back({s, msg});
       }
     }

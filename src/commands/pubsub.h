@@ -141,8 +141,8 @@ class PubSubRegistry {
   // Publishes `payload` on `channel` (a shard channel when `shard`: no patterns) and returns
   // the number of receivers. `here`: the publisher's thread's sink (nullptr: none); receivers
   // there get the message at once. Thread-safe.
-  int64_t Publish(std::string_view channel, std::string_view payload, bool shard,
-                  MessageSink* here, int64_t hard_limit);
+  int64_t Publish(std::string_view channel, std::string_view payload, bool shard, MessageSink* here,
+                  int64_t hard_limit);
 
   // PUBSUB CHANNELS / SHARDCHANNELS: the names with subscribers matching `pattern` (all when
   // empty), in no particular order.

@@ -40,8 +40,7 @@ int64_t ReplyCount(const ClientState& c, Kind kind) {
 void StoreCounts(ClientState& c, const Subscriber& s) {
   c.sub_channels.store(static_cast<int>(s.channels.size()), std::memory_order_relaxed);
   c.sub_patterns.store(static_cast<int>(s.patterns.size()), std::memory_order_relaxed);
-  c.sub_shard_channels.store(static_cast<int>(s.shard_channels.size()),
-                             std::memory_order_relaxed);
+  c.sub_shard_channels.store(static_cast<int>(s.shard_channels.size()), std::memory_order_relaxed);
 }
 
 void ReplyConfirm(CommandContext& ctx, std::string_view what, const std::string_view* name,

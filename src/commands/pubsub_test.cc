@@ -50,7 +50,8 @@ std::shared_ptr<Subscriber> Sub(uint64_t id, MessageSink* sink) {
 using K = PubSubRegistry;
 
 TEST(PubSubRegistryTest, EncodeIsRedisArray) {
-  EXPECT_EQ(K::Encode("message", {}, "ch", "hi"), "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
+  EXPECT_EQ(K::Encode("message", {}, "ch", "hi"),
+            "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$2\r\nhi\r\n");
   EXPECT_EQ(K::Encode("pmessage", "c*", "ch", ""),
             "*4\r\n$8\r\npmessage\r\n$2\r\nc*\r\n$2\r\nch\r\n$0\r\n\r\n");
 }
@@ -69,7 +70,7 @@ TEST(PubSubRegistryTest, PublishCountsChannelAndEveryMatchingPattern) {
   EXPECT_EQ(reg.Publish("news", "m", false, &a, 0), 4);
   ASSERT_EQ(a.got.size(), 3u);
   EXPECT_EQ(a.got[0].msg, K::Encode("message", {}, "news", "m"));  // the channel first
-  EXPECT_TRUE(a.got[0].local);  // the publisher's own thread
+  EXPECT_TRUE(a.got[0].local);                                     // the publisher's own thread
   ASSERT_EQ(b.got.size(), 1u);
   EXPECT_EQ(b.got[0].msg, K::Encode("pmessage", "n*", "news", "m"));
   EXPECT_FALSE(b.got[0].local);

@@ -157,8 +157,7 @@ void IoThread::DrainInbox() {
       if (d.to->endpoint != nullptr) d.to->endpoint->CloseForPubSubLimit();
       continue;
     }
-    d.to->in_flight_bytes.fetch_sub(static_cast<int64_t>(d.msg->size()),
-                                    std::memory_order_relaxed);
+    d.to->in_flight_bytes.fetch_sub(static_cast<int64_t>(d.msg->size()), std::memory_order_relaxed);
     if (d.to->endpoint != nullptr) d.to->endpoint->PushMessage(*d.msg);
   }
   // Written by AfterBatch, which runs after this task's batch (FlushPushed).

@@ -19,7 +19,7 @@
 
 namespace fdb {
 
-struct Waiter;  // commands/blocking.h
+struct Waiter;      // commands/blocking.h
 struct Subscriber;  // commands/pubsub.h
 class MessageSink;
 class PubSubEndpoint;
