@@ -3,7 +3,8 @@
 #   redis-benchmark -P 16 -n N PUBLISH ch x
 # with no subscriber, and with SUBS subscribers (raw sockets that read and discard; they count
 # the messages they received, so a row also says whether every message was delivered).
-# Usage: bench/pubsub.sh [N] [SUBS]   (FDB_SERVER_BIN, REDIS_SERVER_BIN, FDB_THREADS as usual)
+# Usage: bench/pubsub.sh [N] [SUBS]   (FDB_SERVER_BIN, REDIS_SERVER_BIN, FDB_THREADS, REPS)
+# The delivered column is the last repetition's (every message of it reached every subscriber).
 set -euo pipefail
 source "$(dirname "$0")/_lib.sh"
 N=${1:-200000}
@@ -77,11 +78,17 @@ run() {  # run NAME PORT SUBS -> "rps received"
 
 fdb_port=$(start fdb)
 redis_port=$(start redis)
-echo "machine: $(nproc) cores, $(uname -r); fdb --threads $FDB_THREADS; N=$N, pipeline 16"
+echo "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1 /proc/loadavg); fdb --threads $FDB_THREADS; N=$N, pipeline 16, median of ${REPS:-3}"
 printf "%-22s %14s %14s %8s %s\n" "case" "fdb ops/s" "redis ops/s" "ratio" "delivered fdb/redis"
+REPS=${REPS:-3}
+median() { "$PYTHON" -c "import sys, statistics; print(statistics.median(map(float, sys.argv[1:])))" "$@"; }
 for subs in 0 "$SUBS"; do
-  read -r f fg < <(run fdb "$fdb_port" "$subs")
-  read -r r rg < <(run redis "$redis_port" "$subs")
+  fs=() rs=() fg=0 rg=0
+  for _ in $(seq "$REPS"); do  # interleaved, median of REPS: the machine may be shared
+    read -r f g < <(run fdb "$fdb_port" "$subs"); fs+=("$f"); fg=$g
+    read -r r g < <(run redis "$redis_port" "$subs"); rs+=("$r"); rg=$g
+  done
+  f=$(median "${fs[@]}") r=$(median "${rs[@]}")
   ratio=$("$PYTHON" -c "print(f'{$f/$r:.2f}')")
   printf "%-22s %14s %14s %8s %s\n" "PUBLISH, $subs subscriber(s)" "$f" "$r" "$ratio" \
     "$( ((subs > 0)) && echo "$fg/$((N*subs)) $rg/$((N*subs))" || echo -)"
