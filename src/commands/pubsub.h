@@ -37,7 +37,8 @@
 //
 // Why one lock. A publish holds it for a hash lookup, a scan of the patterns and the copy of
 // the receivers' pointers; a subscribe for one insertion. Sharding the channel map would
-// still need every publish to read the pattern list. See docs/threading.md for the figures.
+// still need every publish to read the pattern list. Measured with publishers on both I/O
+// threads: the lock is ~1% of the server's CPU, no contention wait (docs/threading.md).
 #pragma once
 
 #include <atomic>
