@@ -268,7 +268,13 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
     if (!args_.empty()) {
       rb_.set_resp3(state_.resp3.load(std::memory_order_relaxed));
       state_.arg_blocks.swap(large_args_);  // the large arguments go with the command
+      executing_ = true;
       ExecResult done = owner_->dispatcher().Execute(args_, state_, rb_);
+      executing_ = false;
+      if (!own_pushes_.empty()) {  // messages this command published to this client itself
+        wbuf_ += own_pushes_;
+        std::string().swap(own_pushes_);
+      }
       batch_seq = std::max(batch_seq, done.sequence);
       state_.arg_blocks.clear();  // what the command kept, it shares
       state_.commands.fetch_add(1, std::memory_order_relaxed);
@@ -432,14 +438,19 @@ void Connection::ReleaseIdleMemory(int64_t now_ms) {
 void Connection::PushMessage(const std::string& msg) {
   if (closed_ || push_overflow_) return;
   const int64_t hard = owner_->server().config().output_limit(OutputClass()).hard;
-  if (hard > 0 && wbuf_.size() - wpos_ + msg.size() > static_cast<size_t>(hard)) {
+  if (hard > 0 &&
+      wbuf_.size() - wpos_ + own_pushes_.size() + msg.size() > static_cast<size_t>(hard)) {
     // As Redis: over the hard limit the client is closed; until then nothing more is queued,
     // so a subscriber that stops reading costs at most the limit.
     push_overflow_ = true;
   } else {
+    // A message this client publishes to itself goes after the reply of the command that
+    // published it (as Redis 7.2): inside EXEC it would otherwise land in the middle of EXEC's
+    // array (Redis 7.0's broken protocol, fixed in 7.2).
+    std::string& out = executing_ ? own_pushes_ : wbuf_;
     try {
-      wbuf_.push_back(state_.resp3.load(std::memory_order_relaxed) ? '>' : '*');
-      wbuf_.append(msg, 1, std::string::npos);
+      out.push_back(state_.resp3.load(std::memory_order_relaxed) ? '>' : '*');
+      out.append(msg, 1, std::string::npos);
     } catch (const std::bad_alloc&) {
       push_overflow_ = true;  // no memory for this client's messages: closed as over its limit
     }

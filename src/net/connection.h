@@ -127,6 +127,8 @@ class Connection : public EventHandler, public PubSubEndpoint {
   bool want_write_ = false;
   bool push_pending_ = false;        // in the I/O thread's list of connections to AfterPush
   bool push_overflow_ = false;       // a message passed the pubsub hard limit: close in AfterPush
+  bool executing_ = false;           // a command of this connection is running
+  std::string own_pushes_;           // messages it published to itself: after its reply
   uint64_t hold_seq_ = 0;            // replies in wbuf_ wait for this log sequence
   size_t hold_start_ = 0;            // wbuf_ offset of the first held reply
   size_t mem_ = 0;                   // memory last published in state_.tot_mem / client_memory
