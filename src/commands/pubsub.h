@@ -8,8 +8,9 @@
 // them — and counts them: that count is PUBLISH's reply, exact at the moment of the publish.
 // After releasing the lock it hands the deliveries to each receiver's thread through the
 // thread's `MessageSink`, in one call per thread. A receiver on the publisher's own thread
-// gets the bytes appended to its output at once (so a RESP3 client that publishes to itself
-// sees the push before PUBLISH's reply, as in Redis); a receiver on another thread gets them
+// gets the bytes appended to its output at once (a RESP3 client that publishes to itself
+// gets them after PUBLISH's reply, as in Redis 7.2: its connection holds them until the
+// command has replied); a receiver on another thread gets them
 // through that thread's inbox, one wake-up (EventLoop::Post) per drained inbox, not per
 // message.
 //
