@@ -29,6 +29,12 @@ std::string UnknownCommandError(CmdArgs args) {
          "', with args beginning with: " + list;
 }
 
+std::string SubscribedContextError(std::string_view name) {
+  return "ERR Can't execute '" + std::string(name) +
+         "': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this "
+         "context";
+}
+
 std::string WrongArityError(std::string_view name) {
   return "ERR wrong number of arguments for '" + std::string(name) + "' command";
 }
@@ -138,6 +144,17 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
       rb.Error(errors::kOom);
       return;
     }
+  }
+  // RESP2 subscribed mode: a RESP2 client reads every reply as a message, so only the
+  // commands whose replies look like one are allowed (Redis's check, after maxmemory's).
+  // Inside EXEC the block was accepted as a whole.
+  if (client.subscribed() && !client.resp3.load(std::memory_order_relaxed) &&
+      !(spec->flags & cmdflags::kSubscribedOk) && !txn.holds_all_shards()) {
+    counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
+    if (client.in_multi) client.multi_error = true;
+    rb.Error(SubscribedContextError(spec->name));
+    return;
   }
   if ((spec->flags & cmdflags::kTransaction) || client.in_multi) {
     ReleaseLocks();  // EXEC locks every shard

@@ -81,5 +81,8 @@ class Dispatcher {
 // Redis's text for an unknown command.
 std::string UnknownCommandError(CmdArgs args);
 std::string WrongArityError(std::string_view name);
+// Redis 7.0's text for a command refused in RESP2 subscribed mode (`name`: e.g. "get",
+// "config|get").
+std::string SubscribedContextError(std::string_view name);
 
 }  // namespace fdb

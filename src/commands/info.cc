@@ -207,8 +207,9 @@ void StatsSection(ServerContext& s, Writer& w) {
   w.Field("client_output_buffer_limit_disconnections", s.output_limit_disconnections.load());
   w.Field("keyspace_hits", ks.keyspace_hits.load());
   w.Field("keyspace_misses", ks.keyspace_misses.load());
-  w.Field("pubsub_channels", 0);
-  w.Field("pubsub_patterns", 0);
+  w.Field("pubsub_channels", s.pubsub().Count(PubSubRegistry::kChannel));
+  w.Field("pubsub_patterns", s.pubsub().Count(PubSubRegistry::kPattern));
+  w.Field("pubsubshard_channels", s.pubsub().Count(PubSubRegistry::kShard));
   w.Field("total_error_replies", 0);
 }
 

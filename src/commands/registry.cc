@@ -18,6 +18,7 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterListFamily(*r);
     RegisterSetFamily(*r);
     RegisterZSetFamily(*r);
+    RegisterPubSubFamily(*r);
     r->Link();
     return r;
   }();

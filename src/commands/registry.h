@@ -44,6 +44,9 @@ inline constexpr uint32_t kProtected = 1 << 13;
 // Redis's CMD_NO_MULTI: refused while queueing a MULTI block (SAVE would take the shard locks
 // EXEC already holds; SHUTDOWN ends the server mid-transaction).
 inline constexpr uint32_t kNoMulti = 1 << 14;
+// Allowed in RESP2 subscribed mode (the SUBSCRIBE family, PING, QUIT, RESET); every other
+// command is refused there (the dispatcher, with Redis's error).
+inline constexpr uint32_t kSubscribedOk = 1 << 15;
 }  // namespace cmdflags
 
 struct CommandSpec {
@@ -107,5 +110,6 @@ void RegisterHashFamily(CommandRegistry& r);
 void RegisterListFamily(CommandRegistry& r);
 void RegisterSetFamily(CommandRegistry& r);
 void RegisterZSetFamily(CommandRegistry& r);
+void RegisterPubSubFamily(CommandRegistry& r);
 
 }  // namespace fdb

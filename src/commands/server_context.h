@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "commands/blocking.h"
+#include "commands/pubsub.h"
 #include "engine/keyspace.h"
 #include "engine/storage_engine.h"
 #include "server/client_state.h"
@@ -66,6 +67,8 @@ class ServerContext {
   ClientRegistry& clients() { return clients_; }
   // Clients blocked on keys (BLPOP and friends).
   BlockingRegistry& blocking() { return blocking_; }
+  // Pub/sub channels, patterns and shard channels with their subscribers.
+  PubSubRegistry& pubsub() { return pubsub_; }
 
   // Thread statistics: each I/O thread (and the test harness) gets one.
   ThreadStats* NewThreadStats();
@@ -118,6 +121,7 @@ class ServerContext {
   std::unique_ptr<StorageEngine> storage_;
   ClientRegistry clients_;
   BlockingRegistry blocking_;
+  PubSubRegistry pubsub_;
   std::mutex stats_mu_;
   std::vector<std::unique_ptr<ThreadStats>> thread_stats_;
   std::atomic<uint64_t> next_client_id_{0};

@@ -49,6 +49,13 @@ void ReplyHelp(CommandContext& ctx, const char* cmd, std::initializer_list<const
 
 void CmdPing(CmdArgs args, CommandContext& ctx) {
   if (args.size() > 2) return ctx.rb.Error(WrongArityError("ping"));
+  if (ctx.client.subscribed() && !ctx.rb.resp3()) {
+    // As Redis: in RESP2 subscribed mode the client reads every reply as a message, so PING
+    // answers with one: ["pong", argument or ""].
+    ctx.rb.ArrayHeader(2);
+    ctx.rb.Bulk("pong");
+    return ctx.rb.Bulk(args.size() == 2 ? args[1] : std::string_view());
+  }
   if (args.size() == 2) return ctx.rb.Bulk(args[1]);
   ctx.rb.SimpleString("PONG");
 }
@@ -182,6 +189,7 @@ void CmdHello(CmdArgs args, CommandContext& ctx) {
 
 void CmdReset(CmdArgs, CommandContext& ctx) {
   ClientState& c = ctx.client;
+  PubSubLeaveAll(ctx.server, c);  // every subscription, without a reply for each
   c.db = 0;
   c.resp3 = false;
   c.no_evict = false;
@@ -210,7 +218,10 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
     lib_name = c.lib_name;
     lib_ver = c.lib_ver;
   }
+  const int sub = c.sub_channels.load(), psub = c.sub_patterns.load(),
+            ssub = c.sub_shard_channels.load();
   std::string flags;
+  if (sub + psub + ssub > 0) flags += 'P';
   if (c.no_evict.load()) flags += 'e';
   if (c.no_touch.load()) flags += 'T';
   if (flags.empty()) flags = "N";
@@ -226,7 +237,8 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
   s += " idle=" + std::to_string((now_ms - c.last_interaction_ms.load()) / 1000);
   s += " flags=" + flags;
   s += " db=" + std::to_string(c.db.load());
-  s += " sub=0 psub=0 ssub=0 multi=-1";
+  s += " sub=" + std::to_string(sub) + " psub=" + std::to_string(psub) +
+       " ssub=" + std::to_string(ssub) + " multi=-1";
   s += " qbuf=" + std::to_string(qbuf);
   s += " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=" + std::to_string(qbuf) + " rbp=0";
   s += " obl=" + std::to_string(obuf);
@@ -239,18 +251,27 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
   s += c.resp3.load() ? "3" : "2";
   s += " lib-name=" + lib_name;
   s += " lib-ver=" + lib_ver;
+  s += " io-thread=" + std::to_string(c.io_thread);
   return s;
+}
+
+// Redis's client type for CLIENT LIST / KILL TYPE: "pubsub" while subscribed, else "normal".
+bool IsPubSubClient(const ClientState& c) {
+  return c.sub_channels.load() + c.sub_patterns.load() + c.sub_shard_channels.load() > 0;
 }
 
 void ClientList(CmdArgs args, CommandContext& ctx) {
   std::vector<uint64_t> ids;
+  std::string type;
   for (size_t i = 2; i < args.size(); i++) {
     if (EqualsUpper(args[i], "TYPE") && i + 1 < args.size()) {
       std::string t = Lower(args[i + 1]);
       if (t != "normal" && t != "master" && t != "replica" && t != "slave" && t != "pubsub") {
         return ctx.rb.Error("ERR Unknown client type '" + std::string(args[i + 1]) + "'");
       }
-      if (t != "normal") {  // FDB has only normal clients for now
+      if (t == "normal" || t == "pubsub") {
+        type = t;
+      } else {  // no replicas nor masters yet
         return ctx.rb.Verbatim("");
       }
       i++;
@@ -269,6 +290,7 @@ void ClientList(CmdArgs args, CommandContext& ctx) {
   std::vector<std::pair<uint64_t, std::string>> lines;
   ctx.server.clients().ForEach([&](ClientState& c) {
     if (!ids.empty() && std::find(ids.begin(), ids.end(), c.id) == ids.end()) return;
+    if (!type.empty() && (type == "pubsub") != IsPubSubClient(c)) return;
     lines.emplace_back(c.id, ClientInfoLine(c, ctx.now_ms));
   });
   std::sort(lines.begin(), lines.end());
@@ -336,7 +358,10 @@ void ClientKill(CmdArgs args, CommandContext& ctx) {
     if (id > 0 && c.id != static_cast<uint64_t>(id)) return;
     if (!addr.empty() && c.addr != addr) return;
     if (!laddr.empty() && c.laddr != laddr) return;
-    if (!type.empty() && type != "normal") return;
+    if (!type.empty() && type != "normal" && type != "pubsub") return;
+    if ((type == "normal" && IsPubSubClient(c)) || (type == "pubsub" && !IsPubSubClient(c))) {
+      return;
+    }
     if (!user.empty() && user != "default") return;
     if (&c == &ctx.client && skipme) return;
     if (c.kill_requested.exchange(true)) return;  // already going
@@ -848,13 +873,13 @@ void CmdCommand(CmdArgs args, CommandContext& ctx) {
 void RegisterServerFamily(CommandRegistry& r) {
   using namespace cmdflags;
   // clang-format off
-  r.Register({"ping", -1, kFast | kStale, 0, 0, 0, CmdPing, "connection", "Returns the server's liveliness response.", "1.0.0"});
+  r.Register({"ping", -1, kFast | kStale | kSubscribedOk, 0, 0, 0, CmdPing, "connection", "Returns the server's liveliness response.", "1.0.0"});
   r.Register({"echo", 2, kFast | kStale, 0, 0, 0, CmdEcho, "connection", "Returns the given string.", "1.0.0"});
   r.Register({"time", 1, kFast | kStale | kLoading, 0, 0, 0, CmdTime, "server", "Returns the server time.", "2.6.0"});
-  r.Register({"quit", -1, kFast | kNoAuth | kStale | kLoading, 0, 0, 0, CmdQuit, "connection", "Closes the connection.", "1.0.0"});
+  r.Register({"quit", -1, kFast | kNoAuth | kStale | kLoading | kSubscribedOk, 0, 0, 0, CmdQuit, "connection", "Closes the connection.", "1.0.0"});
   r.Register({"auth", -2, kFast | kNoAuth | kStale | kLoading | kNoScript, 0, 0, 0, CmdAuth, "connection", "Authenticates the connection.", "1.0.0"});
   r.Register({"hello", -1, kFast | kNoAuth | kStale | kLoading | kNoScript, 0, 0, 0, CmdHello, "connection", "Handshakes with the Redis server.", "6.0.0"});
-  r.Register({"reset", 1, kFast | kNoAuth | kStale | kLoading | kNoScript, 0, 0, 0, CmdReset, "connection", "Resets the connection.", "6.2.0"});
+  r.Register({"reset", 1, kFast | kNoAuth | kStale | kLoading | kNoScript | kSubscribedOk, 0, 0, 0, CmdReset, "connection", "Resets the connection.", "6.2.0"});
   r.Register({"client", -2, kStale | kLoading | kNoScript, 0, 0, 0, nullptr, "connection", "A container for client connection commands.", "2.4.0"});
   r.Register({"client|id", 2, kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Returns the unique client ID of the connection.", "5.0.0"});
   r.Register({"client|setname", 3, kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Sets the connection name.", "2.6.9"});

@@ -72,6 +72,8 @@ Connection::~Connection() {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
+  // Leaves every channel; messages in flight to this client find it detached.
+  PubSubLeaveAll(owner_->server(), state_);
   if (state_.blocked != nullptr) {
     // Leaves nothing behind: the waiter leaves every key's queue (or, if a push is serving it
     // right now, its reply goes nowhere).
@@ -238,7 +240,7 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
   const size_t batch_start = wbuf_.size();
   uint64_t batch_seq = 0;  // the highest log sequence a reply of this batch waits for
   size_t pos = 0;
-  const Config::OutputLimit out_limit = server.config().output_limit(Config::kNormal);
+  const Config::OutputLimit out_limit = server.config().output_limit(OutputClass());
   // The reply may take the buffer to the hard limit past what is pending now, and no further.
   rb_.set_limit(out_limit.hard > 0 ? wpos_ + static_cast<size_t>(out_limit.hard) : SIZE_MAX);
   // While a large argument is being read, the request is incomplete: nothing to parse (Flush
@@ -266,7 +268,13 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
     if (!args_.empty()) {
       rb_.set_resp3(state_.resp3.load(std::memory_order_relaxed));
       state_.arg_blocks.swap(large_args_);  // the large arguments go with the command
+      executing_ = true;
       ExecResult done = owner_->dispatcher().Execute(args_, state_, rb_);
+      executing_ = false;
+      if (!own_pushes_.empty()) {  // messages this command published to this client itself
+        wbuf_ += own_pushes_;
+        std::string().swap(own_pushes_);
+      }
       batch_seq = std::max(batch_seq, done.sequence);
       state_.arg_blocks.clear();  // what the command kept, it shares
       state_.commands.fetch_add(1, std::memory_order_relaxed);
@@ -307,14 +315,14 @@ void Connection::CloseForOutputLimit(const char* which) {
   // limits." and drops the pending output; so does FDB.
   FDB_LOG_WARNING(
       "closing client %s that reached max output buffer (client-output-buffer-limit "
-      "normal, %s limit)",
-      state_.addr.c_str(), which);
+      "%s, %s limit)",
+      state_.addr.c_str(), OutputClass() == Config::kPubsub ? "pubsub" : "normal", which);
   owner_->server().output_limit_disconnections.fetch_add(1, std::memory_order_relaxed);
   Close();
 }
 
 bool Connection::CheckOutputLimits() {
-  const Config::OutputLimit lim = owner_->server().config().output_limit(Config::kNormal);
+  const Config::OutputLimit lim = owner_->server().config().output_limit(OutputClass());
   const size_t pending = wbuf_.size() - wpos_;
   if (lim.hard > 0 && pending > static_cast<size_t>(lim.hard)) {
     CloseForOutputLimit("hard");
@@ -425,6 +433,51 @@ void Connection::ReleaseIdleMemory(int64_t now_ms) {
   if (wbuf_.capacity() > std::string().capacity()) std::string().swap(wbuf_);
   rbuf_.Shrink();
   UpdateMemory();
+}
+
+void Connection::PushMessage(const std::string& msg) {
+  if (closed_ || push_overflow_) return;
+  const int64_t hard = owner_->server().config().output_limit(OutputClass()).hard;
+  if (hard > 0 &&
+      wbuf_.size() - wpos_ + own_pushes_.size() + msg.size() > static_cast<size_t>(hard)) {
+    // As Redis: over the hard limit the client is closed; until then nothing more is queued,
+    // so a subscriber that stops reading costs at most the limit.
+    push_overflow_ = true;
+  } else {
+    // A message this client publishes to itself goes after the reply of the command that
+    // published it (as Redis 7.2): inside EXEC it would otherwise land in the middle of EXEC's
+    // array (Redis 7.0's broken protocol, fixed in 7.2).
+    std::string& out = executing_ ? own_pushes_ : wbuf_;
+    try {
+      out.push_back(state_.resp3.load(std::memory_order_relaxed) ? '>' : '*');
+      out.append(msg, 1, std::string::npos);
+    } catch (const std::bad_alloc&) {
+      push_overflow_ = true;  // no memory for this client's messages: closed as over its limit
+    }
+  }
+  if (!push_pending_) {
+    push_pending_ = true;
+    owner_->Pushed(this);
+  }
+}
+
+void Connection::CloseForPubSubLimit() {
+  if (closed_) return;
+  push_overflow_ = true;
+  if (!push_pending_) {
+    push_pending_ = true;
+    owner_->Pushed(this);
+  }
+}
+
+void Connection::AfterPush() {
+  push_pending_ = false;
+  if (closed_) return;
+  if (push_overflow_) {
+    CloseForOutputLimit("hard");
+    return;
+  }
+  Guarded([&] { Flush(); });
 }
 
 void Connection::HoldReply(size_t start, uint64_t seq) {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "commands/dispatcher.h"
+#include "commands/pubsub.h"
 #include "net/event_loop.h"
 #include "net/read_buffer.h"
 #include "protocol/resp_parser.h"
@@ -35,7 +36,7 @@ namespace fdb {
 
 class IoThread;
 
-class Connection : public EventHandler {
+class Connection : public EventHandler, public PubSubEndpoint {
  public:
   Connection(IoThread* owner, int fd, uint64_t id);
   ~Connection() override;
@@ -62,6 +63,14 @@ class Connection : public EventHandler {
   // once-a-second sweep).
   void ReleaseIdleMemory(int64_t now_ms);
 
+  // Pub/sub (commands/pubsub.h). PushMessage appends a message and leaves the write to
+  // AfterPush, which the I/O thread calls once after its batch for every connection that got
+  // messages (one write for many messages). Past the pubsub hard limit, messages are dropped
+  // and the client is closed by AfterPush. REQUIRES: the owning thread.
+  void PushMessage(const std::string& msg) override;
+  void CloseForPubSubLimit() override;
+  void AfterPush();
+
  private:
   // Runs fn; an allocation failure inside it closes this connection (OnAllocationFailure).
   template <class Fn>
@@ -78,6 +87,10 @@ class Connection : public EventHandler {
   void ReserveForRead();
   // The client passed its output buffer limit: closed, with Redis's log line.
   void CloseForOutputLimit(const char* which);
+  // The client's output buffer limit class: pubsub while subscribed, as Redis.
+  Config::ClientClass OutputClass() const {
+    return state_.subscribed() ? Config::kPubsub : Config::kNormal;
+  }
   // Checks the pending output against the soft and hard limits; false if the client closed.
   bool CheckOutputLimits();
   // Publishes this connection's memory (tot-mem, the server's sum) and, when all clients use
@@ -112,6 +125,10 @@ class Connection : public EventHandler {
   bool close_when_flushed_ = false;
   bool reading_ = true;
   bool want_write_ = false;
+  bool push_pending_ = false;        // in the I/O thread's list of connections to AfterPush
+  bool push_overflow_ = false;       // a message passed the pubsub hard limit: close in AfterPush
+  bool executing_ = false;           // a command of this connection is running
+  std::string own_pushes_;           // messages it published to itself: after its reply
   uint64_t hold_seq_ = 0;            // replies in wbuf_ wait for this log sequence
   size_t hold_start_ = 0;            // wbuf_ offset of the first held reply
   size_t mem_ = 0;                   // memory last published in state_.tot_mem / client_memory

@@ -86,6 +86,9 @@ void IoThread::Accept() {
         DeliverUnblock(id, std::move(reply), log_seq);
       });
     };
+    c->state().io_thread = index_;
+    c->state().pubsub_sink = this;
+    c->state().pubsub_endpoint = c;
     conns_[id] = std::move(conn);
     server_.clients().Add(&c->state());
     loop_.Add(fd, EPOLLIN, c);
@@ -108,9 +111,66 @@ void IoThread::AfterBatch() {
   // nothing new is held, or those would wait for the next event.
   // A held connection that ran more commands since it was held waits for a later sequence than
   // the one asked for then: ask for the highest one every batch while anything is held.
+  FlushPushed();
   do {
     CommitHeld();
   } while (!new_held_.empty());
+}
+
+void IoThread::Deliver(std::vector<Delivery>& batch, bool local, int64_t hard_limit) {
+  if (local) {
+    for (const Delivery& d : batch) {
+      if (d.to->endpoint != nullptr) d.to->endpoint->PushMessage(*d.msg);
+    }
+    return;
+  }
+  bool post = false;
+  {
+    MutexLock l(inbox_mu_);
+    for (Delivery& d : batch) {
+      const int64_t size = static_cast<int64_t>(d.msg->size());
+      // Bounded per subscriber: a thread that cannot drain its inbox (stopped in DEBUG SLEEP)
+      // must not make the publisher grow memory. Dropped past the hard limit; the client is
+      // closed when its thread comes back.
+      if (hard_limit > 0 &&
+          d.to->in_flight_bytes.load(std::memory_order_relaxed) + size > hard_limit) {
+        if (!d.to->overflowed.exchange(true)) inbox_.push_back({std::move(d.to), nullptr});
+        continue;
+      }
+      d.to->in_flight_bytes.fetch_add(size, std::memory_order_relaxed);
+      inbox_.push_back(std::move(d));
+    }
+    if (!inbox_posted_) inbox_posted_ = post = true;
+  }
+  if (post) loop_.Post([this] { DrainInbox(); });
+}
+
+void IoThread::DrainInbox() {
+  std::vector<Delivery> batch;
+  {
+    MutexLock l(inbox_mu_);
+    batch.swap(inbox_);
+    inbox_posted_ = false;
+  }
+  for (const Delivery& d : batch) {
+    if (d.msg == nullptr) {  // the overflow mark (see Deliver)
+      if (d.to->endpoint != nullptr) d.to->endpoint->CloseForPubSubLimit();
+      continue;
+    }
+    d.to->in_flight_bytes.fetch_sub(static_cast<int64_t>(d.msg->size()), std::memory_order_relaxed);
+    if (d.to->endpoint != nullptr) d.to->endpoint->PushMessage(*d.msg);
+  }
+  // Written by AfterBatch, which runs after this task's batch (FlushPushed).
+}
+
+void IoThread::FlushPushed() {
+  if (pushed_.empty()) return;
+  std::vector<uint64_t> ids;
+  ids.swap(pushed_);
+  for (uint64_t id : ids) {
+    auto it = conns_.find(id);
+    if (it != conns_.end()) it->second->AfterPush();
+  }
 }
 
 void IoThread::CommitHeld() {
@@ -228,7 +288,7 @@ void IoThread::CheckIdle() {
   for (auto& [id, c] : conns_) {
     if (c->closed()) continue;
     // As Redis, a blocked client is not idle (it waits for its command's timeout).
-    if (timeout_s > 0 && c->state().blocked == nullptr &&
+    if (timeout_s > 0 && c->state().blocked == nullptr && !c->state().subscribed() &&
         now - c->state().last_interaction_ms.load() > timeout_s * 1000) {
       idle.push_back(c.get());
     } else {

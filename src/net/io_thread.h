@@ -15,7 +15,7 @@
 
 namespace fdb {
 
-class IoThread : public EventHandler {
+class IoThread : public EventHandler, public MessageSink {
  public:
   IoThread(ServerContext& server, int listen_fd, int index);
   ~IoThread() override;
@@ -45,6 +45,13 @@ class IoThread : public EventHandler {
   // Holds c's replies until the log has committed its commands' records (see AfterBatch).
   void Hold(Connection* c) { new_held_.push_back(c->state().id); }
 
+  // Pub/sub. Deliver takes messages for this thread's subscribers: at once when called on
+  // this thread, else through the inbox, drained by one posted task (one wake-up however
+  // many messages arrive meanwhile). Pushed notes a connection that got messages; after the
+  // batch it is written once (Connection::AfterPush).
+  void Deliver(std::vector<Delivery>& batch, bool local, int64_t hard_limit) override;
+  void Pushed(Connection* c) { pushed_.push_back(c->state().id); }
+
  private:
   void Accept();
   void CheckIdle();
@@ -62,6 +69,10 @@ class IoThread : public EventHandler {
   // Releases the replies of held connections whose records' fate is known (committed, or
   // discarded: MISCONF).
   void CheckCommitted();
+  // Delivers what other threads queued in the inbox.
+  void DrainInbox();
+  // Writes the connections that got messages in this batch.
+  void FlushPushed();
 
   ServerContext& server_;
   int listen_fd_;
@@ -78,6 +89,10 @@ class IoThread : public EventHandler {
   std::vector<uint64_t> held_;            // waiting for the log to commit
   std::atomic<bool> waiting_{false};      // held_ is not empty (read by the log's listener)
   std::atomic<bool> wake_posted_{false};  // a CheckCommitted task is queued
+  std::vector<uint64_t> pushed_;          // connections that got messages in this batch
+  Mutex inbox_mu_;
+  std::vector<Delivery> inbox_ ABSL_GUARDED_BY(inbox_mu_);
+  bool inbox_posted_ ABSL_GUARDED_BY(inbox_mu_) = false;  // a DrainInbox task is queued
 };
 
 }  // namespace fdb

@@ -19,7 +19,10 @@
 
 namespace fdb {
 
-struct Waiter;  // commands/blocking.h
+struct Waiter;      // commands/blocking.h
+struct Subscriber;  // commands/pubsub.h
+class MessageSink;
+class PubSubEndpoint;
 
 struct ClientState {
   uint64_t id = 0;
@@ -30,6 +33,8 @@ struct ClientState {
   // The peer is 127.0.0.1 or ::1 (Redis's islocalClient), for enable-debug-command local and
   // enable-protected-configs local. In-process clients (the embedded API, tests) are local.
   bool local = true;
+  // The index of the I/O thread serving the connection (CLIENT LIST io-thread=, as Redis 8).
+  int io_thread = 0;
   // Failed AUTH / HELLO AUTH attempts in a row on this connection; owning thread only.
   int failed_auths = 0;
 
@@ -64,6 +69,19 @@ struct ClientState {
   // layer; thread-safe; unset for clients that cannot block, such as the embedded API's).
   std::shared_ptr<Waiter> blocked;
   std::function<void(std::string reply, uint64_t log_seq)> unblock;
+
+  // Pub/sub (commands/pubsub.h). `pubsub` is set while the client has any subscription (it
+  // is then in subscribed mode) and touched by its own thread only. `pubsub_sink` (the
+  // client's I/O thread) and `pubsub_endpoint` (its connection) are set by the network layer;
+  // a client without them (the embedded API) cannot subscribe. The counts are for CLIENT LIST
+  // on other threads.
+  std::shared_ptr<Subscriber> pubsub;
+  MessageSink* pubsub_sink = nullptr;
+  PubSubEndpoint* pubsub_endpoint = nullptr;
+  std::atomic<int> sub_channels{0};
+  std::atomic<int> sub_patterns{0};
+  std::atomic<int> sub_shard_channels{0};
+  bool subscribed() const { return pubsub != nullptr; }
 
   // The large arguments of the request being executed (read into blocks of their own by the
   // connection, see base/shared_block.h): each backs the argument whose bytes are its view.

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# PUBLISH throughput, FDB beside Redis in the same run:
+#   redis-benchmark -P 16 -n N PUBLISH ch x
+# with no subscriber, and with SUBS subscribers (raw sockets that read and discard; they count
+# the messages they received, so a row also says whether every message was delivered).
+# Usage: bench/pubsub.sh [N] [SUBS]   (FDB_SERVER_BIN, REDIS_SERVER_BIN, FDB_THREADS, REPS)
+# The delivered column is the last repetition's (every message of it reached every subscriber).
+set -euo pipefail
+source "$(dirname "$0")/_lib.sh"
+N=${1:-200000}
+SUBS=${2:-1}
+FDB_THREADS=${FDB_THREADS:-2}
+bench_require redis-benchmark "$REDIS_SERVER_BIN"
+
+PIDS=()
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+start() {  # start NAME -> port on stdout
+  local port dir
+  port=$(bench_free_port)
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/pubsub-bench.XXXXXX")
+  if [[ $1 == fdb ]]; then
+    "$FDB_SERVER_BIN" --port "$port" --dir "$dir" --threads "$FDB_THREADS" >"$dir/log" 2>&1 &
+  else
+    "$REDIS_SERVER_BIN" --port "$port" --dir "$dir" --save "" --appendonly no >"$dir/log" 2>&1 &
+  fi
+  PIDS+=($!)
+  for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+  echo "$port"
+}
+
+subscribers() {  # subscribers PORT COUNT EXPECTED -> prints received total when done
+  "$PYTHON" - "$@" <<'PY'
+import socket, sys, time
+port, n, expected = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+socks = []
+for _ in range(n):
+    s = socket.create_connection(("127.0.0.1", port)); s.sendall(b"SUBSCRIBE ch\r\n"); socks.append(s)
+for s in socks:
+    s.recv(100)
+print("ready", flush=True)
+msg = b"*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$1\r\nx\r\n"
+got = 0
+buf = [b""] * n
+deadline = None
+import selectors
+sel = selectors.DefaultSelector()
+for i, s in enumerate(socks):
+    s.setblocking(False); sel.register(s, selectors.EVENT_READ, i)
+while got < expected * n:
+    ev = sel.select(timeout=5)
+    if not ev:
+        break
+    for key, _ in ev:
+        d = key.fileobj.recv(1 << 20)
+        if not d:
+            sel.unregister(key.fileobj); continue
+        b = buf[key.data] + d
+        c = b.count(msg)
+        got += c
+        buf[key.data] = b[len(b) - (len(b) % len(msg)):] if c else b
+print(got, flush=True)
+PY
+}
+
+run() {  # run NAME PORT SUBS -> "rps received"
+  local port=$2 subs=$3 rps got=0
+  if (( subs > 0 )); then
+    coproc SUBP { subscribers "$port" "$subs" "$N"; }
+    read -r _ <&"${SUBP[0]}"
+  fi
+  rps=$(redis-benchmark -p "$port" -P 16 -n "$N" -q PUBLISH ch x 2>/dev/null | tr '\r' '\n' |
+        grep -o '[0-9.]* requests per second' | tail -1 | cut -d' ' -f1)
+  if (( subs > 0 )); then read -r got <&"${SUBP[0]}"; wait "$SUBP_PID" 2>/dev/null || true; fi
+  echo "$rps $got"
+}
+
+fdb_port=$(start fdb)
+redis_port=$(start redis)
+echo "machine: $(nproc) cores, $(uname -r), load $(cut -d' ' -f1 /proc/loadavg); fdb --threads $FDB_THREADS; N=$N, pipeline 16, median of ${REPS:-3}"
+printf "%-22s %14s %14s %8s %s\n" "case" "fdb ops/s" "redis ops/s" "ratio" "delivered fdb/redis"
+REPS=${REPS:-3}
+median() { "$PYTHON" -c "import sys, statistics; print(statistics.median(map(float, sys.argv[1:])))" "$@"; }
+for subs in 0 "$SUBS"; do
+  fs=() rs=() fg=0 rg=0
+  for _ in $(seq "$REPS"); do  # interleaved, median of REPS: the machine may be shared
+    read -r f g < <(run fdb "$fdb_port" "$subs"); fs+=("$f"); fg=$g
+    read -r r g < <(run redis "$redis_port" "$subs"); rs+=("$r"); rg=$g
+  done
+  f=$(median "${fs[@]}") r=$(median "${rs[@]}")
+  ratio=$("$PYTHON" -c "print(f'{$f/$r:.2f}')")
+  printf "%-22s %14s %14s %8s %s\n" "PUBLISH, $subs subscriber(s)" "$f" "$r" "$ratio" \
+    "$( ((subs > 0)) && echo "$fg/$((N*subs)) $rg/$((N*subs))" || echo -)"
+done

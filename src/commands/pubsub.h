@@ -1,0 +1,176 @@
+// Pub/sub: the channel registry and how a message reaches subscribers on every I/O thread.
+//
+// Model. A subscribed client is a `Subscriber`, made on its first subscription and owned
+// jointly by the client (ClientState::pubsub) and by the registry's entries for its channels,
+// patterns and shard channels. The registry (one mutex; see "Why one lock" below) maps each
+// name to its subscribers. PUBLISH takes the lock, collects (subscriber, message) for every
+// receiver — the channel's subscribers, then every pattern that matches, as Redis orders
+// them — and counts them: that count is PUBLISH's reply, exact at the moment of the publish.
+// After releasing the lock it hands the deliveries to each receiver's thread through the
+// thread's `MessageSink`, in one call per thread. A receiver on the publisher's own thread
+// gets the bytes appended to its output at once (a RESP3 client that publishes to itself
+// gets them after PUBLISH's reply, as in Redis 7.2: its connection holds them until the
+// command has replied); a receiver on another thread gets them
+// through that thread's inbox, one wake-up (EventLoop::Post) per drained inbox, not per
+// message.
+//
+// Order. Deliveries from one publisher to one subscriber always take the same path (direct on
+// the shared thread, or the same FIFO inbox), in the order the publisher made them: messages
+// arrive in publish order per publisher. Messages of different publishers interleave as their
+// PUBLISH calls took the registry lock.
+//
+// Lifetime, across threads. The registry and in-flight deliveries hold the Subscriber by
+// shared_ptr, so it outlives every message addressed to it. The connection it delivers to
+// (`endpoint`) is touched only on its own thread, which detaches it (endpoint = nullptr) when
+// the client closes, RESETs or leaves its last subscription, before the connection can be
+// freed; a delivery that arrives after that is dropped. So a client may close while messages
+// to it are in flight: they find the endpoint gone, and nothing dangles.
+//
+// A consequence of asynchronous delivery, which Redis (one thread) does not have: a message
+// counted by PUBLISH may reach a client after that client's UNSUBSCRIBE reply (it is still
+// delivered while the client has any subscription), or not at all when the client left its
+// last subscription or closed meanwhile (as when a Redis client disconnects right after).
+//
+// Memory. A subscriber's output is bounded by `client-output-buffer-limit pubsub` where the
+// bytes are appended (the connection), and its messages queued in another thread's inbox are
+// bounded by the same hard limit (`in_flight_bytes`): past it, further messages are dropped
+// and the client is closed by its thread, as Redis closes a client over its limit.
+//
+// Why one lock. A publish holds it for a hash lookup, a scan of the patterns and the copy of
+// the receivers' pointers; a subscribe for one insertion. Sharding the channel map would
+// still need every publish to read the pattern list. Measured with publishers on both I/O
+// threads: the lock is ~1% of the server's CPU, no contention wait (docs/threading.md).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "base/mutex.h"
+
+namespace fdb {
+
+class ServerContext;
+struct ClientState;
+
+// The RESP bytes of one message in the RESP2 form (`*3 message <channel> <payload>`, `*4
+// pmessage ...`, `*3 smessage ...`), built once per publish and shared by every receiver on
+// every thread. A RESP3 receiver writes '>' (a push) in place of the first byte, '*': the rest
+// of the bytes are the same in both protocols.
+using PubSubMessage = std::shared_ptr<const std::string>;
+
+// The receiving side of one connection, implemented by the network layer. Called only on the
+// connection's own thread.
+class PubSubEndpoint {
+ public:
+  virtual ~PubSubEndpoint() = default;
+  // Appends `msg` to the connection's output (first byte by its protocol, see PubSubMessage).
+  virtual void PushMessage(const std::string& msg) = 0;
+  // The client's messages were dropped because too many were queued for it: it is closed, as
+  // a client over its pubsub output buffer hard limit.
+  virtual void CloseForPubSubLimit() = 0;
+};
+
+class MessageSink;
+
+// Heterogeneous lookup by std::string_view (absl's own string hash takes absl::string_view,
+// which is not std::string_view in the abseil FDB builds with).
+struct NameHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+struct NameEq {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const { return a == b; }
+};
+using NameSet = absl::flat_hash_set<std::string, NameHash, NameEq>;
+
+struct Subscriber {
+  Subscriber(uint64_t id, MessageSink* s, PubSubEndpoint* e)
+      : client_id(id), sink(s), endpoint(e) {}
+
+  const uint64_t client_id;
+  MessageSink* const sink;  // the client's I/O thread; outlives every subscriber
+  // Where messages go; nullptr once detached (closed, RESET, or no subscription left). Read
+  // and written only on the client's thread.
+  PubSubEndpoint* endpoint;
+  // Bytes of messages queued for this client in its thread's inbox (publishers add, its
+  // thread subtracts), and whether one was dropped for passing the hard limit.
+  std::atomic<int64_t> in_flight_bytes{0};
+  std::atomic<bool> overflowed{false};
+
+  // The client's subscriptions; its own thread only (UNSUBSCRIBE without arguments, counts).
+  NameSet channels;
+  NameSet patterns;
+  NameSet shard_channels;
+};
+
+struct Delivery {
+  std::shared_ptr<Subscriber> to;
+  PubSubMessage msg;
+};
+
+// One per I/O thread (the network layer implements it): takes messages for the subscribers
+// that live on its thread.
+class MessageSink {
+ public:
+  virtual ~MessageSink() = default;
+  // Delivers `batch` (in order) to its subscribers. `local`: the caller runs on this sink's
+  // thread (deliver now); else thread-safe (queue, wake the thread). `hard_limit`: the pubsub
+  // output hard limit in bytes (0: none), which also bounds what is queued per subscriber.
+  virtual void Deliver(std::vector<Delivery>& batch, bool local, int64_t hard_limit) = 0;
+};
+
+class PubSubRegistry {
+ public:
+  enum Kind : int { kChannel = 0, kPattern = 1, kShard = 2 };
+
+  PubSubRegistry() = default;
+  PubSubRegistry(const PubSubRegistry&) = delete;
+  PubSubRegistry& operator=(const PubSubRegistry&) = delete;
+
+  // Adds / removes s under `name`. REQUIRES: the caller keeps s's own sets in step (the
+  // registry holds each (kind, name, subscriber) at most once). Thread-safe.
+  void Add(Kind kind, std::string_view name, const std::shared_ptr<Subscriber>& s);
+  void Remove(Kind kind, std::string_view name, const Subscriber* s);
+
+  // Publishes `payload` on `channel` (a shard channel when `shard`: no patterns) and returns
+  // the number of receivers. `here`: the publisher's thread's sink (nullptr: none); receivers
+  // there get the message at once. Thread-safe.
+  int64_t Publish(std::string_view channel, std::string_view payload, bool shard, MessageSink* here,
+                  int64_t hard_limit);
+
+  // PUBSUB CHANNELS / SHARDCHANNELS: the names with subscribers matching `pattern` (all when
+  // empty), in no particular order.
+  std::vector<std::string> Names(Kind kind, std::string_view pattern) const;
+  // PUBSUB NUMSUB / SHARDNUMSUB: the subscribers of one name.
+  int64_t NumSubscribers(Kind kind, std::string_view name) const;
+  // INFO and PUBSUB NUMPAT: names with at least one subscriber.
+  int64_t Count(Kind kind) const;
+
+  // The RESP2 bytes of a message (see PubSubMessage); `pattern` empty for message/smessage.
+  static std::string Encode(std::string_view kind, std::string_view pattern,
+                            std::string_view channel, std::string_view payload);
+
+ private:
+  using SubList = std::vector<std::shared_ptr<Subscriber>>;
+  mutable Mutex mu_;
+  absl::flat_hash_map<std::string, SubList, NameHash, NameEq> maps_[3] ABSL_GUARDED_BY(mu_);
+  // Names with subscribers, per kind, readable without the lock: a publish to a server with
+  // no subscription at all (or no pattern) skips the lock (or the pattern scan).
+  std::atomic<int64_t> counts_[3] = {0, 0, 0};
+};
+
+// The client's subscriptions, for the commands. A client with any subscription is in
+// subscribed mode (ClientState::pubsub is set).
+// Leaves every subscription without replying and detaches the client's endpoint: RESET and
+// the connection's close. REQUIRES: the client's own thread.
+void PubSubLeaveAll(ServerContext& server, ClientState& client);
+
+}  // namespace fdb
