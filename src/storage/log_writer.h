@@ -337,10 +337,10 @@ class LogWriter {
   // `timed_sync`: also fsync when everysec's interval has passed (the flusher's rounds and
   // WaitFor's; TryWriteNow leaves it to the flusher).
   void IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync, bool timed_sync = true);
-  bool io_busy_ = false;        // guarded by mu_: a thread is doing I/O on the state below
+  bool io_busy_ = false;           // guarded by mu_: a thread is doing I/O on the state below
   bool flusher_waits_io_ = false;  // guarded by mu_: the flusher waits for io_busy_ to clear
   bool flusher_sleeps_ = false;    // guarded by mu_: the flusher is idle without a timer
-  uint64_t retry_handled_ = 0;  // guarded by mu_: the last retry_requested_ acted on
+  uint64_t retry_handled_ = 0;     // guarded by mu_: the last retry_requested_ acted on
 
   // I/O state: touched only by the thread that set io_busy_ (the flusher, or a waiter leading
   // a group commit), and by Open before the flusher starts.
