@@ -26,33 +26,34 @@ namespace fdb {
 
 // HSET / HMSET: sets fv[0] = fv[1], fv[2] = fv[3], ... creating the hash when missing; returns
 // how many fields are new. REQUIRES: fv holds at least one pair (an even, non-zero count).
-OpResult<int64_t> OpHSet(const OpArgs& op, std::string_view key,
-                         std::span<const std::string_view> fv);
+[[nodiscard]] OpResult<int64_t> OpHSet(const OpArgs& op, std::string_view key,
+                                       std::span<const std::string_view> fv);
 // HSETNX: sets the field only when absent; true when it did.
-OpResult<bool> OpHSetNx(const OpArgs& op, std::string_view key, std::string_view field,
-                        std::string_view value);
+[[nodiscard]] OpResult<bool> OpHSetNx(const OpArgs& op, std::string_view key,
+                                      std::string_view field, std::string_view value);
 // HDEL: removes the fields named; returns how many existed. Deletes the key it empties.
-OpResult<int64_t> OpHDel(const OpArgs& op, std::string_view key,
-                         std::span<const std::string_view> fields);
+[[nodiscard]] OpResult<int64_t> OpHDel(const OpArgs& op, std::string_view key,
+                                       std::span<const std::string_view> fields);
 // HINCRBY: the field's integer plus incr (a missing field counts as 0); logs the result.
 // kHashNotInteger when the field is not an integer, kOverflow when the sum does not fit.
-OpResult<int64_t> OpHIncrBy(const OpArgs& op, std::string_view key, std::string_view field,
-                            int64_t incr);
+[[nodiscard]] OpResult<int64_t> OpHIncrBy(const OpArgs& op, std::string_view key,
+                                          std::string_view field, int64_t incr);
 // HINCRBYFLOAT: the field's number plus incr, as the text stored (and logged, never the
 // increment). kHashNotFloat when the field is not a number, kNanOrInf for a NaN or infinite
 // result. REQUIRES: incr is finite.
-OpResult<std::string> OpHIncrByFloat(const OpArgs& op, std::string_view key, std::string_view field,
-                                     long double incr);
+[[nodiscard]] OpResult<std::string> OpHIncrByFloat(const OpArgs& op, std::string_view key,
+                                                   std::string_view field, long double incr);
 
 // --- Reads ---
 
 // The hash at key, nullptr (kOk) when missing; kWrongType for another type. The read-only
 // commands that walk the whole hash (HGETALL, HRANDFIELD, HSCAN) iterate it.
-OpResult<const HashObject*> OpFindHash(const OpArgs& op, std::string_view key);
+[[nodiscard]] OpResult<const HashObject*> OpFindHash(const OpArgs& op, std::string_view key);
 // HGET: the field's value, nullopt when the key or the field is missing.
-OpResult<std::optional<std::string_view>> OpHGet(const OpArgs& op, std::string_view key,
-                                                 std::string_view field);
+[[nodiscard]] OpResult<std::optional<std::string_view>> OpHGet(const OpArgs& op,
+                                                               std::string_view key,
+                                                               std::string_view field);
 // HLEN: the number of fields (0 when missing).
-OpResult<int64_t> OpHLen(const OpArgs& op, std::string_view key);
+[[nodiscard]] OpResult<int64_t> OpHLen(const OpArgs& op, std::string_view key);
 
 }  // namespace fdb

@@ -30,38 +30,45 @@ namespace fdb {
 // LPUSH / RPUSH (front: LPUSH): pushes vals, creating the list; returns the new length.
 // LPUSHX / RPUSHX (only_existing): a missing key is left missing and the length is 0.
 // REQUIRES: at least one value.
-OpResult<int64_t> OpPush(const OpArgs& op, std::string_view key, bool front,
-                         std::span<const std::string_view> vals, bool only_existing = false);
+[[nodiscard]] OpResult<int64_t> OpPush(const OpArgs& op, std::string_view key, bool front,
+                                       std::span<const std::string_view> vals,
+                                       bool only_existing = false);
 // LPOP / RPOP key: the element removed from one end, nullopt when the key is missing.
-OpResult<std::optional<std::string>> OpPop(const OpArgs& op, std::string_view key, bool front);
+[[nodiscard]] OpResult<std::optional<std::string>> OpPop(const OpArgs& op, std::string_view key,
+                                                         bool front);
 // LPOP / RPOP key count, LMPOP and the blocking pops: up to `count` elements removed from one
 // end, in pop order; nullopt when the key is missing (an empty vector when count is 0).
-OpResult<std::optional<std::vector<std::string>>> OpPopCount(const OpArgs& op, std::string_view key,
-                                                             bool front, uint64_t count);
+[[nodiscard]] OpResult<std::optional<std::vector<std::string>>> OpPopCount(const OpArgs& op,
+                                                                           std::string_view key,
+                                                                           bool front,
+                                                                           uint64_t count);
 // LSET: kKeyNotFound, kIndexOutOfRange (index negative from the tail, as Redis).
-OpStatus OpLSet(const OpArgs& op, std::string_view key, int64_t index, std::string_view value);
+[[nodiscard]] OpStatus OpLSet(const OpArgs& op, std::string_view key, int64_t index,
+                              std::string_view value);
 // LINSERT: inserts value before (or after) the first element equal to pivot. The new length,
 // 0 when the key is missing, -1 when pivot is not in the list.
-OpResult<int64_t> OpLInsert(const OpArgs& op, std::string_view key, bool after,
-                            std::string_view pivot, std::string_view value);
+[[nodiscard]] OpResult<int64_t> OpLInsert(const OpArgs& op, std::string_view key, bool after,
+                                          std::string_view pivot, std::string_view value);
 // LREM: removes up to |count| elements equal to value (from the head when count > 0, the tail
 // when < 0, all when 0); returns how many.
-OpResult<int64_t> OpLRem(const OpArgs& op, std::string_view key, int64_t count,
-                         std::string_view value);
+[[nodiscard]] OpResult<int64_t> OpLRem(const OpArgs& op, std::string_view key, int64_t count,
+                                       std::string_view value);
 // LTRIM: keeps [start, end] (Redis's indexes); returns how many elements were removed.
-OpResult<int64_t> OpLTrim(const OpArgs& op, std::string_view key, int64_t start, int64_t end);
+[[nodiscard]] OpResult<int64_t> OpLTrim(const OpArgs& op, std::string_view key, int64_t start,
+                                        int64_t end);
 // LMOVE / RPOPLPUSH: pops from src's from_left end and pushes to dst's to_left end; the
 // element, or nullopt when src is missing. kWrongType (nothing changed) when either key holds
 // another type.
-OpResult<std::optional<std::string>> OpLMove(const OpArgs& op, std::string_view src,
-                                             std::string_view dst, bool from_left, bool to_left);
+[[nodiscard]] OpResult<std::optional<std::string>> OpLMove(const OpArgs& op, std::string_view src,
+                                                           std::string_view dst, bool from_left,
+                                                           bool to_left);
 
 // --- Reads ---
 
 // The list at key, nullptr (kOk) when missing; kWrongType for another type.
-OpResult<const ListObject*> OpFindList(const OpArgs& op, std::string_view key);
+[[nodiscard]] OpResult<const ListObject*> OpFindList(const OpArgs& op, std::string_view key);
 // LLEN: the length (0 when missing).
-OpResult<int64_t> OpLLen(const OpArgs& op, std::string_view key);
+[[nodiscard]] OpResult<int64_t> OpLLen(const OpArgs& op, std::string_view key);
 // LRANGE resolved: the list and the elements [start, start + n) to walk with ForRange (n 0 when
 // the key is missing or the range is empty).
 struct ListRange {
@@ -69,16 +76,19 @@ struct ListRange {
   size_t start = 0;
   size_t n = 0;
 };
-OpResult<ListRange> OpLRange(const OpArgs& op, std::string_view key, int64_t start, int64_t end);
+[[nodiscard]] OpResult<ListRange> OpLRange(const OpArgs& op, std::string_view key, int64_t start,
+                                           int64_t end);
 // LINDEX: the element, nullopt when the key is missing or the index out of range.
-OpResult<std::optional<std::string>> OpLIndex(const OpArgs& op, std::string_view key,
-                                              int64_t index);
+[[nodiscard]] OpResult<std::optional<std::string>> OpLIndex(const OpArgs& op, std::string_view key,
+                                                            int64_t index);
 // LPOS: the indexes of the elements equal to elem, by Redis's RANK / COUNT / MAXLEN rules
 // (count 0: every match; count -1, no COUNT given: the first match only; rank negative: from
 // the tail). nullopt when the key is missing.
 // REQUIRES: rank != 0 and rank != INT64_MIN, count >= -1, maxlen >= 0.
-OpResult<std::optional<std::vector<int64_t>>> OpLPos(const OpArgs& op, std::string_view key,
-                                                     std::string_view elem, int64_t rank,
-                                                     int64_t count, int64_t maxlen);
+[[nodiscard]] OpResult<std::optional<std::vector<int64_t>>> OpLPos(const OpArgs& op,
+                                                                   std::string_view key,
+                                                                   std::string_view elem,
+                                                                   int64_t rank, int64_t count,
+                                                                   int64_t maxlen);
 
 }  // namespace fdb

@@ -29,28 +29,28 @@ namespace fdb {
 
 // SADD: adds the members, creating the set; returns how many were new.
 // REQUIRES: at least one member.
-OpResult<int64_t> OpSAdd(const OpArgs& op, std::string_view key,
-                         std::span<const std::string_view> members);
+[[nodiscard]] OpResult<int64_t> OpSAdd(const OpArgs& op, std::string_view key,
+                                       std::span<const std::string_view> members);
 // SREM: removes the members; returns how many were there. Deletes the key it empties.
-OpResult<int64_t> OpSRem(const OpArgs& op, std::string_view key,
-                         std::span<const std::string_view> members);
+[[nodiscard]] OpResult<int64_t> OpSRem(const OpArgs& op, std::string_view key,
+                                       std::span<const std::string_view> members);
 // SPOP key: one random member removed, nullopt when the key is missing.
-OpResult<std::optional<std::string>> OpSPop(const OpArgs& op, std::string_view key);
+[[nodiscard]] OpResult<std::optional<std::string>> OpSPop(const OpArgs& op, std::string_view key);
 // SPOP key count: up to `count` random members removed (the whole set, and the key deleted,
 // when count >= its size); empty when the key is missing.
-OpResult<std::vector<std::string>> OpSPopCount(const OpArgs& op, std::string_view key,
-                                               uint64_t count);
+[[nodiscard]] OpResult<std::vector<std::string>> OpSPopCount(const OpArgs& op, std::string_view key,
+                                                             uint64_t count);
 // SMOVE: moves member from src to dst; true when src held it. As Redis, a missing src is
 // false before dst's type is checked, and src == dst changes nothing.
-OpResult<bool> OpSMove(const OpArgs& op, std::string_view src, std::string_view dst,
-                       std::string_view member);
+[[nodiscard]] OpResult<bool> OpSMove(const OpArgs& op, std::string_view src, std::string_view dst,
+                                     std::string_view member);
 
 // --- Reads ---
 
 // The set at key, nullptr (kOk) when missing; kWrongType for another type.
-OpResult<const SetObject*> OpFindSet(const OpArgs& op, std::string_view key);
+[[nodiscard]] OpResult<const SetObject*> OpFindSet(const OpArgs& op, std::string_view key);
 // SCARD: the number of members (0 when missing).
-OpResult<int64_t> OpSCard(const OpArgs& op, std::string_view key);
+[[nodiscard]] OpResult<int64_t> OpSCard(const OpArgs& op, std::string_view key);
 
 // --- Several sets ---
 
@@ -58,20 +58,22 @@ enum class SetOp { kInter, kUnion, kDiff };
 
 // The sets at `keys`, nullptr for a missing key. As Redis, every key's type is checked, even
 // after a missing one.
-OpResult<std::vector<const SetObject*>> OpLoadSets(const OpArgs& op,
-                                                   std::span<const std::string_view> keys);
+[[nodiscard]] OpResult<std::vector<const SetObject*>> OpLoadSets(
+    const OpArgs& op, std::span<const std::string_view> keys);
 // SINTER / SUNION / SDIFF of the sets at `keys`, as a new set the caller owns.
-OpResult<std::unique_ptr<SetObject>> OpSetCompute(const OpArgs& op, SetOp kind,
-                                                  std::span<const std::string_view> keys);
+[[nodiscard]] OpResult<std::unique_ptr<SetObject>> OpSetCompute(
+    const OpArgs& op, SetOp kind, std::span<const std::string_view> keys);
 // SINTERSTORE / SUNIONSTORE / SDIFFSTORE: Puts the result at dst (an empty result deletes dst).
 struct SetStoreResult {
   int64_t size = 0;      // the members of the result
   bool changed = false;  // dst was written or deleted
 };
-OpResult<SetStoreResult> OpSetStore(const OpArgs& op, SetOp kind, std::string_view dst,
-                                    std::span<const std::string_view> keys);
+[[nodiscard]] OpResult<SetStoreResult> OpSetStore(const OpArgs& op, SetOp kind,
+                                                  std::string_view dst,
+                                                  std::span<const std::string_view> keys);
 // SINTERCARD: the size of the intersection, counting up to `limit` (0: no limit).
-OpResult<int64_t> OpSInterCard(const OpArgs& op, std::span<const std::string_view> keys,
-                               uint64_t limit);
+[[nodiscard]] OpResult<int64_t> OpSInterCard(const OpArgs& op,
+                                             std::span<const std::string_view> keys,
+                                             uint64_t limit);
 
 }  // namespace fdb

@@ -45,17 +45,17 @@ struct ZAddResult {
 // zaddGenericCommand), creating the zset unless XX. kNanScore when an increment gives NaN
 // (the changes before it stay and are logged). REQUIRES: scores.size() == members.size() > 0,
 // and one pair with incr.
-OpResult<ZAddResult> OpZAdd(const OpArgs& op, std::string_view key, const ZAddOptions& opts,
-                            std::span<const double> scores,
-                            std::span<const std::string_view> members);
+[[nodiscard]] OpResult<ZAddResult> OpZAdd(const OpArgs& op, std::string_view key,
+                                          const ZAddOptions& opts, std::span<const double> scores,
+                                          std::span<const std::string_view> members);
 // ZREM: removes the members; returns how many were there. Deletes the key it empties.
-OpResult<int64_t> OpZRem(const OpArgs& op, std::string_view key,
-                         std::span<const std::string_view> members);
+[[nodiscard]] OpResult<int64_t> OpZRem(const OpArgs& op, std::string_view key,
+                                       std::span<const std::string_view> members);
 
 // --- Reads ---
 
 // The zset at key, nullptr (kOk) when missing; kWrongType for another type.
-OpResult<const ZSetObject*> OpFindZSet(const OpArgs& op, std::string_view key);
+[[nodiscard]] OpResult<const ZSetObject*> OpFindZSet(const OpArgs& op, std::string_view key);
 
 // --- Ranges ---
 
@@ -79,22 +79,24 @@ struct ZRankWindow {
   bool reverse = false;
 };
 // The window `s` selects in z: O(log n).
-ZRankWindow ZWindow(const ZSetObject& z, const ZRangeSpec& s);
+[[nodiscard]] ZRankWindow ZWindow(const ZSetObject& z, const ZRangeSpec& s);
 // ZRANGE and its read-only variants: the zset (nullptr when missing) and its window.
 struct ZRange {
   const ZSetObject* zset = nullptr;
   ZRankWindow window;
 };
-OpResult<ZRange> OpZRange(const OpArgs& op, std::string_view key, const ZRangeSpec& s);
+[[nodiscard]] OpResult<ZRange> OpZRange(const OpArgs& op, std::string_view key,
+                                        const ZRangeSpec& s);
 // ZRANGESTORE: Puts the range of src at dst (an empty range deletes dst).
 struct ZStoreResult {
   int64_t size = 0;      // the members stored
   bool changed = false;  // dst was written or deleted
 };
-OpResult<ZStoreResult> OpZRangeStore(const OpArgs& op, std::string_view dst, std::string_view src,
-                                     const ZRangeSpec& s);
+[[nodiscard]] OpResult<ZStoreResult> OpZRangeStore(const OpArgs& op, std::string_view dst,
+                                                   std::string_view src, const ZRangeSpec& s);
 // ZREMRANGEBYRANK / BYSCORE / BYLEX: removes the range (s.dir forward); returns how many.
-OpResult<int64_t> OpZRemRange(const OpArgs& op, std::string_view key, const ZRangeSpec& s);
+[[nodiscard]] OpResult<int64_t> OpZRemRange(const OpArgs& op, std::string_view key,
+                                            const ZRangeSpec& s);
 
 // --- Pops ---
 
@@ -105,8 +107,9 @@ struct ZPopResult {
   size_t key_index = 0;  // which of `keys` was popped
   std::vector<std::pair<std::string, double>> members;
 };
-OpResult<std::optional<ZPopResult>> OpZPop(const OpArgs& op, std::span<const std::string_view> keys,
-                                           bool max, size_t count);
+[[nodiscard]] OpResult<std::optional<ZPopResult>> OpZPop(const OpArgs& op,
+                                                         std::span<const std::string_view> keys,
+                                                         bool max, size_t count);
 
 // --- ZUNION / ZINTER / ZDIFF ---
 
@@ -118,18 +121,18 @@ struct ZSource {
   size_t Size() const { return zset ? zset->Size() : set ? set->Size() : 0; }
 };
 // The sources at `keys` (Redis looks them up, and reports WRONGTYPE, before parsing options).
-OpResult<std::vector<ZSource>> OpZLoadSources(const OpArgs& op,
-                                              std::span<const std::string_view> keys);
+[[nodiscard]] OpResult<std::vector<ZSource>> OpZLoadSources(const OpArgs& op,
+                                                            std::span<const std::string_view> keys);
 enum class ZSetOpKind { kUnion, kInter, kDiff };
 enum class ZAggregate { kSum, kMin, kMax };
 // The operation's result as a new zset. Union and intersection visit the sources from the
 // smallest, as Redis, so sums are added in Redis's order (`sources` is reordered).
-std::unique_ptr<ZSetObject> ZComputeSetOp(ZSetOpKind kind, ZAggregate aggregate,
-                                          std::vector<ZSource>& sources);
+[[nodiscard]] std::unique_ptr<ZSetObject> ZComputeSetOp(ZSetOpKind kind, ZAggregate aggregate,
+                                                        std::vector<ZSource>& sources);
 // ZINTERCARD: the size of the intersection, counting up to `limit` (0: no limit).
-int64_t ZInterCard(std::vector<ZSource>& sources, int64_t limit);
+[[nodiscard]] int64_t ZInterCard(std::vector<ZSource>& sources, int64_t limit);
 // The STORE forms: Puts `result` at dst (an empty result deletes dst).
-OpResult<ZStoreResult> OpZStore(const OpArgs& op, std::string_view dst,
-                                std::unique_ptr<ZSetObject> result);
+[[nodiscard]] OpResult<ZStoreResult> OpZStore(const OpArgs& op, std::string_view dst,
+                                              std::unique_ptr<ZSetObject> result);
 
 }  // namespace fdb
