@@ -32,8 +32,10 @@
 //     if (!CanBlock(ctx)) { reply the timeout reply (NullArray); return; }
 //     auto w = NewWaiter(ctx, keys, deadline_ms);
 //     w->serve = [..captured options..](CommandContext& c, std::string_view key) {
-//       ... same as the non-blocking form on `key` only; write the reply to c.rb and return true,
-//       or return false (nothing written) when the key has nothing for this waiter ...
+//       ... the same Op as the non-blocking form (OpZPop, OpPopCount, OpLMove), on `key` only;
+//       write the reply to c.rb and return true, or return false (nothing written) when the
+//       Op found nothing for this waiter (the key is empty again, or of another type: the Op's
+//       status says which, and no reply was written to be taken back) ...
 //     };
 //     w->on_timeout = [](ReplyBuilder& rb) { rb.NullArray(); };
 //     ctx.server.blocking().Block(ctx, std::move(w));  // writes no reply

@@ -5,49 +5,62 @@
 // visible. In FDB the creation is Keyspace::Create (not logged), every change is a
 // Keyspace::Delta with the type's delta encoding, and the removal of the last element is
 // Keyspace::Delete (logged as a delete).
+//
+// These are the Op layer's (OpArgs in, OpStatus out; no reply): an Op (hash_ops.h, set_ops.h,
+// list_ops.h, zset_ops.h) finds its collection with FindCollection / FindOrCreateCollection,
+// changes it through one of the collection object's delta-returning mutators
+// (HashObject::SetFields, SetObject::AddMembers, ListObject::Push, ZSetObject::SetScore, ...),
+// and hands that delta to Keyspace::Delta (or DeltaOrDeleteIfEmpty) in the next statement, so a
+// change and its logged effect cannot drift apart. The WRONGTYPE reply is the handler's
+// (CommandContext::ReplyError(OpStatus::kWrongType)).
 #pragma once
 
-#include "commands/context.h"
-#include "commands/errors.h"
+#include <string>
+
+#include "commands/op_status.h"
 #include "engine/collections.h"
 
 namespace fdb {
 
-// The live entry of k if it holds a collection of type t; nullptr when missing. A key of
-// another type replies WRONGTYPE and sets *wrongtype (the caller returns at once).
-inline Entry* FindCollection(CommandContext& ctx, const KeyRef& k, ValueType t, bool* wrongtype,
-                             bool for_read = true) {
-  *wrongtype = false;
-  Entry* e = for_read ? ctx.ks.FindForRead(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch())
-                      : ctx.ks.Find(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
-  if (e != nullptr && e->type() != t) {
-    *wrongtype = true;
-    ctx.rb.Error(errors::kWrongType);
-    return nullptr;
-  }
+// The live entry of k if it holds a collection of type t, nullptr (status kOk) when missing,
+// kWrongType when it holds another type. `for_read` counts a keyspace hit or miss (reads).
+inline OpResult<Entry*> FindCollection(const OpArgs& op, const KeyRef& k, ValueType t,
+                                       bool for_read = true) {
+  Entry* e = for_read ? op.ks.FindForRead(op.txn, op.db, k, op.now_ms, op.touch)
+                      : op.ks.Find(op.txn, op.db, k, op.now_ms, op.touch);
+  if (e != nullptr && e->type() != t) return OpStatus::kWrongType;
   return e;
 }
 
-// The entry of k for a write that adds elements: the existing collection, or a new empty one
-// of type t (REQUIRES: the caller then records at least one Delta, so it validates its
-// arguments first). WRONGTYPE as FindCollection.
-inline Entry* FindOrCreateCollection(CommandContext& ctx, const KeyRef& k, ValueType t,
-                                     bool* wrongtype) {
-  Entry* e = FindCollection(ctx, k, t, wrongtype, /*for_read=*/false);
-  if (e != nullptr || *wrongtype) return e;
-  return ctx.ks.Create(ctx.txn, ctx.db, k, Entry::NewObject(k.key, NewEmptyObject(t)));
+// The collection of type t at k for a write that adds elements: the existing one, or a new
+// empty one (REQUIRES: the caller then records at least one Delta, so it validates its
+// arguments first). kWrongType as FindCollection.
+inline OpResult<Entry*> FindOrCreateCollection(const OpArgs& op, const KeyRef& k, ValueType t) {
+  OpResult<Entry*> r = FindCollection(op, k, t, /*for_read=*/false);
+  if (!r.ok() || *r != nullptr) return r;
+  return op.ks.Create(op.txn, op.db, k, Entry::NewObject(k.key, NewEmptyObject(t)));
 }
 
 // After elements were removed: deletes the key when its collection is empty (and then records
 // no delta), else records `change`. Returns whether the key was deleted.
-inline bool DeltaOrDeleteIfEmpty(CommandContext& ctx, const KeyRef& k, Entry* e,
+inline bool DeltaOrDeleteIfEmpty(const OpArgs& op, const KeyRef& k, Entry* e,
                                  std::string_view change) {
   if (e->object()->Size() == 0) {
-    ctx.ks.Delete(ctx.txn, ctx.db, k, ctx.now_ms);
+    op.ks.Delete(op.txn, op.db, k, op.now_ms);
     return true;
   }
-  ctx.ks.Delta(ctx.txn, ctx.db, k, e, change);
+  op.ks.Delta(op.txn, op.db, k, e, change);
   return false;
+}
+
+// The buffer an Op's collection mutator writes its delta into: one per thread, reused, so a
+// small write allocates nothing for its delta. Keyspace::Delta copies the change while the
+// effect is captured, so the buffer is free again when Delta returns.
+inline std::string& OpDeltaBuffer() {
+  thread_local std::string buf;
+  if (buf.capacity() > (1u << 20)) std::string().swap(buf);  // do not keep a huge one
+  buf.clear();
+  return buf;
 }
 
 }  // namespace fdb

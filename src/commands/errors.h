@@ -57,4 +57,10 @@ inline constexpr const char* kLfuSelected =
     "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
     "switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
+// Collection families (hash, list, zset).
+inline constexpr const char* kHashNotInteger = "ERR hash value is not an integer";
+inline constexpr const char* kHashNotFloat = "ERR hash value is not a float";
+inline constexpr const char* kIndexOutOfRange = "ERR index out of range";
+inline constexpr const char* kNanScore = "ERR resulting score is not a number (NaN)";
+
 }  // namespace fdb::errors

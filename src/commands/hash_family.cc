@@ -1,12 +1,14 @@
 // Hashes: HSET, HGET and the rest of Redis's HASH group, with Redis 7 replies and error texts.
 //
-// Model: the value is a HashObject (engine/hash_object.h). A write finds or creates the hash
-// (collection_util.h), changes it in place and logs one delta with the resulting field values
-// (HINCRBY and HINCRBYFLOAT log the new value, not the increment), so replay never depends on
-// anything but the value. A command that empties the hash deletes the key instead.
+// Model: the value is a HashObject (engine/hash_object.h). Handlers parse their arguments, call
+// the hash Ops (commands/hash_ops.h), and reply from what they return; the Ops find or create
+// the hash, change it in place and log one delta with the resulting field values (HINCRBY and
+// HINCRBYFLOAT log the new value, not the increment), so replay never depends on anything but
+// the value. A command that empties the hash deletes the key instead.
 //
 // The hot path is HSET on a big hash: one hash of the field (HashObject::Set), the delta built
-// once into a per-thread buffer while the fields are set, one Keyspace::Delta.
+// into a per-thread buffer while the fields are set (HashObject::SetFields), one
+// Keyspace::Delta.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -16,9 +18,9 @@
 #include "base/glob.h"
 #include "base/numbers.h"
 #include "commands/collection_scan.h"
-#include "commands/collection_util.h"
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/hash_ops.h"
 #include "commands/string_ops.h"
 #include "engine/hash_object.h"
 
@@ -26,27 +28,21 @@ namespace fdb {
 
 namespace {
 
-constexpr const char* kHashNotInteger = "ERR hash value is not an integer";
-constexpr const char* kHashNotFloat = "ERR hash value is not a float";
 constexpr const char* kNanOrInfArg = "ERR value is NaN or Infinity";
 constexpr const char* kValueOutOfRange = "ERR value is out of range";
 constexpr const char* kCountRange =
     "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 
-HashObject* AsHash(Entry* e) { return static_cast<HashObject*>(e->object()); }
-
-// The delta of one command, built in a buffer each thread reuses (no allocation per HSET).
-std::string& DeltaBuffer() {
-  thread_local std::string buf;
-  if (buf.capacity() > (1u << 20)) std::string().swap(buf);  // do not keep a huge one
-  buf.clear();
-  return buf;
-}
-
-// The hash at args[1] for reading: nullptr when missing or on WRONGTYPE (already replied).
-HashObject* ReadHash(CommandContext& ctx, std::string_view key, bool* wrongtype) {
-  Entry* e = FindCollection(ctx, KeyRef(key), ValueType::kHash, wrongtype);
-  return e ? AsHash(e) : nullptr;
+// The hash at `key` for a read-only command that walks it: false after a WRONGTYPE reply;
+// *h is nullptr when the key is missing.
+bool ReadHash(CommandContext& ctx, std::string_view key, const HashObject** h) {
+  OpResult<const HashObject*> r = OpFindHash(ctx.op(), key);
+  if (!r.ok()) {
+    ctx.ReplyError(r.status());
+    return false;
+  }
+  *h = *r;
+  return true;
 }
 
 // --- Writes ---
@@ -54,132 +50,61 @@ HashObject* ReadHash(CommandContext& ctx, std::string_view key, bool* wrongtype)
 // HSET key field value [field value ...] / HMSET (replies OK).
 void HSetGeneric(CmdArgs args, CommandContext& ctx, bool hmset) {
   if (args.size() % 2 == 1) return ctx.rb.Error(WrongArityError(ctx.spec.name));
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindOrCreateCollection(ctx, k, ValueType::kHash, &wrongtype);
-  if (wrongtype) return;
-  HashObject* h = AsHash(e);
-  const size_t pairs = (args.size() - 2) / 2;
-  std::string& d = DeltaBuffer();
-  HashObject::BeginDelta(&d, HashObject::kDeltaSet, pairs);
-  int64_t added = 0;
-  for (size_t i = 2; i < args.size(); i += 2) {
-    added += h->Set(args[i], args[i + 1]);
-    coding::PutBytes(&d, args[i]);
-    coding::PutBytes(&d, args[i + 1]);
-  }
-  ctx.ks.Delta(ctx.txn, ctx.db, k, e, d);
-  ctx.Dirty(pairs);
+  OpResult<int64_t> added = OpHSet(ctx.op(), args[1], args.subspan(2));
+  if (!added.ok()) return ctx.ReplyError(added.status());
+  ctx.Dirty((args.size() - 2) / 2);
   if (hmset) return ctx.rb.Ok();
-  ctx.rb.Integer(added);
+  ctx.rb.Integer(*added);
 }
 
 void CmdHSet(CmdArgs args, CommandContext& ctx) { HSetGeneric(args, ctx, false); }
 void CmdHMSet(CmdArgs args, CommandContext& ctx) { HSetGeneric(args, ctx, true); }
 
-// Logs `field = value` on the hash at k (creating the key when e is nullptr).
-void SetOneField(CommandContext& ctx, const KeyRef& k, Entry* e, std::string_view field,
-                 std::string_view value) {
-  if (e == nullptr) {
-    e = ctx.ks.Create(ctx.txn, ctx.db, k, Entry::NewObject(k.key, NewHashObject()));
-  }
-  AsHash(e)->Set(field, value);
-  std::string& d = DeltaBuffer();
-  HashObject::BeginDelta(&d, HashObject::kDeltaSet, 1);
-  coding::PutBytes(&d, field);
-  coding::PutBytes(&d, value);
-  ctx.ks.Delta(ctx.txn, ctx.db, k, e, d);
-  ctx.Dirty();
-}
-
 void CmdHSetNx(CmdArgs args, CommandContext& ctx) {
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kHash, &wrongtype, /*for_read=*/false);
-  if (wrongtype) return;
-  std::string_view old;
-  if (e != nullptr && AsHash(e)->Get(args[2], &old)) return ctx.rb.Integer(0);
-  SetOneField(ctx, k, e, args[2], args[3]);
-  ctx.rb.Integer(1);
+  OpResult<bool> set = OpHSetNx(ctx.op(), args[1], args[2], args[3]);
+  if (!set.ok()) return ctx.ReplyError(set.status());
+  if (*set) ctx.Dirty();
+  ctx.rb.Integer(*set ? 1 : 0);
 }
 
 void CmdHDel(CmdArgs args, CommandContext& ctx) {
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kHash, &wrongtype, /*for_read=*/false);
-  if (e == nullptr) return wrongtype ? void() : ctx.rb.Integer(0);
-  HashObject* h = AsHash(e);
-  // Every field named is logged: deleting a missing field replays as a no-op, and the delta
-  // is built in the same pass.
-  std::string& d = DeltaBuffer();
-  HashObject::BeginDelta(&d, HashObject::kDeltaDel, args.size() - 2);
-  int64_t deleted = 0;
-  for (size_t i = 2; i < args.size(); i++) {
-    deleted += h->Delete(args[i]);
-    coding::PutBytes(&d, args[i]);
-  }
-  if (deleted > 0) {
-    DeltaOrDeleteIfEmpty(ctx, k, e, d);
-    ctx.Dirty(static_cast<uint64_t>(deleted));
-  }
-  ctx.rb.Integer(deleted);
+  OpResult<int64_t> deleted = OpHDel(ctx.op(), args[1], args.subspan(2));
+  if (!deleted.ok()) return ctx.ReplyError(deleted.status());
+  if (*deleted > 0) ctx.Dirty(static_cast<uint64_t>(*deleted));
+  ctx.rb.Integer(*deleted);
 }
 
 void CmdHIncrBy(CmdArgs args, CommandContext& ctx) {
   int64_t incr;
   if (!ParseInt64(args[3], &incr)) return ctx.rb.Error(errors::kNotInteger);
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kHash, &wrongtype, /*for_read=*/false);
-  if (wrongtype) return;
-  int64_t v = 0;
-  std::string_view cur;
-  if (e != nullptr && AsHash(e)->Get(args[2], &cur) && !ParseInt64(cur, &v)) {
-    return ctx.rb.Error(kHashNotInteger);
-  }
-  int64_t result;
-  if (__builtin_add_overflow(v, incr, &result)) return ctx.rb.Error(errors::kOverflow);
-  std::string text = FormatInt64(result);
-  SetOneField(ctx, k, e, args[2], text);
-  ctx.rb.Integer(result);
+  OpResult<int64_t> v = OpHIncrBy(ctx.op(), args[1], args[2], incr);
+  if (!v.ok()) return ctx.ReplyError(v.status());
+  ctx.Dirty();
+  ctx.rb.Integer(*v);
 }
 
 void CmdHIncrByFloat(CmdArgs args, CommandContext& ctx) {
   long double incr;
   if (!ParseLongDouble(args[3], &incr)) return ctx.rb.Error(errors::kNotFloat);
   if (std::isnan(incr) || std::isinf(incr)) return ctx.rb.Error(kNanOrInfArg);
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kHash, &wrongtype, /*for_read=*/false);
-  if (wrongtype) return;
-  long double v = 0;
-  std::string_view cur;
-  if (e != nullptr && AsHash(e)->Get(args[2], &cur) && !ParseLongDouble(cur, &v)) {
-    return ctx.rb.Error(kHashNotFloat);
-  }
-  v += incr;
-  if (std::isnan(v) || std::isinf(v)) return ctx.rb.Error(errors::kNanOrInf);
-  std::string buf(kLongDoubleChars, '\0');
-  buf.resize(FormatLongDoubleHuman(v, buf.data()));
-  SetOneField(ctx, k, e, args[2], buf);  // the resulting value is logged, not the increment
-  ctx.rb.Bulk(buf);
+  OpResult<std::string> v = OpHIncrByFloat(ctx.op(), args[1], args[2], incr);
+  if (!v.ok()) return ctx.ReplyError(v.status());
+  ctx.Dirty();
+  ctx.rb.Bulk(*v);
 }
 
 // --- Reads ---
 
 void CmdHGet(CmdArgs args, CommandContext& ctx) {
-  bool wrongtype;
-  HashObject* h = ReadHash(ctx, args[1], &wrongtype);
-  if (wrongtype) return;
-  std::string_view v;
-  if (h == nullptr || !h->Get(args[2], &v)) return ctx.rb.NullBulk();
-  ctx.rb.Bulk(v);
+  OpResult<std::optional<std::string_view>> v = OpHGet(ctx.op(), args[1], args[2]);
+  if (!v.ok()) return ctx.ReplyError(v.status());
+  if (!v->has_value()) return ctx.rb.NullBulk();
+  ctx.rb.Bulk(**v);
 }
 
 void CmdHMGet(CmdArgs args, CommandContext& ctx) {
-  bool wrongtype;
-  HashObject* h = ReadHash(ctx, args[1], &wrongtype);
-  if (wrongtype) return;
+  const HashObject* h;
+  if (!ReadHash(ctx, args[1], &h)) return;
   ctx.rb.ArrayHeader(args.size() - 2);
   for (size_t i = 2; i < args.size(); i++) {
     std::string_view v;
@@ -192,34 +117,28 @@ void CmdHMGet(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdHLen(CmdArgs args, CommandContext& ctx) {
-  bool wrongtype;
-  HashObject* h = ReadHash(ctx, args[1], &wrongtype);
-  if (wrongtype) return;
-  ctx.rb.Integer(h ? static_cast<int64_t>(h->Size()) : 0);
+  OpResult<int64_t> n = OpHLen(ctx.op(), args[1]);
+  if (!n.ok()) return ctx.ReplyError(n.status());
+  ctx.rb.Integer(*n);
 }
 
 void CmdHStrLen(CmdArgs args, CommandContext& ctx) {
-  bool wrongtype;
-  HashObject* h = ReadHash(ctx, args[1], &wrongtype);
-  if (wrongtype) return;
-  std::string_view v;
-  ctx.rb.Integer(h != nullptr && h->Get(args[2], &v) ? static_cast<int64_t>(v.size()) : 0);
+  OpResult<std::optional<std::string_view>> v = OpHGet(ctx.op(), args[1], args[2]);
+  if (!v.ok()) return ctx.ReplyError(v.status());
+  ctx.rb.Integer(v->has_value() ? static_cast<int64_t>((*v)->size()) : 0);
 }
 
 void CmdHExists(CmdArgs args, CommandContext& ctx) {
-  bool wrongtype;
-  HashObject* h = ReadHash(ctx, args[1], &wrongtype);
-  if (wrongtype) return;
-  std::string_view v;
-  ctx.rb.Integer(h != nullptr && h->Get(args[2], &v) ? 1 : 0);
+  OpResult<std::optional<std::string_view>> v = OpHGet(ctx.op(), args[1], args[2]);
+  if (!v.ok()) return ctx.ReplyError(v.status());
+  ctx.rb.Integer(v->has_value() ? 1 : 0);
 }
 
 enum class Part { kKeys, kValues, kAll };
 
 void ReplyHash(CmdArgs args, CommandContext& ctx, Part part) {
-  bool wrongtype;
-  HashObject* h = ReadHash(ctx, args[1], &wrongtype);
-  if (wrongtype) return;
+  const HashObject* h;
+  if (!ReadHash(ctx, args[1], &h)) return;
   size_t n = h ? h->Size() : 0;
   if (part == Part::kAll) {
     ctx.rb.MapHeader(n);
@@ -240,9 +159,8 @@ void CmdHGetAll(CmdArgs args, CommandContext& ctx) { ReplyHash(args, ctx, Part::
 // HRANDFIELD key [count [WITHVALUES]], as Redis's hrandfieldCommand.
 void CmdHRandField(CmdArgs args, CommandContext& ctx) {
   if (args.size() == 2) {
-    bool wrongtype;
-    HashObject* h = ReadHash(ctx, args[1], &wrongtype);
-    if (wrongtype) return;
+    const HashObject* h;
+    if (!ReadHash(ctx, args[1], &h)) return;
     if (h == nullptr) return ctx.rb.NullBulk();
     std::string_view f, v;
     h->Random(&f, &v);
@@ -260,9 +178,8 @@ void CmdHRandField(CmdArgs args, CommandContext& ctx) {
     // Twice the count must fit a reply length (Redis's check).
     if (l < -INT64_MAX / 2 || l > INT64_MAX / 2) return ctx.rb.Error(kValueOutOfRange);
   }
-  bool wrongtype;
-  HashObject* h = ReadHash(ctx, args[1], &wrongtype);
-  if (wrongtype) return;
+  const HashObject* h;
+  if (!ReadHash(ctx, args[1], &h)) return;
   if (h == nullptr || l == 0) return ctx.rb.ArrayHeader(0);
   const bool pairs3 = withvalues && ctx.rb.resp3();
   auto reply_header = [&](uint64_t n) { ctx.rb.ArrayHeader(withvalues && !pairs3 ? n * 2 : n); };
@@ -315,9 +232,8 @@ void CmdHRandField(CmdArgs args, CommandContext& ctx) {
 void CmdHScan(CmdArgs args, CommandContext& ctx) {
   uint64_t cursor;
   if (!ParseCollectionCursor(args[2], &cursor)) return ctx.rb.Error(errors::kInvalidCursor);
-  bool wrongtype;
-  HashObject* h = ReadHash(ctx, args[1], &wrongtype);
-  if (wrongtype) return;
+  const HashObject* h;
+  if (!ReadHash(ctx, args[1], &h)) return;
   if (h == nullptr) {
     ctx.rb.ArrayHeader(2);
     ctx.rb.Bulk("0");

@@ -1,18 +1,20 @@
 // Lists: LPUSH, LPOP, LRANGE and the rest of Redis's LIST group, including the blocking pops,
 // with Redis 7 replies and error texts.
 //
-// Model: a list is a ListObject (engine/list_object.h). Handlers parse their arguments, change
-// the object, and record the change with Keyspace::Delta in the list's delta encoding (effects:
-// a pop logs how many elements left which end, LSET/LINSERT log the resolved index, LTRIM the
-// range kept), or delete the key when its last element goes (DeltaOrDeleteIfEmpty).
+// Model: a list is a ListObject (engine/list_object.h). Handlers parse their arguments, call the
+// list Ops (commands/list_ops.h) and reply from what they return. The Ops change the object and
+// record the change with Keyspace::Delta in the list's delta encoding (effects: a pop logs how
+// many elements left which end, LSET/LINSERT log the resolved index, LTRIM the range kept), or
+// delete the key when its last element goes (DeltaOrDeleteIfEmpty).
 //
 // Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP) first try their non-blocking
 // form; when every key is empty they register a waiter (commands/blocking.h) whose serve
-// callback is that same non-blocking form, run for the ready key when a push creates it.
+// callback is that same non-blocking form (the same Op), run for the ready key when a push
+// creates it. A serve callback writes a reply only when it served.
 //
 // Entry pointers: a lookup may read an evicted value back and evict another clean value of
-// the same shard, so a command that looks up two keys (LMOVE) looks the source up again after
-// the destination, and changes it before touching the destination.
+// the same shard, so OpLMove looks the source up again after the destination, and changes it
+// before touching the destination.
 #include <algorithm>
 #include <climits>
 
@@ -20,6 +22,7 @@
 #include "commands/collection_util.h"
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/list_ops.h"
 #include "engine/list_object.h"
 
 namespace fdb {
@@ -27,7 +30,6 @@ namespace fdb {
 namespace {
 
 constexpr const char* kMustBePositive = "ERR value is out of range, must be positive";
-constexpr const char* kIndexOutOfRange = "ERR index out of range";
 constexpr const char* kRankZero =
     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use "
     "negative to start from the end of the list";
@@ -38,8 +40,6 @@ constexpr const char* kCountNegative = "ERR COUNT can't be negative";
 constexpr const char* kMaxlenNegative = "ERR MAXLEN can't be negative";
 constexpr const char* kNumkeysPositive = "ERR numkeys should be greater than 0";
 constexpr const char* kCountPositive = "ERR count should be greater than 0";
-
-ListObject* ListOf(Entry* e) { return static_cast<ListObject*>(e->object()); }
 
 bool ParseLong(std::string_view s, CommandContext& ctx, int64_t* out,
                const char* err = errors::kNotInteger) {
@@ -68,42 +68,24 @@ void ReplyElem(ReplyBuilder& rb, const ListObject::Elem& e) {
   rb.Bulk(e.View(buf));
 }
 
-// Removes n elements from one end of k's list (already replied), logging the pop or the
-// deletion of the emptied key.
-void DropEnd(CommandContext& ctx, const KeyRef& k, Entry* e, bool front, size_t n) {
-  ListObject* l = ListOf(e);
-  if (front) {
-    l->Trim(n, l->Size() - n);
-  } else {
-    l->Trim(0, l->Size() - n);
-  }
-  std::string delta;
-  ListObject::DeltaPop(&delta, front, n);
-  DeltaOrDeleteIfEmpty(ctx, k, e, delta);
-  ctx.Dirty(n);
+// An index argument that is not an integer: as before the Op layer, a key of another type
+// reports WRONGTYPE first (LINDEX, LSET look the key up before reading the index), and LSET
+// reports a missing key first.
+void ReplyBadIndex(CommandContext& ctx, std::string_view key, bool missing_is_error) {
+  OpResult<const ListObject*> l = OpFindList(ctx.op(), key);
+  if (!l.ok()) return ctx.ReplyError(l.status());
+  if (missing_is_error && *l == nullptr) return ctx.ReplyError(OpStatus::kKeyNotFound);
+  ctx.rb.Error(errors::kNotInteger);
 }
 
 // --- Pushes ---
 
 void PushGeneric(CmdArgs args, CommandContext& ctx, bool front, bool only_existing) {
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = only_existing ? FindCollection(ctx, k, ValueType::kList, &wrongtype, false)
-                           : FindOrCreateCollection(ctx, k, ValueType::kList, &wrongtype);
-  if (wrongtype) return;
-  if (e == nullptr) {
-    ctx.rb.Integer(0);
-    return;
-  }
-  ListObject* l = ListOf(e);
   CmdArgs vals = args.subspan(2);
-  for (std::string_view v : vals) front ? l->PushFront(v) : l->PushBack(v);
-  size_t len = l->Size();
-  std::string delta;
-  ListObject::DeltaPush(&delta, front, vals);
-  ctx.ks.Delta(ctx.txn, ctx.db, k, e, delta);
-  ctx.Dirty(vals.size());
-  ctx.rb.Integer(static_cast<int64_t>(len));
+  OpResult<int64_t> len = OpPush(ctx.op(), args[1], front, vals, only_existing);
+  if (!len.ok()) return ctx.ReplyError(len.status());
+  if (*len > 0) ctx.Dirty(vals.size());
+  ctx.rb.Integer(*len);
 }
 
 void CmdLPush(CmdArgs args, CommandContext& ctx) { PushGeneric(args, ctx, true, false); }
@@ -114,41 +96,24 @@ void CmdRPushX(CmdArgs args, CommandContext& ctx) { PushGeneric(args, ctx, false
 // --- Pops ---
 
 void PopGeneric(CmdArgs args, CommandContext& ctx, bool front) {
-  if (args.size() > 3) {
-    ctx.rb.Error(WrongArityError(ctx.spec.name));
-    return;
+  if (args.size() > 3) return ctx.rb.Error(WrongArityError(ctx.spec.name));
+  if (args.size() == 2) {
+    OpResult<std::optional<std::string>> v = OpPop(ctx.op(), args[1], front);
+    if (!v.ok()) return ctx.ReplyError(v.status());
+    if (!v->has_value()) return ctx.rb.NullBulk();
+    ctx.Dirty();
+    return ctx.rb.Bulk(**v);
   }
-  bool has_count = args.size() == 3;
   int64_t count = 0;
-  if (has_count && (!ParseInt64(args[2], &count) || count < 0)) {
-    ctx.rb.Error(kMustBePositive);
-    return;
-  }
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kList, &wrongtype, false);
-  if (wrongtype) return;
-  if (e == nullptr) {
-    has_count ? ctx.rb.NullArray() : ctx.rb.NullBulk();
-    return;
-  }
-  ListObject* l = ListOf(e);
-  if (!has_count) {
-    ReplyElem(ctx.rb, l->At(front ? 0 : l->Size() - 1));
-    DropEnd(ctx, k, e, front, 1);
-    return;
-  }
-  if (count == 0) {
-    ctx.rb.ArrayHeader(0);
-    return;
-  }
-  size_t n = std::min<size_t>(static_cast<size_t>(count), l->Size());
-  ctx.rb.ArrayHeader(n);
-  l->ForRange(0, n, !front, [&](const ListObject::Elem& el) {
-    ReplyElem(ctx.rb, el);
-    return true;
-  });
-  DropEnd(ctx, k, e, front, n);
+  if (!ParseInt64(args[2], &count) || count < 0) return ctx.rb.Error(kMustBePositive);
+  OpResult<std::optional<std::vector<std::string>>> popped =
+      OpPopCount(ctx.op(), args[1], front, static_cast<uint64_t>(count));
+  if (!popped.ok()) return ctx.ReplyError(popped.status());
+  if (!popped->has_value()) return ctx.rb.NullArray();
+  const std::vector<std::string>& vals = **popped;
+  ctx.Dirty(vals.size());
+  ctx.rb.ArrayHeader(vals.size());
+  for (const std::string& v : vals) ctx.rb.Bulk(v);
 }
 
 void CmdLPop(CmdArgs args, CommandContext& ctx) { PopGeneric(args, ctx, true); }
@@ -157,85 +122,38 @@ void CmdRPop(CmdArgs args, CommandContext& ctx) { PopGeneric(args, ctx, false); 
 // --- Reads ---
 
 void CmdLLen(CmdArgs args, CommandContext& ctx) {
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kList, &wrongtype);
-  if (wrongtype) return;
-  ctx.rb.Integer(e == nullptr ? 0 : static_cast<int64_t>(ListOf(e)->Size()));
+  OpResult<int64_t> n = OpLLen(ctx.op(), args[1]);
+  if (!n.ok()) return ctx.ReplyError(n.status());
+  ctx.rb.Integer(*n);
 }
 
 void CmdLRange(CmdArgs args, CommandContext& ctx) {
   int64_t start, end;
   if (!ParseLong(args[2], ctx, &start) || !ParseLong(args[3], ctx, &end)) return;
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kList, &wrongtype);
-  if (wrongtype) return;
-  if (e == nullptr) {
-    ctx.rb.ArrayHeader(0);
-    return;
-  }
-  const ListObject* l = ListOf(e);
-  int64_t len = static_cast<int64_t>(l->Size());
-  if (start < 0) start = std::max<int64_t>(0, start + len);
-  if (end < 0) end += len;
-  if (start > end || start >= len) {
-    ctx.rb.ArrayHeader(0);
-    return;
-  }
-  if (end >= len) end = len - 1;
-  size_t n = static_cast<size_t>(end - start + 1);
-  ctx.rb.ArrayHeader(n);
-  l->ForRange(static_cast<size_t>(start), n, false, [&](const ListObject::Elem& el) {
+  OpResult<ListRange> r = OpLRange(ctx.op(), args[1], start, end);
+  if (!r.ok()) return ctx.ReplyError(r.status());
+  ctx.rb.ArrayHeader(r->n);
+  if (r->n == 0) return;
+  r->list->ForRange(r->start, r->n, false, [&](const ListObject::Elem& el) {
     ReplyElem(ctx.rb, el);
     return true;
   });
 }
 
-// A Redis index (negative from the tail) resolved against len; false when out of range.
-bool ResolveIndex(int64_t index, size_t len, size_t* out) {
-  int64_t n = static_cast<int64_t>(len);
-  if (index < 0) index += n;
-  if (index < 0 || index >= n) return false;
-  *out = static_cast<size_t>(index);
-  return true;
-}
-
 void CmdLIndex(CmdArgs args, CommandContext& ctx) {
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kList, &wrongtype);
-  if (wrongtype) return;
   int64_t index;
-  if (!ParseLong(args[2], ctx, &index)) return;
-  size_t i;
-  if (e == nullptr || !ResolveIndex(index, ListOf(e)->Size(), &i)) {
-    ctx.rb.NullBulk();
-    return;
-  }
-  ReplyElem(ctx.rb, ListOf(e)->At(i));
+  if (!ParseInt64(args[2], &index)) return ReplyBadIndex(ctx, args[1], false);
+  OpResult<std::optional<std::string>> v = OpLIndex(ctx.op(), args[1], index);
+  if (!v.ok()) return ctx.ReplyError(v.status());
+  if (!v->has_value()) return ctx.rb.NullBulk();
+  ctx.rb.Bulk(**v);
 }
 
 void CmdLSet(CmdArgs args, CommandContext& ctx) {
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kList, &wrongtype, false);
-  if (wrongtype) return;
-  if (e == nullptr) {
-    ctx.rb.Error(errors::kNoSuchKey);
-    return;
-  }
   int64_t index;
-  if (!ParseLong(args[2], ctx, &index)) return;
-  size_t i;
-  if (!ResolveIndex(index, ListOf(e)->Size(), &i)) {
-    ctx.rb.Error(kIndexOutOfRange);
-    return;
-  }
-  ListOf(e)->Set(i, args[3]);
-  std::string delta;
-  ListObject::DeltaSet(&delta, i, args[3]);
-  ctx.ks.Delta(ctx.txn, ctx.db, k, e, delta);
+  if (!ParseInt64(args[2], &index)) return ReplyBadIndex(ctx, args[1], true);
+  OpStatus st = OpLSet(ctx.op(), args[1], index, args[3]);
+  if (st != OpStatus::kOk) return ctx.ReplyError(st);
   ctx.Dirty();
   ctx.rb.Ok();
 }
@@ -247,93 +165,29 @@ void CmdLInsert(CmdArgs args, CommandContext& ctx) {
   } else if (EqualsUpper(args[2], "BEFORE")) {
     after = false;
   } else {
-    ctx.rb.Error(errors::kSyntax);
-    return;
+    return ctx.rb.Error(errors::kSyntax);
   }
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kList, &wrongtype, false);
-  if (wrongtype) return;
-  if (e == nullptr) {
-    ctx.rb.Integer(0);
-    return;
-  }
-  ListObject* l = ListOf(e);
-  size_t i = 0;
-  bool found = false;
-  l->ForRange(0, l->Size(), false, [&](const ListObject::Elem& el) {
-    if (el.Equals(args[3])) {
-      found = true;
-      return false;
-    }
-    i++;
-    return true;
-  });
-  if (!found) {
-    ctx.rb.Integer(-1);
-    return;
-  }
-  size_t at = after ? i + 1 : i;
-  l->Insert(at, args[4]);
-  std::string delta;
-  ListObject::DeltaInsert(&delta, at, args[4]);
-  ctx.ks.Delta(ctx.txn, ctx.db, k, e, delta);
-  ctx.Dirty();
-  ctx.rb.Integer(static_cast<int64_t>(l->Size()));
+  OpResult<int64_t> len = OpLInsert(ctx.op(), args[1], after, args[3], args[4]);
+  if (!len.ok()) return ctx.ReplyError(len.status());
+  if (*len > 0) ctx.Dirty();
+  ctx.rb.Integer(*len);
 }
 
 void CmdLRem(CmdArgs args, CommandContext& ctx) {
   int64_t count;
   if (!ParseLong(args[2], ctx, &count)) return;
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kList, &wrongtype, false);
-  if (wrongtype) return;
-  if (e == nullptr) {
-    ctx.rb.Integer(0);
-    return;
-  }
-  size_t removed = ListOf(e)->Remove(args[3], count);
-  if (removed > 0) {
-    std::string delta;
-    ListObject::DeltaRemove(&delta, count, args[3]);
-    DeltaOrDeleteIfEmpty(ctx, k, e, delta);
-    ctx.Dirty(removed);
-  }
-  ctx.rb.Integer(static_cast<int64_t>(removed));
+  OpResult<int64_t> removed = OpLRem(ctx.op(), args[1], count, args[3]);
+  if (!removed.ok()) return ctx.ReplyError(removed.status());
+  if (*removed > 0) ctx.Dirty(static_cast<uint64_t>(*removed));
+  ctx.rb.Integer(*removed);
 }
 
 void CmdLTrim(CmdArgs args, CommandContext& ctx) {
   int64_t start, end;
   if (!ParseLong(args[2], ctx, &start) || !ParseLong(args[3], ctx, &end)) return;
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kList, &wrongtype, false);
-  if (wrongtype) return;
-  if (e == nullptr) {
-    ctx.rb.Ok();
-    return;
-  }
-  ListObject* l = ListOf(e);
-  int64_t len = static_cast<int64_t>(l->Size());
-  if (start < 0) start += len;
-  if (end < 0) end += len;
-  if (start < 0) start = 0;
-  if (start > end || start >= len) {
-    ctx.ks.Delete(ctx.txn, ctx.db, k, ctx.now_ms);  // everything trimmed away
-    ctx.Dirty(len);
-    ctx.rb.Ok();
-    return;
-  }
-  if (end >= len) end = len - 1;
-  size_t keep = static_cast<size_t>(end - start + 1);
-  if (keep < l->Size()) {
-    l->Trim(static_cast<size_t>(start), keep);
-    std::string delta;
-    ListObject::DeltaTrim(&delta, static_cast<uint64_t>(start), keep);
-    ctx.ks.Delta(ctx.txn, ctx.db, k, e, delta);
-    ctx.Dirty(len - static_cast<int64_t>(keep));
-  }
+  OpResult<int64_t> removed = OpLTrim(ctx.op(), args[1], start, end);
+  if (!removed.ok()) return ctx.ReplyError(removed.status());
+  if (*removed > 0) ctx.Dirty(static_cast<uint64_t>(*removed));
   ctx.rb.Ok();
 }
 
@@ -343,147 +197,77 @@ void CmdLPos(CmdArgs args, CommandContext& ctx) {
     bool more = j + 1 < args.size();
     if (EqualsUpper(args[j], "RANK") && more) {
       if (!ParseLong(args[++j], ctx, &rank)) return;
-      if (rank == INT64_MIN) {
-        ctx.rb.Error(kRankRange);
-        return;
-      }
-      if (rank == 0) {
-        ctx.rb.Error(kRankZero);
-        return;
-      }
+      if (rank == INT64_MIN) return ctx.rb.Error(kRankRange);
+      if (rank == 0) return ctx.rb.Error(kRankZero);
     } else if (EqualsUpper(args[j], "COUNT") && more) {
-      if (!ParseInt64(args[++j], &count) || count < 0) {
-        ctx.rb.Error(kCountNegative);
-        return;
-      }
+      if (!ParseInt64(args[++j], &count) || count < 0) return ctx.rb.Error(kCountNegative);
     } else if (EqualsUpper(args[j], "MAXLEN") && more) {
-      if (!ParseInt64(args[++j], &maxlen) || maxlen < 0) {
-        ctx.rb.Error(kMaxlenNegative);
-        return;
-      }
+      if (!ParseInt64(args[++j], &maxlen) || maxlen < 0) return ctx.rb.Error(kMaxlenNegative);
     } else {
-      ctx.rb.Error(errors::kSyntax);
-      return;
+      return ctx.rb.Error(errors::kSyntax);
     }
   }
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kList, &wrongtype);
-  if (wrongtype) return;
-  if (e == nullptr) {
-    count != -1 ? ctx.rb.ArrayHeader(0) : ctx.rb.NullBulk();
-    return;
-  }
-  const ListObject* l = ListOf(e);
-  bool reverse = rank < 0;
-  uint64_t skip = static_cast<uint64_t>(reverse ? -rank : rank);  // matches to reach
-  size_t len = l->Size();
-  size_t limit = maxlen == 0 ? len : std::min<size_t>(len, static_cast<size_t>(maxlen));
-  std::vector<int64_t> found;
-  uint64_t matches = 0;
-  size_t visited = 0;
-  l->ForRange(0, limit, reverse, [&](const ListObject::Elem& el) {
-    size_t idx = visited++;
-    if (!el.Equals(args[2])) return true;
-    if (++matches < skip) return true;
-    found.push_back(static_cast<int64_t>(reverse ? len - 1 - idx : idx));
-    if (count == -1) return false;
-    return count == 0 || found.size() < static_cast<uint64_t>(count);
-  });
+  OpResult<std::optional<std::vector<int64_t>>> found =
+      OpLPos(ctx.op(), args[1], args[2], rank, count, maxlen);
+  if (!found.ok()) return ctx.ReplyError(found.status());
   if (count == -1) {
-    found.empty() ? ctx.rb.NullBulk() : ctx.rb.Integer(found[0]);
-    return;
+    if (!found->has_value() || (*found)->empty()) return ctx.rb.NullBulk();
+    return ctx.rb.Integer((**found)[0]);
   }
-  ctx.rb.ArrayHeader(found.size());
-  for (int64_t i : found) ctx.rb.Integer(i);
+  if (!found->has_value()) return ctx.rb.ArrayHeader(0);
+  ctx.rb.ArrayHeader((*found)->size());
+  for (int64_t i : **found) ctx.rb.Integer(i);
 }
 
 // --- Moves ---
 
-enum class MoveResult { kMoved, kEmpty, kError };
-
-// LMOVE's operation: pops from src's `from_left` end and pushes to dst's `to_left` end,
-// replying the element. kEmpty (no reply) when src is missing; kError after a WRONGTYPE reply.
-MoveResult OpMove(CommandContext& ctx, std::string_view src, std::string_view dst, bool from_left,
+// LMOVE's reply: the element moved; false (nothing written) when src is missing.
+bool MoveAndReply(CommandContext& ctx, std::string_view src, std::string_view dst, bool from_left,
                   bool to_left) {
-  KeyRef sk(src);
-  KeyRef dk(dst);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, sk, ValueType::kList, &wrongtype, false);
-  if (wrongtype) return MoveResult::kError;
-  if (e == nullptr) return MoveResult::kEmpty;
-  if (src == dst) {
-    // A rotation: never empties the list.
-    ListObject* l = ListOf(e);
-    std::string v = from_left ? l->PopFront() : l->PopBack();
-    to_left ? l->PushFront(v) : l->PushBack(v);
-    std::string delta;
-    ListObject::DeltaPop(&delta, from_left, 1);
-    ctx.ks.Delta(ctx.txn, ctx.db, sk, e, delta);
-    delta.clear();
-    std::string_view vs = v;
-    ListObject::DeltaPush(&delta, to_left, CmdArgs(&vs, 1));
-    ctx.ks.Delta(ctx.txn, ctx.db, sk, e, delta);
-    ctx.Dirty(2);
-    ctx.rb.Bulk(v);
-    return MoveResult::kMoved;
+  OpResult<std::optional<std::string>> v = OpLMove(ctx.op(), src, dst, from_left, to_left);
+  if (!v.ok()) {
+    ctx.ReplyError(v.status());
+    return true;
   }
-  Entry* d = FindCollection(ctx, dk, ValueType::kList, &wrongtype, false);
-  if (wrongtype) return MoveResult::kError;
-  (void)d;
-  // The destination lookup may have evicted the (clean) source: look it up again.
-  e = FindCollection(ctx, sk, ValueType::kList, &wrongtype, false);
-  ListObject* l = ListOf(e);
-  std::string v = from_left ? l->PopFront() : l->PopBack();
-  std::string delta;
-  ListObject::DeltaPop(&delta, from_left, 1);
-  DeltaOrDeleteIfEmpty(ctx, sk, e, delta);
-  d = FindOrCreateCollection(ctx, dk, ValueType::kList, &wrongtype);
-  to_left ? ListOf(d)->PushFront(v) : ListOf(d)->PushBack(v);
-  delta.clear();
-  std::string_view vs = v;
-  ListObject::DeltaPush(&delta, to_left, CmdArgs(&vs, 1));
-  ctx.ks.Delta(ctx.txn, ctx.db, dk, d, delta);
+  if (!v->has_value()) return false;
   ctx.Dirty(2);
-  ctx.rb.Bulk(v);
-  return MoveResult::kMoved;
+  ctx.rb.Bulk(**v);
+  return true;
 }
 
 void CmdLMove(CmdArgs args, CommandContext& ctx) {
   bool from_left, to_left;
   if (!ParseWhere(args[3], ctx, &from_left) || !ParseWhere(args[4], ctx, &to_left)) return;
-  if (OpMove(ctx, args[1], args[2], from_left, to_left) == MoveResult::kEmpty) ctx.rb.NullBulk();
+  if (!MoveAndReply(ctx, args[1], args[2], from_left, to_left)) ctx.rb.NullBulk();
 }
 
 void CmdRPopLPush(CmdArgs args, CommandContext& ctx) {
-  if (OpMove(ctx, args[1], args[2], false, true) == MoveResult::kEmpty) ctx.rb.NullBulk();
+  if (!MoveAndReply(ctx, args[1], args[2], false, true)) ctx.rb.NullBulk();
 }
 
 // --- LMPOP and the blocking pops ---
 
-// Pops up to `count` elements from k's list and replies [key, [elements]] (`nested`) or
-// [key, element] (BLPOP). False (no reply) when the key has nothing; WRONGTYPE sets *error.
-bool OpPopWithKey(CommandContext& ctx, std::string_view key, bool left, int64_t count, bool nested,
-                  bool* error) {
-  KeyRef k(key);
-  Entry* e = FindCollection(ctx, k, ValueType::kList, error, false);
-  if (*error || e == nullptr) return false;
-  ListObject* l = ListOf(e);
+enum class PopServed { kNothing, kServed, kWrongType };
+
+// Pops up to `count` elements from key's list and replies [key, [elements]] (`nested`) or
+// [key, element] (BLPOP). Writes nothing unless it returns kServed.
+PopServed PopWithKey(CommandContext& ctx, std::string_view key, bool left, int64_t count,
+                     bool nested) {
+  OpResult<std::optional<std::vector<std::string>>> popped =
+      OpPopCount(ctx.op(), key, left, nested ? static_cast<uint64_t>(count) : 1);
+  if (!popped.ok()) return PopServed::kWrongType;
+  if (!popped->has_value()) return PopServed::kNothing;
+  const std::vector<std::string>& vals = **popped;
+  ctx.Dirty(vals.size());
   ctx.rb.ArrayHeader(2);
   ctx.rb.Bulk(key);
   if (!nested) {
-    ReplyElem(ctx.rb, l->At(left ? 0 : l->Size() - 1));
-    DropEnd(ctx, k, e, left, 1);
-    return true;
+    ctx.rb.Bulk(vals[0]);
+    return PopServed::kServed;
   }
-  size_t n = std::min<size_t>(static_cast<size_t>(count), l->Size());
-  ctx.rb.ArrayHeader(n);
-  l->ForRange(0, n, !left, [&](const ListObject::Elem& el) {
-    ReplyElem(ctx.rb, el);
-    return true;
-  });
-  DropEnd(ctx, k, e, left, n);
-  return true;
+  ctx.rb.ArrayHeader(vals.size());
+  for (const std::string& v : vals) ctx.rb.Bulk(v);
+  return PopServed::kServed;
 }
 
 // Parses LMPOP's / BLMPOP's numkeys key... LEFT|RIGHT [COUNT n] from args[numkeys_at].
@@ -521,8 +305,15 @@ bool ParseMPop(CmdArgs args, size_t numkeys_at, CommandContext& ctx, std::vector
 bool TryPopKeys(CommandContext& ctx, const std::vector<std::string>& keys, bool left, int64_t count,
                 bool nested) {
   for (const std::string& key : keys) {
-    bool error;
-    if (OpPopWithKey(ctx, key, left, count, nested, &error) || error) return true;
+    switch (PopWithKey(ctx, key, left, count, nested)) {
+      case PopServed::kServed:
+        return true;
+      case PopServed::kWrongType:
+        ctx.ReplyError(OpStatus::kWrongType);
+        return true;
+      case PopServed::kNothing:
+        break;
+    }
   }
   return false;
 }
@@ -545,10 +336,9 @@ void BlockingPop(CommandContext& ctx, std::vector<std::string> keys, bool left, 
   }
   auto w = NewWaiter(ctx, std::move(keys), deadline_ms);
   w->serve = [left, count, nested](CommandContext& c, std::string_view key) {
-    bool error;
-    bool served = OpPopWithKey(c, key, left, count, nested, &error);
-    if (error) c.rb.buffer()->clear();  // the key now holds another type: keep waiting
-    return served;
+    // A key that now holds another type is not for this waiter: it keeps waiting (PopWithKey
+    // wrote nothing).
+    return PopWithKey(c, key, left, count, nested) == PopServed::kServed;
   };
   w->on_timeout = [](ReplyBuilder& rb) { rb.NullArray(); };
   ctx.server.blocking().Block(ctx, std::move(w));
@@ -578,8 +368,7 @@ void BlockingMove(CmdArgs args, CommandContext& ctx, bool from_left, bool to_lef
                   std::string_view timeout) {
   int64_t deadline_ms;
   if (!ParseBlockTimeout(timeout, ctx, &deadline_ms)) return;
-  MoveResult r = OpMove(ctx, args[1], args[2], from_left, to_left);
-  if (r != MoveResult::kEmpty) return;
+  if (MoveAndReply(ctx, args[1], args[2], from_left, to_left)) return;
   if (!CanBlock(ctx)) {
     ctx.rb.NullBulk();
     return;
@@ -590,9 +379,11 @@ void BlockingMove(CmdArgs args, CommandContext& ctx, bool from_left, bool to_lef
   w->serve = [dst, from_left, to_left](CommandContext& c, std::string_view key) {
     // A source of another type is not for this waiter (it keeps waiting); a destination of
     // another type ends the wait with WRONGTYPE, as in Redis.
-    Entry* s = c.ks.Find(c.txn, c.db, KeyRef(key), c.now_ms, false);
-    if (s == nullptr || s->type() != ValueType::kList) return false;
-    return OpMove(c, key, dst, from_left, to_left) != MoveResult::kEmpty;
+    OpArgs op = c.op();
+    op.touch = false;
+    OpResult<Entry*> s = FindCollection(op, KeyRef(key), ValueType::kList, /*for_read=*/false);
+    if (!s.ok() || *s == nullptr) return false;
+    return MoveAndReply(c, key, dst, from_left, to_left);
   };
   w->on_timeout = [](ReplyBuilder& rb) { rb.NullArray(); };
   ctx.server.blocking().Block(ctx, std::move(w));

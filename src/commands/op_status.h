@@ -25,19 +25,23 @@ namespace fdb {
 
 enum class OpStatus : uint8_t {
   kOk,
-  kKeyNotFound,    // a command that needs the key found none ("ERR no such key")
-  kWrongType,      // the key holds another type
-  kNotInteger,     // a stored value or argument is not a 64-bit integer
-  kNotFloat,       // a stored value or argument is not a valid float
-  kOverflow,       // an integer increment would overflow
-  kNanOrInf,       // a float increment would produce NaN or infinity
-  kSyntax,         // the arguments do not form a valid call
-  kOutOfRange,     // an index or offset beyond what the type allows
-  kStringTooLong,  // the result would exceed proto-max-bulk-len
-  kSkipped,        // a condition (NX, XX, GT, LT, ...) was not met: nothing changed, no error
-  kSameObject,     // source and destination are the same key where that is refused
-  kInvalidExpire,  // an expire time that is not a valid deadline (the text names the command)
-  kNotSupported,   // the value's type cannot do this yet (COPY / RENAME of a type without Clone)
+  kKeyNotFound,      // a command that needs the key found none ("ERR no such key")
+  kWrongType,        // the key holds another type
+  kNotInteger,       // a stored value or argument is not a 64-bit integer
+  kNotFloat,         // a stored value or argument is not a valid float
+  kOverflow,         // an integer increment would overflow
+  kNanOrInf,         // a float increment would produce NaN or infinity
+  kSyntax,           // the arguments do not form a valid call
+  kOutOfRange,       // an index or offset beyond what the type allows
+  kStringTooLong,    // the result would exceed proto-max-bulk-len
+  kSkipped,          // a condition (NX, XX, GT, LT, ...) was not met: nothing changed, no error
+  kSameObject,       // source and destination are the same key where that is refused
+  kInvalidExpire,    // an expire time that is not a valid deadline (the text names the command)
+  kNotSupported,     // the value's type cannot do this yet (COPY / RENAME of a type without Clone)
+  kHashNotInteger,   // HINCRBY on a field that does not hold an integer
+  kHashNotFloat,     // HINCRBYFLOAT on a field that does not hold a number
+  kIndexOutOfRange,  // LSET at an index the list does not have
+  kNanScore,         // ZINCRBY / ZADD INCR would make a score NaN
 };
 
 // Redis's error text for a failed status; nullptr for kOk and kSkipped (not errors).
@@ -72,6 +76,14 @@ inline const char* OpStatusText(OpStatus s) {
     case OpStatus::kNotSupported:
       // Not a Redis text: Redis copies every type.
       return "ERR the value of this key type cannot be copied yet";
+    case OpStatus::kHashNotInteger:
+      return errors::kHashNotInteger;
+    case OpStatus::kHashNotFloat:
+      return errors::kHashNotFloat;
+    case OpStatus::kIndexOutOfRange:
+      return errors::kIndexOutOfRange;
+    case OpStatus::kNanScore:
+      return errors::kNanScore;
   }
   return "ERR unknown error";
 }

@@ -1,10 +1,12 @@
 // Sets: SADD, SMEMBERS and the rest of Redis's SET group, with Redis 7 replies and error texts.
 //
-// Model: the value is a SetObject (engine/set_object.h). Writes change it in place and log one
-// delta of members added or removed; SPOP logs the members it drew, so replay does not depend
-// on the random draw. SINTERSTORE, SUNIONSTORE and SDIFFSTORE build a new set and Put it (a full
-// image); an empty result deletes the destination, as Redis. The dispatcher locks every key's
-// shard (registry rows below), so SMOVE and the multi-key commands are atomic.
+// Model: the value is a SetObject (engine/set_object.h). Handlers parse their arguments, call
+// the set Ops (commands/set_ops.h) and reply from what they return. Writes change the set in
+// place and log one delta of members added or removed; SPOP logs the members it drew, so replay
+// does not depend on the random draw. SINTERSTORE, SUNIONSTORE and SDIFFSTORE build a new set
+// and Put it (a full image); an empty result deletes the destination, as Redis. The dispatcher
+// locks every key's shard (registry rows below), so SMOVE and the multi-key commands are
+// atomic.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -14,9 +16,9 @@
 #include "base/glob.h"
 #include "base/numbers.h"
 #include "commands/collection_scan.h"
-#include "commands/collection_util.h"
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/set_ops.h"
 #include "engine/set_object.h"
 
 namespace fdb {
@@ -30,153 +32,73 @@ constexpr const char* kNumKeysPositive = "ERR numkeys should be greater than 0";
 constexpr const char* kTooManyKeys = "ERR Number of keys can't be greater than number of args";
 constexpr const char* kLimitNegative = "ERR LIMIT can't be negative";
 
-SetObject* AsSet(Entry* e) { return static_cast<SetObject*>(e->object()); }
-
-std::string& DeltaBuffer() {
-  thread_local std::string buf;
-  if (buf.capacity() > (1u << 20)) std::string().swap(buf);
-  buf.clear();
-  return buf;
-}
-
-SetObject* ReadSet(CommandContext& ctx, std::string_view key, bool* wrongtype) {
-  Entry* e = FindCollection(ctx, KeyRef(key), ValueType::kSet, wrongtype);
-  return e ? AsSet(e) : nullptr;
+// The set at `key` for a read-only command: false after a WRONGTYPE reply; *s is nullptr when
+// the key is missing.
+bool ReadSet(CommandContext& ctx, std::string_view key, const SetObject** s) {
+  OpResult<const SetObject*> r = OpFindSet(ctx.op(), key);
+  if (!r.ok()) {
+    ctx.ReplyError(r.status());
+    return false;
+  }
+  *s = *r;
+  return true;
 }
 
 // --- Writes ---
 
 void CmdSAdd(CmdArgs args, CommandContext& ctx) {
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindOrCreateCollection(ctx, k, ValueType::kSet, &wrongtype);
-  if (wrongtype) return;
-  SetObject* s = AsSet(e);
-  // Every member named is logged (adding a present one replays as a no-op), in the same pass.
-  std::string& d = DeltaBuffer();
-  SetObject::BeginDelta(&d, SetObject::kDeltaAdd, args.size() - 2);
-  int64_t added = 0;
-  for (size_t i = 2; i < args.size(); i++) {
-    added += s->Add(args[i]);
-    coding::PutBytes(&d, args[i]);
-  }
-  if (added > 0) {  // a new set always adds its first member
-    ctx.ks.Delta(ctx.txn, ctx.db, k, e, d);
-    ctx.Dirty(static_cast<uint64_t>(added));
-  }
-  ctx.rb.Integer(added);
+  OpResult<int64_t> added = OpSAdd(ctx.op(), args[1], args.subspan(2));
+  if (!added.ok()) return ctx.ReplyError(added.status());
+  if (*added > 0) ctx.Dirty(static_cast<uint64_t>(*added));
+  ctx.rb.Integer(*added);
 }
 
 void CmdSRem(CmdArgs args, CommandContext& ctx) {
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kSet, &wrongtype, /*for_read=*/false);
-  if (e == nullptr) return wrongtype ? void() : ctx.rb.Integer(0);
-  SetObject* s = AsSet(e);
-  std::string& d = DeltaBuffer();
-  SetObject::BeginDelta(&d, SetObject::kDeltaRemove, args.size() - 2);
-  int64_t removed = 0;
-  for (size_t i = 2; i < args.size(); i++) {
-    removed += s->Remove(args[i]);
-    coding::PutBytes(&d, args[i]);
-  }
-  if (removed > 0) {
-    DeltaOrDeleteIfEmpty(ctx, k, e, d);
-    ctx.Dirty(static_cast<uint64_t>(removed));
-  }
-  ctx.rb.Integer(removed);
+  OpResult<int64_t> removed = OpSRem(ctx.op(), args[1], args.subspan(2));
+  if (!removed.ok()) return ctx.ReplyError(removed.status());
+  if (*removed > 0) ctx.Dirty(static_cast<uint64_t>(*removed));
+  ctx.rb.Integer(*removed);
 }
 
 void CmdSPop(CmdArgs args, CommandContext& ctx) {
   if (args.size() > 3) return ctx.rb.Error(errors::kSyntax);
-  KeyRef k(args[1]);
   if (args.size() == 2) {
-    bool wrongtype;
-    Entry* e = FindCollection(ctx, k, ValueType::kSet, &wrongtype, /*for_read=*/false);
-    if (wrongtype) return;
-    if (e == nullptr) return ctx.rb.NullBulk();
-    std::string m;
-    AsSet(e)->Random(&m);
-    AsSet(e)->Remove(m);
-    std::string& d = DeltaBuffer();
-    SetObject::BeginDelta(&d, SetObject::kDeltaRemove, 1);
-    coding::PutBytes(&d, m);
-    DeltaOrDeleteIfEmpty(ctx, k, e, d);
+    OpResult<std::optional<std::string>> m = OpSPop(ctx.op(), args[1]);
+    if (!m.ok()) return ctx.ReplyError(m.status());
+    if (!m->has_value()) return ctx.rb.NullBulk();
     ctx.Dirty();
-    return ctx.rb.Bulk(m);
+    return ctx.rb.Bulk(**m);
   }
   int64_t l;
   // As Redis's getPositiveLongFromObjectOrReply: one error for "not a number" and "negative".
   if (!ParseInt64(args[2], &l) || l < 0) return ctx.rb.Error(kMustBePositive);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kSet, &wrongtype, /*for_read=*/false);
-  if (wrongtype) return;
-  if (e == nullptr || l == 0) return ctx.rb.SetHeader(0);
-  SetObject* s = AsSet(e);
-  const uint64_t count = static_cast<uint64_t>(l);
-  if (count >= s->Size()) {
-    // The whole set: reply with it and delete the key (logged as a delete).
-    ctx.rb.SetHeader(s->Size());
-    s->ForEach([&](std::string_view m) { ctx.rb.Bulk(m); });
-    ctx.ks.Delete(ctx.txn, ctx.db, k, ctx.now_ms);
-    ctx.Dirty(count);
-    return;
-  }
-  std::string& d = DeltaBuffer();
-  SetObject::BeginDelta(&d, SetObject::kDeltaRemove, count);
-  ctx.rb.SetHeader(count);
-  std::string m;
-  for (uint64_t i = 0; i < count; i++) {
-    s->Random(&m);
-    s->Remove(m);
-    coding::PutBytes(&d, m);
-    ctx.rb.Bulk(m);
-  }
-  ctx.ks.Delta(ctx.txn, ctx.db, k, e, d);  // count < size: the set is not empty
-  ctx.Dirty(count);
+  OpResult<std::vector<std::string>> popped =
+      OpSPopCount(ctx.op(), args[1], static_cast<uint64_t>(l));
+  if (!popped.ok()) return ctx.ReplyError(popped.status());
+  // As before the Op layer: the count asked is what is counted dirty when anything was popped.
+  if (!popped->empty()) ctx.Dirty(static_cast<uint64_t>(l));
+  ctx.rb.SetHeader(popped->size());
+  for (const std::string& m : *popped) ctx.rb.Bulk(m);
 }
 
 void CmdSMove(CmdArgs args, CommandContext& ctx) {
-  KeyRef src(args[1]), dst(args[2]);
-  std::string_view member = args[3];
-  bool wrongtype;
-  Entry* se = FindCollection(ctx, src, ValueType::kSet, &wrongtype, /*for_read=*/false);
-  if (wrongtype) return;
-  if (se == nullptr) {
-    // As Redis: a missing source replies 0 before the destination's type is checked.
-    return ctx.rb.Integer(0);
-  }
-  Entry* de = FindCollection(ctx, dst, ValueType::kSet, &wrongtype, /*for_read=*/false);
-  if (wrongtype) return;
-  if (args[1] == args[2]) return ctx.rb.Integer(AsSet(se)->Contains(member) ? 1 : 0);
-  if (!AsSet(se)->Remove(member)) return ctx.rb.Integer(0);
-  std::string& d = DeltaBuffer();
-  SetObject::BeginDelta(&d, SetObject::kDeltaRemove, 1);
-  coding::PutBytes(&d, member);
-  DeltaOrDeleteIfEmpty(ctx, src, se, d);
-  if (de == nullptr)
-    de = ctx.ks.Create(ctx.txn, ctx.db, dst, Entry::NewObject(dst.key, NewSetObject()));
-  if (AsSet(de)->Add(member)) {
-    d[0] = static_cast<char>(SetObject::kDeltaAdd);  // the same member, added
-    ctx.ks.Delta(ctx.txn, ctx.db, dst, de, d);
-  }
-  ctx.Dirty();
-  ctx.rb.Integer(1);
+  OpResult<bool> moved = OpSMove(ctx.op(), args[1], args[2], args[3]);
+  if (!moved.ok()) return ctx.ReplyError(moved.status());
+  if (*moved && args[1] != args[2]) ctx.Dirty();
+  ctx.rb.Integer(*moved ? 1 : 0);
 }
 
 // --- Reads of one set ---
 
 void CmdSIsMember(CmdArgs args, CommandContext& ctx) {
-  bool wrongtype;
-  SetObject* s = ReadSet(ctx, args[1], &wrongtype);
-  if (wrongtype) return;
+  const SetObject* s;
+  if (!ReadSet(ctx, args[1], &s)) return;
   ctx.rb.Integer(s != nullptr && s->Contains(args[2]) ? 1 : 0);
 }
 
 void CmdSMIsMember(CmdArgs args, CommandContext& ctx) {
-  bool wrongtype;
-  SetObject* s = ReadSet(ctx, args[1], &wrongtype);
-  if (wrongtype) return;
+  const SetObject* s;
+  if (!ReadSet(ctx, args[1], &s)) return;
   ctx.rb.ArrayHeader(args.size() - 2);
   for (size_t i = 2; i < args.size(); i++) {
     ctx.rb.Integer(s != nullptr && s->Contains(args[i]) ? 1 : 0);
@@ -184,16 +106,14 @@ void CmdSMIsMember(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdSCard(CmdArgs args, CommandContext& ctx) {
-  bool wrongtype;
-  SetObject* s = ReadSet(ctx, args[1], &wrongtype);
-  if (wrongtype) return;
-  ctx.rb.Integer(s ? static_cast<int64_t>(s->Size()) : 0);
+  OpResult<int64_t> n = OpSCard(ctx.op(), args[1]);
+  if (!n.ok()) return ctx.ReplyError(n.status());
+  ctx.rb.Integer(*n);
 }
 
 void CmdSMembers(CmdArgs args, CommandContext& ctx) {
-  bool wrongtype;
-  SetObject* s = ReadSet(ctx, args[1], &wrongtype);
-  if (wrongtype) return;
+  const SetObject* s;
+  if (!ReadSet(ctx, args[1], &s)) return;
   if (s == nullptr) return ctx.rb.SetHeader(0);
   ctx.rb.SetHeader(s->Size());
   s->ForEach([&](std::string_view m) { ctx.rb.Bulk(m); });
@@ -203,9 +123,8 @@ void CmdSMembers(CmdArgs args, CommandContext& ctx) {
 void CmdSRandMember(CmdArgs args, CommandContext& ctx) {
   if (args.size() > 3) return ctx.rb.Error(errors::kSyntax);
   if (args.size() == 2) {
-    bool wrongtype;
-    SetObject* s = ReadSet(ctx, args[1], &wrongtype);
-    if (wrongtype) return;
+    const SetObject* s;
+    if (!ReadSet(ctx, args[1], &s)) return;
     if (s == nullptr) return ctx.rb.NullBulk();
     std::string m;
     s->Random(&m);
@@ -214,9 +133,8 @@ void CmdSRandMember(CmdArgs args, CommandContext& ctx) {
   int64_t l;
   if (!ParseInt64(args[2], &l)) return ctx.rb.Error(errors::kNotInteger);
   if (l == INT64_MIN) return ctx.rb.Error(kCountRange);
-  bool wrongtype;
-  SetObject* s = ReadSet(ctx, args[1], &wrongtype);
-  if (wrongtype) return;
+  const SetObject* s;
+  if (!ReadSet(ctx, args[1], &s)) return;
   if (s == nullptr || l == 0) return ctx.rb.ArrayHeader(0);
   const uint64_t size = s->Size();
   std::string m;
@@ -258,9 +176,8 @@ void CmdSRandMember(CmdArgs args, CommandContext& ctx) {
 void CmdSScan(CmdArgs args, CommandContext& ctx) {
   uint64_t cursor;
   if (!ParseCollectionCursor(args[2], &cursor)) return ctx.rb.Error(errors::kInvalidCursor);
-  bool wrongtype;
-  SetObject* s = ReadSet(ctx, args[1], &wrongtype);
-  if (wrongtype) return;
+  const SetObject* s;
+  if (!ReadSet(ctx, args[1], &s)) return;
   if (s == nullptr) {
     ctx.rb.ArrayHeader(2);
     ctx.rb.Bulk("0");
@@ -286,90 +203,18 @@ void CmdSScan(CmdArgs args, CommandContext& ctx) {
 
 // --- Several sets ---
 
-enum class SetOp { kInter, kUnion, kDiff };
-
-// The sets at args[first..], nullptr for a missing key. False after replying WRONGTYPE: as
-// Redis, every key's type is checked, even after a missing one.
-bool LoadSets(CommandContext& ctx, CmdArgs args, size_t first, size_t n,
-              std::vector<SetObject*>* sets) {
-  sets->clear();
-  for (size_t i = first; i < first + n; i++) {
-    bool wrongtype;
-    Entry* e = FindCollection(ctx, KeyRef(args[i]), ValueType::kSet, &wrongtype);
-    if (wrongtype) return false;
-    sets->push_back(e ? AsSet(e) : nullptr);
-  }
-  return true;
+void SetOpReply(CmdArgs args, CommandContext& ctx, SetOp kind) {
+  OpResult<std::unique_ptr<SetObject>> r = OpSetCompute(ctx.op(), kind, args.subspan(1));
+  if (!r.ok()) return ctx.ReplyError(r.status());
+  ctx.rb.SetHeader((*r)->Size());
+  (*r)->ForEach([&](std::string_view m) { ctx.rb.Bulk(m); });
 }
 
-// Calls fn(member) for each member of the intersection, until fn returns false.
-template <class F>
-void ForEachInIntersection(std::vector<SetObject*> sets, F&& fn) {
-  for (SetObject* s : sets) {
-    if (s == nullptr) return;  // a missing key is the empty set
-  }
-  // Walk the smallest set, probing the others from the smallest up (Redis's order).
-  std::sort(sets.begin(), sets.end(),
-            [](const SetObject* a, const SetObject* b) { return a->Size() < b->Size(); });
-  bool go = true;
-  sets[0]->ForEach([&](std::string_view m) {
-    if (!go) return;
-    for (size_t i = 1; i < sets.size(); i++) {
-      if (!sets[i]->Contains(m)) return;
-    }
-    go = fn(m);
-  });
-}
-
-// The result of the operation as a new set.
-std::unique_ptr<SetObject> Compute(SetOp op, const std::vector<SetObject*>& sets) {
-  auto out = std::make_unique<SetObject>();
-  switch (op) {
-    case SetOp::kInter:
-      ForEachInIntersection(sets, [&](std::string_view m) {
-        out->Add(m);
-        return true;
-      });
-      break;
-    case SetOp::kUnion:
-      for (SetObject* s : sets) {
-        if (s) s->ForEach([&](std::string_view m) { out->Add(m); });
-      }
-      break;
-    case SetOp::kDiff:
-      if (sets[0] == nullptr) break;
-      sets[0]->ForEach([&](std::string_view m) {
-        for (size_t i = 1; i < sets.size(); i++) {
-          if (sets[i] != nullptr && sets[i]->Contains(m)) return;
-        }
-        out->Add(m);
-      });
-      break;
-  }
-  return out;
-}
-
-void SetOpReply(CmdArgs args, CommandContext& ctx, SetOp op) {
-  std::vector<SetObject*> sets;
-  if (!LoadSets(ctx, args, 1, args.size() - 1, &sets)) return;
-  std::unique_ptr<SetObject> r = Compute(op, sets);
-  ctx.rb.SetHeader(r->Size());
-  r->ForEach([&](std::string_view m) { ctx.rb.Bulk(m); });
-}
-
-void SetOpStore(CmdArgs args, CommandContext& ctx, SetOp op) {
-  std::vector<SetObject*> sets;
-  if (!LoadSets(ctx, args, 2, args.size() - 2, &sets)) return;
-  std::unique_ptr<SetObject> r = Compute(op, sets);
-  KeyRef dst(args[1]);
-  const int64_t n = static_cast<int64_t>(r->Size());
-  if (n == 0) {
-    if (ctx.ks.Delete(ctx.txn, ctx.db, dst, ctx.now_ms)) ctx.Dirty();
-  } else {
-    ctx.ks.Put(ctx.txn, ctx.db, dst, Entry::NewObject(dst.key, r.release()));
-    ctx.Dirty();
-  }
-  ctx.rb.Integer(n);
+void SetOpStore(CmdArgs args, CommandContext& ctx, SetOp kind) {
+  OpResult<SetStoreResult> r = OpSetStore(ctx.op(), kind, args[1], args.subspan(2));
+  if (!r.ok()) return ctx.ReplyError(r.status());
+  if (r->changed) ctx.Dirty();
+  ctx.rb.Integer(r->size);
 }
 
 void CmdSInter(CmdArgs args, CommandContext& ctx) { SetOpReply(args, ctx, SetOp::kInter); }
@@ -395,14 +240,10 @@ void CmdSInterCard(CmdArgs args, CommandContext& ctx) {
       return ctx.rb.Error(errors::kSyntax);
     }
   }
-  std::vector<SetObject*> sets;
-  if (!LoadSets(ctx, args, 2, static_cast<size_t>(numkeys), &sets)) return;
-  int64_t n = 0;
-  ForEachInIntersection(sets, [&](std::string_view) {
-    n++;
-    return limit == 0 || static_cast<uint64_t>(n) < limit;
-  });
-  ctx.rb.Integer(n);
+  OpResult<int64_t> n =
+      OpSInterCard(ctx.op(), args.subspan(2, static_cast<size_t>(numkeys)), limit);
+  if (!n.ok()) return ctx.ReplyError(n.status());
+  ctx.rb.Integer(*n);
 }
 
 void SInterCardKeys(CmdArgs args, std::vector<size_t>* out) {

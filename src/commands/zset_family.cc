@@ -2,7 +2,8 @@
 // error texts.
 //
 // Model: a zset value is a ZSetObject (engine/zset_object.h). Handlers parse every argument
-// before touching the keyspace (an invalid call creates nothing), change the object, and record
+// before touching the keyspace (an invalid call creates nothing), call the zset Ops
+// (commands/zset_ops.h) and reply from what they return. The Ops change the object and record
 // the effect as a delta: the members with their resulting scores ('S') or the members removed
 // ('R'). ZINCRBY logs the new score, ZPOPMIN the members it popped, ZREMRANGEBYSCORE the members
 // it removed: replay never re-evaluates a command. A command that empties a zset deletes the key
@@ -21,13 +22,12 @@
 #include <utility>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "base/glob.h"
 #include "commands/blocking.h"
-#include "commands/collection_util.h"
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/zset_ops.h"
 #include "engine/set_object.h"
 #include "engine/zset_object.h"
 
@@ -39,7 +39,6 @@ namespace {
 constexpr const char* kXxAndNx = "ERR XX and NX options at the same time are not compatible";
 constexpr const char* kGtLtNx = "ERR GT, LT, and/or NX options at the same time are not compatible";
 constexpr const char* kIncrPair = "ERR INCR option supports a single increment-element pair";
-constexpr const char* kNanScore = "ERR resulting score is not a number (NaN)";
 constexpr const char* kMinMaxNotFloat = "ERR min or max is not a float";
 constexpr const char* kMinMaxNotLex = "ERR min or max not valid string range item";
 constexpr const char* kLimitNeedsBy =
@@ -53,38 +52,15 @@ constexpr const char* kOutOfRange = "ERR value is out of range";
 constexpr const char* kWeightNotFloat = "ERR weight value is not a float";
 constexpr const char* kLimitNegative = "ERR LIMIT can't be negative";
 
-ZSetObject* ZSetOf(Entry* e) { return static_cast<ZSetObject*>(e->object()); }
-
-// The delta being built by a command, in a per-thread buffer (no allocation per ZADD).
-std::string& Scratch() {
-  thread_local std::string s;
-  s.clear();
-  return s;
-}
-
-// Prefixes `body` (entries only) with the delta's op and count.
-void FinishDelta(char op, size_t n, std::string_view body, std::string* out) {
-  out->clear();
-  if (op == 'S') {
-    ZSetObject::BeginSetDelta(out, n);
-  } else {
-    ZSetObject::BeginRemoveDelta(out, n);
+// The zset at `key` for a read: false after a WRONGTYPE reply; *z is nullptr when missing.
+bool ReadZSet(std::string_view key, CommandContext& ctx, const ZSetObject** z) {
+  OpResult<const ZSetObject*> r = OpFindZSet(ctx.op(), key);
+  if (!r.ok()) {
+    ctx.ReplyError(r.status());
+    return false;
   }
-  out->append(body);
-}
-
-// Removes `members` (all present) from k's zset, logging one 'R' delta or the delete.
-void RemoveAndLog(CommandContext& ctx, const KeyRef& k, Entry* e,
-                  const std::vector<std::string>& members) {
-  ZSetObject* z = ZSetOf(e);
-  std::string& d = Scratch();
-  ZSetObject::BeginRemoveDelta(&d, members.size());
-  for (const std::string& m : members) {
-    z->Remove(m);
-    ZSetObject::AddRemoveDelta(&d, m);
-  }
-  DeltaOrDeleteIfEmpty(ctx, k, e, d);
-  ctx.Dirty(members.size());
+  *z = *r;
+  return true;
 }
 
 bool ParseLong(std::string_view s, int64_t* v, CommandContext& ctx) {
@@ -153,85 +129,30 @@ void ZAddGeneric(CmdArgs args, CommandContext& ctx, uint32_t flags) {
     if (!ParseScore(args[idx + 2 * j], &scores[j])) return ctx.rb.Error(errors::kNotFloat);
   }
 
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kZSet, &wrongtype, /*for_read=*/false);
-  if (wrongtype) return;
-  if (e == nullptr && xx) {  // nothing to update, and nothing is created
-    if (incr) return ctx.rb.NullBulk();
-    return ctx.rb.Integer(0);
+  ZAddOptions opts;
+  opts.nx = nx;
+  opts.xx = xx;
+  opts.gt = gt;
+  opts.lt = lt;
+  opts.incr = incr;
+  // The members, as views of the arguments (score member score member ...).
+  std::string_view one_member;
+  std::vector<std::string_view> many_members;
+  std::string_view* members = &one_member;
+  if (n > 1) {
+    many_members.resize(n);
+    members = many_members.data();
   }
-  if (e == nullptr) e = FindOrCreateCollection(ctx, k, ValueType::kZSet, &wrongtype);
-  ZSetObject* z = ZSetOf(e);
-
-  std::string& body = Scratch();
-  size_t logged = 0, added = 0, updated = 0, processed = 0;
-  double result = 0;
-  bool nan = false;
-  const bool plain = !(flags & (kNX | kXX | kGT | kLT | kIncr));
-  for (size_t j = 0; j < n; j++) {
-    std::string_view m = args[idx + 2 * j + 1];
-    double score = scores[j];
-    if (plain) {
-      // No condition on the current score: set first, with one lookup of the member.
-      std::optional<double> previous;
-      if (z->Set(m, score, &previous)) {
-        added++;
-      } else if (*previous != score) {
-        updated++;
-      } else {
-        continue;
-      }
-      ZSetObject::AddSetDelta(&body, m, score);
-      logged++;
-      processed++;
-      result = score;
-      continue;
-    }
-    std::optional<double> cur = z->Score(m);
-    if (cur.has_value()) {
-      if (nx) continue;
-      if (incr) {
-        score += *cur;
-        if (std::isnan(score)) {
-          nan = true;
-          break;
-        }
-      }
-      if ((lt && score >= *cur) || (gt && score <= *cur)) continue;
-      processed++;
-      result = score;
-      if (score != *cur) {
-        z->Set(m, score);
-        ZSetObject::AddSetDelta(&body, m, score);
-        logged++;
-        updated++;
-      }
-    } else {
-      if (xx) continue;
-      z->Set(m, score);
-      ZSetObject::AddSetDelta(&body, m, score);
-      logged++;
-      added++;
-      processed++;
-      result = score;
-    }
-  }
-  if (logged > 0) {
-    std::string delta;
-    FinishDelta('S', logged, body, &delta);
-    ctx.ks.Delta(ctx.txn, ctx.db, k, e, delta);
-    ctx.Dirty(logged);
-  } else if (z->Size() == 0) {
-    // Created for nothing (every pair skipped): an empty zset must not stay behind.
-    ctx.ks.Delete(ctx.txn, ctx.db, k, ctx.now_ms);
-  }
-  if (nan) return ctx.rb.Error(kNanScore);
+  for (size_t j = 0; j < n; j++) members[j] = args[idx + 2 * j + 1];
+  OpResult<ZAddResult> r = OpZAdd(ctx.op(), args[1], opts, std::span<const double>(scores, n),
+                                  std::span<const std::string_view>(members, n));
+  if (!r.ok()) return ctx.ReplyError(r.status());
+  ctx.Dirty(static_cast<uint64_t>(r->added + r->updated));
   if (incr) {
-    if (processed == 0) return ctx.rb.NullBulk();
-    return ctx.rb.Double(result);
+    if (r->processed == 0) return ctx.rb.NullBulk();
+    return ctx.rb.Double(r->score);
   }
-  ctx.rb.Integer(static_cast<int64_t>((flags & kCH) ? added + updated : added));
+  ctx.rb.Integer((flags & kCH) ? r->added + r->updated : r->added);
 }
 
 void CmdZAdd(CmdArgs args, CommandContext& ctx) { ZAddGeneric(args, ctx, 0); }
@@ -240,55 +161,29 @@ void CmdZIncrBy(CmdArgs args, CommandContext& ctx) { ZAddGeneric(args, ctx, zadd
 // --- Single-member reads and ZREM --------------------------------------------------------------
 
 void CmdZRem(CmdArgs args, CommandContext& ctx) {
-  KeyRef k(args[1]);
-  bool wrongtype;
-  Entry* e = FindCollection(ctx, k, ValueType::kZSet, &wrongtype, /*for_read=*/false);
-  if (wrongtype) return;
-  if (e == nullptr) return ctx.rb.Integer(0);
-  ZSetObject* z = ZSetOf(e);
-  std::string& body = Scratch();
-  size_t removed = 0;
-  for (size_t i = 2; i < args.size(); i++) {
-    if (z->Remove(args[i])) {
-      ZSetObject::AddRemoveDelta(&body, args[i]);
-      removed++;
-    }
-  }
-  if (removed > 0) {
-    std::string delta;
-    FinishDelta('R', removed, body, &delta);
-    DeltaOrDeleteIfEmpty(ctx, k, e, delta);
-    ctx.Dirty(removed);
-  }
-  ctx.rb.Integer(static_cast<int64_t>(removed));
-}
-
-// The zset at args[1] for a read; nullptr when missing (or after replying WRONGTYPE).
-ZSetObject* ReadZSet(CmdArgs args, CommandContext& ctx, bool* wrongtype) {
-  Entry* e = FindCollection(ctx, KeyRef(args[1]), ValueType::kZSet, wrongtype);
-  return e == nullptr ? nullptr : ZSetOf(e);
+  OpResult<int64_t> removed = OpZRem(ctx.op(), args[1], args.subspan(2));
+  if (!removed.ok()) return ctx.ReplyError(removed.status());
+  if (*removed > 0) ctx.Dirty(static_cast<uint64_t>(*removed));
+  ctx.rb.Integer(*removed);
 }
 
 void CmdZCard(CmdArgs args, CommandContext& ctx) {
-  bool wt;
-  ZSetObject* z = ReadZSet(args, ctx, &wt);
-  if (wt) return;
+  const ZSetObject* z;
+  if (!ReadZSet(args[1], ctx, &z)) return;
   ctx.rb.Integer(z == nullptr ? 0 : static_cast<int64_t>(z->Size()));
 }
 
 void CmdZScore(CmdArgs args, CommandContext& ctx) {
-  bool wt;
-  ZSetObject* z = ReadZSet(args, ctx, &wt);
-  if (wt) return;
+  const ZSetObject* z;
+  if (!ReadZSet(args[1], ctx, &z)) return;
   std::optional<double> s = z == nullptr ? std::nullopt : z->Score(args[2]);
   if (!s.has_value()) return ctx.rb.NullBulk();
   ctx.rb.Double(*s);
 }
 
 void CmdZMScore(CmdArgs args, CommandContext& ctx) {
-  bool wt;
-  ZSetObject* z = ReadZSet(args, ctx, &wt);
-  if (wt) return;
+  const ZSetObject* z;
+  if (!ReadZSet(args[1], ctx, &z)) return;
   ctx.rb.ArrayHeader(args.size() - 2);
   for (size_t i = 2; i < args.size(); i++) {
     std::optional<double> s = z == nullptr ? std::nullopt : z->Score(args[i]);
@@ -308,9 +203,8 @@ void ZRankGeneric(CmdArgs args, CommandContext& ctx, bool reverse) {
     if (!EqualsUpper(args[3], "WITHSCORE")) return ctx.rb.Error(errors::kSyntax);
     withscore = true;
   }
-  bool wt;
-  ZSetObject* z = ReadZSet(args, ctx, &wt);
-  if (wt) return;
+  const ZSetObject* z;
+  if (!ReadZSet(args[1], ctx, &z)) return;
   double score = 0;
   std::optional<size_t> r = z == nullptr ? std::nullopt : z->Rank(args[2], &score);
   if (!r.has_value()) return withscore ? ctx.rb.NullArray() : ctx.rb.NullBulk();
@@ -326,9 +220,8 @@ void CmdZRevRank(CmdArgs args, CommandContext& ctx) { ZRankGeneric(args, ctx, tr
 void CmdZCount(CmdArgs args, CommandContext& ctx) {
   ZScoreRange r;
   if (!ParseScoreRange(args[2], args[3], &r)) return ctx.rb.Error(kMinMaxNotFloat);
-  bool wt;
-  ZSetObject* z = ReadZSet(args, ctx, &wt);
-  if (wt) return;
+  const ZSetObject* z;
+  if (!ReadZSet(args[1], ctx, &z)) return;
   if (z == nullptr) return ctx.rb.Integer(0);
   size_t lo = z->CountBelowMin(r), hi = z->CountUpToMax(r);
   ctx.rb.Integer(hi > lo ? static_cast<int64_t>(hi - lo) : 0);
@@ -337,9 +230,8 @@ void CmdZCount(CmdArgs args, CommandContext& ctx) {
 void CmdZLexCount(CmdArgs args, CommandContext& ctx) {
   ZLexRange r;
   if (!ParseLexRange(args[2], args[3], &r)) return ctx.rb.Error(kMinMaxNotLex);
-  bool wt;
-  ZSetObject* z = ReadZSet(args, ctx, &wt);
-  if (wt) return;
+  const ZSetObject* z;
+  if (!ReadZSet(args[1], ctx, &z)) return;
   if (z == nullptr) return ctx.rb.Integer(0);
   size_t lo = z->CountBelowMin(r), hi = z->CountUpToMax(r);
   ctx.rb.Integer(hi > lo ? static_cast<int64_t>(hi - lo) : 0);
@@ -347,26 +239,11 @@ void CmdZLexCount(CmdArgs args, CommandContext& ctx) {
 
 // --- ZRANGE and its variants -------------------------------------------------------------------
 
-enum class RangeBy { kAuto, kRank, kScore, kLex };
-enum class Direction { kAuto, kForward, kReverse };
-
-// A parsed range request, reduced to ranks once the zset is known.
-struct RangeSpec {
-  RangeBy by = RangeBy::kAuto;
-  Direction dir = Direction::kAuto;
-  bool withscores = false;
-  int64_t offset = 0, limit = -1;  // LIMIT; limit < 0: no limit
-  int64_t start = 0, end = 0;      // by rank
-  ZScoreRange score;
-  ZLexRange lex;
-};
-
-// The ranks a range selects: `count` members from ascending rank `first`, ascending or (with
-// `reverse`) descending.
-struct RankWindow {
-  size_t first = 0, count = 0;
-  bool reverse = false;
-};
+// The range types are the Ops' (zset_ops.h), under the family's short names.
+using RangeBy = ZRangeBy;
+using Direction = ZDirection;
+using RangeSpec = ZRangeSpec;
+using RankWindow = ZRankWindow;
 
 // Parses Redis's zrangeGenericCommand arguments: args[key_idx] is the source key, then min, max,
 // then options from key_idx + 3. Replies with the error and returns false on failure.
@@ -422,48 +299,6 @@ bool ParseRange(CmdArgs args, size_t key_idx, bool store, RangeSpec* s, CommandC
   return false;
 }
 
-// Normalizes a rank range [start, end] (negative counts from the end) over n members, as
-// Redis; false when it is empty.
-bool ClampRanks(int64_t start, int64_t end, size_t n, size_t* first, size_t* last) {
-  const int64_t len = static_cast<int64_t>(n);
-  if (start < 0) start += len;
-  if (end < 0) end += len;
-  if (start < 0) start = 0;
-  if (start > end || start >= len) return false;
-  if (end >= len) end = len - 1;
-  *first = static_cast<size_t>(start);
-  *last = static_cast<size_t>(end);
-  return true;
-}
-
-RankWindow Window(const ZSetObject& z, const RangeSpec& s) {
-  RankWindow w;
-  w.reverse = s.dir == Direction::kReverse;
-  const size_t n = z.Size();
-  if (s.by == RangeBy::kRank) {
-    size_t a, b;
-    if (!ClampRanks(s.start, s.end, n, &a, &b)) return w;
-    w.count = b - a + 1;
-    w.first = w.reverse ? n - 1 - a : a;  // reverse ranks count from the top
-    return w;
-  }
-  size_t lo, hi;
-  if (s.by == RangeBy::kScore) {
-    lo = z.CountBelowMin(s.score);
-    hi = z.CountUpToMax(s.score);
-  } else {
-    lo = z.CountBelowMin(s.lex);
-    hi = z.CountUpToMax(s.lex);
-  }
-  if (hi <= lo || s.offset < 0) return w;  // a negative offset selects nothing, as Redis
-  size_t avail = hi - lo;
-  if (static_cast<uint64_t>(s.offset) >= avail) return w;
-  avail -= static_cast<size_t>(s.offset);
-  w.count = s.limit < 0 ? avail : std::min(avail, static_cast<size_t>(s.limit));
-  w.first = w.reverse ? hi - 1 - static_cast<size_t>(s.offset) : lo + static_cast<size_t>(s.offset);
-  return w;
-}
-
 void ReplyWindow(CommandContext& ctx, const ZSetObject* z, const RankWindow& w, bool withscores) {
   PairsHeader(ctx, w.count, withscores);
   if (w.count == 0) return;
@@ -483,32 +318,16 @@ void ZRangeGeneric(CmdArgs args, CommandContext& ctx, RangeBy by, Direction dir,
   s.dir = dir;
   const size_t key_idx = store ? 2 : 1;
   if (!ParseRange(args, key_idx, store, &s, ctx)) return;
-  bool wt;
-  Entry* e = FindCollection(ctx, KeyRef(args[key_idx]), ValueType::kZSet, &wt);
-  if (wt) return;
   if (!store) {
-    if (e == nullptr) return ctx.rb.ArrayHeader(0);
-    const ZSetObject* z = ZSetOf(e);
-    return ReplyWindow(ctx, z, Window(*z, s), s.withscores);
+    OpResult<ZRange> r = OpZRange(ctx.op(), args[key_idx], s);
+    if (!r.ok()) return ctx.ReplyError(r.status());
+    if (r->zset == nullptr) return ctx.rb.ArrayHeader(0);
+    return ReplyWindow(ctx, r->zset, r->window, s.withscores);
   }
-  KeyRef dst(args[1]);
-  auto* out = new ZSetObject();
-  if (e != nullptr) {
-    const ZSetObject* z = ZSetOf(e);
-    RankWindow w = Window(*z, s);
-    if (w.count > ZSetObject::kPackedEntriesMax) out->ConvertToSkiplist();
-    z->Visit(w.first, w.count, w.reverse,
-             [out](std::string_view m, double sc) { out->Set(m, sc); });
-  }
-  const size_t n = out->Size();
-  if (n == 0) {
-    delete out;
-    if (ctx.ks.Delete(ctx.txn, ctx.db, dst, ctx.now_ms)) ctx.Dirty();
-  } else {
-    ctx.ks.Put(ctx.txn, ctx.db, dst, Entry::NewObject(dst.key, out));
-    ctx.Dirty();
-  }
-  ctx.rb.Integer(static_cast<int64_t>(n));
+  OpResult<ZStoreResult> r = OpZRangeStore(ctx.op(), args[1], args[key_idx], s);
+  if (!r.ok()) return ctx.ReplyError(r.status());
+  if (r->changed) ctx.Dirty();
+  ctx.rb.Integer(r->size);
 }
 
 void CmdZRange(CmdArgs a, CommandContext& c) {
@@ -552,19 +371,10 @@ void ZRemRangeGeneric(CmdArgs args, CommandContext& ctx, RangeBy by) {
     case RangeBy::kAuto:
       return;
   }
-  KeyRef k(args[1]);
-  bool wt;
-  Entry* e = FindCollection(ctx, k, ValueType::kZSet, &wt, /*for_read=*/false);
-  if (wt) return;
-  if (e == nullptr) return ctx.rb.Integer(0);
-  RankWindow w = Window(*ZSetOf(e), s);
-  if (w.count == 0) return ctx.rb.Integer(0);
-  std::vector<std::string> members;
-  members.reserve(w.count);
-  ZSetOf(e)->Visit(w.first, w.count, false,
-                   [&members](std::string_view m, double) { members.emplace_back(m); });
-  RemoveAndLog(ctx, k, e, members);
-  ctx.rb.Integer(static_cast<int64_t>(members.size()));
+  OpResult<int64_t> removed = OpZRemRange(ctx.op(), args[1], s);
+  if (!removed.ok()) return ctx.ReplyError(removed.status());
+  if (*removed > 0) ctx.Dirty(static_cast<uint64_t>(*removed));
+  ctx.rb.Integer(*removed);
 }
 
 void CmdZRemRangeByRank(CmdArgs a, CommandContext& c) { ZRemRangeGeneric(a, c, RangeBy::kRank); }
@@ -580,51 +390,58 @@ struct PopReply {
   bool nil_if_none = false;  // ZMPOP: a null array when no key has members
 };
 
+enum class PopServed { kNothing, kServed, kWrongType };
+
 // Pops up to `count` members (lowest first unless `max`) from the first non-empty zset among
-// keys. Replies WRONGTYPE for the first existing key of another type before popping anything.
-// Returns true when something was popped.
-bool PopGeneric(CommandContext& ctx, CmdArgs keys, bool max, size_t count, const PopReply& how) {
-  Entry* e = nullptr;
-  size_t which = 0;
-  for (; which < keys.size(); which++) {
-    bool wt;
-    e = FindCollection(ctx, KeyRef(keys[which]), ValueType::kZSet, &wt, /*for_read=*/false);
-    if (wt) return false;
-    if (e != nullptr) break;
-  }
-  if (e == nullptr) {
-    if (how.nil_if_none) {
-      ctx.rb.NullArray();
-    } else {
-      ctx.rb.ArrayHeader(0);
-    }
-    return false;
-  }
-  KeyRef k(keys[which]);
-  ZSetObject* z = ZSetOf(e);
-  const size_t n = std::min(count, z->Size());
+// keys and replies as `how` says. kWrongType (nothing written, nothing popped) for the first
+// existing key of another type; kNothing (nothing written) when no key holds a zset.
+PopServed PopAndReply(CommandContext& ctx, CmdArgs keys, bool max, size_t count,
+                      const PopReply& how) {
+  OpResult<std::optional<ZPopResult>> r = OpZPop(ctx.op(), keys, max, count);
+  if (!r.ok()) return PopServed::kWrongType;
+  if (!r->has_value()) return PopServed::kNothing;
+  const ZPopResult& p = **r;
+  const size_t n = p.members.size();
+  std::string_view key = keys[p.key_index];
+  ctx.Dirty(n);
   if (!how.nested && !how.emit_key) {
     ctx.rb.ArrayHeader(n * 2);
   } else if (how.nested && !how.emit_key) {
     ctx.rb.ArrayHeader(n);
   } else if (!how.nested && how.emit_key) {
     ctx.rb.ArrayHeader(n * 2 + 1);
-    ctx.rb.Bulk(k.key);
+    ctx.rb.Bulk(key);
   } else {
     ctx.rb.ArrayHeader(2);
-    ctx.rb.Bulk(k.key);
+    ctx.rb.Bulk(key);
     ctx.rb.ArrayHeader(n);
   }
-  std::vector<std::string> members;
-  members.reserve(n);
-  z->Visit(max ? z->Size() - 1 : 0, n, max, [&](std::string_view m, double s) {
+  for (const auto& [m, sc] : p.members) {
     if (how.nested) ctx.rb.ArrayHeader(2);
     ctx.rb.Bulk(m);
-    ctx.rb.Double(s);
-    members.emplace_back(m);
-  });
-  RemoveAndLog(ctx, k, e, members);
-  return true;
+    ctx.rb.Double(sc);
+  }
+  return PopServed::kServed;
+}
+
+// The non-blocking pops: a pop, WRONGTYPE, or the empty reply (`how.nil_if_none`: a null
+// array, else an empty one). Returns true when something was popped.
+bool PopGeneric(CommandContext& ctx, CmdArgs keys, bool max, size_t count, const PopReply& how) {
+  switch (PopAndReply(ctx, keys, max, count, how)) {
+    case PopServed::kServed:
+      return true;
+    case PopServed::kWrongType:
+      ctx.ReplyError(OpStatus::kWrongType);
+      return false;
+    case PopServed::kNothing:
+      break;
+  }
+  if (how.nil_if_none) {
+    ctx.rb.NullArray();
+  } else {
+    ctx.rb.ArrayHeader(0);
+  }
+  return false;
 }
 
 // A count argument that must be positive (getPositiveLongFromObjectOrReply).
@@ -719,23 +536,21 @@ void BlockingPop(CommandContext& ctx, CmdArgs keys, bool max, size_t count, cons
                  int64_t deadline_ms) {
   // As Redis: WRONGTYPE for the first existing key of another type, a pop from the first
   // existing zset; missing keys are skipped.
-  std::string& out = *ctx.rb.buffer();
-  const size_t mark = out.size();
-  PopReply now = how;
-  now.nil_if_none = true;
-  if (PopGeneric(ctx, keys, max, count, now)) return;
-  if (out.size() > mark && out[mark] == '-') return;  // WRONGTYPE
-  if (!CanBlock(ctx)) return;                         // the null array is the timeout reply
-  out.resize(mark);
+  switch (PopAndReply(ctx, keys, max, count, how)) {
+    case PopServed::kServed:
+      return;
+    case PopServed::kWrongType:
+      return ctx.ReplyError(OpStatus::kWrongType);
+    case PopServed::kNothing:
+      break;
+  }
+  if (!CanBlock(ctx)) return ctx.rb.NullArray();  // the timeout reply
   std::vector<std::string> names(keys.begin(), keys.end());
   auto w = NewWaiter(ctx, std::move(names), deadline_ms);
   w->serve = [max, count, how](CommandContext& c, std::string_view key) {
-    std::string& buf = *c.rb.buffer();
-    const size_t before = buf.size();
+    // Nothing to pop here, or another type now: nothing written, the waiter keeps waiting.
     std::string_view one[] = {key};
-    if (PopGeneric(c, CmdArgs(one), max, count, how)) return true;
-    buf.resize(before);  // nothing to pop here (or another type now): keep waiting
-    return false;
+    return PopAndReply(c, CmdArgs(one), max, count, how) == PopServed::kServed;
   };
   w->on_timeout = [](ReplyBuilder& rb) { rb.NullArray(); };
   ctx.server.blocking().Block(ctx, std::move(w));
@@ -774,9 +589,8 @@ uint64_t RandomU64() {
 
 void CmdZRandMember(CmdArgs args, CommandContext& ctx) {
   if (args.size() == 2) {
-    bool wt;
-    ZSetObject* z = ReadZSet(args, ctx, &wt);
-    if (wt) return;
+    const ZSetObject* z;
+    if (!ReadZSet(args[1], ctx, &z)) return;
     if (z == nullptr) return ctx.rb.NullBulk();
     z->Visit(RandomU64() % z->Size(), 1, false,
              [&ctx](std::string_view m, double) { ctx.rb.Bulk(m); });
@@ -793,9 +607,8 @@ void CmdZRandMember(CmdArgs args, CommandContext& ctx) {
     withscores = true;
     if (count < -INT64_MAX / 2 || count > INT64_MAX / 2) return ctx.rb.Error(kOutOfRange);
   }
-  bool wt;
-  ZSetObject* z = ReadZSet(args, ctx, &wt);
-  if (wt) return;
+  const ZSetObject* z;
+  if (!ReadZSet(args[1], ctx, &z)) return;
   if (z == nullptr || count == 0) return ctx.rb.ArrayHeader(0);
   const size_t size = z->Size();
   auto emit = [&](size_t rank) {
@@ -845,52 +658,12 @@ void CmdZRandMember(CmdArgs args, CommandContext& ctx) {
 
 // --- ZUNION / ZINTER / ZDIFF and their STORE forms, ZINTERCARD ---------------------------------
 
-enum class SetOp { kUnion, kInter, kDiff };
-enum class Aggregate { kSum, kMin, kMax };
-
-// One input of a set operation: a zset, a plain set (every score 1), or a missing key.
-struct OpSource {
-  const ZSetObject* zset = nullptr;
-  const SetObject* set = nullptr;
-  double weight = 1;
-  size_t Size() const { return zset ? zset->Size() : set ? set->Size() : 0; }
-};
-
-void VisitSource(const OpSource& s, absl::FunctionRef<void(std::string_view, double)> fn) {
-  if (s.zset != nullptr) return s.zset->VisitAll(fn);
-  if (s.set != nullptr) s.set->ForEach([&fn](std::string_view m) { fn(m, 1.0); });
-}
-
-std::optional<double> SourceScore(const OpSource& s, std::string_view m) {
-  if (s.zset != nullptr) return s.zset->Score(m);
-  if (s.set != nullptr && s.set->Contains(m)) return 1.0;
-  return std::nullopt;
-}
-
-void AggregateInto(double* target, double v, Aggregate a) {
-  switch (a) {
-    case Aggregate::kSum:
-      *target += v;
-      if (std::isnan(*target)) *target = 0;  // inf + -inf, as Redis
-      break;
-    case Aggregate::kMin:
-      *target = std::min(*target, v);
-      break;
-    case Aggregate::kMax:
-      *target = std::max(*target, v);
-      break;
-  }
-}
-
-double Weighted(double score, double weight) {
-  double v = score * weight;
-  return std::isnan(v) ? 0 : v;  // 0 * inf, as Redis
-}
+using SetOp = ZSetOpKind;
 
 struct SetOpArgs {
   SetOp op = SetOp::kUnion;
-  std::vector<OpSource> sources;
-  Aggregate aggregate = Aggregate::kSum;
+  std::vector<ZSource> sources;
+  ZAggregate aggregate = ZAggregate::kSum;
   bool withscores = false;
   int64_t limit = 0;  // ZINTERCARD
 };
@@ -912,20 +685,14 @@ bool ParseSetOp(CmdArgs args, size_t numkeys_idx, bool store, bool card_only, Se
     return false;
   }
   const size_t n = static_cast<size_t>(numkeys);
-  out->sources.resize(n);
-  size_t j = numkeys_idx + 1;
-  for (size_t i = 0; i < n; i++, j++) {
-    Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[j]), ctx.now_ms, ctx.touch());
-    if (e == nullptr) continue;
-    if (e->type() == ValueType::kZSet) {
-      out->sources[i].zset = ZSetOf(e);
-    } else if (e->type() == ValueType::kSet) {
-      out->sources[i].set = static_cast<const SetObject*>(e->object());
-    } else {
-      ctx.rb.Error(errors::kWrongType);
-      return false;
-    }
+  OpResult<std::vector<ZSource>> sources =
+      OpZLoadSources(ctx.op(), args.subspan(numkeys_idx + 1, n));
+  if (!sources.ok()) {
+    ctx.ReplyError(sources.status());
+    return false;
   }
+  out->sources = std::move(*sources);
+  size_t j = numkeys_idx + 1 + n;
   const bool diff = out->op == SetOp::kDiff;
   while (j < args.size()) {
     const size_t remaining = args.size() - j;
@@ -941,11 +708,11 @@ bool ParseSetOp(CmdArgs args, size_t numkeys_idx, bool store, bool card_only, Se
     } else if (!diff && !card_only && remaining >= 2 && EqualsUpper(o, "AGGREGATE")) {
       std::string_view a = args[j + 1];
       if (EqualsUpper(a, "SUM")) {
-        out->aggregate = Aggregate::kSum;
+        out->aggregate = ZAggregate::kSum;
       } else if (EqualsUpper(a, "MIN")) {
-        out->aggregate = Aggregate::kMin;
+        out->aggregate = ZAggregate::kMin;
       } else if (EqualsUpper(a, "MAX")) {
-        out->aggregate = Aggregate::kMax;
+        out->aggregate = ZAggregate::kMax;
       } else {
         ctx.rb.Error(errors::kSyntax);
         return false;
@@ -969,56 +736,11 @@ bool ParseSetOp(CmdArgs args, size_t numkeys_idx, bool store, bool card_only, Se
   return true;
 }
 
-// Computes the operation into a new zset. Union and intersection visit the sources from the
-// smallest, as Redis, so sums are added in Redis's order.
-ZSetObject* ComputeSetOp(SetOpArgs& a) {
-  auto* out = new ZSetObject();
-  std::vector<OpSource>& src = a.sources;
-  if (a.op == SetOp::kDiff) {
-    if (src[0].Size() == 0) return out;
-    VisitSource(src[0], [&](std::string_view m, double s) {
-      for (size_t i = 1; i < src.size(); i++) {
-        if (SourceScore(src[i], m).has_value()) return;
-      }
-      if (out->Size() == ZSetObject::kPackedEntriesMax) out->ConvertToSkiplist();
-      out->Set(m, s);
-    });
-    return out;
-  }
-  std::stable_sort(src.begin(), src.end(),
-                   [](const OpSource& x, const OpSource& y) { return x.Size() < y.Size(); });
-  if (a.op == SetOp::kInter) {
-    if (src[0].Size() == 0) return out;
-    VisitSource(src[0], [&](std::string_view m, double s) {
-      double acc = Weighted(s, src[0].weight);
-      for (size_t i = 1; i < src.size(); i++) {
-        std::optional<double> o = SourceScore(src[i], m);
-        if (!o.has_value()) return;
-        AggregateInto(&acc, Weighted(*o, src[i].weight), a.aggregate);
-      }
-      if (out->Size() == ZSetObject::kPackedEntriesMax) out->ConvertToSkiplist();
-      out->Set(m, acc);
-    });
-    return out;
-  }
-  absl::flat_hash_map<std::string, double> acc;
-  for (const OpSource& s : src) {
-    VisitSource(s, [&](std::string_view m, double sc) {
-      double v = Weighted(sc, s.weight);
-      auto [it, fresh] = acc.try_emplace(std::string(m), v);
-      if (!fresh) AggregateInto(&it->second, v, a.aggregate);
-    });
-  }
-  if (acc.size() > ZSetObject::kPackedEntriesMax) out->ConvertToSkiplist();
-  for (const auto& [m, s] : acc) out->Set(m, s);
-  return out;
-}
-
 void SetOpGeneric(CmdArgs args, CommandContext& ctx, SetOp op, bool store) {
   SetOpArgs a;
   a.op = op;
   if (!ParseSetOp(args, store ? 2 : 1, store, false, &a, ctx)) return;
-  ZSetObject* out = ComputeSetOp(a);
+  std::unique_ptr<ZSetObject> out = ZComputeSetOp(a.op, a.aggregate, a.sources);
   if (!store) {
     PairsHeader(ctx, out->Size(), a.withscores);
     if (a.withscores) {
@@ -1026,21 +748,12 @@ void SetOpGeneric(CmdArgs args, CommandContext& ctx, SetOp op, bool store) {
     } else {
       out->VisitAll([&ctx](std::string_view m, double) { ctx.rb.Bulk(m); });
     }
-    delete out;
     return;
   }
-  KeyRef dst(args[1]);
-  const size_t n = out->Size();
-  if (n == 0) {
-    delete out;
-    if (ctx.ks.Delete(ctx.txn, ctx.db, dst, ctx.now_ms)) ctx.Dirty();
-  } else {
-    // A big set that shrank below the listpack limits is stored compactly, as Redis's
-    // zsetConvertToListpackIfNeeded.
-    ctx.ks.Put(ctx.txn, ctx.db, dst, Entry::NewObject(dst.key, out));
-    ctx.Dirty();
-  }
-  ctx.rb.Integer(static_cast<int64_t>(n));
+  OpResult<ZStoreResult> r = OpZStore(ctx.op(), args[1], std::move(out));
+  if (!r.ok()) return ctx.ReplyError(r.status());
+  if (r->changed) ctx.Dirty();
+  ctx.rb.Integer(r->size);
 }
 
 void CmdZUnion(CmdArgs a, CommandContext& c) { SetOpGeneric(a, c, SetOp::kUnion, false); }
@@ -1054,22 +767,7 @@ void CmdZInterCard(CmdArgs args, CommandContext& ctx) {
   SetOpArgs a;
   a.op = SetOp::kInter;
   if (!ParseSetOp(args, 1, false, true, &a, ctx)) return;
-  std::vector<OpSource>& src = a.sources;
-  std::stable_sort(src.begin(), src.end(),
-                   [](const OpSource& x, const OpSource& y) { return x.Size() < y.Size(); });
-  int64_t n = 0;
-  if (src[0].Size() > 0) {
-    // Visits the smallest source to the end even after LIMIT is reached (a visit cannot be
-    // stopped early); the checks against the other sources stop.
-    VisitSource(src[0], [&](std::string_view m, double) {
-      if (a.limit > 0 && n >= a.limit) return;
-      for (size_t i = 1; i < src.size(); i++) {
-        if (!SourceScore(src[i], m).has_value()) return;
-      }
-      n++;
-    });
-  }
-  ctx.rb.Integer(n);
+  ctx.rb.Integer(ZInterCard(a.sources, a.limit));
 }
 
 // --- ZSCAN -------------------------------------------------------------------------------------
@@ -1097,9 +795,8 @@ bool ParseCursor(std::string_view s, uint64_t* out) {
 void CmdZScan(CmdArgs args, CommandContext& ctx) {
   uint64_t cursor;
   if (!ParseCursor(args[2], &cursor)) return ctx.rb.Error(errors::kInvalidCursor);
-  bool wt;
-  ZSetObject* z = ReadZSet(args, ctx, &wt);
-  if (wt) return;
+  const ZSetObject* z;
+  if (!ReadZSet(args[1], ctx, &z)) return;
   if (z == nullptr) {
     ctx.rb.ArrayHeader(2);
     ctx.rb.Bulk("0");

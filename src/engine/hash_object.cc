@@ -6,6 +6,8 @@
 #include <cstring>
 #include <new>
 
+#include "base/check.h"
+
 namespace fdb {
 
 namespace {
@@ -130,6 +132,30 @@ bool HashObject::Delete(std::string_view field) {
     lp_ = Realloc(lp_, lp_len_);
   }
   return true;
+}
+
+size_t HashObject::SetFields(std::span<const std::string_view> fv, std::string* delta) {
+  FDB_CHECK(fv.size() % 2 == 0);
+  delta->clear();
+  BeginDelta(delta, kDeltaSet, fv.size() / 2);
+  size_t added = 0;
+  for (size_t i = 0; i < fv.size(); i += 2) {
+    added += Set(fv[i], fv[i + 1]);
+    coding::PutBytes(delta, fv[i]);
+    coding::PutBytes(delta, fv[i + 1]);
+  }
+  return added;
+}
+
+size_t HashObject::DeleteFields(std::span<const std::string_view> fields, std::string* delta) {
+  delta->clear();
+  BeginDelta(delta, kDeltaDel, fields.size());
+  size_t deleted = 0;
+  for (std::string_view f : fields) {
+    deleted += Delete(f);
+    coding::PutBytes(delta, f);
+  }
+  return deleted;
 }
 
 void HashObject::ConvertToHashtable() {

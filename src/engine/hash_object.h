@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -60,6 +61,16 @@ class HashObject final : public ValueObject {
   // Removes field; returns whether it existed.
   bool Delete(std::string_view field);
 
+  // The mutators the Ops use: each changes the hash and writes the delta of that change to
+  // `delta` (replacing its contents) in the same call, so a change and its logged effect
+  // cannot drift apart; the caller hands `delta` to Keyspace::Delta.
+  // Sets fv[0] = fv[1], fv[2] = fv[3], ...; returns how many fields are new.
+  // REQUIRES: fv.size() is even.
+  size_t SetFields(std::span<const std::string_view> fv, std::string* delta);
+  // Removes the fields named; returns how many existed. Every name is in the delta (a missing
+  // field replays as a no-op), so the delta is built in the same pass.
+  size_t DeleteFields(std::span<const std::string_view> fields, std::string* delta);
+
   // Calls fn(field, value) for every field (listpack: in insertion order). fn may not change
   // the hash.
   template <class F>
@@ -88,7 +99,7 @@ class HashObject final : public ValueObject {
     return ht_->Scan(cursor, [&](const StrNode* n) { fn(n->key(), n->value()); });
   }
 
-  // Appends a delta to `out` (the commands build their delta with these).
+  // Starts a delta in `out` (SetFields and DeleteFields build theirs with it).
   static void BeginDelta(std::string* out, uint8_t op, size_t count) {
     out->push_back(static_cast<char>(op));
     coding::PutVarint(out, count);

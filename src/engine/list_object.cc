@@ -542,6 +542,55 @@ enum DeltaOp : uint8_t {
 };
 }  // namespace
 
+size_t ListObject::Push(bool front, std::span<const std::string_view> vals, std::string* delta) {
+  for (std::string_view v : vals) front ? PushFront(v) : PushBack(v);
+  delta->clear();
+  DeltaPush(delta, front, vals);
+  return size_;
+}
+
+void ListObject::PopEnd(bool front, size_t n, std::string* delta) {
+  if (front) {
+    Trim(n, size_ - n);
+  } else {
+    Trim(0, size_ - n);
+  }
+  delta->clear();
+  DeltaPop(delta, front, n);
+}
+
+std::string ListObject::Pop(bool front, std::string* delta) {
+  std::string v = front ? PopFront() : PopBack();
+  delta->clear();
+  DeltaPop(delta, front, 1);
+  return v;
+}
+
+void ListObject::SetAt(size_t i, std::string_view v, std::string* delta) {
+  Set(i, v);
+  delta->clear();
+  DeltaSet(delta, i, v);
+}
+
+void ListObject::InsertAt(size_t i, std::string_view v, std::string* delta) {
+  Insert(i, v);
+  delta->clear();
+  DeltaInsert(delta, i, v);
+}
+
+size_t ListObject::RemoveMatching(std::string_view v, int64_t count, std::string* delta) {
+  size_t removed = Remove(v, count);
+  delta->clear();
+  DeltaRemove(delta, count, v);
+  return removed;
+}
+
+void ListObject::TrimTo(size_t start, size_t n, std::string* delta) {
+  Trim(start, n);
+  delta->clear();
+  DeltaTrim(delta, start, n);
+}
+
 void ListObject::DeltaPush(std::string* out, bool front, std::span<const std::string_view> vals) {
   coding::PutU8(out, front ? kPushFront : kPushBack);
   coding::PutVarint(out, vals.size());

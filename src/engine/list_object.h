@@ -84,6 +84,24 @@ class ListObject final : public ValueObject {
   template <class Fn>
   void ForRange(size_t start, size_t n, bool reverse, Fn&& fn) const;
 
+  // --- The mutators the Ops use. Each makes one change and writes that change's delta to
+  // `delta` (replacing its contents) in the same call, so a change and its logged effect
+  // cannot drift apart; the caller hands `delta` to Keyspace::Delta. ---
+  // Pushes vals one by one at one end (LPUSH a b leaves b first); returns the new length.
+  size_t Push(bool front, std::span<const std::string_view> vals, std::string* delta);
+  // Removes n elements from one end. REQUIRES: n <= Size().
+  void PopEnd(bool front, size_t n, std::string* delta);
+  // Removes and returns the element at one end. REQUIRES: Size() > 0.
+  std::string Pop(bool front, std::string* delta);
+  // Element i becomes v. REQUIRES: i < Size().
+  void SetAt(size_t i, std::string_view v, std::string* delta);
+  // v becomes element i. REQUIRES: i <= Size().
+  void InsertAt(size_t i, std::string_view v, std::string* delta);
+  // Remove(v, count), logged as such; returns the number removed.
+  size_t RemoveMatching(std::string_view v, int64_t count, std::string* delta);
+  // Trim(start, n), logged as such.
+  void TrimTo(size_t start, size_t n, std::string* delta);
+
   // --- Deltas (docs/format.md, "List image and deltas"). ---
   static void DeltaPush(std::string* out, bool front, std::span<const std::string_view> vals);
   static void DeltaPop(std::string* out, bool front, uint64_t count);

@@ -260,6 +260,28 @@ bool SetObject::Contains(std::string_view member) const {
   return false;
 }
 
+size_t SetObject::AddMembers(std::span<const std::string_view> members, std::string* delta) {
+  delta->clear();
+  BeginDelta(delta, kDeltaAdd, members.size());
+  size_t added = 0;
+  for (std::string_view m : members) {
+    added += Add(m);
+    coding::PutBytes(delta, m);
+  }
+  return added;
+}
+
+size_t SetObject::RemoveMembers(std::span<const std::string_view> members, std::string* delta) {
+  delta->clear();
+  BeginDelta(delta, kDeltaRemove, members.size());
+  size_t removed = 0;
+  for (std::string_view m : members) {
+    removed += Remove(m);
+    coding::PutBytes(delta, m);
+  }
+  return removed;
+}
+
 void SetObject::Random(std::string* out) const {
   switch (enc_) {
     case Enc::kIntset: {

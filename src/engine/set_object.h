@@ -22,8 +22,10 @@
 
 #include <charconv>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "engine/collections.h"
 #include "engine/str_table.h"
@@ -62,6 +64,29 @@ class SetObject final : public ValueObject {
   // Removes member; returns whether it was there.
   bool Remove(std::string_view member);
   bool Contains(std::string_view member) const;
+
+  // The mutators the Ops use: each changes the set and writes the delta of that change to
+  // `delta` (replacing its contents) in the same call, so a change and its logged effect
+  // cannot drift apart; the caller hands `delta` to Keyspace::Delta.
+  // Adds the members; returns how many were new. Every member named is in the delta (adding
+  // a present one replays as a no-op), so the delta is built in the same pass.
+  size_t AddMembers(std::span<const std::string_view> members, std::string* delta);
+  // Removes the members; returns how many were there. Every member named is in the delta.
+  size_t RemoveMembers(std::span<const std::string_view> members, std::string* delta);
+  // Removes `count` random members (SPOP), calling fn(member) for each; the delta names the
+  // members drawn, so replay does not depend on the draw. REQUIRES: count <= Size().
+  template <class F>
+  void PopRandom(uint64_t count, std::string* delta, F&& fn) {
+    delta->clear();
+    BeginDelta(delta, kDeltaRemove, count);
+    std::string m;
+    for (uint64_t i = 0; i < count; i++) {
+      Random(&m);
+      Remove(m);
+      coding::PutBytes(delta, m);
+      fn(std::move(m));
+    }
+  }
 
   // Calls fn(member) for every member (intset: ascending). The view lives for the call only.
   // fn may not change the set.

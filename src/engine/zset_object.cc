@@ -15,6 +15,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/hash/hash.h"
+#include "base/check.h"
 
 namespace fdb {
 
@@ -571,6 +572,37 @@ Result<ZSetObject*> ZSetObject::Decode(std::string_view in) {
   }
   if (!in.empty()) return BadImage("zset");
   return z.release();
+}
+
+void ZSetDelta::Finish(std::string* out) const {
+  out->clear();
+  if (kind_ == kSet) {
+    ZSetObject::BeginSetDelta(out, n_);
+  } else {
+    ZSetObject::BeginRemoveDelta(out, n_);
+  }
+  out->append(*body_);
+}
+
+bool ZSetObject::SetScore(std::string_view m, double score, ZSetDelta* d,
+                          std::optional<double>* previous) {
+  FDB_CHECK(d->kind_ == ZSetDelta::kSet);
+  std::optional<double> before;
+  bool added = Set(m, score, &before);
+  if (added || *before != score) {
+    AddSetDelta(d->body_, m, score);
+    d->n_++;
+  }
+  if (previous != nullptr) *previous = before;
+  return added;
+}
+
+bool ZSetObject::RemoveMember(std::string_view m, ZSetDelta* d) {
+  FDB_CHECK(d->kind_ == ZSetDelta::kRemove);
+  if (!Remove(m)) return false;
+  AddRemoveDelta(d->body_, m);
+  d->n_++;
+  return true;
 }
 
 void ZSetObject::BeginSetDelta(std::string* out, size_t n) {

@@ -57,6 +57,27 @@ struct ZLexRange {
   ZLexBound min, max;
 };
 
+// One command's changes to a zset as one delta, collected while the changes are made: the
+// ZSetObject mutators that take a ZSetDelta (SetScore, RemoveMember) change the set and record
+// the change in the same call, so the two cannot drift apart; Finish writes the delta the Op
+// hands to Keyspace::Delta. A delta holds one kind of change ('S' or 'R'), and its count
+// comes first, so the entries are collected in `body` (a buffer the caller reuses) until then.
+class ZSetDelta {
+ public:
+  enum Kind : char { kSet = 'S', kRemove = 'R' };
+  // REQUIRES: body outlives this object; it is cleared here.
+  ZSetDelta(Kind kind, std::string* body) : kind_(kind), body_(body) { body_->clear(); }
+  size_t count() const { return n_; }
+  // Writes the whole delta (kind, count, entries) to *out, replacing its contents.
+  void Finish(std::string* out) const;
+
+ private:
+  friend class ZSetObject;
+  Kind kind_;
+  std::string* body_;
+  size_t n_ = 0;
+};
+
 class ZSetObject final : public ValueObject {
  public:
   // Redis's zset-max-listpack-entries and zset-max-listpack-value defaults.
@@ -85,6 +106,12 @@ class ZSetObject final : public ValueObject {
   bool Set(std::string_view m, double score, std::optional<double>* previous = nullptr);
   // Removes m; false if it was not a member.
   bool Remove(std::string_view m);
+  // The mutators the Ops use. SetScore is Set, recorded in d when m was added or its score
+  // changed; RemoveMember is Remove, recorded in d when m was a member. REQUIRES: d is a delta
+  // of the matching kind.
+  bool SetScore(std::string_view m, double score, ZSetDelta* d,
+                std::optional<double>* previous = nullptr);
+  bool RemoveMember(std::string_view m, ZSetDelta* d);
   // The 0-based ascending rank of m (and its score), if m is a member.
   std::optional<size_t> Rank(std::string_view m, double* score) const;
 
