@@ -7,6 +7,7 @@ Written against Redis 7's documented behaviour and checked against redis-server 
 
 import re
 import shutil
+import socket
 import subprocess
 import threading
 
@@ -328,3 +329,26 @@ def test_redis_benchmark_pipelined(server, r2):
     assert out.returncode == 0, out.stderr
     assert re.search(rb"INCR: [0-9.]+ requests per second", out.stdout), out.stdout
     assert r2.get("counter:__rand_int__") == "2000"
+
+
+def test_a_burst_of_connections_is_spread_over_the_io_threads(server_factory):
+    """50 clients connecting at once (redis-benchmark's start) used to land on the one loop the
+    kernel woke, leaving the other I/O thread idle: each accepted connection now goes to the
+    thread serving the fewest."""
+    from conftest import TARGET
+    if TARGET == "redis":
+        pytest.skip("FDB's I/O threads (CLIENT LIST io-thread)")
+    srv = server_factory(threads=2)
+    socks = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(20)]
+    try:
+        for s in socks:  # every connection is registered before CLIENT LIST runs
+            s.sendall(b"PING\r\n")
+            assert s.recv(16) == b"+PONG\r\n"
+        c = redis.Redis(port=srv.port)
+        threads = [entry["io-thread"] for entry in c.client_list()]
+        c.close()
+        assert len(threads) == 21
+        assert threads.count("0") >= 10 and threads.count("1") >= 10, threads
+    finally:
+        for s in socks:
+            s.close()

@@ -64,38 +64,65 @@ void IoThread::Stop() {
 
 void IoThread::OnEvent(uint32_t) { Accept(); }
 
+IoThread* IoThread::TakeLeastLoaded() {
+  IoThread* best = this;
+  int least = nconns_.load(std::memory_order_relaxed);
+  for (IoThread* p : peers_) {
+    int n = p->nconns_.load(std::memory_order_relaxed);
+    if (n < least) {
+      best = p;
+      least = n;
+    }
+  }
+  best->nconns_.fetch_add(1, std::memory_order_relaxed);
+  return best;
+}
+
 void IoThread::Accept() {
+  // The kernel wakes one loop per readable event of the shared socket, and that loop accepts
+  // the whole burst: 50 clients connecting at once all landed on the first thread. Each
+  // accepted socket goes to the thread serving the fewest connections instead.
   for (int i = 0; i < 64; i++) {
     int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN: another loop took it, or none left
     server_.total_connections.fetch_add(1, std::memory_order_relaxed);
-    uint64_t id = server_.NextClientId();
-    auto conn = std::make_unique<Connection>(this, fd, id);
-    Connection* c = conn.get();
-    if (static_cast<int>(server_.clients().size()) >= server_.config().maxclients()) {
-      server_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
-      std::string msg = std::string("-") + errors::kMaxClients + "\r\n";
-      conns_[id] = std::move(conn);
-      c->SendAndClose(msg);
-      continue;
+    IoThread* target = TakeLeastLoaded();
+    if (target == this) {
+      AddConnection(fd);
+    } else {
+      target->loop().Post([target, fd] { target->AddConnection(fd); });
     }
-    EventLoop* loop = &loop_;
-    c->state().request_close = [loop, this, id] { loop->Post([this, id] { Kill(id); }); };
-    c->state().unblock = [loop, this, id](std::string reply, uint64_t log_seq) {
-      loop->Post([this, id, reply = std::move(reply), log_seq]() mutable {
-        DeliverUnblock(id, std::move(reply), log_seq);
-      });
-    };
-    c->state().io_thread = index_;
-    c->state().pubsub_sink = this;
-    c->state().pubsub_endpoint = c;
-    conns_[id] = std::move(conn);
-    server_.clients().Add(&c->state());
-    loop_.Add(fd, EPOLLIN, c);
   }
 }
 
+void IoThread::AddConnection(int fd) {
+  uint64_t id = server_.NextClientId();
+  auto conn = std::make_unique<Connection>(this, fd, id);
+  Connection* c = conn.get();
+  if (static_cast<int>(server_.clients().size()) >= server_.config().maxclients()) {
+    server_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+    std::string msg = std::string("-") + errors::kMaxClients + "\r\n";
+    conns_[id] = std::move(conn);
+    c->SendAndClose(msg);
+    return;
+  }
+  EventLoop* loop = &loop_;
+  c->state().request_close = [loop, this, id] { loop->Post([this, id] { Kill(id); }); };
+  c->state().unblock = [loop, this, id](std::string reply, uint64_t log_seq) {
+    loop->Post([this, id, reply = std::move(reply), log_seq]() mutable {
+      DeliverUnblock(id, std::move(reply), log_seq);
+    });
+  };
+  c->state().io_thread = index_;
+  c->state().pubsub_sink = this;
+  c->state().pubsub_endpoint = c;
+  conns_[id] = std::move(conn);
+  server_.clients().Add(&c->state());
+  loop_.Add(fd, EPOLLIN, c);
+}
+
 void IoThread::Closed(Connection* c) {
+  nconns_.fetch_sub(1, std::memory_order_relaxed);
   server_.clients().Remove(&c->state());
   uint64_t id = c->state().id;
   // Freed after the current batch of events: later events of this batch may still name it.

@@ -29,6 +29,9 @@ class IoThread : public EventHandler, public MessageSink {
   Dispatcher& dispatcher() { return dispatcher_; }
   ThreadStats& stats() { return *stats_; }
   int index() const { return index_; }
+  // The server's I/O threads, this one included, among which accepted connections are spread.
+  // REQUIRES: called before Start.
+  void SetPeers(std::vector<IoThread*> peers) { peers_ = std::move(peers); }
   // The read chunk shared by this thread's connections (limits::kReadChunk bytes): a request
   // is read and parsed there, so a connection needs a buffer of its own only for the bytes of
   // an unfinished request. REQUIRES: the loop thread.
@@ -54,6 +57,10 @@ class IoThread : public EventHandler, public MessageSink {
 
  private:
   void Accept();
+  // Serves an accepted socket on this thread. Runs on this thread.
+  void AddConnection(int fd);
+  // The peer with the fewest connections (this thread on a tie), counted as taking one more.
+  IoThread* TakeLeastLoaded();
   void CheckIdle();
   // Replies the timeout reply to blocked clients whose deadline passed.
   void CheckBlockedTimeouts();
@@ -77,6 +84,10 @@ class IoThread : public EventHandler, public MessageSink {
   ServerContext& server_;
   int listen_fd_;
   int index_;
+  std::vector<IoThread*> peers_;  // set before Start; empty: this thread serves all it accepts
+  // Connections served here, counted when one is handed to this thread (before it runs its
+  // AddConnection), so a burst of accepts is spread instead of all going to the first peer.
+  std::atomic<int> nconns_{0};
   EventLoop loop_;
   ThreadStats* stats_;
   Dispatcher dispatcher_;

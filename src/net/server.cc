@@ -66,6 +66,9 @@ Status Server::Start() {
   for (int i = 0; i < n; i++) {
     threads_.push_back(std::make_unique<IoThread>(ctx_, listen_fd_, i));
   }
+  std::vector<IoThread*> peers;
+  for (auto& t : threads_) peers.push_back(t.get());
+  for (auto& t : threads_) t->SetPeers(peers);
   for (auto& t : threads_) t->Start();
   return Status::OK();
 }

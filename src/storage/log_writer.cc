@@ -334,6 +334,15 @@ bool LogWriter::TryWriteNow(uint64_t sequence) {
     return false;
   }
   IoRoundLocked(lock, /*sync=*/false, /*timed_sync=*/false);
+  // Batches other threads asked for while the round ran (RequestProgress found it busy) are
+  // written now by this thread, rather than handed to the flusher; a few rounds at most, and
+  // what is left then goes to the flusher.
+  auto requested = [&] { return progress_requested_ > written_sequence_ && !pending_.empty(); };
+  for (int i = 0; i < kMaxExtraRounds && requested() && error_.ok() && !io_busy_ && !closing_;
+       i++) {
+    IoRoundLocked(lock, /*sync=*/false, /*timed_sync=*/false);
+  }
+  if (requested()) work_cv_.notify_one();
   return written_sequence_ >= sequence;
 }
 
@@ -382,7 +391,10 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync, boo
   // the retries are its work), or when it sleeps without a timer while this round left bytes
   // that everysec must fsync (it then sets its timer). An idle flusher woken after every
   // leader's round would cost a context switch per write.
-  if (flusher_waits_io_ || !s.ok() || (flusher_sleeps_ && synced_seq_ < flushed_seq_)) {
+  // Also when a batch was asked for during the round and this leader will not write it (a
+  // TryWriteNow leader, timed_sync false, goes on itself).
+  if (flusher_waits_io_ || !s.ok() || (flusher_sleeps_ && synced_seq_ < flushed_seq_) ||
+      (timed_sync && progress_requested_ > written_sequence_ && !pending_.empty())) {
     work_cv_.notify_all();
   }
   if (options_.on_progress) options_.on_progress();
@@ -395,6 +407,11 @@ void LogWriter::RequestProgress(uint64_t sequence) {
       if (durable_sequence_ >= sequence) return;
       if (sync_requested_ < sequence) sync_requested_ = sequence;
     } else if (written_sequence_ >= sequence) {
+      return;
+    } else if (io_busy_ && error_.ok() && !closing_) {
+      // A round is in progress: whoever leads it writes this too when it ends (IoRoundLocked,
+      // TryWriteNow), so the flusher is not woken only to wait for that round.
+      progress_requested_ = std::max(progress_requested_, sequence);
       return;
     }
   }

@@ -340,7 +340,11 @@ class LogWriter {
   bool io_busy_ = false;           // guarded by mu_: a thread is doing I/O on the state below
   bool flusher_waits_io_ = false;  // guarded by mu_: the flusher waits for io_busy_ to clear
   bool flusher_sleeps_ = false;    // guarded by mu_: the flusher is idle without a timer
-  uint64_t retry_handled_ = 0;     // guarded by mu_: the last retry_requested_ acted on
+  // guarded by mu_: the highest sequence RequestProgress asked for while a round was running
+  // (the round's leader, not the flusher, is to write it).
+  uint64_t progress_requested_ = 0;
+  static constexpr int kMaxExtraRounds = 4;
+  uint64_t retry_handled_ = 0;  // guarded by mu_: the last retry_requested_ acted on
 
   // I/O state: touched only by the thread that set io_busy_ (the flusher, or a waiter leading
   // a group commit), and by Open before the flusher starts.
