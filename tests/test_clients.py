@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
 
 import pytest
 import redis
@@ -351,4 +352,28 @@ def test_a_burst_of_connections_is_spread_over_the_io_threads(server_factory):
         assert threads.count("0") >= 10 and threads.count("1") >= 10, threads
     finally:
         for s in socks:
+            s.close()
+
+
+def test_new_connections_are_not_handed_to_a_thread_stuck_in_a_command(server_factory):
+    """Spreading connections by count must skip a thread busy with one long command (DEBUG
+    SLEEP here, a KEYS on a huge keyspace in life): a client handed to it would get no answer
+    until the command ends."""
+    from conftest import TARGET
+    if TARGET == "redis":
+        pytest.skip("FDB's I/O threads")
+    srv = server_factory("--enable-debug-command", "local", threads=2)
+    sleeper = socket.create_connection(("127.0.0.1", srv.port))
+    sleeper.sendall(b"DEBUG SLEEP 3\r\n")
+    time.sleep(0.2)  # its thread is in the sleep, holding one connection; the other holds none
+    socks = []
+    try:
+        for _ in range(4):  # by count alone, the third would go to the sleeping thread
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            socks.append(s)
+            s.settimeout(1.5)
+            s.sendall(b"PING\r\n")
+            assert s.recv(16) == b"+PONG\r\n"
+    finally:
+        for s in socks + [sleeper]:
             s.close()

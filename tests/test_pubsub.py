@@ -398,6 +398,12 @@ def test_redis_py_pubsub(server, protocol):
         p.punsubscribe()
         p.sunsubscribe()
         p.close()
+        # The subscriber's connection may be served by another I/O thread than the publisher's:
+        # its UNSUBSCRIBE (sent without waiting) and close take effect when that thread gets to
+        # them.
+        deadline = time.time() + 5
+        while pub.pubsub_numsub("news") != [("news", 0)] and time.time() < deadline:
+            time.sleep(0.01)
         assert pub.publish("news", "n2") == 0
     finally:
         sub.close()

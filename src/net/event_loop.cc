@@ -116,11 +116,13 @@ void EventLoop::Run() {
       if (wait < 0) wait = 0;
       if (timeout < 0 || wait < timeout) timeout = static_cast<int>(wait);
     }
+    busy_since_us_.store(0, std::memory_order_relaxed);
     int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
     if (n < 0 && errno != EINTR) {
       FDB_LOG_WARNING("epoll_wait: %s", strerror(errno));
       abort();
     }
+    busy_since_us_.store(MonoUs(), std::memory_order_relaxed);
     Dispatch(events, n);
     if (after_batch_) after_batch_();
     if (!timers_.empty()) {

@@ -46,6 +46,10 @@ class EventLoop {
   // Calls fn after each batch of events (group commit of the replies of that batch).
   void SetAfterBatch(std::function<void()> fn) { after_batch_ = std::move(fn); }
 
+  // When the loop began handling its current batch of events (MonoUs), or 0 while it waits
+  // for events. Read by other threads to avoid handing work to a loop stuck in a long command.
+  int64_t busy_since_us() const { return busy_since_us_.load(std::memory_order_relaxed); }
+
  private:
   void RunTasks();
   void Dispatch(::epoll_event* events, int n);
@@ -59,7 +63,8 @@ class EventLoop {
   int epfd_ = -1;
   int wakefd_ = -1;
   std::atomic<bool> stop_{false};
-  std::mutex mu_;  // guards tasks_
+  std::atomic<int64_t> busy_since_us_{0};  // see busy_since_us()
+  std::mutex mu_;                          // guards tasks_
   std::vector<std::function<void()>> tasks_;
   std::vector<Timer> timers_;
   std::function<void()> after_batch_;

@@ -67,7 +67,12 @@ void IoThread::OnEvent(uint32_t) { Accept(); }
 IoThread* IoThread::TakeLeastLoaded() {
   IoThread* best = this;
   int least = nconns_.load(std::memory_order_relaxed);
+  const int64_t now = MonoUs();
   for (IoThread* p : peers_) {
+    // A peer that has been running one batch for a while (DEBUG SLEEP, a long KEYS) would
+    // leave the new client unanswered until it is done: it gets none now.
+    const int64_t busy = p->loop_.busy_since_us();
+    if (p != this && busy != 0 && now - busy > kStuckBatchUs) continue;
     int n = p->nconns_.load(std::memory_order_relaxed);
     if (n < least) {
       best = p;

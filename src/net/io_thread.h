@@ -88,6 +88,7 @@ class IoThread : public EventHandler, public MessageSink {
   // Connections served here, counted when one is handed to this thread (before it runs its
   // AddConnection), so a burst of accepts is spread instead of all going to the first peer.
   std::atomic<int> nconns_{0};
+  static constexpr int64_t kStuckBatchUs = 10'000;
   EventLoop loop_;
   ThreadStats* stats_;
   Dispatcher dispatcher_;
