@@ -5,8 +5,8 @@
 // crash, loop or allocate without bound (a bug in a writer, or an image from a newer format).
 // The first input byte picks the type; the rest is split at the first 0xff 0xfe pair into an
 // image and a sequence of deltas (each `len:u8 delta`). Checks: no crash or sanitizer report;
-// a decoded object re-serializes to an image that decodes again to the same image, also after
-// every delta that applied.
+// a decoded object re-serializes to an image that decodes again to an object of the same size,
+// whose image is then stable, also after every delta that applied.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -30,8 +30,17 @@ void CheckRoundTrip(fdb::ValueType t, const fdb::ValueObject& obj) {
   std::string image2;
   o->Serialize(&image2);
   if (o->Size() != obj.Size()) abort();
-  // Hash tables may iterate in another order after a rebuild; sizes and lengths must agree.
-  if (image2.size() != image.size()) abort();
+  // An object may read back in another encoding than the one it was written from (a set of
+  // integers that grew into strings and shrank again is written as strings and reads back as
+  // an intset), so the two images may differ. Once read, writing and reading again is stable:
+  // hash tables may iterate in another order after a rebuild, so sizes and lengths must agree.
+  auto third = fdb::DecodeObject(t, image2);
+  if (!third.ok()) abort();
+  std::unique_ptr<fdb::ValueObject> o3(*third);
+  std::string image3;
+  o3->Serialize(&image3);
+  if (o3->Size() != obj.Size()) abort();
+  if (image3.size() != image2.size()) abort();
 }
 
 }  // namespace
