@@ -2,10 +2,12 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
+#include "absl/container/inlined_vector.h"
 #include "base/check.h"
 
 namespace fdb {
@@ -213,17 +215,24 @@ Result<HashObject*> HashObject::Decode(std::string_view image) {
   // Validate every string first, and see whether the hash fits a listpack.
   std::string_view body = in;
   bool small = count <= kListpackMaxEntries;
+  absl::InlinedVector<std::string_view, 16> fields;
   for (uint64_t i = 0; i < count; i++) {
     std::string_view f, v;
     if (!coding::GetBytes(&in, &f) || !coding::GetBytes(&in, &v)) return BadImage("hash");
     if (f.size() > kListpackMaxValue || v.size() > kListpackMaxValue) small = false;
+    if (small) fields.push_back(f);
   }
   if (!in.empty()) return BadImage("hash");
+  // The listpack buffer is taken as it is, so a field that repeats (an image Serialize never
+  // writes) must be refused here: it would count twice. A hashtable dedups as it is built.
+  if (small && fields.size() > 1) {
+    std::sort(fields.begin(), fields.end());
+    if (std::adjacent_find(fields.begin(), fields.end()) != fields.end()) return BadImage("hash");
+  }
   auto* h = new HashObject();
   if (small) {
     if (count > 0) {
-      // The image's body is the listpack buffer (images are written by Serialize: no field
-      // repeats, and the log's checksums guard them).
+      // The image's body is the listpack buffer, its fields checked distinct above.
       h->lp_ = Realloc(nullptr, body.size());
       memcpy(h->lp_, body.data(), body.size());
       h->lp_len_ = static_cast<uint32_t>(body.size());

@@ -125,6 +125,12 @@ TEST(HashObjectTest, CorruptImagesAreRejected) {
   EXPECT_FALSE(HashObject::Decode(image + "x").ok());
   EXPECT_FALSE(HashObject::Decode("").ok());
   EXPECT_FALSE(DecodeHashObject("\x05").ok());
+  // A listpack image whose field repeats would count it twice (found by collections_fuzz).
+  auto two_fields = [](char f1, char f2) {
+    return std::string{'\x02', '\x01', f1, '\x01', 'v', '\x01', f2, '\x01', 'w'};
+  };
+  EXPECT_FALSE(HashObject::Decode(two_fields('f', 'f')).ok());
+  EXPECT_TRUE(HashObject::Decode(two_fields('f', 'g')).ok());
 }
 
 TEST(HashObjectTest, DeltaReplayEqualsLiveResult) {
