@@ -252,6 +252,9 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
                        std::memory_order_relaxed);
   counters.usec.store(counters.usec.load(std::memory_order_relaxed) + dur,
                       std::memory_order_relaxed);
+  std::atomic<uint64_t>& bucket = counters.hist[LatencyBucket(dur)];
+  bucket.store(bucket.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  RecordSlow(*spec, args, client, dur);
   // Keep the lock only for a command that takes a while on average on this thread (waiting
   // for the lock included): a cheap command's lock is better released at once, so the other
   // threads' commands on the shard run in parallel with this thread's parsing and replies.
@@ -263,6 +266,21 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   if (rb.errors() != errors_before) {
     counters.failed.store(counters.failed.load(std::memory_order_relaxed) + 1,
                           std::memory_order_relaxed);
+  }
+}
+
+void Dispatcher::RecordSlow(const CommandSpec& spec, CmdArgs args, ClientState& client,
+                            int64_t dur_us) {
+  const Config& config = server_.config();
+  int64_t slower_than = config.slowlog_log_slower_than();
+  if (slower_than >= 0 && dur_us >= slower_than) {
+    server_.slowlog().Record(args, spec, dur_us, client,
+                             static_cast<size_t>(config.slowlog_max_len()));
+  }
+  int64_t threshold_ms = config.latency_monitor_threshold();
+  if (threshold_ms > 0 && dur_us / 1000 >= threshold_ms) {
+    server_.latency().Add((spec.flags & cmdflags::kFast) ? "fast-command" : "command",
+                          dur_us / 1000, NowMs() / 1000);
   }
 }
 

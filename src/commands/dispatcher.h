@@ -63,6 +63,8 @@ class Dispatcher {
   // EXEC runs the queued commands with every shard locked, so the block is atomic.
   // Whether a queued MULTI command is flagged denyoom (EXEC is refused under OOM then).
   bool QueuedDenyOom(const ClientState& client) const;
+  // The slow log and the latency monitor, for a command that ran `dur_us`.
+  void RecordSlow(const CommandSpec& spec, CmdArgs args, ClientState& client, int64_t dur_us);
   bool HandleTransaction(const CommandSpec& spec, CmdArgs args, ClientState& client,
                          ReplyBuilder& rb, Txn& txn);
   void Exec(ClientState& client, ReplyBuilder& rb, Txn& txn);

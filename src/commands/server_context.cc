@@ -118,6 +118,7 @@ void ServerContext::ResetStats() {
       c.usec = 0;
       c.failed = 0;
       c.rejected = 0;
+      for (auto& h : c.hist) h = 0;
     }
     t.net_input_bytes = 0;
     t.net_output_bytes = 0;

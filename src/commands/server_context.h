@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "commands/blocking.h"
+#include "commands/introspection.h"
 #include "commands/pubsub.h"
 #include "engine/keyspace.h"
 #include "engine/storage_engine.h"
@@ -30,6 +31,7 @@ struct CommandCounters {
   std::atomic<uint64_t> usec{0};
   std::atomic<uint64_t> failed{0};
   std::atomic<uint64_t> rejected{0};
+  std::atomic<uint64_t> hist[kLatencyBuckets] = {};  // calls by run time (LatencyBucket)
 };
 
 struct ThreadStats {
@@ -69,6 +71,8 @@ class ServerContext {
   BlockingRegistry& blocking() { return blocking_; }
   // Pub/sub channels, patterns and shard channels with their subscribers.
   PubSubRegistry& pubsub() { return pubsub_; }
+  SlowLog& slowlog() { return slowlog_; }
+  LatencyMonitor& latency() { return latency_; }
 
   // Thread statistics: each I/O thread (and the test harness) gets one.
   ThreadStats* NewThreadStats();
@@ -122,6 +126,8 @@ class ServerContext {
   ClientRegistry clients_;
   BlockingRegistry blocking_;
   PubSubRegistry pubsub_;
+  SlowLog slowlog_;
+  LatencyMonitor latency_;
   std::mutex stats_mu_;
   std::vector<std::unique_ptr<ThreadStats>> thread_stats_;
   std::atomic<uint64_t> next_client_id_{0};

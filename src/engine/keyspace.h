@@ -316,6 +316,8 @@ class Keyspace {
   // says why malloc's and not accounted bytes), plus the change in the keyspace's accounted
   // bytes since then, so that writes and evictions between two samples count at once.
   uint64_t UsedMemory() const;
+  // Keys and values in RAM, as the keyspace accounts them (MEMORY STATS' dataset.bytes).
+  uint64_t DatasetBytes() const { return AccountedBytes(); }
   // Takes a fresh sample of malloc's in-use bytes (the housekeeping tick, INFO). Thread-safe.
   void SampleUsedMemory();
   // What maxmemory is checked against: UsedMemory without the log's buffers (see
