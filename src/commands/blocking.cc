@@ -23,10 +23,11 @@ bool ParseBlockTimeout(std::string_view arg, CommandContext& ctx, int64_t* deadl
     ctx.rb.Error(kTimeoutNotFloat);
     return false;
   }
-  // As Redis 7.0's getTimeoutFromObjectOrReply: milliseconds truncated toward zero (so 0.0001
-  // is 0, forever). A value past the 64-bit range (1e300, inf) is what Redis's overflowing
-  // conversion makes of it: negative.
-  long double ms = secs * 1000.0L;
+  // As Redis 7.0's getTimeoutFromObjectOrReply: milliseconds rounded up, so a small timeout
+  // (0.001, which is a hair under a millisecond in binary) waits a millisecond instead of
+  // forever. A value past the 64-bit range (1e300, inf) is what Redis's overflowing conversion
+  // makes of it: negative.
+  long double ms = std::ceil(secs * 1000.0L);
   if (ms < 0 || !(ms < 9.2e18L)) {
     ctx.rb.Error(kTimeoutNegative);
     return false;
@@ -81,6 +82,14 @@ void BlockingRegistry::NoteReady(Txn& txn, int db, std::string_view key) {
     if (waiters_.find(k) == waiters_.end()) return;
   }
   txn.NoteReady(db, key);
+}
+
+void BlockingRegistry::DbsSwapped(Txn& txn, int a, int b) {
+  if (blocked_.load(std::memory_order_relaxed) == 0) return;
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& [k, q] : waiters_) {
+    if (!q.empty() && (k.first == a || k.first == b)) txn.NoteReady(k.first, k.second);
+  }
 }
 
 void BlockingRegistry::RemoveLocked(const Waiter* w) {

@@ -119,6 +119,10 @@ class BlockingRegistry : public KeyCreatedListener {
     NoteReady(txn, db, key);
   }
 
+  // After SWAPDB a and b: every waited key of either database may now hold what its waiters
+  // want (the swap creates no key, so KeyCreated does not see it).
+  void DbsSwapped(Txn& txn, int a, int b);
+
   // Serves the keys a transaction made ready. Called by the dispatcher after the transaction
   // has released its locks. `stats` are the running thread's counters.
   void ServeReady(ServerContext& server, ThreadStats* stats,

@@ -187,7 +187,10 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   const bool stage = (spec->flags & cmdflags::kWrite) && !txn.holds_all_shards();
   {
     ShardLockSet locks;
-    if (!(spec->flags & cmdflags::kSelfLocking) && spec->first_key > 0) {
+    if (spec->lock_all != nullptr && spec->lock_all(args)) {
+      ReleaseLocks();
+      locks.LockAll(server_.keyspace(), txn.holds_all_shards());
+    } else if (!(spec->flags & cmdflags::kSelfLocking) && spec->first_key > 0) {
       CommandRegistry::KeyIndexes(*spec, args, &key_idx_);
       int one = -1;  // the single shard of every key, or -2 when there are several
       for (size_t i : key_idx_) {

@@ -491,7 +491,10 @@ void CmdSwapDb(CmdArgs args, CommandContext& ctx) {
   }
   // Clients keep their database number, so after the swap they see the other data, as in
   // Redis.
-  if (a != b) ctx.ks.SwapDb(ctx.txn, static_cast<int>(a), static_cast<int>(b));
+  if (a != b) {
+    ctx.ks.SwapDb(ctx.txn, static_cast<int>(a), static_cast<int>(b));
+    ctx.server.blocking().DbsSwapped(ctx.txn, static_cast<int>(a), static_cast<int>(b));
+  }
   ctx.Dirty();
   ctx.rb.Ok();
 }

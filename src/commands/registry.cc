@@ -20,6 +20,7 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterZSetFamily(*r);
     RegisterPubSubFamily(*r);
     RegisterIntrospectionFamily(*r);
+    RegisterSortFamily(*r);
     r->Link();
     return r;
   }();

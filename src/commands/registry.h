@@ -22,6 +22,9 @@ using CommandHandler = void (*)(CmdArgs args, CommandContext& ctx);
 // LMPOP, ZUNIONSTORE, SINTERCARD). Positions past the end or a bad count yield what can be
 // read; the handler reports the error.
 using KeysFn = void (*)(CmdArgs args, std::vector<size_t>* out);
+// Whether a call reaches keys its arguments do not list (SORT's BY and GET patterns): the
+// dispatcher then locks every shard for it.
+using LockAllFn = bool (*)(CmdArgs args);
 
 namespace cmdflags {
 inline constexpr uint32_t kWrite = 1 << 0;
@@ -62,6 +65,7 @@ struct CommandSpec {
   const char* since;
   int id = -1;            // index in the registry, assigned on registration
   KeysFn keys = nullptr;  // when set, overrides first/last/step (first_key must still be > 0)
+  LockAllFn lock_all = nullptr;
   // Container commands (CONFIG, CLIENT, ...) have subcommands: rows of their own named
   // "parent|sub", with their own arity, flags and statistics, as in Redis 7. A container's own
   // handler (COMMAND's) runs only when it is called without a subcommand.
@@ -112,5 +116,6 @@ void RegisterSetFamily(CommandRegistry& r);
 void RegisterZSetFamily(CommandRegistry& r);
 void RegisterPubSubFamily(CommandRegistry& r);
 void RegisterIntrospectionFamily(CommandRegistry& r);
+void RegisterSortFamily(CommandRegistry& r);
 
 }  // namespace fdb
