@@ -682,3 +682,26 @@ def test_bzpop_in_multi_does_not_block(r):
     p = r.pipeline(transaction=True)
     p.execute_command("BZPOPMIN", "nokey", 0)
     assert p.execute() == [None]
+
+
+def test_argument_errors_as_redis_7_0(r):
+    r.set("str", "x")
+    # A count of 0 still checks the key's type.
+    with pytest.raises(redis.ResponseError, match="WRONGTYPE"):
+        r.zpopmin("str", 0)
+    assert r.zpopmin("missing", 0) == []
+    # numkeys, COUNT and LIMIT that are not numbers get the same text as out-of-range ones.
+    for bad in ("0", "a", "-1"):
+        with pytest.raises(redis.ResponseError, match="numkeys should be greater than 0"):
+            r.execute_command("ZMPOP", bad, "z", "MIN")
+    for bad in ("0", "a", "-1"):
+        with pytest.raises(redis.ResponseError, match="count should be greater than 0"):
+            r.execute_command("ZMPOP", "1", "z", "MIN", "COUNT", bad)
+    for bad in ("-1", "a"):
+        with pytest.raises(redis.ResponseError, match="LIMIT can't be negative"):
+            r.execute_command("ZINTERCARD", "1", "z", "LIMIT", bad)
+    r.zadd("z", {"a": 0})
+    with pytest.raises(redis.ResponseError, match="value is out of range"):
+        r.execute_command("ZRANDMEMBER", "z", "-9223372036854775808")
+    with pytest.raises(redis.ResponseError, match="value is out of range"):
+        r.execute_command("ZRANDMEMBER", "z", "-9223372036854770000", "WITHSCORES")

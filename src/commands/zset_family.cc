@@ -49,6 +49,8 @@ constexpr const char* kNotPositive = "ERR value is out of range, must be positiv
 constexpr const char* kNumKeysPositive = "ERR numkeys should be greater than 0";
 constexpr const char* kCountPositive = "ERR count should be greater than 0";
 constexpr const char* kOutOfRange = "ERR value is out of range";
+constexpr const char* kOutOfRangeLong =
+    "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807";
 constexpr const char* kWeightNotFloat = "ERR weight value is not a float";
 constexpr const char* kLimitNegative = "ERR LIMIT can't be negative";
 
@@ -460,7 +462,9 @@ void ZPopMinMax(CmdArgs args, CommandContext& ctx, bool max) {
   PopReply how;
   how.nested = ctx.rb.resp3() && count != -1;
   if (count == 0) {
-    // Redis answers an empty array without looking at the key (not even its type).
+    // Redis checks the key's type, then answers an empty array.
+    const ZSetObject* z;
+    if (!ReadZSet(args[1], ctx, &z)) return;
     return ctx.rb.ArrayHeader(0);
   }
   PopGeneric(ctx, args.subspan(1, 1), max, count == -1 ? 1 : static_cast<size_t>(count), how);
@@ -478,8 +482,8 @@ struct MPopArgs {
 
 bool ParseMPop(CmdArgs args, size_t numkeys_idx, MPopArgs* out, CommandContext& ctx) {
   int64_t numkeys;
-  if (!ParseLong(args[numkeys_idx], &numkeys, ctx)) return false;
-  if (numkeys < 1) {
+  // As Redis (getRangeLongFromObjectOrReply with a message): one text for "not a number" too.
+  if (!ParseInt64(args[numkeys_idx], &numkeys) || numkeys < 1) {
     ctx.rb.Error(kNumKeysPositive);
     return false;
   }
@@ -500,8 +504,7 @@ bool ParseMPop(CmdArgs args, size_t numkeys_idx, MPopArgs* out, CommandContext& 
   for (size_t j = where + 1; j < args.size(); j++) {
     if (!have_count && EqualsUpper(args[j], "COUNT") && j + 1 < args.size()) {
       int64_t c;
-      if (!ParseLong(args[++j], &c, ctx)) return false;
-      if (c < 1) {
+      if (!ParseInt64(args[++j], &c) || c < 1) {
         ctx.rb.Error(kCountPositive);
         return false;
       }
@@ -598,7 +601,7 @@ void CmdZRandMember(CmdArgs args, CommandContext& ctx) {
   }
   int64_t count;
   if (!ParseLong(args[2], &count, ctx)) return;
-  if (count == INT64_MIN) return ctx.rb.Error(errors::kNotInteger);  // beyond -LONG_MAX
+  if (count == INT64_MIN) return ctx.rb.Error(kOutOfRangeLong);  // beyond -LONG_MAX
   bool withscores = false;
   if (args.size() > 4 || (args.size() == 4 && !EqualsUpper(args[3], "WITHSCORES"))) {
     return ctx.rb.Error(errors::kSyntax);
@@ -722,8 +725,7 @@ bool ParseSetOp(CmdArgs args, size_t numkeys_idx, bool store, bool card_only, Se
       out->withscores = true;
       j++;
     } else if (card_only && remaining >= 2 && EqualsUpper(o, "LIMIT")) {
-      if (!ParseLong(args[j + 1], &out->limit, ctx)) return false;
-      if (out->limit < 0) {
+      if (!ParseInt64(args[j + 1], &out->limit) || out->limit < 0) {
         ctx.rb.Error(kLimitNegative);
         return false;
       }
