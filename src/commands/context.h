@@ -73,4 +73,9 @@ class CommandContext {
 std::string WrongArityError(std::string_view name);
 bool EqualsUpper(std::string_view arg, std::string_view upper);
 
+// Forgets the client's WATCHed keys (UNWATCH, EXEC, DISCARD, RESET, disconnect), taking each
+// key's shard lock unless `all_shards_held`. REQUIRES: no other shard lock held by the caller
+// (the dispatcher's kept lock released), unless all_shards_held.
+void ReleaseWatches(Keyspace& ks, ClientState& client, bool all_shards_held);
+
 }  // namespace fdb

@@ -109,7 +109,8 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     if (std::string_view(spec->name) == "exec") {
       client.in_multi = false;
       client.queued.clear();
-      client.watched.clear();
+      ReleaseLocks();
+      ReleaseWatches(server_.keyspace(), client, false);
     }
     rb.Error(errors::kShuttingDown);
     return;
@@ -136,7 +137,8 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
         client.in_multi = false;
         client.multi_error = false;
         client.queued.clear();
-        client.watched.clear();
+        ReleaseLocks();
+        ReleaseWatches(server_.keyspace(), client, txn.holds_all_shards());
         rb.Error(std::string("EXECABORT Transaction discarded because of: ") + errors::kOom);
         return;
       }
@@ -325,7 +327,7 @@ bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, Client
     }
     client.in_multi = false;
     client.queued.clear();
-    client.watched.clear();
+    ReleaseWatches(server_.keyspace(), client, txn.holds_all_shards());
     rb.Ok();
     return true;
   }
@@ -354,15 +356,21 @@ void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb, Txn& txn) {
   client.in_multi = false;
   std::vector<std::vector<std::string>> queued;
   queued.swap(client.queued);
-  std::vector<std::pair<int, uint64_t>> watched;
-  watched.swap(client.watched);
+  ShardLockSet all;
+  all.LockAll(server_.keyspace(), txn.holds_all_shards());
+  // Whatever happens next, the watches end with this EXEC.
+  bool watched_changed = false;
+  const int64_t now_ms = NowMs();
+  for (const ClientState::WatchedKey& w : client.watched) {
+    watched_changed = watched_changed || server_.keyspace().WatchedChanged(
+                                             w.db, KeyRef(w.key), w.version, w.was_live, now_ms);
+  }
+  ReleaseWatches(server_.keyspace(), client, /*all_shards_held=*/true);
   if (client.multi_error) {
     client.multi_error = false;
     rb.Error("EXECABORT Transaction discarded because of previous errors.");
     return;
   }
-  ShardLockSet all;
-  all.LockAll(server_.keyspace(), txn.holds_all_shards());
   StorageEngine* storage = server_.storage();
   if (storage != nullptr) {
     // As Redis, a transaction with a write is refused as a whole while writes are refused
@@ -378,11 +386,9 @@ void Dispatcher::Exec(ClientState& client, ReplyBuilder& rb, Txn& txn) {
       return;
     }
   }
-  for (auto [shard, version] : watched) {
-    if (server_.keyspace().shard(shard).version != version) {
-      rb.NullArray();
-      return;
-    }
+  if (watched_changed) {
+    rb.NullArray();
+    return;
   }
   // Every shard is held: the queued commands see and leave one consistent state, and their
   // effects are committed as one batch, under every lock.

@@ -197,7 +197,7 @@ void CmdReset(CmdArgs, CommandContext& ctx) {
   c.in_multi = false;
   c.multi_error = false;
   c.queued.clear();
-  c.watched.clear();
+  ReleaseWatches(ctx.ks, c, ctx.txn.holds_all_shards());
   c.authenticated = !ctx.server.config().requirepass_set();
   {
     MutexLock l(c.info_mu);

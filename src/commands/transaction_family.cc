@@ -1,8 +1,9 @@
 // Transactions: MULTI, EXEC, DISCARD, WATCH, UNWATCH.
 //
 // MULTI/EXEC/DISCARD are carried out by the dispatcher (they change how later calls are
-// handled); their rows are here so COMMAND lists them. WATCH remembers the version of each
-// watched key's shard; EXEC aborts (null reply) when any of them moved.
+// handled); their rows are here so COMMAND lists them. WATCH registers each key in its shard
+// (Keyspace::Watch) and remembers its version; every change of the key bumps it, and EXEC
+// aborts (null reply) when any moved, or a key live at WATCH has expired since.
 #include "commands/context.h"
 
 namespace fdb {
@@ -14,18 +15,28 @@ void CmdHandledByDispatcher(CmdArgs, CommandContext& ctx) { ctx.rb.Error("ERR in
 void CmdWatch(CmdArgs args, CommandContext& ctx) {
   // The dispatcher holds the watched keys' shard locks: the versions read are current.
   for (size_t i = 1; i < args.size(); i++) {
-    int shard = Keyspace::ShardOf(args[i]);
-    ctx.client.watched.emplace_back(shard, ctx.ks.shard(shard).version);
+    KeyRef k(args[i]);
+    bool live = ctx.ks.IsLive(ctx.db, k, ctx.now_ms);
+    ctx.client.watched.push_back({ctx.db, std::string(args[i]), ctx.ks.Watch(ctx.db, k), live});
   }
   ctx.rb.Ok();
 }
 
 void CmdUnwatch(CmdArgs, CommandContext& ctx) {
-  ctx.client.watched.clear();
+  ReleaseWatches(ctx.ks, ctx.client, ctx.txn.holds_all_shards());
   ctx.rb.Ok();
 }
 
 }  // namespace
+
+void ReleaseWatches(Keyspace& ks, ClientState& client, bool all_shards_held) {
+  for (const ClientState::WatchedKey& w : client.watched) {
+    KeyRef k(w.key);
+    ShardGuard l(ks.shard(k.shard), all_shards_held);
+    ks.Unwatch(w.db, k);
+  }
+  client.watched.clear();
+}
 
 void RegisterTransactionFamily(CommandRegistry& r) {
   using namespace cmdflags;

@@ -227,7 +227,7 @@ Entry* Keyspace::Live(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool lo
     if (store_ && !store_->CanWrite()) return nullptr;
     s.dbs[db].Unlink(link);
     Unlinked(db, s, e);
-    s.version++;
+    Touch(s, db, k.key);
     EmitKey(txn, EffectKind::kDelete, db, k);
     Entry::Free(e);
     stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
@@ -237,6 +237,67 @@ Entry* Keyspace::Live(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool lo
   if (e->on_disk()) return LoadAt(db, s, link);  // may evict others: `link` is stale after it
   if (store_) stats_.cache_hits.fetch_add(1, std::memory_order_relaxed);
   return e;
+}
+
+namespace {
+
+std::string WatchKey(int db, std::string_view key) {
+  std::string w;
+  w.reserve(1 + key.size());
+  w.push_back(static_cast<char>(db));
+  w.append(key);
+  return w;
+}
+
+}  // namespace
+
+void Keyspace::TouchWatched(Shard& s, int db, std::string_view key) {
+  auto it = s.watched.find(WatchKey(db, key));
+  if (it != s.watched.end()) it->second.version++;
+}
+
+void Keyspace::TouchWatchedInDb(Shard& s, int db, int db2) {
+  for (auto& [wk, w] : s.watched) {
+    int d = static_cast<unsigned char>(wk[0]);
+    std::string_view key = std::string_view(wk).substr(1);
+    if (d != db && d != db2) continue;
+    KeyRef k(key);
+    if (s.dbs[db].Find(key, k.hash) != nullptr ||
+        (db2 >= 0 && s.dbs[db2].Find(key, k.hash) != nullptr)) {
+      w.version++;
+    }
+  }
+}
+
+uint64_t Keyspace::Watch(int db, const KeyRef& k) {
+  Shard& s = *shards_[k.shard];
+  s.mu.AssertHeld();
+  Shard::Watched& w = s.watched[WatchKey(db, k.key)];
+  w.refs++;
+  return w.version;
+}
+
+bool Keyspace::WatchedChanged(int db, const KeyRef& k, uint64_t version, bool was_live,
+                              int64_t now_ms) {
+  Shard& s = *shards_[k.shard];
+  s.mu.AssertHeld();
+  auto it = s.watched.find(WatchKey(db, k.key));
+  if (it == s.watched.end() || it->second.version != version) return true;
+  return was_live && !IsLive(db, k, now_ms);
+}
+
+void Keyspace::Unwatch(int db, const KeyRef& k) {
+  Shard& s = *shards_[k.shard];
+  s.mu.AssertHeld();
+  auto it = s.watched.find(WatchKey(db, k.key));
+  if (it != s.watched.end() && --it->second.refs == 0) s.watched.erase(it);
+}
+
+bool Keyspace::IsLive(int db, const KeyRef& k, int64_t now_ms) {
+  Shard& s = *shards_[k.shard];
+  s.mu.AssertHeld();
+  const Entry* e = s.dbs[db].Find(k.key, k.hash);
+  return e != nullptr && !(e->has_expire() && e->expire_ms() <= now_ms);
 }
 
 Entry* Keyspace::FindForRead(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool touch) {
@@ -261,7 +322,7 @@ Entry* Keyspace::Put(Txn& txn, int db, const KeyRef& k, Entry* e) {
   }
   Added(e);
   if (e->has_expire()) s.expires[db]++;
-  s.version++;
+  Touch(s, db, k.key);
   EmitKey(txn, EffectKind::kPut, db, k, e);
   if (key_listener_ != nullptr && e->type() != ValueType::kString) {
     key_listener_->KeyCreated(txn, db, k.key);
@@ -284,7 +345,7 @@ Entry* Keyspace::Create(Txn& txn, int db, const KeyRef& k, Entry* e) {
 
 void Keyspace::Delta(Txn& txn, int db, const KeyRef& k, Entry* e, std::string_view change) {
   shards_[k.shard]->mu.AssertHeld();
-  shards_[k.shard]->version++;
+  Touch(*shards_[k.shard], db, k.key);
   Reaccount(e);
   if (OverBudget()) EvictFromShard(k.shard, 2, e, true);
   if (sinks_.empty()) return;
@@ -303,7 +364,7 @@ void Keyspace::Changed(Txn& txn, int db, const Entry* e) { Changed(txn, db, KeyR
 
 void Keyspace::Changed(Txn& txn, int db, const KeyRef& k, const Entry* e) {
   shards_[k.shard]->mu.AssertHeld();
-  shards_[k.shard]->version++;
+  Touch(*shards_[k.shard], db, k.key);
   EmitKey(txn, EffectKind::kPut, db, k, const_cast<Entry*>(e));
 }
 
@@ -322,7 +383,7 @@ Entry* Keyspace::Detach(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool 
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   Entry* e = s.dbs[db].Unlink(link);
   Unlinked(db, s, e);
-  s.version++;
+  Touch(s, db, k.key);
   return e;
 }
 
@@ -335,6 +396,7 @@ bool Keyspace::Move(Txn& txn, int from, int to, const KeyRef& k, int64_t now_ms)
   Shard& s = *shards_[k.shard];
   s.mu.AssertHeld();
   s.dbs[to].Insert(e, k.hash);
+  Touch(s, to, k.key);
   Added(e);
   if (e->has_expire()) s.expires[to]++;
   e->set_lru(access);  // a move is not an access
@@ -352,7 +414,7 @@ void Keyspace::SetExpire(Txn& txn, int db, Entry* e, int64_t ms) {
   if (e->has_expire()) s.expires[db]--;
   e->set_expire_ms(ms);
   if (e->has_expire()) s.expires[db]++;
-  s.version++;
+  Touch(s, db, k.key);
   EmitKey(txn, EffectKind::kExpire, db, k, nullptr, ms);
 }
 
@@ -389,6 +451,7 @@ void Keyspace::FlushDb(Txn& txn, int db, bool async) {
     for (auto& s : shards_) {
       for (int i = 0; i < limits::kNumDatabases; i++) {
         if (db >= 0 && i != db) continue;
+        TouchWatchedInDb(*s, i, -1);  // the watched keys that existed
         if (s->dbs[i].size() > 0) {
           keys += s->dbs[i].size();
           s->dbs[i].ForEach([this](Entry* e) { Removed(e); });
@@ -397,7 +460,6 @@ void Keyspace::FlushDb(Txn& txn, int db, bool async) {
         s->expires[i] = 0;
         s->expire_cursor[i] = 0;
       }
-      s->version++;
     }
     CommitGlobal(txn, EffectKind::kFlush, db, 0);
   }
@@ -419,10 +481,10 @@ void Keyspace::SwapDb(Txn& txn, int a, int b) {
   ShardLockSet locks;
   locks.LockAll(*this, txn.holds_all_shards());
   for (auto& s : shards_) {
+    TouchWatchedInDb(*s, a, b);  // a watched key that exists in either database changes
     std::swap(s->dbs[a], s->dbs[b]);
     std::swap(s->expires[a], s->expires[b]);
     std::swap(s->expire_cursor[a], s->expire_cursor[b]);
-    s->version++;
   }
   CommitGlobal(txn, EffectKind::kSwapDb, a, b);
 }
@@ -530,7 +592,7 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard, int
               [&](Entry* e) {
                 s.expires[db]--;
                 Removed(e);
-                s.version++;
+                Touch(s, db, e->key());
                 EmitKey(txn, EffectKind::kDelete, db, KeyRef(e->key()));
               });
           (void)Commit(txn);  // a failure refuses writes; the deletions are undone with them
@@ -789,7 +851,7 @@ void Keyspace::EvictEntry(int db, Shard& s, Entry** link) {
   // lock (logged with persistence); WATCH sees it.
   Entry* e = s.dbs[db].Unlink(link);
   Unlinked(db, s, e);
-  s.version++;
+  Touch(s, db, e->key());
   Txn txn;
   EmitKey(txn, EffectKind::kDelete, db, KeyRef(e->key()));
   (void)Commit(txn);  // a failure refuses writes (MISCONF)
@@ -948,7 +1010,7 @@ void Keyspace::ReplaceKeyFrom(Keyspace& from, std::string_view key) {
     Added(e);
     if (e->has_expire()) s.expires[db]++;
   }
-  s.version++;
+  for (int db = 0; db < limits::kNumDatabases; db++) Touch(s, db, k.key);
 }
 
 void Keyspace::ReplaceAllFrom(Keyspace& from) {
@@ -962,7 +1024,7 @@ void Keyspace::ReplaceAllFrom(Keyspace& from) {
       s.expires[db] = f.expires[db];
       s.dbs[db].ForEach([this](Entry* e) { Added(e); });
     }
-    s.version++;
+    for (auto& [key, w] : s.watched) w.version++;
   }
 }
 

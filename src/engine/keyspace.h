@@ -27,6 +27,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "base/adaptive_mutex.h"
 #include "base/hash.h"
 #include "base/limits.h"
@@ -84,10 +85,15 @@ struct Shard {
   // Guarded by mu: number of keys with a deadline per database, and the active-expiry cursor.
   std::array<size_t, limits::kNumDatabases> expires{};
   std::array<uint64_t, limits::kNumDatabases> expire_cursor{};
-  // Guarded by mu: bumped by every change in the shard. WATCH remembers it; EXEC aborts when it
-  // moved. Per shard rather than per key: a change to another key of the same shard aborts too
-  // (a spurious retry for the client, never a missed change).
-  uint64_t version = 0;
+  // Guarded by mu: the keys clients WATCH in this shard, by WatchKey(db, key): a counter that
+  // every change of the key bumps (Keyspace::Touch), and how many WATCHes hold the entry. Empty
+  // unless a client watches a key here, so a change costs one emptiness check. Exact, as
+  // Redis: a change to another key of the shard does not abort a transaction.
+  struct Watched {
+    uint64_t version = 0;
+    uint32_t refs = 0;
+  };
+  absl::flat_hash_map<std::string, Watched> watched;
   // Guarded by mu: sequence of the last log record of a change in this shard (checkpoints).
   uint64_t log_seq = 0;
 };
@@ -213,6 +219,19 @@ class Keyspace {
   // keeping its value, deadline and access clock, and logs the delete and the put. Returns
   // false, changing nothing, when the key is missing in `from` or present in `to`.
   bool Move(Txn& txn, int from, int to, const KeyRef& k, int64_t now_ms);
+
+  // --- WATCH (REQUIRES: the key's shard locked) ---
+
+  // Registers a watch of the key and returns its version (what WatchedChanged compares).
+  uint64_t Watch(int db, const KeyRef& k);
+  // Whether the key changed since Watch returned `version`, or, having been live then
+  // (`was_live`), has reached its deadline since (Redis counts an expired watched key as
+  // changed even before it is deleted).
+  bool WatchedChanged(int db, const KeyRef& k, uint64_t version, bool was_live, int64_t now_ms);
+  // Drops one watch of the key (Watch's counterpart).
+  void Unwatch(int db, const KeyRef& k);
+  // The key exists and has not reached its deadline (no lazy expiry, no access recorded).
+  bool IsLive(int db, const KeyRef& k, int64_t now_ms);
 
   // --- Whole-keyspace operations; they lock shards themselves, unless txn holds them all. ---
 
@@ -372,6 +391,14 @@ class Keyspace {
 
  private:
   void Unlinked(int db, Shard& s, Entry* e);
+  // A key of s changed: bumps its watch version if a client watches it.
+  static void Touch(Shard& s, int db, std::string_view key) {
+    if (!s.watched.empty()) TouchWatched(s, db, key);
+  }
+  static void TouchWatched(Shard& s, int db, std::string_view key);
+  // Every watched key of db that exists in s (in db, or in db2 when >= 0) is touched: what a
+  // flush or a swap of databases changes.
+  static void TouchWatchedInDb(Shard& s, int db, int db2);
   // Accounting of an entry entering or leaving a table.
   void Added(const Entry* e);
   void Removed(const Entry* e);

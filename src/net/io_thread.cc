@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/limits.h"
+#include "commands/context.h"
 #include "commands/errors.h"
 
 namespace fdb {
@@ -128,6 +129,10 @@ void IoThread::AddConnection(int fd) {
 
 void IoThread::Closed(Connection* c) {
   nconns_.fetch_sub(1, std::memory_order_relaxed);
+  if (!c->state().watched.empty()) {
+    dispatcher().ReleaseLocks();
+    ReleaseWatches(server_.keyspace(), c->state(), /*all_shards_held=*/false);
+  }
   server_.clients().Remove(&c->state());
   uint64_t id = c->state().id;
   // Freed after the current batch of events: later events of this batch may still name it.

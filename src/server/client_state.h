@@ -61,7 +61,15 @@ struct ClientState {
   bool in_multi = false;
   bool multi_error = false;  // a command failed to queue: EXEC will abort
   std::vector<std::vector<std::string>> queued;
-  std::vector<std::pair<int, uint64_t>> watched;  // (shard, shard version at WATCH)
+  // WATCHed keys: database, key, the key's watch version (Keyspace::Watch) and whether it was
+  // live then. Registered in the keyspace until ReleaseWatches (commands/context.h).
+  struct WatchedKey {
+    int db;
+    std::string key;
+    uint64_t version;
+    bool was_live;
+  };
+  std::vector<WatchedKey> watched;
 
   // Blocking commands: the waiter this client is blocked on (set by BlockingRegistry::Block,
   // cleared by the owning thread when it is served, times out or disconnects), and how
