@@ -84,10 +84,6 @@ def parse_info(text: Union[str, bytes]) -> Dict[str, Any]:
     return info
 
 
-def _pairs(reply: Sequence[bytes]) -> List[Tuple[bytes, bytes]]:
-    it = iter(reply)
-    return list(zip(it, it))
-
 
 class _Stopped:
     """What :class:`SyncEngine` calls while it is stopped, in place of ``fdb._engine.Engine``:
@@ -281,108 +277,12 @@ class SyncEngine:
         """Store several values atomically."""
         return self._run(_c._c_mset(mapping))
 
-    # --- hashes: field names are text, values JSON-native -------------------------------------
+    # The collection methods (hset, hget, ..., lpush, ..., sadd, ..., zadd, ...) are the
+    # clients' (fdb.client.COLLECTION_METHODS), installed below: same names, arguments and
+    # results.
 
-    def hset(self, key: KeyT, field: Optional[KeyT] = None, value: Any = None,
-             mapping: Optional[Mapping[KeyT, Any]] = None) -> int:
-        """Set hash fields (``hset(k, "f", v)`` and/or ``hset(k, mapping={...})``); the number
-        of fields that were new."""
-        args: List[Any] = ["HSET", _c._k(key)]
-        if field is not None:
-            args += [_c._k(field), encode(value)]
-        for f, v in (mapping or {}).items():
-            args += [_c._k(f), encode(v)]
-        if len(args) == 2:
-            raise ValueError("hset() needs a field and value, or a mapping")
-        return self.execute(*args)
 
-    def hget(self, key: KeyT, field: KeyT, default: Any = None) -> Any:
-        """A hash field's value, or ``default``."""
-        raw = self.execute("HGET", _c._k(key), _c._k(field))
-        return default if raw is None else decode(raw)
-
-    def hgetall(self, key: KeyT) -> Dict[str, Any]:
-        """The whole hash as a dict (empty if the key does not exist)."""
-        return {_c._key_text(f): decode(v) for f, v in _pairs(self.execute("HGETALL", _c._k(key)))}
-
-    def hdel(self, key: KeyT, *fields: KeyT) -> int:
-        """Delete hash fields; the number removed."""
-        return self.execute("HDEL", _c._k(key), *_c._ks(fields))
-
-    # --- lists --------------------------------------------------------------------------------
-
-    def lpush(self, key: KeyT, *values: Any) -> int:
-        """Prepend values (the last given ends up first); the new length."""
-        return self.execute("LPUSH", _c._k(key), *(encode(v) for v in values))
-
-    def rpush(self, key: KeyT, *values: Any) -> int:
-        """Append values; the new length."""
-        return self.execute("RPUSH", _c._k(key), *(encode(v) for v in values))
-
-    def lpop(self, key: KeyT, default: Any = None) -> Any:
-        """Remove and return the first element, or ``default`` if the list is empty."""
-        raw = self.execute("LPOP", _c._k(key))
-        return default if raw is None else decode(raw)
-
-    def rpop(self, key: KeyT, default: Any = None) -> Any:
-        """Remove and return the last element, or ``default`` if the list is empty."""
-        raw = self.execute("RPOP", _c._k(key))
-        return default if raw is None else decode(raw)
-
-    def lrange(self, key: KeyT, start: int = 0, stop: int = -1) -> List[Any]:
-        """Elements ``start``..``stop`` inclusive (negative: from the end)."""
-        return [decode(v) for v in self.execute("LRANGE", _c._k(key), int(start), int(stop))]
-
-    def llen(self, key: KeyT) -> int:
-        """The list's length (0 if the key does not exist)."""
-        return self.execute("LLEN", _c._k(key))
-
-    # --- sets ---------------------------------------------------------------------------------
-
-    def sadd(self, key: KeyT, *members: Any) -> int:
-        """Add members; the number that were new."""
-        return self.execute("SADD", _c._k(key), *(encode(m) for m in members))
-
-    def srem(self, key: KeyT, *members: Any) -> int:
-        """Remove members; the number removed."""
-        return self.execute("SREM", _c._k(key), *(encode(m) for m in members))
-
-    def smembers(self, key: KeyT) -> List[Any]:
-        """The members, in no particular order. A list, not a ``set``: members may be dicts or
-        lists, which a Python set cannot hold."""
-        return [decode(m) for m in self.execute("SMEMBERS", _c._k(key))]
-
-    def sismember(self, key: KeyT, member: Any) -> bool:
-        """Whether ``member`` is in the set."""
-        return bool(self.execute("SISMEMBER", _c._k(key), encode(member)))
-
-    # --- sorted sets --------------------------------------------------------------------------
-
-    def zadd(self, key: KeyT, mapping: Mapping[Any, float]) -> int:
-        """Add members with scores (``{member: score}``); the number that were new."""
-        if not mapping:
-            raise ValueError("zadd() needs at least one member")
-        args: List[Any] = ["ZADD", _c._k(key)]
-        for m, score in mapping.items():
-            args += [repr(float(score)), encode(m)]
-        return self.execute(*args)
-
-    def zrange(self, key: KeyT, start: int = 0, stop: int = -1,
-               withscores: bool = False) -> List[Any]:
-        """Members by rank, lowest score first; ``(member, score)`` pairs with ``withscores``."""
-        args: List[Any] = ["ZRANGE", _c._k(key), int(start), int(stop)]
-        if withscores:
-            return [(decode(m), float(s)) for m, s in _pairs(self.execute(*args, "WITHSCORES"))]
-        return [decode(m) for m in self.execute(*args)]
-
-    def zscore(self, key: KeyT, member: Any) -> Optional[float]:
-        """The member's score, or None."""
-        raw = self.execute("ZSCORE", _c._k(key), encode(member))
-        return None if raw is None else float(raw)
-
-    def zrem(self, key: KeyT, *members: Any) -> int:
-        """Remove members; the number removed."""
-        return self.execute("ZREM", _c._k(key), *(encode(m) for m in members))
+_c._install_collections(SyncEngine, "sync")
 
 
 # Filled on first use of the module (see _bind_errors) so that importing fdb does not need the
@@ -409,9 +309,8 @@ _bind_errors()
 # The methods AsyncEngine runs on its pool (everything but the lifecycle).
 _ASYNC_METHODS = (
     "execute set get delete exists keys dbsize flushdb ping info save expire ttl incr incrby "
-    "decr mget mset hset hget hgetall hdel lpush rpush lpop rpop lrange llen sadd srem "
-    "smembers sismember zadd zrange zscore zrem"
-).split()
+    "decr mget mset"
+).split() + list(_c.COLLECTION_METHODS)
 
 
 class AsyncEngine:
