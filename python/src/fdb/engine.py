@@ -29,7 +29,7 @@ import functools
 import os
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
-from . import client as _c
+from . import _commands as _c
 from .codec import decode, encode
 from .config import FDBConfig
 from .errors import FDBError, FDBLockedError, FDBResponseError, FDBWrongTypeError
