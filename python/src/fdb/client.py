@@ -43,8 +43,11 @@ from ._commands import (  # noqa: F401 - the names used here, and DEFAULT_HOST/P
     _c_ttl, _Cmd, _DBSIZE, _FLUSHDB, _install_collections, _k, _PING, _resolve_host,
     _resolve_port, _T,
 )
+from . import _fast
 from .codec import decode, encode
 from .errors import translate
+
+_pack = _fast.pack
 
 __all__ = [
     "FDBClient",
@@ -88,6 +91,18 @@ def _default_retry(cls: Any, retries: int) -> Any:
     # Reconnect and retry a command on ConnectionError/TimeoutError, quickly: a restarted server
     # is back within milliseconds, and a missing one should be reported without a long wait.
     return cls(ExponentialBackoff(cap=0.25, base=0.02), retries)
+
+
+def _fast_settings(host: str, port: int, db: int, password: Optional[str],
+                   timeout: Optional[float], retries: int, fast: bool, explicit_retry: bool,
+                   pool_kwargs: Dict[str, Any]) -> "Optional[_fast.Settings]":
+    """The fast path's settings, or None when a setting needs redis-py for every command (see
+    fdb._fast)."""
+    if not fast or explicit_retry or not set(pool_kwargs) <= _fast.FAST_KWARGS:
+        return None
+    return _fast.Settings(host, port, timeout, password, db, pool_kwargs.get("username"),
+                          pool_kwargs.get("client_name"), retries,
+                          bool(pool_kwargs.get("socket_keepalive")))
 
 
 class _Base:
@@ -280,6 +295,10 @@ class FDBSyncClient(_Base):
         max_connections: size of the connection pool (callers beyond it wait up to ``timeout``).
         retries: how many times a command is retried, after reconnecting, on a connection error
             or timeout (redis-py's ``Retry``; pass ``retry=`` for a policy of your own).
+        fast: send single commands on the fast path (:mod:`fdb._fast`: hiredis, no redis-py
+            layers); pipelines, transactions and :attr:`redis` always use redis-py. ``False``,
+            a ``retry=`` policy, or a pool keyword the fast path does not handle (TLS, a Unix
+            socket, ``connection_class`` ...) send everything through redis-py.
         **pool_kwargs: passed through to redis-py's ``BlockingConnectionPool`` / connections,
             e.g. ``username``, ``health_check_interval``, ``socket_keepalive``, ``client_name``,
             ``protocol=3``, ``retry``, ``connection_class``.
@@ -291,11 +310,14 @@ class FDBSyncClient(_Base):
     def __init__(self, host: Optional[str] = None, port: Optional[int] = None, db: int = 0,
                  password: Optional[str] = None, timeout: Optional[float] = 5.0,
                  max_connections: int = DEFAULT_MAX_CONNECTIONS, retries: int = 3,
-                 **pool_kwargs: Any) -> None:
+                 fast: bool = True, **pool_kwargs: Any) -> None:
         self.host = _resolve_host(host)
         self.port = _resolve_port(port)
         self.db = db
         self.timeout = timeout
+        fs = _fast_settings(self.host, self.port, db, password, timeout, retries, fast,
+                            "retry" in pool_kwargs, pool_kwargs)
+        self._fast: Optional[_fast.SyncPool] = _fast.SyncPool(fs) if fs is not None else None
         retry = pool_kwargs.pop("retry", None) or _default_retry(redis.retry.Retry, retries)
         pool_kwargs.setdefault("connection_pool_class", redis.BlockingConnectionPool)
         pool_class = pool_kwargs.pop("connection_pool_class")
@@ -309,6 +331,9 @@ class FDBSyncClient(_Base):
         return self._redis
 
     def _run(self, cmd: "_Cmd[_T]") -> _T:
+        f = self._fast
+        if f is not None:
+            return cmd.post(f.call(_pack(cmd.args)))
         # try/except rather than self._translating(): a context manager costs about a
         # microsecond per call, which shows on a loopback round trip.
         try:
@@ -324,6 +349,8 @@ class FDBSyncClient(_Base):
 
     def close(self) -> None:
         """Close all pooled connections. The client reconnects if used again."""
+        if self._fast is not None:
+            self._fast.close()
         self._redis.close()
         self._pool.disconnect()
 
@@ -344,6 +371,10 @@ class FDBSyncClient(_Base):
         the value was stored."""
         if ex is None and px is None and not nx and not xx:
             # The common case without building a _Cmd (the per-call cost matters for a cache).
+            f = self._fast
+            if f is not None:
+                f.call(_pack(("SET", _k(key), encode(value))))
+                return True
             try:
                 self._redis.execute_command("SET", _k(key), encode(value))
             except redis.exceptions.RedisError as e:
@@ -353,6 +384,10 @@ class FDBSyncClient(_Base):
 
     def get(self, key: KeyT, default: Any = None) -> Any:
         """The value at ``key``, decoded; ``default`` if the key does not exist."""
+        f = self._fast
+        if f is not None:
+            reply = f.call(_pack(("GET", _k(key))))
+            return default if reply is None else decode(reply)
         try:
             reply = self._redis.execute_command("GET", _k(key))
         except redis.exceptions.RedisError as e:
@@ -386,7 +421,12 @@ class FDBSyncClient(_Base):
     def info(self, section: Optional[str] = None) -> Dict[str, Any]:
         """Server information as one flat dict, as redis-py's ``info()`` (numbers parsed),
         including FDB's own fields (``fdb_version``, ``fdb_fsync``, ``cache_entries``...)."""
-        return self._run(_c_info(section))
+        cmd = _c_info(section)
+        try:
+            reply = self._redis.execute_command(*cmd.args)
+        except redis.exceptions.RedisError as e:
+            raise translate(e, self.host, self.port) from e
+        return cmd.post(reply)
 
     def expire(self, key: KeyT, seconds: ExpiryT) -> bool:
         """Set a time to live; False if the key does not exist."""
@@ -428,11 +468,14 @@ class FDBClient(_Base):
     def __init__(self, host: Optional[str] = None, port: Optional[int] = None, db: int = 0,
                  password: Optional[str] = None, timeout: Optional[float] = 5.0,
                  max_connections: int = DEFAULT_MAX_CONNECTIONS, retries: int = 3,
-                 **pool_kwargs: Any) -> None:
+                 fast: bool = True, **pool_kwargs: Any) -> None:
         self.host = _resolve_host(host)
         self.port = _resolve_port(port)
         self.db = db
         self.timeout = timeout
+        fs = _fast_settings(self.host, self.port, db, password, timeout, retries, fast,
+                            "retry" in pool_kwargs, pool_kwargs)
+        self._fast: Optional[_fast.AsyncPool] = _fast.AsyncPool(fs) if fs is not None else None
         retry = pool_kwargs.pop("retry", None) or _default_retry(redis.asyncio.retry.Retry, retries)
         pool_kwargs.setdefault("connection_pool_class", redis.asyncio.BlockingConnectionPool)
         pool_class = pool_kwargs.pop("connection_pool_class")
@@ -446,6 +489,12 @@ class FDBClient(_Base):
         return self._redis
 
     async def _run(self, cmd: "_Cmd[_T]") -> _T:
+        f = self._fast
+        if f is not None:
+            return cmd.post(await f.call(_pack(cmd.args)))
+        return await self._run_redis(cmd)
+
+    async def _run_redis(self, cmd: "_Cmd[_T]") -> _T:
         with self._translating():
             reply = await self._redis.execute_command(*cmd.args)
         return cmd.post(reply)
@@ -457,6 +506,8 @@ class FDBClient(_Base):
 
     async def close(self) -> None:
         """Close all pooled connections. The client reconnects if used again."""
+        if self._fast is not None:
+            self._fast.close()
         aclose = getattr(self._redis, "aclose", None)
         await (aclose() if aclose is not None else self._redis.close())
         await self._pool.disconnect()
@@ -476,10 +527,18 @@ class FDBClient(_Base):
         """Store ``value`` (JSON-native, see :mod:`fdb.codec`). ``ex``/``px``: expire after
         seconds/milliseconds; ``nx``: only if absent; ``xx``: only if present. Returns whether
         the value was stored."""
+        f = self._fast
+        if f is not None and ex is None and px is None and not nx and not xx:
+            await f.call(_pack(("SET", _k(key), encode(value))))
+            return True
         return await self._run(_c_set(key, value, ex, px, nx, xx))
 
     async def get(self, key: KeyT, default: Any = None) -> Any:
         """The value at ``key``, decoded; ``default`` if the key does not exist."""
+        f = self._fast
+        if f is not None:
+            reply = await f.call(_pack(("GET", _k(key))))
+            return default if reply is None else decode(reply)
         return await self._run(_c_get(key, default))
 
     async def delete(self, *keys: KeyT) -> int:
@@ -509,7 +568,7 @@ class FDBClient(_Base):
     async def info(self, section: Optional[str] = None) -> Dict[str, Any]:
         """Server information as one flat dict, as redis-py's ``info()`` (numbers parsed),
         including FDB's own fields (``fdb_version``, ``fdb_fsync``, ``cache_entries``...)."""
-        return await self._run(_c_info(section))
+        return await self._run_redis(_c_info(section))
 
     async def expire(self, key: KeyT, seconds: ExpiryT) -> bool:
         """Set a time to live; False if the key does not exist."""

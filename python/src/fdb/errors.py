@@ -132,7 +132,17 @@ def _server_text(exc: Exception) -> str:
     return text
 
 
-def _start_hint(port: Optional[int]) -> str:
+def from_reply_text(text: str) -> "FDBResponseError":
+    """The exception for an error reply whose full text (code included) is ``text``."""
+    if text.startswith("WRONGTYPE"):
+        return FDBWrongTypeError(text)
+    if text.startswith(("NOAUTH", "WRONGPASS")) or text.startswith("ERR invalid password") or \
+            text.startswith("ERR AUTH"):
+        return FDBAuthenticationError(text)
+    return FDBResponseError(text)
+
+
+def start_hint(port: Optional[int]) -> str:
     return (
         "Is fdb-server running? Start it with `make run` in the FDB repository "
         f"or `fdb-server --port {port if port is not None else 6380}`."
@@ -158,7 +168,7 @@ def translate(exc: BaseException, host: Optional[str] = None, port: Optional[int
             return FDBConnectionError(f"FDB at {host}:{port} refused the connection: "
                                       f"ERR {text}", host, port)
         return FDBConnectionError(
-            f"Cannot connect to FDB at {host}:{port}: {text} {_start_hint(port)}", host, port
+            f"Cannot connect to FDB at {host}:{port}: {text} {start_hint(port)}", host, port
         )
     if isinstance(exc, rex.ResponseError):
         text = _server_text(exc)
