@@ -8,7 +8,8 @@ import asyncio
 import pytest
 
 from conftest import ServerProcess
-from fdb.errors import FDBAuthenticationError, FDBTimeoutError, FDBWrongTypeError
+from fdb.errors import (FDBAuthenticationError, FDBResponseError, FDBTimeoutError,
+                        FDBWrongTypeError)
 from fdb_client import FDBClient, FDBSyncClient
 
 
@@ -124,3 +125,37 @@ async def test_async_password_and_db(auth_server):
     with pytest.raises(FDBAuthenticationError):
         async with FDBClient(host="127.0.0.1", port=auth_server.port, password="no"):
             pass
+
+
+@pytest.mark.parametrize("transaction", [True, False])
+def test_sync_pipeline_fast_and_redis_paths_agree(server, raw, transaction):
+    results = []
+    for fast in (True, False):
+        raw.flushall()
+        with FDBSyncClient(host="127.0.0.1", port=server.port, fast=fast) as db:
+            db.set("s", "text")
+            pipe = db.pipeline(transaction=transaction)
+            pipe.set("a", [1]).get("a").incr("s").rpush("l", b"x").lrange("l").get("none", 0)
+            results.append(pipe.execute(raise_on_error=False))
+            pipe.incr("s").set("b", 1)
+            with pytest.raises(FDBResponseError, match="not an integer"):
+                pipe.execute()
+            assert len(pipe) == 0
+    fast, slow = results
+    assert type(fast[2]) is type(slow[2]) is FDBResponseError and str(fast[2]) == str(slow[2])
+    fast[2] = slow[2] = None
+    assert fast == slow == [True, [1], None, 1, [b"x"], 0]
+
+
+async def test_async_pipeline_of_many_commands_and_concurrent_calls(async_db):
+    pipe = async_db.pipeline(transaction=False)
+    for i in range(5000):
+        pipe.set(f"k{i}", {"i": i, "pad": "x" * 80})
+    other = asyncio.ensure_future(async_db.get("k0"))  # interleaves with the batch
+    assert await pipe.execute() == [True] * 5000
+    await other
+    pipe = async_db.pipeline()
+    for i in range(5000):
+        pipe.get(f"k{i}")
+    got = await pipe.execute()
+    assert [g["i"] for g in got] == list(range(5000))

@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import os
+import select
 import socket
 import time
 from typing import Any, Deque, List, Optional, Sequence
@@ -127,13 +128,20 @@ class SyncConnection:
         for cmd in s.handshake:
             _check(self.call(cmd))
 
-    def call(self, packed: bytes) -> Any:
+    def call(self, packed: bytes, n: int = 0) -> Any:
+        """The reply to one command, or with ``n`` > 0 the list of the next ``n`` replies."""
         self.sock.sendall(packed)
         reader = self.reader
+        out: List[Any] = []
         while True:
             reply = reader.gets()
             if reply is not False:
-                return reply
+                if not n:
+                    return reply
+                out.append(reply)
+                if len(out) == n:
+                    return out
+                continue
             data = self.sock.recv(65536)
             if not data:
                 raise ConnectionError("connection closed by the server")
@@ -154,8 +162,10 @@ class SyncPool:
         self.idle: List[SyncConnection] = []
         self.pid = os.getpid()
 
-    def call(self, packed: bytes) -> Any:
-        """Send one packed command; return its reply (raises FDBError subclasses)."""
+    def call(self, packed: bytes, n: int = 0) -> Any:
+        """Send one packed command; return its reply (raises FDBError subclasses). With ``n``
+        > 0, ``packed`` holds ``n`` commands and the list of their raw replies is returned
+        (error replies as _ReplyError objects, not raised)."""
         idle = self.idle
         attempt = 0
         while True:
@@ -169,7 +179,7 @@ class SyncPool:
                         self.pid, self.idle = os.getpid(), []
                         idle = self.idle
                     conn = SyncConnection(self.settings)
-                reply = conn.call(packed)
+                reply = conn.call(packed, n)
             except socket.timeout:
                 if conn is not None:
                     conn.close()
@@ -186,6 +196,8 @@ class SyncPool:
                 raise
             else:
                 idle.append(conn)
+                if n:
+                    return reply
                 if type(reply) is _ReplyError:
                     raise from_reply_text(str(reply))
                 return reply
@@ -209,9 +221,38 @@ class _Protocol(asyncio.Protocol):
         self.waiters: Deque[Any] = collections.deque()
         self.transport: Any = None
         self.lost: Optional[BaseException] = None
+        self.fd = -1
+        self.poller: Any = None
 
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
+        sock = transport.get_extra_info("socket")
+        self.fd = sock.fileno() if sock is not None else -1
+        if self.fd >= 0:
+            self.poller = select.poll()
+            self.poller.register(self.fd, select.POLLIN)
+
+    def wait_idle(self, seconds: float, loop: Any, fut: Any) -> None:
+        """Read the reply here while the event loop has nothing else to run (see AsyncPool):
+        for up to ``seconds`` (less if a timer of the loop is due sooner) wait for the socket
+        to be readable and feed what arrives, until ``fut`` is resolved. If it is not by then,
+        the caller awaits it as usual."""
+        scheduled = getattr(loop, "_scheduled", None)
+        if scheduled:
+            seconds = min(seconds, max(0.0, scheduled[0].when() - loop.time()))
+        deadline = time.monotonic() + seconds
+        while not fut.done():
+            try:
+                if not self.poller.poll(max(0.0, deadline - time.monotonic()) * 1000.0):
+                    return
+                data = os.read(self.fd, 262144)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return  # the transport sees the error too and reports it (connection_lost)
+            if not data:
+                return
+            self.data_received(data)
 
     def data_received(self, data: bytes) -> None:
         reader = self.reader
@@ -250,8 +291,9 @@ class _Protocol(asyncio.Protocol):
 class AsyncPool:
     """The connection of one FDBClient per event loop, shared by its tasks (calls pipeline)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, idle_wait: float = 0.001) -> None:
         self.settings = settings
+        self.idle_wait = idle_wait
         self.proto: Optional[_Protocol] = None
         self.loop: Any = None
         self.connecting: Any = None  # a future while a connection is being made
@@ -288,22 +330,38 @@ class AsyncPool:
         fut.set_result(proto)
         return proto
 
-    def _send(self, proto: _Protocol, loop: Any, packed: bytes) -> Any:
-        fut = loop.create_future()
-        proto.waiters.append(fut)
+    def _send(self, proto: _Protocol, loop: Any, packed: bytes,
+              futs: Optional[List[Any]] = None) -> Any:
+        """An awaitable of the reply, or with ``futs`` (one future per command in ``packed``)
+        of the last one."""
+        if futs:
+            fut = futs[-1]
+            proto.waiters.extend(futs)
+        else:
+            fut = loop.create_future()
+            proto.waiters.append(fut)
         proto.transport.write(packed)
+        if self.idle_wait and not getattr(loop, "_ready", True) and proto.poller is not None:
+            proto.wait_idle(self.idle_wait, loop, fut)
+            if fut.done():
+                return fut
         timeout = self.settings.timeout
         if timeout is None:
             return fut
         return _with_timeout(fut, loop, timeout, proto)
 
-    async def call(self, packed: bytes) -> Any:
+    async def call(self, packed: bytes, n: int = 0) -> Any:
+        """As SyncPool.call."""
         loop = asyncio.get_running_loop()
         attempt = 0
         while True:
             proto = None
             try:
                 proto = await self._get(loop)
+                if n:
+                    futs = [loop.create_future() for _ in range(n)]
+                    await self._send(proto, loop, packed, futs)
+                    return [f.result() for f in futs]
                 reply = await self._send(proto, loop, packed)
             except TimeoutError:
                 if proto is not None:

@@ -45,9 +45,11 @@ from ._commands import (  # noqa: F401 - the names used here, and DEFAULT_HOST/P
 )
 from . import _fast
 from .codec import decode, encode
-from .errors import translate
+from .errors import FDBError, translate
 
 _pack = _fast.pack
+_MULTI = _pack(("MULTI",))
+_EXEC = _pack(("EXEC",))
 
 __all__ = [
     "FDBClient",
@@ -133,16 +135,53 @@ def _translating(host: str, port: int) -> Iterator[None]:
 class _PipelineCommands:
     """The commands a pipeline queues; each returns the pipeline, so calls can be chained."""
 
-    def __init__(self, pipe: Any, host: str, port: int) -> None:
+    def __init__(self, pipe: Any, host: str, port: int, fast: Any = None,
+                 transaction: bool = True) -> None:
+        # ``pipe``: redis-py's pipeline, or None on the fast path (``fast``: the client's
+        # fdb._fast pool), where the commands are packed as they are queued and sent in one
+        # write, wrapped in MULTI/EXEC for a transaction.
         self._pipe = pipe
+        self._fast = fast
+        self._transaction = transaction
+        self._packed: List[bytes] = []
         self._posts: List[Callable[[Any], Any]] = []
         self.host = host
         self.port = port
 
     def _queue(self: _P, cmd: "_Cmd[Any]") -> _P:
-        self._pipe.execute_command(*cmd.args)
+        if self._fast is not None:
+            self._packed.append(_pack(cmd.args))
+        else:
+            self._pipe.execute_command(*cmd.args)
         self._posts.append(cmd.post)
         return self
+
+    def _fast_request(self) -> Tuple[bytes, int]:
+        packed, self._packed = self._packed, []
+        if self._transaction:
+            return _MULTI + b"".join(packed) + _EXEC, len(packed) + 2
+        return b"".join(packed), len(packed)
+
+    def _fast_replies(self, replies: List[Any], raise_on_error: bool) -> List[Any]:
+        """The replies of the queued commands from the raw replies of the batch, errors as
+        FDB exceptions (the first one raised with ``raise_on_error``)."""
+        if self._transaction:
+            queued, replies = replies[1:-1], replies[-1]
+            if isinstance(replies, _fast._ReplyError):  # EXECABORT: a command was refused
+                first = next((r for r in queued if isinstance(r, _fast._ReplyError)), replies)
+                self._posts = []
+                raise _fast.from_reply_text(str(first))
+            if replies is None:
+                self._posts = []
+                raise FDBError("the transaction was aborted (EXEC returned nil)")
+        out = [_fast.from_reply_text(str(r)) if isinstance(r, _fast._ReplyError) else r
+               for r in replies]
+        if raise_on_error:
+            for r in out:
+                if isinstance(r, FDBError):
+                    self._posts = []
+                    raise r
+        return out
 
     def __len__(self) -> int:
         return len(self._posts)
@@ -230,6 +269,16 @@ class FDBPipeline(_PipelineCommands):
         With ``raise_on_error=False`` a failed command's slot holds its :class:`FDBError`
         instead of raising the first one.
         """
+        if self._fast is not None:
+            if not self._posts:
+                return []
+            data, n = self._fast_request()
+            try:
+                replies = self._fast.call(data, n)
+            except BaseException:
+                self._posts = []
+                raise
+            return self._finish(self._fast_replies(replies, raise_on_error))
         try:
             with _translating(self.host, self.port):
                 replies = self._pipe.execute(raise_on_error=raise_on_error)
@@ -241,7 +290,9 @@ class FDBPipeline(_PipelineCommands):
     def reset(self) -> None:
         """Discard the queued commands."""
         self._posts = []
-        self._pipe.reset()
+        self._packed = []
+        if self._pipe is not None:
+            self._pipe.reset()
 
     def __enter__(self) -> "FDBPipeline":
         return self
@@ -257,6 +308,16 @@ class FDBAsyncPipeline(_PipelineCommands):
     async def execute(self, raise_on_error: bool = True) -> List[Any]:
         """Send the queued commands; return their decoded results (see
         :meth:`FDBPipeline.execute`)."""
+        if self._fast is not None:
+            if not self._posts:
+                return []
+            data, n = self._fast_request()
+            try:
+                replies = await self._fast.call(data, n)
+            except BaseException:
+                self._posts = []
+                raise
+            return self._finish(self._fast_replies(replies, raise_on_error))
         try:
             with _translating(self.host, self.port):
                 replies = await self._pipe.execute(raise_on_error=raise_on_error)
@@ -268,6 +329,9 @@ class FDBAsyncPipeline(_PipelineCommands):
     async def reset(self) -> None:
         """Discard the queued commands."""
         self._posts = []
+        self._packed = []
+        if self._pipe is None:
+            return
         res = self._pipe.reset()
         if res is not None and hasattr(res, "__await__"):
             await res
@@ -361,7 +425,10 @@ class FDBSyncClient(_Base):
         self.close()
 
     def pipeline(self, transaction: bool = True) -> FDBPipeline:
-        """A :class:`FDBPipeline` on this client's pool."""
+        """A :class:`FDBPipeline`: the queued commands go in one round trip (in a
+        ``MULTI``/``EXEC`` transaction unless ``transaction=False``)."""
+        if self._fast is not None:
+            return FDBPipeline(None, self.host, self.port, self._fast, transaction)
         return FDBPipeline(self._redis.pipeline(transaction=transaction), self.host, self.port)
 
     def set(self, key: KeyT, value: Any, ex: Optional[ExpiryT] = None,
@@ -519,8 +586,12 @@ class FDBClient(_Base):
         await self.close()
 
     def pipeline(self, transaction: bool = True) -> FDBAsyncPipeline:
-        """A :class:`FDBAsyncPipeline` on this client's pool."""
-        return FDBAsyncPipeline(self._redis.pipeline(transaction=transaction), self.host, self.port)
+        """A :class:`FDBAsyncPipeline`: the queued commands go in one round trip (in a
+        ``MULTI``/``EXEC`` transaction unless ``transaction=False``)."""
+        if self._fast is not None:
+            return FDBAsyncPipeline(None, self.host, self.port, self._fast, transaction)
+        return FDBAsyncPipeline(self._redis.pipeline(transaction=transaction), self.host,
+                                self.port)
 
     async def set(self, key: KeyT, value: Any, ex: Optional[ExpiryT] = None,
                   px: Optional[ExpiryT] = None, nx: bool = False, xx: bool = False) -> bool:
