@@ -130,22 +130,24 @@ class SyncConnection:
 
     def call(self, packed: bytes, n: int = 0) -> Any:
         """The reply to one command, or with ``n`` > 0 the list of the next ``n`` replies."""
-        self.sock.sendall(packed)
+        sock = self.sock
+        sock.sendall(packed)
         reader = self.reader
         out: List[Any] = []
         while True:
+            # The reader is empty between calls: receive first, then parse.
+            data = sock.recv(262144)
+            if not data:
+                raise ConnectionError("connection closed by the server")
+            reader.feed(data)
             reply = reader.gets()
-            if reply is not False:
+            while reply is not False:
                 if not n:
                     return reply
                 out.append(reply)
                 if len(out) == n:
                     return out
-                continue
-            data = self.sock.recv(65536)
-            if not data:
-                raise ConnectionError("connection closed by the server")
-            reader.feed(data)
+                reply = reader.gets()
 
     def close(self) -> None:
         try:
@@ -213,6 +215,18 @@ class SyncPool:
 # --- asyncio ----------------------------------------------------------------------------------
 
 
+class _Batch:
+    """A pipeline's place in the waiters: collects its ``n`` replies, then resolves ``fut``
+    with their list (one future per batch, not per command)."""
+
+    __slots__ = ("n", "replies", "fut")
+
+    def __init__(self, n: int, fut: Any) -> None:
+        self.n = n
+        self.replies: List[Any] = []
+        self.fut = fut
+
+
 class _Protocol(asyncio.Protocol):
     """Feeds hiredis's Reader; replies resolve the waiting futures in order."""
 
@@ -262,9 +276,16 @@ class _Protocol(asyncio.Protocol):
             reply = reader.gets()
             if reply is False:
                 return
-            fut = waiters.popleft()
-            if not fut.done():  # a cancelled or timed-out call: its reply is dropped
-                fut.set_result(reply)
+            w = waiters[0]
+            if type(w) is _Batch:  # the replies of a pipeline: one future for them all
+                w.replies.append(reply)
+                if len(w.replies) < w.n:
+                    continue
+                reply = w.replies
+                w = w.fut
+            waiters.popleft()
+            if not w.done():  # a cancelled or timed-out call: its reply is dropped
+                w.set_result(reply)
 
     def eof_received(self) -> bool:
         return False
@@ -274,6 +295,8 @@ class _Protocol(asyncio.Protocol):
             self.lost = exc or ConnectionError("connection closed by the server")
         waiters, self.waiters = self.waiters, collections.deque()
         for fut in waiters:
+            if type(fut) is _Batch:
+                fut = fut.fut
             if not fut.done():
                 fut.set_exception(ConnectionError(str(self.lost)))
 
@@ -330,16 +353,11 @@ class AsyncPool:
         fut.set_result(proto)
         return proto
 
-    def _send(self, proto: _Protocol, loop: Any, packed: bytes,
-              futs: Optional[List[Any]] = None) -> Any:
-        """An awaitable of the reply, or with ``futs`` (one future per command in ``packed``)
-        of the last one."""
-        if futs:
-            fut = futs[-1]
-            proto.waiters.extend(futs)
-        else:
-            fut = loop.create_future()
-            proto.waiters.append(fut)
+    def _send(self, proto: _Protocol, loop: Any, packed: bytes, n: int = 0) -> Any:
+        """An awaitable of the reply, or with ``n`` > 0 of the list of the ``n`` replies to
+        the commands in ``packed``."""
+        fut = loop.create_future()
+        proto.waiters.append(_Batch(n, fut) if n else fut)
         proto.transport.write(packed)
         if self.idle_wait and not getattr(loop, "_ready", True) and proto.poller is not None:
             proto.wait_idle(self.idle_wait, loop, fut)
@@ -358,11 +376,9 @@ class AsyncPool:
             proto = None
             try:
                 proto = await self._get(loop)
+                reply = await self._send(proto, loop, packed, n)
                 if n:
-                    futs = [loop.create_future() for _ in range(n)]
-                    await self._send(proto, loop, packed, futs)
-                    return [f.result() for f in futs]
-                reply = await self._send(proto, loop, packed)
+                    return reply
             except TimeoutError:
                 if proto is not None:
                     proto.close()

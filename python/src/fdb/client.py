@@ -188,6 +188,11 @@ class _PipelineCommands:
 
     def _finish(self, replies: List[Any]) -> List[Any]:
         posts, self._posts = self._posts, []
+        for reply in replies:
+            if isinstance(reply, Exception):  # an error in its slot (raise_on_error=False)
+                break
+        else:
+            return [post(reply) for post, reply in zip(posts, replies)]
         out: List[Any] = []
         for post, reply in zip(posts, replies):
             if isinstance(reply, Exception):
