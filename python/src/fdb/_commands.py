@@ -127,7 +127,13 @@ def _c_set(key: KeyT, value: Any, ex: Optional[ExpiryT], px: Optional[ExpiryT], 
     return _Cmd(tuple(args), _to_bool)
 
 
+def _decode_or_none(r: Any) -> Any:
+    return None if r is None else decode(r)
+
+
 def _c_get(key: KeyT, default: Any) -> "_Cmd[Any]":
+    if default is None:
+        return _Cmd(("GET", _k(key)), _decode_or_none)
     return _Cmd(("GET", _k(key)), lambda r: default if r is None else decode(r))
 
 
@@ -200,6 +206,8 @@ _NO_VALUE: Any = object()
 
 
 def _decode_or(default: Any) -> Callable[[Any], Any]:
+    if default is None:
+        return _decode_or_none
     return lambda r: default if r is None else decode(r)
 
 

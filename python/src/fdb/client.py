@@ -40,7 +40,7 @@ from redis.backoff import ExponentialBackoff
 from ._commands import (  # noqa: F401 - the names used here, and DEFAULT_HOST/PORT re-exported
     COLLECTION_METHODS, DEFAULT_HOST, DEFAULT_PORT, ExpiryT, KeyT, _c_delete, _c_exists,
     _c_expire, _c_get, _c_incrby, _c_incrby_n, _c_info, _c_keys, _c_mget, _c_mset, _c_set,
-    _c_ttl, _Cmd, _DBSIZE, _FLUSHDB, _install_collections, _k, _PING, _resolve_host,
+    _c_ttl, _Cmd, _DBSIZE, _decode_or_none, _FLUSHDB, _install_collections, _k, _PING, _resolve_host,
     _resolve_port, _T,
 )
 from . import _fast
@@ -208,6 +208,10 @@ class _PipelineCommands:
 
     def get(self: _P, key: KeyT, default: Any = None) -> _P:
         """Queue :meth:`FDBClient.get`."""
+        if self._fast is not None and default is None:  # the common case, without a _Cmd
+            self._packed.append(_pack(("GET", _k(key))))
+            self._posts.append(_decode_or_none)
+            return self
         return self._queue(_c_get(key, default))
 
     def delete(self: _P, *keys: KeyT) -> _P:
