@@ -159,3 +159,19 @@ async def test_async_pipeline_of_many_commands_and_concurrent_calls(async_db):
         pipe.get(f"k{i}")
     got = await pipe.execute()
     assert [g["i"] for g in got] == list(range(5000))
+
+
+def test_forked_child_does_not_use_the_parents_connections(sync_db):
+    import os
+
+    sync_db.set("a", 1)
+    assert len(sync_db._fast.idle) == 1
+    parent_conn = sync_db._fast.idle[0]
+    pid = os.fork()
+    if pid == 0:  # the child: its own connection, the parent's left alone
+        ok = sync_db._fast.idle == [] and sync_db.get("a") == 1 and \
+            sync_db._fast.idle[0] is not parent_conn
+        os._exit(0 if ok else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert sync_db._fast.idle == [parent_conn] and sync_db.get("a") == 1

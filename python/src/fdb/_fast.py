@@ -41,6 +41,7 @@ import os
 import select
 import socket
 import time
+import weakref
 from typing import Any, Deque, List, Optional, Sequence
 
 import hiredis
@@ -156,13 +157,28 @@ class SyncConnection:
             pass
 
 
+def _forget_after_fork() -> None:
+    """In a forked child: the parent's connections are not the child's to use (their replies
+    would go to whichever process reads first). Drop them without closing the parent's
+    sockets' state (the child's copies of the descriptors are just closed)."""
+    for pool in list(_POOLS):
+        idle, pool.idle = pool.idle, []
+        for conn in idle:
+            conn.close()
+
+
+_POOLS: "weakref.WeakSet[SyncPool]" = weakref.WeakSet()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 class SyncPool:
     """Idle connections of one FDBSyncClient; a thread takes one for a call and gives it back."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.idle: List[SyncConnection] = []
-        self.pid = os.getpid()
+        _POOLS.add(self)
 
     def call(self, packed: bytes, n: int = 0) -> Any:
         """Send one packed command; return its reply (raises FDBError subclasses). With ``n``
@@ -177,9 +193,6 @@ class SyncPool:
                 conn = None
             try:
                 if conn is None:
-                    if self.pid != os.getpid():  # forked: the parent's sockets are not ours
-                        self.pid, self.idle = os.getpid(), []
-                        idle = self.idle
                     conn = SyncConnection(self.settings)
                 reply = conn.call(packed, n)
             except socket.timeout:
