@@ -1,9 +1,12 @@
 """FDB clients: :class:`FDBClient` (asyncio), :class:`FDBSyncClient` and :func:`fdb_client`.
 
-Both clients sit on redis-py (``redis.asyncio`` and ``redis``): connection pooling, pipelines,
-RESP parsing and reconnects are redis-py's. What FDB adds is the value encoding
-(:mod:`fdb.codec`: JSON-native values that keep ``INCR`` working), the original FDB method set,
-and exceptions from :mod:`fdb.errors`.
+Commands and pipelines go on the fast path (:mod:`fdb._fast`: the client's own connections,
+hiredis packing and parsing); redis-py (``redis`` and ``redis.asyncio``) is the client's
+``.redis`` and carries everything when the fast path cannot (``fast=False``, a ``retry=``
+policy, TLS, Unix sockets, a custom connection class). What FDB adds is the value encoding
+(:mod:`fdb.codec`: JSON-native values that keep ``INCR`` working), the original FDB method set
+with the collection methods of the embedded engine (:mod:`fdb._commands`), and exceptions from
+:mod:`fdb.errors`.
 
 Host and port default to the environment variables ``FDB_HOST`` and ``FDB_PORT`` when set,
 else ``localhost`` and ``6380``. Explicit arguments always win.
@@ -12,22 +15,17 @@ else ``localhost`` and ``6380``. Explicit arguments always win.
 from __future__ import annotations
 
 import contextlib
-import datetime
-import os
 from typing import (
     Any,
     AsyncIterator,
     Callable,
     Dict,
-    Generic,
     Iterator,
     List,
     Mapping,
     Optional,
-    Sequence,
     Tuple,
     TypeVar,
-    Union,
 )
 
 import redis
@@ -40,8 +38,8 @@ from redis.backoff import ExponentialBackoff
 from ._commands import (  # noqa: F401 - the names used here, and DEFAULT_HOST/PORT re-exported
     COLLECTION_METHODS, DEFAULT_HOST, DEFAULT_PORT, ExpiryT, KeyT, _c_delete, _c_exists,
     _c_expire, _c_get, _c_incrby, _c_incrby_n, _c_info, _c_keys, _c_mget, _c_mset, _c_set,
-    _c_ttl, _Cmd, _DBSIZE, _decode_or_none, _FLUSHDB, _install_collections, _k, _PING, _resolve_host,
-    _resolve_port, _T,
+    _c_ttl, _Cmd, _DBSIZE, _decode_or_none, _FLUSHDB, _install_collections, _k, _PING,
+    _resolve_host, _resolve_port, _T,
 )
 from . import _fast
 from .codec import decode, encode
