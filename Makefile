@@ -132,7 +132,7 @@ bench-python: build
 python-install: setup
 	$(PYTHON) -m pip install -v --disable-pip-version-check ./python
 
-# Slow (~10 minutes on 2 cores, not part of `make test`): builds the wheel from a read-only copy
+# Slow (8 minutes on 2 busy cores, not part of `make test`): builds the wheel from a read-only copy
 # of the checkout, repairs it with auditwheel, installs it into a fresh venv outside the
 # checkout and runs the clients, the engine and the bundled server from there.
 python-wheel-test: build

@@ -4,7 +4,7 @@ Linux with glibc 2.35 or newer), installed into a fresh virtualenv outside the c
 bundled fdb-server (console script and FDBServer), the sync client, the async client and the
 embedded engine.
 
-Slow -- it compiles the engine again (~5-10 minutes on 2 cores) and installs the dependencies
+Slow -- it compiles the engine again (8 minutes in all on 2 busy cores) and installs the dependencies
 from PyPI -- so it runs only with FDB_WHEEL_TEST=1 (`make python-wheel-test`); `make test`
 skips it.
 """
