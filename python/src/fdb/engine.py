@@ -470,6 +470,27 @@ for _name in _ASYNC_METHODS:
 del _name
 
 
+# get and set, the calls a cache makes most, without the generic wrapper's lookups.
+async def _async_get(self: AsyncEngine, key: KeyT, default: Any = None) -> Any:
+    if self._inline_reads:
+        return self.sync.get(key, default)
+    return await self._call(self.sync.get, key, default)
+
+
+async def _async_set(self: AsyncEngine, key: KeyT, value: Any, ex: Optional[_c.ExpiryT] = None,
+                     px: Optional[_c.ExpiryT] = None, nx: bool = False, xx: bool = False) -> bool:
+    if self._inline_writes:
+        return self.sync.set(key, value, ex, px, nx, xx)
+    return await self._call(self.sync.set, key, value, ex, px, nx, xx)
+
+
+_async_get.__doc__, _async_set.__doc__ = SyncEngine.get.__doc__, SyncEngine.set.__doc__
+_async_get.__name__, _async_set.__name__ = "get", "set"
+_async_get.__qualname__, _async_set.__qualname__ = "AsyncEngine.get", "AsyncEngine.set"
+AsyncEngine.get = _async_get  # type: ignore[method-assign]
+AsyncEngine.set = _async_set  # type: ignore[method-assign]
+
+
 def create_engine(config: Optional[FDBConfig] = None, *, sync: bool = False,
                   **overrides: Any) -> Union[AsyncEngine, SyncEngine]:
     """The embedded engine over ``config.data_dir`` (not yet open: call ``start()``).
