@@ -175,3 +175,54 @@ def test_forked_child_does_not_use_the_parents_connections(sync_db):
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert sync_db._fast.idle == [parent_conn] and sync_db.get("a") == 1
+
+
+@pytest.fixture
+def not_resp_server():
+    """A TCP server that answers anything with bytes that are not RESP."""
+    import socket
+    import threading
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen()
+    stop = threading.Event()
+
+    def serve():
+        srv.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                continue
+            try:
+                c.recv(1024)
+                c.sendall(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+            except OSError:
+                pass
+            finally:
+                c.close()
+
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    yield srv.getsockname()[1]
+    stop.set()
+    t.join()
+    srv.close()
+
+
+def test_sync_reply_that_is_not_resp_is_an_fdb_error(not_resp_server):
+    from fdb.errors import FDBError
+
+    db = FDBSyncClient(host="127.0.0.1", port=not_resp_server, retries=0, timeout=2)
+    with pytest.raises(FDBError, match="not RESP"):
+        db.get("k")
+
+
+async def test_async_reply_that_is_not_resp_is_an_fdb_error(not_resp_server):
+    from fdb.errors import FDBError
+
+    db = FDBClient(host="127.0.0.1", port=not_resp_server, retries=0, timeout=2)
+    with pytest.raises(FDBError, match="not RESP"):
+        await db.get("k")
+    await db.close()

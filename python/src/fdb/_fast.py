@@ -209,6 +209,11 @@ class SyncPool:
                 if conn is not None:
                     conn.close()
                 raise
+            except hiredis.ProtocolError as e:  # not RESP: a wrong port, not an FDB server
+                if conn is not None:
+                    conn.close()
+                raise FDBError(f"FDB at {self.settings.host}:{self.settings.port} answered "
+                               f"something that is not RESP: {e}") from e
             else:
                 idle.append(conn)
                 if n:
@@ -282,6 +287,14 @@ class _Protocol(asyncio.Protocol):
             self.data_received(data)
 
     def data_received(self, data: bytes) -> None:
+        try:
+            self._replies(data)
+        except hiredis.ProtocolError as e:  # not RESP: fail every waiter, drop the connection
+            self.lost = ConnectionError(f"the server answered something that is not RESP: {e}")
+            self.connection_lost(self.lost)
+            self.close()
+
+    def _replies(self, data: bytes) -> None:
         reader = self.reader
         reader.feed(data)
         waiters = self.waiters
