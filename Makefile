@@ -13,7 +13,7 @@ PYTHON ?= $(VENV)/bin/python
 
 .PHONY: all setup build run test unit blackbox compat asan lint threadsafety format fuzz \
   fuzz-smoke bench \
-  bench-python python-install clean
+  bench-python python-install python-wheel-test clean
 
 all: build
 
@@ -128,9 +128,16 @@ bench-python: build
 	  $(PYTHON) bench/python/bench.py
 
 # Installs the Python package (fdb, fdb_client, fdb_server, the fdb-server script) for this
-# interpreter. It compiles the engine again, in python/build/.
+# interpreter. It compiles the engine again, in a temporary directory (-v: CMake's progress).
 python-install: setup
-	$(PYTHON) -m pip install --disable-pip-version-check ./python
+	$(PYTHON) -m pip install -v --disable-pip-version-check ./python
+
+# Slow (8 minutes on 2 busy cores, not part of `make test`): builds the wheel from a read-only copy
+# of the checkout, repairs it with auditwheel, installs it into a fresh venv outside the
+# checkout and runs the clients, the engine and the bundled server from there.
+python-wheel-test: build
+	cd python && FDB_WHEEL_TEST=1 PYTHONPATH=$(abspath python/src):$(abspath $(BUILD))/python \
+	  FDB_SERVER_BIN=$(abspath $(BUILD))/fdb-server $(PYTHON) -m pytest -q tests/test_wheel.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSA_BUILD)

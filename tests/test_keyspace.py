@@ -4,15 +4,10 @@ Written against Redis 7.0 semantics; every test must pass against redis-server 7
 (FDB_TEST_TARGET=redis) and is the spec for fdb-server.
 """
 
-import os
 import time
 
 import pytest
 import redis
-
-# Tests that need collection types, which FDB gets in a later issue.
-collections = pytest.mark.skipif(os.environ.get("FDB_TEST_TARGET") != "redis",
-                                 reason="collection types arrive in a later issue")
 
 LFU_NOT_SELECTED = (
     "An LFU maxmemory policy is not selected, access frequency not tracked. Please note that "
@@ -205,7 +200,6 @@ def test_scan_type_string(r):
     assert scan_all(r, _type="hash") == []
 
 
-@collections
 def test_scan_type_filters_collections(r):
     r.set("s", "v")
     r.lpush("l", "a")
@@ -313,7 +307,6 @@ def test_type_wire_is_simple_string(raw):
     assert call(raw, "TYPE", "missing") == b"+none\r\n"
 
 
-@collections
 def test_type_collections(r):
     r.lpush("l", "a")
     r.sadd("s", "a")

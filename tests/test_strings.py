@@ -10,10 +10,6 @@ import time
 import pytest
 import redis
 
-# WRONGTYPE tests need collection types, which FDB gets in a later issue.
-collections = pytest.mark.skipif(os.environ.get("FDB_TEST_TARGET") != "redis",
-                                 reason="collection types arrive in a later issue")
-
 WRONGTYPE = "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 
@@ -1033,10 +1029,9 @@ def test_arity_error_names_command_in_lowercase(raw):
 
 
 # ---------------------------------------------------------------------------
-# WRONGTYPE (needs a collection type; real Redis only until collections land)
+# WRONGTYPE (against a collection type)
 # ---------------------------------------------------------------------------
 
-@collections
 @pytest.mark.parametrize("args", [
     ("GET", "l"), ("APPEND", "l", "x"), ("STRLEN", "l"), ("INCR", "l"), ("DECR", "l"),
     ("INCRBY", "l", "1"), ("DECRBY", "l", "1"), ("INCRBYFLOAT", "l", "1"),
@@ -1053,14 +1048,12 @@ def test_wrongtype_on_list(r, args):
     assert r.lrange("l", 0, -1) == ["a"]
 
 
-@collections
 def test_wrongtype_wire(raw):
     call(raw, "SADD", "s", "m")
     assert call(raw, "GET", "s") == \
         b"-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"
 
 
-@collections
 def test_string_commands_ignoring_type(r):
     r.lpush("l", "a")
     r.set("s", "x")
@@ -1077,7 +1070,6 @@ def test_string_commands_ignoring_type(r):
     assert r.get("l") == "v"
 
 
-@collections
 def test_lcs_on_non_string(r):
     r.lpush("l", "a")
     r.set("s", "x")

@@ -268,6 +268,178 @@ def bench_clients(root: str, pairs, order, sample) -> List[Result]:
     return res
 
 
+def async_measure(name: str, set_fn, get_fn, pairs, order, sample, check) -> List[Result]:
+    """measure() for coroutine functions: sequential awaits in one event loop."""
+    import asyncio
+
+    async def loop_over(fn, items) -> float:
+        gc.collect()
+        gc.disable()
+        try:
+            t0 = time.perf_counter()
+            for x in items:
+                await fn(x)
+            return time.perf_counter() - t0
+        finally:
+            gc.enable()
+
+    async def lat(fn, items) -> List[float]:
+        out = []
+        clock = time.perf_counter_ns
+        for x in items:
+            t0 = clock()
+            await fn(x)
+            out.append((clock() - t0) / 1000.0)
+        return out
+
+    async def run() -> List[Result]:
+        t_set = await loop_over(set_fn, pairs)
+        set_lat = await lat(set_fn, pairs[:sample])
+        t_get = await loop_over(get_fn, order)
+        get_lat = await lat(get_fn, order[:sample])
+        k = order[len(order) // 2]
+        assert await check(k) == make_value(int(k.split(":")[1])), f"{name}: wrong value"
+        return [Result(name, "set", len(pairs), t_set, set_lat),
+                Result(name, "get", len(order), t_get, get_lat)]
+
+    return asyncio.get_event_loop().run_until_complete(run())
+
+
+def redis_benchmark(port: int, n: int) -> List[Result]:
+    """redis-benchmark -c 1 -P 1 (a C client, one request per round trip) on the same server:
+    the limit of one connection on this machine. 80-byte values, like the JSON values here."""
+    exe = shutil.which("redis-benchmark")
+    if exe is None:
+        print("# redis-benchmark not found: the C-client reference is missing", file=sys.stderr)
+        return []
+    out = subprocess.run([exe, "-h", "127.0.0.1", "-p", str(port), "-c", "1", "-P", "1",
+                          "-n", str(n), "-d", "80", "-t", "set,get", "--csv"],
+                         capture_output=True, text=True, timeout=600).stdout
+    res = []
+    for line in out.splitlines():
+        cells = [c.strip('"') for c in line.split(",")]
+        if cells and cells[0] in ("SET", "GET"):
+            rps = float(cells[1])
+            # CSV: test, rps, avg, min, p50, p95, p99, max (ms). A list whose median is p50 and
+            # whose 99th percentile is p99, for Result.
+            lat = ([float(cells[4]) * 1000] * 99 + [float(cells[6]) * 1000]
+                   if len(cells) > 6 else [])
+            res.append(Result("redis-benchmark -c 1 -P 1 (C)", cells[0].lower(), n, n / rps,
+                              lat))
+    return res
+
+
+def bench_client_paths(root: str, n: int, sample: int) -> List[Result]:
+    """One fdb-server, one connection, sequential calls, ~80-byte JSON values: the FDB clients
+    (fast path and redis-py path) beside redis-py (hiredis) sync and asyncio and beside
+    redis-benchmark -c 1 -P 1, in the same run; then pipelined gets; then the embedded
+    AsyncEngine with sequential awaits."""
+    import asyncio
+
+    import redis
+    import redis.asyncio
+
+    from fdb_client import FDBClient, FDBSyncClient
+    from fdb_server import FDBConfig, FDBServer, create_engine
+
+    pairs = [(f"key:{i}", make_value(i)) for i in range(n)]
+    order = [k for k, _ in pairs]
+    random.Random(7).shuffle(order)
+    dumps, loads = json.dumps, json.loads
+    cfg = FDBConfig(port=free_port(), data_dir=os.path.join(root, "paths"), max_workers=2,
+                    cache_size=n * 4, flush_interval=1.0)
+    server = FDBServer(cfg).start_sync()
+    res: List[Result] = []
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    loop = asyncio.get_event_loop()
+    try:
+        res += redis_benchmark(cfg.port, n)
+        for label, kw in (("FDBSyncClient (fast path)", {}),
+                          ("FDBSyncClient(fast=False)", {"fast": False})):
+            with FDBSyncClient(host="127.0.0.1", port=cfg.port, **kw) as db:
+                res += measure(label, lambda kv: db.set(kv[0], kv[1]), db.get, pairs, order,
+                               sample, db.get)
+        r = redis.Redis(host="127.0.0.1", port=cfg.port)
+        get_json = lambda k: loads(r.get(k))  # noqa: E731
+        res += measure("redis-py sync (hiredis) + json", lambda kv: r.set(kv[0], dumps(kv[1])),
+                       get_json, pairs, order, sample, get_json)
+        r.close()
+        for label, kw in (("FDBClient (asyncio, fast path)", {}),
+                          ("FDBClient(fast=False) (asyncio)", {"fast": False})):
+            db = FDBClient(host="127.0.0.1", port=cfg.port, **kw)
+            loop.run_until_complete(db.connect())
+            res += async_measure(label, lambda kv, db=db: db.set(kv[0], kv[1]), db.get, pairs,
+                                 order, sample, db.get)
+            loop.run_until_complete(db.close())
+        ar = redis.asyncio.Redis(host="127.0.0.1", port=cfg.port)
+
+        async def aset(kv):
+            return await ar.set(kv[0], dumps(kv[1]))
+
+        async def aget(k):
+            return loads(await ar.get(k))
+
+        res += async_measure("redis-py asyncio (hiredis) + json", aset, aget, pairs, order,
+                             sample, aget)
+        loop.run_until_complete(ar.aclose() if hasattr(ar, "aclose") else ar.close())
+
+        async def pipelined() -> float:
+            async with FDBClient(host="127.0.0.1", port=cfg.port) as db:
+                t0 = time.perf_counter()
+                for i in range(0, n, 1000):
+                    pipe = db.pipeline(transaction=False)
+                    for k in order[i:i + 1000]:
+                        pipe.get(k)
+                    await pipe.execute()
+                return time.perf_counter() - t0
+
+        res.append(Result("FDBClient pipeline (1000 per batch)", "get", n,
+                          loop.run_until_complete(pipelined()), []))
+    finally:
+        server.stop_sync()
+
+    eng = create_engine(FDBConfig(data_dir=os.path.join(root, "async-engine"),
+                                  flush_interval=1.0, cache_size=n * 4))
+    loop.run_until_complete(eng.start())
+    try:
+        res += async_measure("AsyncEngine (embedded, sequential awaits)",
+                             lambda kv: eng.set(kv[0], kv[1]), eng.get, pairs, order, sample,
+                             eng.get)
+    finally:
+        loop.run_until_complete(eng.stop())
+        loop.close()
+    return res
+
+
+def bench_startup(root: str, keys: int) -> List[Tuple[str, float]]:
+    """Import times (a fresh interpreter each, best of 5) and the embedded engine's open time
+    over a directory of ``keys`` keys (best of 5)."""
+    out: List[Tuple[str, float]] = []
+    env = dict(os.environ)
+    for stmt in ("import fdb_client", "import fdb_server",
+                 "from fdb_client import FDBClient", "from fdb_server import create_engine"):
+        code = (f"import time; t = time.perf_counter(); {stmt}; "
+                "print(time.perf_counter() - t)")
+        best = min(float(subprocess.run([sys.executable, "-c", code], capture_output=True,
+                                        text=True, env=env, check=True).stdout)
+                   for _ in range(5))
+        out.append((f"`{stmt}`", best * 1000))
+    d = os.path.join(root, "startup")
+    from fdb_server import SyncEngine
+
+    with SyncEngine(data_dir=d) as db:
+        for i in range(0, keys, 1000):
+            db.mset({f"key:{j}": make_value(j) for j in range(i, min(keys, i + 1000))})
+    code = ("import sys, time; from fdb_server import SyncEngine; db = SyncEngine(data_dir="
+            "sys.argv[1]); t = time.perf_counter(); db.start(); "
+            "print(time.perf_counter() - t); assert db.dbsize() == int(sys.argv[2]); db.stop()")
+    best = min(float(subprocess.run([sys.executable, "-c", code, d, str(keys)],
+                                    capture_output=True, text=True, env=env,
+                                    check=True).stdout) for _ in range(5))
+    out.append((f"embedded engine start() over {keys:,} keys", best * 1000))
+    return out
+
+
 # --- report -------------------------------------------------------------------------------------
 
 
@@ -298,6 +470,10 @@ def main() -> int:
     ap.add_argument("--dir", default=None, help="where the stores write (default: a temp dir)")
     ap.add_argument("--skip-clients", action="store_true")
     ap.add_argument("--skip-embedded", action="store_true")
+    ap.add_argument("--skip-paths", action="store_true",
+                    help="skip the client paths against redis-benchmark")
+    ap.add_argument("--path-keys", type=int, default=20_000,
+                    help="keys for the client-path comparison (sequential round trips)")
     args = ap.parse_args()
     ensure_packages()
 
@@ -324,6 +500,9 @@ def main() -> int:
             results += bench_raw_bytes(root, pairs, order, sample)
         if not args.skip_clients:
             results += bench_clients(root, pairs, order, sample)
+        if not args.skip_paths:
+            results += bench_client_paths(root, args.path_keys, min(sample, 5000))
+        startup = bench_startup(root, 100_000)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -353,16 +532,48 @@ def main() -> int:
         ("FDBSyncClient set / redis-py + json set", "FDBSyncClient", "redis-py + json", "set", 0.9),
         ("FDBSyncClient get / redis-py raw get", "FDBSyncClient", "redis-py, raw", "get", None),
         ("FDBSyncClient set / redis-py raw set", "FDBSyncClient", "redis-py, raw", "set", None),
+        ("FDBClient set / C client set", "FDBClient (asyncio, fast", "redis-benchmark", "set",
+         0.75),
+        ("FDBClient get / C client get", "FDBClient (asyncio, fast", "redis-benchmark", "get",
+         0.75),
+        ("FDBClient set / redis-py asyncio set", "FDBClient (asyncio, fast", "redis-py asyncio",
+         "set", 1.8),
+        ("FDBClient get / redis-py asyncio get", "FDBClient (asyncio, fast", "redis-py asyncio",
+         "get", 1.8),
+        ("FDBSyncClient set / C client set", "FDBSyncClient (fast", "redis-benchmark", "set",
+         0.85),
+        ("FDBSyncClient get / C client get", "FDBSyncClient (fast", "redis-benchmark", "get",
+         0.85),
+        ("FDBSyncClient set / redis-py sync set", "FDBSyncClient (fast", "redis-py sync", "set",
+         1.2),
+        ("FDBSyncClient get / redis-py sync get", "FDBSyncClient (fast", "redis-py sync", "get",
+         1.2),
     ]
-    print("| ratio (ops/s over ops/s) | value | target |")
-    print("|---|---:|---|")
+    print("| ratio (ops/s over ops/s) | value | target | by p50 latency |")
+    print("|---|---:|---|---:|")
     for label, a, b, op, target in targets:
         ra, rb = find(results, a, op), find(results, b, op)
         if ra is None or rb is None:
             continue
         ratio = ra.ops / rb.ops
         verdict = "" if target is None else (f"≥ {target}x: {'met' if ratio >= target else 'MISSED'}")
-        print(f"| {label} | {ratio:.2f}x | {verdict} |")
+        p50 = f"{rb.p50 / ra.p50:.2f}x" if ra.p50 == ra.p50 and rb.p50 == rb.p50 else ""
+        print(f"| {label} | {ratio:.2f}x | {verdict} | {p50} |")
+    for label, name, op, floor in (("FDBClient pipelined get", "FDBClient pipeline", "get",
+                                    200_000),
+                                   ("AsyncEngine sequential get", "AsyncEngine", "get", 200_000),
+                                   ("AsyncEngine sequential set", "AsyncEngine", "set", 200_000)):
+        r = find(results, name, op)
+        if r is not None:
+            print(f"| {label} | {r.ops:,.0f} ops/s | ≥ {floor:,}/s: "
+                  f"{'met' if r.ops >= floor else 'MISSED'} |")
+    print()
+    print("| startup | ms | target |")
+    print("|---|---:|---|")
+    for label, ms in startup:
+        target = "≤ 100 ms" if label.startswith(("`import fdb", "embedded")) else ""
+        verdict = f"{target}: {'met' if ms <= 100 else 'MISSED'}" if target else ""
+        print(f"| {label} | {ms:.1f} | {verdict} |")
     return 0
 
 

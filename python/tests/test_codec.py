@@ -108,9 +108,22 @@ def test_decode_values_written_by_other_clients(raw, expected):
     assert got == expected and type(got) is type(expected)
 
 
-def test_bytes_are_stored_verbatim():
+def test_binary_bytes_are_stored_verbatim():
     assert encode(b"\x00\xffraw") == b"\x00\xffraw"
-    assert encode(bytearray(b"42")) == b"42"
+    assert decode(b"\x00\xffraw") == b"\x00\xffraw"
+
+
+@pytest.mark.parametrize("value", [b"42", b"hello", b"", b"null", b'{"a":1}', bytearray(b"42"),
+                                   memoryview(b"1.5"), b"\xff\x00", b"\xff\x00\xfe",
+                                   b"\xff\xfe", "é".encode()])
+def test_bytes_stay_bytes(value):
+    back = decode(encode(value))
+    assert back == bytes(value) and type(back) is bytes
+
+
+def test_text_bytes_carry_the_marker():
+    assert encode(b"42") == codec.BYTES_MARKER + b"42"
+    assert encode(b"\xff\x00\xfe") == codec.BYTES_MARKER + b"\xff\x00\xfe"
 
 
 @pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf, [1, math.nan], {"x": math.inf}])

@@ -149,7 +149,8 @@ def test_lifecycle(engine_dir):
 
 def test_key_types_on_the_get_set_fast_path(db):
     """get/set hand str and bytes keys straight to the binding; other keys are converted as in
-    every other method (UTF-8, surrogate escapes back to the original bytes, str() of others)."""
+    every other method (UTF-8, surrogate escapes back to the original bytes, a str subclass as
+    its text); keys of other types are refused with TypeError, not stored under their str()."""
     import enum
 
     class Color(str, enum.Enum):  # a str subclass whose str() is not its text
@@ -163,11 +164,15 @@ def test_key_types_on_the_get_set_fast_path(db):
     assert db.get(b"\xffraw") == 2 and db.dbsize() == 1
     db.set(bytearray(b"ba"), "x")
     assert db.get(memoryview(b"ba")) == "x" and db.get("ba") == "x"
-    db.set(7, "seven")
-    assert db.get("7") == "seven" and db.get(7) == "seven"
+    for bad in (7, None, ("a",), 1.5):
+        with pytest.raises(TypeError, match="keys are str or bytes"):
+            db.set(bad, "x")
+        with pytest.raises(TypeError, match="keys are str or bytes"):
+            db.get(bad)
+    assert db.dbsize() == 2
     db.set(Color.RED, "c")
-    assert db.get(str(Color.RED)) == "c" and db.get(Color.RED) == "c"
-    assert db.exists(str(Color.RED)) == 1 and db.get("red") is None
+    assert db.get("red") == "c" and db.get(Color.RED) == "c"
+    assert db.exists(str(Color.RED)) == 0
     with pytest.raises(TypeError):
         db.set("k", {1, 2})  # a value the codec refuses is not taken for a bad key
     assert db.get("k") is None
@@ -377,3 +382,54 @@ def test_execute_transaction_keeps_each_result(db, engine_module):
     assert out[0] == 1
     assert isinstance(out[1], engine_module.ReplyError)
     assert str(out[1]) == "ERR value is not an integer or out of range"
+
+
+def _count_pool_calls(db):
+    """Record the calls AsyncEngine sends to its thread pool."""
+    calls = []
+    orig = db._call
+
+    async def spy(fn, *a, **kw):
+        calls.append(getattr(fn, "__name__", fn))
+        return await orig(fn, *a, **kw)
+
+    db._call = spy
+    return calls
+
+
+async def test_async_point_calls_run_without_a_thread_hop(engine_dir):
+    seen = []
+    async with create_engine(FDBConfig(data_dir=engine_dir)) as db:
+        pool_calls = _count_pool_calls(db)
+        real = db.sync.get
+
+        def spy(*a, **kw):
+            seen.append(threading.get_ident())
+            return real(*a, **kw)
+
+        db.sync.get = spy
+        await db.set("k", {"v": 1})
+        assert await db.get("k") == {"v": 1}
+        await db.hset("h", "f", 1)
+        assert await db.hget("h", "f") == 1 and await db.incr("n") == 1
+        assert seen == [threading.get_ident()]  # the loop's own thread
+        assert pool_calls == []
+        assert sorted(await db.keys()) == ["h", "k", "n"]  # may take long: on the pool
+        assert pool_calls == ["keys"]
+
+
+async def test_async_writes_go_to_the_pool_with_fsync_always(engine_dir):
+    async with create_engine(FDBConfig(data_dir=engine_dir, flush_interval=0)) as db:
+        pool_calls = _count_pool_calls(db)
+        assert await db.get("k") is None and pool_calls == []  # reads stay inline
+        await db.set("k", 1)
+        assert pool_calls == ["set"]
+
+
+async def test_async_inline_false_uses_the_pool(engine_dir):
+    from fdb.engine import AsyncEngine
+
+    async with AsyncEngine(FDBConfig(data_dir=engine_dir), inline=False) as db:
+        pool_calls = _count_pool_calls(db)
+        assert await db.get("k") is None
+        assert pool_calls == ["get"]

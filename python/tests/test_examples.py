@@ -1,21 +1,34 @@
-"""python/examples.py: every use case, and performance_benchmark(), against the test server."""
+"""fdb.examples (``python -m fdb.examples``): every use case, and performance_benchmark(),
+against the test server; and the module run as a program, which starts its own server."""
 
-import asyncio
-import importlib.util
+import os
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples.py"
+from conftest import FDB_BIN
+
+PYTHON_SRC = str(Path(__file__).resolve().parent.parent / "src")
 
 
 @pytest.fixture(scope="module")
 def examples():
-    spec = importlib.util.spec_from_file_location("fdb_examples", EXAMPLES)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    import fdb.examples
+
+    return fdb.examples
+
+
+def test_python_m_fdb_examples_runs_with_its_own_server(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("FDB_HOST", "FDB_PORT")}
+    env["PYTHONPATH"] = os.pathsep.join([PYTHON_SRC, *filter(None, [env.get("PYTHONPATH")])])
+    env["FDB_SERVER_BIN"] = FDB_BIN
+    out = subprocess.run([sys.executable, "-m", "fdb.examples", "200"], env=env, cwd=tmp_path,
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "fdb-server started for the examples" in out.stdout
+    assert "session" in out.stdout and "ops/s" in out.stdout
 
 
 async def test_session_management(examples, fdb_env, raw):
@@ -60,13 +73,13 @@ async def test_performance_benchmark(examples, fdb_env, raw, capsys):
     assert "ops/s" in capsys.readouterr().out
 
 
-def test_runs_as_a_script(fdb_env, raw):
-    import subprocess, os
-
+def test_runs_as_a_module_on_the_given_server(fdb_env, raw):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    out = subprocess.run([sys.executable, str(EXAMPLES)], env=env, capture_output=True,
+    out = subprocess.run([sys.executable, "-m", "fdb.examples", "300"], env=env,
+                         capture_output=True,
                          text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+    assert "fdb-server started" not in out.stdout  # FDB_PORT was set: that server
     for word in ("session", "cache:", "config:", "analytics:", "pool:", "monitoring:",
                  "benchmark:"):
         assert word in out.stdout

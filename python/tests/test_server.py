@@ -15,7 +15,6 @@ from conftest import FDB_BIN, free_port
 
 from fdb_client import FDBClient, FDBSyncClient
 from fdb_server import FDBConfig, FDBServer, FDBServerError, create_server, find_server_binary
-from fdb.server import main
 
 SNIPPETS = Path(__file__).resolve().parent / "snippets"
 PYTHON_SRC = str(Path(__file__).resolve().parent.parent / "src")
@@ -108,22 +107,109 @@ def test_missing_binary_says_how_to_get_one(tmp_path, monkeypatch):
         FDBServer(FDBConfig()).start_sync()
 
 
-def test_cli_print_command(capsys):
-    assert main(["--port", "7001", "--dir", "/tmp/x", "--threads", "3", "--compression", "yes",
-                 "--requirepass", "secret", "--print-command"]) == 0
-    out = capsys.readouterr().out.split()
-    assert out[0] == find_server_binary()
-    assert out[out.index("--port") + 1] == "7001" and out[out.index("--dir") + 1] == "/tmp/x"
-    assert out[out.index("--threads") + 1] == "3"
-    assert out[out.index("--compression") + 1] == "yes"
-    assert out[-2:] == ["--requirepass", "secret"]  # unknown flags pass through
+def _env():
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [PYTHON_SRC, *filter(None, [os.environ.get("PYTHONPATH")])]), FDB_SERVER_BIN=FDB_BIN)
 
 
-def test_cli_rejects_bad_values(capsys):
-    with pytest.raises(SystemExit) as e:
-        main(["--port", "70000"])
-    assert e.value.code == 2
-    assert "port" in capsys.readouterr().err
+def test_cli_is_the_binary_with_its_own_flags():
+    # The console script execs the binary: its --version and --help, not a Python parser's.
+    out = subprocess.run([sys.executable, "-m", "fdb_server", "--version"], env=_env(),
+                         capture_output=True, text=True, timeout=30)
+    direct = subprocess.run([FDB_BIN, "--version"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == direct.returncode == 0
+    assert out.stdout == direct.stdout and out.stdout.startswith("fdb-server ")
+
+
+def test_cli_takes_a_config_file_and_the_binary_defaults(tmp_path):
+    port = free_port()
+    conf = tmp_path / "fdb.conf"
+    conf.write_text(f"port {port}\nbind 127.0.0.1\ndir {tmp_path / 'd'}\nthreads 1\n")
+    proc = subprocess.Popen([sys.executable, "-m", "fdb_server", str(conf)], env=_env(),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.time() + 15
+        while True:
+            try:
+                with FDBSyncClient(host="127.0.0.1", port=port, retries=0, timeout=1) as db:
+                    # The binary's default: no cap on cached values (FDBConfig's is 10,000).
+                    assert db.redis.config_get("cache-size")["cache-size"] == "0"
+                    assert db.redis.config_get("dir")["dir"] == str(tmp_path / "d")
+                    break
+            except Exception:
+                assert proc.poll() is None, "python -m fdb_server exited"
+                assert time.time() < deadline, "server did not come up"
+                time.sleep(0.05)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=15) == 0
+
+
+def test_data_dir_that_cannot_be_created_is_an_fdb_server_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")  # a file where a directory would be needed
+    server = FDBServer(FDBConfig(port=free_port(), data_dir=str(blocker / "data")))
+    with pytest.raises(FDBServerError, match="cannot create the data directory"):
+        server.start_sync()
+    assert not server.running
+
+
+def test_unwritable_log_file_is_an_fdb_server_error(tmp_path):
+    server = FDBServer(config(tmp_path), log_file=str(tmp_path / "no" / "such" / "dir.log"))
+    with pytest.raises(FDBServerError, match="cannot open the log file"):
+        server.start_sync()
+
+
+def test_binary_that_cannot_run_is_an_fdb_server_error(tmp_path):
+    fake = tmp_path / "fdb-server"
+    fake.write_bytes(b"\x7fELF-not-really")
+    fake.chmod(0o755)
+    with pytest.raises(FDBServerError, match="cannot run"):
+        FDBServer(config(tmp_path), binary=str(fake)).start_sync()
+
+
+EXIT_SCRIPT = """
+import sys
+from fdb_server import FDBConfig, FDBServer
+server = FDBServer(FDBConfig(port=int(sys.argv[1]), data_dir=sys.argv[2], max_workers=1),
+                   keep_running=sys.argv[3] == "keep")
+server.start_sync()
+print(server.pid, flush=True)
+# the script ends without stop()
+"""
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purpose: look at its state.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+def test_script_that_exits_stops_its_server(tmp_path):
+    out = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, str(free_port()),
+                          str(tmp_path / "d"), "stop"], env=_env(), capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    pid = int(out.stdout.split()[0])
+    assert not _alive(pid)
+
+
+def test_keep_running_says_so_with_the_pid(tmp_path):
+    out = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, str(free_port()),
+                          str(tmp_path / "d"), "keep"], env=_env(), capture_output=True,
+                         text=True, timeout=60)
+    pid = int(out.stdout.split()[0])
+    try:
+        assert _alive(pid)
+        assert f"pid {pid}" in out.stderr and "keeps running" in out.stderr
+    finally:
+        os.kill(pid, signal.SIGTERM)
 
 
 def test_python_m_fdb_server_runs_a_server(tmp_path):

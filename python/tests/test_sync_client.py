@@ -42,10 +42,12 @@ def test_raw_view_is_readable(sync_db, raw):
 def test_values_written_by_redis_py_read_back(sync_db, raw):
     raw.set("text", "written by redis-cli")
     raw.set("num", "17")
-    raw.set("bin", b"\xff\x00")
+    raw.set("bin", b"\xff\xfe\x00")
+    raw.set("marked", b"\xff\x00" + b"42")  # FDB's marker for bytes that read as text
     assert sync_db.get("text") == "written by redis-cli"
     assert sync_db.get("num") == 17
-    assert sync_db.get("bin") == b"\xff\x00"
+    assert sync_db.get("bin") == b"\xff\xfe\x00"
+    assert sync_db.get("marked") == b"42"
 
 
 def test_incr_on_a_number_set_via_set(sync_db, raw):

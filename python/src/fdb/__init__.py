@@ -20,21 +20,35 @@ from pkgutil import extend_path
 
 __path__ = extend_path(__path__, __name__)
 
-from .client import FDBAsyncPipeline, FDBClient, FDBPipeline, FDBSyncClient, fdb_client
-from .config import FDBConfig
-from .engine import AsyncEngine, SyncEngine, create_engine
-from .errors import (
-    FDBAuthenticationError,
-    FDBConnectionError,
-    FDBError,
-    FDBLockedError,
-    FDBServerError,
-    FDBResponseError,
-    FDBTimeoutError,
-    FDBWrongTypeError,
-)
+# Everything below is imported on first use (PEP 562), so that `import fdb`, `import fdb_client`
+# and `import fdb_server` cost a few milliseconds: redis-py, pydantic and asyncio are imported
+# only by the modules that need them, when a name from them is first used.
+_LAZY = {
+    "FDBClient": "client", "FDBSyncClient": "client", "FDBPipeline": "client",
+    "FDBAsyncPipeline": "client", "fdb_client": "client",
+    "FDBConfig": "config",
+    "create_engine": "engine", "AsyncEngine": "engine", "SyncEngine": "engine",
+    "FDBServer": "server", "create_server": "server",
+    "FDBError": "errors", "FDBLockedError": "errors", "FDBServerError": "errors",
+    "FDBConnectionError": "errors", "FDBTimeoutError": "errors", "FDBResponseError": "errors",
+    "FDBWrongTypeError": "errors", "FDBAuthenticationError": "errors",
+}
 
-from .server import FDBServer, create_server
+
+def __getattr__(name: str):  # noqa: ANN201 - PEP 562
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fdb' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():  # noqa: ANN201
+    return sorted(list(globals()) + list(_LAZY))
+
 
 __version__ = "0.1.0"
 

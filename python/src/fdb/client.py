@@ -1,9 +1,12 @@
 """FDB clients: :class:`FDBClient` (asyncio), :class:`FDBSyncClient` and :func:`fdb_client`.
 
-Both clients sit on redis-py (``redis.asyncio`` and ``redis``): connection pooling, pipelines,
-RESP parsing and reconnects are redis-py's. What FDB adds is the value encoding
-(:mod:`fdb.codec`: JSON-native values that keep ``INCR`` working), the original FDB method set,
-and exceptions from :mod:`fdb.errors`.
+Commands and pipelines go on the fast path (:mod:`fdb._fast`: the client's own connections,
+hiredis packing and parsing); redis-py (``redis`` and ``redis.asyncio``) is the client's
+``.redis`` and carries everything when the fast path cannot (``fast=False``, a ``retry=``
+policy, TLS, Unix sockets, a custom connection class). What FDB adds is the value encoding
+(:mod:`fdb.codec`: JSON-native values that keep ``INCR`` working), the original FDB method set
+with the collection methods of the embedded engine (:mod:`fdb._commands`), and exceptions from
+:mod:`fdb.errors`.
 
 Host and port default to the environment variables ``FDB_HOST`` and ``FDB_PORT`` when set,
 else ``localhost`` and ``6380``. Explicit arguments always win.
@@ -12,22 +15,17 @@ else ``localhost`` and ``6380``. Explicit arguments always win.
 from __future__ import annotations
 
 import contextlib
-import datetime
-import os
 from typing import (
     Any,
     AsyncIterator,
     Callable,
     Dict,
-    Generic,
     Iterator,
     List,
     Mapping,
     Optional,
-    Sequence,
     Tuple,
     TypeVar,
-    Union,
 )
 
 import redis
@@ -37,8 +35,19 @@ import redis.exceptions
 import redis.retry
 from redis.backoff import ExponentialBackoff
 
+from ._commands import (  # noqa: F401 - the names used here, and DEFAULT_HOST/PORT re-exported
+    COLLECTION_METHODS, DEFAULT_HOST, DEFAULT_PORT, ExpiryT, KeyT, _c_delete, _c_exists,
+    _c_expire, _c_get, _c_incrby, _c_incrby_n, _c_info, _c_keys, _c_mget, _c_mset, _c_set,
+    _c_ttl, _Cmd, _DBSIZE, _decode_or_none, _FLUSHDB, _install_collections, _k, _PING,
+    _resolve_host, _resolve_port, _T,
+)
+from . import _fast
 from .codec import decode, encode
-from .errors import translate
+from .errors import FDBError, translate
+
+_pack = _fast.pack
+_MULTI = _pack(("MULTI",))
+_EXEC = _pack(("EXEC",))
 
 __all__ = [
     "FDBClient",
@@ -51,162 +60,9 @@ __all__ = [
     "DEFAULT_MAX_CONNECTIONS",
 ]
 
-DEFAULT_HOST = "localhost"
-DEFAULT_PORT = 6380
 DEFAULT_MAX_CONNECTIONS = 50
 
-KeyT = Union[str, bytes]
-ExpiryT = Union[int, datetime.timedelta]
 _P = TypeVar("_P", bound="_PipelineCommands")
-_T = TypeVar("_T")
-
-
-def _resolve_host(host: Optional[str]) -> str:
-    return host if host is not None else (os.environ.get("FDB_HOST") or DEFAULT_HOST)
-
-
-def _resolve_port(port: Optional[int]) -> int:
-    if port is not None:
-        return int(port)
-    env = os.environ.get("FDB_PORT")
-    return int(env) if env else DEFAULT_PORT
-
-
-def _seconds(value: ExpiryT) -> int:
-    if isinstance(value, datetime.timedelta):
-        return int(value.total_seconds())
-    return int(value)
-
-
-def _millis(value: ExpiryT) -> int:
-    if isinstance(value, datetime.timedelta):
-        return int(value.total_seconds() * 1000)
-    return int(value)
-
-
-def _key_text(key: Any) -> str:
-    return key.decode("utf-8", "surrogateescape") if isinstance(key, (bytes, bytearray)) else str(key)
-
-
-def _k(key: Any) -> bytes:
-    """A key as bytes; ``str`` keys are UTF-8 (lone surrogates from :meth:`keys` map back to the
-    original non-UTF-8 bytes)."""
-    if isinstance(key, bytes):
-        return key
-    if isinstance(key, (bytearray, memoryview)):
-        return bytes(key)
-    return str(key).encode("utf-8", "surrogateescape")
-
-
-def _ks(keys: Sequence[Any]) -> Tuple[bytes, ...]:
-    return tuple(_k(k) for k in keys)
-
-
-def _flatten(keys: Sequence[Any]) -> List[KeyT]:
-    """``mget("a", "b")`` and ``mget(["a", "b"])`` both work."""
-    if len(keys) == 1 and isinstance(keys[0], (list, tuple)):
-        return list(keys[0])
-    return list(keys)
-
-
-# --- Commands, built once and run by the clients and pipelines --------------------------------
-
-
-class _Cmd(Generic[_T]):
-    """One command: its arguments for ``execute_command`` and how to turn the reply into the
-    method's result (after redis-py's own response callback)."""
-
-    __slots__ = ("args", "post")
-
-    def __init__(self, args: Tuple[Any, ...], post: Callable[[Any], _T]) -> None:
-        self.args = args
-        self.post = post
-
-
-def _to_bool(reply: Any) -> bool:
-    return bool(reply)
-
-
-def _to_int(reply: Any) -> int:
-    return int(reply)
-
-
-def _c_set(key: KeyT, value: Any, ex: Optional[ExpiryT], px: Optional[ExpiryT], nx: bool,
-           xx: bool) -> "_Cmd[bool]":
-    if nx and xx:
-        raise ValueError("set(): nx and xx are mutually exclusive")
-    if ex is not None and px is not None:
-        raise ValueError("set(): give ex or px, not both")
-    args: List[Any] = ["SET", _k(key), encode(value)]
-    if ex is not None:
-        args += ["EX", _seconds(ex)]
-    if px is not None:
-        args += ["PX", _millis(px)]
-    if nx:
-        args.append("NX")
-    if xx:
-        args.append("XX")
-    return _Cmd(tuple(args), _to_bool)
-
-
-def _c_get(key: KeyT, default: Any) -> "_Cmd[Any]":
-    return _Cmd(("GET", _k(key)), lambda r: default if r is None else decode(r))
-
-
-def _c_delete(keys: Sequence[KeyT]) -> "_Cmd[int]":
-    return _Cmd(("DEL", *_ks(keys)), _to_int)
-
-
-def _c_exists(keys: Sequence[KeyT]) -> "_Cmd[int]":
-    return _Cmd(("EXISTS", *_ks(keys)), _to_int)
-
-
-def _c_keys(pattern: KeyT) -> "_Cmd[List[str]]":
-    return _Cmd(("KEYS", _k(pattern)), lambda r: [_key_text(k) for k in r])
-
-
-def _c_info(section: Optional[str]) -> "_Cmd[Dict[str, Any]]":
-    args: Tuple[Any, ...] = ("INFO", section) if section else ("INFO",)
-    return _Cmd(args, lambda r: dict(r))
-
-
-def _c_expire(key: KeyT, seconds: ExpiryT) -> "_Cmd[bool]":
-    return _Cmd(("EXPIRE", _k(key), _seconds(seconds)), _to_bool)
-
-
-def _c_incrby(cmd: str, key: KeyT, amount: int) -> "_Cmd[int]":
-    if amount == 1:
-        return _Cmd((cmd[:4], _k(key)), _to_int)  # INCR / DECR
-    return _Cmd((cmd, _k(key), int(amount)), _to_int)
-
-
-def _c_incrby_n(key: KeyT, amount: int) -> "_Cmd[int]":
-    return _Cmd(("INCRBY", _k(key), int(amount)), _to_int)
-
-
-def _c_mget(keys: Sequence[KeyT], default: Any) -> "_Cmd[List[Any]]":
-    keys = _flatten(keys)
-    if not keys:
-        raise ValueError("mget() needs at least one key")
-    return _Cmd(("MGET", *_ks(keys)), lambda r: [default if v is None else decode(v) for v in r])
-
-
-def _c_mset(mapping: Mapping[KeyT, Any]) -> "_Cmd[bool]":
-    if not mapping:
-        raise ValueError("mset() needs at least one key")
-    args: List[Any] = ["MSET"]
-    for k, v in mapping.items():
-        args += [_k(k), encode(v)]
-    return _Cmd(tuple(args), _to_bool)
-
-
-_PING: "_Cmd[bool]" = _Cmd(("PING",), _to_bool)
-_DBSIZE: "_Cmd[int]" = _Cmd(("DBSIZE",), _to_int)
-_FLUSHDB: "_Cmd[bool]" = _Cmd(("FLUSHDB",), _to_bool)
-
-
-def _c_ttl(key: KeyT) -> "_Cmd[int]":
-    return _Cmd(("TTL", _k(key)), _to_int)
 
 
 # --- Connection settings ----------------------------------------------------------------------
@@ -237,6 +93,18 @@ def _default_retry(cls: Any, retries: int) -> Any:
     return cls(ExponentialBackoff(cap=0.25, base=0.02), retries)
 
 
+def _fast_settings(host: str, port: int, db: int, password: Optional[str],
+                   timeout: Optional[float], retries: int, fast: bool, explicit_retry: bool,
+                   pool_kwargs: Dict[str, Any]) -> "Optional[_fast.Settings]":
+    """The fast path's settings, or None when a setting needs redis-py for every command (see
+    fdb._fast)."""
+    if not fast or explicit_retry or not set(pool_kwargs) <= _fast.FAST_KWARGS:
+        return None
+    return _fast.Settings(host, port, timeout, password, db, pool_kwargs.get("username"),
+                          pool_kwargs.get("client_name"), retries,
+                          bool(pool_kwargs.get("socket_keepalive")))
+
+
 class _Base:
     """What both clients share: the address, error translation and repr."""
 
@@ -265,22 +133,64 @@ def _translating(host: str, port: int) -> Iterator[None]:
 class _PipelineCommands:
     """The commands a pipeline queues; each returns the pipeline, so calls can be chained."""
 
-    def __init__(self, pipe: Any, host: str, port: int) -> None:
+    def __init__(self, pipe: Any, host: str, port: int, fast: Any = None,
+                 transaction: bool = True) -> None:
+        # ``pipe``: redis-py's pipeline, or None on the fast path (``fast``: the client's
+        # fdb._fast pool), where the commands are packed as they are queued and sent in one
+        # write, wrapped in MULTI/EXEC for a transaction.
         self._pipe = pipe
+        self._fast = fast
+        self._transaction = transaction
+        self._packed: List[bytes] = []
         self._posts: List[Callable[[Any], Any]] = []
         self.host = host
         self.port = port
 
     def _queue(self: _P, cmd: "_Cmd[Any]") -> _P:
-        self._pipe.execute_command(*cmd.args)
+        if self._fast is not None:
+            self._packed.append(_pack(cmd.args))
+        else:
+            self._pipe.execute_command(*cmd.args)
         self._posts.append(cmd.post)
         return self
+
+    def _fast_request(self) -> Tuple[bytes, int]:
+        packed, self._packed = self._packed, []
+        if self._transaction:
+            return _MULTI + b"".join(packed) + _EXEC, len(packed) + 2
+        return b"".join(packed), len(packed)
+
+    def _fast_replies(self, replies: List[Any], raise_on_error: bool) -> List[Any]:
+        """The replies of the queued commands from the raw replies of the batch, errors as
+        FDB exceptions (the first one raised with ``raise_on_error``)."""
+        if self._transaction:
+            queued, replies = replies[1:-1], replies[-1]
+            if isinstance(replies, _fast._ReplyError):  # EXECABORT: a command was refused
+                first = next((r for r in queued if isinstance(r, _fast._ReplyError)), replies)
+                self._posts = []
+                raise _fast.from_reply_text(str(first))
+            if replies is None:
+                self._posts = []
+                raise FDBError("the transaction was aborted (EXEC returned nil)")
+        out = [_fast.from_reply_text(str(r)) if isinstance(r, _fast._ReplyError) else r
+               for r in replies]
+        if raise_on_error:
+            for r in out:
+                if isinstance(r, FDBError):
+                    self._posts = []
+                    raise r
+        return out
 
     def __len__(self) -> int:
         return len(self._posts)
 
     def _finish(self, replies: List[Any]) -> List[Any]:
         posts, self._posts = self._posts, []
+        for reply in replies:
+            if isinstance(reply, Exception):  # an error in its slot (raise_on_error=False)
+                break
+        else:
+            return [post(reply) for post, reply in zip(posts, replies)]
         out: List[Any] = []
         for post, reply in zip(posts, replies):
             if isinstance(reply, Exception):
@@ -296,6 +206,10 @@ class _PipelineCommands:
 
     def get(self: _P, key: KeyT, default: Any = None) -> _P:
         """Queue :meth:`FDBClient.get`."""
+        if self._fast is not None and default is None:  # the common case, without a _Cmd
+            self._packed.append(_pack(("GET", _k(key))))
+            self._posts.append(_decode_or_none)
+            return self
         return self._queue(_c_get(key, default))
 
     def delete(self: _P, *keys: KeyT) -> _P:
@@ -362,6 +276,16 @@ class FDBPipeline(_PipelineCommands):
         With ``raise_on_error=False`` a failed command's slot holds its :class:`FDBError`
         instead of raising the first one.
         """
+        if self._fast is not None:
+            if not self._posts:
+                return []
+            data, n = self._fast_request()
+            try:
+                replies = self._fast.call(data, n)
+            except BaseException:
+                self._posts = []
+                raise
+            return self._finish(self._fast_replies(replies, raise_on_error))
         try:
             with _translating(self.host, self.port):
                 replies = self._pipe.execute(raise_on_error=raise_on_error)
@@ -373,7 +297,9 @@ class FDBPipeline(_PipelineCommands):
     def reset(self) -> None:
         """Discard the queued commands."""
         self._posts = []
-        self._pipe.reset()
+        self._packed = []
+        if self._pipe is not None:
+            self._pipe.reset()
 
     def __enter__(self) -> "FDBPipeline":
         return self
@@ -389,6 +315,16 @@ class FDBAsyncPipeline(_PipelineCommands):
     async def execute(self, raise_on_error: bool = True) -> List[Any]:
         """Send the queued commands; return their decoded results (see
         :meth:`FDBPipeline.execute`)."""
+        if self._fast is not None:
+            if not self._posts:
+                return []
+            data, n = self._fast_request()
+            try:
+                replies = await self._fast.call(data, n)
+            except BaseException:
+                self._posts = []
+                raise
+            return self._finish(self._fast_replies(replies, raise_on_error))
         try:
             with _translating(self.host, self.port):
                 replies = await self._pipe.execute(raise_on_error=raise_on_error)
@@ -400,6 +336,9 @@ class FDBAsyncPipeline(_PipelineCommands):
     async def reset(self) -> None:
         """Discard the queued commands."""
         self._posts = []
+        self._packed = []
+        if self._pipe is None:
+            return
         res = self._pipe.reset()
         if res is not None and hasattr(res, "__await__"):
             await res
@@ -427,6 +366,10 @@ class FDBSyncClient(_Base):
         max_connections: size of the connection pool (callers beyond it wait up to ``timeout``).
         retries: how many times a command is retried, after reconnecting, on a connection error
             or timeout (redis-py's ``Retry``; pass ``retry=`` for a policy of your own).
+        fast: send single commands on the fast path (:mod:`fdb._fast`: hiredis, no redis-py
+            layers); pipelines, transactions and :attr:`redis` always use redis-py. ``False``,
+            a ``retry=`` policy, or a pool keyword the fast path does not handle (TLS, a Unix
+            socket, ``connection_class`` ...) send everything through redis-py.
         **pool_kwargs: passed through to redis-py's ``BlockingConnectionPool`` / connections,
             e.g. ``username``, ``health_check_interval``, ``socket_keepalive``, ``client_name``,
             ``protocol=3``, ``retry``, ``connection_class``.
@@ -438,11 +381,14 @@ class FDBSyncClient(_Base):
     def __init__(self, host: Optional[str] = None, port: Optional[int] = None, db: int = 0,
                  password: Optional[str] = None, timeout: Optional[float] = 5.0,
                  max_connections: int = DEFAULT_MAX_CONNECTIONS, retries: int = 3,
-                 **pool_kwargs: Any) -> None:
+                 fast: bool = True, **pool_kwargs: Any) -> None:
         self.host = _resolve_host(host)
         self.port = _resolve_port(port)
         self.db = db
         self.timeout = timeout
+        fs = _fast_settings(self.host, self.port, db, password, timeout, retries, fast,
+                            "retry" in pool_kwargs, pool_kwargs)
+        self._fast: Optional[_fast.SyncPool] = _fast.SyncPool(fs) if fs is not None else None
         retry = pool_kwargs.pop("retry", None) or _default_retry(redis.retry.Retry, retries)
         pool_kwargs.setdefault("connection_pool_class", redis.BlockingConnectionPool)
         pool_class = pool_kwargs.pop("connection_pool_class")
@@ -456,6 +402,9 @@ class FDBSyncClient(_Base):
         return self._redis
 
     def _run(self, cmd: "_Cmd[_T]") -> _T:
+        f = self._fast
+        if f is not None:
+            return cmd.post(f.call(_pack(cmd.args)))
         # try/except rather than self._translating(): a context manager costs about a
         # microsecond per call, which shows on a loopback round trip.
         try:
@@ -471,6 +420,8 @@ class FDBSyncClient(_Base):
 
     def close(self) -> None:
         """Close all pooled connections. The client reconnects if used again."""
+        if self._fast is not None:
+            self._fast.close()
         self._redis.close()
         self._pool.disconnect()
 
@@ -481,7 +432,10 @@ class FDBSyncClient(_Base):
         self.close()
 
     def pipeline(self, transaction: bool = True) -> FDBPipeline:
-        """A :class:`FDBPipeline` on this client's pool."""
+        """A :class:`FDBPipeline`: the queued commands go in one round trip (in a
+        ``MULTI``/``EXEC`` transaction unless ``transaction=False``)."""
+        if self._fast is not None:
+            return FDBPipeline(None, self.host, self.port, self._fast, transaction)
         return FDBPipeline(self._redis.pipeline(transaction=transaction), self.host, self.port)
 
     def set(self, key: KeyT, value: Any, ex: Optional[ExpiryT] = None,
@@ -491,6 +445,10 @@ class FDBSyncClient(_Base):
         the value was stored."""
         if ex is None and px is None and not nx and not xx:
             # The common case without building a _Cmd (the per-call cost matters for a cache).
+            f = self._fast
+            if f is not None:
+                f.call(_pack(("SET", _k(key), encode(value))))
+                return True
             try:
                 self._redis.execute_command("SET", _k(key), encode(value))
             except redis.exceptions.RedisError as e:
@@ -500,6 +458,10 @@ class FDBSyncClient(_Base):
 
     def get(self, key: KeyT, default: Any = None) -> Any:
         """The value at ``key``, decoded; ``default`` if the key does not exist."""
+        f = self._fast
+        if f is not None:
+            reply = f.call(_pack(("GET", _k(key))))
+            return default if reply is None else decode(reply)
         try:
             reply = self._redis.execute_command("GET", _k(key))
         except redis.exceptions.RedisError as e:
@@ -533,7 +495,12 @@ class FDBSyncClient(_Base):
     def info(self, section: Optional[str] = None) -> Dict[str, Any]:
         """Server information as one flat dict, as redis-py's ``info()`` (numbers parsed),
         including FDB's own fields (``fdb_version``, ``fdb_fsync``, ``cache_entries``...)."""
-        return self._run(_c_info(section))
+        cmd = _c_info(section)
+        try:
+            reply = self._redis.execute_command(*cmd.args)
+        except redis.exceptions.RedisError as e:
+            raise translate(e, self.host, self.port) from e
+        return cmd.post(reply)
 
     def expire(self, key: KeyT, seconds: ExpiryT) -> bool:
         """Set a time to live; False if the key does not exist."""
@@ -575,11 +542,14 @@ class FDBClient(_Base):
     def __init__(self, host: Optional[str] = None, port: Optional[int] = None, db: int = 0,
                  password: Optional[str] = None, timeout: Optional[float] = 5.0,
                  max_connections: int = DEFAULT_MAX_CONNECTIONS, retries: int = 3,
-                 **pool_kwargs: Any) -> None:
+                 fast: bool = True, **pool_kwargs: Any) -> None:
         self.host = _resolve_host(host)
         self.port = _resolve_port(port)
         self.db = db
         self.timeout = timeout
+        fs = _fast_settings(self.host, self.port, db, password, timeout, retries, fast,
+                            "retry" in pool_kwargs, pool_kwargs)
+        self._fast: Optional[_fast.AsyncPool] = _fast.AsyncPool(fs) if fs is not None else None
         retry = pool_kwargs.pop("retry", None) or _default_retry(redis.asyncio.retry.Retry, retries)
         pool_kwargs.setdefault("connection_pool_class", redis.asyncio.BlockingConnectionPool)
         pool_class = pool_kwargs.pop("connection_pool_class")
@@ -593,6 +563,12 @@ class FDBClient(_Base):
         return self._redis
 
     async def _run(self, cmd: "_Cmd[_T]") -> _T:
+        f = self._fast
+        if f is not None:
+            return cmd.post(await f.call(_pack(cmd.args)))
+        return await self._run_redis(cmd)
+
+    async def _run_redis(self, cmd: "_Cmd[_T]") -> _T:
         with self._translating():
             reply = await self._redis.execute_command(*cmd.args)
         return cmd.post(reply)
@@ -604,6 +580,8 @@ class FDBClient(_Base):
 
     async def close(self) -> None:
         """Close all pooled connections. The client reconnects if used again."""
+        if self._fast is not None:
+            self._fast.close()
         aclose = getattr(self._redis, "aclose", None)
         await (aclose() if aclose is not None else self._redis.close())
         await self._pool.disconnect()
@@ -615,18 +593,30 @@ class FDBClient(_Base):
         await self.close()
 
     def pipeline(self, transaction: bool = True) -> FDBAsyncPipeline:
-        """A :class:`FDBAsyncPipeline` on this client's pool."""
-        return FDBAsyncPipeline(self._redis.pipeline(transaction=transaction), self.host, self.port)
+        """A :class:`FDBAsyncPipeline`: the queued commands go in one round trip (in a
+        ``MULTI``/``EXEC`` transaction unless ``transaction=False``)."""
+        if self._fast is not None:
+            return FDBAsyncPipeline(None, self.host, self.port, self._fast, transaction)
+        return FDBAsyncPipeline(self._redis.pipeline(transaction=transaction), self.host,
+                                self.port)
 
     async def set(self, key: KeyT, value: Any, ex: Optional[ExpiryT] = None,
                   px: Optional[ExpiryT] = None, nx: bool = False, xx: bool = False) -> bool:
         """Store ``value`` (JSON-native, see :mod:`fdb.codec`). ``ex``/``px``: expire after
         seconds/milliseconds; ``nx``: only if absent; ``xx``: only if present. Returns whether
         the value was stored."""
+        f = self._fast
+        if f is not None and ex is None and px is None and not nx and not xx:
+            await f.call(_pack(("SET", _k(key), encode(value))))
+            return True
         return await self._run(_c_set(key, value, ex, px, nx, xx))
 
     async def get(self, key: KeyT, default: Any = None) -> Any:
         """The value at ``key``, decoded; ``default`` if the key does not exist."""
+        f = self._fast
+        if f is not None:
+            reply = await f.call(_pack(("GET", _k(key))))
+            return default if reply is None else decode(reply)
         return await self._run(_c_get(key, default))
 
     async def delete(self, *keys: KeyT) -> int:
@@ -656,7 +646,7 @@ class FDBClient(_Base):
     async def info(self, section: Optional[str] = None) -> Dict[str, Any]:
         """Server information as one flat dict, as redis-py's ``info()`` (numbers parsed),
         including FDB's own fields (``fdb_version``, ``fdb_fsync``, ``cache_entries``...)."""
-        return await self._run(_c_info(section))
+        return await self._run_redis(_c_info(section))
 
     async def expire(self, key: KeyT, seconds: ExpiryT) -> bool:
         """Set a time to live; False if the key does not exist."""
@@ -698,3 +688,8 @@ async def fdb_client(**kwargs: Any) -> AsyncIterator[FDBClient]:
         yield client
     finally:
         await client.close()
+
+
+_install_collections(_PipelineCommands, "queue")
+_install_collections(FDBSyncClient, "sync")
+_install_collections(FDBClient, "async")

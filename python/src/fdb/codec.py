@@ -11,7 +11,8 @@ FDB stores every value as a Redis string. The encoding keeps three promises:
 
 The rule, in full (see ``python/README.md`` for the table of edge cases):
 
-* **Reading** (:func:`decode`): the bytes are decoded as UTF-8 (bytes that are not valid UTF-8
+* **Reading** (:func:`decode`): a value that begins with the bytes marker ``0xFF 0x00`` is
+  the ``bytes`` after it. Otherwise the bytes are decoded as UTF-8 (bytes that are not valid UTF-8
   come back as ``bytes``, unchanged). If the whole text is one JSON value -- no leading or
   trailing whitespace, and not ``NaN``/``Infinity`` -- the value is that JSON value (a JSON
   integer becomes an ``int``, a number with a fraction or exponent a ``float``, ``true``/
@@ -22,8 +23,14 @@ The rule, in full (see ``python/README.md`` for the table of edge cases):
   ``None`` -> ``null``; ``list``/``tuple``/``dict`` -> compact JSON (UTF-8, not ASCII-escaped).
   A ``str`` is stored raw unless its raw text would read back as something else, that is,
   unless it parses as a JSON value by the reading rule above; then it is stored as a JSON string
-  (``"42"`` is stored as ``"\\"42\\""``). ``bytes`` are stored verbatim and read back by the
-  reading rule.
+  (``"42"`` is stored as ``"\\"42\\""``).
+* **Bytes stay bytes.** ``bytes`` (and ``bytearray``/``memoryview``) that are not valid UTF-8
+  and do not begin with the marker ``0xFF 0x00`` are stored verbatim: the reading rule already
+  returns them as ``bytes``, and other clients see exactly those bytes. Any other bytes (text
+  such as ``b"42"`` or ``b"hello"``, which would read back as ``42`` or ``"hello"``) are stored
+  behind the two-byte marker ``0xFF 0x00`` (never valid UTF-8); reading strips it and returns
+  ``bytes``. So ``b"42"`` reads back as ``b"42"``, and a value another client wrote that
+  begins with ``0xFF 0x00`` reads back without those two bytes.
 
 Speed. With `orjson <https://pypi.org/project/orjson/>`_ importable (a dependency of the
 package), containers are written and JSON text is read with it (an 80-byte dict: ~0.35 µs to
@@ -61,7 +68,8 @@ try:
 except ImportError:  # pragma: no cover - orjson is a dependency; json is the fallback
     _orjson_module = None
 
-__all__ = ["JSONValue", "encode", "decode", "looks_like_json", "backend"]
+__all__ = ["JSONValue", "encode", "decode", "looks_like_json", "backend", "BYTES_MARKER",
+           "MAX_VALUE_SIZE"]
 
 #: The values FDB stores natively.
 JSONValue = Union[str, int, float, bool, None, List[Any], Dict[str, Any]]
@@ -76,6 +84,14 @@ _OJ_OPTIONS = (_orjson_module.OPT_PASSTHROUGH_DATETIME | _orjson_module.OPT_PASS
 # The first character of every JSON value (no leading whitespace is allowed by the rule).
 _JSON_START = frozenset('{["-0123456789tfn')
 _JSON_WS = " \t\n\r"
+#: The largest value FDB stores: fdb-server's default ``proto-max-bulk-len`` (512 MB), the
+#: longest string its protocol accepts. A longer value would be cut off by the server as a
+#: protocol error (the client would only see its connection closed), so :func:`encode` refuses
+#: it with a ``ValueError`` naming this limit.
+MAX_VALUE_SIZE = 512 * 1024 * 1024
+
+#: The prefix of ``bytes`` values that would otherwise read back as text (see the docstring).
+BYTES_MARKER = b"\xff\x00"
 _INT_RE = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
 # orjson reads an integer outside [-2**63, 2**64) as a float. Such an integer has 19 digits or
 # more: a text with 19 digits in a row is read by json. (Digits -> "0", the rest -> ".", then a
@@ -142,6 +158,14 @@ def looks_like_json(text: str) -> bool:
     return _parse(text)[0]
 
 
+def _checked(data: bytes) -> bytes:
+    if len(data) > MAX_VALUE_SIZE:
+        raise ValueError(
+            f"value too large: {len(data)} bytes encoded, over FDB's limit of {MAX_VALUE_SIZE} "
+            f"bytes ({MAX_VALUE_SIZE // (1024 * 1024)} MB, fdb-server's proto-max-bulk-len)")
+    return data
+
+
 def _dump_container(value: Any) -> bytes:
     oj = _orjson
     if oj is not None:
@@ -151,13 +175,22 @@ def _dump_container(value: Any) -> bytes:
             pass
         else:
             if out.find(b"null") < 0:  # NaN and infinities are written as null by orjson
-                return out
+                return out if len(out) <= MAX_VALUE_SIZE else _checked(out)
     try:
-        return _ENCODER.encode(value).encode("utf-8")
+        return _checked(_ENCODER.encode(value).encode("utf-8"))
     except TypeError as e:
         raise TypeError(f"FDB stores JSON values only: {e}") from None
     except ValueError as e:
         raise ValueError(f"FDB stores JSON values only: {e}") from None
+
+
+def _encode_bytes(data: bytes) -> bytes:
+    if not data.startswith(BYTES_MARKER):
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return _checked(data)  # reads back as these bytes by the reading rule
+    return _checked(BYTES_MARKER + data)
 
 
 def encode(value: Any) -> bytes:
@@ -172,8 +205,9 @@ def encode(value: Any) -> bytes:
         return _dump_container(value)
     if isinstance(value, str):
         if _parse(value)[0]:
-            return _ENCODER.encode(value).encode("utf-8")
-        return value.encode("utf-8")
+            return _checked(_ENCODER.encode(value).encode("utf-8"))
+        out = value.encode("utf-8")
+        return out if len(out) <= MAX_VALUE_SIZE else _checked(out)
     if value is None:
         return b"null"
     if isinstance(value, bool):
@@ -185,7 +219,7 @@ def encode(value: Any) -> bytes:
             raise ValueError(f"FDB stores JSON numbers only; {value!r} is not one")
         return float.__repr__(value).encode("ascii")
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return bytes(value)
+        return _encode_bytes(bytes(value))
     if isinstance(value, (list, tuple, dict)):
         return _dump_container(value)
     raise TypeError(
@@ -214,6 +248,8 @@ def decode(data: Union[bytes, bytearray, memoryview, str]) -> Any:
     if isinstance(data, str):
         text = data
     else:
+        if data[:2] == BYTES_MARKER:
+            return bytes(data[2:])
         try:
             text = bytes(data).decode("utf-8")
         except UnicodeDecodeError:

@@ -11,9 +11,14 @@ semantics, error texts and on-disk format are exactly fdb-server's, and a data d
 here is served by fdb-server and the other way round (one process at a time: the directory's
 ``LOCK`` file). Values use the clients' JSON-native encoding (:mod:`fdb.codec`).
 
-Threads. The engine is thread-safe and releases the GIL during every call. The async engine
-runs each call on its own thread pool of ``config.max_workers`` threads, so the event loop is
-never blocked by a disk read or by a write waiting for the log.
+Threads. The engine is thread-safe and releases the GIL during every call but ``get``. The async
+engine runs the calls that touch one key or a few (``get``, ``set``, ``incr``, ``hget``,
+``lpush`` ...) in the event loop's thread: a value in RAM takes microseconds, less than a hop
+to a thread; writes wait for the log's write to the kernel only (fsync ``everysec``). With
+fsync ``always`` (``flush_interval=0``) writes run on the pool, and so do the calls that may
+take long (``keys``, ``flushdb``, ``save``, ``info``, ``execute``, whole-collection reads such
+as ``hgetall``/``lrange``/``smembers``/``zrange``): on its own thread pool of
+``config.max_workers`` threads. ``AsyncEngine(..., inline=False)`` sends every call to the pool.
 
 Durability follows ``config.flush_interval`` as for the server: ``> 0`` is ``everysec`` (a
 write has reached the kernel when its call returns and is fsynced within about a second), ``0``
@@ -29,7 +34,7 @@ import functools
 import os
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
-from . import client as _c
+from . import _commands as _c
 from .codec import decode, encode
 from .config import FDBConfig
 from .errors import FDBError, FDBLockedError, FDBResponseError, FDBWrongTypeError
@@ -83,10 +88,6 @@ def parse_info(text: Union[str, bytes]) -> Dict[str, Any]:
             info[key] = _number(value)
     return info
 
-
-def _pairs(reply: Sequence[bytes]) -> List[Tuple[bytes, bytes]]:
-    it = iter(reply)
-    return list(zip(it, it))
 
 
 class _Stopped:
@@ -281,108 +282,12 @@ class SyncEngine:
         """Store several values atomically."""
         return self._run(_c._c_mset(mapping))
 
-    # --- hashes: field names are text, values JSON-native -------------------------------------
+    # The collection methods (hset, hget, ..., lpush, ..., sadd, ..., zadd, ...) are the
+    # clients' (fdb.client.COLLECTION_METHODS), installed below: same names, arguments and
+    # results.
 
-    def hset(self, key: KeyT, field: Optional[KeyT] = None, value: Any = None,
-             mapping: Optional[Mapping[KeyT, Any]] = None) -> int:
-        """Set hash fields (``hset(k, "f", v)`` and/or ``hset(k, mapping={...})``); the number
-        of fields that were new."""
-        args: List[Any] = ["HSET", _c._k(key)]
-        if field is not None:
-            args += [_c._k(field), encode(value)]
-        for f, v in (mapping or {}).items():
-            args += [_c._k(f), encode(v)]
-        if len(args) == 2:
-            raise ValueError("hset() needs a field and value, or a mapping")
-        return self.execute(*args)
 
-    def hget(self, key: KeyT, field: KeyT, default: Any = None) -> Any:
-        """A hash field's value, or ``default``."""
-        raw = self.execute("HGET", _c._k(key), _c._k(field))
-        return default if raw is None else decode(raw)
-
-    def hgetall(self, key: KeyT) -> Dict[str, Any]:
-        """The whole hash as a dict (empty if the key does not exist)."""
-        return {_c._key_text(f): decode(v) for f, v in _pairs(self.execute("HGETALL", _c._k(key)))}
-
-    def hdel(self, key: KeyT, *fields: KeyT) -> int:
-        """Delete hash fields; the number removed."""
-        return self.execute("HDEL", _c._k(key), *_c._ks(fields))
-
-    # --- lists --------------------------------------------------------------------------------
-
-    def lpush(self, key: KeyT, *values: Any) -> int:
-        """Prepend values (the last given ends up first); the new length."""
-        return self.execute("LPUSH", _c._k(key), *(encode(v) for v in values))
-
-    def rpush(self, key: KeyT, *values: Any) -> int:
-        """Append values; the new length."""
-        return self.execute("RPUSH", _c._k(key), *(encode(v) for v in values))
-
-    def lpop(self, key: KeyT, default: Any = None) -> Any:
-        """Remove and return the first element, or ``default`` if the list is empty."""
-        raw = self.execute("LPOP", _c._k(key))
-        return default if raw is None else decode(raw)
-
-    def rpop(self, key: KeyT, default: Any = None) -> Any:
-        """Remove and return the last element, or ``default`` if the list is empty."""
-        raw = self.execute("RPOP", _c._k(key))
-        return default if raw is None else decode(raw)
-
-    def lrange(self, key: KeyT, start: int = 0, stop: int = -1) -> List[Any]:
-        """Elements ``start``..``stop`` inclusive (negative: from the end)."""
-        return [decode(v) for v in self.execute("LRANGE", _c._k(key), int(start), int(stop))]
-
-    def llen(self, key: KeyT) -> int:
-        """The list's length (0 if the key does not exist)."""
-        return self.execute("LLEN", _c._k(key))
-
-    # --- sets ---------------------------------------------------------------------------------
-
-    def sadd(self, key: KeyT, *members: Any) -> int:
-        """Add members; the number that were new."""
-        return self.execute("SADD", _c._k(key), *(encode(m) for m in members))
-
-    def srem(self, key: KeyT, *members: Any) -> int:
-        """Remove members; the number removed."""
-        return self.execute("SREM", _c._k(key), *(encode(m) for m in members))
-
-    def smembers(self, key: KeyT) -> List[Any]:
-        """The members, in no particular order. A list, not a ``set``: members may be dicts or
-        lists, which a Python set cannot hold."""
-        return [decode(m) for m in self.execute("SMEMBERS", _c._k(key))]
-
-    def sismember(self, key: KeyT, member: Any) -> bool:
-        """Whether ``member`` is in the set."""
-        return bool(self.execute("SISMEMBER", _c._k(key), encode(member)))
-
-    # --- sorted sets --------------------------------------------------------------------------
-
-    def zadd(self, key: KeyT, mapping: Mapping[Any, float]) -> int:
-        """Add members with scores (``{member: score}``); the number that were new."""
-        if not mapping:
-            raise ValueError("zadd() needs at least one member")
-        args: List[Any] = ["ZADD", _c._k(key)]
-        for m, score in mapping.items():
-            args += [repr(float(score)), encode(m)]
-        return self.execute(*args)
-
-    def zrange(self, key: KeyT, start: int = 0, stop: int = -1,
-               withscores: bool = False) -> List[Any]:
-        """Members by rank, lowest score first; ``(member, score)`` pairs with ``withscores``."""
-        args: List[Any] = ["ZRANGE", _c._k(key), int(start), int(stop)]
-        if withscores:
-            return [(decode(m), float(s)) for m, s in _pairs(self.execute(*args, "WITHSCORES"))]
-        return [decode(m) for m in self.execute(*args)]
-
-    def zscore(self, key: KeyT, member: Any) -> Optional[float]:
-        """The member's score, or None."""
-        raw = self.execute("ZSCORE", _c._k(key), encode(member))
-        return None if raw is None else float(raw)
-
-    def zrem(self, key: KeyT, *members: Any) -> int:
-        """Remove members; the number removed."""
-        return self.execute("ZREM", _c._k(key), *(encode(m) for m in members))
+_c._install_collections(SyncEngine, "sync")
 
 
 # Filled on first use of the module (see _bind_errors) so that importing fdb does not need the
@@ -409,15 +314,15 @@ _bind_errors()
 # The methods AsyncEngine runs on its pool (everything but the lifecycle).
 _ASYNC_METHODS = (
     "execute set get delete exists keys dbsize flushdb ping info save expire ttl incr incrby "
-    "decr mget mset hset hget hgetall hdel lpush rpush lpop rpop lrange llen sadd srem "
-    "smembers sismember zadd zrange zscore zrem"
-).split()
+    "decr mget mset"
+).split() + list(_c.COLLECTION_METHODS)
 
 
 class AsyncEngine:
-    """The embedded engine for asyncio: the methods of :class:`SyncEngine` as coroutines, each
-    run on the engine's thread pool (``config.max_workers`` threads; the GIL is released in the
-    engine, so the event loop keeps running).
+    """The embedded engine for asyncio: the methods of :class:`SyncEngine` as coroutines. Point
+    calls on values in RAM run in the loop's thread; the rest on the engine's thread pool
+    (``config.max_workers`` threads; the GIL is released in the engine, so the event loop keeps
+    running). See the module docstring, "Threads".
 
     ::
 
@@ -432,10 +337,14 @@ class AsyncEngine:
     :class:`SyncEngine` (usable from other threads at the same time).
     """
 
-    def __init__(self, config: Optional[FDBConfig] = None, **overrides: Any) -> None:
+    def __init__(self, config: Optional[FDBConfig] = None, *, inline: bool = True,
+                 **overrides: Any) -> None:
         self.sync = SyncEngine(config, **overrides)
         self.config = self.sync.config
         self._pool: Optional[concurrent.futures.ThreadPoolExecutor] = None
+        # See _INLINE_READS: point reads and writes run in the loop's thread, no pool hop.
+        self._inline_reads = inline
+        self._inline_writes = inline and self.config.flush_interval > 0
 
     def __repr__(self) -> str:
         state = "open" if self.sync.started else "stopped"
@@ -521,12 +430,36 @@ class AsyncEngine:
     async def zrem(self, key: KeyT, *members: Any) -> int: ...  # noqa: E704
 
 
+# Calls that touch one key (or a few named ones) and cannot wait long: run in the event loop's
+# own thread, no hop to the pool. A value in RAM is read or written in a few microseconds --
+# less than the hop itself (~50 µs: a pool thread wakes, then the loop is woken). Writes wait
+# for their log record to reach the kernel (fsync everysec), not for the disk; with fsync
+# "always" (flush_interval=0) they wait for an fsync, so then the writes go to the pool.
+# A read of a value evicted from RAM (cache_size) is a read of the data file, usually from the
+# page cache; AsyncEngine(inline=False) sends every call to the pool instead.
+_INLINE_READS = frozenset(
+    "get exists mget ttl ping dbsize hget hmget hexists hlen lindex llen sismember scard "
+    "zscore zrank zcard".split())
+_INLINE_WRITES = frozenset(
+    "set delete incr incrby decr mset expire hset hdel hincrby lpush rpush lpop rpop sadd srem "
+    "zadd zincrby zrem".split())
+
+
 def _make_async(name: str) -> Callable[..., Any]:
     sync_method = getattr(SyncEngine, name)
+    read = name in _INLINE_READS
+    write = name in _INLINE_WRITES
 
-    @functools.wraps(sync_method)
-    async def method(self: AsyncEngine, *args: Any, **kwargs: Any) -> Any:
-        return await self._call(getattr(self.sync, name), *args, **kwargs)
+    if read or write:
+        @functools.wraps(sync_method)
+        async def method(self: AsyncEngine, *args: Any, **kwargs: Any) -> Any:
+            if self._inline_reads if read else self._inline_writes:
+                return getattr(self.sync, name)(*args, **kwargs)
+            return await self._call(getattr(self.sync, name), *args, **kwargs)
+    else:
+        @functools.wraps(sync_method)
+        async def method(self: AsyncEngine, *args: Any, **kwargs: Any) -> Any:
+            return await self._call(getattr(self.sync, name), *args, **kwargs)
 
     return method
 
@@ -535,6 +468,27 @@ def _make_async(name: str) -> Callable[..., Any]:
 for _name in _ASYNC_METHODS:
     setattr(AsyncEngine, _name, _make_async(_name))
 del _name
+
+
+# get and set, the calls a cache makes most, without the generic wrapper's lookups.
+async def _async_get(self: AsyncEngine, key: KeyT, default: Any = None) -> Any:
+    if self._inline_reads:
+        return self.sync.get(key, default)
+    return await self._call(self.sync.get, key, default)
+
+
+async def _async_set(self: AsyncEngine, key: KeyT, value: Any, ex: Optional[_c.ExpiryT] = None,
+                     px: Optional[_c.ExpiryT] = None, nx: bool = False, xx: bool = False) -> bool:
+    if self._inline_writes:
+        return self.sync.set(key, value, ex, px, nx, xx)
+    return await self._call(self.sync.set, key, value, ex, px, nx, xx)
+
+
+_async_get.__doc__, _async_set.__doc__ = SyncEngine.get.__doc__, SyncEngine.set.__doc__
+_async_get.__name__, _async_set.__name__ = "get", "set"
+_async_get.__qualname__, _async_set.__qualname__ = "AsyncEngine.get", "AsyncEngine.set"
+AsyncEngine.get = _async_get  # type: ignore[method-assign]
+AsyncEngine.set = _async_set  # type: ignore[method-assign]
 
 
 def create_engine(config: Optional[FDBConfig] = None, *, sync: bool = False,

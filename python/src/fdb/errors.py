@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from typing import Optional
 
-import redis.exceptions as rex
-
 __all__ = [
     "FDBError",
     "FDBConnectionError",
@@ -95,16 +93,6 @@ class FDBAuthenticationError(FDBResponseError):
     """Authentication is required or failed (``NOAUTH`` / ``WRONGPASS`` / ``ERR invalid password``)."""
 
 
-# Codes that redis-py strips from an error's text (older versions do not keep them in
-# ``status_code``), by exception class. Plain ResponseError strips "ERR" only.
-_STRIPPED_CODES = {
-    rex.ExecAbortError: "EXECABORT",
-    rex.ReadOnlyError: "READONLY",
-    rex.NoScriptError: "NOSCRIPT",
-    rex.OutOfMemoryError: "OOM",
-    rex.NoPermissionError: "NOPERM",
-    rex.BusyLoadingError: "LOADING",
-}
 # Codes redis-py leaves in the text (not in its EXCEPTION_CLASSES table).
 _KEPT_CODES = frozenset(
     "WRONGTYPE BUSYKEY BUSY NOTBUSY NOREPLICAS MISCONF UNBLOCKED NOPROTO NOGOODSLAVE NOTREADY "
@@ -112,13 +100,31 @@ _KEPT_CODES = frozenset(
 )
 
 
-def _server_text(exc: rex.RedisError) -> str:
+def _stripped_codes() -> "dict":
+    """Codes that redis-py strips from an error's text (older versions do not keep them in
+    ``status_code``), by exception class. Plain ResponseError strips "ERR" only. (redis-py is
+    imported here, not at the top: `import fdb.errors` stays cheap.)"""
+    import redis.exceptions as rex
+
+    return {
+        rex.ExecAbortError: "EXECABORT",
+        rex.ReadOnlyError: "READONLY",
+        rex.NoScriptError: "NOSCRIPT",
+        rex.OutOfMemoryError: "OOM",
+        rex.NoPermissionError: "NOPERM",
+        rex.BusyLoadingError: "LOADING",
+    }
+
+
+def _server_text(exc: Exception) -> str:
     """Rebuild the server's full error text (redis-py strips the leading code)."""
     text = str(exc)
     code = getattr(exc, "status_code", None)
     if code:
         return f"{code} {text}" if not text.startswith(code + " ") else text
-    for cls, stripped in _STRIPPED_CODES.items():
+    import redis.exceptions as rex
+
+    for cls, stripped in _stripped_codes().items():
         if isinstance(exc, cls):
             return f"{stripped} {text}"
     if type(exc) is rex.ResponseError and text.split(" ", 1)[0] not in _KEPT_CODES:
@@ -126,7 +132,17 @@ def _server_text(exc: rex.RedisError) -> str:
     return text
 
 
-def _start_hint(port: Optional[int]) -> str:
+def from_reply_text(text: str) -> "FDBResponseError":
+    """The exception for an error reply whose full text (code included) is ``text``."""
+    if text.startswith("WRONGTYPE"):
+        return FDBWrongTypeError(text)
+    if text.startswith(("NOAUTH", "WRONGPASS")) or text.startswith("ERR invalid password") or \
+            text.startswith("ERR AUTH"):
+        return FDBAuthenticationError(text)
+    return FDBResponseError(text)
+
+
+def start_hint(port: Optional[int]) -> str:
     return (
         "Is fdb-server running? Start it with `make run` in the FDB repository "
         f"or `fdb-server --port {port if port is not None else 6380}`."
@@ -138,6 +154,8 @@ def translate(exc: BaseException, host: Optional[str] = None, port: Optional[int
     the original)."""
     if isinstance(exc, FDBError):
         return exc
+    import redis.exceptions as rex
+
     if isinstance(exc, rex.AuthenticationError) or (
         isinstance(exc, rex.ResponseError) and _server_text(exc).startswith(("NOAUTH", "WRONGPASS"))
     ):
@@ -150,7 +168,7 @@ def translate(exc: BaseException, host: Optional[str] = None, port: Optional[int
             return FDBConnectionError(f"FDB at {host}:{port} refused the connection: "
                                       f"ERR {text}", host, port)
         return FDBConnectionError(
-            f"Cannot connect to FDB at {host}:{port}: {text} {_start_hint(port)}", host, port
+            f"Cannot connect to FDB at {host}:{port}: {text} {start_hint(port)}", host, port
         )
     if isinstance(exc, rex.ResponseError):
         text = _server_text(exc)

@@ -14,8 +14,8 @@ reliable as SIGTERM to one PID (the server checkpoints and exits, as on SHUTDOWN
 
 from __future__ import annotations
 
-import argparse
 import asyncio
+import atexit
 import os
 import signal
 import subprocess
@@ -79,6 +79,29 @@ def _connect_host(host: str) -> str:
     return {"0.0.0.0": "127.0.0.1", "::": "::1", "*": "127.0.0.1"}.get(host, host)
 
 
+# The servers this process started and has not stopped. At interpreter exit they are stopped
+# (SIGTERM, then a wait for the checkpoint): a script that starts a server and ends -- or
+# forgets stop() -- does not leave it running unnoticed. keep_running=True opts a server out.
+_LIVE: "dict[int, FDBServer]" = {}
+
+
+def _stop_all_at_exit() -> None:
+    for server in list(_LIVE.values()):
+        if server.keep_running:
+            if server.running:
+                print(f"fdb: fdb-server keeps running on {server.config.host}:"
+                      f"{server.config.port} (pid {server.pid}; keep_running=True)",
+                      file=sys.stderr)
+            continue
+        try:
+            server.stop_sync()
+        except Exception:  # pragma: no cover - best effort at exit
+            pass
+
+
+atexit.register(_stop_all_at_exit)
+
+
 class FDBServer:
     """One fdb-server child process configured by an :class:`FDBConfig`.
 
@@ -99,10 +122,18 @@ class FDBServer:
         extra_args: more ``--name value`` flags for the server (any ``CONFIG GET`` parameter,
             e.g. ``["--requirepass", "secret"]``).
         log_file: where the server's output goes.
+        keep_running: leave the server running when this Python process exits (its PID is
+            printed to stderr then); by default a server still running at exit is stopped.
+
+    Every failure to start -- no binary, a data directory or log file that cannot be created,
+    the server exiting (port in use, directory locked) or not answering in time -- raises
+    :class:`FDBServerError` with the cause (and the end of the server's log).
     """
 
     def __init__(self, config: Optional[FDBConfig] = None, *, binary: Optional[str] = None,
-                 extra_args: Sequence[str] = (), log_file: Optional[str] = "") -> None:
+                 extra_args: Sequence[str] = (), log_file: Optional[str] = "",
+                 keep_running: bool = False) -> None:
+        self.keep_running = keep_running
         self.config = config or FDBConfig()
         self.binary = binary
         self.extra_args = list(extra_args)
@@ -129,19 +160,32 @@ class FDBServer:
         return [find_server_binary(self.binary), *self.config.to_server_args(), *self.extra_args]
 
     def _spawn(self) -> None:
+        """Start the process. Every failure to do so is an FDBServerError naming the cause."""
         if self.running:
             return
-        args = self.args
-        os.makedirs(self.config.data_dir, exist_ok=True)
-        log: Optional[IO[bytes]] = None
-        if self.log_file and self.log_file != "-":
-            log = open(self.log_file, "ab")
+        args = self.args  # FDBServerError if there is no binary
         try:
-            self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT if log else None)
+            os.makedirs(self.config.data_dir, exist_ok=True)
+        except OSError as e:
+            raise FDBServerError(f"cannot create the data directory {self.config.data_dir!r}: "
+                                 f"{e.strerror or e}") from e
+        log: Optional[IO[bytes]] = None
+        try:
+            if self.log_file and self.log_file != "-":
+                try:
+                    log = open(self.log_file, "ab")
+                except OSError as e:
+                    raise FDBServerError(f"cannot open the log file {self.log_file!r}: "
+                                         f"{e.strerror or e}") from e
+            try:
+                self.process = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
+                                                stderr=subprocess.STDOUT if log else None)
+            except OSError as e:
+                raise FDBServerError(f"cannot run {args[0]!r}: {e.strerror or e}") from e
         finally:
             if log is not None:
                 log.close()
+        _LIVE[id(self)] = self
 
     def _log_tail(self) -> str:
         if not self.log_file or self.log_file == "-":
@@ -157,6 +201,7 @@ class FDBServer:
         code = self.process.poll()
         if code is not None:
             self.process = None
+            _LIVE.pop(id(self), None)
             tail = self._log_tail()
             raise FDBServerError(f"fdb-server exited with status {code} while starting"
                                  + (f":\n{tail}" if tail else ""))
@@ -207,6 +252,7 @@ class FDBServer:
     def stop_sync(self, timeout: float = 30.0) -> Optional[int]:
         """:meth:`stop` without asyncio."""
         proc, self.process = self.process, None
+        _LIVE.pop(id(self), None)
         if proc is None:
             return None
         if proc.poll() is None:
@@ -233,55 +279,21 @@ def create_server(config: Optional[FDBConfig] = None, **kwargs: Any) -> FDBServe
 # --- command line -----------------------------------------------------------------------------
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="fdb-server",
-        description="Start fdb-server (Redis-compatible, durable) with FDBConfig's settings. "
-                    "Other --name value flags are passed to the server unchanged (any CONFIG "
-                    "GET parameter, e.g. --requirepass secret, --maxmemory 1gb).")
-    d = FDBConfig.model_fields
-    p.add_argument("--host", "--bind", dest="host", default=d["host"].default,
-                   help="address to listen on (default %(default)s)")
-    p.add_argument("--port", type=int, default=d["port"].default, help="default %(default)s")
-    p.add_argument("--data-dir", "--dir", dest="data_dir", default=d["data_dir"].default,
-                   help="data directory (default %(default)s)")
-    p.add_argument("--max-connections", "--maxclients", dest="max_connections", type=int,
-                   default=d["max_connections"].default)
-    p.add_argument("--cache-size", dest="cache_size", type=int, default=d["cache_size"].default,
-                   help="values kept in RAM (default %(default)s)")
-    p.add_argument("--flush-interval", dest="flush_interval", type=float,
-                   default=d["flush_interval"].default,
-                   help="> 0: fsync everysec; 0: fsync always (default %(default)s)")
-    p.add_argument("--max-workers", "--threads", dest="max_workers", type=int, default=None,
-                   help="I/O threads (default: the number of cores)")
-    p.add_argument("--compression", choices=["yes", "no"], default="no")
-    p.add_argument("--print-command", action="store_true",
-                   help="print the fdb-server command line instead of running it")
-    return p
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``fdb-server`` / ``python -m fdb_server``: replace this process with fdb-server."""
-    from pydantic import ValidationError
+    """``fdb-server`` / ``python -m fdb_server``: the bundled fdb-server binary itself.
 
-    parser = _parser()
-    ns, rest = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
-    fields = {k: v for k, v in vars(ns).items() if k != "print_command" and v is not None}
-    fields["compression"] = fields["compression"] == "yes"
+    This process is replaced by the binary (exec) with the arguments unchanged, so the console
+    script takes the binary's flags and defaults (``fdb-server [CONFIG_FILE] [--port N]
+    [--NAME VALUE]...``, ``--help``, ``--version``), and signals and the exit status are the
+    server's.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        config = FDBConfig(**fields)
-    except ValidationError as e:
-        parser.error(str(e))
-    try:
-        cmd = FDBServer(config, extra_args=rest, log_file=None).args
+        binary = find_server_binary()
     except FDBServerError as e:
         print(f"fdb-server: {e}", file=sys.stderr)
         return 1
-    if ns.print_command:
-        print(" ".join(cmd))
-        return 0
     sys.stdout.flush()
     sys.stderr.flush()
-    # exec: the server gets this PID, so signals (Ctrl-C, SIGTERM) and the exit status are its.
-    os.execv(cmd[0], cmd)
+    os.execv(binary, [binary, *args])
     return 0  # not reached

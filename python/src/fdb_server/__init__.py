@@ -11,21 +11,25 @@
 command line. The implementation lives in the :mod:`fdb` package.
 """
 
-from fdb.config import FILE_EXTENSION, FDBConfig
-from fdb.engine import AsyncEngine, SyncEngine, create_engine
-from fdb.errors import FDBError, FDBLockedError, FDBServerError
-from fdb.server import FDBServer, create_server, find_server_binary
 
-__all__ = [
-    "FDBConfig",
-    "FILE_EXTENSION",
-    "create_engine",
-    "AsyncEngine",
-    "SyncEngine",
-    "create_server",
-    "FDBServer",
-    "find_server_binary",
-    "FDBError",
-    "FDBLockedError",
-    "FDBServerError",
-]
+# Imported on first use (PEP 562): `import fdb_server` itself takes a few milliseconds; the first
+# use of a name below imports what it needs (redis-py, pydantic, asyncio).
+_LAZY = {'FDBConfig': 'fdb.config', 'FILE_EXTENSION': 'fdb.config', 'create_engine': 'fdb.engine', 'AsyncEngine': 'fdb.engine', 'SyncEngine': 'fdb.engine', 'FDBError': 'fdb.errors', 'FDBLockedError': 'fdb.errors', 'FDBServerError': 'fdb.errors', 'FDBServer': 'fdb.server', 'create_server': 'fdb.server', 'find_server_binary': 'fdb.server'}
+
+
+def __getattr__(name: str):  # noqa: ANN201 - PEP 562
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():  # noqa: ANN201
+    return sorted(list(globals()) + list(_LAZY))
+
+
+__all__ = ['FDBConfig', 'FILE_EXTENSION', 'create_engine', 'AsyncEngine', 'SyncEngine', 'create_server', 'FDBServer', 'find_server_binary', 'FDBError', 'FDBLockedError', 'FDBServerError']

@@ -1,18 +1,20 @@
-"""FDB's original use cases, on fdb-server.
+"""FDB's original use cases, on fdb-server: ``python -m fdb.examples``.
 
-Start a server first (``fdb-server --port 6380`` after ``pip install ./python``, or ``make run``
-in the repository), then::
+::
 
-    python examples.py              # every example, then performance_benchmark()
+    python -m fdb.examples            # every example, then performance_benchmark()
 
-The clients connect to ``FDB_HOST``/``FDB_PORT`` when set, else localhost:6380. Each example is
-a coroutine that can be run on its own (``asyncio.run(session_management())``) and returns
-what it found, so the test suite can check it.
+With ``FDB_PORT`` (and optionally ``FDB_HOST``) set, the examples use that server. Otherwise
+they start the bundled fdb-server (:class:`fdb.server.FDBServer`) on a free loopback port over
+a temporary data directory, and stop it at the end. Each example is a coroutine that can be run
+on its own (``asyncio.run(session_management())``, against ``FDB_HOST``/``FDB_PORT`` or
+localhost:6380) and returns what it found, so the test suite can check it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
 from typing import Any, Dict, List
@@ -175,11 +177,37 @@ EXAMPLES = [session_management, caching_layer, configuration_management, realtim
             connection_pool, monitoring]
 
 
-async def main() -> List[Any]:
+async def main(n: int = 2000) -> List[Any]:
+    """Every example, then :func:`performance_benchmark` with ``n`` operations per test."""
+    if os.environ.get("FDB_PORT"):
+        return await _run_all(n)
+    import socket
+    import tempfile
+
+    from .config import FDBConfig
+    from .server import FDBServer
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with tempfile.TemporaryDirectory(prefix="fdb-examples-") as tmp:
+        cfg = FDBConfig(host="127.0.0.1", port=port, data_dir=tmp, max_workers=2)
+        async with FDBServer(cfg) as server:
+            print(f"fdb-server started for the examples: 127.0.0.1:{port} (pid {server.pid})")
+            os.environ["FDB_HOST"], os.environ["FDB_PORT"] = "127.0.0.1", str(port)
+            try:
+                return await _run_all(n)
+            finally:
+                del os.environ["FDB_HOST"], os.environ["FDB_PORT"]
+
+
+async def _run_all(n: int) -> List[Any]:
     results = [await example() for example in EXAMPLES]
-    results.append(await performance_benchmark())
+    results.append(await performance_benchmark(n))
     return results
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    import sys
+
+    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 2000))
