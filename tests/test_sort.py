@@ -174,3 +174,11 @@ def test_a_small_block_timeout_is_a_millisecond_not_forever(r):
     start = time.time()
     assert r.blpop("nothing", 0.001) is None
     assert time.time() - start < 5
+
+
+def test_commands_with_key_functions_are_movablekeys(raw):
+    for name in (b"sort", b"sort_ro", b"zunionstore", b"lmpop"):
+        raw.cmd("COMMAND", "INFO", name)
+        assert b"movablekeys" in raw.read_reply(), name
+    raw.cmd("COMMAND", "INFO", "set")
+    assert b"movablekeys" not in raw.read_reply()

@@ -697,6 +697,8 @@ void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& s) {
   rb.Bulk(s.name);
   rb.Integer(s.arity);
   auto flags = FlagNames(s.flags);
+  // Keys found by a function (a numkeys argument, SORT's STORE) are "movable" (Redis's flag).
+  if (s.keys != nullptr) flags.push_back("movablekeys");
   rb.SetHeader(flags.size());
   for (const char* f : flags) rb.SimpleString(f);
   rb.Integer(s.first_key);
