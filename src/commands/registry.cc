@@ -21,6 +21,7 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterPubSubFamily(*r);
     RegisterIntrospectionFamily(*r);
     RegisterSortFamily(*r);
+    RegisterDumpFamily(*r);
     r->Link();
     return r;
   }();

@@ -117,5 +117,6 @@ void RegisterZSetFamily(CommandRegistry& r);
 void RegisterPubSubFamily(CommandRegistry& r);
 void RegisterIntrospectionFamily(CommandRegistry& r);
 void RegisterSortFamily(CommandRegistry& r);
+void RegisterDumpFamily(CommandRegistry& r);
 
 }  // namespace fdb

@@ -106,6 +106,16 @@ uint16_t Keyspace::NewAccessField() const {
   return LruClock();
 }
 
+uint16_t Keyspace::AccessFieldFor(int64_t idle_s, int freq) const {
+  if (lfu_mode()) {
+    if (freq < 0) return NewAccessField();
+    return static_cast<uint16_t>((LfuMinutes() << 8) | std::min(freq, 255));
+  }
+  if (idle_s < 0) return NewAccessField();
+  return static_cast<uint16_t>(LruClock() -
+                               static_cast<uint16_t>(std::min<int64_t>(idle_s, 65535)));
+}
+
 void Keyspace::Accessed(Entry* e) const {
   if (!lfu_mode()) {
     e->set_lru(LruClock());

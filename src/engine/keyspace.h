@@ -176,6 +176,9 @@ class Keyspace {
     lfu_log_factor_.store(log_factor, std::memory_order_relaxed);
     lfu_decay_minutes_.store(decay_minutes, std::memory_order_relaxed);
   }
+  // The access field of a key last used `idle_s` seconds ago (LRU mode) or with access counter
+  // `freq` (LFU mode): RESTORE's IDLETIME and FREQ. A negative argument keeps NewAccessField's.
+  uint16_t AccessFieldFor(int64_t idle_s, int freq) const;
   // The access counter of an LFU field after decay (OBJECT FREQ).
   uint8_t LfuDecayedCounter(uint16_t field) const;
   // Seconds since the last access of an LRU field (OBJECT IDLETIME), modulo 2^16.
