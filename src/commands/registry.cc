@@ -19,6 +19,7 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterSetFamily(*r);
     RegisterZSetFamily(*r);
     RegisterPubSubFamily(*r);
+    RegisterScriptingFamily(*r);
     r->Link();
     return r;
   }();

@@ -111,5 +111,6 @@ void RegisterListFamily(CommandRegistry& r);
 void RegisterSetFamily(CommandRegistry& r);
 void RegisterZSetFamily(CommandRegistry& r);
 void RegisterPubSubFamily(CommandRegistry& r);
+void RegisterScriptingFamily(CommandRegistry& r);  // scripting.cc
 
 }  // namespace fdb
