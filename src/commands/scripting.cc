@@ -15,18 +15,22 @@
 //   undefined global raises Redis's error; loadfile, dofile, print and setfenv are gone.
 #include "commands/scripting.h"
 
+#include <fcntl.h>
 #include <openssl/sha.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "base/clock.h"
+#include "base/glob.h"
 #include "base/logging.h"
 #include "base/mutex.h"
 #include "base/numbers.h"
@@ -125,6 +129,19 @@ class LuaEnv {
   }
 
   RunCtx* run = nullptr;  // set while a script runs
+  // Set while a library's code runs (FUNCTION LOAD): what redis.register_function collects.
+  struct LoadedFunction {
+    std::string name;
+    int ref = LUA_NOREF;
+    std::string description;
+    std::vector<std::string> flags;
+    bool no_writes = false;
+  };
+  std::vector<LoadedFunction>* loading = nullptr;
+  int64_t load_deadline_us = 0;
+  // The functions of every library, loaded into this state (by lower-case name).
+  uint64_t fn_generation = 0;
+  absl::flat_hash_map<std::string, LoadedFunction> functions;
   uint64_t generation = 0;
   struct Compiled {
     int ref;         // the registry ref of its function
@@ -612,7 +629,12 @@ int LuaAclCheckCmd(lua_State* L) {
 
 // The count hook: marks the script busy past the threshold and ends it when SCRIPT KILL asks.
 void LuaHook(lua_State* L, lua_Debug*) {
-  RunCtx* run = LuaEnv::Of(L)->run;
+  LuaEnv* env = LuaEnv::Of(L);
+  if (env->loading != nullptr && MonoUs() > env->load_deadline_us) {
+    PushErrorTable(L, "ERR FUNCTION LOAD timeout");
+    lua_error(L);
+  }
+  RunCtx* run = env->run;
   if (run == nullptr) return;
   RunningScript& rs = Cache().run;
   if (!rs.busy.load(std::memory_order_relaxed) && MonoUs() >= run->busy_after_us) {
@@ -765,6 +787,8 @@ void OpenLib(lua_State* L, lua_CFunction fn, const char* name) {
   lua_pop(L, 1);
 }
 
+int LuaRegisterFunction(lua_State* L);
+
 }  // namespace
 
 // The real globals live in a hidden table; the globals table the scripts see is its read-only
@@ -864,6 +888,35 @@ void SetupLua(lua_State* L) {
   lua_setfield(L, real, "_G");
   lua_replace(L, LUA_GLOBALSINDEX);
   lua_pop(L, 1);
+
+  // What a library's code sees while FUNCTION LOAD runs it: only a small redis table
+  // (register_function, log and the constants); any other name is a missing global.
+  lua_newtable(L);
+  int api = lua_gettop(L);
+  lua_pushcfunction(L, LuaRegisterFunction);
+  lua_setfield(L, api, "register_function");
+  lua_pushcfunction(L, LuaLog);
+  lua_setfield(L, api, "log");
+  for (auto [name, v] : consts) {
+    if (std::string_view(name).rfind("LOG_", 0) == 0 ||
+        std::string_view(name) == "REDIS_VERSION_NUM") {
+      lua_pushnumber(L, v);
+      lua_setfield(L, api, name);
+    }
+  }
+  lua_pushstring(L, kScriptRedisVersion);
+  lua_setfield(L, api, "REDIS_VERSION");
+  PushReadonlyProxy(L, api, true);
+  lua_newtable(L);
+  int load_globals = lua_gettop(L);
+  lua_pushvalue(L, -2);
+  lua_setfield(L, load_globals, "redis");
+  lua_newtable(L);
+  lua_pushcfunction(L, LuaMissingGlobal);
+  lua_setfield(L, -2, "__index");
+  lua_setmetatable(L, load_globals);
+  lua_setfield(L, LUA_REGISTRYINDEX, "fdb_load_globals");
+  lua_pop(L, 2);
 }
 
 namespace {
@@ -935,8 +988,10 @@ bool ParseShebang(std::string& body, ScriptFlags* flags, std::string* err) {
 void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs keys, CmdArgs argv,
                  bool read_only, bool is_function) {
   lua_State* L = env.L();
-  SetArray(L, "KEYS", keys);
-  SetArray(L, "ARGV", argv);
+  if (!is_function) {
+    SetArray(L, "KEYS", keys);
+    SetArray(L, "ARGV", argv);
+  }
 
   ShardLockSet all;
   const bool outer = !ctx.txn.holds_all_shards();
@@ -967,9 +1022,21 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
   lua_pushcfunction(L, LuaErrorHandler);
   lua_insert(L, -2);
   int base = lua_gettop(L) - 1;
+  int nargs = 0;
+  if (is_function) {
+    // A function gets KEYS and ARGV as its arguments.
+    for (CmdArgs items : {keys, argv}) {
+      lua_createtable(L, static_cast<int>(items.size()), 0);
+      for (size_t i = 0; i < items.size(); i++) {
+        lua_pushlstring(L, items[i].data(), items[i].size());
+        lua_rawseti(L, -2, static_cast<int>(i + 1));
+      }
+    }
+    nargs = 2;
+  }
   int rc;
   try {
-    rc = lua_pcall(L, 0, 1, base);
+    rc = lua_pcall(L, nargs, 1, base);
   } catch (...) {
     lua_settop(L, 0);
     env.run = nullptr;
@@ -1198,6 +1265,756 @@ void CmdScriptHelp(CmdArgs, CommandContext& ctx) {
   for (const char* l : lines) ctx.rb.SimpleString(l);
 }
 
+// ---- functions (FUNCTION LOAD / FCALL) ----
+
+constexpr const char* kBadNameText =
+    "Library names can only contain letters, numbers, or underscores(_) and must be at least "
+    "one character long";
+
+bool ValidName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  }
+  return true;
+}
+
+int LuaRegisterFunction(lua_State* L) {
+  LuaEnv* env = LuaEnv::Of(L);
+  if (env->loading == nullptr) {
+    return luaL_error(L, "redis.register_function can only be called on FUNCTION LOAD command");
+  }
+  LuaEnv::LoadedFunction f;
+  int argc = lua_gettop(L);
+  int fn_idx = 0;
+  if (argc == 1) {
+    if (!lua_istable(L, 1)) {
+      return luaL_error(L,
+                        "calling redis.register_function with a single argument is only "
+                        "applicable to Lua table (representing named arguments).");
+    }
+    lua_pushnil(L);
+    while (lua_next(L, 1) != 0) {
+      if (lua_type(L, -2) != LUA_TSTRING) {
+        return luaL_error(L, "named argument key given to redis.register_function is not a string");
+      }
+      std::string key = lua_tostring(L, -2);
+      if (key == "function_name") {
+        if (lua_type(L, -1) != LUA_TSTRING) {
+          return luaL_error(
+              L, "function_name argument given to redis.register_function must be a string");
+        }
+        f.name = lua_tostring(L, -1);
+      } else if (key == "description") {
+        if (lua_type(L, -1) != LUA_TSTRING) {
+          return luaL_error(
+              L, "description argument given to redis.register_function must be a string");
+        }
+        f.description = lua_tostring(L, -1);
+      } else if (key == "callback") {
+        if (!lua_isfunction(L, -1)) {
+          return luaL_error(
+              L, "callback argument given to redis.register_function must be a function");
+        }
+        if (f.ref != LUA_NOREF) luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
+        lua_pushvalue(L, -1);
+        f.ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        fn_idx = -1;
+      } else if (key == "flags") {
+        if (!lua_istable(L, -1)) {
+          return luaL_error(L,
+                            "flags argument to redis.register_function must be a table "
+                            "representing function flags");
+        }
+        for (int i = 1;; i++) {
+          lua_rawgeti(L, -1, i);
+          if (lua_isnil(L, -1)) {
+            lua_pop(L, 1);
+            break;
+          }
+          if (lua_type(L, -1) != LUA_TSTRING) return luaL_error(L, "unknown flag given");
+          std::string flag = lua_tostring(L, -1);
+          lua_pop(L, 1);
+          if (flag == "no-writes") {
+            f.no_writes = true;
+          } else if (flag != "allow-oom" && flag != "allow-stale" && flag != "no-cluster" &&
+                     flag != "allow-cross-slot-keys") {
+            return luaL_error(L, "unknown flag given");
+          }
+          f.flags.push_back(flag);
+        }
+      } else {
+        return luaL_error(L, "unknown argument given to redis.register_function");
+      }
+      lua_pop(L, 1);
+    }
+    if (f.name.empty() && fn_idx == 0) {
+      return luaL_error(L, "redis.register_function must get a function name argument");
+    }
+    if (fn_idx == 0) {
+      return luaL_error(L, "redis.register_function must get a callback argument");
+    }
+  } else {
+    if (argc != 2) return luaL_error(L, "wrong number of arguments to redis.register_function");
+    if (lua_type(L, 1) != LUA_TSTRING) {
+      return luaL_error(L, "first argument to redis.register_function must be a string");
+    }
+    if (!lua_isfunction(L, 2)) {
+      return luaL_error(L, "second argument to redis.register_function must be a function");
+    }
+    f.name = lua_tostring(L, 1);
+    lua_pushvalue(L, 2);
+    f.ref = luaL_ref(L, LUA_REGISTRYINDEX);
+  }
+  if (!ValidName(f.name)) return luaL_error(L, "%s", kBadNameText);
+  std::string lower = Lower(f.name);
+  for (const auto& other : *env->loading) {
+    if (Lower(other.name) == lower) return luaL_error(L, "Function already exists in the library");
+  }
+  env->loading->push_back(std::move(f));
+  return 0;
+}
+
+struct LibraryMeta {
+  std::string name;
+  std::string body;  // the code with its first line blanked
+};
+
+// Splits a shebang line as Redis's sdssplitargs would for the simple forms it takes.
+std::vector<std::string> SplitShebang(std::string_view line) {
+  std::vector<std::string> out;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) i++;
+    if (i >= line.size()) break;
+    std::string tok;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') {
+      if (line[i] == '"' || line[i] == '\'') {
+        char q = line[i++];
+        while (i < line.size() && line[i] != q) tok += line[i++];
+        if (i < line.size()) i++;
+      } else {
+        tok += line[i++];
+      }
+    }
+    out.push_back(tok);
+  }
+  return out;
+}
+
+bool ParseLibraryMeta(std::string_view code, LibraryMeta* meta, std::string* err) {
+  if (code.size() < 2 || code[0] != '#' || code[1] != '!') {
+    *err = "ERR Missing library metadata";
+    return false;
+  }
+  size_t eol = code.find('\n');
+  std::string_view line = code.substr(2, eol == std::string_view::npos ? code.npos : eol - 2);
+  std::vector<std::string> parts;
+  // The engine is what follows "#!" up to the first space (possibly empty).
+  size_t sp = line.find(' ');
+  std::string engine(line.substr(0, sp));
+  parts = SplitShebang(sp == std::string_view::npos ? std::string_view() : line.substr(sp));
+  if (Lower(engine) != "lua") {
+    *err = "ERR Engine '" + engine + "' not found";
+    return false;
+  }
+  bool named = false;
+  for (const std::string& p : parts) {
+    if (p.rfind("name=", 0) == 0) {
+      if (named) {
+        *err = "ERR Invalid metadata value, name argument was given multiple times";
+        return false;
+      }
+      named = true;
+      meta->name = p.substr(5);
+    } else {
+      *err = "ERR Invalid metadata value given: " + p;
+      return false;
+    }
+  }
+  if (!named) {
+    *err = "ERR Library name was not given";
+    return false;
+  }
+  if (!ValidName(meta->name)) {
+    *err = std::string("ERR ") + kBadNameText;
+    return false;
+  }
+  meta->body = std::string(code);
+  meta->body.replace(0, eol == std::string_view::npos ? code.size() : eol, "");
+  return true;
+}
+
+// Runs a library's code in `env` with the load-time globals; the functions it registers are
+// appended to *out (their refs in env's registry). Returns false with Redis's error text.
+bool RunLibrary(LuaEnv& env, const std::string& body, std::vector<LuaEnv::LoadedFunction>* out,
+                std::string* err) {
+  lua_State* L = env.L();
+  if (luaL_loadbuffer(L, body.data(), body.size(), "@user_function") != 0) {
+    const char* m = lua_tostring(L, -1);
+    *err = std::string("ERR Error compiling function: ") + (m == nullptr ? "" : m);
+    lua_settop(L, 0);
+    return false;
+  }
+  // The globals read from the load-time table while the code runs.
+  lua_getmetatable(L, LUA_GLOBALSINDEX);
+  lua_getfield(L, LUA_REGISTRYINDEX, "fdb_load_globals");
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  env.loading = out;
+  env.load_deadline_us = MonoUs() + 500000;
+  lua_sethook(L, LuaHook, LUA_MASKCOUNT, kHookInstructions);
+  lua_pushcfunction(L, LuaErrorHandler);
+  lua_insert(L, -2);
+  int rc = lua_pcall(L, 0, 0, -2);
+  lua_sethook(L, nullptr, 0, 0);
+  env.loading = nullptr;
+  lua_getmetatable(L, LUA_GLOBALSINDEX);
+  lua_getfield(L, LUA_REGISTRYINDEX, "fdb_real_globals");
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+  if (rc != 0) {
+    std::string msg;
+    if (lua_istable(L, -1)) {
+      lua_getfield(L, -1, "err");
+      const char* m = lua_tostring(L, -1);
+      msg = m == nullptr ? "ERR unknown error" : m;
+    } else {
+      const char* m = lua_tostring(L, -1);
+      msg = m == nullptr ? "unknown error" : m;
+    }
+    if (msg.rfind("ERR ", 0) == 0) msg.erase(0, 4);
+    *err = "ERR Error registering functions: " + msg;
+    for (auto& f : *out) luaL_unref(L, LUA_REGISTRYINDEX, f.ref);
+    out->clear();
+    lua_settop(L, 0);
+    return false;
+  }
+  lua_settop(L, 0);
+  return true;
+}
+
+struct FunctionInfo {
+  std::string name;
+  std::string description;
+  std::vector<std::string> flags;
+  bool no_writes = false;
+};
+
+struct Library {
+  std::string name;
+  std::string code;  // as given to FUNCTION LOAD
+  std::vector<FunctionInfo> functions;
+};
+
+struct FunctionRegistry {
+  Mutex mu;
+  std::map<std::string, Library> libraries ABSL_GUARDED_BY(mu);             // by lower-case name
+  absl::flat_hash_map<std::string, std::string> owner ABSL_GUARDED_BY(mu);  // function -> lib
+  std::atomic<uint64_t> generation{1};
+  bool loaded ABSL_GUARDED_BY(mu) = false;  // read from the data directory
+  std::string path ABSL_GUARDED_BY(mu);     // the data directory's functions file ("": none)
+};
+
+FunctionRegistry& Functions() {
+  static FunctionRegistry* r = new FunctionRegistry;
+  return *r;
+}
+
+// Validates `code` in a fresh state: its metadata and the functions it registers.
+bool ValidateLibrary(std::string_view code, Library* lib, std::string* err) {
+  LibraryMeta meta;
+  if (!ParseLibraryMeta(code, &meta, err)) return false;
+  LuaEnv env;
+  std::vector<LuaEnv::LoadedFunction> fns;
+  if (!RunLibrary(env, meta.body, &fns, err)) return false;
+  if (fns.empty()) {
+    *err = "ERR No functions registered";
+    return false;
+  }
+  lib->name = meta.name;
+  lib->code = std::string(code);
+  for (auto& f : fns) {
+    lib->functions.push_back(FunctionInfo{f.name, f.description, f.flags, f.no_writes});
+  }
+  return true;
+}
+
+// The library file: "FDBFN1\n" then, per library, its code's length (8 bytes, little endian)
+// and code; then an FNV-1a 64 checksum of everything before it. FUNCTION DUMP's payload is the
+// same bytes.
+uint64_t Fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+void PutU64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; i++) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+uint64_t GetU64(std::string_view s) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; i--) v = (v << 8) | static_cast<unsigned char>(s[i]);
+  return v;
+}
+
+constexpr std::string_view kDumpMagic = "FDBFN1\n";
+
+std::string EncodeLibraries(const std::map<std::string, Library>& libs) {
+  std::string out(kDumpMagic);
+  for (const auto& [name, lib] : libs) {
+    PutU64(&out, lib.code.size());
+    out += lib.code;
+  }
+  PutU64(&out, Fnv1a(out));
+  return out;
+}
+
+bool DecodeLibraries(std::string_view payload, std::vector<std::string>* codes) {
+  if (payload.size() < kDumpMagic.size() + 8 ||
+      payload.substr(0, kDumpMagic.size()) != kDumpMagic) {
+    return false;
+  }
+  std::string_view body = payload.substr(0, payload.size() - 8);
+  if (GetU64(payload.substr(payload.size() - 8)) != Fnv1a(body)) return false;
+  size_t pos = kDumpMagic.size();
+  while (pos < body.size()) {
+    if (body.size() - pos < 8) return false;
+    uint64_t n = GetU64(body.substr(pos));
+    pos += 8;
+    if (n > body.size() - pos) return false;
+    codes->emplace_back(body.substr(pos, n));
+    pos += n;
+  }
+  return true;
+}
+
+// Writes the libraries to the data directory's file (temp, fsync, rename, fsync of the
+// directory) before the command that changed them replies.
+// REQUIRES: reg.mu held.
+Status PersistLibraries(FunctionRegistry& reg) ABSL_EXCLUSIVE_LOCKS_REQUIRED(reg.mu) {
+  if (reg.path.empty()) return Status::OK();
+  std::string data = EncodeLibraries(reg.libraries);
+  std::string tmp = reg.path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError("cannot write " + tmp + ": " + strerror(errno));
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t w = ::write(fd, data.data() + off, data.size() - off);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      int e = errno;
+      ::close(fd);
+      return Status::IOError("cannot write " + tmp + ": " + strerror(e));
+    }
+    off += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0) {
+    int e = errno;
+    ::close(fd);
+    return Status::IOError("cannot fsync " + tmp + ": " + strerror(e));
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), reg.path.c_str()) != 0) {
+    return Status::IOError("cannot rename " + tmp + ": " + strerror(errno));
+  }
+  std::string dir =
+      reg.path.substr(0, reg.path.rfind('/') == std::string::npos ? 1 : reg.path.rfind('/'));
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return Status::OK();
+}
+
+// Adds a validated library. REQUIRES: reg.mu held; its functions are free (or replace = the
+// library's own).
+void InstallLibrary(FunctionRegistry& reg, Library lib) ABSL_EXCLUSIVE_LOCKS_REQUIRED(reg.mu) {
+  std::string key = Lower(lib.name);
+  for (const auto& f : lib.functions) reg.owner[Lower(f.name)] = key;
+  reg.libraries[key] = std::move(lib);
+}
+
+void RemoveLibrary(FunctionRegistry& reg, const std::string& key)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(reg.mu) {
+  auto it = reg.libraries.find(key);
+  if (it == reg.libraries.end()) return;
+  for (const auto& f : it->second.functions) reg.owner.erase(Lower(f.name));
+  reg.libraries.erase(it);
+}
+
+// The function a library would add that another library already has ("" when none).
+std::string Collision(FunctionRegistry& reg, const Library& lib, const std::string& replacing)
+    ABSL_EXCLUSIVE_LOCKS_REQUIRED(reg.mu) {
+  for (const auto& f : lib.functions) {
+    auto it = reg.owner.find(Lower(f.name));
+    if (it != reg.owner.end() && it->second != replacing) return f.name;
+  }
+  return "";
+}
+
+// Reads the libraries saved in the data directory, once, on first use.
+FunctionRegistry& LoadedFunctions(CommandContext& ctx) {
+  FunctionRegistry& reg = Functions();
+  MutexLock l(reg.mu);
+  if (reg.loaded) return reg;
+  reg.loaded = true;
+  if (ctx.server.storage() == nullptr) return reg;
+  reg.path = ctx.server.config().dir() + "/functions.fdbf";
+  int fd = ::open(reg.path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return reg;
+  std::string data;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) data.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  std::vector<std::string> codes;
+  if (!DecodeLibraries(data, &codes)) {
+    FDB_LOG(LogLevel::kWarning, "The function library file %s is corrupt: ignored.",
+            reg.path.c_str());
+    return reg;
+  }
+  for (const std::string& code : codes) {
+    Library lib;
+    std::string err;
+    if (!ValidateLibrary(code, &lib, &err)) {
+      FDB_LOG(LogLevel::kWarning, "A saved function library does not load: %s", err.c_str());
+      continue;
+    }
+    InstallLibrary(reg, std::move(lib));
+  }
+  reg.generation.fetch_add(1);
+  return reg;
+}
+
+void ReplyPersistError(CommandContext& ctx, const Status& st) {
+  ctx.rb.Error("ERR The function library could not be saved: " + st.message());
+}
+
+void CmdFunctionLoad(CmdArgs args, CommandContext& ctx) {
+  bool replace = false;
+  size_t i = 2;
+  for (; i + 1 < args.size(); i++) {
+    if (EqualsUpper(args[i], "REPLACE")) {
+      replace = true;
+    } else {
+      ctx.rb.Error("ERR Unknown option given: " + std::string(args[i]));
+      return;
+    }
+  }
+  if (i >= args.size()) {
+    ctx.rb.Error("ERR Function code was not given");
+    return;
+  }
+  Library lib;
+  std::string err;
+  if (!ValidateLibrary(args[i], &lib, &err)) {
+    ctx.rb.Error(err);
+    return;
+  }
+  FunctionRegistry& reg = LoadedFunctions(ctx);
+  MutexLock l(reg.mu);
+  std::string key = Lower(lib.name);
+  bool exists = reg.libraries.contains(key);
+  if (exists && !replace) {
+    ctx.rb.Error("ERR Library '" + lib.name + "' already exists");
+    return;
+  }
+  std::string clash = Collision(reg, lib, exists ? key : "");
+  if (!clash.empty()) {
+    ctx.rb.Error("ERR Function " + clash + " already exists");
+    return;
+  }
+  std::string name = lib.name;
+  RemoveLibrary(reg, key);
+  InstallLibrary(reg, std::move(lib));
+  reg.generation.fetch_add(1);
+  Status st = PersistLibraries(reg);
+  if (!st.ok()) return ReplyPersistError(ctx, st);
+  ctx.rb.Bulk(name);
+}
+
+void CmdFunctionDelete(CmdArgs args, CommandContext& ctx) {
+  FunctionRegistry& reg = LoadedFunctions(ctx);
+  MutexLock l(reg.mu);
+  std::string key = Lower(args[2]);
+  if (!reg.libraries.contains(key)) {
+    ctx.rb.Error("ERR Library not found");
+    return;
+  }
+  RemoveLibrary(reg, key);
+  reg.generation.fetch_add(1);
+  Status st = PersistLibraries(reg);
+  if (!st.ok()) return ReplyPersistError(ctx, st);
+  ctx.rb.Ok();
+}
+
+void CmdFunctionFlush(CmdArgs args, CommandContext& ctx) {
+  if (args.size() > 3) {
+    ctx.rb.Error(
+        "ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP.");
+    return;
+  }
+  if (args.size() == 3 && !EqualsUpper(args[2], "SYNC") && !EqualsUpper(args[2], "ASYNC")) {
+    ctx.rb.Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+    return;
+  }
+  FunctionRegistry& reg = LoadedFunctions(ctx);
+  MutexLock l(reg.mu);
+  reg.libraries.clear();
+  reg.owner.clear();
+  reg.generation.fetch_add(1);
+  Status st = PersistLibraries(reg);
+  if (!st.ok()) return ReplyPersistError(ctx, st);
+  ctx.rb.Ok();
+}
+
+void CmdFunctionDump(CmdArgs, CommandContext& ctx) {
+  FunctionRegistry& reg = LoadedFunctions(ctx);
+  MutexLock l(reg.mu);
+  ctx.rb.Bulk(EncodeLibraries(reg.libraries));
+}
+
+void CmdFunctionRestore(CmdArgs args, CommandContext& ctx) {
+  if (args.size() > 4) {
+    ctx.rb.Error(
+        "ERR unknown subcommand or wrong number of arguments for 'restore'. Try FUNCTION HELP.");
+    return;
+  }
+  enum { kAppend, kReplace, kFlush } policy = kAppend;
+  if (args.size() == 4) {
+    if (EqualsUpper(args[3], "APPEND")) {
+      policy = kAppend;
+    } else if (EqualsUpper(args[3], "REPLACE")) {
+      policy = kReplace;
+    } else if (EqualsUpper(args[3], "FLUSH")) {
+      policy = kFlush;
+    } else {
+      ctx.rb.Error(
+          "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.");
+      return;
+    }
+  }
+  std::vector<std::string> codes;
+  if (!DecodeLibraries(args[2], &codes)) {
+    ctx.rb.Error("ERR payload version or checksum are wrong");
+    return;
+  }
+  std::vector<Library> libs;
+  for (const std::string& code : codes) {
+    Library lib;
+    std::string err;
+    if (!ValidateLibrary(code, &lib, &err)) {
+      ctx.rb.Error(err);
+      return;
+    }
+    libs.push_back(std::move(lib));
+  }
+  FunctionRegistry& reg = LoadedFunctions(ctx);
+  MutexLock l(reg.mu);
+  std::map<std::string, Library> saved = reg.libraries;
+  auto saved_owner = reg.owner;
+  if (policy == kFlush) {
+    reg.libraries.clear();
+    reg.owner.clear();
+  }
+  for (Library& lib : libs) {
+    std::string key = Lower(lib.name);
+    bool exists = reg.libraries.contains(key);
+    std::string err;
+    if (exists && policy != kReplace) {
+      err = "ERR Library " + lib.name + " already exists";
+    } else {
+      std::string clash = Collision(reg, lib, exists ? key : "");
+      if (!clash.empty()) err = "ERR Function " + clash + " already exists";
+    }
+    if (!err.empty()) {
+      reg.libraries = std::move(saved);
+      reg.owner = std::move(saved_owner);
+      ctx.rb.Error(err);
+      return;
+    }
+    RemoveLibrary(reg, key);
+    InstallLibrary(reg, std::move(lib));
+  }
+  reg.generation.fetch_add(1);
+  Status st = PersistLibraries(reg);
+  if (!st.ok()) return ReplyPersistError(ctx, st);
+  ctx.rb.Ok();
+}
+
+void CmdFunctionList(CmdArgs args, CommandContext& ctx) {
+  bool with_code = false;
+  bool has_pattern = false;
+  std::string pattern;
+  for (size_t i = 2; i < args.size(); i++) {
+    if (EqualsUpper(args[i], "WITHCODE") && !with_code) {
+      with_code = true;
+    } else if (EqualsUpper(args[i], "LIBRARYNAME") && !has_pattern) {
+      if (i + 1 >= args.size()) {
+        ctx.rb.Error("ERR library name argument was not given");
+        return;
+      }
+      has_pattern = true;
+      pattern = std::string(args[++i]);
+    } else {
+      ctx.rb.Error("ERR Unknown argument " + std::string(args[i]));
+      return;
+    }
+  }
+  FunctionRegistry& reg = LoadedFunctions(ctx);
+  MutexLock l(reg.mu);
+  std::vector<const Library*> libs;
+  for (const auto& [key, lib] : reg.libraries) {
+    if (!has_pattern || GlobMatch(pattern, lib.name)) libs.push_back(&lib);
+  }
+  ctx.rb.ArrayHeader(libs.size());
+  for (const Library* lib : libs) {
+    ctx.rb.MapHeader(with_code ? 4 : 3);
+    ctx.rb.Bulk("library_name");
+    ctx.rb.Bulk(lib->name);
+    ctx.rb.Bulk("engine");
+    ctx.rb.Bulk("LUA");
+    ctx.rb.Bulk("functions");
+    ctx.rb.ArrayHeader(lib->functions.size());
+    for (const FunctionInfo& f : lib->functions) {
+      ctx.rb.MapHeader(3);
+      ctx.rb.Bulk("name");
+      ctx.rb.Bulk(f.name);
+      ctx.rb.Bulk("description");
+      if (f.description.empty()) {
+        ctx.rb.NullBulk();
+      } else {
+        ctx.rb.Bulk(f.description);
+      }
+      ctx.rb.Bulk("flags");
+      ctx.rb.SetHeader(f.flags.size());
+      for (const std::string& fl : f.flags) ctx.rb.Bulk(fl);
+    }
+    if (with_code) {
+      ctx.rb.Bulk("library_code");
+      ctx.rb.Bulk(lib->code);
+    }
+  }
+}
+
+void CmdFunctionKill(CmdArgs, CommandContext& ctx) { KillScript(ctx, true); }
+
+void CmdFunctionStats(CmdArgs, CommandContext& ctx) {
+  FunctionRegistry& reg = LoadedFunctions(ctx);
+  size_t nlibs, nfuncs;
+  {
+    MutexLock l(reg.mu);
+    nlibs = reg.libraries.size();
+    nfuncs = reg.owner.size();
+  }
+  ctx.rb.MapHeader(2);
+  ctx.rb.Bulk("running_script");
+  RunningScript& rs = Cache().run;
+  if (rs.running.load() && rs.is_function.load()) {
+    ctx.rb.MapHeader(3);
+    ctx.rb.Bulk("name");
+    ctx.rb.Bulk("?");
+    ctx.rb.Bulk("command");
+    ctx.rb.ArrayHeader(0);
+    ctx.rb.Bulk("duration_ms");
+    ctx.rb.Integer(0);
+  } else {
+    ctx.rb.NullBulk();
+  }
+  ctx.rb.Bulk("engines");
+  ctx.rb.MapHeader(1);
+  ctx.rb.Bulk("LUA");
+  ctx.rb.MapHeader(2);
+  ctx.rb.Bulk("libraries_count");
+  ctx.rb.Integer(static_cast<int64_t>(nlibs));
+  ctx.rb.Bulk("functions_count");
+  ctx.rb.Integer(static_cast<int64_t>(nfuncs));
+}
+
+void CmdFunctionHelp(CmdArgs, CommandContext& ctx) {
+  static const char* lines[] = {"FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+                                "LOAD [REPLACE] <FUNCTION CODE>",
+                                "DELETE <LIBRARY NAME>",
+                                "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+                                "FLUSH [ASYNC|SYNC]",
+                                "DUMP",
+                                "RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+                                "KILL",
+                                "STATS",
+                                "HELP"};
+  ctx.rb.ArrayHeader(std::size(lines));
+  for (const char* l : lines) ctx.rb.SimpleString(l);
+}
+
+// Brings the thread's state up to the current libraries and finds `name`.
+const LuaEnv::LoadedFunction* FindFunction(CommandContext& ctx, LuaEnv& env,
+                                           std::string_view name) {
+  FunctionRegistry& reg = LoadedFunctions(ctx);
+  uint64_t gen = reg.generation.load(std::memory_order_acquire);
+  if (env.fn_generation != gen) {
+    for (auto& [n, f] : env.functions) luaL_unref(env.L(), LUA_REGISTRYINDEX, f.ref);
+    env.functions.clear();
+    std::vector<std::string> codes;
+    {
+      MutexLock l(reg.mu);
+      gen = reg.generation.load();
+      for (const auto& [key, lib] : reg.libraries) codes.push_back(lib.code);
+    }
+    for (const std::string& code : codes) {
+      LibraryMeta meta;
+      std::string err;
+      std::vector<LuaEnv::LoadedFunction> fns;
+      if (!ParseLibraryMeta(code, &meta, &err) || !RunLibrary(env, meta.body, &fns, &err)) {
+        continue;
+      }
+      for (auto& f : fns) env.functions[Lower(f.name)] = std::move(f);
+    }
+    env.fn_generation = gen;
+  }
+  auto it = env.functions.find(Lower(name));
+  return it == env.functions.end() ? nullptr : &it->second;
+}
+
+void FCallGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
+  int64_t numkeys;
+  if (!ParseInt64(args[2], &numkeys)) {
+    ctx.rb.Error("ERR Bad number of keys provided");
+    return;
+  }
+  if (numkeys > static_cast<int64_t>(args.size()) - 3) {
+    ctx.rb.Error("ERR Number of keys can't be greater than number of args");
+    return;
+  }
+  if (numkeys < 0) {
+    ctx.rb.Error("ERR Number of keys can't be negative");
+    return;
+  }
+  LuaEnv& env = ThreadEnv();
+  const LuaEnv::LoadedFunction* f = FindFunction(ctx, env, args[1]);
+  if (f == nullptr) {
+    ctx.rb.Error("ERR Function not found");
+    return;
+  }
+  if (read_only && !f->no_writes) {
+    ctx.rb.Error("ERR Can not execute a script with write flag using *_ro command.");
+    return;
+  }
+  lua_rawgeti(env.L(), LUA_REGISTRYINDEX, f->ref);
+  // A function gets KEYS and ARGV as its arguments, not as globals.
+  CmdArgs keys = args.subspan(3, numkeys);
+  CmdArgs argv = args.subspan(3 + numkeys);
+  std::string name = f->name;
+  RunFunction(ctx, env, name, keys, argv, read_only || f->no_writes, true);
+}
+
+void CmdFCall(CmdArgs args, CommandContext& ctx) { FCallGeneric(args, ctx, false); }
+void CmdFCallRo(CmdArgs args, CommandContext& ctx) { FCallGeneric(args, ctx, true); }
+
 }  // namespace
 
 bool ScriptBusyRefuses(const CommandSpec& spec, std::span<const std::string_view> args,
@@ -1242,6 +2059,22 @@ void RegisterScriptingFamily(CommandRegistry& r) {
   CommandSpec evalsha_ro{"evalsha_ro", -3, kNoScript | kStale | kReadOnly | kSelfLocking, 3, 3, 1, CmdEvalShaRo, "scripting", "Executes a read-only server-side Lua script by SHA1 digest.", "7.0.0"};
   evalsha_ro.keys = EvalKeys;
   r.Register(evalsha_ro);
+  CommandSpec fcall{"fcall", -3, kNoScript | kStale | kSelfLocking, 3, 3, 1, CmdFCall, "scripting", "Invokes a function.", "7.0.0"};
+  fcall.keys = EvalKeys;
+  r.Register(fcall);
+  CommandSpec fcall_ro{"fcall_ro", -3, kNoScript | kStale | kReadOnly | kSelfLocking, 3, 3, 1, CmdFCallRo, "scripting", "Invokes a read-only function.", "7.0.0"};
+  fcall_ro.keys = EvalKeys;
+  r.Register(fcall_ro);
+  r.Register({"function", -2, kNoScript, 0, 0, 0, nullptr, "scripting", "A container for function commands.", "7.0.0"});
+  r.Register({"function|load", -3, kNoScript | kDenyOom, 0, 0, 0, CmdFunctionLoad, "scripting", "Creates a library.", "7.0.0"});
+  r.Register({"function|delete", 3, kNoScript, 0, 0, 0, CmdFunctionDelete, "scripting", "Deletes a library and its functions.", "7.0.0"});
+  r.Register({"function|flush", -2, kNoScript, 0, 0, 0, CmdFunctionFlush, "scripting", "Deletes all libraries and functions.", "7.0.0"});
+  r.Register({"function|dump", 2, kNoScript, 0, 0, 0, CmdFunctionDump, "scripting", "Dumps all libraries into a serialized binary payload.", "7.0.0"});
+  r.Register({"function|restore", -3, kNoScript | kDenyOom, 0, 0, 0, CmdFunctionRestore, "scripting", "Restores all libraries from a payload.", "7.0.0"});
+  r.Register({"function|list", -2, kNoScript, 0, 0, 0, CmdFunctionList, "scripting", "Returns information about all libraries.", "7.0.0"});
+  r.Register({"function|kill", 2, kNoScript, 0, 0, 0, CmdFunctionKill, "scripting", "Terminates a function during execution.", "7.0.0"});
+  r.Register({"function|stats", 2, kNoScript, 0, 0, 0, CmdFunctionStats, "scripting", "Returns information about a function during execution.", "7.0.0"});
+  r.Register({"function|help", 2, kLoading | kStale, 0, 0, 0, CmdFunctionHelp, "scripting", "Returns helpful text about the different subcommands.", "7.0.0"});
   r.Register({"script", -2, kNoScript, 0, 0, 0, nullptr, "scripting", "A container for Lua scripts management commands.", "2.6.0"});
   r.Register({"script|load", 3, kNoScript | kStale, 0, 0, 0, CmdScriptLoad, "scripting", "Loads a server-side Lua script to the script cache.", "2.6.0"});
   r.Register({"script|exists", -3, kNoScript | kStale, 0, 0, 0, CmdScriptExists, "scripting", "Determines whether server-side Lua scripts exist in the script cache.", "2.6.0"});
