@@ -79,6 +79,11 @@ struct RunningScript {
   std::atomic<bool> kill{false};  // SCRIPT/FUNCTION KILL asked for its end
   std::atomic<bool> wrote{false};
   std::atomic<bool> is_function{false};
+  // For FUNCTION STATS.
+  Mutex info_mu;
+  std::string name ABSL_GUARDED_BY(info_mu);
+  std::vector<std::string> command ABSL_GUARDED_BY(info_mu);
+  int64_t start_ms ABSL_GUARDED_BY(info_mu) = 0;
 };
 
 struct ScriptCache {
@@ -308,6 +313,12 @@ const char* PushReply(lua_State* L, const char* p, const char* end, int depth) {
 
 // Writes the Redis reply of the Lua value at the top of the stack (popping it), as Redis 7's
 // luaReplyToRedisReply: `script_resp` is the protocol the script asked for (redis.setresp).
+// Pushes t[name] without metamethods (a reply must not run script code outside the script).
+void RawField(lua_State* L, int idx, const char* name) {
+  lua_pushstring(L, name);
+  lua_rawget(L, idx < 0 ? idx - 1 : idx);
+}
+
 void ReplyFromLua(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
   if (depth > 200 || !lua_checkstack(L, 4)) {
     lua_pop(L, 1);
@@ -338,7 +349,7 @@ void ReplyFromLua(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
     case LUA_TTABLE: {
       // {err=...}, {ok=...}, {double=...}, {map=...}, {set=...}, {big_number=...},
       // {verbatim_string=...}, else an array up to the first nil.
-      lua_getfield(L, -1, "err");
+      RawField(L, -1, "err");
       if (lua_type(L, -1) == LUA_TSTRING) {
         size_t n;
         const char* s = lua_tolstring(L, -1, &n);
@@ -350,7 +361,7 @@ void ReplyFromLua(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
         return;
       }
       lua_pop(L, 1);
-      lua_getfield(L, -1, "ok");
+      RawField(L, -1, "ok");
       if (lua_type(L, -1) == LUA_TSTRING) {
         size_t n;
         const char* s = lua_tolstring(L, -1, &n);
@@ -363,14 +374,14 @@ void ReplyFromLua(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
         return;
       }
       lua_pop(L, 1);
-      lua_getfield(L, -1, "double");
+      RawField(L, -1, "double");
       if (lua_type(L, -1) == LUA_TNUMBER) {
         rb.Double(lua_tonumber(L, -1));
         lua_pop(L, 2);
         return;
       }
       lua_pop(L, 1);
-      lua_getfield(L, -1, "big_number");
+      RawField(L, -1, "big_number");
       if (lua_type(L, -1) == LUA_TSTRING) {
         size_t n;
         const char* s = lua_tolstring(L, -1, &n);
@@ -387,10 +398,10 @@ void ReplyFromLua(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
         return;
       }
       lua_pop(L, 1);
-      lua_getfield(L, -1, "verbatim_string");
+      RawField(L, -1, "verbatim_string");
       if (lua_type(L, -1) == LUA_TTABLE) {
-        lua_getfield(L, -1, "format");
-        lua_getfield(L, -2, "string");
+        RawField(L, -1, "format");
+        RawField(L, -2, "string");
         if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
           size_t fn, sn;
           const char* f = lua_tolstring(L, -2, &fn);
@@ -402,7 +413,7 @@ void ReplyFromLua(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
         lua_pop(L, 2);
       }
       lua_pop(L, 1);
-      lua_getfield(L, -1, "map");
+      RawField(L, -1, "map");
       if (lua_type(L, -1) == LUA_TTABLE) {
         size_t n = 0;
         lua_pushnil(L);
@@ -421,7 +432,7 @@ void ReplyFromLua(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
         return;
       }
       lua_pop(L, 1);
-      lua_getfield(L, -1, "set");
+      RawField(L, -1, "set");
       if (lua_type(L, -1) == LUA_TTABLE) {
         size_t n = 0;
         lua_pushnil(L);
@@ -479,7 +490,10 @@ std::string_view CheckCall(RunCtx& run, const CommandSpec*& spec, CmdArgs args) 
   if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
     return "ERR Wrong number of args calling Redis command from script";
   }
-  if (spec->flags & cmdflags::kNoScript) return "ERR This Redis command is not allowed from script";
+  // Blocking commands are refused too, as in Redis 7 (whose rows flag them noscript).
+  if (spec->flags & (cmdflags::kNoScript | cmdflags::kBlocking)) {
+    return "ERR This Redis command is not allowed from script";
+  }
   if (spec->flags & cmdflags::kWrite) {
     if (run.read_only) return "ERR Write commands are not allowed from read-only scripts.";
     StorageEngine* storage = run.ctx->server.storage();
@@ -1014,6 +1028,11 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
   rs.kill.store(false);
   rs.wrote.store(false);
   rs.is_function.store(is_function);
+  if (is_function) {
+    MutexLock l(rs.info_mu);
+    rs.name = std::string(sha);
+    rs.start_ms = NowMs();
+  }
   rs.running.store(true, std::memory_order_release);
   lua_sethook(L, LuaHook, LUA_MASKCOUNT, kHookInstructions);
 
@@ -1916,13 +1935,15 @@ void CmdFunctionStats(CmdArgs, CommandContext& ctx) {
   ctx.rb.Bulk("running_script");
   RunningScript& rs = Cache().run;
   if (rs.running.load() && rs.is_function.load()) {
+    MutexLock l(rs.info_mu);
     ctx.rb.MapHeader(3);
     ctx.rb.Bulk("name");
-    ctx.rb.Bulk("?");
+    ctx.rb.Bulk(rs.name);
     ctx.rb.Bulk("command");
-    ctx.rb.ArrayHeader(0);
+    ctx.rb.ArrayHeader(rs.command.size());
+    for (const std::string& a : rs.command) ctx.rb.Bulk(a);
     ctx.rb.Bulk("duration_ms");
-    ctx.rb.Integer(0);
+    ctx.rb.Integer(NowMs() - rs.start_ms);
   } else {
     ctx.rb.NullBulk();
   }
@@ -2009,6 +2030,11 @@ void FCallGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
   CmdArgs keys = args.subspan(3, numkeys);
   CmdArgs argv = args.subspan(3 + numkeys);
   std::string name = f->name;
+  {
+    RunningScript& rs = Cache().run;
+    MutexLock l(rs.info_mu);
+    rs.command.assign(args.begin(), args.end());
+  }
   RunFunction(ctx, env, name, keys, argv, read_only || f->no_writes, true);
 }
 
