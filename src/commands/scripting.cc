@@ -111,7 +111,8 @@ struct RunCtx {
   int resp = 2;
   int64_t start_us = 0;
   int64_t busy_after_us = 0;
-  std::string out;  // a command's reply
+  int64_t next_poll_us = 0;  // when busy: the next time the thread's other clients are served
+  std::string out;           // a command's reply
   std::vector<std::string_view> argv;
   std::vector<std::string> numbers;
 };
@@ -658,6 +659,16 @@ void LuaHook(lua_State* L, lua_Debug*) {
             static_cast<long long>((MonoUs() - run->start_us) / 1000),
             rs.is_function.load() ? "FUNCTION KILL" : "SCRIPT KILL");
     rs.busy.store(true, std::memory_order_release);
+  }
+  // Busy: the other clients of this I/O thread are answered (BUSY, or SCRIPT KILL) now and
+  // then, as Redis's processEventsWhileBlocked; no shard lock can be taken by them since
+  // every command but the few allowed is refused before it locks anything.
+  if (rs.busy.load(std::memory_order_relaxed) && run->ctx->client.process_events_while_blocked) {
+    int64_t now = MonoUs();
+    if (now >= run->next_poll_us) {
+      run->next_poll_us = now + 10000;
+      run->ctx->client.process_events_while_blocked();
+    }
   }
   if (rs.kill.load(std::memory_order_acquire)) {
     // Every line from now on raises it again, so a pcall in the script cannot swallow it.
