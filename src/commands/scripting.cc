@@ -36,6 +36,7 @@
 #include "base/numbers.h"
 #include "commands/context.h"
 #include "commands/dispatcher.h"
+#include "commands/errors.h"
 #include "commands/scripting_lua.h"
 
 namespace fdb {
@@ -108,6 +109,7 @@ struct RunCtx {
   Dispatcher* dispatcher = nullptr;
   ClientState fake;  // the script's client: the caller's database, RESP per redis.setresp
   bool read_only = false;
+  bool allow_oom = false;  // the script's flags say allow-oom
   int resp = 2;
   int64_t start_us = 0;
   int64_t busy_after_us = 0;
@@ -152,6 +154,8 @@ class LuaEnv {
   struct Compiled {
     int ref;         // the registry ref of its function
     bool no_writes;  // its shebang says flags=no-writes
+    bool allow_oom;
+    bool has_shebang;
   };
   absl::flat_hash_map<std::string, Compiled> compiled;  // by sha
   size_t used = 0;                                      // bytes allocated by the state
@@ -497,6 +501,13 @@ std::string_view CheckCall(RunCtx& run, const CommandSpec*& spec, CmdArgs args) 
   }
   if (spec->flags & cmdflags::kWrite) {
     if (run.read_only) return "ERR Write commands are not allowed from read-only scripts.";
+  }
+  // Over maxmemory (the dispatcher evicted what it could before the script): commands that
+  // may grow memory are refused, as Redis does inside scripts.
+  if ((spec->flags & cmdflags::kDenyOom) && !run.allow_oom && run.ctx->ks.OverMaxmemory()) {
+    return errors::kOom;
+  }
+  if (spec->flags & cmdflags::kWrite) {
     StorageEngine* storage = run.ctx->server.storage();
     if (storage != nullptr && !storage->Health().ok()) {
       return "MISCONF Errors writing to the log: commands that may modify the data set are "
@@ -961,6 +972,7 @@ void SetArray(lua_State* L, const char* name, CmdArgs items) {
 
 struct ScriptFlags {
   bool no_writes = false;
+  bool allow_oom = false;
   bool has_shebang = false;
 };
 
@@ -995,6 +1007,8 @@ bool ParseShebang(std::string& body, ScriptFlags* flags, std::string* err) {
       std::string f = list.substr(a, b == std::string::npos ? std::string::npos : b - a);
       if (f == "no-writes") {
         flags->no_writes = true;
+      } else if (f == "allow-oom") {
+        flags->allow_oom = true;
       } else if (f != "allow-oom" && f != "allow-stale" && f != "no-cluster" &&
                  f != "allow-cross-slot-keys" && !f.empty()) {
         *err = "ERR Unexpected flag in script shebang: " + f;
@@ -1011,7 +1025,7 @@ bool ParseShebang(std::string& body, ScriptFlags* flags, std::string* err) {
 // Runs the function at the top of the stack (popped) with KEYS / ARGV, holding every shard,
 // and writes its reply. `sha` names the script in error texts.
 void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs keys, CmdArgs argv,
-                 bool read_only, bool is_function) {
+                 bool read_only, bool is_function, bool allow_oom) {
   lua_State* L = env.L();
   if (!is_function) {
     SetArray(L, "KEYS", keys);
@@ -1028,6 +1042,7 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
   run.ctx = &ctx;
   run.dispatcher = &dispatcher;
   run.read_only = read_only;
+  run.allow_oom = allow_oom;
   run.fake.db.store(ctx.db, std::memory_order_relaxed);
   run.fake.id = ctx.client.id;
   run.start_us = MonoUs();
@@ -1143,7 +1158,8 @@ const LuaEnv::Compiled* CompileScript(CommandContext& ctx, LuaEnv& env, const st
   }
   lua_pushvalue(L, -1);
   auto [it, inserted] = env.compiled.insert_or_assign(
-      sha, LuaEnv::Compiled{luaL_ref(L, LUA_REGISTRYINDEX), flags.no_writes});
+      sha, LuaEnv::Compiled{luaL_ref(L, LUA_REGISTRYINDEX), flags.no_writes, flags.allow_oom,
+                            flags.has_shebang});
   return &it->second;
 }
 
@@ -1196,9 +1212,16 @@ void EvalGeneric(CmdArgs args, CommandContext& ctx, bool by_sha, bool read_only)
     }
   }
   bool ro = read_only || script->no_writes;
+  // A script with a shebang declares whether it may write: one that may, without allow-oom,
+  // is refused as a whole over maxmemory (one without is refused at its first such command).
+  if (script->has_shebang && !script->no_writes && !script->allow_oom && ctx.ks.OverMaxmemory()) {
+    lua_pop(env.L(), 1);
+    ctx.rb.Error(errors::kOom);
+    return;
+  }
   CmdArgs keys = args.subspan(3, numkeys);
   CmdArgs argv = args.subspan(3 + numkeys);
-  RunFunction(ctx, env, sha, keys, argv, ro, false);
+  RunFunction(ctx, env, sha, keys, argv, ro, false, script->allow_oom);
 }
 
 void CmdEval(CmdArgs args, CommandContext& ctx) { EvalGeneric(args, ctx, false, false); }
@@ -2036,6 +2059,12 @@ void FCallGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
     ctx.rb.Error("ERR Can not execute a script with write flag using *_ro command.");
     return;
   }
+  bool allow_oom = false;
+  for (const std::string& fl : f->flags) allow_oom |= fl == "allow-oom";
+  if (!f->no_writes && !allow_oom && ctx.ks.OverMaxmemory()) {
+    ctx.rb.Error(errors::kOom);
+    return;
+  }
   lua_rawgeti(env.L(), LUA_REGISTRYINDEX, f->ref);
   // A function gets KEYS and ARGV as its arguments, not as globals.
   CmdArgs keys = args.subspan(3, numkeys);
@@ -2046,7 +2075,7 @@ void FCallGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
     MutexLock l(rs.info_mu);
     rs.command.assign(args.begin(), args.end());
   }
-  RunFunction(ctx, env, name, keys, argv, read_only || f->no_writes, true);
+  RunFunction(ctx, env, name, keys, argv, read_only || f->no_writes, true, allow_oom);
 }
 
 void CmdFCall(CmdArgs args, CommandContext& ctx) { FCallGeneric(args, ctx, false); }
@@ -2054,12 +2083,20 @@ void CmdFCallRo(CmdArgs args, CommandContext& ctx) { FCallGeneric(args, ctx, tru
 
 }  // namespace
 
+size_t CachedScriptCount() {
+  ScriptCache& cache = Cache();
+  MutexLock l(cache.mu);
+  return cache.bodies.size();
+}
+
 bool ScriptBusyRefuses(const CommandSpec& spec, std::span<const std::string_view> args,
                        ReplyBuilder& rb) {
   RunningScript& rs = Cache().run;
   if (!rs.busy.load(std::memory_order_acquire)) return false;
   std::string_view name = spec.name;
-  if (name == "script|kill" || name == "function|kill" || name == "function|stats" ||
+  // SCRIPT KILL is for EVAL, FUNCTION KILL for FCALL: the other one gets BUSY too.
+  if ((name == "script|kill" && !rs.is_function.load()) ||
+      (name == "function|kill" && rs.is_function.load()) || name == "function|stats" ||
       name == "auth" || name == "hello") {
     return false;
   }

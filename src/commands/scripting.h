@@ -20,4 +20,7 @@ namespace fdb {
 bool ScriptBusyRefuses(const CommandSpec& spec, std::span<const std::string_view> args,
                        ReplyBuilder& rb);
 
+// How many scripts the script cache holds (INFO memory's number_of_cached_scripts).
+size_t CachedScriptCount();
+
 }  // namespace fdb
