@@ -1340,6 +1340,7 @@ int LuaRegisterFunction(lua_State* L) {
   LuaEnv::LoadedFunction f;
   int argc = lua_gettop(L);
   int fn_idx = 0;
+  bool has_name = false;
   if (argc == 1) {
     if (!lua_istable(L, 1)) {
       return luaL_error(L,
@@ -1357,7 +1358,10 @@ int LuaRegisterFunction(lua_State* L) {
           return luaL_error(
               L, "function_name argument given to redis.register_function must be a string");
         }
-        f.name = lua_tostring(L, -1);
+        size_t n;
+        const char* s = lua_tolstring(L, -1, &n);
+        f.name.assign(s, n);
+        has_name = true;
       } else if (key == "description") {
         if (lua_type(L, -1) != LUA_TSTRING) {
           return luaL_error(
@@ -1401,7 +1405,7 @@ int LuaRegisterFunction(lua_State* L) {
       }
       lua_pop(L, 1);
     }
-    if (f.name.empty() && fn_idx == 0) {
+    if (!has_name) {
       return luaL_error(L, "redis.register_function must get a function name argument");
     }
     if (fn_idx == 0) {
@@ -1415,7 +1419,9 @@ int LuaRegisterFunction(lua_State* L) {
     if (!lua_isfunction(L, 2)) {
       return luaL_error(L, "second argument to redis.register_function must be a function");
     }
-    f.name = lua_tostring(L, 1);
+    size_t n;
+    const char* s = lua_tolstring(L, 1, &n);
+    f.name.assign(s, n);
     lua_pushvalue(L, 2);
     f.ref = luaL_ref(L, LUA_REGISTRYINDEX);
   }
