@@ -97,6 +97,27 @@ def test_error_texts(r2):
     assert r2.eval("redis.set_repl(redis.REPL_ALL) return redis.replicate_commands()", 0) == 1
 
 
+def test_script_client_state_and_limits(r2):
+    # SELECT inside a script changes the script's database only.
+    assert r2.eval("redis.call('select', 3) redis.call('set', 'dbk', '1') "
+                   "return redis.call('dbsize')", 0) == 1
+    assert r2.get("dbk") is None
+    # SAVE (refused in MULTI too: it would take the locks the script holds) is refused.
+    with pytest.raises(ResponseError, match="This Redis command is not allowed from script"):
+        r2.eval("return redis.call('save')", 0)
+    # The Lua state's memory is bounded; the server goes on.
+    with pytest.raises(ResponseError, match="not enough memory"):
+        r2.eval("return #string.rep('x', 300 * 1024 * 1024)", 0)
+    assert r2.eval("return 'alive'", 0) == "alive"
+    # cmsgpack and struct, as Redis's.
+    assert r2.eval("local e = cmsgpack.pack(-1099511627776) local h = '' for i = 1, #e do "
+                   "h = h .. string.format('%02x', string.byte(e, i)) end return h", 0) == \
+        "d3ffffff0000000000"
+    assert r2.eval("local t = cmsgpack.unpack(cmsgpack.pack({a = 1, b = {1, 'x'}})) "
+                   "return t.b[2]", 0) == "x"
+    assert r2.eval("return {struct.unpack('>i2', struct.pack('>i2', -2))}", 0) == [-2, 3]
+
+
 def test_noscript_and_script_cache(r2):
     with pytest.raises(NoScriptError, match="No matching script. Please use EVAL."):
         r2.evalsha("ffd632c7d33e571e9f24556ebed26c3479a87130", 0)

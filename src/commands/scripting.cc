@@ -496,7 +496,8 @@ std::string_view CheckCall(RunCtx& run, const CommandSpec*& spec, CmdArgs args) 
     return "ERR Wrong number of args calling Redis command from script";
   }
   // Blocking commands are refused too, as in Redis 7 (whose rows flag them noscript).
-  if (spec->flags & (cmdflags::kNoScript | cmdflags::kBlocking)) {
+  // And those refused inside MULTI (SAVE would take the shard locks the script holds).
+  if (spec->flags & (cmdflags::kNoScript | cmdflags::kBlocking | cmdflags::kNoMulti)) {
     return "ERR This Redis command is not allowed from script";
   }
   if (spec->flags & cmdflags::kWrite) {
