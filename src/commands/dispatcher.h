@@ -29,6 +29,13 @@ class Dispatcher {
   // its locks are released; inside EXEC that waits for the end of the transaction.
   ExecResult Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb);
 
+  // Runs one command inside `txn`, which holds every shard (a script's redis.call): no lock
+  // is taken and its effects join the transaction's, committed by its owner.
+  // REQUIRES: txn.holds_all_shards().
+  void ExecuteInTransaction(CmdArgs args, ClientState& client, ReplyBuilder& rb, Txn& txn) {
+    ExecuteCommand(args, client, rb, txn);
+  }
+
   // Lock keeping for pipelines. With it on, a command on a single shard that takes at least
   // kKeepLockMinUs on average leaves that shard locked when it ends, and the next command reuses
   // the lock if it needs the same one shard (at most kMaxKeptCommands in a row). Pipelined commands

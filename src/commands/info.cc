@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "base/limits.h"
 #include "commands/registry.h"
+#include "commands/scripting.h"
 
 namespace fdb {
 
@@ -137,6 +138,7 @@ void MemorySection(ServerContext& s, Writer& w) {
   w.Field("maxmemory_policy", s.config().maxmemory_policy());
   w.Field("mem_clients_normal", std::max<int64_t>(0, s.client_memory.load()));
   w.Field("maxmemory_clients", s.config().maxmemory_clients_bytes());
+  w.Field("number_of_cached_scripts", static_cast<int64_t>(CachedScriptCount()));
   char frag[32];
   snprintf(frag, sizeof(frag), "%.2f", used ? static_cast<double>(rss) / used : 0.0);
   w.Field("mem_fragmentation_ratio", frag);

@@ -22,6 +22,7 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterIntrospectionFamily(*r);
     RegisterSortFamily(*r);
     RegisterDumpFamily(*r);
+    RegisterScriptingFamily(*r);
     r->Link();
     return r;
   }();

@@ -118,5 +118,6 @@ void RegisterPubSubFamily(CommandRegistry& r);
 void RegisterIntrospectionFamily(CommandRegistry& r);
 void RegisterSortFamily(CommandRegistry& r);
 void RegisterDumpFamily(CommandRegistry& r);
+void RegisterScriptingFamily(CommandRegistry& r);  // scripting.cc
 
 }  // namespace fdb

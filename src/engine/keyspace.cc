@@ -1054,10 +1054,16 @@ void ShardLockSet::Lock(Keyspace& ks, bool already_held) ABSL_NO_THREAD_SAFETY_A
   pending_.clear();
 }
 
-void ShardLockSet::LockAll(Keyspace& ks, bool already_held) {
+void ShardLockSet::LockAll(Keyspace& ks, bool already_held) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  // In ascending order, without the sort of Lock (a script takes every shard per call).
+  ks_ = &ks;
   pending_.clear();
-  for (int i = 0; i < limits::kNumShards; i++) pending_.push_back(i);
-  Lock(ks, already_held);
+  if (already_held) return;
+  locked_.reserve(limits::kNumShards);
+  for (int i = 0; i < limits::kNumShards; i++) {
+    ks.shard(i).mu.lock();
+    locked_.push_back(i);
+  }
 }
 
 void ShardLockSet::Unlock() ABSL_NO_THREAD_SAFETY_ANALYSIS {

@@ -175,7 +175,7 @@ void Connection::OnReadable() {
   }
   // Between requests the read goes to the thread's shared chunk: only an unfinished request
   // costs this connection memory.
-  const bool shared = rbuf_.empty();
+  const bool shared = rbuf_.empty() && !owner_->polling_while_blocked();
   char* dst;
   size_t room;
   if (shared) {

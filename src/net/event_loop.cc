@@ -104,6 +104,17 @@ void EventLoop::Dispatch(epoll_event* events, int n) {
   }
 }
 
+void EventLoop::PollWhileBlocked(EventHandler* skip) {
+  constexpr int kMaxEvents = 64;
+  epoll_event events[kMaxEvents];
+  int n = epoll_wait(epfd_, events, kMaxEvents, 0);
+  for (int i = 0; i < n; i++) {
+    auto* h = static_cast<EventHandler*>(events[i].data.ptr);
+    if (h == &kWakeHandler || h == skip) continue;
+    h->OnEvent(events[i].events);
+  }
+}
+
 void EventLoop::Run() {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];

@@ -46,6 +46,12 @@ class EventLoop {
   // Calls fn after each batch of events (group commit of the replies of that batch).
   void SetAfterBatch(std::function<void()> fn) { after_batch_ = std::move(fn); }
 
+  // Handles the events ready now, without waiting, except those of `skip` and the posted
+  // tasks (they wait for the loop): Redis's processEventsWhileBlocked, for a script that has
+  // run past busy-reply-threshold, so the thread's other clients get BUSY instead of waiting.
+  // REQUIRES: the loop thread, inside a handler.
+  void PollWhileBlocked(EventHandler* skip);
+
   // When the loop began handling its current batch of events (MonoUs), or 0 while it waits
   // for events. Read by other threads to avoid handing work to a loop stuck in a long command.
   int64_t busy_since_us() const { return busy_since_us_.load(std::memory_order_relaxed); }

@@ -119,6 +119,7 @@ void IoThread::AddConnection(int fd) {
       DeliverUnblock(id, std::move(reply), log_seq);
     });
   };
+  c->state().process_events_while_blocked = [this, c] { ProcessEventsWhileBlocked(c); };
   c->state().io_thread = index_;
   c->state().pubsub_sink = this;
   c->state().pubsub_endpoint = c;

@@ -36,6 +36,16 @@ class IoThread : public EventHandler, public MessageSink {
   // is read and parsed there, so a connection needs a buffer of its own only for the bytes of
   // an unfinished request. REQUIRES: the loop thread.
   char* read_chunk() { return read_chunk_.get(); }
+  // While a busy script polls the loop (EventLoop::PollWhileBlocked), the shared chunk still
+  // holds the script's own request: connections read into their own buffers then.
+  bool polling_while_blocked() const { return polling_while_blocked_; }
+  // Serves the other connections' ready events while `running` runs a busy script.
+  void ProcessEventsWhileBlocked(Connection* running) {
+    if (polling_while_blocked_) return;
+    polling_while_blocked_ = true;
+    loop_.PollWhileBlocked(running);
+    polling_while_blocked_ = false;
+  }
 
   // Called by a connection when it closes; the object is freed after the current batch.
   void Closed(Connection* c);
@@ -94,6 +104,7 @@ class IoThread : public EventHandler, public MessageSink {
   Dispatcher dispatcher_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> conns_;
   std::unique_ptr<char[]> read_chunk_;
+  bool polling_while_blocked_ = false;
   std::thread thread_;
   std::unordered_set<uint64_t> blocked_;  // ids of blocked connections
   size_t block_timer_ = 0;                // checks blocked_'s deadlines; on while not empty

@@ -97,6 +97,10 @@ struct ClientState {
   // (CommandContext::ArgBlock) instead of copying the bytes.
   std::vector<BlockRef> arg_blocks;
 
+  // Serves the other clients of this connection's I/O thread now (they get BUSY while a
+  // script runs past busy-reply-threshold); set by the network layer, unset elsewhere.
+  std::function<void()> process_events_while_blocked;
+
   // Set by the command layer; acted on by the connection after the reply is written.
   bool close_after_reply = false;
   // Asks the owning I/O thread to close this connection (thread-safe); set by the network layer.
