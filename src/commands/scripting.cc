@@ -324,6 +324,17 @@ void RawField(lua_State* L, int idx, const char* name) {
   lua_rawget(L, idx < 0 ? idx - 1 : idx);
 }
 
+// The number of entries of the table at the top of the stack (any keys).
+size_t TableSize(lua_State* L) {
+  size_t n = 0;
+  lua_pushnil(L);
+  while (lua_next(L, -2) != 0) {
+    lua_pop(L, 1);
+    n++;
+  }
+  return n;
+}
+
 void ReplyFromLua(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
   if (depth > 200 || !lua_checkstack(L, 4)) {
     lua_pop(L, 1);
@@ -420,12 +431,7 @@ void ReplyFromLua(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
       lua_pop(L, 1);
       RawField(L, -1, "map");
       if (lua_type(L, -1) == LUA_TTABLE) {
-        size_t n = 0;
-        lua_pushnil(L);
-        while (lua_next(L, -2) != 0) {
-          lua_pop(L, 1);
-          n++;
-        }
+        size_t n = TableSize(L);
         rb.MapHeader(n);
         lua_pushnil(L);
         while (lua_next(L, -2) != 0) {
@@ -439,12 +445,7 @@ void ReplyFromLua(lua_State* L, ReplyBuilder& rb, int script_resp, int depth) {
       lua_pop(L, 1);
       RawField(L, -1, "set");
       if (lua_type(L, -1) == LUA_TTABLE) {
-        size_t n = 0;
-        lua_pushnil(L);
-        while (lua_next(L, -2) != 0) {
-          lua_pop(L, 1);
-          n++;
-        }
+        size_t n = TableSize(L);
         rb.SetHeader(n);
         lua_pushnil(L);
         while (lua_next(L, -2) != 0) {
