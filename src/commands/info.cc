@@ -111,7 +111,7 @@ void ClientsSection(ServerContext& s, Writer& w) {
   w.Field("client_recent_max_input_buffer", max_in);
   w.Field("client_recent_max_output_buffer", max_out);
   w.Field("blocked_clients", s.blocking().blocked_clients());
-  w.Field("tracking_clients", 0);
+  w.Field("tracking_clients", s.tracking().GetStats().clients);
   w.Field("clients_in_timeout_table", 0);
 }
 
@@ -210,6 +210,10 @@ void StatsSection(ServerContext& s, Writer& w) {
   w.Field("pubsub_channels", s.pubsub().Count(PubSubRegistry::kChannel));
   w.Field("pubsub_patterns", s.pubsub().Count(PubSubRegistry::kPattern));
   w.Field("pubsubshard_channels", s.pubsub().Count(PubSubRegistry::kShard));
+  const Tracking::Stats tracking = s.tracking().GetStats();
+  w.Field("tracking_total_keys", tracking.keys);
+  w.Field("tracking_total_items", tracking.items);
+  w.Field("tracking_total_prefixes", tracking.prefixes);
   w.Field("total_error_replies", 0);
 }
 

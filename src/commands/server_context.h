@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "commands/blocking.h"
+#include "commands/notify.h"
+#include "commands/tracking.h"
 #include "commands/pubsub.h"
 #include "engine/keyspace.h"
 #include "engine/storage_engine.h"
@@ -47,6 +49,8 @@ class ClientRegistry {
   size_t size() const;
   // Calls fn on every registered client while the registry lock is held.
   void ForEach(const std::function<void(ClientState&)>& fn) const;
+  // Calls fn on the client with this id, if registered, while the lock is held.
+  void WithClient(uint64_t id, const std::function<void(ClientState&)>& fn) const;
 
  private:
   mutable std::mutex mu_;
@@ -69,6 +73,10 @@ class ServerContext {
   BlockingRegistry& blocking() { return blocking_; }
   // Pub/sub channels, patterns and shard channels with their subscribers.
   PubSubRegistry& pubsub() { return pubsub_; }
+  // Client-side caching: the tracking table and its invalidations.
+  Tracking& tracking() { return tracking_; }
+  // Turns the keyspace's following sinks (notifications, tracking) on while either is wanted.
+  void UpdateFollowers();
 
   // Thread statistics: each I/O thread (and the test harness) gets one.
   ThreadStats* NewThreadStats();
@@ -122,6 +130,8 @@ class ServerContext {
   ClientRegistry clients_;
   BlockingRegistry blocking_;
   PubSubRegistry pubsub_;
+  KeyspaceNotifier notifier_{*this};  // an effect sink of keyspace_, on while events are wanted
+  Tracking tracking_{*this};          // the same, on while a client tracks
   std::mutex stats_mu_;
   std::vector<std::unique_ptr<ThreadStats>> thread_stats_;
   std::atomic<uint64_t> next_client_id_{0};

@@ -136,8 +136,18 @@ class Keyspace {
   // Effect sinks, called in the order added; `front` puts one before the others (the log, which
   // must assign the sequence before any sink that follows the changes). REQUIRES: while no
   // command runs.
-  void AddSink(EffectSink* sink, bool front = false) {
+  // A `follower` (keyspace notifications, tracking invalidation) is a sink that wants effects
+  // only while it is on (set_followers_on): with no other sink and followers off, no effect is
+  // made at all, as with no sink.
+  void AddSink(EffectSink* sink, bool front = false, bool follower = false) {
     sinks_.insert(front ? sinks_.begin() : sinks_.end(), sink);
+    if (!follower) required_sinks_++;
+  }
+  // Whether a follower wants effects now (the server sets it from notify-keyspace-events and
+  // client tracking). Thread-safe.
+  void set_followers_on(bool on) { followers_on_.store(on, std::memory_order_relaxed); }
+  bool effects_wanted() const {
+    return required_sinks_ > 0 || followers_on_.load(std::memory_order_relaxed);
   }
   void RemoveSink(EffectSink* sink);
   // Hands txn's effects since its last commit to every sink in order and clears them; the
@@ -385,7 +395,8 @@ class Keyspace {
   // Appends an effect to txn (the sinks capture what they need of it now).
   void Emit(Txn& txn, Effect&& effect);
   void EmitKey(Txn& txn, EffectKind kind, int db, const KeyRef& k, Entry* e = nullptr,
-               int64_t expire_ms = 0);
+               int64_t expire_ms = 0, EffectCause cause = EffectCause::kCommand,
+               bool created = false);
   // Appends a flush or swap and commits it at once unless txn holds every shard (see FlushDb).
   // REQUIRES: every shard locked.
   void CommitGlobal(Txn& txn, EffectKind kind, int db, int db2);
@@ -430,6 +441,8 @@ class Keyspace {
   std::vector<std::unique_ptr<Shard>> shards_;
   ValueStore* store_ = nullptr;
   std::vector<EffectSink*> sinks_;
+  int required_sinks_ = 0;  // sinks that are not followers
+  std::atomic<bool> followers_on_{false};
   KeyCreatedListener* key_listener_ = nullptr;
   KeyspaceStats stats_;
   std::atomic<bool> lfu_mode_{false};
