@@ -135,6 +135,11 @@ void MemorySection(ServerContext& s, Writer& w) {
   w.Field("maxmemory", s.config().maxmemory());
   w.Field("maxmemory_human", Human(static_cast<double>(s.config().maxmemory())));
   w.Field("maxmemory_policy", s.config().maxmemory_policy());
+  // What maxmemory is not checked against (the log's buffers, Keyspace::MaxmemoryUsed).
+  w.Field("mem_not_counted_for_evict", used - std::min<size_t>(used, s.keyspace().MaxmemoryUsed()));
+  // Flushed tables still being freed in the background (FLUSHALL ASYNC): Redis counts objects,
+  // FDB the tables.
+  w.Field("lazyfree_pending_objects", s.keyspace().LazyFreeRunning());
   w.Field("mem_clients_normal", std::max<int64_t>(0, s.client_memory.load()));
   w.Field("maxmemory_clients", s.config().maxmemory_clients_bytes());
   char frag[32];

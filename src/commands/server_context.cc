@@ -70,6 +70,7 @@ void ServerContext::ApplyConfig() {
   LogLevel level;
   if (ParseLogLevel(config_.loglevel(), &level)) SetLogLevel(level);  // Config validated it
   UpdateFollowers();
+  tracking_.EnforceLimit();  // a lowered tracking-table-max-keys applies at once
   keyspace_.set_lfu_mode(config_.maxmemory_policy().find("lfu") != std::string::npos);
   keyspace_.SetLfuParams(config_.lfu_log_factor(), config_.lfu_decay_time());
   EvictionPolicy policy = EvictionPolicy::kNoEviction;

@@ -129,13 +129,7 @@ void Tracking::AfterCommand(const CommandSpec& spec, CmdArgs args, ClientState& 
         for (size_t i : idx) {
           if (keys_[args[i]].insert(c.id).second) items_++;
         }
-        // Over tracking-table-max-keys: keys are dropped (and their clients told, since they
-        // will not be told of a later change) until the table fits.
-        const int64_t max = server_.config().tracking_table_max_keys();
-        while (max > 0 && static_cast<int64_t>(keys_.size()) > max) {
-          std::string victim = keys_.begin()->first;
-          TakeKey(victim, 0, &pending);
-        }
+        FitTable(&pending);
       }
       Send(pending, c.pubsub_sink);
     }
@@ -143,6 +137,26 @@ void Tracking::AfterCommand(const CommandSpec& spec, CmdArgs args, ClientState& 
   // A CACHING choice holds for the next command only (CLIENT commands and MULTI's queueing
   // aside, as Redis).
   if (!c.in_multi && std::string_view(spec.name).substr(0, 7) != "client|") t.caching = false;
+}
+
+void Tracking::FitTable(std::vector<Pending>* out) {
+  // Over tracking-table-max-keys: keys are dropped (and their clients told, since they will
+  // not be told of a later change) until the table fits.
+  const int64_t max = server_.config().tracking_table_max_keys();
+  while (max > 0 && static_cast<int64_t>(keys_.size()) > max) {
+    std::string victim = keys_.begin()->first;
+    TakeKey(victim, 0, out);
+  }
+}
+
+void Tracking::EnforceLimit() {
+  if (!active()) return;
+  std::vector<Pending> pending;
+  {
+    MutexLock l(mu_);
+    FitTable(&pending);
+  }
+  Send(pending, nullptr);
 }
 
 void Tracking::TakeKey(std::string_view key, uint64_t writer, std::vector<Pending>* out) {
@@ -194,11 +208,11 @@ Status Tracking::Commit(Txn& txn) {
       }
     }
   }
-  Send(pending, txn.origin());
+  Send(pending, txn.origin(), &txn);
   return Status::OK();
 }
 
-void Tracking::Send(std::vector<Pending>& pending, MessageSink* here) {
+void Tracking::Send(std::vector<Pending>& pending, MessageSink* here, const Txn* txn) {
   if (pending.empty()) return;
   const int64_t hard = server_.config().output_limit(Config::kPubsub).hard;
   std::vector<Delivery> out;
@@ -246,6 +260,11 @@ void Tracking::Send(std::vector<Pending>& pending, MessageSink* here) {
       AppendKeys(msg, p.keys, p.null, false);
     } else {
       continue;  // RESP2 without a subscribed redirect target: no way to tell it
+    }
+    if (txn != nullptr && txn->own_pushes() != nullptr && target == txn->client_id()) {
+      if (resp3) msg[0] = '>';
+      *txn->own_pushes() += msg;  // after the reply it is about to get
+      continue;
     }
     out.push_back({std::move(handle), std::make_shared<const std::string>(std::move(msg))});
   }

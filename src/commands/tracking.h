@@ -60,6 +60,8 @@ class Tracking : public EffectSink {
   void AfterCommand(const CommandSpec& spec, CmdArgs args, ClientState& c);
   // Whether c's redirect target has gone (CLIENT TRACKINGINFO's broken_redirect).
   bool RedirectBroken(uint64_t client_id) const;
+  // Applies a lowered tracking-table-max-keys at once (CONFIG SET), as Redis's cron does.
+  void EnforceLimit();
   // Whether any client tracks (the sink is on).
   bool active() const { return clients_count_.load(std::memory_order_relaxed) > 0; }
 
@@ -90,7 +92,10 @@ class Tracking : public EffectSink {
   // and drops it from the table. REQUIRES: mu_ held.
   void TakeKey(std::string_view key, uint64_t writer, std::vector<Pending>* out)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void Send(std::vector<Pending>& pending, MessageSink* here);
+  // `txn`: the transaction whose changes these are (nullptr: none), for its own pushes.
+  void Send(std::vector<Pending>& pending, MessageSink* here, const Txn* txn = nullptr);
+  // Drops keys until the table fits tracking-table-max-keys. REQUIRES: mu_ held.
+  void FitTable(std::vector<Pending>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void UpdateActive() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   ServerContext& server_;

@@ -239,6 +239,8 @@ class Keyspace {
   // background at once; beyond that the caller frees, which bounds threads and memory held.
   static constexpr size_t kLazyFreeMinKeys = 64 * 1024;
   static constexpr int kLazyFreeThreadsMax = 2;
+  // Flushes whose tables are still being freed in the background.
+  int LazyFreeRunning() const { return lazyfree_threads_->load(std::memory_order_relaxed); }
   void SwapDb(Txn& txn, int a, int b);
   // A random live key of db, or nullopt-like empty string with found=false.
   bool RandomKey(const Txn& txn, int db, int64_t now_ms, std::string* out);

@@ -162,6 +162,12 @@ class Txn {
     client_id_ = client_id;
   }
 
+  // Where messages to the transaction's own client go when they must follow a reply that is
+  // not written yet (a blocked client served by another thread: its reply travels with them
+  // appended); nullptr: delivered as any message. Bytes as the client reads them.
+  std::string* own_pushes() const { return own_pushes_; }
+  void set_own_pushes(std::string* out) { own_pushes_ = out; }
+
   // An entry inserted empty by Keyspace::Create: its first change is the key's creation.
   const Entry* created_entry() const { return created_entry_; }
   void set_created_entry(const Entry* e) { created_entry_ = e; }
@@ -183,6 +189,7 @@ class Txn {
   const Entry* created_entry_ = nullptr;
   MessageSink* origin_ = nullptr;
   uint64_t client_id_ = 0;
+  std::string* own_pushes_ = nullptr;
   uint64_t sequence_ = 0;
   bool holds_all_shards_ = false;
 };
