@@ -41,8 +41,8 @@ ServerContext::ServerContext() : start_time_ms_(NowMs()) {
   for (int i = 0; i < 40; i++) run_id_ += kHex[rd() % 16];
   last_save_s = start_time_ms_ / 1000;
   keyspace_.set_key_listener(&blocking_);
-  keyspace_.AddSink(&notifier_, /*front=*/false, /*follower=*/true);
-  keyspace_.AddSink(&tracking_, /*front=*/false, /*follower=*/true);
+  keyspace_.AddFollower(&notifier_);
+  keyspace_.AddFollower(&tracking_);
 }
 
 void ServerContext::UpdateFollowers() {

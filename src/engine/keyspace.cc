@@ -21,8 +21,6 @@ Keyspace::Keyspace() {
 Keyspace::~Keyspace() = default;
 
 void Keyspace::RemoveSink(EffectSink* sink) {
-  // A follower is never removed (the server's own, for its lifetime); the others are counted.
-  if (std::find(sinks_.begin(), sinks_.end(), sink) != sinks_.end()) required_sinks_--;
   sinks_.erase(std::remove(sinks_.begin(), sinks_.end(), sink), sinks_.end());
 }
 
@@ -32,6 +30,10 @@ Status Keyspace::Commit(Txn& txn) {
   for (EffectSink* sink : sinks_) {
     s = sink->Commit(txn);
     if (!s.ok()) break;
+  }
+  // The followers see only what the others took (a refused commit is not followed).
+  if (s.ok() && followers_on()) {
+    for (EffectSink* sink : followers_) (void)sink->Commit(txn);
   }
   txn.effects().clear();
   return s;
@@ -43,6 +45,9 @@ void Keyspace::Emit(Txn& txn, Effect&& effect) {
   if (!effects_wanted()) return;
   effect.event = txn.event();
   for (EffectSink* sink : sinks_) sink->Capture(effect);
+  if (followers_on()) {
+    for (EffectSink* sink : followers_) sink->Capture(effect);
+  }
   txn.effects().push_back(std::move(effect));
 }
 

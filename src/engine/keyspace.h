@@ -136,19 +136,19 @@ class Keyspace {
   // Effect sinks, called in the order added; `front` puts one before the others (the log, which
   // must assign the sequence before any sink that follows the changes). REQUIRES: while no
   // command runs.
-  // A `follower` (keyspace notifications, tracking invalidation) is a sink that wants effects
-  // only while it is on (set_followers_on): with no other sink and followers off, no effect is
-  // made at all, as with no sink.
-  void AddSink(EffectSink* sink, bool front = false, bool follower = false) {
+  void AddSink(EffectSink* sink, bool front = false) {
     sinks_.insert(front ? sinks_.begin() : sinks_.end(), sink);
-    if (!follower) required_sinks_++;
   }
-  // Whether a follower wants effects now (the server sets it from notify-keyspace-events and
+  // A follower (keyspace notifications, tracking invalidation) is a sink called after every
+  // other one, and only while followers are on (set_followers_on): off, it costs one relaxed
+  // load per effect, and with no other sink no effect is made at all. REQUIRES: while no
+  // command runs; followers are never removed.
+  void AddFollower(EffectSink* sink) { followers_.push_back(sink); }
+  // Whether the followers want effects now (the server sets it from notify-keyspace-events and
   // client tracking). Thread-safe.
   void set_followers_on(bool on) { followers_on_.store(on, std::memory_order_relaxed); }
-  bool effects_wanted() const {
-    return required_sinks_ > 0 || followers_on_.load(std::memory_order_relaxed);
-  }
+  bool followers_on() const { return followers_on_.load(std::memory_order_relaxed); }
+  bool effects_wanted() const { return !sinks_.empty() || followers_on(); }
   void RemoveSink(EffectSink* sink);
   // Hands txn's effects since its last commit to every sink in order and clears them; the
   // log sink records the sequence it assigned in txn. A sink's failure stops there and is
@@ -443,7 +443,7 @@ class Keyspace {
   std::vector<std::unique_ptr<Shard>> shards_;
   ValueStore* store_ = nullptr;
   std::vector<EffectSink*> sinks_;
-  int required_sinks_ = 0;  // sinks that are not followers
+  std::vector<EffectSink*> followers_;
   std::atomic<bool> followers_on_{false};
   KeyCreatedListener* key_listener_ = nullptr;
   KeyspaceStats stats_;

@@ -319,9 +319,8 @@ void Connection::ApplyReplyMode(size_t reply_start) {
   // The reply this command wrote is dropped (CLIENT REPLY OFF / SKIP). Only its own bytes:
   // wbuf_ ends with them, since messages to this client that arrive while a command runs wait
   // in own_pushes_. The subscription commands' replies are pushes, and sent (as Redis 7).
-  static constexpr std::string_view kPushReplies[] = {"subscribe",  "unsubscribe",
-                                                      "psubscribe", "punsubscribe",
-                                                      "ssubscribe", "sunsubscribe"};
+  static constexpr std::string_view kPushReplies[] = {
+      "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe"};
   const std::string_view cmd = state_.last_cmd.load(std::memory_order_relaxed);
   bool push = false;
   for (std::string_view p : kPushReplies) push |= cmd == p;
