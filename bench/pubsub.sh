@@ -7,7 +7,8 @@
 # The delivered column is the last repetition's (every message of it reached every subscriber).
 #
 # Then the fan-out rows (FANOUT="1 100 1000", DELIVERIES per row, default 2,000,000): PUBLISH
-# to 1, 100 and 1,000 subscribers, N = DELIVERIES / subscribers publishes. A row gives messages
+# to 1, 100 and 1,000 subscribers, N = DELIVERIES / subscribers publishes from one connection
+# (pipeline 16). A row gives messages
 # delivered per second (from the first message a subscriber received to the last any did: the
 # server's fan-out rate, not the publisher's) and the server's CPU per delivered message
 # (utime + stime of its process over the run, from /proc, divided by the deliveries).
@@ -106,14 +107,19 @@ PY
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 fanout() {  # fanout PORT PID SUBS N -> "delivered_per_s ns_cpu_per_delivery delivered"
-  local port=$1 pid=$2 subs=$3 n=$4 c0 c1 got secs
-  coproc FSUB { fanout_subscribers "$port" "$subs" "$n"; }
-  read -r _ <&"${FSUB[0]}"
+  local port=$1 pid=$2 subs=$3 n=$4 c0 c1 got secs out spid
+  out=$(mktemp "${TMPDIR:-/tmp}/fanout.XXXXXX")
+  fanout_subscribers "$port" "$subs" "$n" >"$out" &
+  spid=$!
+  until grep -q ready "$out"; do sleep 0.05; done
   c0=$(cpu_ticks "$pid")
-  redis-benchmark -p "$port" -P 16 -n "$n" -q PUBLISH ch x >/dev/null 2>&1
-  read -r got secs <&"${FSUB[0]}"
-  wait "$FSUB_PID" 2>/dev/null || true
+  # One publisher: redis-benchmark sends exactly N then (with 50 clients it rounds up to whole
+  # pipelines per client), and the row measures fan-out, not publishers.
+  redis-benchmark -p "$port" -c 1 -P 16 -n "$n" -q PUBLISH ch x >/dev/null 2>&1
+  wait "$spid" || true
   c1=$(cpu_ticks "$pid")
+  read -r got secs < <(tail -n 1 "$out")
+  rm -f "$out"
   "$PYTHON" -c "import sys; g, s, c = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 print(f'{g / s if s else 0:.0f} {c * 1e9 / $CLK_TCK / g if g else 0:.0f} {g}')" "$got" "$secs" \
     "$((c1 - c0))"
@@ -156,7 +162,7 @@ echo
 printf "%-26s %12s %12s %7s %10s %10s %s\n" "fan-out" "fdb msg/s" "redis msg/s" "ratio" \
   "fdb ns/msg" "redis ns/msg" "delivered fdb/redis"
 for subs in ${FANOUT:-1 100 1000}; do
-  n=$((DELIVERIES / subs)); (( n > N )) && n=$N
+  n=$((DELIVERIES / subs / 16 * 16)); (( n > N )) && n=$N
   fs=() rs=() fc=() rc=() fg=0 rg=0
   for _ in $(seq "$REPS"); do
     read -r f c g < <(fanout "$fdb_port" "$fdb_pid" "$subs" "$n"); fs+=("$f"); fc+=("$c"); fg=$g
