@@ -320,3 +320,27 @@ def test_client_reply(srv):
     assert r.read_reply() == b"*3\r\n$11\r\nunsubscribe\r\n$2\r\nch\r\n:0\r\n"
     r.close()
     c.close()
+
+
+async def test_asyncio_pubsub(srv, w, proto):
+    """redis.asyncio's pubsub object receives the events of another client's writes."""
+    import redis.asyncio
+    w.config_set("notify-keyspace-events", "KEA")
+    c = redis.asyncio.Redis(host="127.0.0.1", port=srv.port, protocol=proto,
+                            decode_responses=True)
+    p = c.pubsub()
+    await p.subscribe("__keyevent@0__:hset", MARK)
+    for _ in range(2):
+        assert (await p.get_message(timeout=10))["type"] == "subscribe"
+    w.hset("h", "f", "v")
+    w.publish(MARK, "end")
+    got = []
+    while True:
+        m = await p.get_message(timeout=10)
+        assert m is not None
+        if m["channel"] == MARK:
+            break
+        got.append((m["channel"], m["data"]))
+    assert got == [("__keyevent@0__:hset", "h")]
+    await p.aclose()
+    await c.aclose()

@@ -47,6 +47,8 @@ bool Overlap(std::string_view a, std::string_view b) {
 
 void Tracking::UpdateActive() {
   clients_count_.store(static_cast<int64_t>(clients_.size()), std::memory_order_relaxed);
+  bcast_clients_ = 0;
+  for (const auto& [id, cl] : clients_) bcast_clients_ += cl.bcast ? 1 : 0;
 }
 
 void Tracking::Enable(ClientState& c, uint64_t redirect, bool bcast, bool optin, bool optout,
@@ -196,6 +198,7 @@ Status Tracking::Commit(Txn& txn) {
       // Expiry and eviction are nobody's command: NOLOOP does not hide them.
       const uint64_t writer = effect.cause == EffectCause::kCommand ? txn.client_id() : 0;
       TakeKey(key, writer, &pending);
+      if (bcast_clients_ == 0) continue;  // no prefix to match: no scan of every client
       for (const auto& [id, cl] : clients_) {
         if (!cl.bcast || (cl.noloop && id == writer)) continue;
         for (size_t p = 0; p < cl.prefixes.size(); p++) {

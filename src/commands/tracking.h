@@ -104,6 +104,7 @@ class Tracking : public EffectSink {
       ABSL_GUARDED_BY(mu_);
   int64_t items_ ABSL_GUARDED_BY(mu_) = 0;
   absl::flat_hash_map<uint64_t, Client> clients_ ABSL_GUARDED_BY(mu_);
+  int bcast_clients_ ABSL_GUARDED_BY(mu_) = 0;
   std::atomic<int64_t> clients_count_{0};
 };
 
