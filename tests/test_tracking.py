@@ -222,3 +222,18 @@ def test_redirect_broken(srv, w):
     assert t.read_reply() == b">2\r\n" + bulk("tracking-redir-broken") + b":%d\r\n" % tid
     info = call(t, "CLIENT", "TRACKINGINFO")
     assert bulk("broken_redirect") in info
+
+
+def test_no_stale_keys_after_last_client_leaves(srv, w):
+    """Regression: with no tracking client left the invalidation sink is off and misses a
+    FLUSHALL; the table must not keep what the last client read before."""
+    t = resp3(srv)
+    call(t, "CLIENT", "TRACKING", "ON")
+    call(t, "GET", "old")
+    call(t, "CLIENT", "TRACKING", "OFF")
+    call(w, "FLUSHALL")  # nobody tracks: not seen by the table
+    call(t, "CLIENT", "TRACKING", "ON")
+    call(w, "SET", "old", "1")  # t has not read it since: no message
+    call(t, "GET", "new")
+    call(w, "SET", "new", "1")
+    assert t.read_reply() == invalidate("new")

@@ -91,6 +91,12 @@ void Tracking::Disable(ClientState& c) {
   {
     MutexLock l(mu_);
     clients_.erase(c.id);  // its ids left in keys_ are skipped, and dropped with their keys
+    // With no tracking client left the sink goes off and stops seeing changes (a FLUSHALL
+    // among them), so what the table remembers would go stale: it is emptied.
+    if (clients_.empty()) {
+      keys_.clear();
+      items_ = 0;
+    }
     UpdateActive();
   }
   server_.UpdateFollowers();
