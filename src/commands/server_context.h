@@ -17,8 +17,8 @@
 
 #include "commands/blocking.h"
 #include "commands/notify.h"
-#include "commands/tracking.h"
 #include "commands/pubsub.h"
+#include "commands/tracking.h"
 #include "engine/keyspace.h"
 #include "engine/storage_engine.h"
 #include "server/client_state.h"
