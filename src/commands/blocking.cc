@@ -177,6 +177,10 @@ void BlockingRegistry::ServeReady(ServerContext& server, ThreadStats* stats,
           for (const std::string& k : w->extra_keys) locks.Add(Keyspace::ShardOf(k));
           locks.Lock(server.keyspace());
           Txn txn;
+          // The served client's own invalidations (client-side caching) follow its reply.
+          std::string own_pushes;
+          txn.set_origin(nullptr, w->client.id);
+          txn.set_own_pushes(&own_pushes);
           CommandContext ctx(rb, server, w->client, *w->spec, NowMs(), txn);
           ctx.stats = stats;
           try {
@@ -199,6 +203,7 @@ void BlockingRegistry::ServeReady(ServerContext& server, ThreadStats* stats,
             rb.Error(server.storage()->Health().message() + ". The change may not be durable.");
           }
           seq = txn.sequence();
+          if (served) out += own_pushes;
           // A pop that moved an element (BLMOVE) may have created a key others wait for.
           for (auto& k : txn.ready_keys()) add(std::move(k));
         }

@@ -24,7 +24,9 @@ class CommandContext {
         spec(spec),
         now_ms(now_ms),
         db(client.db.load(std::memory_order_relaxed)),
-        txn(txn) {}
+        txn(txn) {
+    txn.set_event(spec.event);  // what its changes are named by (commands/notify.h)
+  }
 
   ReplyBuilder& rb;
   ServerContext& server;

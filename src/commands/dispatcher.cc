@@ -42,6 +42,8 @@ std::string WrongArityError(std::string_view name) {
 
 ExecResult Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
   Txn txn;
+  // The client runs on this thread: its pub/sub receiver is this thread's (see Txn::origin).
+  txn.set_origin(client.pubsub_sink, client.id);
   ExecuteCommand(args, client, rb, txn);
   ExecResult result{txn.sequence()};
   if (kept_shard_ >= 0 && kept_uses_ >= kMaxKeptCommands) ReleaseLocks();
@@ -278,6 +280,8 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     counters.failed.store(counters.failed.load(std::memory_order_relaxed) + 1,
                           std::memory_order_relaxed);
   }
+  // Client-side caching: a tracking client's read remembers its keys (commands/tracking.h).
+  if (client.tracking.on) server_.tracking().AfterCommand(*spec, args, client);
 }
 
 void Dispatcher::RecordSlow(const CommandSpec& spec, CmdArgs args, ClientState& client,

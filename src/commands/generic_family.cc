@@ -229,7 +229,9 @@ OpStatus OpRename(const OpArgs& op, std::string_view src, std::string_view dst, 
   // deadline moves with the value, the destination's goes with its old value.
   Entry* copy = Entry::Clone(e, dst);
   if (copy == nullptr) return OpStatus::kNotSupported;
+  op.txn.set_event(notify::kGeneric, "rename_from");
   op.ks.Delete(op.txn, op.db, sk, op.now_ms);  // e is invalid from here on
+  op.txn.set_event(notify::kGeneric, "rename_to");
   op.ks.Put(op.txn, op.db, dk, copy);
   return OpStatus::kOk;
 }
@@ -288,6 +290,7 @@ void CmdMove(CmdArgs args, CommandContext& ctx) {
   int dst_db;
   if (const char* err = ParseDbIndex(args[2], &dst_db)) return ctx.rb.Error(err);
   if (dst_db == ctx.db) return ctx.rb.Error(errors::kSameObject);
+  ctx.txn.set_event({notify::kGeneric, "move_from", notify::kGeneric, "move_to"});
   bool moved = ctx.ks.Move(ctx.txn, ctx.db, dst_db, KeyRef(args[1]), ctx.now_ms);
   if (moved) ctx.Dirty();
   ctx.rb.Integer(moved ? 1 : 0);

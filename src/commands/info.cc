@@ -112,7 +112,7 @@ void ClientsSection(ServerContext& s, Writer& w) {
   w.Field("client_recent_max_input_buffer", max_in);
   w.Field("client_recent_max_output_buffer", max_out);
   w.Field("blocked_clients", s.blocking().blocked_clients());
-  w.Field("tracking_clients", 0);
+  w.Field("tracking_clients", s.tracking().GetStats().clients);
   w.Field("clients_in_timeout_table", 0);
 }
 
@@ -136,6 +136,11 @@ void MemorySection(ServerContext& s, Writer& w) {
   w.Field("maxmemory", s.config().maxmemory());
   w.Field("maxmemory_human", Human(static_cast<double>(s.config().maxmemory())));
   w.Field("maxmemory_policy", s.config().maxmemory_policy());
+  // What maxmemory is not checked against (the log's buffers, Keyspace::MaxmemoryUsed).
+  w.Field("mem_not_counted_for_evict", used - std::min<size_t>(used, s.keyspace().MaxmemoryUsed()));
+  // Flushed tables still being freed in the background (FLUSHALL ASYNC): Redis counts objects,
+  // FDB the tables.
+  w.Field("lazyfree_pending_objects", s.keyspace().LazyFreeRunning());
   w.Field("mem_clients_normal", std::max<int64_t>(0, s.client_memory.load()));
   w.Field("maxmemory_clients", s.config().maxmemory_clients_bytes());
   w.Field("number_of_cached_scripts", static_cast<int64_t>(CachedScriptCount()));
@@ -212,6 +217,10 @@ void StatsSection(ServerContext& s, Writer& w) {
   w.Field("pubsub_channels", s.pubsub().Count(PubSubRegistry::kChannel));
   w.Field("pubsub_patterns", s.pubsub().Count(PubSubRegistry::kPattern));
   w.Field("pubsubshard_channels", s.pubsub().Count(PubSubRegistry::kShard));
+  const Tracking::Stats tracking = s.tracking().GetStats();
+  w.Field("tracking_total_keys", tracking.keys);
+  w.Field("tracking_total_items", tracking.items);
+  w.Field("tracking_total_prefixes", tracking.prefixes);
   w.Field("total_error_replies", 0);
 }
 

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "commands/collection_util.h"
+#include "server/config.h"  // notify:: (the keyspace event names)
 
 namespace fdb {
 
@@ -25,6 +26,7 @@ bool ResolveIndex(int64_t index, size_t len, size_t* out) {
 OpResult<int64_t> OpPush(const OpArgs& op, std::string_view key, bool front,
                          std::span<const std::string_view> vals, bool only_existing) {
   KeyRef k(key);
+  op.txn.set_event(notify::kList, front ? "lpush" : "rpush");
   OpResult<Entry*> e = only_existing ? FindCollection(op, k, ValueType::kList, false)
                                      : FindOrCreateCollection(op, k, ValueType::kList);
   if (!e.ok()) return e.status();
@@ -41,6 +43,7 @@ OpResult<std::optional<std::string>> OpPop(const OpArgs& op, std::string_view ke
   if (!e.ok()) return e.status();
   if (*e == nullptr) return std::optional<std::string>();
   std::string& delta = OpDeltaBuffer();
+  op.txn.set_event(notify::kList, front ? "lpop" : "rpop");
   std::optional<std::string> v = ListOf(*e)->Pop(front, &delta);
   DeltaOrDeleteIfEmpty(op, k, *e, delta);
   return v;
@@ -62,6 +65,7 @@ OpResult<std::optional<std::vector<std::string>>> OpPopCount(const OpArgs& op, s
     return true;
   });
   std::string& delta = OpDeltaBuffer();
+  op.txn.set_event(notify::kList, front ? "lpop" : "rpop");
   l->PopEnd(front, n, &delta);
   DeltaOrDeleteIfEmpty(op, k, *e, delta);
   return std::optional<std::vector<std::string>>(std::move(out));
@@ -146,12 +150,17 @@ OpResult<std::optional<std::string>> OpLMove(const OpArgs& op, std::string_view 
   if (!s.ok()) return s.status();
   if (*s == nullptr) return std::optional<std::string>();
   std::string& delta = OpDeltaBuffer();
+  // Two events, as Redis: the pop from the source, then the push to the destination.
+  const EventTag pop{notify::kList, from_left ? "lpop" : "rpop"};
+  const EventTag push{notify::kList, to_left ? "lpush" : "rpush"};
+  op.txn.set_event(pop);
   if (src == dst) {
     // A rotation: never empties the list. Two deltas, each handed over as it is made.
     ListObject* l = ListOf(*s);
     std::string v = l->Pop(from_left, &delta);
     op.ks.Delta(op.txn, op.db, sk, *s, delta);
     const std::string_view one[1] = {v};
+    op.txn.set_event(push);
     l->Push(to_left, one, &delta);
     op.ks.Delta(op.txn, op.db, sk, *s, delta);
     return std::optional<std::string>(std::move(v));
@@ -163,6 +172,7 @@ OpResult<std::optional<std::string>> OpLMove(const OpArgs& op, std::string_view 
   s = FindCollection(op, sk, ValueType::kList, /*for_read=*/false);
   std::string v = ListOf(*s)->Pop(from_left, &delta);
   DeltaOrDeleteIfEmpty(op, sk, *s, delta);
+  op.txn.set_event(push);
   d = FindOrCreateCollection(op, dk, ValueType::kList);
   const std::string_view one[1] = {v};
   ListOf(*d)->Push(to_left, one, &delta);

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "base/numbers.h"
+#include "commands/notify.h"
 
 namespace fdb {
 
@@ -31,6 +32,7 @@ const CommandRegistry& CommandRegistry::Default() {
 
 void CommandRegistry::Register(CommandSpec spec) {
   spec.id = static_cast<int>(specs_.size());
+  spec.event = CommandEvent(spec.name);
   by_name_[spec.name] = specs_.size();
   specs_.push_back(std::move(spec));
 }

@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/txn.h"
+
 namespace fdb {
 
 class CommandContext;
@@ -71,6 +73,8 @@ struct CommandSpec {
   // handler (COMMAND's) runs only when it is called without a subcommand.
   bool container() const { return !subcommands.empty(); }
   std::vector<const CommandSpec*> subcommands = {};  // filled in by the registry
+  // The keyspace event of the command's changes (commands/notify.h), set on registration.
+  EventTag event = {};
 };
 
 class CommandRegistry {

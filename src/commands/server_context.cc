@@ -29,12 +29,28 @@ void ClientRegistry::ForEach(const std::function<void(ClientState&)>& fn) const 
   for (auto& [id, c] : clients_) fn(*c);
 }
 
+void ClientRegistry::WithClient(uint64_t id, const std::function<void(ClientState&)>& fn) const {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = clients_.find(id);
+  if (it != clients_.end()) fn(*it->second);
+}
+
 ServerContext::ServerContext() : start_time_ms_(NowMs()) {
   std::random_device rd;
   static const char kHex[] = "0123456789abcdef";
   for (int i = 0; i < 40; i++) run_id_ += kHex[rd() % 16];
   last_save_s = start_time_ms_ / 1000;
   keyspace_.set_key_listener(&blocking_);
+  keyspace_.AddFollower(&notifier_);
+  keyspace_.AddFollower(&tracking_);
+}
+
+void ServerContext::UpdateFollowers() {
+  // Keyspace notifications are on when some class and K or E are set (Redis needs both).
+  const int events = config_.notify_keyspace_events();
+  const bool notify = (events & (notify::kKeyspace | notify::kKeyevent)) != 0 &&
+                      (events & ~(notify::kKeyspace | notify::kKeyevent)) != 0;
+  keyspace_.set_followers_on(notify || tracking_.active());
 }
 
 void ServerContext::BeginShutdown() {
@@ -53,6 +69,8 @@ bool ServerContext::SleepUnlessShutdown(std::chrono::microseconds d) {
 void ServerContext::ApplyConfig() {
   LogLevel level;
   if (ParseLogLevel(config_.loglevel(), &level)) SetLogLevel(level);  // Config validated it
+  UpdateFollowers();
+  tracking_.EnforceLimit();  // a lowered tracking-table-max-keys applies at once
   keyspace_.set_lfu_mode(config_.maxmemory_policy().find("lfu") != std::string::npos);
   keyspace_.SetLfuParams(config_.lfu_log_factor(), config_.lfu_decay_time());
   EvictionPolicy policy = EvictionPolicy::kNoEviction;

@@ -17,7 +17,9 @@
 
 #include "commands/blocking.h"
 #include "commands/introspection.h"
+#include "commands/notify.h"
 #include "commands/pubsub.h"
+#include "commands/tracking.h"
 #include "engine/keyspace.h"
 #include "engine/storage_engine.h"
 #include "server/client_state.h"
@@ -49,6 +51,8 @@ class ClientRegistry {
   size_t size() const;
   // Calls fn on every registered client while the registry lock is held.
   void ForEach(const std::function<void(ClientState&)>& fn) const;
+  // Calls fn on the client with this id, if registered, while the lock is held.
+  void WithClient(uint64_t id, const std::function<void(ClientState&)>& fn) const;
 
  private:
   mutable std::mutex mu_;
@@ -73,6 +77,10 @@ class ServerContext {
   PubSubRegistry& pubsub() { return pubsub_; }
   SlowLog& slowlog() { return slowlog_; }
   LatencyMonitor& latency() { return latency_; }
+  // Client-side caching: the tracking table and its invalidations.
+  Tracking& tracking() { return tracking_; }
+  // Turns the keyspace's following sinks (notifications, tracking) on while either is wanted.
+  void UpdateFollowers();
 
   // Thread statistics: each I/O thread (and the test harness) gets one.
   ThreadStats* NewThreadStats();
@@ -128,6 +136,8 @@ class ServerContext {
   PubSubRegistry pubsub_;
   SlowLog slowlog_;
   LatencyMonitor latency_;
+  KeyspaceNotifier notifier_{*this};  // an effect sink of keyspace_, on while events are wanted
+  Tracking tracking_{*this};          // the same, on while a client tracks
   std::mutex stats_mu_;
   std::vector<std::unique_ptr<ThreadStats>> thread_stats_;
   std::atomic<uint64_t> next_client_id_{0};

@@ -190,6 +190,8 @@ void CmdHello(CmdArgs args, CommandContext& ctx) {
 void CmdReset(CmdArgs, CommandContext& ctx) {
   ClientState& c = ctx.client;
   PubSubLeaveAll(ctx.server, c);  // every subscription, without a reply for each
+  ctx.server.tracking().Disable(c);
+  c.reply_mode = ClientState::ReplyMode::kOn;
   c.db = 0;
   c.resp3 = false;
   c.no_evict = false;
@@ -421,6 +423,22 @@ void CmdClient(CmdArgs args, CommandContext& ctx) {
     if (n < 3) return SubArity(ctx, "client", sub);
     return ClientKill(args, ctx);
   }
+  if (EqualsUpper(sub, "REPLY")) {
+    if (n != 3) return SubArity(ctx, "client", sub);
+    using Mode = ClientState::ReplyMode;
+    if (EqualsUpper(args[2], "ON")) {
+      ctx.client.reply_mode = Mode::kOn;
+      return ctx.rb.Ok();
+    }
+    if (EqualsUpper(args[2], "OFF")) {
+      ctx.client.reply_mode = Mode::kOff;
+    } else if (EqualsUpper(args[2], "SKIP")) {
+      if (ctx.client.reply_mode != Mode::kOff) ctx.client.reply_mode = Mode::kSkipNext;
+    } else {
+      return ctx.rb.Error(errors::kSyntax);
+    }
+    return;  // OFF and SKIP are not replied to
+  }
   if (EqualsUpper(sub, "NO-EVICT") || EqualsUpper(sub, "NO-TOUCH")) {
     if (n != 3) return SubArity(ctx, "client", sub);
     bool on;
@@ -455,7 +473,9 @@ void CmdClient(CmdArgs args, CommandContext& ctx) {
                       "NO-EVICT (ON|OFF)",
                       "    Protect current client connection from eviction.",
                       "NO-TOUCH (ON|OFF)",
-                      "    Will not touch LRU/LFU stats when this mode is on."});
+                      "    Will not touch LRU/LFU stats when this mode is on.",
+                      "REPLY (ON|OFF|SKIP)",
+                      "    Control the replies sent to the current connection."});
   }
   UnknownSubcommand(ctx, sub, "CLIENT");
 }
@@ -891,6 +911,11 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Register({"client|info", 2, kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Returns information about the connection.", "6.2.0"});
   r.Register({"client|kill", -3, kAdmin | kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Terminates open connections.", "2.4.0"});
   r.Register({"client|no-evict", 3, kAdmin | kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Sets the client eviction mode of the connection.", "7.0.0"});
+  r.Register({"client|tracking", -3, kStale | kLoading | kNoScript, 0, 0, 0, CmdClientTracking, "connection", "Controls server-assisted client-side caching for the connection.", "6.0.0"});
+  r.Register({"client|caching", 3, kStale | kLoading | kNoScript, 0, 0, 0, CmdClientCaching, "connection", "Instructs the server whether to track the keys in the next request.", "6.0.0"});
+  r.Register({"client|getredir", 2, kStale | kLoading | kNoScript, 0, 0, 0, CmdClientGetRedir, "connection", "Returns the client ID to which the connection's tracking notifications are redirected.", "6.0.0"});
+  r.Register({"client|trackinginfo", 2, kStale | kLoading | kNoScript, 0, 0, 0, CmdClientTrackingInfo, "connection", "Returns information about server-assisted client-side caching for the connection.", "6.2.0"});
+  r.Register({"client|reply", 3, kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Instructs the server whether to reply to commands.", "3.2.0"});
   r.Register({"client|no-touch", 3, kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", "7.2.0"});
   r.Register({"client|help", 2, kStale | kLoading, 0, 0, 0, CmdClient, "connection", "Returns helpful text about the different subcommands.", "5.0.0"});
   r.Register({"dbsize", 1, kReadOnly | kFast | kSelfLocking, 0, 0, 0, CmdDbSize, "server", "Returns the number of keys in the database.", "1.0.0"});

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "commands/collection_util.h"
+#include "server/config.h"  // notify:: (the keyspace event names)
 
 namespace fdb {
 
@@ -131,6 +132,7 @@ OpResult<bool> OpSMove(const OpArgs& op, std::string_view src, std::string_view 
   const std::string_view one[1] = {member};
   if (AsSet(*se)->RemoveMembers(one, &delta) == 0) return false;
   DeltaOrDeleteIfEmpty(op, sk, *se, delta);
+  op.txn.set_event(notify::kSet, "sadd");  // the source's event was "srem"
   Entry* d = *de;
   if (d == nullptr) d = op.ks.Create(op.txn, op.db, dk, Entry::NewObject(dk.key, NewSetObject()));
   if (AsSet(d)->AddMembers(one, &delta) > 0) op.ks.Delta(op.txn, op.db, dk, d, delta);

@@ -194,6 +194,8 @@ void CmdSet(CmdArgs args, CommandContext& ctx) {
            : o.has(kXX) ? SetParams::Cond::kIfExists
                         : SetParams::Cond::kAlways;
   p.keep_ttl = o.has(kKeepTtl);
+  // As Redis: "set", then "expire" when the call gave a deadline.
+  if (o.has_expire()) ctx.txn.set_event({notify::kString, "set", notify::kGeneric, "expire"});
   std::optional<std::string> old;
   OpStatus s = OpSet(ctx.op(), k, args[2], p, o.has(kGet) ? &old : nullptr);
   if (s == OpStatus::kWrongType) return ctx.ReplyError(s);
@@ -226,6 +228,7 @@ void SetWithExpire(CmdArgs args, CommandContext& ctx, ExpireUnit unit) {
   SetParams p;
   p.deadline_ms = deadline_ms;
   p.block = ctx.ArgBlock(args[3]);
+  ctx.txn.set_event({notify::kString, "set", notify::kGeneric, "expire"});
   (void)OpSet(ctx.op(), KeyRef(args[1]), args[3], p);
   ctx.Dirty();
   ctx.rb.Ok();

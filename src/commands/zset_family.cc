@@ -137,6 +137,7 @@ void ZAddGeneric(CmdArgs args, CommandContext& ctx, uint32_t flags) {
   opts.gt = gt;
   opts.lt = lt;
   opts.incr = incr;
+  if (incr) ctx.txn.set_event(notify::kZset, "zincr");  // ZADD ... INCR, as ZINCRBY
   // The members, as views of the arguments (score member score member ...).
   std::string_view one_member;
   std::vector<std::string_view> many_members;
@@ -399,6 +400,7 @@ enum class PopServed { kNothing, kServed, kWrongType };
 // existing key of another type; kNothing (nothing written) when no key holds a zset.
 PopServed PopAndReply(CommandContext& ctx, CmdArgs keys, bool max, size_t count,
                       const PopReply& how) {
+  ctx.txn.set_event(notify::kZset, max ? "zpopmax" : "zpopmin");
   OpResult<std::optional<ZPopResult>> r = OpZPop(ctx.op(), keys, max, count);
   if (!r.ok()) return PopServed::kWrongType;
   if (!r->has_value()) return PopServed::kNothing;

@@ -31,6 +31,10 @@ Status Keyspace::Commit(Txn& txn) {
     s = sink->Commit(txn);
     if (!s.ok()) break;
   }
+  // The followers see only what the others took (a refused commit is not followed).
+  if (s.ok() && followers_on()) {
+    for (EffectSink* sink : followers_) (void)sink->Commit(txn);
+  }
   txn.effects().clear();
   return s;
 }
@@ -38,14 +42,18 @@ Status Keyspace::Commit(Txn& txn) {
 void Keyspace::Emit(Txn& txn, Effect&& effect) {
   // Effects are made for sinks: with none (no log, nothing following the changes) there is
   // nothing to hand them to.
-  if (sinks_.empty()) return;
+  if (!effects_wanted()) return;
+  effect.event = txn.event();
   for (EffectSink* sink : sinks_) sink->Capture(effect);
+  if (followers_on()) {
+    for (EffectSink* sink : followers_) sink->Capture(effect);
+  }
   txn.effects().push_back(std::move(effect));
 }
 
 void Keyspace::EmitKey(Txn& txn, EffectKind kind, int db, const KeyRef& k, Entry* e,
-                       int64_t expire_ms) {
-  if (sinks_.empty()) return;
+                       int64_t expire_ms, EffectCause cause, bool created) {
+  if (!effects_wanted()) return;
   Effect effect;
   effect.kind = kind;
   effect.db = db;
@@ -54,6 +62,8 @@ void Keyspace::EmitKey(Txn& txn, EffectKind kind, int db, const KeyRef& k, Entry
   effect.hash = k.hash;
   effect.entry = e;
   effect.expire_ms = expire_ms;
+  effect.cause = cause;
+  effect.created = created;
   Emit(txn, std::move(effect));
 }
 
@@ -238,7 +248,7 @@ Entry* Keyspace::Live(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool lo
     s.dbs[db].Unlink(link);
     Unlinked(db, s, e);
     Touch(s, db, k.key);
-    EmitKey(txn, EffectKind::kDelete, db, k);
+    EmitKey(txn, EffectKind::kDelete, db, k, nullptr, 0, EffectCause::kExpired);
     Entry::Free(e);
     stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
     return nullptr;
@@ -321,6 +331,7 @@ Entry* Keyspace::Put(Txn& txn, int db, const KeyRef& k, Entry* e) {
   s.mu.AssertHeld();
   e->set_lru(NewAccessField());
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
+  const bool created = link == nullptr;
   if (link != nullptr) {
     // As Redis's dbOverwrite: in LFU mode an overwritten key keeps its access frequency.
     if (lfu_mode()) e->set_lru((*link)->lru());
@@ -333,7 +344,7 @@ Entry* Keyspace::Put(Txn& txn, int db, const KeyRef& k, Entry* e) {
   Added(e);
   if (e->has_expire()) s.expires[db]++;
   Touch(s, db, k.key);
-  EmitKey(txn, EffectKind::kPut, db, k, e);
+  EmitKey(txn, EffectKind::kPut, db, k, e, 0, EffectCause::kCommand, created);
   if (key_listener_ != nullptr && e->type() != ValueType::kString) {
     key_listener_->KeyCreated(txn, db, k.key);
   }
@@ -349,6 +360,8 @@ Entry* Keyspace::Create(Txn& txn, int db, const KeyRef& k, Entry* e) {
   s.dbs[db].Insert(e, k.hash);
   Added(e);
   if (e->has_expire()) s.expires[db]++;
+  // Nothing is logged yet; the first Delta of this entry tells the key's creation.
+  txn.set_created_entry(e);
   if (key_listener_ != nullptr) key_listener_->KeyCreated(txn, db, k.key);
   return e;
 }
@@ -358,9 +371,13 @@ void Keyspace::Delta(Txn& txn, int db, const KeyRef& k, Entry* e, std::string_vi
   Touch(*shards_[k.shard], db, k.key);
   Reaccount(e);
   if (OverBudget()) EvictFromShard(k.shard, 2, e, true);
-  if (sinks_.empty()) return;
+  if (!effects_wanted()) return;
   Effect effect;
   effect.kind = EffectKind::kDelta;
+  if (txn.created_entry() == e) {
+    effect.created = true;
+    txn.set_created_entry(nullptr);
+  }
   effect.db = db;
   effect.shard = k.shard;
   effect.key = k.key;
@@ -401,6 +418,10 @@ bool Keyspace::Move(Txn& txn, int from, int to, const KeyRef& k, int64_t now_ms)
   if (from == to || Find(txn, to, k, now_ms, false) != nullptr) return false;
   Entry* e = Detach(txn, from, k, now_ms);
   if (e == nullptr) return false;
+  // One call changes two keys: the tag's first event names the key leaving `from`, its second
+  // the key arriving in `to` (MOVE: "move_from", "move_to").
+  const EventTag tag = txn.event();
+  txn.set_event(tag.cls, tag.name);
   EmitKey(txn, EffectKind::kDelete, from, k);
   uint16_t access = e->lru();
   Shard& s = *shards_[k.shard];
@@ -410,7 +431,9 @@ bool Keyspace::Move(Txn& txn, int from, int to, const KeyRef& k, int64_t now_ms)
   Added(e);
   if (e->has_expire()) s.expires[to]++;
   e->set_lru(access);  // a move is not an access
-  EmitKey(txn, EffectKind::kPut, to, k, e);
+  txn.set_event(tag.cls2, tag.name2);
+  EmitKey(txn, EffectKind::kPut, to, k, e, 0, EffectCause::kCommand, /*created=*/true);
+  txn.set_event(tag);
   if (key_listener_ != nullptr && e->type() != ValueType::kString) {
     key_listener_->KeyCreated(txn, to, k.key);
   }
@@ -603,7 +626,8 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard, int
                 s.expires[db]--;
                 Removed(e);
                 Touch(s, db, e->key());
-                EmitKey(txn, EffectKind::kDelete, db, KeyRef(e->key()));
+                EmitKey(txn, EffectKind::kDelete, db, KeyRef(e->key()), nullptr, 0,
+                        EffectCause::kExpired);
               });
           (void)Commit(txn);  // a failure refuses writes; the deletions are undone with them
         }
@@ -863,7 +887,7 @@ void Keyspace::EvictEntry(int db, Shard& s, Entry** link) {
   Unlinked(db, s, e);
   Touch(s, db, e->key());
   Txn txn;
-  EmitKey(txn, EffectKind::kDelete, db, KeyRef(e->key()));
+  EmitKey(txn, EffectKind::kDelete, db, KeyRef(e->key()), nullptr, 0, EffectCause::kEvicted);
   (void)Commit(txn);  // a failure refuses writes (MISCONF)
   Entry::Free(e);
   stats_.evicted_keys.fetch_add(1, std::memory_order_relaxed);

@@ -145,6 +145,16 @@ class Keyspace {
   void AddSink(EffectSink* sink, bool front = false) {
     sinks_.insert(front ? sinks_.begin() : sinks_.end(), sink);
   }
+  // A follower (keyspace notifications, tracking invalidation) is a sink called after every
+  // other one, and only while followers are on (set_followers_on): off, it costs one relaxed
+  // load per effect, and with no other sink no effect is made at all. REQUIRES: while no
+  // command runs; followers are never removed.
+  void AddFollower(EffectSink* sink) { followers_.push_back(sink); }
+  // Whether the followers want effects now (the server sets it from notify-keyspace-events and
+  // client tracking). Thread-safe.
+  void set_followers_on(bool on) { followers_on_.store(on, std::memory_order_relaxed); }
+  bool followers_on() const { return followers_on_.load(std::memory_order_relaxed); }
+  bool effects_wanted() const { return !sinks_.empty() || followers_on(); }
   void RemoveSink(EffectSink* sink);
   // Hands txn's effects since its last commit to every sink in order and clears them; the
   // log sink records the sequence it assigned in txn. A sink's failure stops there and is
@@ -251,6 +261,8 @@ class Keyspace {
   // background at once; beyond that the caller frees, which bounds threads and memory held.
   static constexpr size_t kLazyFreeMinKeys = 64 * 1024;
   static constexpr int kLazyFreeThreadsMax = 2;
+  // Flushes whose tables are still being freed in the background.
+  int LazyFreeRunning() const { return lazyfree_threads_->load(std::memory_order_relaxed); }
   void SwapDb(Txn& txn, int a, int b);
   // A random live key of db, or nullopt-like empty string with found=false.
   bool RandomKey(const Txn& txn, int db, int64_t now_ms, std::string* out);
@@ -417,7 +429,8 @@ class Keyspace {
   // Appends an effect to txn (the sinks capture what they need of it now).
   void Emit(Txn& txn, Effect&& effect);
   void EmitKey(Txn& txn, EffectKind kind, int db, const KeyRef& k, Entry* e = nullptr,
-               int64_t expire_ms = 0);
+               int64_t expire_ms = 0, EffectCause cause = EffectCause::kCommand,
+               bool created = false);
   // Appends a flush or swap and commits it at once unless txn holds every shard (see FlushDb).
   // REQUIRES: every shard locked.
   void CommitGlobal(Txn& txn, EffectKind kind, int db, int db2);
@@ -462,6 +475,8 @@ class Keyspace {
   std::vector<std::unique_ptr<Shard>> shards_;
   ValueStore* store_ = nullptr;
   std::vector<EffectSink*> sinks_;
+  std::vector<EffectSink*> followers_;
+  std::atomic<bool> followers_on_{false};
   KeyCreatedListener* key_listener_ = nullptr;
   KeyspaceStats stats_;
   std::atomic<bool> lfu_mode_{false};

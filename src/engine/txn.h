@@ -31,6 +31,7 @@
 namespace fdb {
 
 class Entry;
+class MessageSink;  // commands/pubsub.h: an I/O thread's receiver of pub/sub messages
 class Txn;
 
 enum class EffectKind : uint8_t {
@@ -41,6 +42,35 @@ enum class EffectKind : uint8_t {
   kFlush,   // every key of database `db` (-1: every database) is gone
   kSwapDb,  // databases `db` and `db2` swapped
 };
+
+// What a change means to whoever follows changes by name (keyspace notifications): the event
+// Redis names for it ("lpush", "rename_from", "incrby"...) and its class, a bit of the command
+// layer's notify-keyspace-events flags (opaque here). The command layer sets it on the
+// transaction before a change (Txn::set_event) and every effect appended until the next
+// set_event carries it. Why a tag on the transaction and not an effect of its own: the event
+// name belongs to the command (INCR and INCRBY both make a put; Redis names both "incrby"),
+// while the effect is what the change did; carried on the effect, the notification comes from
+// the same path as the change, for every writer (a command, EXEC, a script), and costs
+// nothing when nobody follows. `name2` is a second event of the same change (SET ... EX:
+// "set" then "expire"), or, for one keyspace call that changes two keys (Keyspace::Move), the
+// event of the second key (MOVE: "move_from", then "move_to").
+struct EventTag {
+  int cls = 0;
+  const char* name = nullptr;  // nullptr: none named (the effect's kind decides, see below)
+  int cls2 = 0;
+  const char* name2 = nullptr;
+};
+
+// Why the keyspace made a change nobody asked for (an effect of a command is kCommand).
+enum class EffectCause : uint8_t {
+  kCommand,
+  kExpired,  // a key past its deadline, deleted by lazy or active expiry
+  kEvicted,  // a whole key deleted by a maxmemory-policy (not a value moved to disk)
+};
+
+// Up to this many named events per effect (a new key, the command's two, "del" after a
+// collection was emptied).
+inline constexpr int kMaxEffectEvents = 4;
 
 struct Effect {
   EffectKind kind = EffectKind::kPut;
@@ -63,6 +93,21 @@ struct Effect {
   // (a later change must not alter what this effect says). Empty when no sink asked for it.
   storage::Payload record;
   bool captured = false;
+
+  // For the sinks that follow changes by name (notifications, tracking). `event` is the
+  // transaction's tag when the effect was made; `created`: the key did not exist before this
+  // change (Redis's "new"). A following sink that needs the key after Capture copies it into
+  // `follow_key` and the events it decided into `events` (empty unless such a sink is on).
+  EventTag event;
+  EffectCause cause = EffectCause::kCommand;
+  bool created = false;
+  uint8_t n_events = 0;
+  struct Named {
+    int cls;
+    const char* name;
+  };
+  Named events[kMaxEffectEvents];
+  std::string follow_key;
 };
 
 // Receives effects. Capture runs as each effect is appended (the shard locked, the value as the
@@ -101,6 +146,32 @@ class Txn {
     if (seq > sequence_) sequence_ = seq;
   }
 
+  // The event tag of the effects appended from now on (see EventTag).
+  const EventTag& event() const { return event_; }
+  void set_event(const EventTag& tag) { event_ = tag; }
+  void set_event(int cls, const char* name) { event_ = EventTag{cls, name}; }
+
+  // The pub/sub receiver of the thread running the transaction (nullptr: none, or not known),
+  // for the sinks that publish (keyspace notifications): subscribers on that thread get the
+  // messages directly, as a PUBLISH by the same client would, so the two stay in order.
+  MessageSink* origin() const { return origin_; }
+  // The id of the client whose command this is (0: none; CLIENT TRACKING's NOLOOP).
+  uint64_t client_id() const { return client_id_; }
+  void set_origin(MessageSink* s, uint64_t client_id) {
+    origin_ = s;
+    client_id_ = client_id;
+  }
+
+  // Where messages to the transaction's own client go when they must follow a reply that is
+  // not written yet (a blocked client served by another thread: its reply travels with them
+  // appended); nullptr: delivered as any message. Bytes as the client reads them.
+  std::string* own_pushes() const { return own_pushes_; }
+  void set_own_pushes(std::string* out) { own_pushes_ = out; }
+
+  // An entry inserted empty by Keyspace::Create: its first change is the key's creation.
+  const Entry* created_entry() const { return created_entry_; }
+  void set_created_entry(const Entry* e) { created_entry_ = e; }
+
   // Keys created as collections (a blocked client may wait for them), served by the
   // dispatcher once the transaction's locks are released.
   std::vector<std::pair<int, std::string>>& ready_keys() { return ready_keys_; }
@@ -114,6 +185,11 @@ class Txn {
  private:
   std::vector<Effect> effects_;
   std::vector<std::pair<int, std::string>> ready_keys_;
+  EventTag event_;
+  const Entry* created_entry_ = nullptr;
+  MessageSink* origin_ = nullptr;
+  uint64_t client_id_ = 0;
+  std::string* own_pushes_ = nullptr;
   uint64_t sequence_ = 0;
   bool holds_all_shards_ = false;
 };

@@ -74,6 +74,8 @@ void Connection::Close() {
   closed_ = true;
   // Leaves every channel; messages in flight to this client find it detached.
   PubSubLeaveAll(owner_->server(), state_);
+  owner_->server().tracking().Disable(state_);
+  if (state_.push_handle) state_.push_handle->endpoint = nullptr;  // invalidations in flight
   if (state_.blocked != nullptr) {
     // Leaves nothing behind: the waiter leaves every key's queue (or, if a push is serving it
     // right now, its reply goes nowhere).
@@ -269,8 +271,10 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
       rb_.set_resp3(state_.resp3.load(std::memory_order_relaxed));
       state_.arg_blocks.swap(large_args_);  // the large arguments go with the command
       executing_ = true;
+      const size_t reply_start = wbuf_.size();
       ExecResult done = owner_->dispatcher().Execute(args_, state_, rb_);
       executing_ = false;
+      if (state_.reply_mode != ClientState::ReplyMode::kOn) ApplyReplyMode(reply_start);
       if (!own_pushes_.empty()) {  // messages this command published to this client itself
         wbuf_ += own_pushes_;
         std::string().swap(own_pushes_);
@@ -308,6 +312,21 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
     }
   }
   return pos;
+}
+
+void Connection::ApplyReplyMode(size_t reply_start) {
+  using Mode = ClientState::ReplyMode;
+  // The reply this command wrote is dropped (CLIENT REPLY OFF / SKIP). Only its own bytes:
+  // wbuf_ ends with them, since messages to this client that arrive while a command runs wait
+  // in own_pushes_. The subscription commands' replies are pushes, and sent (as Redis 7).
+  static constexpr std::string_view kPushReplies[] = {
+      "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe"};
+  const std::string_view cmd = state_.last_cmd.load(std::memory_order_relaxed);
+  bool push = false;
+  for (std::string_view p : kPushReplies) push |= cmd == p;
+  if (!push && state_.blocked == nullptr && wbuf_.size() > reply_start) wbuf_.resize(reply_start);
+  if (state_.reply_mode == Mode::kSkip) state_.reply_mode = Mode::kOn;
+  if (state_.reply_mode == Mode::kSkipNext) state_.reply_mode = Mode::kSkip;
 }
 
 void Connection::CloseForOutputLimit(const char* which) {

@@ -85,6 +85,8 @@ class Connection : public EventHandler, public PubSubEndpoint {
   // Room for the next read in rbuf_: a read chunk, or for a big argument the part of it still
   // missing, in steps of the bytes already received, bounded by kReadGrowthStepMin/Max.
   void ReserveForRead();
+  // Drops the reply of the command just run while CLIENT REPLY is OFF or SKIP, and steps SKIP on.
+  void ApplyReplyMode(size_t reply_start);
   // The client passed its output buffer limit: closed, with Redis's log line.
   void CloseForOutputLimit(const char* which);
   // The client's output buffer limit class: pubsub while subscribed, as Redis.

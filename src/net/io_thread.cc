@@ -123,6 +123,7 @@ void IoThread::AddConnection(int fd) {
   c->state().io_thread = index_;
   c->state().pubsub_sink = this;
   c->state().pubsub_endpoint = c;
+  c->state().push_handle = std::make_shared<Subscriber>(id, this, c);
   conns_[id] = std::move(conn);
   server_.clients().Add(&c->state());
   loop_.Add(fd, EPOLLIN, c);

@@ -43,6 +43,13 @@ struct ClientState {
   std::atomic<bool> authenticated{true};
   std::atomic<bool> no_evict{false};
   std::atomic<bool> no_touch{false};
+  // CLIENT REPLY, as Redis: kOff drops every reply from the CLIENT REPLY OFF itself on;
+  // kSkipNext (set by SKIP) drops SKIP's own reply and becomes kSkip, which drops the next
+  // command's reply and goes back to kOn. Pushes (messages, subscription replies) are sent
+  // either way. Read and written on the client's own thread only (the command handler sets
+  // it, the connection applies it after each command).
+  enum class ReplyMode : uint8_t { kOn, kOff, kSkipNext, kSkip };
+  ReplyMode reply_mode = ReplyMode::kOn;
   std::atomic<int64_t> last_interaction_ms{0};
   std::atomic<const char*> last_cmd{"NULL"};
   std::atomic<size_t> qbuf{0};
@@ -84,6 +91,23 @@ struct ClientState {
   // a client without them (the embedded API) cannot subscribe. The counts are for CLIENT LIST
   // on other threads.
   std::shared_ptr<Subscriber> pubsub;
+  // Where messages other than subscriptions' reach this connection (client-side caching's
+  // invalidations, to the client itself or to it as a redirect target): made by the network
+  // layer with the connection, detached when it closes. Set before the client is registered,
+  // never replaced, so other threads may copy it under the client registry's lock.
+  std::shared_ptr<Subscriber> push_handle;
+  // Client-side caching (commands/tracking.h), as this client set it; its own thread only.
+  // The tracking table holds what other threads need (redirect, flags, prefixes).
+  struct Tracking {
+    bool on = false;
+    bool bcast = false;
+    bool optin = false;
+    bool optout = false;
+    bool noloop = false;
+    bool caching = false;  // CLIENT CACHING YES (optin) / NO (optout), for the next command
+    uint64_t redirect = 0;
+    std::vector<std::string> prefixes;
+  } tracking;
   MessageSink* pubsub_sink = nullptr;
   PubSubEndpoint* pubsub_endpoint = nullptr;
   std::atomic<int> sub_channels{0};

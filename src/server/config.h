@@ -155,6 +155,8 @@ class Config {
     return static_cast<int>(maxmemory_eviction_tenacity_.load());
   }
   int lfu_log_factor() const { return static_cast<int>(lfu_log_factor_.load()); }
+  // Keys the client-side caching table may hold (0: unbounded).
+  int64_t tracking_table_max_keys() const { return tracking_table_max_keys_.load(kRelaxed); }
   int lfu_decay_time() const { return static_cast<int>(lfu_decay_time_.load()); }
   std::string appendfsync() const;
   std::string loglevel() const;  // a valid level name, lower case (base/logging.h)
@@ -247,6 +249,7 @@ class Config {
   std::atomic<int64_t> maxmemory_samples_{0};
   std::atomic<int64_t> maxmemory_eviction_tenacity_{0};
   std::atomic<int64_t> lfu_log_factor_{0};
+  std::atomic<int64_t> tracking_table_max_keys_{0};
   std::atomic<int64_t> lfu_decay_time_{0};
   std::atomic<int64_t> databases_{0};
   std::atomic<int64_t> cache_size_{0};
