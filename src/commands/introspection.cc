@@ -92,32 +92,32 @@ void SlowLog::Record(CmdArgs args, const CommandSpec& spec, int64_t duration_us,
   e.args = LoggedArgs(args, spec);
   e.addr = client.addr;
   e.name = client.Name();
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   e.id = next_id_++;
   entries_.push_front(std::move(e));
   while (entries_.size() > max_len) entries_.pop_back();
 }
 
 std::vector<SlowLog::Entry> SlowLog::Get(int64_t count) const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   size_t n = count < 0 ? entries_.size() : std::min(entries_.size(), static_cast<size_t>(count));
   return std::vector<Entry>(entries_.begin(), entries_.begin() + static_cast<ptrdiff_t>(n));
 }
 
 size_t SlowLog::Len() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   return entries_.size();
 }
 
 void SlowLog::Reset() {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   entries_.clear();
 }
 
 // --- LatencyMonitor --------------------------------------------------------------------------
 
 void LatencyMonitor::Add(std::string_view event, int64_t latency_ms, int64_t now_s) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto it = series_.find(event);
   if (it == series_.end()) it = series_.emplace(std::string(event), Series()).first;
   Series& s = it->second;
@@ -132,7 +132,7 @@ void LatencyMonitor::Add(std::string_view event, int64_t latency_ms, int64_t now
 }
 
 std::vector<LatencyMonitor::Event> LatencyMonitor::Latest() const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   std::vector<Event> out;
   for (const auto& [name, s] : series_) {
     if (s.samples.empty()) continue;
@@ -142,14 +142,14 @@ std::vector<LatencyMonitor::Event> LatencyMonitor::Latest() const {
 }
 
 std::vector<LatencyMonitor::Sample> LatencyMonitor::History(std::string_view event) const {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   auto it = series_.find(event);
   if (it == series_.end()) return {};
   return std::vector<Sample>(it->second.samples.begin(), it->second.samples.end());
 }
 
 size_t LatencyMonitor::Reset(const std::vector<std::string>& events) {
-  std::lock_guard<std::mutex> l(mu_);
+  MutexLock l(mu_);
   if (events.empty()) {
     size_t n = series_.size();
     series_.clear();

@@ -10,12 +10,12 @@
 #include <cstdint>
 #include <deque>
 #include <map>
-#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "base/mutex.h"
 #include "commands/registry.h"
 
 namespace fdb {
@@ -51,7 +51,7 @@ class SlowLog {
   static std::vector<std::string> LoggedArgs(CmdArgs args, const CommandSpec& spec);
 
  private:
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::deque<Entry> entries_ ABSL_GUARDED_BY(mu_);  // newest first
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -85,7 +85,7 @@ class LatencyMonitor {
     std::deque<Sample> samples;
     int64_t max_ms = 0;
   };
-  mutable std::mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, Series, std::less<>> series_ ABSL_GUARDED_BY(mu_);
 };
 
