@@ -237,3 +237,22 @@ def test_no_stale_keys_after_last_client_leaves(srv, w):
     call(t, "GET", "new")
     call(w, "SET", "new", "1")
     assert t.read_reply() == invalidate("new")
+
+
+def test_scripts_track_their_declared_keys_only_after_a_read(srv, w):
+    # As Redis 7.0: a script that ran a read-only command makes its caller track the keys it
+    # declared; a script that only wrote, or ran no key command, tracks nothing.
+    t = resp3(srv)
+    assert call(t, "CLIENT", "TRACKING", "ON") == b"+OK\r\n"
+    call(t, "EVAL", "redis.call('set', 'k3{t}', 'bar')", "2", "k1{t}", "k2{t}")
+    call(t, "EVAL_RO", "redis.call('ping')", "2", "k1{t}", "k2{t}")
+    call(w, "MSET", "k2{t}", "1", "k1{t}", "1")
+    assert call(t, "PING") == b"+PONG\r\n"  # nothing was pending
+    call(t, "EVAL", "redis.call('get', 'k3{t}')", "2", "k1{t}", "k2{t}")
+    call(w, "MSET", "k2{t}", "2", "k1{t}", "2")
+    assert t.read_reply() == invalidate("k2{t}")
+    assert t.read_reply() == invalidate("k1{t}")
+    call(t, "EVAL_RO", "redis.call('get', 'k1{t}')", "2", "k1{t}", "k2{t}")
+    call(w, "MSET", "k2{t}", "3", "k1{t}", "3")
+    assert t.read_reply() == invalidate("k2{t}")
+    assert t.read_reply() == invalidate("k1{t}")

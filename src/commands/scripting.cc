@@ -109,7 +109,8 @@ struct RunCtx {
   Dispatcher* dispatcher = nullptr;
   ClientState fake;  // the script's client: the caller's database, RESP per redis.setresp
   bool read_only = false;
-  bool allow_oom = false;  // the script's flags say allow-oom
+  bool allow_oom = false;    // the script's flags say allow-oom
+  bool called_read = false;  // a read-only command ran (client-side caching, below)
   int resp = 2;
   int64_t start_us = 0;
   int64_t busy_after_us = 0;
@@ -555,6 +556,7 @@ int RedisCallImpl(lua_State* L, bool raise) {
   std::string_view refused = CheckCall(*run, spec, run->argv);
   if (!refused.empty()) return fail(refused);
   if (spec->flags & cmdflags::kWrite) Cache().run.wrote.store(true, std::memory_order_relaxed);
+  if (spec->flags & cmdflags::kReadOnly) run->called_read = true;
   run->out.clear();
   ReplyBuilder rb(&run->out);
   rb.set_resp3(run->resp == 3);
@@ -1097,6 +1099,9 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
     throw;
   }
   lua_sethook(L, nullptr, 0, 0);
+  // Client-side caching, as Redis 7.0: a script that ran a read-only command makes its caller
+  // track the keys the script declared.
+  if (run.called_read && ctx.client.tracking.on) ctx.server.tracking().Remember(keys, ctx.client);
   if (rc == 0) {
     ReplyFromLua(L, ctx.rb, run.resp, 0);
   } else {

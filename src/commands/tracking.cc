@@ -124,27 +124,36 @@ Tracking::Stats Tracking::GetStats() const {
 
 void Tracking::AfterCommand(const CommandSpec& spec, CmdArgs args, ClientState& c) {
   ClientState::Tracking& t = c.tracking;
-  if (!t.bcast && (spec.flags & cmdflags::kReadOnly)) {
-    // As Redis's trackingRememberKeys: OPTIN remembers only after CACHING YES, OPTOUT always
-    // but after CACHING NO.
-    const bool remember = t.optin ? t.caching : t.optout ? !t.caching : true;
+  // A script's keys are remembered by the script itself, when it ran a read (Remember).
+  if (!t.bcast && (spec.flags & cmdflags::kReadOnly) && spec.first_key > 0 &&
+      std::string_view(spec.group) != "scripting") {
     std::vector<size_t> idx;
-    if (remember && spec.first_key > 0) CommandRegistry::KeyIndexes(spec, args, &idx);
-    if (!idx.empty()) {
-      std::vector<Pending> pending;
-      {
-        MutexLock l(mu_);
-        for (size_t i : idx) {
-          if (keys_[args[i]].insert(c.id).second) items_++;
-        }
-        FitTable(&pending);
-      }
-      Send(pending, c.pubsub_sink);
-    }
+    CommandRegistry::KeyIndexes(spec, args, &idx);
+    std::vector<std::string_view> keys;
+    keys.reserve(idx.size());
+    for (size_t i : idx) keys.push_back(args[i]);
+    Remember(keys, c);
   }
   // A CACHING choice holds for the next command only (CLIENT commands and MULTI's queueing
   // aside, as Redis).
   if (!c.in_multi && std::string_view(spec.name).substr(0, 7) != "client|") t.caching = false;
+}
+
+void Tracking::Remember(CmdArgs keys, ClientState& c) {
+  ClientState::Tracking& t = c.tracking;
+  // As Redis's trackingRememberKeys: OPTIN remembers only after CACHING YES, OPTOUT always
+  // but after CACHING NO.
+  const bool remember = t.optin ? t.caching : t.optout ? !t.caching : true;
+  if (t.bcast || !remember || keys.empty()) return;
+  std::vector<Pending> pending;
+  {
+    MutexLock l(mu_);
+    for (std::string_view k : keys) {
+      if (keys_[k].insert(c.id).second) items_++;
+    }
+    FitTable(&pending);
+  }
+  Send(pending, c.pubsub_sink);
 }
 
 void Tracking::FitTable(std::vector<Pending>* out) {

@@ -58,6 +58,9 @@ class Tracking : public EffectSink {
   // After each command of a tracking client: remembers the keys of a read command, and ends
   // a CLIENT CACHING choice. REQUIRES: c.tracking.on; c's own thread.
   void AfterCommand(const CommandSpec& spec, CmdArgs args, ClientState& c);
+  // Remembers `keys` for c's next invalidations (a read of them), unless c is in BCAST mode or
+  // its OPTIN/OPTOUT choice says not to.
+  void Remember(CmdArgs keys, ClientState& c);
   // Whether c's redirect target has gone (CLIENT TRACKINGINFO's broken_redirect).
   bool RedirectBroken(uint64_t client_id) const;
   // Applies a lowered tracking-table-max-keys at once (CONFIG SET), as Redis's cron does.
