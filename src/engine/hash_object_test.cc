@@ -130,7 +130,10 @@ TEST(HashObjectTest, CorruptImagesAreRejected) {
     return std::string{'\x02', '\x01', f1, '\x01', 'v', '\x01', f2, '\x01', 'w'};
   };
   EXPECT_FALSE(HashObject::Decode(two_fields('f', 'f')).ok());
-  EXPECT_TRUE(HashObject::Decode(two_fields('f', 'g')).ok());
+  Result<HashObject*> distinct = HashObject::Decode(two_fields('f', 'g'));
+  ASSERT_TRUE(distinct.ok());
+  std::unique_ptr<HashObject> owned(*distinct);
+  EXPECT_EQ(owned->Size(), 2u);
 }
 
 TEST(HashObjectTest, DeltaReplayEqualsLiveResult) {
