@@ -4,21 +4,10 @@
 
 #include "base/glob.h"
 #include "commands/server_context.h"
+#include "protocol/reply_builder.h"
 #include "server/client_state.h"
 
 namespace fdb {
-
-namespace {
-
-void AppendBulk(std::string& out, std::string_view s) {
-  out += '$';
-  out += std::to_string(s.size());
-  out += "\r\n";
-  out.append(s.data(), s.size());
-  out += "\r\n";
-}
-
-}  // namespace
 
 std::string PubSubRegistry::Encode(std::string_view kind, std::string_view pattern,
                                    std::string_view channel, std::string_view payload) {

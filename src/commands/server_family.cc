@@ -11,6 +11,7 @@
 #include "base/limits.h"
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/help.h"
 #include "commands/info.h"
 #include "server/auth.h"
 
@@ -33,15 +34,6 @@ void UnknownSubcommand(CommandContext& ctx, std::string_view sub, const char* cm
 
 void SubArity(CommandContext& ctx, const char* cmd, std::string_view sub) {
   ctx.rb.Error(WrongArityError(std::string(cmd) + "|" + Lower(sub)));
-}
-
-void ReplyHelp(CommandContext& ctx, const char* cmd, std::initializer_list<const char*> lines) {
-  ctx.rb.ArrayHeader(lines.size() + 3);
-  ctx.rb.SimpleString(std::string(cmd) +
-                      " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
-  for (const char* l : lines) ctx.rb.SimpleString(l);
-  ctx.rb.SimpleString("HELP");
-  ctx.rb.SimpleString("    Print this help.");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -453,7 +445,7 @@ void CmdClient(CmdArgs args, CommandContext& ctx) {
     return ctx.rb.Ok();
   }
   if (EqualsUpper(sub, "HELP")) {
-    return ReplyHelp(ctx, "CLIENT",
+    return ReplyHelp(ctx.rb, "CLIENT",
                      {"GETNAME",
                       "    Return the name of the current connection.",
                       "ID",
@@ -575,7 +567,7 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
   }
   if (EqualsUpper(sub, "HELP")) {
     return ReplyHelp(
-        ctx, "DEBUG",
+        ctx.rb, "DEBUG",
         {"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
          "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background."});
   }
@@ -656,7 +648,7 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
   }
   if (EqualsUpper(sub, "HELP")) {
     return ReplyHelp(
-        ctx, "CONFIG",
+        ctx.rb, "CONFIG",
         {"GET <pattern>",
          "    Return parameters matching the glob-like <pattern> "
          "and their values.",
@@ -879,7 +871,7 @@ void CmdCommand(CmdArgs args, CommandContext& ctx) {
   }
   if (EqualsUpper(sub, "HELP")) {
     return ReplyHelp(
-        ctx, "COMMAND",
+        ctx.rb, "COMMAND",
         {"(no subcommand)", "    Return details about all commands.", "COUNT",
          "    Return the total number of commands in this server.", "LIST",
          "    Return a list of all commands in this server.", "INFO [<command-name> ...]",

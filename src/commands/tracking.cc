@@ -6,19 +6,12 @@
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "commands/server_context.h"
+#include "protocol/reply_builder.h"
 #include "server/client_state.h"
 
 namespace fdb {
 
 namespace {
-
-void AppendBulk(std::string& out, std::string_view s) {
-  out += '$';
-  out += std::to_string(s.size());
-  out += "\r\n";
-  out.append(s.data(), s.size());
-  out += "\r\n";
-}
 
 // The value part of an invalidation: the keys as an array, or a null in the receiver's
 // protocol (RESP3 `_`, RESP2 `$-1`, as Redis's shared.null).

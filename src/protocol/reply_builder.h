@@ -110,4 +110,14 @@ class ReplyBuilder {
 // Formats a double as Redis does for replies ("%.17g", with inf / -inf / nan spelled out).
 std::string FormatDouble(double v);
 
+// Appends s as a RESP bulk string to out: for messages built once and sent to many clients
+// (pub/sub deliveries, tracking invalidations), outside any one client's ReplyBuilder.
+inline void AppendBulk(std::string& out, std::string_view s) {
+  out += '$';
+  out += std::to_string(s.size());
+  out += "\r\n";
+  out.append(s.data(), s.size());
+  out += "\r\n";
+}
+
 }  // namespace fdb
