@@ -280,6 +280,122 @@ def test_scripts_are_atomic_over_undeclared_keys(server):
     setup.close()
 
 
+def _shard(key):
+    from redis.crc import key_slot
+    return key_slot(key.encode()) // 64  # 16384 slots over 256 shards (base/slot.h)
+
+
+def test_script_that_reaches_another_shard_before_writing_runs_once(r2):
+    """A script learned on its declared keys' shards meets a key of another shard: it starts
+    again holding every shard, and what it did shows exactly once."""
+    assert _shard("{a}n") != _shard("{b}v")
+    script = ("local v = redis.call('get', ARGV[1]) "
+              "redis.call('incr', KEYS[1]) return v")
+    r2.set("{a}same", "near")
+    r2.set("{b}v", "far")
+    # First runs: the undeclared key shares the declared key's shard.
+    for _ in range(3):
+        assert r2.eval(script, 1, "{a}n", "{a}same") == "near"
+    # Now it is on another shard, reached before the script's first write.
+    for _ in range(5):
+        assert r2.eval(script, 1, "{a}n", "{b}v") == "far"
+    assert r2.get("{a}n") == "8"
+    if r2.info("stats").get("script_restarts") is not None:  # FDB's own field
+        assert r2.info("stats")["script_restarts"] >= 1
+    # The same with a function.
+    r2.function_load("#!lua name=reach\nredis.register_function('reach', function(keys, args) "
+                     "local v = redis.call('get', args[1]) redis.call('incr', keys[1]) "
+                     "return v end)", replace=True)
+    assert r2.fcall("reach", 1, "{a}f", "{a}same") == "near"
+    assert r2.fcall("reach", 1, "{a}f", "{b}v") == "far"
+    assert r2.get("{a}f") == "2"
+
+
+def test_scripts_on_declared_keys_stay_serializable(server):
+    """Scripts holding only their declared keys' shards run beside scripts that reach other
+    shards (before and after writing), multi-key commands, EXEC and whole-keyspace scripts: the
+    money in the accounts never changes and nothing hangs."""
+    accounts = ["{%s}acct" % t for t in "abcdefgh"]
+    assert len({_shard(a) for a in accounts}) == len(accounts)
+    setup = server.client()
+    setup.mset({a: 1000 for a in accounts})
+    total = 1000 * len(accounts)
+    transfer = "redis.call('decrby', KEYS[1], ARGV[1]) redis.call('incrby', KEYS[2], ARGV[1])"
+    # Writes first, then (one time in three) moves money between two undeclared accounts.
+    write_then_reach = ("local n = redis.call('incr', KEYS[1]) "
+                        "if n % 3 == 0 then redis.call('decr', ARGV[1]) "
+                        "redis.call('incr', ARGV[2]) end return n")
+    # Reads an undeclared account first (one time in three), then moves money.
+    read_then_reach = ("local n = tonumber(redis.call('get', KEYS[1]) or '0') "
+                       "if n % 3 == 1 then redis.call('get', ARGV[1]) end "
+                       "redis.call('decr', KEYS[2]) redis.call('incr', KEYS[3]) "
+                       "redis.call('set', KEYS[1], n + 1)")
+    sum_all = ("local s = 0 for i = 1, #ARGV do s = s + redis.call('get', ARGV[i]) end "
+               "return s")
+    stop = threading.Event()
+    bad = []
+    errors = []
+
+    def pick(rng):
+        a, b = rng.sample(accounts, 2)
+        return a, b
+
+    def worker(seed):
+        import random
+        rng = random.Random(seed)
+        c = server.client(socket_timeout=60)
+        try:
+            for i in range(150):
+                a, b = pick(rng)
+                kind = i % 5
+                if kind == 0:
+                    c.eval(transfer, 2, a, b, 3)
+                elif kind == 1:
+                    # The counter shares the first account's shard (its tag).
+                    c.eval(write_then_reach, 1, a[:3] + "n%d" % seed, a, b)
+                elif kind == 2:
+                    others = [x for x in accounts if x not in (a, b)]
+                    c.eval(read_then_reach, 3, b[:3] + "m%d" % seed, b, a, rng.choice(others))
+                elif kind == 3:
+                    p = c.pipeline(transaction=True)
+                    p.decr(a)
+                    p.incr(b)
+                    p.execute()
+                else:
+                    c.eval(transfer, 2, b, a, 1)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(repr(e))
+        finally:
+            c.close()
+
+    def reader():
+        c = server.client(socket_timeout=60)
+        while not stop.is_set():
+            if sum(int(v) for v in c.mget(accounts)) != total:
+                bad.append("mget")
+            if c.eval(sum_all, 0, *accounts) != total:
+                bad.append("script")
+        c.close()
+
+    workers = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    readers = [threading.Thread(target=reader) for _ in range(2)]
+    for t in readers + workers:
+        t.start()
+    for t in workers:
+        t.join(timeout=120)
+        assert not t.is_alive(), "a worker hung"
+    stop.set()
+    for t in readers:
+        t.join(timeout=60)
+    assert errors == []
+    assert bad == []
+    assert sum(int(v) for v in setup.mget(accounts)) == total
+    stats = setup.info("stats")
+    if "script_escalations" in stats:  # FDB's own fields: both paths were taken
+        assert stats["script_escalations"] > 0 and stats["script_restarts"] > 0
+    setup.close()
+
+
 def _send_eval_raw(port, script):
     """Sends an EVAL on a connection of its own and returns the socket (reply unread)."""
     s = socket.create_connection(("127.0.0.1", port))

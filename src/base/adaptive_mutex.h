@@ -17,6 +17,9 @@
 #pragma once
 
 #include <pthread.h>
+#include <time.h>
+
+#include <cstdint>
 
 #ifndef NDEBUG
 #include <atomic>
@@ -45,6 +48,17 @@ class ABSL_LOCKABLE AdaptiveMutex {
   }
   bool try_lock() ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
     if (pthread_mutex_trylock(&mu_) != 0) return false;
+    SetOwner();
+    return true;
+  }
+  // Waits for the mutex at most `timeout_us` microseconds; true when it was taken.
+  bool try_lock_for_us(int64_t timeout_us) ABSL_EXCLUSIVE_TRYLOCK_FUNCTION(true) {
+    timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    int64_t ns = deadline.tv_nsec + timeout_us * 1000;
+    deadline.tv_sec += ns / 1000000000;
+    deadline.tv_nsec = ns % 1000000000;
+    if (pthread_mutex_clocklock(&mu_, CLOCK_MONOTONIC, &deadline) != 0) return false;
     SetOwner();
     return true;
   }

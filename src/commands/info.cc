@@ -221,6 +221,11 @@ void StatsSection(ServerContext& s, Writer& w) {
   w.Field("tracking_total_keys", tracking.keys);
   w.Field("tracking_total_items", tracking.items);
   w.Field("tracking_total_prefixes", tracking.prefixes);
+  // FDB's own: scripts on their declared keys' shards that met another shard's key
+  // (commands/scripting.cc's model).
+  const ScriptLockStats scripts = GetScriptLockStats();
+  w.Field("script_restarts", scripts.restarts);
+  w.Field("script_escalations", scripts.escalations);
   w.Field("total_error_replies", 0);
 }
 

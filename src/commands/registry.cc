@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 #include "base/numbers.h"
 #include "commands/notify.h"
@@ -42,7 +43,7 @@ void CommandRegistry::Link() {
     std::string_view name = s.name;
     size_t bar = name.find('|');
     if (bar == std::string_view::npos) continue;
-    auto it = by_name_.find(std::string(name.substr(0, bar)));
+    auto it = by_name_.find(absl::string_view(name.data(), bar));
     if (it != by_name_.end()) specs_[it->second].subcommands.push_back(&s);
   }
 }
@@ -56,11 +57,14 @@ std::vector<const CommandSpec*> CommandRegistry::TopLevel() const {
 }
 
 const CommandSpec* CommandRegistry::FindSub(const CommandSpec& parent, std::string_view sub) const {
-  if (sub.size() > 48) return nullptr;
-  std::string full = parent.name;
-  full += '|';
-  for (char c : sub) full += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto it = by_name_.find(full);
+  std::string_view parent_name = parent.name;
+  if (sub.size() > 48 || parent_name.size() > 64) return nullptr;
+  char buf[128];
+  size_t n = parent_name.size();
+  memcpy(buf, parent_name.data(), n);
+  buf[n++] = '|';
+  for (char c : sub) buf[n++] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
+  auto it = by_name_.find(absl::string_view(buf, n));
   return it == by_name_.end() ? nullptr : &specs_[it->second];
 }
 
@@ -75,9 +79,10 @@ const CommandSpec* CommandRegistry::Find(std::string_view name) const {
   if (name.size() > 64 || name.find('|') != std::string_view::npos) return nullptr;
   char buf[64];
   for (size_t i = 0; i < name.size(); i++) {
-    buf[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(name[i])));
+    char c = name[i];
+    buf[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
   }
-  auto it = by_name_.find(std::string(buf, name.size()));
+  auto it = by_name_.find(absl::string_view(buf, name.size()));
   return it == by_name_.end() ? nullptr : &specs_[it->second];
 }
 

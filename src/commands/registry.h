@@ -10,9 +10,9 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "engine/txn.h"
 
 namespace fdb {
@@ -106,7 +106,8 @@ class CommandRegistry {
  private:
   void Link();  // fills in containers' subcommand lists once every row is registered
   std::vector<CommandSpec> specs_;
-  std::unordered_map<std::string, size_t> by_name_;
+  // Looked up by absl::string_view (Debian's abseil has its own string_view), without a copy.
+  absl::flat_hash_map<std::string, size_t> by_name_;
 };
 
 // Each family registers its rows.

@@ -20,6 +20,14 @@ namespace fdb {
 bool ScriptBusyRefuses(const CommandSpec& spec, std::span<const std::string_view> args,
                        ReplyBuilder& rb);
 
+// Scripts that ran on their declared keys' shards and met a key of another shard: started again
+// holding every shard (before any write), or took that shard on the spot (after one).
+struct ScriptLockStats {
+  uint64_t restarts = 0;
+  uint64_t escalations = 0;
+};
+ScriptLockStats GetScriptLockStats();
+
 // How many scripts the script cache holds (INFO memory's number_of_cached_scripts).
 size_t CachedScriptCount();
 

@@ -1063,7 +1063,7 @@ void Keyspace::ReplaceAllFrom(Keyspace& from) {
 }
 
 // Not checked by clang's thread-safety analysis: the shards are picked by index (keyspace.h).
-void ShardLockSet::Lock(Keyspace& ks, bool already_held) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+void ShardLockSet::Lock(Keyspace& ks, bool already_held) {
   ks_ = &ks;
   if (already_held) {
     pending_.clear();
@@ -1071,23 +1071,104 @@ void ShardLockSet::Lock(Keyspace& ks, bool already_held) ABSL_NO_THREAD_SAFETY_A
   }
   std::sort(pending_.begin(), pending_.end());
   pending_.erase(std::unique(pending_.begin(), pending_.end()), pending_.end());
-  for (int s : pending_) {
-    ks.shard(s).mu.lock();
-    locked_.push_back(s);
-  }
+  LockSorted(ks, pending_.data(), pending_.size());
   pending_.clear();
 }
 
-void ShardLockSet::LockAll(Keyspace& ks, bool already_held) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  // In ascending order, without the sort of Lock (a script takes every shard per call).
+void ShardLockSet::LockAll(Keyspace& ks, bool already_held) {
   ks_ = &ks;
   pending_.clear();
   if (already_held) return;
+  static const std::array<int, limits::kNumShards> kEvery = [] {
+    std::array<int, limits::kNumShards> a;
+    for (int i = 0; i < limits::kNumShards; i++) a[i] = i;
+    return a;
+  }();
   locked_.reserve(limits::kNumShards);
-  for (int i = 0; i < limits::kNumShards; i++) {
-    ks.shard(i).mu.lock();
-    locked_.push_back(i);
+  LockSorted(ks, kEvery.data(), kEvery.size());
+}
+
+void ShardLockSet::LockSorted(Keyspace& ks, const int* shards,
+                              size_t n) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  while (true) {
+    size_t i = 0;
+    for (; i < n; i++) {
+      AdaptiveMutex& mu = ks.shard(shards[i]).mu;
+      if (locked_.empty()) {
+        mu.lock();
+      } else if (!mu.try_lock()) {
+        // Waiting with shards held: fine in ascending order, unless a script is taking shards
+        // out of order (it may hold this one and wait for one of ours).
+        bool got = false;
+        while (!(got = mu.try_lock_for_us(1000)) && ks.escalating() == 0) {
+        }
+        if (!got) break;
+      }
+      locked_.push_back(shards[i]);
+    }
+    if (i == n) return;
+    Unlock();
+    std::this_thread::yield();
   }
+}
+
+bool ShardLockSet::Escalate(Keyspace& ks, const std::vector<int>& shards,
+                            uint64_t ticket) ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  int highest = -1;
+  for (int s : locked_) highest = std::max(highest, s);
+  bool waiting = false;
+  int64_t waited_us = 0;
+  bool ok = true;
+  for (int s : shards) {
+    AdaptiveMutex& mu = ks.shard(s).mu;
+    if (mu.try_lock()) {
+      locked_.push_back(s);
+      highest = std::max(highest, s);
+      continue;
+    }
+    if (!waiting) {
+      ks.BeginEscalation(ticket);
+      waiting = true;
+    }
+    // Above every held shard this is the ascending order: no cycle can form through it. Below,
+    // only another escalating script can hold it while waiting for ours; the younger of two
+    // gives up after 100 ms of both waiting.
+    bool got = false;
+    while (!(got = mu.try_lock_for_us(1000))) {
+      if (s > highest) continue;
+      waited_us = ks.OlderEscalationWaits(ticket) ? waited_us + 1000 : 0;
+      if (waited_us >= 100000) break;
+    }
+    if (!got) {
+      ok = false;
+      break;
+    }
+    locked_.push_back(s);
+    highest = std::max(highest, s);
+  }
+  if (waiting) ks.EndEscalation(ticket);
+  return ok;
+}
+
+void Keyspace::BeginEscalation(uint64_t ticket) {
+  MutexLock l(escalation_mu_);
+  escalation_waiting_.push_back(ticket);
+  escalating_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void Keyspace::EndEscalation(uint64_t ticket) {
+  MutexLock l(escalation_mu_);
+  auto it = std::find(escalation_waiting_.begin(), escalation_waiting_.end(), ticket);
+  if (it != escalation_waiting_.end()) escalation_waiting_.erase(it);
+  escalating_.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+bool Keyspace::OlderEscalationWaits(uint64_t ticket) {
+  MutexLock l(escalation_mu_);
+  for (uint64_t t : escalation_waiting_) {
+    if (t < ticket) return true;
+  }
+  return false;
 }
 
 void ShardLockSet::Unlock() ABSL_NO_THREAD_SAFETY_ANALYSIS {

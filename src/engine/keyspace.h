@@ -31,6 +31,7 @@
 #include "base/adaptive_mutex.h"
 #include "base/hash.h"
 #include "base/limits.h"
+#include "base/mutex.h"
 #include "base/slot.h"
 #include "engine/dict.h"
 #include "engine/entry.h"
@@ -135,6 +136,13 @@ class Keyspace {
   // The shard of a key: its slot's (base/slot.h). Part of the on-disk format (checkpoints).
   static int ShardOf(std::string_view key) { return ShardOfKey(key); }
   Shard& shard(int i) { return *shards_[i]; }
+  // Scripts taking shards out of order now (ShardLockSet::Escalate).
+  int escalating() const { return escalating_.load(std::memory_order_acquire); }
+  // Ages of escalating scripts: a ticket per script run that escalates, smaller is older.
+  uint64_t NextEscalationTicket() { return escalation_tickets_.fetch_add(1) + 1; }
+  void BeginEscalation(uint64_t ticket);
+  void EndEscalation(uint64_t ticket);
+  bool OlderEscalationWaits(uint64_t ticket);
 
   // The value store (null: no persistence, values live in RAM only). REQUIRES: before use.
   void set_value_store(ValueStore* v) { store_ = v; }
@@ -405,6 +413,11 @@ class Keyspace {
   void ReplaceAllFrom(Keyspace& from);
 
  private:
+  std::atomic<int> escalating_{0};
+  std::atomic<uint64_t> escalation_tickets_{0};
+  Mutex escalation_mu_;
+  std::vector<uint64_t> escalation_waiting_ ABSL_GUARDED_BY(escalation_mu_);
+
   void Unlinked(int db, Shard& s, Entry* e);
   // A key of s changed: bumps its watch version if a client watches it.
   static void Touch(Shard& s, int db, std::string_view key) {
@@ -524,6 +537,14 @@ class ABSL_SCOPED_LOCKABLE ShardGuard {
 
 // Locks a set of shards in ascending order; unlocks on destruction. Not annotated for the
 // thread-safety analysis: the shards are chosen at run time, by index.
+//
+// Deadlock: every locker takes shards in ascending order, which rules out a cycle, with one
+// exception: a script running on its declared keys' shards that needs another shard after it
+// has written (commands/scripting.cc) takes it out of order (Escalate), since it can neither
+// give up what it holds nor start again. While such a script waits (Keyspace::escalating()),
+// a locker that waits for a shard with others held gives them all up and starts again, so
+// only escalating scripts ever wait holding shards; two of them waiting for each other are
+// told apart by age, and the younger one gives up (Escalate returns false).
 class ShardLockSet {
  public:
   ShardLockSet() = default;
@@ -535,10 +556,17 @@ class ShardLockSet {
   // With `already_held` (the caller's transaction holds every shard) nothing is locked.
   void Lock(Keyspace& ks, bool already_held = false);
   void LockAll(Keyspace& ks, bool already_held = false);
+  // Takes `shards` (ascending, none held yet) in addition to those held. `ticket` orders
+  // escalating scripts by age (smaller is older). False when it had to give up: another
+  // escalating script, older, waits for a shard this one holds.
+  bool Escalate(Keyspace& ks, const std::vector<int>& shards, uint64_t ticket);
   void Unlock();
   bool empty() const { return locked_.empty(); }
+  size_t size() const { return locked_.size(); }
 
  private:
+  // Locks `shards` (ascending, unique) as described above.
+  void LockSorted(Keyspace& ks, const int* shards, size_t n);
   Keyspace* ks_ = nullptr;
   std::vector<int> pending_;
   std::vector<int> locked_;
