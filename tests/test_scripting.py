@@ -522,3 +522,46 @@ def test_functions_survive_restart(server_factory, how):
     srv.start()
     with pytest.raises(ResponseError, match="Function not found"):
         srv.client().fcall("hello", 0)
+
+
+def test_min_replicas_to_write_refuses_writes_everywhere(r2):
+    """With min-replicas-to-write set and too few replicas (FDB has none yet), writes are refused
+    with NOREPLICAS: plain, queued in MULTI, inside a script, and a script that may write."""
+    r2.set("x", "some value")
+    r2.config_set("min-replicas-to-write", 1)
+    try:
+        with pytest.raises(ResponseError, match="Not enough good replicas to write"):
+            r2.set("x", "other")
+        assert r2.get("x") == "some value"
+        assert r2.eval("#!lua flags=no-writes\nreturn redis.call('get','x')", 1, "x") == "some value"
+        assert r2.eval("return redis.call('get','x')", 1, "x") == "some value"
+        with pytest.raises(ResponseError, match="Not enough good replicas"):
+            r2.eval("#!lua\nreturn redis.call('get','x')", 1, "x")
+        with pytest.raises(ResponseError, match="Not enough good replicas"):
+            r2.eval("return redis.call('set','x', 1)", 1, "x")
+        p = r2.pipeline(transaction=True)
+        p.set("x", "queued")
+        with pytest.raises(ResponseError):
+            p.execute()
+        assert r2.get("x") == "some value"
+    finally:
+        r2.config_set("min-replicas-to-write", 0)
+    assert r2.set("x", "again") is True
+
+
+def test_cluster_commands_without_cluster_mode(r2):
+    with pytest.raises(ResponseError, match="cluster support disabled"):
+        r2.execute_command("CLUSTER", "INFO")
+    with pytest.raises(ResponseError, match="not allowed from script"):
+        r2.eval("return redis.call('cluster', 'reset', 'hard')", 0)
+
+
+def test_sort_by_constant_is_ordered_for_scripts(r2):
+    members = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "l", "m", "n", "o", "p", "q", "r",
+               "s", "t", "u", "v", "z", "aa", "aaa", "azz"]
+    r2.sadd("myset", *members)
+    assert r2.eval("return redis.call('sort', KEYS[1], 'by', '_')", 1, "myset") == sorted(members)
+    r2.delete("myset")
+    r2.sadd("myset", "a", "b", "c")
+    assert r2.eval("return redis.call('sort', KEYS[1], 'by', '_', 'get', '#', 'get', '_:*')", 1,
+                   "myset") == ["a", None, "b", None, "c", None]

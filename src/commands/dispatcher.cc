@@ -155,6 +155,16 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
       return;
     }
   }
+  // min-replicas-to-write, as Redis's processCommand (after maxmemory): FDB has no replicas yet,
+  // so a write is refused whenever it is set.
+  if ((spec->flags & cmdflags::kWrite) && !txn.holds_all_shards() &&
+      server_.config().too_few_replicas()) {
+    counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
+    if (client.in_multi) client.multi_error = true;
+    rb.Error(errors::kNoReplicas);
+    return;
+  }
   // RESP2 subscribed mode: a RESP2 client reads every reply as a message, so only the
   // commands whose replies look like one are allowed (Redis's check, after maxmemory's).
   // Inside EXEC the block was accepted as a whole.

@@ -27,6 +27,7 @@ inline constexpr const char* kSameObject = "ERR source and destination objects a
 inline constexpr const char* kInvalidCursor = "ERR invalid cursor";
 inline constexpr const char* kNoProto = "NOPROTO unsupported protocol version";
 inline constexpr const char* kOom = "OOM command not allowed when used memory > 'maxmemory'.";
+inline constexpr const char* kNoReplicas = "NOREPLICAS Not enough good replicas to write.";
 // Redis 7.0.15, processCommand() for a CMD_PROTECTED command that enable-debug-command refuses.
 inline constexpr const char* kDebugNotAllowed =
     "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you "

@@ -25,6 +25,7 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterSortFamily(*r);
     RegisterDumpFamily(*r);
     RegisterScriptingFamily(*r);
+    RegisterClusterFamily(*r);
     r->Link();
     return r;
   }();

@@ -597,6 +597,9 @@ std::string_view CheckCall(RunCtx& run, const CommandSpec*& spec, CmdArgs args) 
   if ((spec->flags & cmdflags::kDenyOom) && !run.allow_oom && run.ctx->ks.OverMaxmemory()) {
     return errors::kOom;
   }
+  if ((spec->flags & cmdflags::kWrite) && run.ctx->server.config().too_few_replicas()) {
+    return errors::kNoReplicas;
+  }
   if (spec->flags & cmdflags::kWrite) {
     StorageEngine* storage = run.ctx->server.storage();
     if (storage != nullptr && !storage->Health().ok()) {
@@ -1194,6 +1197,7 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
   run.allow_oom = allow_oom;
   run.fake.db.store(ctx.db, std::memory_order_relaxed);
   run.fake.id = ctx.client.id;
+  run.fake.script = true;
   run.start_us = MonoUs();
   run.busy_after_us = run.start_us + ctx.server.config().busy_reply_threshold_ms() * 1000;
 
@@ -1431,6 +1435,12 @@ void EvalGeneric(CmdArgs args, CommandContext& ctx, bool by_sha, bool read_only)
   if (script->has_shebang && !script->no_writes && !script->allow_oom && ctx.ks.OverMaxmemory()) {
     lua_pop(env.L(), 1);
     ctx.rb.Error(errors::kOom);
+    return;
+  }
+  // Likewise with min-replicas-to-write set (FDB has no replicas yet).
+  if (script->has_shebang && !ro && ctx.server.config().too_few_replicas()) {
+    lua_pop(env.L(), 1);
+    ctx.rb.Error(errors::kNoReplicas);
     return;
   }
   CmdArgs keys = args.subspan(3, numkeys);
@@ -2296,6 +2306,10 @@ void FCallGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
   for (const std::string& fl : f->flags) allow_oom |= fl == "allow-oom";
   if (!f->no_writes && !allow_oom && ctx.ks.OverMaxmemory()) {
     ctx.rb.Error(errors::kOom);
+    return;
+  }
+  if (!f->no_writes && !read_only && ctx.server.config().too_few_replicas()) {
+    ctx.rb.Error(errors::kNoReplicas);
     return;
   }
   lua_rawgeti(env.L(), LUA_REGISTRYINDEX, f->ref);

@@ -163,8 +163,9 @@ void SortGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
   std::vector<Item> items;
   if (e != nullptr) CollectElements(e, &items);
   // A set has no order of its own: where the result must be the same every time (stored, or
-  // replicated), it is sorted as strings instead of "not at all", as Redis does.
-  if (o.dont_sort && e != nullptr && e->type() == ValueType::kSet && o.store) {
+  // seen by a script), it is sorted as strings instead of "not at all", as Redis does.
+  if (o.dont_sort && e != nullptr && e->type() == ValueType::kSet &&
+      (o.store || ctx.client.script)) {
     o.dont_sort = false;
     o.alpha = true;
     o.by.reset();

@@ -33,6 +33,7 @@ struct ClientState {
   // The peer is 127.0.0.1 or ::1 (Redis's islocalClient), for enable-debug-command local and
   // enable-protected-configs local. In-process clients (the embedded API, tests) are local.
   bool local = true;
+  bool script = false;  // the client of a script's redis.call's (commands/scripting.cc)
   // The index of the I/O thread serving the connection (CLIENT LIST io-thread=, as Redis 8).
   int io_thread = 0;
   // Failed AUTH / HELLO AUTH attempts in a row on this connection; owning thread only.

@@ -187,6 +187,11 @@ class Config {
   int64_t slowlog_max_len() const { return slowlog_max_len_.load(kRelaxed); }
   int64_t latency_monitor_threshold() const { return latency_monitor_threshold_.load(kRelaxed); }
   int64_t busy_reply_threshold_ms() const { return busy_reply_threshold_.load(kRelaxed); }
+  // Redis's min-replicas-to-write: with no replicas yet, any value above 0 (and a max lag above
+  // 0) refuses writes (NOREPLICAS), as a primary without enough good replicas does.
+  bool too_few_replicas() const {
+    return min_replicas_to_write_.load(kRelaxed) > 0 && min_replicas_max_lag_.load(kRelaxed) > 0;
+  }
   int notify_keyspace_events() const {
     return static_cast<int>(notify_keyspace_events_.load(kRelaxed));
   }
@@ -268,6 +273,8 @@ class Config {
   std::atomic<int64_t> slowlog_max_len_{0};
   std::atomic<int64_t> latency_monitor_threshold_{0};
   std::atomic<int64_t> busy_reply_threshold_{0};
+  std::atomic<int64_t> min_replicas_to_write_{0};
+  std::atomic<int64_t> min_replicas_max_lag_{0};
   std::atomic<int64_t> notify_keyspace_events_{0};
 };
 
