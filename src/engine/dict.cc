@@ -5,6 +5,7 @@
 #include <new>
 
 #include "base/hash.h"
+#include "engine/random.h"
 
 namespace fdb {
 
@@ -156,17 +157,9 @@ uint64_t Dict::Scan(uint64_t cursor, const std::function<void(Entry*)>& fn) cons
   return cursor;
 }
 
-Entry* Dict::Random(uint64_t rnd) const {
+Entry* Dict::Random() const {
   if (size_ == 0) return nullptr;
-  // Probe buckets from a random start; then pick uniformly within the chain.
-  size_t idx = rnd & mask_;
-  while (buckets_[idx] == nullptr) idx = (idx + 1) & mask_;
-  size_t len = 0;
-  for (Entry* e = buckets_[idx]; e != nullptr; e = e->next()) len++;
-  size_t pick = (rnd >> 32) % len;
-  Entry* e = buckets_[idx];
-  while (pick--) e = e->next();
-  return e;
+  return FairRandomNode(buckets_, mask_, [](Entry* e) { return e->next(); });
 }
 
 void Dict::ForEach(const std::function<void(Entry*)>& fn) const {

@@ -49,8 +49,8 @@ class Dict {
   // One step of a SCAN: visits the entries of one or more buckets, returns the next cursor
   // (0 when done). Every entry present for the whole iteration is visited at least once.
   uint64_t Scan(uint64_t cursor, const std::function<void(Entry*)>& fn) const;
-  // A random entry, or nullptr when empty. `rnd` is a random 64-bit number.
-  Entry* Random(uint64_t rnd) const;
+  // A random entry, every entry about as likely (engine/random.h), or nullptr when empty.
+  Entry* Random() const;
   // Calls fn on every entry; fn may not modify the dict.
   void ForEach(const std::function<void(Entry*)>& fn) const;
 

@@ -542,7 +542,7 @@ bool Keyspace::RandomKey(const Txn& txn, int db, int64_t now_ms, std::string* ou
     Shard& s = *shards_[tl_rng() & (limits::kNumShards - 1)];
     ShardGuard l(s, txn.holds_all_shards());
     for (int tries = 0; tries < 8 && s.dbs[db].size() > 0; tries++) {
-      Entry* e = s.dbs[db].Random(tl_rng());
+      Entry* e = s.dbs[db].Random();
       if (e->has_expire() && e->expire_ms() <= now_ms) continue;
       *out = std::string(e->key());
       return true;
@@ -664,7 +664,7 @@ size_t Keyspace::EvictFromShard(int shard, size_t max, const Entry* keep, bool i
       for (int n = 0; n < limits::kNumDatabases && s.dbs[db].size() == 0; n++) {
         db = (db + 1) % limits::kNumDatabases;
       }
-      Entry* e = s.dbs[db].Random(tl_rng());
+      Entry* e = s.dbs[db].Random();
       if (e == nullptr || e == keep || e->on_disk()) continue;
       if (in_command && e->loc() == 0) continue;  // its image would overtake its own batch
       if (large_bytes != 0 && ValueBytes(e) > large_bytes && IsHot(e)) continue;
@@ -926,7 +926,7 @@ bool Keyspace::EvictKeyInShard(int shard, bool exhaustive, int* pooled) {
   // Volatile keys may be few among many: allow several draws per sample before giving up.
   for (int found = 0, draws = 0; found < samples && draws < samples * 8; draws++) {
     int db = dbs[tl_rng() % ndbs];
-    Entry* e = s.dbs[db].Random(tl_rng());
+    Entry* e = s.dbs[db].Random();
     if (e == nullptr || (volatile_only && !e->has_expire())) continue;
     found++;
     consider(db, e);

@@ -26,16 +26,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <random>
 #include <string_view>
 
-namespace fdb {
+#include "engine/random.h"
 
-// A 64-bit random number from a per-thread generator (HRANDFIELD, SRANDMEMBER, SPOP).
-inline uint64_t RandomU64() {
-  thread_local std::mt19937_64 gen{std::random_device{}()};
-  return gen();
-}
+namespace fdb {
 
 // Varints of node headers and packed buffers (the same encoding as coding::PutVarint).
 inline size_t VarintLength(uint64_t v) {
@@ -248,30 +243,13 @@ class StrTable {
     return Rev(cursor);
   }
 
-  // A random node (REQUIRES: size() > 0), every node about as likely: a random bucket, taken
-  // with probability min(its chain's length, kFairChain) / kFairChain, then a random node of
-  // its chain. (Taking any non-empty bucket, as Redis's dictGetRandomKey, favours a node alone
-  // in its bucket over one sharing it: HRANDFIELD -1000 failed Redis's chi-square test.) Nodes
-  // of chains up to kFairChain long are exactly equally likely; longer chains are rare at a
-  // load factor of at most 1. The load factor stays above 1/8, so few buckets are tried.
+  // A random node, every node about as likely (FairRandomNode). REQUIRES: size() > 0.
   const StrNode* Random() const {
-    for (;;) {
-      uint64_t r = RandomU64();
-      const StrNode* head = buckets_[r & mask_];
-      if (head == nullptr) continue;
-      size_t len = 0;
-      for (const StrNode* n = head; n != nullptr; n = n->next) len++;
-      size_t k = static_cast<size_t>((r >> 32) % kFairChain);
-      if (k >= len) continue;
-      if (len > kFairChain) k = static_cast<size_t>((r >> 40) % len);
-      while (k-- > 0) head = head->next;
-      return head;
-    }
+    return FairRandomNode(buckets_, mask_, [](StrNode* n) { return n->next; });
   }
 
  private:
   static constexpr size_t kInitialBuckets = 4;
-  static constexpr size_t kFairChain = 4;
 
   static size_t RoundUpPow2(size_t n) {
     size_t b = kInitialBuckets;
