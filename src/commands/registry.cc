@@ -22,6 +22,7 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterPubSubFamily(*r);
     RegisterIntrospectionFamily(*r);
     RegisterSortFamily(*r);
+    RegisterStreamFamily(*r);
     RegisterDumpFamily(*r);
     RegisterScriptingFamily(*r);
     r->Link();
