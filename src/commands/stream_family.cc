@@ -836,7 +836,7 @@ void CmdXGroupCreate(CmdArgs args, CommandContext& ctx) {
   StreamId id;
   if (args[4] == "$") {
     id = e == nullptr ? StreamId{} : AsStream(e)->last_id();
-  } else if (!ParseId(args[4], 0, true, &id)) {
+  } else if (!ParseId(args[4], 0, false, &id)) {
     return ctx.rb.Error(kInvalidId);
   }
   if (e == nullptr) {
@@ -867,7 +867,7 @@ void CmdXGroupSetId(CmdArgs args, CommandContext& ctx) {
   StreamId id;
   if (args[4] == "$") {
     id = AsStream(e)->last_id();
-  } else if (!ParseId(args[4], 0, true, &id)) {
+  } else if (!ParseId(args[4], 0, false, &id)) {
     return ctx.rb.Error(kInvalidId);
   }
   std::string& delta = OpDeltaBuffer();

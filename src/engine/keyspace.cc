@@ -403,6 +403,9 @@ bool Keyspace::Delete(Txn& txn, int db, const KeyRef& k, int64_t now_ms) {
   Entry* e = Detach(txn, db, k, now_ms, /*load=*/false);
   if (e == nullptr) return false;
   EmitKey(txn, EffectKind::kDelete, db, k);
+  if (key_listener_ != nullptr && e->type() != ValueType::kString) {
+    key_listener_->KeyCreated(txn, db, k.key);
+  }
   Entry::Free(e);
   return true;
 }
@@ -498,6 +501,7 @@ void Keyspace::FlushDb(Txn& txn, int db, bool async) {
       }
     }
     CommitGlobal(txn, EffectKind::kFlush, db, 0);
+    if (key_listener_ != nullptr) key_listener_->DbFlushed(txn, db);
   }
   if (async && keys >= kLazyFreeMinKeys) {
     auto running = lazyfree_threads_;
