@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from conftest import TARGET
+from test_dump import real_redis  # noqa: F401  (a fixture: Debian's redis-server)
 
 
 def ids(entries):
@@ -362,3 +363,55 @@ def test_streams_survive_restart(server_factory):
     for k in ("length", "last-generated-id", "max-deleted-entry-id", "entries-added"):
         assert after[1][k] == before[1][k]
     assert after[1]["groups"][0]["pending"] == before[1]["groups"][0]["pending"]
+
+
+def fill_streams(c):
+    c.flushall()
+    c.xadd("st", {"a": "1", "b": "2"}, id="1-1")
+    c.xadd("st", {"a": "3", "b": "4"}, id="1-2")
+    c.xadd("st", {"other": "x" * 100, "z": "y" * 5000}, id="2-0")
+    for i in range(3, 250):
+        c.xadd("st", {"a": str(i), "b": "-7" if i % 3 else "v" * (i % 70)}, id=f"{i}-{i % 4}")
+    c.xdel("st", "5-1", "100-0")
+    c.xgroup_create("st", "g1", id="0")
+    c.xgroup_create("st", "g2", id="$")
+    c.xreadgroup("g1", "alice", {"st": ">"}, count=7)
+    c.xreadgroup("g1", "bob", {"st": ">"}, count=3)
+    c.xack("st", "g1", "1-1")
+    c.xgroup_createconsumer("st", "g2", "idle")
+    c.xadd("empty", {"f": "v"}, maxlen=0)
+
+
+def stream_state(c, key):
+    info = c.xinfo_stream(key, full=True)
+    groups = [(g["name"], g["last-delivered-id"], g["entries-read"], g["lag"], g["pel-count"],
+               [tuple(p[:2]) if isinstance(p, list) else (p["id"], p["consumer"])
+                for p in g["pending"]],
+               [(x["name"], x["pel-count"]) for x in g["consumers"]]) for g in info["groups"]]
+    return (c.xrange(key), info["length"], info["last-generated-id"],
+            info["max-deleted-entry-id"], info["entries-added"], groups)
+
+
+@pytest.mark.skipif(TARGET == "redis", reason="compares FDB with Redis")
+@pytest.mark.parametrize("direction", ["redis_to_fdb", "fdb_to_redis"])
+def test_stream_dump_restore_between_redis_and_fdb(real_redis, server, direction):
+    red_port = real_redis.connection_pool.connection_kwargs["port"]
+
+    def client(port, decode):
+        return redis.Redis(host="127.0.0.1", port=port, decode_responses=decode)
+
+    fdb, red = client(server.port, True), client(red_port, True)
+    ports = (red_port, server.port) if direction == "redis_to_fdb" else (server.port, red_port)
+    src, dst = client(ports[0], True), client(ports[1], True)
+    raw_src, raw_dst = client(ports[0], False), client(ports[1], False)
+    fill_streams(src)
+    dst.flushall()
+    for key in ("st", "empty"):
+        assert raw_dst.restore(key, 0, raw_src.dump(key)) in (True, b"OK"), key
+        assert dst.type(key) == "stream"
+        assert stream_state(dst, key) == stream_state(src, key), key
+    # The restored stream works on: groups read on from where they were.
+    got = streams(dst.xreadgroup("g1", "carol", {"st": ">"}, count=1))
+    assert ids(got[0][1]) == ["11-3"]
+    for c in (fdb, red, src, dst, raw_src, raw_dst):
+        c.close()

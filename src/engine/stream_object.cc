@@ -780,7 +780,8 @@ Status StreamObject::ApplyOne(std::string_view* in) {
       std::string_view name;
       StreamId id;
       int64_t er;
-      if (!coding::GetBytes(in, &name) || !GetId(in, &id) || !coding::GetSigned(in, &er)) {
+      if (!coding::GetBytes(in, &name) || !GetId(in, &id) || !coding::GetSigned(in, &er) ||
+          er < kInvalidEntriesRead) {
         return bad();
       }
       if (CreateGroup(name, id, er, &ignored) == nullptr) return bad();
@@ -796,7 +797,7 @@ Status StreamObject::ApplyOne(std::string_view* in) {
       StreamId id;
       int64_t er;
       if (!coding::GetBytes(in, &name) || !GetId(in, &id) || !coding::GetSigned(in, &er) ||
-          FindGroup(name) == nullptr) {
+          er < kInvalidEntriesRead || FindGroup(name) == nullptr) {
         return bad();
       }
       SetGroupPos(name, id, er, &ignored);
