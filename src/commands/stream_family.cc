@@ -1115,7 +1115,8 @@ void CmdXClaim(CmdArgs args, CommandContext& ctx) {
       continue;
     }
     if (!consumer_made) {
-      s->TouchConsumer(group, consumer, ctx.now_ms, &delta);
+      LogDelta(ctx, key, e, delta, nullptr);
+      TouchConsumer(ctx, key, e, group, consumer, delta);  // notified when new
       consumer_made = true;
     }
     it = g->pel.find(id);
@@ -1179,7 +1180,7 @@ void CmdXAutoClaim(CmdArgs args, CommandContext& ctx) {
   if (g == nullptr) return ctx.rb.Error(NoGroupError(key, group));
   Stream* s = AsStream(e);
   std::string& delta = OpDeltaBuffer();
-  s->TouchConsumer(group, consumer, ctx.now_ms, &delta);
+  TouchConsumer(ctx, key, e, group, consumer, delta);  // notified when new
   int64_t attempts = count * 10;
   std::vector<EntryCopy> claimed;
   std::vector<StreamId> deleted;
