@@ -819,7 +819,8 @@ bool ParseGroupPos(CmdArgs args, CommandContext& ctx, bool create, bool* mkstrea
       }
       i++;
     } else {
-      ctx.rb.Error(errors::kSyntax);
+      ctx.rb.Error("ERR unknown subcommand or wrong number of arguments for '" +
+                   std::string(args[1]) + "'. Try XGROUP HELP.");
       return false;
     }
   }
@@ -1258,14 +1259,16 @@ void ReplyEntriesRead(ReplyBuilder& rb, int64_t v) {
 void CmdXInfoStream(CmdArgs args, CommandContext& ctx) {
   bool full = false;
   int64_t count = 10;
+  const std::string bad_args = "ERR unknown subcommand or wrong number of arguments for '" +
+                               std::string(args[1]) + "'. Try XINFO HELP.";
   if (args.size() > 3) {
-    if (!EqualsUpper(args[3], "FULL")) return ctx.rb.Error(errors::kSyntax);
+    if (!EqualsUpper(args[3], "FULL")) return ctx.rb.Error(bad_args);
     full = true;
     if (args.size() == 6 && EqualsUpper(args[4], "COUNT")) {
       if (!ParseInt64(args[5], &count)) return ctx.rb.Error(errors::kNotInteger);
       if (count < 0) count = 10;
     } else if (args.size() != 4) {
-      return ctx.rb.Error(errors::kSyntax);
+      return ctx.rb.Error(bad_args);
     }
   }
   Entry* e;
@@ -1279,7 +1282,9 @@ void CmdXInfoStream(CmdArgs args, CommandContext& ctx) {
   rb.Bulk("radix-tree-keys");
   rb.Integer(static_cast<int64_t>(s.node_count()));
   rb.Bulk("radix-tree-nodes");
-  rb.Integer(static_cast<int64_t>(s.node_count() + (s.node_count() + 1) / 2));
+  // A radix tree has one node even when empty, and about one inner node per two keys.
+  rb.Integer(
+      static_cast<int64_t>(s.node_count() == 0 ? 1 : s.node_count() + (s.node_count() + 1) / 2));
   rb.Bulk("last-generated-id");
   ReplyId(rb, s.last_id());
   rb.Bulk("max-deleted-entry-id");
