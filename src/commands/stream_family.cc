@@ -318,7 +318,7 @@ uint64_t ApplyTrim(Stream* s, const TrimArgs& t, std::string* delta) {
                                                   static_cast<uint64_t>(t.limit))
                               : s->PlanTrimMinId(t.minid, t.approx, static_cast<uint64_t>(t.limit));
   if (plan.removed == 0) return 0;
-  return s->TrimBefore(plan.boundary, delta);
+  return s->TrimThrough(plan.boundary, delta);
 }
 
 // --- XADD, XTRIM, XDEL, XLEN, XSETID ---

@@ -334,7 +334,7 @@ bool StreamObject::DoDelete(StreamId id) {
   return true;
 }
 
-uint64_t StreamObject::DoTrimBefore(StreamId through) {
+uint64_t StreamObject::DoTrimThrough(StreamId through) {
   uint64_t removed = 0;
   while (!nodes_.empty()) {
     auto it = nodes_.begin();
@@ -391,8 +391,8 @@ bool StreamObject::Delete(StreamId id, std::string* delta) {
   return true;
 }
 
-uint64_t StreamObject::TrimBefore(StreamId through, std::string* delta) {
-  uint64_t n = DoTrimBefore(through);
+uint64_t StreamObject::TrimThrough(StreamId through, std::string* delta) {
+  uint64_t n = DoTrimThrough(through);
   if (n == 0) return 0;
   delta->push_back(static_cast<char>(kOpTrim));
   PutId(delta, through);
@@ -763,7 +763,7 @@ Status StreamObject::ApplyOne(std::string_view* in) {
     case kOpTrim: {
       StreamId id;
       if (!GetId(in, &id)) return bad();
-      (void)DoTrimBefore(id);
+      (void)DoTrimThrough(id);
       return Status::OK();
     }
     case kOpMeta: {

@@ -130,8 +130,9 @@ class StreamObject final : public ValueObject {
               std::string* delta);
   // Tombstones a live entry; false (no sub-record) when there is none with that ID.
   bool Delete(StreamId id, std::string* delta);
-  // Removes every live entry below `boundary`. Returns how many.
-  uint64_t TrimBefore(StreamId boundary, std::string* delta);
+  // Removes every live entry with an ID <= `through` (a trim: always a prefix of the stream).
+  // Returns how many.
+  uint64_t TrimThrough(StreamId through, std::string* delta);
   // XSETID: sets the metadata.
   void SetMeta(StreamId last_id, StreamId max_deleted, uint64_t entries_added, std::string* delta);
   // Group and consumer changes. Create* return nullptr when the name exists.
@@ -151,8 +152,8 @@ class StreamObject final : public ValueObject {
   // Removes the PEL entry of `id`; false when there was none.
   bool Ack(std::string_view group, StreamId id, std::string* delta);
 
-  // The approximate trim's boundary: which entries a MAXLEN / MINID trim removes. Returns the
-  // boundary for TrimBefore (entries below it go) and how many go; {FirstId, 0} when nothing.
+  // Which entries a MAXLEN / MINID trim removes: the last ID to go (for TrimThrough) and how
+  // many go ({0-0, 0} when nothing).
   // `limit` (0 = none) caps the entries removed when `approx`; approx removes whole nodes only.
   struct TrimPlan {
     StreamId boundary;
@@ -172,7 +173,7 @@ class StreamObject final : public ValueObject {
   // Primitive changes without a delta (ApplyDelta's and the mutators' shared bodies).
   void DoAppend(StreamId id, FieldValues fv, size_t node_max_bytes, size_t node_max_entries);
   bool DoDelete(StreamId id);
-  uint64_t DoTrimBefore(StreamId boundary);
+  uint64_t DoTrimThrough(StreamId through);
   Status ApplyOne(std::string_view* in);
   // Walks one node's entries; fn(id, fv, offset of the flags byte) returns false to stop.
   template <class F>

@@ -77,14 +77,14 @@ TEST(StreamObjectTest, TrimPlansFollowNodes) {
   // Approximate: whole nodes only, and no more than the limit.
   StreamObject::TrimPlan p = s.PlanTrimMaxLen(55, true, 30);
   EXPECT_EQ(p.removed, 30u);
-  EXPECT_EQ(s.TrimBefore(p.boundary, &d), 30u);
+  EXPECT_EQ(s.TrimThrough(p.boundary, &d), 30u);
   EXPECT_EQ(s.length(), 70u);
   p = s.PlanTrimMaxLen(55, true, 0);
   EXPECT_EQ(p.removed, 10u);
   // Exact: into the middle of a node.
   p = s.PlanTrimMaxLen(55, false, 0);
   EXPECT_EQ(p.removed, 15u);
-  EXPECT_EQ(s.TrimBefore(p.boundary, &d), 15u);
+  EXPECT_EQ(s.TrimThrough(p.boundary, &d), 15u);
   EXPECT_EQ(s.FirstId(), (StreamId{46, 0}));
   p = s.PlanTrimMinId({50, 0}, false, 0);
   EXPECT_EQ(p.removed, 4u);
@@ -133,7 +133,7 @@ TEST(StreamObjectTest, RandomOpsMatchModelAndReplay) {
       bool approx = rng() % 2;
       StreamObject::TrimPlan p = s.PlanTrimMaxLen(rng() % 50 + 20, approx, approx ? 20 : 0);
       if (p.removed > 0) {
-        EXPECT_EQ(s.TrimBefore(p.boundary, &d), p.removed);
+        EXPECT_EQ(s.TrimThrough(p.boundary, &d), p.removed);
         while (!model.empty() && model.begin()->first <= p.boundary) model.erase(model.begin());
       }
     } else if (op == 7) {
