@@ -183,12 +183,12 @@ class Config {
   int64_t set_max_intset_entries() const { return set_max_intset_entries_.load(kRelaxed); }
   int64_t zset_max_listpack_entries() const { return zset_max_listpack_entries_.load(kRelaxed); }
   int64_t zset_max_listpack_value() const { return zset_max_listpack_value_.load(kRelaxed); }
-  int64_t stream_node_max_bytes() const { return stream_node_max_bytes_.load(kRelaxed); }
-  int64_t stream_node_max_entries() const { return stream_node_max_entries_.load(kRelaxed); }
   int64_t slowlog_log_slower_than() const { return slowlog_log_slower_than_.load(kRelaxed); }
   int64_t slowlog_max_len() const { return slowlog_max_len_.load(kRelaxed); }
   int64_t latency_monitor_threshold() const { return latency_monitor_threshold_.load(kRelaxed); }
   int64_t busy_reply_threshold_ms() const { return busy_reply_threshold_.load(kRelaxed); }
+  int64_t stream_node_max_bytes() const { return stream_node_max_bytes_.load(kRelaxed); }
+  int64_t stream_node_max_entries() const { return stream_node_max_entries_.load(kRelaxed); }
   int notify_keyspace_events() const {
     return static_cast<int>(notify_keyspace_events_.load(kRelaxed));
   }
@@ -266,12 +266,12 @@ class Config {
   std::atomic<int64_t> set_max_intset_entries_{0};
   std::atomic<int64_t> zset_max_listpack_entries_{0};
   std::atomic<int64_t> zset_max_listpack_value_{0};
-  std::atomic<int64_t> stream_node_max_bytes_{0};
-  std::atomic<int64_t> stream_node_max_entries_{0};
   std::atomic<int64_t> slowlog_log_slower_than_{0};
   std::atomic<int64_t> slowlog_max_len_{0};
   std::atomic<int64_t> latency_monitor_threshold_{0};
   std::atomic<int64_t> busy_reply_threshold_{0};
+  std::atomic<int64_t> stream_node_max_bytes_{0};
+  std::atomic<int64_t> stream_node_max_entries_{0};
   std::atomic<int64_t> notify_keyspace_events_{0};
 };
 
