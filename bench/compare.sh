@@ -23,6 +23,9 @@
 # prefilled keys: lrange_100 = LRANGE bench:list 0 99 (a 600-element list) and
 # zrangebyscore_limit = ZRANGEBYSCORE bench:zset 100 +inf LIMIT 0 10 (a 1000-member zset).
 # LPOP runs after LPUSH in each round, so it pops what LPUSH pushed.
+# Stream rows (TESTS=xadd,xrange_10): xadd = XADD bench:stream MAXLEN ~ 100000 * with three
+# fields (bounded: the stream is trimmed by whole nodes), xrange_10 = XRANGE bench:stream:r 500
+# + COUNT 10 on a prefilled 1000-entry stream of three fields.
 #
 # Environment (all optional):
 #   MODE=memory           persistence mode, same as --mode (see bench_set_mode in _lib.sh)
@@ -112,6 +115,12 @@ for s in redis fdb; do
   for t in ${TESTS//,/ }; do
     case $t in
       set|get) ;;
+      xadd) [[ $(rcli $s XADD bench:pre:x 1-1 f v) == 1-1 ]] || bad+=(XADD) ;;
+      xrange_10)
+        rcli $s DEL bench:stream:r >/dev/null
+        for ((i = 1; i <= 1000; i++)); do echo "XADD bench:stream:r $i-0 f1 v$i f2 w$i f3 x$i"; done \
+          | timeout 30 redis-cli -h 127.0.0.1 -p "$(port_of $s)" >/dev/null
+        [[ $(rcli $s XLEN bench:stream:r) == 1000 && $(rcli $s XRANGE bench:stream:r 500 + COUNT 10 | wc -l) == 70 ]] || bad+=(XRANGE) ;;
       incr) [[ $(rcli $s INCR bench:pre:n) == 1 ]] || bad+=(INCR) ;;
       mset) [[ $(rcli $s MSET bench:pre:a 1 bench:pre:b 2) == OK && $(rcli $s GET bench:pre:b) == 2 ]] || bad+=(MSET) ;;
       lpush|lpop) rcli $s DEL bench:pre:l >/dev/null
@@ -156,6 +165,8 @@ server_gone() {   # server_gone SERVER WHEN
 run_one() {
   local s=$1 t=$2 p=$3 n=$4 out=$5 spid c0 c1 t0 t1 targs
   case $t in
+    xadd) targs=(XADD bench:stream MAXLEN '~' 100000 '*' f1 v1 f2 v2 f3 v3) ;;
+    xrange_10) targs=(XRANGE bench:stream:r 500 + COUNT 10) ;;
     lrange_100) targs=(LRANGE bench:list 0 99) ;;
     zrangebyscore_limit) targs=(ZRANGEBYSCORE bench:zset 100 +inf LIMIT 0 10) ;;
     *) targs=(-t "$t") ;;

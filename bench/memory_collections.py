@@ -15,6 +15,7 @@ Scenarios (N = --n):
   list       one list of N elements (element:%07d), RPUSH 100 per command
   set        one set of N members (member:%07d), SADD 100 per command
   smallhash  N hashes of 10 fields each (h:%07d; f0..f9 -> v%07d-k), one HSET per hash
+  stream     one stream of N entries of 3 fields (XADD bigstream * name v%07d kind job n i)
 """
 
 import argparse
@@ -58,6 +59,12 @@ def resp(*args):
 def gen(scenario, n):
     """Yields (chunk of RESP bytes, number of commands in it)."""
     batch = 100
+    if scenario == "stream":
+        for lo in range(0, n, 1000):
+            cmds = [resp("XADD", "bigstream", "*", "name", "v%07d" % i, "kind", "job", "n", str(i))
+                    for i in range(lo, min(n, lo + 1000))]
+            yield b"".join(cmds), len(cmds)
+        return
     if scenario == "smallhash":
         for lo in range(0, n, 1000):
             cmds = []
@@ -93,7 +100,8 @@ def gen(scenario, n):
 def check(scenario, port, n):
     cli = ["redis-cli", "-h", "127.0.0.1", "-p", str(port)]
     q = {"hash": ["HLEN", "bighash"], "zset": ["ZCARD", "bigzset"], "list": ["LLEN", "biglist"],
-         "set": ["SCARD", "bigset"], "smallhash": ["DBSIZE"]}[scenario]
+         "set": ["SCARD", "bigset"], "smallhash": ["DBSIZE"],
+         "stream": ["XLEN", "bigstream"]}[scenario]
     got = subprocess.run(cli + q, capture_output=True, text=True, timeout=30).stdout.strip()
     return got == str(n), got
 

@@ -19,7 +19,8 @@
 namespace {
 
 constexpr fdb::ValueType kTypes[] = {fdb::ValueType::kHash, fdb::ValueType::kList,
-                                     fdb::ValueType::kSet, fdb::ValueType::kZSet};
+                                     fdb::ValueType::kSet, fdb::ValueType::kZSet,
+                                     fdb::ValueType::kStream};
 
 void CheckRoundTrip(fdb::ValueType t, const fdb::ValueObject& obj) {
   std::string image;
@@ -47,7 +48,7 @@ void CheckRoundTrip(fdb::ValueType t, const fdb::ValueObject& obj) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  fdb::ValueType t = kTypes[data[0] % 4];
+  fdb::ValueType t = kTypes[data[0] % (sizeof(kTypes) / sizeof(kTypes[0]))];
   std::string_view in(reinterpret_cast<const char*>(data) + 1, size - 1);
   size_t cut = in.find("\xff\xfe");
   std::string_view image = in.substr(0, cut);

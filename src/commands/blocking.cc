@@ -92,6 +92,14 @@ void BlockingRegistry::DbsSwapped(Txn& txn, int a, int b) {
   }
 }
 
+void BlockingRegistry::DbFlushed(Txn& txn, int db) {
+  if (blocked_.load(std::memory_order_relaxed) == 0) return;
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& [k, q] : waiters_) {
+    if (!q.empty() && (db < 0 || k.first == db)) txn.NoteReady(k.first, k.second);
+  }
+}
+
 void BlockingRegistry::RemoveLocked(const Waiter* w) {
   for (const std::string& k : w->keys) {
     auto it = waiters_.find({w->db, k});

@@ -122,6 +122,9 @@ class BlockingRegistry : public KeyCreatedListener {
   // After SWAPDB a and b: every waited key of either database may now hold what its waiters
   // want (the swap creates no key, so KeyCreated does not see it).
   void DbsSwapped(Txn& txn, int a, int b);
+  // After FLUSHDB / FLUSHALL (db -1): every waited key of the flushed databases is ready, so a
+  // blocked XREADGROUP learns its stream is gone.
+  void DbFlushed(Txn& txn, int db) override;
 
   // Serves the keys a transaction made ready. Called by the dispatcher after the transaction
   // has released its locks. `stats` are the running thread's counters.

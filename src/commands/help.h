@@ -14,7 +14,7 @@ inline void ReplyHelp(ReplyBuilder& rb, const char* cmd, std::initializer_list<c
   rb.SimpleString(std::string(cmd) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
   for (const char* l : lines) rb.SimpleString(l);
   rb.SimpleString("HELP");
-  rb.SimpleString("    Print this help.");
+  rb.SimpleString("    Prints this help.");  // Redis 7.0's addReplyHelp
 }
 
 }  // namespace fdb

@@ -3,15 +3,19 @@
 
 #include <lzf.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <map>
 #include <vector>
 
 #include "base/limits.h"
+#include "base/numbers.h"
 #include "engine/hash_object.h"
 #include "engine/list_object.h"
 #include "engine/set_object.h"
+#include "engine/stream_object.h"
 #include "engine/zset_object.h"
 
 namespace fdb {
@@ -34,6 +38,9 @@ enum : uint8_t {
   kRdbHashListpack = 16,
   kRdbZSetListpack = 17,
   kRdbListQuicklist2 = 18,
+  kRdbStreamListpacks = 15,   // Redis 5.0-6.2
+  kRdbStreamListpacks2 = 19,  // Redis 7.0 (first ID, max deleted ID, entries added / read)
+  kRdbStreamListpacks3 = 21,  // Redis 7.2 (a consumer's active time)
   kRdbSetListpack = 20,
 };
 
@@ -70,6 +77,171 @@ void PutLen(std::string* out, uint64_t n) {
 void PutString(std::string* out, std::string_view s) {
   PutLen(out, s.size());
   out->append(s);
+}
+
+// --- A listpack writer (for DUMP of a stream, whose RDB form is listpacks only) ---
+//
+//   listpack := total_bytes:u32 count:u16 entry* 0xFF          (little-endian)
+//   entry    := encoding data backlen                          backlen: encoding+data length,
+//                                                              7 bits a byte, written backwards
+// Integers 0..127 take one byte (0xxxxxxx), others the 64-bit form (0xF4 + 8 bytes); strings
+// 10xxxxxx (< 64 bytes), 1110xxxx yyyyyyyy (< 4096) or 0xF0 + a 32-bit length.
+void LpBacklen(std::string* lp, size_t l) {
+  if (l <= 127) {
+    lp->push_back(static_cast<char>(l));
+  } else if (l < 16383) {
+    lp->push_back(static_cast<char>(l >> 7));
+    lp->push_back(static_cast<char>((l & 127) | 128));
+  } else if (l < 2097151) {
+    lp->push_back(static_cast<char>(l >> 14));
+    lp->push_back(static_cast<char>(((l >> 7) & 127) | 128));
+    lp->push_back(static_cast<char>((l & 127) | 128));
+  } else if (l < 268435455) {
+    lp->push_back(static_cast<char>(l >> 21));
+    lp->push_back(static_cast<char>(((l >> 14) & 127) | 128));
+    lp->push_back(static_cast<char>(((l >> 7) & 127) | 128));
+    lp->push_back(static_cast<char>((l & 127) | 128));
+  } else {
+    lp->push_back(static_cast<char>(l >> 28));
+    lp->push_back(static_cast<char>(((l >> 21) & 127) | 128));
+    lp->push_back(static_cast<char>(((l >> 14) & 127) | 128));
+    lp->push_back(static_cast<char>(((l >> 7) & 127) | 128));
+    lp->push_back(static_cast<char>((l & 127) | 128));
+  }
+}
+
+void LpInt(std::string* lp, int64_t v) {
+  size_t start = lp->size();
+  if (v >= 0 && v <= 127) {
+    lp->push_back(static_cast<char>(v));
+  } else {
+    lp->push_back(static_cast<char>(0xF4));
+    for (int i = 0; i < 8; i++)
+      lp->push_back(static_cast<char>(static_cast<uint64_t>(v) >> (8 * i)));
+  }
+  LpBacklen(lp, lp->size() - start);
+}
+
+void LpStr(std::string* lp, std::string_view v) {
+  size_t start = lp->size();
+  if (v.size() < 64) {
+    lp->push_back(static_cast<char>(0x80 | v.size()));
+  } else if (v.size() < 4096) {
+    lp->push_back(static_cast<char>(0xE0 | (v.size() >> 8)));
+    lp->push_back(static_cast<char>(v.size() & 0xff));
+  } else {
+    lp->push_back(static_cast<char>(0xF0));
+    for (int i = 0; i < 4; i++) lp->push_back(static_cast<char>(v.size() >> (8 * i)));
+  }
+  lp->append(v);
+  LpBacklen(lp, lp->size() - start);
+}
+
+// The listpack of `count` elements whose entries are `body`.
+std::string LpFinish(std::string_view body, size_t count) {
+  std::string lp;
+  uint64_t total = 6 + body.size() + 1;
+  for (int i = 0; i < 4; i++) lp.push_back(static_cast<char>(total >> (8 * i)));
+  uint16_t n = count < 65535 ? static_cast<uint16_t>(count) : 65535;
+  lp.push_back(static_cast<char>(n & 0xff));
+  lp.push_back(static_cast<char>(n >> 8));
+  lp.append(body);
+  lp.push_back(static_cast<char>(0xFF));
+  return lp;
+}
+
+void PutRawId(std::string* out, StreamId id) {
+  for (int i = 7; i >= 0; i--) out->push_back(static_cast<char>(id.ms >> (8 * i)));
+  for (int i = 7; i >= 0; i--) out->push_back(static_cast<char>(id.seq >> (8 * i)));
+}
+void PutMs(std::string* out, int64_t ms) {
+  for (int i = 0; i < 8; i++)
+    out->push_back(static_cast<char>(static_cast<uint64_t>(ms) >> (8 * i)));
+}
+
+// A stream as RDB_TYPE_STREAM_LISTPACKS_2 (Redis 7.0): nodes of up to 100 live entries, each a
+// listpack opening with its master entry (the first entry's field names), then the metadata and
+// the consumer groups with their PELs.
+void DumpStream(const StreamObject& s, std::string* out) {
+  out->push_back(static_cast<char>(kRdbStreamListpacks2));
+  struct E {
+    StreamId id;
+    std::vector<std::string_view> fv;
+  };
+  std::vector<E> all;
+  all.reserve(s.length());
+  s.Range({}, StreamId::Max(), false, [&](StreamId id, StreamObject::FieldValues fv) {
+    all.push_back({id, std::vector<std::string_view>(fv.begin(), fv.end())});
+    return true;
+  });
+  constexpr size_t kPerNode = 100;
+  PutLen(out, (all.size() + kPerNode - 1) / kPerNode);
+  for (size_t lo = 0; lo < all.size(); lo += kPerNode) {
+    size_t hi = std::min(all.size(), lo + kPerNode);
+    const E& master = all[lo];
+    size_t nmaster = master.fv.size() / 2;
+    std::string body;
+    size_t count = 0;
+    LpInt(&body, static_cast<int64_t>(hi - lo));
+    LpInt(&body, 0);
+    LpInt(&body, static_cast<int64_t>(nmaster));
+    for (size_t i = 0; i < nmaster; i++) LpStr(&body, master.fv[2 * i]);
+    LpInt(&body, 0);
+    count += 4 + nmaster;
+    for (size_t k = lo; k < hi; k++) {
+      const E& e = all[k];
+      size_t nf = e.fv.size() / 2;
+      bool same = nf == nmaster;
+      for (size_t i = 0; same && i < nf; i++) same = e.fv[2 * i] == master.fv[2 * i];
+      LpInt(&body, same ? 2 : 0);
+      LpInt(&body, static_cast<int64_t>(e.id.ms - master.id.ms));
+      LpInt(&body, static_cast<int64_t>(e.id.seq - master.id.seq));
+      count += 3;
+      if (same) {
+        for (size_t i = 0; i < nf; i++) LpStr(&body, e.fv[2 * i + 1]);
+        count += nf;
+      } else {
+        LpInt(&body, static_cast<int64_t>(nf));
+        for (std::string_view x : e.fv) LpStr(&body, x);
+        count += 1 + 2 * nf;
+      }
+      LpInt(&body, static_cast<int64_t>(same ? nf + 3 : 2 * nf + 4));
+      count++;
+    }
+    std::string key;
+    PutRawId(&key, master.id);
+    PutString(out, key);
+    PutString(out, LpFinish(body, count));
+  }
+  PutLen(out, s.length());
+  PutLen(out, s.last_id().ms);
+  PutLen(out, s.last_id().seq);
+  StreamId first = s.FirstId();
+  PutLen(out, first.ms);
+  PutLen(out, first.seq);
+  PutLen(out, s.max_deleted_id().ms);
+  PutLen(out, s.max_deleted_id().seq);
+  PutLen(out, s.entries_added());
+  PutLen(out, s.groups().size());
+  for (const auto& [name, g] : s.groups()) {
+    PutString(out, name);
+    PutLen(out, g->last_id.ms);
+    PutLen(out, g->last_id.seq);
+    PutLen(out, static_cast<uint64_t>(g->entries_read));
+    PutLen(out, g->pel.size());
+    for (const auto& [id, n] : g->pel) {
+      PutRawId(out, id);
+      PutMs(out, n.delivery_ms);
+      PutLen(out, n.delivery_count);
+    }
+    PutLen(out, g->consumers.size());
+    for (const auto& [cname, c] : g->consumers) {
+      PutString(out, cname);
+      PutMs(out, c->seen_ms);
+      PutLen(out, c->pel.size());
+      for (StreamId id : c->pel) PutRawId(out, id);
+    }
+  }
 }
 
 // --- Reading ---
@@ -332,6 +504,134 @@ bool IntsetElements(std::string_view is, std::vector<std::string>* out) {
 
 Status Bad() { return Status::Corruption("Bad data format"); }
 
+StreamId RawId(std::string_view b) {
+  StreamId id;
+  for (int i = 0; i < 8; i++) id.ms = (id.ms << 8) | static_cast<uint8_t>(b[i]);
+  for (int i = 8; i < 16; i++) id.seq = (id.seq << 8) | static_cast<uint8_t>(b[i]);
+  return id;
+}
+
+// A stream of RDB type 15 (Redis 5-6.2), 19 (7.0) or 21 (7.2), read into a StreamObject through
+// its own mutators, so what RESTORE builds is what XADD and XREADGROUP would have built.
+Status ParseStream(Reader& r, uint8_t type, RestoredValue* out) {
+  auto s = std::make_unique<StreamObject>();
+  std::string ignored;
+  uint64_t nodes = r.Len();
+  std::vector<std::string> el;
+  std::vector<std::string_view> fv;
+  auto num = [&](size_t i, int64_t* v) { return i < el.size() && ParseInt64(el[i], v); };
+  for (uint64_t n = 0; n < nodes && r.ok(); n++) {
+    std::string key = r.String();
+    std::string lp = r.String();
+    el.clear();
+    if (!r.ok() || key.size() != 16 || !ListpackElements(lp, &el) || el.empty()) return Bad();
+    StreamId master = RawId(key);
+    int64_t count, deleted, nmaster, zero;
+    if (!num(0, &count) || !num(1, &deleted) || !num(2, &nmaster) || count < 0 || deleted < 0 ||
+        nmaster < 0 || static_cast<uint64_t>(nmaster) > el.size()) {
+      return Bad();
+    }
+    size_t p = 3 + static_cast<size_t>(nmaster);
+    if (!num(p, &zero) || zero != 0) return Bad();
+    p++;
+    for (int64_t k = 0; k < count + deleted; k++) {
+      int64_t flags, msd, seqd, nf = nmaster;
+      if (!num(p, &flags) || !num(p + 1, &msd) || !num(p + 2, &seqd)) return Bad();
+      p += 3;
+      bool same = (flags & 2) != 0;
+      if (!same) {
+        if (!num(p, &nf) || nf < 0) return Bad();
+        p++;
+      }
+      if (nf <= 0 || static_cast<uint64_t>(nf) > el.size()) return Bad();
+      fv.clear();
+      for (int64_t i = 0; i < nf; i++) {
+        if (same) {
+          if (p >= el.size()) return Bad();
+          fv.push_back(el[3 + static_cast<size_t>(i)]);
+          fv.push_back(el[p++]);
+        } else {
+          if (p + 1 >= el.size()) return Bad();
+          fv.push_back(el[p++]);
+          fv.push_back(el[p++]);
+        }
+      }
+      p++;  // lp-count
+      if (p > el.size()) return Bad();
+      if (flags & 1) continue;  // a tombstone
+      StreamId id{master.ms + static_cast<uint64_t>(msd), master.seq + static_cast<uint64_t>(seqd)};
+      if (id <= s->last_id()) return Bad();
+      s->Append(id, fv, 4096, 100, &ignored);
+      ignored.clear();
+    }
+    if (p != el.size()) return Bad();
+  }
+  uint64_t length = r.Len();
+  StreamId last{r.Len(), r.Len()};
+  StreamId maxdel;
+  uint64_t added = length;
+  if (type != kRdbStreamListpacks) {
+    StreamId first{r.Len(), r.Len()};
+    (void)first;  // recomputed from the entries
+    maxdel = StreamId{r.Len(), r.Len()};
+    added = r.Len();
+  }
+  if (!r.ok() || length != s->length() || last < s->LastEntryId() || added < length) return Bad();
+  s->SetMeta(last, maxdel, added, &ignored);
+  uint64_t ngroups = r.Len();
+  for (uint64_t gi = 0; gi < ngroups && r.ok(); gi++) {
+    std::string name = r.String();
+    StreamId glast{r.Len(), r.Len()};
+    int64_t entries_read = StreamObject::kInvalidEntriesRead;
+    if (type != kRdbStreamListpacks) {
+      entries_read = static_cast<int64_t>(r.Len());
+    } else {
+      entries_read = s->EstimateEntriesRead(glast);
+    }
+    if (!r.ok() || entries_read < StreamObject::kInvalidEntriesRead) return Bad();
+    if (s->CreateGroup(name, glast, entries_read, &ignored) == nullptr) return Bad();
+    struct Pending {
+      int64_t ms;
+      uint64_t count;
+      bool owned = false;
+    };
+    std::map<StreamId, Pending> pel;
+    uint64_t npel = r.Len();
+    for (uint64_t i = 0; i < npel && r.ok(); i++) {
+      std::string_view raw = r.Bytes(16);
+      std::string_view ms = r.Bytes(8);
+      uint64_t count = r.Len();
+      if (!r.ok()) return Bad();
+      pel[RawId(raw)] = Pending{static_cast<int64_t>(LittleEndian(ms)), count};
+    }
+    uint64_t nconsumers = r.Len();
+    for (uint64_t ci = 0; ci < nconsumers && r.ok(); ci++) {
+      std::string cname = r.String();
+      std::string_view seen = r.Bytes(8);
+      if (type == kRdbStreamListpacks3) (void)r.Bytes(8);  // active time (Redis 7.2)
+      uint64_t n = r.Len();
+      if (!r.ok()) return Bad();
+      s->TouchConsumer(name, cname, static_cast<int64_t>(LittleEndian(seen)), &ignored);
+      for (uint64_t i = 0; i < n && r.ok(); i++) {
+        std::string_view raw = r.Bytes(16);
+        if (!r.ok()) return Bad();
+        auto it = pel.find(RawId(raw));
+        if (it == pel.end() || it->second.owned) return Bad();
+        it->second.owned = true;
+        s->SetNack(name, it->first, cname, it->second.ms, it->second.count, &ignored);
+      }
+    }
+    for (const auto& [id, pend] : pel) {
+      if (!pend.owned) return Bad();  // a pending entry with no consumer
+    }
+    ignored.clear();
+  }
+  if (!r.ok()) return Bad();
+  out->obj = std::move(s);
+  out->type = ValueType::kStream;
+  return Status::OK();
+}
+
 bool ParseScoreText(const std::string& s, double* d) {
   char* end;
   *d = strtod(s.c_str(), &end);
@@ -395,6 +695,9 @@ std::string DumpPayload(const Entry* e) {
         });
         break;
       }
+      case ValueType::kStream:
+        DumpStream(*static_cast<const StreamObject*>(obj), &out);
+        break;
       default:
         break;
     }
@@ -481,6 +784,15 @@ Status ParseDumpPayload(std::string_view payload, RestoredValue* out) {
         }
       }
       break;
+    }
+    case kRdbStreamListpacks:
+    case kRdbStreamListpacks2:
+    case kRdbStreamListpacks3: {
+      // A stream may be empty (XADD ... MAXLEN 0): it is a value, unlike an empty collection.
+      Status st = ParseStream(r, type, out);
+      if (!st.ok()) return st;
+      if (!r.ok() || !r.done()) return Bad();
+      return Status::OK();
     }
     default:
       return Bad();

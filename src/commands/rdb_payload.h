@@ -5,7 +5,8 @@
 // Redis since 5.0 loads. RESTORE reads those and the compact ones Redis 7.0/7.2 write (intset,
 // ziplist, listpack, quicklist, set listpack), with LZF-compressed and integer-encoded strings,
 // so a DUMP taken from Redis restores into FDB and one taken from FDB restores into Redis.
-// Streams, modules and the zipmap of Redis 2.x are refused.
+// Streams are written as Redis 7.0 writes them (listpack nodes, consumer groups) and read in
+// the forms of Redis 5.0 to 7.2. Modules and the zipmap of Redis 2.x are refused.
 #pragma once
 
 #include <cstdint>

@@ -23,6 +23,7 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterPubSubFamily(*r);
     RegisterIntrospectionFamily(*r);
     RegisterSortFamily(*r);
+    RegisterStreamFamily(*r);
     RegisterDumpFamily(*r);
     RegisterScriptingFamily(*r);
     RegisterClusterFamily(*r);

@@ -123,6 +123,7 @@ void RegisterPubSubFamily(CommandRegistry& r);
 void RegisterIntrospectionFamily(CommandRegistry& r);
 void RegisterClusterFamily(CommandRegistry& r);
 void RegisterSortFamily(CommandRegistry& r);
+void RegisterStreamFamily(CommandRegistry& r);
 void RegisterDumpFamily(CommandRegistry& r);
 void RegisterScriptingFamily(CommandRegistry& r);  // scripting.cc
 

@@ -16,6 +16,8 @@ ValueObject* NewEmptyObject(ValueType t) {
       return NewSetObject();
     case ValueType::kZSet:
       return NewZSetObject();
+    case ValueType::kStream:
+      return NewStreamObject();
     case ValueType::kString:
       break;
   }
@@ -32,6 +34,8 @@ Result<ValueObject*> DecodeObject(ValueType t, std::string_view image) {
       return DecodeSetObject(image);
     case ValueType::kZSet:
       return DecodeZSetObject(image);
+    case ValueType::kStream:
+      return DecodeStreamObject(image);
     case ValueType::kString:
       break;
   }

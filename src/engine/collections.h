@@ -26,6 +26,8 @@ ValueObject* NewSetObject();
 Result<ValueObject*> DecodeSetObject(std::string_view image);
 ValueObject* NewZSetObject();
 Result<ValueObject*> DecodeZSetObject(std::string_view image);
+ValueObject* NewStreamObject();
+Result<ValueObject*> DecodeStreamObject(std::string_view image);
 
 namespace coding {
 

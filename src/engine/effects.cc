@@ -164,7 +164,7 @@ Status DecodePut(std::string_view payload, PutEffect* out) {
   out->db = static_cast<uint8_t>(payload[0]);
   uint8_t flags = static_cast<uint8_t>(payload[1]);
   uint8_t type = static_cast<uint8_t>(payload[2]);
-  if (type > static_cast<uint8_t>(ValueType::kHash)) return Bad("put type");
+  if (type > static_cast<uint8_t>(ValueType::kStream)) return Bad("put type");
   out->type = static_cast<ValueType>(type);
   payload.remove_prefix(3);
   uint64_t exp;
@@ -231,7 +231,7 @@ Status DecodeDelta(std::string_view payload, DeltaEffect* out) {
   if (payload.size() < 2) return Bad("short delta");
   out->db = static_cast<uint8_t>(payload[0]);
   uint8_t type = static_cast<uint8_t>(payload[1]);
-  if (type == 0 || type > static_cast<uint8_t>(ValueType::kHash)) return Bad("delta type");
+  if (type == 0 || type > static_cast<uint8_t>(ValueType::kStream)) return Bad("delta type");
   out->type = static_cast<ValueType>(type);
   payload.remove_prefix(2);
   if (!GetBytes(&payload, &out->key) || out->db >= 16) return Bad("delta key");

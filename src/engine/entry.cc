@@ -20,6 +20,8 @@ const char* TypeName(ValueType t) {
       return "zset";
     case ValueType::kHash:
       return "hash";
+    case ValueType::kStream:
+      return "stream";
   }
   return "none";
 }

@@ -37,7 +37,14 @@
 
 namespace fdb {
 
-enum class ValueType : uint8_t { kString = 0, kList = 1, kSet = 2, kZSet = 3, kHash = 4 };
+enum class ValueType : uint8_t {
+  kString = 0,
+  kList = 1,
+  kSet = 2,
+  kZSet = 3,
+  kHash = 4,
+  kStream = 5,
+};
 
 enum class Encoding : uint8_t {
   kInt = 0,     // a string holding a 64-bit integer in canonical form; slot_ = the integer

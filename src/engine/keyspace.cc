@@ -332,6 +332,9 @@ Entry* Keyspace::Put(Txn& txn, int db, const KeyRef& k, Entry* e) {
   e->set_lru(NewAccessField());
   Entry** link = s.dbs[db].FindLink(k.key, k.hash);
   const bool created = link == nullptr;
+  // A collection overwritten by a string wakes its blocked readers too (a blocked XREADGROUP
+  // is told its stream is gone).
+  const bool was_collection = link != nullptr && (*link)->type() != ValueType::kString;
   if (link != nullptr) {
     // As Redis's dbOverwrite: in LFU mode an overwritten key keeps its access frequency.
     if (lfu_mode()) e->set_lru((*link)->lru());
@@ -345,7 +348,7 @@ Entry* Keyspace::Put(Txn& txn, int db, const KeyRef& k, Entry* e) {
   if (e->has_expire()) s.expires[db]++;
   Touch(s, db, k.key);
   EmitKey(txn, EffectKind::kPut, db, k, e, 0, EffectCause::kCommand, created);
-  if (key_listener_ != nullptr && e->type() != ValueType::kString) {
+  if (key_listener_ != nullptr && (e->type() != ValueType::kString || was_collection)) {
     key_listener_->KeyCreated(txn, db, k.key);
   }
   // Writers pay for the room they take: over budget, evict from this (locked) shard.
@@ -400,6 +403,9 @@ bool Keyspace::Delete(Txn& txn, int db, const KeyRef& k, int64_t now_ms) {
   Entry* e = Detach(txn, db, k, now_ms, /*load=*/false);
   if (e == nullptr) return false;
   EmitKey(txn, EffectKind::kDelete, db, k);
+  if (key_listener_ != nullptr && e->type() != ValueType::kString) {
+    key_listener_->KeyCreated(txn, db, k.key);
+  }
   Entry::Free(e);
   return true;
 }
@@ -495,6 +501,7 @@ void Keyspace::FlushDb(Txn& txn, int db, bool async) {
       }
     }
     CommitGlobal(txn, EffectKind::kFlush, db, 0);
+    if (key_listener_ != nullptr) key_listener_->DbFlushed(txn, db);
   }
   if (async && keys >= kLazyFreeMinKeys) {
     auto running = lazyfree_threads_;

@@ -69,11 +69,14 @@ class ValueStore {
 };
 
 // Told when a collection key is created or replaced (Create, Put, Move), with the key's shard
-// locked: blocking commands (commands/blocking.h) wait for keys to appear.
+// locked: blocking commands (commands/blocking.h) wait for keys to appear. Also told when a
+// collection is deleted (KeyCreated) or a database flushed (DbFlushed, db -1 = all), because a
+// blocked XREADGROUP must then be told its stream is gone.
 class KeyCreatedListener {
  public:
   virtual ~KeyCreatedListener() = default;
   virtual void KeyCreated(Txn& txn, int db, std::string_view key) = 0;
+  virtual void DbFlushed(Txn& /*txn*/, int /*db*/) {}
 };
 
 // The fields below `mu` are guarded by it, but not ABSL_GUARDED_BY(mu): most code reaches a

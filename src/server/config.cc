@@ -772,8 +772,10 @@ const std::vector<Config::Param>& Config::Table() {
                       flags != 0);
             }),
         Int("hll-sparse-max-bytes", nullptr, kNo | kMemory, 0, kLongMax, 3000),
-        Int("stream-node-max-bytes", nullptr, kNo | kMemory, 0, kLongMax, 4096),
-        Int("stream-node-max-entries", nullptr, kNo, 0, kLLongMax, 100),
+        Int("stream-node-max-bytes", nullptr, kNo | kMemory, 0, kLongMax, 4096,
+            &Config::stream_node_max_bytes_),
+        Int("stream-node-max-entries", nullptr, kNo, 0, kLLongMax, 100,
+            &Config::stream_node_max_entries_),
         Int("tracking-table-max-keys", nullptr, 0, 0, kLongMax, 1000000,
             &Config::tracking_table_max_keys_),
         Int("acllog-max-len", nullptr, kNo, 0, kLongMax, 128),

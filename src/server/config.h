@@ -192,6 +192,8 @@ class Config {
   bool too_few_replicas() const {
     return min_replicas_to_write_.load(kRelaxed) > 0 && min_replicas_max_lag_.load(kRelaxed) > 0;
   }
+  int64_t stream_node_max_bytes() const { return stream_node_max_bytes_.load(kRelaxed); }
+  int64_t stream_node_max_entries() const { return stream_node_max_entries_.load(kRelaxed); }
   int notify_keyspace_events() const {
     return static_cast<int>(notify_keyspace_events_.load(kRelaxed));
   }
@@ -275,6 +277,8 @@ class Config {
   std::atomic<int64_t> busy_reply_threshold_{0};
   std::atomic<int64_t> min_replicas_to_write_{0};
   std::atomic<int64_t> min_replicas_max_lag_{0};
+  std::atomic<int64_t> stream_node_max_bytes_{0};
+  std::atomic<int64_t> stream_node_max_entries_{0};
   std::atomic<int64_t> notify_keyspace_events_{0};
 };
 
