@@ -24,6 +24,7 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterSortFamily(*r);
     RegisterDumpFamily(*r);
     RegisterScriptingFamily(*r);
+    RegisterBitopsFamily(*r);
     r->Link();
     return r;
   }();

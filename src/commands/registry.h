@@ -123,5 +123,6 @@ void RegisterIntrospectionFamily(CommandRegistry& r);
 void RegisterSortFamily(CommandRegistry& r);
 void RegisterDumpFamily(CommandRegistry& r);
 void RegisterScriptingFamily(CommandRegistry& r);  // scripting.cc
+void RegisterBitopsFamily(CommandRegistry& r);
 
 }  // namespace fdb
