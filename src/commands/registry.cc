@@ -25,6 +25,7 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterDumpFamily(*r);
     RegisterScriptingFamily(*r);
     RegisterBitopsFamily(*r);
+    RegisterHyperLogLogFamily(*r);
     r->Link();
     return r;
   }();

@@ -124,5 +124,6 @@ void RegisterSortFamily(CommandRegistry& r);
 void RegisterDumpFamily(CommandRegistry& r);
 void RegisterScriptingFamily(CommandRegistry& r);  // scripting.cc
 void RegisterBitopsFamily(CommandRegistry& r);
+void RegisterHyperLogLogFamily(CommandRegistry& r);
 
 }  // namespace fdb
