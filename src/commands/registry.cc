@@ -26,6 +26,7 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterScriptingFamily(*r);
     RegisterBitopsFamily(*r);
     RegisterHyperLogLogFamily(*r);
+    RegisterGeoFamily(*r);
     r->Link();
     return r;
   }();

@@ -125,5 +125,6 @@ void RegisterDumpFamily(CommandRegistry& r);
 void RegisterScriptingFamily(CommandRegistry& r);  // scripting.cc
 void RegisterBitopsFamily(CommandRegistry& r);
 void RegisterHyperLogLogFamily(CommandRegistry& r);
+void RegisterGeoFamily(CommandRegistry& r);
 
 }  // namespace fdb
