@@ -324,3 +324,34 @@ def test_acknowledged_setbits_survive_kill9(server_factory):
             continue
         assert c.getbit(key, off) == val, (key, off)
     assert c.execute_command("BITFIELD_RO", "bm0", "GET", "u32", 64) == [123456789]
+
+
+@fdb_only
+def test_bitmaps_and_hlls_evicted_and_read_back(server_factory):
+    # A budget far below the values: bitmaps (and HLLs, strings too) move to disk and come back
+    # with their deltas, and the state survives a restart.
+    s = server_factory("--maxmemory", "300000", "--fsync", "always")
+    c = s.client()
+    rnd = random.Random(5)
+    model = {}
+    for round_ in range(3):
+        for j in range(6):
+            key = f"bitmap:{j}"
+            for _ in range(40):
+                off = rnd.randrange(0, 200_000 * 8)
+                c.setbit(key, off, 1)
+                model.setdefault(key, set()).add(off)
+            c.pfadd(f"hll:{j}", *[f"e{round_}:{i}" for i in range(500)])
+    info = c.info("all")
+    assert info["cache_evictions"] > 0
+    for key, offs in model.items():
+        assert c.bitcount(key) == len(offs), key
+        for off in list(offs)[:10]:
+            assert c.getbit(key, off) == 1
+    counts = {j: c.pfcount(f"hll:{j}") for j in range(6)}
+    s.stop(signal.SIGKILL)
+    s.start()
+    c = s.client()
+    for key, offs in model.items():
+        assert c.bitcount(key) == len(offs), key
+    assert {j: c.pfcount(f"hll:{j}") for j in range(6)} == counts
