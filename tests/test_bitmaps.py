@@ -355,3 +355,23 @@ def test_bitmaps_and_hlls_evicted_and_read_back(server_factory):
     for key, offs in model.items():
         assert c.bitcount(key) == len(offs), key
     assert {j: c.pfcount(f"hll:{j}") for j in range(6)} == counts
+
+
+def test_unchanged_bits_are_not_changes(r):
+    def dirty():
+        return r.info("persistence")["rdb_changes_since_last_save"]
+
+    d0 = dirty()
+    r.setbit("a", 0, 0)                                       # created: a change
+    r.execute_command("BITFIELD", "b", "SET", "i5", 0, 0)      # created: a change
+    d1 = dirty()
+    assert d1 == d0 + 2
+    r.setbit("a", 0, 0)                                       # same bit: none
+    r.execute_command("BITFIELD", "b", "SET", "i5", 0, 0)      # same field: none
+    assert dirty() == d1
+    r.execute_command("BITFIELD", "c", "INCRBY", "i5", 0, 1)   # created and changed: one
+    r.execute_command("BITFIELD", "c", "INCRBY", "i5", 0, 1)   # changed: one
+    r.execute_command("BITFIELD", "c", "INCRBY", "i5", 0, 32)  # wraps to the same value: none
+    assert dirty() == d1 + 2
+    r.execute_command("BITFIELD", "b", "SET", "i5", 90, 0)     # only the length: one
+    assert dirty() == d1 + 3

@@ -281,6 +281,7 @@ void Bitfield(CmdArgs args, CommandContext& ctx, bool readonly) {
                     : ctx.ks.FindForRead(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
   if (e != nullptr && e->type() != ValueType::kString) return ctx.rb.Error(errors::kWrongType);
   IntBuf tmp;
+  bool grew = false;
   if (writes) {
     // As Redis: the string grows to hold every field written before any is, so it grows even
     // when an OVERFLOW FAIL leaves the fields unchanged.
@@ -288,7 +289,7 @@ void Bitfield(CmdArgs args, CommandContext& ctx, bool readonly) {
     const uint64_t len = e != nullptr ? BytesOf(e, &tmp).size() : 0;
     if (e == nullptr || len < need) {
       e = ctx.ks.WriteRange(ctx.txn, ctx.db, k, e, need, std::string_view());
-      ctx.Dirty();
+      grew = true;
     }
   }
   ctx.rb.ArrayHeader(ops.size());
@@ -308,15 +309,16 @@ void Bitfield(CmdArgs args, CommandContext& ctx, bool readonly) {
       ctx.rb.NullBulk();
       continue;
     }
-    // As Redis 7.0: a SET to the value already there changes nothing; an INCRBY always counts.
-    if (op.kind == FieldOp::kIncrBy || now != old) {
+    // As Redis 7.0: a SET or INCRBY that leaves the field as it was changes nothing.
+    if (now != old) {
       std::string bytes = SetBitfieldBytes(s, op.offset, op.type, now);
       e = ctx.ks.WriteRange(ctx.txn, ctx.db, k, e, op.offset >> 3, bytes);
       changes++;
     }
     ctx.rb.Integer(op.kind == FieldOp::kIncrBy ? now : old);
   }
-  if (changes > 0) ctx.Dirty(changes);
+  // As Redis 7.0: the fields changed, or one change when only the length did.
+  if (changes > 0 || grew) ctx.Dirty(changes > 0 ? changes : 1);
 }
 
 void CmdBitfield(CmdArgs args, CommandContext& ctx) { Bitfield(args, ctx, false); }
