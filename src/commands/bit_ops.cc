@@ -164,11 +164,11 @@ bool BitfieldAdd(int64_t value, int64_t incr, const BitfieldType& t, Overflow ow
   return true;
 }
 
-std::string SetBitfieldBytes(std::string_view s, uint64_t offset, const BitfieldType& t,
-                             int64_t value) {
+size_t SetBitfieldBytes(std::string_view s, uint64_t offset, const BitfieldType& t, int64_t value,
+                        char* out) {
   const uint64_t first = offset >> 3;
   const uint64_t last = (offset + static_cast<uint64_t>(t.bits) - 1) >> 3;
-  std::string out(static_cast<size_t>(last - first + 1), '\0');
+  const auto n = static_cast<size_t>(last - first + 1);
   for (uint64_t i = first; i <= last; i++) out[i - first] = static_cast<char>(ByteAt(s, i));
   const auto v = static_cast<uint64_t>(value);
   for (int i = 0; i < t.bits; i++) {
@@ -181,7 +181,7 @@ std::string SetBitfieldBytes(std::string_view s, uint64_t offset, const Bitfield
       c = static_cast<char>(static_cast<uint8_t>(c) & ~mask);
     }
   }
-  return out;
+  return n;
 }
 
 }  // namespace fdb

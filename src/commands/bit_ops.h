@@ -68,8 +68,10 @@ bool BitfieldAdd(int64_t value, int64_t incr, const BitfieldType& t, Overflow ow
 
 // The bytes of s covering bits [offset, offset + t.bits) after storing `value` there (the low
 // t.bits bits): what a range write at byte offset / 8 must write. Bytes past the end of s
-// count as zero.
-std::string SetBitfieldBytes(std::string_view s, uint64_t offset, const BitfieldType& t,
-                             int64_t value);
+// count as zero. Writes them to `out` (a field spans at most kMaxFieldBytes) and returns how
+// many.
+inline constexpr size_t kMaxFieldBytes = 9;
+size_t SetBitfieldBytes(std::string_view s, uint64_t offset, const BitfieldType& t, int64_t value,
+                        char* out);
 
 }  // namespace fdb

@@ -54,7 +54,8 @@ TEST(BitOpsTest, BitfieldTypesAndValues) {
   EXPECT_FALSE(ParseBitfieldType("i0", &t));
   EXPECT_FALSE(ParseBitfieldType("x8", &t));
   ASSERT_TRUE(ParseBitfieldType("i8", &t));
-  std::string s = SetBitfieldBytes("", 4, t, -1);
+  char buf[kMaxFieldBytes];
+  std::string s(buf, SetBitfieldBytes("", 4, t, -1, buf));
   EXPECT_EQ(s, std::string("\x0f\xf0", 2));
   EXPECT_EQ(GetBitfield(s, 4, t), -1);
   ASSERT_TRUE(ParseBitfieldType("u8", &t));

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "commands/bit_ops.h"
 #include "commands/context.h"
 #include "commands/errors.h"
@@ -229,7 +230,7 @@ struct FieldOp {
 };
 
 void Bitfield(CmdArgs args, CommandContext& ctx, bool readonly) {
-  std::vector<FieldOp> ops;
+  absl::InlinedVector<FieldOp, 4> ops;
   Overflow overflow = Overflow::kWrap;
   bool writes = false;
   uint64_t write_end_bit = 0;  // one past the highest bit a write touches
@@ -311,8 +312,9 @@ void Bitfield(CmdArgs args, CommandContext& ctx, bool readonly) {
     }
     // As Redis 7.0: a SET or INCRBY that leaves the field as it was changes nothing.
     if (now != old) {
-      std::string bytes = SetBitfieldBytes(s, op.offset, op.type, now);
-      e = ctx.ks.WriteRange(ctx.txn, ctx.db, k, e, op.offset >> 3, bytes);
+      char bytes[kMaxFieldBytes];
+      const size_t n = SetBitfieldBytes(s, op.offset, op.type, now, bytes);
+      e = ctx.ks.WriteRange(ctx.txn, ctx.db, k, e, op.offset >> 3, std::string_view(bytes, n));
       changes++;
     }
     ctx.rb.Integer(op.kind == FieldOp::kIncrBy ? now : old);
