@@ -375,3 +375,43 @@ def test_unchanged_bits_are_not_changes(r):
     assert dirty() == d1 + 2
     r.execute_command("BITFIELD", "b", "SET", "i5", 90, 0)     # only the length: one
     assert dirty() == d1 + 3
+
+
+def test_keyspace_events_of_bitmap_hll_geo_commands(server):
+    r = server.client(protocol=2)
+    r.flushall()
+    r.config_set("notify-keyspace-events", "KEA")
+    try:
+        p = r.pubsub()
+        p.psubscribe("__keyevent@0__:*")
+        assert p.get_message(timeout=5)["type"] == "psubscribe"
+        r.pfadd("h", "a")
+        r.pfadd("h", "a")      # no change: no event
+        r.pfcount("h")         # caches the estimate: no event
+        r.pfmerge("m", "h")
+        r.setbit("b", 3, 1)
+        r.setbit("b", 3, 1)    # grows nothing, changes nothing: no event
+        r.execute_command("BITFIELD", "b", "SET", "u8", 0, 1)
+        r.bitop("AND", "d", "b")
+        r.bitop("AND", "d", "nokey")  # empty result: the destination is deleted
+        r.geoadd("g", [13.36, 38.11, "P"])
+        r.execute_command("GEOSEARCHSTORE", "s", "g", "FROMLONLAT", 13, 38, "BYRADIUS", 100, "km")
+        r.execute_command("GEORADIUS", "g", 13, 38, 100, "km", "STORE", "s2")
+        r.execute_command("GEOSEARCHSTORE", "s", "g", "FROMLONLAT", 13, 38, "BYRADIUS", 1, "km")
+        r.setrange("b", 100, "x")
+        r.set("end", 1)
+        got = []
+        while True:
+            m = p.get_message(timeout=5)
+            assert m is not None, got
+            if m["type"] != "pmessage":
+                continue
+            ev = m["channel"].split(":", 1)[1] + "/" + m["data"]
+            if ev == "set/end":
+                break
+            got.append(ev)
+        assert got == ["pfadd/h", "pfadd/m", "setbit/b", "setbit/b", "set/d", "del/d", "zadd/g",
+                       "geosearchstore/s", "georadiusstore/s2", "del/s", "setrange/b"]
+        p.close()
+    finally:
+        r.config_set("notify-keyspace-events", "")

@@ -18,6 +18,7 @@
 #include "commands/bit_ops.h"
 #include "commands/context.h"
 #include "commands/errors.h"
+#include "commands/notify.h"
 
 namespace fdb {
 
@@ -200,7 +201,9 @@ void CmdBitOp(CmdArgs args, CommandContext& ctx) {
   std::string result = ComputeBitOp(op, srcs.data(), n);
   KeyRef dest(args[2]);
   if (result.empty()) {
-    // Every source empty or missing: the destination is deleted, as Redis.
+    // Every source empty or missing: the destination is deleted, as Redis (whose event is then
+    // a "del" alone).
+    ctx.txn.set_event(notify::kGeneric, "del");
     if (ctx.ks.Delete(ctx.txn, ctx.db, dest, ctx.now_ms)) ctx.Dirty();
     return ctx.rb.Integer(0);
   }
