@@ -36,12 +36,15 @@ uint32_t Squash(uint64_t x) {
 
 uint64_t Interleave(uint32_t lat, uint32_t lon) { return Spread(lat) | (Spread(lon) << 1); }
 
-// The cell `dlon` columns east and `dlat` rows north of c, wrapping around.
+// The cell `dlon` columns east and `dlat` rows north of c, wrapping around. Only a coordinate
+// that moves is wrapped to `step` bits: a cell of longitude exactly 180 has its longitude one
+// past the last column, and its north and south neighbours keep it so (Redis's neighbours do,
+// and so its searches from there).
 Cell Move(const Cell& c, int dlon, int dlat) {
   const uint64_t mask = (uint64_t{1} << c.step) - 1;
   uint64_t lat = Squash(c.bits), lon = Squash(c.bits >> 1);
-  lat = (lat + static_cast<uint64_t>(static_cast<int64_t>(dlat))) & mask;
-  lon = (lon + static_cast<uint64_t>(static_cast<int64_t>(dlon))) & mask;
+  if (dlat != 0) lat = (lat + static_cast<uint64_t>(static_cast<int64_t>(dlat))) & mask;
+  if (dlon != 0) lon = (lon + static_cast<uint64_t>(static_cast<int64_t>(dlon))) & mask;
   return Cell{Interleave(static_cast<uint32_t>(lat), static_cast<uint32_t>(lon)), c.step};
 }
 
