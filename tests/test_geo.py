@@ -264,3 +264,16 @@ def test_search_from_the_antimeridian_as_redis(r, ref):  # noqa: F811
         for shape in (["BYRADIUS", 50, "km"], ["BYRADIUS", 500, "km"], ["BYBOX", 100, 100, "km"]):
             q = ("GEOSEARCH", "g", "FROMLONLAT", lon, 0, *shape)
             assert r.execute_command(*q) == [d(m) for m in ref.execute_command(*q)], q
+
+
+def test_argument_order_of_errors(r):
+    sicily(r)
+    # BYMEMBER: the member is looked up before the radius is read; with no key neither is.
+    assert_error(r, "could not decode requested zset member",
+                 "GEORADIUSBYMEMBER", "Sicily", "nosuch", "x", "km")
+    assert r.execute_command("GEORADIUSBYMEMBER", "missing", "m", "x", "bad-unit") == []
+    assert_error(r, "syntax error", "GEORADIUSBYMEMBER", "missing", "m", "1", "km", "BAD")
+    assert_error(r, "need numeric width", "GEOSEARCH", "Sicily", "FROMLONLAT", 1, 1, "BYBOX",
+                 "x", 1, "km")
+    assert_error(r, "need numeric height", "GEOSEARCH", "Sicily", "FROMLONLAT", 1, 1, "BYBOX",
+                 1, "x", "km")

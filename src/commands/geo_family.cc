@@ -198,8 +198,16 @@ void GeoSearch(CmdArgs args, CommandContext& ctx, size_t src, uint32_t flags) {
     member = args[base];
     from_member = true;
     base += 1;
+    if (z != nullptr) {
+      // As Redis: the member first, then the radius; with no key, neither is read.
+      std::optional<double> s = z->Score(member);
+      if (!s) return ctx.rb.Error(kNoMember);
+      geo::Decode(static_cast<uint64_t>(*s), &shape.lon, &shape.lat);
+    }
   }
-  if (!(flags & kSearch)) {
+  if ((flags & kByMember) && z == nullptr) {
+    base += 2;
+  } else if (!(flags & kSearch)) {
     if (!ParseScore(args[base], &shape.radius)) return ctx.rb.Error("ERR need numeric radius");
     if (shape.radius < 0) return ctx.rb.Error("ERR radius cannot be negative");
     shape.to_m = UnitToMeters(args[base + 1]);
@@ -271,8 +279,9 @@ void GeoSearch(CmdArgs args, CommandContext& ctx, size_t src, uint32_t flags) {
       i += 2;
     } else if (EqualsUpper(a, "BYBOX") && rem >= 3 && (flags & kSearch)) {
       if (by_radius) return ctx.rb.Error(errors::kSyntax);
-      if (!ParseScore(args[i + 1], &shape.width) || !ParseScore(args[i + 2], &shape.height)) {
-        return ctx.rb.Error(errors::kNotFloat);
+      if (!ParseScore(args[i + 1], &shape.width)) return ctx.rb.Error("ERR need numeric width");
+      if (!ParseScore(args[i + 2], &shape.height)) {
+        return ctx.rb.Error("ERR need numeric height");
       }
       if (shape.width < 0 || shape.height < 0) {
         return ctx.rb.Error("ERR height or width cannot be negative");
@@ -315,7 +324,7 @@ void GeoSearch(CmdArgs args, CommandContext& ctx, size_t src, uint32_t flags) {
     if (has_store) return store_result(std::make_unique<ZSetObject>());
     return ctx.rb.ArrayHeader(0);
   }
-  if (from_member) {
+  if (from_member && (flags & kSearch)) {
     std::optional<double> s = z->Score(member);
     if (!s) return ctx.rb.Error(kNoMember);
     geo::Decode(static_cast<uint64_t>(*s), &shape.lon, &shape.lat);
