@@ -216,6 +216,7 @@ def test_bitfield_errors(r):
     assert_error(r, BAD_TYPE, "BITFIELD", "k", "GET", "u64", 0)
     assert_error(r, BAD_TYPE, "BITFIELD", "k", "GET", "i65", 0)
     assert_error(r, BAD_TYPE, "BITFIELD", "k", "GET", "x8", 0)
+    assert_error(r, BAD_TYPE, "BITFIELD", "k", "GET", "U8", 0)
     assert_error(r, "Invalid OVERFLOW type specified", "BITFIELD", "k", "OVERFLOW", "foo")
     assert_error(r, BAD_OFFSET, "BITFIELD", "k", "GET", "u8", -1)
     assert_error(r, BAD_OFFSET, "BITFIELD", "k", "GET", "u8", "#x")

@@ -115,10 +115,11 @@ std::string ComputeBitOp(BitOp op, const std::string_view* srcs, size_t n) {
 }
 
 bool ParseBitfieldType(std::string_view s, BitfieldType* out) {
-  if (s.size() < 2 || (s[0] != 'i' && s[0] != 'u' && s[0] != 'I' && s[0] != 'U')) return false;
+  // Lower case only, as Redis.
+  if (s.size() < 2 || (s[0] != 'i' && s[0] != 'u')) return false;
   int64_t bits;
   if (!ParseInt64(s.substr(1), &bits)) return false;
-  const bool is_signed = s[0] == 'i' || s[0] == 'I';
+  const bool is_signed = s[0] == 'i';
   if (bits < 1 || bits > (is_signed ? 64 : 63)) return false;
   out->is_signed = is_signed;
   out->bits = static_cast<int>(bits);

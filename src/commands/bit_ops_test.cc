@@ -53,6 +53,7 @@ TEST(BitOpsTest, BitfieldTypesAndValues) {
   EXPECT_TRUE(ParseBitfieldType("u63", &t));
   EXPECT_FALSE(ParseBitfieldType("i0", &t));
   EXPECT_FALSE(ParseBitfieldType("x8", &t));
+  EXPECT_FALSE(ParseBitfieldType("U8", &t));  // lower case only, as Redis
   ASSERT_TRUE(ParseBitfieldType("i8", &t));
   char buf[kMaxFieldBytes];
   std::string s(buf, SetBitfieldBytes("", 4, t, -1, buf));
