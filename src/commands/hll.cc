@@ -37,6 +37,12 @@ void AppendZeros(std::string* out, int len) {
 
 uint8_t At(const std::string& s, size_t i) { return static_cast<uint8_t>(s[i]); }
 
+// The second byte of the XZERO at p. A corrupted HLL may end in the middle of one: the missing
+// byte reads as 0, as in Redis (whose strings end with a NUL), so both read it the same way.
+uint8_t Next(std::string_view s, size_t p) {
+  return p + 1 < s.size() ? static_cast<uint8_t>(s[p + 1]) : 0;
+}
+
 uint8_t* Regs(std::string* s) { return reinterpret_cast<uint8_t*>(s->data()) + kHeaderSize; }
 const uint8_t* Regs(std::string_view s) {
   return reinterpret_cast<const uint8_t*>(s.data()) + kHeaderSize;
@@ -167,8 +173,7 @@ bool ToDense(std::string* s) {
       idx += ZeroLen(c);
       p++;
     } else if (IsXZero(c)) {
-      if (p + 1 >= s->size()) return false;
-      idx += XZeroLen(c, At(*s, p + 1));
+      idx += XZeroLen(c, Next(*s, p));
       p += 2;
     } else {
       const int len = ValLen(c), val = ValValue(c);
@@ -324,8 +329,7 @@ bool MergeInto(std::string_view s, uint8_t* max) {
       idx += ZeroLen(c);
       p++;
     } else if (IsXZero(c)) {
-      if (p + 1 >= s.size()) return false;
-      idx += XZeroLen(c, static_cast<uint8_t>(s[p + 1]));
+      idx += XZeroLen(c, Next(s, p));
       p += 2;
     } else {
       const int len = ValLen(c);
@@ -357,8 +361,7 @@ bool Count(std::string_view s, uint64_t* card) {
         histo[0] += len;
         p++;
       } else if (IsXZero(c)) {
-        if (p + 1 >= s.size()) return false;
-        len = XZeroLen(c, static_cast<uint8_t>(s[p + 1]));
+        len = XZeroLen(c, Next(s, p));
         histo[0] += len;
         p += 2;
       } else {
@@ -389,8 +392,7 @@ bool DecodeSparse(std::string_view s, std::string* out) {
       *out += "z:" + std::to_string(ZeroLen(c)) + " ";
       p++;
     } else if (IsXZero(c)) {
-      if (p + 1 >= s.size()) return false;
-      *out += "Z:" + std::to_string(XZeroLen(c, static_cast<uint8_t>(s[p + 1]))) + " ";
+      *out += "Z:" + std::to_string(XZeroLen(c, Next(s, p))) + " ";
       p += 2;
     } else {
       *out += "v:" + std::to_string(ValValue(c)) + "," + std::to_string(ValLen(c)) + " ";

@@ -129,7 +129,12 @@ void CmdPfAdd(CmdArgs args, CommandContext& ctx) {
   const size_t sparse_max = SparseMax(ctx);
   for (size_t j = 2; j < args.size(); j++) {
     int r = hll::Add(&v, args[j], sparse_max);
-    if (r < 0) return ctx.rb.Error(kCorrupted);
+    if (r < 0) {
+      // As Redis, which changes the value in place: the elements added before the corrupted
+      // part was met stay added (the cached cardinality is left as it was).
+      if (updated > 0) Store(ctx, k, f == Found::kMissing ? nullptr : e, old, v);
+      return ctx.rb.Error(kCorrupted);
+    }
     updated += r;
   }
   if (updated > 0) {
