@@ -22,6 +22,15 @@
 # own LPUSH/LPOP/SADD/HSET/ZADD tests (one key each, random members), and two custom commands on
 # prefilled keys: lrange_100 = LRANGE bench:list 0 99 (a 600-element list) and
 # zrangebyscore_limit = ZRANGEBYSCORE bench:zset 100 +inf LIMIT 0 10 (a 1000-member zset).
+# TESTS=setbit,bitfield,pfadd,geoadd runs the bitmap / HyperLogLog / geo rows: SETBIT
+# bench:bitmap 800000 1 (a 100 KB bitmap; redis-benchmark's __rand_int__ is zero-padded, which
+# no integer argument accepts, so the offset is fixed: after the first request the bit is set and
+# both servers take their no-change path), BITFIELD bench:bitmap INCRBY u16 400000 1 (a change,
+# and in the persistent modes a logged delta, every time), PFADD bench:hll __rand_int__, GEOADD
+# bench:geo 13.__rand_int__ 38.__rand_int__ m:__rand_int__ (-r 100000 random elements/members);
+# and the reads bitcount (BITCOUNT of a 1000-byte string), pfcount (PFCOUNT of an HLL of 1000
+# elements: the cached estimate), geosearch (GEOSEARCH ... BYRADIUS 10 km COUNT 10 ASC in 1000
+# points spread over about 100 x 100 km), each on a key the preflight fills.
 # LPOP runs after LPUSH in each round, so it pops what LPUSH pushed.
 # Stream rows (TESTS=xadd,xrange_10): xadd = XADD bench:stream MAXLEN ~ 100000 * with three
 # fields (bounded: the stream is trimmed by whole nodes), xrange_10 = XRANGE bench:stream:r 500
@@ -140,10 +149,23 @@ for s in redis fdb; do
           rcli $s ZADD bench:zset $(for ((j = 0; j < 100; j++)); do printf '%d member:%06d ' $((i * 100 + j)) $((i * 100 + j)); done) >/dev/null
         done
         [[ $(rcli $s ZCARD bench:zset) == 1000 && $(rcli $s ZRANGEBYSCORE bench:zset 100 +inf LIMIT 0 10 | wc -l) == 10 ]] || bad+=(ZRANGEBYSCORE) ;;
+      setbit|bitfield) rcli $s DEL bench:pre:b >/dev/null
+        [[ $(rcli $s SETBIT bench:pre:b 7 1) == 0 && $(rcli $s GETBIT bench:pre:b 7) == 1 ]] || bad+=(SETBIT) ;;
+      pfadd) [[ $(rcli $s PFADD bench:pre:h a b) == 1 && $(rcli $s PFCOUNT bench:pre:h) == 2 ]] || bad+=(PFADD) ;;
+      geoadd) [[ $(rcli $s GEOADD bench:pre:g 13.000000000001 38.000000000001 m) == 1 ]] || bad+=(GEOADD) ;;
+      bitcount) rcli $s DEL bench:bits >/dev/null
+        rcli $s SETRANGE bench:bits 0 "$(head -c 1000 /dev/zero | tr '\0' 'U')" >/dev/null
+        [[ $(rcli $s BITCOUNT bench:bits) == 4000 ]] || bad+=(BITCOUNT) ;;
+      pfcount) rcli $s DEL bench:hll:ro >/dev/null
+        rcli $s PFADD bench:hll:ro $(seq 1 1000) >/dev/null
+        [[ $(rcli $s PFCOUNT bench:hll:ro) -gt 980 ]] || bad+=(PFCOUNT) ;;
+      geosearch) rcli $s DEL bench:geo:ro >/dev/null
+        rcli $s GEOADD bench:geo:ro $(for ((i = 0; i < 1000; i++)); do printf '%s %s p%d ' "13.$((RANDOM % 1000))" "38.$((RANDOM % 1000))" $i; done) >/dev/null
+        [[ $(rcli $s GEOSEARCH bench:geo:ro FROMLONLAT 13.5 38.5 BYRADIUS 10 km COUNT 10 ASC | wc -l) == 10 ]] || bad+=(GEOSEARCH) ;;
       *) log "note: no preflight check for test '$t'" ;;
     esac
   done
-  rcli $s DEL bench:pre bench:pre:n bench:pre:a bench:pre:b bench:pre:l bench:pre:s bench:pre:h bench:pre:z >/dev/null
+  rcli $s DEL bench:pre bench:pre:n bench:pre:a bench:pre:b bench:pre:l bench:pre:s bench:pre:h bench:pre:z bench:pre:g >/dev/null
   ((${#bad[@]} == 0)) || die "$s server fails the preflight for: ${bad[*]} (restrict TESTS=... to skip commands)"
 done
 
@@ -169,6 +191,13 @@ run_one() {
     xrange_10) targs=(XRANGE bench:stream:r 500 + COUNT 10) ;;
     lrange_100) targs=(LRANGE bench:list 0 99) ;;
     zrangebyscore_limit) targs=(ZRANGEBYSCORE bench:zset 100 +inf LIMIT 0 10) ;;
+    setbit) targs=(SETBIT bench:bitmap 800000 1) ;;           # a 100 KB bitmap
+    bitfield) targs=(BITFIELD bench:bitmap INCRBY u16 400000 1) ;;
+    pfadd) targs=(PFADD bench:hll __rand_int__) ;;              # sparse, then dense
+    geoadd) targs=(GEOADD bench:geo 13.__rand_int__ 38.__rand_int__ m:__rand_int__) ;;
+    bitcount) targs=(BITCOUNT bench:bits) ;;                         # 1000 bytes
+    pfcount) targs=(PFCOUNT bench:hll:ro) ;;                         # cached estimate
+    geosearch) targs=(GEOSEARCH bench:geo:ro FROMLONLAT 13.5 38.5 BYRADIUS 10 km COUNT 10 ASC) ;;
     *) targs=(-t "$t") ;;
   esac
   spid=$(spid_of "$s")

@@ -38,6 +38,12 @@ constexpr Row kEvents[] = {
     {"setbit", notify::kString, "setbit"},
     {"bitfield", notify::kString, "setbit"},
     {"bitop", notify::kString, "set"},
+    {"pfadd", notify::kString, "pfadd"},
+    {"pfmerge", notify::kString, "pfadd"},
+    {"geoadd", notify::kZset, "zadd"},
+    {"georadius", notify::kZset, "georadiusstore"},
+    {"georadiusbymember", notify::kZset, "georadiusstore"},
+    {"geosearchstore", notify::kZset, "geosearchstore"},
     {"getdel", notify::kGeneric, "del"},
     // generic
     {"del", notify::kGeneric, "del"},

@@ -27,6 +27,9 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterDumpFamily(*r);
     RegisterScriptingFamily(*r);
     RegisterClusterFamily(*r);
+    RegisterBitopsFamily(*r);
+    RegisterHyperLogLogFamily(*r);
+    RegisterGeoFamily(*r);
     r->Link();
     return r;
   }();

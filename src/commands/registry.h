@@ -126,5 +126,8 @@ void RegisterSortFamily(CommandRegistry& r);
 void RegisterStreamFamily(CommandRegistry& r);
 void RegisterDumpFamily(CommandRegistry& r);
 void RegisterScriptingFamily(CommandRegistry& r);  // scripting.cc
+void RegisterBitopsFamily(CommandRegistry& r);
+void RegisterHyperLogLogFamily(CommandRegistry& r);
+void RegisterGeoFamily(CommandRegistry& r);
 
 }  // namespace fdb

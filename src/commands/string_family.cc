@@ -399,16 +399,10 @@ void CmdSetRange(CmdArgs args, CommandContext& ctx) {
   if (!FitsStringLimit(ctx, static_cast<uint64_t>(offset), value.size())) {
     return ctx.rb.Error(errors::kStringTooLong);
   }
-  const size_t end = static_cast<size_t>(offset) + value.size();
-  const size_t total = end > cur.size() ? end : cur.size();
-  Entry* e = Entry::NewInlineString(args[1], total, /*raw=*/true);
-  char* p = e->mutable_inline_value();
-  if (!cur.empty()) memcpy(p, cur.data(), cur.size());
-  // Zero padding between the old end and the offset, as Redis's sdsgrowzero.
-  if (static_cast<size_t>(offset) > cur.size()) memset(p + cur.size(), 0, offset - cur.size());
-  memcpy(p + offset, value.data(), value.size());
-  if (old != nullptr) e->set_expire_ms(old->expire_ms());
-  ctx.ks.Put(ctx.txn, ctx.db, k, e);
+  // In place when it can be, logged as a string range delta (Keyspace::WriteRange), so a
+  // SETRANGE on a large value logs the bytes it wrote, not the value.
+  Entry* e = ctx.ks.WriteRange(ctx.txn, ctx.db, k, old, static_cast<uint64_t>(offset), value);
+  const size_t total = e->StringLength();
   ctx.Dirty();
   ctx.rb.Integer(static_cast<int64_t>(total));
 }

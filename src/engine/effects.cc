@@ -231,12 +231,33 @@ Status DecodeDelta(std::string_view payload, DeltaEffect* out) {
   if (payload.size() < 2) return Bad("short delta");
   out->db = static_cast<uint8_t>(payload[0]);
   uint8_t type = static_cast<uint8_t>(payload[1]);
-  if (type == 0 || type > static_cast<uint8_t>(ValueType::kStream)) return Bad("delta type");
+  // Type 0 is a string: a range write (engine/entry.h, Entry::WriteRange).
+  if (type > static_cast<uint8_t>(ValueType::kStream)) return Bad("delta type");
   out->type = static_cast<ValueType>(type);
   payload.remove_prefix(2);
   if (!GetBytes(&payload, &out->key) || out->db >= 16) return Bad("delta key");
   out->change = payload;
   return Status::OK();
+}
+
+void EncodeStringRange(uint64_t offset, std::string_view bytes, std::string* out) {
+  out->reserve(out->size() + 11 + bytes.size());
+  out->push_back('R');
+  PutVarint(out, offset);
+  out->append(bytes);
+}
+
+bool DecodeStringRange(std::string_view change, uint64_t* offset, std::string_view* bytes) {
+  if (change.empty() || change[0] != 'R') return false;
+  change.remove_prefix(1);
+  // A sanity bound (the checksum already vouches for the bytes): proto-max-bulk-len, which
+  // bounds every string, may be raised past Redis's 512 MB, never to 16 GB.
+  constexpr uint64_t kMaxEnd = 1ULL << 34;
+  if (!GetVarint(&change, offset) || *offset > kMaxEnd || change.size() > kMaxEnd - *offset) {
+    return false;
+  }
+  *bytes = change;
+  return true;
 }
 
 }  // namespace fdb

@@ -10,7 +10,8 @@
 //   flushdb := db:i8                                            (-1: every database)
 //   swapdb  := a:u8 b:u8
 //   delta   := db:u8 type:u8 key_len:varint key change        (change: to the end; its grammar
-//                                                              is the collection type's)
+//                                                              is the collection type's, or
+//                                                              string_range for a string)
 //
 // flags bit 0: the value is zstd-compressed (value_len is the compressed size).
 #pragma once
@@ -62,6 +63,11 @@ Status DecodeExpire(std::string_view payload, KeyEffect* out);
 // A delta record: `change` (encoded by e's collection type) applied in place to e's value.
 void EncodeDelta(int db, const Entry* e, std::string_view change, std::string* out);
 Status DecodeDelta(std::string_view payload, DeltaEffect* out);
+// The change of a string range delta (type 0): `bytes` written at byte `offset` of the value,
+// the value zero-filled up to `offset` first if shorter (Keyspace::WriteRange).
+//   string_range := 'R' offset:varint bytes (to the end)
+void EncodeStringRange(uint64_t offset, std::string_view bytes, std::string* out);
+bool DecodeStringRange(std::string_view change, uint64_t* offset, std::string_view* bytes);
 // Just the db and key of a put, without touching (or decompressing) the value.
 Status DecodePutKey(std::string_view payload, int* db, std::string_view* key);
 // Rewrites the db and deadline of an encoded put in place (compaction copies images of keys

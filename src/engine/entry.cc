@@ -149,6 +149,58 @@ const char* Entry::encoding_name() const {
   return "unknown";
 }
 
+namespace {
+// Room for a string of n bytes that is being grown by range writes.
+size_t GrowRoom(size_t n) {
+  constexpr size_t kStep = 1024 * 1024;
+  return n < kStep ? n * 2 : n + kStep;
+}
+}  // namespace
+
+Entry* Entry::WriteRange(uint64_t offset, std::string_view bytes) {
+  const Encoding enc = encoding();
+  const size_t len = enc == Encoding::kInt ? StringLength() : string_bytes().size();
+  const size_t end = static_cast<size_t>(offset) + bytes.size();
+  const size_t new_len = end > len ? end : len;
+  auto fill = [&](char* p) {
+    if (offset > len) memset(p + len, 0, offset - len);
+    if (!bytes.empty()) memcpy(p + offset, bytes.data(), bytes.size());
+  };
+  if (enc == Encoding::kInline && new_len == len && encoding_name()[0] == 'r') {
+    fill(mutable_inline_value());
+    return this;
+  }
+  if (enc == Encoding::kLarge) {
+    auto* b = const_cast<SharedBlock*>(large_block());
+    // One owner (this entry, under its shard's lock): nobody reads the bytes but through it.
+    if (b->use_count() == 1 &&
+        (new_len <= b->capacity() || b->Reserve(GrowRoom(new_len)) || b->Reserve(new_len))) {
+      fill(b->mutable_data());
+      b->set_size(new_len);
+      return this;
+    }
+  }
+  std::string scratch;
+  std::string_view cur = StringValue(&scratch);
+  Entry* e;
+  if (new_len >= kRangeLargeMin) {
+    SharedBlock* b = SharedBlock::New(new_len > len ? GrowRoom(new_len) : new_len);
+    if (b == nullptr) b = SharedBlock::New(new_len);
+    if (b == nullptr) throw std::bad_alloc();
+    if (!cur.empty()) memcpy(b->mutable_data(), cur.data(), cur.size());
+    fill(b->mutable_data());
+    b->set_size(new_len);
+    e = NewLarge(key(), BlockRef::Adopt(b));
+  } else {
+    e = NewInlineString(key(), new_len, /*raw=*/true);
+    if (!cur.empty()) memcpy(e->mutable_inline_value(), cur.data(), cur.size());
+    fill(e->mutable_inline_value());
+  }
+  e->expire_ms_ = expire_ms_;
+  e->set_lru(lru());
+  return e;
+}
+
 std::string_view Entry::StringValue(std::string* scratch) const {
   if (is_int()) {
     *scratch = FormatInt64(int_value());

@@ -143,6 +143,17 @@ class Entry {
   const SharedBlock* large_block() const { return reinterpret_cast<const SharedBlock*>(slot_); }
   // REQUIRES: encoding() == kInline and the entry not yet published by Keyspace::Put.
   char* mutable_inline_value() { return data_ + key_len(); }
+  // Writes `bytes` at byte `offset` of this string's value, zero-filling any gap past its end
+  // (SETBIT, BITFIELD, SETRANGE and the replay of their string range deltas). In place when it
+  // can be: a raw inline value that does not grow, or a large block that no one else holds
+  // (SharedBlock::use_count() == 1) and has or gets room. Otherwise into a new entry (same
+  // key, deadline and access clock, OBJECT ENCODING "raw"): a value of kRangeLargeMin bytes
+  // or more gets a block of its own with room to grow (as Redis's sdsMakeRoomFor: double up to
+  // 1 MB, then 1 MB more), so a bitmap grown bit by bit is not copied once per bit. Returns
+  // this or the new entry; the caller puts a new one in place of this and frees this.
+  // REQUIRES: type() == kString, value in RAM, offset + bytes.size() fits in memory.
+  Entry* WriteRange(uint64_t offset, std::string_view bytes);
+  static constexpr size_t kRangeLargeMin = 4096;
   // The string value; an integer is formatted into `scratch`.
   std::string_view StringValue(std::string* scratch) const;
   size_t StringLength() const;

@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/malloc_stats.h"
+#include "engine/effects.h"
 
 namespace fdb {
 
@@ -388,6 +389,51 @@ void Keyspace::Delta(Txn& txn, int db, const KeyRef& k, Entry* e, std::string_vi
   effect.entry = e;
   effect.change = change;  // a view: the sinks capture it now, it is not kept
   Emit(txn, std::move(effect));
+}
+
+Entry* Keyspace::WriteRangeAt(Shard& s, int db, const KeyRef& k, Entry* e, uint64_t offset,
+                              std::string_view bytes) {
+  if (e == nullptr) {
+    e = Entry::NewInlineString(k.key, 0, /*raw=*/true);
+    e->set_lru(NewAccessField());
+    s.dbs[db].Insert(e, k.hash);
+  } else {
+    Removed(e);
+  }
+  Entry* now = e->WriteRange(offset, bytes);
+  if (now != e) {
+    s.dbs[db].Replace(s.dbs[db].FindLink(k.key, k.hash), now);
+    Entry::Free(e);
+  }
+  Added(now);
+  return now;
+}
+
+Entry* Keyspace::WriteRange(Txn& txn, int db, const KeyRef& k, Entry* e, uint64_t offset,
+                            std::string_view bytes) {
+  Shard& s = *shards_[k.shard];
+  s.mu.AssertHeld();
+  const bool created = e == nullptr;
+  // An expiring new key is impossible here (it is created without a deadline), so the
+  // per-database deadline count is unchanged: the replacement keeps e's deadline.
+  e = WriteRangeAt(s, db, k, e, offset, bytes);
+  Touch(s, db, k.key);
+  if (effects_wanted()) {
+    std::string change;
+    EncodeStringRange(offset, bytes, &change);
+    Effect effect;
+    effect.kind = EffectKind::kDelta;
+    effect.created = created;
+    effect.db = db;
+    effect.shard = k.shard;
+    effect.key = k.key;
+    effect.hash = k.hash;
+    effect.entry = e;
+    effect.change = change;  // a view: the sinks capture it now, it is not kept
+    Emit(txn, std::move(effect));
+  }
+  if (OverBudget()) EvictFromShard(k.shard, 2, e, true);
+  return e;
 }
 
 void Keyspace::Changed(Txn& txn, int db, const Entry* e) { Changed(txn, db, KeyRef(e->key()), e); }
@@ -979,6 +1025,20 @@ void Keyspace::RecoverDelete(int db, const KeyRef& k) {
   Entry* e = s.dbs[db].Unlink(link);
   Unlinked(db, s, e);
   Entry::Free(e);
+}
+
+Status Keyspace::RecoverWriteRange(int db, const KeyRef& k, std::string_view change) {
+  uint64_t offset;
+  std::string_view bytes;
+  if (!DecodeStringRange(change, &offset, &bytes)) return Status::Corruption("bad string range");
+  Shard& s = *shards_[k.shard];
+  Entry* e = s.dbs[db].Find(k.key, k.hash);
+  if (e != nullptr && (e->type() != ValueType::kString || e->on_disk())) {
+    return Status::Corruption("string range delta applied to a " +
+                              std::string(TypeName(e->type())));
+  }
+  WriteRangeAt(s, db, k, e, offset, bytes);
+  return Status::OK();
 }
 
 void Keyspace::RecoverExpire(int db, const KeyRef& k, int64_t expire_ms) {

@@ -230,6 +230,13 @@ class Keyspace {
   // Records an in-place change of e's collection: `change` is the type's delta encoding of it.
   // Bumps the shard's version (WATCH), re-accounts the value's memory, logs the delta.
   void Delta(Txn& txn, int db, const KeyRef& k, Entry* e, std::string_view change);
+  // Strings changed in place (SETBIT, BITFIELD, SETRANGE): writes `bytes` at `offset` of the
+  // string value of e (nullptr: the key is missing and is created, empty before the write),
+  // zero-filling past its end, and logs a string range delta (docs/format.md, "String range
+  // deltas") rather than the whole value. Returns the key's entry now (e may be replaced: see
+  // Entry::WriteRange). REQUIRES: e is k's live string entry or nullptr.
+  Entry* WriteRange(Txn& txn, int db, const KeyRef& k, Entry* e, uint64_t offset,
+                    std::string_view bytes);
   // Deletes the key; returns whether it existed (expired keys count as missing).
   bool Delete(Txn& txn, int db, const KeyRef& k, int64_t now_ms);
   // Sets or clears (ms == 0) the deadline of an existing entry.
@@ -399,6 +406,9 @@ class Keyspace {
   Entry* RecoverFind(int db, const KeyRef& k);
   // Re-accounts e's memory after a delta was applied to it in place during recovery.
   void RecoverChanged(const Entry* e);
+  // Replays a string range delta (`change` in its encoding) on k's value, creating the key
+  // when missing. REQUIRES: k's entry, if any, is a string in RAM.
+  [[nodiscard]] Status RecoverWriteRange(int db, const KeyRef& k, std::string_view change);
   void RecoverExpire(int db, const KeyRef& k, int64_t expire_ms);
   void RecoverFlushShard(int shard, int db);
   void RecoverSwapShard(int shard, int a, int b);
@@ -416,6 +426,10 @@ class Keyspace {
   void ReplaceAllFrom(Keyspace& from);
 
  private:
+  // Entry::WriteRange on k's entry e (nullptr: created), with the table and accounting kept
+  // up to date; returns the entry now in the table. Nothing is logged.
+  Entry* WriteRangeAt(Shard& s, int db, const KeyRef& k, Entry* e, uint64_t offset,
+                      std::string_view bytes);
   std::atomic<int> escalating_{0};
   std::atomic<uint64_t> escalation_tickets_{0};
   Mutex escalation_mu_;

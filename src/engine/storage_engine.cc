@@ -285,6 +285,14 @@ Status StorageEngine::ApplyOne(ReplayTarget& t, RecordType type, std::string_vie
         ks->RecoverPut(d.db, k, loaded);
         e = loaded;
       }
+      if (d.type == ValueType::kString) {
+        // A string range delta (SETBIT, BITFIELD, SETRANGE): the key is created when missing.
+        s = ks->RecoverWriteRange(d.db, k, d.change);
+        if (!s.ok()) return Status::Corruption(s.message() + " at sequence " + std::to_string(seq));
+        e = ks->RecoverFind(d.db, k);
+        e->set_loc(0);  // dirty: its latest state has no full image
+        return Status::OK();
+      }
       if (e == nullptr) {
         e = Entry::NewObject(d.key, NewEmptyObject(d.type));
         ks->RecoverPut(d.db, k, e);

@@ -73,6 +73,14 @@ void ReplyBuilder::Double(double v) {
   }
 }
 
+void ReplyBuilder::DoubleText(std::string_view text) {
+  if (!resp3_) return Bulk(text);
+  if (!Room(text.size() + 3)) return;
+  out_->push_back(',');
+  out_->append(text);
+  out_->append("\r\n");
+}
+
 void ReplyBuilder::Bool(bool v) {
   if (!Room(4)) return;
   if (resp3_) {

@@ -52,7 +52,9 @@ class ReplyBuilder {
   void MapHeader(size_t n);  // n pairs; a flat array of 2n in RESP2
   void SetHeader(size_t n);  // an array in RESP2
   void PushHeader(size_t n);
-  void Double(double v);                                               // a bulk string in RESP2
+  void Double(double v);  // a bulk string in RESP2
+  // A double already formatted (GEOPOS's "%.17Lf" coordinates): a RESP3 double, else a bulk.
+  void DoubleText(std::string_view text);
   void Bool(bool v);                                                   // :1 / :0 in RESP2
   void Verbatim(std::string_view s, std::string_view format = "txt");  // bulk in RESP2
   void BulkArray(std::initializer_list<std::string_view> items);

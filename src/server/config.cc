@@ -771,7 +771,8 @@ const std::vector<Config::Param>& Config::Table() {
               st.Line(p.name, std::string(p.name) + " " + Repr(KeyspaceEventsToString(flags)),
                       flags != 0);
             }),
-        Int("hll-sparse-max-bytes", nullptr, kNo | kMemory, 0, kLongMax, 3000),
+        Int("hll-sparse-max-bytes", nullptr, kNo | kMemory, 0, kLongMax, 3000,
+            &Config::hll_sparse_max_bytes_),
         Int("stream-node-max-bytes", nullptr, kNo | kMemory, 0, kLongMax, 4096,
             &Config::stream_node_max_bytes_),
         Int("stream-node-max-entries", nullptr, kNo, 0, kLLongMax, 100,

@@ -183,6 +183,7 @@ class Config {
   int64_t set_max_intset_entries() const { return set_max_intset_entries_.load(kRelaxed); }
   int64_t zset_max_listpack_entries() const { return zset_max_listpack_entries_.load(kRelaxed); }
   int64_t zset_max_listpack_value() const { return zset_max_listpack_value_.load(kRelaxed); }
+  int64_t hll_sparse_max_bytes() const { return hll_sparse_max_bytes_.load(kRelaxed); }
   int64_t slowlog_log_slower_than() const { return slowlog_log_slower_than_.load(kRelaxed); }
   int64_t slowlog_max_len() const { return slowlog_max_len_.load(kRelaxed); }
   int64_t latency_monitor_threshold() const { return latency_monitor_threshold_.load(kRelaxed); }
@@ -271,6 +272,7 @@ class Config {
   std::atomic<int64_t> set_max_intset_entries_{0};
   std::atomic<int64_t> zset_max_listpack_entries_{0};
   std::atomic<int64_t> zset_max_listpack_value_{0};
+  std::atomic<int64_t> hll_sparse_max_bytes_{0};
   std::atomic<int64_t> slowlog_log_slower_than_{0};
   std::atomic<int64_t> slowlog_max_len_{0};
   std::atomic<int64_t> latency_monitor_threshold_{0};
