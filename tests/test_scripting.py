@@ -565,3 +565,18 @@ def test_sort_by_constant_is_ordered_for_scripts(r2):
     r2.sadd("myset", "a", "b", "c")
     assert r2.eval("return redis.call('sort', KEYS[1], 'by', '_', 'get', '#', 'get', '_:*')", 1,
                    "myset") == ["a", None, "b", None, "c", None]
+
+
+def test_scripts_read_streams_but_cannot_block(r2):
+    r2.delete("s")
+    r2.xgroup_create("s", "g", "$", mkstream=True)
+    assert r2.eval("return redis.pcall('xread','STREAMS','s','$')", 1, "s") is None
+    with pytest.raises(ResponseError, match="xread command is not allowed with BLOCK option"):
+        r2.eval("return redis.pcall('xread','BLOCK',0,'STREAMS','s','$')", 1, "s")
+    assert r2.eval("return redis.pcall('xreadgroup','group','g','c','STREAMS','s','>')", 1,
+                   "s") is None
+    with pytest.raises(ResponseError, match="xreadgroup command is not allowed with BLOCK"):
+        r2.eval("return redis.pcall('xreadgroup','group','g','c','BLOCK',0,'STREAMS','s','>')",
+                1, "s")
+    with pytest.raises(ResponseError, match="not allowed from script"):
+        r2.eval("return redis.call('blpop', KEYS[1], 0)", 1, "l")

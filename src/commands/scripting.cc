@@ -584,9 +584,13 @@ std::string_view CheckCall(RunCtx& run, const CommandSpec*& spec, CmdArgs args) 
   if ((spec->arity > 0 && argc != spec->arity) || (spec->arity < 0 && argc < -spec->arity)) {
     return "ERR Wrong number of args calling Redis command from script";
   }
-  // Blocking commands are refused too, as in Redis 7 (whose rows flag them noscript).
+  // Blocking commands are refused too, as in Redis 7 (whose rows flag them noscript), but for
+  // XREAD and XREADGROUP, which refuse only their BLOCK option (commands/stream_family.cc).
   // And those refused inside MULTI (SAVE would take the shard locks the script holds).
-  if (spec->flags & (cmdflags::kNoScript | cmdflags::kBlocking | cmdflags::kNoMulti)) {
+  const bool stream_read = spec->name[0] == 'x' && (std::string_view(spec->name) == "xread" ||
+                                                    std::string_view(spec->name) == "xreadgroup");
+  if ((spec->flags & (cmdflags::kNoScript | cmdflags::kNoMulti)) ||
+      ((spec->flags & cmdflags::kBlocking) && !stream_read)) {
     return "ERR This Redis command is not allowed from script";
   }
   if (spec->flags & cmdflags::kWrite) {

@@ -515,6 +515,12 @@ bool ParseReadArgs(CmdArgs args, CommandContext& ctx, bool group, ReadArgs* r) {
         return false;
       }
       r->block = true;
+      // A script cannot wait (Redis 7.0's text); without BLOCK the read is allowed.
+      if (ctx.client.script) {
+        ctx.rb.Error(std::string("ERR ") + (group ? "xreadgroup" : "xread") +
+                     " command is not allowed with BLOCK option from scripts");
+        return false;
+      }
     } else if (EqualsUpper(o, "COUNT") && more > 0) {
       i++;
       if (!ParseInt64(args[i], &r->count)) {
