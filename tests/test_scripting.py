@@ -580,3 +580,16 @@ def test_scripts_read_streams_but_cannot_block(r2):
                 1, "s")
     with pytest.raises(ResponseError, match="not allowed from script"):
         r2.eval("return redis.call('blpop', KEYS[1], 0)", 1, "l")
+
+
+def test_time_is_frozen_while_a_script_runs(r2):
+    """As Redis: a key does not expire half-way through a script, whatever its TTL."""
+    script = ("redis.call('set', KEYS[1], 'v', 'px', 5) "
+              "local t = redis.call('time') local start = t[1] * 1000000 + t[2] "
+              "local now = start "
+              "while now - start < 30000 do local i = 0 for j = 1, 1000 do i = i + j end "
+              "  local s = redis.call('time') now = s[1] * 1000000 + s[2] end "
+              "return redis.call('exists', KEYS[1])")
+    assert r2.eval(script, 1, "frozen") == 1
+    time.sleep(0.02)
+    assert r2.exists("frozen") == 0

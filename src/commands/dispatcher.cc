@@ -239,7 +239,8 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     // them), and one that starts after the failure is refused here. Without this a write could
     // run on a state a discard has just restored and need a discard of its own.
     if (refused()) return;
-    CommandContext ctx(rb, server_, client, *spec, NowMs(), txn);
+    const int64_t now_ms = txn.frozen_now_ms() != 0 ? txn.frozen_now_ms() : NowMs();
+    CommandContext ctx(rb, server_, client, *spec, now_ms, txn);
     ctx.stats = stats_;
     if (stage) rb.BeginStaged(&staged_);
     try {

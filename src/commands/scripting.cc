@@ -1210,11 +1210,12 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
   if (outer) {
     run.locks = &locks;
     run.mode = *mode;
-    for (std::string_view k : keys) run.declared.set(Keyspace::ShardOf(k));
+    for (std::string_view k : keys) {
+      int sh = Keyspace::ShardOf(k);
+      run.declared.set(sh);
+      if (run.mode == LockMode::kDeclared) locks.Add(sh);
+    }
     if (run.mode == LockMode::kDeclared) {
-      for (int i = 0; i < limits::kNumShards; i++) {
-        if (run.declared[i]) locks.Add(i);
-      }
       locks.Lock(ctx.ks);
       run.held = run.declared;
     } else {
@@ -1222,6 +1223,8 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
     }
   }
   ctx.txn.set_holds_all_shards(true);
+  const int64_t outer_frozen_ms = ctx.txn.frozen_now_ms();
+  if (outer_frozen_ms == 0) ctx.txn.set_frozen_now_ms(ctx.now_ms);
   env.run = &run;
 
   RunningScript& rs = *run.rs;
@@ -1271,6 +1274,7 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
     } catch (...) {
       lua_settop(L, 0);
       env.run = nullptr;
+      ctx.txn.set_frozen_now_ms(outer_frozen_ms);
       end_running();
       if (outer) {
         ctx.rb.DropStaged();
@@ -1330,6 +1334,7 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
   }
   lua_settop(L, 0);
   env.run = nullptr;
+  ctx.txn.set_frozen_now_ms(outer_frozen_ms);
   end_running();
   rs.kill.store(false);
   if (rc != 0) lua_gc(L, LUA_GCCOLLECT, 0);

@@ -137,6 +137,10 @@ class Txn {
   // skip locking (the locks are not recursive), a flush waits for the end of the transaction
   // to be logged, and blocking commands do not block.
   bool holds_all_shards() const { return holds_all_shards_; }
+  // The clock the commands of a script see: its start, as Redis 7 freezes time for a script
+  // (keys do not expire half-way through it). 0: each command reads the clock.
+  int64_t frozen_now_ms() const { return frozen_now_ms_; }
+  void set_frozen_now_ms(int64_t ms) { frozen_now_ms_ = ms; }
   void set_holds_all_shards(bool on) { holds_all_shards_ = on; }
 
   // The highest log sequence this transaction's commits were given (0: nothing logged). A
@@ -192,6 +196,7 @@ class Txn {
   std::string* own_pushes_ = nullptr;
   uint64_t sequence_ = 0;
   bool holds_all_shards_ = false;
+  int64_t frozen_now_ms_ = 0;
 };
 
 }  // namespace fdb
