@@ -100,10 +100,28 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     rb.Error(errors::kNoAuth);
     return;
   }
-  // A script running past busy-reply-threshold holds every shard: the others get BUSY.
-  if (!txn.holds_all_shards() && ScriptBusyRefuses(*spec, args, rb)) {
-    if (client.in_multi) client.multi_error = true;
-    return;
+  // A script running past busy-reply-threshold holds every shard: the others get BUSY. As
+  // Redis's rejectCommand, a refused EXEC ends its transaction with EXECABORT and the refusal.
+  if (!txn.holds_all_shards()) {
+    const bool is_exec = client.in_multi && std::string_view(spec->name) == "exec";
+    std::string busy;
+    ReplyBuilder busy_rb(&busy);
+    if (ScriptBusyRefuses(*spec, args, is_exec ? busy_rb : rb)) {
+      if (is_exec) {
+        // The watches stay registered until the client's next EXEC, DISCARD, UNWATCH or close:
+        // releasing them here would wait for the shard locks the script holds (and on the
+        // script's own thread, which serves this client while it polls, never get them).
+        client.in_multi = false;
+        client.multi_error = false;
+        client.queued.clear();
+        std::string_view text = busy;
+        if (text.size() >= 3) text = text.substr(1, text.size() - 3);  // "-...\r\n"
+        rb.Error("EXECABORT Transaction discarded because of: " + std::string(text));
+        return;
+      }
+      if (client.in_multi) client.multi_error = true;
+      return;
+    }
   }
   client.last_cmd.store(spec->name, std::memory_order_relaxed);
   // Once a shutdown has begun (on any thread) nothing changes the data set: what the final
@@ -166,6 +184,14 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     rb.Error(SubscribedContextError(spec->name));
     return;
   }
+  // CLIENT PAUSE (commands/client_pause.h): a held command waits, unanswered, for the pause to
+  // end; the connection runs it again then. Inside EXEC or a script nothing is held.
+  if (!txn.holds_all_shards() && client.unblock &&
+      server_.client_pause().Holds(*spec, args, client, NowMs())) {
+    ReleaseLocks();
+    client.postponed = true;
+    return;
+  }
   if ((spec->flags & cmdflags::kTransaction) || client.in_multi) {
     ReleaseLocks();  // EXEC locks every shard
     if (HandleTransaction(*spec, args, client, rb, txn)) return;
@@ -190,6 +216,10 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     return true;
   };
   if (refused()) return;
+  // MONITOR: a script is told before the commands it runs, everything else once it ran.
+  const bool monitored = server_.monitors().active() && !(spec->flags & cmdflags::kAdmin);
+  const bool script_call = monitored && IsScriptCall(*spec);
+  if (script_call) FeedMonitors(*spec, args, client);
   int64_t start_us = MonoUs();
   const uint64_t errors_before = rb.errors();
   // A write's reply is staged until its effects are committed (inside EXEC, the whole
@@ -268,6 +298,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   std::atomic<uint64_t>& bucket = counters.hist[LatencyBucket(dur)];
   bucket.store(bucket.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   RecordSlow(*spec, args, client, dur);
+  if (monitored && !script_call) FeedMonitors(*spec, args, client);
   // Keep the lock only for a command that takes a while on average on this thread (waiting
   // for the lock included): a cheap command's lock is better released at once, so the other
   // threads' commands on the shard run in parallel with this thread's parsing and replies.
@@ -299,6 +330,21 @@ void Dispatcher::RecordSlow(const CommandSpec& spec, CmdArgs args, ClientState& 
   }
 }
 
+bool Dispatcher::IsScriptCall(const CommandSpec& spec) {
+  std::string_view n = spec.name;
+  return n == "eval" || n == "evalsha" || n == "eval_ro" || n == "evalsha_ro" || n == "fcall" ||
+         n == "fcall_ro";
+}
+
+void Dispatcher::FeedMonitors(const CommandSpec& spec, CmdArgs args, const ClientState& client) {
+  // Every line goes through the monitors' threads' inboxes (`here` = nullptr), even to a
+  // monitor on this thread: a script's commands, told from inside it, then keep their place
+  // before the commands that follow it.
+  server_.monitors().Feed(args, spec, client.db.load(std::memory_order_relaxed),
+                          in_script_ ? std::string_view("lua") : std::string_view(client.addr),
+                          nullptr, server_.config().output_limit(Config::kNormal).hard);
+}
+
 bool Dispatcher::QueuedDenyOom(const ClientState& client) const {
   for (const auto& call : client.queued) {
     if (call.empty()) continue;
@@ -323,11 +369,14 @@ bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, Client
       client.multi_error = false;
       client.queued.clear();
       rb.Ok();
+      if (server_.monitors().active()) FeedMonitors(spec, args, client);
     }
     return true;
   }
   if (name == "exec") {
     Exec(client, rb, txn);
+    // After the commands it ran, as Redis (whatever EXEC answered).
+    if (server_.monitors().active()) FeedMonitors(spec, args, client);
     return true;
   }
   if (name == "discard") {
@@ -339,6 +388,7 @@ bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, Client
     client.queued.clear();
     ReleaseWatches(server_.keyspace(), client, txn.holds_all_shards());
     rb.Ok();
+    if (server_.monitors().active()) FeedMonitors(spec, args, client);
     return true;
   }
   if (name == "watch" && client.in_multi) {

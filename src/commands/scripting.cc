@@ -34,6 +34,7 @@
 #include "base/logging.h"
 #include "base/mutex.h"
 #include "base/numbers.h"
+#include "commands/client_pause.h"
 #include "commands/context.h"
 #include "commands/dispatcher.h"
 #include "commands/errors.h"
@@ -502,8 +503,10 @@ std::string_view CheckCall(RunCtx& run, const CommandSpec*& spec, CmdArgs args) 
   if (spec->flags & (cmdflags::kNoScript | cmdflags::kBlocking | cmdflags::kNoMulti)) {
     return "ERR This Redis command is not allowed from script";
   }
-  if (spec->flags & cmdflags::kWrite) {
-    if (run.read_only) return "ERR Write commands are not allowed from read-only scripts.";
+  // As Redis, a read-only script may not run what may replicate either (PUBLISH): CLIENT
+  // PAUSE WRITE lets such scripts run.
+  if (run.read_only && MayReplicate(*spec, args)) {
+    return "ERR Write commands are not allowed from read-only scripts.";
   }
   // Over maxmemory (the dispatcher evicted what it could before the script): commands that
   // may grow memory are refused, as Redis does inside scripts.
@@ -2110,7 +2113,9 @@ bool ScriptBusyRefuses(const CommandSpec& spec, std::span<const std::string_view
   // SCRIPT KILL is for EVAL, FUNCTION KILL for FCALL: the other one gets BUSY too.
   if ((name == "script|kill" && !rs.is_function.load()) ||
       (name == "function|kill" && rs.is_function.load()) || name == "function|stats" ||
-      name == "auth" || name == "hello") {
+      name == "auth" || name == "hello" || name == "multi" || name == "quit") {
+    // Redis's allow-busy commands that take no shard lock (DISCARD, WATCH, UNWATCH and RESET
+    // may have to release watches, which waits for the locks the script holds).
     return false;
   }
   if (name == "shutdown") {
@@ -2170,6 +2175,40 @@ void RegisterScriptingFamily(CommandRegistry& r) {
   r.Register({"script|debug", 3, kNoScript, 0, 0, 0, CmdScriptDebug, "scripting", "Sets the debug mode of server-side Lua scripts.", "3.2.0"});
   r.Register({"script|help", 2, kLoading | kStale, 0, 0, 0, CmdScriptHelp, "scripting", "Returns helpful text about the different subcommands.", "5.0.0"});
   // clang-format on
+}
+
+bool ScriptMayWrite(std::string_view command, CmdArgs args) {
+  // A script without a shebang may write (Redis: the command's may-replicate flag); one with
+  // a shebang writes unless it says no-writes. An unknown SHA or function: as Redis, the
+  // command's own flags (it will be refused anyway).
+  auto body_may_write = [](std::string body) {
+    ScriptFlags flags;
+    std::string err;
+    if (!ParseShebang(body, &flags, &err)) return true;
+    return !flags.no_writes;
+  };
+  if (command == "eval") return args.size() < 2 || body_may_write(std::string(args[1]));
+  if (command == "evalsha") {
+    if (args.size() < 2) return true;
+    ScriptCache& cache = Cache();
+    MutexLock l(cache.mu);
+    auto found = cache.bodies.find(Lower(args[1]));
+    return found == cache.bodies.end() || body_may_write(found->second);
+  }
+  if (command == "fcall") {
+    if (args.size() < 2) return true;
+    FunctionRegistry& reg = Functions();
+    MutexLock l(reg.mu);
+    auto owner = reg.owner.find(Lower(args[1]));
+    if (owner == reg.owner.end()) return true;
+    auto lib = reg.libraries.find(owner->second);
+    if (lib == reg.libraries.end()) return true;
+    for (const FunctionInfo& f : lib->second.functions) {
+      if (Lower(f.name) == Lower(args[1])) return !f.no_writes;
+    }
+    return true;
+  }
+  return false;
 }
 
 }  // namespace fdb
