@@ -160,3 +160,38 @@ def test_queueing_under_oom_with_the_default_policy(server_factory):
     c.config_set("maxmemory", 0)
     assert c.set("x", "1")
     t.close()
+
+
+def test_errorstats_and_commandstats_of_transactions(r):
+    r.config_resetstat()
+    assert r.info("stats")["total_error_replies"] == 0
+    with pytest.raises(redis.ResponseError):
+        r.execute_command("NOSUCHCOMMAND")
+    p = r.pipeline(transaction=True)
+    p.set("a", "b").lpush("a", "x")
+    res = p.execute(raise_on_error=False)
+    assert res[0] is True and isinstance(res[1], redis.ResponseError)
+    info = r.info("errorstats")
+    assert info["errorstat_ERR"]["count"] == 1
+    assert info["errorstat_WRONGTYPE"]["count"] == 1
+    assert r.info("stats")["total_error_replies"] == 2
+    stats = r.info("commandstats")
+    # EXEC ran and did not fail itself; the failure belongs to LPUSH.
+    assert stats["cmdstat_multi"]["calls"] == 1
+    assert stats["cmdstat_exec"]["calls"] == 1
+    assert stats["cmdstat_exec"]["failed_calls"] == 0
+    assert stats["cmdstat_lpush"]["failed_calls"] == 1
+    with pytest.raises(redis.ResponseError, match="EXEC without MULTI"):
+        r.execute_command("EXEC")
+    stats = r.info("commandstats")
+    assert stats["cmdstat_exec"]["calls"] == 2
+    assert stats["cmdstat_exec"]["failed_calls"] == 1
+    r.config_resetstat()
+    assert "errorstat_ERR" not in r.info("errorstats")
+
+
+def test_latencystats_percentiles(r):
+    r.config_resetstat()
+    r.set("k", "v")
+    line = r.info("latencystats")["latency_percentiles_usec_set"]
+    assert set(line) == {"p50", "p99", "p99.9"}

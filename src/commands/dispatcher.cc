@@ -194,7 +194,27 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   }
   if ((spec->flags & cmdflags::kTransaction) || client.in_multi) {
     ReleaseLocks();  // EXEC locks every shard
-    if (HandleTransaction(*spec, args, client, rb, txn)) return;
+    // INFO commandstats counts MULTI, EXEC and DISCARD as Redis: EXEC fails only by its own
+    // error (without MULTI, aborted), not by its commands'. Queued commands are not counted.
+    const std::string_view name = spec->name;
+    const bool own = name == "multi" || name == "exec" || name == "discard";
+    const bool fails = ((name == "exec" || name == "discard") && !client.in_multi) ||
+                       (name == "multi" && client.in_multi);
+    const bool aborts = name == "exec" && client.in_multi && client.multi_error;
+    const int64_t t0 = own ? MonoUs() : 0;
+    if (HandleTransaction(*spec, args, client, rb, txn)) {
+      if (own) {
+        counters.calls.store(counters.calls.load(std::memory_order_relaxed) + 1,
+                             std::memory_order_relaxed);
+        counters.usec.store(counters.usec.load(std::memory_order_relaxed) + (MonoUs() - t0),
+                            std::memory_order_relaxed);
+        if (fails || aborts) {
+          counters.failed.store(counters.failed.load(std::memory_order_relaxed) + 1,
+                                std::memory_order_relaxed);
+        }
+      }
+      return;
+    }
   }
 
   StorageEngine* storage = server_.storage();

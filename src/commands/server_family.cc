@@ -659,7 +659,9 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
 // what CONFIG GET read see no difference (Config::Set makes it a no-op).
 bool SameStartupValue(const Config& cfg, std::string_view name, std::string_view value) {
   const std::string n = Lower(name);
-  if (n != "port" && n != "bind" && n != "appendonly" && n != "dir") return false;
+  if (n != "port" && n != "bind" && n != "appendonly" && n != "dir" && n != "compression") {
+    return false;
+  }
   auto got = cfg.Get(n);
   return !got.empty() && got[0].second == value;
 }

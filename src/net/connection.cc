@@ -284,6 +284,7 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
       state_.arg_blocks.clear();  // what the command kept, it shares
     }
     parser_.Reset();
+    if (args_.capacity() > RespParser::kKeptArgs) std::vector<std::string_view>().swap(args_);
     pos += consumed;
     if (rb_.overflowed()) CloseForOutputLimit("hard");
     if (closed_) {

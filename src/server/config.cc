@@ -1258,7 +1258,8 @@ Status Config::Set(std::string_view name, std::string_view value, bool from_conf
     // directory) may still be "set" to the value it has: tools that write back what CONFIG GET
     // read (Redis's own test suite does) see no difference.
     const std::string_view n = p->name;
-    if ((n == "port" || n == "bind" || n == "appendonly" || n == "dir") && value == GetParam(*p)) {
+    if ((n == "port" || n == "bind" || n == "appendonly" || n == "dir" || n == "compression") &&
+        value == GetParam(*p)) {
       return Status::OK();
     }
     return Status::InvalidArgument("can't set immutable config");
