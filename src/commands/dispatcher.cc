@@ -186,7 +186,8 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   }
   // CLIENT PAUSE (commands/client_pause.h): a held command waits, unanswered, for the pause to
   // end; the connection runs it again then. Inside EXEC or a script nothing is held.
-  if (!txn.holds_all_shards() && client.unblock &&
+  // (end_ms is 0 unless a pause was set and not ended by UNPAUSE: no clock read otherwise.)
+  if (!txn.holds_all_shards() && server_.client_pause().end_ms() != 0 && client.unblock &&
       server_.client_pause().Holds(*spec, args, client, NowMs())) {
     ReleaseLocks();
     client.postponed = true;
