@@ -195,3 +195,31 @@ def test_latencystats_percentiles(r):
     r.set("k", "v")
     line = r.info("latencystats")["latency_percentiles_usec_set"]
     assert set(line) == {"p50", "p99", "p99.9"}
+
+
+def test_min_replicas_to_write_refuses_writes_without_replicas(r, server):
+    r.set("xx", "1")
+    t = Raw(server.port)
+    t.cmd("MULTI")
+    t.cmd("INCR", "xx")
+    assert t.read_reply() == b"+OK\r\n"
+    assert t.read_reply() == b"+QUEUED\r\n"
+    r.config_set("min-replicas-to-write", 2)
+    try:
+        t.cmd("EXEC")
+        assert t.read_reply() == (b"-EXECABORT Transaction discarded because of: NOREPLICAS Not "
+                                  b"enough good replicas to write.\r\n")
+        with pytest.raises(redis.ResponseError, match="^NOREPLICAS Not enough good replicas"):
+            r.set("xx", "2")
+        assert r.get("xx") == "1"  # reads still run
+    finally:
+        r.config_set("min-replicas-to-write", 0)
+    assert r.incr("xx") == 2
+    t.close()
+
+
+def test_cluster_commands_answer_as_a_server_without_cluster_support(r):
+    for sub in (["INFO"], ["HELP"], ["KEYSLOT", "k"], ["NODES"]):
+        with pytest.raises(redis.ResponseError, match="^This instance has cluster support disabled"):
+            r.execute_command("CLUSTER", *sub)
+    assert "cluster|help" in r.command_list(pattern="cl*help")

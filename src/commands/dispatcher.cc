@@ -40,6 +40,25 @@ std::string WrongArityError(std::string_view name) {
   return "ERR wrong number of arguments for '" + std::string(name) + "' command";
 }
 
+namespace {
+
+constexpr const char* kNoReplicas = "NOREPLICAS Not enough good replicas to write.";
+
+// Whether a command of the client's MULTI queue has `flag`.
+bool QueuedHasFlag(const CommandRegistry& registry, const ClientState& client, uint32_t flag) {
+  for (const auto& call : client.queued) {
+    if (call.empty()) continue;
+    const CommandSpec* spec = registry.Find(call[0]);
+    if (spec != nullptr && spec->container() && call.size() >= 2) {
+      if (const CommandSpec* sub = registry.FindSub(*spec, call[1])) spec = sub;
+    }
+    if (spec != nullptr && (spec->flags & flag)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 ExecResult Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
   Txn txn;
   // The client runs on this thread: its pub/sub receiver is this thread's (see Txn::origin).
@@ -170,6 +189,28 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
       }
       if (client.in_multi) client.multi_error = true;
       rb.Error(errors::kOom);
+      return;
+    }
+  }
+  // min-replicas-to-write: FDB has no replicas, so while it is set writes are refused, as Redis
+  // refuses them without enough good replicas; EXEC of a transaction that writes ends it.
+  if (!txn.holds_all_shards() && server_.config().min_replicas_refuse_writes()) {
+    const bool is_exec = client.in_multi && std::string_view(spec->name) == "exec";
+    if ((spec->flags & cmdflags::kWrite) ||
+        (is_exec && QueuedHasFlag(registry_, client, cmdflags::kWrite))) {
+      counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                              std::memory_order_relaxed);
+      if (is_exec) {
+        client.in_multi = false;
+        client.multi_error = false;
+        client.queued.clear();
+        ReleaseLocks();
+        ReleaseWatches(server_.keyspace(), client, false);
+        rb.Error(std::string("EXECABORT Transaction discarded because of: ") + kNoReplicas);
+        return;
+      }
+      if (client.in_multi) client.multi_error = true;
+      rb.Error(kNoReplicas);
       return;
     }
   }

@@ -1007,8 +1007,12 @@ const std::vector<Config::Param>& Config::Table() {
         Int("repl-diskless-sync-delay", nullptr, kNo, 0, kIntMax, 5),
         Int("repl-diskless-sync-max-replicas", nullptr, kNo, 0, kIntMax, 0),
         Enum("repl-diskless-load", kNo, kReplDisklessLoadEnum, 0),
-        Int("min-replicas-to-write", "min-slaves-to-write", kNo, 0, kIntMax, 0),
-        Int("min-replicas-max-lag", "min-slaves-max-lag", kNo, 0, kIntMax, 10),
+        // FDB has no replicas: while both are non-zero, writes are refused (NOREPLICAS), as
+        // Redis refuses them without enough good replicas.
+        Int("min-replicas-to-write", "min-slaves-to-write", 0, 0, kIntMax, 0,
+            &Config::min_replicas_to_write_),
+        Int("min-replicas-max-lag", "min-slaves-max-lag", 0, 0, kIntMax, 10,
+            &Config::min_replicas_max_lag_),
         Enum("propagation-error-behavior", kNo, kPropagationErrorBehaviorEnum, 0),
 
         // --- Cluster (not in FDB: `cluster-enabled yes` is refused, INFO says 0).
