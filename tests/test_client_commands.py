@@ -141,8 +141,8 @@ def _busy(c):
 
 
 def test_queueing_under_oom_with_the_default_policy(server_factory):
-    # maxmemory far below what the keys alone take: with persistence FDB cannot move the index
-    # to disk, so it refuses as Redis's noeviction does (without persistence: used memory).
+    # maxmemory far below what must stay in RAM (the index and the server's own tables): with
+    # persistence FDB cannot move those to disk, so it refuses as Redis's noeviction does.
     s = server_factory()
     c = s.client()
     c.set("a", "1")

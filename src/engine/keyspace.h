@@ -370,13 +370,16 @@ class Keyspace {
   }
   // True when maxmemory is exceeded by what FDB cannot give back. Without values-to-disk that
   // is used memory, as Redis. With it, values move to disk to keep RAM within the budget, but
-  // the index (every key and its entry) stays in RAM: when the index alone passes maxmemory no
-  // move can bring RAM under it, and commands that may grow memory are refused as Redis's
-  // noeviction does (docs/compatibility.md, "maxmemory").
+  // the index (every key and its entry) and the server's own tables stay in RAM: when those
+  // (limits::kTieringMinRamBytes plus the index) pass maxmemory no move can bring RAM under it, and
+  // commands that may grow memory are refused as Redis's noeviction does (docs/compatibility.md,
+  // "maxmemory").
   bool OverMaxmemory() const {
     uint64_t b = budget_bytes_.load(std::memory_order_relaxed);
     if (b == 0) return false;
-    if (values_to_disk()) return index_bytes_.load(std::memory_order_relaxed) > b;
+    if (values_to_disk()) {
+      return index_bytes_.load(std::memory_order_relaxed) + limits::kTieringMinRamBytes > b;
+    }
     return MaxmemoryUsed() > b;
   }
   enum class EvictResult {
