@@ -91,6 +91,11 @@ inline constexpr int64_t kStringMax = 512LL * 1024 * 1024;
 // Active expiry: keys examined per shard per cycle, and cycles per second.
 inline constexpr int kActiveExpireKeysPerShard = 64;
 inline constexpr int kActiveExpireHz = 10;
+// The RAM FDB holds whatever maxmemory says (its tables, thread buffers; an empty server uses
+// about 600 KB): with values moving to disk, a maxmemory below this plus the index can never be
+// met, and commands that may grow memory are refused as Redis's noeviction does
+// (Keyspace::OverMaxmemory). Conservative, so that small value budgets still tier.
+inline constexpr uint64_t kTieringMinRamBytes = 16 * 1024;
 // LCS builds an (n+1)*(m+1) table; refuse inputs whose table would exceed this many cells.
 inline constexpr uint64_t kLcsMaxCells = 256ULL * 1024 * 1024;
 // Reply of DEBUG SLEEP / blocking waits: the longest sleep honoured, in seconds.

@@ -122,6 +122,24 @@ bool BlockingRegistry::Cancel(const std::shared_ptr<Waiter>& w, bool disconnect)
   return true;
 }
 
+std::shared_ptr<Waiter> BlockingRegistry::TakeClient(uint64_t client_id) {
+  std::shared_ptr<Waiter> w;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [key, q] : waiters_) {
+      for (const auto& x : q) {
+        if (x->client_id == client_id) {
+          w = x;
+          break;
+        }
+      }
+      if (w != nullptr) break;
+    }
+  }
+  if (w == nullptr || !Cancel(w, /*disconnect=*/false)) return nullptr;
+  return w;
+}
+
 void BlockingRegistry::Unclaim(const std::shared_ptr<Waiter>& w) {
   w->state.store(Waiter::kBlocked);
   // A disconnect that came while the waiter was claimed could not remove it: do it now. Either

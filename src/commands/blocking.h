@@ -136,6 +136,11 @@ class BlockingRegistry : public KeyCreatedListener {
   // when a server holds it (its reply will be delivered).
   bool Cancel(const std::shared_ptr<Waiter>& w, bool disconnect);
 
+  // CLIENT UNBLOCK: claims and removes the waiter of client `client_id` as Cancel does, and
+  // returns it (the caller replies through its `deliver`); nullptr when that client is not
+  // blocked or a server already holds it. Thread-safe.
+  std::shared_ptr<Waiter> TakeClient(uint64_t client_id);
+
   size_t blocked_clients() const { return blocked_.load(std::memory_order_relaxed); }
   // Number of keys with waiters (for tests: nothing left behind).
   size_t WaitedKeys();

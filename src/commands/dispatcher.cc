@@ -40,6 +40,23 @@ std::string WrongArityError(std::string_view name) {
   return "ERR wrong number of arguments for '" + std::string(name) + "' command";
 }
 
+namespace {
+
+// Whether a command of the client's MULTI queue has `flag`.
+bool QueuedHasFlag(const CommandRegistry& registry, const ClientState& client, uint32_t flag) {
+  for (const auto& call : client.queued) {
+    if (call.empty()) continue;
+    const CommandSpec* spec = registry.Find(call[0]);
+    if (spec != nullptr && spec->container() && call.size() >= 2) {
+      if (const CommandSpec* sub = registry.FindSub(*spec, call[1])) spec = sub;
+    }
+    if (spec != nullptr && (spec->flags & flag)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
 ExecResult Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
   Txn txn;
   // The client runs on this thread: its pub/sub receiver is this thread's (see Txn::origin).
@@ -100,10 +117,28 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     rb.Error(errors::kNoAuth);
     return;
   }
-  // A script running past busy-reply-threshold holds every shard: the others get BUSY.
-  if (!txn.holds_all_shards() && ScriptBusyRefuses(*spec, args, rb)) {
-    if (client.in_multi) client.multi_error = true;
-    return;
+  // A script running past busy-reply-threshold holds every shard: the others get BUSY. As
+  // Redis's rejectCommand, a refused EXEC ends its transaction with EXECABORT and the refusal.
+  if (!txn.holds_all_shards()) {
+    const bool is_exec = client.in_multi && std::string_view(spec->name) == "exec";
+    std::string busy;
+    ReplyBuilder busy_rb(&busy);
+    if (ScriptBusyRefuses(*spec, args, is_exec ? busy_rb : rb)) {
+      if (is_exec) {
+        // The watches stay registered until the client's next EXEC, DISCARD, UNWATCH or close:
+        // releasing them here would wait for the shard locks the script holds (and on the
+        // script's own thread, which serves this client while it polls, never get them).
+        client.in_multi = false;
+        client.multi_error = false;
+        client.queued.clear();
+        std::string_view text = busy;
+        if (text.size() >= 3) text = text.substr(1, text.size() - 3);  // "-...\r\n"
+        rb.Error("EXECABORT Transaction discarded because of: " + std::string(text));
+        return;
+      }
+      if (client.in_multi) client.multi_error = true;
+      return;
+    }
   }
   client.last_cmd.store(spec->name, std::memory_order_relaxed);
   // Once a shutdown has begun (on any thread) nothing changes the data set: what the final
@@ -155,15 +190,27 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
       return;
     }
   }
-  // min-replicas-to-write, as Redis's processCommand (after maxmemory): FDB has no replicas yet,
-  // so a write is refused whenever it is set.
-  if ((spec->flags & cmdflags::kWrite) && !txn.holds_all_shards() &&
-      server_.config().too_few_replicas()) {
-    counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
-                            std::memory_order_relaxed);
-    if (client.in_multi) client.multi_error = true;
-    rb.Error(errors::kNoReplicas);
-    return;
+  // min-replicas-to-write: FDB has no replicas, so while it is set writes are refused, as Redis
+  // refuses them without enough good replicas; EXEC of a transaction that writes ends it.
+  if (!txn.holds_all_shards() && server_.config().min_replicas_refuse_writes()) {
+    const bool is_exec = client.in_multi && std::string_view(spec->name) == "exec";
+    if ((spec->flags & cmdflags::kWrite) ||
+        (is_exec && QueuedHasFlag(registry_, client, cmdflags::kWrite))) {
+      counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                              std::memory_order_relaxed);
+      if (is_exec) {
+        client.in_multi = false;
+        client.multi_error = false;
+        client.queued.clear();
+        ReleaseLocks();
+        ReleaseWatches(server_.keyspace(), client, false);
+        rb.Error(std::string("EXECABORT Transaction discarded because of: ") + errors::kNoReplicas);
+        return;
+      }
+      if (client.in_multi) client.multi_error = true;
+      rb.Error(errors::kNoReplicas);
+      return;
+    }
   }
   // RESP2 subscribed mode: a RESP2 client reads every reply as a message, so only the
   // commands whose replies look like one are allowed (Redis's check, after maxmemory's).
@@ -176,9 +223,38 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     rb.Error(SubscribedContextError(spec->name));
     return;
   }
+  // CLIENT PAUSE (commands/client_pause.h): a held command waits, unanswered, for the pause to
+  // end; the connection runs it again then. Inside EXEC or a script nothing is held.
+  // (end_ms is 0 unless a pause was set and not ended by UNPAUSE: no clock read otherwise.)
+  if (!txn.holds_all_shards() && server_.client_pause().end_ms() != 0 && client.unblock &&
+      server_.client_pause().Holds(*spec, args, client, NowMs())) {
+    ReleaseLocks();
+    client.postponed = true;
+    return;
+  }
   if ((spec->flags & cmdflags::kTransaction) || client.in_multi) {
     ReleaseLocks();  // EXEC locks every shard
-    if (HandleTransaction(*spec, args, client, rb, txn)) return;
+    // INFO commandstats counts MULTI, EXEC and DISCARD as Redis: EXEC fails only by its own
+    // error (without MULTI, aborted), not by its commands'. Queued commands are not counted.
+    const std::string_view name = spec->name;
+    const bool own = name == "multi" || name == "exec" || name == "discard";
+    const bool fails = ((name == "exec" || name == "discard") && !client.in_multi) ||
+                       (name == "multi" && client.in_multi);
+    const bool aborts = name == "exec" && client.in_multi && client.multi_error;
+    const int64_t t0 = own ? MonoUs() : 0;
+    if (HandleTransaction(*spec, args, client, rb, txn)) {
+      if (own) {
+        counters.calls.store(counters.calls.load(std::memory_order_relaxed) + 1,
+                             std::memory_order_relaxed);
+        counters.usec.store(counters.usec.load(std::memory_order_relaxed) + (MonoUs() - t0),
+                            std::memory_order_relaxed);
+        if (fails || aborts) {
+          counters.failed.store(counters.failed.load(std::memory_order_relaxed) + 1,
+                                std::memory_order_relaxed);
+        }
+      }
+      return;
+    }
   }
 
   StorageEngine* storage = server_.storage();
@@ -200,6 +276,10 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     return true;
   };
   if (refused()) return;
+  // MONITOR: a script is told before the commands it runs, everything else once it ran.
+  const bool monitored = server_.monitors().active() && !(spec->flags & cmdflags::kAdmin);
+  const bool script_call = monitored && IsScriptCall(*spec);
+  if (script_call) FeedMonitors(*spec, args, client);
   int64_t start_us = MonoUs();
   const uint64_t errors_before = rb.errors();
   // A write's reply is staged until its effects are committed (inside EXEC, the whole
@@ -279,6 +359,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   std::atomic<uint64_t>& bucket = counters.hist[LatencyBucket(dur)];
   bucket.store(bucket.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
   RecordSlow(*spec, args, client, dur);
+  if (monitored && !script_call) FeedMonitors(*spec, args, client);
   // Keep the lock only for a command that takes a while on average on this thread (waiting
   // for the lock included): a cheap command's lock is better released at once, so the other
   // threads' commands on the shard run in parallel with this thread's parsing and replies.
@@ -310,6 +391,21 @@ void Dispatcher::RecordSlow(const CommandSpec& spec, CmdArgs args, ClientState& 
   }
 }
 
+bool Dispatcher::IsScriptCall(const CommandSpec& spec) {
+  std::string_view n = spec.name;
+  return n == "eval" || n == "evalsha" || n == "eval_ro" || n == "evalsha_ro" || n == "fcall" ||
+         n == "fcall_ro";
+}
+
+void Dispatcher::FeedMonitors(const CommandSpec& spec, CmdArgs args, const ClientState& client) {
+  // Every line goes through the monitors' threads' inboxes (`here` = nullptr), even to a
+  // monitor on this thread: a script's commands, told from inside it, then keep their place
+  // before the commands that follow it.
+  server_.monitors().Feed(args, spec, client.db.load(std::memory_order_relaxed),
+                          in_script_ ? std::string_view("lua") : std::string_view(client.addr),
+                          nullptr, server_.config().output_limit(Config::kNormal).hard);
+}
+
 bool Dispatcher::QueuedDenyOom(const ClientState& client) const {
   for (const auto& call : client.queued) {
     if (call.empty()) continue;
@@ -334,11 +430,14 @@ bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, Client
       client.multi_error = false;
       client.queued.clear();
       rb.Ok();
+      if (server_.monitors().active()) FeedMonitors(spec, args, client);
     }
     return true;
   }
   if (name == "exec") {
     Exec(client, rb, txn);
+    // After the commands it ran, as Redis (whatever EXEC answered).
+    if (server_.monitors().active()) FeedMonitors(spec, args, client);
     return true;
   }
   if (name == "discard") {
@@ -350,6 +449,7 @@ bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, Client
     client.queued.clear();
     ReleaseWatches(server_.keyspace(), client, txn.holds_all_shards());
     rb.Ok();
+    if (server_.monitors().active()) FeedMonitors(spec, args, client);
     return true;
   }
   if (name == "watch" && client.in_multi) {

@@ -33,7 +33,9 @@ class Dispatcher {
   // is taken and its effects join the transaction's, committed by its owner.
   // REQUIRES: txn.holds_all_shards().
   void ExecuteInTransaction(CmdArgs args, ClientState& client, ReplyBuilder& rb, Txn& txn) {
+    in_script_ = true;  // MONITOR shows these as the script's ("lua")
     ExecuteCommand(args, client, rb, txn);
+    in_script_ = false;
   }
 
   // Lock keeping for pipelines. With it on, a command on a single shard that takes at least
@@ -70,6 +72,9 @@ class Dispatcher {
   // EXEC runs the queued commands with every shard locked, so the block is atomic.
   // Whether a queued MULTI command is flagged denyoom (EXEC is refused under OOM then).
   bool QueuedDenyOom(const ClientState& client) const;
+  // MONITOR (commands/introspection.h): EVAL and friends are told before they run.
+  static bool IsScriptCall(const CommandSpec& spec);
+  void FeedMonitors(const CommandSpec& spec, CmdArgs args, const ClientState& client);
   // The slow log and the latency monitor, for a command that ran `dur_us`.
   void RecordSlow(const CommandSpec& spec, CmdArgs args, ClientState& client, int64_t dur_us);
   bool HandleTransaction(const CommandSpec& spec, CmdArgs args, ClientState& client,
@@ -83,8 +88,9 @@ class Dispatcher {
   std::string staged_;           // a write's reply until its effects are committed
   static constexpr size_t kMaxKeptStagedBytes = 64 * 1024;
   bool keep_locks_ = false;
-  int kept_shard_ = -1;  // the shard this dispatcher keeps locked, or -1
-  int kept_uses_ = 0;    // commands run under the kept lock since it was taken
+  bool in_script_ = false;  // running a script's redis.call (ExecuteInTransaction)
+  int kept_shard_ = -1;     // the shard this dispatcher keeps locked, or -1
+  int kept_uses_ = 0;       // commands run under the kept lock since it was taken
 };
 
 // Redis's text for an unknown command.

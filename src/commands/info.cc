@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 
 #include "base/clock.h"
@@ -106,12 +108,22 @@ void ClientsSection(ServerContext& s, Writer& w) {
     max_out = std::max(max_out, c.obuf.load(std::memory_order_relaxed));
   });
   w.Section("Clients");
-  w.Field("connected_clients", s.clients().size());
+  // A client CLIENT KILL picked closes a moment later on its own thread: it no longer counts
+  // (Redis's kill is synchronous).
+  size_t connected = 0;
+  s.clients().ForEach([&](ClientState& c) {
+    if (!c.kill_requested.load(std::memory_order_relaxed)) connected++;
+  });
+  w.Field("connected_clients", connected);
   w.Field("cluster_connections", 0);
   w.Field("maxclients", s.config().maxclients());
   w.Field("client_recent_max_input_buffer", max_in);
   w.Field("client_recent_max_output_buffer", max_out);
-  w.Field("blocked_clients", s.blocking().blocked_clients());
+  // As Redis, clients whose command CLIENT PAUSE holds count as blocked.
+  w.Field("blocked_clients",
+          s.blocking().blocked_clients() +
+              static_cast<size_t>(std::max<int64_t>(
+                  0, s.client_pause().postponed_clients.load(std::memory_order_relaxed))));
   w.Field("tracking_clients", s.tracking().GetStats().clients);
   w.Field("clients_in_timeout_table", 0);
 }
@@ -226,7 +238,7 @@ void StatsSection(ServerContext& s, Writer& w) {
   const ScriptLockStats scripts = GetScriptLockStats();
   w.Field("script_restarts", scripts.restarts);
   w.Field("script_escalations", scripts.escalations);
-  w.Field("total_error_replies", 0);
+  w.Field("total_error_replies", s.error_stats().total());
 }
 
 void ReplicationSection(ServerContext& s, Writer& w) {
@@ -284,6 +296,65 @@ void CommandStatsSection(ServerContext& s, Writer& w) {
   }
 }
 
+void ErrorStatsSection(ServerContext& s, Writer& w) {
+  w.Section("Errorstats");
+  for (const auto& [code, count] : s.error_stats().Codes()) {
+    w.Raw("errorstat_" + code + ":count=" + std::to_string(count));
+  }
+}
+
+// Per-command latency percentiles (latency-tracking-info-percentiles), from the run-time
+// histogram the dispatcher keeps: each percentile is the upper bound of the power-of-two bucket
+// it falls in (Redis's HdrHistogram is finer; the figures agree within a factor of two).
+void LatencyStatsSection(ServerContext& s, Writer& w) {
+  w.Section("Latencystats");
+  auto param = [&](std::string_view name) {
+    auto got = s.config().Get(name);
+    return got.empty() ? std::string() : got[0].second;
+  };
+  if (param("latency-tracking") != "yes") return;
+  std::vector<double> percentiles;
+  {
+    // Config validated the list: numbers between 0 and 100, separated by spaces.
+    std::string list = param("latency-tracking-info-percentiles");
+    const char* p = list.c_str();
+    char* end = nullptr;
+    for (double d = strtod(p, &end); end != p; d = strtod(p, &end)) {
+      percentiles.push_back(d);
+      p = end;
+    }
+  }
+  const auto& specs = CommandRegistry::Default().all();
+  std::vector<std::array<uint64_t, kLatencyBuckets>> hist(specs.size());
+  s.ForEachThreadStats([&](ThreadStats& t) {
+    for (size_t i = 0; i < specs.size() && i < t.commands.size(); i++) {
+      for (size_t b = 0; b < kLatencyBuckets; b++) {
+        hist[i][b] += t.commands[i].hist[b].load(std::memory_order_relaxed);
+      }
+    }
+  });
+  for (size_t i = 0; i < specs.size(); i++) {
+    uint64_t calls = 0;
+    for (uint64_t n : hist[i]) calls += n;
+    if (calls == 0) continue;
+    std::string line = std::string("latency_percentiles_usec_") + specs[i].name + ":";
+    for (size_t k = 0; k < percentiles.size(); k++) {
+      const double want = percentiles[k] / 100.0 * static_cast<double>(calls);
+      uint64_t seen = 0;
+      size_t b = 0;
+      for (; b < kLatencyBuckets; b++) {
+        seen += hist[i][b];
+        if (static_cast<double>(seen) >= want && seen > 0) break;
+      }
+      char buf[64];
+      snprintf(buf, sizeof(buf), "%sp%g=%.3f", k ? "," : "", percentiles[k],
+               static_cast<double>(uint64_t{1} << std::min(b, kLatencyBuckets - 1)));
+      line += buf;
+    }
+    w.Raw(line);
+  }
+}
+
 // FDB is never a cluster node (cluster-enabled yes is refused at startup); clients and test
 // suites read this field before anything else (redis-py's own suite stops without it).
 void ClusterSection(ServerContext&, Writer& w) {
@@ -321,6 +392,8 @@ std::string BuildInfo(ServerContext& server, const Txn& txn,
       {"cpu", CpuSection, true},
       {"cache", CacheSection, true},
       {"commandstats", CommandStatsSection, false},
+      {"errorstats", ErrorStatsSection, true},
+      {"latencystats", LatencyStatsSection, false},
       {"cluster", ClusterSection, true},
       {"keyspace", KeyspaceSection, true},
   };

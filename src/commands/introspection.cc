@@ -5,6 +5,7 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 
@@ -34,7 +35,7 @@ int64_t UnixSeconds() { return static_cast<int64_t>(::time(nullptr)); }
 
 // --- SlowLog ---------------------------------------------------------------------------------
 
-std::vector<std::string> SlowLog::LoggedArgs(CmdArgs args, const CommandSpec& spec) {
+std::vector<bool> SlowLog::SecretArgs(CmdArgs args, const CommandSpec& spec) {
   // Which arguments hold secrets, as Redis's redactClientCommandArgument calls.
   std::vector<bool> redact(args.size(), false);
   std::string_view name = spec.name;
@@ -64,6 +65,11 @@ std::vector<std::string> SlowLog::LoggedArgs(CmdArgs args, const CommandSpec& sp
       }
     }
   }
+  return redact;
+}
+
+std::vector<std::string> SlowLog::LoggedArgs(CmdArgs args, const CommandSpec& spec) {
+  const std::vector<bool> redact = SecretArgs(args, spec);
   size_t n = std::min(args.size(), kMaxArgs);
   std::vector<std::string> out;
   out.reserve(n);
@@ -112,6 +118,141 @@ size_t SlowLog::Len() const {
 void SlowLog::Reset() {
   MutexLock l(mu_);
   entries_.clear();
+}
+
+// --- Monitors --------------------------------------------------------------------------------
+
+void Monitors::Add(const std::shared_ptr<Subscriber>& s) {
+  MutexLock l(mu_);
+  for (const auto& m : monitors_) {
+    if (m->client_id == s->client_id) return;
+  }
+  monitors_.push_back(s);
+  count_.store(static_cast<int64_t>(monitors_.size()), std::memory_order_relaxed);
+}
+
+void Monitors::Remove(uint64_t client_id) {
+  MutexLock l(mu_);
+  for (size_t i = 0; i < monitors_.size(); i++) {
+    if (monitors_[i]->client_id == client_id) {
+      monitors_.erase(monitors_.begin() + static_cast<ptrdiff_t>(i));
+      break;
+    }
+  }
+  count_.store(static_cast<int64_t>(monitors_.size()), std::memory_order_relaxed);
+}
+
+std::string Monitors::Line(int64_t unix_us, int db, std::string_view addr, CmdArgs args,
+                           const CommandSpec& spec) {
+  char head[96];
+  snprintf(head, sizeof(head), "%lld.%06lld [%d ", static_cast<long long>(unix_us / 1000000),
+           static_cast<long long>(unix_us % 1000000), db);
+  std::string line = head;
+  line.append(addr);
+  line += ']';
+  const std::vector<bool> redact = SlowLog::SecretArgs(args, spec);
+  for (size_t i = 0; i < args.size(); i++) {
+    line += ' ';
+    if (redact[i]) {
+      line += "\"(redacted)\"";
+      continue;
+    }
+    // As Redis's sdscatrepr: quoted, with escapes for what is not printable.
+    line += '"';
+    for (unsigned char c : args[i]) {
+      switch (c) {
+        case '\\':
+          line += "\\\\";
+          break;
+        case '"':
+          line += "\\\"";
+          break;
+        case '\n':
+          line += "\\n";
+          break;
+        case '\r':
+          line += "\\r";
+          break;
+        case '\t':
+          line += "\\t";
+          break;
+        case '\a':
+          line += "\\a";
+          break;
+        case '\b':
+          line += "\\b";
+          break;
+        default:
+          if (std::isprint(c)) {
+            line += static_cast<char>(c);
+          } else {
+            char hex[8];
+            snprintf(hex, sizeof(hex), "\\x%02x", c);
+            line += hex;
+          }
+      }
+    }
+    line += '"';
+  }
+  return line;
+}
+
+void Monitors::Feed(CmdArgs args, const CommandSpec& spec, int db, std::string_view addr,
+                    MessageSink* here, int64_t hard_limit) {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  const int64_t unix_us = static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+  std::string text = "+" + Line(unix_us, db, addr, args, spec) + "\r\n";
+  // A status line can hold no CR or LF; the arguments' own were escaped above.
+  auto msg = std::make_shared<const std::string>(std::move(text));
+  std::vector<std::shared_ptr<Subscriber>> to;
+  {
+    MutexLock l(mu_);
+    to = monitors_;
+  }
+  // One delivery batch per I/O thread, in this command's order.
+  std::vector<Delivery> batch;
+  while (!to.empty()) {
+    MessageSink* sink = to.front()->sink;
+    batch.clear();
+    for (size_t i = 0; i < to.size();) {
+      if (to[i]->sink == sink) {
+        batch.push_back({std::move(to[i]), msg});
+        to.erase(to.begin() + static_cast<ptrdiff_t>(i));
+      } else {
+        i++;
+      }
+    }
+    sink->Deliver(batch, sink == here, hard_limit);
+  }
+}
+
+// --- ErrorStats ----------------------------------------------------------------------------
+
+void ErrorStats::OnError(std::string_view msg) {
+  total_.fetch_add(1, std::memory_order_relaxed);
+  // As Redis's afterErrorReply: the code is the text before the first space when that comes
+  // within 32 bytes, else "ERR".
+  size_t space = msg.substr(0, 32).find(' ');
+  std::string_view code = space == std::string_view::npos ? "ERR" : msg.substr(0, space);
+  MutexLock l(mu_);
+  auto it = codes_.find(code);
+  if (it != codes_.end()) {
+    it->second++;
+  } else if (codes_.size() < kMaxCodes) {
+    codes_.emplace(std::string(code), 1);
+  }
+}
+
+std::vector<std::pair<std::string, uint64_t>> ErrorStats::Codes() const {
+  MutexLock l(mu_);
+  return {codes_.begin(), codes_.end()};
+}
+
+void ErrorStats::Reset() {
+  MutexLock l(mu_);
+  codes_.clear();
+  total_.store(0, std::memory_order_relaxed);
 }
 
 // --- LatencyMonitor --------------------------------------------------------------------------

@@ -7,16 +7,20 @@
 // thresholds costs two relaxed loads of the configuration.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "base/mutex.h"
+#include "commands/pubsub.h"
 #include "commands/registry.h"
+#include "protocol/reply_builder.h"
 
 namespace fdb {
 
@@ -49,11 +53,65 @@ class SlowLog {
 
   // The argument list as it is logged (exposed for tests).
   static std::vector<std::string> LoggedArgs(CmdArgs args, const CommandSpec& spec);
+  // Which arguments hold secrets, as Redis's redactClientCommandArgument calls (also MONITOR's).
+  static std::vector<bool> SecretArgs(CmdArgs args, const CommandSpec& spec);
 
  private:
   mutable Mutex mu_;
   std::deque<Entry> entries_ ABSL_GUARDED_BY(mu_);  // newest first
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+// MONITOR: the clients that asked to see every command, and the feed that tells them.
+//
+// Each command a client runs (not queued in MULTI, not refused before it ran, not an admin
+// command, as Redis) becomes one line, `+<unix seconds>.<micros> [<db> <addr>] "arg" ...`,
+// with secrets "(redacted)" as SLOWLOG does; commands a script runs show `lua` as their address;
+// EVAL / EVALSHA / FCALL are told before the commands they run, the rest once they ran (so a
+// transaction reads MULTI, its commands, EXEC). A line goes to each monitor through its
+// connection's push handle, at once on the monitor's own I/O thread and through that thread's
+// inbox on another; a monitor that does not read is bounded by the normal class's output hard
+// limit and closed past it. Thread-safe; with no monitor a command pays one relaxed load.
+class Monitors {
+ public:
+  // Adds the client whose push handle is `s` (MONITOR); a second call changes nothing.
+  void Add(const std::shared_ptr<Subscriber>& s);
+  // Removes the client (RESET, close); nothing if it is not a monitor.
+  void Remove(uint64_t client_id);
+  bool active() const { return count_.load(std::memory_order_relaxed) > 0; }
+  size_t size() const { return static_cast<size_t>(count_.load(std::memory_order_relaxed)); }
+
+  // Tells every monitor that `client` (at `addr`: "ip:port" or "lua") ran `args` in `db`.
+  // `here`: the caller's I/O thread (monitors there get the line at once), or nullptr.
+  void Feed(CmdArgs args, const CommandSpec& spec, int db, std::string_view addr, MessageSink* here,
+            int64_t hard_limit);
+
+  // The MONITOR line of a call, without the leading '+' and the CRLF (exposed for tests).
+  static std::string Line(int64_t unix_us, int db, std::string_view addr, CmdArgs args,
+                          const CommandSpec& spec);
+
+ private:
+  mutable Mutex mu_;
+  std::vector<std::shared_ptr<Subscriber>> monitors_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> count_{0};
+};
+
+// INFO errorstats: error replies by their code (the first word, as Redis: "ERR", "WRONGTYPE",
+// "EXECABORT"...), and all of them (INFO stats total_error_replies). At most kMaxCodes codes are
+// kept, as Redis (its limit, 128, guards against clients that send errors with made-up codes);
+// past it new codes are only counted in the total. Thread-safe.
+class ErrorStats : public ReplyBuilder::ErrorSink {
+ public:
+  static constexpr size_t kMaxCodes = 128;
+  void OnError(std::string_view msg) override;
+  std::vector<std::pair<std::string, uint64_t>> Codes() const;  // by code
+  uint64_t total() const { return total_.load(std::memory_order_relaxed); }
+  void Reset();
+
+ private:
+  mutable Mutex mu_;
+  std::map<std::string, uint64_t, std::less<>> codes_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> total_{0};
 };
 
 // Latency events (Redis's latency monitor): for each event name, the last 160 samples, one per

@@ -26,7 +26,6 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterStreamFamily(*r);
     RegisterDumpFamily(*r);
     RegisterScriptingFamily(*r);
-    RegisterClusterFamily(*r);
     RegisterBitopsFamily(*r);
     RegisterHyperLogLogFamily(*r);
     RegisterGeoFamily(*r);

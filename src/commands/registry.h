@@ -121,7 +121,6 @@ void RegisterSetFamily(CommandRegistry& r);
 void RegisterZSetFamily(CommandRegistry& r);
 void RegisterPubSubFamily(CommandRegistry& r);
 void RegisterIntrospectionFamily(CommandRegistry& r);
-void RegisterClusterFamily(CommandRegistry& r);
 void RegisterSortFamily(CommandRegistry& r);
 void RegisterStreamFamily(CommandRegistry& r);
 void RegisterDumpFamily(CommandRegistry& r);

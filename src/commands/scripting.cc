@@ -42,6 +42,7 @@
 #include "base/logging.h"
 #include "base/mutex.h"
 #include "base/numbers.h"
+#include "commands/client_pause.h"
 #include "commands/context.h"
 #include "commands/dispatcher.h"
 #include "commands/errors.h"
@@ -593,15 +594,17 @@ std::string_view CheckCall(RunCtx& run, const CommandSpec*& spec, CmdArgs args) 
       ((spec->flags & cmdflags::kBlocking) && !stream_read)) {
     return "ERR This Redis command is not allowed from script";
   }
-  if (spec->flags & cmdflags::kWrite) {
-    if (run.read_only) return "ERR Write commands are not allowed from read-only scripts.";
+  // As Redis, a read-only script may not run what may replicate either (PUBLISH): CLIENT
+  // PAUSE WRITE lets such scripts run.
+  if (run.read_only && MayReplicate(*spec, args)) {
+    return "ERR Write commands are not allowed from read-only scripts.";
   }
   // Over maxmemory (the dispatcher evicted what it could before the script): commands that
   // may grow memory are refused, as Redis does inside scripts.
   if ((spec->flags & cmdflags::kDenyOom) && !run.allow_oom && run.ctx->ks.OverMaxmemory()) {
     return errors::kOom;
   }
-  if ((spec->flags & cmdflags::kWrite) && run.ctx->server.config().too_few_replicas()) {
+  if ((spec->flags & cmdflags::kWrite) && run.ctx->server.config().min_replicas_refuse_writes()) {
     return errors::kNoReplicas;
   }
   if (spec->flags & cmdflags::kWrite) {
@@ -1447,7 +1450,7 @@ void EvalGeneric(CmdArgs args, CommandContext& ctx, bool by_sha, bool read_only)
     return;
   }
   // Likewise with min-replicas-to-write set (FDB has no replicas yet).
-  if (script->has_shebang && !ro && ctx.server.config().too_few_replicas()) {
+  if (script->has_shebang && !ro && ctx.server.config().min_replicas_refuse_writes()) {
     lua_pop(env.L(), 1);
     ctx.rb.Error(errors::kNoReplicas);
     return;
@@ -2317,7 +2320,7 @@ void FCallGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
     ctx.rb.Error(errors::kOom);
     return;
   }
-  if (!f->no_writes && !read_only && ctx.server.config().too_few_replicas()) {
+  if (!f->no_writes && !read_only && ctx.server.config().min_replicas_refuse_writes()) {
     ctx.rb.Error(errors::kNoReplicas);
     return;
   }
@@ -2363,7 +2366,10 @@ bool ScriptBusyRefuses(const CommandSpec& spec, std::span<const std::string_view
   std::string_view name = spec.name;
   // SCRIPT KILL is for EVAL, FUNCTION KILL for FCALL: the other one gets BUSY too.
   if ((name == "script|kill" && !is_function) || (name == "function|kill" && is_function) ||
-      name == "function|stats" || name == "auth" || name == "hello") {
+      name == "function|stats" || name == "auth" || name == "hello" || name == "multi" ||
+      name == "quit") {
+    // Redis's allow-busy commands that take no shard lock (DISCARD, WATCH, UNWATCH and RESET
+    // may have to release watches, which waits for the locks the script holds).
     return false;
   }
   if (name == "shutdown") {
@@ -2422,6 +2428,40 @@ void RegisterScriptingFamily(CommandRegistry& r) {
   r.Register({"script|debug", 3, kNoScript, 0, 0, 0, CmdScriptDebug, "scripting", "Sets the debug mode of server-side Lua scripts.", "3.2.0"});
   r.Register({"script|help", 2, kLoading | kStale, 0, 0, 0, CmdScriptHelp, "scripting", "Returns helpful text about the different subcommands.", "5.0.0"});
   // clang-format on
+}
+
+bool ScriptMayWrite(std::string_view command, CmdArgs args) {
+  // A script without a shebang may write (Redis: the command's may-replicate flag); one with
+  // a shebang writes unless it says no-writes. An unknown SHA or function: as Redis, the
+  // command's own flags (it will be refused anyway).
+  auto body_may_write = [](std::string body) {
+    ScriptFlags flags;
+    std::string err;
+    if (!ParseShebang(body, &flags, &err)) return true;
+    return !flags.no_writes;
+  };
+  if (command == "eval") return args.size() < 2 || body_may_write(std::string(args[1]));
+  if (command == "evalsha") {
+    if (args.size() < 2) return true;
+    ScriptCache& cache = Cache();
+    MutexLock l(cache.mu);
+    auto found = cache.bodies.find(Lower(args[1]));
+    return found == cache.bodies.end() || body_may_write(found->second);
+  }
+  if (command == "fcall") {
+    if (args.size() < 2) return true;
+    FunctionRegistry& reg = Functions();
+    MutexLock l(reg.mu);
+    auto owner = reg.owner.find(Lower(args[1]));
+    if (owner == reg.owner.end()) return true;
+    auto lib = reg.libraries.find(owner->second);
+    if (lib == reg.libraries.end()) return true;
+    for (const FunctionInfo& f : lib->second.functions) {
+      if (Lower(f.name) == Lower(args[1])) return !f.no_writes;
+    }
+    return true;
+  }
+  return false;
 }
 
 }  // namespace fdb

@@ -28,6 +28,11 @@ struct ScriptLockStats {
 };
 ScriptLockStats GetScriptLockStats();
 
+// Whether EVAL / EVALSHA / FCALL (`command`, lower case) would run a script that may write:
+// one without a shebang, or whose shebang or function flags lack no-writes (CLIENT PAUSE
+// WRITE holds those, as Redis).
+bool ScriptMayWrite(std::string_view command, std::span<const std::string_view> args);
+
 // How many scripts the script cache holds (INFO memory's number_of_cached_scripts).
 size_t CachedScriptCount();
 

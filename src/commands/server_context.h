@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "commands/blocking.h"
+#include "commands/client_pause.h"
 #include "commands/introspection.h"
 #include "commands/notify.h"
 #include "commands/pubsub.h"
@@ -73,9 +74,15 @@ class ServerContext {
   ClientRegistry& clients() { return clients_; }
   // Clients blocked on keys (BLPOP and friends).
   BlockingRegistry& blocking() { return blocking_; }
+  // CLIENT PAUSE's state, read by every I/O thread before each command.
+  ClientPause& client_pause() { return client_pause_; }
   // Pub/sub channels, patterns and shard channels with their subscribers.
   PubSubRegistry& pubsub() { return pubsub_; }
   SlowLog& slowlog() { return slowlog_; }
+  // MONITOR's clients and the feed of every command to them.
+  Monitors& monitors() { return monitors_; }
+  // INFO errorstats: every error reply of every connection.
+  ErrorStats& error_stats() { return error_stats_; }
   LatencyMonitor& latency() { return latency_; }
   // Client-side caching: the tracking table and its invalidations.
   Tracking& tracking() { return tracking_; }
@@ -133,8 +140,11 @@ class ServerContext {
   std::unique_ptr<StorageEngine> storage_;
   ClientRegistry clients_;
   BlockingRegistry blocking_;
+  ClientPause client_pause_;
   PubSubRegistry pubsub_;
   SlowLog slowlog_;
+  Monitors monitors_;
+  ErrorStats error_stats_;
   LatencyMonitor latency_;
   KeyspaceNotifier notifier_{*this};  // an effect sink of keyspace_, on while events are wanted
   Tracking tracking_{*this};          // the same, on while a client tracks

@@ -179,8 +179,22 @@ void CmdHello(CmdArgs args, CommandContext& ctx) {
   ReplyHello(ctx);
 }
 
+// MONITOR: from now on the client gets a line for every command (commands/introspection.h).
+void CmdMonitor(CmdArgs, CommandContext& ctx) {
+  ClientState& c = ctx.client;
+  // As Redis: a client that expects one reply per command (inside EXEC, or one without a
+  // connection) cannot take the stream.
+  if (ctx.txn.holds_all_shards() || c.push_handle == nullptr) {
+    return ctx.rb.Error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+  }
+  if (c.monitor.exchange(true)) return;  // already monitoring: no reply, as Redis
+  ctx.server.monitors().Add(c.push_handle);
+  ctx.rb.Ok();
+}
+
 void CmdReset(CmdArgs, CommandContext& ctx) {
   ClientState& c = ctx.client;
+  if (c.monitor.exchange(false)) ctx.server.monitors().Remove(c.id);
   PubSubLeaveAll(ctx.server, c);  // every subscription, without a reply for each
   ctx.server.tracking().Disable(c);
   c.reply_mode = ClientState::ReplyMode::kOn;
@@ -215,6 +229,7 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
   const int sub = c.sub_channels.load(), psub = c.sub_patterns.load(),
             ssub = c.sub_shard_channels.load();
   std::string flags;
+  if (c.monitor.load()) flags += 'O';
   if (sub + psub + ssub > 0) flags += 'P';
   if (c.no_evict.load()) flags += 'e';
   if (c.no_touch.load()) flags += 'T';
@@ -335,6 +350,8 @@ void ClientKill(CmdArgs args, CommandContext& ctx) {
       }
     } else if (EqualsUpper(opt, "USER")) {
       user = std::string(val);
+      // FDB has one user, "default" (no ACL users yet).
+      if (user != "default") return ctx.rb.Error("ERR No such user '" + user + "'");
     } else if (EqualsUpper(opt, "SKIPME")) {
       if (EqualsUpper(val, "YES")) {
         skipme = true;
@@ -444,6 +461,60 @@ void CmdClient(CmdArgs args, CommandContext& ctx) {
     (EqualsUpper(sub, "NO-EVICT") ? ctx.client.no_evict : ctx.client.no_touch) = on;
     return ctx.rb.Ok();
   }
+  if (EqualsUpper(sub, "UNBLOCK")) {
+    if (n != 3 && n != 4) return SubArity(ctx, "client", sub);
+    int64_t id;
+    if (!ParseInt64(args[2], &id)) return ctx.rb.Error(errors::kNotInteger);
+    bool as_error = false;
+    if (n == 4) {
+      if (EqualsUpper(args[3], "ERROR")) {
+        as_error = true;
+      } else if (!EqualsUpper(args[3], "TIMEOUT")) {
+        return ctx.rb.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+      }
+    }
+    // The waiter is claimed here, as a timeout would claim it; its reply goes to the client's
+    // own thread (a push serving it at this moment wins, and UNBLOCK answers 0).
+    std::shared_ptr<Waiter> w = ctx.server.blocking().TakeClient(static_cast<uint64_t>(id));
+    if (w == nullptr) return ctx.rb.Integer(0);
+    std::string reply;
+    ReplyBuilder wrb(&reply);
+    wrb.set_resp3(w->client.resp3.load(std::memory_order_relaxed));
+    if (as_error) {
+      wrb.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+    } else {
+      w->on_timeout(wrb);
+    }
+    if (w->deliver) w->deliver(std::move(reply), 0);
+    return ctx.rb.Integer(1);
+  }
+  if (EqualsUpper(sub, "PAUSE")) {
+    if (n != 3 && n != 4) return SubArity(ctx, "client", sub);
+    ClientPause::Mode mode = ClientPause::kAll;
+    if (n == 4) {
+      if (EqualsUpper(args[3], "WRITE")) {
+        mode = ClientPause::kWrite;
+      } else if (!EqualsUpper(args[3], "ALL")) {
+        return ctx.rb.Error("ERR CLIENT PAUSE mode must be WRITE or ALL");
+      }
+    }
+    int64_t timeout_ms;
+    if (!ParseInt64(args[2], &timeout_ms)) {
+      return ctx.rb.Error("ERR timeout is not an integer or out of range");
+    }
+    if (timeout_ms < 0) return ctx.rb.Error("ERR timeout is negative");
+    const int64_t now = NowMs();
+    const int64_t end = timeout_ms > INT64_MAX - now ? INT64_MAX : now + timeout_ms;
+    // Expiry and eviction stop for as long as the pause in force lasts.
+    ctx.ks.PauseChanges(ctx.server.client_pause().Pause(mode, now, end));
+    return ctx.rb.Ok();
+  }
+  if (EqualsUpper(sub, "UNPAUSE")) {
+    if (n != 2) return SubArity(ctx, "client", sub);
+    ctx.server.client_pause().Unpause();
+    ctx.ks.PauseChanges(0);
+    return ctx.rb.Ok();
+  }
   if (EqualsUpper(sub, "HELP")) {
     return ReplyHelp(ctx.rb, "CLIENT",
                      {"GETNAME",
@@ -464,6 +535,12 @@ void CmdClient(CmdArgs args, CommandContext& ctx) {
                       "    Set client library name or version.",
                       "NO-EVICT (ON|OFF)",
                       "    Protect current client connection from eviction.",
+                      "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+                      "    Unblock the specified blocked client.",
+                      "PAUSE <timeout> [WRITE|ALL]",
+                      "    Suspend all, or just write, clients for <timeout> milliseconds.",
+                      "UNPAUSE",
+                      "    Stop the current client pause, resuming traffic.",
                       "NO-TOUCH (ON|OFF)",
                       "    Will not touch LRU/LFU stats when this mode is on.",
                       "REPLY (ON|OFF|SKIP)",
@@ -577,6 +654,18 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
 // ---------------------------------------------------------------------------------------------
 // CONFIG.
 
+// Whether `name` is one of the parameters Redis can change while running and FDB cannot (its
+// listener, log and data directory), and `value` what it already has: tools that write back
+// what CONFIG GET read see no difference (Config::Set makes it a no-op).
+bool SameStartupValue(const Config& cfg, std::string_view name, std::string_view value) {
+  const std::string n = Lower(name);
+  if (n != "port" && n != "bind" && n != "appendonly" && n != "dir" && n != "compression") {
+    return false;
+  }
+  auto got = cfg.Get(n);
+  return !got.empty() && got[0].second == value;
+}
+
 void CmdConfig(CmdArgs args, CommandContext& ctx) {
   std::string_view sub = args[1];
   Config& cfg = ctx.server.config();
@@ -613,7 +702,9 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
           !ProtectedActionAllowed(cfg.enable_protected_configs(), ctx.client.local)) {
         return failed(args[i], errors::kProtectedConfig);
       }
-      if (cfg.IsImmutable(args[i])) return failed(args[i], "can't set immutable config");
+      if (cfg.IsImmutable(args[i]) && !SameStartupValue(cfg, args[i], args[i + 1])) {
+        return failed(args[i], "can't set immutable config");
+      }
       for (size_t j = 2; j < i; j += 2) {
         if (Lower(args[j]) == Lower(args[i])) return failed(args[i], "duplicate parameter");
       }
@@ -621,6 +712,7 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
     // Validate every value first so a bad one leaves nothing half-applied, then apply. A bad
     // value is reported under the parameter's name in lower case, as Redis does.
     for (size_t i = 2; i < args.size(); i += 2) {
+      if (SameStartupValue(cfg, args[i], args[i + 1])) continue;  // a no-op, see above
       Config probe;
       Status s = probe.Set(args[i], args[i + 1], true);
       if (!s.ok()) return failed(Lower(args[i]), s.message());
@@ -768,6 +860,48 @@ void ReplyCommandDocs(CommandContext& ctx, const CommandSpec& s) {
   ctx.rb.Bulk((s.flags & cmdflags::kFast) ? "O(1)" : "O(N)");
 }
 
+// COMMAND GETKEYSANDFLAGS: the access flags of the `nth` key of `call` (call[0] the command),
+// as Redis's key specs give them for the commands clients ask about most; other commands get
+// "RO access" when read-only and "RW update" otherwise.
+std::vector<const char*> KeyAccessFlags(const CommandSpec& s, CmdArgs call, size_t nth) {
+  std::string_view n = s.name;
+  if (n == "set") {
+    for (size_t i = 3; i < call.size(); i++) {
+      if (EqualsUpper(call[i], "GET")) return {"RW", "access", "update"};
+    }
+    return {"OW", "update"};
+  }
+  if (n == "mset" || n == "setex" || n == "psetex") return {"OW", "update"};
+  if (n == "msetnx" || n == "setnx") return {"OW", "insert"};
+  if (n == "del" || n == "unlink") return {"RM", "delete"};
+  if (n == "getdel") return {"RW", "access", "delete"};
+  if (n == "lmove" || n == "blmove" || n == "rpoplpush" || n == "brpoplpush" || n == "smove") {
+    return nth == 0 ? std::vector<const char*>{"RW", "access", "delete"}
+                    : std::vector<const char*>{"RW", "insert"};
+  }
+  if (n == "sort" || n == "sort_ro") {
+    return nth == 0 ? std::vector<const char*>{"RO", "access"}
+                    : std::vector<const char*>{"OW", "update"};
+  }
+  if (n == "copy" || n == "rename" || n == "renamenx") {
+    if (n == "copy") {
+      return nth == 0 ? std::vector<const char*>{"RO", "access"}
+                      : std::vector<const char*>{"OW", "update"};
+    }
+    return nth == 0 ? std::vector<const char*>{"RW", "access", "delete"}
+                    : std::vector<const char*>{"OW", "update"};
+  }
+  if (s.flags & cmdflags::kWrite) return {"RW", "update"};
+  return {"RO", "access"};
+}
+
+// CLUSTER: FDB is never a cluster node (cluster-enabled yes is refused at startup), so every
+// subcommand answers as a Redis with cluster support disabled; the rows exist so that COMMAND
+// lists them and clients probing for cluster mode get Redis's answer.
+void CmdCluster(CmdArgs, CommandContext& ctx) {
+  ctx.rb.Error("ERR This instance has cluster support disabled");
+}
+
 void CmdCommand(CmdArgs args, CommandContext& ctx) {
   const CommandRegistry& reg = CommandRegistry::Default();
   auto top = reg.TopLevel();
@@ -846,21 +980,29 @@ void CmdCommand(CmdArgs args, CommandContext& ctx) {
     if (args.size() < 3) return SubArity(ctx, "command", sub);
     const CommandSpec* s = reg.Find(args[2]);
     if (s == nullptr) return ctx.rb.Error("ERR Invalid command specified");
+    if (s->container() && args.size() >= 4) {  // MEMORY USAGE key: the subcommand's keys
+      if (const CommandSpec* subspec = reg.FindSub(*s, args[3])) s = subspec;
+    }
     int argc = static_cast<int>(args.size()) - 2;
     if ((s->arity > 0 && argc != s->arity) || (s->arity < 0 && argc < -s->arity)) {
       return ctx.rb.Error("ERR Invalid number of arguments specified for command");
     }
     std::vector<size_t> idx;
     CommandRegistry::KeyIndexes(*s, args.subspan(2), &idx);
-    if (idx.empty()) return ctx.rb.Error("ERR The command has no key arguments");
+    if (idx.empty()) {
+      // Scripts may name no key (Redis's no-mandatory-keys): an empty list, not an error.
+      std::string_view n = s->name;
+      if (n.starts_with("eval") || n.starts_with("fcall")) return ctx.rb.ArrayHeader(0);
+      return ctx.rb.Error("ERR The command has no key arguments");
+    }
     bool with_flags = EqualsUpper(sub, "GETKEYSANDFLAGS");
     ctx.rb.ArrayHeader(idx.size());
-    for (size_t i : idx) {
+    for (size_t k = 0; k < idx.size(); k++) {
+      const size_t i = idx[k];
       if (with_flags) {
         ctx.rb.ArrayHeader(2);
         ctx.rb.Bulk(args[2 + i]);
-        auto fl = (s->flags & cmdflags::kWrite) ? std::vector<const char*>{"RW", "update"}
-                                                : std::vector<const char*>{"RO", "access"};
+        auto fl = KeyAccessFlags(*s, args.subspan(2), k);
         ctx.rb.SetHeader(fl.size());
         for (const char* f : fl) ctx.rb.SimpleString(f);
       } else {
@@ -893,6 +1035,7 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Register({"quit", -1, kFast | kNoAuth | kStale | kLoading | kSubscribedOk, 0, 0, 0, CmdQuit, "connection", "Closes the connection.", "1.0.0"});
   r.Register({"auth", -2, kFast | kNoAuth | kStale | kLoading | kNoScript, 0, 0, 0, CmdAuth, "connection", "Authenticates the connection.", "1.0.0"});
   r.Register({"hello", -1, kFast | kNoAuth | kStale | kLoading | kNoScript, 0, 0, 0, CmdHello, "connection", "Handshakes with the Redis server.", "6.0.0"});
+  r.Register({"monitor", 1, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdMonitor, "server", "Listens for all requests received by the server in real-time.", "1.0.0"});
   r.Register({"reset", 1, kFast | kNoAuth | kStale | kLoading | kNoScript | kSubscribedOk, 0, 0, 0, CmdReset, "connection", "Resets the connection.", "6.2.0"});
   r.Register({"client", -2, kStale | kLoading | kNoScript, 0, 0, 0, nullptr, "connection", "A container for client connection commands.", "2.4.0"});
   r.Register({"client|id", 2, kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Returns the unique client ID of the connection.", "5.0.0"});
@@ -902,6 +1045,9 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Register({"client|list", -2, kAdmin | kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Lists open connections.", "2.4.0"});
   r.Register({"client|info", 2, kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Returns information about the connection.", "6.2.0"});
   r.Register({"client|kill", -3, kAdmin | kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Terminates open connections.", "2.4.0"});
+  r.Register({"client|unblock", -3, kAdmin | kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Unblocks a client blocked by a blocking command from a different connection.", "5.0.0"});
+  r.Register({"client|pause", -3, kAdmin | kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Suspends commands processing.", "3.0.0"});
+  r.Register({"client|unpause", 2, kAdmin | kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Resumes processing commands from paused clients.", "6.2.0"});
   r.Register({"client|no-evict", 3, kAdmin | kStale | kLoading | kNoScript, 0, 0, 0, CmdClient, "connection", "Sets the client eviction mode of the connection.", "7.0.0"});
   r.Register({"client|tracking", -3, kStale | kLoading | kNoScript, 0, 0, 0, CmdClientTracking, "connection", "Controls server-assisted client-side caching for the connection.", "6.0.0"});
   r.Register({"client|caching", 3, kStale | kLoading | kNoScript, 0, 0, 0, CmdClientCaching, "connection", "Instructs the server whether to track the keys in the next request.", "6.0.0"});
@@ -924,6 +1070,34 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Register({"config|resetstat", 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdConfig, "server", "Resets the server's statistics.", "2.0.0"});
   r.Register({"config|rewrite", 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdConfig, "server", "Persists the effective configuration to file.", "2.8.0"});
   r.Register({"config|help", 2, kLoading | kStale, 0, 0, 0, CmdConfig, "server", "Returns helpful text about the different subcommands.", "5.0.0"});
+  r.Register({"cluster", -2, 0, 0, 0, 0, nullptr, "cluster", "A container for Redis Cluster commands.", "3.0.0"});
+  r.Register({"cluster|addslots", -3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Assign new hash slots to receiving node", "3.0.0"});
+  r.Register({"cluster|addslotsrange", -4, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Assign new hash slots to receiving node", "7.0.0"});
+  r.Register({"cluster|bumpepoch", 2, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Advance the cluster config epoch", "3.0.0"});
+  r.Register({"cluster|count-failure-reports", 3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Return the number of failure reports active for a given node", "3.0.0"});
+  r.Register({"cluster|countkeysinslot", 3, kStale, 0, 0, 0, CmdCluster, "cluster", "Return the number of local keys in the specified hash slot", "3.0.0"});
+  r.Register({"cluster|delslots", -3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Set hash slots as unbound in receiving node", "3.0.0"});
+  r.Register({"cluster|delslotsrange", -4, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Set hash slots as unbound in receiving node", "7.0.0"});
+  r.Register({"cluster|failover", -2, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Forces a replica to perform a manual failover of its master.", "3.0.0"});
+  r.Register({"cluster|flushslots", 2, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Delete a node's own slots information", "3.0.0"});
+  r.Register({"cluster|forget", 3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Remove a node from the nodes table", "3.0.0"});
+  r.Register({"cluster|getkeysinslot", 4, kStale, 0, 0, 0, CmdCluster, "cluster", "Return local key names in the specified hash slot", "3.0.0"});
+  r.Register({"cluster|help", 2, kLoading | kStale, 0, 0, 0, CmdCluster, "cluster", "Show helpful text about the different subcommands", "5.0.0"});
+  r.Register({"cluster|info", 2, kStale, 0, 0, 0, CmdCluster, "cluster", "Provides info about Redis Cluster node state", "3.0.0"});
+  r.Register({"cluster|keyslot", 3, kStale, 0, 0, 0, CmdCluster, "cluster", "Returns the hash slot of the specified key", "3.0.0"});
+  r.Register({"cluster|links", 2, kStale, 0, 0, 0, CmdCluster, "cluster", "Returns a list of all TCP links to and from peer nodes in cluster", "7.0.0"});
+  r.Register({"cluster|meet", -4, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Force a node cluster to handshake with another node", "3.0.0"});
+  r.Register({"cluster|myid", 2, kStale, 0, 0, 0, CmdCluster, "cluster", "Return the node id", "3.0.0"});
+  r.Register({"cluster|nodes", 2, kStale, 0, 0, 0, CmdCluster, "cluster", "Get Cluster config for the node", "3.0.0"});
+  r.Register({"cluster|replicas", 3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "List replica nodes of the specified master node", "5.0.0"});
+  r.Register({"cluster|replicate", 3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Reconfigure a node as a replica of the specified master node", "3.0.0"});
+  r.Register({"cluster|reset", -2, kAdmin | kNoScript | kStale, 0, 0, 0, CmdCluster, "cluster", "Reset a Redis Cluster node", "3.0.0"});
+  r.Register({"cluster|saveconfig", 2, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Forces the node to save cluster state on disk", "3.0.0"});
+  r.Register({"cluster|set-config-epoch", 3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Set the configuration epoch in a new node", "3.0.0"});
+  r.Register({"cluster|setslot", -4, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Bind a hash slot to a specific node", "3.0.0"});
+  r.Register({"cluster|shards", 2, kStale, 0, 0, 0, CmdCluster, "cluster", "Get array of cluster slots to node mappings", "7.0.0"});
+  r.Register({"cluster|slaves", 3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "List replica nodes of the specified master node", "3.0.0"});
+  r.Register({"cluster|slots", 2, kStale, 0, 0, 0, CmdCluster, "cluster", "Get array of Cluster slot to node mappings", "3.0.0"});
   r.Register({"command", -1, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Returns detailed information about all commands.", "2.8.13"});
   r.Register({"command|count", 2, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Returns a count of commands.", "2.8.13"});
   r.Register({"command|info", -2, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Returns information about one, multiple or all commands.", "2.8.13"});

@@ -245,7 +245,7 @@ Entry* Keyspace::Live(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool lo
     // Lazy expiry: the key is gone for every reader from its deadline on; delete it now and
     // log the deletion so replay agrees. While the log cannot be written the key only reads as
     // missing: it is deleted once the deletion can be logged.
-    if (store_ && !store_->CanWrite()) return nullptr;
+    if ((store_ && !store_->CanWrite()) || ChangesPaused(now_ms)) return nullptr;
     s.dbs[db].Unlink(link);
     Unlinked(db, s, e);
     Touch(s, db, k.key);
@@ -655,6 +655,7 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard, int
   // While the log cannot be written a deletion could not be logged (and would be discarded
   // and undone): expire later, as lazy expiry does.
   if (store_ && !store_->CanWrite()) return 0;
+  if (ChangesPaused(now_ms)) return 0;  // CLIENT PAUSE keeps the data set as it is
   int64_t start_us = MonoUs();
   bool budget_left = true;
   for (auto& sp : shards_) {
@@ -806,8 +807,12 @@ bool IsVolatile(EvictionPolicy p) {
 
 Keyspace::EvictResult Keyspace::EvictKeys() {
   uint64_t budget = budget_bytes_.load(std::memory_order_relaxed);
-  if (budget == 0 || values_to_disk() || MaxmemoryUsed() <= budget) return EvictResult::kOk;
+  if (budget == 0) return EvictResult::kOk;
+  // Values-to-disk deletes no key: over maxmemory there means the index alone is (OverMaxmemory).
+  if (values_to_disk()) return OverMaxmemory() ? EvictResult::kFail : EvictResult::kOk;
+  if (MaxmemoryUsed() <= budget) return EvictResult::kOk;
   if (policy() == EvictionPolicy::kNoEviction) return EvictResult::kFail;
+  if (ChangesPaused(NowMs())) return EvictResult::kFail;  // CLIENT PAUSE: nothing is evicted
   const int64_t limit_us = EvictionTimeLimitUs(tenacity_.load(std::memory_order_relaxed));
   const int64_t start_us = MonoUs();
   size_t n = 0;

@@ -189,6 +189,13 @@ class Keyspace {
   // The server sets the mode from `maxmemory-policy` at startup and on CONFIG SET; entries
   // written in the other mode read as nonsense until touched again (as in Redis).
   static constexpr uint8_t kLfuInitVal = 5;
+  // CLIENT PAUSE (commands/client_pause.h): until `until_ms` (wall clock) no key is expired nor
+  // evicted; a key past its deadline reads as missing and is deleted once the pause is over,
+  // as Redis keeps the data set static while clients are paused. 0 ends the pause.
+  void PauseChanges(int64_t until_ms) { changes_paused_until_ms_.store(until_ms); }
+  bool ChangesPaused(int64_t now_ms) const {
+    return now_ms < changes_paused_until_ms_.load(std::memory_order_relaxed);
+  }
   void set_lfu_mode(bool on) { lfu_mode_.store(on, std::memory_order_relaxed); }
   bool lfu_mode() const { return lfu_mode_.load(std::memory_order_relaxed); }
   // Redis's lfu-log-factor (how many hits one counter step costs) and lfu-decay-time (minutes
@@ -379,10 +386,19 @@ class Keyspace {
     uint64_t not_counted = sampled_log_buffered_.load(std::memory_order_relaxed);
     return used > not_counted ? used - not_counted : 0;
   }
-  // True when maxmemory applies to used memory (not values-to-disk) and it is exceeded.
+  // True when maxmemory is exceeded by what FDB cannot give back. Without values-to-disk that
+  // is used memory, as Redis. With it, values move to disk to keep RAM within the budget, but
+  // the index (every key and its entry) and the server's own tables stay in RAM: when those
+  // (limits::kTieringMinRamBytes plus the index) pass maxmemory no move can bring RAM under it, and
+  // commands that may grow memory are refused as Redis's noeviction does (docs/compatibility.md,
+  // "maxmemory").
   bool OverMaxmemory() const {
     uint64_t b = budget_bytes_.load(std::memory_order_relaxed);
-    return b != 0 && !values_to_disk() && MaxmemoryUsed() > b;
+    if (b == 0) return false;
+    if (values_to_disk()) {
+      return index_bytes_.load(std::memory_order_relaxed) + limits::kTieringMinRamBytes > b;
+    }
+    return MaxmemoryUsed() > b;
   }
   enum class EvictResult {
     kOk,       // under the budget (again)
@@ -510,6 +526,7 @@ class Keyspace {
   KeyCreatedListener* key_listener_ = nullptr;
   KeyspaceStats stats_;
   std::atomic<bool> lfu_mode_{false};
+  std::atomic<int64_t> changes_paused_until_ms_{0};
   std::atomic<int> lfu_log_factor_{10};
   std::atomic<int> lfu_decay_minutes_{1};
   std::atomic<EvictionPolicy> policy_{EvictionPolicy::kNoEviction};

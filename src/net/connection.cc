@@ -59,6 +59,7 @@ Connection::Connection(IoThread* owner, int fd, uint64_t id) : owner_(owner), fd
   state_.created_ms = NowMs();
   state_.last_interaction_ms = state_.created_ms;
   state_.authenticated = !owner->server().config().requirepass_set();
+  rb_.set_error_sink(&owner->server().error_stats());
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   // No buffer yet: reads go to the thread's shared chunk (see connection.h).
@@ -75,6 +76,7 @@ void Connection::Close() {
   // Leaves every channel; messages in flight to this client find it detached.
   PubSubLeaveAll(owner_->server(), state_);
   owner_->server().tracking().Disable(state_);
+  if (state_.monitor.load(std::memory_order_relaxed)) owner_->server().monitors().Remove(state_.id);
   if (state_.push_handle) state_.push_handle->endpoint = nullptr;  // invalidations in flight
   if (state_.blocked != nullptr) {
     // Leaves nothing behind: the waiter leaves every key's queue (or, if a push is serving it
@@ -83,6 +85,7 @@ void Connection::Close() {
     owner_->Unblocked(this);
     state_.blocked.reset();
   }
+  EndPostponed();
   owner_->loop().Remove(fd_);
   close(fd_);
   // The buffers go now, not when the object is freed after the batch: a client closed for
@@ -247,7 +250,7 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
   rb_.set_limit(out_limit.hard > 0 ? wpos_ + static_cast<size_t>(out_limit.hard) : SIZE_MAX);
   // While a large argument is being read, the request is incomplete: nothing to parse (Flush
   // re-enters here through ProcessInput, and must not start the argument a second time).
-  while (pos < len && !large_ && !close_when_flushed_ && state_.blocked == nullptr) {
+  while (pos < len && !large_ && !close_when_flushed_ && state_.blocked == nullptr && !postponed_) {
     if (wbuf_.size() - wpos_ > kOutputPauseBytes) break;  // resume after the client reads
     ParserLimits lim{server.config().proto_max_bulk_len(),
                      state_.authenticated.load(std::memory_order_relaxed)};
@@ -268,30 +271,20 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
     }
     size_t consumed = parser_.consumed();
     if (!args_.empty()) {
-      rb_.set_resp3(state_.resp3.load(std::memory_order_relaxed));
       state_.arg_blocks.swap(large_args_);  // the large arguments go with the command
-      executing_ = true;
-      const size_t reply_start = wbuf_.size();
-      ExecResult done = owner_->dispatcher().Execute(args_, state_, rb_);
-      executing_ = false;
-      if (state_.reply_mode != ClientState::ReplyMode::kOn) ApplyReplyMode(reply_start);
-      if (!own_pushes_.empty()) {  // messages this command published to this client itself
-        wbuf_ += own_pushes_;
-        std::string().swap(own_pushes_);
+      // CLIENT LIST / INFO's qbuf while the command runs: the input not yet consumed, this
+      // request included (as Redis's query buffer).
+      state_.qbuf.store(len - pos, std::memory_order_relaxed);
+      batch_seq = std::max(batch_seq, RunCommand(args_));
+      if (state_.postponed) {
+        // CLIENT PAUSE held it: keep a copy (its bytes are in the read chunk or a large
+        // argument's block, both reused) and read nothing more from this client until it ran.
+        Postpone(std::vector<std::string>(args_.begin(), args_.end()));
       }
-      batch_seq = std::max(batch_seq, done.sequence);
       state_.arg_blocks.clear();  // what the command kept, it shares
-      state_.commands.fetch_add(1, std::memory_order_relaxed);
-      if (state_.blocked != nullptr) {
-        // Blocked: no reply yet, and no further request until Unblock (as Redis).
-        owner_->Blocked(this);
-      } else if (storage != nullptr) {
-        // Where this reply ends and the record it depends on (see ResolveHeld).
-        held_.push_back({wbuf_.size(), done.sequence});
-      }
-      if (state_.close_after_reply) close_when_flushed_ = true;
     }
     parser_.Reset();
+    if (args_.capacity() > RespParser::kKeptArgs) std::vector<std::string_view>().swap(args_);
     pos += consumed;
     if (rb_.overflowed()) CloseForOutputLimit("hard");
     if (closed_) {
@@ -312,6 +305,75 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
     }
   }
   return pos;
+}
+
+uint64_t Connection::RunCommand(CmdArgs args) {
+  rb_.set_resp3(state_.resp3.load(std::memory_order_relaxed));
+  executing_ = true;
+  const size_t reply_start = wbuf_.size();
+  ExecResult done = owner_->dispatcher().Execute(args, state_, rb_);
+  executing_ = false;
+  if (state_.postponed) return 0;  // not run: nothing was written
+  if (state_.reply_mode != ClientState::ReplyMode::kOn) ApplyReplyMode(reply_start);
+  if (!own_pushes_.empty()) {  // messages this command published to this client itself
+    wbuf_ += own_pushes_;
+    std::string().swap(own_pushes_);
+  }
+  state_.commands.fetch_add(1, std::memory_order_relaxed);
+  if (state_.blocked != nullptr) {
+    // Blocked: no reply yet, and no further request until Unblock (as Redis).
+    owner_->Blocked(this);
+  } else if (owner_->server().storage() != nullptr) {
+    // Where this reply ends and the record it depends on (see ResolveHeld).
+    held_.push_back({wbuf_.size(), done.sequence});
+  }
+  if (state_.close_after_reply) close_when_flushed_ = true;
+  return done.sequence;
+}
+
+void Connection::Postpone(std::vector<std::string> args) {
+  state_.postponed = false;
+  postponed_args_ = std::move(args);
+  if (!postponed_) {
+    postponed_ = true;
+    owner_->server().client_pause().postponed_clients.fetch_add(1, std::memory_order_relaxed);
+    owner_->Postponed(this);
+  }
+}
+
+void Connection::EndPostponed() {
+  if (!postponed_) return;
+  postponed_ = false;
+  postponed_args_.clear();
+  owner_->server().client_pause().postponed_clients.fetch_sub(1, std::memory_order_relaxed);
+  owner_->Unpostponed(this);
+}
+
+void Connection::ResumePostponed() {
+  if (closed_ || !postponed_) return;
+  Guarded([&] {
+    std::vector<std::string> saved = std::move(postponed_args_);
+    std::vector<std::string_view> argv(saved.begin(), saved.end());
+    const size_t start = wbuf_.size();
+    const uint64_t seq = RunCommand(argv);
+    owner_->dispatcher().ReleaseLocks();
+    if (state_.postponed) {  // still held
+      state_.postponed = false;
+      postponed_args_ = std::move(saved);
+      return;
+    }
+    EndPostponed();
+    if (owner_->server().storage() != nullptr) {
+      if (seq > 0 || hold_seq_ != 0) {
+        HoldReply(start, seq);
+      } else {
+        held_.clear();
+      }
+    }
+    if (closed_) return;
+    ProcessInput();
+    if (!closed_) Flush();
+  });
 }
 
 void Connection::ApplyReplyMode(size_t reply_start) {
@@ -468,8 +530,12 @@ void Connection::PushMessage(const std::string& msg) {
     // array (Redis 7.0's broken protocol, fixed in 7.2).
     std::string& out = executing_ ? own_pushes_ : wbuf_;
     try {
-      out.push_back(state_.resp3.load(std::memory_order_relaxed) ? '>' : '*');
-      out.append(msg, 1, std::string::npos);
+      if (msg[0] == '+') {  // a MONITOR line: a status reply in either protocol
+        out.append(msg);
+      } else {
+        out.push_back(state_.resp3.load(std::memory_order_relaxed) ? '>' : '*');
+        out.append(msg, 1, std::string::npos);
+      }
     } catch (const std::bad_alloc&) {
       push_overflow_ = true;  // no memory for this client's messages: closed as over its limit
     }

@@ -62,6 +62,10 @@ class Connection : public EventHandler, public PubSubEndpoint {
   // Frees the buffers of a connection without traffic since kIdleReleaseMs (the I/O thread's
   // once-a-second sweep).
   void ReleaseIdleMemory(int64_t now_ms);
+  // CLIENT PAUSE: whether a command of this client is held, and running it again (the I/O
+  // thread's timer calls this while the pause may have ended; a command still held stays).
+  bool postponed() const { return postponed_; }
+  void ResumePostponed();
 
   // Pub/sub (commands/pubsub.h). PushMessage appends a message and leaves the write to
   // AfterPush, which the I/O thread calls once after its batch for every connection that got
@@ -87,6 +91,12 @@ class Connection : public EventHandler, public PubSubEndpoint {
   void ReserveForRead();
   // Drops the reply of the command just run while CLIENT REPLY is OFF or SKIP, and steps SKIP on.
   void ApplyReplyMode(size_t reply_start);
+  // Runs one request through the dispatcher and books its reply; returns the log sequence
+  // the reply waits for. When CLIENT PAUSE held it (state_.postponed), nothing was written.
+  uint64_t RunCommand(CmdArgs args);
+  // Keeps a held request for ResumePostponed (see client_pause.h), and ends that state.
+  void Postpone(std::vector<std::string> args);
+  void EndPostponed();
   // The client passed its output buffer limit: closed, with Redis's log line.
   void CloseForOutputLimit(const char* which);
   // The client's output buffer limit class: pubsub while subscribed, as Redis.
@@ -127,10 +137,12 @@ class Connection : public EventHandler, public PubSubEndpoint {
   bool close_when_flushed_ = false;
   bool reading_ = true;
   bool want_write_ = false;
-  bool push_pending_ = false;        // in the I/O thread's list of connections to AfterPush
-  bool push_overflow_ = false;       // a message passed the pubsub hard limit: close in AfterPush
-  bool executing_ = false;           // a command of this connection is running
-  std::string own_pushes_;           // messages it published to itself: after its reply
+  bool push_pending_ = false;   // in the I/O thread's list of connections to AfterPush
+  bool push_overflow_ = false;  // a message passed the pubsub hard limit: close in AfterPush
+  bool executing_ = false;      // a command of this connection is running
+  std::string own_pushes_;      // messages it published to itself: after its reply
+  bool postponed_ = false;      // a request held by CLIENT PAUSE waits in postponed_args_
+  std::vector<std::string> postponed_args_;
   uint64_t hold_seq_ = 0;            // replies in wbuf_ wait for this log sequence
   size_t hold_start_ = 0;            // wbuf_ offset of the first held reply
   size_t mem_ = 0;                   // memory last published in state_.tot_mem / client_memory

@@ -281,7 +281,34 @@ void IoThread::Blocked(Connection* c) {
 
 void IoThread::Unblocked(Connection* c) {
   blocked_.erase(c->state().id);
-  if (blocked_.empty()) loop_.SetTimerEnabled(block_timer_, false);
+  UpdateBlockTimer();
+}
+
+void IoThread::Postponed(Connection* c) {
+  postponed_.push_back(c->state().id);
+  loop_.SetTimerEnabled(block_timer_, true);
+}
+
+void IoThread::Unpostponed(Connection* c) {
+  auto it = std::find(postponed_.begin(), postponed_.end(), c->state().id);
+  if (it != postponed_.end()) postponed_.erase(it);
+  UpdateBlockTimer();
+}
+
+void IoThread::UpdateBlockTimer() {
+  if (blocked_.empty() && postponed_.empty()) loop_.SetTimerEnabled(block_timer_, false);
+}
+
+void IoThread::ResumePostponed() {
+  if (postponed_.empty()) return;
+  // Under ALL nothing runs; under WRITE reads held by an earlier ALL do, and writes are held
+  // again (a cheap check, once per tick).
+  if (server_.client_pause().Current(NowMs()) == ClientPause::kAll) return;
+  const std::vector<uint64_t> ids = postponed_;
+  for (uint64_t id : ids) {
+    auto it = conns_.find(id);
+    if (it != conns_.end() && !it->second->closed()) it->second->ResumePostponed();
+  }
 }
 
 void IoThread::DeliverUnblock(uint64_t id, std::string reply, uint64_t log_seq) {
@@ -293,7 +320,11 @@ void IoThread::DeliverUnblock(uint64_t id, std::string reply, uint64_t log_seq) 
 }
 
 void IoThread::CheckBlockedTimeouts() {
-  if (blocked_.empty()) return;
+  ResumePostponed();
+  if (blocked_.empty()) {
+    AfterBatch();
+    return;
+  }
   int64_t now = NowMs();
   std::vector<Connection*> expired;
   for (uint64_t id : blocked_) {
@@ -327,7 +358,8 @@ void IoThread::CheckIdle() {
   for (auto& [id, c] : conns_) {
     if (c->closed()) continue;
     // As Redis, a blocked client is not idle (it waits for its command's timeout).
-    if (timeout_s > 0 && c->state().blocked == nullptr && !c->state().subscribed() &&
+    if (timeout_s > 0 && c->state().blocked == nullptr && !c->postponed() &&
+        !c->state().subscribed() &&
         now - c->state().last_interaction_ms.load() > timeout_s * 1000) {
       idle.push_back(c.get());
     } else {

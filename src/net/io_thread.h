@@ -55,6 +55,10 @@ class IoThread : public EventHandler, public MessageSink {
   // longer.
   void Blocked(Connection* c);
   void Unblocked(Connection* c);
+  // CLIENT PAUSE holds a command of c (commands/client_pause.h), or no longer. This thread's
+  // timer runs held commands again, in the order they were held, once the pause may allow.
+  void Postponed(Connection* c);
+  void Unpostponed(Connection* c);
   // Holds c's replies until the log has committed its commands' records (see AfterBatch).
   void Hold(Connection* c) { new_held_.push_back(c->state().id); }
 
@@ -74,6 +78,10 @@ class IoThread : public EventHandler, public MessageSink {
   void CheckIdle();
   // Replies the timeout reply to blocked clients whose deadline passed.
   void CheckBlockedTimeouts();
+  // Runs the commands CLIENT PAUSE held, when the pause in force may allow them.
+  void ResumePostponed();
+  // The timer of blocked and postponed clients runs while there is either.
+  void UpdateBlockTimer();
   // A blocked client's reply, handed over by the thread that served it.
   void DeliverUnblock(uint64_t id, std::string reply, uint64_t log_seq);
   // Waits once for the log to hold the records of every held connection, then releases their
@@ -107,6 +115,7 @@ class IoThread : public EventHandler, public MessageSink {
   bool polling_while_blocked_ = false;
   std::thread thread_;
   std::unordered_set<uint64_t> blocked_;  // ids of blocked connections
+  std::vector<uint64_t> postponed_;       // ids of connections CLIENT PAUSE holds, in order
   size_t block_timer_ = 0;                // checks blocked_'s deadlines; on while not empty
   std::vector<uint64_t> new_held_;        // held during the current event batch
   std::vector<uint64_t> held_;            // waiting for the log to commit

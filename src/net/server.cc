@@ -121,7 +121,14 @@ void Server::Housekeeping() {
     last_trim_ms_ = now_ms;
   }
   if (!ctx_.active_expire_enabled.load()) return;
+  const int64_t start_us = MonoUs();
   ctx_.keyspace().ActiveExpireCycle(NowMs(), limits::kActiveExpireKeysPerShard);
+  // The latency monitor's "expire-cycle" event, as Redis's activeExpireCycle.
+  const int64_t threshold_ms = ctx_.config().latency_monitor_threshold();
+  const int64_t took_ms = (MonoUs() - start_us) / 1000;
+  if (threshold_ms > 0 && took_ms >= threshold_ms) {
+    ctx_.latency().Add("expire-cycle", took_ms, NowMs() / 1000);
+  }
 }
 
 }  // namespace fdb

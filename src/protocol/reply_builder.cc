@@ -25,6 +25,7 @@ void ReplyBuilder::SimpleString(std::string_view s) {
 
 void ReplyBuilder::Error(std::string_view msg) {
   errors_++;
+  if (error_sink_ != nullptr) error_sink_->OnError(msg);
   if (!Room(msg.size() + 3)) return;
   out_->push_back('-');
   size_t start = out_->size();

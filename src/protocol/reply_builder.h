@@ -44,6 +44,14 @@ class ReplyBuilder {
   // How many errors this builder has been asked to write: the dispatcher counts a command as
   // failed when it wrote one, without reading the reply back.
   uint64_t errors() const { return errors_; }
+  // Told every error text this builder writes (INFO errorstats); must be thread-safe, as the
+  // builders of every I/O thread share it. nullptr (the default): nobody.
+  class ErrorSink {
+   public:
+    virtual ~ErrorSink() = default;
+    virtual void OnError(std::string_view msg) = 0;
+  };
+  void set_error_sink(ErrorSink* sink) { error_sink_ = sink; }
   void Integer(int64_t v);
   void Bulk(std::string_view s);
   void NullBulk();   // $-1 in RESP2
@@ -106,6 +114,7 @@ class ReplyBuilder {
   size_t limit_ = SIZE_MAX;
   bool overflowed_ = false;
   uint64_t errors_ = 0;
+  ErrorSink* error_sink_ = nullptr;
   bool resp3_ = false;
 };
 

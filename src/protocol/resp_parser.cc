@@ -31,7 +31,13 @@ void RespParser::Reset() {
   consumed_ = 0;
   expected_bytes_ = 0;
   inline_ = false;
-  args_.clear();
+  // A request with many arguments (SADD of 100,000 members) would leave its argument table
+  // allocated for the connection's lifetime: past kKeptArgs it goes with the request.
+  if (args_.capacity() > kKeptArgs) {
+    std::vector<Span>().swap(args_);
+  } else {
+    args_.clear();
+  }
   inline_args_.clear();
   error_.clear();
 }

@@ -62,6 +62,8 @@ class RespParser {
 
   // Forgets the current request; call after consuming a kCommand or before reuse.
   void Reset();
+  // Argument tables up to this many entries are kept between requests (see Reset).
+  static constexpr size_t kKeptArgs = 4096;
 
  private:
   struct Span {

@@ -44,6 +44,8 @@ struct ClientState {
   std::atomic<bool> authenticated{true};
   std::atomic<bool> no_evict{false};
   std::atomic<bool> no_touch{false};
+  // MONITOR: the client gets a line for every command run (commands/introspection.h).
+  std::atomic<bool> monitor{false};
   // CLIENT REPLY, as Redis: kOff drops every reply from the CLIENT REPLY OFF itself on;
   // kSkipNext (set by SKIP) drops SKIP's own reply and becomes kSkip, which drops the next
   // command's reply and goes back to kOn. Pushes (messages, subscription replies) are sent
@@ -125,6 +127,12 @@ struct ClientState {
   // Serves the other clients of this connection's I/O thread now (they get BUSY while a
   // script runs past busy-reply-threshold); set by the network layer, unset elsewhere.
   std::function<void()> process_events_while_blocked;
+
+  // CLIENT PAUSE held the command just dispatched: it was not run nor answered, and the
+  // connection runs it again when the pause allows (commands/client_pause.h). Set by the
+  // dispatcher, cleared by the connection; owning thread only. Only a client with `unblock`
+  // set (a network connection) is ever held.
+  bool postponed = false;
 
   // Set by the command layer; acted on by the connection after the reply is written.
   bool close_after_reply = false;

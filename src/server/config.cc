@@ -616,8 +616,12 @@ const std::vector<Config::Param>& Config::Table() {
                 return Status::OK();
               }
               if (v.back() == '%') {
-                if (!ParseInt64(v.substr(0, v.size() - 1), &x) || x < 0 || x > 100) {
+                if (!ParseInt64(v.substr(0, v.size() - 1), &x) || x < 0) {
                   return Status::InvalidArgument("argument must be a memory or percent value");
+                }
+                if (x > 100) {
+                  return Status::InvalidArgument(
+                      "percentage argument must be less or equal to 100");
                 }
                 c.maxmemory_clients_.store(-x);
                 return Status::OK();
@@ -1006,9 +1010,11 @@ const std::vector<Config::Param>& Config::Table() {
         Int("repl-diskless-sync-delay", nullptr, kNo, 0, kIntMax, 5),
         Int("repl-diskless-sync-max-replicas", nullptr, kNo, 0, kIntMax, 0),
         Enum("repl-diskless-load", kNo, kReplDisklessLoadEnum, 0),
-        Int("min-replicas-to-write", "min-slaves-to-write", kNo, 0, kIntMax, 0,
+        // FDB has no replicas: while both are non-zero, writes are refused (NOREPLICAS), as
+        // Redis refuses them without enough good replicas.
+        Int("min-replicas-to-write", "min-slaves-to-write", 0, 0, kIntMax, 0,
             &Config::min_replicas_to_write_),
-        Int("min-replicas-max-lag", "min-slaves-max-lag", kNo, 0, kIntMax, 10,
+        Int("min-replicas-max-lag", "min-slaves-max-lag", 0, 0, kIntMax, 10,
             &Config::min_replicas_max_lag_),
         Enum("propagation-error-behavior", kNo, kPropagationErrorBehaviorEnum, 0),
 
@@ -1255,6 +1261,14 @@ Status Config::Set(std::string_view name, std::string_view value, bool from_conf
   const Param* p = FindParam(name);
   if (p == nullptr) return Status::NotFound(std::string(name));
   if (from_config_set && (p->flags & kImmutable)) {
+    // What Redis can change while running and FDB cannot (its listener, log and data
+    // directory) may still be "set" to the value it has: tools that write back what CONFIG GET
+    // read (Redis's own test suite does) see no difference.
+    const std::string_view n = p->name;
+    if ((n == "port" || n == "bind" || n == "appendonly" || n == "dir" || n == "compression") &&
+        value == GetParam(*p)) {
+      return Status::OK();
+    }
     return Status::InvalidArgument("can't set immutable config");
   }
   Status s = SetParam(*p, value, !from_config_set);

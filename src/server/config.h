@@ -187,12 +187,11 @@ class Config {
   int64_t slowlog_log_slower_than() const { return slowlog_log_slower_than_.load(kRelaxed); }
   int64_t slowlog_max_len() const { return slowlog_max_len_.load(kRelaxed); }
   int64_t latency_monitor_threshold() const { return latency_monitor_threshold_.load(kRelaxed); }
-  int64_t busy_reply_threshold_ms() const { return busy_reply_threshold_.load(kRelaxed); }
-  // Redis's min-replicas-to-write: with no replicas yet, any value above 0 (and a max lag above
-  // 0) refuses writes (NOREPLICAS), as a primary without enough good replicas does.
-  bool too_few_replicas() const {
+  // Writes are refused while both are non-zero (FDB has no replicas to count).
+  bool min_replicas_refuse_writes() const {
     return min_replicas_to_write_.load(kRelaxed) > 0 && min_replicas_max_lag_.load(kRelaxed) > 0;
   }
+  int64_t busy_reply_threshold_ms() const { return busy_reply_threshold_.load(kRelaxed); }
   int64_t stream_node_max_bytes() const { return stream_node_max_bytes_.load(kRelaxed); }
   int64_t stream_node_max_entries() const { return stream_node_max_entries_.load(kRelaxed); }
   int notify_keyspace_events() const {
@@ -276,9 +275,9 @@ class Config {
   std::atomic<int64_t> slowlog_log_slower_than_{0};
   std::atomic<int64_t> slowlog_max_len_{0};
   std::atomic<int64_t> latency_monitor_threshold_{0};
-  std::atomic<int64_t> busy_reply_threshold_{0};
   std::atomic<int64_t> min_replicas_to_write_{0};
-  std::atomic<int64_t> min_replicas_max_lag_{0};
+  std::atomic<int64_t> min_replicas_max_lag_{10};
+  std::atomic<int64_t> busy_reply_threshold_{0};
   std::atomic<int64_t> stream_node_max_bytes_{0};
   std::atomic<int64_t> stream_node_max_entries_{0};
   std::atomic<int64_t> notify_keyspace_events_{0};

@@ -97,6 +97,8 @@ TEST(ConfigTest, SetValidatesWithRedisTexts) {
   EXPECT_EQ(s.message(),
             "argument(s) must be one of the following: debug, verbose, notice, warning, nothing");
   s = c.Set("maxmemory-clients", "101%", true);
+  EXPECT_EQ(s.message(), "percentage argument must be less or equal to 100");
+  s = c.Set("maxmemory-clients", "abc%", true);
   EXPECT_EQ(s.message(), "argument must be a memory or percent value");
   s = c.Set("client-output-buffer-limit", "normal 0 0", true);
   EXPECT_EQ(s.message(), "Wrong number of arguments in buffer limit configuration.");
