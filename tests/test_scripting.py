@@ -46,6 +46,45 @@ def test_redis_call_conversions(r):
     assert r.get("f") == "1.5" and r.get("i") == "3"
 
 
+def test_numbers_passed_to_redis_call_are_written_as_redis_does(r):
+    # Redis 7.0 writes a Lua number with "%.17g": integers in full up to 17 digits, fractions
+    # with 17 significant digits (checked against Debian's redis-server 7.0.15).
+    cases = {
+        "100000": "100000",
+        "1e15": "1000000000000000",
+        "-5": "-5",
+        "0.1": "0.10000000000000001",
+        "-0.0": "-0",
+        "1e17": "1e+17",
+        "1e21": "1e+21",
+        "1/0": "inf",
+        "-1/0": "-inf",
+    }
+    for lua, want in cases.items():
+        got = r.eval(f"redis.call('set', KEYS[1], {lua}) return redis.call('get', KEYS[1])", 1, "n")
+        assert got == want, lua
+
+
+def test_keys_and_argv_are_fresh_for_every_script(r):
+    # A script may change its KEYS and ARGV tables; the next script sees only its own.
+    r.eval("KEYS[1] = 'changed' KEYS[5] = 'extra' ARGV.x = 1 return 1", 2, "a", "b", "v")
+    assert r.eval("return {#KEYS, #ARGV, KEYS[1], KEYS[5] == nil, ARGV.x == nil}", 1, "k") == [
+        1,
+        0,
+        "k",
+        1,
+        1,
+    ]
+    r.eval("setmetatable(KEYS, {__index = function() return 'meta' end}) return 1", 1, "a")
+    assert r.eval("return KEYS[3] == nil and getmetatable(KEYS) == nil", 1, "k") == 1
+    r.eval("for i = 1, 50 do KEYS[i] = i end return 1", 3, "a", "b", "c")
+    assert r.eval("return #KEYS .. KEYS[1] .. KEYS[2]", 2, "x", "y") == "2xy"
+    # The next script of the same body sees its own arguments too (a cached script).
+    body = "return KEYS[1] .. ':' .. (ARGV[1] or 'none') .. ':' .. #ARGV"
+    assert r.eval(body, 1, "k1", "a") == "k1:a:1"
+    assert r.eval(body, 1, "k2") == "k2:none:0"
+
+
 def test_resp3_conversions(r3):
     r3.hset("h", mapping={"a": "1"})
     # setresp(3): a map comes as {map=...}, a null as nil, a double as {double=...}.

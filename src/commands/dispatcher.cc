@@ -73,15 +73,16 @@ ExecResult Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& 
   return result;
 }
 
-void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb, Txn& txn) {
-  const CommandSpec* spec = registry_.Find(args[0]);
+void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb, Txn& txn,
+                                const CommandSpec* known) {
+  const CommandSpec* spec = known != nullptr ? known : registry_.Find(args[0]);
   if (spec == nullptr) {
     if (client.in_multi) client.multi_error = true;
     rb.Error(UnknownCommandError(args));
     return;
   }
   int argc = static_cast<int>(args.size());
-  if (spec->container() && argc >= 2) {
+  if (known == nullptr && spec->container() && argc >= 2) {
     const CommandSpec* sub = registry_.FindSub(*spec, args[1]);
     if (sub == nullptr) {
       std::string upper_name = spec->name;
@@ -290,7 +291,8 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     if (spec->lock_all != nullptr && spec->lock_all(args)) {
       ReleaseLocks();
       locks.LockAll(server_.keyspace(), txn.holds_all_shards());
-    } else if (!(spec->flags & cmdflags::kSelfLocking) && spec->first_key > 0) {
+    } else if (!txn.holds_all_shards() && !(spec->flags & cmdflags::kSelfLocking) &&
+               spec->first_key > 0) {
       CommandRegistry::KeyIndexes(*spec, args, &key_idx_);
       int one = -1;  // the single shard of every key, or -2 when there are several
       for (size_t i : key_idx_) {
@@ -298,8 +300,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
         one = one == -1 || one == sh ? sh : -2;
         locks.Add(sh);
       }
-      if (keep_locks_ && one >= 0 && !txn.holds_all_shards() &&
-          !(spec->flags & cmdflags::kBlocking)) {
+      if (keep_locks_ && one >= 0 && !(spec->flags & cmdflags::kBlocking)) {
         if (kept_shard_ != one) {
           ReleaseLocks();
           server_.keyspace().shard(one).mu.lock();
@@ -309,7 +310,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
         kept_uses_++;
       } else {
         ReleaseLocks();
-        locks.Lock(server_.keyspace(), txn.holds_all_shards());
+        locks.Lock(server_.keyspace());
       }
     } else {
       ReleaseLocks();

@@ -23,6 +23,9 @@ class Dispatcher {
  public:
   Dispatcher(ServerContext& server, ThreadStats* stats)
       : server_(server), stats_(stats), registry_(CommandRegistry::Default()) {}
+  bool Serves(const ServerContext& server, const ThreadStats* stats) const {
+    return &server_ == &server && stats_ == stats;
+  }
 
   // Executes `args` (args[0] is the command name) for `client`, appending the reply to rb.
   // Then serves the clients blocked on keys the command created (commands/blocking.h), after
@@ -31,10 +34,12 @@ class Dispatcher {
 
   // Runs one command inside `txn`, which holds every shard (a script's redis.call): no lock
   // is taken and its effects join the transaction's, committed by its owner.
+  // `spec`, when given, is args' command (subcommand resolved) as the caller looked it up.
   // REQUIRES: txn.holds_all_shards().
-  void ExecuteInTransaction(CmdArgs args, ClientState& client, ReplyBuilder& rb, Txn& txn) {
+  void ExecuteInTransaction(CmdArgs args, ClientState& client, ReplyBuilder& rb, Txn& txn,
+                            const CommandSpec* spec = nullptr) {
     in_script_ = true;  // MONITOR shows these as the script's ("lua")
-    ExecuteCommand(args, client, rb, txn);
+    ExecuteCommand(args, client, rb, txn, spec);
     in_script_ = false;
   }
 
@@ -65,8 +70,9 @@ class Dispatcher {
 
  private:
   // Runs one command in `txn` (a fresh one, or EXEC's, which holds every shard and commits
-  // once at its end).
-  void ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb, Txn& txn)
+  // once at its end). `spec`: as ExecuteInTransaction's, or null to look args[0] up.
+  void ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb, Txn& txn,
+                      const CommandSpec* spec = nullptr)
       ABSL_NO_THREAD_SAFETY_ANALYSIS;  // the kept shard lock (see ReleaseLocks)
   // MULTI / EXEC / DISCARD / WATCH / UNWATCH: the transaction state lives in the client, and
   // EXEC runs the queued commands with every shard locked, so the block is atomic.

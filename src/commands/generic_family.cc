@@ -430,13 +430,15 @@ void ExpireGeneric(CmdArgs args, CommandContext& ctx, bool seconds, bool relativ
   if (!ParseInt64(args[2], &when)) return ctx.rb.Error(errors::kNotInteger);
   // Negative times are allowed (they delete the key); only overflow of the unit conversion
   // or of adding the base time is an error.
-  std::string invalid = std::string("ERR invalid expire time in '") + ctx.spec.name + "' command";
+  auto invalid = [&] {
+    ctx.rb.Error(std::string("ERR invalid expire time in '") + ctx.spec.name + "' command");
+  };
   if (seconds) {
-    if (when > INT64_MAX / 1000 || when < INT64_MIN / 1000) return ctx.rb.Error(invalid);
+    if (when > INT64_MAX / 1000 || when < INT64_MIN / 1000) return invalid();
     when *= 1000;
   }
   int64_t base = relative ? ctx.now_ms : 0;
-  if (when > INT64_MAX - base) return ctx.rb.Error(invalid);
+  if (when > INT64_MAX - base) return invalid();
   when += base;
 
   bool changed = OpExpire(ctx.op(), args[1], when, flags) == OpStatus::kOk;

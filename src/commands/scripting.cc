@@ -29,9 +29,11 @@
 #include <bitset>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -183,6 +185,7 @@ struct RunCtx {
   int64_t busy_after_us = 0;
   int64_t next_poll_us = 0;  // when busy: the next time the thread's other clients are served
   std::string out;           // a command's reply
+  std::string staged;        // the script's own reply, staged until its effects commit
   std::vector<std::string_view> argv;
   std::vector<std::string> numbers;
 
@@ -224,6 +227,15 @@ class LuaEnv {
 
   RunCtx* run = nullptr;  // set while a script runs
   RunCtx scratch;         // the RunCtx of this thread's runs (RunFunction)
+  // The dispatcher of this thread's scripts' calls, kept so its scratch buffers are reused.
+  std::optional<Dispatcher> dispatcher;
+  // An EVAL script's KEYS and ARGV (SetArray): a registry reference and the entries it holds.
+  struct ArgTable {
+    int ref = LUA_NOREF;
+    size_t size = 0;
+  };
+  ArgTable keys_table;
+  ArgTable argv_table;
   // Set while a library's code runs (FUNCTION LOAD): what redis.register_function collects.
   struct LoadedFunction {
     std::string name;
@@ -688,10 +700,17 @@ int RedisCallImpl(lua_State* L, bool raise) {
   for (int i = 1; i <= argc; i++) {
     int t = lua_type(L, i);
     if (t == LUA_TNUMBER) {
+      // As Redis 7.0: "%.17g" (100000 is "100000", 0.1 is "0.10000000000000001"); integers
+      // below 1e17, which %.17g prints in full, without printf.
       char buf[64];
       double v = lua_tonumber(L, i);
-      auto r = std::to_chars(buf, buf + sizeof(buf), v);
-      run->numbers.emplace_back(buf, r.ptr);
+      char* end;
+      if (v == std::trunc(v) && std::fabs(v) < 1e17 && !(v == 0 && std::signbit(v))) {
+        end = std::to_chars(buf, buf + sizeof(buf), static_cast<int64_t>(v)).ptr;
+      } else {
+        end = buf + std::min<int>(snprintf(buf, sizeof(buf), "%.17g", v), sizeof(buf) - 1);
+      }
+      run->numbers.emplace_back(buf, end);
       run->argv.push_back(run->numbers.back());
     } else if (t == LUA_TSTRING) {
       size_t n;
@@ -715,7 +734,7 @@ int RedisCallImpl(lua_State* L, bool raise) {
   ReplyBuilder rb(&run->out);
   rb.set_resp3(run->resp == 3);
   run->fake.resp3.store(run->resp == 3, std::memory_order_relaxed);
-  run->dispatcher->ExecuteInTransaction(run->argv, run->fake, rb, run->ctx->txn);
+  run->dispatcher->ExecuteInTransaction(run->argv, run->fake, rb, run->ctx->txn, spec);
   const char* p = run->out.data();
   const char* end = p + run->out.size();
   PushReply(L, p, end, 0);
@@ -1119,14 +1138,61 @@ namespace {
 
 // ---- running a script ----
 
-void SetArray(lua_State* L, const char* name, CmdArgs items) {
-  lua_getfield(L, LUA_REGISTRYINDEX, "fdb_real_globals");
-  lua_createtable(L, static_cast<int>(items.size()), 0);
+// True when the table at `idx` holds exactly the keys 1..n and has no metatable.
+bool IsPlainArray(lua_State* L, int idx, size_t n) {
+  if (lua_getmetatable(L, idx) != 0) {
+    lua_pop(L, 1);
+    return false;
+  }
+  size_t count = 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx < 0 ? idx - 1 : idx) != 0) {
+    lua_pop(L, 1);  // the value
+    double k = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
+    if (!(k >= 1 && k <= static_cast<double>(n) && k == static_cast<double>(static_cast<size_t>(k))) ||
+        ++count > n) {
+      lua_pop(L, 1);
+      return false;
+    }
+  }
+  return count == n;
+}
+
+// Sets the global KEYS or ARGV of an EVAL script to `items`. Each is one table per thread,
+// refilled for every run: a script cannot keep a reference to it past its run (its globals
+// are read-only), so a fresh table per run, as Redis makes, would only feed the garbage
+// collector (two tables and their arrays per run, about a tenth of a small script's cost). A
+// table the script changed beyond its entries' values (a key added, a metatable set) is
+// replaced by a new one.
+void SetArray(lua_State* L, LuaEnv::ArgTable& table, const char* name, CmdArgs items) {
+  if (table.ref != LUA_NOREF) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, table.ref);
+    if (!IsPlainArray(L, -1, table.size)) {
+      lua_pop(L, 1);
+      luaL_unref(L, LUA_REGISTRYINDEX, table.ref);
+      table.ref = LUA_NOREF;
+    }
+  }
+  if (table.ref == LUA_NOREF) {
+    lua_createtable(L, static_cast<int>(items.size()), 0);
+    lua_pushvalue(L, -1);
+    table.ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    table.size = 0;
+    lua_getfield(L, LUA_REGISTRYINDEX, "fdb_real_globals");
+    lua_pushstring(L, name);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+  }
   for (size_t i = 0; i < items.size(); i++) {
     lua_pushlstring(L, items[i].data(), items[i].size());
     lua_rawseti(L, -2, static_cast<int>(i + 1));
   }
-  lua_setfield(L, -2, name);
+  for (size_t i = items.size(); i < table.size; i++) {
+    lua_pushnil(L);
+    lua_rawseti(L, -2, static_cast<int>(i + 1));
+  }
+  table.size = items.size();
   lua_pop(L, 1);
 }
 
@@ -1190,16 +1256,25 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
   lua_State* L = env.L();
   const int fn = lua_gettop(L);
 
-  Dispatcher dispatcher(ctx.server, ctx.stats);
   // One run at a time on a thread (a busy script's thread answers others only with BUSY), so
-  // the thread's scratch RunCtx serves; a fresh one if that ever changes.
+  // the thread's scratch RunCtx and dispatcher serve; fresh ones if that ever changes.
   std::unique_ptr<RunCtx> fresh;
-  if (env.run != nullptr) fresh = std::make_unique<RunCtx>();
+  std::optional<Dispatcher> fresh_dispatcher;
+  Dispatcher* dispatcher;
+  if (env.run != nullptr) {
+    fresh = std::make_unique<RunCtx>();
+    dispatcher = &fresh_dispatcher.emplace(ctx.server, ctx.stats);
+  } else {
+    if (!env.dispatcher.has_value() || !env.dispatcher->Serves(ctx.server, ctx.stats)) {
+      env.dispatcher.emplace(ctx.server, ctx.stats);
+    }
+    dispatcher = &*env.dispatcher;
+  }
   RunCtx& run = fresh != nullptr ? *fresh : env.scratch;
   run.Reset();
   run.ctx = &ctx;
   run.rs = &ThreadRun();
-  run.dispatcher = &dispatcher;
+  run.dispatcher = dispatcher;
   run.read_only = read_only;
   run.allow_oom = allow_oom;
   run.fake.db.store(ctx.db, std::memory_order_relaxed);
@@ -1248,14 +1323,15 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
     }
   };
 
-  std::string staged;
+  std::string& staged = run.staged;
+  staged.clear();
   if (outer) ctx.rb.BeginStaged(&staged);
   int rc;
   while (true) {
     lua_sethook(L, LuaHook, LUA_MASKCOUNT, kHookInstructions);
     if (!is_function) {
-      SetArray(L, "KEYS", keys);
-      SetArray(L, "ARGV", argv);
+      SetArray(L, env.keys_table, "KEYS", keys);
+      SetArray(L, env.argv_table, "ARGV", argv);
     }
     lua_pushcfunction(L, LuaErrorHandler);
     const int base = lua_gettop(L);
@@ -1352,6 +1428,10 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
       ctx.rb.CommitStaged();
     }
   }
+  // A large reply is not kept around in the thread's scratch buffers.
+  constexpr size_t kMaxKeptScratchBytes = 64 * 1024;
+  if (run.staged.capacity() > kMaxKeptScratchBytes) std::string().swap(run.staged);
+  if (run.out.capacity() > kMaxKeptScratchBytes) std::string().swap(run.out);
 }
 
 // Compiles `body` (cached under `sha`) into the thread's state and pushes its function; on

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "base/adaptive_mutex.h"
 #include "base/hash.h"
 #include "base/limits.h"
@@ -602,8 +603,9 @@ class ShardLockSet {
   // Locks `shards` (ascending, unique) as described above.
   void LockSorted(Keyspace& ks, const int* shards, size_t n);
   Keyspace* ks_ = nullptr;
-  std::vector<int> pending_;
-  std::vector<int> locked_;
+  // Inline for the common few shards: a command's lock set allocates nothing.
+  absl::InlinedVector<int, 8> pending_;
+  absl::InlinedVector<int, 8> locked_;
 };
 
 }  // namespace fdb
