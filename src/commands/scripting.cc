@@ -213,6 +213,8 @@ class LuaEnv {
   LuaEnv() {
     L_ = lua_newstate(&LuaEnv::Alloc, this);
     SetupLua(L_);
+    lua_pushcfunction(L_, LuaErrorHandler);
+    error_handler_ref = luaL_ref(L_, LUA_REGISTRYINDEX);
   }
   ~LuaEnv() { lua_close(L_); }
   LuaEnv(const LuaEnv&) = delete;
@@ -236,6 +238,8 @@ class LuaEnv {
   };
   ArgTable keys_table;
   ArgTable argv_table;
+  // LuaErrorHandler as a Lua function, made once (pushing a C function makes a new closure).
+  int error_handler_ref = LUA_NOREF;
   // Set while a library's code runs (FUNCTION LOAD): what redis.register_function collects.
   struct LoadedFunction {
     std::string name;
@@ -1333,7 +1337,7 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
       SetArray(L, env.keys_table, "KEYS", keys);
       SetArray(L, env.argv_table, "ARGV", argv);
     }
-    lua_pushcfunction(L, LuaErrorHandler);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, env.error_handler_ref);  // LuaErrorHandler
     const int base = lua_gettop(L);
     lua_pushvalue(L, fn);
     int nargs = 0;
