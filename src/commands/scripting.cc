@@ -208,6 +208,8 @@ struct RunCtx {
   }
 };
 
+int LuaErrorHandler(lua_State* L);  // below
+
 class LuaEnv {
  public:
   LuaEnv() {

@@ -1186,8 +1186,6 @@ void ShardLockSet::LockSorted(Keyspace& ks, const int* shards,
 
 bool ShardLockSet::Escalate(Keyspace& ks, const std::vector<int>& shards,
                             uint64_t ticket) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-  int highest = -1;
-  for (int s : locked_) highest = std::max(highest, s);
   bool waiting = false;
   int64_t waited_us = 0;
   bool ok = true;
@@ -1195,19 +1193,18 @@ bool ShardLockSet::Escalate(Keyspace& ks, const std::vector<int>& shards,
     AdaptiveMutex& mu = ks.shard(s).mu;
     if (mu.try_lock()) {
       locked_.push_back(s);
-      highest = std::max(highest, s);
       continue;
     }
     if (!waiting) {
       ks.BeginEscalation(ticket);
       waiting = true;
     }
-    // Above every held shard this is the ascending order: no cycle can form through it. Below,
-    // only another escalating script can hold it while waiting for ours; the younger of two
-    // gives up after 100 ms of both waiting.
+    // Other lockers give up what they hold while a script escalates, so only another
+    // escalating script can hold this shard while it waits for one of ours: the younger of
+    // two gives up after 100 ms of both waiting, in whichever order either takes shards (one
+    // taking them in ascending order may still wait for one taking them out of order).
     bool got = false;
     while (!(got = mu.try_lock_for_us(1000))) {
-      if (s > highest) continue;
       waited_us = ks.OlderEscalationWaits(ticket) ? waited_us + 1000 : 0;
       if (waited_us >= 100000) break;
     }
@@ -1216,7 +1213,6 @@ bool ShardLockSet::Escalate(Keyspace& ks, const std::vector<int>& shards,
       break;
     }
     locked_.push_back(s);
-    highest = std::max(highest, s);
   }
   if (waiting) ks.EndEscalation(ticket);
   return ok;

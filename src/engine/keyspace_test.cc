@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/clock.h"
@@ -148,6 +151,68 @@ TEST_F(KeyspaceTest, FlushAndSwapCommitAtOnceUnlessEveryShardIsHeld) {
   EXPECT_EQ(ks_.TotalKeys(Txn()), 0u);
   EXPECT_EQ(rec_.seen[rec_.seen.size() - 2], "swapdb 0 2");
   EXPECT_EQ(rec_.seen.back(), "flush -1");
+}
+
+// Two scripts that escalate (each holds a shard the other then wants, having written): the
+// younger one's Escalate gives up (false) whichever order it takes shards in, and the older
+// one gets its shard once the younger lets go of what it held. Each runs on its own thread,
+// as scripts on two I/O threads do; a deadlock would hang the test.
+void EscalateCrosswise(Keyspace& ks, int old_holds, int young_holds) {
+  std::atomic<int> ready{0};
+  bool old_ok = false, young_ok = true;
+  auto run = [&](int holds, int wants, uint64_t ticket, bool* ok) {
+    ShardLockSet locks;
+    locks.Add(holds);
+    locks.Lock(ks);
+    ready.fetch_add(1);
+    while (ready.load() < 2) std::this_thread::yield();
+    *ok = locks.Escalate(ks, {wants}, ticket);
+    locks.Unlock();  // the script ends, with or without the shard
+  };
+  uint64_t older = ks.NextEscalationTicket();
+  uint64_t younger = ks.NextEscalationTicket();
+  std::thread a(run, old_holds, young_holds, older, &old_ok);
+  std::thread b(run, young_holds, old_holds, younger, &young_ok);
+  a.join();
+  b.join();
+  EXPECT_TRUE(old_ok);
+  EXPECT_FALSE(young_ok);
+  EXPECT_EQ(ks.escalating(), 0);
+}
+
+TEST_F(KeyspaceTest, TheYoungerOfTwoEscalatingScriptsGivesUp) {
+  EscalateCrosswise(ks_, 5, 3);  // the older one takes a shard below what it holds
+  EscalateCrosswise(ks_, 3, 5);  // the younger one does
+}
+
+// A locker of several shards that waits with some held gives them up while a script
+// escalates, so the script gets the shard it wants and both finish.
+TEST_F(KeyspaceTest, MultiShardLockersMakeWayForAnEscalatingScript) {
+  std::atomic<int> stage{0};
+  bool script_ok = false;
+  std::thread script([&] {
+    ShardLockSet locks;
+    locks.Add(7);
+    locks.Lock(ks_);
+    stage.store(1);
+    while (stage.load() < 2) std::this_thread::yield();
+    // The locker below holds 2 and waits for 7.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    script_ok = locks.Escalate(ks_, {2}, ks_.NextEscalationTicket());
+    locks.Unlock();
+  });
+  while (stage.load() < 1) std::this_thread::yield();
+  std::thread locker([&] {
+    ShardLockSet locks;
+    locks.Add(2);
+    locks.Add(7);
+    stage.store(2);
+    locks.Lock(ks_);
+    locks.Unlock();
+  });
+  script.join();
+  locker.join();
+  EXPECT_TRUE(script_ok);
 }
 
 TEST_F(KeyspaceTest, NoSinkNoEffects) {
