@@ -402,7 +402,10 @@ void ListObject::Set(size_t i, std::string_view v) {
 
 size_t ListObject::Remove(std::string_view v, int64_t count) {
   size_t removed = 0;
-  uint64_t limit = count == 0 ? UINT64_MAX : static_cast<uint64_t>(count < 0 ? -count : count);
+  // |count| computed unsigned: -INT64_MIN (a corrupt delta's count) is not an int64_t.
+  uint64_t limit = count == 0   ? UINT64_MAX
+                   : count < 0 ? 0 - static_cast<uint64_t>(count)
+                               : static_cast<uint64_t>(count);
   if (count >= 0) {
     for (size_t ni = 0; ni < nodes_.size() && removed < limit; ni++) {
       Node* n = nodes_[ni];

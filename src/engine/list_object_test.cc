@@ -147,6 +147,12 @@ TEST(ListObject, InsertSetRemoveTrimAcrossNodes) {
   EXPECT_EQ(l.Remove("5-xxxxxxxxxx", 0), all5);
   m.erase(std::remove(m.begin(), m.end(), "5-xxxxxxxxxx"), m.end());
   EXPECT_EQ(Items(l), Model(m));
+  // The most negative count (only a corrupt delta has it) removes every match from the tail,
+  // without undefined behaviour (UBSan) computing its magnitude.
+  size_t all6 = std::count(m.begin(), m.end(), "6-xxxxxxxxxx");
+  EXPECT_EQ(l.Remove("6-xxxxxxxxxx", INT64_MIN), all6);
+  m.erase(std::remove(m.begin(), m.end(), "6-xxxxxxxxxx"), m.end());
+  EXPECT_EQ(Items(l), Model(m));
   l.Trim(100, 2000);
   m = std::deque<std::string>(m.begin() + 100, m.begin() + 2100);
   EXPECT_EQ(Items(l), Model(m));
