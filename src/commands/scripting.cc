@@ -157,8 +157,9 @@ enum class LockMode : uint8_t {
 
 struct RunCtx;
 
-// What a script invocation needs in its redis.call's.
-struct RunCtx {
+// What a script invocation needs in its redis.call's: the run's own state (a fresh one per
+// run, RunState's defaults) ...
+struct RunState {
   CommandContext* ctx = nullptr;
   RunningScript* rs = nullptr;
   // Shard locks (commands/scripting.cc's model): `locks` is null when the caller (EXEC) holds
@@ -172,11 +173,7 @@ struct RunCtx {
   bool wrote = false;     // ran a command that is not read-only
   bool restart = false;   // start again holding every shard
   uint64_t ticket = 0;    // its age, once it escalates
-  // Scratch, kept across runs (LuaEnv::scratch) so a script's calls do not allocate.
-  std::vector<size_t> key_idx;
-  std::vector<int> missing;
   Dispatcher* dispatcher = nullptr;
-  ClientState fake;  // the script's client: the caller's database, RESP per redis.setresp
   bool read_only = false;
   bool allow_oom = false;    // the script's flags say allow-oom
   bool called_read = false;  // a read-only command ran (client-side caching, below)
@@ -184,27 +181,23 @@ struct RunCtx {
   int64_t start_us = 0;
   int64_t busy_after_us = 0;
   int64_t next_poll_us = 0;  // when busy: the next time the thread's other clients are served
-  std::string out;           // a command's reply
-  std::string staged;        // the script's own reply, staged until its effects commit
+};
+
+// ... and scratch kept across runs (LuaEnv::scratch), so a script's calls do not allocate.
+struct RunCtx : RunState {
+  std::vector<size_t> key_idx;
+  std::vector<int> missing;
+  ClientState fake;    // the script's client: the caller's database, RESP per redis.setresp
+  std::string out;     // a command's reply
+  std::string staged;  // the script's own reply, staged until its effects commit
   std::vector<std::string_view> argv;
   std::vector<std::string> numbers;
 
   // Back to a fresh run's state, keeping the scratch buffers' memory.
   void Reset() {
-    ctx = nullptr;
-    rs = nullptr;
-    dispatcher = nullptr;
+    static_cast<RunState&>(*this) = RunState();
     fake.db.store(0, std::memory_order_relaxed);
     fake.resp3.store(false, std::memory_order_relaxed);
-    read_only = allow_oom = called_read = false;
-    resp = 2;
-    start_us = busy_after_us = next_poll_us = 0;
-    locks = nullptr;
-    mode = LockMode::kAll;
-    held.reset();
-    declared.reset();
-    deviated = wrote = restart = false;
-    ticket = 0;
   }
 };
 
@@ -1155,7 +1148,8 @@ bool IsPlainArray(lua_State* L, int idx, size_t n) {
   while (lua_next(L, idx < 0 ? idx - 1 : idx) != 0) {
     lua_pop(L, 1);  // the value
     double k = lua_type(L, -1) == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
-    if (!(k >= 1 && k <= static_cast<double>(n) && k == static_cast<double>(static_cast<size_t>(k))) ||
+    if (!(k >= 1 && k <= static_cast<double>(n) &&
+          k == static_cast<double>(static_cast<size_t>(k))) ||
         ++count > n) {
       lua_pop(L, 1);
       return false;
