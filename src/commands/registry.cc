@@ -80,10 +80,11 @@ const CommandSpec* CommandRegistry::FindFull(std::string_view name) const {
 }
 
 const CommandSpec* CommandRegistry::Find(std::string_view name) const {
-  if (name.size() > 64 || name.find('|') != std::string_view::npos) return nullptr;
+  if (name.size() > 64) return nullptr;
   char buf[64];
   for (size_t i = 0; i < name.size(); i++) {
     char c = name[i];
+    if (c == '|') return nullptr;  // a "container|sub" name is not a command's
     buf[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c + ('a' - 'A')) : c;
   }
   auto it = by_name_.find(absl::string_view(buf, name.size()));
