@@ -13,6 +13,7 @@ passes them); the tests of FDB's own files (segments, MANIFEST, fdb-check) skip 
 """
 
 import os
+import random
 import re
 import shutil
 import signal
@@ -417,3 +418,111 @@ def kill_cycles(s, clients, cycles, verify, rnd, kill_after):
     s.start()
     verify(cycles - 1)
     return total_acked
+
+
+class ModelClient:
+    """One client of a kill -9 test with a model: it runs random commands on keys of its own,
+    checks each reply against its model, and after each crash checks that what the server
+    holds is its model after a prefix of its history (every acknowledged command, perhaps the
+    one in flight, nothing else). A test's subclass gives the model (empty_model, copy_model,
+    apply: the expected reply) and the commands (next_op, send)."""
+
+    def __init__(self, i, seed):
+        self.i = i
+        self.rnd = random.Random(seed * 1000 + i)
+        self.model = self.empty_model()  # verified after the last restart
+        self.ops = []
+        self.acked = 0
+        self.error = None
+        self.n = 0
+
+    @staticmethod
+    def empty_model():
+        raise NotImplementedError
+
+    @staticmethod
+    def copy_model(m):
+        raise NotImplementedError
+
+    @staticmethod
+    def apply(m, op):
+        """Applies op to the model m in place; returns the reply the command must get."""
+        raise NotImplementedError
+
+    def next_op(self, live):
+        """A random command, given the model `live` of what the server holds now."""
+        raise NotImplementedError
+
+    def send(self, r, op):
+        """Runs op on the redis-py client r; returns its reply."""
+        raise NotImplementedError
+
+    def describe(self, observed, state):
+        """What a mismatch report shows of the observed and acknowledged states."""
+        return f"observed {str(observed)[:400]}, acknowledged state {str(state)[:400]}"
+
+    def run(self, port, cycle, go, stop):
+        r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=30,
+                        retry=Retry(NoBackoff(), 0), decode_responses=True, protocol=2)
+        try:
+            r.ping()
+        except redis.RedisError as e:
+            self.error = f"could not connect: {e!r}"
+            return
+        go.wait()
+        live = self.copy_model(self.model)
+        try:
+            while not stop.is_set():
+                op = self.next_op(live)
+                self.ops.append(op)
+                want = self.apply(live, op)
+                got = self.send(r, op)
+                if got != want:
+                    self.error = f"{op} replied {got!r}, the model wants {want!r}"
+                    return
+                self.acked += 1
+        except (redis.ConnectionError, redis.TimeoutError, ConnectionError, OSError):
+            pass
+        except redis.RedisError as e:
+            self.error = f"unexpected error reply: {e!r}"
+        finally:
+            r.close()
+
+    def verify(self, observed):
+        """None when `observed` is the model after every acknowledged command (or after the
+        one in flight too), which then becomes the model; else what is wrong."""
+        inflight = len(self.ops) - self.acked
+        state = self.copy_model(self.model)
+        for op in self.ops[:self.acked]:
+            self.apply(state, op)
+        candidates = [state]
+        if inflight:
+            after = self.copy_model(state)
+            self.apply(after, self.ops[self.acked])
+            candidates.append(after)
+        for cand in candidates:
+            if cand == observed:
+                self.model = cand
+                self.ops, self.acked = [], 0
+                return None
+        return (f"client {self.i}: state matches no prefix of its history ({self.acked} ops "
+                f"acknowledged this cycle, {inflight} in flight: {self.ops[self.acked:]}); "
+                f"{self.describe(observed, state)}")
+
+
+def verify_model_clients(s, clients, observed, cycle, fsync, seed, extra_check=None):
+    """Fails the test with every client's problem (its error while running, or a state that
+    is no prefix of its history) and extra_check()'s, if any."""
+    problems = [f"client {cl.i}: {cl.error}" for cl in clients if cl.error]
+    for cl, obs in zip(clients, observed):
+        p = cl.verify(obs)
+        if p:
+            problems.append(p)
+    if not problems and extra_check is not None:
+        p = extra_check()
+        if p:
+            problems.append(p)
+    if problems:
+        pytest.fail(f"--fsync {fsync}, after the crash of cycle {cycle} (seed {seed}): "
+                    f"{len(problems)} problem(s):\n  " + "\n  ".join(problems[:6]) +
+                    f"\nserver output:\n{s.log_text()[-3000:]}", pytrace=False)

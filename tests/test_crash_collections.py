@@ -21,11 +21,9 @@ import random
 import time
 
 import pytest
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from durability_util import SANITIZED, TARGET, durable, kill_cycles  # noqa: F401
+from durability_util import (  # noqa: F401
+    SANITIZED, TARGET, ModelClient, durable, kill_cycles, verify_model_clients)
 
 CLIENTS = 50
 CYCLES = int(os.environ.get("FDB_CRASH_CYCLES", "5" if SANITIZED else "20"))
@@ -33,62 +31,53 @@ SEED = int(os.environ.get("FDB_CRASH_SEED", str(int(time.time()) % 100000)))
 KILL_AFTER = (0.2, 1.0)
 
 
-def empty_model():
-    return {"h": {}, "l": [], "s": set(), "z": {}}
+class Client(ModelClient):
+    @staticmethod
+    def empty_model():
+        return {"h": {}, "l": [], "s": set(), "z": {}}
 
+    @staticmethod
+    def copy_model(m):
+        return {"h": dict(m["h"]), "l": list(m["l"]), "s": set(m["s"]), "z": dict(m["z"])}
 
-def apply(model, op):
-    """Applies one op to a model (a dict of the four values) in place; returns the expected
-    reply of the command for the checks the client makes while running."""
-    kind = op[0]
-    if kind == "hset":
-        _, f, v = op
-        new = f not in model["h"]
-        model["h"][f] = v
-        return int(new)
-    if kind == "hdel":
-        return int(model["h"].pop(op[1], None) is not None)
-    if kind == "rpush":
-        model["l"].append(op[1])
-        return len(model["l"])
-    if kind == "lpush":
-        model["l"].insert(0, op[1])
-        return len(model["l"])
-    if kind == "lpop":
-        return model["l"].pop(0) if model["l"] else None
-    if kind == "rpop":
-        return model["l"].pop() if model["l"] else None
-    if kind == "sadd":
-        new = op[1] not in model["s"]
-        model["s"].add(op[1])
-        return int(new)
-    if kind == "srem":
-        had = op[1] in model["s"]
-        model["s"].discard(op[1])
-        return int(had)
-    if kind == "zadd":
-        _, m, score = op
-        new = m not in model["z"]
-        model["z"][m] = score
-        return int(new)
-    if kind == "zrem":
-        return int(model["z"].pop(op[1], None) is not None)
-    raise AssertionError(op)
-
-
-def copy_model(m):
-    return {"h": dict(m["h"]), "l": list(m["l"]), "s": set(m["s"]), "z": dict(m["z"])}
-
-
-class Client:
-    def __init__(self, i, seed):
-        self.i = i
-        self.rnd = random.Random(seed * 1000 + i)
-        self.model = empty_model()  # verified after the last restart
-        self.ops = []
-        self.acked = 0
-        self.error = None
-        self.n = 0
+    @staticmethod
+    def apply(model, op):
+        """Applies one op to a model (a dict of the four values) in place; returns the expected
+        reply of the command for the checks the client makes while running."""
+        kind = op[0]
+        if kind == "hset":
+            _, f, v = op
+            new = f not in model["h"]
+            model["h"][f] = v
+            return int(new)
+        if kind == "hdel":
+            return int(model["h"].pop(op[1], None) is not None)
+        if kind == "rpush":
+            model["l"].append(op[1])
+            return len(model["l"])
+        if kind == "lpush":
+            model["l"].insert(0, op[1])
+            return len(model["l"])
+        if kind == "lpop":
+            return model["l"].pop(0) if model["l"] else None
+        if kind == "rpop":
+            return model["l"].pop() if model["l"] else None
+        if kind == "sadd":
+            new = op[1] not in model["s"]
+            model["s"].add(op[1])
+            return int(new)
+        if kind == "srem":
+            had = op[1] in model["s"]
+            model["s"].discard(op[1])
+            return int(had)
+        if kind == "zadd":
+            _, m, score = op
+            new = m not in model["z"]
+            model["z"][m] = score
+            return int(new)
+        if kind == "zrem":
+            return int(model["z"].pop(op[1], None) is not None)
+        raise AssertionError(op)
 
     def keys(self):
         return {t: f"{t}{self.i}" for t in "hlsz"}
@@ -119,73 +108,31 @@ class Client:
             return ("zadd", f"z{rnd.randrange(150)}", float(rnd.randrange(-1000, 1000)) / 4)
         return ("zrem", f"z{rnd.randrange(150)}")
 
-    def run(self, port, cycle, go, stop):
-        r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=30,
-                        retry=Retry(NoBackoff(), 0), decode_responses=True, protocol=2)
-        k = self.keys()
-        try:
-            r.ping()
-        except redis.RedisError as e:
-            self.error = f"could not connect: {e!r}"
-            return
-        go.wait()
-        live = copy_model(self.model)
-        try:
-            while not stop.is_set():
-                op = self.next_op(live)
-                self.ops.append(op)
-                want = apply(live, op)
-                kind = op[0]
-                if kind == "hset":
-                    got = r.hset(k["h"], op[1], op[2])
-                elif kind == "hdel":
-                    got = r.hdel(k["h"], op[1])
-                elif kind == "rpush":
-                    got = r.rpush(k["l"], op[1])
-                elif kind == "lpush":
-                    got = r.lpush(k["l"], op[1])
-                elif kind == "lpop":
-                    got = r.lpop(k["l"])
-                elif kind == "rpop":
-                    got = r.rpop(k["l"])
-                elif kind == "sadd":
-                    got = r.sadd(k["s"], op[1])
-                elif kind == "srem":
-                    got = r.srem(k["s"], op[1])
-                elif kind == "zadd":
-                    got = r.zadd(k["z"], {op[1]: op[2]})
-                else:
-                    got = r.zrem(k["z"], op[1])
-                if got != want:
-                    self.error = f"{op} replied {got!r}, the model wants {want!r}"
-                    return
-                self.acked += 1
-        except (redis.ConnectionError, redis.TimeoutError, ConnectionError, OSError):
-            pass
-        except redis.RedisError as e:
-            self.error = f"unexpected error reply: {e!r}"
-        finally:
-            r.close()
+    def send(self, r, op):
+        k, kind = self.keys(), op[0]
+        if kind == "hset":
+            return r.hset(k["h"], op[1], op[2])
+        if kind == "hdel":
+            return r.hdel(k["h"], op[1])
+        if kind == "rpush":
+            return r.rpush(k["l"], op[1])
+        if kind == "lpush":
+            return r.lpush(k["l"], op[1])
+        if kind == "lpop":
+            return r.lpop(k["l"])
+        if kind == "rpop":
+            return r.rpop(k["l"])
+        if kind == "sadd":
+            return r.sadd(k["s"], op[1])
+        if kind == "srem":
+            return r.srem(k["s"], op[1])
+        if kind == "zadd":
+            return r.zadd(k["z"], {op[1]: op[2]})
+        return r.zrem(k["z"], op[1])
 
-    def verify(self, observed):
-        inflight = len(self.ops) - self.acked
-        state = copy_model(self.model)
-        for op in self.ops[:self.acked]:
-            apply(state, op)
-        candidates = [state]
-        if inflight:
-            after = copy_model(state)
-            apply(after, self.ops[self.acked])
-            candidates.append(after)
-        for cand in candidates:
-            if cand == observed:
-                self.model = cand
-                self.ops, self.acked = [], 0
-                return None
+    def describe(self, observed, state):
         diff = {t: (observed[t], state[t]) for t in "hlsz" if observed[t] != state[t]}
-        return (f"client {self.i}: state matches no prefix of its history ({self.acked} ops "
-                f"acknowledged this cycle, {inflight} in flight: {self.ops[self.acked:]}); "
-                f"differences (observed, acknowledged state): {str(diff)[:600]}")
+        return f"differences (observed, acknowledged state): {str(diff)[:600]}"
 
 
 def observe(c, clients):
@@ -206,20 +153,15 @@ def observe(c, clients):
 
 def verify_all(s, clients, cycle, fsync):
     c = s.client(socket_timeout=120)
-    problems = [f"client {cl.i}: {cl.error}" for cl in clients if cl.error]
-    for cl, obs in zip(clients, observe(c, clients)):
-        p = cl.verify(obs)
-        if p:
-            problems.append(p)
-    if not problems:
+
+    def dbsize_matches():
         expected = sum(1 for cl in clients for t in "hlsz" if cl.model[t])
         dbsize = c.dbsize()
         if dbsize != expected:
-            problems.append(f"DBSIZE {dbsize} but the model has {expected} non-empty keys")
-    if problems:
-        pytest.fail(f"--fsync {fsync}, after the crash of cycle {cycle} (seed {SEED}): "
-                    f"{len(problems)} problem(s):\n  " + "\n  ".join(problems[:6]) +
-                    f"\nserver output:\n{s.log_text()[-3000:]}", pytrace=False)
+            return f"DBSIZE {dbsize} but the model has {expected} non-empty keys"
+        return None
+
+    verify_model_clients(s, clients, observe(c, clients), cycle, fsync, SEED, dbsize_matches)
 
 
 def crash_cycles(durable, fsync, cycles, extra_args=()):

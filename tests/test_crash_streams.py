@@ -15,11 +15,10 @@ import random
 import time
 
 import pytest
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from durability_util import SANITIZED, TARGET, durable, info_fields, kill_cycles, wait_for  # noqa: F401
+from durability_util import (  # noqa: F401
+    SANITIZED, TARGET, ModelClient, durable, info_fields, kill_cycles, verify_model_clients,
+    wait_for)
 
 CLIENTS = 30
 CYCLES = int(os.environ.get("FDB_CRASH_CYCLES", "4" if SANITIZED else "12"))
@@ -27,55 +26,45 @@ SEED = int(os.environ.get("FDB_CRASH_SEED", str(int(time.time()) % 100000)))
 KILL_AFTER = (0.2, 1.0)
 
 
-def empty_model():
-    return {"exists": False, "e": {}, "g": 0, "pel": []}
+class Client(ModelClient):
+    @staticmethod
+    def empty_model():
+        return {"exists": False, "e": {}, "g": 0, "pel": []}
 
+    @staticmethod
+    def copy_model(m):
+        return {"exists": m["exists"], "e": dict(m["e"]), "g": m["g"], "pel": list(m["pel"])}
 
-def copy_model(m):
-    return {"exists": m["exists"], "e": dict(m["e"]), "g": m["g"], "pel": list(m["pel"])}
-
-
-def apply(m, op):
-    """Applies op to the model; returns the reply the client expects."""
-    kind = op[0]
-    if kind == "create":
-        m["exists"] = True
-        return True
-    if kind == "xadd":
-        m["e"][op[1]] = op[2]
-        return f"{op[1]}-0"
-    if kind == "xdel":
-        return int(m["e"].pop(op[1], None) is not None)
-    if kind == "read":
-        later = sorted(i for i in m["e"] if i > m["g"])
-        if not later:
-            return None
-        m["g"] = later[0]
-        m["pel"].append(later[0])
-        return f"{later[0]}-0"
-    if kind == "ack":
-        if op[1] in m["pel"]:
-            m["pel"].remove(op[1])
-            return 1
-        return 0
-    if kind == "trim":
-        ids = sorted(m["e"])
-        gone = ids[:max(0, len(ids) - op[1])]
-        for i in gone:
-            del m["e"][i]
-        return len(gone)
-    raise AssertionError(op)
-
-
-class Client:
-    def __init__(self, i, seed):
-        self.i = i
-        self.rnd = random.Random(seed * 1000 + i)
-        self.model = empty_model()
-        self.ops = []
-        self.acked = 0
-        self.error = None
-        self.n = 0
+    @staticmethod
+    def apply(m, op):
+        kind = op[0]
+        if kind == "create":
+            m["exists"] = True
+            return True
+        if kind == "xadd":
+            m["e"][op[1]] = op[2]
+            return f"{op[1]}-0"
+        if kind == "xdel":
+            return int(m["e"].pop(op[1], None) is not None)
+        if kind == "read":
+            later = sorted(i for i in m["e"] if i > m["g"])
+            if not later:
+                return None
+            m["g"] = later[0]
+            m["pel"].append(later[0])
+            return f"{later[0]}-0"
+        if kind == "ack":
+            if op[1] in m["pel"]:
+                m["pel"].remove(op[1])
+                return 1
+            return 0
+        if kind == "trim":
+            ids = sorted(m["e"])
+            gone = ids[:max(0, len(ids) - op[1])]
+            for i in gone:
+                del m["e"][i]
+            return len(gone)
+        raise AssertionError(op)
 
     def key(self):
         return f"x{self.i}"
@@ -98,65 +87,20 @@ class Client:
             return ("ack", rnd.choice(live["pel"]) if live["pel"] else 1)
         return ("trim", rnd.randrange(20, 60))
 
-    def run(self, port, cycle, go, stop):
-        r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=30,
-                        retry=Retry(NoBackoff(), 0), decode_responses=True, protocol=2)
-        k = self.key()
-        try:
-            r.ping()
-        except redis.RedisError as e:
-            self.error = f"could not connect: {e!r}"
-            return
-        go.wait()
-        live = copy_model(self.model)
-        try:
-            while not stop.is_set():
-                op = self.next_op(live)
-                self.ops.append(op)
-                want = apply(live, op)
-                kind = op[0]
-                if kind == "create":
-                    got = r.xgroup_create(k, "g", id="0", mkstream=True)
-                elif kind == "xadd":
-                    got = r.xadd(k, {"v": op[2]}, id=f"{op[1]}-0")
-                elif kind == "xdel":
-                    got = r.xdel(k, f"{op[1]}-0")
-                elif kind == "read":
-                    res = r.xreadgroup("g", "c", {k: ">"}, count=1)
-                    got = res[0][1][0][0] if res else None
-                elif kind == "ack":
-                    got = r.xack(k, "g", f"{op[1]}-0")
-                else:
-                    got = r.xtrim(k, maxlen=op[1], approximate=False)
-                if got != want:
-                    self.error = f"{op} replied {got!r}, the model wants {want!r}"
-                    return
-                self.acked += 1
-        except (redis.ConnectionError, redis.TimeoutError, ConnectionError, OSError):
-            pass
-        except redis.RedisError as e:
-            self.error = f"unexpected error reply: {e!r}"
-        finally:
-            r.close()
-
-    def verify(self, observed):
-        inflight = len(self.ops) - self.acked
-        state = copy_model(self.model)
-        for op in self.ops[:self.acked]:
-            apply(state, op)
-        candidates = [state]
-        if inflight:
-            after = copy_model(state)
-            apply(after, self.ops[self.acked])
-            candidates.append(after)
-        for cand in candidates:
-            if cand == observed:
-                self.model = cand
-                self.ops, self.acked = [], 0
-                return None
-        return (f"client {self.i}: state matches no prefix of its history ({self.acked} ops "
-                f"acknowledged, {inflight} in flight: {self.ops[self.acked:]}); observed "
-                f"{str(observed)[:400]}, acknowledged state {str(state)[:400]}")
+    def send(self, r, op):
+        k, kind = self.key(), op[0]
+        if kind == "create":
+            return r.xgroup_create(k, "g", id="0", mkstream=True)
+        if kind == "xadd":
+            return r.xadd(k, {"v": op[2]}, id=f"{op[1]}-0")
+        if kind == "xdel":
+            return r.xdel(k, f"{op[1]}-0")
+        if kind == "read":
+            res = r.xreadgroup("g", "c", {k: ">"}, count=1)
+            return res[0][1][0][0] if res else None
+        if kind == "ack":
+            return r.xack(k, "g", f"{op[1]}-0")
+        return r.xtrim(k, maxlen=op[1], approximate=False)
 
 
 def observe(c, clients):
@@ -177,16 +121,8 @@ def observe(c, clients):
 
 def verify_all(s, clients, cycle, fsync):
     c = s.client(socket_timeout=120)
-    problems = [f"client {cl.i}: {cl.error}" for cl in clients if cl.error]
-    for cl, obs in zip(clients, observe(c, clients)):
-        # The model's PEL is in delivery order, which is ID order here.
-        p = cl.verify(obs)
-        if p:
-            problems.append(p)
-    if problems:
-        pytest.fail(f"--fsync {fsync}, after the crash of cycle {cycle} (seed {SEED}): "
-                    f"{len(problems)} problem(s):\n  " + "\n  ".join(problems[:6]) +
-                    f"\nserver output:\n{s.log_text()[-3000:]}", pytrace=False)
+    # The model's PEL is in delivery order, which is ID order here.
+    verify_model_clients(s, clients, observe(c, clients), cycle, fsync, SEED)
 
 
 def crash_cycles(durable, fsync, cycles, extra_args=()):
