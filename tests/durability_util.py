@@ -435,6 +435,7 @@ class ModelClient:
         self.acked = 0
         self.error = None
         self.n = 0
+        self.inflight_applied = 0  # unacknowledged commands found applied after a crash
 
     @staticmethod
     def empty_model():
@@ -500,8 +501,9 @@ class ModelClient:
             after = self.copy_model(state)
             self.apply(after, self.ops[self.acked])
             candidates.append(after)
-        for cand in candidates:
+        for applied, cand in enumerate(candidates):
             if cand == observed:
+                self.inflight_applied += applied
                 self.model = cand
                 self.ops, self.acked = [], 0
                 return None

@@ -21,11 +21,9 @@ import random
 import time
 
 import pytest
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
-from durability_util import SANITIZED, TARGET, DurableServer, durable, kill_cycles  # noqa: F401
+from durability_util import (  # noqa: F401
+    SANITIZED, TARGET, DurableServer, ModelClient, durable, kill_cycles, verify_model_clients)
 
 CLIENTS = 50
 CYCLES = int(os.environ.get("FDB_CRASH_CYCLES", "5" if SANITIZED else "20"))
@@ -33,17 +31,27 @@ SEED = int(os.environ.get("FDB_CRASH_SEED", str(int(time.time()) % 100000)))
 KILL_AFTER = (0.2, 1.0)
 
 
-class Client:
-    """One writer: its durable model (verified after the last restart) and this cycle's ops."""
+class Client(ModelClient):
+    """One writer. Its model: the values it SET (by n) and its counter."""
 
     def __init__(self, i):
-        self.i = i
-        self.values = {}        # n -> value, verified present after the last restart
-        self.count = 0          # c{i}:count as verified after the last restart
-        self.ops = []           # this cycle: ("set", n, value) | ("incr", expected result)
-        self.acked = 0          # how many of self.ops were acknowledged
-        self.error = None       # an unexpected reply (not a dropped connection)
-        self.inflight_applied = 0  # unacknowledged writes found applied after a crash
+        super().__init__(i, SEED)
+
+    @staticmethod
+    def empty_model():
+        return {"values": {}, "count": 0}
+
+    @staticmethod
+    def copy_model(m):
+        return {"values": dict(m["values"]), "count": m["count"]}
+
+    @staticmethod
+    def apply(m, op):
+        if op[0] == "set":
+            m["values"][op[1]] = op[2]
+            return True
+        m["count"] += 1
+        return m["count"]
 
     def key(self, n):
         return f"c{self.i}:{n}"
@@ -52,74 +60,30 @@ class Client:
     def count_key(self):
         return f"c{self.i}:count"
 
+    def next_op(self, live):
+        # SET c{i}:{n} of a new n, then INCR, alternating.
+        if len(self.ops) % 2 == 0:
+            n = len(live["values"])
+            return ("set", n, f"{self.i}:{n}:{self.cycle}")
+        return ("incr",)
+
     def run(self, port, cycle, go, stop):
-        r = redis.Redis(host="127.0.0.1", port=port, socket_timeout=30,
-                        retry=Retry(NoBackoff(), 0), decode_responses=True, protocol=2)
-        try:
-            r.ping()
-        except redis.RedisError as e:
-            self.error = f"could not connect: {e!r}"
-            return
-        go.wait()
-        n = len(self.values)
-        count = self.count
-        try:
-            while not stop.is_set():
-                if len(self.ops) % 2 == 0:
-                    value = f"{self.i}:{n}:{cycle}"
-                    self.ops.append(("set", n, value))
-                    reply = r.set(self.key(n), value)
-                    if reply is not True:
-                        self.error = f"SET {self.key(n)} replied {reply!r}"
-                        return
-                    n += 1
-                else:
-                    self.ops.append(("incr", count + 1))
-                    reply = r.incr(self.count_key)
-                    if reply != count + 1:
-                        self.error = f"INCR {self.count_key} replied {reply!r}, want {count + 1}"
-                        return
-                    count += 1
-                self.acked += 1
-        except (redis.ConnectionError, redis.TimeoutError, ConnectionError, OSError):
-            pass  # the server died: the last op (if any beyond acked) is in flight
-        except redis.RedisError as e:
-            self.error = f"unexpected error reply: {e!r}"
-        finally:
-            r.close()
+        self.cycle = cycle
+        super().run(port, cycle, go, stop)
 
-    def state_after(self, length):
-        """(values, count) after the first `length` ops of this cycle."""
-        values, count = dict(self.values), self.count
-        for op in self.ops[:length]:
-            if op[0] == "set":
-                values[op[1]] = op[2]
-            else:
-                count = op[1]
-        return values, count
+    def send(self, r, op):
+        if op[0] == "set":
+            return r.set(self.key(op[1]), op[2])
+        return r.incr(self.count_key)
 
-    def verify(self, observed_values, observed_count):
-        """Checks (a)-(c) for this client and commits the matching prefix. Returns a problem
-        description or None."""
-        inflight = len(self.ops) - self.acked
-        assert inflight in (0, 1)
-        for length in range(self.acked, len(self.ops) + 1):
-            values, count = self.state_after(length)
-            if observed_values == values and observed_count == count:
-                self.inflight_applied += length - self.acked
-                self.values, self.count = values, count
-                self.ops, self.acked = [], 0
-                return None
-        want_values, want_count = self.state_after(self.acked)
-        lost = sorted(n for n in want_values if observed_values.get(n) != want_values[n])
-        extra = sorted(n for n in observed_values if n not in want_values)
-        return (f"client {self.i}: state matches no prefix of its history "
-                f"({self.acked} ops acknowledged this cycle, {inflight} in flight); "
-                f"acknowledged-but-missing-or-wrong n={lost[:5]} "
-                f"(got {[observed_values.get(n) for n in lost[:5]]}, want "
-                f"{[want_values[n] for n in lost[:5]]}); beyond the acknowledged n={extra[:5]} "
-                f"(in flight: {self.ops[self.acked:]}); count={observed_count}, "
-                f"acknowledged count={want_count}")
+    def describe(self, observed, state):
+        got, want = observed["values"], state["values"]
+        lost = sorted(n for n in want if got.get(n) != want[n])
+        extra = sorted(n for n in got if n not in want)
+        return (f"acknowledged-but-missing-or-wrong n={lost[:5]} "
+                f"(got {[got.get(n) for n in lost[:5]]}, want {[want[n] for n in lost[:5]]}); "
+                f"beyond the acknowledged n={extra[:5]}; count={observed['count']}, "
+                f"acknowledged count={state['count']}")
 
 
 def observe(c, clients):
@@ -127,7 +91,7 @@ def observe(c, clients):
     pipe = c.pipeline(transaction=False)
     spans = []
     for cl in clients:
-        top = len(cl.values) + sum(1 for op in cl.ops if op[0] == "set") + 1
+        top = len(cl.model["values"]) + sum(1 for op in cl.ops if op[0] == "set") + 1
         spans.append(top)
         pipe.get(cl.count_key)
         for lo in range(0, top, 1000):
@@ -143,37 +107,29 @@ def observe(c, clients):
             vals += res[pos]
             pos += 1
         observed = {n: v for n, v in enumerate(vals) if v is not None}
-        out.append((observed, int(count) if count is not None else 0))
+        out.append({"values": observed, "count": int(count) if count is not None else 0})
     return out
 
 
 def verify_all(s, clients, cycle, fsync):
     c = s.client(socket_timeout=120)
-    problems = []
-    for cl in clients:
-        if cl.error:
-            problems.append(f"client {cl.i}: {cl.error}")
-    observed = observe(c, clients)
-    for cl, (values, count) in zip(clients, observed):
-        p = cl.verify(values, count)
-        if p:
-            problems.append(p)
-    if not problems:
-        expected_keys = sum(len(cl.values) + (1 if cl.count else 0) for cl in clients)
+
+    def nothing_invented():
+        expected_keys = sum(len(cl.model["values"]) + (1 if cl.model["count"] else 0)
+                            for cl in clients)
         dbsize = c.dbsize()
-        if dbsize != expected_keys:
-            known = set()
-            for cl in clients:
-                known |= {cl.key(n) for n in cl.values}
-                if cl.count:
-                    known.add(cl.count_key)
-            invented = [k for k in c.scan_iter(count=1000) if k not in known][:10]
-            problems.append(f"DBSIZE {dbsize} but the model has {expected_keys} keys; keys no "
-                            f"client wrote (or that should be gone): {invented}")
-    if problems:
-        pytest.fail(f"--fsync {fsync}, after the crash of cycle {cycle} (seed {SEED}): "
-                    f"{len(problems)} problem(s):\n  " + "\n  ".join(problems[:6]) +
-                    f"\nserver output (recovery):\n{s.log_text()[-3000:]}", pytrace=False)
+        if dbsize == expected_keys:
+            return None
+        known = set()
+        for cl in clients:
+            known |= {cl.key(n) for n in cl.model["values"]}
+            if cl.model["count"]:
+                known.add(cl.count_key)
+        invented = [k for k in c.scan_iter(count=1000) if k not in known][:10]
+        return (f"DBSIZE {dbsize} but the model has {expected_keys} keys; keys no client wrote "
+                f"(or that should be gone): {invented}")
+
+    verify_model_clients(s, clients, observe(c, clients), cycle, fsync, SEED, nothing_invented)
 
 
 def crash_cycles(durable, fsync, cycles):
@@ -187,7 +143,7 @@ def crash_cycles(durable, fsync, cycles):
         f"only {total_acked} writes acknowledged in {cycles} cycles: the test did not exercise "
         f"the server")
     print(f"\n--fsync {fsync}: {cycles} crash cycles, {total_acked} acknowledged writes, "
-          f"{sum(len(cl.values) for cl in clients)} keys, "
+          f"{sum(len(cl.model['values']) for cl in clients)} keys, "
           f"{sum(cl.inflight_applied for cl in clients)} in-flight writes found applied, "
           f"{time.time() - t_start:.1f}s "
           f"(seed {SEED})")
