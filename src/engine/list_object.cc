@@ -403,7 +403,7 @@ void ListObject::Set(size_t i, std::string_view v) {
 size_t ListObject::Remove(std::string_view v, int64_t count) {
   size_t removed = 0;
   // |count| computed unsigned: -INT64_MIN (a corrupt delta's count) is not an int64_t.
-  uint64_t limit = count == 0   ? UINT64_MAX
+  uint64_t limit = count == 0  ? UINT64_MAX
                    : count < 0 ? 0 - static_cast<uint64_t>(count)
                                : static_cast<uint64_t>(count);
   if (count >= 0) {
