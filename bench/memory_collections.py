@@ -18,6 +18,8 @@ Scenarios (N = --n):
   stream     one stream of N entries of 3 fields (XADD bigstream * name v%07d kind job n i)
   geo        one geo set of N members (member:%07d at lon/lat spread over the valid range),
              GEOADD 100 members per command
+  bitmap     one bitmap of 100 MiB grown by N SETBITs at evenly spaced, increasing offsets
+             (the last one sets its last bit): RSS growth is the bitmap's, "per element" is /N
   hll        N HyperLogLogs of 1,000 elements each (hll:%07d; PFADD of el:1 .. el:1000, the
              same elements for every key): Redis keeps such an HLL sparse (1,892 bytes at the
              default hll-sparse-max-bytes 3000), FDB too (the same bytes)
@@ -67,6 +69,13 @@ def gen(scenario, n):
     if scenario == "stream":
         for lo in range(0, n, 1000):
             cmds = [resp("XADD", "bigstream", "*", "name", "v%07d" % i, "kind", "job", "n", str(i))
+                    for i in range(lo, min(n, lo + 1000))]
+            yield b"".join(cmds), len(cmds)
+        return
+    if scenario == "bitmap":
+        step = 100 * 1024 * 1024 * 8 // n
+        for lo in range(0, n, 1000):
+            cmds = [resp("SETBIT", "bigbitmap", str((i + 1) * step - 1), "1")
                     for i in range(lo, min(n, lo + 1000))]
             yield b"".join(cmds), len(cmds)
         return
@@ -121,7 +130,7 @@ def check(scenario, port, n):
     q = {"hash": ["HLEN", "bighash"], "zset": ["ZCARD", "bigzset"], "list": ["LLEN", "biglist"],
          "set": ["SCARD", "bigset"], "smallhash": ["DBSIZE"],
          "stream": ["XLEN", "bigstream"], "geo": ["ZCARD", "biggeo"],
-         "hll": ["DBSIZE"]}[scenario]
+         "hll": ["DBSIZE"], "bitmap": ["BITCOUNT", "bigbitmap"]}[scenario]
     got = subprocess.run(cli + q, capture_output=True, text=True, timeout=30).stdout.strip()
     return got == str(n), got
 
