@@ -35,6 +35,18 @@
 # Stream rows (TESTS=xadd,xrange_10): xadd = XADD bench:stream MAXLEN ~ 100000 * with three
 # fields (bounded: the stream is trimmed by whole nodes), xrange_10 = XRANGE bench:stream:r 500
 # + COUNT 10 on a prefilled 1000-entry stream of three fields.
+# Consumer-group rows (TESTS=xreadgroup,xack), on bench:cg, a stream of max(requests per run,
+# CG_ACK_IDS) entries of three fields with IDs 1-0, 2-0, ... that the preflight fills. Before
+# every run (outside the timed window) the group g is destroyed and made again at 0, so each
+# run starts from an empty PEL. xreadgroup = XREADGROUP GROUP g c COUNT 1 STREAMS bench:cg >:
+# every request delivers the next entry and adds it to the group's and the consumer's PEL (the
+# stream is long enough that no request finds it drained). xack = XACK bench:cg g
+# __rand_int__-0 (-r CG_ACK_IDS, default 1000000) after the untimed XREADGROUP ... COUNT
+# CG_ACK_IDS that puts entries 1..CG_ACK_IDS in the PEL: redis-benchmark has no counter, so the
+# IDs are random in 0..CG_ACK_IDS-1 (both servers read the zero-padded ms part as Redis does);
+# an ID still pending is acked and removed, one already acked (or 0-0) is a lookup that finds
+# nothing: with N requests over K = CG_ACK_IDS IDs, K*(1-exp(-N/K))/N of the requests remove an
+# entry (95% at N = 100k, 79% at N = 500k, 63% at N = K).
 #
 # Environment (all optional):
 #   MODE=memory           persistence mode, same as --mode (see bench_set_mode in _lib.sh)
@@ -116,6 +128,30 @@ port_of() { if [[ $1 == redis ]]; then echo "$REDIS_PORT"; else echo "$FDB_PORT"
 spid_of() { if [[ $1 == redis ]]; then echo "$REDIS_SPID"; else echo "$FDB_SPID"; fi; }
 rcli() { timeout 10 redis-cli -h 127.0.0.1 -p "$(port_of "$1")" "${@:2}" 2>&1; }
 
+# The consumer-group stream: entries 1-0 .. CG_ENTRIES-0 (see the header).
+CG_ACK_IDS=${CG_ACK_IDS:-1000000}
+CG_ENTRIES=$CG_ACK_IDS
+for _p in $PIPELINES 1; do
+  _n=$(requests_for xreadgroup "$_p")
+  ((_n > CG_ENTRIES)) && CG_ENTRIES=$_n
+done
+cg_fill() {   # cg_fill SERVER
+  [[ $(rcli $1 XLEN bench:cg) == "$CG_ENTRIES" ]] && return 0
+  rcli $1 DEL bench:cg >/dev/null
+  awk -v n="$CG_ENTRIES" 'BEGIN { for (i = 1; i <= n; i++) {
+      id = i "-0"; v = "v" i
+      printf "*9\r\n$4\r\nXADD\r\n$8\r\nbench:cg\r\n$%d\r\n%s\r\n$2\r\nf1\r\n$%d\r\n%s\r\n$2\r\nf2\r\n$%d\r\n%s\r\n$2\r\nf3\r\n$%d\r\n%s\r\n",
+        length(id), id, length(v), v, length(v), v, length(v), v } }' \
+    | timeout 300 redis-cli -h 127.0.0.1 -p "$(port_of $1)" --pipe >/dev/null 2>&1 || true
+}
+cg_prepare() {   # cg_prepare SERVER TEST: a fresh group g at 0 (xack: with CG_ACK_IDS pending)
+  rcli $1 XGROUP DESTROY bench:cg g >/dev/null
+  rcli $1 XGROUP CREATE bench:cg g 0 >/dev/null
+  if [[ $2 == xack ]]; then
+    timeout 60 redis-cli -h 127.0.0.1 -p "$(port_of $1)" XREADGROUP GROUP g c COUNT "$CG_ACK_IDS" STREAMS bench:cg '>' >/dev/null 2>&1
+  fi
+}
+
 # Preflight: the benchmarked commands must really work, or redis-benchmark would happily time
 # error replies.
 for s in redis fdb; do
@@ -130,6 +166,11 @@ for s in redis fdb; do
         for ((i = 1; i <= 1000; i++)); do echo "XADD bench:stream:r $i-0 f1 v$i f2 w$i f3 x$i"; done \
           | timeout 30 redis-cli -h 127.0.0.1 -p "$(port_of $s)" >/dev/null
         [[ $(rcli $s XLEN bench:stream:r) == 1000 && $(rcli $s XRANGE bench:stream:r 500 + COUNT 10 | wc -l) == 70 ]] || bad+=(XRANGE) ;;
+      xreadgroup|xack)
+        cg_fill $s
+        [[ $(rcli $s XLEN bench:cg) == "$CG_ENTRIES" ]] || bad+=("XADD(bench:cg)")
+        cg_prepare $s xack
+        [[ $(rcli $s XPENDING bench:cg g | head -1) == "$CG_ACK_IDS" && $(rcli $s XACK bench:cg g 000000000007-0) == 1 ]] || bad+=(XREADGROUP/XACK) ;;
       incr) [[ $(rcli $s INCR bench:pre:n) == 1 ]] || bad+=(INCR) ;;
       mset) [[ $(rcli $s MSET bench:pre:a 1 bench:pre:b 2) == OK && $(rcli $s GET bench:pre:b) == 2 ]] || bad+=(MSET) ;;
       lpush|lpop) rcli $s DEL bench:pre:l >/dev/null
@@ -185,10 +226,12 @@ server_gone() {   # server_gone SERVER WHEN
 
 # run_one SERVER TEST PIPELINE REQUESTS OUTCSV -> sets RUN_RC RUN_TICKS RUN_WALL
 run_one() {
-  local s=$1 t=$2 p=$3 n=$4 out=$5 spid c0 c1 t0 t1 targs
+  local s=$1 t=$2 p=$3 n=$4 out=$5 spid c0 c1 t0 t1 targs rnd=$KEYSPACE
   case $t in
     xadd) targs=(XADD bench:stream MAXLEN '~' 100000 '*' f1 v1 f2 v2 f3 v3) ;;
     xrange_10) targs=(XRANGE bench:stream:r 500 + COUNT 10) ;;
+    xreadgroup) targs=(XREADGROUP GROUP g c COUNT 1 STREAMS bench:cg '>'); cg_prepare "$s" "$t" ;;
+    xack) targs=(XACK bench:cg g __rand_int__-0); rnd=$CG_ACK_IDS; cg_prepare "$s" "$t" ;;
     lrange_100) targs=(LRANGE bench:list 0 99) ;;
     zrangebyscore_limit) targs=(ZRANGEBYSCORE bench:zset 100 +inf LIMIT 0 10) ;;
     setbit) targs=(SETBIT bench:bitmap 800000 1) ;;           # a 100 KB bitmap
@@ -205,7 +248,7 @@ run_one() {
   t0=$(date +%s%N)
   RUN_RC=0
   timeout "$RUN_TIMEOUT" redis-benchmark -h 127.0.0.1 -p "$(port_of "$s")" -c "$CLIENTS" -n "$n" \
-    -d "$DATA_SIZE" -r "$KEYSPACE" -P "$p" --csv "${targs[@]}" >"$out" 2>"$out.err" || RUN_RC=$?
+    -d "$DATA_SIZE" -r "$rnd" -P "$p" --csv "${targs[@]}" >"$out" 2>"$out.err" || RUN_RC=$?
   t1=$(date +%s%N)
   c1=$(bench_cpu_ticks "$spid" 2>/dev/null) || server_gone "$s" "during $t P$p"
   RUN_TICKS=$((c1 - c0))

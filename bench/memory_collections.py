@@ -16,6 +16,13 @@ Scenarios (N = --n):
   set        one set of N members (member:%07d), SADD 100 per command
   smallhash  N hashes of 10 fields each (h:%07d; f0..f9 -> v%07d-k), one HSET per hash
   stream     one stream of N entries of 3 fields (XADD bigstream * name v%07d kind job n i)
+  geo        one geo set of N members (member:%07d at lon/lat spread over the valid range),
+             GEOADD 100 members per command
+  bitmap     one bitmap of 100 MiB grown by N SETBITs at evenly spaced, increasing offsets
+             (the last one sets its last bit): RSS growth is the bitmap's, "per element" is /N
+  hll        N HyperLogLogs of 1,000 elements each (hll:%07d; PFADD of el:1 .. el:1000, the
+             same elements for every key): Redis keeps such an HLL sparse (1,892 bytes at the
+             default hll-sparse-max-bytes 3000), FDB too (the same bytes)
 """
 
 import argparse
@@ -65,6 +72,21 @@ def gen(scenario, n):
                     for i in range(lo, min(n, lo + 1000))]
             yield b"".join(cmds), len(cmds)
         return
+    if scenario == "bitmap":
+        step = 100 * 1024 * 1024 * 8 // n
+        for lo in range(0, n, 1000):
+            cmds = [resp("SETBIT", "bigbitmap", str((i + 1) * step - 1), "1")
+                    for i in range(lo, min(n, lo + 1000))]
+            yield b"".join(cmds), len(cmds)
+        return
+    if scenario == "hll":
+        elems = b"".join(b"$%d\r\n%s\r\n" % (len(e), e)
+                         for e in (b"el:%d" % j for j in range(1, 1001)))
+        head = b"*1002\r\n$5\r\nPFADD\r\n"
+        for lo in range(0, n, 100):
+            cmds = [head + b"$11\r\nhll:%07d\r\n" % i + elems for i in range(lo, min(n, lo + 100))]
+            yield b"".join(cmds), len(cmds)
+        return
     if scenario == "smallhash":
         for lo in range(0, n, 1000):
             cmds = []
@@ -87,6 +109,12 @@ def gen(scenario, n):
                 args = ["ZADD", "bigzset"]
                 for i in range(b0, hi):
                     args += [str(i), "member:%07d" % i]
+            elif scenario == "geo":
+                args = ["GEOADD", "biggeo"]
+                for i in range(b0, hi):
+                    # A fixed walk over the valid range (lon -180..180, lat -85..85).
+                    args += ["%.6f" % ((i * 0.000359) % 360 - 180),
+                             "%.6f" % ((i * 0.0001697) % 170 - 85), "member:%07d" % i]
             elif scenario == "list":
                 args = ["RPUSH", "biglist"] + ["element:%07d" % i for i in range(b0, hi)]
             elif scenario == "set":
@@ -101,7 +129,8 @@ def check(scenario, port, n):
     cli = ["redis-cli", "-h", "127.0.0.1", "-p", str(port)]
     q = {"hash": ["HLEN", "bighash"], "zset": ["ZCARD", "bigzset"], "list": ["LLEN", "biglist"],
          "set": ["SCARD", "bigset"], "smallhash": ["DBSIZE"],
-         "stream": ["XLEN", "bigstream"]}[scenario]
+         "stream": ["XLEN", "bigstream"], "geo": ["ZCARD", "biggeo"],
+         "hll": ["DBSIZE"], "bitmap": ["BITCOUNT", "bigbitmap"]}[scenario]
     got = subprocess.run(cli + q, capture_output=True, text=True, timeout=30).stdout.strip()
     return got == str(n), got
 

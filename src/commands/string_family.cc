@@ -371,6 +371,15 @@ void CmdAppend(CmdArgs args, CommandContext& ctx) {
   std::string_view head = ValueOf(old, &tmp);
   if (!FitsStringLimit(ctx, head.size(), tail.size())) return ctx.rb.Error(errors::kStringTooLong);
   const size_t total = head.size() + tail.size();
+  if (!tail.empty()) {
+    // Written at the end, in place when there is room (a large value grows with slack), and
+    // logged as a string range delta, as SETRANGE: an APPEND to a large value logs the tail,
+    // not the value.
+    Entry* e = ctx.ks.WriteRange(ctx.txn, ctx.db, k, old, head.size(), tail);
+    ctx.Dirty();
+    return ctx.rb.Integer(static_cast<int64_t>(e->StringLength()));
+  }
+  // Nothing appended: the value is made raw (as Redis, which unshares it) and written whole.
   Entry* e = Entry::NewInlineString(args[1], total, /*raw=*/true);
   char* p = e->mutable_inline_value();
   if (!head.empty()) memcpy(p, head.data(), head.size());

@@ -47,7 +47,10 @@ class RecordingObserver : public EffectSink {
       case EffectKind::kSwapDb:
         log.push_back("swapdb");
         break;
-      case EffectKind::kDelta:
+      case EffectKind::kDelta:  // a string range change: the value after it
+        log.push_back("range " + std::string(e.key) + "=" +
+                      std::string(e.entry->StringValue(&scratch)) +
+                      (e.entry->has_expire() ? " @" + std::to_string(e.entry->expire_ms()) : ""));
         break;
     }
   }
@@ -1078,11 +1081,13 @@ TEST_F(StringEffectsTest, IncrInPlaceIsReported) {
 TEST_F(StringEffectsTest, RelativeExpiryIsLoggedAsDeadline) {
   EXPECT_EQ(t_.Run({"set", "k", "v", "EX", "100"}), kOK);
   int64_t at = ExpireOf("k");
+  // APPEND logs its tail as a range change: the entry keeps its deadline.
   EXPECT_EQ(t_.Run({"append", "k", "w"}), Int(2));
   EXPECT_EQ(t_.Run({"getex", "k", "PERSIST"}), Bulk("vw"));
   EXPECT_EQ(t_.Run({"getex", "k", "PERSIST"}), Bulk("vw"));  // no TTL: nothing to log
-  EXPECT_EQ(obs_.log, (std::vector<std::string>{"put k=v @" + std::to_string(at),
-                                                "put k=vw @" + std::to_string(at), "expire k @0"}));
+  EXPECT_EQ(obs_.log,
+            (std::vector<std::string>{"put k=v @" + std::to_string(at),
+                                      "range k=vw @" + std::to_string(at), "expire k @0"}));
 }
 
 TEST_F(StringEffectsTest, PastDeadlineIsLoggedAsDelete) {
