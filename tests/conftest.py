@@ -26,6 +26,17 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_for(pred, timeout=10, interval=0.01, what="condition"):
+    """Polls pred() until it is true (returning its value) or fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
 class Server:
     """One server process on a free port, stopped by PID."""
 

@@ -29,7 +29,7 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from conftest import FDB_BIN, SANITIZED, TARGET, free_port
+from conftest import FDB_BIN, SANITIZED, TARGET, free_port, wait_for  # noqa: F401
 
 FDB_CHECK_BIN = os.environ.get("FDB_CHECK_BIN",
                                os.path.join(os.path.dirname(FDB_BIN), "fdb-check"))
@@ -378,16 +378,6 @@ def info_fields(client, section="persistence"):
             k, v = line.split(":", 1)
             out[k.strip()] = v.strip()
     return out
-
-
-def wait_for(pred, timeout, interval=0.02, what="condition"):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def kill_cycles(s, clients, cycles, verify, rnd, kill_after):

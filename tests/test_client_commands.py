@@ -9,16 +9,7 @@ import time
 import pytest
 import redis
 
-from conftest import Raw, TARGET
-
-
-def wait_for(cond, what, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError("timed out waiting for " + what)
+from conftest import Raw, TARGET, wait_for
 
 
 def fields(line):
@@ -63,7 +54,7 @@ def test_client_unblock(server, r, mode, reply):
     b.cmd("CLIENT", "ID")
     cid = int(b.read_reply()[1:-2])
     b.cmd("BLPOP", "nolist", 0)
-    wait_for(lambda: r.info("clients")["blocked_clients"] == 1, "BLPOP to block")
+    wait_for(lambda: r.info("clients")["blocked_clients"] == 1, what="BLPOP to block")
     assert r.execute_command("CLIENT", "UNBLOCK", cid, mode) == 1
     got = b.read_reply()
     if reply is None:
@@ -113,7 +104,7 @@ def test_multi_is_allowed_and_exec_aborts_while_a_script_is_busy(server, r):
         loop = Raw(server.port)
         loop.cmd("EVAL", "while true do end", 0)
         t = Raw(server.port)
-        wait_for(lambda: _busy(t), "the script to be busy")
+        wait_for(lambda: _busy(t), what="the script to be busy")
         t.cmd("MULTI")
         assert t.read_reply() == b"+OK\r\n"
         t.cmd("INCR", "xx")

@@ -9,16 +9,7 @@ import time
 import pytest
 import redis
 
-from conftest import Raw
-
-
-def wait_for(cond, what, timeout=10):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.01)
-    raise AssertionError("timed out waiting for " + what)
+from conftest import Raw, wait_for
 
 
 def blocked(c):
@@ -37,7 +28,7 @@ def test_write_is_held_until_unpause_and_reads_run(paused, server):
     assert r.execute_command("CLIENT", "PAUSE", 100000, "WRITE") in (True, "OK")
     w = Raw(server.port)
     w.cmd("SET", "k", "v")
-    wait_for(lambda: blocked(r) == 1, "the SET to be held")
+    wait_for(lambda: blocked(r) == 1, what="the SET to be held")
     # Reads and admin commands still run, for everyone.
     assert r.get("k") is None
     assert r.ping() is True
@@ -60,7 +51,7 @@ def test_every_held_client_runs_once_with_its_pipeline(paused, server):
         # A pipeline: the write is held, and the read behind it waits for it.
         c.cmd("RPUSH", "l", i)
         c.cmd("LLEN", "l")
-        wait_for(lambda n=i + 1: blocked(r) == n, "the RPUSH to be held")
+        wait_for(lambda n=i + 1: blocked(r) == n, what="the RPUSH to be held")
     r.execute_command("CLIENT", "UNPAUSE")
     for c in clients:
         assert c.read_reply().startswith(b":")
@@ -111,7 +102,7 @@ def test_publish_and_writing_scripts_are_held_read_only_ones_run(paused, server)
     e.cmd("EVAL", "return 1", 0)
     s = Raw(server.port)
     s.cmd("EVAL", "#!lua\nreturn 2", 0)
-    wait_for(lambda: blocked(r) == 3, "PUBLISH and two EVALs to be held")
+    wait_for(lambda: blocked(r) == 3, what="PUBLISH and two EVALs to be held")
     # Scripts that declare no-writes, and EVAL_RO, run.
     assert r.eval("#!lua flags=no-writes\nreturn 'ro'", 0) == "ro"
     assert r.eval_ro("return 'ro2'", 0) == "ro2"
@@ -145,7 +136,7 @@ def test_exec_is_held_only_when_its_queue_writes(paused, server):
     ro.get("k").ping()
     assert ro.execute() == ["v", True]
     w.cmd("EXEC")
-    wait_for(lambda: blocked(r) == 1, "EXEC to be held")
+    wait_for(lambda: blocked(r) == 1, what="EXEC to be held")
     assert r.get("k") == "v"
     r.execute_command("CLIENT", "UNPAUSE")
     assert w.read_reply() == b"*1\r\n+OK\r\n"
@@ -161,7 +152,7 @@ def test_pause_inside_exec_starts_after_the_transaction(paused, server):
     assert r.mget("a", "b") == ["1", "2"]
     w = Raw(server.port)
     w.cmd("SET", "c", "3")
-    wait_for(lambda: blocked(r) == 1, "the SET after EXEC to be held")
+    wait_for(lambda: blocked(r) == 1, what="the SET after EXEC to be held")
     assert r.get("c") is None
     r.execute_command("CLIENT", "UNPAUSE")
     assert w.read_reply() == b"+OK\r\n"
@@ -174,7 +165,7 @@ def test_keys_do_not_expire_while_paused(paused):
     before = r.info("stats")["expired_keys"]
     r.execute_command("CLIENT", "PAUSE", 100000, "WRITE")
     # Past its deadline the key reads as missing, but it is not deleted (nor counted).
-    wait_for(lambda: r.get("t") is None, "the key to read as expired")
+    wait_for(lambda: r.get("t") is None, what="the key to read as expired")
     assert r.info("stats")["expired_keys"] == before
     r.execute_command("CLIENT", "UNPAUSE")
     assert r.get("t") is None
