@@ -4,7 +4,6 @@ refused as a whole while a script is busy or memory is out, as Redis 7.0.
 Checked against redis-server 7.0.15 (FDB_TEST_TARGET=redis).
 """
 
-
 import pytest
 import redis
 
