@@ -291,7 +291,7 @@ void Tracking::Send(std::vector<Pending>& pending, MessageSink* here, const Txn*
     MessageSink* sink = out.front().to->sink;
     std::vector<Delivery> batch, rest;
     for (Delivery& d : out) (d.to->sink == sink ? batch : rest).push_back(std::move(d));
-    if (sink != nullptr) sink->Deliver(batch, sink == here, hard);
+    if (sink != nullptr) DeliverFrom(here, sink, batch, hard);
     out.swap(rest);
   }
 }

@@ -645,6 +645,9 @@ void Connection::ReleaseHeld() {
 }
 
 void Connection::Flush() {
+  // What this connection's commands published for other threads goes to their inboxes before
+  // the replies leave (IoThread::Send).
+  owner_->FlushOutbox();
   if (hold_seq_ != 0) return;  // released by IoThread::AfterBatch
   while (wpos_ < wbuf_.size()) {
     ssize_t n = send(fd_, wbuf_.data() + wpos_, wbuf_.size() - wpos_, MSG_NOSIGNAL);
