@@ -163,7 +163,10 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   // are not checked again (EXEC was, as a whole).
   if (!txn.holds_all_shards() && server_.keyspace().OverMaxmemory()) {
     ReleaseLocks();
-    bool out_of_memory = server_.keyspace().EvictKeys() == Keyspace::EvictResult::kFail;
+    client.pushes_before_reply = true;
+    bool out_of_memory =
+        server_.keyspace().EvictKeys(client.pubsub_sink) == Keyspace::EvictResult::kFail;
+    client.pushes_before_reply = false;
     std::string_view name = spec->name;
     bool is_exec = name == "exec" && client.in_multi;
     bool reject = (spec->flags & cmdflags::kDenyOom) != 0;

@@ -528,7 +528,9 @@ void Connection::PushMessage(const std::string& msg) {
     // A message this client publishes to itself goes after the reply of the command that
     // published it (as Redis 7.2): inside EXEC it would otherwise land in the middle of EXEC's
     // array (Redis 7.0's broken protocol, fixed in 7.2).
-    std::string& out = executing_ ? own_pushes_ : wbuf_;
+    // Pushes made while the dispatcher evicts before the command (pushes_before_reply) are no
+    // command's own: they go first, as in Redis.
+    std::string& out = executing_ && !state_.pushes_before_reply ? own_pushes_ : wbuf_;
     try {
       if (msg[0] == '+') {  // a MONITOR line: a status reply in either protocol
         out.append(msg);
