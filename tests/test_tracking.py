@@ -285,3 +285,20 @@ def test_eviction_invalidation_comes_before_the_reply(server_factory):
     assert call(t, "EXISTS", "volatile-key") == b":0\r\n"
     call(t, "CONFIG", "SET", "maxmemory", "0")
     t.close()
+
+
+def test_key_written_then_read_in_exec_stays_tracked_without_a_message(srv, w):
+    # Inside EXEC a write and then a read of the same key: the read remembers the key after the
+    # write, so (as in Redis) the client is not told of its own earlier write; it still tracks
+    # the key, so a later change by another client is told. Before, the EXEC's commit (which
+    # comes after the read) invalidated the key for the client that had just read it.
+    t = resp3(srv)
+    assert call(t, "CLIENT", "TRACKING", "ON") == b"+OK\r\n"
+    assert call(t, "MULTI") == b"+OK\r\n"
+    assert call(t, "SET", "wr", "1") == b"+QUEUED\r\n"
+    assert call(t, "GET", "wr") == b"+QUEUED\r\n"
+    assert call(t, "EXEC") == b"*2\r\n+OK\r\n" + bulk("1")
+    assert call(t, "PING") == b"+PONG\r\n"  # no invalidation came before it
+    call(w, "SET", "wr", "2")
+    assert t.read_reply() == invalidate("wr")
+    t.close()

@@ -376,7 +376,12 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
                           std::memory_order_relaxed);
   }
   // Client-side caching: a tracking client's read remembers its keys (commands/tracking.h).
-  if (client.tracking.on) server_.tracking().AfterCommand(*spec, args, client);
+  // Inside EXEC the effects so far are not committed yet: the read is noted in the
+  // transaction, so that its commit does not invalidate a key for the client that read it
+  // after writing it.
+  if (client.tracking.on) {
+    server_.tracking().AfterCommand(*spec, args, client, txn.holds_all_shards() ? &txn : nullptr);
+  }
 }
 
 void Dispatcher::RecordSlow(const CommandSpec& spec, CmdArgs args, ClientState& client,
