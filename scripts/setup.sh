@@ -61,6 +61,28 @@ PYEOF
   "$PY" -m pip install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
 fi
 
+# Node.js and npm, for tests/test_pubsub_node.py (node-redis, pinned in tests/node/package-lock.json;
+# it needs Node.js >= 18.19, which Debian 12's nodejs is). Debian's packages only where PATH has
+# none: a machine may carry another Node.js build that brings its own npm.
+node_missing=()
+command -v node >/dev/null || node_missing+=(nodejs)
+command -v npm >/dev/null || node_missing+=(npm)
+if ((${#node_missing[@]})); then
+  echo "setup: installing Debian packages: ${node_missing[*]}"
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${node_missing[@]}" >/dev/null
+fi
+# npm ci installs exactly the lock file's versions; it runs again when the lock file is newer than
+# what it installed last (node_modules/.package-lock.json).
+NODE_DIR=$ROOT/tests/node
+if [[ ! -f $NODE_DIR/node_modules/.package-lock.json ||
+  $NODE_DIR/package-lock.json -nt $NODE_DIR/node_modules/.package-lock.json ]]; then
+  echo "setup: installing tests/node's npm packages (npm ci)"
+  (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
 # The Python package (python/) is not installed here: `make build` links its compiled module
 # into build/python from the same engine objects as fdb-server, and the tests import this
 # checkout through PYTHONPATH. `make python-install` (pip install ./python) installs it into the

@@ -256,3 +256,49 @@ def test_scripts_track_their_declared_keys_only_after_a_read(srv, w):
     call(w, "MSET", "k2{t}", "3", "k1{t}", "3")
     assert t.read_reply() == invalidate("k2{t}")
     assert t.read_reply() == invalidate("k1{t}")
+
+
+def info_field(c, section, field):
+    text = call(c, "INFO", section).decode()
+    m = re.search(r"^%s:(\S+)" % re.escape(field), text, re.M)
+    return m.group(1) if m else None
+
+
+def test_eviction_invalidation_comes_before_the_reply(server_factory):
+    # A command that finds memory over maxmemory evicts before it runs (Redis's
+    # processCommand): the evicted key's invalidation reaches its tracking client before that
+    # command's reply, as in Redis. Before, it came after the reply, where a client reading
+    # replies in order took the push for the reply.
+    srv = server_factory()
+    t = resp3(srv)
+    assert call(t, "CLIENT", "TRACKING", "ON") == b"+OK\r\n"
+    used = int(info_field(t, "memory", "used_memory"))
+    used -= int(info_field(t, "memory", "mem_not_counted_for_evict") or 0)
+    assert call(t, "CONFIG", "SET", "maxmemory", str(used + 100 * 1024)) == b"+OK\r\n"
+    assert call(t, "CONFIG", "SET", "maxmemory-policy", "volatile-random") == b"+OK\r\n"
+    assert call(t, "SETEX", "volatile-key", "10000", "x") == b"+OK\r\n"
+    assert call(t, "GET", "volatile-key") == bulk("x")
+    assert call(t, "SETBIT", "big-key", "1600000", "0") == b":0\r\n"  # ~200 KB: over the limit
+    t.cmd("GETBIT", "big-key", "0")
+    assert t.read_reply() == invalidate("volatile-key")
+    assert t.read_reply() == b":0\r\n"
+    assert call(t, "EXISTS", "volatile-key") == b":0\r\n"
+    call(t, "CONFIG", "SET", "maxmemory", "0")
+    t.close()
+
+
+def test_key_written_then_read_in_exec_stays_tracked_without_a_message(srv, w):
+    # Inside EXEC a write and then a read of the same key: the read remembers the key after the
+    # write, so (as in Redis) the client is not told of its own earlier write; it still tracks
+    # the key, so a later change by another client is told. Before, the EXEC's commit (which
+    # comes after the read) invalidated the key for the client that had just read it.
+    t = resp3(srv)
+    assert call(t, "CLIENT", "TRACKING", "ON") == b"+OK\r\n"
+    assert call(t, "MULTI") == b"+OK\r\n"
+    assert call(t, "SET", "wr", "1") == b"+QUEUED\r\n"
+    assert call(t, "GET", "wr") == b"+QUEUED\r\n"
+    assert call(t, "EXEC") == b"*2\r\n+OK\r\n" + bulk("1")
+    assert call(t, "PING") == b"+PONG\r\n"  # no invalidation came before it
+    call(w, "SET", "wr", "2")
+    assert t.read_reply() == invalidate("wr")
+    t.close()

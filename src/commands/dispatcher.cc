@@ -164,7 +164,10 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   // are not checked again (EXEC was, as a whole).
   if (!txn.holds_all_shards() && server_.keyspace().OverMaxmemory()) {
     ReleaseLocks();
-    bool out_of_memory = server_.keyspace().EvictKeys() == Keyspace::EvictResult::kFail;
+    client.pushes_before_reply = true;
+    bool out_of_memory =
+        server_.keyspace().EvictKeys(client.pubsub_sink) == Keyspace::EvictResult::kFail;
+    client.pushes_before_reply = false;
     std::string_view name = spec->name;
     bool is_exec = name == "exec" && client.in_multi;
     bool reject = (spec->flags & cmdflags::kDenyOom) != 0;
@@ -374,7 +377,12 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
                           std::memory_order_relaxed);
   }
   // Client-side caching: a tracking client's read remembers its keys (commands/tracking.h).
-  if (client.tracking.on) server_.tracking().AfterCommand(*spec, args, client);
+  // Inside EXEC the effects so far are not committed yet: the read is noted in the
+  // transaction, so that its commit does not invalidate a key for the client that read it
+  // after writing it.
+  if (client.tracking.on) {
+    server_.tracking().AfterCommand(*spec, args, client, txn.holds_all_shards() ? &txn : nullptr);
+  }
 }
 
 void Dispatcher::RecordSlow(const CommandSpec& spec, CmdArgs args, ClientState& client,

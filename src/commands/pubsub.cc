@@ -54,14 +54,17 @@ int64_t PubSubRegistry::Publish(std::string_view channel, std::string_view paylo
   // Nobody subscribed to anything of this kind: nothing to lock. A SUBSCRIBE that raced with
   // this publish took effect after it, as if it had come a moment later.
   if (counts_[kind].load(std::memory_order_relaxed) == 0 && !patterns) return 0;
-  std::vector<Delivery> out;
+  // Reused per thread: a publish allocates nothing but the message itself (once, shared by
+  // every receiver).
+  thread_local std::vector<Delivery> out;
+  thread_local std::vector<Delivery> batch;
+  out.clear();
   {
     MutexLock l(mu_);
     auto it = maps_[kind].find(channel);
     if (it != maps_[kind].end()) {
       auto msg = std::make_shared<const std::string>(
           Encode(shard ? "smessage" : "message", {}, channel, payload));
-      out.reserve(it->second.size());
       for (const auto& s : it->second) out.push_back({s, msg});
     }
     if (patterns) {
@@ -78,28 +81,32 @@ int64_t PubSubRegistry::Publish(std::string_view channel, std::string_view paylo
   // The common case, every receiver on one thread: one call, no regrouping.
   MessageSink* first = out[0].to->sink;
   if (std::all_of(out.begin(), out.end(), [&](const Delivery& d) { return d.to->sink == first; })) {
-    if (first != nullptr) first->Deliver(out, first == here, hard_limit);
+    if (first != nullptr) DeliverFrom(here, first, out, hard_limit);
+    out.clear();
     return receivers;
   }
   // One call per receiving thread, each batch in the order above (stable: a client's channel
   // message before its pattern messages). Threads are few; a linear scan finds the next one.
-  std::vector<Delivery> batch;
   size_t done = 0;
-  std::vector<bool> taken(out.size(), false);
   while (done < out.size()) {
     MessageSink* sink = nullptr;
+    bool chosen = false;
     batch.clear();
-    for (size_t i = 0; i < out.size(); i++) {
-      if (taken[i]) continue;
-      if (sink == nullptr) sink = out[i].to->sink;
-      if (out[i].to->sink != sink) continue;
-      taken[i] = true;
+    for (Delivery& d : out) {
+      if (d.to == nullptr) continue;  // taken by an earlier batch
+      if (!chosen) {
+        sink = d.to->sink;
+        chosen = true;
+      }
+      if (d.to->sink != sink) continue;
       done++;
-      batch.push_back(std::move(out[i]));
+      batch.push_back(std::move(d));  // leaves d.to empty
     }
     // A subscriber always has a sink (only clients with one may subscribe).
-    if (sink != nullptr) sink->Deliver(batch, sink == here, hard_limit);
+    if (sink != nullptr) DeliverFrom(here, sink, batch, hard_limit);
   }
+  batch.clear();
+  out.clear();
   return receivers;
 }
 

@@ -7,8 +7,8 @@
 // receiver — the channel's subscribers, then every pattern that matches, as Redis orders
 // them — and counts them: that count is PUBLISH's reply, exact at the moment of the publish.
 // After releasing the lock it hands the deliveries to each receiver's thread through the
-// thread's `MessageSink`, in one call per thread. A receiver on the publisher's own thread
-// gets the bytes appended to its output at once (a RESP3 client that publishes to itself
+// thread's `MessageSink`, in one call per thread (DeliverFrom). A receiver on the publisher's own
+// thread gets the bytes appended to its output at once (a RESP3 client that publishes to itself
 // gets them after PUBLISH's reply, as in Redis 7.2: its connection holds them until the
 // command has replied); a receiver on another thread gets them
 // through that thread's inbox, one wake-up (EventLoop::Post) per drained inbox, not per
@@ -125,7 +125,30 @@ class MessageSink {
   // thread (deliver now); else thread-safe (queue, wake the thread). `hard_limit`: the pubsub
   // output hard limit in bytes (0: none), which also bounds what is queued per subscriber.
   virtual void Deliver(std::vector<Delivery>& batch, bool local, int64_t hard_limit) = 0;
+  // Hands `batch` for another sink `to` over from this sink's thread (the caller's). By
+  // default at once (to->Deliver); an I/O thread gathers what its commands send to each other
+  // thread and hands it over once per read batch, before the replies of those commands leave
+  // (IoThread::FlushOutbox): one inbox entry list and one wake-up per publishing batch and
+  // target thread, not per message.
+  virtual void Send(MessageSink* to, std::vector<Delivery>& batch, int64_t hard_limit) {
+    to->Deliver(batch, /*local=*/false, hard_limit);
+  }
 };
+
+// Delivers `batch` (receivers on `to`'s thread) from the thread of `here` (nullptr: a thread
+// without a sink): locally when they are the same, else through here->Send. Every push one
+// thread makes for another (messages, invalidations) takes this one path, so pushes from one
+// thread to one client keep their order.
+inline void DeliverFrom(MessageSink* here, MessageSink* to, std::vector<Delivery>& batch,
+                        int64_t hard_limit) {
+  if (to == here) {
+    to->Deliver(batch, /*local=*/true, hard_limit);
+  } else if (here != nullptr) {
+    here->Send(to, batch, hard_limit);
+  } else {
+    to->Deliver(batch, /*local=*/false, hard_limit);
+  }
+}
 
 class PubSubRegistry {
  public:

@@ -115,7 +115,7 @@ Tracking::Stats Tracking::GetStats() const {
   return s;
 }
 
-void Tracking::AfterCommand(const CommandSpec& spec, CmdArgs args, ClientState& c) {
+void Tracking::AfterCommand(const CommandSpec& spec, CmdArgs args, ClientState& c, Txn* in_txn) {
   ClientState::Tracking& t = c.tracking;
   // A script's keys are remembered by the script itself, when it ran a read (Remember).
   if (!t.bcast && (spec.flags & cmdflags::kReadOnly) && spec.first_key > 0 &&
@@ -125,19 +125,22 @@ void Tracking::AfterCommand(const CommandSpec& spec, CmdArgs args, ClientState& 
     std::vector<std::string_view> keys;
     keys.reserve(idx.size());
     for (size_t i : idx) keys.push_back(args[i]);
-    Remember(keys, c);
+    Remember(keys, c, in_txn);
   }
   // A CACHING choice holds for the next command only (CLIENT commands and MULTI's queueing
   // aside, as Redis).
   if (!c.in_multi && std::string_view(spec.name).substr(0, 7) != "client|") t.caching = false;
 }
 
-void Tracking::Remember(CmdArgs keys, ClientState& c) {
+void Tracking::Remember(CmdArgs keys, ClientState& c, Txn* in_txn) {
   ClientState::Tracking& t = c.tracking;
   // As Redis's trackingRememberKeys: OPTIN remembers only after CACHING YES, OPTOUT always
   // but after CACHING NO.
   const bool remember = t.optin ? t.caching : t.optout ? !t.caching : true;
   if (t.bcast || !remember || keys.empty()) return;
+  if (in_txn != nullptr && in_txn->has_effects()) {
+    for (std::string_view k : keys) in_txn->NoteRead(k);
+  }
   std::vector<Pending> pending;
   {
     MutexLock l(mu_);
@@ -169,16 +172,28 @@ void Tracking::EnforceLimit() {
   Send(pending, nullptr);
 }
 
-void Tracking::TakeKey(std::string_view key, uint64_t writer, std::vector<Pending>* out) {
+void Tracking::TakeKey(std::string_view key, uint64_t writer, std::vector<Pending>* out,
+                       uint64_t keep) {
   auto it = keys_.find(key);
   if (it == keys_.end()) return;
+  bool kept = false;
   for (uint64_t id : it->second) {
+    if (keep != 0 && id == keep) {
+      kept = true;
+      continue;
+    }
     auto cl = clients_.find(id);
     if (cl == clients_.end() || cl->second.bcast) continue;  // tracking off since
     if (cl->second.noloop && id == writer) continue;
     out->push_back({id, {std::string(key)}, false});
   }
   items_ -= static_cast<int64_t>(it->second.size());
+  if (kept) {
+    it->second.clear();
+    it->second.insert(keep);
+    items_++;
+    return;
+  }
   keys_.erase(it);
 }
 
@@ -194,7 +209,15 @@ Status Tracking::Commit(Txn& txn) {
     MutexLock l(mu_);
     // BCAST: the keys of this commit per (client, prefix), one message each.
     absl::flat_hash_map<std::pair<uint64_t, size_t>, size_t> groups;
+    // Keys the client read inside this EXEC: the last read's position among the effects.
+    absl::flat_hash_map<std::string_view, size_t> read_after;
+    for (const auto& [key, at] : txn.reads()) {
+      size_t& pos = read_after[key];
+      pos = std::max(pos, at);
+    }
+    size_t index = 0;
     for (const Effect& effect : txn.effects()) {
+      const size_t i = index++;
       if (effect.kind == EffectKind::kFlush) {
         for (const auto& [id, cl] : clients_) pending.push_back({id, {}, true});
         keys_.clear();
@@ -205,7 +228,9 @@ Status Tracking::Commit(Txn& txn) {
       const std::string& key = effect.follow_key;
       // Expiry and eviction are nobody's command: NOLOOP does not hide them.
       const uint64_t writer = effect.cause == EffectCause::kCommand ? txn.client_id() : 0;
-      TakeKey(key, writer, &pending);
+      auto r = read_after.find(key);
+      const uint64_t keep = r != read_after.end() && r->second > i ? txn.client_id() : 0;
+      TakeKey(key, writer, &pending, keep);
       if (bcast_clients_ == 0) continue;  // no prefix to match: no scan of every client
       for (const auto& [id, cl] : clients_) {
         if (!cl.bcast || (cl.noloop && id == writer)) continue;
@@ -291,7 +316,7 @@ void Tracking::Send(std::vector<Pending>& pending, MessageSink* here, const Txn*
     MessageSink* sink = out.front().to->sink;
     std::vector<Delivery> batch, rest;
     for (Delivery& d : out) (d.to->sink == sink ? batch : rest).push_back(std::move(d));
-    if (sink != nullptr) sink->Deliver(batch, sink == here, hard);
+    if (sink != nullptr) DeliverFrom(here, sink, batch, hard);
     out.swap(rest);
   }
 }

@@ -56,11 +56,12 @@ class Tracking : public EffectSink {
               const std::vector<std::string>& prefixes);
   void Disable(ClientState& c);
   // After each command of a tracking client: remembers the keys of a read command, and ends
-  // a CLIENT CACHING choice. REQUIRES: c.tracking.on; c's own thread.
-  void AfterCommand(const CommandSpec& spec, CmdArgs args, ClientState& c);
+  // a CLIENT CACHING choice. REQUIRES: c.tracking.on; c's own thread. `in_txn`: the
+  // transaction when its effects are not committed yet (a command inside EXEC), else nullptr.
+  void AfterCommand(const CommandSpec& spec, CmdArgs args, ClientState& c, Txn* in_txn = nullptr);
   // Remembers `keys` for c's next invalidations (a read of them), unless c is in BCAST mode or
-  // its OPTIN/OPTOUT choice says not to.
-  void Remember(CmdArgs keys, ClientState& c);
+  // its OPTIN/OPTOUT choice says not to. `in_txn` as for AfterCommand (Txn::NoteRead).
+  void Remember(CmdArgs keys, ClientState& c, Txn* in_txn = nullptr);
   // Whether c's redirect target has gone (CLIENT TRACKINGINFO's broken_redirect).
   bool RedirectBroken(uint64_t client_id) const;
   // Applies a lowered tracking-table-max-keys at once (CONFIG SET), as Redis's cron does.
@@ -92,8 +93,9 @@ class Tracking : public EffectSink {
     bool null = false;
   };
   // Invalidates `key` for the clients remembered for it (skipping `skip`, a NOLOOP writer)
-  // and drops it from the table. REQUIRES: mu_ held.
-  void TakeKey(std::string_view key, uint64_t writer, std::vector<Pending>* out)
+  // and drops it from the table; `keep` (0: none) is neither told nor dropped (it read the key
+  // after this change, in the same EXEC). REQUIRES: mu_ held.
+  void TakeKey(std::string_view key, uint64_t writer, std::vector<Pending>* out, uint64_t keep = 0)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // `txn`: the transaction whose changes these are (nullptr: none), for its own pushes.
   void Send(std::vector<Pending>& pending, MessageSink* here, const Txn* txn = nullptr);

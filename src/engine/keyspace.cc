@@ -12,7 +12,9 @@ namespace fdb {
 
 namespace {
 thread_local std::mt19937_64 tl_rng{std::random_device{}()};
-}
+// The origin EvictKeys was given, for the transactions of the keys it evicts (EvictEntry).
+thread_local MessageSink* tl_evict_origin = nullptr;
+}  // namespace
 
 Keyspace::Keyspace() {
   shards_.reserve(limits::kNumShards);
@@ -805,7 +807,12 @@ bool IsVolatile(EvictionPolicy p) {
 }
 }  // namespace
 
-Keyspace::EvictResult Keyspace::EvictKeys() {
+Keyspace::EvictResult Keyspace::EvictKeys(MessageSink* origin) {
+  struct OriginScope {
+    MessageSink* saved = tl_evict_origin;
+    explicit OriginScope(MessageSink* o) { tl_evict_origin = o; }
+    ~OriginScope() { tl_evict_origin = saved; }
+  } origin_scope(origin);
   uint64_t budget = budget_bytes_.load(std::memory_order_relaxed);
   if (budget == 0) return EvictResult::kOk;
   // Values-to-disk deletes no key: over maxmemory there means the index alone is (OverMaxmemory).
@@ -945,6 +952,7 @@ void Keyspace::EvictEntry(int db, Shard& s, Entry** link) {
   Unlinked(db, s, e);
   Touch(s, db, e->key());
   Txn txn;
+  txn.set_origin(tl_evict_origin, 0);  // no client's write: NOLOOP clients are told too
   EmitKey(txn, EffectKind::kDelete, db, KeyRef(e->key()), nullptr, 0, EffectCause::kEvicted);
   (void)Commit(txn);  // a failure refuses writes (MISCONF)
   Entry::Free(e);

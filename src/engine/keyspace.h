@@ -411,7 +411,10 @@ class Keyspace {
   // deletion. Locks each shard it visits. REQUIRES: the caller holds no shard lock (the
   // dispatcher releases its own first; it is never called inside EXEC).
   // REQUIRES: the caller holds no shard lock (unless it holds all of them).
-  EvictResult EvictKeys();
+  // `origin`: the pub/sub receiver of the calling thread (Txn::origin), so that the evictions'
+  // invalidations and notifications reach that thread's clients at once, before the reply of
+  // the command that evicted (nullptr: through the receivers' inboxes).
+  EvictResult EvictKeys(MessageSink* origin = nullptr);
   // Deletes one key chosen by the policy (the step EvictKeys repeats while over maxmemory),
   // whatever the memory used; false when no key qualifies. REQUIRES: no shard lock held.
   bool EvictOneKey();

@@ -172,6 +172,14 @@ class Txn {
   std::string* own_pushes() const { return own_pushes_; }
   void set_own_pushes(std::string* out) { own_pushes_ = out; }
 
+  // Keys the transaction's client read while earlier effects of the same transaction wait for
+  // their commit (inside EXEC), each with how many effects came before the read. CLIENT
+  // TRACKING: a key written and then read in one EXEC stays remembered for the reader, whose
+  // read came after the write (Tracking::Commit), as in Redis, where the write's invalidation
+  // went out before the read remembered the key.
+  void NoteRead(std::string_view key) { reads_.emplace_back(std::string(key), effects_.size()); }
+  const std::vector<std::pair<std::string, size_t>>& reads() const { return reads_; }
+
   // An entry inserted empty by Keyspace::Create: its first change is the key's creation.
   const Entry* created_entry() const { return created_entry_; }
   void set_created_entry(const Entry* e) { created_entry_ = e; }
@@ -189,6 +197,7 @@ class Txn {
  private:
   std::vector<Effect> effects_;
   std::vector<std::pair<int, std::string>> ready_keys_;
+  std::vector<std::pair<std::string, size_t>> reads_;
   EventTag event_;
   const Entry* created_entry_ = nullptr;
   MessageSink* origin_ = nullptr;

@@ -528,7 +528,9 @@ void Connection::PushMessage(const std::string& msg) {
     // A message this client publishes to itself goes after the reply of the command that
     // published it (as Redis 7.2): inside EXEC it would otherwise land in the middle of EXEC's
     // array (Redis 7.0's broken protocol, fixed in 7.2).
-    std::string& out = executing_ ? own_pushes_ : wbuf_;
+    // Pushes made while the dispatcher evicts before the command (pushes_before_reply) are no
+    // command's own: they go first, as in Redis.
+    std::string& out = executing_ && !state_.pushes_before_reply ? own_pushes_ : wbuf_;
     try {
       if (msg[0] == '+') {  // a MONITOR line: a status reply in either protocol
         out.append(msg);
@@ -645,6 +647,9 @@ void Connection::ReleaseHeld() {
 }
 
 void Connection::Flush() {
+  // What this connection's commands published for other threads goes to their inboxes before
+  // the replies leave (IoThread::Send).
+  owner_->FlushOutbox();
   if (hold_seq_ != 0) return;  // released by IoThread::AfterBatch
   while (wpos_ < wbuf_.size()) {
     ssize_t n = send(fd_, wbuf_.data() + wpos_, wbuf_.size() - wpos_, MSG_NOSIGNAL);

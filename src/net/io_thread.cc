@@ -150,6 +150,7 @@ void IoThread::AfterBatch() {
   // nothing new is held, or those would wait for the next event.
   // A held connection that ran more commands since it was held waits for a later sequence than
   // the one asked for then: ask for the highest one every batch while anything is held.
+  FlushOutbox();
   FlushPushed();
   do {
     CommitHeld();
@@ -184,11 +185,38 @@ void IoThread::Deliver(std::vector<Delivery>& batch, bool local, int64_t hard_li
   if (post) loop_.Post([this] { DrainInbox(); });
 }
 
+void IoThread::Send(MessageSink* to, std::vector<Delivery>& batch, int64_t hard_limit) {
+  Outgoing* o = nullptr;
+  for (Outgoing& e : outbox_) {
+    if (e.to == to) {
+      o = &e;
+      break;
+    }
+  }
+  if (o == nullptr) o = &outbox_.emplace_back(Outgoing{to, {}});
+  for (Delivery& d : batch) o->batch.push_back(std::move(d));
+  outbox_hard_limit_ = hard_limit;
+  outbox_pending_ = true;
+  if (o->batch.size() >= kOutboxMax) {
+    to->Deliver(o->batch, /*local=*/false, hard_limit);
+    o->batch.clear();
+  }
+}
+
+void IoThread::FlushOutboxSlow() {
+  outbox_pending_ = false;
+  for (Outgoing& o : outbox_) {
+    if (o.batch.empty()) continue;
+    o.to->Deliver(o.batch, /*local=*/false, outbox_hard_limit_);
+    o.batch.clear();
+  }
+}
+
 void IoThread::DrainInbox() {
-  std::vector<Delivery> batch;
+  std::vector<Delivery>& batch = draining_;
   {
     MutexLock l(inbox_mu_);
-    batch.swap(inbox_);
+    batch.swap(inbox_);  // inbox_ takes the capacity of the last drained batch
     inbox_posted_ = false;
   }
   for (const Delivery& d : batch) {
@@ -199,6 +227,7 @@ void IoThread::DrainInbox() {
     d.to->in_flight_bytes.fetch_sub(static_cast<int64_t>(d.msg->size()), std::memory_order_relaxed);
     if (d.to->endpoint != nullptr) d.to->endpoint->PushMessage(*d.msg);
   }
+  batch.clear();
   // Written by AfterBatch, which runs after this task's batch (FlushPushed).
 }
 

@@ -68,6 +68,16 @@ class IoThread : public EventHandler, public MessageSink {
   // batch it is written once (Connection::AfterPush).
   void Deliver(std::vector<Delivery>& batch, bool local, int64_t hard_limit) override;
   void Pushed(Connection* c) { pushed_.push_back(c->state().id); }
+  // Pushes this thread's commands make for other threads' connections wait in an outbox, one
+  // list per target thread, and go over in one Deliver call each (one inbox hand-over, at most
+  // one wake-up) when FlushOutbox runs: before a connection writes its replies
+  // (Connection::Flush) and after every batch of events, so a message is in its receiver's
+  // inbox before the PUBLISH that made it has replied. A list that reaches kOutboxMax
+  // deliveries goes over at once (a script publishing in a loop holds no more than that).
+  void Send(MessageSink* to, std::vector<Delivery>& batch, int64_t hard_limit) override;
+  void FlushOutbox() {
+    if (outbox_pending_) FlushOutboxSlow();
+  }
 
  private:
   void Accept();
@@ -98,6 +108,7 @@ class IoThread : public EventHandler, public MessageSink {
   void DrainInbox();
   // Writes the connections that got messages in this batch.
   void FlushPushed();
+  void FlushOutboxSlow();
 
   ServerContext& server_;
   int listen_fd_;
@@ -122,6 +133,15 @@ class IoThread : public EventHandler, public MessageSink {
   std::atomic<bool> waiting_{false};      // held_ is not empty (read by the log's listener)
   std::atomic<bool> wake_posted_{false};  // a CheckCommitted task is queued
   std::vector<uint64_t> pushed_;          // connections that got messages in this batch
+  struct Outgoing {
+    MessageSink* to;
+    std::vector<Delivery> batch;
+  };
+  static constexpr size_t kOutboxMax = 4096;
+  std::vector<Outgoing> outbox_;  // this thread only; one entry per target, kept with capacity
+  bool outbox_pending_ = false;   // some entry holds deliveries
+  int64_t outbox_hard_limit_ = 0;
+  std::vector<Delivery> draining_;  // DrainInbox's batch, kept with its capacity
   Mutex inbox_mu_;
   std::vector<Delivery> inbox_ ABSL_GUARDED_BY(inbox_mu_);
   bool inbox_posted_ ABSL_GUARDED_BY(inbox_mu_) = false;  // a DrainInbox task is queued

@@ -113,6 +113,10 @@ struct ClientState {
   } tracking;
   MessageSink* pubsub_sink = nullptr;
   PubSubEndpoint* pubsub_endpoint = nullptr;
+  // Set by the dispatcher while it evicts keys before running a command (maxmemory): pushes
+  // to this client made meanwhile (the evicted keys' invalidations) come before the command's
+  // reply, as in Redis, not after it as a command's own pushes do. Its own thread only.
+  bool pushes_before_reply = false;
   std::atomic<int> sub_channels{0};
   std::atomic<int> sub_patterns{0};
   std::atomic<int> sub_shard_channels{0};
