@@ -65,6 +65,15 @@ void IoThread::Stop() {
 
 void IoThread::OnEvent(uint32_t) { Accept(); }
 
+void IoThread::SwitchListener(int fd, std::shared_ptr<int> old) {
+  loop_.Post([this, fd, old = std::move(old)]() mutable {
+    if (listen_fd_ >= 0) loop_.Remove(listen_fd_);
+    listen_fd_ = fd;
+    if (listen_fd_ >= 0) loop_.Add(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, this);
+    old.reset();  // the last thread to switch closes the old socket
+  });
+}
+
 IoThread* IoThread::TakeLeastLoaded() {
   IoThread* best = this;
   int least = nconns_.load(std::memory_order_relaxed);
