@@ -365,6 +365,7 @@ void IoThread::CheckIdle() {
   int64_t now = NowMs();
   std::vector<Connection*> idle;
   for (auto& [id, c] : conns_) {
+    c->CheckSoftLimitWithoutTraffic();
     if (c->closed()) continue;
     // As Redis, a blocked client is not idle (it waits for its command's timeout).
     if (timeout_s > 0 && c->state().blocked == nullptr && !c->postponed() &&
