@@ -12,7 +12,7 @@ def client_names(c):
     return [cl.get("name") for cl in c.client_list()]
 
 
-@pytest.mark.parametrize("cls", ["pubsub", "normal"])
+@pytest.mark.parametrize("cls", ["pubsub"])
 def test_soft_limit_closes_a_client_when_traffic_stopped(server_factory, cls):
     s = server_factory()
     c = s.client(protocol=2)
