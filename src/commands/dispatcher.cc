@@ -465,6 +465,10 @@ bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, Client
   }
   // Inside MULTI: queue a copy of the call.
   client.queued.emplace_back(args.begin(), args.end());
+  size_t bytes = sizeof(std::vector<std::string>);
+  for (const std::string& a : client.queued.back()) bytes += sizeof(std::string) + a.capacity();
+  client.queued_bytes.store(client.queued_bytes.load(std::memory_order_relaxed) + bytes,
+                            std::memory_order_relaxed);
   rb.SimpleString("QUEUED");
   return true;
 }

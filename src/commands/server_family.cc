@@ -249,7 +249,8 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
   s += " sub=" + std::to_string(sub) + " psub=" + std::to_string(psub) +
        " ssub=" + std::to_string(ssub) + " multi=-1";
   s += " qbuf=" + std::to_string(qbuf);
-  s += " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=" + std::to_string(qbuf) + " rbp=0";
+  s += " qbuf-free=0 argv-mem=0 multi-mem=" + std::to_string(c.queued_bytes.load()) +
+       " rbs=" + std::to_string(qbuf) + " rbp=0";
   s += " obl=" + std::to_string(obuf);
   s += " oll=0 omem=" + std::to_string(obuf);
   // What the connection holds: its buffers and a fixed overhead (net/client_memory.h).

@@ -430,6 +430,11 @@ void Connection::UpdateMemory() {
   // maxmemory-clients).
   if (large_) mem += large_->capacity();
   for (const BlockRef& b : large_args_) mem += b->capacity();
+  // A MULTI's queued commands and the WATCHed keys are the client's memory too, as Redis's.
+  if (state_.queued.empty()) state_.queued_bytes.store(0, std::memory_order_relaxed);
+  if (state_.watched.empty()) state_.watched_bytes.store(0, std::memory_order_relaxed);
+  mem += state_.queued_bytes.load(std::memory_order_relaxed) +
+         state_.watched_bytes.load(std::memory_order_relaxed);
   if (mem == mem_) return;
   ServerContext& server = owner_->server();
   int64_t total =
@@ -491,6 +496,12 @@ bool Connection::ReadLargeArg() {
   }
   state_.last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
   state_.qbuf.store(rbuf_.size() + b->size(), std::memory_order_relaxed);
+  // The argument counts against maxmemory-clients while it arrives, not only once its
+  // command has run (when it is gone again): a client whose argument takes it past the limit
+  // is evicted before the command runs, as Redis's.
+  UpdateMemory();
+  if (!closed_ && state_.kill_requested.load(std::memory_order_relaxed)) Close();  // evicted
+  if (closed_) return false;
   if (static_cast<int64_t>(rbuf_.size() + b->size()) >
       owner_->server().config().query_buffer_limit()) {
     // As Redis: a client past client-query-buffer-limit is closed without a reply.

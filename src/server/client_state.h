@@ -80,6 +80,11 @@ struct ClientState {
     bool was_live;
   };
   std::vector<WatchedKey> watched;
+  // Memory of `queued` and `watched` (CLIENT LIST multi-mem, tot-mem, maxmemory-clients): added
+  // to as they grow; the connection takes a list that was emptied as 0. Written by the owning
+  // thread, read by CLIENT LIST on others.
+  std::atomic<size_t> queued_bytes{0};
+  std::atomic<size_t> watched_bytes{0};
 
   // Blocking commands: the waiter this client is blocked on (set by BlockingRegistry::Block,
   // cleared by the owning thread when it is served, times out or disconnects), and how
