@@ -117,3 +117,18 @@ def test_multi_mem_in_client_list(srv):
     mine = [cl for cl in c.client_list() if cl.get("name") == "mm"][0]
     assert int(mine["multi-mem"]) >= 10000
     sock.close()
+
+
+def test_evicted_client_is_unlisted_before_its_socket_closes(srv):
+    """An unfinished large argument past the limit: once the client sees its connection
+    closed, CLIENT LIST no longer lists it (no waiting)."""
+    s, c = srv
+    for i in range(8):
+        sock = named_client(s, f"qbuf{i}")
+        try:
+            sock.sendall(b"*1\r\n$%d\r\n" % LIMIT + b"v" * LIMIT)
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+        read_until_closed(sock)
+        sock.close()
+        assert f"qbuf{i}" not in names(c)

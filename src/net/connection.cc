@@ -86,8 +86,6 @@ void Connection::Close() {
     state_.blocked.reset();
   }
   EndPostponed();
-  owner_->loop().Remove(fd_);
-  close(fd_);
   // The buffers go now, not when the object is freed after the batch: a client closed for
   // its memory gives it back at once.
   rbuf_.Release();
@@ -99,6 +97,10 @@ void Connection::Close() {
   mem_ = 0;
   state_.tot_mem.store(0, std::memory_order_relaxed);
   owner_->Closed(this);
+  // The socket last: once the peer sees it closed, CLIENT LIST no longer lists this client and
+  // its memory is given back.
+  owner_->loop().Remove(fd_);
+  close(fd_);
 }
 
 void Connection::SendAndClose(std::string_view bytes) {
