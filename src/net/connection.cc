@@ -591,6 +591,7 @@ void Connection::Unblock(std::string_view reply, uint64_t log_seq) {
   Guarded([&] {
     state_.blocked.reset();
     owner_->Unblocked(this);
+    owner_->dispatcher().RecordUnblocked(state_);
     size_t start = wbuf_.size();
     wbuf_.append(reply);
     if (owner_->server().storage() != nullptr && (log_seq > 0 || hold_seq_ != 0)) {

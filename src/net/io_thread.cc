@@ -353,6 +353,7 @@ void IoThread::CheckBlockedTimeouts() {
     ReplyBuilder rb(&out);
     rb.set_resp3(w->client.resp3.load(std::memory_order_relaxed));
     w->on_timeout(rb);
+    c->state().blocked_call.reset();  // as Redis 7.0, a call that timed out is not in SLOWLOG
     c->Unblock(out, 0);
   }
   // Requests that ran after the unblocked replies may have held replies: commit them now
