@@ -362,7 +362,15 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
                       std::memory_order_relaxed);
   std::atomic<uint64_t>& bucket = counters.hist[LatencyBucket(dur)];
   bucket.store(bucket.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-  RecordSlow(*spec, args, client, dur);
+  if (client.blocked != nullptr && !client.in_multi) {
+    auto call = std::make_unique<ClientState::BlockedCall>();
+    call->spec = spec;
+    call->args.assign(args.begin(), args.end());
+    call->duration_us = dur;
+    client.blocked_call = std::move(call);
+  } else {
+    RecordSlow(*spec, args, client, dur);
+  }
   if (monitored && !script_call) FeedMonitors(*spec, args, client);
   // Keep the lock only for a command that takes a while on average on this thread (waiting
   // for the lock included): a cheap command's lock is better released at once, so the other
@@ -398,6 +406,13 @@ void Dispatcher::RecordSlow(const CommandSpec& spec, CmdArgs args, ClientState& 
     server_.latency().Add((spec.flags & cmdflags::kFast) ? "fast-command" : "command",
                           dur_us / 1000, NowMs() / 1000);
   }
+}
+
+void Dispatcher::RecordUnblocked(ClientState& client) {
+  if (client.blocked_call == nullptr) return;
+  std::unique_ptr<ClientState::BlockedCall> call = std::move(client.blocked_call);
+  std::vector<std::string_view> args(call->args.begin(), call->args.end());
+  RecordSlow(*call->spec, args, client, call->duration_us);
 }
 
 bool Dispatcher::IsScriptCall(const CommandSpec& spec) {
@@ -474,6 +489,10 @@ bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, Client
   }
   // Inside MULTI: queue a copy of the call.
   client.queued.emplace_back(args.begin(), args.end());
+  size_t bytes = sizeof(std::vector<std::string>);
+  for (const std::string& a : client.queued.back()) bytes += sizeof(std::string) + a.capacity();
+  client.queued_bytes.store(client.queued_bytes.load(std::memory_order_relaxed) + bytes,
+                            std::memory_order_relaxed);
   rb.SimpleString("QUEUED");
   return true;
 }

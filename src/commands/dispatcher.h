@@ -83,6 +83,13 @@ class Dispatcher {
   void FeedMonitors(const CommandSpec& spec, CmdArgs args, const ClientState& client);
   // The slow log and the latency monitor, for a command that ran `dur_us`.
   void RecordSlow(const CommandSpec& spec, CmdArgs args, ClientState& client, int64_t dur_us);
+
+ public:
+  // A client's blocked call (ClientState::blocked_call) got its reply or timed out: SLOWLOG and
+  // the latency monitor see it now.
+  void RecordUnblocked(ClientState& client);
+
+ private:
   bool HandleTransaction(const CommandSpec& spec, CmdArgs args, ClientState& client,
                          ReplyBuilder& rb, Txn& txn);
   void Exec(ClientState& client, ReplyBuilder& rb, Txn& txn);

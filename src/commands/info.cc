@@ -229,6 +229,7 @@ void StatsSection(ServerContext& s, Writer& w) {
   w.Field("pubsub_channels", s.pubsub().Count(PubSubRegistry::kChannel));
   w.Field("pubsub_patterns", s.pubsub().Count(PubSubRegistry::kPattern));
   w.Field("pubsubshard_channels", s.pubsub().Count(PubSubRegistry::kShard));
+  w.Field("migrate_cached_sockets", 0);  // MIGRATE opens a connection per call
   const Tracking::Stats tracking = s.tracking().GetStats();
   w.Field("tracking_total_keys", tracking.keys);
   w.Field("tracking_total_items", tracking.items);

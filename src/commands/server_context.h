@@ -122,6 +122,9 @@ class ServerContext {
 
   // Asks the server to stop (SHUTDOWN, signals); set by the network layer.
   std::function<void()> request_shutdown;
+  // Moves the listener to bind:port (CONFIG SET bind / port); set by the network layer. An
+  // error leaves the old listener in place. Unset (no network): nothing to move.
+  std::function<Status(const std::string& bind, int port)> rebind;
 
   // Shutdown, as seen by the commands. Redis is single-threaded, so nothing runs beside its
   // SHUTDOWN; here other I/O threads go on until they are stopped one by one, and one of them

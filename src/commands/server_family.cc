@@ -249,7 +249,8 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
   s += " sub=" + std::to_string(sub) + " psub=" + std::to_string(psub) +
        " ssub=" + std::to_string(ssub) + " multi=-1";
   s += " qbuf=" + std::to_string(qbuf);
-  s += " qbuf-free=0 argv-mem=0 multi-mem=0 rbs=" + std::to_string(qbuf) + " rbp=0";
+  s += " qbuf-free=0 argv-mem=0 multi-mem=" + std::to_string(c.queued_bytes.load()) +
+       " rbs=" + std::to_string(qbuf) + " rbp=0";
   s += " obl=" + std::to_string(obuf);
   s += " oll=0 omem=" + std::to_string(obuf);
   // What the connection holds: its buffers and a fixed overhead (net/client_memory.h).
@@ -655,11 +656,11 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
 // CONFIG.
 
 // Whether `name` is one of the parameters Redis can change while running and FDB cannot (its
-// listener, log and data directory), and `value` what it already has: tools that write back
+// log and data directory), and `value` what it already has: tools that write back
 // what CONFIG GET read see no difference (Config::Set makes it a no-op).
 bool SameStartupValue(const Config& cfg, std::string_view name, std::string_view value) {
   const std::string n = Lower(name);
-  if (n != "port" && n != "bind" && n != "appendonly" && n != "dir" && n != "compression") {
+  if (n != "appendonly" && n != "dir" && n != "compression") {
     return false;
   }
   auto got = cfg.Get(n);
@@ -717,9 +718,28 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
       Status s = probe.Set(args[i], args[i + 1], true);
       if (!s.ok()) return failed(Lower(args[i]), s.message());
     }
+    const std::string old_bind = cfg.bind();
+    const int64_t old_port = cfg.port();
+    std::vector<std::pair<std::string, std::string>> before;  // for a rollback
+    for (size_t i = 2; i < args.size(); i += 2) {
+      auto got = cfg.Get(args[i]);
+      if (!got.empty()) before.emplace_back(std::string(args[i]), got[0].second);
+    }
     for (size_t i = 2; i < args.size(); i += 2) {
       Status s = cfg.Set(args[i], args[i + 1], true);
       if (!s.ok()) return failed(Lower(args[i]), s.message());
+    }
+    // Moving the listener is the one change that can fail when applied (the address is taken,
+    // or not this host's): then every parameter of the call gets its old value back, as Redis's
+    // rollback on an apply error.
+    const bool bind_changed = cfg.bind() != old_bind;
+    if ((bind_changed || cfg.port() != old_port) && ctx.server.rebind) {
+      Status s = ctx.server.rebind(cfg.bind(), static_cast<int>(cfg.port()));
+      if (!s.ok()) {
+        for (const auto& [name, value] : before) (void)cfg.Set(name, value, true);
+        return bind_changed ? failed("bind", "Failed to bind to specified addresses.")
+                            : failed("port", "Unable to listen on this port");
+      }
     }
     ctx.server.ApplyConfig();
     return ctx.rb.Ok();

@@ -18,6 +18,9 @@ void CmdWatch(CmdArgs args, CommandContext& ctx) {
     KeyRef k(args[i]);
     bool live = ctx.ks.IsLive(ctx.db, k, ctx.now_ms);
     ctx.client.watched.push_back({ctx.db, std::string(args[i]), ctx.ks.Watch(ctx.db, k), live});
+    ctx.client.watched_bytes.store(ctx.client.watched_bytes.load(std::memory_order_relaxed) +
+                                       sizeof(ClientState::WatchedKey) + args[i].size(),
+                                   std::memory_order_relaxed);
   }
   ctx.rb.Ok();
 }

@@ -86,8 +86,6 @@ void Connection::Close() {
     state_.blocked.reset();
   }
   EndPostponed();
-  owner_->loop().Remove(fd_);
-  close(fd_);
   // The buffers go now, not when the object is freed after the batch: a client closed for
   // its memory gives it back at once.
   rbuf_.Release();
@@ -99,6 +97,10 @@ void Connection::Close() {
   mem_ = 0;
   state_.tot_mem.store(0, std::memory_order_relaxed);
   owner_->Closed(this);
+  // The socket last: once the peer sees it closed, CLIENT LIST no longer lists this client and
+  // its memory is given back.
+  owner_->loop().Remove(fd_);
+  close(fd_);
 }
 
 void Connection::SendAndClose(std::string_view bytes) {
@@ -430,6 +432,11 @@ void Connection::UpdateMemory() {
   // maxmemory-clients).
   if (large_) mem += large_->capacity();
   for (const BlockRef& b : large_args_) mem += b->capacity();
+  // A MULTI's queued commands and the WATCHed keys are the client's memory too, as Redis's.
+  if (state_.queued.empty()) state_.queued_bytes.store(0, std::memory_order_relaxed);
+  if (state_.watched.empty()) state_.watched_bytes.store(0, std::memory_order_relaxed);
+  mem += state_.queued_bytes.load(std::memory_order_relaxed) +
+         state_.watched_bytes.load(std::memory_order_relaxed);
   if (mem == mem_) return;
   ServerContext& server = owner_->server();
   int64_t total =
@@ -491,6 +498,12 @@ bool Connection::ReadLargeArg() {
   }
   state_.last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
   state_.qbuf.store(rbuf_.size() + b->size(), std::memory_order_relaxed);
+  // The argument counts against maxmemory-clients while it arrives, not only once its
+  // command has run (when it is gone again): a client whose argument takes it past the limit
+  // is evicted before the command runs, as Redis's.
+  UpdateMemory();
+  if (!closed_ && state_.kill_requested.load(std::memory_order_relaxed)) Close();  // evicted
+  if (closed_) return false;
   if (static_cast<int64_t>(rbuf_.size() + b->size()) >
       owner_->server().config().query_buffer_limit()) {
     // As Redis: a client past client-query-buffer-limit is closed without a reply.
@@ -580,6 +593,7 @@ void Connection::Unblock(std::string_view reply, uint64_t log_seq) {
   Guarded([&] {
     state_.blocked.reset();
     owner_->Unblocked(this);
+    owner_->dispatcher().RecordUnblocked(state_);
     size_t start = wbuf_.size();
     wbuf_.append(reply);
     if (owner_->server().storage() != nullptr && (log_seq > 0 || hold_seq_ != 0)) {

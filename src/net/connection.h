@@ -44,6 +44,12 @@ class Connection : public EventHandler, public PubSubEndpoint {
   void OnEvent(uint32_t events) override;
   void Close();
   bool closed() const { return closed_; }
+  // Output stuck above the soft limit (client-output-buffer-limit) with no new output to
+  // trigger the check: closes the client once the soft seconds have passed, as Redis's
+  // clientsCron. Run by the I/O thread's once-a-second check.
+  void CheckSoftLimitWithoutTraffic() {
+    if (!closed_ && soft_limit_since_ms_ != 0) (void)CheckOutputLimits();
+  }
   // Replies wait until the log holds the records of their commands (see IoThread).
   uint64_t held_sequence() const { return hold_seq_; }
   // Sends the held replies once the fate of their records is known: true when done (nothing

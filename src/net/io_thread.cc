@@ -65,6 +65,15 @@ void IoThread::Stop() {
 
 void IoThread::OnEvent(uint32_t) { Accept(); }
 
+void IoThread::SwitchListener(int fd, std::shared_ptr<int> old) {
+  loop_.Post([this, fd, old = std::move(old)]() mutable {
+    if (listen_fd_ >= 0) loop_.Remove(listen_fd_);
+    listen_fd_ = fd;
+    if (listen_fd_ >= 0) loop_.Add(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, this);
+    old.reset();  // the last thread to switch closes the old socket
+  });
+}
+
 IoThread* IoThread::TakeLeastLoaded() {
   IoThread* best = this;
   int least = nconns_.load(std::memory_order_relaxed);
@@ -373,6 +382,7 @@ void IoThread::CheckBlockedTimeouts() {
     ReplyBuilder rb(&out);
     rb.set_resp3(w->client.resp3.load(std::memory_order_relaxed));
     w->on_timeout(rb);
+    c->state().blocked_call.reset();  // as Redis 7.0, a call that timed out is not in SLOWLOG
     c->Unblock(out, 0);
   }
   // Requests that ran after the unblocked replies may have held replies: commit them now
@@ -385,6 +395,7 @@ void IoThread::CheckIdle() {
   int64_t now = NowMs();
   std::vector<Connection*> idle;
   for (auto& [id, c] : conns_) {
+    c->CheckSoftLimitWithoutTraffic();
     if (c->closed()) continue;
     // As Redis, a blocked client is not idle (it waits for its command's timeout).
     if (timeout_s > 0 && c->state().blocked == nullptr && !c->postponed() &&

@@ -23,6 +23,9 @@ class IoThread : public EventHandler, public MessageSink {
   void Start();
   void Stop();                             // thread-safe; joins
   void OnEvent(uint32_t events) override;  // the listening socket
+  // Accepts on `fd` from now on instead of the current listener (CONFIG SET port / bind); `old`
+  // owns the previous socket, which is closed once every thread has dropped it. Thread-safe.
+  void SwitchListener(int fd, std::shared_ptr<int> old);
 
   EventLoop& loop() { return loop_; }
   ServerContext& server() { return server_; }

@@ -24,37 +24,56 @@ Server::~Server() {
   if (listen_fd_ >= 0) close(listen_fd_);
 }
 
-Status Server::Start() {
-  Config& cfg = ctx_.config();
-  std::string bind = cfg.bind();
+Status Server::OpenListener(std::string bind, int port, int* fd_out, int* bound_port) {
   // `bind` may list several addresses as Redis's; FDB listens on the first.
   if (auto sp = bind.find(' '); sp != std::string::npos) bind = bind.substr(0, sp);
   if (!bind.empty() && bind[0] == '-') bind.erase(0, 1);  // Redis's "optional address" mark
+  if (bind == "*") bind = "0.0.0.0";
+  if (bind == "::*") bind = "::";
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
   addrinfo* res = nullptr;
-  std::string port = std::to_string(cfg.port());
-  if (getaddrinfo(bind.c_str(), port.c_str(), &hints, &res) != 0 || res == nullptr) {
+  std::string port_str = std::to_string(port);
+  if (getaddrinfo(bind.c_str(), port_str.c_str(), &hints, &res) != 0 || res == nullptr) {
     return Status::InvalidArgument("cannot resolve bind address '" + bind + "'");
   }
-  listen_fd_ = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  int one = 1;
-  setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (::bind(listen_fd_, res->ai_addr, res->ai_addrlen) != 0) {
+  int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
     std::string err = strerror(errno);
     freeaddrinfo(res);
-    return Status::IOError("could not bind " + bind + ":" + port + ": " + err);
+    return Status::IOError("socket: " + err);
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+    std::string err = strerror(errno);
+    freeaddrinfo(res);
+    close(fd);
+    return Status::IOError("could not bind " + bind + ":" + port_str + ": " + err);
   }
   freeaddrinfo(res);
-  if (listen(listen_fd_, 511) != 0)
-    return Status::IOError(std::string("listen: ") + strerror(errno));
+  if (listen(fd, 511) != 0) {
+    std::string err = strerror(errno);
+    close(fd);
+    return Status::IOError("listen: " + err);
+  }
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
-  getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&ss), &len);
-  port_ = ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
-                                        : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+  *bound_port = ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
+                                              : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  *fd_out = fd;
+  return Status::OK();
+}
+
+Status Server::Start() {
+  Config& cfg = ctx_.config();
+  int bound_port = 0;
+  Status ls = OpenListener(cfg.bind(), static_cast<int>(cfg.port()), &listen_fd_, &bound_port);
+  if (!ls.ok()) return ls;
+  port_.store(bound_port);
 
   int n = cfg.threads();
   if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
@@ -63,6 +82,7 @@ Status Server::Start() {
     shutdown_.store(true);
     kill(getpid(), SIGTERM);  // wakes Run()'s sigtimedwait
   };
+  ctx_.rebind = [this](const std::string& bind, int port) { return Rebind(bind, port); };
   for (int i = 0; i < n; i++) {
     threads_.push_back(std::make_unique<IoThread>(ctx_, listen_fd_, i));
   }
@@ -70,6 +90,23 @@ Status Server::Start() {
   for (auto& t : threads_) peers.push_back(t.get());
   for (auto& t : threads_) t->SetPeers(peers);
   for (auto& t : threads_) t->Start();
+  return Status::OK();
+}
+
+Status Server::Rebind(const std::string& bind, int port) {
+  std::lock_guard<std::mutex> l(listen_mu_);
+  int fd = -1, bound_port = 0;
+  Status s = OpenListener(bind, port, &fd, &bound_port);
+  if (!s.ok()) return s;
+  // Every loop swaps its listener on its own thread (the accept path reads it there); the old
+  // socket is closed when the last of them has let go of it. Connections already accepted stay.
+  auto old = std::shared_ptr<int>(new int(listen_fd_), [](int* p) {
+    if (*p >= 0) close(*p);
+    delete p;
+  });
+  listen_fd_ = fd;
+  port_.store(bound_port);
+  for (auto& t : threads_) t->SwitchListener(fd, old);
   return Status::OK();
 }
 

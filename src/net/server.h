@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <string>
 #include <vector>
 
 #include "base/status.h"
@@ -23,13 +25,21 @@ class Server {
   // REQUIRES: SIGTERM and SIGINT blocked in every thread (main blocks them before Start).
   void Run();
   int port() const { return port_; }
+  // CONFIG SET bind / port: opens a listener on bind:port, hands it to every I/O thread and
+  // closes the old one once they all let go of it. On error the old listener stays.
+  // Thread-safe.
+  Status Rebind(const std::string& bind, int port);
 
  private:
   void Housekeeping();
+  // A listening socket on the first address of `bind` (Redis's list; `*` is every IPv4
+  // address, `::*` every IPv6 one, a leading `-` marks an optional address).
+  static Status OpenListener(std::string bind, int port, int* fd, int* bound_port);
 
   ServerContext& ctx_;
+  std::mutex listen_mu_;  // serializes Rebind
   int listen_fd_ = -1;
-  int port_ = 0;
+  std::atomic<int> port_{0};
   std::vector<std::unique_ptr<IoThread>> threads_;
   std::atomic<bool> shutdown_{false};
   // Housekeeping state (main thread only).

@@ -19,8 +19,9 @@
 
 namespace fdb {
 
-struct Waiter;      // commands/blocking.h
-struct Subscriber;  // commands/pubsub.h
+struct Waiter;       // commands/blocking.h
+struct CommandSpec;  // commands/registry.h
+struct Subscriber;   // commands/pubsub.h
 class MessageSink;
 class PubSubEndpoint;
 
@@ -80,6 +81,11 @@ struct ClientState {
     bool was_live;
   };
   std::vector<WatchedKey> watched;
+  // Memory of `queued` and `watched` (CLIENT LIST multi-mem, tot-mem, maxmemory-clients): added
+  // to as they grow; the connection takes a list that was emptied as 0. Written by the owning
+  // thread, read by CLIENT LIST on others.
+  std::atomic<size_t> queued_bytes{0};
+  std::atomic<size_t> watched_bytes{0};
 
   // Blocking commands: the waiter this client is blocked on (set by BlockingRegistry::Block,
   // cleared by the owning thread when it is served, times out or disconnects), and how
@@ -87,6 +93,14 @@ struct ClientState {
   // layer; thread-safe; unset for clients that cannot block, such as the embedded API's).
   std::shared_ptr<Waiter> blocked;
   std::function<void(std::string reply, uint64_t log_seq)> unblock;
+  // The call that blocked, for SLOWLOG: as Redis, a blocking command is logged when it is
+  // served or times out, not when it blocks. Owning thread only.
+  struct BlockedCall {
+    const CommandSpec* spec = nullptr;
+    std::vector<std::string> args;
+    int64_t duration_us = 0;
+  };
+  std::unique_ptr<BlockedCall> blocked_call;
 
   // Pub/sub (commands/pubsub.h). `pubsub` is set while the client has any subscription (it
   // is then in subscribed mode) and touched by its own thread only. `pubsub_sink` (the

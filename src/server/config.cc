@@ -513,14 +513,15 @@ const std::vector<Config::Param>& Config::Table() {
     std::vector<P> t = {
         // --- What FDB honours (and its own parameters), in the order CONFIG GET has always
         // listed them.
-        with_str_check(Str("bind", nullptr, kImmutable | kMultiArg, "127.0.0.1", &Config::bind_),
+        // CONFIG SET of bind and port moves the listener (the new one is opened before the old
+        // one is closed; see Server::Rebind).
+        with_str_check(Str("bind", nullptr, kMultiArg, "127.0.0.1", &Config::bind_),
                        [](std::string_view v) -> const char* {
                          // Redis's CONFIG_BINDADDR_MAX.
                          return SplitSpaces(v).size() > 16 ? "Too many bind addresses specified."
                                                            : nullptr;
                        }),
-        // FDB cannot move its listener while running (Redis can): immutable.
-        Int("port", nullptr, kImmutable, 0, 65535, 6380, &Config::port_),
+        Int("port", nullptr, 0, 0, 65535, 6380, &Config::port_),
         // Protected in Redis (a client that can move `dir` can make the server write files
         // where it likes); in FDB also immutable, since the open log and its LOCK stay where
         // they are.
@@ -1265,8 +1266,7 @@ Status Config::Set(std::string_view name, std::string_view value, bool from_conf
     // directory) may still be "set" to the value it has: tools that write back what CONFIG GET
     // read (Redis's own test suite does) see no difference.
     const std::string_view n = p->name;
-    if ((n == "port" || n == "bind" || n == "appendonly" || n == "dir" || n == "compression") &&
-        value == GetParam(*p)) {
+    if ((n == "appendonly" || n == "dir" || n == "compression") && value == GetParam(*p)) {
       return Status::OK();
     }
     return Status::InvalidArgument("can't set immutable config");

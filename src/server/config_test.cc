@@ -114,9 +114,9 @@ TEST(ConfigTest, SetValidatesWithRedisTexts) {
 
 TEST(ConfigTest, ConfigSetRefusesStartupOnlyAndUnknownParameters) {
   Config c;
-  Status s = c.Set("port", "7000", /*from_config_set=*/true);
+  Status s = c.Set("io-threads", "3", /*from_config_set=*/true);
   EXPECT_EQ(s.message(), "can't set immutable config");
-  EXPECT_EQ(c.port(), 6380);
+  EXPECT_EQ(c.threads(), 0);
   EXPECT_EQ(c.Set("enable-debug-command", "yes", true).message(), "can't set immutable config");
   EXPECT_EQ(c.Set("no-such-parameter", "1", true).code(), Status::kNotFound);
   // The same parameters are fine at startup.

@@ -1,0 +1,134 @@
+"""maxmemory-clients counts what a client makes the server hold: a large argument while it
+arrives (the client is evicted before its command runs), a MULTI's queued commands and the
+WATCHed keys (src/net/connection.cc UpdateMemory)."""
+
+import socket
+import time
+
+import pytest
+
+LIMIT = 3_000_000
+
+
+@pytest.fixture
+def srv(server_factory):
+    s = server_factory()
+    c = s.client(protocol=2)
+    c.config_set("maxmemory-clients", LIMIT)
+    yield s, c
+    c.close()
+
+
+def named_client(s, name):
+    sock = socket.create_connection(("127.0.0.1", s.port))
+    sock.sendall(b"CLIENT SETNAME %s\r\n" % name.encode())
+    assert sock.recv(100) == b"+OK\r\n"
+    return sock
+
+
+def command(*args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def read_until_closed(sock):
+    sock.settimeout(30)
+    got = b""
+    try:
+        while True:
+            chunk = sock.recv(1 << 16)
+            if not chunk:
+                return got
+            got += chunk
+    except (ConnectionResetError, BrokenPipeError):
+        return got
+
+
+def names(c):
+    return [cl.get("name") for cl in c.client_list()]
+
+
+def gone(c, name):
+    """Whether the named client is gone (its removal may follow its socket's close)."""
+    deadline = time.time() + 10
+    while name in names(c) and time.time() < deadline:
+        time.sleep(0.05)
+    return name not in names(c)
+
+
+def test_large_argument_evicts_before_the_command_runs(srv):
+    s, c = srv
+    sock = named_client(s, "bigarg")
+    sock.sendall(command("MSET", "k", "v", "k2", b"v" * 1_000_000))
+    assert sock.recv(100) == b"+OK\r\n"
+    try:
+        sock.sendall(command("MSET", "k", "v2", "k2", b"v" * LIMIT))
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    read_until_closed(sock)
+    sock.close()
+    assert gone(c, "bigarg")
+    assert c.get("k") == "v"  # the command never ran
+    assert c.info("stats")["evicted_clients"] >= 1
+
+
+def test_queued_multi_commands_count(srv):
+    s, c = srv
+    sock = named_client(s, "multi")
+    quarter = b"v" * (LIMIT // 4)
+    sock.sendall(command("MULTI"))
+    assert sock.recv(100) == b"+OK\r\n"
+    for _ in range(5):
+        try:
+            sock.sendall(command("SET", "k", quarter))
+        except (ConnectionResetError, BrokenPipeError):
+            break
+    read_until_closed(sock)
+    sock.close()
+    assert gone(c, "multi")
+    assert c.exists("k") == 0
+
+
+def test_watched_keys_count(srv):
+    s, c = srv
+    c.config_set("maxmemory-clients", 200_000)
+    sock = named_client(s, "watcher")
+    try:
+        for j in range(0, 200_000, 1000):
+            sock.sendall(b"".join(command("WATCH", k) for k in range(j, j + 1000)))
+            if j % 20000 == 19000 and gone(c, "watcher"):
+                break
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    sock.close()
+    assert c.info("stats")["evicted_clients"] >= 1
+
+
+def test_multi_mem_in_client_list(srv):
+    s, c = srv
+    sock = named_client(s, "mm")
+    sock.sendall(command("MULTI") + command("SET", "k", b"v" * 10000))
+    got = b""
+    while got.count(b"\r\n") < 2:
+        got += sock.recv(100)
+    mine = [cl for cl in c.client_list() if cl.get("name") == "mm"][0]
+    assert int(mine["multi-mem"]) >= 10000
+    sock.close()
+
+
+def test_evicted_client_is_unlisted_before_its_socket_closes(srv):
+    """An unfinished large argument past the limit: once the client sees its connection
+    closed, CLIENT LIST no longer lists it (no waiting)."""
+    s, c = srv
+    for i in range(8):
+        sock = named_client(s, f"qbuf{i}")
+        try:
+            sock.sendall(b"*1\r\n$%d\r\n" % LIMIT + b"v" * LIMIT)
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+        read_until_closed(sock)
+        sock.close()
+        assert f"qbuf{i}" not in names(c)
