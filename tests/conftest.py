@@ -167,6 +167,15 @@ def rb(server):
     c.close()
 
 
+def encode_command(*args):
+    """A command as a RESP array of bulk strings (str and int arguments are encoded)."""
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
 class Raw:
     """A raw socket to the server: send bytes, read replies byte-exact."""
 
@@ -178,11 +187,7 @@ class Raw:
         self.sock.sendall(data)
 
     def cmd(self, *args):
-        out = b"*%d\r\n" % len(args)
-        for a in args:
-            a = a if isinstance(a, bytes) else str(a).encode()
-            out += b"$%d\r\n%s\r\n" % (len(a), a)
-        self.send(out)
+        self.send(encode_command(*args))
 
     def read_line(self):
         while b"\r\n" not in self.buf:

@@ -7,6 +7,8 @@ import time
 
 import pytest
 
+from conftest import encode_command
+
 LIMIT = 3_000_000
 
 
@@ -24,14 +26,6 @@ def named_client(s, name):
     sock.sendall(b"CLIENT SETNAME %s\r\n" % name.encode())
     assert sock.recv(100) == b"+OK\r\n"
     return sock
-
-
-def command(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
 
 
 def read_until_closed(sock):
@@ -62,10 +56,10 @@ def gone(c, name):
 def test_large_argument_evicts_before_the_command_runs(srv):
     s, c = srv
     sock = named_client(s, "bigarg")
-    sock.sendall(command("MSET", "k", "v", "k2", b"v" * 1_000_000))
+    sock.sendall(encode_command("MSET", "k", "v", "k2", b"v" * 1_000_000))
     assert sock.recv(100) == b"+OK\r\n"
     try:
-        sock.sendall(command("MSET", "k", "v2", "k2", b"v" * LIMIT))
+        sock.sendall(encode_command("MSET", "k", "v2", "k2", b"v" * LIMIT))
     except (ConnectionResetError, BrokenPipeError):
         pass
     read_until_closed(sock)
@@ -79,11 +73,11 @@ def test_queued_multi_commands_count(srv):
     s, c = srv
     sock = named_client(s, "multi")
     quarter = b"v" * (LIMIT // 4)
-    sock.sendall(command("MULTI"))
+    sock.sendall(encode_command("MULTI"))
     assert sock.recv(100) == b"+OK\r\n"
     for _ in range(5):
         try:
-            sock.sendall(command("SET", "k", quarter))
+            sock.sendall(encode_command("SET", "k", quarter))
         except (ConnectionResetError, BrokenPipeError):
             break
     read_until_closed(sock)
@@ -98,7 +92,7 @@ def test_watched_keys_count(srv):
     sock = named_client(s, "watcher")
     try:
         for j in range(0, 200_000, 1000):
-            sock.sendall(b"".join(command("WATCH", k) for k in range(j, j + 1000)))
+            sock.sendall(b"".join(encode_command("WATCH", k) for k in range(j, j + 1000)))
             if j % 20000 == 19000 and gone(c, "watcher"):
                 break
     except (ConnectionResetError, BrokenPipeError):
@@ -110,7 +104,7 @@ def test_watched_keys_count(srv):
 def test_multi_mem_in_client_list(srv):
     s, c = srv
     sock = named_client(s, "mm")
-    sock.sendall(command("MULTI") + command("SET", "k", b"v" * 10000))
+    sock.sendall(encode_command("MULTI") + encode_command("SET", "k", b"v" * 10000))
     got = b""
     while got.count(b"\r\n") < 2:
         got += sock.recv(100)

@@ -12,20 +12,12 @@ import time
 
 import pytest
 
-from conftest import Raw
+from conftest import Raw, encode_command
 
 
 def call(raw, *args):
     raw.cmd(*args)
     return raw.read_reply()
-
-
-def encode(*args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
 
 
 def no_more_replies(raw, wait=0.1):
@@ -114,7 +106,7 @@ def test_inline_errors_keep_connection(raw):
 
 
 def test_inline_and_multibulk_mixed(raw):
-    raw.send(b"SET x 1\r\n" + encode("INCR", "x") + b"INCR x\r\n" + encode("GET", "x"))
+    raw.send(b"SET x 1\r\n" + encode_command("INCR", "x") + b"INCR x\r\n" + encode_command("GET", "x"))
     assert raw.read_reply() == b"+OK\r\n"
     assert raw.read_reply() == b":2\r\n"
     assert raw.read_reply() == b":3\r\n"
@@ -126,7 +118,7 @@ def test_inline_and_multibulk_mixed(raw):
 
 
 def test_pipeline_1000_in_one_write(raw):
-    raw.send(b"".join(encode("INCR", "ctr") for _ in range(1000)))
+    raw.send(b"".join(encode_command("INCR", "ctr") for _ in range(1000)))
     for i in range(1, 1001):
         assert raw.read_reply() == b":%d\r\n" % i
     assert no_more_replies(raw)
@@ -136,13 +128,13 @@ def test_pipeline_mixed_replies_in_order(raw):
     payload = b""
     expected = []
     for i in range(300):
-        payload += encode("SET", f"k{i}", f"v{i}")
+        payload += encode_command("SET", f"k{i}", f"v{i}")
         expected.append(b"+OK\r\n")
-        payload += encode("GET", f"k{i}")
+        payload += encode_command("GET", f"k{i}")
         expected.append(b"$%d\r\nv%d\r\n" % (len(f"v{i}"), i))
-        payload += encode("GET", f"missing{i}")
+        payload += encode_command("GET", f"missing{i}")
         expected.append(b"$-1\r\n")
-        payload += encode("NOSUCH")
+        payload += encode_command("NOSUCH")
         expected.append(b"-ERR unknown command 'NOSUCH', with args beginning with: \r\n")
     raw.send(payload)
     for e in expected:
@@ -156,7 +148,7 @@ def test_pipeline_1000_inline(raw):
 
 
 def test_command_sent_one_byte_at_a_time(raw):
-    data = encode("SET", "slow", "value with spaces")
+    data = encode_command("SET", "slow", "value with spaces")
     for i in range(len(data)):
         raw.send(data[i:i + 1])
         time.sleep(0.001)
@@ -176,7 +168,7 @@ def test_inline_sent_one_byte_at_a_time(raw):
 def test_pipeline_split_at_random_points(raw):
     rnd = random.Random(1234)
     values = [f"item-{i}" * rnd.randint(1, 50) for i in range(200)]
-    payload = b"".join(encode("APPEND", "s", v) for v in values)
+    payload = b"".join(encode_command("APPEND", "s", v) for v in values)
     pos = 0
     while pos < len(payload):
         n = rnd.randint(1, 300)
@@ -199,7 +191,7 @@ def test_binary_safe_arguments(raw):
 
 def test_large_value_and_many_arguments(raw):
     big = b"x" * 300_000
-    raw.send(encode("SET", "big", big) + encode("STRLEN", "big") + encode("GET", "big"))
+    raw.send(encode_command("SET", "big", big) + encode_command("STRLEN", "big") + encode_command("GET", "big"))
     assert raw.read_reply() == b"+OK\r\n"
     assert raw.read_reply() == b":300000\r\n"
     assert raw.read_reply() == b"$300000\r\n" + big + b"\r\n"
@@ -213,7 +205,7 @@ def test_large_value_and_many_arguments(raw):
 
 def test_empty_multibulk_is_ignored(raw):
     # *0 and *-1 are no-ops without a reply
-    raw.send(b"*0\r\n*-1\r\n" + encode("PING"))
+    raw.send(b"*0\r\n*-1\r\n" + encode_command("PING"))
     assert raw.read_reply() == b"+PONG\r\n"
     assert no_more_replies(raw)
 
@@ -254,7 +246,7 @@ def test_protocol_error_closes_connection(raw, server, payload, error):
 def test_protocol_error_after_good_commands(raw):
     c = raw.more()
     # commands before the bad frame run and are answered; nothing after it is run
-    c.send(encode("SET", "before", "1") + b"PING\r\n*abc\r\n" + encode("SET", "after", "1"))
+    c.send(encode_command("SET", "before", "1") + b"PING\r\n*abc\r\n" + encode_command("SET", "after", "1"))
     assert c.read_reply() == b"+OK\r\n"
     assert c.read_reply() == b"+PONG\r\n"
     assert c.read_reply() == b"-ERR Protocol error: invalid multibulk length\r\n"
@@ -345,8 +337,8 @@ def test_client_closing_mid_command_leaves_server_healthy(raw, server):
 def test_client_closing_with_unread_replies(raw, server):
     # the client sends a lot and never reads: the server must cope with the closed socket
     c = raw.more()
-    c.send(encode("SET", "big", b"q" * 200_000))
-    c.send(encode("GET", "big") * 50)
+    c.send(encode_command("SET", "big", b"q" * 200_000))
+    c.send(encode_command("GET", "big") * 50)
     c.close()
     time.sleep(0.05)
     assert call(raw, "STRLEN", "big") == b":200000\r\n"
