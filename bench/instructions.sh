@@ -28,8 +28,9 @@ trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 START_TIMEOUT=120  # valgrind starts slowly
 
-# count NAME PORT DIR SYMBOL CMD... -> instructions per request (SYMBOL: the inclusive cost to
-# read, or empty for the program's total)
+# count NAME PORT DIR SYMBOL CMD... : sets COUNT to the instructions per request (SYMBOL: the
+# inclusive cost to read, or empty for the program's total) and stops the server. Not called in a
+# subshell, so the server is registered for bench_cleanup.
 count() {
   local name=$1 port=$2 dir=$3 symbol=$4; shift 4
   bench_start "$name" "$port" "$dir" valgrind --tool=callgrind \
@@ -59,25 +60,31 @@ count() {
   [[ -n $dump ]] || die "$name: no callgrind dump"
   sleep 1  # the dump is written in full
   local total
+  # Whole reports to files: a reader that stops at its first match would cut the pipe.
   if [[ -n $symbol ]]; then
-    total=$(callgrind_annotate --inclusive=yes --threshold=100 "$dump" 2>/dev/null |
-      grep -m1 -F "$symbol" | awk '{ gsub(",", "", $1); print $1 }')
+    callgrind_annotate --inclusive=yes --threshold=100 "$dump" >"$dir/report.txt" 2>/dev/null
+    total=$(awk -v s="$symbol" 'index($0, s) { gsub(",", "", $1); print $1; exit }' \
+      "$dir/report.txt")
   else
-    total=$(callgrind_annotate "$dump" 2>/dev/null | grep -m1 "PROGRAM TOTALS" |
-      awk '{ gsub(",", "", $1); print $1 }')
+    callgrind_annotate "$dump" >"$dir/report.txt" 2>/dev/null
+    total=$(awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }' "$dir/report.txt")
   fi
   [[ -n $total ]] || die "$name: no instruction count in $dump"
-  echo $((total / REQUESTS))
+  local launched=${name}_PID
+  bench_stop_pid "${!launched}"
+  COUNT=$((total / REQUESTS))
 }
 
 bench_mktemp WORK fdb-bench-ir
 mkdir -p "$WORK/redis" "$WORK/fdb"
 port=$(bench_free_port)
-fdb=$(count FDB "$port" "$WORK/fdb" "fdb::EventLoop::Run()" "$FDB_SERVER_BIN" --port "$port" \
-  --bind 127.0.0.1 --dir "$WORK/fdb" --threads 1 --appendonly no)
+count FDB "$port" "$WORK/fdb" "fdb::EventLoop::Run()" "$FDB_SERVER_BIN" --port "$port" \
+  --bind 127.0.0.1 --dir "$WORK/fdb" --threads 1 --appendonly no
+fdb=$COUNT
 port=$(bench_free_port)
-redis=$(count REDIS "$port" "$WORK/redis" "" "$REDIS_SERVER_BIN" --port "$port" \
-  --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK/redis")
+count REDIS "$port" "$WORK/redis" "" "$REDIS_SERVER_BIN" --port "$port" \
+  --bind 127.0.0.1 --save '' --appendonly no --dir "$WORK/redis"
+redis=$COUNT
 printf '%-44s %14s %14s %9s\n' workload "redis instr" "fdb instr" fdb/redis
 printf '%-44s %14s %14s %9.2f\n' "${CMD:-evalsha (incrby+pexpire)} P$PIPELINE" "$redis" "$fdb" \
   "$(awk -v a="$fdb" -v b="$redis" 'BEGIN { print a / b }')"
