@@ -57,6 +57,15 @@ bool QueuedHasFlag(const CommandRegistry& registry, const ClientState& client, u
 
 }  // namespace
 
+void Dispatcher::RefuseExec(ClientState& client, ReplyBuilder& rb, std::string_view reason) {
+  client.in_multi = false;
+  client.multi_error = false;
+  client.queued.clear();
+  ReleaseLocks();
+  ReleaseWatches(server_.keyspace(), client, /*all_shards_held=*/false);
+  rb.Error("EXECABORT Transaction discarded because of: " + std::string(reason));
+}
+
 ExecResult Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& rb) {
   Txn txn;
   // The client runs on this thread: its pub/sub receiver is this thread's (see Txn::origin).
@@ -180,15 +189,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     if (out_of_memory && reject) {
       counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
                               std::memory_order_relaxed);
-      if (is_exec) {
-        client.in_multi = false;
-        client.multi_error = false;
-        client.queued.clear();
-        ReleaseLocks();
-        ReleaseWatches(server_.keyspace(), client, txn.holds_all_shards());
-        rb.Error(std::string("EXECABORT Transaction discarded because of: ") + errors::kOom);
-        return;
-      }
+      if (is_exec) return RefuseExec(client, rb, errors::kOom);
       if (client.in_multi) client.multi_error = true;
       rb.Error(errors::kOom);
       return;
@@ -202,15 +203,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
         (is_exec && QueuedHasFlag(registry_, client, cmdflags::kWrite))) {
       counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
                               std::memory_order_relaxed);
-      if (is_exec) {
-        client.in_multi = false;
-        client.multi_error = false;
-        client.queued.clear();
-        ReleaseLocks();
-        ReleaseWatches(server_.keyspace(), client, false);
-        rb.Error(std::string("EXECABORT Transaction discarded because of: ") + errors::kNoReplicas);
-        return;
-      }
+      if (is_exec) return RefuseExec(client, rb, errors::kNoReplicas);
       if (client.in_multi) client.multi_error = true;
       rb.Error(errors::kNoReplicas);
       return;

@@ -74,6 +74,11 @@ class Dispatcher {
   void ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder& rb, Txn& txn,
                       const CommandSpec* spec = nullptr)
       ABSL_NO_THREAD_SAFETY_ANALYSIS;  // the kept shard lock (see ReleaseLocks)
+  // Refuses a client's EXEC before it runs (OOM, NOREPLICAS): the transaction ends, its
+  // watches are released, and the reply is EXECABORT with `reason`.
+  // REQUIRES: the transaction does not hold every shard.
+  void RefuseExec(ClientState& client, ReplyBuilder& rb, std::string_view reason)
+      ABSL_NO_THREAD_SAFETY_ANALYSIS;  // the kept shard lock (see ReleaseLocks)
   // MULTI / EXEC / DISCARD / WATCH / UNWATCH: the transaction state lives in the client, and
   // EXEC runs the queued commands with every shard locked, so the block is atomic.
   // Whether a queued MULTI command is flagged denyoom (EXEC is refused under OOM then).
