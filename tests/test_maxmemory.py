@@ -366,3 +366,34 @@ def test_list_image_is_written_without_copies():
         assert r.lindex("biglist", -1) == str(n - 1)
     finally:
         s.close()
+
+
+def test_large_list_image_is_written_in_parts():
+    # A list of 5M small integers (~25 MB in RAM; its image ~37 MB) under 16 MB, changed after
+    # each checkpoint so that each one writes its image again. The image goes to the log in
+    # parts of 1 MB (LogWriter::AppendStreamed), so RAM stays near the list itself plus those
+    # parts; before, the whole image was built beside the list (peak 70-73 MiB: list + image).
+    # Compaction's scan reads old images in parts too (before, each whole).
+    s = Server(["--maxmemory", "16mb"])
+    try:
+        r = s.client()
+        n = 5_000_000
+        _push(s, "biglist", n - 10)
+        for i in range(10):
+            r.save()
+            r.rpush("biglist", n - 10 + i)
+        r.save()
+        list_bytes = r.memory_usage("biglist")
+        assert list_bytes > 16 * MB
+        limit = list_bytes + 24 * MB
+        if SANITIZED:
+            limit = limit * 3 + 320 * MB
+        assert rss_kb(s, "VmHWM") * 1024 <= limit, (rss_kb(s, "VmHWM"), list_bytes)
+        assert r.lindex("biglist", -1) == str(n - 1)
+        s.stop()
+        s.start()
+        r = s.client()
+        assert r.llen("biglist") == n
+        assert r.lindex("biglist", 2_345_678) == "2345678"
+    finally:
+        s.close()

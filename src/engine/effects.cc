@@ -15,6 +15,7 @@ namespace {
 constexpr uint8_t kFlagCompressed = 1;
 // db:u8 flags:u8 type:u8 expire_ms:i64, before the key.
 constexpr size_t kPutHeaderBytes = 11;
+static_assert(kPutHeaderBytes == kPutDbAndExpireBytes);
 // Values from this size are spliced into their put record as a block (EncodePut).
 constexpr size_t kSplicedValueMin = 16 * 1024;
 
@@ -46,6 +47,24 @@ Status Bad(const char* what) {
 }
 
 }  // namespace
+
+namespace {
+
+void EncodePrefix(int db, const Entry* e, uint8_t flags, size_t value_len, std::string* out) {
+  out->push_back(static_cast<char>(db));
+  out->push_back(static_cast<char>(flags));
+  out->push_back(static_cast<char>(e->type()));
+  PutFixed64(out, static_cast<uint64_t>(e->expire_ms()));
+  PutVarint(out, e->key_len());
+  out->append(e->key());
+  PutVarint(out, value_len);
+}
+
+}  // namespace
+
+void EncodePutPrefix(int db, const Entry* e, size_t value_len, std::string* out) {
+  EncodePrefix(db, e, 0, value_len, out);
+}
 
 void PutVarint(std::string* out, uint64_t v) {
   while (v >= 0x80) {
@@ -105,13 +124,7 @@ void EncodePut(int db, const Entry* e, size_t compress_min, storage::Payload* pa
       flags |= kFlagCompressed;
     }
   }
-  out->push_back(static_cast<char>(db));
-  out->push_back(static_cast<char>(flags));
-  out->push_back(static_cast<char>(e->type()));
-  PutFixed64(out, static_cast<uint64_t>(e->expire_ms()));
-  PutVarint(out, e->key_len());
-  out->append(e->key());
-  PutVarint(out, value.size());
+  EncodePrefix(db, e, flags, value.size(), out);
   if (e->encoding() == Encoding::kLarge && !(flags & kFlagCompressed)) {
     payload->AppendBlock(BlockRef::Share(e->large_block()));
     return;

@@ -55,6 +55,11 @@ void EncodePut(int db, const Entry* e, size_t compress_min, std::string* out);
 // The same into a Payload: a large value (Encoding::kLarge) that is not compressed is spliced
 // in by reference, so the record is written from the entry's block without a copy.
 void EncodePut(int db, const Entry* e, size_t compress_min, storage::Payload* out);
+// SetPutDbAndExpire rewrites this many bytes at the start of a put payload.
+inline constexpr size_t kPutDbAndExpireBytes = 11;
+// The put payload's bytes before the value, for a value of `value_len` bytes written after them
+// uncompressed (StorageEngine::WriteImage streams a large collection's image after these).
+void EncodePutPrefix(int db, const Entry* e, size_t value_len, std::string* out);
 Status DecodePut(std::string_view payload, PutEffect* out);
 void EncodeDelete(int db, std::string_view key, std::string* out);
 void EncodeExpire(int db, std::string_view key, int64_t expire_ms, std::string* out);

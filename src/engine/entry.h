@@ -26,6 +26,7 @@
 // see kOnDisk: the keyspace reads the value back before handing the entry to them.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -63,6 +64,31 @@ const char* TypeName(ValueType t);
 // in the type's own delta encoding: ApplyDelta). A command that changes a collection in place
 // changes the object, then calls Keyspace::Delta with the delta that replays the change, so an
 // HSET of one field on a hash of a million fields logs one field, not the hash.
+// Where a serializer hands its image over in parts (ValueObject::SerializeParts). The default
+// hands nothing over: the image stays whole in the serializer's string.
+class ImageParts {
+ public:
+  using Emit = void (*)(void* arg, std::string_view part);
+  ImageParts() = default;
+  // Once the string holds at least part_bytes at an element boundary, emit(arg, it) is called
+  // and the string cleared. The caller emits what is left at the end.
+  ImageParts(size_t part_bytes, Emit emit, void* arg)
+      : part_bytes_(part_bytes), emit_(emit), arg_(arg) {}
+  // Whether the image stays whole (nothing is handed over).
+  bool whole() const { return emit_ == nullptr; }
+  void Boundary(std::string* out) const {
+    if (out->size() >= part_bytes_) {
+      emit_(arg_, *out);
+      out->clear();
+    }
+  }
+
+ private:
+  size_t part_bytes_ = SIZE_MAX;
+  Emit emit_ = nullptr;
+  void* arg_ = nullptr;
+};
+
 class ValueObject {
  public:
   virtual ~ValueObject() = default;
@@ -73,7 +99,11 @@ class ValueObject {
   // Number of elements (fields, members, list elements).
   virtual size_t Size() const = 0;
   // Appends the full image of the value to `out`.
-  virtual void Serialize(std::string* out) const = 0;
+  void Serialize(std::string* out) const { SerializeParts(out, ImageParts()); }
+  // The same, handing the image over in parts as it grows (`parts`): a large collection's
+  // image is written to the log without ever being whole in RAM (StorageEngine::WriteImage).
+  // Each type calls parts.Boundary(out) between its elements.
+  virtual void SerializeParts(std::string* out, const ImageParts& parts) const = 0;
   // Applies one delta that this type encoded; Corruption when it cannot be decoded.
   virtual Status ApplyDelta(std::string_view delta) = 0;
   virtual ValueObject* Clone() const = 0;

@@ -196,7 +196,7 @@ void HashObject::Random(std::string_view* field, std::string_view* value) const 
   }
 }
 
-void HashObject::Serialize(std::string* out) const {
+void HashObject::SerializeParts(std::string* out, const ImageParts& parts) const {
   coding::PutVarint(out, Size());
   if (!big_) {
     out->append(lp_ ? lp_ : "", lp_len_);
@@ -205,6 +205,7 @@ void HashObject::Serialize(std::string* out) const {
   ht_->ForEach([&](const StrNode* n) {
     coding::PutBytes(out, n->key());
     coding::PutBytes(out, n->value());
+    parts.Boundary(out);
   });
 }
 

@@ -47,7 +47,7 @@ class HashObject final : public ValueObject {
   const char* encoding_name() const override { return big_ ? "hashtable" : "listpack"; }
   size_t MemoryUsage() const override;
   size_t Size() const override { return big_ ? ht_->size() : lp_count_; }
-  void Serialize(std::string* out) const override;
+  void SerializeParts(std::string* out, const ImageParts& parts) const override;
   Status ApplyDelta(std::string_view delta) override;
   ValueObject* Clone() const override;
 

@@ -523,11 +523,12 @@ ValueObject* ListObject::Clone() const {
 }
 
 // Image: count:varint bytes{count} (each element as a string).
-void ListObject::Serialize(std::string* out) const {
+void ListObject::SerializeParts(std::string* out, const ImageParts& parts) const {
   coding::PutVarint(out, size_);
   ForRange(0, size_, false, [&](const Elem& e) {
     char buf[24];
     coding::PutBytes(out, e.View(buf));
+    parts.Boundary(out);
     return true;
   });
 }

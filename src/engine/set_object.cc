@@ -306,11 +306,14 @@ void SetObject::Random(std::string* out) const {
   }
 }
 
-void SetObject::Serialize(std::string* out) const {
+void SetObject::SerializeParts(std::string* out, const ImageParts& parts) const {
   if (enc_ == Enc::kIntset) {
     coding::PutU8(out, 'I');
     coding::PutVarint(out, count_);
-    for (uint32_t i = 0; i < count_; i++) coding::PutSigned(out, IntAt(i));
+    for (uint32_t i = 0; i < count_; i++) {
+      coding::PutSigned(out, IntAt(i));
+      parts.Boundary(out);
+    }
     return;
   }
   coding::PutU8(out, 'S');
@@ -319,7 +322,10 @@ void SetObject::Serialize(std::string* out) const {
     out->append(buf_ ? buf_ : "", len_);
     return;
   }
-  ht_->ForEach([&](const StrNode* n) { coding::PutBytes(out, n->key()); });
+  ht_->ForEach([&](const StrNode* n) {
+    coding::PutBytes(out, n->key());
+    parts.Boundary(out);
+  });
 }
 
 Result<SetObject*> SetObject::Decode(std::string_view image) {

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 
 #include "base/clock.h"
 #include "base/logging.h"
 #include "engine/checkpoint.h"
 #include "engine/collections.h"
 #include "engine/effects.h"
+#include "storage/crc32c.h"
 #include "storage/env.h"
 #include "storage/file_names.h"
 
@@ -491,10 +493,111 @@ Entry* StorageEngine::LoadValue(int db, const Entry* e) {
   return loaded;
 }
 
+namespace {
+
+// A collection whose RAM exceeds this gets its image written in parts (WriteImageInParts).
+constexpr size_t kImageInPartsMin = 8u << 20;
+// The size of those parts: the RAM an image costs while it is written.
+constexpr size_t kImagePartBytes = 1u << 20;
+
+// Serializes obj in parts of about kImagePartBytes, calling fn(part) for each.
+template <class Fn>
+void ForEachImagePart(const ValueObject* obj, Fn&& fn) {
+  std::string buf;
+  buf.reserve(kImagePartBytes + 4096);
+  ImageParts parts(
+      kImagePartBytes, [](void* arg, std::string_view part) { (*static_cast<Fn*>(arg))(part); },
+      &fn);
+  obj->SerializeParts(&buf, parts);
+  if (!buf.empty()) fn(std::string_view(buf));
+}
+
+}  // namespace
+
+bool StorageEngine::WriteImageInParts(int db, Entry* e) {
+  // Two passes over the value, under its shard lock: the first for the image's size and
+  // checksum (the record's header, written first, holds them), the second writes it. Neither
+  // holds more than one part: a collection larger than the RAM budget is written out without
+  // its image ever being whole in RAM beside it.
+  const ValueObject* obj = e->object();
+  uint64_t value_len = 0;
+  uint32_t value_crc = 0;
+  ForEachImagePart(obj, [&](std::string_view part) {
+    value_len += part.size();
+    value_crc = storage::crc32c::Extend(value_crc, part.data(), part.size());
+  });
+  std::string prefix;
+  EncodePutPrefix(db, e, value_len, &prefix);
+  const uint64_t payload_len = prefix.size() + value_len;
+  const uint32_t payload_crc =
+      storage::crc32c::Combine(storage::crc32c::Value(prefix), value_crc, value_len);
+  auto res = writer_->AppendStreamed(
+      RecordType::kPut, payload_len, payload_crc, [&](const storage::LogWriter::PartWriter& write) {
+        write(prefix);
+        ForEachImagePart(obj, [&](std::string_view part) { write(part); });
+      });
+  if (!res.ok()) {
+    NoteError(res.status());
+    return false;
+  }
+  ks_->shard(Keyspace::ShardOf(e->key())).log_seq = res->sequence;
+  e->set_loc(Entry::PackLoc(res->location.segment_id, res->location.offset));
+  return true;
+}
+
+Status StorageEngine::CopyPutInParts(const storage::RecordLocation& from, int db, int64_t expire_ms,
+                                     int shard, storage::AppendResult* out) {
+  // The record was checked by the scan that found it; segments do not change once sealed.
+  const uint64_t start = from.offset + storage::kRecordHeaderSize;
+  const uint64_t len = from.length - storage::kRecordHeaderSize;
+  std::string part(kImagePartBytes, '\0');
+  // Calls fn(bytes) for the payload read from the file in parts, the first kPutDbAndExpireBytes
+  // replaced. A short or failed read ends it early: the size check then fails.
+  Status read_status;
+  auto for_each_part = [&](auto&& fn) {
+    for (uint64_t at = 0; at < len;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(kImagePartBytes, len - at));
+      auto got = reader_->ReadRaw(from.segment_id, start + at, n, part.data());
+      if (!got.ok() || *got != n) {
+        read_status =
+            got.ok() ? Status::Corruption("a segment shrank while compacted") : got.status();
+        return;
+      }
+      if (at == 0) {
+        std::string head(part.data(), kPutDbAndExpireBytes);
+        SetPutDbAndExpire(&head, db, expire_ms);
+        memcpy(part.data(), head.data(), kPutDbAndExpireBytes);
+      }
+      fn(std::string_view(part.data(), n));
+      at += n;
+    }
+  };
+  uint32_t crc = 0;
+  for_each_part(
+      [&](std::string_view p) { crc = storage::crc32c::Extend(crc, p.data(), p.size()); });
+  if (!read_status.ok()) return read_status;
+  // A read failing in the second pass fails the append (its parts fall short): the log then
+  // repairs itself as after a failed write.
+  auto res = writer_->AppendStreamed(
+      RecordType::kPut, len, crc,
+      [&](const storage::LogWriter::PartWriter& write) { for_each_part(write); });
+  if (!res.ok()) {
+    NoteError(res.status());
+    return res.status();
+  }
+  *out = *res;
+  ks_->shard(shard).log_seq = res->sequence;
+  return Status::OK();
+}
+
 bool StorageEngine::WriteImage(int db, Entry* e) {
   // An image is no change of state: while the log fails, refuse it rather than have it
   // appended and discarded (and the key rebuilt) for nothing.
   if (!writer_->Health().ok()) return false;
+  if (e->encoding() == Encoding::kObject && options_.compress_min == 0 &&
+      e->object()->MemoryUsage() >= kImageInPartsMin) {
+    return WriteImageInParts(db, e);
+  }
   storage::Payload payload;
   EncodePut(db, e, options_.compress_min, &payload);
   storage::AppendResult r;
@@ -810,6 +913,9 @@ Status StorageEngine::Compact() {
     auto reader =
         storage::SegmentReader::Open(env, storage::SegmentPath(options_.dir, id), id, after, false);
     if (!reader.ok()) return reader.status();
+    // Large records (old images of big collections, mostly garbage) are checked in parts and
+    // not held whole; the few still live are copied from the file in parts.
+    (*reader)->set_partial_payload_min(kImageInPartsMin);
     while (true) {
       auto rec = (*reader)->Next();
       if (!rec.ok()) return rec.status();
@@ -819,7 +925,15 @@ Status StorageEngine::Compact() {
       if (r.type != RecordType::kPut) continue;
       int db;
       std::string_view key;
-      if (!DecodePutKey(r.payload, &db, &key).ok()) continue;
+      std::string whole;  // a partial record whose key is not in its first bytes, read whole
+      if (!DecodePutKey(r.payload, &db, &key).ok()) {
+        if (r.complete) continue;
+        auto full = reader_->ReadAt(r.location);
+        if (!full.ok()) return full.status();
+        whole = std::move(full->payload);
+        if (!DecodePutKey(whole, &db, &key).ok()) continue;
+      }
+      const bool in_file = !r.complete && whole.empty();
       KeyRef k(key);
       int shard = k.shard;
       Shard& sh = ks_->shard(shard);
@@ -840,10 +954,15 @@ Status StorageEngine::Compact() {
       // The copy becomes the key's latest image, so it carries the key's database and deadline
       // as they are now: were it replayed (a crash before the checkpoint below is published),
       // it must not undo a SWAPDB or an EXPIRE that came after the original record.
-      storage::Payload payload{std::string(r.payload)};
-      SetPutDbAndExpire(&payload.bytes, db, e->expire_ms());
       storage::AppendResult res;
-      Status s = AppendDirect(RecordType::kPut, &payload, shard, &res);
+      Status s;
+      if (in_file) {
+        s = CopyPutInParts(r.location, db, e->expire_ms(), shard, &res);
+      } else {
+        storage::Payload payload{whole.empty() ? std::string(r.payload) : std::move(whole)};
+        SetPutDbAndExpire(&payload.bytes, db, e->expire_ms());
+        s = AppendDirect(RecordType::kPut, &payload, shard, &res);
+      }
       if (!s.ok()) return s;
       e->set_loc(Entry::PackLoc(res.location.segment_id, res.location.offset));
     }

@@ -152,6 +152,13 @@ class StorageEngine : public EffectSink, public ValueStore {
   Status Close();
 
  private:
+  // WriteImage of a collection of many MB: its image goes to the log in parts
+  // (LogWriter::AppendStreamed), never whole in RAM. REQUIRES: e's shard lock held.
+  bool WriteImageInParts(int db, Entry* e);
+  // Appends a copy of the put record `put` (compaction), its database and deadline replaced,
+  // without copying it to a buffer first. REQUIRES: shard's lock held.
+  Status CopyPutInParts(const storage::RecordLocation& from, int db, int64_t expire_ms, int shard,
+                        storage::AppendResult* out);
   explicit StorageEngine(const StorageOptions& options, Keyspace* ks);
   // Where a replay of the log goes: recovery fills the live keyspace; undoing a discard
   // rebuilds some keys (or all) in a scratch one, up to the committed boundary.

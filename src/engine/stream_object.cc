@@ -599,8 +599,8 @@ StreamObject::TrimPlan StreamObject::PlanTrimMinId(StreamId minid, bool approx,
 //   nack     := id delivery_ms:signed delivery_count:varint consumer_index:varint
 //   id       := ms:varint seq:varint
 
-void StreamObject::Serialize(std::string* out) const {
-  out->reserve(out->size() + bytes_);
+void StreamObject::SerializeParts(std::string* out, const ImageParts& parts) const {
+  if (parts.whole()) out->reserve(out->size() + bytes_);
   coding::PutU8(out, kImageVersion);
   PutId(out, last_id_);
   coding::PutVarint(out, entries_added_);
@@ -611,6 +611,7 @@ void StreamObject::Serialize(std::string* out) const {
       PutId(out, id);
       coding::PutVarint(out, fv.size() / 2);
       for (std::string_view s : fv) coding::PutBytes(out, s);
+      parts.Boundary(out);
       return true;
     });
   }
@@ -632,6 +633,7 @@ void StreamObject::Serialize(std::string* out) const {
       coding::PutSigned(out, n.delivery_ms);
       coding::PutVarint(out, n.delivery_count);
       coding::PutVarint(out, index[n.consumer]);
+      parts.Boundary(out);
     }
   }
 }

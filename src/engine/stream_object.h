@@ -92,7 +92,7 @@ class StreamObject final : public ValueObject {
   const char* encoding_name() const override { return "stream"; }
   size_t MemoryUsage() const override { return bytes_; }
   size_t Size() const override { return length_; }
-  void Serialize(std::string* out) const override;
+  void SerializeParts(std::string* out, const ImageParts& parts) const override;
   Status ApplyDelta(std::string_view delta) override;
   ValueObject* Clone() const override;
 

@@ -543,11 +543,12 @@ ValueObject* ZSetObject::Clone() const {
   return z;
 }
 
-void ZSetObject::Serialize(std::string* out) const {
+void ZSetObject::SerializeParts(std::string* out, const ImageParts& parts) const {
   coding::PutVarint(out, size_);
-  VisitAll([out](std::string_view m, double s) {
+  VisitAll([out, &parts](std::string_view m, double s) {
     coding::PutBytes(out, m);
     coding::PutDouble(out, s);
+    parts.Boundary(out);
   });
 }
 

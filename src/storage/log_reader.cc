@@ -1,8 +1,10 @@
 #include "storage/log_reader.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "base/coding.h"
+#include "storage/crc32c.h"
 #include "storage/file_names.h"
 
 namespace fdb::storage {
@@ -116,6 +118,51 @@ Result<DecodedRecord> SegmentReader::ReadRecord(uint64_t offset) {
   return DecodeRecord(header_.segment_id, *bytes);
 }
 
+Result<std::optional<DecodedRecord>> SegmentReader::ReadRecordInParts(uint64_t offset) {
+  auto head = Peek(offset, kRecordHeaderSize);
+  if (!head.ok()) return head.status();
+  if (head->size() < kRecordHeaderSize) return std::optional<DecodedRecord>();
+  char h[kRecordHeaderSize];
+  memcpy(h, head->data(), sizeof(h));
+  DecodedRecord r;
+  r.payload_length = DecodeFixed32(h + kRecordLengthOffset);
+  r.type = static_cast<RecordType>(static_cast<uint8_t>(h[kRecordTypeOffset]));
+  r.sequence = DecodeFixed64(h + kRecordSequenceOffset);
+  // Anything unusual (a bad header, a record past the end) goes the usual way, which names it.
+  if (r.payload_length < partial_min_ || r.payload_length > kMaxRecordPayloadSize ||
+      !IsValidRecordType(static_cast<uint8_t>(h[kRecordTypeOffset])) ||
+      offset + RecordSize(r.payload_length) > file_size_) {
+    return std::optional<DecodedRecord>();
+  }
+  char id[8];
+  EncodeFixed64(id, header_.segment_id);
+  uint32_t crc = crc32c::Extend(0, id, sizeof(id));
+  crc = crc32c::Extend(crc, h + kRecordChecksummedOffset,
+                       kRecordHeaderSize - kRecordChecksummedOffset);
+  std::string part;
+  for (uint64_t at = 0; at < r.payload_length;) {
+    const size_t n =
+        static_cast<size_t>(std::min<uint64_t>(kReadAheadBytes, r.payload_length - at));
+    part.resize(n);
+    auto got = file_->Read(offset + kRecordHeaderSize + at, n, part.data());
+    if (!got.ok()) return got.status();
+    if (*got != n) break;  // the file shrank: the checksum below fails
+    crc = crc32c::Extend(crc, part.data(), n);
+    at += n;
+  }
+  if (crc32c::Mask(crc) != DecodeFixed32(h + kRecordCrcOffset)) {
+    r.check = RecordCheck::kBadChecksum;
+    r.reason = "record checksum mismatch";
+    return std::optional<DecodedRecord>(std::move(r));
+  }
+  auto prefix =
+      Peek(offset + kRecordHeaderSize, std::min<size_t>(r.payload_length, kPartialPayloadBytes));
+  if (!prefix.ok()) return prefix.status();
+  r.check = RecordCheck::kOk;
+  r.payload = *prefix;
+  return std::optional<DecodedRecord>(std::move(r));
+}
+
 Result<std::optional<LogRecord>> SegmentReader::Next() {
   if (done_) return std::optional<LogRecord>();
   const uint64_t offset = pos_;
@@ -123,7 +170,17 @@ Result<std::optional<LogRecord>> SegmentReader::Next() {
     done_ = true;  // clean end of segment
     return std::optional<LogRecord>();
   }
-  auto rec = ReadRecord(offset);
+  bool complete = true;
+  Result<DecodedRecord> rec = DecodedRecord();
+  if (partial_min_ > 0) {
+    auto parts = ReadRecordInParts(offset);
+    if (!parts.ok()) return parts.status();
+    if (parts->has_value()) {
+      rec = std::move(**parts);
+      complete = false;
+    }
+  }
+  if (complete) rec = ReadRecord(offset);
   if (!rec.ok()) return rec.status();
   if (rec->check != RecordCheck::kOk) return BadRecord(offset, rec->reason);
 
@@ -139,6 +196,7 @@ Result<std::optional<LogRecord>> SegmentReader::Next() {
   out.type = rec->type;
   out.sequence = rec->sequence;
   out.payload = rec->payload;
+  out.complete = complete;
   out.location = {header_.segment_id, offset,
                   static_cast<uint32_t>(RecordSize(rec->payload_length))};
   last_sequence_ = rec->sequence;
@@ -286,6 +344,12 @@ Result<std::shared_ptr<RandomAccessFile>> LogRandomReader::GetFile(uint64_t segm
   }
   auto [it, inserted] = files_.emplace(segment_id, shared);
   return it->second;
+}
+
+Result<size_t> LogRandomReader::ReadRaw(uint64_t segment_id, uint64_t offset, size_t n, char* buf) {
+  auto file = GetFile(segment_id);
+  if (!file.ok()) return file.status();
+  return (*file)->Read(offset, n, buf);
 }
 
 void LogRandomReader::Forget(uint64_t segment_id) {

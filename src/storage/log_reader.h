@@ -14,6 +14,7 @@
 //     skipping data: the operator decides (fdb-check, --salvage).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -36,6 +37,9 @@ struct LogRecord {
   uint64_t sequence = 0;
   std::string_view payload;  // valid until the reader's next call
   RecordLocation location;
+  // False when only the payload's first bytes are in `payload` (SegmentReader's
+  // set_partial_payload_min): the record was checked whole, but not kept in RAM.
+  bool complete = true;
 };
 
 struct TornTail {
@@ -64,6 +68,15 @@ class SegmentReader {
                                                      uint64_t segment_id, uint64_t after_sequence,
                                                      bool is_last_segment);
 
+  // From now on a record whose payload has at least `n` bytes is checked in parts (its checksum
+  // computed as it is read, 1 MB at a time) and returned with only its first
+  // kPartialPayloadBytes in `payload` (complete false): a scan that needs few records whole
+  // (compaction) reads a large value without holding it. 0 (the default): every record whole.
+  void set_partial_payload_min(size_t n) {
+    partial_min_ = n == 0 ? 0 : std::max(n, kPartialPayloadBytes + 1);
+  }
+  static constexpr size_t kPartialPayloadBytes = 64 * 1024;
+
   // The next intact record; nullopt at the end of the segment (clean, or a torn tail: see
   // torn_tail()); Corruption naming file and offset for damage that is not a torn tail.
   Result<std::optional<LogRecord>> Next();
@@ -86,6 +99,9 @@ class SegmentReader {
   Result<std::string_view> Peek(uint64_t offset, size_t n);
   // Reads and checks the record at `offset`.
   Result<DecodedRecord> ReadRecord(uint64_t offset);
+  // The same for a record of at least partial_min_ payload bytes, read in parts; its payload
+  // is only the first bytes. nullopt when the header does not qualify (ReadRecord decides).
+  Result<std::optional<DecodedRecord>> ReadRecordInParts(uint64_t offset);
   // Offset of an intact record after `offset` with a sequence above last_sequence_, if any.
   Result<std::optional<uint64_t>> FindIntactRecordAfter(uint64_t offset);
   // The sequence and size of an intact record at `o` whose sequence is above `after`, if one
@@ -109,6 +125,7 @@ class SegmentReader {
   std::optional<TornTail> torn_;
   std::string window_;
   uint64_t window_offset_ = 0;
+  size_t partial_min_ = 0;
 };
 
 struct ReplayOptions {
@@ -151,6 +168,10 @@ class LogRandomReader {
   // known (the engine keeps only segment and offset in RAM): the header gives the length, then
   // the whole record is read and checked as by ReadAt.
   Result<StoredRecord> ReadAtOffset(uint64_t segment_id, uint64_t offset);
+  // Up to n raw bytes at `offset` of segment `segment_id` into buf (fewer only at the end of
+  // the file), unchecked: for a caller that checked the record already (compaction copying a
+  // large record in parts).
+  Result<size_t> ReadRaw(uint64_t segment_id, uint64_t offset, size_t n, char* buf);
   // Closes a segment's file, e.g. before compaction deletes it.
   void Forget(uint64_t segment_id);
 

@@ -110,6 +110,124 @@ Result<AppendResult> LogWriter::Append(RecordType type, Payload* payload) {
   return r;
 }
 
+Result<AppendResult> LogWriter::AppendStreamed(
+    RecordType type, uint64_t payload_size, uint32_t payload_crc,
+    const std::function<void(const PartWriter&)>& produce) {
+  if (!IsValidRecordType(static_cast<uint8_t>(type))) {
+    return Status::InvalidArgument("invalid record type");
+  }
+  if (payload_size > kMaxRecordPayloadSize) {
+    return Status::InvalidArgument("record payload exceeds the maximum record size");
+  }
+  const uint64_t size = RecordSize(payload_size);
+  AppendResult result;
+  std::deque<Chunk> batch;  // the records appended before this one
+  std::unique_lock lock(mu_);
+  // Become the thread doing I/O (as a group commit's leader): nobody else writes until this
+  // record is in the file.
+  progress_cv_.wait(lock, [&] { return closing_ || !error_.ok() || (!io_busy_ && !in_discard_); });
+  if (closing_) return Status::IOError("log writer is closed");
+  if (!error_.ok()) return RefusalLocked();
+  FDB_CHECK(!collecting_);
+  io_busy_ = true;
+  const bool new_segment =
+      segment_start_ || (append_offset_ > kSegmentHeaderSize &&
+                         append_offset_ + size > segment_target_.load(std::memory_order_relaxed));
+  if (new_segment) {
+    if (!segment_start_) ++append_segment_id_;
+    append_offset_ = kSegmentHeaderSize;
+  }
+  result.sequence = next_sequence_++;
+  last_kept_ = result.sequence;
+  result.location = {append_segment_id_, append_offset_, static_cast<uint32_t>(size)};
+  // The next record starts a new segment (AppendRecord creates it with its first chunk).
+  ++append_segment_id_;
+  append_offset_ = kSegmentHeaderSize;
+  segment_start_ = true;
+  batch.swap(pending_);
+  size_t inflight = 0;
+  for (const Chunk& c : batch) inflight += c.data.RetainedBytes();
+  inflight_bytes_.store(inflight, std::memory_order_relaxed);
+  pending_bytes_ = 0;
+  progress_cv_.notify_all();  // appenders blocked on back-pressure may go on
+  lock.unlock();
+
+  Status s;
+  size_t written = 0;
+  for (; written < batch.size(); ++written) {
+    s = WriteChunk(batch[written]);
+    if (!s.ok()) break;
+  }
+  // The record starts at a point already durable: a repair after a failure below cuts the
+  // file back to it and has nothing of this record to rewrite (it was never kept in memory).
+  if (s.ok() && new_segment) {
+    s = CreateSegment(result.location.segment_id, result.sequence);
+  } else if (s.ok() && (seg_.written_size > seg_.synced_size || seg_.needs_repair)) {
+    s = seg_.needs_repair ? RepairSegment() : SyncSegment();
+  }
+  if (s.ok()) {
+    FDB_CHECK(seg_.id == result.location.segment_id && seg_.written_size == result.location.offset);
+    std::string header;
+    EncodeRecordHeader(result.location.segment_id, type, result.sequence, payload_size, payload_crc,
+                       &header);
+    s = seg_.file->Append(header);
+    uint64_t produced = 0;
+    uint32_t crc = 0;
+    produce([&](std::string_view part) {
+      produced += part.size();
+      crc = crc32c::Extend(crc, part.data(), part.size());
+      if (s.ok() && produced > payload_size) {
+        s = Status::Corruption("a streamed record's parts exceed its declared size");
+      }
+      if (s.ok()) s = seg_.file->Append(part);
+    });
+    if (s.ok() && (produced != payload_size || crc != payload_crc)) {
+      s = Status::Corruption("a streamed record's parts differ from its declared size or checksum");
+    }
+    if (s.ok()) {
+      seg_.written_size += size;
+      io_bytes_written_ += size;
+      const uint64_t flushed_before = flushed_seq_;
+      flushed_seq_ = result.sequence;
+      s = SyncSegment();
+      if (!s.ok()) {
+        // Not durable, and not in memory to rewrite: the repair cuts it off.
+        seg_.written_size = result.location.offset;
+        flushed_seq_ = flushed_before;
+      }
+    } else {
+      seg_.needs_repair = true;  // part of the record may be in the file
+    }
+  }
+
+  lock.lock();
+  if (!s.ok()) {
+    for (size_t i = batch.size(); i-- > written;) {
+      pending_bytes_ += batch[i].data.size();
+      pending_.push_front(std::move(batch[i]));
+    }
+    SetErrorLocked(s);
+    // Nobody waits for this record and it cannot be rewritten: it is discarded now.
+    discarded_.emplace_back(result.sequence, result.sequence);
+    if (discarded_.size() > kMaxDiscardedRanges) discarded_.pop_front();
+    last_discarded_.store(
+        std::max(last_discarded_.load(std::memory_order_relaxed), result.sequence),
+        std::memory_order_release);
+    if (last_kept_ == result.sequence) last_kept_ = result.sequence - 1;
+    discard_reason_ = s.message();
+  }
+  PublishLocked();
+  inflight_bytes_.store(0, std::memory_order_relaxed);
+  io_busy_ = false;
+  progress_cv_.notify_all();
+  // Records appended meanwhile, a failure, or a waiting flusher: the flusher's work now.
+  if (flusher_waits_io_ || !s.ok() || !pending_.empty()) work_cv_.notify_all();
+  if (options_.on_progress) options_.on_progress();
+  lock.unlock();
+  if (!s.ok()) return Status::IOError(std::string(kWriteRefusedPrefix) + s.message());
+  return result;
+}
+
 template <class Encode>
 Result<AppendResult> LogWriter::AppendRecord(RecordType type, size_t payload_size,
                                              const Encode& encode) {

@@ -168,6 +168,26 @@ class LogWriter {
   // Afterwards payload->splices is empty; payload->bytes are left for the caller.
   Result<AppendResult> Append(RecordType type, Payload* payload);
 
+  // Appends one record too large to hold in memory at once (a collection's image of many MB):
+  // the payload is never whole in RAM. `produce` is called once, on the calling thread, with a
+  // function it hands the payload to in parts, in order; each part is written to the segment
+  // file as it comes (the caller keeps no copy either). The parts must add up to
+  // `payload_size` bytes whose checksum is `payload_crc` (crc32c::Value of the whole payload,
+  // which the caller computes in a pass of its own: the record's header, with its checksum,
+  // precedes the payload in the file). The calling thread does the I/O: it waits for a round
+  // in progress, writes what was appended before, then the record, and fsyncs it, so the
+  // record is durable under every policy when this returns. The record ends its segment: the
+  // next one starts a new segment, so records appended meanwhile (they wait in memory, with
+  // the usual back-pressure) never depend on where this one ended.
+  // Errors: InvalidArgument as Append; the MISCONF error when the writer has failed or a write
+  // or fsync fails (the writer is then failed, and the record's sequence is discarded: a gap);
+  // Corruption when the parts differ from the declared size or checksum (nothing is reported
+  // written; the writer goes to the failed state and repairs the segment as after a failed
+  // write).
+  using PartWriter = std::function<void(std::string_view part)>;
+  Result<AppendResult> AppendStreamed(RecordType type, uint64_t payload_size, uint32_t payload_crc,
+                                      const std::function<void(const PartWriter&)>& produce);
+
   // Block until every record up to `sequence` is written to the kernel / fsynced / whatever the
   // policy requires before acknowledging it (kAlways: durable; otherwise written). OK means it
   // is. WaitWritten / WaitDurable return the MISCONF error as soon as the writer fails (they are

@@ -7,6 +7,7 @@
 
 #include <thread>
 
+#include "storage/crc32c.h"
 #include "storage/fault_injection_env.h"
 #include "storage/log_reader.h"
 #include "storage/log_writer.h"
@@ -398,6 +399,39 @@ TEST_P(LogWriterFaultTest, PowerLossKeepsEverythingAcknowledgedDurable) {
   (void)w->Close();
   env_.SetWriteFailure(false);
   env_.SetSyncFailure(false);
+}
+
+// A disk that fills while a record is written in parts: the record is refused and discarded
+// (its sequence a gap), what came before stays, and after the retry the log holds everything
+// else, once, in order, with no torn record.
+TEST_P(LogWriterFaultTest, StreamedRecordFailingMidWayIsDiscarded) {
+  for (bool partial : {false, true}) {
+    SCOPED_TRACE(partial ? "partial write" : "failed write");
+    auto w = Open();
+    Appended appended;
+    for (int i = 0; i < 3; ++i) AppendOk(w.get(), &appended);
+    std::string big(1 << 20, 'b');
+    auto r = w->AppendStreamed(RecordType::kPut, big.size(), crc32c::Value(big),
+                               [&](const LogWriter::PartWriter& write) {
+                                 write(std::string_view(big).substr(0, 4096));
+                                 env_.SetWriteFailure(true, partial);
+                                 write(std::string_view(big).substr(4096));
+                               });
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().message().rfind(kWriteRefusedPrefix, 0), 0u) << r.status().ToString();
+    EXPECT_FALSE(w->Health().ok());
+    const uint64_t gap = w->stats().last_sequence + 1;  // the streamed record's
+    EXPECT_EQ(w->OutcomeOf(gap), Outcome::kDiscarded);
+    env_.SetWriteFailure(false);
+    ASSERT_TRUE(w->Retry().ok());
+    AppendOk(w.get(), &appended);
+    EXPECT_GT(appended.back().first, gap);
+    std::vector<std::string> kept = Kept(w.get(), appended);
+    EXPECT_EQ(kept.size(), appended.size());
+    ASSERT_TRUE(w->Close().ok());
+    ExpectLogHolds(kept);
+    Reset(&w);
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(LogWriterFault, LogWriterFaultTest,

@@ -9,6 +9,7 @@
 #include <thread>
 #include <vector>
 
+#include "storage/crc32c.h"
 #include "storage/fault_injection_env.h"
 #include "storage/file_names.h"
 #include "storage/log_reader.h"
@@ -253,6 +254,87 @@ TEST_F(LogWriterTest, SegmentStartsAfterTheGivenSequenceAndId) {
   EXPECT_EQ(r->location.offset, kSegmentHeaderSize);
   ASSERT_TRUE((*w)->Close().ok());
   EXPECT_EQ(Segments(), std::vector<uint64_t>{42});
+}
+
+// A record handed over in parts: written as it comes, durable on return, read back whole; the
+// records appended while it was written wait and follow it, in a segment of their own.
+TEST_F(LogWriterTest, StreamedRecordIsWrittenInPartsAndEndsItsSegment) {
+  for (FsyncPolicy policy : {FsyncPolicy::kAlways, FsyncPolicy::kEverySec, FsyncPolicy::kNo}) {
+    SCOPED_TRACE(FsyncPolicyName(policy));
+    TempDir dir;
+    auto options = Options(policy);
+    options.dir = dir.path();
+    auto w = LogWriter::Open(options);
+    ASSERT_TRUE(w.ok());
+    auto before = (*w)->Append(RecordType::kPut, "before");
+    ASSERT_TRUE(before.ok());
+    const std::string big = Payload(7, 3 << 20);
+    std::vector<std::string> during;
+    auto streamed = (*w)->AppendStreamed(
+        RecordType::kPut, big.size(), crc32c::Value(big), [&](const LogWriter::PartWriter& write) {
+          for (size_t at = 0; at < big.size(); at += 64 << 10) {
+            write(std::string_view(big).substr(at, 64 << 10));
+            if (at == 1 << 20) {
+              // Another thread appends in the middle: it waits in memory for this record.
+              std::thread t([&] {
+                auto r = (*w)->Append(RecordType::kDelete, "during");
+                ASSERT_TRUE(r.ok());
+                during.push_back("during");
+              });
+              t.join();
+            }
+          }
+        });
+    ASSERT_TRUE(streamed.ok()) << streamed.status().ToString();
+    EXPECT_EQ(streamed->sequence, before->sequence + 1);
+    EXPECT_GE((*w)->stats().durable_sequence, before->sequence);
+    EXPECT_EQ(streamed->location.length, big.size() + kRecordHeaderSize);
+    auto after = (*w)->Append(RecordType::kPut, "after");
+    ASSERT_TRUE(after.ok());
+    EXPECT_GT(after->location.segment_id, streamed->location.segment_id);
+    ASSERT_TRUE((*w)->Close().ok());
+    std::vector<StoredRecord> got;
+    auto result = ReplayLog(&env_, dir.path(), Segments(), [&](const LogRecord& r) {
+      got.push_back({r.type, r.sequence, std::string(r.payload)});
+      return Status::OK();
+    });
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    ASSERT_EQ(got.size(), 4u);
+    EXPECT_EQ(got[0].payload, "before");
+    EXPECT_EQ(got[1].payload, big);
+    EXPECT_EQ(got[1].sequence, streamed->sequence);
+    EXPECT_EQ(got[2].payload, "during");
+    EXPECT_EQ(got[3].payload, "after");
+    std::lock_guard lock(mu_);
+    segments_.clear();
+  }
+}
+
+// Parts that do not add up to what was declared are refused before anything is reported
+// written; the writer repairs the segment and goes on without the record.
+TEST_F(LogWriterTest, StreamedRecordWithWrongPartsIsRefused) {
+  auto w = LogWriter::Open(Options());
+  ASSERT_TRUE(w.ok());
+  auto first = (*w)->Append(RecordType::kPut, "first");
+  ASSERT_TRUE(first.ok());
+  const std::string big = Payload(3, 100000);
+  auto bad = (*w)->AppendStreamed(RecordType::kPut, big.size(), crc32c::Value(big) ^ 1,
+                                  [&](const LogWriter::PartWriter& write) { write(big); });
+  EXPECT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().rfind(kWriteRefusedPrefix, 0), 0u) << bad.status().ToString();
+  auto short_parts = (*w)->AppendStreamed(RecordType::kPut, big.size(), crc32c::Value(big),
+                                          [&](const LogWriter::PartWriter& write) { write("x"); });
+  EXPECT_FALSE(short_parts.ok());  // refused: the writer is failed until the retry
+  ASSERT_TRUE((*w)->Retry().ok());
+  auto ok = (*w)->AppendStreamed(RecordType::kPut, big.size(), crc32c::Value(big),
+                                 [&](const LogWriter::PartWriter& write) { write(big); });
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_TRUE((*w)->Close().ok());
+  std::vector<StoredRecord> got = ReplayAll();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].payload, "first");
+  EXPECT_EQ(got[1].payload, big);
+  EXPECT_GT(got[1].sequence, first->sequence + 1);  // the refused record left a gap
 }
 
 }  // namespace

@@ -74,6 +74,24 @@ void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, std::
                           kRecordHeaderSize - kRecordChecksummedOffset + payload.size()));
 }
 
+void EncodeRecordHeader(uint64_t segment_id, RecordType type, uint64_t sequence, size_t length,
+                        uint32_t payload_crc, std::string* dst) {
+  FDB_CHECK(IsValidRecordType(static_cast<uint8_t>(type)));
+  FDB_CHECK(length <= kMaxRecordPayloadSize);
+  char h[kRecordHeaderSize];
+  EncodeFixed32(h + kRecordLengthOffset, static_cast<uint32_t>(length));
+  h[kRecordTypeOffset] = static_cast<char>(type);
+  EncodeFixed64(h + kRecordSequenceOffset, sequence);
+  char id[8];
+  EncodeFixed64(id, segment_id);
+  uint32_t crc = crc32c::Extend(0, id, sizeof(id));
+  crc = crc32c::Extend(crc, h + kRecordChecksummedOffset,
+                       kRecordHeaderSize - kRecordChecksummedOffset);
+  crc = crc32c::Combine(crc, payload_crc, length);
+  EncodeFixed32(h + kRecordCrcOffset, crc32c::Mask(crc));
+  dst->append(h, sizeof(h));
+}
+
 void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, const Payload& payload,
                   Payload* dst, const std::vector<uint32_t>* block_crcs) {
   FDB_CHECK(IsValidRecordType(static_cast<uint8_t>(type)));

@@ -47,6 +47,13 @@ void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, std::
 void EncodeRecord(uint64_t segment_id, RecordType type, uint64_t sequence, const Payload& payload,
                   Payload* dst, const std::vector<uint32_t>* block_crcs = nullptr);
 
+// Appends only the header of a record whose payload of `length` bytes has checksum
+// `payload_crc` (crc32c::Value of the payload): the payload itself is written after it by the
+// caller, in parts (LogWriter::AppendStreamed). The record is the same as EncodeRecord's.
+// REQUIRES: as above.
+void EncodeRecordHeader(uint64_t segment_id, RecordType type, uint64_t sequence, size_t length,
+                        uint32_t payload_crc, std::string* dst);
+
 inline uint64_t RecordSize(size_t payload_size) { return kRecordHeaderSize + payload_size; }
 
 // The outcome of checking the bytes at one offset of a segment.
