@@ -40,6 +40,7 @@ import collections
 import os
 import select
 import socket
+import struct
 import time
 import weakref
 from typing import Any, Deque, List, Optional, Sequence
@@ -55,6 +56,7 @@ from .errors import (
 )
 
 pack = hiredis.pack_command
+_running_loop = asyncio.get_running_loop
 
 # Settings the fast path handles itself; with any other pool keyword the client uses redis-py
 # for everything.
@@ -123,7 +125,17 @@ class SyncConnection:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if s.keepalive:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        sock.settimeout(s.timeout)
+        # A blocking socket whose timeout the kernel keeps (SO_RCVTIMEO/SO_SNDTIMEO): a call is
+        # one send and one recv. With Python's own timeout (settimeout) each of them is
+        # preceded by a poll(), four system calls a command instead of two. On timeout recv
+        # and send fail with EAGAIN (BlockingIOError), which SyncPool.call reports as a timeout.
+        sock.settimeout(None)
+        if s.timeout is not None:
+            sec = int(s.timeout)
+            tv = struct.pack("ll", sec, max(1 if sec == 0 else 0,
+                                            int((s.timeout - sec) * 1_000_000)))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, tv)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
         self.sock = sock
         self.reader = _reader()
         for cmd in s.handshake:
@@ -195,7 +207,7 @@ class SyncPool:
                 if conn is None:
                     conn = SyncConnection(self.settings)
                 reply = conn.call(packed, n)
-            except socket.timeout:
+            except (socket.timeout, BlockingIOError):  # connect / SO_RCVTIMEO, SO_SNDTIMEO
                 if conn is not None:
                     conn.close()
                 if attempt >= self.settings.retries:
@@ -285,6 +297,44 @@ class _Protocol(asyncio.Protocol):
             if not data:
                 return
             self.data_received(data)
+
+    def exchange(self, packed: bytes, seconds: float, loop: Any) -> Any:
+        """Send one command while nothing else waits on this connection and the event loop has
+        nothing ready, and read its reply here (as wait_idle, without a future): the reply, or
+        -- if it has not come within ``seconds`` -- a future that data_received resolves."""
+        self.transport.write(packed)
+        scheduled = loop._scheduled
+        if scheduled:
+            seconds = min(seconds, max(0.0, scheduled[0].when() - loop.time()))
+        ms = seconds * 1000.0
+        reader, poll, fd = self.reader, self.poller.poll, self.fd
+        deadline = 0.0
+        while True:
+            try:
+                if not poll(ms):
+                    break
+                data = os.read(fd, 262144)
+            except OSError:  # EAGAIN, EINTR, or an error the transport reports too
+                break
+            if not data:
+                break
+            reader.feed(data)
+            try:
+                reply = reader.gets()
+            except hiredis.ProtocolError as e:
+                self.lost = ConnectionError(
+                    f"the server answered something that is not RESP: {e}")
+                self.close()
+                raise self.lost from None
+            if reply is not False:
+                return reply
+            # Part of the reply: wait for the rest, within the same time.
+            if not deadline:
+                deadline = time.monotonic() + seconds
+            ms = max(0.0, deadline - time.monotonic()) * 1000.0
+        fut = loop.create_future()
+        self.waiters.append(fut)
+        return fut
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -396,13 +446,33 @@ class AsyncPool:
 
     async def call(self, packed: bytes, n: int = 0) -> Any:
         """As SyncPool.call."""
-        loop = asyncio.get_running_loop()
+        loop = _running_loop()
+        proto = self.proto
+        sent = None  # the reply's future when the command went out on the first path below
+        if (not n and proto is not None and proto.lost is None and self.loop is loop
+                and not proto.waiters and self.idle_wait and proto.poller is not None
+                and not getattr(loop, "_ready", True)):
+            # The common case of sequential calls: nothing else waits on the connection and
+            # the loop has nothing ready, so the reply is read here (see _Protocol.exchange).
+            reply = proto.exchange(packed, self.idle_wait, loop)
+            if not isinstance(reply, asyncio.Future):
+                if type(reply) is _ReplyError:
+                    raise from_reply_text(str(reply))
+                return reply
+            sent = reply
         attempt = 0
         while True:
             proto = None
             try:
-                proto = await self._get(loop)
-                reply = await self._send(proto, loop, packed, n)
+                if sent is not None:
+                    proto, fut, sent = self.proto, sent, None
+                    timeout = self.settings.timeout
+                    if timeout is not None:
+                        fut = _with_timeout(fut, loop, timeout, proto)
+                    reply = await fut
+                else:
+                    proto = await self._get(loop)
+                    reply = await self._send(proto, loop, packed, n)
                 if n:
                     return reply
             except TimeoutError:
