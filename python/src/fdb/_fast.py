@@ -13,16 +13,21 @@ is packed by hiredis in C (``hiredis.pack_command``), written with one ``send``,
 parsed by hiredis's ``Reader``:
 
 * sync: a plain blocking socket per thread-held connection (an idle list: ``pop`` to use,
-  ``append`` to give back; both atomic under the GIL);
+  ``append`` to give back; both atomic under the GIL), its timeout kept by the kernel
+  (``SO_RCVTIMEO``/``SO_SNDTIMEO``): one ``send`` and one ``recv`` a command, where Python's
+  own socket timeout adds a ``poll`` before each;
 * asyncio: an ``asyncio.Protocol`` whose ``data_received`` feeds the Reader and resolves the
   oldest waiting future. All the tasks of one client share one connection per event loop:
   concurrent calls are pipelined on it, in order, so concurrency costs no extra connections
-  (redis-py takes one connection per concurrent call from its pool).
+  (redis-py takes one connection per concurrent call from its pool). A call made while no
+  other waits on the connection and the loop has nothing ready reads its reply in place
+  (``_Protocol.exchange``: ``poll`` and ``read`` on the socket, no future, no pass through the
+  loop).
 
 The measurements behind the choice (bench/python/bench.py, docs/benchmarks.md "Python"):
 redis-py with hiredis, redis-py's asyncio client, hiredis's Reader under an asyncio Protocol
-(this module). uvloop was not tried as a default (it would become a dependency and changes the
-user's loop policy); the Protocol works under it unchanged.
+(this module), the same under uvloop (bench.py measures it when uvloop is installed; not a
+dependency: it would change the user's loop policy, and the in-place read is faster).
 
 Replies are RESP2 on these connections (the results the methods return are the same in both
 protocols); ``protocol=3`` applies to redis-py's connections (pipelines, ``client.redis``).
@@ -349,16 +354,22 @@ class _Protocol(asyncio.Protocol):
         reader.feed(data)
         waiters = self.waiters
         while waiters:
-            reply = reader.gets()
-            if reply is False:
-                return
             w = waiters[0]
             if type(w) is _Batch:  # the replies of a pipeline: one future for them all
-                w.replies.append(reply)
-                if len(w.replies) < w.n:
-                    continue
-                reply = w.replies
+                replies, gets, missing = w.replies, reader.gets, w.n - len(w.replies)
+                append = replies.append
+                while missing:
+                    reply = gets()
+                    if reply is False:
+                        return
+                    append(reply)
+                    missing -= 1
+                reply = replies
                 w = w.fut
+            else:
+                reply = reader.gets()
+                if reply is False:
+                    return
             waiters.popleft()
             if not w.done():  # a cancelled or timed-out call: its reply is dropped
                 w.set_result(reply)
