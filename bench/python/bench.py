@@ -430,6 +430,113 @@ def bench_client_paths(root: str, n: int, sample: int, slow: bool = True) -> Lis
     return res
 
 
+def bench_interleaved(root: str, chunks: int, m: int) -> None:
+    """The client-path ratios on a machine whose load swings: the C client and each Python
+    client take turns on short stretches (``m`` sets, then ``m`` gets each; a fraction of a
+    second) ``chunks`` times, on one server, and each stretch's ops/s is divided by the C
+    client's of the same chunk. Prints the median (and the range) of those ratios: a load
+    change between two turns moves one chunk, not the result."""
+    import asyncio
+
+    import redis
+    import redis.asyncio
+
+    from fdb_client import FDBClient, FDBSyncClient
+    from fdb_server import FDBConfig, FDBServer
+
+    pairs = [(f"key:{i}", make_value(i)) for i in range(m)]
+    order = [k for k, _ in pairs]
+    random.Random(11).shuffle(order)
+    dumps, loads = json.dumps, json.loads
+    cfg = FDBConfig(port=free_port(), data_dir=os.path.join(root, "interleaved"), max_workers=2,
+                    cache_size=m * 4, flush_interval=1.0)
+    server = FDBServer(cfg).start_sync()
+    loop = asyncio.new_event_loop()
+    rows: Dict[Tuple[str, str], List[float]] = {}
+
+    def timed(fn, items) -> float:
+        t0 = time.perf_counter()
+        for x in items:
+            fn(x)
+        return len(items) / (time.perf_counter() - t0)
+
+    async def atimed_coro(fn, items) -> float:
+        t0 = time.perf_counter()
+        for x in items:
+            await fn(x)
+        return len(items) / (time.perf_counter() - t0)
+
+    def atimed(fn, items) -> float:
+        return loop.run_until_complete(atimed_coro(fn, items))
+
+    try:
+        sync = FDBSyncClient(host="127.0.0.1", port=cfg.port)
+        adb = FDBClient(host="127.0.0.1", port=cfg.port)
+        loop.run_until_complete(adb.connect())
+        r = redis.Redis(host="127.0.0.1", port=cfg.port)
+        ar = redis.asyncio.Redis(host="127.0.0.1", port=cfg.port)
+
+        async def ar_set(kv):
+            return await ar.set(kv[0], dumps(kv[1]))
+
+        async def ar_get(k):
+            return loads(await ar.get(k))
+
+        clients = [
+            ("FDBSyncClient", lambda kv: sync.set(kv[0], kv[1]), sync.get, timed),
+            ("FDBClient (asyncio)", lambda kv: adb.set(kv[0], kv[1]), adb.get, atimed),
+            ("redis-py sync (hiredis) + json", lambda kv: r.set(kv[0], dumps(kv[1])),
+             lambda k: loads(r.get(k)), timed),
+            ("redis-py asyncio (hiredis) + json", ar_set, ar_get, atimed),
+        ]
+        for _, set_fn, _, run in clients:  # warm up: every key exists, connections open
+            run(set_fn, pairs)
+        gc.disable()
+        for _ in range(chunks):
+            c = {x.op: x.ops for x in redis_benchmark(cfg.port, m)}
+            if not c:
+                return
+            rows.setdefault(("redis-benchmark -c 1 -P 1 (C)", "set"), []).append(c["set"])
+            rows.setdefault(("redis-benchmark -c 1 -P 1 (C)", "get"), []).append(c["get"])
+            for name, set_fn, get_fn, run in clients:
+                rows.setdefault((name, "set"), []).append(run(set_fn, pairs) / c["set"])
+                rows.setdefault((name, "get"), []).append(run(get_fn, order) / c["get"])
+        gc.enable()
+        sync.close()
+        loop.run_until_complete(adb.close())
+        r.close()
+        loop.run_until_complete(ar.aclose() if hasattr(ar, "aclose") else ar.close())
+    finally:
+        server.stop_sync()
+        loop.close()
+        shutil.rmtree(cfg.data_dir, ignore_errors=True)
+
+    targets = {("FDBClient (asyncio)", "C"): 0.75, ("FDBSyncClient", "C"): 0.85}
+    print()
+    print(f"Interleaved: {chunks} chunks of {m:,} sets then {m:,} gets per client, the C client "
+          "first in each chunk; ratio = the client's ops/s over the C client's in the same "
+          "chunk (median, min-max).")
+    print()
+    print("| client | op | median ratio to C | min-max | target |")
+    print("|---|---|---:|---|---|")
+    for (name, op), vals in rows.items():
+        if name.startswith("redis-benchmark"):
+            print(f"| {name} | {op} | median {statistics.median(vals):,.0f} ops/s | "
+                  f"{min(vals):,.0f}-{max(vals):,.0f} | |")
+            continue
+        t = targets.get((name, "C"))
+        med = statistics.median(vals)
+        verdict = f"≥ {t}x: {'met' if med >= t else 'MISSED'}" if t else ""
+        print(f"| {name} | {op} | {med:.2f}x | {min(vals):.2f}-{max(vals):.2f}x | {verdict} |")
+    for fdb_name, py_name, t in (("FDBClient (asyncio)", "redis-py asyncio (hiredis) + json", 1.8),
+                                 ("FDBSyncClient", "redis-py sync (hiredis) + json", 1.2)):
+        for op in ("set", "get"):
+            per = [a / b for a, b in zip(rows[(fdb_name, op)], rows[(py_name, op)])]
+            med = statistics.median(per)
+            print(f"| {fdb_name} / {py_name} | {op} | {med:.2f}x | "
+                  f"{min(per):.2f}-{max(per):.2f}x | ≥ {t}x: {'met' if med >= t else 'MISSED'} |")
+
+
 def median_results(rounds: List[List[Result]]) -> List[Result]:
     """One Result per (name, op) with the median ops/s, p50 and p99 over the rounds that
     measured it (in the order of the first round)."""
@@ -515,7 +622,20 @@ def main() -> int:
                     help="repeat the client-path section (the C client each time) and report "
                          "medians; the (fast=False) rows run in the first round only")
     ap.add_argument("--skip-startup", action="store_true")
+    ap.add_argument("--interleave", type=int, default=0, metavar="CHUNKS",
+                    help="only the client-path ratios, the clients taking turns with the C "
+                         "client on short stretches CHUNKS times (for a machine whose load "
+                         "swings)")
+    ap.add_argument("--chunk", type=int, default=2000, help="operations per stretch")
     args = ap.parse_args()
+    if args.interleave:
+        root = tempfile.mkdtemp(prefix="fdb-pybench-", dir=args.dir)
+        print(f"# {machine()}")
+        try:
+            bench_interleaved(root, args.interleave, args.chunk)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        return 0
     ensure_packages()
 
     n = args.keys

@@ -46,6 +46,7 @@ import os
 import select
 import socket
 import struct
+import threading
 import time
 import weakref
 from typing import Any, Deque, List, Optional, Sequence
@@ -62,6 +63,10 @@ from .errors import (
 
 pack = hiredis.pack_command
 _running_loop = asyncio.get_running_loop
+_get_ident = threading.get_ident
+Future = asyncio.Future
+# AsyncPool.now: nothing sent, go through AsyncPool.call.
+LATER = object()
 
 # Settings the fast path handles itself; with any other pool keyword the client uses redis-py
 # for everything.
@@ -455,22 +460,35 @@ class AsyncPool:
             return fut
         return _with_timeout(fut, loop, timeout, proto)
 
-    async def call(self, packed: bytes, n: int = 0) -> Any:
-        """As SyncPool.call."""
-        loop = _running_loop()
+    def now(self, packed: bytes) -> Any:
+        """The common case of sequential calls, without a coroutine: when nothing else waits on
+        the connection and the event loop (running in this thread) has nothing ready, send
+        ``packed`` and read its reply here (_Protocol.exchange). Returns the raw reply; or
+        LATER when that is not the case (nothing was sent: use :meth:`call`); or the future
+        of the reply, sent but not yet come (``await call(packed, sent=that)``).
+
+        The running loop is recognised by its thread (``_thread_id``, set while it runs):
+        asyncio.get_running_loop() costs a getpid() system call on Python < 3.12."""
         proto = self.proto
-        sent = None  # the reply's future when the command went out on the first path below
-        if (not n and proto is not None and proto.lost is None and self.loop is loop
-                and not proto.waiters and self.idle_wait and proto.poller is not None
-                and not getattr(loop, "_ready", True)):
-            # The common case of sequential calls: nothing else waits on the connection and
-            # the loop has nothing ready, so the reply is read here (see _Protocol.exchange).
-            reply = proto.exchange(packed, self.idle_wait, loop)
-            if not isinstance(reply, asyncio.Future):
-                if type(reply) is _ReplyError:
-                    raise from_reply_text(str(reply))
-                return reply
-            sent = reply
+        if (proto is None or proto.lost is not None or proto.waiters or not self.idle_wait
+                or proto.poller is None):
+            return LATER
+        loop = self.loop
+        if getattr(loop, "_thread_id", None) != _get_ident() or getattr(loop, "_ready", True):
+            return LATER
+        return proto.exchange(packed, self.idle_wait, loop)
+
+    async def call(self, packed: bytes, n: int = 0, sent: Any = None) -> Any:
+        """As SyncPool.call. ``sent``: the future :meth:`now` returned for ``packed``."""
+        loop = _running_loop()
+        if sent is None and not n:
+            reply = self.now(packed)
+            if reply is not LATER:
+                if not isinstance(reply, asyncio.Future):
+                    if type(reply) is _ReplyError:
+                        raise from_reply_text(str(reply))
+                    return reply
+                sent = reply
         attempt = 0
         while True:
             proto = None

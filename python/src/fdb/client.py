@@ -618,7 +618,15 @@ class FDBClient(_Base):
         the value was stored."""
         f = self._fast
         if f is not None and ex is None and px is None and not nx and not xx:
-            await f.call(_pack(("SET", _k(key), encode(value))))
+            packed = _pack(("SET", key.encode("utf-8", "surrogateescape")
+                            if type(key) is str else _k(key), encode(value)))
+            reply = f.now(packed)  # sequential calls: the reply read in place (fdb._fast)
+            if reply is _fast.LATER:
+                await f.call(packed)
+            elif type(reply) is _fast.Future:
+                await f.call(packed, sent=reply)
+            elif type(reply) is _fast._ReplyError:
+                raise _fast.from_reply_text(str(reply))
             return True
         return await self._run(_c_set(key, value, ex, px, nx, xx))
 
@@ -626,7 +634,15 @@ class FDBClient(_Base):
         """The value at ``key``, decoded; ``default`` if the key does not exist."""
         f = self._fast
         if f is not None:
-            reply = await f.call(_pack(("GET", _k(key))))
+            packed = _pack(("GET", key.encode("utf-8", "surrogateescape")
+                            if type(key) is str else _k(key)))
+            reply = f.now(packed)  # as in set()
+            if reply is _fast.LATER:
+                reply = await f.call(packed)
+            elif type(reply) is _fast.Future:
+                reply = await f.call(packed, sent=reply)
+            elif type(reply) is _fast._ReplyError:
+                raise _fast.from_reply_text(str(reply))
             return default if reply is None else decode(reply)
         return await self._run(_c_get(key, default))
 
