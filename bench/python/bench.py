@@ -35,6 +35,7 @@ import random
 import shelve
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -329,7 +330,7 @@ def redis_benchmark(port: int, n: int) -> List[Result]:
     return res
 
 
-def bench_client_paths(root: str, n: int, sample: int) -> List[Result]:
+def bench_client_paths(root: str, n: int, sample: int, slow: bool = True) -> List[Result]:
     """One fdb-server, one connection, sequential calls, ~80-byte JSON values: the FDB clients
     (fast path and redis-py path) beside redis-py (hiredis) sync and asyncio and beside
     redis-benchmark -c 1 -P 1, in the same run; then pipelined gets; then the embedded
@@ -355,7 +356,7 @@ def bench_client_paths(root: str, n: int, sample: int) -> List[Result]:
     try:
         res += redis_benchmark(cfg.port, n)
         for label, kw in (("FDBSyncClient (fast path)", {}),
-                          ("FDBSyncClient(fast=False)", {"fast": False})):
+                          ("FDBSyncClient(fast=False)", {"fast": False}))[:2 if slow else 1]:
             with FDBSyncClient(host="127.0.0.1", port=cfg.port, **kw) as db:
                 res += measure(label, lambda kv: db.set(kv[0], kv[1]), db.get, pairs, order,
                                sample, db.get)
@@ -365,12 +366,28 @@ def bench_client_paths(root: str, n: int, sample: int) -> List[Result]:
                        get_json, pairs, order, sample, get_json)
         r.close()
         for label, kw in (("FDBClient (asyncio, fast path)", {}),
-                          ("FDBClient(fast=False) (asyncio)", {"fast": False})):
+                          ("FDBClient(fast=False) (asyncio)", {"fast": False}))[:2 if slow else 1]:
             db = FDBClient(host="127.0.0.1", port=cfg.port, **kw)
             loop.run_until_complete(db.connect())
             res += async_measure(label, lambda kv, db=db: db.set(kv[0], kv[1]), db.get, pairs,
                                  order, sample, db.get)
             loop.run_until_complete(db.close())
+        if importlib.util.find_spec("uvloop") is not None:
+            # An option measured, not the default: the same client under uvloop's event loop
+            # (where FDBClient always goes round the loop: uvloop has no ready queue to look at).
+            import uvloop
+
+            uv = uvloop.new_event_loop()
+            asyncio.set_event_loop(uv)
+            try:
+                db = FDBClient(host="127.0.0.1", port=cfg.port)
+                uv.run_until_complete(db.connect())
+                res += async_measure("FDBClient under uvloop", lambda kv, db=db: db.set(*kv),
+                                     db.get, pairs, order, sample, db.get)
+                uv.run_until_complete(db.close())
+            finally:
+                asyncio.set_event_loop(loop)
+                uv.close()
         ar = redis.asyncio.Redis(host="127.0.0.1", port=cfg.port)
 
         async def aset(kv):
@@ -398,6 +415,7 @@ def bench_client_paths(root: str, n: int, sample: int) -> List[Result]:
     finally:
         server.stop_sync()
 
+    shutil.rmtree(cfg.data_dir, ignore_errors=True)
     eng = create_engine(FDBConfig(data_dir=os.path.join(root, "async-engine"),
                                   flush_interval=1.0, cache_size=n * 4))
     loop.run_until_complete(eng.start())
@@ -408,7 +426,133 @@ def bench_client_paths(root: str, n: int, sample: int) -> List[Result]:
     finally:
         loop.run_until_complete(eng.stop())
         loop.close()
+        shutil.rmtree(os.path.join(root, "async-engine"), ignore_errors=True)
     return res
+
+
+def bench_interleaved(root: str, chunks: int, m: int) -> None:
+    """The client-path ratios on a machine whose load swings: the C client and each Python
+    client take turns on short stretches (``m`` sets, then ``m`` gets each; a fraction of a
+    second) ``chunks`` times, on one server, and each stretch's ops/s is divided by the C
+    client's of the same chunk. Prints the median (and the range) of those ratios: a load
+    change between two turns moves one chunk, not the result."""
+    import asyncio
+
+    import redis
+    import redis.asyncio
+
+    from fdb_client import FDBClient, FDBSyncClient
+    from fdb_server import FDBConfig, FDBServer
+
+    pairs = [(f"key:{i}", make_value(i)) for i in range(m)]
+    order = [k for k, _ in pairs]
+    random.Random(11).shuffle(order)
+    dumps, loads = json.dumps, json.loads
+    cfg = FDBConfig(port=free_port(), data_dir=os.path.join(root, "interleaved"), max_workers=2,
+                    cache_size=m * 4, flush_interval=1.0)
+    server = FDBServer(cfg).start_sync()
+    loop = asyncio.new_event_loop()
+    rows: Dict[Tuple[str, str], List[float]] = {}
+
+    def timed(fn, items) -> float:
+        t0 = time.perf_counter()
+        for x in items:
+            fn(x)
+        return len(items) / (time.perf_counter() - t0)
+
+    async def atimed_coro(fn, items) -> float:
+        t0 = time.perf_counter()
+        for x in items:
+            await fn(x)
+        return len(items) / (time.perf_counter() - t0)
+
+    def atimed(fn, items) -> float:
+        return loop.run_until_complete(atimed_coro(fn, items))
+
+    try:
+        sync = FDBSyncClient(host="127.0.0.1", port=cfg.port)
+        adb = FDBClient(host="127.0.0.1", port=cfg.port)
+        loop.run_until_complete(adb.connect())
+        r = redis.Redis(host="127.0.0.1", port=cfg.port)
+        ar = redis.asyncio.Redis(host="127.0.0.1", port=cfg.port)
+
+        async def ar_set(kv):
+            return await ar.set(kv[0], dumps(kv[1]))
+
+        async def ar_get(k):
+            return loads(await ar.get(k))
+
+        clients = [
+            ("FDBSyncClient", lambda kv: sync.set(kv[0], kv[1]), sync.get, timed),
+            ("FDBClient (asyncio)", lambda kv: adb.set(kv[0], kv[1]), adb.get, atimed),
+            ("redis-py sync (hiredis) + json", lambda kv: r.set(kv[0], dumps(kv[1])),
+             lambda k: loads(r.get(k)), timed),
+            ("redis-py asyncio (hiredis) + json", ar_set, ar_get, atimed),
+        ]
+        for _, set_fn, _, run in clients:  # warm up: every key exists, connections open
+            run(set_fn, pairs)
+        gc.disable()
+        for _ in range(chunks):
+            c = {x.op: x.ops for x in redis_benchmark(cfg.port, m)}
+            if not c:
+                return
+            rows.setdefault(("redis-benchmark -c 1 -P 1 (C)", "set"), []).append(c["set"])
+            rows.setdefault(("redis-benchmark -c 1 -P 1 (C)", "get"), []).append(c["get"])
+            for name, set_fn, get_fn, run in clients:
+                rows.setdefault((name, "set"), []).append(run(set_fn, pairs) / c["set"])
+                rows.setdefault((name, "get"), []).append(run(get_fn, order) / c["get"])
+        gc.enable()
+        sync.close()
+        loop.run_until_complete(adb.close())
+        r.close()
+        loop.run_until_complete(ar.aclose() if hasattr(ar, "aclose") else ar.close())
+    finally:
+        server.stop_sync()
+        loop.close()
+        shutil.rmtree(cfg.data_dir, ignore_errors=True)
+
+    targets = {("FDBClient (asyncio)", "C"): 0.75, ("FDBSyncClient", "C"): 0.85}
+    print()
+    print(f"Interleaved: {chunks} chunks of {m:,} sets then {m:,} gets per client, the C client "
+          "first in each chunk; ratio = the client's ops/s over the C client's in the same "
+          "chunk (median, min-max).")
+    print()
+    print("| client | op | median ratio to C | min-max | target |")
+    print("|---|---|---:|---|---|")
+    for (name, op), vals in rows.items():
+        if name.startswith("redis-benchmark"):
+            print(f"| {name} | {op} | median {statistics.median(vals):,.0f} ops/s | "
+                  f"{min(vals):,.0f}-{max(vals):,.0f} | |")
+            continue
+        t = targets.get((name, "C"))
+        med = statistics.median(vals)
+        verdict = f"≥ {t}x: {'met' if med >= t else 'MISSED'}" if t else ""
+        print(f"| {name} | {op} | {med:.2f}x | {min(vals):.2f}-{max(vals):.2f}x | {verdict} |")
+    for fdb_name, py_name, t in (("FDBClient (asyncio)", "redis-py asyncio (hiredis) + json", 1.8),
+                                 ("FDBSyncClient", "redis-py sync (hiredis) + json", 1.2)):
+        for op in ("set", "get"):
+            per = [a / b for a, b in zip(rows[(fdb_name, op)], rows[(py_name, op)])]
+            med = statistics.median(per)
+            print(f"| {fdb_name} / {py_name} | {op} | {med:.2f}x | "
+                  f"{min(per):.2f}-{max(per):.2f}x | ≥ {t}x: {'met' if med >= t else 'MISSED'} |")
+
+
+def median_results(rounds: List[List[Result]]) -> List[Result]:
+    """One Result per (name, op) with the median ops/s, p50 and p99 over the rounds that
+    measured it (in the order of the first round)."""
+    out: List[Result] = []
+    seen = set()
+    for r0 in rounds[0]:
+        key = (r0.name, r0.op)
+        if key in seen:
+            continue
+        seen.add(key)
+        same = [r for rs in rounds for r in rs if (r.name, r.op) == key]
+        med = Result(r0.name, r0.op, r0.n, r0.n / statistics.median(r.ops for r in same), [])
+        med.p50 = statistics.median(r.p50 for r in same)
+        med.p99 = statistics.median(r.p99 for r in same)
+        out.append(med)
+    return out
 
 
 def bench_startup(root: str, keys: int) -> List[Tuple[str, float]]:
@@ -474,7 +618,24 @@ def main() -> int:
                     help="skip the client paths against redis-benchmark")
     ap.add_argument("--path-keys", type=int, default=20_000,
                     help="keys for the client-path comparison (sequential round trips)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="repeat the client-path section (the C client each time) and report "
+                         "medians; the (fast=False) rows run in the first round only")
+    ap.add_argument("--skip-startup", action="store_true")
+    ap.add_argument("--interleave", type=int, default=0, metavar="CHUNKS",
+                    help="only the client-path ratios, the clients taking turns with the C "
+                         "client on short stretches CHUNKS times (for a machine whose load "
+                         "swings)")
+    ap.add_argument("--chunk", type=int, default=2000, help="operations per stretch")
     args = ap.parse_args()
+    if args.interleave:
+        root = tempfile.mkdtemp(prefix="fdb-pybench-", dir=args.dir)
+        print(f"# {machine()}")
+        try:
+            bench_interleaved(root, args.interleave, args.chunk)
+        finally:
+            shutil.rmtree(root, ignore_errors=True)
+        return 0
     ensure_packages()
 
     n = args.keys
@@ -500,9 +661,15 @@ def main() -> int:
             results += bench_raw_bytes(root, pairs, order, sample)
         if not args.skip_clients:
             results += bench_clients(root, pairs, order, sample)
+        path_rounds: List[List[Result]] = []
         if not args.skip_paths:
-            results += bench_client_paths(root, args.path_keys, min(sample, 5000))
-        startup = bench_startup(root, 100_000)
+            for i in range(max(1, args.rounds)):
+                path_rounds.append(bench_client_paths(root, args.path_keys, min(sample, 5000),
+                                                      slow=i == 0))
+                if args.rounds > 1:
+                    print(f"# round {i + 1} of {args.rounds} done", file=sys.stderr)
+            results += median_results(path_rounds)
+        startup = [] if args.skip_startup else bench_startup(root, 100_000)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -549,13 +716,43 @@ def main() -> int:
         ("FDBSyncClient get / redis-py sync get", "FDBSyncClient (fast", "redis-py sync", "get",
          1.2),
     ]
+    if len(path_rounds) > 1:
+        print(f"Client paths: medians of {len(path_rounds)} rounds (each round: the C client, "
+              "then the Python clients, on one server). Ratios below: the median of the "
+              "rounds' own ratios. Per round:")
+        print()
+        paths = [t for t in targets if t[2] in ("redis-benchmark", "redis-py asyncio",
+                                               "redis-py sync")]
+        print("| round | C set | C get | " + " | ".join(t[0] for t in paths) + " |")
+        print("|---" * (3 + len(paths)) + "|")
+        for i, rs in enumerate(path_rounds):
+            c_set, c_get = find(rs, "redis-benchmark", "set"), find(rs, "redis-benchmark", "get")
+            cells = []
+            for _, a, b, op, _ in paths:
+                ra, rb = find(rs, a, op), find(rs, b, op)
+                cells.append(f"{ra.ops / rb.ops:.2f}x" if ra and rb else "")
+            print(f"| {i + 1} | {c_set.ops if c_set else 0:,.0f} | "
+                  f"{c_get.ops if c_get else 0:,.0f} | " + " | ".join(cells) + " |")
+        print()
+
+    def ratio_of(a: str, b: str, op: str) -> Optional[float]:
+        per_round = []
+        for rs in path_rounds if len(path_rounds) > 1 else [results]:
+            ra, rb = find(rs, a, op), find(rs, b, op)
+            if ra is not None and rb is not None:
+                per_round.append(ra.ops / rb.ops)
+        if not per_round:
+            ra, rb = find(results, a, op), find(results, b, op)
+            return None if ra is None or rb is None else ra.ops / rb.ops
+        return statistics.median(per_round)
+
     print("| ratio (ops/s over ops/s) | value | target | by p50 latency |")
     print("|---|---:|---|---:|")
     for label, a, b, op, target in targets:
         ra, rb = find(results, a, op), find(results, b, op)
         if ra is None or rb is None:
             continue
-        ratio = ra.ops / rb.ops
+        ratio = ratio_of(a, b, op)
         verdict = "" if target is None else (f"≥ {target}x: {'met' if ratio >= target else 'MISSED'}")
         p50 = f"{rb.p50 / ra.p50:.2f}x" if ra.p50 == ra.p50 and rb.p50 == rb.p50 else ""
         print(f"| {label} | {ratio:.2f}x | {verdict} | {p50} |")

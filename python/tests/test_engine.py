@@ -401,13 +401,22 @@ async def test_async_point_calls_run_without_a_thread_hop(engine_dir):
     seen = []
     async with create_engine(FDBConfig(data_dir=engine_dir)) as db:
         pool_calls = _count_pool_calls(db)
-        real = db.sync.get
 
-        def spy(*a, **kw):
-            seen.append(threading.get_ident())
-            return real(*a, **kw)
+        class Spy:  # the compiled engine, recording the thread of each get
+            def __init__(self, real):
+                self.real = real
 
-        db.sync.get = spy
+            def __getattr__(self, name):
+                attr = getattr(self.real, name)
+                if name != "get":
+                    return attr
+
+                def spy(*a, **kw):
+                    seen.append(threading.get_ident())
+                    return attr(*a, **kw)
+                return spy
+
+        db.sync._e = Spy(db.sync._e)
         await db.set("k", {"v": 1})
         assert await db.get("k") == {"v": 1}
         await db.hset("h", "f", 1)

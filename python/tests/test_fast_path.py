@@ -226,3 +226,41 @@ async def test_async_reply_that_is_not_resp_is_an_fdb_error(not_resp_server):
     with pytest.raises(FDBError, match="not RESP"):
         await db.get("k")
     await db.close()
+
+
+def test_sync_connection_keeps_its_timeout_in_the_kernel(server):
+    # A blocking socket with SO_RCVTIMEO/SO_SNDTIMEO: one send and one recv a command, where
+    # a Python-level timeout would poll() before each (the timeout itself: the tests above).
+    import socket
+    import struct
+
+    with FDBSyncClient(host="127.0.0.1", port=server.port, timeout=2.5) as db:
+        db.set("k", 1)
+        (conn,) = db._fast.idle
+        assert conn.sock.gettimeout() is None
+        for opt in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+            sec, usec = struct.unpack("ll", conn.sock.getsockopt(socket.SOL_SOCKET, opt, 16))
+            assert (sec, usec) == (2, 500000)
+
+
+async def test_async_sequential_calls_read_their_reply_in_place(async_db):
+    # Sequential get/set with nothing else on the loop: the reply is read in the call itself,
+    # no future is created and the loop is not entered (AsyncPool.now).
+    await async_db.set("k", 0)
+    loop = asyncio.get_running_loop()
+    made = []
+    create_future = loop.create_future
+    loop.create_future = lambda: made.append(1) or create_future()
+    try:
+        for i in range(50):
+            assert await async_db.set(f"k{i}", {"i": i}) is True
+            assert await async_db.get(f"k{i}") == {"i": i}
+        assert await async_db.get("missing", "d") == "d"
+        await async_db.hset("h", "f", 1)
+        with pytest.raises(FDBWrongTypeError):  # an error reply read in place
+            await async_db.get("h")
+        assert await async_db.get("k0") == {"i": 0}  # and the connection is still in step
+    finally:
+        del loop.create_future
+    assert made == []  # also hset: AsyncPool.call tries the same first
+

@@ -2,11 +2,12 @@
 auditwheel (the shared abseil, zstd and libcrypto bundled, tagged manylinux_2_35: any x86-64
 Linux with glibc 2.35 or newer), installed into a fresh virtualenv outside the checkout, and used from there: the
 bundled fdb-server (console script and FDBServer), the sync client, the async client and the
-embedded engine.
+embedded engine. And the sdist: `python -m build --sdist`, then a wheel built from the sdist
+alone (the checkout deleted) in a fresh virtualenv, installed and used the same way.
 
-Slow -- it compiles the engine again (8 minutes in all on 2 busy cores) and installs the dependencies
-from PyPI -- so it runs only with FDB_WHEEL_TEST=1 (`make python-wheel-test`); `make test`
-skips it.
+Slow -- each test compiles the engine again (8 minutes on 2 busy cores) and installs the
+dependencies from PyPI -- so they run only with FDB_WHEEL_TEST=1 (`make python-wheel-test`);
+`make test` skips them.
 """
 
 import os
@@ -14,6 +15,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import tarfile
 import textwrap
 from pathlib import Path
 
@@ -130,3 +132,47 @@ def test_wheel_builds_repairs_installs_and_runs(tmp_path):
                                                        "libdl.so", "librt.so", "ld-linux",
                                                        "libgcc_s", "libstdc++"))]
         assert outside == [], (elf, outside)
+
+
+def test_sdist_builds_by_itself_into_a_working_wheel(tmp_path):
+    """`python -m build --sdist` from a read-only copy of the checkout, the copy deleted, then
+    `pip wheel` of that sdist alone in a fresh venv outside the checkout: the sdist carries the
+    engine's C++ sources (engine/), so the wheel builds and runs."""
+    src = tmp_path / "checkout"
+    shutil.copytree(REPO, src, ignore=IGNORE, symlinks=True)
+    if os.geteuid() != 0:
+        _read_only(src)
+    before = sorted(p.relative_to(src) for p in src.rglob("*"))
+    venv, dist, wheels, home = (tmp_path / n for n in ("venv", "dist", "wheels", "home"))
+    home.mkdir()
+    _run([sys.executable, "-m", "venv", str(venv)], timeout=300)
+    py = venv / "bin" / "python"
+    _run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", "build"],
+         timeout=900)
+    try:
+        _run([str(py), "-m", "build", "--sdist", "-o", str(dist), str(src / "python")], cwd=home,
+             timeout=900)
+    finally:
+        _writable(src)
+    assert sorted(p.relative_to(src) for p in src.rglob("*")) == before  # nothing left behind
+    (sdist,) = dist.glob("fdb-*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        names = set(tar.getnames())
+    top = sdist.name[:-len(".tar.gz")]
+    for needed in ("CMakeLists.txt", "pyproject.toml", "binding/engine.cc",
+                   "build_backend/fdb_build_backend.py", "engine/CMakeLists.txt",
+                   "engine/include/fdb/db.h", "engine/src/embedded/db.cc",
+                   "engine/src/tools/fdb_server_main.cc", "src/fdb/_fast.py"):
+        assert f"{top}/{needed}" in names, needed
+    shutil.rmtree(src)  # the sdist alone from here on
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "FDB_SERVER_BIN", "FDB_HOST", "FDB_PORT")}
+    _run([str(py), "-m", "pip", "wheel", "--no-deps", "--disable-pip-version-check", "-w",
+          str(wheels), str(sdist)], cwd=home, timeout=1800,
+         env=dict(env, CMAKE_BUILD_PARALLEL_LEVEL=env.get("CMAKE_BUILD_PARALLEL_LEVEL", "2")))
+    (wheel,) = wheels.glob("fdb-*.whl")
+    _run([str(py), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
+         timeout=900)
+    out = _run([str(py), "-c", USE, str(free_port())], env=env, cwd=home, timeout=300)
+    assert "wheel OK" in out

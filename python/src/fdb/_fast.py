@@ -13,16 +13,21 @@ is packed by hiredis in C (``hiredis.pack_command``), written with one ``send``,
 parsed by hiredis's ``Reader``:
 
 * sync: a plain blocking socket per thread-held connection (an idle list: ``pop`` to use,
-  ``append`` to give back; both atomic under the GIL);
+  ``append`` to give back; both atomic under the GIL), its timeout kept by the kernel
+  (``SO_RCVTIMEO``/``SO_SNDTIMEO``): one ``send`` and one ``recv`` a command, where Python's
+  own socket timeout adds a ``poll`` before each;
 * asyncio: an ``asyncio.Protocol`` whose ``data_received`` feeds the Reader and resolves the
   oldest waiting future. All the tasks of one client share one connection per event loop:
   concurrent calls are pipelined on it, in order, so concurrency costs no extra connections
-  (redis-py takes one connection per concurrent call from its pool).
+  (redis-py takes one connection per concurrent call from its pool). A call made while no
+  other waits on the connection and the loop has nothing ready reads its reply in place
+  (``_Protocol.exchange``: ``poll`` and ``read`` on the socket, no future, no pass through the
+  loop).
 
 The measurements behind the choice (bench/python/bench.py, docs/benchmarks.md "Python"):
 redis-py with hiredis, redis-py's asyncio client, hiredis's Reader under an asyncio Protocol
-(this module). uvloop was not tried as a default (it would become a dependency and changes the
-user's loop policy); the Protocol works under it unchanged.
+(this module), the same under uvloop (bench.py measures it when uvloop is installed; not a
+dependency: it would change the user's loop policy, and the in-place read is faster).
 
 Replies are RESP2 on these connections (the results the methods return are the same in both
 protocols); ``protocol=3`` applies to redis-py's connections (pipelines, ``client.redis``).
@@ -40,6 +45,8 @@ import collections
 import os
 import select
 import socket
+import struct
+import threading
 import time
 import weakref
 from typing import Any, Deque, List, Optional, Sequence
@@ -55,6 +62,11 @@ from .errors import (
 )
 
 pack = hiredis.pack_command
+_running_loop = asyncio.get_running_loop
+_get_ident = threading.get_ident
+Future = asyncio.Future
+# AsyncPool.now: nothing sent, go through AsyncPool.call.
+LATER = object()
 
 # Settings the fast path handles itself; with any other pool keyword the client uses redis-py
 # for everything.
@@ -123,7 +135,17 @@ class SyncConnection:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if s.keepalive:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
-        sock.settimeout(s.timeout)
+        # A blocking socket whose timeout the kernel keeps (SO_RCVTIMEO/SO_SNDTIMEO): a call is
+        # one send and one recv. With Python's own timeout (settimeout) each of them is
+        # preceded by a poll(), four system calls a command instead of two. On timeout recv
+        # and send fail with EAGAIN (BlockingIOError), which SyncPool.call reports as a timeout.
+        sock.settimeout(None)
+        if s.timeout is not None:
+            sec = int(s.timeout)
+            tv = struct.pack("ll", sec, max(1 if sec == 0 else 0,
+                                            int((s.timeout - sec) * 1_000_000)))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, tv)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, tv)
         self.sock = sock
         self.reader = _reader()
         for cmd in s.handshake:
@@ -195,7 +217,7 @@ class SyncPool:
                 if conn is None:
                     conn = SyncConnection(self.settings)
                 reply = conn.call(packed, n)
-            except socket.timeout:
+            except (socket.timeout, BlockingIOError):  # connect / SO_RCVTIMEO, SO_SNDTIMEO
                 if conn is not None:
                     conn.close()
                 if attempt >= self.settings.retries:
@@ -286,6 +308,44 @@ class _Protocol(asyncio.Protocol):
                 return
             self.data_received(data)
 
+    def exchange(self, packed: bytes, seconds: float, loop: Any) -> Any:
+        """Send one command while nothing else waits on this connection and the event loop has
+        nothing ready, and read its reply here (as wait_idle, without a future): the reply, or
+        -- if it has not come within ``seconds`` -- a future that data_received resolves."""
+        self.transport.write(packed)
+        scheduled = loop._scheduled
+        if scheduled:
+            seconds = min(seconds, max(0.0, scheduled[0].when() - loop.time()))
+        ms = seconds * 1000.0
+        reader, poll, fd = self.reader, self.poller.poll, self.fd
+        deadline = 0.0
+        while True:
+            try:
+                if not poll(ms):
+                    break
+                data = os.read(fd, 262144)
+            except OSError:  # EAGAIN, EINTR, or an error the transport reports too
+                break
+            if not data:
+                break
+            reader.feed(data)
+            try:
+                reply = reader.gets()
+            except hiredis.ProtocolError as e:
+                self.lost = ConnectionError(
+                    f"the server answered something that is not RESP: {e}")
+                self.close()
+                raise self.lost from None
+            if reply is not False:
+                return reply
+            # Part of the reply: wait for the rest, within the same time.
+            if not deadline:
+                deadline = time.monotonic() + seconds
+            ms = max(0.0, deadline - time.monotonic()) * 1000.0
+        fut = loop.create_future()
+        self.waiters.append(fut)
+        return fut
+
     def data_received(self, data: bytes) -> None:
         try:
             self._replies(data)
@@ -299,16 +359,22 @@ class _Protocol(asyncio.Protocol):
         reader.feed(data)
         waiters = self.waiters
         while waiters:
-            reply = reader.gets()
-            if reply is False:
-                return
             w = waiters[0]
             if type(w) is _Batch:  # the replies of a pipeline: one future for them all
-                w.replies.append(reply)
-                if len(w.replies) < w.n:
-                    continue
-                reply = w.replies
+                replies, gets, missing = w.replies, reader.gets, w.n - len(w.replies)
+                append = replies.append
+                while missing:
+                    reply = gets()
+                    if reply is False:
+                        return
+                    append(reply)
+                    missing -= 1
+                reply = replies
                 w = w.fut
+            else:
+                reply = reader.gets()
+                if reply is False:
+                    return
             waiters.popleft()
             if not w.done():  # a cancelled or timed-out call: its reply is dropped
                 w.set_result(reply)
@@ -394,15 +460,48 @@ class AsyncPool:
             return fut
         return _with_timeout(fut, loop, timeout, proto)
 
-    async def call(self, packed: bytes, n: int = 0) -> Any:
-        """As SyncPool.call."""
-        loop = asyncio.get_running_loop()
+    def now(self, packed: bytes) -> Any:
+        """The common case of sequential calls, without a coroutine: when nothing else waits on
+        the connection and the event loop (running in this thread) has nothing ready, send
+        ``packed`` and read its reply here (_Protocol.exchange). Returns the raw reply; or
+        LATER when that is not the case (nothing was sent: use :meth:`call`); or the future
+        of the reply, sent but not yet come (``await call(packed, sent=that)``).
+
+        The running loop is recognised by its thread (``_thread_id``, set while it runs):
+        asyncio.get_running_loop() costs a getpid() system call on Python < 3.12."""
+        proto = self.proto
+        if (proto is None or proto.lost is not None or proto.waiters or not self.idle_wait
+                or proto.poller is None):
+            return LATER
+        loop = self.loop
+        if getattr(loop, "_thread_id", None) != _get_ident() or getattr(loop, "_ready", True):
+            return LATER
+        return proto.exchange(packed, self.idle_wait, loop)
+
+    async def call(self, packed: bytes, n: int = 0, sent: Any = None) -> Any:
+        """As SyncPool.call. ``sent``: the future :meth:`now` returned for ``packed``."""
+        loop = _running_loop()
+        if sent is None and not n:
+            reply = self.now(packed)
+            if reply is not LATER:
+                if not isinstance(reply, asyncio.Future):
+                    if type(reply) is _ReplyError:
+                        raise from_reply_text(str(reply))
+                    return reply
+                sent = reply
         attempt = 0
         while True:
             proto = None
             try:
-                proto = await self._get(loop)
-                reply = await self._send(proto, loop, packed, n)
+                if sent is not None:
+                    proto, fut, sent = self.proto, sent, None
+                    timeout = self.settings.timeout
+                    if timeout is not None:
+                        fut = _with_timeout(fut, loop, timeout, proto)
+                    reply = await fut
+                else:
+                    proto = await self._get(loop)
+                    reply = await self._send(proto, loop, packed, n)
                 if n:
                     return reply
             except TimeoutError:

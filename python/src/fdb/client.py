@@ -130,6 +130,13 @@ def _translating(host: str, port: int) -> Iterator[None]:
 # --- Pipelines --------------------------------------------------------------------------------
 
 
+class _Clean(list):
+    """Replies known to hold no error (the fast path checked them in C): _finish skips its
+    own check."""
+
+    __slots__ = ()
+
+
 class _PipelineCommands:
     """The commands a pipeline queues; each returns the pipeline, so calls can be chained."""
 
@@ -172,6 +179,8 @@ class _PipelineCommands:
             if replies is None:
                 self._posts = []
                 raise FDBError("the transaction was aborted (EXEC returned nil)")
+        if _fast._ReplyError not in map(type, replies):  # the common case: no error reply
+            return _Clean(replies)
         out = [_fast.from_reply_text(str(r)) if isinstance(r, _fast._ReplyError) else r
                for r in replies]
         if raise_on_error:
@@ -186,10 +195,12 @@ class _PipelineCommands:
 
     def _finish(self, replies: List[Any]) -> List[Any]:
         posts, self._posts = self._posts, []
-        for reply in replies:
+        for reply in () if type(replies) is _Clean else replies:
             if isinstance(reply, Exception):  # an error in its slot (raise_on_error=False)
                 break
         else:
+            if _decode_or_none in posts and posts.count(_decode_or_none) == len(posts):
+                return list(map(_decode_or_none, replies))  # a batch of plain gets
             return [post(reply) for post, reply in zip(posts, replies)]
         out: List[Any] = []
         for post, reply in zip(posts, replies):
@@ -607,7 +618,15 @@ class FDBClient(_Base):
         the value was stored."""
         f = self._fast
         if f is not None and ex is None and px is None and not nx and not xx:
-            await f.call(_pack(("SET", _k(key), encode(value))))
+            packed = _pack(("SET", key.encode("utf-8", "surrogateescape")
+                            if type(key) is str else _k(key), encode(value)))
+            reply = f.now(packed)  # sequential calls: the reply read in place (fdb._fast)
+            if reply is _fast.LATER:
+                await f.call(packed)
+            elif type(reply) is _fast.Future:
+                await f.call(packed, sent=reply)
+            elif type(reply) is _fast._ReplyError:
+                raise _fast.from_reply_text(str(reply))
             return True
         return await self._run(_c_set(key, value, ex, px, nx, xx))
 
@@ -615,7 +634,15 @@ class FDBClient(_Base):
         """The value at ``key``, decoded; ``default`` if the key does not exist."""
         f = self._fast
         if f is not None:
-            reply = await f.call(_pack(("GET", _k(key))))
+            packed = _pack(("GET", key.encode("utf-8", "surrogateescape")
+                            if type(key) is str else _k(key)))
+            reply = f.now(packed)  # as in set()
+            if reply is _fast.LATER:
+                reply = await f.call(packed)
+            elif type(reply) is _fast.Future:
+                reply = await f.call(packed, sent=reply)
+            elif type(reply) is _fast._ReplyError:
+                raise _fast.from_reply_text(str(reply))
             return default if reply is None else decode(reply)
         return await self._run(_c_get(key, default))
 

@@ -471,15 +471,36 @@ del _name
 
 
 # get and set, the calls a cache makes most, without the generic wrapper's lookups.
+# The inline cases repeat SyncEngine.get/set's fast path here rather than calling it: one
+# Python call less per operation (~8% of a set).
 async def _async_get(self: AsyncEngine, key: KeyT, default: Any = None) -> Any:
     if self._inline_reads:
-        return self.sync.get(key, default)
+        try:
+            raw = self.sync._e.get(key)
+        except TypeError:  # a key that is not exactly str/bytes: the general path
+            return self.sync.get(key, default)
+        except _REPLY_ERROR as err:
+            raise _response_error(str(err)) from None
+        except _ENGINE_ERROR as err:
+            raise FDBError(str(err)) from None
+        return default if raw is None else decode(raw)
     return await self._call(self.sync.get, key, default)
 
 
 async def _async_set(self: AsyncEngine, key: KeyT, value: Any, ex: Optional[_c.ExpiryT] = None,
                      px: Optional[_c.ExpiryT] = None, nx: bool = False, xx: bool = False) -> bool:
     if self._inline_writes:
+        if ex is None and px is None and not nx and not xx:
+            data = encode(value)
+            try:
+                self.sync._e.set(key, data)
+            except TypeError:  # a key that is not exactly str/bytes: the general path
+                return self.sync.set(key, value)
+            except _REPLY_ERROR as err:
+                raise _response_error(str(err)) from None
+            except _ENGINE_ERROR as err:
+                raise FDBError(str(err)) from None
+            return True
         return self.sync.set(key, value, ex, px, nx, xx)
     return await self._call(self.sync.set, key, value, ex, px, nx, xx)
 
