@@ -42,6 +42,11 @@ Result<ValueObject*> DecodeObject(ValueType t, std::string_view image) {
   return Status::Corruption("not a collection type");
 }
 
+std::unique_ptr<ImageDecoder> NewImageDecoder(ValueType t) {
+  if (t == ValueType::kList) return NewListImageDecoder();
+  return nullptr;
+}
+
 namespace coding {
 
 void PutVarint(std::string* out, uint64_t v) { ::fdb::PutVarint(out, v); }

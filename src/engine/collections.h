@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -22,6 +23,21 @@ ValueObject* NewHashObject();
 Result<ValueObject*> DecodeHashObject(std::string_view image);
 ValueObject* NewListObject();
 Result<ValueObject*> DecodeListObject(std::string_view image);
+class ImageDecoder;
+std::unique_ptr<ImageDecoder> NewListImageDecoder();
+
+// Decodes an image handed over in parts, in order (a large value read back from the log without
+// its image whole in RAM beside it). Feed each part, then Finish for the value (owned by the
+// caller); a Corruption from either means the image is bad.
+class ImageDecoder {
+ public:
+  virtual ~ImageDecoder() = default;
+  virtual Status Feed(std::string_view part) = 0;
+  virtual Result<ValueObject*> Finish() = 0;
+};
+// A decoder for type t's image in parts, or null when the type is only decoded whole
+// (DecodeObject). Lists have one.
+std::unique_ptr<ImageDecoder> NewImageDecoder(ValueType t);
 ValueObject* NewSetObject();
 Result<ValueObject*> DecodeSetObject(std::string_view image);
 ValueObject* NewZSetObject();

@@ -695,6 +695,56 @@ Status ListObject::ApplyDelta(std::string_view d) {
 
 ValueObject* NewListObject() { return new ListObject(); }
 
+namespace {
+
+// list_image in parts: the count, then elements, any of which may span two parts (the bytes
+// of an incomplete one wait in carry_).
+class ListImageDecoder final : public ImageDecoder {
+ public:
+  Status Feed(std::string_view part) override {
+    std::string_view in = part;
+    if (!carry_.empty()) {
+      carry_.append(part);
+      in = carry_;
+    }
+    size_t used = 0;
+    while (true) {
+      std::string_view rest = in.substr(used);
+      if (!have_count_) {
+        if (!coding::GetVarint(&rest, &remaining_)) break;
+        have_count_ = true;
+      } else {
+        if (remaining_ == 0) break;
+        std::string_view v;
+        if (!coding::GetBytes(&rest, &v)) break;
+        list_->PushBack(v);
+        remaining_--;
+      }
+      used = in.size() - rest.size();
+    }
+    std::string left(in.substr(used));
+    carry_ = std::move(left);
+    // An element's length header is at most 10 bytes; more undecodable bytes than that with
+    // nothing left to read is corruption, caught by Finish.
+    return Status::OK();
+  }
+
+  Result<ValueObject*> Finish() override {
+    if (!have_count_ || remaining_ != 0 || !carry_.empty()) return BadImage("list");
+    return static_cast<ValueObject*>(list_.release());
+  }
+
+ private:
+  std::unique_ptr<ListObject> list_ = std::make_unique<ListObject>();
+  bool have_count_ = false;
+  uint64_t remaining_ = 0;
+  std::string carry_;
+};
+
+}  // namespace
+
+std::unique_ptr<ImageDecoder> NewListImageDecoder() { return std::make_unique<ListImageDecoder>(); }
+
 Result<ValueObject*> DecodeListObject(std::string_view image) {
   uint64_t n;
   if (!coding::GetVarint(&image, &n)) return BadImage("list");

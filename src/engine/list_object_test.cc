@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -279,6 +280,45 @@ TEST(ListObject, BadDeltasAndImagesAreCorruption) {
   coding::PutVarint(&image, 3);
   coding::PutBytes(&image, "a");
   EXPECT_FALSE(DecodeListObject(image).ok());
+}
+
+// An image fed in parts of any size (elements cut anywhere, even inside a length) decodes to
+// the same list as the whole image; a truncated or padded image is refused.
+TEST(ListImageDecoder, PartsOfAnySizeDecodeAsTheWholeImage) {
+  ListObject l;
+  std::mt19937 rng(5);
+  for (int i = 0; i < 20000; i++) {
+    if (i % 7 == 0) {
+      l.PushBack(std::string(rng() % 300, static_cast<char>('a' + i % 26)));
+    } else {
+      l.PushBack(std::to_string(static_cast<int64_t>(rng()) - (1 << 30)));
+    }
+  }
+  std::string image;
+  l.Serialize(&image);
+  for (size_t max_part : {1, 3, 17, 4096, 1 << 20}) {
+    SCOPED_TRACE(max_part);
+    auto d = NewImageDecoder(ValueType::kList);
+    ASSERT_NE(d, nullptr);
+    for (size_t at = 0; at < image.size();) {
+      size_t n = std::min(image.size() - at, 1 + rng() % max_part);
+      ASSERT_TRUE(d->Feed(std::string_view(image).substr(at, n)).ok());
+      at += n;
+    }
+    auto obj = d->Finish();
+    ASSERT_TRUE(obj.ok());
+    std::unique_ptr<ValueObject> got(*obj);
+    std::string again;
+    got->Serialize(&again);
+    EXPECT_EQ(again, image);
+  }
+  auto truncated = NewImageDecoder(ValueType::kList);
+  ASSERT_TRUE(truncated->Feed(std::string_view(image).substr(0, image.size() - 1)).ok());
+  EXPECT_FALSE(truncated->Finish().ok());
+  auto padded = NewImageDecoder(ValueType::kList);
+  ASSERT_TRUE(padded->Feed(image + "x").ok());
+  EXPECT_FALSE(padded->Finish().ok());
+  EXPECT_EQ(NewImageDecoder(ValueType::kHash), nullptr);  // decoded whole
 }
 
 }  // namespace

@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <optional>
 
 #include "base/clock.h"
+#include "base/coding.h"
 #include "base/logging.h"
 #include "engine/checkpoint.h"
 #include "engine/collections.h"
@@ -43,6 +45,12 @@ RecordType RecordTypeOf(EffectKind kind) {
   }
   return RecordType::kPut;
 }
+
+// A collection whose RAM exceeds this gets its image written, read back and
+// copied by compaction in parts.
+constexpr size_t kImageInPartsMin = 8u << 20;
+// The size of those parts: the RAM an image costs while it is written.
+constexpr size_t kImagePartBytes = 1u << 20;
 
 // A new in-RAM entry for key holding the value of a put image.
 Result<Entry*> EntryFromImage(std::string_view key, ValueType type, std::string_view value) {
@@ -457,7 +465,74 @@ Status StorageEngine::Health() const {
   return Status::IOError(msg);
 }
 
+std::optional<Entry*> StorageEngine::LoadValueInParts(const Entry* e) {
+  const uint64_t loc = e->loc();
+  const uint64_t segment = Entry::LocSegment(loc);
+  const uint64_t offset = Entry::LocOffset(loc);
+  char h[storage::kRecordHeaderSize];
+  auto got = reader_->ReadRaw(segment, offset, sizeof(h), h);
+  if (!got.ok() || *got != sizeof(h)) return std::nullopt;  // the usual path explains
+  const uint64_t len = storage::DecodeFixed32(h + storage::kRecordLengthOffset);
+  std::unique_ptr<ImageDecoder> decoder = NewImageDecoder(e->type());
+  if (len < kImageInPartsMin || len > storage::kMaxRecordPayloadSize || decoder == nullptr ||
+      static_cast<RecordType>(h[storage::kRecordTypeOffset]) != RecordType::kPut) {
+    return std::nullopt;
+  }
+  // The record's checksum, computed over the parts as they are read (the image is decoded as
+  // it comes; the value is dropped unless the checksum holds at the end).
+  char id[8];
+  storage::EncodeFixed64(id, segment);
+  uint32_t crc = storage::crc32c::Extend(0, id, sizeof(id));
+  crc = storage::crc32c::Extend(crc, h + storage::kRecordChecksummedOffset,
+                                storage::kRecordHeaderSize - storage::kRecordChecksummedOffset);
+  std::string part(kImagePartBytes, '\0');
+  bool prefix_done = false;
+  uint64_t value_left = 0;
+  for (uint64_t at = 0; at < len;) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(kImagePartBytes, len - at));
+    got = reader_->ReadRaw(segment, offset + storage::kRecordHeaderSize + at, n, part.data());
+    if (!got.ok() || *got != n) return std::nullopt;
+    crc = storage::crc32c::Extend(crc, part.data(), n);
+    std::string_view p(part.data(), n);
+    at += n;
+    if (!prefix_done) {
+      // The first part holds the put's db, flags, type, deadline, key and value length (a key
+      // too long for it is read the usual way).
+      std::string_view in = p;
+      if (in.size() < kPutDbAndExpireBytes || in[1] != 0 ||
+          static_cast<ValueType>(in[2]) != e->type()) {
+        return std::nullopt;
+      }
+      in.remove_prefix(kPutDbAndExpireBytes);
+      uint64_t key_len;
+      if (!GetVarint(&in, &key_len) || key_len > in.size()) return std::nullopt;
+      if (in.substr(0, key_len) != e->key()) return std::nullopt;
+      in.remove_prefix(key_len);
+      if (!GetVarint(&in, &value_left)) return std::nullopt;
+      p = in;
+      prefix_done = true;
+    }
+    if (p.size() > value_left) return std::nullopt;
+    value_left -= p.size();
+    if (!decoder->Feed(p).ok()) return std::nullopt;
+  }
+  if (value_left != 0 ||
+      storage::crc32c::Mask(crc) != storage::DecodeFixed32(h + storage::kRecordCrcOffset)) {
+    return std::nullopt;
+  }
+  auto obj = decoder->Finish();
+  if (!obj.ok()) return std::nullopt;
+  Entry* loaded = Entry::NewObject(e->key(), *obj);
+  loaded->set_expire_ms(e->expire_ms());
+  loaded->set_loc(loc);
+  return loaded;
+}
+
 Entry* StorageEngine::LoadValue(int db, const Entry* e) {
+  // A large collection is read and decoded in parts, without its image whole beside it;
+  // anything unusual there (not written yet, damaged) is left to the whole read below, which
+  // waits, retries and reports.
+  if (std::optional<Entry*> in_parts = LoadValueInParts(e)) return *in_parts;
   uint64_t loc = e->loc();
   auto rec = reader_->ReadAtOffset(Entry::LocSegment(loc), Entry::LocOffset(loc));
   if (!rec.ok()) {
@@ -494,11 +569,6 @@ Entry* StorageEngine::LoadValue(int db, const Entry* e) {
 }
 
 namespace {
-
-// A collection whose RAM exceeds this gets its image written in parts (WriteImageInParts).
-constexpr size_t kImageInPartsMin = 8u << 20;
-// The size of those parts: the RAM an image costs while it is written.
-constexpr size_t kImagePartBytes = 1u << 20;
 
 // Serializes obj in parts of about kImagePartBytes, calling fn(part) for each.
 template <class Fn>

@@ -41,6 +41,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -155,6 +156,10 @@ class StorageEngine : public EffectSink, public ValueStore {
   // WriteImage of a collection of many MB: its image goes to the log in parts
   // (LogWriter::AppendStreamed), never whole in RAM. REQUIRES: e's shard lock held.
   bool WriteImageInParts(int db, Entry* e);
+  // LoadValue of a large collection whose type decodes in parts (NewImageDecoder): the
+  // record read and decoded 1 MB at a time. nullopt: not such a record, or not readable so
+  // (the whole read then decides).
+  std::optional<Entry*> LoadValueInParts(const Entry* e);
   // Appends a copy of the put record `put` (compaction), its database and deadline replaced,
   // without copying it to a buffer first. REQUIRES: shard's lock held.
   Status CopyPutInParts(const storage::RecordLocation& from, int db, int64_t expire_ms, int shard,
