@@ -27,6 +27,9 @@ struct DictTraits {
   // Bucket index bits come from above the low byte of the hash, which picked the shard before
   // shards became slot ranges (base/slot.h); kept, as any bits of XXH3 serve.
   static constexpr int kHashShift = 8;
+  // Few overflow chains: a key's entry holds its value, so every node touched can be a cache
+  // and TLB miss (engine/hash_table.h).
+  static constexpr size_t kMaxLoad = 5;
 };
 
 using Dict = HashTable<DictTraits>;

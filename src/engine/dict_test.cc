@@ -61,6 +61,7 @@ struct CollidingTraits {
     delete n;
   }
   static constexpr int kHashShift = 0;
+  static constexpr size_t kMaxLoad = 5;
 };
 TestNode* NewTestNode(const std::string& k) {
   g_test_nodes_live++;

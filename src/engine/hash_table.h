@@ -25,12 +25,14 @@
 // their own chain do not.
 //
 // Load: the table doubles when it would hold more than kMaxLoad nodes per bucket on average and
-// halves (to at most half that load) under an eighth of it, so a bucket holds 2.5 to 5 nodes
-// between resizes and about 13-26 bytes of bucket array per node; at a load of 5 an eighth of
-// the buckets overflow (a Poisson tail), at 3.75 one in thirty. Resizes are done at once, not
-// incrementally: the keyspace is split into many shards and a big hash is one key, so one table
-// is a fraction of the data and a resize is a pause of at most some milliseconds, amortised
-// O(1) per insertion.
+// halves (to at most half that load) under an eighth of it. The keyspace's Dict uses 5: 2.5 to 5
+// nodes per bucket between resizes, 13-26 bytes of bucket array per key (the chained table's
+// were 8-16), and an overflowing bucket is rare (one in eight at a load of 5, one in thirty at
+// 3.75). StrTable uses 8, to keep a field's or member's memory where it was (8-16 bytes of
+// bucket array), at the price of more overflow chains, whose nodes are small. Resizes are done
+// at once, not incrementally: the keyspace is split into many shards and a big hash is one key,
+// so one table is a fraction of the data and a resize is a pause of at most some milliseconds,
+// amortised O(1) per insertion.
 //
 // Traits (a struct of static members):
 //   using Node = ...;                         the node type (owned by the table)
@@ -39,6 +41,7 @@
 //   static uint64_t Hash(std::string_view);   the hash the callers pass in
 //   static void Free(Node* n);                frees a node (Clear, SweepBuckets)
 //   static constexpr int kHashShift;          the bucket index is (hash >> kHashShift) & mask
+//   static constexpr size_t kMaxLoad;         nodes per bucket on average before it doubles
 //
 // Links: FindLink returns the address of the pointer that holds the node (a bucket slot or a
 // predecessor's link), so Replace and Unlink need no second lookup. A link stays valid until the
@@ -63,7 +66,7 @@ class HashTable {
  public:
   using Node = typename Traits::Node;
   static constexpr int kSlots = 7;
-  static constexpr size_t kMaxLoad = 5;  // nodes per bucket before the table doubles
+  static constexpr size_t kMaxLoad = Traits::kMaxLoad;  // nodes per bucket before it doubles
 
   HashTable() = default;
   ~HashTable() { Clear(); }

@@ -21,13 +21,13 @@ inline uint64_t RandomU64() {
 // kFairBucket, then a random node of it. (Taking any non-empty bucket, as Redis's
 // dictGetRandomKey, favours a node alone in its bucket over one sharing it: HRANDFIELD -1000
 // failed Redis's chi-square test.) Nodes of buckets of up to kFairBucket nodes are exactly
-// equally likely; HashTable (engine/hash_table.h) holds at most 5 nodes per bucket on average,
-// where a bucket of more than 16 has a chance of about 1e-6. About kFairBucket / load buckets
-// are tried per pick (3-7). `pick(i, k, &node)` returns the number of nodes of bucket i and,
-// when k is below it, sets node to the k-th of them.
+// equally likely; HashTable (engine/hash_table.h) holds at most 5 (Dict) or 8 (StrTable) nodes
+// per bucket on average, where a bucket of more than 24 has a chance of about 1e-6. About
+// kFairBucket / load buckets are tried per pick (3-10). `pick(i, k, &node)` returns the number
+// of nodes of bucket i and, when k is below it, sets node to the k-th of them.
 template <class Node, class Pick>
 Node* FairRandomPick(size_t mask, Pick pick) {
-  constexpr size_t kFairBucket = 16;
+  constexpr size_t kFairBucket = 24;
   for (;;) {
     uint64_t r = RandomU64();
     const uint64_t bucket = r & mask;

@@ -3,9 +3,10 @@
 //
 // A node is one malloc'd block: the overflow chain link, then `varint key_len, key` and, for
 // hashes, `varint value_len, value`. A hash field therefore costs one allocation of
-// 8 + 2 + |f| + |v| bytes plus 13-26 bytes of bucket array (64-byte buckets of 2.5-5 nodes, each
-// with a byte of every node's hash, so a lookup touches only the node it looks for), against
-// Redis's dictEntry (24) + two sds strings + ~1.3 bucket pointers (docs/format.md, "Hash image").
+// 8 + 2 + |f| + |v| bytes plus 8-16 bytes of bucket array (64-byte buckets of 4-8 nodes, with a
+// byte of every slot node's hash, so a lookup touches few nodes besides the one it looks for),
+// against Redis's dictEntry (24) + two sds strings + ~1.3 bucket pointers (docs/format.md, "Hash
+// image").
 //
 // Why a chained table and not an absl flat table, and how it resizes: engine/hash_table.h.
 //
@@ -128,6 +129,8 @@ struct StrTraits {
   static uint64_t Hash(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
   static void Free(StrNode* n) { free(n); }
   static constexpr int kHashShift = 0;
+  // Memory first: 8-16 bytes of bucket array per element, as the chained table had.
+  static constexpr size_t kMaxLoad = 8;
 };
 
 // The table of a big hash or set: a HashTable of StrNode that also counts the bytes its nodes
