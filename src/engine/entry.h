@@ -12,7 +12,7 @@
 //   data_[]       key bytes, then the inline value bytes
 //
 // Why one allocation: memory per key sets capacity. A 14-byte key with a 100-byte value costs
-// 154 bytes here (one 176-byte malloc chunk) plus ~12 bytes of bucket array, against Redis's
+// 154 bytes here (one 176-byte malloc chunk) plus 13-26 bytes of bucket array, against Redis's
 // ~190. The price is that changing the size of an inline value reallocates the entry, so
 // nothing may hold an Entry* across a mutation of its key: the dict relinks the new block.
 //

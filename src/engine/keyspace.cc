@@ -660,6 +660,9 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard, int
   if (ChangesPaused(now_ms)) return 0;  // CLIENT PAUSE keeps the data set as it is
   int64_t start_us = MonoUs();
   bool budget_left = true;
+  // A bucket of the Dict holds up to Dict::kMaxLoad keys on average (between half that and
+  // that): slices of that many fewer buckets examine about `buckets_per_shard` keys.
+  const size_t slice_buckets = std::max<size_t>(1, buckets_per_shard / Dict::kMaxLoad);
   for (auto& sp : shards_) {
     Shard& s = *sp;
     for (int db = 0; db < limits::kNumDatabases; db++) {
@@ -673,7 +676,7 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard, int
           if (s.expires[db] == 0) break;
           buckets = s.dbs[db].bucket_count();
           n = s.dbs[db].SweepBuckets(
-              &s.expire_cursor[db], buckets_per_shard,
+              &s.expire_cursor[db], slice_buckets,
               [&](Entry* e) {
                 examined++;
                 return e->has_expire() && e->expire_ms() <= now_ms;
@@ -688,7 +691,7 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard, int
           (void)Commit(txn);  // a failure refuses writes; the deletions are undone with them
         }
         deleted += n;
-        swept += buckets_per_shard;
+        swept += slice_buckets;
         if (n * 10 <= examined || swept >= buckets || !budget_left) break;
         budget_left = MonoUs() - start_us < budget_us;
       }

@@ -298,11 +298,11 @@ class Keyspace {
   // One step of SCAN across shards. Cursor = dict cursor << 8 | shard.
   uint64_t Scan(const Txn& txn, int db, uint64_t cursor, int64_t now_ms,
                 const std::function<void(const Entry*)>& fn);
-  // Deletes expired keys, visiting `buckets_per_shard` buckets of each database with deadlines
-  // in each shard; a table where more than 1/10 of the keys examined had expired is swept
-  // again (as Redis's adaptive cycle), within a time budget of kActiveExpireBudgetUs per call.
-  // Returns keys deleted.
-  // `budget_us` overrides the time budget (tests that check the adaptivity, not the clock).
+  // Deletes expired keys, visiting about `buckets_per_shard` keys (buckets_per_shard /
+  // Dict::kMaxLoad buckets) of each database with deadlines in each shard; a table where more than
+  // 1/10 of the keys examined had expired is swept again (as Redis's adaptive cycle), within a time
+  // budget of kActiveExpireBudgetUs per call. Returns keys deleted. `budget_us` overrides the time
+  // budget (tests that check the adaptivity, not the clock).
   size_t ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard,
                            int64_t budget_us = kActiveExpireBudgetUs);
   // The time one ActiveExpireCycle may take: 25 ms, a quarter of a cycle at hz=10, the share

@@ -1,5 +1,6 @@
 // Randomness of the engine's tables: a per-thread generator, and a fair pick of a node of a
-// chained hash table (Dict for keys, StrTable for hash fields and set members).
+// bucketed hash table (engine/hash_table.h: Dict for keys, StrTable for hash fields and set
+// members).
 #pragma once
 
 #include <cstddef>
@@ -15,29 +16,27 @@ inline uint64_t RandomU64() {
   return gen();
 }
 
-// A random node of a chained table of `mask + 1` buckets (REQUIRES: at least one node), every
-// node about as likely: a random bucket, taken with probability min(its chain's length,
-// kFairChain) / kFairChain, then a random node of its chain. (Taking any non-empty bucket, as
-// Redis's dictGetRandomKey, favours a node alone in its bucket over one sharing it: HRANDFIELD
-// -1000 failed Redis's chi-square test.) Nodes of chains up to kFairChain long are exactly
-// equally likely; longer chains are rare at a load factor of at most 1 (with 4, a 500-key table
-// still had a chain of 5 or 6 now and then, whose keys came up 0.7-0.8 times as often). Both
-// tables keep their load factor above 1/8, so few buckets are tried (about kFairChain at a load
-// of 1). `next(node)` is a node's successor.
-template <class Node, class Next>
-Node* FairRandomNode(Node* const* buckets, size_t mask, Next next) {
-  constexpr size_t kFairChain = 8;
+// A random node of a table of `mask + 1` buckets (REQUIRES: at least one node), every node about
+// as likely: a random bucket, taken with probability min(its node count, kFairBucket) /
+// kFairBucket, then a random node of it. (Taking any non-empty bucket, as Redis's
+// dictGetRandomKey, favours a node alone in its bucket over one sharing it: HRANDFIELD -1000
+// failed Redis's chi-square test.) Nodes of buckets of up to kFairBucket nodes are exactly
+// equally likely; HashTable (engine/hash_table.h) holds at most 5 (Dict) or 8 (StrTable) nodes
+// per bucket on average, where a bucket of more than 24 has a chance of about 1e-6. About
+// kFairBucket / load buckets are tried per pick (3-10). `pick(i, k, &node)` returns the number
+// of nodes of bucket i and, when k is below it, sets node to the k-th of them.
+template <class Node, class Pick>
+Node* FairRandomPick(size_t mask, Pick pick) {
+  constexpr size_t kFairBucket = 24;
   for (;;) {
     uint64_t r = RandomU64();
-    Node* head = buckets[r & mask];
-    if (head == nullptr) continue;
-    size_t len = 0;
-    for (Node* n = head; n != nullptr; n = next(n)) len++;
-    size_t k = static_cast<size_t>((r >> 32) % kFairChain);
+    const uint64_t bucket = r & mask;
+    size_t k = static_cast<size_t>((r >> 32) % kFairBucket);
+    Node* node = nullptr;
+    size_t len = pick(bucket, k, &node);
     if (k >= len) continue;
-    if (len > kFairChain) k = static_cast<size_t>((r >> 40) % len);
-    while (k-- > 0) head = next(head);
-    return head;
+    if (len > kFairBucket) pick(bucket, static_cast<size_t>((r >> 40) % len), &node);
+    return node;
   }
 }
 

@@ -1,19 +1,14 @@
-// StrTable: the big encoding of hashes and sets ("hashtable"): an intrusive chained hash table of
-// single-allocation nodes keyed by a byte string.
+// StrTable: the big encoding of hashes and sets ("hashtable"): a HashTable (engine/hash_table.h,
+// shared with the keyspace's Dict) of single-allocation nodes keyed by a byte string.
 //
-// A node is one malloc'd block: the chain link, then `varint key_len, key` and, for hashes,
-// `varint value_len, value`. A hash field therefore costs one allocation of 8 + 2 + |f| + |v|
-// bytes plus ~1.3 bucket pointers, against Redis's dictEntry (24) + two sds strings + ~1.3
-// buckets, so a field is cheaper here than in Redis 7.0 (docs/format.md, "Hash image").
+// A node is one malloc'd block: the overflow chain link, then `varint key_len, key` and, for
+// hashes, `varint value_len, value`. A hash field therefore costs one allocation of
+// 8 + 2 + |f| + |v| bytes plus 8-16 bytes of bucket array (64-byte buckets of 4-8 nodes, with a
+// byte of every slot node's hash, so a lookup touches few nodes besides the one it looks for),
+// against Redis's dictEntry (24) + two sds strings + ~1.3 bucket pointers (docs/format.md, "Hash
+// image").
 //
-// Why chaining and not an absl flat table: HSCAN and SSCAN must return every element present for
-// the whole scan at least once, even while the table grows or shrinks. Redis's reverse-binary
-// cursor gives that guarantee for power-of-two chained tables (as the keyspace's Dict), and an
-// open-addressing table has no stable slot for an element. The price is one pointer per element.
-//
-// Resizes happen at once (not incrementally as Redis's dict): growth doubles the bucket array and
-// rehashes every key, which for a million elements is a pause of some milliseconds, amortised
-// O(1) per insertion. The table shrinks when less than 1/8 full.
+// Why a chained table and not an absl flat table, and how it resizes: engine/hash_table.h.
 //
 // Not thread-safe: the owning key's shard lock guards it.
 #pragma once
@@ -28,7 +23,7 @@
 #include <new>
 #include <string_view>
 
-#include "engine/random.h"
+#include "engine/hash_table.h"
 
 namespace fdb {
 
@@ -127,55 +122,44 @@ struct StrNode {
   size_t AllocatedBytes() const { return malloc_usable_size(const_cast<StrNode*>(this)); }
 };
 
+struct StrTraits {
+  using Node = StrNode;
+  static StrNode*& Next(StrNode* n) { return n->next; }
+  static std::string_view Key(const StrNode* n) { return n->key(); }
+  static uint64_t Hash(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
+  static void Free(StrNode* n) { free(n); }
+  static constexpr int kHashShift = 0;
+  // Memory first: 8-16 bytes of bucket array per element, as the chained table had.
+  static constexpr size_t kMaxLoad = 8;
+};
+
+// The table of a big hash or set: a HashTable of StrNode that also counts the bytes its nodes
+// hold (MEMORY USAGE, maxmemory), and frees the nodes it replaces or removes.
 class StrTable {
  public:
   StrTable() = default;
-  ~StrTable() { Clear(); }
+  ~StrTable() = default;
   StrTable(const StrTable&) = delete;
   StrTable& operator=(const StrTable&) = delete;
 
-  static uint64_t Hash(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
+  static uint64_t Hash(std::string_view s) { return StrTraits::Hash(s); }
 
-  size_t size() const { return size_; }
+  size_t size() const { return table_.size(); }
   // RAM held: the bucket array and every node's block.
-  size_t bytes() const { return (buckets_ ? (mask_ + 1) * sizeof(StrNode*) : 0) + node_bytes_; }
+  size_t bytes() const { return table_.bucket_bytes() + node_bytes_; }
 
-  // The link pointing at the node of `key` (a bucket or a predecessor's next), or nullptr. Valid
-  // until the next insertion or removal. `hash` must be Hash(key).
-  StrNode** FindLink(std::string_view key, uint64_t hash) {
-    if (buckets_ == nullptr) return nullptr;
-    StrNode** link = &buckets_[hash & mask_];
-    while (*link != nullptr) {
-      if ((*link)->key() == key) return link;
-      link = &(*link)->next;
-    }
-    return nullptr;
-  }
-  StrNode* Find(std::string_view key) const {
-    if (buckets_ == nullptr) return nullptr;
-    for (StrNode* n = buckets_[Hash(key) & mask_]; n != nullptr; n = n->next) {
-      if (n->key() == key) return n;
-    }
-    return nullptr;
-  }
+  // The link pointing at the node of `key` (a bucket slot or a predecessor's next), or nullptr.
+  // Valid until the next insertion or removal. `hash` must be Hash(key).
+  StrNode** FindLink(std::string_view key, uint64_t hash) { return table_.FindLink(key, hash); }
+  StrNode* Find(std::string_view key) const { return table_.Find(key, Hash(key)); }
   // Takes ownership of n. REQUIRES: no node with n's key; hash == Hash(n->key()).
   void Insert(StrNode* n, uint64_t hash) {
-    if (buckets_ == nullptr) {
-      Resize(kInitialBuckets);
-    } else if (size_ + 1 > mask_ + 1) {
-      Resize((mask_ + 1) * 2);
-    }
-    StrNode** b = &buckets_[hash & mask_];
-    n->next = *b;
-    *b = n;
-    size_++;
+    table_.Insert(n, hash);
     node_bytes_ += n->AllocatedBytes();
   }
   // Puts n (same key) in place of *link's node, which is freed.
   void Replace(StrNode** link, StrNode* n) {
-    StrNode* old = *link;
-    n->next = old->next;
-    *link = n;
+    StrNode* old = table_.Replace(link, n);
     node_bytes_ += n->AllocatedBytes();
     node_bytes_ -= old->AllocatedBytes();
     free(old);
@@ -184,16 +168,9 @@ class StrTable {
   void Reaccount(size_t old_bytes, size_t new_bytes) { node_bytes_ += new_bytes - old_bytes; }
   // Removes and frees *link's node. May shrink the table (every link is invalidated).
   void Erase(StrNode** link) {
-    StrNode* n = *link;
-    *link = n->next;
-    size_--;
+    StrNode* n = table_.Unlink(link);
     node_bytes_ -= n->AllocatedBytes();
     free(n);
-    if (size_ == 0) {
-      Clear();
-    } else if (mask_ + 1 > kInitialBuckets && size_ < (mask_ + 1) / 8) {
-      Resize(RoundUpPow2(size_ * 2));
-    }
   }
   bool Erase(std::string_view key) {
     StrNode** link = FindLink(key, Hash(key));
@@ -202,32 +179,16 @@ class StrTable {
     return true;
   }
   void Clear() {
-    if (buckets_ != nullptr) {
-      for (size_t i = 0; i <= mask_; i++) {
-        for (StrNode* n = buckets_[i]; n != nullptr;) {
-          StrNode* next = n->next;
-          free(n);
-          n = next;
-        }
-      }
-      free(buckets_);
-    }
-    buckets_ = nullptr;
-    mask_ = 0;
-    size_ = 0;
+    table_.Clear();
     node_bytes_ = 0;
   }
   // Room for n elements without a resize (image decoding).
-  void Reserve(size_t n) {
-    if (n > (buckets_ ? mask_ + 1 : 0)) Resize(RoundUpPow2(n));
-  }
+  void Reserve(size_t n) { table_.Reserve(n); }
 
+  // fn(const StrNode*) on every node.
   template <class F>
   void ForEach(F&& fn) const {
-    if (buckets_ == nullptr) return;
-    for (size_t i = 0; i <= mask_; i++) {
-      for (const StrNode* n = buckets_[i]; n != nullptr; n = n->next) fn(n);
-    }
+    table_.ForEach([&](const StrNode* n) { fn(n); });
   }
 
   // One step of a scan (Redis's reverse-binary cursor): visits every node of one bucket and
@@ -235,58 +196,14 @@ class StrTable {
   // least once, across resizes.
   template <class F>
   uint64_t Scan(uint64_t cursor, F&& fn) const {
-    if (buckets_ == nullptr) return 0;
-    for (const StrNode* n = buckets_[cursor & mask_]; n != nullptr; n = n->next) fn(n);
-    cursor |= ~static_cast<uint64_t>(mask_);
-    cursor = Rev(cursor);
-    cursor++;
-    return Rev(cursor);
+    return table_.Scan(cursor, [&](const StrNode* n) { fn(n); });
   }
 
-  // A random node, every node about as likely (FairRandomNode). REQUIRES: size() > 0.
-  const StrNode* Random() const {
-    return FairRandomNode(buckets_, mask_, [](StrNode* n) { return n->next; });
-  }
+  // A random node, every node about as likely (FairRandomPick). REQUIRES: size() > 0.
+  const StrNode* Random() const { return table_.Random(); }
 
  private:
-  static constexpr size_t kInitialBuckets = 4;
-
-  static size_t RoundUpPow2(size_t n) {
-    size_t b = kInitialBuckets;
-    while (b < n) b *= 2;
-    return b;
-  }
-  static uint64_t Rev(uint64_t v) {
-    v = ((v >> 1) & 0x5555555555555555ULL) | ((v & 0x5555555555555555ULL) << 1);
-    v = ((v >> 2) & 0x3333333333333333ULL) | ((v & 0x3333333333333333ULL) << 2);
-    v = ((v >> 4) & 0x0F0F0F0F0F0F0F0FULL) | ((v & 0x0F0F0F0F0F0F0F0FULL) << 4);
-    v = ((v >> 8) & 0x00FF00FF00FF00FFULL) | ((v & 0x00FF00FF00FF00FFULL) << 8);
-    v = ((v >> 16) & 0x0000FFFF0000FFFFULL) | ((v & 0x0000FFFF0000FFFFULL) << 16);
-    return (v >> 32) | (v << 32);
-  }
-  void Resize(size_t buckets) {
-    auto** nb = static_cast<StrNode**>(calloc(buckets, sizeof(StrNode*)));
-    if (nb == nullptr) throw std::bad_alloc();
-    size_t nmask = buckets - 1;
-    if (buckets_ != nullptr) {
-      for (size_t i = 0; i <= mask_; i++) {
-        for (StrNode* n = buckets_[i]; n != nullptr;) {
-          StrNode* next = n->next;
-          StrNode** b = &nb[Hash(n->key()) & nmask];
-          n->next = *b;
-          *b = n;
-          n = next;
-        }
-      }
-      free(buckets_);
-    }
-    buckets_ = nb;
-    mask_ = nmask;
-  }
-
-  StrNode** buckets_ = nullptr;
-  size_t mask_ = 0;
-  size_t size_ = 0;
+  HashTable<StrTraits> table_;
   size_t node_bytes_ = 0;
 };
 
