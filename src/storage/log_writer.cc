@@ -13,6 +13,21 @@ constexpr uint64_t kWakeFlusherBytes = 1u << 20;
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+// What every append refuses before it takes the lock.
+Status CheckRecord(RecordType type, uint64_t payload_size) {
+  if (!IsValidRecordType(static_cast<uint8_t>(type))) {
+    return Status::InvalidArgument("invalid record type");
+  }
+  if (payload_size > kMaxRecordPayloadSize) {
+    return Status::InvalidArgument("record payload exceeds the maximum record size");
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
 Result<FsyncPolicy> ParseFsyncPolicy(std::string_view name) {
   if (name == "always") return FsyncPolicy::kAlways;
   if (name == "everysec") return FsyncPolicy::kEverySec;
@@ -113,12 +128,7 @@ Result<AppendResult> LogWriter::Append(RecordType type, Payload* payload) {
 Result<AppendResult> LogWriter::AppendStreamed(
     RecordType type, uint64_t payload_size, uint32_t payload_crc,
     const std::function<void(const PartWriter&)>& produce) {
-  if (!IsValidRecordType(static_cast<uint8_t>(type))) {
-    return Status::InvalidArgument("invalid record type");
-  }
-  if (payload_size > kMaxRecordPayloadSize) {
-    return Status::InvalidArgument("record payload exceeds the maximum record size");
-  }
+  if (Status bad = CheckRecord(type, payload_size); !bad.ok()) return bad;
   const uint64_t size = RecordSize(payload_size);
   AppendResult result;
   std::deque<Chunk> batch;  // the records appended before this one
@@ -231,12 +241,7 @@ Result<AppendResult> LogWriter::AppendStreamed(
 template <class Encode>
 Result<AppendResult> LogWriter::AppendRecord(RecordType type, size_t payload_size,
                                              const Encode& encode) {
-  if (!IsValidRecordType(static_cast<uint8_t>(type))) {
-    return Status::InvalidArgument("invalid record type");
-  }
-  if (payload_size > kMaxRecordPayloadSize) {
-    return Status::InvalidArgument("record payload exceeds the maximum record size");
-  }
+  if (Status bad = CheckRecord(type, payload_size); !bad.ok()) return bad;
   const uint64_t size = RecordSize(payload_size);
   AppendResult result;
   bool wake = false;
