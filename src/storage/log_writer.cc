@@ -154,20 +154,12 @@ Result<AppendResult> LogWriter::AppendStreamed(
   ++append_segment_id_;
   append_offset_ = kSegmentHeaderSize;
   segment_start_ = true;
-  batch.swap(pending_);
-  size_t inflight = 0;
-  for (const Chunk& c : batch) inflight += c.data.RetainedBytes();
-  inflight_bytes_.store(inflight, std::memory_order_relaxed);
-  pending_bytes_ = 0;
+  TakePendingLocked(&batch);
   progress_cv_.notify_all();  // appenders blocked on back-pressure may go on
   lock.unlock();
 
-  Status s;
   size_t written = 0;
-  for (; written < batch.size(); ++written) {
-    s = WriteChunk(batch[written]);
-    if (!s.ok()) break;
-  }
+  Status s = WriteBatch(batch, &written);
   // The record starts at a point already durable: a repair after a failure below cuts the
   // file back to it and has nothing of this record to rewrite (it was never kept in memory).
   if (s.ok() && new_segment) {
@@ -212,10 +204,7 @@ Result<AppendResult> LogWriter::AppendStreamed(
 
   lock.lock();
   if (!s.ok()) {
-    for (size_t i = batch.size(); i-- > written;) {
-      pending_bytes_ += batch[i].data.size();
-      pending_.push_front(std::move(batch[i]));
-    }
+    PutBackLocked(batch, written);
     SetErrorLocked(s);
     // Nobody waits for this record and it cannot be rewritten: it is discarded now.
     discarded_.emplace_back(result.sequence, result.sequence);
@@ -469,25 +458,41 @@ bool LogWriter::TryWriteNow(uint64_t sequence) {
   return written_sequence_ >= sequence;
 }
 
+void LogWriter::TakePendingLocked(std::deque<Chunk>* batch) {
+  batch->swap(pending_);
+  size_t inflight = 0;
+  for (const Chunk& c : *batch) inflight += c.data.RetainedBytes();
+  inflight_bytes_.store(inflight, std::memory_order_relaxed);
+  pending_bytes_ = 0;
+}
+
+Status LogWriter::WriteBatch(std::deque<Chunk>& batch, size_t* written) {
+  for (*written = 0; *written < batch.size(); ++*written) {
+    Status s = WriteChunk(batch[*written]);
+    if (!s.ok()) return s;
+  }
+  return Status::OK();
+}
+
+void LogWriter::PutBackLocked(std::deque<Chunk>& batch, size_t written) {
+  // In order, ahead of anything appended meanwhile.
+  for (size_t i = batch.size(); i-- > written;) {
+    pending_bytes_ += batch[i].data.size();
+    pending_.push_front(std::move(batch[i]));
+  }
+}
+
 void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync, bool timed_sync) {
   io_busy_ = true;
   std::deque<Chunk> batch;
-  batch.swap(pending_);
-  size_t inflight = 0;
-  for (const Chunk& c : batch) inflight += c.data.RetainedBytes();
-  inflight_bytes_.store(inflight, std::memory_order_relaxed);
-  pending_bytes_ = 0;
+  TakePendingLocked(&batch);
   const bool closing = closing_;
   const uint64_t sync_requested = sync_requested_;
   progress_cv_.notify_all();  // appenders blocked on back-pressure may go on
   lock.unlock();
 
-  Status s;
   size_t written = 0;
-  for (; written < batch.size(); ++written) {
-    s = WriteChunk(batch[written]);
-    if (!s.ok()) break;
-  }
+  Status s = WriteBatch(batch, &written);
   if (s.ok() && synced_seq_ < flushed_seq_) {
     bool need_sync = sync || policy() == FsyncPolicy::kAlways || closing ||
                      sync_requested > synced_seq_ ||
@@ -499,11 +504,7 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync, boo
 
   lock.lock();
   if (!s.ok()) {
-    // Put back what was not written, in order, ahead of anything appended meanwhile.
-    for (size_t i = batch.size(); i-- > written;) {
-      pending_bytes_ += batch[i].data.size();
-      pending_.push_front(std::move(batch[i]));
-    }
+    PutBackLocked(batch, written);
     SetErrorLocked(s);
   }
   PublishLocked();

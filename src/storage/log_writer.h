@@ -284,6 +284,12 @@ class LogWriter {
   template <class Encode>
   Result<AppendResult> AppendRecord(RecordType type, size_t payload_size, const Encode& encode);
   Status SyncSegment();
+  // A round's batch: takes every pending chunk (REQUIRES: mu_, I/O owner); writes them in
+  // order, `written` telling how many went (no lock); puts the rest back after a failure, in
+  // order, ahead of anything appended meanwhile (REQUIRES: mu_).
+  void TakePendingLocked(std::deque<Chunk>* batch);
+  Status WriteBatch(std::deque<Chunk>& batch, size_t* written);
+  void PutBackLocked(std::deque<Chunk>& batch, size_t written);
   Status RepairSegment();
   // `ack`: the caller acknowledges the record (WaitForPolicy): wait for its fate after a failure.
   Status WaitFor(uint64_t sequence, bool durable, bool ack);
