@@ -274,9 +274,7 @@ struct DB::Impl {
       if (ctx->active_expire_enabled.load()) {
         ctx->keyspace().ActiveExpireCycle(NowMs(), limits::kActiveExpireKeysPerShard);
       }
-      if (ctx->keyspace().OverBudget()) ctx->keyspace().EvictUntilUnderBudget(1u << 20);
-      ctx->keyspace().SampleUsedMemory();
-      if (ctx->keyspace().OverMaxmemory()) (void)ctx->keyspace().EvictKeys();
+      ctx->keyspace().HousekeepMemory();
       l.lock();
     }
   }

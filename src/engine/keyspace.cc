@@ -790,6 +790,13 @@ void Keyspace::SampleUsedMemory() {
   sampled_accounted_.store(accounted, std::memory_order_relaxed);
 }
 
+void Keyspace::HousekeepMemory() {
+  if (OverBudget()) EvictUntilUnderBudget(1u << 20);
+  if (budget_bytes_.load(std::memory_order_relaxed) == 0) return;
+  SampleUsedMemory();
+  if (OverMaxmemory()) (void)EvictKeys();
+}
+
 namespace {
 // Redis's evictionTimeLimitUs: how long one call may evict before letting the command run
 // (the rest is done by the next command or the tick). Tenacity 10 (the default) is 500 us,

@@ -378,8 +378,14 @@ class Keyspace {
   uint64_t UsedMemory() const;
   // Keys and values in RAM, as the keyspace accounts them (MEMORY STATS' dataset.bytes).
   uint64_t DatasetBytes() const { return AccountedBytes(); }
-  // Takes a fresh sample of malloc's in-use bytes (the housekeeping tick, INFO). Thread-safe.
+  // Takes a fresh sample of malloc's in-use bytes (INFO, MEMORY, the tick). Thread-safe.
   void SampleUsedMemory();
+  // The housekeeping tick's memory work: values over the RAM budget to disk, then, only when
+  // maxmemory is set, a fresh sample and whole-key eviction. Without maxmemory nothing reads
+  // the sample between two INFO calls (which take their own), and mallinfo2 is not free: it
+  // walks every arena's free lists under the arena's lock (about 1 ms on a heap of 100k
+  // overwritten keys, ten times a second, stalling the I/O threads' mallocs meanwhile).
+  void HousekeepMemory();
   // What maxmemory is checked against: UsedMemory without the log's buffers (see
   // ValueStore::LogBufferedBytes), as of the last sample.
   uint64_t MaxmemoryUsed() const {

@@ -139,13 +139,11 @@ void Server::Housekeeping() {
   // Active expiry: sweep a slice of every table with deadlines. Keys that are never read again
   // still leave memory within a few cycles; the slice bounds the time any shard lock is held.
   // The RAM cache: writers evict as they go; this catches up when reads brought values back.
-  Keyspace& ks = ctx_.keyspace();
-  if (ks.OverBudget()) ks.EvictUntilUnderBudget(1u << 20);
   // Whole-key policies: commands evict before they run; the tick re-anchors used memory on
   // malloc's figure and goes on where a command stopped at its time limit (or after CONFIG SET
   // maxmemory lowered the budget with no command coming).
-  ks.SampleUsedMemory();
-  if (ks.OverMaxmemory()) (void)ks.EvictKeys();
+  Keyspace& ks = ctx_.keyspace();
+  ks.HousekeepMemory();
   // An evicted value leaves a freed chunk behind; malloc keeps such memory for reuse, so after
   // evictions give the free pages back to the OS, at most once every few seconds, so that RSS
   // follows the budget rather than the largest the cache ever was.
