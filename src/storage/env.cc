@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -35,12 +36,13 @@ class PosixWritableFile final : public WritableFile {
     // pwrite at our own offset rather than O_APPEND, so that after Truncate the next write
     // lands exactly at the cut, whatever the kernel's file position.
     while (!data.empty()) {
-      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(size_));
+      const uint64_t at = size_.load(std::memory_order_relaxed);
+      ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(at));
       if (n < 0) {
         if (errno == EINTR) continue;
         return PosixError(path_, errno);
       }
-      size_ += static_cast<uint64_t>(n);
+      size_.store(at + static_cast<uint64_t>(n), std::memory_order_release);
       data.remove_prefix(static_cast<size_t>(n));
     }
     return Status::OK();
@@ -55,7 +57,7 @@ class PosixWritableFile final : public WritableFile {
     if (RetryOnEintr([&] { return ::ftruncate(fd_, static_cast<off_t>(size)); }) < 0) {
       return PosixError(path_, errno);
     }
-    size_ = size;
+    size_.store(size, std::memory_order_release);
     return Status::OK();
   }
 
@@ -67,12 +69,14 @@ class PosixWritableFile final : public WritableFile {
     return Status::OK();
   }
 
-  uint64_t Size() const override { return size_; }
+  uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
 
  private:
   std::string path_;
   int fd_;
-  uint64_t size_ = 0;
+  // Atomic: a Sync (and Size) may run on one thread while another appends (the log's
+  // background fsync, storage/log_writer.h).
+  std::atomic<uint64_t> size_{0};
 };
 
 class PosixRandomAccessFile final : public RandomAccessFile {

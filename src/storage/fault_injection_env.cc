@@ -25,13 +25,17 @@ class FaultInjectionFile final : public WritableFile {
     if (env_->fail_syncs_ && env_->Matches(path_)) {
       return Status::IOError(path_ + ": Input/output error (injected)");
     }
+    // What a sync makes durable is what was written before it began: appends that run beside
+    // it (the log's background fsync) may or may not be covered, so a power loss drops them.
+    const uint64_t size = base_->Size();
+    ++env_->syncs_started_;
     Status s = base_->Sync();
     if (uint64_t us = env_->sync_delay_us_; us > 0) {
       std::this_thread::sleep_for(std::chrono::microseconds(us));
     }
     if (s.ok()) {
       ++env_->syncs_;
-      env_->RecordSynced(path_, base_->Size());
+      env_->RecordSynced(path_, size);
     }
     return s;
   }

@@ -33,7 +33,8 @@ class FaultInjectionEnv final : public Env {
   void SetSyncDelayMicros(uint64_t us) { sync_delay_us_ = us; }
   void SetPathFilter(std::string filter);
 
-  uint64_t sync_count() const { return syncs_; }
+  uint64_t sync_count() const { return syncs_; }  // successful, finished
+  uint64_t syncs_started() const { return syncs_started_; }
   uint64_t append_count() const { return appends_; }
 
   // Simulated power loss: every file written through this Env loses what was not synced.
@@ -70,6 +71,7 @@ class FaultInjectionEnv final : public Env {
   std::atomic<bool> fail_creates_{false};
   std::atomic<uint64_t> sync_delay_us_{0};
   std::atomic<uint64_t> syncs_{0};
+  std::atomic<uint64_t> syncs_started_{0};
   std::atomic<uint64_t> appends_{0};
   mutable Mutex mu_;
   std::string path_filter_ ABSL_GUARDED_BY(mu_);

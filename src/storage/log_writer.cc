@@ -135,7 +135,8 @@ Result<AppendResult> LogWriter::AppendStreamed(
   std::unique_lock lock(mu_);
   // Become the thread doing I/O (as a group commit's leader): nobody else writes until this
   // record is in the file.
-  progress_cv_.wait(lock, [&] { return closing_ || !error_.ok() || (!io_busy_ && !in_discard_); });
+  progress_cv_.wait(
+      lock, [&] { return closing_ || !error_.ok() || (!io_busy_ && !sync_busy_ && !in_discard_); });
   if (closing_) return Status::IOError("log writer is closed");
   if (!error_.ok()) return RefusalLocked();
   FDB_CHECK(!collecting_);
@@ -306,7 +307,9 @@ Status LogWriter::WaitFor(uint64_t sequence, bool durable, bool ack) {
   // Appends do not wake the flusher; a waiter does, unless it is about to lead the round itself
   // (below): waking a thread that would only find the round taken costs a futex call and a
   // context switch per write.
-  if (!reached() && !(error_.ok() && !io_busy_ && !closing_)) work_cv_.notify_one();
+  if (!reached() && !(error_.ok() && !io_busy_ && !closing_ && CanLeadLocked(durable))) {
+    work_cv_.notify_one();
+  }
   // Group commit, leader/follower: a waiter that finds nobody doing I/O writes (and fsyncs)
   // everything pending itself, for every waiter at once, instead of handing the work to the
   // flusher thread and sleeping: that saves two context switches per commit. Waiters that
@@ -315,7 +318,8 @@ Status LogWriter::WaitFor(uint64_t sequence, bool durable, bool ack) {
   // and written by a retry); others return at once (they may hold locks a discard needs).
   while (!IsDiscardedLocked(sequence) && !reached() && !flusher_done_) {
     if (error_.ok()) {
-      if (!io_busy_ && !closing_) {
+      // The everysec fsync is the flusher's (beside the writes): a leader only writes.
+      if (!io_busy_ && !closing_ && CanLeadLocked(durable)) {
         IoRoundLocked(lock, durable);
         continue;
       }
@@ -442,28 +446,44 @@ bool LogWriter::TryWriteNow(uint64_t sequence) {
   std::unique_lock lock(mu_);
   if (written_sequence_ >= sequence) return true;
   if (policy() == FsyncPolicy::kAlways || !error_.ok() || io_busy_ || closing_ ||
-      sequence >= next_sequence_) {
+      sequence >= next_sequence_ || !CanLeadLocked(false)) {
     return false;
   }
-  IoRoundLocked(lock, /*sync=*/false, /*timed_sync=*/false);
+  IoRoundLocked(lock, /*sync=*/false, /*writes_requested=*/true);
   // Batches other threads asked for while the round ran (RequestProgress found it busy) are
   // written now by this thread, rather than handed to the flusher; a few rounds at most, and
   // what is left then goes to the flusher.
   auto requested = [&] { return progress_requested_ > written_sequence_ && !pending_.empty(); };
-  for (int i = 0; i < kMaxExtraRounds && requested() && error_.ok() && !io_busy_ && !closing_;
+  for (int i = 0; i < kMaxExtraRounds && requested() && error_.ok() && !io_busy_ && !closing_ &&
+                  CanLeadLocked(false);
        i++) {
-    IoRoundLocked(lock, /*sync=*/false, /*timed_sync=*/false);
+    IoRoundLocked(lock, /*sync=*/false, /*writes_requested=*/true);
   }
   if (requested()) work_cv_.notify_one();
   return written_sequence_ >= sequence;
 }
 
+bool LogWriter::CanLeadLocked(bool sync) const {
+  if (!sync_busy_) return true;
+  return !sync && !pending_.empty() && !pending_.front().starts_segment;
+}
+
 void LogWriter::TakePendingLocked(std::deque<Chunk>* batch) {
-  batch->swap(pending_);
+  if (!sync_busy_) {
+    batch->swap(pending_);
+    pending_bytes_ = 0;
+  } else {
+    // A background fsync holds the open segment's file: take its chunks only, not the start
+    // of the next segment (which closes that file).
+    while (!pending_.empty() && !pending_.front().starts_segment) {
+      pending_bytes_ -= pending_.front().data.size();
+      batch->push_back(std::move(pending_.front()));
+      pending_.pop_front();
+    }
+  }
   size_t inflight = 0;
   for (const Chunk& c : *batch) inflight += c.data.RetainedBytes();
   inflight_bytes_.store(inflight, std::memory_order_relaxed);
-  pending_bytes_ = 0;
 }
 
 Status LogWriter::WriteBatch(std::deque<Chunk>& batch, size_t* written) {
@@ -482,23 +502,24 @@ void LogWriter::PutBackLocked(std::deque<Chunk>& batch, size_t written) {
   }
 }
 
-void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync, bool timed_sync) {
+void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync,
+                              bool writes_requested) {
   io_busy_ = true;
   std::deque<Chunk> batch;
   TakePendingLocked(&batch);
   const bool closing = closing_;
   const uint64_t sync_requested = sync_requested_;
+  // Stable for the round: a background fsync starts and ends only while nobody does I/O.
+  const bool sync_busy = sync_busy_;
   progress_cv_.notify_all();  // appenders blocked on back-pressure may go on
   lock.unlock();
 
   size_t written = 0;
   Status s = WriteBatch(batch, &written);
-  if (s.ok() && synced_seq_ < flushed_seq_) {
+  if (s.ok() && synced_seq_ < flushed_seq_ && !sync_busy) {
     bool need_sync = sync || policy() == FsyncPolicy::kAlways || closing ||
                      sync_requested > synced_seq_ ||
-                     seg_.unsynced.RetainedBytes() >= options_.max_unsynced_bytes ||
-                     (timed_sync && policy() == FsyncPolicy::kEverySec &&
-                      Clock::now() - last_sync_time_ >= options_.everysec_interval);
+                     seg_.unsynced.RetainedBytes() >= options_.max_unsynced_bytes;
     if (need_sync) s = SyncSegment();
   }
 
@@ -516,9 +537,9 @@ void LogWriter::IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync, boo
   // that everysec must fsync (it then sets its timer). An idle flusher woken after every
   // leader's round would cost a context switch per write.
   // Also when a batch was asked for during the round and this leader will not write it (a
-  // TryWriteNow leader, timed_sync false, goes on itself).
+  // TryWriteNow leader, writes_requested, goes on itself).
   if (flusher_waits_io_ || !s.ok() || (flusher_sleeps_ && synced_seq_ < flushed_seq_) ||
-      (timed_sync && progress_requested_ > written_sequence_ && !pending_.empty())) {
+      (!writes_requested && progress_requested_ > written_sequence_ && !pending_.empty())) {
     work_cv_.notify_all();
   }
   if (options_.on_progress) options_.on_progress();
@@ -772,6 +793,14 @@ void LogWriter::FlusherLoop() {
       continue;  // re-check everything: a waiter may have led a round meanwhile
     }
     delayed = false;
+    if (sync_due && !sync_wanted && !closing_ && error_.ok()) {
+      // Everysec's fsync runs beside the writes, as Redis's AOF fsync on its background
+      // thread: write what is pending first, then fsync while leaders go on writing.
+      if (!pending_.empty()) IoRoundLocked(lock, false);
+      if (error_.ok() && !io_busy_ && synced_seq_ < flushed_seq_) BackgroundSyncLocked(lock);
+      finish_retry();
+      continue;
+    }
     const uint64_t durable_before = durable_sequence_;
     IoRoundLocked(lock, false);
     last_round_records_ = durable_sequence_ - durable_before;
@@ -864,6 +893,58 @@ Status LogWriter::WriteChunk(Chunk& chunk) {
   io_bytes_written_ += size;
   flushed_seq_ = chunk.last_sequence;
   return Status::OK();
+}
+
+void LogWriter::BackgroundSyncLocked(std::unique_lock<std::mutex>& lock) {
+  FDB_CHECK(!io_busy_ && !sync_busy_ && seg_.file != nullptr);
+  // What this fsync covers: everything written so far. Writes that land meanwhile may reach
+  // the disk too, but only these are counted durable.
+  WritableFile* file = seg_.file.get();
+  const uint64_t size = seg_.written_size;
+  const uint64_t seq = flushed_seq_;
+  const size_t unsynced_len = seg_.unsynced.size();
+  const size_t marks = seg_.unsynced_marks.size();
+  sync_busy_ = true;
+  lock.unlock();
+  const auto start = Clock::now();
+  Status s = file->Sync();
+  const auto end = Clock::now();
+  lock.lock();
+  // The segment's state is the I/O owner's: wait for a leader's round to end.
+  while (io_busy_) {
+    flusher_waits_io_ = true;
+    work_cv_.wait(lock);
+    flusher_waits_io_ = false;
+  }
+  io_busy_ = true;
+  lock.unlock();
+  if (s.ok()) {
+    io_last_fsync_us_ = std::chrono::duration_cast<std::chrono::microseconds>(end - start).count();
+    ++io_fsyncs_;
+    last_sync_time_ = end;
+    seg_.synced_size = size;
+    // The copy kept for a rewrite after a failed fsync loses what this one made durable; the
+    // marks of what was written since move down with it.
+    seg_.unsynced.DropPrefix(unsynced_len);
+    seg_.unsynced_marks.erase(seg_.unsynced_marks.begin(),
+                              seg_.unsynced_marks.begin() + static_cast<std::ptrdiff_t>(marks));
+    for (auto& mark : seg_.unsynced_marks) mark.second -= unsynced_len;
+    if (seg_.unsynced.bytes.capacity() > (4u << 20) && seg_.unsynced.bytes.size() < (1u << 20)) {
+      seg_.unsynced.bytes.shrink_to_fit();  // give back a large buffer after a burst
+    }
+    unsynced_bytes_.store(seg_.unsynced.MemoryBytes(), std::memory_order_relaxed);
+    synced_seq_ = std::max(synced_seq_, seq);
+  } else {
+    // As SyncSegment: never trust a second fsync; the repair rewrites from synced_size on.
+    seg_.needs_repair = true;
+  }
+  lock.lock();
+  sync_busy_ = false;
+  if (!s.ok()) SetErrorLocked(s);
+  PublishLocked();
+  io_busy_ = false;
+  progress_cv_.notify_all();
+  if (options_.on_progress) options_.on_progress();
 }
 
 Status LogWriter::SyncSegment() {

@@ -11,7 +11,8 @@
 //   kAlways   every batch is fsynced; a caller acknowledges a write after WaitForPolicy(seq),
 //             i.e. once it is durable.
 //   kEverySec batches are written at once (so a process crash loses nothing that was
-//             acknowledged after WaitForPolicy) and fsynced about once per interval.
+//             acknowledged after WaitForPolicy) and fsynced about once per interval, by the
+//             flusher beside the writes (BackgroundSyncLocked): a write never waits for it.
 //   kNo       batches are written at once; fsync only at rotation, Flush, WaitDurable, Close.
 //
 // Failure. A failed write, fsync, file creation or segment hook (ENOSPC, EIO) puts the writer
@@ -284,6 +285,14 @@ class LogWriter {
   template <class Encode>
   Result<AppendResult> AppendRecord(RecordType type, size_t payload_size, const Encode& encode);
   Status SyncSegment();
+  // Everysec's fsync beside the writes: fsyncs the open segment up to what is written now,
+  // without holding the I/O role, so leaders go on writing into it meanwhile (TakePendingLocked
+  // leaves a new segment's chunks for later, and no round fsyncs); then takes the role back to
+  // record what became durable. REQUIRES: lock holds mu_, the flusher, !io_busy_, error_ OK.
+  void BackgroundSyncLocked(std::unique_lock<std::mutex>& lock);
+  // Whether a leader may run a round now: always, unless a background fsync runs; then only a
+  // round that writes (no fsync, `sync` false) the open segment's next chunk. REQUIRES: mu_.
+  bool CanLeadLocked(bool sync) const;
   // A round's batch: takes every pending chunk (REQUIRES: mu_, I/O owner); writes them in
   // order, `written` telling how many went (no lock); puts the rest back after a failure, in
   // order, ahead of anything appended meanwhile (REQUIRES: mu_).
@@ -360,10 +369,14 @@ class LogWriter {
   // Writes every pending chunk (and fsyncs when `sync`, or when the policy wants it), then
   // publishes progress. Run by the flusher thread or by a waiting appender (group commit
   // leader). REQUIRES: lock holds mu_, !io_busy_, error_ OK. Returns with the lock held.
-  // `timed_sync`: also fsync when everysec's interval has passed (the flusher's rounds and
-  // WaitFor's; TryWriteNow leaves it to the flusher).
-  void IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync, bool timed_sync = true);
-  bool io_busy_ = false;           // guarded by mu_: a thread is doing I/O on the state below
+  // Everysec's timed fsync is not a round's: the flusher runs it beside them. While one runs
+  // (sync_busy_), a round fsyncs nothing. `writes_requested`: the caller (TryWriteNow) writes
+  // what RequestProgress asked for during the round itself; otherwise the flusher is woken.
+  void IoRoundLocked(std::unique_lock<std::mutex>& lock, bool sync, bool writes_requested = false);
+  bool io_busy_ = false;  // guarded by mu_: a thread is doing I/O on the state below
+  // guarded by mu_: the flusher fsyncs seg_.file outside the I/O role (BackgroundSyncLocked).
+  // Meanwhile seg_.file stays open and nobody else fsyncs, truncates or starts a segment.
+  bool sync_busy_ = false;
   bool flusher_waits_io_ = false;  // guarded by mu_: the flusher waits for io_busy_ to clear
   bool flusher_sleeps_ = false;    // guarded by mu_: the flusher is idle without a timer
   // guarded by mu_: the highest sequence RequestProgress asked for while a round was running

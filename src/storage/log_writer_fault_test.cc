@@ -28,6 +28,7 @@ class LogWriterFaultTest : public ::testing::TestWithParam<FsyncPolicy> {
     o.fsync = GetParam();
     o.segment_target_size = segment_target_size;
     o.retry_interval = retry;
+    o.everysec_interval = everysec_;
     o.on_segment_created = [this](uint64_t id) {
       std::lock_guard lock(mu_);
       if (!hook_ok_) return Status::IOError("manifest write failed (injected)");
@@ -117,6 +118,7 @@ class LogWriterFaultTest : public ::testing::TestWithParam<FsyncPolicy> {
   bool hook_ok_ = true;
   std::vector<uint64_t> segments_;
   int next_payload_ = 0;
+  std::chrono::milliseconds everysec_{1000};
 };
 
 TEST_P(LogWriterFaultTest, WriteFailureRefusesThenRecoversOnRetry) {
@@ -399,6 +401,34 @@ TEST_P(LogWriterFaultTest, PowerLossKeepsEverythingAcknowledgedDurable) {
   (void)w->Close();
   env_.SetWriteFailure(false);
   env_.SetSyncFailure(false);
+}
+
+// Everysec's background fsync fails: nothing it covered is reported durable, the writer
+// refuses writes, and after the repair the log holds every record that was acknowledged
+// (written, under everysec), and a power loss then keeps them.
+TEST_P(LogWriterFaultTest, BackgroundFsyncFailureIsRepaired) {
+  if (GetParam() != FsyncPolicy::kEverySec) GTEST_SKIP() << "everysec's timed fsync";
+  everysec_ = std::chrono::milliseconds(1);
+  auto w = Open();
+  Appended appended;
+  AppendOk(w.get(), &appended);
+  ASSERT_TRUE(w->WaitForPolicy(appended.back().first).ok());
+  env_.SetSyncFailure(true);
+  AppendUntilRefused(w.get(), &appended);  // the timed fsync fails soon
+  EXPECT_LE(w->stats().durable_sequence, appended.front().first);
+  EXPECT_FALSE(w->Health().ok());
+  env_.SetSyncFailure(false);
+  ASSERT_TRUE(w->Retry().ok());
+  std::vector<std::string> kept = Kept(w.get(), appended);
+  EXPECT_GE(kept.size(), 1u);
+  ASSERT_TRUE(w->Flush().ok());
+  env_.SetWriteFailure(true);  // freeze the disk, then lose what was not fsynced
+  env_.SetSyncFailure(true);
+  ASSERT_TRUE(env_.DropUnsyncedData().ok());
+  env_.SetWriteFailure(false);
+  env_.SetSyncFailure(false);
+  ExpectLogHolds(kept);
+  (void)w->Close();
 }
 
 // A disk that fills while a record is written in parts: the record is refused and discarded

@@ -181,6 +181,79 @@ TEST_F(LogWriterTest, EverySecWritesAtOnceAndSyncsWithinTheInterval) {
   EXPECT_EQ((*w)->stats().durable_sequence, r->sequence);
 }
 
+// Everysec's fsync runs beside the writes (as Redis's on its background thread): while it runs,
+// records are written (WaitForPolicy, TryWriteNow) without waiting for it, and only what was
+// written before it began counts as durable when it ends.
+TEST_F(LogWriterTest, EverySecFsyncRunsBesideWrites) {
+  auto options = Options(FsyncPolicy::kEverySec);
+  options.everysec_interval = std::chrono::milliseconds(1);
+  auto w = LogWriter::Open(options);
+  ASSERT_TRUE(w.ok());
+  env_.SetSyncDelayMicros(1500 * 1000);  // a disk whose fsync takes 1.5 s
+  const uint64_t started = env_.syncs_started();
+  const uint64_t finished = env_.sync_count();
+  auto a = (*w)->Append(RecordType::kPut, "a");
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE((*w)->WaitForPolicy(a->sequence).ok());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (env_.syncs_started() == started && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_GT(env_.syncs_started(), started) << "the timed fsync never began";
+  // The fsync of `a` is running: `b` and `c` are written meanwhile.
+  auto b = (*w)->Append(RecordType::kPut, "b");
+  ASSERT_TRUE(b.ok());
+  ASSERT_TRUE((*w)->WaitForPolicy(b->sequence).ok());
+  auto c = (*w)->Append(RecordType::kPut, "c");
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE((*w)->TryWriteNow(c->sequence));
+  EXPECT_EQ(env_.sync_count(), finished) << "a write waited for the fsync";
+  EXPECT_LT((*w)->stats().durable_sequence, a->sequence);
+  EXPECT_EQ(ReplayAll().size(), 3u);
+  // Once it ends, `a` is durable; `b` and `c` by a later one.
+  env_.SetSyncDelayMicros(0);
+  deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*w)->stats().durable_sequence < c->sequence &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ((*w)->stats().durable_sequence, c->sequence);
+  ASSERT_TRUE((*w)->Close().ok());
+  EXPECT_EQ(ReplayAll().size(), 3u);
+}
+
+// While the background fsync holds a segment's file, the next segment is not started: records
+// of the next segment wait for it, and everything lands in order.
+TEST_F(LogWriterTest, EverySecFsyncBesideASegmentRotation) {
+  auto options = Options(FsyncPolicy::kEverySec);
+  options.everysec_interval = std::chrono::milliseconds(1);
+  options.segment_target_size = 256;
+  auto w = LogWriter::Open(options);
+  ASSERT_TRUE(w.ok());
+  env_.SetSyncDelayMicros(2000);
+  std::vector<uint64_t> seqs;
+  for (int i = 0; i < 300; ++i) {
+    auto r = (*w)->Append(RecordType::kPut, Payload(i, 40));
+    ASSERT_TRUE(r.ok());
+    seqs.push_back(r->sequence);
+    if (i % 3 == 0) {
+      ASSERT_TRUE((*w)->WaitForPolicy(r->sequence).ok());
+    } else if (i % 3 == 1) {
+      (void)(*w)->TryWriteNow(r->sequence);
+    }
+  }
+  ASSERT_TRUE((*w)->Flush().ok());
+  EXPECT_EQ((*w)->stats().durable_sequence, seqs.back());
+  EXPECT_GT(Segments().size(), 10u);
+  ASSERT_TRUE((*w)->Close().ok());
+  std::vector<StoredRecord> all = ReplayAll();
+  ASSERT_EQ(all.size(), seqs.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(all[i].sequence, seqs[i]);
+    EXPECT_EQ(all[i].payload, Payload(i, 40));
+  }
+}
+
 // An event loop writes its batch's records itself under everysec (no hand-over to the flusher),
 // but never waits for an fsync: TryWriteNow writes without syncing, and refuses under always.
 TEST_F(LogWriterTest, TryWriteNowWritesOnTheCallerWithoutSyncing) {

@@ -108,6 +108,34 @@ struct Payload {
     }
     bytes.resize(bpos + (n - pos));
   }
+  // Drops the first n bytes. REQUIRES: n <= size(). As Truncate, a block the cut falls inside
+  // is replaced by a copy of its kept part (the log cuts at record boundaries).
+  void DropPrefix(size_t n) {
+    size_t pos = 0;   // offset in the whole payload
+    size_t bpos = 0;  // offset in `bytes`
+    size_t i = 0;
+    for (; i < splices.size(); i++) {
+      const size_t gap = splices[i].at - bpos;  // bytes before block i
+      if (n <= pos + gap) break;
+      pos += gap;
+      bpos = splices[i].at;
+      const size_t block_size = splices[i].block->size();
+      if (n < pos + block_size) {  // inside block i: its kept part becomes bytes
+        std::string rest(splices[i].block->view().substr(n - pos));
+        const size_t shift = rest.size();
+        rest.append(bytes, bpos, std::string::npos);
+        bytes = std::move(rest);
+        splices.erase(splices.begin(), splices.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+        for (Splice& s : splices) s.at = s.at - bpos + shift;
+        return;
+      }
+      pos += block_size;
+    }
+    const size_t cut = bpos + (n - pos);
+    bytes.erase(0, cut);
+    splices.erase(splices.begin(), splices.begin() + static_cast<std::ptrdiff_t>(i));
+    for (Splice& s : splices) s.at -= cut;
+  }
   // A contiguous copy of the bytes from offset `from` on. REQUIRES: from <= size().
   std::string CopyFrom(size_t from) const {
     std::string out;
