@@ -265,12 +265,17 @@ void IoThread::CommitHeld() {
     auto it = conns_.find(id);
     if (it != conns_.end()) max_seq = std::max(max_seq, it->second->held_sequence());
   }
-  waiting_.store(true);
   // Under everysec and no, this thread writes the batch's records itself when no other write is
   // in progress, as Redis writes its AOF before replying: the replies then leave in this same
   // pass instead of after a hand-over to the flusher thread and a wake-up back (two context
   // switches per batch). Under always, or when a write is in progress, the flusher does it.
-  if (storage != nullptr && !storage->TryCommitNow(max_seq)) storage->RequestCommit(max_seq);
+  // `waiting_` is raised only then: raised before its own write, this thread's progress listener
+  // would post it a wake-up for every batch it wrote itself (an eventfd write, an epoll wake and
+  // a read, for nothing). A commit that lands before it is raised is seen by CheckCommitted.
+  if (storage != nullptr && !storage->TryCommitNow(max_seq)) {
+    waiting_.store(true);
+    storage->RequestCommit(max_seq);
+  }
   CheckCommitted();
 }
 
