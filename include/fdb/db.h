@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -104,6 +105,48 @@ class DB {
   [[nodiscard]] Result<bool> Expire(std::string_view key, int64_t ttl_ms);
   // PTTL: remaining time in ms; -1 for a key without expiry, -2 for a missing key.
   [[nodiscard]] Result<int64_t> TtlMs(std::string_view key);
+  // Collections, as their Redis commands (a key of another type: the WRONGTYPE error; a
+  // collection emptied by a removal is deleted, as in Redis).
+  // HSET of one field: true when the field is new. HGET: nullopt when the key or field is
+  // missing. HDEL: how many of the fields existed. HLEN. HGETALL: (field, value) pairs in no
+  // particular order.
+  [[nodiscard]] Result<bool> HSet(std::string_view key, std::string_view field,
+                                  std::string_view value);
+  [[nodiscard]] Result<std::optional<std::string>> HGet(std::string_view key,
+                                                        std::string_view field);
+  [[nodiscard]] Result<int64_t> HDel(std::string_view key,
+                                     std::span<const std::string_view> fields);
+  [[nodiscard]] Result<int64_t> HLen(std::string_view key);
+  [[nodiscard]] Result<std::vector<std::pair<std::string, std::string>>> HGetAll(
+      std::string_view key);
+  // LPUSH / RPUSH: the new length (REQUIRES: at least one value). LPOP / RPOP: nullopt when
+  // the key is missing. LRANGE with Redis's inclusive, negative-from-the-end indexes. LLEN.
+  [[nodiscard]] Result<int64_t> LPush(std::string_view key,
+                                      std::span<const std::string_view> values);
+  [[nodiscard]] Result<int64_t> RPush(std::string_view key,
+                                      std::span<const std::string_view> values);
+  [[nodiscard]] Result<std::optional<std::string>> LPop(std::string_view key);
+  [[nodiscard]] Result<std::optional<std::string>> RPop(std::string_view key);
+  [[nodiscard]] Result<std::vector<std::string>> LRange(std::string_view key, int64_t start,
+                                                        int64_t stop);
+  [[nodiscard]] Result<int64_t> LLen(std::string_view key);
+  // SADD / SREM: how many members were added / removed (REQUIRES: at least one member).
+  // SISMEMBER. SMEMBERS: in no particular order. SCARD.
+  [[nodiscard]] Result<int64_t> SAdd(std::string_view key,
+                                     std::span<const std::string_view> members);
+  [[nodiscard]] Result<int64_t> SRem(std::string_view key,
+                                     std::span<const std::string_view> members);
+  [[nodiscard]] Result<bool> SIsMember(std::string_view key, std::string_view member);
+  [[nodiscard]] Result<std::vector<std::string>> SMembers(std::string_view key);
+  [[nodiscard]] Result<int64_t> SCard(std::string_view key);
+  // ZADD of one member: true when it is new (a NaN score: ERR not a float). ZSCORE: nullopt
+  // when the key or member is missing. ZREM: how many were there. ZCARD.
+  [[nodiscard]] Result<bool> ZAdd(std::string_view key, std::string_view member, double score);
+  [[nodiscard]] Result<std::optional<double>> ZScore(std::string_view key, std::string_view member);
+  [[nodiscard]] Result<int64_t> ZRem(std::string_view key,
+                                     std::span<const std::string_view> members);
+  [[nodiscard]] Result<int64_t> ZCard(std::string_view key);
+
   // SAVE: writes a checkpoint now, so the next Open reads the index instead of replaying the
   // log. With persistence off there is nothing to checkpoint: returns OK and does nothing.
   [[nodiscard]] Status Save();

@@ -14,6 +14,7 @@
 #include <atomic>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <filesystem>
 #include <map>
@@ -26,8 +27,12 @@
 #include "base/logging.h"
 #include "commands/dispatcher.h"
 #include "commands/generic_ops.h"
+#include "commands/hash_ops.h"
+#include "commands/list_ops.h"
 #include "commands/server_context.h"
+#include "commands/set_ops.h"
 #include "commands/string_ops.h"
+#include "commands/zset_ops.h"
 #include "protocol/reply_builder.h"
 
 namespace fdb {
@@ -149,6 +154,10 @@ struct TypedSpecs {
   const CommandSpec* incrby;
   const CommandSpec* pexpire;
   const CommandSpec* pttl;
+  const CommandSpec *hset, *hget, *hdel, *hlen, *hgetall;
+  const CommandSpec *lpush, *rpush, *lpop, *rpop, *lrange, *llen;
+  const CommandSpec *sadd, *srem, *sismember, *smembers, *scard;
+  const CommandSpec *zadd, *zscore, *zrem, *zcard;
 };
 
 std::atomic<uint64_t> g_next_impl_id{1};
@@ -259,6 +268,23 @@ struct DB::Impl {
 
   void Dirty(uint64_t n = 1) { ctx->dirty.fetch_add(n, std::memory_order_relaxed); }
 
+  // Runs op(OpArgs, key) -> OpResult<T> as `spec` (OnKey) and returns its value, an error
+  // status as Redis's text; dirty(value) says how many changes count toward SAVE's dirty.
+  template <class T, class Op, class DirtyCount>
+  Result<T> RunOp(const CommandSpec* spec, std::string_view key, const Op& op,
+                  const DirtyCount& dirty) {
+    std::optional<T> out;
+    Status s = OnKey(spec, key, [&](const OpArgs& args, const KeyRef& k) {
+      auto r = op(args, k.key);
+      if (!r.ok()) return Status::InvalidArgument(OpStatusText(r.status()));
+      out.emplace(std::move(*r));
+      return Status::OK();
+    });
+    if (!s.ok()) return s;
+    if (uint64_t n = dirty(*out); n > 0) Dirty(n);
+    return std::move(*out);
+  }
+
   // Active expiry at limits::kActiveExpireHz, as the network server's cron does: keys that are
   // never read again still leave memory and disk. The same tick evicts values over the cache
   // budget: a command evicts only from its own shard and never a value it changed in place
@@ -342,8 +368,14 @@ Result<std::unique_ptr<DB>> DB::Open(const Options& options) {
   // Again after recovery, as fdb-server does: the fsync policy is pushed into the engine.
   ctx.ApplyConfig();
   const CommandRegistry& reg = CommandRegistry::Default();
-  impl->specs = {reg.Find("get"),    reg.Find("set"),     reg.Find("del"), reg.Find("exists"),
-                 reg.Find("incrby"), reg.Find("pexpire"), reg.Find("pttl")};
+  impl->specs = {
+      reg.Find("get"),       reg.Find("set"),      reg.Find("del"),   reg.Find("exists"),
+      reg.Find("incrby"),    reg.Find("pexpire"),  reg.Find("pttl"),  reg.Find("hset"),
+      reg.Find("hget"),      reg.Find("hdel"),     reg.Find("hlen"),  reg.Find("hgetall"),
+      reg.Find("lpush"),     reg.Find("rpush"),    reg.Find("lpop"),  reg.Find("rpop"),
+      reg.Find("lrange"),    reg.Find("llen"),     reg.Find("sadd"),  reg.Find("srem"),
+      reg.Find("sismember"), reg.Find("smembers"), reg.Find("scard"), reg.Find("zadd"),
+      reg.Find("zscore"),    reg.Find("zrem"),     reg.Find("zcard")};
   impl->expirer = std::thread([p = impl.get()] { p->ExpireLoop(); });
   return std::unique_ptr<DB>(new DB(std::move(impl)));
 }
@@ -503,6 +535,222 @@ Result<int64_t> DB::TtlMs(std::string_view key) {
   });
   if (!s.ok()) return s;
   return ttl;
+}
+
+// ---- Collections: each runs its Op under the key's shard lock, as the command would ----
+
+namespace {
+// The typed calls that take a list of names refuse an empty one, as Redis's arity check does.
+Status NeedArgs(std::span<const std::string_view> v, const char* cmd) {
+  if (!v.empty()) return Status::OK();
+  return Status::InvalidArgument(std::string("ERR wrong number of arguments for '") + cmd +
+                                 "' command");
+}
+}  // namespace
+
+namespace {
+constexpr auto kReadOnly = [](const auto&) { return uint64_t{0}; };
+constexpr auto kCount = [](int64_t n) { return static_cast<uint64_t>(n); };
+constexpr auto kOne = [](const auto&) { return uint64_t{1}; };
+}  // namespace
+
+Result<bool> DB::HSet(std::string_view key, std::string_view field, std::string_view value) {
+  const std::string_view fv[2] = {field, value};
+  return impl_->RunOp<bool>(
+      impl_->specs.hset, key,
+      [&](const OpArgs& op, std::string_view k) -> OpResult<bool> {
+        OpResult<int64_t> r = OpHSet(op, k, fv);
+        if (!r.ok()) return r.status();
+        return *r > 0;
+      },
+      kOne);
+}
+
+Result<std::optional<std::string>> DB::HGet(std::string_view key, std::string_view field) {
+  return impl_->RunOp<std::optional<std::string>>(
+      impl_->specs.hget, key,
+      [&](const OpArgs& op, std::string_view k) -> OpResult<std::optional<std::string>> {
+        auto r = OpHGet(op, k, field);
+        if (!r.ok()) return r.status();
+        if (!r->has_value()) return std::optional<std::string>();
+        return std::optional<std::string>(std::string(**r));
+      },
+      kReadOnly);
+}
+
+Result<int64_t> DB::HDel(std::string_view key, std::span<const std::string_view> fields) {
+  if (Status s = NeedArgs(fields, "hdel"); !s.ok()) return s;
+  return impl_->RunOp<int64_t>(
+      impl_->specs.hdel, key,
+      [&](const OpArgs& op, std::string_view k) { return OpHDel(op, k, fields); }, kCount);
+}
+
+Result<int64_t> DB::HLen(std::string_view key) {
+  return impl_->RunOp<int64_t>(
+      impl_->specs.hlen, key, [&](const OpArgs& op, std::string_view k) { return OpHLen(op, k); },
+      kReadOnly);
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> DB::HGetAll(std::string_view key) {
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  return impl_->RunOp<Pairs>(
+      impl_->specs.hgetall, key,
+      [&](const OpArgs& op, std::string_view k) -> OpResult<Pairs> {
+        auto h = OpFindHash(op, k);
+        if (!h.ok()) return h.status();
+        Pairs out;
+        if (*h == nullptr) return out;
+        out.reserve((*h)->Size());
+        (*h)->ForEach([&](std::string_view f, std::string_view v) { out.emplace_back(f, v); });
+        return out;
+      },
+      kReadOnly);
+}
+
+Result<int64_t> DB::LPush(std::string_view key, std::span<const std::string_view> values) {
+  if (Status s = NeedArgs(values, "lpush"); !s.ok()) return s;
+  return impl_->RunOp<int64_t>(
+      impl_->specs.lpush, key,
+      [&](const OpArgs& op, std::string_view k) { return OpPush(op, k, true, values); },
+      [&](int64_t) { return static_cast<uint64_t>(values.size()); });
+}
+
+Result<int64_t> DB::RPush(std::string_view key, std::span<const std::string_view> values) {
+  if (Status s = NeedArgs(values, "rpush"); !s.ok()) return s;
+  return impl_->RunOp<int64_t>(
+      impl_->specs.rpush, key,
+      [&](const OpArgs& op, std::string_view k) { return OpPush(op, k, false, values); },
+      [&](int64_t) { return static_cast<uint64_t>(values.size()); });
+}
+
+Result<std::optional<std::string>> DB::LPop(std::string_view key) {
+  return impl_->RunOp<std::optional<std::string>>(
+      impl_->specs.lpop, key,
+      [&](const OpArgs& op, std::string_view k) { return OpPop(op, k, true); },
+      [](const std::optional<std::string>& v) { return uint64_t{v.has_value()}; });
+}
+
+Result<std::optional<std::string>> DB::RPop(std::string_view key) {
+  return impl_->RunOp<std::optional<std::string>>(
+      impl_->specs.rpop, key,
+      [&](const OpArgs& op, std::string_view k) { return OpPop(op, k, false); },
+      [](const std::optional<std::string>& v) { return uint64_t{v.has_value()}; });
+}
+
+Result<std::vector<std::string>> DB::LRange(std::string_view key, int64_t start, int64_t stop) {
+  using Elems = std::vector<std::string>;
+  return impl_->RunOp<Elems>(
+      impl_->specs.lrange, key,
+      [&](const OpArgs& op, std::string_view k) -> OpResult<Elems> {
+        auto r = OpLRange(op, k, start, stop);
+        if (!r.ok()) return r.status();
+        Elems out;
+        out.reserve(r->n);
+        if (r->n > 0) {
+          r->list->ForRange(r->start, r->n, false, [&](const ListObject::Elem& el) {
+            out.push_back(el.ToString());
+            return true;
+          });
+        }
+        return out;
+      },
+      kReadOnly);
+}
+
+Result<int64_t> DB::LLen(std::string_view key) {
+  return impl_->RunOp<int64_t>(
+      impl_->specs.llen, key, [&](const OpArgs& op, std::string_view k) { return OpLLen(op, k); },
+      kReadOnly);
+}
+
+Result<int64_t> DB::SAdd(std::string_view key, std::span<const std::string_view> members) {
+  if (Status s = NeedArgs(members, "sadd"); !s.ok()) return s;
+  return impl_->RunOp<int64_t>(
+      impl_->specs.sadd, key,
+      [&](const OpArgs& op, std::string_view k) { return OpSAdd(op, k, members); }, kCount);
+}
+
+Result<int64_t> DB::SRem(std::string_view key, std::span<const std::string_view> members) {
+  if (Status s = NeedArgs(members, "srem"); !s.ok()) return s;
+  return impl_->RunOp<int64_t>(
+      impl_->specs.srem, key,
+      [&](const OpArgs& op, std::string_view k) { return OpSRem(op, k, members); }, kCount);
+}
+
+Result<bool> DB::SIsMember(std::string_view key, std::string_view member) {
+  return impl_->RunOp<bool>(
+      impl_->specs.sismember, key,
+      [&](const OpArgs& op, std::string_view k) -> OpResult<bool> {
+        auto set = OpFindSet(op, k);
+        if (!set.ok()) return set.status();
+        return *set != nullptr && (*set)->Contains(member);
+      },
+      kReadOnly);
+}
+
+Result<std::vector<std::string>> DB::SMembers(std::string_view key) {
+  using Members = std::vector<std::string>;
+  return impl_->RunOp<Members>(
+      impl_->specs.smembers, key,
+      [&](const OpArgs& op, std::string_view k) -> OpResult<Members> {
+        auto set = OpFindSet(op, k);
+        if (!set.ok()) return set.status();
+        Members out;
+        if (*set == nullptr) return out;
+        out.reserve((*set)->Size());
+        (*set)->ForEach([&](std::string_view m) { out.emplace_back(m); });
+        return out;
+      },
+      kReadOnly);
+}
+
+Result<int64_t> DB::SCard(std::string_view key) {
+  return impl_->RunOp<int64_t>(
+      impl_->specs.scard, key, [&](const OpArgs& op, std::string_view k) { return OpSCard(op, k); },
+      kReadOnly);
+}
+
+Result<bool> DB::ZAdd(std::string_view key, std::string_view member, double score) {
+  if (std::isnan(score)) return Status::InvalidArgument("ERR value is not a valid float");
+  return impl_->RunOp<bool>(
+      impl_->specs.zadd, key,
+      [&](const OpArgs& op, std::string_view k) -> OpResult<bool> {
+        auto r = OpZAdd(op, k, ZAddOptions{}, std::span<const double>(&score, 1),
+                        std::span<const std::string_view>(&member, 1));
+        if (!r.ok()) return r.status();
+        return r->added > 0;
+      },
+      kOne);
+}
+
+Result<std::optional<double>> DB::ZScore(std::string_view key, std::string_view member) {
+  return impl_->RunOp<std::optional<double>>(
+      impl_->specs.zscore, key,
+      [&](const OpArgs& op, std::string_view k) -> OpResult<std::optional<double>> {
+        auto z = OpFindZSet(op, k);
+        if (!z.ok()) return z.status();
+        if (*z == nullptr) return std::optional<double>();
+        return (*z)->Score(member);
+      },
+      kReadOnly);
+}
+
+Result<int64_t> DB::ZRem(std::string_view key, std::span<const std::string_view> members) {
+  if (Status s = NeedArgs(members, "zrem"); !s.ok()) return s;
+  return impl_->RunOp<int64_t>(
+      impl_->specs.zrem, key,
+      [&](const OpArgs& op, std::string_view k) { return OpZRem(op, k, members); }, kCount);
+}
+
+Result<int64_t> DB::ZCard(std::string_view key) {
+  return impl_->RunOp<int64_t>(
+      impl_->specs.zcard, key,
+      [&](const OpArgs& op, std::string_view k) -> OpResult<int64_t> {
+        auto z = OpFindZSet(op, k);
+        if (!z.ok()) return z.status();
+        return static_cast<int64_t>(*z == nullptr ? 0 : (*z)->Size());
+      },
+      kReadOnly);
 }
 
 Status DB::Save() {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <thread>
 
 #include "storage/storage_test_util.h"
@@ -64,6 +65,81 @@ TEST(DBTest, IncrByAndErrors) {
   ASSERT_FALSE(overflow.ok());
   EXPECT_EQ(overflow.status().message(), "ERR increment or decrement would overflow");
   EXPECT_EQ(db->Get("max")->value_or(""), "9223372036854775807");
+}
+
+// The typed collection calls run the same Ops as the commands: what they write, the commands
+// read back (and the reverse), it survives a reopen, and type errors are Redis's.
+TEST(DBTest, TypedCollectionCalls) {
+  TempDir dir;
+  auto db = MustOpen(InDir(dir));
+  ASSERT_NE(db, nullptr);
+  using V = std::vector<std::string_view>;
+  // Hashes.
+  EXPECT_TRUE(db->HSet("h", "f1", "v1").value());
+  EXPECT_FALSE(db->HSet("h", "f1", "v1b").value());  // updated, not new
+  EXPECT_TRUE(db->HSet("h", "f2", "v2").value());
+  EXPECT_EQ(db->HGet("h", "f1").value().value_or(""), "v1b");
+  EXPECT_FALSE(db->HGet("h", "nope").value().has_value());
+  EXPECT_FALSE(db->HGet("nokey", "f").value().has_value());
+  EXPECT_EQ(db->HLen("h").value(), 2);
+  auto all = db->HGetAll("h").value();
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0], std::make_pair(std::string("f1"), std::string("v1b")));
+  EXPECT_EQ(all[1], std::make_pair(std::string("f2"), std::string("v2")));
+  EXPECT_EQ(db->Execute({"HGET", "h", "f2"})->str, "v2");
+  EXPECT_EQ(db->HDel("h", V{"f1", "zz"}).value(), 1);
+  // Lists.
+  EXPECT_EQ(db->RPush("l", V{"a", "b"}).value(), 2);
+  EXPECT_EQ(db->LPush("l", V{"z"}).value(), 3);
+  EXPECT_EQ(db->RPush("l", V{"42"}).value(), 4);  // an integer element reads back as text
+  EXPECT_EQ(db->LRange("l", 0, -1).value(), (std::vector<std::string>{"z", "a", "b", "42"}));
+  EXPECT_EQ(db->LRange("l", -2, 10).value(), (std::vector<std::string>{"b", "42"}));
+  EXPECT_TRUE(db->LRange("l", 5, 10).value().empty());
+  EXPECT_EQ(db->LPop("l").value().value_or(""), "z");
+  EXPECT_EQ(db->RPop("l").value().value_or(""), "42");
+  EXPECT_EQ(db->LLen("l").value(), 2);
+  EXPECT_EQ(db->Execute({"LINDEX", "l", "0"})->str, "a");
+  EXPECT_FALSE(db->LPop("nolist").value().has_value());
+  EXPECT_FALSE(db->RPush("l", V{}).ok());  // as Redis's arity check
+  // Sets.
+  EXPECT_EQ(db->SAdd("s", V{"x", "y", "x"}).value(), 2);
+  EXPECT_TRUE(db->SIsMember("s", "x").value());
+  EXPECT_FALSE(db->SIsMember("s", "w").value());
+  auto members = db->SMembers("s").value();
+  std::sort(members.begin(), members.end());
+  EXPECT_EQ(members, (std::vector<std::string>{"x", "y"}));
+  EXPECT_EQ(db->SRem("s", V{"x", "q"}).value(), 1);
+  EXPECT_EQ(db->SCard("s").value(), 1);
+  EXPECT_EQ(db->Execute({"SISMEMBER", "s", "y"})->integer, 1);
+  // Sorted sets.
+  EXPECT_TRUE(db->ZAdd("z", "m", 1.5).value());
+  EXPECT_FALSE(db->ZAdd("z", "m", 2.5).value());
+  EXPECT_TRUE(db->ZAdd("z", "n", -1).value());
+  EXPECT_EQ(db->ZScore("z", "m").value().value_or(0), 2.5);
+  EXPECT_FALSE(db->ZScore("z", "none").value().has_value());
+  EXPECT_EQ(db->ZCard("z").value(), 2);
+  EXPECT_EQ(db->Execute({"ZRANGE", "z", "0", "-1"})->elements.at(0).str, "n");
+  EXPECT_FALSE(db->ZAdd("z", "m", std::nan("")).ok());
+  EXPECT_EQ(db->ZRem("z", V{"n", "m"}).value(), 2);
+  EXPECT_EQ(db->Exists("z").value(), false);  // emptied, so deleted
+  // Wrong types, with Redis's text; nothing changed.
+  ASSERT_TRUE(db->Set("str", "v").ok());
+  for (Status st : {db->HSet("str", "f", "v").status(), db->LPush("str", V{"a"}).status(),
+                    db->SAdd("str", V{"a"}).status(), db->ZAdd("str", "a", 1).status(),
+                    db->HGet("str", "f").status(), db->LRange("str", 0, -1).status(),
+                    db->SMembers("str").status(), db->ZScore("str", "a").status()}) {
+    EXPECT_EQ(st.message(), "WRONGTYPE Operation against a key holding the wrong kind of value");
+  }
+  EXPECT_EQ(db->Get("str").value().value_or(""), "v");
+  // Durable as any write: after a reopen the collections are there.
+  db.reset();
+  db = MustOpen(InDir(dir));
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(db->HGet("h", "f2").value().value_or(""), "v2");
+  EXPECT_EQ(db->LRange("l", 0, -1).value(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(db->SIsMember("s", "y").value());
+  EXPECT_EQ(db->HLen("h").value(), 1);
 }
 
 TEST(DBTest, KeysDbSizeFlushDb) {
