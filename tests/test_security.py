@@ -43,9 +43,9 @@ class RawFrom(Raw):
         self.buf = b""
 
 
-# Redis's protected mode refuses a client from 127.0.0.2 when no password is set (FDB has no
-# protected mode; it binds 127.0.0.1 by default).
-FAR_OK = ("--protected-mode", "no") if TARGET == "redis" else ()
+# Protected mode (Redis's and FDB's) refuses a client from 127.0.0.2 when no password is set
+# (tests/test_protected_mode.py): these tests turn it off to see what comes after it.
+FAR_OK = ("--protected-mode", "no")
 
 
 def config_set_error(name, reason):

@@ -66,12 +66,6 @@ void CmdQuit(CmdArgs, CommandContext& ctx) {
   ctx.client.close_after_reply = true;
 }
 
-// The user name is not secret; the password is compared in constant time (server/auth.h).
-bool CheckPassword(CommandContext& ctx, std::string_view user, std::string_view pass) {
-  bool ok = PasswordMatches(pass, ctx.server.config().requirepass());
-  return ok && user == "default";
-}
-
 // A WRONGPASS reply to AUTH or HELLO ... AUTH. After limits::kAuthFailuresMax of them in a row
 // the connection closes once this reply is written: the commands pipelined after it are not
 // read, so one connection cannot test more than that many passwords.
@@ -80,23 +74,26 @@ void ReplyWrongPass(CommandContext& ctx) {
   ctx.rb.Error(errors::kWrongPass);
 }
 
+// Authenticates the client as `user` (commands/acl.h: passwords compared as SHA-256 digests
+// in constant time); false (and logged) when the pair is wrong or the user is off.
+bool AuthAs(CommandContext& ctx, std::string_view user, std::string_view pass) {
+  std::shared_ptr<AclUser> u = ctx.server.acl().Authenticate(user, pass, ctx.client);
+  if (u == nullptr) return false;
+  Acl::SetClientUser(ctx.client, std::move(u));
+  ctx.client.failed_auths = 0;
+  ctx.client.authenticated = true;
+  return true;
+}
+
 void CmdAuth(CmdArgs args, CommandContext& ctx) {
   if (args.size() > 3) return ctx.rb.Error(errors::kSyntax);
   std::string_view user = args.size() == 3 ? args[1] : "default";
   std::string_view pass = args.back();
-  if (!ctx.server.config().requirepass_set() && args.size() == 2) {
+  // As Redis: the one-argument form with a nopass default user is a configuration mistake.
+  if (args.size() == 2 && ctx.server.acl().DefaultNoPass()) {
     return ctx.rb.Error(errors::kAuthNotConfigured);
   }
-  if (!ctx.server.config().requirepass_set()) {
-    // No password: the default user accepts any password (nopass), as Redis.
-    if (user != "default") return ReplyWrongPass(ctx);
-    ctx.client.failed_auths = 0;
-    ctx.client.authenticated = true;
-    return ctx.rb.Ok();
-  }
-  if (!CheckPassword(ctx, user, pass)) return ReplyWrongPass(ctx);
-  ctx.client.failed_auths = 0;
-  ctx.client.authenticated = true;
+  if (!AuthAs(ctx, user, pass)) return ReplyWrongPass(ctx);
   ctx.rb.Ok();
 }
 
@@ -153,14 +150,7 @@ void CmdHello(CmdArgs args, CommandContext& ctx) {
       return ctx.rb.Error("ERR Syntax error in HELLO option '" + std::string(args[i]) + "'");
     }
   }
-  if (has_auth) {
-    if (ctx.server.config().requirepass_set() ? !CheckPassword(ctx, user, pass)
-                                              : user != "default") {
-      return ReplyWrongPass(ctx);
-    }
-    ctx.client.failed_auths = 0;
-    ctx.client.authenticated = true;
-  }
+  if (has_auth && !AuthAs(ctx, user, pass)) return ReplyWrongPass(ctx);
   if (!ctx.client.authenticated.load()) {
     return ctx.rb.Error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
@@ -206,7 +196,7 @@ void CmdReset(CmdArgs, CommandContext& ctx) {
   c.multi_error = false;
   c.queued.clear();
   ReleaseWatches(ctx.ks, c, ctx.txn.holds_all_shards());
-  c.authenticated = !ctx.server.config().requirepass_set();
+  ctx.server.acl().InitClient(c);  // the default user, authenticated when it is nopass
   {
     MutexLock l(c.info_mu);
     c.name.clear();
@@ -257,7 +247,12 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
   s += " tot-mem=" + std::to_string(c.tot_mem.load());
   s += " events=r cmd=";
   s += c.last_cmd.load();
-  s += " user=default redir=-1 resp=";
+  {
+    MutexLock l(c.info_mu);
+    s += " user=";
+    s += c.user != nullptr ? c.user->name() : std::string("default");
+  }
+  s += " redir=-1 resp=";
   s += c.resp3.load() ? "3" : "2";
   s += " lib-name=" + lib_name;
   s += " lib-ver=" + lib_ver;
@@ -351,8 +346,9 @@ void ClientKill(CmdArgs args, CommandContext& ctx) {
       }
     } else if (EqualsUpper(opt, "USER")) {
       user = std::string(val);
-      // FDB has one user, "default" (no ACL users yet).
-      if (user != "default") return ctx.rb.Error("ERR No such user '" + user + "'");
+      if (!ctx.server.acl().Exists(user)) {
+        return ctx.rb.Error("ERR No such user '" + user + "'");
+      }
     } else if (EqualsUpper(opt, "SKIPME")) {
       if (EqualsUpper(val, "YES")) {
         skipme = true;
@@ -374,7 +370,10 @@ void ClientKill(CmdArgs args, CommandContext& ctx) {
     if ((type == "normal" && IsPubSubClient(c)) || (type == "pubsub" && !IsPubSubClient(c))) {
       return;
     }
-    if (!user.empty() && user != "default") return;
+    if (!user.empty()) {
+      MutexLock l(c.info_mu);
+      if (c.user == nullptr ? user != "default" : c.user->name() != user) return;
+    }
     if (&c == &ctx.client && skipme) return;
     if (c.kill_requested.exchange(true)) return;  // already going
     if (&c == &ctx.client) {
@@ -1127,6 +1126,10 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Register({"command|getkeysandflags", -4, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Extracts the key names and access flags for an arbitrary command.", "7.0.0"});
   r.Register({"command|help", 2, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Returns helpful text about the different subcommands.", "5.0.0"});
   // clang-format on
+}
+
+std::string ClientInfoString(const ClientState& c, int64_t now_ms) {
+  return ClientInfoLine(c, now_ms);
 }
 
 }  // namespace fdb

@@ -149,6 +149,11 @@ class Config {
   int64_t tcp_keepalive_s() const { return tcp_keepalive_.load(std::memory_order_relaxed); }
   bool requirepass_set() const { return requirepass_set_.load(std::memory_order_acquire); }
   std::string requirepass() const;
+  // Counts the times requirepass was set (the ACL default user mirrors it, commands/acl.h).
+  uint64_t requirepass_version() const { return requirepass_version_.load(kRelaxed); }
+  // `user` lines of the config file and `--user` flags, as given (commands/acl.h loads them).
+  std::vector<std::string> acl_user_lines;
+  bool protected_mode() const { return protected_mode_.load(kRelaxed) != 0; }
   std::string maxmemory_policy() const;
   int maxmemory_samples() const { return static_cast<int>(maxmemory_samples_.load()); }
   int maxmemory_eviction_tenacity() const {
@@ -248,10 +253,12 @@ class Config {
   std::atomic<int64_t> loglevel_{0};
   std::atomic<int64_t> appendonly_{0};
   std::atomic<int64_t> daemonize_{0};
+  std::atomic<int64_t> protected_mode_{1};
   std::atomic<int64_t> always_show_logo_{0};
   std::atomic<int64_t> hz_{0};
   std::atomic<int64_t> timeout_{0};
   std::atomic<bool> requirepass_set_{false};
+  std::atomic<uint64_t> requirepass_version_{0};
   std::atomic<int64_t> tcp_keepalive_{0};
   std::atomic<int64_t> maxmemory_samples_{0};
   std::atomic<int64_t> maxmemory_eviction_tenacity_{0};
