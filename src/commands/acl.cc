@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/glob.h"
 #include "base/logging.h"
+#include "base/numbers.h"
 #include "commands/server_context.h"
 #include "protocol/reply_builder.h"
 #include "server/client_state.h"
@@ -809,6 +810,15 @@ AclVerdict Acl::Check(const AclUser& user, const CommandSpec& spec, CmdArgs args
       if (!keys_done) {
         CommandRegistry::KeyIndexes(spec, args, &keys);
         keys_done = true;
+        // A numkeys past the arguments is a syntax error, not keys (EVAL "" 3 a b).
+        if (spec.keys != nullptr && args.size() >= 3) {
+          int64_t numkeys = 0;
+          std::string_view n = spec.name;
+          if ((n.substr(0, 4) == "eval" || n.substr(0, 5) == "fcall") &&
+              ParseInt64(args[2], &numkeys) && numkeys > static_cast<int64_t>(args.size()) - 3) {
+            keys.clear();
+          }
+        }
       }
       for (size_t n = 0; n < keys.size(); n++) {
         size_t i = keys[n];

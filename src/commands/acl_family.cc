@@ -193,8 +193,12 @@ void CmdAclSave(CmdArgs, CommandContext& ctx) {
 void CmdAclLoad(CmdArgs, CommandContext& ctx) {
   std::string path = AclFilePath(ctx.server.config());
   if (path.empty()) return ctx.rb.Error(kNoAclFile);
+  const bool replaced = ctx.client.user != nullptr && ctx.client.user->name() != "default";
   Status s = ctx.server.acl().LoadFile(path);
   if (!s.ok()) return ctx.rb.Error("ERR " + s.message());
+  // Every user but the default one was replaced: a client authenticated as one is closed,
+  // this one too, once it has its reply.
+  if (replaced) ctx.client.close_after_reply = true;
   ctx.rb.Ok();
 }
 

@@ -54,6 +54,12 @@ void CmdPing(CmdArgs args, CommandContext& ctx) {
 
 void CmdEcho(CmdArgs args, CommandContext& ctx) { ctx.rb.Bulk(args[1]); }
 
+// READONLY / READWRITE: cluster commands; standalone, Redis refuses them (ACL rules may still
+// name them).
+void CmdClusterOnly(CmdArgs, CommandContext& ctx) {
+  ctx.rb.Error("ERR This instance has cluster support disabled");
+}
+
 void CmdTime(CmdArgs, CommandContext& ctx) {
   int64_t us = NowUs();
   ctx.rb.ArrayHeader(2);
@@ -296,6 +302,9 @@ void ClientList(CmdArgs args, CommandContext& ctx) {
   ctx.server.clients().ForEach([&](ClientState& c) {
     if (!ids.empty() && std::find(ids.begin(), ids.end(), c.id) == ids.end()) return;
     if (!type.empty() && (type == "pubsub") != IsPubSubClient(c)) return;
+    // A client being killed (CLIENT KILL, ACL DELUSER...) closes on its own thread a moment
+    // later; to others it is gone already, as after Redis's synchronous kill.
+    if (c.kill_requested.load(std::memory_order_relaxed) && &c != &ctx.client) return;
     lines.emplace_back(c.id, ClientInfoLine(c, ctx.now_ms));
   });
   std::sort(lines.begin(), lines.end());
@@ -637,6 +646,22 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     ctx.server.SleepUnlessShutdown(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
     return ctx.rb.Ok();
   }
+  if (EqualsUpper(sub, "OBJECT")) {
+    // What Redis's DEBUG OBJECT tells that FDB has: the encoding (as OBJECT ENCODING), one
+    // reference (values are not shared), the LRU idle time. DEBUG names no keys in its row, so
+    // the key's shard is locked here.
+    if (args.size() != 3) return SubArity(ctx, "debug", sub);
+    ShardLockSet locks;
+    locks.Add(Keyspace::ShardOf(args[2]));
+    locks.Lock(ctx.ks, ctx.txn.holds_all_shards());
+    const Entry* e =
+        ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[2]), ctx.now_ms, /*touch=*/false);
+    if (e == nullptr) return ctx.rb.Error("ERR no such key");
+    return ctx.rb.SimpleString("Value at:0x0 refcount:1 encoding:" +
+                               std::string(e->encoding_name()) +
+                               " serializedlength:0 lru:0 lru_seconds_idle:" +
+                               std::to_string(Keyspace::LruIdleSeconds(e->lru())));
+  }
   if (EqualsUpper(sub, "SET-ACTIVE-EXPIRE")) {
     if (args.size() != 3) return SubArity(ctx, "debug", sub);
     ctx.server.active_expire_enabled = args[2] != "0";
@@ -646,6 +671,7 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     return ReplyHelp(
         ctx.rb, "DEBUG",
         {"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
+         "OBJECT <key>", "    Show low level info about the key and associated value.",
          "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background."});
   }
   UnknownSubcommand(ctx, sub, "DEBUG");
@@ -753,7 +779,13 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
     if (cfg.config_file.empty()) {
       return ctx.rb.Error("ERR The server is running without a config file");
     }
-    Status s = cfg.Rewrite();
+    // ACL users go into the file unless an ACL file holds them (or only the default user
+    // exists, as configured out of the box).
+    std::vector<std::string> users = ctx.server.acl().List();
+    std::string aclfile;
+    for (const auto& [k, v] : cfg.Get("aclfile")) aclfile = v;
+    const bool plain = users.size() == 1 && users[0] == "user default on nopass ~* &* +@all";
+    Status s = cfg.Rewrite(aclfile.empty() && !plain ? &users : nullptr);
     if (!s.ok()) return ctx.rb.Error("ERR Rewriting config file: " + s.message());
     return ctx.rb.Ok();
   }
@@ -1049,6 +1081,8 @@ void RegisterServerFamily(CommandRegistry& r) {
   using namespace cmdflags;
   // clang-format off
   r.Register({"ping", -1, kFast | kStale | kSubscribedOk, 0, 0, 0, CmdPing, "connection", "Returns the server's liveliness response.", "1.0.0"});
+  r.Register({"readonly", 1, kFast | kLoading | kStale, 0, 0, 0, CmdClusterOnly, "cluster", "Enables read-only queries for a connection to a Redis Cluster replica node.", "3.0.0"});
+  r.Register({"readwrite", 1, kFast | kLoading | kStale, 0, 0, 0, CmdClusterOnly, "cluster", "Enables read-write queries for a connection to a Redis Cluster replica node.", "3.0.0"});
   r.Register({"echo", 2, kFast | kStale, 0, 0, 0, CmdEcho, "connection", "Returns the given string.", "1.0.0"});
   r.Register({"time", 1, kFast | kStale | kLoading, 0, 0, 0, CmdTime, "server", "Returns the server time.", "2.6.0"});
   r.Register({"quit", -1, kFast | kNoAuth | kStale | kLoading | kSubscribedOk, 0, 0, 0, CmdQuit, "connection", "Closes the connection.", "1.0.0"});

@@ -1516,7 +1516,7 @@ void Config::RewriteParam(const Param& p, RewriteState& st) const {
   }
 }
 
-Status Config::Rewrite() const {
+Status Config::Rewrite(const std::vector<std::string>* users) const {
   if (config_file.empty())
     return Status::InvalidArgument("The server is running without a config file");
   // Step 1: the old file (a missing one is an empty one), each line kept, each parameter's
@@ -1540,6 +1540,11 @@ Status Config::Rewrite() const {
       std::vector<std::string> words;
       const Param* p = nullptr;
       if (SplitInlineArgs(line, &words) && !words.empty()) p = FindParam(words[0]);
+      if (p == nullptr && !words.empty() && words[0] == "user") {
+        st.lines.push_back(line);
+        st.option_lines["user"].push_back(st.lines.size() - 1);
+        continue;
+      }
       if (p == nullptr) {
         // Unparsable, or not a parameter (include, a removed option): kept as a comment, as
         // Redis does.
@@ -1556,6 +1561,18 @@ Status Config::Rewrite() const {
   for (const Param& p : Table()) {
     if (p.flags & kNotReported) continue;
     RewriteParam(p, st);
+  }
+  // ACL users, as Redis's rewriteConfigUserOption: one `user` line per user.
+  if (users != nullptr) {
+    std::string text;
+    for (const std::string& u : *users) text += (text.empty() ? "" : "\n") + u;
+    auto it = st.option_lines.find("user");
+    if (it != st.option_lines.end() && !it->second.empty()) {
+      for (size_t n : it->second) st.lines[n].clear();
+      st.lines[it->second[0]] = text;
+    } else if (!text.empty()) {
+      st.lines.push_back(text);
+    }
   }
   // Step 3: lines of handled parameters that no value used any more are blanked.
   for (const auto& [option, nums] : st.option_lines) {
