@@ -127,7 +127,7 @@ def test_config_set_dir_is_protected(server):
 @fdb_only
 def test_config_set_dir_allowed_by_protected_configs_is_still_immutable(server_factory):
     # FDB cannot move its open log and LOCK to another directory while it runs.
-    srv = server_factory("--enable-protected-configs", "local")
+    srv = server_factory("--enable-protected-configs", "local", *FAR_OK)
     c = Raw(srv.port)
     far = RawFrom(srv.port, "127.0.0.2")
     try:

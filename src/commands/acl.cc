@@ -1020,9 +1020,15 @@ Status Acl::ParseAclLines(const std::vector<std::string>& lines, const std::stri
     bool shrunk;
     Status s = ApplyRules(*u, rules, &shrunk);
     if (!s.ok()) {
+      // Redis's form: "file:line: reason. WARNING: ...", the reason without the modifier.
       std::string msg = s.message();
       if (msg.rfind("ERR ", 0) == 0) msg = msg.substr(4);
-      return Status::InvalidArgument(at + msg);
+      if (size_t q = msg.find("': "); msg.rfind("Error in ACL SETUSER", 0) == 0 && q != std::string::npos) {
+        msg = msg.substr(q + 3);
+      }
+      return Status::InvalidArgument(at + msg +
+                                     ". WARNING: ACL errors detected, no change to the "
+                                     "previously active ACL rules was performed");
     }
     (*out)[w[1]] = u;
   }
