@@ -97,9 +97,27 @@ uint8_t KeyNeed(const CommandSpec& spec, CmdArgs args, size_t pos, size_t nth, s
   const bool first = nth == 0;
   const bool last = nth + 1 == count;
   // Existence tests and cardinalities.
-  if (Has(n, {"exists", "touch", "type", "strlen", "hlen", "llen", "scard", "zcard", "xlen",
-              "hexists", "hstrlen", "sismember", "smismember", "memory|usage", "ttl", "pttl",
-              "expiretime", "pexpiretime", "object|encoding", "object|freq", "object|idletime",
+  if (Has(n, {"exists",
+              "touch",
+              "type",
+              "strlen",
+              "hlen",
+              "llen",
+              "scard",
+              "zcard",
+              "xlen",
+              "hexists",
+              "hstrlen",
+              "sismember",
+              "smismember",
+              "memory|usage",
+              "ttl",
+              "pttl",
+              "expiretime",
+              "pexpiretime",
+              "object|encoding",
+              "object|freq",
+              "object|idletime",
               "object|refcount"})) {
     return 0;
   }
@@ -134,11 +152,12 @@ uint8_t KeyNeed(const CommandSpec& spec, CmdArgs args, size_t pos, size_t nth, s
   }
   (void)pos;
   (void)last;
-  if (Has(n, {"eval", "evalsha", "fcall", "migrate", "incr", "decr", "incrby", "decrby",
-              "incrbyfloat", "getset", "getdel", "getex", "lpop", "rpop", "spop", "zpopmin",
-              "zpopmax", "lmpop", "zmpop", "blpop", "brpop", "blmpop", "bzpopmin", "bzpopmax",
-              "bzmpop", "hincrby", "hincrbyfloat", "zincrby", "setbit", "xreadgroup", "xclaim",
-              "xautoclaim", "move", "restore-asking", "xsetid"})) {
+  if (Has(n, {"eval",   "evalsha",    "fcall",        "migrate",        "incr",     "decr",
+              "incrby", "decrby",     "incrbyfloat",  "getset",         "getdel",   "getex",
+              "lpop",   "rpop",       "spop",         "zpopmin",        "zpopmax",  "lmpop",
+              "zmpop",  "blpop",      "brpop",        "blmpop",         "bzpopmin", "bzpopmax",
+              "bzmpop", "hincrby",    "hincrbyfloat", "zincrby",        "setbit",   "xreadgroup",
+              "xclaim", "xautoclaim", "move",         "restore-asking", "xsetid"})) {
     return RW;
   }
   if (spec.flags & cmdflags::kWrite) return W;
@@ -363,10 +382,9 @@ std::string ApplySelectorRule(AclSelector& s, std::string_view op) {
 
 const std::vector<std::string>& AclCategoryNames() {
   static const std::vector<std::string> names = {
-      "keyspace", "read",      "write", "set",     "sortedset",  "list",        "hash",
-      "string",   "bitmap",    "hyperloglog", "geo", "stream",   "pubsub",      "admin",
-      "fast",     "slow",      "blocking",    "dangerous",      "connection", "transaction",
-      "scripting"};
+      "keyspace", "read",   "write",       "set",       "sortedset",  "list",        "hash",
+      "string",   "bitmap", "hyperloglog", "geo",       "stream",     "pubsub",      "admin",
+      "fast",     "slow",   "blocking",    "dangerous", "connection", "transaction", "scripting"};
   return names;
 }
 
@@ -394,11 +412,12 @@ uint64_t AclCategoriesOf(const CommandSpec& spec) {
   if (spec.flags & cmdflags::kAdmin) m |= bit(kAdmin) | bit(kDangerous);
   if (spec.flags & cmdflags::kBlocking) m |= bit(kBlocking);
   m |= (spec.flags & cmdflags::kFast) ? bit(kFast) : bit(kSlow);
-  if (Has(n, {"flushall", "flushdb", "keys", "swapdb", "migrate", "restore", "restore-asking",
-              "sort", "info", "role", "client|list", "client|kill", "client|info",
-              "config|get", "config|set", "config|rewrite", "config|resetstat", "monitor",
-              "shutdown", "save", "bgsave", "bgrewriteaof", "debug", "slowlog|get",
-              "slowlog|reset", "latency|reset"})) {
+  if (Has(n, {"flushall",       "flushdb",          "keys",        "swapdb",      "migrate",
+              "restore",        "restore-asking",   "sort",        "info",        "role",
+              "client|list",    "client|kill",      "client|info", "config|get",  "config|set",
+              "config|rewrite", "config|resetstat", "monitor",     "shutdown",    "save",
+              "bgsave",         "bgrewriteaof",     "debug",       "slowlog|get", "slowlog|reset",
+              "latency|reset"})) {
     m |= bit(kDangerous);
   }
   return m;
@@ -513,10 +532,9 @@ std::shared_ptr<AclUser> Acl::Authenticate(std::string_view name, std::string_vi
       if (ok) return it->second;
     }
   }
-  Log(c, "auth", "toplevel", "AUTH", name);
+  if (!Log(c, "auth", "toplevel", "AUTH", name)) return nullptr;
   FDB_LOG_NOTICE("ACL: failed authentication as user '%.*s' from %s",
-                 static_cast<int>(std::min<size_t>(name.size(), 128)), name.data(),
-                 c.addr.c_str());
+                 static_cast<int>(std::min<size_t>(name.size(), 128)), name.data(), c.addr.c_str());
   return nullptr;
 }
 
@@ -897,7 +915,7 @@ std::string Acl::DryRunText(const AclVerdict& v) {
 // ---------------------------------------------------------------------------------------------
 // ACL LOG.
 
-void Acl::Log(const ClientState& c, std::string_view reason, std::string_view context,
+bool Acl::Log(const ClientState& c, std::string_view reason, std::string_view context,
               std::string_view object, std::string_view username) {
   int64_t max_len = 128;
   for (const auto& [k, v] : server_.config().Get("acllog-max-len")) max_len = std::stoll(v);
@@ -914,12 +932,13 @@ void Acl::Log(const ClientState& c, std::string_view reason, std::string_view co
       e.created_ms = now;
       e.client_info = std::move(info);
       log_.push_front(std::move(e));
-      return;
+      return false;
     }
   }
   log_.push_front(LogEntry{1, std::string(reason), std::string(context), std::string(object),
                            std::string(username), std::move(info), now});
   while (static_cast<int64_t>(log_.size()) > max_len) log_.pop_back();
+  return true;
 }
 
 void Acl::ReplyLog(ReplyBuilder& rb, int64_t count) const {
@@ -1023,7 +1042,8 @@ Status Acl::ParseAclLines(const std::vector<std::string>& lines, const std::stri
       // Redis's form: "file:line: reason. WARNING: ...", the reason without the modifier.
       std::string msg = s.message();
       if (msg.rfind("ERR ", 0) == 0) msg = msg.substr(4);
-      if (size_t q = msg.find("': "); msg.rfind("Error in ACL SETUSER", 0) == 0 && q != std::string::npos) {
+      if (size_t q = msg.find("': ");
+          msg.rfind("Error in ACL SETUSER", 0) == 0 && q != std::string::npos) {
         msg = msg.substr(q + 3);
       }
       return Status::InvalidArgument(at + msg +

@@ -52,8 +52,8 @@ inline constexpr uint8_t kAclKeyWrite = 2;
 struct AclSelector {
   std::vector<uint64_t> allowed;                  // a bit per registry row (CommandSpec::id)
   std::map<int, std::vector<std::string>> first;  // allowed first args (lower case) per row id
-  bool all_commands = false;  // based on +@all (future commands allowed)
-  std::string rules;          // the command rules after the +@all / -@all base, space-separated
+  bool all_commands = false;                      // based on +@all (future commands allowed)
+  std::string rules;  // the command rules after the +@all / -@all base, space-separated
   bool all_keys = false;
   std::vector<std::pair<std::string, uint8_t>> keys;  // pattern, kAclKey* flags
   bool all_channels = false;
@@ -116,8 +116,8 @@ class Acl {
   // Fails for "default" with Redis's error.
   int DelUsers(const std::vector<std::string>& names, Status* error);
   std::shared_ptr<AclUser> Find(std::string_view name) const;
-  std::vector<std::string> UserNames() const;  // sorted
-  std::vector<std::string> List() const;       // "user NAME ..." lines, sorted by name
+  std::vector<std::string> UserNames() const;        // sorted
+  std::vector<std::string> List() const;             // "user NAME ..." lines, sorted by name
   std::string DescribeUser(const AclUser& u) const;  // REQUIRES: mu_ held (shared)
   // ACL GETUSER's reply, or false when there is no such user.
   bool ReplyGetUser(std::string_view name, class ReplyBuilder& rb) const;
@@ -128,8 +128,10 @@ class Acl {
   // Whether the client may read every key (SORT BY / GET patterns).
   bool CanReadAllKeys(const ClientState& c) const;
 
-  // ACL LOG.
-  void Log(const ClientState& c, std::string_view reason, std::string_view context,
+  // ACL LOG. Returns true when the event made a new entry, false when it was counted on a
+  // recent similar one (the server log then says nothing more: a client repeating a refused
+  // command does not flood it).
+  bool Log(const ClientState& c, std::string_view reason, std::string_view context,
            std::string_view object, std::string_view username);
   void ReplyLog(class ReplyBuilder& rb, int64_t count) const;
   void ResetLog();

@@ -184,8 +184,9 @@ void CmdAclSave(CmdArgs, CommandContext& ctx) {
   Status s = ctx.server.acl().SaveFile(path);
   if (!s.ok()) {
     FDB_LOG_WARNING("%s", s.message().c_str());
-    return ctx.rb.Error("ERR There was an error trying to save the ACLs. Please check the "
-                        "server logs for more information");
+    return ctx.rb.Error(
+        "ERR There was an error trying to save the ACLs. Please check the "
+        "server logs for more information");
   }
   ctx.rb.Ok();
 }

@@ -144,7 +144,7 @@ TEST(AclTest, KeyPermissionsFollowWhatTheCommandDoes) {
   EXPECT_EQ(Check(acl, "u", {"set", "w1", "v"}).denial, AclDenial::kNone);
   EXPECT_EQ(Check(acl, "u", {"set", "w1", "v", "GET"}).denial, AclDenial::kKey);  // reads too
   EXPECT_EQ(Check(acl, "u", {"lpush", "r1", "v"}).denial, AclDenial::kKey);
-  EXPECT_EQ(Check(acl, "u", {"incr", "w1"}).denial, AclDenial::kKey);   // reads and writes
+  EXPECT_EQ(Check(acl, "u", {"incr", "w1"}).denial, AclDenial::kKey);  // reads and writes
   EXPECT_EQ(Check(acl, "u", {"incr", "rw1"}).denial, AclDenial::kNone);
   EXPECT_EQ(Check(acl, "u", {"exists", "w1"}).denial, AclDenial::kNone);  // either suffices
   EXPECT_EQ(Check(acl, "u", {"copy", "r1", "w1"}).denial, AclDenial::kNone);
@@ -162,7 +162,8 @@ TEST(AclTest, CommandsSubcommandsAndFirstArgs) {
   EXPECT_EQ(Check(acl, "u", {"config", "get", "x"}).denial, AclDenial::kNone);
   AclVerdict v = Check(acl, "u", {"config", "set", "x", "y"});
   EXPECT_EQ(v.denial, AclDenial::kCommand);
-  EXPECT_EQ(Acl::NoPermText(v), "NOPERM this user has no permissions to run the 'config|set' command");
+  EXPECT_EQ(Acl::NoPermText(v),
+            "NOPERM this user has no permissions to run the 'config|set' command");
   EXPECT_EQ(Check(acl, "u", {"select", "0"}).denial, AclDenial::kNone);
   EXPECT_EQ(Check(acl, "u", {"select", "1"}).denial, AclDenial::kCommand);
   ASSERT_TRUE(acl.SetUser("u", {"+@string"}).ok());

@@ -398,7 +398,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
 }
 
 bool Dispatcher::AclRefuses(const CommandSpec& spec, CmdArgs args, ClientState& client,
-                             ReplyBuilder& rb, const Txn& txn) {
+                            ReplyBuilder& rb, const Txn& txn) {
   Acl& acl = server_.acl();
   AclVerdict v = acl.Check(*client.user, spec, args);
   if (v.denial == AclDenial::kNone) return false;
@@ -410,9 +410,10 @@ bool Dispatcher::AclRefuses(const CommandSpec& spec, CmdArgs args, ClientState& 
   const char* reason = v.denial == AclDenial::kCommand ? "command"
                        : v.denial == AclDenial::kKey   ? "key"
                                                        : "channel";
-  acl.Log(client, reason, context, v.object, client.user->name());
-  FDB_LOG_VERBOSE("ACL: user '%s' denied %s '%s' (%s)", client.user->name().c_str(), reason,
-                  v.object.substr(0, 128).c_str(), context);
+  if (acl.Log(client, reason, context, v.object, client.user->name())) {
+    FDB_LOG_NOTICE("ACL: user '%s' from %s denied %s '%s' (%s)", client.user->name().c_str(),
+                   client.addr.c_str(), reason, v.object.substr(0, 128).c_str(), context);
+  }
   if (in_script_) {
     rb.Error(std::string("ERR The user executing the script ") +
              (v.denial == AclDenial::kCommand ? "can't run this command or subcommand"

@@ -153,9 +153,9 @@ class ServerContext {
   ErrorStats error_stats_;
   LatencyMonitor latency_;
   KeyspaceNotifier notifier_{*this};  // an effect sink of keyspace_, on while events are wanted
-  Tracking tracking_{*this};
+  Tracking tracking_{*this};          // the same, on while a client tracks
   Acl acl_{*this};
-  uint64_t requirepass_applied_ = 0;  // Config::requirepass_version() mirrored into acl_          // the same, on while a client tracks
+  uint64_t requirepass_applied_ = 0;  // Config::requirepass_version() mirrored into acl_
   std::mutex stats_mu_;
   std::vector<std::unique_ptr<ThreadStats>> thread_stats_;
   std::atomic<uint64_t> next_client_id_{0};

@@ -657,10 +657,10 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     const Entry* e =
         ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[2]), ctx.now_ms, /*touch=*/false);
     if (e == nullptr) return ctx.rb.Error("ERR no such key");
-    return ctx.rb.SimpleString("Value at:0x0 refcount:1 encoding:" +
-                               std::string(e->encoding_name()) +
-                               " serializedlength:0 lru:0 lru_seconds_idle:" +
-                               std::to_string(Keyspace::LruIdleSeconds(e->lru())));
+    return ctx.rb.SimpleString(
+        "Value at:0x0 refcount:1 encoding:" + std::string(e->encoding_name()) +
+        " serializedlength:0 lru:0 lru_seconds_idle:" +
+        std::to_string(Keyspace::LruIdleSeconds(e->lru())));
   }
   if (EqualsUpper(sub, "SET-ACTIVE-EXPIRE")) {
     if (args.size() != 3) return SubArity(ctx, "debug", sub);
@@ -670,9 +670,9 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
   if (EqualsUpper(sub, "HELP")) {
     return ReplyHelp(
         ctx.rb, "DEBUG",
-        {"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
-         "OBJECT <key>", "    Show low level info about the key and associated value.",
-         "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background."});
+        {"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.", "OBJECT <key>",
+         "    Show low level info about the key and associated value.", "SET-ACTIVE-EXPIRE <0|1>",
+         "    Setting it to 0 disables expiring keys in background."});
   }
   UnknownSubcommand(ctx, sub, "DEBUG");
 }

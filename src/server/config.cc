@@ -1329,7 +1329,7 @@ Status Config::ParseArgs(int argc, char** argv) {
     }
     if (name == "fsync") name = "appendfsync";
     for (char& c : name) c = c == '_' ? '-' : c;  // --cache_size as --cache-size
-    if (name == "user") {  // ACL users, as `user` lines (commands/acl.h)
+    if (name == "user") {                         // ACL users, as `user` lines (commands/acl.h)
       acl_user_lines.push_back(value);
       i = j - 1;
       continue;

@@ -522,8 +522,8 @@ jemalloc-bg-thread yes
     EXPECT_LT(w.size(), 1000u);
     all += w + "\n";
   }
-  for (const char* name : {"tcp-backlog", "repl-diskless-load",
-                           "jemalloc-bg-thread", "notify-keyspace-events"}) {
+  for (const char* name :
+       {"tcp-backlog", "repl-diskless-load", "jemalloc-bg-thread", "notify-keyspace-events"}) {
     EXPECT_NE(all.find(name), std::string::npos) << name;
   }
   std::remove(path.c_str());
