@@ -43,9 +43,9 @@ class RawFrom(Raw):
         self.buf = b""
 
 
-# Redis's protected mode refuses a client from 127.0.0.2 when no password is set (FDB has no
-# protected mode; it binds 127.0.0.1 by default).
-FAR_OK = ("--protected-mode", "no") if TARGET == "redis" else ()
+# Protected mode (Redis's and FDB's) refuses a client from 127.0.0.2 when no password is set
+# (tests/test_protected_mode.py): these tests turn it off to see what comes after it.
+FAR_OK = ("--protected-mode", "no")
 
 
 def config_set_error(name, reason):
@@ -127,7 +127,7 @@ def test_config_set_dir_is_protected(server):
 @fdb_only
 def test_config_set_dir_allowed_by_protected_configs_is_still_immutable(server_factory):
     # FDB cannot move its open log and LOCK to another directory while it runs.
-    srv = server_factory("--enable-protected-configs", "local")
+    srv = server_factory("--enable-protected-configs", "local", *FAR_OK)
     c = Raw(srv.port)
     far = RawFrom(srv.port, "127.0.0.2")
     try:

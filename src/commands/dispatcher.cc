@@ -3,6 +3,8 @@
 #include <cctype>
 
 #include "base/clock.h"
+#include "base/logging.h"
+#include "commands/acl.h"
 #include "commands/errors.h"
 #include "commands/scripting.h"
 
@@ -125,6 +127,15 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
                             std::memory_order_relaxed);
     rb.Error(errors::kNoAuth);
+    return;
+  }
+  // ACL: one atomic load for a user allowed everything (the default user out of the box).
+  // AUTH and HELLO (no-auth commands) are never refused, as Redis.
+  if (client.user != nullptr && !client.user->unrestricted.load(std::memory_order_relaxed) &&
+      !(spec->flags & cmdflags::kNoAuth) && AclRefuses(*spec, args, client, rb, txn)) {
+    counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
+    if (client.in_multi) client.multi_error = true;
     return;
   }
   // A script running past busy-reply-threshold holds every shard: the others get BUSY. As
@@ -384,6 +395,43 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   if (client.tracking.on) {
     server_.tracking().AfterCommand(*spec, args, client, txn.holds_all_shards() ? &txn : nullptr);
   }
+}
+
+bool Dispatcher::AclRefuses(const CommandSpec& spec, CmdArgs args, ClientState& client,
+                            ReplyBuilder& rb, const Txn& txn) {
+  Acl& acl = server_.acl();
+  AclVerdict v = acl.Check(*client.user, spec, args);
+  if (v.denial == AclDenial::kNone) return false;
+  client.last_cmd.store(spec.name, std::memory_order_relaxed);  // the log's client-info cmd=
+  // Where it was refused, as Redis's ACL LOG context: a script's redis.call, a MULTI block
+  // (queued or at EXEC), or a command of its own.
+  const bool at_exec = txn.holds_all_shards() && !in_script_;
+  const char* context = in_script_ ? "lua" : (client.in_multi || at_exec) ? "multi" : "toplevel";
+  const char* reason = v.denial == AclDenial::kCommand ? "command"
+                       : v.denial == AclDenial::kKey   ? "key"
+                                                       : "channel";
+  if (acl.Log(client, reason, context, v.object, client.user->name())) {
+    FDB_LOG_NOTICE("ACL: user '%s' from %s denied %s '%s' (%s)", client.user->name().c_str(),
+                   client.addr.c_str(), reason, v.object.substr(0, 128).c_str(), context);
+  }
+  if (in_script_) {
+    rb.Error(std::string("ERR The user executing the script ") +
+             (v.denial == AclDenial::kCommand ? "can't run this command or subcommand"
+              : v.denial == AclDenial::kKey
+                  ? "can't access at least one of the keys mentioned in the command arguments"
+                  : "can't publish to the channel mentioned in the command"));
+  } else if (at_exec) {
+    rb.Error(std::string("NOPERM ACLs rules changed between the moment the transaction was "
+                         "accumulated and the EXEC call. This command is no longer allowed for "
+                         "the following reason: ") +
+             (v.denial == AclDenial::kCommand ? "no permission to execute the command or subcommand"
+              : v.denial == AclDenial::kKey
+                  ? "no permission to touch the specified keys"
+                  : "no permission to access one of the channels used as arguments"));
+  } else {
+    rb.Error(Acl::NoPermText(v));
+  }
+  return true;
 }
 
 void Dispatcher::RecordSlow(const CommandSpec& spec, CmdArgs args, ClientState& client,

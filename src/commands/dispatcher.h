@@ -86,6 +86,10 @@ class Dispatcher {
   // MONITOR (commands/introspection.h): EVAL and friends are told before they run.
   static bool IsScriptCall(const CommandSpec& spec);
   void FeedMonitors(const CommandSpec& spec, CmdArgs args, const ClientState& client);
+  // The ACL check of a restricted user: false when allowed; else the refusal is logged (ACL
+  // LOG, server log) and replied.
+  bool AclRefuses(const CommandSpec& spec, CmdArgs args, ClientState& client, ReplyBuilder& rb,
+                  const Txn& txn);
   // The slow log and the latency monitor, for a command that ran `dur_us`.
   void RecordSlow(const CommandSpec& spec, CmdArgs args, ClientState& client, int64_t dur_us);
 

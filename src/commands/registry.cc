@@ -29,6 +29,7 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterBitopsFamily(*r);
     RegisterHyperLogLogFamily(*r);
     RegisterGeoFamily(*r);
+    RegisterAclFamily(*r);
     r->Link();
     return r;
   }();

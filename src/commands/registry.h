@@ -128,5 +128,6 @@ void RegisterScriptingFamily(CommandRegistry& r);  // scripting.cc
 void RegisterBitopsFamily(CommandRegistry& r);
 void RegisterHyperLogLogFamily(CommandRegistry& r);
 void RegisterGeoFamily(CommandRegistry& r);
+void RegisterAclFamily(CommandRegistry& r);  // acl_family.cc
 
 }  // namespace fdb

@@ -1279,6 +1279,7 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
   run.allow_oom = allow_oom;
   run.fake.db.store(ctx.db, std::memory_order_relaxed);
   run.fake.id = ctx.client.id;
+  run.fake.user = ctx.client.user;  // redis.call runs with the caller's ACL user
   run.fake.script = true;
   run.start_us = MonoUs();
   run.busy_after_us = run.start_us + ctx.server.config().busy_reply_threshold_ms() * 1000;

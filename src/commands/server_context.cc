@@ -70,6 +70,12 @@ void ServerContext::ApplyConfig() {
   LogLevel level;
   if (ParseLogLevel(config_.loglevel(), &level)) SetLogLevel(level);  // Config validated it
   UpdateFollowers();
+  // requirepass is the default user's password (Redis's ACLUpdateDefaultUserPassword): only
+  // when it was set since the last call, so passwords given by ACL SETUSER stay otherwise.
+  if (config_.requirepass_version() != requirepass_applied_) {
+    requirepass_applied_ = config_.requirepass_version();
+    acl_.SetRequirePass(config_.requirepass());
+  }
   tracking_.EnforceLimit();  // a lowered tracking-table-max-keys applies at once
   keyspace_.set_lfu_mode(config_.maxmemory_policy().find("lfu") != std::string::npos);
   keyspace_.SetLfuParams(config_.lfu_log_factor(), config_.lfu_decay_time());

@@ -15,6 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "commands/acl.h"
 #include "commands/blocking.h"
 #include "commands/client_pause.h"
 #include "commands/introspection.h"
@@ -86,6 +87,8 @@ class ServerContext {
   LatencyMonitor& latency() { return latency_; }
   // Client-side caching: the tracking table and its invalidations.
   Tracking& tracking() { return tracking_; }
+  // ACL users, their permissions and ACL LOG.
+  Acl& acl() { return acl_; }
   // Turns the keyspace's following sinks (notifications, tracking) on while either is wanted.
   void UpdateFollowers();
 
@@ -151,6 +154,8 @@ class ServerContext {
   LatencyMonitor latency_;
   KeyspaceNotifier notifier_{*this};  // an effect sink of keyspace_, on while events are wanted
   Tracking tracking_{*this};          // the same, on while a client tracks
+  Acl acl_{*this};
+  uint64_t requirepass_applied_ = 0;  // Config::requirepass_version() mirrored into acl_
   std::mutex stats_mu_;
   std::vector<std::unique_ptr<ThreadStats>> thread_stats_;
   std::atomic<uint64_t> next_client_id_{0};

@@ -54,6 +54,12 @@ void CmdPing(CmdArgs args, CommandContext& ctx) {
 
 void CmdEcho(CmdArgs args, CommandContext& ctx) { ctx.rb.Bulk(args[1]); }
 
+// READONLY / READWRITE: cluster commands; standalone, Redis refuses them (ACL rules may still
+// name them).
+void CmdClusterOnly(CmdArgs, CommandContext& ctx) {
+  ctx.rb.Error("ERR This instance has cluster support disabled");
+}
+
 void CmdTime(CmdArgs, CommandContext& ctx) {
   int64_t us = NowUs();
   ctx.rb.ArrayHeader(2);
@@ -66,12 +72,6 @@ void CmdQuit(CmdArgs, CommandContext& ctx) {
   ctx.client.close_after_reply = true;
 }
 
-// The user name is not secret; the password is compared in constant time (server/auth.h).
-bool CheckPassword(CommandContext& ctx, std::string_view user, std::string_view pass) {
-  bool ok = PasswordMatches(pass, ctx.server.config().requirepass());
-  return ok && user == "default";
-}
-
 // A WRONGPASS reply to AUTH or HELLO ... AUTH. After limits::kAuthFailuresMax of them in a row
 // the connection closes once this reply is written: the commands pipelined after it are not
 // read, so one connection cannot test more than that many passwords.
@@ -80,23 +80,26 @@ void ReplyWrongPass(CommandContext& ctx) {
   ctx.rb.Error(errors::kWrongPass);
 }
 
+// Authenticates the client as `user` (commands/acl.h: passwords compared as SHA-256 digests
+// in constant time); false (and logged) when the pair is wrong or the user is off.
+bool AuthAs(CommandContext& ctx, std::string_view user, std::string_view pass) {
+  std::shared_ptr<AclUser> u = ctx.server.acl().Authenticate(user, pass, ctx.client);
+  if (u == nullptr) return false;
+  Acl::SetClientUser(ctx.client, std::move(u));
+  ctx.client.failed_auths = 0;
+  ctx.client.authenticated = true;
+  return true;
+}
+
 void CmdAuth(CmdArgs args, CommandContext& ctx) {
   if (args.size() > 3) return ctx.rb.Error(errors::kSyntax);
   std::string_view user = args.size() == 3 ? args[1] : "default";
   std::string_view pass = args.back();
-  if (!ctx.server.config().requirepass_set() && args.size() == 2) {
+  // As Redis: the one-argument form with a nopass default user is a configuration mistake.
+  if (args.size() == 2 && ctx.server.acl().DefaultNoPass()) {
     return ctx.rb.Error(errors::kAuthNotConfigured);
   }
-  if (!ctx.server.config().requirepass_set()) {
-    // No password: the default user accepts any password (nopass), as Redis.
-    if (user != "default") return ReplyWrongPass(ctx);
-    ctx.client.failed_auths = 0;
-    ctx.client.authenticated = true;
-    return ctx.rb.Ok();
-  }
-  if (!CheckPassword(ctx, user, pass)) return ReplyWrongPass(ctx);
-  ctx.client.failed_auths = 0;
-  ctx.client.authenticated = true;
+  if (!AuthAs(ctx, user, pass)) return ReplyWrongPass(ctx);
   ctx.rb.Ok();
 }
 
@@ -153,14 +156,7 @@ void CmdHello(CmdArgs args, CommandContext& ctx) {
       return ctx.rb.Error("ERR Syntax error in HELLO option '" + std::string(args[i]) + "'");
     }
   }
-  if (has_auth) {
-    if (ctx.server.config().requirepass_set() ? !CheckPassword(ctx, user, pass)
-                                              : user != "default") {
-      return ReplyWrongPass(ctx);
-    }
-    ctx.client.failed_auths = 0;
-    ctx.client.authenticated = true;
-  }
+  if (has_auth && !AuthAs(ctx, user, pass)) return ReplyWrongPass(ctx);
   if (!ctx.client.authenticated.load()) {
     return ctx.rb.Error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
@@ -206,7 +202,7 @@ void CmdReset(CmdArgs, CommandContext& ctx) {
   c.multi_error = false;
   c.queued.clear();
   ReleaseWatches(ctx.ks, c, ctx.txn.holds_all_shards());
-  c.authenticated = !ctx.server.config().requirepass_set();
+  ctx.server.acl().InitClient(c);  // the default user, authenticated when it is nopass
   {
     MutexLock l(c.info_mu);
     c.name.clear();
@@ -257,7 +253,12 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
   s += " tot-mem=" + std::to_string(c.tot_mem.load());
   s += " events=r cmd=";
   s += c.last_cmd.load();
-  s += " user=default redir=-1 resp=";
+  {
+    MutexLock l(c.info_mu);
+    s += " user=";
+    s += c.user != nullptr ? c.user->name() : std::string("default");
+  }
+  s += " redir=-1 resp=";
   s += c.resp3.load() ? "3" : "2";
   s += " lib-name=" + lib_name;
   s += " lib-ver=" + lib_ver;
@@ -301,6 +302,9 @@ void ClientList(CmdArgs args, CommandContext& ctx) {
   ctx.server.clients().ForEach([&](ClientState& c) {
     if (!ids.empty() && std::find(ids.begin(), ids.end(), c.id) == ids.end()) return;
     if (!type.empty() && (type == "pubsub") != IsPubSubClient(c)) return;
+    // A client being killed (CLIENT KILL, ACL DELUSER...) closes on its own thread a moment
+    // later; to others it is gone already, as after Redis's synchronous kill.
+    if (c.kill_requested.load(std::memory_order_relaxed) && &c != &ctx.client) return;
     lines.emplace_back(c.id, ClientInfoLine(c, ctx.now_ms));
   });
   std::sort(lines.begin(), lines.end());
@@ -351,8 +355,9 @@ void ClientKill(CmdArgs args, CommandContext& ctx) {
       }
     } else if (EqualsUpper(opt, "USER")) {
       user = std::string(val);
-      // FDB has one user, "default" (no ACL users yet).
-      if (user != "default") return ctx.rb.Error("ERR No such user '" + user + "'");
+      if (!ctx.server.acl().Exists(user)) {
+        return ctx.rb.Error("ERR No such user '" + user + "'");
+      }
     } else if (EqualsUpper(opt, "SKIPME")) {
       if (EqualsUpper(val, "YES")) {
         skipme = true;
@@ -374,7 +379,10 @@ void ClientKill(CmdArgs args, CommandContext& ctx) {
     if ((type == "normal" && IsPubSubClient(c)) || (type == "pubsub" && !IsPubSubClient(c))) {
       return;
     }
-    if (!user.empty() && user != "default") return;
+    if (!user.empty()) {
+      MutexLock l(c.info_mu);
+      if (c.user == nullptr ? user != "default" : c.user->name() != user) return;
+    }
     if (&c == &ctx.client && skipme) return;
     if (c.kill_requested.exchange(true)) return;  // already going
     if (&c == &ctx.client) {
@@ -638,6 +646,22 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     ctx.server.SleepUnlessShutdown(std::chrono::microseconds(static_cast<int64_t>(secs * 1e6)));
     return ctx.rb.Ok();
   }
+  if (EqualsUpper(sub, "OBJECT")) {
+    // What Redis's DEBUG OBJECT tells that FDB has: the encoding (as OBJECT ENCODING), one
+    // reference (values are not shared), the LRU idle time. DEBUG names no keys in its row, so
+    // the key's shard is locked here.
+    if (args.size() != 3) return SubArity(ctx, "debug", sub);
+    ShardLockSet locks;
+    locks.Add(Keyspace::ShardOf(args[2]));
+    locks.Lock(ctx.ks, ctx.txn.holds_all_shards());
+    const Entry* e =
+        ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[2]), ctx.now_ms, /*touch=*/false);
+    if (e == nullptr) return ctx.rb.Error("ERR no such key");
+    return ctx.rb.SimpleString(
+        "Value at:0x0 refcount:1 encoding:" + std::string(e->encoding_name()) +
+        " serializedlength:0 lru:0 lru_seconds_idle:" +
+        std::to_string(Keyspace::LruIdleSeconds(e->lru())));
+  }
   if (EqualsUpper(sub, "SET-ACTIVE-EXPIRE")) {
     if (args.size() != 3) return SubArity(ctx, "debug", sub);
     ctx.server.active_expire_enabled = args[2] != "0";
@@ -646,8 +670,9 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
   if (EqualsUpper(sub, "HELP")) {
     return ReplyHelp(
         ctx.rb, "DEBUG",
-        {"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
-         "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background."});
+        {"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.", "OBJECT <key>",
+         "    Show low level info about the key and associated value.", "SET-ACTIVE-EXPIRE <0|1>",
+         "    Setting it to 0 disables expiring keys in background."});
   }
   UnknownSubcommand(ctx, sub, "DEBUG");
 }
@@ -754,7 +779,13 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
     if (cfg.config_file.empty()) {
       return ctx.rb.Error("ERR The server is running without a config file");
     }
-    Status s = cfg.Rewrite();
+    // ACL users go into the file unless an ACL file holds them (or only the default user
+    // exists, as configured out of the box).
+    std::vector<std::string> users = ctx.server.acl().List();
+    std::string aclfile;
+    for (const auto& [k, v] : cfg.Get("aclfile")) aclfile = v;
+    const bool plain = users.size() == 1 && users[0] == "user default on nopass ~* &* +@all";
+    Status s = cfg.Rewrite(aclfile.empty() && !plain ? &users : nullptr);
     if (!s.ok()) return ctx.rb.Error("ERR Rewriting config file: " + s.message());
     return ctx.rb.Ok();
   }
@@ -1050,6 +1081,8 @@ void RegisterServerFamily(CommandRegistry& r) {
   using namespace cmdflags;
   // clang-format off
   r.Register({"ping", -1, kFast | kStale | kSubscribedOk, 0, 0, 0, CmdPing, "connection", "Returns the server's liveliness response.", "1.0.0"});
+  r.Register({"readonly", 1, kFast | kLoading | kStale, 0, 0, 0, CmdClusterOnly, "cluster", "Enables read-only queries for a connection to a Redis Cluster replica node.", "3.0.0"});
+  r.Register({"readwrite", 1, kFast | kLoading | kStale, 0, 0, 0, CmdClusterOnly, "cluster", "Enables read-write queries for a connection to a Redis Cluster replica node.", "3.0.0"});
   r.Register({"echo", 2, kFast | kStale, 0, 0, 0, CmdEcho, "connection", "Returns the given string.", "1.0.0"});
   r.Register({"time", 1, kFast | kStale | kLoading, 0, 0, 0, CmdTime, "server", "Returns the server time.", "2.6.0"});
   r.Register({"quit", -1, kFast | kNoAuth | kStale | kLoading | kSubscribedOk, 0, 0, 0, CmdQuit, "connection", "Closes the connection.", "1.0.0"});
@@ -1127,6 +1160,10 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Register({"command|getkeysandflags", -4, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Extracts the key names and access flags for an arbitrary command.", "7.0.0"});
   r.Register({"command|help", 2, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Returns helpful text about the different subcommands.", "5.0.0"});
   // clang-format on
+}
+
+std::string ClientInfoString(const ClientState& c, int64_t now_ms) {
+  return ClientInfoLine(c, now_ms);
 }
 
 }  // namespace fdb

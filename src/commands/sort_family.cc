@@ -154,6 +154,16 @@ void CollectElements(const Entry* e, std::vector<Item>* out) {
 void SortGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
   SortOptions o;
   if (const char* err = ParseSortOptions(args, read_only, &o)) return ctx.rb.Error(err);
+  // BY and GET patterns reach keys the ACL check did not see: as Redis, only a user who may
+  // read every key may use them.
+  if ((o.by && !o.dont_sort) || !o.gets.empty()) {
+    if (!ctx.server.acl().CanReadAllKeys(ctx.client)) {
+      return ctx.rb.Error(o.by && !o.dont_sort
+                              ? "ERR BY option of SORT denied due to insufficient ACL permissions."
+                              : "ERR GET option of SORT denied due to insufficient ACL "
+                                "permissions.");
+    }
+  }
   KeyRef k(args[1]);
   const Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, k, ctx.now_ms, ctx.touch());
   if (e != nullptr && e->type() != ValueType::kList && e->type() != ValueType::kSet &&

@@ -58,7 +58,7 @@ Connection::Connection(IoThread* owner, int fd, uint64_t id) : owner_(owner), fd
   state_.local = state_.addr.rfind("127.0.0.1:", 0) == 0 || state_.addr.rfind("::1:", 0) == 0;
   state_.created_ms = NowMs();
   state_.last_interaction_ms = state_.created_ms;
-  state_.authenticated = !owner->server().config().requirepass_set();
+  owner->server().acl().InitClient(state_);  // the default user
   rb_.set_error_sink(&owner->server().error_stats());
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/limits.h"
+#include "base/logging.h"
 #include "commands/context.h"
 #include "commands/errors.h"
 
@@ -119,6 +120,17 @@ void IoThread::AddConnection(int fd) {
     std::string msg = std::string("-") + errors::kMaxClients + "\r\n";
     conns_[id] = std::move(conn);
     c->SendAndClose(msg);
+    return;
+  }
+  // Protected mode, as Redis 7.0: while the default user has no password, only clients on the
+  // loopback addresses 127.0.0.1 and ::1 (ClientState::local) are served; the others get
+  // Redis's explanation and are closed.
+  if (!c->state().local && server_.acl().DefaultNoPass() && server_.config().protected_mode()) {
+    server_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+    FDB_LOG_NOTICE("protected mode: refused client %s (no password for the default user)",
+                   c->state().addr.c_str());
+    conns_[id] = std::move(conn);
+    c->SendAndClose(errors::kProtectedModeDenied);
     return;
   }
   EventLoop* loop = &loop_;

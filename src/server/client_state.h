@@ -23,6 +23,7 @@ struct Waiter;       // commands/blocking.h
 struct CommandSpec;  // commands/registry.h
 struct Subscriber;   // commands/pubsub.h
 class MessageSink;
+class AclUser;  // commands/acl.h
 class PubSubEndpoint;
 
 struct ClientState {
@@ -43,6 +44,10 @@ struct ClientState {
   std::atomic<int> db{0};
   std::atomic<bool> resp3{false};
   std::atomic<bool> authenticated{true};
+  // The ACL user the client is authenticated as (commands/acl.h); null for in-process clients,
+  // which may run anything. Written by the owning thread under info_mu (other threads read it
+  // under info_mu: CLIENT LIST, kills), read by the owning thread without it.
+  std::shared_ptr<AclUser> user;
   std::atomic<bool> no_evict{false};
   std::atomic<bool> no_touch{false};
   // MONITOR: the client gets a line for every command run (commands/introspection.h).

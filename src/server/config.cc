@@ -667,6 +667,7 @@ const std::vector<Config::Param>& Config::Table() {
               MutexLock l(c.mu_);
               c.requirepass_ = std::string(v);
               c.requirepass_set_.store(!v.empty(), std::memory_order_release);
+              c.requirepass_version_.fetch_add(1, std::memory_order_relaxed);
               return Status::OK();
             },
             [](const Config& c, const Param&) { return c.requirepass(); },
@@ -784,8 +785,8 @@ const std::vector<Config::Param>& Config::Table() {
             &Config::stream_node_max_entries_),
         Int("tracking-table-max-keys", nullptr, 0, 0, kLongMax, 1000000,
             &Config::tracking_table_max_keys_),
-        Int("acllog-max-len", nullptr, kNo, 0, kLongMax, 128),
-        Enum("acl-pubsub-default", kNo, kAclPubsubDefaultEnum, 0),
+        Int("acllog-max-len", nullptr, 0, 0, kLongMax, 128),
+        Enum("acl-pubsub-default", 0, kAclPubsubDefaultEnum, 0),
         Bool("latency-tracking", nullptr, kNo, true),
         Special(
             "latency-tracking-info-percentiles", nullptr, kMultiArg | kNo,
@@ -842,7 +843,7 @@ const std::vector<Config::Param>& Config::Table() {
         Int("tcp-backlog", nullptr, kImmutable | kNo, 0, kIntMax, 511),
         Str("unixsocket", nullptr, kImmutable | kEmptyIsNull | kNo, nullptr),
         Int("unixsocketperm", nullptr, kImmutable | kOctal | kNo, 0, 0777, 0),
-        Bool("protected-mode", nullptr, kNo, true),
+        Bool("protected-mode", nullptr, 0, true, &Config::protected_mode_),
         Str("bind-source-addr", nullptr, kEmptyIsNull | kNo, nullptr),
         Enum("sanitize-dump-payload", kNo, kSanitizeDumpPayloadEnum, 0),
         Str("ignore-warnings", nullptr, kNo, ""),
@@ -918,12 +919,8 @@ const std::vector<Config::Param>& Config::Table() {
         Int("active-defrag-cycle-max", nullptr, kNo, 1, 99, 25),
         Int("active-defrag-max-scan-fields", nullptr, kNo, 1, kLongMax, 1000),
         Bool("io-threads-do-reads", nullptr, kImmutable | kNo, false),
-        // ACL users are not in FDB: an ACL file that would restrict clients is refused rather
-        // than ignored.
-        with_str_check(Str("aclfile", nullptr, kImmutable | kNo, ""),
-                       [](std::string_view v) -> const char* {
-                         return v.empty() ? nullptr : "ACL files are not supported by FDB";
-                       }),
+        // ACL users' file (commands/acl.h), read at startup and by ACL LOAD / SAVE.
+        Str("aclfile", nullptr, kImmutable, ""),
 
         // --- RDB and AOF files of redis-server (FDB has its own log and checkpoints).
         Bool("rdbcompression", nullptr, kNo, true),
@@ -1332,6 +1329,11 @@ Status Config::ParseArgs(int argc, char** argv) {
     }
     if (name == "fsync") name = "appendfsync";
     for (char& c : name) c = c == '_' ? '-' : c;  // --cache_size as --cache-size
+    if (name == "user") {                         // ACL users, as `user` lines (commands/acl.h)
+      acl_user_lines.push_back(value);
+      i = j - 1;
+      continue;
+    }
     Status s = Set(name, value, false);
     if (!s.ok()) {
       if (s.code() == Status::kNotFound) {
@@ -1408,6 +1410,12 @@ Status Config::LoadFileAt(const std::string& path, int depth) {
       }
       // Ignoring these would leave a server more open (renamed or ACL-restricted commands,
       // users) or missing what a module provides than its configuration says.
+      if (name == "user" && words.size() >= 2) {  // ACL users (commands/acl.h)
+        std::string line;
+        for (size_t k = 1; k < words.size(); k++) line += (k > 1 ? " " : "") + words[k];
+        acl_user_lines.push_back(std::move(line));
+        continue;
+      }
       if (name == "rename-command" || name == "user" || name == "loadmodule" ||
           name == "sentinel" || name.find('.') != std::string::npos) {
         return fail(name, "not supported by FDB");
@@ -1508,7 +1516,7 @@ void Config::RewriteParam(const Param& p, RewriteState& st) const {
   }
 }
 
-Status Config::Rewrite() const {
+Status Config::Rewrite(const std::vector<std::string>* users) const {
   if (config_file.empty())
     return Status::InvalidArgument("The server is running without a config file");
   // Step 1: the old file (a missing one is an empty one), each line kept, each parameter's
@@ -1532,6 +1540,11 @@ Status Config::Rewrite() const {
       std::vector<std::string> words;
       const Param* p = nullptr;
       if (SplitInlineArgs(line, &words) && !words.empty()) p = FindParam(words[0]);
+      if (p == nullptr && !words.empty() && words[0] == "user") {
+        st.lines.push_back(line);
+        st.option_lines["user"].push_back(st.lines.size() - 1);
+        continue;
+      }
       if (p == nullptr) {
         // Unparsable, or not a parameter (include, a removed option): kept as a comment, as
         // Redis does.
@@ -1548,6 +1561,18 @@ Status Config::Rewrite() const {
   for (const Param& p : Table()) {
     if (p.flags & kNotReported) continue;
     RewriteParam(p, st);
+  }
+  // ACL users, as Redis's rewriteConfigUserOption: one `user` line per user.
+  if (users != nullptr) {
+    std::string text;
+    for (const std::string& u : *users) text += (text.empty() ? "" : "\n") + u;
+    auto it = st.option_lines.find("user");
+    if (it != st.option_lines.end() && !it->second.empty()) {
+      for (size_t n : it->second) st.lines[n].clear();
+      st.lines[it->second[0]] = text;
+    } else if (!text.empty()) {
+      st.lines.push_back(text);
+    }
   }
   // Step 3: lines of handled parameters that no value used any more are blanked.
   for (const auto& [option, nums] : st.option_lines) {

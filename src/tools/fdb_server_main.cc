@@ -72,6 +72,19 @@ int main(int argc, char** argv) {
     return 1;
   }
   ctx->ApplyConfig();
+  // ACL users: `user` lines of the config file, or the ACL file (not both, as Redis).
+  {
+    std::string aclfile;
+    for (const auto& [k, v] : ctx->config().Get("aclfile")) aclfile = v;
+    if (!aclfile.empty() && std::filesystem::path(aclfile).is_relative()) {
+      aclfile = (std::filesystem::path(ctx->config().dir()) / aclfile).string();
+    }
+    s = ctx->acl().LoadAtStartup(ctx->config().acl_user_lines, aclfile);
+    if (!s.ok()) {
+      FDB_LOG_WARNING("%s", s.message().c_str());
+      return 1;
+    }
+  }
   // A redis.conf starts fdb-server; say what in it does not apply.
   for (const std::string& w : ctx->config().StartupWarnings()) FDB_LOG_WARNING("%s", w.c_str());
   // As redis-server: the pid file is written when one is configured, and a failure to write
