@@ -81,5 +81,6 @@ openssl ca -batch -config expired-ca.cnf -cert ca.crt -keyfile ca.key -in expire
   -startdate 20200101000000Z -enddate 20200102000000Z -out expired.crt >/dev/null 2>&1
 rm -rf expired-ca.d expired-ca.cnf expired.csr
 
-# -dsaparam: seconds instead of a minute on a busy machine (good enough for tests).
-[ -f redis.dh ] || openssl dhparam -dsaparam -out redis.dh 2048 2>/dev/null
+# The RFC 7919 group ffdhe2048 in PKCS#3 form ("DH PARAMETERS", which redis-server reads too):
+# instant, where generating new parameters takes a minute on a busy machine.
+[ -f redis.dh ] || openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out redis.dh

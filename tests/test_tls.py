@@ -333,3 +333,36 @@ def test_redis_cli_over_tls(tls_server, certs):
     # Without a client certificate (tls-auth-clients yes): refused.
     out = subprocess.run(base[:8] + ["PING"], capture_output=True, text=True, timeout=30)
     assert "PONG" not in out.stdout
+
+
+def test_config_set_moves_between_plain_and_tls_ports(tls_factory):
+    s = tls_factory()
+    tls_port = s.tls_port
+    t = s.tls_client()
+    # TLS off, the plain listener moved to the TLS port's number.
+    t.config_set("tls-port", 0)
+    t.config_set("port", tls_port)
+    t.close()
+    p = redis.Redis(host="127.0.0.1", port=tls_port, decode_responses=True, socket_timeout=30)
+    assert p.ping()
+    # And back: the plain port elsewhere, TLS on that number again.
+    other = free_port()
+    p.config_set("port", other)
+    p.config_set("tls-port", tls_port)
+    p.close()
+    s.port = other
+    assert s.tls_client().ping()
+    assert s.client().config_get("tls-port") == {"tls-port": str(tls_port)}
+
+
+def test_encrypted_key_file_needs_its_passphrase(tls_factory, certs, tmp_path):
+    s = tls_factory()
+    enc = str(tmp_path / "redis.key.enc")
+    subprocess.run(["openssl", "rsa", "-in", os.path.join(certs, "redis.key"), "-out", enc,
+                    "-aes256", "-passout", "pass:1234"], check=True, capture_output=True)
+    admin = s.client()
+    with pytest.raises(redis.ResponseError, match="Unable to update TLS"):
+        admin.config_set("tls-key-file", enc)
+    admin.config_set("tls-key-file-pass", "1234")
+    admin.config_set("tls-key-file", enc)
+    assert s.tls_client().ping()

@@ -158,7 +158,8 @@ void Connection::OnEvent(uint32_t events) {
     const bool in = events & (EPOLLIN | EPOLLHUP | EPOLLERR);
     const bool out = events & EPOLLOUT;
     const bool retry_write = in && transport_->WriteWantsRead();
-    if (in || (out && transport_->ReadWantsWrite())) OnReadable();
+    // EPOLLIN asked for only by a waiting write does not read while flow control holds input.
+    if ((in && (reading_ || !retry_write)) || (out && transport_->ReadWantsWrite())) OnReadable();
     if (closed_) return;
     if (out || retry_write) Flush();
     if (!closed_) CheckPending();
