@@ -58,7 +58,7 @@ row() {  # row LABEL TEST N PIPELINE [extra...]
   read -r fr fp50 fp99 <<<"$f"
   read -r rr rp50 rp99 <<<"$r"
   printf '%-22s %12s %8s %8s   %12s %8s %8s   %6s\n' "$label" "$fr" "$fp50" "$fp99" "$rr" "$rp50" \
-    "$rp99" "$(awk -v a="$fr" -v b="$rr" 'BEGIN { printf "%.2fx", b > 0 ? a / b : 0 }')"
+    "$rp99" "$(awk -v a="$fr" -v b="$rr" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')"
 }
 row "SET P1 c50" set "$N" 1
 row "GET P1 c50" get "$N" 1

@@ -366,3 +366,20 @@ def test_encrypted_key_file_needs_its_passphrase(tls_factory, certs, tmp_path):
     admin.config_set("tls-key-file-pass", "1234")
     admin.config_set("tls-key-file", enc)
     assert s.tls_client().ping()
+
+
+def test_bytes_decrypted_ahead_are_served_without_more_input(tls_server):
+    # The end of a large value and the small commands after it share TLS records: once the value
+    # is complete, the commands are already inside OpenSSL (SSL_pending) and the socket has
+    # nothing more to announce; they must be served all the same.
+    c = tls_server.tls_client(decode_responses=False)
+    for size in (1 << 20, (1 << 20) + 7777, 300_000):
+        p = c.pipeline(transaction=False)
+        p.set("tls:pend", b"v" * size)
+        for i in range(5):
+            p.incr("tls:pend:n")
+        p.strlen("tls:pend")
+        out = p.execute()
+        assert out[0] is True
+        assert out[-1] == size
+    c.close()
