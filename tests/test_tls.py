@@ -372,7 +372,8 @@ def test_bytes_decrypted_ahead_are_served_without_more_input(tls_server):
     # The end of a large value and the small commands after it share TLS records: once the value
     # is complete, the commands are already inside OpenSSL (SSL_pending) and the socket has
     # nothing more to announce; they must be served all the same.
-    c = tls_server.tls_client(decode_responses=False)
+    # (Without that, the pipeline waits for ever: a short timeout makes it fail instead.)
+    c = tls_server.tls_client(decode_responses=False, socket_timeout=10)
     for size in (1 << 20, (1 << 20) + 7777, 300_000):
         p = c.pipeline(transaction=False)
         p.set("tls:pend", b"v" * size)
