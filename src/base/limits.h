@@ -68,6 +68,10 @@ inline constexpr size_t kOutputBufferKeep = 16 * 1024;
 // A connection with no traffic for this long gives back its buffers (checked once a second):
 // thousands of idle connections then cost only their bookkeeping.
 inline constexpr int64_t kIdleReleaseMs = 2000;
+// A TLS client must finish its handshake within this (or `timeout`, if shorter); Redis has no
+// such bound, so a client connecting and sending nothing would hold its socket and SSL object
+// (some tens of KB) for ever unless `timeout` is set.
+inline constexpr int64_t kTlsHandshakeTimeoutMs = 10'000;
 // `maxmemory-clients` below this is raised to it (as Redis), so a bad setting cannot leave
 // the server unable to talk to any client.
 inline constexpr int64_t kMaxMemoryClientsMin = 128 * 1024;

@@ -128,6 +128,9 @@ class ServerContext {
   // Moves the listener to bind:port (CONFIG SET bind / port); set by the network layer. An
   // error leaves the old listener in place. Unset (no network): nothing to move.
   std::function<Status(const std::string& bind, int port)> rebind;
+  // Applies the tls-* parameters after CONFIG SET changed one (a new TLS context, the TLS
+  // listener moved to tls-port); set by the network layer. On error the old ones stay.
+  std::function<Status()> reconfigure_tls;
 
   // Shutdown, as seen by the commands. Redis is single-threaded, so nothing runs beside its
   // SHUTDOWN; here other I/O threads go on until they are stopped one by one, and one of them

@@ -766,6 +766,17 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
                             : failed("port", "Unable to listen on this port");
       }
     }
+    // TLS: a new context from the new certificates (existing connections keep theirs) and the
+    // listener on tls-port; on an error every parameter of the call gets its old value back.
+    for (size_t i = 2; i < args.size() && ctx.server.reconfigure_tls; i += 2) {
+      if (Lower(args[i]).rfind("tls-", 0) != 0) continue;
+      Status s = ctx.server.reconfigure_tls();
+      if (!s.ok()) {
+        for (const auto& [name, value] : before) (void)cfg.Set(name, value, true);
+        return failed(Lower(args[i]), s.message());
+      }
+      break;
+    }
     ctx.server.ApplyConfig();
     return ctx.rb.Ok();
   }

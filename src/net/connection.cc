@@ -49,7 +49,8 @@ std::string SockAddr(int fd, bool peer) {
 
 }  // namespace
 
-Connection::Connection(IoThread* owner, int fd, uint64_t id) : owner_(owner), fd_(fd), rb_(&wbuf_) {
+Connection::Connection(IoThread* owner, int fd, uint64_t id, std::unique_ptr<Transport> transport)
+    : owner_(owner), fd_(fd), transport_(std::move(transport)), rb_(&wbuf_) {
   state_.id = id;
   state_.fd = fd;
   state_.addr = SockAddr(fd, true);
@@ -100,11 +101,12 @@ void Connection::Close() {
   // The socket last: once the peer sees it closed, CLIENT LIST no longer lists this client and
   // its memory is given back.
   owner_->loop().Remove(fd_);
+  transport_->Shutdown();
   close(fd_);
 }
 
 void Connection::SendAndClose(std::string_view bytes) {
-  ssize_t r = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  ssize_t r = transport_->Write(bytes.data(), bytes.size());
   (void)r;
   Close();
 }
@@ -151,10 +153,26 @@ void Connection::OnAllocationFailure() {
 void Connection::OnEvent(uint32_t events) {
   if (closed_) return;
   Guarded([&] {
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) OnReadable();
+    // A TLS read may wait for the socket to be writable (a handshake step) and a TLS write for
+    // it to be readable: each runs again on the event it waits for.
+    const bool in = events & (EPOLLIN | EPOLLHUP | EPOLLERR);
+    const bool out = events & EPOLLOUT;
+    const bool retry_write = in && transport_->WriteWantsRead();
+    // EPOLLIN asked for only by a waiting write does not read while flow control holds input.
+    if ((in && (reading_ || !retry_write)) || (out && transport_->ReadWantsWrite())) OnReadable();
     if (closed_) return;
-    if (events & EPOLLOUT) Flush();
+    if (out || retry_write) Flush();
+    if (!closed_) CheckPending();
   });
+}
+
+void Connection::CheckPending() {
+  if (reading_ && transport_->HasPending()) owner_->QueuePendingRead(this);
+}
+
+void Connection::ReadPending() {
+  if (closed_ || !reading_ || !transport_->HasPending()) return;
+  OnEvent(EPOLLIN);
 }
 
 void Connection::ReserveForRead() {
@@ -193,13 +211,16 @@ void Connection::OnReadable() {
     dst = rbuf_.write_ptr();
     room = rbuf_.writable();
   }
-  ssize_t n = read(fd_, dst, room);
+  ssize_t n = transport_->Read(dst, room);
   if (n == 0) {
     Close();
     return;
   }
   if (n < 0) {
-    if (errno == EAGAIN || errno == EINTR) return;
+    if (errno == EAGAIN || errno == EINTR) {
+      UpdateInterest();  // a TLS handshake step may wait for the socket to be writable
+      return;
+    }
     Close();
     return;
   }
@@ -482,7 +503,7 @@ bool Connection::ReadLargeArg() {
             std::min(large_want_, std::max(2 * b->capacity(), limits::kLargeValueFirstBlock)))) {
       throw std::bad_alloc();  // Guarded closes this client
     }
-    ssize_t n = read(fd_, b->mutable_data() + b->size(), b->capacity() - b->size());
+    ssize_t n = transport_->Read(b->mutable_data() + b->size(), b->capacity() - b->size());
     if (n == 0) {
       Close();
       return false;
@@ -666,7 +687,7 @@ void Connection::Flush() {
   owner_->FlushOutbox();
   if (hold_seq_ != 0) return;  // released by IoThread::AfterBatch
   while (wpos_ < wbuf_.size()) {
-    ssize_t n = send(fd_, wbuf_.data() + wpos_, wbuf_.size() - wpos_, MSG_NOSIGNAL);
+    ssize_t n = transport_->Write(wbuf_.data() + wpos_, wbuf_.size() - wpos_);
     if (n < 0) {
       if (errno == EAGAIN || errno == EINTR) break;
       Close();
@@ -701,14 +722,19 @@ void Connection::Flush() {
 }
 
 void Connection::UpdateInterest() {
-  bool want_write = wpos_ < wbuf_.size();
+  bool want_write = wpos_ < wbuf_.size() || transport_->ReadWantsWrite();
   bool reading = !close_when_flushed_ && (wbuf_.size() - wpos_ <= kOutputPauseBytes);
-  if (want_write == want_write_ && reading == reading_) return;
+  const bool want_read = reading || (want_write && transport_->WriteWantsRead());
+  if (want_write == want_write_ && reading == reading_ && want_read == want_read_) return;
+  const bool resumed = reading && !reading_;
   want_write_ = want_write;
   reading_ = reading;
-  uint32_t ev = (reading ? static_cast<uint32_t>(EPOLLIN) : 0u) |
+  want_read_ = want_read;
+  uint32_t ev = (want_read ? static_cast<uint32_t>(EPOLLIN) : 0u) |
                 (want_write ? static_cast<uint32_t>(EPOLLOUT) : 0u);
   owner_->loop().Modify(fd_, ev, this);
+  // Bytes TLS decrypted before reading paused raise no event when it resumes.
+  if (resumed) CheckPending();
 }
 
 }  // namespace fdb

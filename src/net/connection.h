@@ -29,6 +29,7 @@
 #include "commands/pubsub.h"
 #include "net/event_loop.h"
 #include "net/read_buffer.h"
+#include "net/transport.h"
 #include "protocol/resp_parser.h"
 #include "server/client_state.h"
 
@@ -38,12 +39,18 @@ class IoThread;
 
 class Connection : public EventHandler, public PubSubEndpoint {
  public:
-  Connection(IoThread* owner, int fd, uint64_t id);
+  // `transport`: plain or TLS, chosen by the listener that accepted fd (net/transport.h).
+  Connection(IoThread* owner, int fd, uint64_t id, std::unique_ptr<Transport> transport);
   ~Connection() override;
 
   void OnEvent(uint32_t events) override;
   void Close();
   bool closed() const { return closed_; }
+  // A TLS handshake not finished yet (the I/O thread closes one that stalls).
+  bool handshaking() const { return transport_->Handshaking(); }
+  // Reads what the transport holds already decrypted (SSL_pending), which no socket event
+  // announces: called by the I/O thread after its batch (IoThread::QueuePendingRead).
+  void ReadPending();
   // Output stuck above the soft limit (client-output-buffer-limit) with no new output to
   // trigger the check: closes the client once the soft seconds have passed, as Redis's
   // clientsCron. Run by the I/O thread's once-a-second check.
@@ -127,8 +134,12 @@ class Connection : public EventHandler, public PubSubEndpoint {
   // the parser and returns true (false: incomplete, or the connection was closed).
   bool ReadLargeArg();
 
+  // Asks the I/O thread to read again after its batch when the transport holds bytes.
+  void CheckPending();
+
   IoThread* owner_;
   int fd_;
+  std::unique_ptr<Transport> transport_;
   ClientState state_;
   RespParser parser_;
   ReadBuffer rbuf_;  // the bytes of an unfinished request (see the top of this file)
@@ -142,6 +153,7 @@ class Connection : public EventHandler, public PubSubEndpoint {
   bool closed_ = false;
   bool close_when_flushed_ = false;
   bool reading_ = true;
+  bool want_read_ = true;  // EPOLLIN asked for: reading_, or a TLS write waiting for input
   bool want_write_ = false;
   bool push_pending_ = false;   // in the I/O thread's list of connections to AfterPush
   bool push_overflow_ = false;  // a message passed the pubsub hard limit: close in AfterPush

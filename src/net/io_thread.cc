@@ -19,17 +19,22 @@ namespace {
 constexpr int kBlockTimeoutTickMs = 10;
 }  // namespace
 
-IoThread::IoThread(ServerContext& server, int listen_fd, int index)
+IoThread::IoThread(ServerContext& server, int listen_fd, int index, int tls_listen_fd,
+                   TlsContext* tls)
     : server_(server),
       listen_fd_(listen_fd),
       index_(index),
+      tls_listen_fd_(tls_listen_fd),
+      tls_(tls),
       stats_(server.NewThreadStats()),
       dispatcher_(server, stats_),
       read_chunk_(new char[limits::kReadChunk]) {
   dispatcher_.set_keep_locks(true);
   // EPOLLEXCLUSIVE: one listening socket shared by every loop; the kernel wakes one of them
   // per incoming connection, so connections spread across threads without a hand-off.
-  loop_.Add(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, this);
+  tls_acceptor_.thread = this;
+  if (listen_fd_ >= 0) loop_.Add(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, this);
+  if (tls_listen_fd_ >= 0) loop_.Add(tls_listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, &tls_acceptor_);
   loop_.AddTimer(1000, [this] { CheckIdle(); });
   // Blocked clients time out with a resolution of 10 ms (Redis's is its event loop's, ~ms).
   block_timer_ = loop_.AddTimer(kBlockTimeoutTickMs, [this] { CheckBlockedTimeouts(); });
@@ -64,7 +69,7 @@ void IoThread::Stop() {
   conns_.clear();
 }
 
-void IoThread::OnEvent(uint32_t) { Accept(); }
+void IoThread::OnEvent(uint32_t) { Accept(/*tls=*/false); }
 
 void IoThread::SwitchListener(int fd, std::shared_ptr<int> old) {
   loop_.Post([this, fd, old = std::move(old)]() mutable {
@@ -72,6 +77,15 @@ void IoThread::SwitchListener(int fd, std::shared_ptr<int> old) {
     listen_fd_ = fd;
     if (listen_fd_ >= 0) loop_.Add(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, this);
     old.reset();  // the last thread to switch closes the old socket
+  });
+}
+
+void IoThread::SwitchTlsListener(int fd, std::shared_ptr<int> old) {
+  loop_.Post([this, fd, old = std::move(old)]() mutable {
+    if (tls_listen_fd_ >= 0) loop_.Remove(tls_listen_fd_);
+    tls_listen_fd_ = fd;
+    if (tls_listen_fd_ >= 0) loop_.Add(tls_listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, &tls_acceptor_);
+    old.reset();
   });
 }
 
@@ -94,26 +108,38 @@ IoThread* IoThread::TakeLeastLoaded() {
   return best;
 }
 
-void IoThread::Accept() {
+void IoThread::Accept(bool tls) {
   // The kernel wakes one loop per readable event of the shared socket, and that loop accepts
   // the whole burst: 50 clients connecting at once all landed on the first thread. Each
   // accepted socket goes to the thread serving the fewest connections instead.
   for (int i = 0; i < 64; i++) {
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd =
+        accept4(tls ? tls_listen_fd_ : listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN: another loop took it, or none left
     server_.total_connections.fetch_add(1, std::memory_order_relaxed);
     IoThread* target = TakeLeastLoaded();
     if (target == this) {
-      AddConnection(fd);
+      AddConnection(fd, tls);
     } else {
-      target->loop().Post([target, fd] { target->AddConnection(fd); });
+      target->loop().Post([target, fd, tls] { target->AddConnection(fd, tls); });
     }
   }
 }
 
-void IoThread::AddConnection(int fd) {
+void IoThread::AddConnection(int fd, bool tls) {
+  std::unique_ptr<Transport> transport;
+  if (tls) {
+    transport = tls_ != nullptr ? tls_->NewTransport(fd) : nullptr;
+    if (transport == nullptr) {  // no context (TLS was turned off meanwhile), or no memory
+      nconns_.fetch_sub(1, std::memory_order_relaxed);
+      close(fd);
+      return;
+    }
+  } else {
+    transport = NewPlainTransport(fd);
+  }
   uint64_t id = server_.NextClientId();
-  auto conn = std::make_unique<Connection>(this, fd, id);
+  auto conn = std::make_unique<Connection>(this, fd, id, std::move(transport));
   Connection* c = conn.get();
   if (static_cast<int>(server_.clients().size()) >= server_.config().maxclients()) {
     server_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
@@ -173,9 +199,23 @@ void IoThread::AfterBatch() {
   // the one asked for then: ask for the highest one every batch while anything is held.
   FlushOutbox();
   FlushPushed();
+  if (!pending_reads_.empty()) ReadPending();
   do {
     CommitHeld();
   } while (!new_held_.empty());
+}
+
+void IoThread::ReadPending() {
+  std::vector<uint64_t> ids;
+  ids.swap(pending_reads_);
+  for (uint64_t id : ids) {
+    auto it = conns_.find(id);
+    if (it != conns_.end()) it->second->ReadPending();
+  }
+  FlushOutbox();
+  FlushPushed();
+  // Still more: run again after the next batch, which this wake-up makes come at once.
+  if (!pending_reads_.empty()) loop_.Post([] {});
 }
 
 void IoThread::Deliver(std::vector<Delivery>& batch, bool local, int64_t hard_limit) {
@@ -414,6 +454,15 @@ void IoThread::CheckIdle() {
   for (auto& [id, c] : conns_) {
     c->CheckSoftLimitWithoutTraffic();
     if (c->closed()) continue;
+    // A TLS client that does not finish its handshake holds an SSL object and a socket: it gets
+    // limits::kTlsHandshakeTimeoutMs (or `timeout`, if shorter) to do so.
+    if (c->handshaking()) {
+      const int64_t age = now - c->state().created_ms;
+      if (age > limits::kTlsHandshakeTimeoutMs || (timeout_s > 0 && age > timeout_s * 1000)) {
+        idle.push_back(c.get());
+      }
+      continue;
+    }
     // As Redis, a blocked client is not idle (it waits for its command's timeout).
     if (timeout_s > 0 && c->state().blocked == nullptr && !c->postponed() &&
         !c->state().subscribed() &&

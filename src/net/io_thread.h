@@ -12,12 +12,16 @@
 #include "commands/server_context.h"
 #include "net/connection.h"
 #include "net/event_loop.h"
+#include "net/tls.h"
 
 namespace fdb {
 
 class IoThread : public EventHandler, public MessageSink {
  public:
-  IoThread(ServerContext& server, int listen_fd, int index);
+  // listen_fd / tls_listen_fd: the plain and TLS listening sockets shared by every thread (-1:
+  // none). tls: the server's TLS context (nullptr without TLS), used for tls_listen_fd's clients.
+  IoThread(ServerContext& server, int listen_fd, int index, int tls_listen_fd = -1,
+           TlsContext* tls = nullptr);
   ~IoThread() override;
 
   void Start();
@@ -26,6 +30,11 @@ class IoThread : public EventHandler, public MessageSink {
   // Accepts on `fd` from now on instead of the current listener (CONFIG SET port / bind); `old`
   // owns the previous socket, which is closed once every thread has dropped it. Thread-safe.
   void SwitchListener(int fd, std::shared_ptr<int> old);
+  // The same for the TLS listener (CONFIG SET tls-port).
+  void SwitchTlsListener(int fd, std::shared_ptr<int> old);
+  // c's transport holds decrypted bytes no socket event will announce: read them after this
+  // batch of events (before the loop waits again).
+  void QueuePendingRead(Connection* c) { pending_reads_.push_back(c->state().id); }
 
   EventLoop& loop() { return loop_; }
   ServerContext& server() { return server_; }
@@ -83,9 +92,12 @@ class IoThread : public EventHandler, public MessageSink {
   }
 
  private:
-  void Accept();
-  // Serves an accepted socket on this thread. Runs on this thread.
-  void AddConnection(int fd);
+  void Accept(bool tls);
+  // Serves an accepted socket on this thread, over TLS when `tls`. Runs on this thread.
+  void AddConnection(int fd, bool tls);
+  // Reads what the connections' transports hold (QueuePendingRead); if more arrives meanwhile,
+  // the loop is woken to do it again rather than wait for a socket event.
+  void ReadPending();
   // The peer with the fewest connections (this thread on a tie), counted as taking one more.
   IoThread* TakeLeastLoaded();
   void CheckIdle();
@@ -116,6 +128,15 @@ class IoThread : public EventHandler, public MessageSink {
   ServerContext& server_;
   int listen_fd_;
   int index_;
+  // The TLS listener's events (the plain one's go to the thread itself).
+  struct TlsAcceptor : EventHandler {
+    IoThread* thread;
+    void OnEvent(uint32_t) override { thread->Accept(/*tls=*/true); }
+  };
+  int tls_listen_fd_;
+  TlsContext* tls_;
+  TlsAcceptor tls_acceptor_;
+  std::vector<uint64_t> pending_reads_;  // connections whose transport holds bytes
   std::vector<IoThread*> peers_;  // set before Start; empty: this thread serves all it accepts
   // Connections served here, counted when one is handed to this thread (before it runs its
   // AddConnection), so a burst of accepts is spread instead of all going to the first peer.

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -22,6 +23,12 @@ Server::~Server() {
   for (auto& t : threads_) t->Stop();
   threads_.clear();
   if (listen_fd_ >= 0) close(listen_fd_);
+  if (tls_listen_fd_ >= 0) close(tls_listen_fd_);
+}
+
+int Server::TlsPortSetting() const {
+  auto got = ctx_.config().Get("tls-port");
+  return got.empty() ? 0 : std::atoi(got[0].second.c_str());
 }
 
 Status Server::OpenListener(std::string bind, int port, int* fd_out, int* bound_port) {
@@ -71,8 +78,22 @@ Status Server::OpenListener(std::string bind, int port, int* fd_out, int* bound_
 Status Server::Start() {
   Config& cfg = ctx_.config();
   int bound_port = 0;
-  Status ls = OpenListener(cfg.bind(), static_cast<int>(cfg.port()), &listen_fd_, &bound_port);
-  if (!ls.ok()) return ls;
+  const int tls_port = TlsPortSetting();
+  if (tls_port != 0) {
+    // As Redis: the reason was logged (Failed to load certificate...), the start fails.
+    if (!tls_.Configure(cfg).ok()) {
+      return Status::InvalidArgument("Failed to configure TLS. Check logs for more info.");
+    }
+    int tls_bound = 0;
+    Status ts = OpenListener(cfg.bind(), tls_port, &tls_listen_fd_, &tls_bound);
+    if (!ts.ok()) return ts;
+    tls_port_ = tls_bound;
+  }
+  // `port 0` with a tls-port: TLS only, as Redis. (Without one, port 0 is any free port.)
+  if (cfg.port() != 0 || tls_port == 0) {
+    Status ls = OpenListener(cfg.bind(), static_cast<int>(cfg.port()), &listen_fd_, &bound_port);
+    if (!ls.ok()) return ls;
+  }
   port_.store(bound_port);
 
   int n = cfg.threads();
@@ -83,8 +104,9 @@ Status Server::Start() {
     kill(getpid(), SIGTERM);  // wakes Run()'s sigtimedwait
   };
   ctx_.rebind = [this](const std::string& bind, int port) { return Rebind(bind, port); };
+  ctx_.reconfigure_tls = [this] { return ReconfigureTls(); };
   for (int i = 0; i < n; i++) {
-    threads_.push_back(std::make_unique<IoThread>(ctx_, listen_fd_, i));
+    threads_.push_back(std::make_unique<IoThread>(ctx_, listen_fd_, i, tls_listen_fd_, &tls_));
   }
   std::vector<IoThread*> peers;
   for (auto& t : threads_) peers.push_back(t.get());
@@ -96,17 +118,47 @@ Status Server::Start() {
 Status Server::Rebind(const std::string& bind, int port) {
   std::lock_guard<std::mutex> l(listen_mu_);
   int fd = -1, bound_port = 0;
-  Status s = OpenListener(bind, port, &fd, &bound_port);
-  if (!s.ok()) return s;
+  if (port != 0 || tls_port_ == 0) {  // port 0 beside a TLS port: no plain listener
+    Status s = OpenListener(bind, port, &fd, &bound_port);
+    if (!s.ok()) return s;
+  }
+  port_.store(bound_port);
+  SwitchListener(&listen_fd_, fd, /*tls=*/false);
+  return Status::OK();
+}
+
+void Server::SwitchListener(int* current, int fd, bool tls) {
   // Every loop swaps its listener on its own thread (the accept path reads it there); the old
   // socket is closed when the last of them has let go of it. Connections already accepted stay.
-  auto old = std::shared_ptr<int>(new int(listen_fd_), [](int* p) {
+  if (fd < 0 && *current >= 0) shutdown(*current, SHUT_RDWR);
+  auto old = std::shared_ptr<int>(new int(*current), [](int* p) {
     if (*p >= 0) close(*p);
     delete p;
   });
-  listen_fd_ = fd;
-  port_.store(bound_port);
-  for (auto& t : threads_) t->SwitchListener(fd, old);
+  *current = fd;
+  for (auto& t : threads_) {
+    if (tls) {
+      t->SwitchTlsListener(fd, old);
+    } else {
+      t->SwitchListener(fd, old);
+    }
+  }
+}
+
+Status Server::ReconfigureTls() {
+  std::lock_guard<std::mutex> l(listen_mu_);
+  const int want = TlsPortSetting();
+  if (want != 0 && !tls_.Configure(ctx_.config()).ok()) {
+    return Status::InvalidArgument("Unable to update TLS configuration. Check server logs.");
+  }
+  if (want == tls_port_) return Status::OK();
+  int fd = -1, bound = 0;
+  if (want != 0) {
+    Status s = OpenListener(ctx_.config().bind(), want, &fd, &bound);
+    if (!s.ok()) return Status::IOError("Unable to listen on this port");
+  }
+  tls_port_ = bound;
+  SwitchListener(&tls_listen_fd_, fd, /*tls=*/true);
   return Status::OK();
 }
 

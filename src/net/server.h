@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "commands/server_context.h"
 #include "net/io_thread.h"
+#include "net/tls.h"
 
 namespace fdb {
 
@@ -29,16 +30,29 @@ class Server {
   // closes the old one once they all let go of it. On error the old listener stays.
   // Thread-safe.
   Status Rebind(const std::string& bind, int port);
+  // CONFIG SET tls-*: with a tls-port, builds a new TLS context from the configuration (new
+  // connections use it, existing ones keep theirs), then opens, moves or closes the TLS
+  // listener to match tls-port. Errors as Redis's CONFIG SET texts; the old context and
+  // listener stay. Thread-safe.
+  Status ReconfigureTls();
 
  private:
   void Housekeeping();
   // A listening socket on the first address of `bind` (Redis's list; `*` is every IPv4
   // address, `::*` every IPv6 one, a leading `-` marks an optional address).
   static Status OpenListener(std::string bind, int port, int* fd, int* bound_port);
+  // Hands `fd` (-1: none) to every thread in place of *current, which is closed once they all
+  // let go of it. A listener being turned off stops listening at once, so its port can be
+  // bound again by the next CONFIG SET. REQUIRES: listen_mu_ held.
+  void SwitchListener(int* current, int fd, bool tls);
+  int TlsPortSetting() const;
 
   ServerContext& ctx_;
   std::mutex listen_mu_;  // serializes Rebind
   int listen_fd_ = -1;
+  int tls_listen_fd_ = -1;
+  int tls_port_ = 0;  // the TLS listener's port (0: none)
+  TlsContext tls_;
   std::atomic<int> port_{0};
   std::vector<std::unique_ptr<IoThread>> threads_;
   std::atomic<bool> shutdown_{false};

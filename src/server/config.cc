@@ -1051,31 +1051,29 @@ const std::vector<Config::Param>& Config::Table() {
         Bool("cluster-allow-pubsubshard-when-down", nullptr, kNo, true),
         Int("cluster-link-sendbuf-limit", nullptr, kNo | kMemory, 0, INT64_MAX, 0),
 
-        // --- TLS (not in FDB).
-        // A TLS port would be a promise FDB cannot keep: refused rather than ignored.
-        with_check(Int("tls-port", nullptr, kNo, 0, 65535, 0),
-                   [](int64_t v) -> const char* {
-                     return v != 0 ? "TLS is not supported by FDB" : nullptr;
-                   }),
-        Str("tls-cert-file", nullptr, kEmptyIsNull | kNo, nullptr),
-        Str("tls-key-file", nullptr, kEmptyIsNull | kNo, nullptr),
-        Str("tls-key-file-pass", nullptr, kEmptyIsNull | kNo, nullptr),
+        // --- TLS (net/tls.h). CONFIG SET of any of them builds a new TLS context
+        // (Server::ReconfigureTls). FDB has no replication or cluster links: the parameters of
+        // TLS on those are accepted and reported only.
+        Int("tls-port", nullptr, 0, 0, 65535, 0),
+        Str("tls-cert-file", nullptr, kEmptyIsNull, nullptr),
+        Str("tls-key-file", nullptr, kEmptyIsNull, nullptr),
+        Str("tls-key-file-pass", nullptr, kEmptyIsNull, nullptr),
         Str("tls-client-cert-file", nullptr, kEmptyIsNull | kNo, nullptr),
         Str("tls-client-key-file", nullptr, kEmptyIsNull | kNo, nullptr),
         Str("tls-client-key-file-pass", nullptr, kEmptyIsNull | kNo, nullptr),
-        Str("tls-dh-params-file", nullptr, kEmptyIsNull | kNo, nullptr),
-        Str("tls-ca-cert-file", nullptr, kEmptyIsNull | kNo, nullptr),
-        Str("tls-ca-cert-dir", nullptr, kEmptyIsNull | kNo, nullptr),
-        Str("tls-protocols", nullptr, kEmptyIsNull | kNo, nullptr),
-        Str("tls-ciphers", nullptr, kEmptyIsNull | kNo, nullptr),
-        Str("tls-ciphersuites", nullptr, kEmptyIsNull | kNo, nullptr),
-        Enum("tls-auth-clients", kNo, kTlsAuthClientsEnum, 1),
+        Str("tls-dh-params-file", nullptr, kEmptyIsNull, nullptr),
+        Str("tls-ca-cert-file", nullptr, kEmptyIsNull, nullptr),
+        Str("tls-ca-cert-dir", nullptr, kEmptyIsNull, nullptr),
+        Str("tls-protocols", nullptr, kEmptyIsNull, nullptr),
+        Str("tls-ciphers", nullptr, kEmptyIsNull, nullptr),
+        Str("tls-ciphersuites", nullptr, kEmptyIsNull, nullptr),
+        Enum("tls-auth-clients", 0, kTlsAuthClientsEnum, 1),
         Bool("tls-replication", nullptr, kNo, false),
         Bool("tls-cluster", nullptr, kNo, false),
-        Bool("tls-prefer-server-ciphers", nullptr, kNo, false),
-        Bool("tls-session-caching", nullptr, kNo, true),
-        Int("tls-session-cache-size", nullptr, kNo, 0, kIntMax, 20 * 1024),
-        Int("tls-session-cache-timeout", nullptr, kNo, 0, kIntMax, 300),
+        Bool("tls-prefer-server-ciphers", nullptr, 0, false),
+        Bool("tls-session-caching", nullptr, 0, true),
+        Int("tls-session-cache-size", nullptr, 0, 0, kIntMax, 20 * 1024),
+        Int("tls-session-cache-timeout", nullptr, 0, 0, kIntMax, 300),
     };
     for (size_t i = 0; i < t.size(); i++) t[i].row = i;
     return t;
