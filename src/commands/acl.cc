@@ -10,6 +10,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "base/ascii.h"
 #include "base/clock.h"
 #include "base/glob.h"
 #include "base/logging.h"
@@ -21,12 +22,6 @@
 namespace fdb {
 
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
 
 std::string Sha256Hex(std::string_view s) {
   unsigned char d[SHA256_DIGEST_LENGTH];
@@ -82,7 +77,7 @@ enum Cat : int {
 int CategoryIndex(std::string_view name) {
   const auto& names = AclCategoryNames();
   for (size_t i = 0; i < names.size(); i++) {
-    if (names[i] == Lower(name)) return static_cast<int>(i);
+    if (names[i] == AsciiLower(name)) return static_cast<int>(i);
   }
   return -1;
 }
@@ -123,13 +118,13 @@ uint8_t KeyNeed(const CommandSpec& spec, CmdArgs args, size_t pos, size_t nth, s
   }
   if (n == "set") {
     for (size_t i = 3; i < args.size(); i++) {
-      if (args[i].size() == 3 && Lower(args[i]) == "get") return RW;
+      if (args[i].size() == 3 && AsciiLower(args[i]) == "get") return RW;
     }
     return W;
   }
   if (n == "bitfield") {
     for (size_t i = 2; i < args.size(); i++) {
-      std::string a = Lower(args[i]);
+      std::string a = AsciiLower(args[i]);
       if (a == "set" || a == "incrby") return RW;
     }
     return R;
@@ -243,7 +238,7 @@ void AddRule(std::string& rules, std::string_view rule) {
 // Applies one selector rule. Returns Redis's error text, or empty.
 std::string ApplySelectorRule(AclSelector& s, std::string_view op) {
   const CommandRegistry& reg = CommandRegistry::Default();
-  std::string lop = Lower(op);
+  std::string lop = AsciiLower(op);
   if (lop == "allkeys" || op == "~*") {
     s.all_keys = true;
     s.keys.clear();
@@ -336,10 +331,10 @@ std::string ApplySelectorRule(AclSelector& s, std::string_view op) {
       for (const CommandSpec& spec : reg.all()) {
         if (AclCategoriesOf(spec) & (uint64_t{1} << cat)) SetBit(s, spec.id, on, &changed);
       }
-      AddRule(s.rules, Lower(op));
+      AddRule(s.rules, AsciiLower(op));
       return "";
     }
-    std::string body = Lower(op.substr(1));
+    std::string body = AsciiLower(op.substr(1));
     size_t bar = body.find('|');
     const CommandSpec* cmd = reg.Find(std::string_view(body).substr(0, bar));
     if (cmd == nullptr) return "Unknown command or category name in ACL";
@@ -572,7 +567,7 @@ Status Acl::ApplyRules(AclUser& u, const std::vector<std::string>& raw, bool* ch
   const std::string old_channels = u.selectors.empty() ? "" : u.selectors[0].ChannelsText();
   const bool old_all = !u.selectors.empty() && u.selectors[0].all_channels;
   for (const std::string& op : ops) {
-    std::string lop = Lower(op);
+    std::string lop = AsciiLower(op);
     if (lop == "on") {
       u.on = true;
     } else if (lop == "off") {
@@ -818,7 +813,7 @@ AclVerdict Acl::Check(const AclUser& user, const CommandSpec& spec, CmdArgs args
     if (!cmd_ok && !spec.container() && args.size() >= 2) {
       auto it = s.first.find(spec.id);
       if (it != s.first.end()) {
-        std::string a = Lower(args[1]);
+        std::string a = AsciiLower(args[1]);
         cmd_ok = std::find(it->second.begin(), it->second.end(), a) != it->second.end();
       }
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "base/ascii.h"
 #include "base/logging.h"
 #include "base/numbers.h"
 #include "commands/acl.h"
@@ -16,12 +17,6 @@
 namespace fdb {
 
 namespace {
-
-std::string Lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
 
 // The ACL file's path: relative to the data directory, where redis-server (which changes into
 // its `dir`) looks for it too. Empty when none is configured.
@@ -94,7 +89,7 @@ void CmdAclCat(CmdArgs args, CommandContext& ctx) {
     for (const auto& n : names) ctx.rb.Bulk(n);
     return;
   }
-  std::string want = Lower(args[1]);
+  std::string want = AsciiLower(args[1]);
   auto it = std::find(names.begin(), names.end(), want);
   if (it == names.end()) {
     return ctx.rb.Error("ERR Unknown category '" + std::string(args[1].substr(0, 128)) + "'");

@@ -31,6 +31,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/ascii.h"
 #include "base/glob.h"
 #include "base/limits.h"
 #include "base/numbers.h"
@@ -40,14 +41,8 @@ namespace fdb {
 
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string r(s);
-  for (char& c : r) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return r;
-}
-
 bool ParseYesNo(std::string_view v, bool* out) {
-  std::string l = Lower(v);
+  std::string l = AsciiLower(v);
   if (l == "yes") {
     *out = true;
     return true;
@@ -324,7 +319,7 @@ std::string KeyspaceEventsToString(int flags) {
 }
 
 bool ParseMemory(std::string_view s, int64_t* out) {
-  std::string l = Lower(s);
+  std::string l = AsciiLower(s);
   int64_t mul = 1;
   auto ends = [&](const char* suf) {
     size_t n = strlen(suf);
@@ -479,7 +474,7 @@ const std::vector<Config::Param>& Config::Table() {
       static const char* kFlags[] = {"default", "save", "nosave", "now", "force"};
       bool seen[5] = {};
       for (const std::string& w : SplitSpaces(v)) {
-        std::string l = Lower(w);
+        std::string l = AsciiLower(w);
         bool ok = false;
         for (int k = 0; k < 5; k++) {
           if (l == kFlags[k]) seen[k] = ok = true;
@@ -552,7 +547,7 @@ const std::vector<Config::Param>& Config::Table() {
               };
               std::vector<Group> groups;
               for (size_t i = 0; i < w.size(); i += 4) {
-                std::string cls = Lower(w[i]);
+                std::string cls = AsciiLower(w[i]);
                 int k = cls == "normal"                      ? 0
                         : cls == "replica" || cls == "slave" ? 1
                         : cls == "pubsub"                    ? 2
@@ -970,7 +965,7 @@ const std::vector<Config::Param>& Config::Table() {
             [](Config& c, const Param&, std::string_view v, bool) -> Status {
               std::vector<std::string> w = SplitSpaces(v);
               if (w.size() != 2) return Status::InvalidArgument("wrong number of arguments");
-              if (Lower(w[0]) == "no" && Lower(w[1]) == "one") {
+              if (AsciiLower(w[0]) == "no" && AsciiLower(w[1]) == "one") {
                 MutexLock l(c.mu_);
                 c.replicaof_.clear();
                 return Status::OK();
@@ -1134,7 +1129,7 @@ std::string& Config::Str(const Param& p) const {
 }
 
 const Config::Param* Config::FindParam(std::string_view name) const {
-  std::string l = Lower(name);
+  std::string l = AsciiLower(name);
   for (const Param& p : Table()) {
     if (l == p.name || (p.alias != nullptr && l == p.alias)) return &p;
   }
@@ -1170,7 +1165,7 @@ Status Config::SetParam(const Param& p, std::string_view v, bool startup) {
       return Status::OK();
     }
     case Kind::kEnum: {
-      std::string l = Lower(v);
+      std::string l = AsciiLower(v);
       for (const EnumValue* e = p.enums; e->name != nullptr; e++) {
         if (l == e->name) {
           Num(p).store(e->value);
@@ -1371,7 +1366,7 @@ Status Config::LoadFileAt(const std::string& path, int depth) {
       return Status::InvalidArgument(path + ":" + std::to_string(lineno) + ": unbalanced quotes");
     }
     if (words.empty() || words[0][0] == '#') continue;
-    std::string name = Lower(words[0]);
+    std::string name = AsciiLower(words[0]);
     if (name == "fsync") name = "appendfsync";
     const Param* p = FindParam(name);
     if (p == nullptr) {
