@@ -643,11 +643,18 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     ctx.server.active_expire_enabled = args[2] != "0";
     return ctx.rb.Ok();
   }
+  if (EqualsUpper(sub, "PAUSE-CRON")) {
+    if (args.size() != 3) return SubArity(ctx, "debug", sub);
+    // As Redis: atoi of the argument, any non-zero value pauses.
+    ctx.server.cron_paused = std::atoi(std::string(args[2]).c_str()) != 0;
+    return ctx.rb.Ok();
+  }
   if (EqualsUpper(sub, "HELP")) {
     return ReplyHelp(
         ctx.rb, "DEBUG",
         {"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.",
-         "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background."});
+         "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background.",
+         "PAUSE-CRON <0|1>", "    Stop periodic cron job processing."});
   }
   UnknownSubcommand(ctx, sub, "DEBUG");
 }

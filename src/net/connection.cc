@@ -437,6 +437,8 @@ void Connection::UpdateMemory() {
   if (state_.watched.empty()) state_.watched_bytes.store(0, std::memory_order_relaxed);
   mem += state_.queued_bytes.load(std::memory_order_relaxed) +
          state_.watched_bytes.load(std::memory_order_relaxed);
+  // Subscriptions and tracking prefixes, as Redis's getClientMemoryUsage.
+  mem += state_.pubsub_bytes + state_.tracking.prefixes_bytes;
   if (mem == mem_) return;
   ServerContext& server = owner_->server();
   int64_t total =
