@@ -232,3 +232,57 @@ def test_debug_pause_cron_stops_active_expiry(server_factory):
         assert c.info("stats")["expired_keys"] == 20
         c.config_resetstat()
         c.close()
+
+
+def client_field(c, name, field):
+    return [cl for cl in c.client_list() if cl.get("name") == name][0][field]
+
+
+@pytest.mark.parametrize("proto", [2, 3], ids=["resp2", "resp3"])
+def test_qbuf_of_an_arriving_large_argument_is_its_body(server_factory, proto):
+    """As Redis, whose query buffer drops the header once a big argument's body begins."""
+    s = server_factory()
+    c = s.client(protocol=proto)
+    sock = named_client(s, "big")
+    n = 1_000_000
+    sock.sendall(b"*2\r\n$%d\r\n" % n + b"v" * n)
+    deadline = time.time() + 10
+    while int(client_field(c, "big", "qbuf")) < n and time.time() < deadline:
+        time.sleep(0.01)
+    assert int(client_field(c, "big", "qbuf")) == n
+    sock.close()
+
+
+@pytest.mark.parametrize("proto", [2, 3], ids=["resp2", "resp3"])
+def test_lowering_maxmemory_clients_evicts_at_once(server_factory, proto):
+    """CONFIG SET maxmemory-clients under what the clients hold evicts the largest ones before
+    it replies: the next CLIENT LIST no longer lists them."""
+    s = server_factory()
+    c = s.client(protocol=proto)
+    c.config_set("maxmemory-clients", 4 * 1024 * 1024)
+    socks = []
+    per = 300_000
+    for j in range(10):
+        sock = named_client(s, f"client{j}")
+        sock.sendall(b"*2\r\n$%d\r\n" % per + b"v" * per)
+        socks.append(sock)
+    for j in range(10):
+        deadline = time.time() + 10
+        while int(client_field(c, f"client{j}", "qbuf")) < per and time.time() < deadline:
+            time.sleep(0.01)
+    assert sum(n.startswith("client") for n in names(c) if n) == 10
+    c.config_set("maxmemory-clients", 2 * 1024 * 1024)
+    left = sum(n.startswith("client") for n in names(c) if n)
+    assert 0 < left < 10
+    for sock in socks:
+        sock.close()
+
+
+def test_debug_replybuffer_is_accepted(server_factory):
+    s = server_factory("--enable-debug-command", "local")
+    for proto in (2, 3):
+        c = s.client(protocol=proto)
+        for args in (("RESIZING", "0"), ("RESIZING", "1"), ("PEAK-RESET-TIME", "100"),
+                     ("PEAK-RESET-TIME", "never"), ("PEAK-RESET-TIME", "reset")):
+            assert c.execute_command("DEBUG", "REPLYBUFFER", *args) in (b"OK", "OK", True)
+        c.close()

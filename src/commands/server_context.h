@@ -120,6 +120,9 @@ class ServerContext {
   // DEBUG PAUSE-CRON 1: the periodic housekeeping (active expiry, eviction catch-up, the I/O
   // threads' idle checks) stops until PAUSE-CRON 0, as Redis's serverCron; commands still run.
   std::atomic<bool> cron_paused{false};
+  // DEBUG REPLYBUFFER RESIZING 0: idle connections keep their buffers (no ReleaseIdleMemory),
+  // so a client's tot-mem stays what its traffic made it.
+  std::atomic<bool> reply_buffer_resizing{true};
   std::atomic<size_t> used_memory_peak{0};  // highest used_memory seen by INFO
   std::atomic<bool> shutdown_save{true};    // checkpoint at shutdown (not NOSAVE)
 
