@@ -126,3 +126,163 @@ def test_evicted_client_is_unlisted_before_its_socket_closes(srv):
         read_until_closed(sock)
         sock.close()
         assert f"qbuf{i}" not in names(c)
+
+
+def tot_mem(c, name):
+    return int([cl for cl in c.client_list() if cl.get("name") == name][0]["tot-mem"])
+
+
+def resp_client(s, name, proto):
+    """A raw connection named `name`, in RESP2 or (after HELLO 3) RESP3."""
+    sock = named_client(s, name)
+    if proto == 3:
+        sock.sendall(encode_command("HELLO", "3"))
+        sock.settimeout(10)
+        got = b""
+        while b"proto" not in got or not got.endswith(b"\r\n"):
+            got += sock.recv(4096)
+        time.sleep(0.05)
+        sock.setblocking(False)
+        try:
+            while sock.recv(4096):
+                pass
+        except BlockingIOError:
+            pass
+        sock.setblocking(True)
+    return sock
+
+
+def drain(sock):
+    sock.setblocking(False)
+    try:
+        while sock.recv(1 << 16):
+            pass
+    except (BlockingIOError, ConnectionResetError):
+        pass
+    sock.setblocking(True)
+
+
+def subscribe_until_evicted(s, c, name, cmd, proto, per_call=100, calls=200):
+    """Sends `cmd` with `per_call` new 20-byte names at a time; returns whether the client was
+    evicted (gone from CLIENT LIST) before `calls` calls."""
+    sock = resp_client(s, name, proto)
+    evicted = False
+    try:
+        for j in range(calls):
+            args = [b"%020d" % (j * per_call + i) for i in range(per_call)]
+            if cmd == "TRACKING":
+                sock.sendall(b"".join(encode_command("CLIENT", "TRACKING", "on", "BCAST",
+                                                     "PREFIX", a) for a in args))
+            else:
+                sock.sendall(encode_command(cmd, *args))
+            time.sleep(0.002)
+            drain(sock)
+            if j % 10 == 9 and name not in names(c):
+                evicted = True
+                break
+    except (ConnectionResetError, BrokenPipeError):
+        evicted = True
+    sock.close()
+    return evicted or gone(c, name)
+
+
+@pytest.mark.parametrize("proto", [2, 3], ids=["resp2", "resp3"])
+@pytest.mark.parametrize("cmd", ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "TRACKING"])
+def test_subscriptions_and_tracking_prefixes_count(srv, cmd, proto):
+    """Redis counts a client's channels, patterns and tracking prefixes in its memory: 2,000 of
+    them grow tot-mem, and subscribing past maxmemory-clients evicts the client."""
+    s, c = srv
+    sock = resp_client(s, "grow", proto)
+    before = tot_mem(c, "grow")
+    for j in range(20):
+        args = [b"%020d" % (j * 100 + i) for i in range(100)]
+        if cmd == "TRACKING":
+            sock.sendall(b"".join(encode_command("CLIENT", "TRACKING", "on", "BCAST", "PREFIX", a)
+                                  for a in args))
+        else:
+            sock.sendall(encode_command(cmd, *args))
+        time.sleep(0.01)
+        drain(sock)
+    time.sleep(0.1)
+    drain(sock)
+    assert tot_mem(c, "grow") >= before + 2000 * 16
+    sock.close()
+    c.config_set("maxmemory-clients", 200_000)
+    assert subscribe_until_evicted(s, c, "subs", cmd, proto)
+    assert c.info("stats")["evicted_clients"] >= 1
+
+
+def test_debug_pause_cron_stops_active_expiry(server_factory):
+    s = server_factory("--enable-debug-command", "local")
+    for proto in (2, 3):
+        c = s.client(protocol=proto)
+        c.flushall()
+        c.config_set("hz", 100)
+        assert c.execute_command("DEBUG", "PAUSE-CRON", "1") in (b"OK", "OK", True)
+        try:
+            for i in range(20):
+                c.psetex(f"k{i}", 1, "v")
+            time.sleep(0.5)  # 50 cron ticks at hz 100: none runs
+            assert c.info("stats")["expired_keys"] == 0
+        finally:
+            c.execute_command("DEBUG", "PAUSE-CRON", "0")
+        deadline = time.time() + 20
+        while c.info("stats")["expired_keys"] < 20 and time.time() < deadline:
+            time.sleep(0.05)
+        assert c.info("stats")["expired_keys"] == 20
+        c.config_resetstat()
+        c.close()
+
+
+def client_field(c, name, field):
+    return [cl for cl in c.client_list() if cl.get("name") == name][0][field]
+
+
+@pytest.mark.parametrize("proto", [2, 3], ids=["resp2", "resp3"])
+def test_qbuf_of_an_arriving_large_argument_is_its_body(server_factory, proto):
+    """As Redis, whose query buffer drops the header once a big argument's body begins."""
+    s = server_factory()
+    c = s.client(protocol=proto)
+    sock = named_client(s, "big")
+    n = 1_000_000
+    sock.sendall(b"*2\r\n$%d\r\n" % n + b"v" * n)
+    deadline = time.time() + 10
+    while int(client_field(c, "big", "qbuf")) < n and time.time() < deadline:
+        time.sleep(0.01)
+    assert int(client_field(c, "big", "qbuf")) == n
+    sock.close()
+
+
+@pytest.mark.parametrize("proto", [2, 3], ids=["resp2", "resp3"])
+def test_lowering_maxmemory_clients_evicts_at_once(server_factory, proto):
+    """CONFIG SET maxmemory-clients under what the clients hold evicts the largest ones before
+    it replies: the next CLIENT LIST no longer lists them."""
+    s = server_factory()
+    c = s.client(protocol=proto)
+    c.config_set("maxmemory-clients", 4 * 1024 * 1024)
+    socks = []
+    per = 300_000
+    for j in range(10):
+        sock = named_client(s, f"client{j}")
+        sock.sendall(b"*2\r\n$%d\r\n" % per + b"v" * per)
+        socks.append(sock)
+    for j in range(10):
+        deadline = time.time() + 10
+        while int(client_field(c, f"client{j}", "qbuf")) < per and time.time() < deadline:
+            time.sleep(0.01)
+    assert sum(n.startswith("client") for n in names(c) if n) == 10
+    c.config_set("maxmemory-clients", 2 * 1024 * 1024)
+    left = sum(n.startswith("client") for n in names(c) if n)
+    assert 0 < left < 10
+    for sock in socks:
+        sock.close()
+
+
+def test_debug_replybuffer_is_accepted(server_factory):
+    s = server_factory("--enable-debug-command", "local")
+    for proto in (2, 3):
+        c = s.client(protocol=proto)
+        for args in (("RESIZING", "0"), ("RESIZING", "1"), ("PEAK-RESET-TIME", "100"),
+                     ("PEAK-RESET-TIME", "never"), ("PEAK-RESET-TIME", "reset")):
+            assert c.execute_command("DEBUG", "REPLYBUFFER", *args) in (b"OK", "OK", True)
+        c.close()

@@ -518,6 +518,34 @@ def test_object_refcount(r):
     assert r.object("refcount", "k") == 1
 
 
+def test_object_refcount_of_small_integers_follows_redis_sharing(r):
+    """Redis 7.0 shares the integers 0..9999 (OBJECT REFCOUNT INT_MAX) unless maxmemory is set
+    with an LRU or LFU policy."""
+    shared = 2147483647
+    saved = r.config_get("maxmemory*")
+    try:
+        r.config_set("maxmemory", "0")
+        r.set("small", "1")
+        r.incr("counter")
+        r.set("big", "10000")
+        r.set("neg", "-1")
+        assert r.object("refcount", "small") == shared
+        assert r.object("refcount", "counter") == shared
+        assert r.object("refcount", "big") == 1
+        assert r.object("refcount", "neg") == 1
+        r.config_set("maxmemory", "1gb")
+        r.config_set("maxmemory-policy", "allkeys-random")
+        r.set("small", "2")
+        assert r.object("refcount", "small") == shared
+        for policy in ("allkeys-lru", "volatile-lfu"):
+            r.config_set("maxmemory-policy", policy)
+            r.set("small", "3")
+            assert r.object("refcount", "small") == 1
+    finally:
+        r.config_set("maxmemory", saved["maxmemory"])
+        r.config_set("maxmemory-policy", saved["maxmemory-policy"])
+
+
 def idle_right_after(r, action, key):
     """OBJECT IDLETIME right after `action`; retried because the idle clock has 1 s
     resolution and a second boundary may fall between the two commands."""

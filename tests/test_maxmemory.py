@@ -401,3 +401,26 @@ def test_large_list_image_is_written_in_parts():
         assert r.lindex("biglist", 2_345_678) == "2345678"
     finally:
         s.close()
+
+
+@pytest.mark.parametrize("proto", [2, 3], ids=["resp2", "resp3"])
+@pytest.mark.parametrize("policy", ["allkeys-random", "allkeys-lru", "allkeys-lfu"])
+def test_used_memory_stays_within_a_page_of_a_tight_limit(policy, proto):
+    """As Redis: with maxmemory 100 KB above what an empty server uses, writing small keys one
+    by one until used memory nears it, then as many again, ends at most 4 KB over it (what
+    the keyspace does not account, such as a dict's bucket array doubling, counts too)."""
+    s = memory_server(policy, maxmemory="0")
+    try:
+        r = s.client(protocol=proto)
+        limit = r.info("memory")["used_memory"] + 100 * 1024
+        r.config_set("maxmemory", limit)
+        n = 0
+        while r.info("memory")["used_memory"] + 4096 <= limit:
+            r.setex(f"key:{n}", 10000, "x")
+            n += 1
+        assert n > 10
+        for j in range(n):
+            r.setex(f"more:{j}", 10000, "x")
+        assert r.info("memory")["used_memory"] < limit + 4096
+    finally:
+        s.close()

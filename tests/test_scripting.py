@@ -632,3 +632,20 @@ def test_time_is_frozen_while_a_script_runs(r2):
     assert r2.eval(script, 1, "frozen") == 1
     time.sleep(0.02)
     assert r2.exists("frozen") == 0
+
+
+def test_error_of_redis_pcall_is_counted_in_errorstats(r):
+    """As Redis 7.0: an error that redis.pcall returns to the script is an error reply of the
+    server (INFO errorstats, total_error_replies, the command's failed_calls); the script's
+    own reply is not an error. One raised by redis.call is counted once."""
+    r.config_resetstat()
+    assert r.eval("redis.pcall('XGROUP', 'CREATECONSUMER', 's1', 'g', 'c') return 1", 0) == 1
+    assert r.info("errorstats")["errorstat_ERR"]["count"] == 1
+    assert r.info("stats")["total_error_replies"] == 1
+    stats = r.info("commandstats")
+    assert stats["cmdstat_xgroup|createconsumer"]["failed_calls"] == 1
+    assert stats["cmdstat_eval"]["failed_calls"] == 0
+    with pytest.raises(redis.ResponseError):
+        r.eval("return redis.call('INCR', 'notanumber', 'extra')", 0)
+    assert r.info("errorstats")["errorstat_ERR"]["count"] == 2
+    assert r.info("stats")["total_error_replies"] == 2

@@ -1077,3 +1077,11 @@ def test_lcs_on_non_string(r):
         with pytest.raises(redis.ResponseError) as e:
             r.execute_command(*args)
         assert err(e) == "The specified keys must contain string values"
+
+
+def test_setrange_creating_a_key_takes_its_length(r):
+    """As Redis (sdsnewlen): a key created by SETRANGE costs its length, not twice it (room to
+    grow is for strings that grow again)."""
+    r.delete("sr")
+    assert r.setrange("sr", 100000, "x") == 100001
+    assert r.memory_usage("sr") < 100001 * 5 // 4

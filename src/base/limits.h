@@ -78,6 +78,11 @@ inline constexpr int64_t kMaxMemoryClientsMin = 128 * 1024;
 // What one connection costs apart from its buffers (Connection, ClientState, map nodes),
 // counted in its client memory (`tot-mem`) so maxmemory-clients sees idle connections too.
 inline constexpr size_t kConnectionOverhead = 1024;
+// What one subscription (channel, pattern, shard channel) or one CLIENT TRACKING BCAST prefix
+// costs apart from its name: the client's set node plus its entry in the server-wide registry.
+// Counted in the client's memory, as Redis counts them, so a client cannot grow the server
+// without bound by subscribing past maxmemory-clients.
+inline constexpr size_t kSubscriptionOverhead = 64;
 // Default maximum number of connected clients (Redis's default).
 inline constexpr int kMaxClientsDefault = 10000;
 // Number of logical databases (SELECT 0..15), as Redis's default.

@@ -6,7 +6,8 @@
 // budget checked against accounted bytes alone let RSS run well past `maxmemory`. Redis counts
 // every allocation through zmalloc for the same reason. glibc's mallinfo2() walks the free
 // lists of every arena, so it is sampled by the housekeeping tick (Keyspace::SampleUsedMemory)
-// and bridged in between by the change in accounted bytes, never called per command.
+// and bridged in between by the change in accounted bytes; a command over maxmemory samples it
+// before evicting, at most once a millisecond (Keyspace::EvictKeys), never per command.
 #pragma once
 
 #include <malloc.h>

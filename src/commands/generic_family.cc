@@ -339,9 +339,24 @@ void CmdObjectEncoding(CmdArgs args, CommandContext& ctx) {
   if (const Entry* e = ObjectLookup(args, ctx)) ctx.rb.Bulk(e->encoding_name());
 }
 
-// FDB shares no values between keys, so every value has one reference.
+// Redis 7.0 shares one object for each integer 0..9999 between every string value holding it
+// (OBJ_SHARED_INTEGERS), unless maxmemory is set with an LRU or LFU policy, which needs a clock
+// per value (MAXMEMORY_FLAG_NO_SHARED_INTEGERS); a shared object reports OBJ_SHARED_REFCOUNT.
+// FDB stores every integer in its entry and shares nothing, so it answers as Redis would for
+// such a value written under the current configuration: tools and test suites read the figure
+// to learn whether small integers are shared. Every other value has one reference.
 void CmdObjectRefcount(CmdArgs args, CommandContext& ctx) {
-  if (ObjectLookup(args, ctx) != nullptr) ctx.rb.Integer(1);
+  const Entry* e = ObjectLookup(args, ctx);
+  if (e == nullptr) return;
+  constexpr int64_t kSharedIntegers = 10000;
+  constexpr int64_t kSharedRefcount = 2147483647;  // INT_MAX
+  const std::string policy = ctx.server.config().maxmemory_policy();
+  const bool no_shared =
+      ctx.server.config().maxmemory() != 0 &&
+      (policy.find("lru") != std::string::npos || policy.find("lfu") != std::string::npos);
+  const bool shared = e->type() == ValueType::kString && e->is_int() && e->int_value() >= 0 &&
+                      e->int_value() < kSharedIntegers && !no_shared;
+  ctx.rb.Integer(shared ? kSharedRefcount : 1);
 }
 
 void CmdObjectFreq(CmdArgs args, CommandContext& ctx) {

@@ -144,6 +144,7 @@ void PubSubLeaveAll(ServerContext& server, ClientState& client) {
   client.sub_channels.store(0, std::memory_order_relaxed);
   client.sub_patterns.store(0, std::memory_order_relaxed);
   client.sub_shard_channels.store(0, std::memory_order_relaxed);
+  client.pubsub_bytes = 0;
 }
 
 }  // namespace fdb

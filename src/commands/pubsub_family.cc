@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "base/limits.h"
 #include "commands/context.h"
 #include "commands/pubsub.h"
 
@@ -69,6 +70,7 @@ void Subscribe(CmdArgs args, CommandContext& ctx, Kind kind, const char* cmd, co
   for (size_t i = 1; i < args.size(); i++) {
     if (SetOf(s, kind).emplace(args[i]).second) {
       ctx.server.pubsub().Add(kind, args[i], c.pubsub);
+      c.pubsub_bytes += args[i].size() + limits::kSubscriptionOverhead;
       StoreCounts(c, s);
     }
     ReplyConfirm(ctx, what, &args[i], kind);
@@ -89,6 +91,7 @@ void Unsubscribe(CmdArgs args, CommandContext& ctx, Kind kind, const char* what)
         if (it != set.end()) {
           set.erase(it);
           reg.Remove(kind, args[i], s.get());
+          c.pubsub_bytes -= args[i].size() + limits::kSubscriptionOverhead;
           StoreCounts(c, *s);
         }
       }
@@ -102,6 +105,7 @@ void Unsubscribe(CmdArgs args, CommandContext& ctx, Kind kind, const char* what)
     for (const std::string& n : names) {
       SetOf(*s, kind).erase(n);
       reg.Remove(kind, n, s.get());
+      c.pubsub_bytes -= n.size() + limits::kSubscriptionOverhead;
       StoreCounts(c, *s);
       std::string_view v = n;
       ReplyConfirm(ctx, what, &v, kind);

@@ -732,6 +732,10 @@ int RedisCallImpl(lua_State* L, bool raise) {
   run->out.clear();
   ReplyBuilder rb(&run->out);
   rb.set_resp3(run->resp == 3);
+  // As Redis 7.0: an error that redis.pcall hands to the script is an error reply of the
+  // server's all the same (INFO errorstats, total_error_replies). One that redis.call raises
+  // is counted once, when it becomes the script's own error reply.
+  if (!raise) rb.set_error_sink(&run->ctx->server.error_stats());
   run->fake.resp3.store(run->resp == 3, std::memory_order_relaxed);
   run->dispatcher->ExecuteInTransaction(run->argv, run->fake, rb, run->ctx->txn, spec);
   const char* p = run->out.data();

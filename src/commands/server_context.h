@@ -120,8 +120,14 @@ class ServerContext {
   std::atomic<int64_t> last_save_s{0};
   std::atomic<uint64_t> dirty{0};                 // changes since the last save
   std::atomic<bool> active_expire_enabled{true};  // DEBUG SET-ACTIVE-EXPIRE
-  std::atomic<size_t> used_memory_peak{0};        // highest used_memory seen by INFO
-  std::atomic<bool> shutdown_save{true};          // checkpoint at shutdown (not NOSAVE)
+  // DEBUG PAUSE-CRON 1: the periodic housekeeping (active expiry, eviction catch-up, the I/O
+  // threads' idle checks) stops until PAUSE-CRON 0, as Redis's serverCron; commands still run.
+  std::atomic<bool> cron_paused{false};
+  // DEBUG REPLYBUFFER RESIZING 0: idle connections keep their buffers (no ReleaseIdleMemory),
+  // so a client's tot-mem stays what its traffic made it.
+  std::atomic<bool> reply_buffer_resizing{true};
+  std::atomic<size_t> used_memory_peak{0};  // highest used_memory seen by INFO
+  std::atomic<bool> shutdown_save{true};    // checkpoint at shutdown (not NOSAVE)
 
   // Asks the server to stop (SHUTDOWN, signals); set by the network layer.
   std::function<void()> request_shutdown;

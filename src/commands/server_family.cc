@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/glob.h"
 #include "base/limits.h"
+#include "commands/client_memory.h"
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "commands/help.h"
@@ -249,7 +250,7 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
        " rbs=" + std::to_string(qbuf) + " rbp=0";
   s += " obl=" + std::to_string(obuf);
   s += " oll=0 omem=" + std::to_string(obuf);
-  // What the connection holds: its buffers and a fixed overhead (net/client_memory.h).
+  // What the connection holds: its buffers and a fixed overhead (commands/client_memory.h).
   s += " tot-mem=" + std::to_string(c.tot_mem.load());
   s += " events=r cmd=";
   s += c.last_cmd.load();
@@ -300,6 +301,9 @@ void ClientList(CmdArgs args, CommandContext& ctx) {
   }
   std::vector<std::pair<uint64_t, std::string>> lines;
   ctx.server.clients().ForEach([&](ClientState& c) {
+    // A client being killed or evicted closes on its own thread a moment later; Redis's kill
+    // is synchronous, so it is no longer listed (as INFO connected_clients does not count it).
+    if (c.kill_requested.load(std::memory_order_relaxed)) return;
     if (!ids.empty() && std::find(ids.begin(), ids.end(), c.id) == ids.end()) return;
     if (!type.empty() && (type == "pubsub") != IsPubSubClient(c)) return;
     // A client being killed (CLIENT KILL, ACL DELUSER...) closes on its own thread a moment
@@ -667,12 +671,40 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     ctx.server.active_expire_enabled = args[2] != "0";
     return ctx.rb.Ok();
   }
+  if (EqualsUpper(sub, "REPLYBUFFER")) {
+    if (args.size() != 4) return SubArity(ctx, "debug", sub);
+    if (EqualsUpper(args[2], "RESIZING")) {
+      ctx.server.reply_buffer_resizing = std::atoi(std::string(args[3]).c_str()) != 0;
+      return ctx.rb.Ok();
+    }
+    if (EqualsUpper(args[2], "PEAK-RESET-TIME")) {
+      // Accepted: FDB's buffers shrink after an idle period, not on a peak-reset clock.
+      int64_t ms;
+      if (!EqualsUpper(args[3], "NEVER") && !EqualsUpper(args[3], "RESET") &&
+          !ParseInt64(args[3], &ms)) {
+        return ctx.rb.Error(errors::kNotInteger);
+      }
+      return ctx.rb.Ok();
+    }
+    return ctx.rb.Error("ERR Syntax error, try DEBUG HELP");
+  }
+  if (EqualsUpper(sub, "PAUSE-CRON")) {
+    if (args.size() != 3) return SubArity(ctx, "debug", sub);
+    // As Redis: atoi of the argument, any non-zero value pauses.
+    ctx.server.cron_paused = std::atoi(std::string(args[2]).c_str()) != 0;
+    return ctx.rb.Ok();
+  }
   if (EqualsUpper(sub, "HELP")) {
     return ReplyHelp(
         ctx.rb, "DEBUG",
         {"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.", "OBJECT <key>",
          "    Show low level info about the key and associated value.", "SET-ACTIVE-EXPIRE <0|1>",
-         "    Setting it to 0 disables expiring keys in background."});
+         "    Setting it to 0 disables expiring keys in background.", "PAUSE-CRON <0|1>",
+         "    Stop periodic cron job processing.",
+         "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
+         "    Accepted; FDB shrinks the buffers of connections idle for a while.",
+         "REPLYBUFFER RESIZING <0|1>",
+         "    Enable or disable the shrinking of idle connections' buffers."});
   }
   UnknownSubcommand(ctx, sub, "DEBUG");
 }
@@ -778,6 +810,13 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
       break;
     }
     ctx.server.ApplyConfig();
+    // As Redis: a maxmemory-clients (or maxmemory, for a percentage) lowered under what the
+    // clients hold evicts them at once, largest first.
+    const int64_t clients_limit = cfg.maxmemory_clients_bytes();
+    const int64_t clients_total = ctx.server.client_memory.load(std::memory_order_relaxed);
+    if (clients_limit > 0 && clients_total > clients_limit) {
+      EvictClients(ctx.server, clients_total, clients_limit);
+    }
     return ctx.rb.Ok();
   }
   if (EqualsUpper(sub, "RESETSTAT")) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/limits.h"
 #include "base/numbers.h"
 #include "commands/context.h"
 #include "commands/errors.h"
@@ -64,6 +65,10 @@ void Tracking::Enable(ClientState& c, uint64_t redirect, bool bcast, bool optin,
         t.prefixes.push_back(p);
       }
     }
+  }
+  t.prefixes_bytes = 0;
+  for (const std::string& p : t.prefixes) {
+    t.prefixes_bytes += p.size() + limits::kSubscriptionOverhead;
   }
   {
     MutexLock l(mu_);

@@ -184,7 +184,10 @@ Entry* Entry::WriteRange(uint64_t offset, std::string_view bytes) {
   std::string_view cur = StringValue(&scratch);
   Entry* e;
   if (new_len >= kRangeLargeMin) {
-    SharedBlock* b = SharedBlock::New(new_len > len ? GrowRoom(new_len) : new_len);
+    // Room to grow only for a string that already had bytes: as Redis (sdsnewlen for a new
+    // key, sdsMakeRoomFor's greedy growth for a longer one), a key that one SETRANGE creates
+    // costs its length, not twice it.
+    SharedBlock* b = SharedBlock::New(len > 0 && new_len > len ? GrowRoom(new_len) : new_len);
     if (b == nullptr) b = SharedBlock::New(new_len);
     if (b == nullptr) throw std::bad_alloc();
     if (!cur.empty()) memcpy(b->mutable_data(), cur.data(), cur.size());

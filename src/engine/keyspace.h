@@ -547,6 +547,8 @@ class Keyspace {
   // The last sample of malloc's in-use bytes, and AccountedBytes() when it was taken.
   std::atomic<uint64_t> sampled_used_{0};
   std::atomic<uint64_t> sampled_accounted_{0};
+  // When EvictKeys last took a fresh sample (MonoUs), see there.
+  std::atomic<int64_t> evict_sampled_us_{0};
   std::atomic<uint64_t> sampled_log_buffered_{0};
   std::atomic<uint64_t> budget_bytes_{0};
   std::atomic<uint64_t> budget_values_{0};

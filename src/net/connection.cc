@@ -16,8 +16,8 @@
 #include "base/clock.h"
 #include "base/limits.h"
 #include "base/logging.h"
+#include "commands/client_memory.h"
 #include "engine/keyspace.h"
-#include "net/client_memory.h"
 #include "net/io_thread.h"
 
 namespace fdb {
@@ -236,7 +236,7 @@ void Connection::OnReadable() {
     // body of a large argument goes to a block of its own instead.
     size_t keep = StartLargeArg(dst + used, n - used);
     if (keep > 0 && !rbuf_.Append(dst + used, keep)) throw std::bad_alloc();
-    state_.qbuf.store(rbuf_.size() + (large_ ? large_->size() : 0), std::memory_order_relaxed);
+    state_.qbuf.store(QueryBufferBytes(), std::memory_order_relaxed);
   } else {
     rbuf_.Commit(static_cast<size_t>(n));
   }
@@ -259,7 +259,7 @@ void Connection::ProcessInput() {
   // Memory back after a big request, or all of it between requests; not while a big argument
   // is still arriving into the buffer (it grows toward it). A large one arrives elsewhere.
   if (large_ || parser_.expected_bytes() <= rbuf_.size()) rbuf_.Shrink();
-  state_.qbuf.store(rbuf_.size() + (large_ ? large_->size() : 0), std::memory_order_relaxed);
+  state_.qbuf.store(QueryBufferBytes(), std::memory_order_relaxed);
 }
 
 size_t Connection::ProcessRequests(const char* data, size_t len) {
@@ -447,6 +447,17 @@ bool Connection::CheckOutputLimits() {
   return true;
 }
 
+size_t Connection::QueryBufferBytes() const {
+  // As Redis, which drops a request's header from its query buffer once a big argument's body
+  // begins (its qbuf is then the body so far): the body alone while one of 32 KB or more arrives.
+  if (large_) return large_->size();
+  // Redis's PROTO_MBULK_BIG_ARG: bodies of 32 KB and more are big arguments there.
+  constexpr int64_t kBigArg = 32 * 1024;
+  const size_t body = parser_.pending_bulk_offset();
+  if (parser_.pending_bulk_len() >= kBigArg && body <= rbuf_.size()) return rbuf_.size() - body;
+  return rbuf_.size();
+}
+
 void Connection::UpdateMemory() {
   size_t mem = limits::kConnectionOverhead + rbuf_.capacity() + wbuf_.capacity();
   // Large arguments read so far count as the query buffer they are (CLIENT LIST tot-mem,
@@ -458,6 +469,8 @@ void Connection::UpdateMemory() {
   if (state_.watched.empty()) state_.watched_bytes.store(0, std::memory_order_relaxed);
   mem += state_.queued_bytes.load(std::memory_order_relaxed) +
          state_.watched_bytes.load(std::memory_order_relaxed);
+  // Subscriptions and tracking prefixes, as Redis's getClientMemoryUsage.
+  mem += state_.pubsub_bytes + state_.tracking.prefixes_bytes;
   if (mem == mem_) return;
   ServerContext& server = owner_->server();
   int64_t total =
@@ -518,7 +531,7 @@ bool Connection::ReadLargeArg() {
                              std::memory_order_relaxed);
   }
   state_.last_interaction_ms.store(NowMs(), std::memory_order_relaxed);
-  state_.qbuf.store(rbuf_.size() + b->size(), std::memory_order_relaxed);
+  state_.qbuf.store(QueryBufferBytes(), std::memory_order_relaxed);
   // The argument counts against maxmemory-clients while it arrives, not only once its
   // command has run (when it is gone again): a client whose argument takes it past the limit
   // is evicted before the command runs, as Redis's.
@@ -541,6 +554,7 @@ bool Connection::ReadLargeArg() {
 
 void Connection::ReleaseIdleMemory(int64_t now_ms) {
   if (closed_ || hold_seq_ != 0 || wpos_ < wbuf_.size()) return;
+  if (!owner_->server().reply_buffer_resizing.load(std::memory_order_relaxed)) return;
   if (now_ms - state_.last_interaction_ms.load(std::memory_order_relaxed) <
       limits::kIdleReleaseMs) {
     return;

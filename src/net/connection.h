@@ -121,6 +121,8 @@ class Connection : public EventHandler, public PubSubEndpoint {
   // Publishes this connection's memory (tot-mem, the server's sum) and, when all clients use
   // more than maxmemory-clients, closes the biggest ones.
   void UpdateMemory();
+  // CLIENT LIST qbuf: the unread input (a large argument's body alone while it arrives).
+  size_t QueryBufferBytes() const;
   void Flush();
   void UpdateInterest();
   void HoldReply(size_t start, uint64_t seq);

@@ -448,6 +448,7 @@ void IoThread::CheckBlockedTimeouts() {
 }
 
 void IoThread::CheckIdle() {
+  if (server_.cron_paused.load(std::memory_order_relaxed)) return;  // DEBUG PAUSE-CRON
   int64_t timeout_s = server_.config().timeout_s();
   int64_t now = NowMs();
   std::vector<Connection*> idle;

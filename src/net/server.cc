@@ -188,6 +188,7 @@ void Server::Run() {
 }
 
 void Server::Housekeeping() {
+  if (ctx_.cron_paused.load(std::memory_order_relaxed)) return;  // DEBUG PAUSE-CRON
   // Active expiry: sweep a slice of every table with deadlines. Keys that are never read again
   // still leave memory within a few cycles; the slice bounds the time any shard lock is held.
   // The RAM cache: writers evict as they go; this catches up when reads brought values back.

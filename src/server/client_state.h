@@ -129,6 +129,9 @@ struct ClientState {
     bool caching = false;  // CLIENT CACHING YES (optin) / NO (optout), for the next command
     uint64_t redirect = 0;
     std::vector<std::string> prefixes;
+    // The prefixes' memory (names plus limits::kSubscriptionOverhead each), counted in the
+    // client's memory as Redis counts its tracking prefixes.
+    size_t prefixes_bytes = 0;
   } tracking;
   MessageSink* pubsub_sink = nullptr;
   PubSubEndpoint* pubsub_endpoint = nullptr;
@@ -139,6 +142,9 @@ struct ClientState {
   std::atomic<int> sub_channels{0};
   std::atomic<int> sub_patterns{0};
   std::atomic<int> sub_shard_channels{0};
+  // Memory of the subscriptions' names plus limits::kSubscriptionOverhead each, counted in the
+  // client's memory (tot-mem, maxmemory-clients) as Redis counts them. Own thread only.
+  size_t pubsub_bytes = 0;
   bool subscribed() const { return pubsub != nullptr; }
 
   // The large arguments of the request being executed (read into blocks of their own by the

@@ -1,4 +1,4 @@
-#include "net/client_memory.h"
+#include "commands/client_memory.h"
 
 #include <algorithm>
 #include <cstdio>
