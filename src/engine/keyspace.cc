@@ -786,7 +786,9 @@ void Keyspace::SampleUsedMemory() {
   // both or neither for one tick, an error of one command's bytes until the next sample.
   uint64_t accounted = AccountedBytes();
   sampled_log_buffered_.store(store_ ? store_->LogBufferedBytes() : 0, std::memory_order_relaxed);
+  const int64_t start_us = MonoUs();
   sampled_used_.store(MallocUsedBytes(), std::memory_order_relaxed);
+  sample_cost_us_.store(MonoUs() - start_us, std::memory_order_relaxed);
   sampled_accounted_.store(accounted, std::memory_order_relaxed);
 }
 
@@ -836,8 +838,13 @@ Keyspace::EvictResult Keyspace::EvictKeys(MessageSink* origin) {
   // millisecond (mallinfo2 walks the arenas). The bridge misses what the keyspace does not
   // account, a dict's bucket array doubling above all, and Redis keeps used memory within a
   // few KB of maxmemory under eviction; a sample per eviction burst keeps FDB there too.
+  // mallinfo2 walks every free chunk under its arena's lock, so on a large fragmented heap one
+  // sample can take a millisecond: the interval is at least 100 times the last sample's cost,
+  // which keeps sampling under 1% of a thread's time under constant eviction.
   int64_t sampled_us = evict_sampled_us_.load(std::memory_order_relaxed);
-  if (start_us - sampled_us >= 1000 &&
+  const int64_t interval_us =
+      std::max<int64_t>(1000, 100 * sample_cost_us_.load(std::memory_order_relaxed));
+  if (start_us - sampled_us >= interval_us &&
       evict_sampled_us_.compare_exchange_strong(sampled_us, start_us)) {
     SampleUsedMemory();
     if (MaxmemoryUsed() <= budget) return EvictResult::kOk;

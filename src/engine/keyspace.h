@@ -549,6 +549,7 @@ class Keyspace {
   std::atomic<uint64_t> sampled_accounted_{0};
   // When EvictKeys last took a fresh sample (MonoUs), see there.
   std::atomic<int64_t> evict_sampled_us_{0};
+  std::atomic<int64_t> sample_cost_us_{0};  // how long the last SampleUsedMemory took
   std::atomic<uint64_t> sampled_log_buffered_{0};
   std::atomic<uint64_t> budget_bytes_{0};
   std::atomic<uint64_t> budget_values_{0};
