@@ -19,6 +19,7 @@
 #include "commands/client_memory.h"
 #include "engine/keyspace.h"
 #include "net/io_thread.h"
+#include "net/sock_addr.h"
 
 namespace fdb {
 
@@ -26,6 +27,8 @@ namespace {
 
 // Pending output above which the connection stops reading requests (flow control).
 constexpr size_t kOutputPauseBytes = 4 * 1024 * 1024;
+
+}  // namespace
 
 std::string SockAddr(int fd, bool peer) {
   sockaddr_storage ss{};
@@ -46,8 +49,6 @@ std::string SockAddr(int fd, bool peer) {
   }
   return std::string(ip) + ":" + std::to_string(port);
 }
-
-}  // namespace
 
 Connection::Connection(IoThread* owner, int fd, uint64_t id, std::unique_ptr<Transport> transport)
     : owner_(owner), fd_(fd), transport_(std::move(transport)), rb_(&wbuf_) {

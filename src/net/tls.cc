@@ -1,7 +1,5 @@
 #include "net/tls.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -14,6 +12,7 @@
 #include <string_view>
 
 #include "base/logging.h"
+#include "net/sock_addr.h"
 
 namespace fdb {
 
@@ -75,24 +74,6 @@ long ProtocolOptions(const std::string& value) {
   if (!(on & kV12)) opts |= SSL_OP_NO_TLSv1_2;
   if (!(on & kV13)) opts |= SSL_OP_NO_TLSv1_3;
   return opts;
-}
-
-std::string PeerName(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof(ss);
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "?:0";
-  char ip[INET6_ADDRSTRLEN] = "?";
-  int port = 0;
-  if (ss.ss_family == AF_INET) {
-    auto* a = reinterpret_cast<sockaddr_in*>(&ss);
-    inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
-    port = ntohs(a->sin_port);
-  } else if (ss.ss_family == AF_INET6) {
-    auto* a = reinterpret_cast<sockaddr_in6*>(&ss);
-    inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
-    port = ntohs(a->sin6_port);
-  }
-  return std::string(ip) + ":" + std::to_string(port);
 }
 
 class TlsTransport final : public Transport {
@@ -171,10 +152,10 @@ class TlsTransport final : public Transport {
           // As Redis: a failed handshake (plain text on the TLS port, a refused certificate) is
           // the client's problem, logged at verbose.
           FDB_LOG_VERBOSE("Error accepting a client connection: %s (addr=%s)", why.c_str(),
-                          PeerName(fd_).c_str());
+                          SockAddr(fd_, /*peer=*/true).c_str());
         } else {
-          FDB_LOG_VERBOSE("TLS error on client connection %s: %s", PeerName(fd_).c_str(),
-                          why.c_str());
+          FDB_LOG_VERBOSE("TLS error on client connection %s: %s",
+                          SockAddr(fd_, /*peer=*/true).c_str(), why.c_str());
         }
         errno = EPROTO;
         return -1;
