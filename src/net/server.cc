@@ -130,7 +130,10 @@ Status Server::Rebind(const std::string& bind, int port) {
 void Server::SwitchListener(int* current, int fd, bool tls) {
   // Every loop swaps its listener on its own thread (the accept path reads it there); the old
   // socket is closed when the last of them has let go of it. Connections already accepted stay.
-  if (fd < 0 && *current >= 0) shutdown(*current, SHUT_RDWR);
+  // It stops listening now, though: its port is free when CONFIG SET replies (a CONFIG SET
+  // tls-port of the old port number right after must not find it taken), and a loop that has
+  // not switched yet sees it hung up (accept fails; nothing is lost) until its switch runs.
+  if (*current >= 0) shutdown(*current, SHUT_RDWR);
   auto old = std::shared_ptr<int>(new int(*current), [](int* p) {
     if (*p >= 0) close(*p);
     delete p;
