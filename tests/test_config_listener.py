@@ -46,6 +46,20 @@ def test_config_set_port_moves_the_listener(own):
     s.port = back
 
 
+def test_the_port_just_left_is_free_when_config_set_replies(own):
+    """The old listener is given up before CONFIG SET replies (as Redis, which closes it at
+    once): moving away and straight back never finds the old port still taken. (FDB's I/O
+    threads switch listeners on their own threads; before the old one stopped listening at
+    once, 12 of 100 such moves failed under ASan.)"""
+    s, c = own
+    start = s.port
+    for _ in range(20):
+        assert c.config_set("port", free_port())
+        assert c.config_set("port", start)
+    assert connects(start)
+    assert c.ping()
+
+
 def test_port_in_use_is_refused_and_everything_rolled_back(own):
     s, c = own
     taken = socket.socket()
