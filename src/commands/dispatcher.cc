@@ -72,8 +72,13 @@ ExecResult Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& 
   Txn txn;
   // The client runs on this thread: its pub/sub receiver is this thread's (see Txn::origin).
   txn.set_origin(client.pubsub_sink, client.id);
+  txn.set_from_master(client.master);
+  if (client.master && !client.master_replid.empty()) {
+    txn.set_repl_position(client.master_replid, client.master_offset_after);
+  }
   ExecuteCommand(args, client, rb, txn);
   ExecResult result{txn.sequence()};
+  if (txn.repl_offset() != 0) client.repl_offset = txn.repl_offset();  // WAIT's target
   if (kept_shard_ >= 0 && kept_uses_ >= kMaxKeptCommands) ReleaseLocks();
   // The clients blocked on keys the command created are served after its locks are released,
   // each in a transaction of its own (their replies wait for their own records).
@@ -179,10 +184,20 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     rb.Error(errors::kShuttingDown);
     return;
   }
+  // A replica (commands/replication.h): while a full sync loads the data set, only what
+  // Redis allows during loading runs; with the link down and replica-serve-stale-data no,
+  // only what it allows on stale data; a read-only replica takes writes from its master only.
+  if (!client.master && !txn.holds_all_shards() && server_.replication().is_replica() &&
+      ReplicaRefuses(*spec, client, rb)) {
+    counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
+    if (client.in_multi) client.multi_error = true;
+    return;
+  }
   // maxmemory, as Redis's processCommand: over the budget, evict by the policy before the
   // command; when nothing could be evicted, refuse what would grow memory. Commands inside EXEC
   // are not checked again (EXEC was, as a whole).
-  if (!txn.holds_all_shards() && server_.keyspace().OverMaxmemory()) {
+  if (!txn.holds_all_shards() && !client.master && server_.keyspace().OverMaxmemory()) {
     ReleaseLocks();
     client.pushes_before_reply = true;
     bool out_of_memory =
@@ -208,7 +223,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   }
   // min-replicas-to-write: FDB has no replicas, so while it is set writes are refused, as Redis
   // refuses them without enough good replicas; EXEC of a transaction that writes ends it.
-  if (!txn.holds_all_shards() && server_.config().min_replicas_refuse_writes()) {
+  if (!txn.holds_all_shards() && server_.MinReplicasRefuseWrites()) {
     const bool is_exec = client.in_multi && std::string_view(spec->name) == "exec";
     if ((spec->flags & cmdflags::kWrite) ||
         (is_exec && QueuedHasFlag(registry_, client, cmdflags::kWrite))) {
@@ -395,6 +410,28 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   if (client.tracking.on) {
     server_.tracking().AfterCommand(*spec, args, client, txn.holds_all_shards() ? &txn : nullptr);
   }
+}
+
+bool Dispatcher::ReplicaRefuses(const CommandSpec& spec, const ClientState& client,
+                                ReplyBuilder& rb) {
+  Replication& repl = server_.replication();
+  if (repl.loading() && !(spec.flags & cmdflags::kLoading)) {
+    rb.Error("LOADING Redis is loading the dataset in memory");
+    return true;
+  }
+  if (!repl.link_up() && !(spec.flags & cmdflags::kStale) &&
+      server_.config().Number("replica-serve-stale-data") == 0) {
+    rb.Error("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+    return true;
+  }
+  const bool is_exec = client.in_multi && std::string_view(spec.name) == "exec";
+  if (((spec.flags & cmdflags::kWrite) ||
+       (is_exec && QueuedHasFlag(registry_, client, cmdflags::kWrite))) &&
+      server_.config().Number("replica-read-only") != 0) {
+    rb.Error("READONLY You can't write against a read only replica.");
+    return true;
+  }
+  return false;
 }
 
 bool Dispatcher::AclRefuses(const CommandSpec& spec, CmdArgs args, ClientState& client,

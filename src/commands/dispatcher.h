@@ -90,6 +90,8 @@ class Dispatcher {
   // LOG, server log) and replied.
   bool AclRefuses(const CommandSpec& spec, CmdArgs args, ClientState& client, ReplyBuilder& rb,
                   const Txn& txn);
+  // A replica's refusals (LOADING, MASTERDOWN, READONLY), replied; false when allowed.
+  bool ReplicaRefuses(const CommandSpec& spec, const ClientState& client, ReplyBuilder& rb);
   // The slow log and the latency monitor, for a command that ran `dur_us`.
   void RecordSlow(const CommandSpec& spec, CmdArgs args, ClientState& client, int64_t dur_us);
 

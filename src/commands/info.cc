@@ -220,6 +220,9 @@ void StatsSection(ServerContext& s, Writer& w) {
   w.Field("total_net_input_bytes", in);
   w.Field("total_net_output_bytes", out);
   w.Field("rejected_connections", s.rejected_connections.load());
+  w.Field("sync_full", s.replication().sync_full.load());
+  w.Field("sync_partial_ok", s.replication().sync_partial_ok.load());
+  w.Field("sync_partial_err", s.replication().sync_partial_err.load());
   w.Field("expired_keys", ks.expired_keys.load());
   w.Field("evicted_keys", ks.evicted_keys.load());
   w.Field("evicted_clients", s.evicted_clients.load());
@@ -244,12 +247,7 @@ void StatsSection(ServerContext& s, Writer& w) {
 
 void ReplicationSection(ServerContext& s, Writer& w) {
   w.Section("Replication");
-  w.Field("role", "master");
-  w.Field("connected_slaves", 0);
-  w.Field("master_failover_state", "no-failover");
-  w.Field("master_replid", s.run_id());
-  w.Field("master_repl_offset", 0);
-  w.Field("repl_backlog_active", 0);
+  for (const auto& [k, v] : s.replication().InfoFields()) w.Field(k.c_str(), v);
 }
 
 void CpuSection(ServerContext& s, Writer& w) {

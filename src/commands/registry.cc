@@ -30,6 +30,7 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterHyperLogLogFamily(*r);
     RegisterGeoFamily(*r);
     RegisterAclFamily(*r);
+    RegisterReplicationFamily(*r);
     r->Link();
     return r;
   }();

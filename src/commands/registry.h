@@ -129,5 +129,6 @@ void RegisterBitopsFamily(CommandRegistry& r);
 void RegisterHyperLogLogFamily(CommandRegistry& r);
 void RegisterGeoFamily(CommandRegistry& r);
 void RegisterAclFamily(CommandRegistry& r);  // acl_family.cc
+void RegisterReplicationFamily(CommandRegistry& r);  // replication_family.cc
 
 }  // namespace fdb

@@ -615,7 +615,7 @@ std::string_view CheckCall(RunCtx& run, const CommandSpec*& spec, CmdArgs args) 
   if ((spec->flags & cmdflags::kDenyOom) && !run.allow_oom && run.ctx->ks.OverMaxmemory()) {
     return errors::kOom;
   }
-  if ((spec->flags & cmdflags::kWrite) && run.ctx->server.config().min_replicas_refuse_writes()) {
+  if ((spec->flags & cmdflags::kWrite) && run.ctx->server.MinReplicasRefuseWrites()) {
     return errors::kNoReplicas;
   }
   if (spec->flags & cmdflags::kWrite) {
@@ -1535,7 +1535,7 @@ void EvalGeneric(CmdArgs args, CommandContext& ctx, bool by_sha, bool read_only)
     return;
   }
   // Likewise with min-replicas-to-write set (FDB has no replicas yet).
-  if (script->has_shebang && !ro && ctx.server.config().min_replicas_refuse_writes()) {
+  if (script->has_shebang && !ro && ctx.server.MinReplicasRefuseWrites()) {
     lua_pop(env.L(), 1);
     ctx.rb.Error(errors::kNoReplicas);
     return;
@@ -2405,7 +2405,7 @@ void FCallGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
     ctx.rb.Error(errors::kOom);
     return;
   }
-  if (!f->no_writes && !read_only && ctx.server.config().min_replicas_refuse_writes()) {
+  if (!f->no_writes && !read_only && ctx.server.MinReplicasRefuseWrites()) {
     ctx.rb.Error(errors::kNoReplicas);
     return;
   }

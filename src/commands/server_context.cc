@@ -43,6 +43,14 @@ ServerContext::ServerContext() : start_time_ms_(NowMs()) {
   keyspace_.set_key_listener(&blocking_);
   keyspace_.AddFollower(&notifier_);
   keyspace_.AddFollower(&tracking_);
+  keyspace_.AddFollower(&replication_);
+}
+
+bool ServerContext::MinReplicasRefuseWrites() {
+  const int64_t want = config_.min_replicas_to_write();
+  const int64_t max_lag = config_.min_replicas_max_lag();
+  if (want <= 0 || max_lag <= 0 || replication_.is_replica()) return false;
+  return replication_.GoodReplicas(max_lag) < want;
 }
 
 void ServerContext::UpdateFollowers() {
@@ -50,7 +58,7 @@ void ServerContext::UpdateFollowers() {
   const int events = config_.notify_keyspace_events();
   const bool notify = (events & (notify::kKeyspace | notify::kKeyevent)) != 0 &&
                       (events & ~(notify::kKeyspace | notify::kKeyevent)) != 0;
-  keyspace_.set_followers_on(notify || tracking_.active());
+  keyspace_.set_followers_on(notify || tracking_.active() || replication_.active());
 }
 
 void ServerContext::BeginShutdown() {

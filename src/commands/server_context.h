@@ -21,6 +21,7 @@
 #include "commands/introspection.h"
 #include "commands/notify.h"
 #include "commands/pubsub.h"
+#include "commands/replication.h"
 #include "commands/tracking.h"
 #include "engine/keyspace.h"
 #include "engine/storage_engine.h"
@@ -89,8 +90,14 @@ class ServerContext {
   Tracking& tracking() { return tracking_; }
   // ACL users, their permissions and ACL LOG.
   Acl& acl() { return acl_; }
-  // Turns the keyspace's following sinks (notifications, tracking) on while either is wanted.
+  // Replicas of this server, and its link to its master when it is one.
+  Replication& replication() { return replication_; }
+  // Turns the keyspace's following sinks (notifications, tracking, replication) on while one
+  // of them is wanted.
   void UpdateFollowers();
+  // min-replicas-to-write / min-replicas-max-lag: a primary refuses writes without that many
+  // good replicas (NOREPLICAS), as Redis.
+  bool MinReplicasRefuseWrites();
 
   // Thread statistics: each I/O thread (and the test harness) gets one.
   ThreadStats* NewThreadStats();
@@ -109,6 +116,9 @@ class ServerContext {
   int64_t start_time_ms() const { return start_time_ms_; }
   const std::string& run_id() const { return run_id_; }
 
+  // The port the server listens on (its `port`, or the one the system chose for port 0): a
+  // replica tells its master (REPLCONF listening-port). Set by the network layer.
+  std::atomic<int> listening_port{0};
   std::atomic<uint64_t> total_connections{0};
   std::atomic<uint64_t> rejected_connections{0};
   // The memory of all client connections (ClientState::tot_mem summed; maxmemory-clients), the
@@ -164,6 +174,7 @@ class ServerContext {
   KeyspaceNotifier notifier_{*this};  // an effect sink of keyspace_, on while events are wanted
   Tracking tracking_{*this};          // the same, on while a client tracks
   Acl acl_{*this};
+  Replication replication_{*this};  // a follower of keyspace_, on once a backlog exists
   uint64_t requirepass_applied_ = 0;  // Config::requirepass_version() mirrored into acl_
   std::mutex stats_mu_;
   std::vector<std::unique_ptr<ThreadStats>> thread_stats_;

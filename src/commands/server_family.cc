@@ -126,7 +126,7 @@ void ReplyHello(CommandContext& ctx) {
   ctx.rb.Bulk("mode");
   ctx.rb.Bulk("standalone");
   ctx.rb.Bulk("role");
-  ctx.rb.Bulk("master");
+  ctx.rb.Bulk(ctx.server.replication().is_replica() ? "replica" : "master");
   ctx.rb.Bulk("modules");
   ctx.rb.ArrayHeader(0);
 }

@@ -273,4 +273,71 @@ bool DecodeStringRange(std::string_view change, uint64_t* offset, std::string_vi
   return true;
 }
 
+storage::RecordType RecordTypeOf(EffectKind kind) {
+  using storage::RecordType;
+  switch (kind) {
+    case EffectKind::kPut:
+      return RecordType::kPut;
+    case EffectKind::kDelta:
+      return RecordType::kDelta;
+    case EffectKind::kDelete:
+      return RecordType::kDelete;
+    case EffectKind::kExpire:
+      return RecordType::kExpire;
+    case EffectKind::kFlush:
+      return RecordType::kFlushDb;
+    case EffectKind::kSwapDb:
+      return RecordType::kSwapDb;
+  }
+  return RecordType::kPut;
+}
+
+void EncodeBatchItem(storage::RecordType type, const storage::Payload& payload,
+                     storage::Payload* out) {
+  out->bytes.push_back(static_cast<char>(type));
+  PutVarint(&out->bytes, payload.size());
+  out->Append(payload);
+}
+
+bool CaptureRecord(Effect& effect, size_t compress_min) {
+  storage::Payload& out = effect.record;
+  switch (effect.kind) {
+    case EffectKind::kPut:
+      if (effect.entry->on_disk()) return false;
+      EncodePut(effect.db, effect.entry, compress_min, &out);
+      break;
+    case EffectKind::kDelta:
+      EncodeDelta(effect.db, effect.entry, effect.change, &out.bytes);
+      break;
+    case EffectKind::kDelete:
+      EncodeDelete(effect.db, effect.key, &out.bytes);
+      break;
+    case EffectKind::kExpire:
+      EncodeExpire(effect.db, effect.key, effect.expire_ms, &out.bytes);
+      break;
+    case EffectKind::kFlush:
+      out.bytes.assign(1, static_cast<char>(static_cast<int8_t>(effect.db)));
+      break;
+    case EffectKind::kSwapDb:
+      out.bytes = std::string{static_cast<char>(effect.db), static_cast<char>(effect.db2)};
+      break;
+  }
+  effect.captured = true;
+  return true;
+}
+
+void EncodeReplState(std::string_view replid, uint64_t offset, std::string* out) {
+  PutVarint(out, replid.size());
+  out->append(replid);
+  PutVarint(out, offset);
+}
+
+bool DecodeReplState(std::string_view payload, std::string* replid, uint64_t* offset) {
+  uint64_t n;
+  if (!GetVarint(&payload, &n) || n > payload.size()) return false;
+  replid->assign(payload.substr(0, n));
+  payload.remove_prefix(n);
+  return GetVarint(&payload, offset) && payload.empty();
+}
+
 }  // namespace fdb

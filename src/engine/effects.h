@@ -22,6 +22,8 @@
 
 #include "base/status.h"
 #include "engine/entry.h"
+#include "engine/txn.h"
+#include "storage/format.h"
 #include "storage/payload.h"
 
 namespace fdb {
@@ -78,6 +80,24 @@ Status DecodePutKey(std::string_view payload, int* db, std::string_view* key);
 // Rewrites the db and deadline of an encoded put in place (compaction copies images of keys
 // that SWAPDB or EXPIRE changed since). REQUIRES: DecodePutKey(*payload) succeeds.
 void SetPutDbAndExpire(std::string* payload, int db, int64_t expire_ms);
+
+// The record type that logs an effect of `kind`.
+storage::RecordType RecordTypeOf(EffectKind kind);
+// Appends one item of a batch record (type, length, payload) to `out`: the log's framed
+// batches and the replication stream's FDB.APPLY frames carry the same items.
+//   item := type:u8 len:varint payload[len]
+// `payload` is left as it is (its blocks are shared): the followers of a commit (replication)
+// read the same records after the log.
+void EncodeBatchItem(storage::RecordType type, const storage::Payload& payload,
+                     storage::Payload* out);
+// Captures `effect`'s record (Effect::record) from what it says, for an effect whose value is
+// in RAM: false for a put of a value on disk, which only the storage engine can read back.
+bool CaptureRecord(Effect& effect, size_t compress_min);
+
+// A replica's stream position (storage::RecordType::kReplState).
+//   repl_state := replid_len:varint replid offset:varint
+void EncodeReplState(std::string_view replid, uint64_t offset, std::string* out);
+bool DecodeReplState(std::string_view payload, std::string* replid, uint64_t* offset);
 
 void PutVarint(std::string* out, uint64_t v);
 bool GetVarint(std::string_view* in, uint64_t* v);

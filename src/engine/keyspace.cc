@@ -247,7 +247,8 @@ Entry* Keyspace::Live(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool lo
     // Lazy expiry: the key is gone for every reader from its deadline on; delete it now and
     // log the deletion so replay agrees. While the log cannot be written the key only reads as
     // missing: it is deleted once the deletion can be logged.
-    if ((store_ && !store_->CanWrite()) || ChangesPaused(now_ms)) return nullptr;
+    // A replica never expires keys itself: its master's deletion comes through the stream.
+    if ((store_ && !store_->CanWrite()) || ChangesPaused(now_ms) || replica_mode()) return nullptr;
     s.dbs[db].Unlink(link);
     Unlinked(db, s, e);
     Touch(s, db, k.key);
@@ -832,6 +833,8 @@ Keyspace::EvictResult Keyspace::EvictKeys(MessageSink* origin) {
   if (MaxmemoryUsed() <= budget) return EvictResult::kOk;
   if (policy() == EvictionPolicy::kNoEviction) return EvictResult::kFail;
   if (ChangesPaused(NowMs())) return EvictResult::kFail;  // CLIENT PAUSE: nothing is evicted
+  // A replica deletes no key of its own (replica-ignore-maxmemory): its master evicts.
+  if (replica_mode()) return EvictResult::kOk;
   const int64_t limit_us = EvictionTimeLimitUs(tenacity_.load(std::memory_order_relaxed));
   const int64_t start_us = MonoUs();
   // Over the budget by the bridged figure: take malloc's own before evicting, at most once a

@@ -197,6 +197,11 @@ class Keyspace {
   bool ChangesPaused(int64_t now_ms) const {
     return now_ms < changes_paused_until_ms_.load(std::memory_order_relaxed);
   }
+  // A replica's keyspace (commands/replication.h): keys past their deadline read as missing
+  // but are not deleted (lazily, actively, or by a maxmemory-policy): the master's deletions
+  // arrive through the stream, and a key it has not deleted yet may still change there.
+  void set_replica_mode(bool on) { replica_mode_.store(on, std::memory_order_relaxed); }
+  bool replica_mode() const { return replica_mode_.load(std::memory_order_relaxed); }
   void set_lfu_mode(bool on) { lfu_mode_.store(on, std::memory_order_relaxed); }
   bool lfu_mode() const { return lfu_mode_.load(std::memory_order_relaxed); }
   // Redis's lfu-log-factor (how many hits one counter step costs) and lfu-decay-time (minutes
@@ -532,6 +537,7 @@ class Keyspace {
   ValueStore* store_ = nullptr;
   std::vector<EffectSink*> sinks_;
   std::vector<EffectSink*> followers_;
+  std::atomic<bool> replica_mode_{false};
   std::atomic<bool> followers_on_{false};
   KeyCreatedListener* key_listener_ = nullptr;
   KeyspaceStats stats_;

@@ -22,45 +22,20 @@ using storage::RecordType;
 
 namespace {
 
-void EncodeBatchItem(RecordType type, storage::Payload&& payload, storage::Payload* out) {
-  out->bytes.push_back(static_cast<char>(type));
-  PutVarint(&out->bytes, payload.size());
-  out->Append(std::move(payload));
-}
-
-RecordType RecordTypeOf(EffectKind kind) {
-  switch (kind) {
-    case EffectKind::kPut:
-      return RecordType::kPut;
-    case EffectKind::kDelta:
-      return RecordType::kDelta;
-    case EffectKind::kDelete:
-      return RecordType::kDelete;
-    case EffectKind::kExpire:
-      return RecordType::kExpire;
-    case EffectKind::kFlush:
-      return RecordType::kFlushDb;
-    case EffectKind::kSwapDb:
-      return RecordType::kSwapDb;
-  }
-  return RecordType::kPut;
-}
-
 // A collection whose RAM exceeds this gets its image written, read back and
 // copied by compaction in parts.
 constexpr size_t kImageInPartsMin = 8u << 20;
 // The size of those parts: the RAM an image costs while it is written.
 constexpr size_t kImagePartBytes = 1u << 20;
 
-// A new in-RAM entry for key holding the value of a put image.
+}  // namespace
+
 Result<Entry*> EntryFromImage(std::string_view key, ValueType type, std::string_view value) {
   if (type == ValueType::kString) return Entry::NewStringImage(key, value);
   auto obj = DecodeObject(type, value);
   if (!obj.ok()) return obj.status();
   return Entry::NewObject(key, *obj);
 }
-
-}  // namespace
 
 StorageEngine::StorageEngine(const StorageOptions& options, Keyspace* ks)
     : options_(options), ks_(ks) {
@@ -174,6 +149,7 @@ Status StorageEngine::Recover() {
   auto m = storage::ReadManifest(env, options_.dir);
   if (!m.ok() && m.status().code() != Status::kNotFound) return m.status();
   if (m.ok()) manifest_ = m.value();
+  ReadReplFile();
   if (!manifest_.checkpoint_file.empty()) {
     Status s = LoadCheckpoint(recovery_, options_.dir + "/" + manifest_.checkpoint_file);
     if (!s.ok()) return s;
@@ -336,6 +312,13 @@ Status StorageEngine::ApplyOne(ReplayTarget& t, RecordType type, std::string_vie
       }
       return Status::OK();
     }
+    case RecordType::kReplState: {
+      std::string id;
+      uint64_t off;
+      if (!DecodeReplState(payload, &id, &off)) return Status::Corruption("bad replica position");
+      if (t.ks == ks_) NoteReplPosition(seq, id, off);
+      return Status::OK();
+    }
     default:
       return Status::Corruption("unknown record type " + std::to_string(static_cast<int>(type)) +
                                 " at sequence " + std::to_string(seq));
@@ -346,44 +329,22 @@ Status StorageEngine::ApplyOne(ReplayTarget& t, RecordType type, std::string_vie
 // The write path.
 
 void StorageEngine::Capture(Effect& effect) {
-  storage::Payload& out = effect.record;
-  switch (effect.kind) {
-    case EffectKind::kPut: {
-      Entry* e = effect.entry;
-      if (e->on_disk()) {
-        // Only a value in RAM can be logged; load it (MOVE of an evicted key loads it first,
-        // so this is a safety net).
-        Entry* loaded = LoadValue(effect.db, e);
-        if (loaded == nullptr) return;
-        EncodePut(effect.db, loaded, options_.compress_min, &out);
-        Entry::Free(loaded);
-      } else {
-        EncodePut(effect.db, e, options_.compress_min, &out);
-        // Dirty until the record is appended. An evicted entry keeps its location: it has no
-        // value in RAM to write again, and its old image stays readable until the new one is
-        // placed.
-        e->set_loc(0);
-      }
-      break;
-    }
-    case EffectKind::kDelta:
-      EncodeDelta(effect.db, effect.entry, effect.change, &out.bytes);
-      effect.entry->set_loc(0);  // dirty: the image at its location lacks this change
-      break;
-    case EffectKind::kDelete:
-      EncodeDelete(effect.db, effect.key, &out.bytes);
-      break;
-    case EffectKind::kExpire:
-      EncodeExpire(effect.db, effect.key, effect.expire_ms, &out.bytes);
-      break;
-    case EffectKind::kFlush:
-      out.bytes.assign(1, static_cast<char>(static_cast<int8_t>(effect.db)));
-      break;
-    case EffectKind::kSwapDb:
-      out.bytes = std::string{static_cast<char>(effect.db), static_cast<char>(effect.db2)};
-      break;
+  if (effect.kind == EffectKind::kPut && effect.entry->on_disk()) {
+    // Only a value in RAM can be logged; load it (MOVE of an evicted key loads it first, so
+    // this is a safety net). An evicted entry keeps its location: it has no value in RAM to
+    // write again, and its old image stays readable until the new one is placed.
+    Entry* loaded = LoadValue(effect.db, effect.entry);
+    if (loaded == nullptr) return;
+    EncodePut(effect.db, loaded, options_.compress_min, &effect.record);
+    Entry::Free(loaded);
+    effect.captured = true;
+    return;
   }
-  effect.captured = true;
+  (void)CaptureRecord(effect, options_.compress_min);
+  // Dirty until the record is appended: the image at its location lacks this change.
+  if (effect.kind == EffectKind::kPut || effect.kind == EffectKind::kDelta) {
+    effect.entry->set_loc(0);
+  }
 }
 
 Status StorageEngine::Commit(Txn& txn) {
@@ -401,8 +362,10 @@ Status StorageEngine::Commit(Txn& txn) {
   if (n == 0) return Status::OK();
   storage::AppendResult r;
   Status s;
-  if (n == 1) {
-    s = AppendDirect(RecordTypeOf(only->kind), &only->record, only->shard, &r);
+  const bool position = !txn.repl_position_id().empty();
+  if (n == 1 && !position) {
+    // The record stays whole (its blocks shared, not taken): the followers read it next.
+    s = AppendDirect(RecordTypeOf(only->kind), &only->record, only->shard, &r, /*keep=*/true);
     if (s.ok() && only->kind == EffectKind::kPut && only->shard >= 0) {
       // The entry is still there (its shard is locked, and no later change of this
       // transaction freed it: it is the only effect). Record where its image is.
@@ -416,7 +379,12 @@ Status StorageEngine::Commit(Txn& txn) {
   } else {
     storage::Payload payload;
     for (Effect& e : effects) {
-      if (e.captured) EncodeBatchItem(RecordTypeOf(e.kind), std::move(e.record), &payload);
+      if (e.captured) EncodeBatchItem(RecordTypeOf(e.kind), e.record, &payload);
+    }
+    if (position) {
+      storage::Payload item;
+      EncodeReplState(txn.repl_position_id(), txn.repl_position_offset(), &item.bytes);
+      EncodeBatchItem(RecordType::kReplState, item, &payload);
     }
     auto res = writer_->Append(RecordType::kBatch, &payload);
     if (!res.ok()) {
@@ -433,6 +401,9 @@ Status StorageEngine::Commit(Txn& txn) {
       }
       // Puts inside a batch have no image of their own: their entries stay without a
       // location (dirty) and get one when evicted or checkpointed.
+      if (position) {
+        NoteReplPosition(r.sequence, txn.repl_position_id(), txn.repl_position_offset());
+      }
     }
   }
   if (s.ok()) txn.set_sequence(r.sequence);
@@ -440,8 +411,9 @@ Status StorageEngine::Commit(Txn& txn) {
 }
 
 Status StorageEngine::AppendDirect(RecordType type, storage::Payload* payload, int shard,
-                                   storage::AppendResult* out) {
-  auto res = writer_->Append(type, payload);
+                                   storage::AppendResult* out, bool keep) {
+  auto res = keep ? writer_->Append(type, static_cast<const storage::Payload&>(*payload))
+                  : writer_->Append(type, payload);
   if (!res.ok()) {
     NoteError(res.status());
     return res.status();
@@ -740,6 +712,8 @@ bool CollectKeys(RecordType type, std::string_view payload, std::unordered_set<s
       }
       return true;
     }
+    case RecordType::kReplState:
+      return true;  // no key
     default:
       return false;  // kFlushDb, kSwapDb: every key
   }
@@ -873,6 +847,81 @@ Status StorageEngine::BackgroundSave() {
 }
 
 // REQUIRES: maintenance_mu_ held.
+void StorageEngine::NoteReplPosition(uint64_t seq, std::string_view replid, uint64_t offset) {
+  std::lock_guard<std::mutex> l(repl_mu_);
+  if (seq < repl_seq_) return;
+  repl_seq_ = seq;
+  repl_id_.assign(replid);
+  repl_offset_ = offset;
+}
+
+bool StorageEngine::ReplPosition(std::string* replid, uint64_t* offset) {
+  std::lock_guard<std::mutex> l(repl_mu_);
+  if (repl_id_.empty()) return false;
+  *replid = repl_id_;
+  *offset = repl_offset_;
+  return true;
+}
+
+Status StorageEngine::LogReplPosition(std::string_view replid, uint64_t offset) {
+  storage::Payload payload;
+  EncodeReplState(replid, offset, &payload.bytes);
+  storage::AppendResult r;
+  Status s = AppendDirect(RecordType::kReplState, &payload, -1, &r);
+  if (!s.ok()) return s;
+  NoteReplPosition(r.sequence, replid, offset);
+  return WaitForPolicy(r.sequence);
+}
+
+// REPLICA := seq:u64 repl_state crc:u32 (masked CRC32C of what precedes it), all written to a
+// temporary file, fsynced and renamed.
+Status StorageEngine::WriteReplFile() {
+  std::string body;
+  uint64_t seq = 0;
+  {
+    std::lock_guard<std::mutex> l(repl_mu_);
+    if (repl_id_.empty()) return Status::OK();
+    storage::PutFixed64(&body, repl_seq_);
+    EncodeReplState(repl_id_, repl_offset_, &body);
+    seq = repl_seq_;
+  }
+  // Only a position whose record is durable: the data it speaks of is.
+  if (seq > 0) {
+    Status durable = writer_->WaitDurable(seq);
+    if (!durable.ok()) return durable;
+  }
+  storage::PutFixed32(&body,
+                      storage::crc32c::Mask(storage::crc32c::Value(body.data(), body.size())));
+  storage::Env* env = storage::Env::Default();
+  const std::string path = options_.dir + "/REPLICA";
+  const std::string tmp = path + ".tmp";
+  auto file = env->NewWritableFile(tmp);
+  if (!file.ok()) return file.status();
+  Status s = (*file)->Append(body);
+  if (s.ok()) s = (*file)->Sync();
+  Status closed = (*file)->Close();
+  if (s.ok()) s = closed;
+  if (s.ok()) s = env->RenameFile(tmp, path);
+  if (s.ok()) s = env->SyncDir(options_.dir);
+  return s;
+}
+
+void StorageEngine::ReadReplFile() {
+  auto read = storage::ReadFileToString(storage::Env::Default(), options_.dir + "/REPLICA");
+  if (!read.ok() || read->size() < 12) return;
+  std::string_view b = *read;
+  const uint32_t crc = storage::DecodeFixed32(b.data() + b.size() - 4);
+  if (storage::crc32c::Unmask(crc) != storage::crc32c::Value(b.data(), b.size() - 4)) {
+    FDB_LOG_WARNING("recovery: the REPLICA file is corrupt; the replica will sync in full");
+    return;
+  }
+  const uint64_t seq = storage::DecodeFixed64(b.data());
+  std::string id;
+  uint64_t off;
+  if (!DecodeReplState(b.substr(8, b.size() - 12), &id, &off)) return;
+  NoteReplPosition(seq, id, off);
+}
+
 Status StorageEngine::Checkpoint(const std::vector<uint64_t>& drop_segments) {
   storage::Env* env = storage::Env::Default();
   uint64_t generation;
@@ -926,6 +975,9 @@ Status StorageEngine::Checkpoint(const std::vector<uint64_t>& drop_segments) {
   s = env->RenameFile(path + ".tmp", path);
   if (!s.ok()) return s;
   s = env->SyncDir(options_.dir);
+  if (!s.ok()) return s;
+  // Before the manifest lets old segments go: the replica position's record may be in one.
+  s = WriteReplFile();
   if (!s.ok()) return s;
   std::string old_checkpoint;
   {

@@ -96,6 +96,10 @@ struct StorageStats {
 };
 
 // The log is the first effect sink of the keyspace (engine/txn.h) and its value store.
+// A new in-RAM entry for key holding the value of a put image (recovery, and a replica
+// applying its master's puts).
+Result<Entry*> EntryFromImage(std::string_view key, ValueType type, std::string_view value);
+
 class StorageEngine : public EffectSink, public ValueStore {
  public:
   // Locks the directory, loads the latest checkpoint and replays the log into `ks` (which must
@@ -146,6 +150,12 @@ class StorageEngine : public EffectSink, public ValueStore {
   storage::FsyncPolicy policy() const { return writer_->policy(); }
 
   // --- Checkpoints and maintenance. ---
+  // A replica's position in its master's stream, as the log last recorded it (recovered, then
+  // followed by every commit that carried one): false when none was ever recorded.
+  bool ReplPosition(std::string* replid, uint64_t* offset);
+  // Records a position with no change (the end of a full sync; "?" after the data set was
+  // emptied for one, so a crash before its end syncs in full again).
+  Status LogReplPosition(std::string_view replid, uint64_t offset);
   Status Save();            // SAVE: a checkpoint, synchronously
   Status BackgroundSave();  // BGSAVE: in a background thread; Busy if one runs
   StorageStats stats();
@@ -198,9 +208,10 @@ class StorageEngine : public EffectSink, public ValueStore {
   void OnDiscard();
   // Rebuilds the keys `u`'s records touched as of u.kept_through. REQUIRES: every shard locked.
   bool UndoUncommitted(const storage::UncommittedRecords& u);
-  // Appends one record; payload's blocks go to the log (LogWriter::Append(type, Payload*)).
+  // Appends one record; payload's blocks go to the log (LogWriter::Append(type, Payload*)),
+  // or with `keep` are shared with it and stay in payload.
   Status AppendDirect(storage::RecordType type, storage::Payload* payload, int shard,
-                      storage::AppendResult* out);
+                      storage::AppendResult* out, bool keep = false);
   Status Checkpoint(const std::vector<uint64_t>& drop_segments);
   void BackgroundLoop();
   Status Compact();
@@ -213,6 +224,16 @@ class StorageEngine : public EffectSink, public ValueStore {
   std::unique_ptr<storage::LogRandomReader> reader_;
 
   std::mutex manifest_mu_;  // guards manifest_ and checkpoint/compaction exclusivity
+  // The replica position (ReplPosition) with the sequence of the record that held it. A
+  // checkpoint writes it to the REPLICA file before dropping segments, since the record may
+  // be in one of them; recovery takes whichever of the file and the log is later.
+  std::mutex repl_mu_;
+  uint64_t repl_seq_ = 0;
+  std::string repl_id_;
+  uint64_t repl_offset_ = 0;
+  void NoteReplPosition(uint64_t seq, std::string_view replid, uint64_t offset);
+  Status WriteReplFile();
+  void ReadReplFile();
   storage::Manifest manifest_;
   std::mutex maintenance_mu_;  // one checkpoint or compaction at a time
 

@@ -194,6 +194,25 @@ class Txn {
     ready_keys_.emplace_back(db, std::string(key));
   }
 
+  // Replication (commands/replication.h). A transaction of the replica's link to its master
+  // applies what the master's stream says: the replica passes that stream on to its own
+  // replicas byte for byte, not re-encoded, so offsets agree along a chain.
+  bool from_master() const { return from_master_; }
+  void set_from_master(bool on) { from_master_ = on; }
+  // The replication offset right after this transaction's changes entered the stream (0:
+  // none did): WAIT counts the replicas that acknowledged it.
+  uint64_t repl_offset() const { return repl_offset_; }
+  void set_repl_offset(uint64_t offset) { repl_offset_ = offset; }
+  // A replica's position in its master's stream once this transaction is applied: the log
+  // writes it in the same batch as the effects (storage::RecordType::kReplState), so after a
+  // crash the replica continues from exactly what it has. Empty: none.
+  const std::string& repl_position_id() const { return repl_position_id_; }
+  uint64_t repl_position_offset() const { return repl_position_offset_; }
+  void set_repl_position(std::string_view replid, uint64_t offset) {
+    repl_position_id_.assign(replid);
+    repl_position_offset_ = offset;
+  }
+
  private:
   std::vector<Effect> effects_;
   std::vector<std::pair<int, std::string>> ready_keys_;
@@ -204,7 +223,11 @@ class Txn {
   uint64_t client_id_ = 0;
   std::string* own_pushes_ = nullptr;
   uint64_t sequence_ = 0;
+  uint64_t repl_offset_ = 0;
+  std::string repl_position_id_;
+  uint64_t repl_position_offset_ = 0;
   bool holds_all_shards_ = false;
+  bool from_master_ = false;
   int64_t frozen_now_ms_ = 0;
 };
 

@@ -106,6 +106,36 @@ void Connection::Close() {
   close(fd_);
 }
 
+void Connection::HandOverToReplication() {
+  state_.psync_requested = false;
+  if (transport_->is_tls()) {
+    // The replication sender writes to the socket itself; over TLS it would need the
+    // session too.
+    wbuf_ += "-ERR replication over TLS is not supported yet\r\n";
+    close_when_flushed_ = true;
+    Flush();
+    return;
+  }
+  ReplicaHello hello;
+  hello.ip = state_.repl_ip;
+  if (hello.ip.empty()) {
+    hello.ip = state_.addr.substr(0, state_.addr.rfind(':'));
+    if (hello.ip.size() > 2 && hello.ip.front() == '[')
+      hello.ip = hello.ip.substr(1, hello.ip.size() - 2);
+  }
+  hello.listening_port = state_.repl_listening_port;
+  hello.capa_fdb = state_.repl_capa_fdb;
+  hello.psync = !state_.psync_replid.empty() || state_.psync_offset >= 0;
+  hello.replid = state_.psync_replid;
+  hello.offset = state_.psync_offset;
+  // The replies before PSYNC that are still unsent go first; the socket is the replication
+  // sender's from now on (a duplicate descriptor, as Close closes this one).
+  std::string unsent = wbuf_.substr(wpos_);
+  int fd = dup(fd_);
+  Close();
+  if (fd >= 0) owner_->server().replication().AttachReplica(fd, hello, std::move(unsent));
+}
+
 void Connection::SendAndClose(std::string_view bytes) {
   ssize_t r = transport_->Write(bytes.data(), bytes.size());
   (void)r;
@@ -306,6 +336,12 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
         Postpone(std::vector<std::string>(args_.begin(), args_.end()));
       }
       state_.arg_blocks.clear();  // what the command kept, it shares
+      if (state_.psync_requested) {
+        parser_.Reset();
+        HandOverToReplication();
+        owner_->dispatcher().ReleaseLocks();
+        return len;
+      }
     }
     parser_.Reset();
     if (args_.capacity() > RespParser::kKeptArgs) std::vector<std::string_view>().swap(args_);

@@ -136,6 +136,9 @@ class Connection : public EventHandler, public PubSubEndpoint {
   // the parser and returns true (false: incomplete, or the connection was closed).
   bool ReadLargeArg();
 
+  // PSYNC / SYNC: the socket goes to the replication sender (commands/replication.h) and this
+  // connection closes.
+  void HandOverToReplication();
   // Asks the I/O thread to read again after its batch when the transport holds bytes.
   void CheckPending();
 

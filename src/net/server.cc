@@ -95,6 +95,7 @@ Status Server::Start() {
     if (!ls.ok()) return ls;
   }
   port_.store(bound_port);
+  ctx_.listening_port.store(bound_port);
 
   int n = cfg.threads();
   if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
@@ -123,6 +124,7 @@ Status Server::Rebind(const std::string& bind, int port) {
     if (!s.ok()) return s;
   }
   port_.store(bound_port);
+  ctx_.listening_port.store(bound_port);
   SwitchListener(&listen_fd_, fd, /*tls=*/false);
   return Status::OK();
 }
@@ -181,6 +183,8 @@ void Server::Run() {
   // stopping the threads one by one below does not leave the later ones accepting writes.
   ctx_.BeginShutdown();
   FDB_LOG_WARNING("shutting down");
+  // The link to a master applies writes on a thread of its own: stopped before the log is.
+  ctx_.replication().Stop();
   // The log's progress listeners point at the I/O threads: drop them first.
   if (ctx_.storage() != nullptr) ctx_.storage()->ClearProgressListeners();
   // Every loop is told first and then joined, so the threads stop together, each as soon as
@@ -212,6 +216,7 @@ void Server::Housekeeping() {
     last_trim_ms_ = now_ms;
   }
   if (!ctx_.active_expire_enabled.load()) return;
+  if (ctx_.keyspace().replica_mode()) return;  // its master's expiry deletes its keys
   const int64_t start_us = MonoUs();
   ctx_.keyspace().ActiveExpireCycle(NowMs(), limits::kActiveExpireKeysPerShard);
   // The latency monitor's "expire-cycle" event, as Redis's activeExpireCycle.

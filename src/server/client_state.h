@@ -40,6 +40,22 @@ struct ClientState {
   int io_thread = 0;
   // Failed AUTH / HELLO AUTH attempts in a row on this connection; owning thread only.
   int failed_auths = 0;
+  // Replication (commands/replication.h); owning thread only. `master`: the replica's link to
+  // its master, whose writes a read-only replica takes. `repl_offset`: the stream offset right
+  // after this client's last write (WAIT). REPLCONF listening-port / ip-address / capa, then
+  // PSYNC's request: after that command the connection hands its socket to replication.
+  bool master = false;
+  // On the master's link: the stream position right after the command it runs (empty ID
+  // during a full sync), which the command's log batch records (Txn::set_repl_position).
+  std::string master_replid;
+  uint64_t master_offset_after = 0;
+  uint64_t repl_offset = 0;
+  int repl_listening_port = 0;
+  std::string repl_ip;
+  bool repl_capa_fdb = false;
+  bool psync_requested = false;
+  std::string psync_replid;
+  int64_t psync_offset = -1;
 
   std::atomic<int> db{0};
   std::atomic<bool> resp3{false};

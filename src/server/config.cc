@@ -959,9 +959,10 @@ const std::vector<Config::Param>& Config::Table() {
         Int("watchdog-period", nullptr, kHidden | kNo, 0, kIntMax, 0),
         Bool("use-exit-on-panic", nullptr, kHidden | kNo, false),
 
-        // --- Replication (not in FDB yet).
+        // --- Replication (commands/replication.h). `replicaof` is set by the config file or
+        // the REPLICAOF command (Sentinel's CONFIG REWRITE then keeps it), never by CONFIG SET.
         Special(
-            "replicaof", "slaveof", kImmutable | kMultiArg | kNo,
+            "replicaof", "slaveof", kImmutable | kMultiArg,
             [](Config& c, const Param&, std::string_view v, bool) -> Status {
               std::vector<std::string> w = SplitSpaces(v);
               if (w.size() != 2) return Status::InvalidArgument("wrong number of arguments");
@@ -974,37 +975,44 @@ const std::vector<Config::Param>& Config::Table() {
               if (!StrToLL(w[1], &port) || port < 0 || port > 65535) {
                 return Status::InvalidArgument("Invalid master port");
               }
-              // Started as a master, a replica's configuration would take writes its master
-              // never sees: refused until FDB replicates.
-              return Status::InvalidArgument("replication is not supported by FDB");
+              MutexLock l(c.mu_);
+              c.replicaof_ = w[0] + " " + w[1];
+              return Status::OK();
             },
             [](const Config& c, const Param&) {
               MutexLock l(c.mu_);
               return c.replicaof_;
             },
-            [](const Config&, const Param& p, RewriteState& st) { st.MarkProcessed(p.name); }),
-        Str("masterauth", nullptr, kEmptyIsNull | kNo, nullptr),
-        Str("masteruser", nullptr, kEmptyIsNull | kNo, nullptr),
-        Bool("replica-serve-stale-data", "slave-serve-stale-data", kNo, true),
-        Bool("replica-read-only", "slave-read-only", kNo, true),
-        Bool("replica-ignore-maxmemory", "slave-ignore-maxmemory", kNo, true),
+            [](const Config& c, const Param& p, RewriteState& st) {
+              std::string v = c.replicaof();
+              if (v.empty()) {
+                st.MarkProcessed(p.name);
+              } else {
+                st.Line(p.name, std::string(p.name) + " " + v, true);
+              }
+            }),
+        Str("masterauth", nullptr, kEmptyIsNull, nullptr),
+        Str("masteruser", nullptr, kEmptyIsNull, nullptr),
+        Bool("replica-serve-stale-data", "slave-serve-stale-data", 0, true),
+        Bool("replica-read-only", "slave-read-only", 0, true),
+        Bool("replica-ignore-maxmemory", "slave-ignore-maxmemory", 0, true),
         Bool("replica-lazy-flush", "slave-lazy-flush", kNo, false),
-        Int("replica-priority", "slave-priority", kNo, 0, kIntMax, 100),
-        Str("replica-announce-ip", "slave-announce-ip", kEmptyIsNull | kNo, nullptr),
-        Int("replica-announce-port", "slave-announce-port", kNo, 0, 65535, 0),
-        Bool("replica-announced", nullptr, kNo, true),
+        Int("replica-priority", "slave-priority", 0, 0, kIntMax, 100),
+        Str("replica-announce-ip", "slave-announce-ip", kEmptyIsNull, nullptr),
+        Int("replica-announce-port", "slave-announce-port", 0, 0, 65535, 0),
+        Bool("replica-announced", nullptr, 0, true),
         Bool("replica-ignore-disk-write-errors", nullptr, kNo, false),
-        Int("repl-ping-replica-period", "repl-ping-slave-period", kNo, 1, kIntMax, 10),
-        Int("repl-timeout", nullptr, kNo, 1, kIntMax, 60),
+        Int("repl-ping-replica-period", "repl-ping-slave-period", 0, 1, kIntMax, 10),
+        Int("repl-timeout", nullptr, 0, 1, kIntMax, 60),
         Bool("repl-disable-tcp-nodelay", nullptr, kNo, false),
-        Int("repl-backlog-size", nullptr, kNo | kMemory, 1, kLLongMax, kMb),
+        Int("repl-backlog-size", nullptr, kMemory, 1, kLLongMax, kMb),
         Int("repl-backlog-ttl", nullptr, kNo, 0, kLongMax, 3600),
         Bool("repl-diskless-sync", nullptr, kNo, true),
         Int("repl-diskless-sync-delay", nullptr, kNo, 0, kIntMax, 5),
         Int("repl-diskless-sync-max-replicas", nullptr, kNo, 0, kIntMax, 0),
         Enum("repl-diskless-load", kNo, kReplDisklessLoadEnum, 0),
-        // FDB has no replicas: while both are non-zero, writes are refused (NOREPLICAS), as
-        // Redis refuses them without enough good replicas.
+        // While both are non-zero, writes are refused (NOREPLICAS) without that many replicas
+        // that acknowledged the stream in the last min-replicas-max-lag seconds, as Redis.
         Int("min-replicas-to-write", "min-slaves-to-write", 0, 0, kIntMax, 0,
             &Config::min_replicas_to_write_),
         Int("min-replicas-max-lag", "min-slaves-max-lag", 0, 0, kIntMax, 10,
@@ -1117,6 +1125,28 @@ Config::Config() {
 }
 
 Config::~Config() = default;
+
+int64_t Config::Number(std::string_view name) const {
+  const Param* p = FindParam(name);
+  return p == nullptr ? 0 : Num(*p).load(kRelaxed);
+}
+
+std::string Config::String(std::string_view name) const {
+  const Param* p = FindParam(name);
+  if (p == nullptr) return {};
+  MutexLock l(mu_);
+  return Str(*p);
+}
+
+std::string Config::replicaof() const {
+  MutexLock l(mu_);
+  return replicaof_;
+}
+
+void Config::set_replicaof(std::string host_port) {
+  MutexLock l(mu_);
+  replicaof_ = std::move(host_port);
+}
 
 std::atomic<int64_t>& Config::Num(const Param& p) const {
   if (p.num != nullptr) return const_cast<Config*>(this)->*(p.num);

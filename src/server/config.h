@@ -194,10 +194,19 @@ class Config {
   int64_t slowlog_log_slower_than() const { return slowlog_log_slower_than_.load(kRelaxed); }
   int64_t slowlog_max_len() const { return slowlog_max_len_.load(kRelaxed); }
   int64_t latency_monitor_threshold() const { return latency_monitor_threshold_.load(kRelaxed); }
-  // Writes are refused while both are non-zero (FDB has no replicas to count).
-  bool min_replicas_refuse_writes() const {
-    return min_replicas_to_write_.load(kRelaxed) > 0 && min_replicas_max_lag_.load(kRelaxed) > 0;
-  }
+  // min-replicas-to-write and min-replicas-max-lag: writes need that many good replicas while
+  // both are non-zero (commands/replication.h counts them).
+  int64_t min_replicas_to_write() const { return min_replicas_to_write_.load(kRelaxed); }
+  int64_t min_replicas_max_lag() const { return min_replicas_max_lag_.load(kRelaxed); }
+  // `replicaof`: "host port", or empty for a primary. The REPLICAOF command sets it, so that
+  // CONFIG REWRITE (Sentinel) keeps the role across a restart.
+  std::string replicaof() const;
+  void set_replicaof(std::string host_port);
+  // The value of a numeric, bool or enum parameter / of a string parameter, by name, for the
+  // parameters without an accessor of their own (0 / empty when unknown). Not for hot paths:
+  // the name is looked up in the table.
+  int64_t Number(std::string_view name) const;
+  std::string String(std::string_view name) const;
   int64_t busy_reply_threshold_ms() const { return busy_reply_threshold_.load(kRelaxed); }
   int64_t stream_node_max_bytes() const { return stream_node_max_bytes_.load(kRelaxed); }
   int64_t stream_node_max_entries() const { return stream_node_max_entries_.load(kRelaxed); }

@@ -63,7 +63,11 @@ enum class RecordType : uint8_t {
   kBatch = 4,    // atomic group of sub-records, applied all or nothing
   kFlushDb = 5,  // one database (or all) emptied
   kSwapDb = 6,   // two databases exchanged
-  // 7..15: reserved for further whole-key and database operations.
+  // A replica's position in its master's stream (replication ID and offset) once the changes
+  // logged with it are applied: the item of a batch that also holds a frame's effects, or a
+  // record of its own at the end of a full sync. Changes nothing in the data set.
+  kReplState = 7,
+  // 8..15: reserved for further whole-key and database operations.
   kDelta = 16,  // an in-place change of a collection (its type's delta encoding)
   // 17..63: reserved for collection deltas (e.g. HSET of one field) so that a small change to a
   // big collection need not log the whole value.

@@ -125,6 +125,8 @@ int main(int argc, char** argv) {
     FDB_LOG_WARNING("%s", s.message().c_str());
     return 1;
   }
+  // After the listener: a replica tells its master the port it listens on.
+  ctx->replication().Start();
   // always-show-logo: redis-server then prints its logo, with the port and the pid, into its
   // log, which is standard output by default, and tools wait for it there: Redis's own test
   // suite looks for " PID: <pid>" and then "Ready to accept" before it talks to a server it

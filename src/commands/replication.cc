@@ -1,0 +1,1091 @@
+#include "commands/replication.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "base/clock.h"
+#include "base/logging.h"
+#include "commands/dispatcher.h"
+#include "commands/server_context.h"
+#include "engine/effects.h"
+#include "protocol/reply_builder.h"
+#include "protocol/resp_parser.h"
+
+namespace fdb {
+
+namespace {
+
+constexpr const char* kNoReplId = "0000000000000000000000000000000000000000";
+// The sender dumps the next shard only once its replica's queue is below this, so a full
+// sync holds about this much per replica beyond one shard's dump.
+constexpr size_t kDumpQueueBytes = 4 << 20;
+// A frame of the snapshot is cut after this many bytes of items.
+constexpr size_t kDumpFrameBytes = 256 << 10;
+constexpr int kPollMs = 100;
+
+std::string RandomHex40() {
+  std::random_device rd;
+  std::mt19937_64 gen((static_cast<uint64_t>(rd()) << 32) ^ rd() ^ MonoUs());
+  static const char* kHex = "0123456789abcdef";
+  std::string out(40, '0');
+  for (char& c : out) c = kHex[gen() & 15];
+  return out;
+}
+
+void AppendBulk(std::string* out, std::string_view s) {
+  out->push_back('$');
+  out->append(std::to_string(s.size()));
+  out->append("\r\n");
+  out->append(s);
+  out->append("\r\n");
+}
+
+std::string Command(std::initializer_list<std::string_view> args) {
+  std::string out = "*" + std::to_string(args.size()) + "\r\n";
+  for (std::string_view a : args) AppendBulk(&out, a);
+  return out;
+}
+
+// `*2 $9 FDB.APPLY $n <items>`: one transaction's effects.
+std::string ApplyFrame(std::string_view items) {
+  std::string out;
+  out.reserve(items.size() + 40);
+  out.append("*2\r\n$9\r\nFDB.APPLY\r\n");
+  AppendBulk(&out, items);
+  return out;
+}
+
+void AppendPayload(const storage::Payload& p, std::string* out) {
+  p.ForEachPiece([out](std::string_view piece) {
+    out->append(piece);
+    return true;
+  });
+}
+
+// Writes all of `data` to a blocking-mode socket with a timeout; false on error.
+bool WriteAll(int fd, std::string_view data, int timeout_ms) {
+  while (!data.empty()) {
+    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n > 0) {
+      data.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      pollfd pfd{fd, POLLOUT, 0};
+      if (poll(&pfd, 1, timeout_ms) <= 0) return false;
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+
+// Connects to host:port within timeout_ms; -1 on failure (non-blocking socket on success).
+int ConnectTo(const std::string& host, int port, int timeout_ms) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* res = nullptr;
+  if (getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &res) != 0) return -1;
+  int fd = -1;
+  for (addrinfo* ai = res; ai != nullptr && fd < 0; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) continue;
+    int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+    if (r < 0 && errno == EINPROGRESS) {
+      pollfd pfd{fd, POLLOUT, 0};
+      int err = 0;
+      socklen_t len = sizeof(err);
+      if (poll(&pfd, 1, timeout_ms) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 &&
+          err == 0) {
+        r = 0;
+      }
+    }
+    if (r != 0) {
+      close(fd);
+      fd = -1;
+    }
+  }
+  freeaddrinfo(res);
+  if (fd >= 0) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
+  return fd;
+}
+
+}  // namespace
+
+struct ReplicaPeer {
+  uint64_t id = 0;
+  int fd = -1;
+  int wake_fd = -1;  // eventfd: new bytes queued
+  std::string ip;
+  int port = 0;
+  bool capa_fdb = false;
+  // Guarded by Replication::mu_.
+  bool snapshot = false;   // in its full sync: its stream is filtered by `dumped`
+  bool dump_done = false;  // every shard dumped; goes online at the next stream boundary
+  std::string out;         // bytes to send
+  const char* state = "wait_bgsave";
+  // dumped[s]: shard s is in the snapshot. Written by the sender with shard s locked, read by
+  // commits with shard s locked: the lock orders them (one byte per shard, no shared word).
+  std::array<bool, limits::kNumShards> dumped{};
+  std::atomic<uint64_t> ack{0};
+  std::atomic<int64_t> ack_ms{0};
+  std::atomic<bool> sleeping{false};
+  std::atomic<bool> stop{false};
+  std::string in;  // unparsed input (REPLCONF ACK)
+
+  void Wake() {
+    if (sleeping.load(std::memory_order_acquire)) {
+      uint64_t one = 1;
+      ssize_t r = write(wake_fd, &one, sizeof(one));
+      (void)r;
+    }
+  }
+};
+
+Replication::Replication(ServerContext& server) : server_(server) {
+  replid_ = RandomHex40();
+  replid2_ = kNoReplId;
+}
+
+Replication::~Replication() { Stop(); }
+
+void Replication::Start() {
+  std::string ro = server_.config().replicaof();
+  std::string id;
+  uint64_t off = 0;
+  if (!ro.empty() && server_.storage() != nullptr && server_.storage()->ReplPosition(&id, &off) &&
+      id.size() == 40) {
+    // A replica restarted: it asks its master to continue from what its log holds.
+    std::lock_guard<std::mutex> l(mu_);
+    replid_ = id;
+    offset_ = off;
+    backlog_start_ = off;
+    FDB_LOG_NOTICE("Replica position recovered: %s:%llu", id.c_str(),
+                   static_cast<unsigned long long>(off));
+  }
+  if (!ro.empty()) {
+    size_t sp = ro.find(' ');
+    ReplicaOf(ro.substr(0, sp), std::atoi(ro.c_str() + sp + 1));
+  }
+  cron_ = std::thread([this] { CronMain(); });
+}
+
+void Replication::Stop() {
+  if (stopping_.exchange(true)) return;
+  { std::lock_guard<std::mutex> l(cron_mu_); }
+  cron_cv_.notify_all();
+  if (cron_.joinable()) cron_.join();
+  StopLink();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& p : peers_) {
+      p->stop.store(true);
+      p->sleeping.store(true);
+      p->Wake();
+    }
+  }
+  ack_cv_.notify_all();
+  // The senders hold their peers; wait until the last one is out.
+  for (int i = 0; i < 500 && senders_.load() > 0; i++) usleep(10000);
+}
+
+void Replication::NewReplId() { replid_ = RandomHex40(); }
+
+// ---------------------------------------------------------------------------------------------
+// The stream.
+
+void Replication::EnsureBacklogLocked() {
+  if (backlog_on_) return;
+  backlog_on_ = true;
+  backlog_start_ = offset_;
+  backlog_.clear();
+  active_.store(true, std::memory_order_relaxed);
+  server_.UpdateFollowers();
+}
+
+void Replication::TrimBacklogLocked() {
+  const size_t cap =
+      static_cast<size_t>(std::max<int64_t>(server_.config().Number("repl-backlog-size"), 16384));
+  if (backlog_.size() <= 2 * cap) return;
+  const size_t drop = backlog_.size() - cap;
+  backlog_.erase(0, drop);
+  backlog_start_ += drop;
+}
+
+void Replication::AppendStreamLocked(std::string_view bytes) {
+  if (!backlog_on_) return;
+  backlog_.append(bytes);
+  offset_ += bytes.size();
+  TrimBacklogLocked();
+  for (auto& p : peers_) {
+    if (p->snapshot) continue;
+    p->out.append(bytes);
+    p->Wake();
+  }
+}
+
+void Replication::Capture(Effect& effect) {
+  // With a log, its sink captured the record already (it runs first). Without one, the
+  // effect's value is in RAM (nothing is on disk), so the record is made here.
+  if (!effect.captured && server_.storage() == nullptr) (void)CaptureRecord(effect, 0);
+}
+
+Status Replication::Commit(Txn& txn) {
+  if (!active()) return Status::OK();
+  const bool replica = is_replica();
+  // On a replica only its master's changes are passed on (and those as received, by the
+  // link), as Redis does not propagate a writable replica's own writes.
+  if (replica && !txn.from_master()) return Status::OK();
+  std::lock_guard<std::mutex> l(mu_);
+  if (replica && snapshot_peers_ == 0) return Status::OK();
+  // The items, each remembered with its shard for the replicas in their snapshot.
+  std::string items;
+  struct Span {
+    size_t start, end;
+    int shard;
+  };
+  std::vector<Span> spans;
+  spans.reserve(txn.effects().size());
+  for (const Effect& e : txn.effects()) {
+    if (!e.captured) continue;
+    const size_t start = items.size();
+    items.push_back(static_cast<char>(RecordTypeOf(e.kind)));
+    PutVarint(&items, e.record.size());
+    AppendPayload(e.record, &items);
+    spans.push_back({start, items.size(), e.shard});
+  }
+  if (spans.empty()) return Status::OK();
+  if (!replica) {
+    AppendStreamLocked(ApplyFrame(items));
+    txn.set_repl_offset(offset_);
+  }
+  if (snapshot_peers_ == 0) return Status::OK();
+  for (auto& p : peers_) {
+    if (!p->snapshot) continue;
+    std::string kept;
+    for (const Span& s : spans) {
+      if (s.shard < 0 || p->dumped[s.shard]) kept.append(items, s.start, s.end - s.start);
+    }
+    if (kept.empty()) continue;
+    p->out.append(ApplyFrame(kept));
+    p->Wake();
+  }
+  return Status::OK();
+}
+
+uint64_t Replication::offset() {
+  std::lock_guard<std::mutex> l(mu_);
+  return offset_;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Primary side: the replicas.
+
+void Replication::AttachReplica(int fd, const ReplicaHello& hello, std::string unsent) {
+  auto p = std::make_shared<ReplicaPeer>();
+  p->fd = fd;
+  p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  p->ip = hello.ip;
+  p->port = hello.listening_port;
+  p->capa_fdb = hello.capa_fdb;
+  p->ack_ms.store(NowMs());
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  bool full = true;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    p->id = ++next_peer_id_;
+    p->out = std::move(unsent);
+    EnsureBacklogLocked();
+    // Partial resync: the replica's ID is ours (or our previous one up to where it was
+    // valid) and the bytes after its offset are still in the backlog.
+    if (hello.psync && hello.offset > 0) {
+      const uint64_t want = static_cast<uint64_t>(hello.offset);  // the first byte it needs
+      const bool same_history =
+          hello.replid == replid_ ||
+          (hello.replid == replid2_ && hello.offset <= second_offset_ && second_offset_ > 0);
+      if (same_history && want >= backlog_start_ + 1 && want <= offset_ + 1) {
+        full = false;
+        p->out += "+CONTINUE " + replid_ + "\r\n";
+        p->out.append(backlog_, want - 1 - backlog_start_, std::string::npos);
+        p->state = "online";
+        p->ack.store(want - 1);
+      }
+    }
+    if (!full) {
+      sync_partial_ok.fetch_add(1);
+    } else if (hello.psync && hello.replid != "?") {
+      sync_partial_err.fetch_add(1);
+    }
+    if (full) {
+      if (!p->capa_fdb) {
+        // A Redis replica expects an RDB, which FDB does not write.
+        p->out +=
+            "-ERR FDB's full sync is for FDB replicas (REPLCONF capa fdb); Redis replicas "
+            "are not supported\r\n";
+        p->stop.store(true);
+      } else {
+        p->out += "+FULLRESYNC " + replid_ + " " + std::to_string(offset_) + "\r\n";
+        p->snapshot = true;
+        p->state = "send_bulk";
+        sync_full.fetch_add(1);
+        snapshot_peers_++;
+      }
+    }
+    peers_.push_back(p);
+  }
+  if (full) {
+    FDB_LOG_NOTICE("Replica %s:%d asks for synchronization: full sync", p->ip.c_str(), p->port);
+  } else {
+    FDB_LOG_NOTICE("Replica %s:%d: partial resynchronization accepted", p->ip.c_str(), p->port);
+  }
+  senders_.fetch_add(1);
+  std::thread([this, p, full] { SenderMain(p, full); }).detach();
+}
+
+void Replication::DropPeer(ReplicaPeer& p, const char* why) {
+  std::lock_guard<std::mutex> l(mu_);
+  for (size_t i = 0; i < peers_.size(); i++) {
+    if (peers_[i].get() != &p) continue;
+    if (p.snapshot) snapshot_peers_--;
+    p.snapshot = false;
+    peers_.erase(peers_.begin() + static_cast<long>(i));
+    if (!stopping_.load()) {
+      FDB_LOG_NOTICE("Connection with replica %s:%d lost (%s)", p.ip.c_str(), p.port, why);
+    }
+    break;
+  }
+  ack_cv_.notify_all();
+}
+
+bool Replication::ReadAcks(ReplicaPeer& p) {
+  char buf[4096];
+  for (;;) {
+    ssize_t n = read(p.fd, buf, sizeof(buf));
+    if (n > 0) {
+      p.in.append(buf, static_cast<size_t>(n));
+      if (p.in.size() > (1 << 20)) return false;
+      continue;
+    }
+    if (n == 0) return false;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+    return false;
+  }
+  RespParser parser;
+  ParserLimits limits{1 << 20};
+  size_t pos = 0;
+  bool acked = false;
+  while (pos < p.in.size()) {
+    RespParser::Result r = parser.Parse(p.in.data() + pos, p.in.size() - pos, limits);
+    if (r == RespParser::Result::kNeedMore) break;
+    if (r == RespParser::Result::kError) return false;
+    const char* base = p.in.data() + pos;
+    std::vector<std::string_view> args;
+    if (parser.inline_request()) {
+      for (const std::string& a : parser.inline_args()) args.emplace_back(a);
+    } else {
+      for (size_t i = 0; i < parser.argc(); i++) args.push_back(parser.Arg(base, i));
+    }
+    if (args.size() >= 3 && EqualsUpper(args[0], "REPLCONF") && EqualsUpper(args[1], "ACK")) {
+      uint64_t off = std::strtoull(std::string(args[2]).c_str(), nullptr, 10);
+      if (off > p.ack.load()) p.ack.store(off);
+      acked = true;
+    }
+    pos += parser.consumed();
+    parser.Reset();
+  }
+  p.in.erase(0, pos);
+  p.ack_ms.store(NowMs());
+  if (acked) {
+    std::lock_guard<std::mutex> l(mu_);
+    ack_cv_.notify_all();
+  }
+  return true;
+}
+
+bool Replication::Drain(ReplicaPeer& p, size_t drain_to) {
+  std::string chunk;
+  for (;;) {
+    if (p.stop.load()) return false;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (p.out.size() <= drain_to) return true;
+      chunk.swap(p.out);
+      p.out.clear();
+    }
+    std::string_view rest = chunk;
+    while (!rest.empty()) {
+      ssize_t n = send(p.fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+      if (n > 0) {
+        rest.remove_prefix(static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (p.stop.load()) return false;
+        pollfd pfd{p.fd, POLLOUT | POLLIN, 0};
+        if (poll(&pfd, 1, kPollMs) < 0 && errno != EINTR) return false;
+        if ((pfd.revents & POLLIN) && !ReadAcks(p)) return false;
+        if (pfd.revents & (POLLERR | POLLHUP)) return false;
+        continue;
+      }
+      return false;
+    }
+    chunk.clear();
+    if (chunk.capacity() > (8 << 20)) std::string().swap(chunk);
+  }
+}
+
+bool Replication::Dump(ReplicaPeer& p) {
+  Keyspace& ks = server_.keyspace();
+  StorageEngine* storage = server_.storage();
+  std::string frames, items;
+  auto cut = [&] {
+    if (items.empty()) return;
+    frames += ApplyFrame(items);
+    items.clear();
+  };
+  for (int s = 0; s < limits::kNumShards; s++) {
+    if (!Drain(p, kDumpQueueBytes)) return false;
+    Shard& shard = ks.shard(s);
+    {
+      std::lock_guard<AdaptiveMutex> shard_lock(shard.mu);
+      for (int db = 0; db < limits::kNumDatabases; db++) {
+        shard.dbs[db].ForEach([&](Entry* e) {
+          storage::Payload put;
+          if (e->on_disk()) {
+            Entry* loaded = storage != nullptr ? storage->LoadValue(db, e) : nullptr;
+            if (loaded == nullptr) return;  // the read error is logged; the key is left out
+            EncodePut(db, loaded, 0, &put);
+            Entry::Free(loaded);
+          } else {
+            EncodePut(db, e, 0, &put);
+          }
+          items.push_back(static_cast<char>(storage::RecordType::kPut));
+          PutVarint(&items, put.size());
+          AppendPayload(put, &items);
+          if (items.size() >= kDumpFrameBytes) cut();
+        });
+      }
+      cut();
+      std::lock_guard<std::mutex> l(mu_);
+      p.out.append(frames);
+      p.dumped[s] = true;
+      if (!frames.empty()) p.Wake();
+    }
+    frames.clear();
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  p.dump_done = true;
+  // A primary moves it online now: every later commit appends to the stream under mu_. A
+  // replica's stream moves only between two frames of its master (FinishDumps).
+  if (!is_replica()) FinishDumpsLocked();
+  return true;
+}
+
+void Replication::FinishDumpsLocked() {
+  for (auto& p : peers_) {
+    if (!p->snapshot || !p->dump_done) continue;
+    p->snapshot = false;
+    snapshot_peers_--;
+    p->state = "online";
+    p->ack.store(offset_);
+    p->out += Command({"FDB.SYNCED", std::to_string(offset_), replid_});
+    p->Wake();
+  }
+}
+
+void Replication::FinishDumps() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (snapshot_peers_ > 0) FinishDumpsLocked();
+}
+
+void Replication::SenderMain(std::shared_ptr<ReplicaPeer> p, bool full) {
+  bool ok = true;
+  if (full && !p->stop.load()) ok = Dump(*p);
+  if (ok && !p->stop.load()) {
+    FDB_LOG_NOTICE("Synchronization with replica %s:%d succeeded", p->ip.c_str(), p->port);
+  }
+  while (ok) {
+    ok = Drain(*p, 0);
+    if (!ok) break;
+    p->sleeping.store(true, std::memory_order_release);
+    {
+      // Re-check after announcing the sleep: a commit that queued before it saw no sleeper.
+      std::lock_guard<std::mutex> l(mu_);
+      if (!p->out.empty()) {
+        p->sleeping.store(false);
+        continue;
+      }
+    }
+    pollfd pfds[2] = {{p->fd, POLLIN, 0}, {p->wake_fd, POLLIN, 0}};
+    int r = poll(pfds, 2, kPollMs);
+    p->sleeping.store(false, std::memory_order_release);
+    if (r < 0 && errno != EINTR) break;
+    if (pfds[1].revents & POLLIN) {
+      uint64_t v;
+      ssize_t n = read(p->wake_fd, &v, sizeof(v));
+      (void)n;
+    }
+    if ((pfds[0].revents & POLLIN) && !ReadAcks(*p)) break;
+    if (pfds[0].revents & (POLLERR | POLLHUP)) break;
+    // repl-timeout: a replica that has not acknowledged for that long is gone.
+    const int64_t timeout_ms = server_.config().Number("repl-timeout") * 1000;
+    if (timeout_ms > 0 && NowMs() - p->ack_ms.load() > timeout_ms) {
+      DropPeer(*p, "timeout");
+      ok = false;
+      break;
+    }
+  }
+  DropPeer(*p, "closed");
+  close(p->fd);
+  close(p->wake_fd);
+  senders_.fetch_sub(1);
+}
+
+int Replication::GoodReplicas(int64_t max_lag_s) {
+  const int64_t now = NowMs();
+  std::lock_guard<std::mutex> l(mu_);
+  int n = 0;
+  for (auto& p : peers_) {
+    if (!p->snapshot && now - p->ack_ms.load() <= max_lag_s * 1000) n++;
+  }
+  return n;
+}
+
+int64_t Replication::Wait(uint64_t offset, int64_t numreplicas, int64_t timeout_ms) {
+  auto count = [&] {
+    int64_t n = 0;
+    for (auto& p : peers_) {
+      if (!p->snapshot && p->ack.load() >= offset) n++;
+    }
+    return n;
+  };
+  std::unique_lock<std::mutex> l(mu_);
+  int64_t n = count();
+  if (n >= numreplicas) return n;
+  // Ask the replicas for their offsets now rather than at their next second.
+  AppendStreamLocked(Command({"REPLCONF", "GETACK", "*"}));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (!stopping_.load() && !server_.shutting_down()) {
+    n = count();
+    if (n >= numreplicas) break;
+    if (timeout_ms > 0 && std::chrono::steady_clock::now() >= deadline) break;
+    ack_cv_.wait_for(l, std::chrono::milliseconds(kPollMs));
+  }
+  return count();
+}
+
+void Replication::CronMain() {
+  std::unique_lock<std::mutex> l(cron_mu_);
+  while (!stopping_.load()) {
+    cron_cv_.wait_for(l, std::chrono::milliseconds(kPollMs));
+    if (stopping_.load()) break;
+    const int64_t now = NowMs();
+    const int64_t period_ms =
+        std::max<int64_t>(server_.config().Number("repl-ping-replica-period"), 1) * 1000;
+    if (!is_replica() && now - last_ping_ms_ >= period_ms) {
+      last_ping_ms_ = now;
+      std::lock_guard<std::mutex> ml(mu_);
+      // As Redis: PING every period while replicas are attached, so they see the link alive.
+      if (!peers_.empty()) AppendStreamLocked(Command({"PING"}));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replica side: the link to the master.
+
+void Replication::DisconnectPeersLocked() {
+  for (auto& p : peers_) {
+    p->stop.store(true);
+    p->sleeping.store(true);
+    p->Wake();
+  }
+}
+
+void Replication::StopLink() {
+  std::lock_guard<std::mutex> ll(link_mu_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    link_generation_++;
+  }
+  int fd = link_fd_.load();
+  if (fd >= 0) shutdown(fd, SHUT_RDWR);
+  if (link_.joinable()) link_.join();
+}
+
+void Replication::ReplicaOf(const std::string& host, int port) {
+  StopLink();
+  std::lock_guard<std::mutex> ll(link_mu_);
+  if (host.empty()) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (replica_.load()) {
+      // PSYNC2: replicas of our old master may continue with us, up to where we were.
+      replid2_ = replid_;
+      second_offset_ = static_cast<int64_t>(offset_) + 1;
+      NewReplId();
+      FinishDumpsLocked();
+      FDB_LOG_NOTICE("MASTER MODE enabled");
+    }
+    replica_.store(false);
+    loading_.store(false);
+    link_up_.store(false);
+    link_state_ = LinkState::kNone;
+    master_host_.clear();
+    server_.keyspace().set_replica_mode(false);
+    server_.config().set_replicaof("");
+    return;
+  }
+  uint64_t gen;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    master_host_ = host;
+    master_port_ = port;
+    link_state_ = LinkState::kConnect;
+    link_down_since_ms_ = NowMs();
+    gen = ++link_generation_;
+    EnsureBacklogLocked();
+    // As Redis: replicas of this server sync again, with its new master's history.
+    DisconnectPeersLocked();
+    replica_.store(true);
+  }
+  server_.keyspace().set_replica_mode(true);
+  server_.config().set_replicaof(host + " " + std::to_string(port));
+  FDB_LOG_NOTICE("Connecting to MASTER %s:%d", host.c_str(), port);
+  link_ = std::thread([this, host, port, gen] { LinkMain(host, port, gen); });
+}
+
+namespace {
+
+// A blocking-style reader over the link's non-blocking socket.
+class LinkReader {
+ public:
+  LinkReader(int fd, std::function<bool()> stop) : fd_(fd), stop_(std::move(stop)) {}
+  // Reads more into buf (appending); false on EOF, error or stop. Waits up to kPollMs.
+  bool Fill(std::string* buf, bool* got) {
+    *got = false;
+    pollfd pfd{fd_, POLLIN, 0};
+    int r = poll(&pfd, 1, kPollMs);
+    if (stop_()) return false;
+    if (r == 0) return true;
+    if (r < 0) return errno == EINTR;
+    char tmp[64 * 1024];
+    ssize_t n = read(fd_, tmp, sizeof(tmp));
+    if (n > 0) {
+      buf->append(tmp, static_cast<size_t>(n));
+      *got = true;
+      return true;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+    return false;
+  }
+  // One CRLF-terminated line (without it), within timeout_ms; false on failure.
+  bool Line(std::string* buf, std::string* line, int timeout_ms) {
+    const int64_t end = NowMs() + timeout_ms;
+    for (;;) {
+      size_t nl = buf->find("\r\n");
+      if (nl != std::string::npos) {
+        *line = buf->substr(0, nl);
+        buf->erase(0, nl + 2);
+        return true;
+      }
+      if (NowMs() > end) return false;
+      bool got;
+      if (!Fill(buf, &got)) return false;
+    }
+  }
+
+ private:
+  int fd_;
+  std::function<bool()> stop_;
+};
+
+}  // namespace
+
+void Replication::LinkMain(std::string host, int port, uint64_t generation) {
+  auto stale = [this, generation] {
+    std::lock_guard<std::mutex> l(mu_);
+    return link_generation_ != generation || stopping_.load();
+  };
+  auto set_state = [this, generation](LinkState s) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (link_generation_ == generation) link_state_ = s;
+  };
+  ThreadStats* stats = server_.NewThreadStats();
+  Dispatcher dispatcher(server_, stats);
+  ClientState master;
+  master.id = server_.NextClientId();
+  master.master = true;
+  master.addr = host + ":" + std::to_string(port);
+  master.created_ms = NowMs();
+  std::string reply;
+  ReplyBuilder rb(&reply);
+
+  while (!stale()) {
+    set_state(LinkState::kConnecting);
+    const int timeout_ms =
+        static_cast<int>(std::max<int64_t>(server_.config().Number("repl-timeout"), 1) * 1000);
+    int fd = ConnectTo(host, port, std::min(timeout_ms, 5000));
+    if (fd < 0) {
+      FDB_LOG_WARNING("Error condition on socket for SYNC: Connection refused (%s:%d)",
+                      host.c_str(), port);
+      for (int i = 0; i < 10 && !stale(); i++) usleep(100000);
+      continue;
+    }
+    link_fd_.store(fd);
+    LinkReader reader(fd, stale);
+    std::string buf, line;
+    bool ok = true;
+    auto ask = [&](const std::string& cmd, const char* what) {
+      if (!WriteAll(fd, cmd, timeout_ms) || !reader.Line(&buf, &line, timeout_ms)) {
+        ok = false;
+        return;
+      }
+      if (!line.empty() && line[0] == '-') {
+        FDB_LOG_WARNING("Master replied to %s: %s", what, line.c_str() + 1);
+        ok = false;
+      }
+    };
+    set_state(LinkState::kHandshake);
+    const std::string auth = server_.config().String("masterauth");
+    if (!auth.empty()) {
+      const std::string user = server_.config().String("masteruser");
+      ask(user.empty() ? Command({"AUTH", auth}) : Command({"AUTH", user, auth}), "AUTH");
+    }
+    if (ok) ask(Command({"PING"}), "PING");
+    if (ok) {
+      int my_port = static_cast<int>(server_.config().Number("replica-announce-port"));
+      if (my_port == 0) my_port = server_.listening_port.load();
+      ask(Command({"REPLCONF", "listening-port", std::to_string(my_port)}), "REPLCONF");
+    }
+    const std::string announce_ip = server_.config().String("replica-announce-ip");
+    if (ok && !announce_ip.empty()) {
+      ask(Command({"REPLCONF", "ip-address", announce_ip}), "REPLCONF");
+    }
+    if (ok) {
+      ask(Command({"REPLCONF", "capa", "eof", "capa", "psync2", "capa", "fdb"}), "REPLCONF");
+    }
+    std::string psync_id;
+    uint64_t psync_from = 0;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      psync_id = replid_;
+      psync_from = offset_ + 1;
+    }
+    if (ok) {
+      // After a full sync, a restart or a REPLICAOF the replica asks to continue from where it
+      // is; the master decides.
+      if (!WriteAll(fd, Command({"PSYNC", psync_id, std::to_string(psync_from)}), timeout_ms)) {
+        ok = false;
+      }
+    }
+    // +FULLRESYNC / +CONTINUE, after any newlines the master sends while it prepares.
+    while (ok) {
+      if (!reader.Line(&buf, &line, timeout_ms)) {
+        ok = false;
+        break;
+      }
+      if (!line.empty()) break;
+    }
+    bool snapshot = false;
+    if (ok && line.rfind("+FULLRESYNC", 0) == 0) {
+      snapshot = true;
+      set_state(LinkState::kSync);
+      loading_.store(true);
+      FDB_LOG_NOTICE("Full resync from master: %s", line.c_str() + 1);
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        sync_bytes_ = 0;
+      }
+      {
+        // Its own replicas' history ends here: they sync again.
+        std::lock_guard<std::mutex> l(mu_);
+        DisconnectPeersLocked();
+      }
+      // The replica's data set becomes the master's: start from nothing.
+      Txn txn;
+      txn.set_from_master(true);
+      server_.keyspace().FlushDb(txn, -1);
+      (void)server_.keyspace().Commit(txn);
+      // A crash from here to the end of the sync leaves a partial data set: it must sync in
+      // full again, whatever position the log held before.
+      master.master_replid.clear();
+      if (server_.storage() != nullptr) (void)server_.storage()->LogReplPosition("?", 0);
+      // Skip the newlines the master may send before the stream.
+      while (ok) {
+        size_t i = 0;
+        while (i < buf.size() && buf[i] == '\n') i++;
+        buf.erase(0, i);
+        if (!buf.empty()) break;
+        bool got;
+        ok = reader.Fill(&buf, &got);
+      }
+      if (ok && buf[0] == '$') {
+        FDB_LOG_WARNING("The master sent an RDB file, which this replica cannot load yet");
+        ok = false;
+      }
+    } else if (ok && line.rfind("+CONTINUE", 0) == 0) {
+      std::string id = line.size() > 10 ? line.substr(10) : std::string();
+      std::lock_guard<std::mutex> l(mu_);
+      if (!id.empty() && id != replid_) {
+        replid2_ = replid_;
+        second_offset_ = static_cast<int64_t>(offset_) + 1;
+        replid_ = id;
+      }
+      FDB_LOG_NOTICE("Successful partial resynchronization with master");
+    } else if (ok) {
+      FDB_LOG_WARNING("Unexpected reply to PSYNC from master: %s", line.c_str());
+      ok = false;
+    }
+    if (ok && !snapshot) {
+      set_state(LinkState::kConnected);
+      link_up_.store(true);
+    }
+
+    // The stream.
+    RespParser parser;
+    ParserLimits limits{server_.config().proto_max_bulk_len() + 1024};
+    int64_t last_ack_ms = 0;
+    uint64_t last_seq = 0;
+    std::vector<std::string_view> args;
+    auto send_ack = [&] {
+      // With a log, what is acknowledged is durable under its fsync policy (WAIT's promise).
+      if (server_.storage() != nullptr && last_seq != 0) {
+        (void)server_.storage()->WaitForPolicy(last_seq);
+      }
+      uint64_t off;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        off = offset_;
+      }
+      last_ack_ms = NowMs();
+      return WriteAll(fd, Command({"REPLCONF", "ACK", std::to_string(off)}), timeout_ms);
+    };
+    size_t pos = 0;
+    while (ok && !stale()) {
+      // Every complete command in buf.
+      while (ok && pos < buf.size()) {
+        RespParser::Result r = parser.Parse(buf.data() + pos, buf.size() - pos, limits);
+        if (r == RespParser::Result::kNeedMore) break;
+        if (r == RespParser::Result::kError) {
+          FDB_LOG_WARNING("Protocol error in the master's stream: %s", parser.error().c_str());
+          ok = false;
+          break;
+        }
+        const char* base = buf.data() + pos;
+        const size_t consumed = parser.consumed();
+        args.clear();
+        if (parser.inline_request()) {
+          for (const std::string& a : parser.inline_args()) args.emplace_back(a);
+        } else {
+          for (size_t i = 0; i < parser.argc(); i++) args.push_back(parser.Arg(base, i));
+        }
+        bool getack = false;
+        if (snapshot && !args.empty() && EqualsUpper(args[0], "FDB.SYNCED")) {
+          // The snapshot is complete: from here on the stream's bytes are counted.
+          std::lock_guard<std::mutex> l(mu_);
+          offset_ = args.size() >= 2 ? std::strtoull(std::string(args[1]).c_str(), nullptr, 10) : 0;
+          if (args.size() >= 3) replid_ = std::string(args[2]);
+          replid2_ = kNoReplId;
+          second_offset_ = -1;
+          backlog_.clear();
+          backlog_start_ = offset_;
+          snapshot = false;
+          loading_.store(false);
+          link_up_.store(true);
+          if (link_generation_ == generation) link_state_ = LinkState::kConnected;
+          FDB_LOG_NOTICE("MASTER <-> REPLICA sync: Finished with success");
+          if (server_.storage() != nullptr) {
+            (void)server_.storage()->LogReplPosition(replid_, offset_);
+          }
+        } else if (!args.empty()) {
+          getack = args.size() >= 2 && EqualsUpper(args[0], "REPLCONF") &&
+                   EqualsUpper(args[1], "GETACK");
+          if (!getack && !(args.size() == 1 && EqualsUpper(args[0], "PING"))) {
+            reply.clear();
+            if (!snapshot) {
+              std::lock_guard<std::mutex> l(mu_);
+              master.master_replid = replid_;
+              master.master_offset_after = offset_ + consumed;
+            }
+            ExecResult done = dispatcher.Execute(args, master, rb);
+            dispatcher.ReleaseLocks();
+            if (done.sequence != 0) last_seq = done.sequence;
+          }
+          if (!snapshot) {
+            std::lock_guard<std::mutex> l(mu_);
+            AppendStreamLocked(std::string_view(base, consumed));
+            if (snapshot_peers_ > 0) FinishDumpsLocked();
+          } else {
+            std::lock_guard<std::mutex> l(mu_);
+            sync_bytes_ += consumed;
+          }
+        }
+        pos += consumed;
+        parser.Reset();
+        if (getack && !send_ack()) ok = false;
+      }
+      if (!ok) break;
+      if (pos > 0 && (pos == buf.size() || pos > (1 << 20))) {
+        buf.erase(0, pos);
+        pos = 0;
+      }
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        last_io_ms_ = NowMs();
+      }
+      if (!snapshot && NowMs() - last_ack_ms >= 1000 && !send_ack()) break;
+      FinishDumps();
+      bool got;
+      if (!reader.Fill(&buf, &got)) break;
+      if (got) {
+        std::lock_guard<std::mutex> l(mu_);
+        last_io_ms_ = NowMs();
+      }
+    }
+    link_fd_.store(-1);
+    close(fd);
+    link_up_.store(false);
+    if (snapshot) loading_.store(false);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      link_down_since_ms_ = NowMs();
+    }
+    if (stale()) break;
+    FDB_LOG_WARNING("Connection with master lost; reconnecting");
+    set_state(LinkState::kConnect);
+    for (int i = 0; i < 10 && !stale(); i++) usleep(100000);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Introspection.
+
+std::vector<std::pair<std::string, std::string>> Replication::InfoFields() {
+  std::vector<std::pair<std::string, std::string>> f;
+  auto add = [&f](const char* k, std::string v) { f.emplace_back(k, std::move(v)); };
+  const int64_t now = NowMs();
+  std::lock_guard<std::mutex> l(mu_);
+  if (replica_.load()) {
+    add("role", "slave");
+    add("master_host", master_host_);
+    add("master_port", std::to_string(master_port_));
+    add("master_link_status", link_up_.load() ? "up" : "down");
+    add("master_last_io_seconds_ago",
+        std::to_string(last_io_ms_ == 0 ? -1 : (now - last_io_ms_) / 1000));
+    add("master_sync_in_progress", loading_.load() ? "1" : "0");
+    add("slave_read_repl_offset", std::to_string(offset_));
+    add("slave_repl_offset", std::to_string(offset_));
+    if (loading_.load()) {
+      add("master_sync_total_bytes", "-1");
+      add("master_sync_read_bytes", std::to_string(sync_bytes_));
+      add("master_sync_left_bytes", "-1");
+      add("master_sync_perc", "0.00");
+      add("master_sync_last_io_seconds_ago", std::to_string((now - last_io_ms_) / 1000));
+    }
+    if (!link_up_.load()) {
+      add("master_link_down_since_seconds", std::to_string((now - link_down_since_ms_) / 1000));
+    }
+    add("slave_priority", std::to_string(server_.config().Number("replica-priority")));
+    add("slave_read_only", server_.config().Number("replica-read-only") ? "1" : "0");
+    add("replica_announced", server_.config().Number("replica-announced") ? "1" : "0");
+  } else {
+    add("role", "master");
+  }
+  add("connected_slaves", std::to_string(peers_.size()));
+  const int64_t min_write = server_.config().min_replicas_to_write();
+  if (min_write > 0 && !replica_.load()) {
+    int good = 0;
+    for (auto& p : peers_) {
+      if (!p->snapshot &&
+          now - p->ack_ms.load() <= server_.config().min_replicas_max_lag() * 1000) {
+        good++;
+      }
+    }
+    add("min_slaves_good_slaves", std::to_string(good));
+  }
+  int i = 0;
+  for (auto& p : peers_) {
+    add(("slave" + std::to_string(i++)).c_str(),
+        "ip=" + p->ip + ",port=" + std::to_string(p->port) + ",state=" + p->state +
+            ",offset=" + std::to_string(p->ack.load()) +
+            ",lag=" + std::to_string((now - p->ack_ms.load()) / 1000));
+  }
+  add("master_failover_state", "no-failover");
+  add("master_replid", replid_);
+  add("master_replid2", replid2_);
+  add("master_repl_offset", std::to_string(offset_));
+  add("second_repl_offset", std::to_string(second_offset_));
+  add("repl_backlog_active", backlog_on_ ? "1" : "0");
+  add("repl_backlog_size", std::to_string(server_.config().Number("repl-backlog-size")));
+  add("repl_backlog_first_byte_offset", std::to_string(backlog_on_ ? backlog_start_ + 1 : 0));
+  add("repl_backlog_histlen", std::to_string(backlog_.size()));
+  return f;
+}
+
+void Replication::ReplyRole(ReplyBuilder& rb) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (replica_.load()) {
+    rb.ArrayHeader(5);
+    rb.Bulk("slave");
+    rb.Bulk(master_host_);
+    rb.Integer(master_port_);
+    const char* state = "connect";
+    switch (link_state_) {
+      case LinkState::kNone:
+      case LinkState::kConnect:
+        state = "connect";
+        break;
+      case LinkState::kConnecting:
+        state = "connecting";
+        break;
+      case LinkState::kHandshake:
+        state = "handshake";
+        break;
+      case LinkState::kSync:
+        state = "sync";
+        break;
+      case LinkState::kConnected:
+        state = "connected";
+        break;
+    }
+    rb.Bulk(state);
+    rb.Integer(loading_.load() ? -1 : static_cast<int64_t>(offset_));
+    return;
+  }
+  rb.ArrayHeader(3);
+  rb.Bulk("master");
+  rb.Integer(static_cast<int64_t>(offset_));
+  size_t online = 0;
+  for (auto& p : peers_) online += p->snapshot ? 0 : 1;
+  rb.ArrayHeader(online);
+  for (auto& p : peers_) {
+    if (p->snapshot) continue;
+    rb.ArrayHeader(3);
+    rb.Bulk(p->ip);
+    rb.Bulk(std::to_string(p->port));
+    rb.Bulk(std::to_string(p->ack.load()));
+  }
+}
+
+}  // namespace fdb

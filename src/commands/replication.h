@@ -1,0 +1,184 @@
+// Replication: a primary streams its changes to replicas, which apply them (docs/replication.md).
+//
+// The stream is Redis's: a replica connects, says REPLCONF listening-port / capa, then PSYNC
+// <replid> <offset>; the primary answers +CONTINUE (the replica's offset is still in the backlog:
+// the bytes after it follow) or +FULLRESYNC <replid> <offset> (everything follows), then RESP
+// commands whose bytes are the replication offset, as Redis counts it. What an FDB primary
+// sends is its typed effects (engine/txn.h), not the commands that made them: one
+// `FDB.APPLY <items>` per committed transaction, the items being the log's batch items (a put
+// with the full image and absolute deadline, a delta, a delete...), so a replica applies exactly
+// what the primary's log holds, whatever command, script or expiry made it. A replica passes
+// the bytes it receives on to its own replicas unchanged, so offsets agree along a chain.
+//
+// Full sync without fork: the replica's stream first carries the snapshot, one shard at a
+// time, each taken under that shard's lock, interleaved with the effects committed meanwhile.
+// An effect on a shard not dumped yet is left out (the dump of that shard will hold its result);
+// one on a dumped shard, and every whole-keyspace effect (FLUSHALL, SWAPDB, which take every
+// shard lock and so fall between two dumps), is sent in order. When the last shard is dumped,
+// `FDB.SYNCED <offset>` gives the replica the stream offset it has reached; the live stream
+// follows from there. A replica of Redis (live migration) gets Redis's RDB and command stream
+// instead and applies the commands as a client would.
+//
+// Threads: one sender thread per attached replica (it owns the socket: dumps, writes, reads
+// REPLCONF ACK), one link thread on a replica (connects to its master, applies the stream with
+// a dispatcher of its own), and a cron thread (PINGs, timeouts). Lock order: a shard lock, then
+// mu_; nothing takes a shard lock while holding mu_.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "base/limits.h"
+#include "base/status.h"
+#include "engine/txn.h"
+
+namespace fdb {
+
+class ServerContext;
+class ReplyBuilder;
+
+// What a connection that sent PSYNC / SYNC said before (REPLCONF) and in it.
+struct ReplicaHello {
+  std::string ip;          // the replica's address (or REPLCONF ip-address)
+  int listening_port = 0;  // REPLCONF listening-port
+  bool capa_fdb = false;   // REPLCONF capa fdb: it applies FDB.APPLY (an FDB replica)
+  bool psync = false;      // PSYNC (false: the old SYNC)
+  std::string replid;      // PSYNC's arguments
+  int64_t offset = -1;
+};
+
+// One replica attached to this server (see the sender thread in replication.cc).
+struct ReplicaPeer;
+
+class Replication : public EffectSink {
+ public:
+  explicit Replication(ServerContext& server);
+  ~Replication() override;
+  Replication(const Replication&) = delete;
+  Replication& operator=(const Replication&) = delete;
+
+  // Starts the cron thread, and the link to the master when `replicaof` is configured.
+  // REQUIRES: the keyspace is loaded (storage opened).
+  void Start();
+  // Stops every thread and closes every replication socket (shutdown).
+  void Stop();
+
+  // The keyspace's follower: each committed transaction becomes one FDB.APPLY in the stream.
+  void Capture(Effect& effect) override;
+  [[nodiscard]] Status Commit(Txn& txn) override;
+  // Whether the follower wants effects (a backlog exists: this server has had a replica, or
+  // is one).
+  bool active() const { return active_.load(std::memory_order_relaxed); }
+
+  // --- Primary side ---
+
+  // A connection that sent PSYNC or SYNC hands its socket over (the connection is closed
+  // without closing `fd`); `unsent`: replies it had not written yet, which go first.
+  void AttachReplica(int fd, const ReplicaHello& hello, std::string unsent);
+  // The replicas whose last acknowledgement is at most `max_lag_s` seconds old.
+  int GoodReplicas(int64_t max_lag_s);
+  // WAIT: blocks until `numreplicas` replicas acknowledged `offset`, or `timeout_ms` passed
+  // (0: no timeout), or the server shuts down; returns how many did.
+  int64_t Wait(uint64_t offset, int64_t numreplicas, int64_t timeout_ms);
+
+  // --- Replica side ---
+
+  // REPLICAOF host port: drops any link, then connects to the new master (in the background).
+  // REPLICAOF NO ONE (`host` empty): becomes a primary, keeping the data set and, as Redis's
+  // PSYNC2, the old replication ID as the second one so replicas of the same master continue.
+  void ReplicaOf(const std::string& host, int port);
+  bool is_replica() const { return replica_.load(std::memory_order_relaxed); }
+  // A full sync is loading the data set: commands get LOADING.
+  bool loading() const { return loading_.load(std::memory_order_relaxed); }
+  // The link to the master is up (master_link_status:up).
+  bool link_up() const { return link_up_.load(std::memory_order_relaxed); }
+
+  // --- Introspection ---
+
+  // INFO replication's fields, in Redis's order.
+  std::vector<std::pair<std::string, std::string>> InfoFields();
+  // ROLE's reply.
+  void ReplyRole(ReplyBuilder& rb);
+  uint64_t offset();
+  // INFO stats: full syncs served, partial resyncs accepted, and refused (then served in full).
+  std::atomic<uint64_t> sync_full{0};
+  std::atomic<uint64_t> sync_partial_ok{0};
+  std::atomic<uint64_t> sync_partial_err{0};
+
+ private:
+  friend struct ReplicaPeer;
+  enum class LinkState { kNone, kConnect, kConnecting, kHandshake, kSync, kConnected };
+
+  // Appends stream bytes: backlog, offset, and every replica past its snapshot.
+  void AppendStreamLocked(std::string_view bytes);
+  void EnsureBacklogLocked();
+  void TrimBacklogLocked();
+  // The replicas whose dump ended since the stream last moved (on a replica, the link thread
+  // moves them online between two frames of its master, see FinishDumps).
+  void FinishDumpsLocked();
+  void FinishDumps();
+  void NewReplId();
+  void DisconnectPeersLocked();
+
+  void SenderMain(std::shared_ptr<ReplicaPeer> p, bool full);
+  // Dumps the data set into p's stream, shard by shard; false if the replica went away.
+  bool Dump(ReplicaPeer& p);
+  // Writes p's queued bytes; false when the replica is gone. `drain_to`: stop once at most
+  // this many bytes are queued.
+  bool Drain(ReplicaPeer& p, size_t drain_to);
+  // Reads REPLCONF ACKs; false when the replica closed or sent garbage.
+  bool ReadAcks(ReplicaPeer& p);
+  void DropPeer(ReplicaPeer& p, const char* why);
+
+  void LinkMain(std::string host, int port, uint64_t generation);
+  void StopLink();
+  void CronMain();
+
+  ServerContext& server_;
+  std::atomic<bool> active_{false};
+  std::atomic<bool> replica_{false};
+  std::atomic<bool> loading_{false};
+  std::atomic<bool> link_up_{false};
+  std::atomic<bool> stopping_{false};
+
+  std::mutex mu_;
+  std::condition_variable ack_cv_;  // an acknowledgement arrived (WAIT)
+  std::string replid_;              // guarded by mu_
+  std::string replid2_;             // guarded by mu_: the previous ID (PSYNC2)
+  int64_t second_offset_ = -1;      // guarded by mu_: replid2_ is valid up to this offset
+  uint64_t offset_ = 0;             // guarded by mu_: master_repl_offset
+  bool backlog_on_ = false;         // guarded by mu_
+  std::string backlog_;             // guarded by mu_: the stream's bytes (backlog_start_, offset_]
+  uint64_t backlog_start_ = 0;      // guarded by mu_: the offset before backlog_'s first byte
+  std::vector<std::shared_ptr<ReplicaPeer>> peers_;  // guarded by mu_
+  int snapshot_peers_ = 0;                           // guarded by mu_
+  uint64_t next_peer_id_ = 0;                        // guarded by mu_
+  std::atomic<int> senders_{0};                      // sender threads running
+  int64_t last_ping_ms_ = 0;                         // cron thread only
+
+  // Replica side; guarded by mu_ (link_ by link_mu_).
+  std::string master_host_;
+  int master_port_ = 0;
+  LinkState link_state_ = LinkState::kNone;
+  int64_t last_io_ms_ = 0;
+  int64_t link_down_since_ms_ = 0;
+  uint64_t sync_bytes_ = 0;
+  uint64_t link_generation_ = 0;
+  std::atomic<int> link_fd_{-1};
+  std::mutex link_mu_;  // serializes REPLICAOF; owns link_
+  std::thread link_;
+
+  std::thread cron_;
+  std::mutex cron_mu_;
+  std::condition_variable cron_cv_;
+};
+
+}  // namespace fdb

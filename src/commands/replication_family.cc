@@ -1,0 +1,296 @@
+// Replication commands: REPLICAOF / SLAVEOF, REPLCONF, PSYNC / SYNC, ROLE, WAIT, and FDB.APPLY,
+// the effects of one transaction of a primary as its replica applies them
+// (commands/replication.h).
+
+#include "base/logging.h"
+#include "base/numbers.h"
+#include "commands/context.h"
+#include "commands/errors.h"
+#include "commands/registry.h"
+#include "engine/effects.h"
+#include "engine/storage_engine.h"
+
+namespace fdb {
+
+namespace {
+
+using namespace cmdflags;
+using storage::RecordType;
+
+void CmdReplicaOf(CmdArgs args, CommandContext& ctx) {
+  Replication& repl = ctx.server.replication();
+  if (EqualsUpper(args[1], "NO") && EqualsUpper(args[2], "ONE")) {
+    if (repl.is_replica()) {
+      FDB_LOG_NOTICE("MASTER MODE enabled (user request from '%s')", ctx.client.addr.c_str());
+    }
+    repl.ReplicaOf("", 0);
+    return ctx.rb.Ok();
+  }
+  int64_t port;
+  if (!ParseInt64(args[2], &port) || port < 0 || port > 65535) {
+    return ctx.rb.Error("ERR Invalid master port");
+  }
+  const std::string host(args[1]);
+  const std::string target = host + " " + std::to_string(port);
+  if (repl.is_replica() && ctx.server.config().replicaof() == target) {
+    return ctx.rb.SimpleString("OK Already connected to specified master");
+  }
+  FDB_LOG_NOTICE("REPLICAOF %s:%d enabled (user request from '%s')", host.c_str(),
+                 static_cast<int>(port), ctx.client.addr.c_str());
+  repl.ReplicaOf(host, static_cast<int>(port));
+  ctx.rb.Ok();
+}
+
+// REPLCONF <option> <value> ...: what a replica tells its master before PSYNC. ACK and GETACK
+// on an ordinary connection get no reply (a replica's acknowledgements are read by the
+// replication sender once the socket is handed over).
+void CmdReplconf(CmdArgs args, CommandContext& ctx) {
+  if (args.size() % 2 == 0) return ctx.rb.Error(errors::kSyntax);
+  for (size_t i = 1; i < args.size(); i += 2) {
+    std::string_view opt = args[i];
+    std::string_view val = args[i + 1];
+    if (EqualsUpper(opt, "LISTENING-PORT")) {
+      int64_t port;
+      if (!ParseInt64(val, &port) || port < 0 || port > 65535) {
+        return ctx.rb.Error("ERR value is out of range");
+      }
+      ctx.client.repl_listening_port = static_cast<int>(port);
+    } else if (EqualsUpper(opt, "IP-ADDRESS")) {
+      ctx.client.repl_ip = std::string(val);
+    } else if (EqualsUpper(opt, "CAPA")) {
+      if (EqualsUpper(val, "FDB")) ctx.client.repl_capa_fdb = true;
+    } else if (EqualsUpper(opt, "ACK") || EqualsUpper(opt, "GETACK") || EqualsUpper(opt, "FACK")) {
+      return;  // no reply, as Redis
+    } else if (EqualsUpper(opt, "RDB-ONLY") || EqualsUpper(opt, "RDB-FILTER-ONLY")) {
+      // Accepted: FDB's full sync has no RDB to filter.
+    } else {
+      return ctx.rb.Error("ERR Unrecognized REPLCONF option: " + std::string(opt));
+    }
+  }
+  ctx.rb.Ok();
+}
+
+// PSYNC <replid> <offset> / SYNC: the connection hands its socket to replication after this
+// command (net/connection.cc); the reply (+FULLRESYNC or +CONTINUE) comes from there.
+void CmdPsync(CmdArgs args, CommandContext& ctx) {
+  Replication& repl = ctx.server.replication();
+  if (repl.is_replica() && !repl.link_up()) {
+    return ctx.rb.Error("NOMASTERLINK Can't SYNC while not connected with my master");
+  }
+  const bool psync = EqualsUpper(args[0], "PSYNC");
+  if (psync && args.size() != 3) return ctx.rb.Error(WrongArityError("psync"));
+  ctx.client.psync_requested = true;
+  if (psync) {
+    ctx.client.psync_replid = std::string(args[1]);
+    int64_t off = -1;
+    if (!ParseInt64(args[2], &off)) off = -1;
+    ctx.client.psync_offset = off;
+  } else {
+    ctx.client.psync_replid.clear();
+    ctx.client.psync_offset = -1;
+  }
+}
+
+void CmdRole(CmdArgs, CommandContext& ctx) { ctx.server.replication().ReplyRole(ctx.rb); }
+
+void CmdWait(CmdArgs args, CommandContext& ctx) {
+  Replication& repl = ctx.server.replication();
+  if (repl.is_replica()) {
+    return ctx.rb.Error(
+        "ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 "
+        "if a replica is configured to be writable (which is not the default) writes to replicas "
+        "are just local and are not propagated.");
+  }
+  int64_t numreplicas, timeout;
+  if (!ParseInt64(args[1], &numreplicas)) return ctx.rb.Error(errors::kNotInteger);
+  if (!ParseInt64(args[2], &timeout)) {
+    return ctx.rb.Error("ERR timeout is not an integer or out of range");
+  }
+  if (timeout < 0) return ctx.rb.Error("ERR timeout is negative");
+  // Inside MULTI (every shard held) nothing may wait: the count as it is now, as Redis.
+  const bool wait = !ctx.txn.holds_all_shards();
+  ctx.rb.Integer(repl.Wait(ctx.client.repl_offset, wait ? numreplicas : 0, timeout));
+}
+
+// One item of an FDB.APPLY frame: a record of the primary's log (engine/effects.h).
+struct ApplyItem {
+  RecordType type;
+  std::string_view payload;
+};
+
+Status ApplyItemTo(CommandContext& ctx, const ApplyItem& item) {
+  Keyspace& ks = ctx.ks;
+  Txn& txn = ctx.txn;
+  switch (item.type) {
+    case RecordType::kPut: {
+      PutEffect put;
+      Status s = DecodePut(item.payload, &put);
+      if (!s.ok()) return s;
+      auto made = EntryFromImage(put.key, put.type, put.value);
+      if (!made.ok()) return made.status();
+      Entry* e = *made;
+      e->set_expire_ms(put.expire_ms);
+      ks.Put(txn, put.db, KeyRef(put.key), e);
+      return Status::OK();
+    }
+    case RecordType::kDelete: {
+      KeyEffect ke;
+      Status s = DecodeDelete(item.payload, &ke);
+      if (!s.ok()) return s;
+      // now 0: the key is deleted whatever its deadline (the master decided).
+      ks.Delete(txn, ke.db, KeyRef(ke.key), 0);
+      return Status::OK();
+    }
+    case RecordType::kExpire: {
+      KeyEffect ke;
+      Status s = DecodeExpire(item.payload, &ke);
+      if (!s.ok()) return s;
+      KeyRef k(ke.key);
+      Entry* e = ks.Find(txn, ke.db, k, 0, false);
+      if (e != nullptr) ks.SetExpire(txn, ke.db, e, ke.expire_ms);
+      return Status::OK();
+    }
+    case RecordType::kDelta: {
+      DeltaEffect d;
+      Status s = DecodeDelta(item.payload, &d);
+      if (!s.ok()) return s;
+      KeyRef k(d.key);
+      Entry* e = ks.Find(txn, d.db, k, 0, false);
+      if (d.type == ValueType::kString) {
+        uint64_t offset;
+        std::string_view bytes;
+        if (!DecodeStringRange(d.change, &offset, &bytes)) {
+          return Status::Corruption("bad string range delta");
+        }
+        if (e != nullptr && e->type() != ValueType::kString) {
+          return Status::Corruption("string delta applied to a " +
+                                    std::string(TypeName(e->type())));
+        }
+        ks.WriteRange(txn, d.db, k, e, offset, bytes);
+        return Status::OK();
+      }
+      if (e == nullptr)
+        e = ks.Create(txn, d.db, k, Entry::NewObject(d.key, NewEmptyObject(d.type)));
+      if (e->type() != d.type || e->encoding() != Encoding::kObject) {
+        return Status::Corruption("delta of a " + std::string(TypeName(d.type)) + " applied to a " +
+                                  TypeName(e->type()));
+      }
+      s = e->object()->ApplyDelta(d.change);
+      if (!s.ok()) return s;
+      ks.Delta(txn, d.db, k, e, d.change);
+      return Status::OK();
+    }
+    case RecordType::kFlushDb: {
+      if (item.payload.size() != 1) return Status::Corruption("bad flush record");
+      ks.FlushDb(txn, static_cast<int8_t>(item.payload[0]));
+      return Status::OK();
+    }
+    case RecordType::kSwapDb: {
+      if (item.payload.size() != 2) return Status::Corruption("bad swapdb record");
+      ks.SwapDb(txn, static_cast<uint8_t>(item.payload[0]), static_cast<uint8_t>(item.payload[1]));
+      return Status::OK();
+    }
+    default:
+      return Status::Corruption("unknown record type " +
+                                std::to_string(static_cast<int>(item.type)));
+  }
+}
+
+// FDB.APPLY <items>: what one transaction of the master changed, applied as one transaction
+// here, atomic with its shards locked. Only the replica's link to its master may run it.
+void CmdFdbApply(CmdArgs args, CommandContext& ctx) {
+  if (!ctx.client.master) {
+    return ctx.rb.Error("ERR FDB.APPLY is run by a replica's link to its master only");
+  }
+  std::vector<ApplyItem> items;
+  ShardLockSet locks;
+  bool every_shard = false;
+  std::string_view in = args[1];
+  while (!in.empty()) {
+    const auto type = static_cast<RecordType>(static_cast<uint8_t>(in[0]));
+    in.remove_prefix(1);
+    uint64_t len;
+    if (!GetVarint(&in, &len) || len > in.size()) {
+      return ctx.rb.Error("ERR corrupt FDB.APPLY frame");
+    }
+    ApplyItem item{type, in.substr(0, len)};
+    in.remove_prefix(len);
+    int db;
+    std::string_view key;
+    KeyEffect ke;
+    DeltaEffect d;
+    Status s;
+    switch (type) {
+      case RecordType::kPut:
+        s = DecodePutKey(item.payload, &db, &key);
+        break;
+      case RecordType::kDelete:
+        s = DecodeDelete(item.payload, &ke);
+        key = ke.key;
+        break;
+      case RecordType::kExpire:
+        s = DecodeExpire(item.payload, &ke);
+        key = ke.key;
+        break;
+      case RecordType::kDelta:
+        s = DecodeDelta(item.payload, &d);
+        key = d.key;
+        break;
+      default:
+        every_shard = true;
+        break;
+    }
+    if (!s.ok()) return ctx.rb.Error("ERR corrupt FDB.APPLY frame: " + s.message());
+    if (!every_shard) locks.Add(Keyspace::ShardOf(key));
+    items.push_back(item);
+  }
+  Keyspace& ks = ctx.ks;
+  if (every_shard) {
+    locks.LockAll(ks);
+    ctx.txn.set_holds_all_shards(true);
+  } else {
+    locks.Lock(ks);
+  }
+  Status failed;
+  for (const ApplyItem& item : items) {
+    Status s = ApplyItemTo(ctx, item);
+    if (!s.ok() && failed.ok()) failed = s;
+  }
+  // Committed under the locks, as the dispatcher commits a command.
+  Status committed = ks.Commit(ctx.txn);
+  ctx.txn.set_holds_all_shards(false);
+  ctx.Dirty(items.size());
+  if (!failed.ok()) {
+    FDB_LOG_WARNING("A change from the master could not be applied: %s", failed.message().c_str());
+    return ctx.rb.Error("ERR " + failed.message());
+  }
+  if (!committed.ok()) return ctx.rb.Error("ERR " + committed.message());
+  ctx.rb.Ok();
+}
+
+}  // namespace
+
+void RegisterReplicationFamily(CommandRegistry& r) {
+  r.Register({"replicaof", 3, kAdmin | kNoScript | kStale, 0, 0, 0, CmdReplicaOf, "server",
+              "Configures a server as replica of another, or promotes it to a master.", "5.0.0"});
+  r.Register({"slaveof", 3, kAdmin | kNoScript | kStale, 0, 0, 0, CmdReplicaOf, "server",
+              "Sets a Redis server as a replica of another, or promotes it to being a master.",
+              "1.0.0"});
+  r.Register({"replconf", -1, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdReplconf,
+              "server", "An internal command for configuring the replication stream.", "3.0.0"});
+  r.Register({"psync", -3, kAdmin | kNoScript | kNoMulti, 0, 0, 0, CmdPsync, "server",
+              "An internal command used in replication.", "2.8.0"});
+  r.Register({"sync", 1, kAdmin | kNoScript | kNoMulti, 0, 0, 0, CmdPsync, "server",
+              "An internal command used in replication.", "1.0.0"});
+  r.Register({"role", 1, kNoScript | kLoading | kStale | kFast, 0, 0, 0, CmdRole, "server",
+              "Returns the replication role.", "2.8.12"});
+  r.Register({"wait", 3, kNoScript, 0, 0, 0, CmdWait, "generic",
+              "Blocks until the asynchronous replication of all preceding write commands sent by "
+              "the connection is completed.",
+              "3.0.0"});
+  r.Register({"fdb.apply", 2, kWrite | kAdmin | kNoScript | kSelfLocking | kLoading | kStale, 0, 0,
+              0, CmdFdbApply, "server",
+              "An internal command: a replica applies one transaction of its master.", "0.1.0"});
+}
+
+}  // namespace fdb

@@ -1,0 +1,368 @@
+"""Replication: a primary's data set and every later change reach its replicas.
+
+Every process is started by the test on loopback ports. Data is compared key by key, for every
+type, through ordinary read commands on the primary and on the replica.
+"""
+
+import os
+import signal
+import threading
+import time
+
+import pytest
+import redis
+
+from conftest import TARGET, Server, wait_for
+
+pytestmark = pytest.mark.skipif(TARGET != "fdb", reason="FDB's replication")
+
+
+def info(c, section="replication"):
+    return c.info(section)
+
+
+def wait_synced(primary, *replicas, timeout=30):
+    """Waits until every replica's link is up and it has applied the primary's whole stream."""
+    pc = primary.client()
+
+    def synced():
+        want = info(pc)["master_repl_offset"]
+        for rep in replicas:
+            i = info(rep.client())
+            if i.get("master_link_status") != "up" or i.get("slave_repl_offset") != want:
+                return False
+        return info(pc)["master_repl_offset"] == want
+
+    wait_for(synced, timeout=timeout, interval=0.05, what="replicas in sync")
+
+
+def dataset(server, dbs=(0, 1)):
+    """Every key of `dbs` with its type, value and whether it has a deadline (binary-safe)."""
+    c = server.client(decode_responses=False)
+    out = {}
+    for db in dbs:
+        c.execute_command("SELECT", db)
+        for key in c.scan_iter(count=1000):
+            t = c.type(key).decode()
+            if t == "string":
+                v = c.get(key)
+            elif t == "list":
+                v = c.lrange(key, 0, -1)
+            elif t == "hash":
+                v = sorted(c.hgetall(key).items())
+            elif t == "set":
+                v = sorted(c.smembers(key))
+            elif t == "zset":
+                v = c.zrange(key, 0, -1, withscores=True)
+            elif t == "stream":
+                groups = [tuple(g.get(f, g.get(f.encode())) for f in
+                                ("name", "last-delivered-id", "pending"))
+                          for g in c.xinfo_groups(key)]
+                v = (c.xrange(key), sorted(groups))
+            else:
+                v = None
+            out[(db, key)] = (t, v, c.pttl(key) > 0)
+    c.close()
+    return out
+
+
+def fill_every_type(c, prefix=""):
+    c.set(prefix + "s", "v")
+    c.set(prefix + "n", 10)
+    c.set(prefix + "ttl", "x", ex=1000)
+    c.rpush(prefix + "l", *[f"e{i}" for i in range(300)])
+    c.hset(prefix + "h", mapping={f"f{i}": i for i in range(200)})
+    c.hset(prefix + "hs", mapping={"a": 1})
+    c.sadd(prefix + "set", *range(600))
+    c.sadd(prefix + "sets", "x", "y")
+    c.zadd(prefix + "z", {f"m{i}": i / 3 for i in range(200)})
+    c.xadd(prefix + "x", {"a": "1"}, id="1-1")
+    c.xadd(prefix + "x", {"b": "2"}, id="2-1")
+    c.xgroup_create(prefix + "x", "g", id="0")
+    c.xreadgroup("g", "c1", {prefix + "x": ">"}, count=1)
+    c.setbit(prefix + "bits", 1000, 1)
+    c.pfadd(prefix + "hll", "a", "b", "c")
+    c.execute_command("SELECT", 1)
+    c.set(prefix + "db1", "one")
+    c.execute_command("SELECT", 0)
+
+
+def change_every_type(c, prefix=""):
+    """In-place changes (deltas), deadlines, deletions, renames, and whole-database ones."""
+    c.incr(prefix + "n")
+    c.append(prefix + "s", "tail")
+    c.setrange(prefix + "s", 1, "Z")
+    c.lpush(prefix + "l", "head")
+    c.lset(prefix + "l", 5, "five")
+    c.linsert(prefix + "l", "BEFORE", "e10", "pivot")
+    c.lrem(prefix + "l", 1, "e20")
+    c.ltrim(prefix + "l", 1, 250)
+    c.rpop(prefix + "l", 3)
+    c.hincrby(prefix + "h", "f1", 5)
+    c.hdel(prefix + "h", "f2")
+    c.hincrbyfloat(prefix + "hs", "a", 0.5)
+    c.srem(prefix + "set", 5, 6)
+    c.spop(prefix + "set", 3)
+    c.smove(prefix + "sets", prefix + "set", "x")
+    c.zincrby(prefix + "z", 2.5, "m3")
+    c.zrem(prefix + "z", "m4")
+    c.zpopmin(prefix + "z", 2)
+    c.xadd(prefix + "x", {"c": "3"}, id="3-1")
+    c.xack(prefix + "x", "g", "1-1")
+    c.xdel(prefix + "x", "2-1")
+    c.setbit(prefix + "bits", 7, 1)
+    c.pfadd(prefix + "hll", "d")
+    c.expire(prefix + "s", 500)
+    c.persist(prefix + "ttl")
+    c.rename(prefix + "hs", prefix + "hs2")
+    c.delete(prefix + "sets")
+    c.execute_command("SELECT", 1)
+    c.flushdb()
+    c.set(prefix + "db1b", "two")
+    c.execute_command("SELECT", 0)
+
+
+def test_replica_gets_the_data_set_and_every_later_change(server_factory):
+    primary = server_factory()
+    pc = primary.client()
+    fill_every_type(pc)
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, replica)
+    rc = replica.client()
+    assert dataset(replica) == dataset(primary)
+    change_every_type(pc)
+    wait_synced(primary, replica)
+    assert dataset(replica) == dataset(primary)
+    pc.swapdb(0, 1)
+    wait_synced(primary, replica)
+    assert dataset(replica) == dataset(primary)
+    pc.flushall()
+    pc.set("after", "flush")
+    wait_synced(primary, replica)
+    assert dataset(replica) == dataset(primary) == {(0, b"after"): ("string", b"flush", False)}
+
+
+def test_role_info_and_read_only(server_factory):
+    primary = server_factory()
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, replica)
+    pc, rc = primary.client(), replica.client()
+    pc.set("k", "v")
+    wait_synced(primary, replica)
+    role = rc.execute_command("ROLE")
+    assert role[0] == "slave" and role[1] == "127.0.0.1" and int(role[2]) == primary.port
+    assert role[3] == "connected"
+    ri, pi = info(rc), info(pc)
+    assert ri["role"] == "slave" and ri["master_link_status"] == "up"
+    assert ri["master_replid"] == pi["master_replid"]
+    assert pi["role"] == "master" and pi["connected_slaves"] == 1
+    assert pi["slave0"]["port"] == replica.port and pi["slave0"]["state"] == "online"
+    prole = pc.execute_command("ROLE")
+    assert prole[0] == "master" and len(prole[2]) == 1
+    assert rc.execute_command("HELLO")["role"] == "replica"
+    with pytest.raises(redis.ResponseError, match="^You can't write against a read only replica"):
+        rc.set("k", "x")
+    # A MULTI block with a write is refused as a whole.
+    with pytest.raises(redis.ResponseError):
+        with rc.pipeline(transaction=True) as p:
+            p.get("k")
+            p.set("k", "y")
+            p.execute()
+    assert rc.get("k") == "v"
+    rc.config_set("replica-read-only", "no")
+    assert rc.set("local", "1")
+    with pytest.raises(redis.ResponseError, match="WAIT cannot be used with replica instances"):
+        rc.execute_command("WAIT", 1, 10)
+
+
+def test_wait_counts_replicas_that_applied_the_write(server_factory):
+    primary = server_factory()
+    r1 = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    r2 = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, r1, r2)
+    pc = primary.client()
+    for i in range(50):
+        pc.set(f"w{i}", i)
+        assert pc.execute_command("WAIT", 2, 5000) == 2
+        # Acknowledged means applied: both replicas read the write.
+        assert r1.client().get(f"w{i}") == str(i)
+        assert r2.client().get(f"w{i}") == str(i)
+    # More replicas than exist: WAIT gives up at its timeout and says how many did.
+    t0 = time.monotonic()
+    assert pc.execute_command("WAIT", 3, 300) == 2
+    assert time.monotonic() - t0 >= 0.25
+    r2.stop(signal.SIGKILL)
+    pc.set("after", "kill")
+    assert pc.execute_command("WAIT", 2, 500) == 1
+
+
+def test_min_replicas_to_write(server_factory):
+    primary = server_factory("--min-replicas-to-write", "1", "--min-replicas-max-lag", "10")
+    pc = primary.client()
+    with pytest.raises(redis.ResponseError, match="NOREPLICAS"):
+        pc.set("k", "v")
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, replica)
+    wait_for(lambda: _set_ok(pc), timeout=10, what="writes accepted with a replica")
+    assert info(pc)["min_slaves_good_slaves"] == 1
+
+
+def _set_ok(c):
+    try:
+        return c.set("k", "v")
+    except redis.ResponseError:
+        return False
+
+
+class Writer(threading.Thread):
+    """Mixed writes of every type in pipelines, bounded in count."""
+
+    def __init__(self, server, n=4000, prefix="w"):
+        super().__init__(daemon=True)
+        self.c = server.client(socket_timeout=30)
+        self.n = n
+        self.prefix = prefix
+        self.error = None
+
+    def run(self):
+        try:
+            p = self.c.pipeline(transaction=False)
+            for i in range(self.n):
+                k = i % 97
+                p.set(f"{self.prefix}s{k}", i)
+                p.incr(f"{self.prefix}n{k % 7}")
+                p.rpush(f"{self.prefix}l{k % 13}", i)
+                if i % 3 == 0:
+                    p.lpop(f"{self.prefix}l{(k + 1) % 13}")
+                p.hset(f"{self.prefix}h{k % 11}", f"f{i % 50}", i)
+                p.sadd(f"{self.prefix}set{k % 5}", i % 300)
+                p.zincrby(f"{self.prefix}z{k % 3}", 1, f"m{i % 40}")
+                if i % 50 == 0:
+                    p.delete(f"{self.prefix}s{(k + 3) % 97}")
+                    p.expire(f"{self.prefix}h{k % 11}", 1000)
+                if i % 20 == 0:
+                    p.execute()
+            p.execute()
+        except Exception as e:  # reported by the test
+            self.error = e
+
+
+def test_two_replicas_converge_under_a_write_load(server_factory):
+    primary = server_factory()
+    pc = primary.client()
+    fill_every_type(pc, prefix="pre:")
+    writer = Writer(primary, n=6000)
+    writer.start()
+    # The replicas attach while the writes go on: their full sync interleaves the snapshot
+    # with the changes made meanwhile.
+    time.sleep(0.1)
+    r1 = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    time.sleep(0.1)
+    r2 = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    writer.join(120)
+    assert writer.error is None, writer.error
+    wait_synced(primary, r1, r2, timeout=60)
+    want = dataset(primary)
+    assert len(want) > 100
+    assert dataset(r1) == want
+    assert dataset(r2) == want
+
+
+def test_chained_replica_and_promotion(server_factory):
+    primary = server_factory()
+    r1 = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, r1)
+    r2 = server_factory("--replicaof", "127.0.0.1", str(r1.port))
+    pc = primary.client()
+    fill_every_type(pc)
+    change_every_type(pc)
+    wait_synced(primary, r1)
+    wait_for(lambda: info(r2.client()).get("slave_repl_offset") ==
+             info(pc)["master_repl_offset"], timeout=30, what="the chain in sync")
+    want = dataset(primary)
+    assert dataset(r2) == want
+    # The offsets agree along the chain: a replica passes its master's stream on unchanged.
+    assert info(r1.client())["master_replid"] == info(r2.client())["master_replid"]
+    # r1 becomes a primary; r2, its replica, goes on from where it was (partial resync).
+    partial_before = r1.client().info("stats")["sync_partial_ok"]
+    r1.client().execute_command("REPLICAOF", "NO", "ONE")
+    r1c = r1.client()
+    assert info(r1c)["role"] == "master"
+    r1c.set("promoted", "yes")
+    wait_for(lambda: r2.client().get("promoted") == "yes", timeout=30, what="r2 follows r1")
+    assert r1c.info("stats")["sync_partial_ok"] >= partial_before
+    assert info(r1c)["master_replid2"] == info(pc)["master_replid"]
+
+
+def test_killed_replica_resumes_by_partial_sync(server_factory):
+    primary = server_factory()
+    pc = primary.client()
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, replica)
+    writer = Writer(primary, n=3000, prefix="a")
+    writer.start()
+    time.sleep(0.2)
+    replica.stop(signal.SIGKILL)
+    writer.join(120)
+    assert writer.error is None
+    stats = pc.info("stats")
+    full_before, partial_before = stats["sync_full"], stats["sync_partial_ok"]
+    replica.start()
+    wait_synced(primary, replica, timeout=60)
+    stats = pc.info("stats")
+    # How we know it resumed: the primary served a partial resync and no new full sync.
+    assert stats["sync_partial_ok"] == partial_before + 1
+    assert stats["sync_full"] == full_before
+    assert dataset(replica) == dataset(primary)
+
+
+def test_replica_away_past_the_backlog_syncs_in_full(server_factory):
+    primary = server_factory("--repl-backlog-size", "16kb")
+    pc = primary.client()
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, replica)
+    pc.set("before", "1")
+    wait_synced(primary, replica)
+    replica.stop(signal.SIGKILL)
+    for i in range(400):
+        pc.set(f"big{i}", "x" * 200)
+    full_before = pc.info("stats")["sync_full"]
+    replica.start()
+    wait_synced(primary, replica, timeout=60)
+    stats = pc.info("stats")
+    assert stats["sync_full"] == full_before + 1
+    assert stats["sync_partial_err"] >= 1
+    assert dataset(replica) == dataset(primary)
+
+
+def test_replicaof_at_runtime_and_config_rewrite(server_factory, tmp_path):
+    primary = server_factory()
+    conf = tmp_path / "fdb.conf"
+    conf.write_text("")
+    replica = server_factory("--config", str(conf))
+    rc = replica.client()
+    rc.set("mine", "gone after the sync")
+    primary.client().set("theirs", "1")
+    assert rc.execute_command("REPLICAOF", "127.0.0.1", primary.port) == "OK"
+    wait_synced(primary, replica)
+    assert rc.get("theirs") == "1" and rc.get("mine") is None
+    rc.config_rewrite()
+    assert f"replicaof 127.0.0.1 {primary.port}" in conf.read_text()
+    assert rc.execute_command("REPLICAOF", "127.0.0.1", primary.port).startswith("OK")
+    assert rc.execute_command("REPLICAOF", "NO", "ONE") == "OK"
+    rc.config_rewrite()
+    assert "replicaof" not in conf.read_text()
+    assert rc.set("mine", "again")
+
+
+def test_replconf_and_psync_errors(server):
+    c = server.client()
+    assert c.execute_command("REPLCONF", "listening-port", "1234") == "OK"
+    with pytest.raises(redis.ResponseError, match="Unrecognized REPLCONF option: bogus"):
+        c.execute_command("REPLCONF", "bogus", "1")
+    with pytest.raises(redis.ResponseError, match="syntax error"):
+        c.execute_command("REPLCONF", "listening-port")
+    with pytest.raises(redis.ResponseError, match="Invalid master port"):
+        c.execute_command("REPLICAOF", "127.0.0.1", "notaport")
+    with pytest.raises(redis.ResponseError, match="FDB.APPLY is run by a replica's link"):
+        c.execute_command("FDB.APPLY", "x")
