@@ -449,22 +449,24 @@ RdbLoader::Step RdbLoader::ReadItem() {
                                           ", which FDB cannot load (it has no modules)" + at()));
     }
     default: {
-      // A key: its type, name, and then its value.
+      // A key: its type, name, and then its value. The type is checked first: on a corrupt
+      // byte, waiting for the bytes of a "key" that is not one could wait for 512 MB.
+      const bool module = op == kRdbModulePreGa || op == kRdbModule2;
+      const uint8_t* program = ProgramOf(op);
+      if (program == nullptr && !module) {
+        return Fail(Status::Corruption(
+            op == kRdbHashZipmap
+                ? "RDB file: a zipmap (Redis 2.x) value, which FDB does not read" + at()
+                : "RDB file: unknown value type " + std::to_string(op) + at()));
+      }
       std::string_view raw_key;
       if (Got g = c.String(&raw_key); g != Got::kOk) return bad(g, "a key");
-      if (op == kRdbModulePreGa || op == kRdbModule2) {
+      if (module) {
         uint64_t id;
         if (Got g = c.Len(&id); g != Got::kOk) return bad(g, "a module value");
         return Fail(Status::InvalidArgument("RDB file: the value of a key is of module " +
                                             ModuleName(id) +
                                             ", which FDB cannot load (it has no modules)" + at()));
-      }
-      const uint8_t* program = ProgramOf(op);
-      if (program == nullptr) {
-        return Fail(Status::Corruption(
-            op == kRdbHashZipmap
-                ? "RDB file: a zipmap (Redis 2.x) value, which FDB does not read" + at()
-                : "RDB file: unknown value type " + std::to_string(op) + at()));
       }
       if (!ParseRdbString(raw_key, &key_).ok()) {
         return Fail(Status::Corruption("RDB file: a bad key" + at()));
