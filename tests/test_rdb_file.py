@@ -273,3 +273,37 @@ def test_many_keys(real_redis, fdb):
     assert fdb.dbsize() == real_redis.dbsize() == 22000
     assert fdb.get("key:19999") == b"value:19999"
     assert fdb.hgetall("hash:19990") == {b"a": b"19990", b"b": b"x"}
+
+
+def test_loaded_keys_are_logged_and_survive_a_restart(real_redis, server_factory):
+    real_redis.flushall()
+    real_redis.hset("h", mapping={"a": "1", "b": "2"})
+    real_redis.set("ttl", "v", ex=3600)
+    real_redis.select(2)
+    real_redis.sadd("in2", 1, 2, 3)
+    real_redis.select(0)
+    path = save(real_redis, "durable.rdb")
+    s = server_factory("--enable-debug-command", "local")
+    c = s.client(decode_responses=False)
+    assert c.execute_command("DEBUG", "LOADRDB", path) == b"OK"
+    c.close()
+    s.stop()
+    s.start()
+    c = s.client(decode_responses=False)
+    assert c.hgetall("h") == {b"a": b"1", b"b": b"2"}
+    assert 3590_000 < c.pttl("ttl") <= 3600_000
+    c.select(2)
+    assert c.smembers("in2") == {b"1", b"2", b"3"}
+
+
+def test_not_inside_multi_and_arity(real_redis, fdb):
+    real_redis.flushall()
+    real_redis.set("k", "v")
+    path = save(real_redis, "multi.rdb")
+    p = fdb.pipeline(transaction=True)
+    p.execute_command("DEBUG", "LOADRDB", path)
+    with pytest.raises(redis.ResponseError, match="not allowed in a transaction"):
+        p.execute()
+    assert fdb.exists("k") == 0
+    with pytest.raises(redis.ResponseError, match="wrong number of arguments"):
+        fdb.execute_command("DEBUG", "LOADRDB")
