@@ -45,7 +45,8 @@ struct Cursor {
     return Got::kBad;
   }
   Got Skip(uint64_t n) {
-    if (n > limit - pos) return Bad("an item longer than the limit");
+    if (n > limit - pos)
+      return Bad("a value longer than the limit (RdbLoader::Options::value_bytes_max)");
     if (n > buf.size() - pos) return Got::kShort;
     pos += n;
     return Got::kOk;
@@ -178,12 +179,12 @@ constexpr uint8_t kQuicklist2[] = {kScanLoop, kScanLen, kScanStr, kScanNext, kSc
 // from type 21 the active time, their PEL's IDs).
 // clang-format off
 constexpr uint8_t kStream1[] = {
-    kScanLoop, kScanStr, kScanStr, kScanNext,                   // nodes
-    kScanLen, kScanLen, kScanLen,                               // length, last ID
-    kScanLoop, kScanStr, kScanLen, kScanLen,                    // a group
-      kScanLoop, kScanSkip, 16, kScanSkip, 8, kScanLen, kScanNext,         // its PEL
-      kScanLoop, kScanStr, kScanSkip, 8,                        // its consumers
-        kScanLoop, kScanSkip, 16, kScanNext,
+    kScanLoop, kScanStr, kScanStr, kScanNext,                     // nodes
+    kScanLen, kScanLen, kScanLen,                                 // length, last ID
+    kScanLoop, kScanStr, kScanLen, kScanLen,                      // groups
+      kScanLoop, kScanSkip, 16, kScanSkip, 8, kScanLen, kScanNext,  // a group's PEL
+      kScanLoop, kScanStr, kScanSkip, 8,                          // its consumers
+        kScanLoop, kScanSkip, 16, kScanNext,                      // a consumer's PEL
       kScanNext,
     kScanNext, kScanEnd};
 constexpr uint8_t kStream2[] = {

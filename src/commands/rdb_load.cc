@@ -35,13 +35,16 @@ Status PutRdbKey(Keyspace& ks, Txn& txn, int db, std::string_view key, RestoredV
   return ks.Commit(txn);
 }
 
+// As a socket read: the reader keeps one chunk beside the value it is reading.
+constexpr size_t kReadChunkBytes = 64 * 1024;
+
 Result<RdbFileStats> LoadRdbFile(const std::string& path, Keyspace& ks, Txn& txn) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Status::IOError(path + ": " + strerror(errno));
   RdbLoader loader([&](int db, std::string_view key, RestoredValue v, int64_t expire_ms) {
     return PutRdbKey(ks, txn, db, key, std::move(v), expire_ms, NowMs());
   });
-  std::string chunk(64 * 1024, '\0');
+  std::string chunk(kReadChunkBytes, '\0');
   Status st;
   while (!loader.done()) {
     ssize_t n = read(fd, chunk.data(), chunk.size());
