@@ -536,7 +536,7 @@ RdbLoader::Step RdbLoader::ScanValue() {
         std::string_view body = std::string_view(buf_).substr(value_start_, c.pos - value_start_);
         RestoredValue v;
         Status s = ParseRdbValue(type_, body, &v);
-        if (!s.ok()) {
+        if (!s.ok() && s.code() != Status::kNotFound) {
           return Fail(Status::Corruption("RDB file: the value of key '" + Printable(key_) +
                                          "' (type " + std::to_string(type_) +
                                          ") does not parse at offset " + std::to_string(offset_)));
@@ -545,6 +545,10 @@ RdbLoader::Step RdbLoader::ScanValue() {
         int64_t expire_ms = expire_ms_;
         expire_ms_ = 0;
         state_ = State::kItem;
+        if (!s.ok()) {  // an empty collection: skipped, as Redis 7 does
+          empty_keys_skipped_++;
+          return Step::kRead;
+        }
         keys_loaded_++;
         s = on_key_(db_, key_, std::move(v), expire_ms);
         if (!s.ok()) return Fail(std::move(s));

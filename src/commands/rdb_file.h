@@ -34,6 +34,17 @@
 // primary sends `$<length>\r\n` and the file; either way Feed says how many bytes of a chunk
 // were the file's, and the rest belongs to the replication stream.
 //
+// Use, on a replica's link (PutRdbKey in commands/rdb_load.h puts a key into the keyspace):
+//
+//   RdbLoader loader([&](int db, std::string_view key, RestoredValue v, int64_t expire_ms) {
+//     return PutRdbKey(ks, txn, db, key, std::move(v), expire_ms, NowMs());
+//   });
+//   loader.set_on_aux([&](std::string_view name, std::string_view value) { ... });
+//   if (diskless) loader.set_eof_mark(mark);
+//   for each read of `bytes`:
+//     Result<size_t> n = loader.Feed(bytes);     // !n.ok(): the transfer failed
+//     if (loader.done()) { bytes.substr(*n) is the command stream's start; stop }
+//
 // Failure: malformed or hostile input gives a Status (Corruption, with the byte offset, or
 // InvalidArgument for what is well-formed but not loadable here: a newer version, a module), never
 // a crash; lengths are checked before anything is allocated for them (a string at most
@@ -101,6 +112,9 @@ class RdbLoader {
   int version() const { return version_; }
   uint64_t keys_loaded() const { return keys_loaded_; }
   uint64_t functions_skipped() const { return functions_skipped_; }
+  // Keys holding an empty collection, which older Redis versions could save by mistake: skipped,
+  // as Redis 7 skips them.
+  uint64_t empty_keys_skipped() const { return empty_keys_skipped_; }
   // Bytes of the file consumed so far (the EOF mark not included).
   uint64_t offset() const { return offset_; }
 
@@ -159,6 +173,7 @@ class RdbLoader {
 
   uint64_t keys_loaded_ = 0;
   uint64_t functions_skipped_ = 0;
+  uint64_t empty_keys_skipped_ = 0;
 };
 
 }  // namespace fdb

@@ -116,6 +116,17 @@ struct LoadRun {
   }
 };
 
+// A listpack of short strings (Redis 7's compact encoding).
+std::string Listpack(const std::vector<std::string>& elems) {
+  std::string body;
+  for (const std::string& e : elems) {
+    body.push_back(static_cast<char>(0x80 | e.size()));  // REQUIRES: e.size() < 64
+    body += e;
+    body.push_back(static_cast<char>(1 + e.size()));
+  }
+  return Le(6 + body.size() + 1, 4) + Le(elems.size(), 2) + body + "\xff";
+}
+
 Entry* ListOf(int n, std::string_view prefix = "e") {
   auto l = std::make_unique<ListObject>();
   for (int i = 0; i < n; i++) l->PushBack(std::string(prefix) + std::to_string(i));
@@ -323,6 +334,20 @@ TEST(RdbFileTest, ModulesAndPreReleaseFunctionsAreRefused) {
   EXPECT_NE(r.status().message().find("unknown value type 8"), std::string::npos);
 }
 
+TEST(RdbFileTest, EmptyCollectionsAreSkipped) {
+  std::string f = RdbBuilder()
+                      .Key(kRdbList, "empty-list", Len(0))
+                      .Key(kRdbHashListpack, "empty-hash", Str(Listpack({})))
+                      .String("k", "v")
+                      .Finish();
+  LoadRun run;
+  ASSERT_TRUE(run.loader.Feed(f).ok());
+  EXPECT_TRUE(run.loader.done());
+  EXPECT_EQ(run.loader.empty_keys_skipped(), 2u);
+  ASSERT_EQ(run.seen.keys.size(), 1u);
+  EXPECT_EQ(run.seen.keys[0].substr(0, 4), "0/k/");
+}
+
 TEST(RdbFileTest, AKeyCallbackErrorStopsTheLoad) {
   RdbLoader loader([](int db, std::string_view, RestoredValue, int64_t) {
     return db == 0 ? Status::OK() : Status::InvalidArgument("db out of range");
@@ -395,17 +420,6 @@ TEST(RdbFileTest, LengthsBeyondTheLimitsAreRefusedBeforeTheBytesArrive) {
   r = mismatch.loader.Feed(RdbBuilder().Key(kRdbSetIntset, "k", Str("abc")).Finish());
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.status().message().find("does not parse"), std::string::npos);
-}
-
-// A listpack of short strings (Redis 7's compact encoding).
-std::string Listpack(const std::vector<std::string>& elems) {
-  std::string body;
-  for (const std::string& e : elems) {
-    body.push_back(static_cast<char>(0x80 | e.size()));  // REQUIRES: e.size() < 64
-    body += e;
-    body.push_back(static_cast<char>(1 + e.size()));
-  }
-  return Le(6 + body.size() + 1, 4) + Le(elems.size(), 2) + body + "\xff";
 }
 
 TEST(RdbFileTest, RedisTypesOf72And50Load) {

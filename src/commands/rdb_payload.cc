@@ -832,8 +832,9 @@ Status ParseRdbValue(uint8_t type, std::string_view body, RestoredValue* out) {
       break;
     }
   }
-  // An empty collection is no value (Redis refuses it too).
-  if (out->obj->Size() == 0) return Bad();
+  // An empty collection is no value: RESTORE refuses it (as Redis), and an RDB file's loader
+  // skips it (as Redis 7, for the empty keys that bugs of older versions could save).
+  if (out->obj->Size() == 0) return Status::NotFound("an empty collection");
   out->type = out->obj->type();
   return Status::OK();
 }

@@ -65,14 +65,16 @@ struct RestoredValue {
 // Checks the trailer (version and checksum): false when they are wrong (Redis's "DUMP payload
 // version or checksum are wrong").
 bool VerifyDumpPayload(std::string_view payload);
-// Decodes a verified payload; Corruption for a body that does not parse ("Bad data format").
+// Decodes a verified payload; Corruption for a body that does not parse, NotFound for an empty
+// collection (RESTORE's "Bad data format" either way).
 Status ParseDumpPayload(std::string_view payload, RestoredValue* out);
 
 // The decoders under ParseDumpPayload, for a value read from an RDB file (commands/rdb_file.h),
 // which has no DUMP trailer. Each input must be exactly one item: bytes left over are
 // Corruption, like a body that does not parse.
 //
-// A value of RDB type `type` (the byte before it is not part of `body`).
+// A value of RDB type `type` (the byte before it is not part of `body`). NotFound for a
+// well-formed empty collection, which is no value.
 Status ParseRdbValue(uint8_t type, std::string_view body, RestoredValue* out);
 // One RDB string: a length and its bytes, or an integer, or LZF-compressed bytes.
 Status ParseRdbString(std::string_view in, std::string* out);
