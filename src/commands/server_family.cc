@@ -697,6 +697,11 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     if (ctx.txn.holds_all_shards()) {
       return ctx.rb.Error("ERR DEBUG LOADRDB is not allowed in a transaction or a script");
     }
+    // DEBUG is no write to the dispatcher, which so does not refuse it while the log cannot be
+    // written: refused here, before a key changes memory without reaching the log.
+    if (StorageEngine* st = ctx.server.storage(); st != nullptr && !st->Health().ok()) {
+      return ctx.rb.Error(st->Health().message());
+    }
     Result<RdbFileStats> loaded = LoadRdbFile(std::string(args[2]), ctx.ks, ctx.txn);
     if (!loaded.ok()) {
       return ctx.rb.Error("ERR Error trying to load the RDB dump: " + loaded.status().message());
