@@ -97,6 +97,13 @@ inline constexpr int kNumShards = 256;
 static_assert((kNumShards & (kNumShards - 1)) == 0, "shard count must be a power of two");
 // Largest string value (Redis's 512 MB): SETRANGE / APPEND beyond it fail.
 inline constexpr int64_t kStringMax = 512LL * 1024 * 1024;
+// Largest value an RDB file may hold, in its encoded bytes (commands/rdb_file.h): a value is
+// buffered whole before it is decoded, so this bounds what a malformed or hostile stream can
+// make the loader hold. As Redis's client-query-buffer-limit: far above real values, and a
+// value beyond it is refused with an error naming the key, not silently cut.
+inline constexpr uint64_t kRdbValueBytesMax = 1024ULL * 1024 * 1024;
+static_assert(kRdbValueBytesMax >= static_cast<uint64_t>(kStringMax),
+              "an RDB holding the largest string must load");
 // Active expiry: keys examined per shard per cycle, and cycles per second.
 inline constexpr int kActiveExpireKeysPerShard = 64;
 inline constexpr int kActiveExpireHz = 10;

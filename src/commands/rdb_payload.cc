@@ -22,28 +22,6 @@ namespace fdb {
 
 namespace {
 
-// RDB object types (Redis's rdb.h).
-enum : uint8_t {
-  kRdbString = 0,
-  kRdbList = 1,
-  kRdbSet = 2,
-  kRdbZSet = 3,
-  kRdbHash = 4,
-  kRdbZSet2 = 5,
-  kRdbListZiplist = 10,
-  kRdbSetIntset = 11,
-  kRdbZSetZiplist = 12,
-  kRdbHashZiplist = 13,
-  kRdbListQuicklist = 14,
-  kRdbHashListpack = 16,
-  kRdbZSetListpack = 17,
-  kRdbListQuicklist2 = 18,
-  kRdbStreamListpacks = 15,   // Redis 5.0-6.2
-  kRdbStreamListpacks2 = 19,  // Redis 7.0 (first ID, max deleted ID, entries added / read)
-  kRdbStreamListpacks3 = 21,  // Redis 7.2 (a consumer's active time)
-  kRdbSetListpack = 20,
-};
-
 // --- CRC-64 (Jones, reflected, as Redis) ---
 
 std::array<uint64_t, 256> MakeCrc64Table() {
@@ -717,8 +695,20 @@ bool VerifyDumpPayload(std::string_view p) {
 }
 
 Status ParseDumpPayload(std::string_view payload, RestoredValue* out) {
-  Reader r(payload.substr(0, payload.size() - 10));
-  const uint8_t type = r.Byte();
+  if (payload.size() < 11) return Bad();
+  return ParseRdbValue(static_cast<uint8_t>(payload[0]), payload.substr(1, payload.size() - 11),
+                       out);
+}
+
+Status ParseRdbString(std::string_view in, std::string* out) {
+  Reader r(in);
+  *out = r.String();
+  if (!r.ok() || !r.done()) return Bad();
+  return Status::OK();
+}
+
+Status ParseRdbValue(uint8_t type, std::string_view body, RestoredValue* out) {
+  Reader r(body);
   std::vector<std::string> elems;
   auto blob_elements = [&](bool (*parse)(std::string_view, std::vector<std::string>*)) {
     std::string blob = r.String();
@@ -842,8 +832,9 @@ Status ParseDumpPayload(std::string_view payload, RestoredValue* out) {
       break;
     }
   }
-  // An empty collection is no value (Redis refuses it too).
-  if (out->obj->Size() == 0) return Bad();
+  // An empty collection is no value: RESTORE refuses it (as Redis), and an RDB file's loader
+  // skips it (as Redis 7, for the empty keys that bugs of older versions could save).
+  if (out->obj->Size() == 0) return Status::NotFound("an empty collection");
   out->type = out->obj->type();
   return Status::OK();
 }

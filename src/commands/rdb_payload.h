@@ -20,6 +20,33 @@
 
 namespace fdb {
 
+// RDB object types (Redis's rdb.h): the byte before a value, in a DUMP payload and in an RDB
+// file (commands/rdb_file.h). 6 and 7 are module values and 9 Redis 2.x's zipmap, none of which
+// FDB reads; 8 was never used.
+enum RdbType : uint8_t {
+  kRdbString = 0,
+  kRdbList = 1,
+  kRdbSet = 2,
+  kRdbZSet = 3,
+  kRdbHash = 4,
+  kRdbZSet2 = 5,
+  kRdbModulePreGa = 6,
+  kRdbModule2 = 7,
+  kRdbHashZipmap = 9,
+  kRdbListZiplist = 10,
+  kRdbSetIntset = 11,
+  kRdbZSetZiplist = 12,
+  kRdbHashZiplist = 13,
+  kRdbListQuicklist = 14,
+  kRdbStreamListpacks = 15,  // Redis 5.0-6.2
+  kRdbHashListpack = 16,
+  kRdbZSetListpack = 17,
+  kRdbListQuicklist2 = 18,
+  kRdbStreamListpacks2 = 19,  // Redis 7.0 (first ID, max deleted ID, entries added / read)
+  kRdbSetListpack = 20,
+  kRdbStreamListpacks3 = 21,  // Redis 7.2 (a consumer's active time)
+};
+
 // The highest RDB version RESTORE accepts (Redis 7.2's); DUMP writes Redis 7.0's.
 inline constexpr uint16_t kRdbVersionDumped = 10;
 inline constexpr uint16_t kRdbVersionMax = 11;
@@ -38,7 +65,18 @@ struct RestoredValue {
 // Checks the trailer (version and checksum): false when they are wrong (Redis's "DUMP payload
 // version or checksum are wrong").
 bool VerifyDumpPayload(std::string_view payload);
-// Decodes a verified payload; Corruption for a body that does not parse ("Bad data format").
+// Decodes a verified payload; Corruption for a body that does not parse, NotFound for an empty
+// collection (RESTORE's "Bad data format" either way).
 Status ParseDumpPayload(std::string_view payload, RestoredValue* out);
+
+// The decoders under ParseDumpPayload, for a value read from an RDB file (commands/rdb_file.h),
+// which has no DUMP trailer. Each input must be exactly one item: bytes left over are
+// Corruption, like a body that does not parse.
+//
+// A value of RDB type `type` (the byte before it is not part of `body`). NotFound for a
+// well-formed empty collection, which is no value.
+Status ParseRdbValue(uint8_t type, std::string_view body, RestoredValue* out);
+// One RDB string: a length and its bytes, or an integer, or LZF-compressed bytes.
+Status ParseRdbString(std::string_view in, std::string* out);
 
 }  // namespace fdb

@@ -14,6 +14,7 @@
 #include "commands/errors.h"
 #include "commands/help.h"
 #include "commands/info.h"
+#include "commands/rdb_load.h"
 #include "server/auth.h"
 
 namespace fdb {
@@ -688,6 +689,26 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     }
     return ctx.rb.Error("ERR Syntax error, try DEBUG HELP");
   }
+  if (EqualsUpper(sub, "LOADRDB")) {
+    // Loads a Redis RDB file into the keyspace, key by key (commands/rdb_load.h), through the
+    // path a replica of a Redis primary takes with the file it receives. Not inside MULTI or a
+    // script: each key is committed on its own, which a transaction holding every shard cannot.
+    if (args.size() != 3) return SubArity(ctx, "debug", sub);
+    if (ctx.txn.holds_all_shards()) {
+      return ctx.rb.Error("ERR DEBUG LOADRDB is not allowed in a transaction or a script");
+    }
+    // DEBUG is no write to the dispatcher, which so does not refuse it while the log cannot be
+    // written: refused here, before a key changes memory without reaching the log.
+    if (StorageEngine* st = ctx.server.storage(); st != nullptr && !st->Health().ok()) {
+      return ctx.rb.Error(st->Health().message());
+    }
+    Result<RdbFileStats> loaded = LoadRdbFile(std::string(args[2]), ctx.ks, ctx.txn);
+    if (!loaded.ok()) {
+      return ctx.rb.Error("ERR Error trying to load the RDB dump: " + loaded.status().message());
+    }
+    ctx.Dirty(loaded->keys);
+    return ctx.rb.Ok();
+  }
   if (EqualsUpper(sub, "PAUSE-CRON")) {
     if (args.size() != 3) return SubArity(ctx, "debug", sub);
     // As Redis: atoi of the argument, any non-zero value pauses.
@@ -698,9 +719,10 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     return ReplyHelp(
         ctx.rb, "DEBUG",
         {"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.", "OBJECT <key>",
-         "    Show low level info about the key and associated value.", "SET-ACTIVE-EXPIRE <0|1>",
-         "    Setting it to 0 disables expiring keys in background.", "PAUSE-CRON <0|1>",
-         "    Stop periodic cron job processing.",
+         "    Show low level info about the key and associated value.", "LOADRDB <path>",
+         "    Load the keys of a Redis RDB file (versions 1 to 11) into the data set.",
+         "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background.",
+         "PAUSE-CRON <0|1>", "    Stop periodic cron job processing.",
          "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
          "    Accepted; FDB shrinks the buffers of connections idle for a while.",
          "REPLYBUFFER RESIZING <0|1>",
