@@ -18,6 +18,8 @@
 #include "base/clock.h"
 #include "base/logging.h"
 #include "commands/dispatcher.h"
+#include "commands/rdb_file.h"
+#include "commands/rdb_load.h"
 #include "commands/server_context.h"
 #include "engine/effects.h"
 #include "protocol/reply_builder.h"
@@ -805,8 +807,78 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
         ok = false;
         break;
       }
+      // Redis sends bare newlines as keepalives until its snapshot starts.
+      line.erase(0, line.find_first_not_of('\n') == std::string::npos
+                        ? line.size()
+                        : line.find_first_not_of('\n'));
       if (!line.empty()) break;
     }
+    // The RDB file a Redis primary sends after +FULLRESYNC <replid> <offset> (`fullresync`):
+    // `$<length>` or, diskless, `$EOF:<mark>`, then the file; what follows it in buf is the
+    // command stream.
+    auto load_rdb = [&](const std::string& fullresync) {
+      std::string head;
+      if (!reader.Line(&buf, &head, timeout_ms)) return false;
+      const bool diskless = head.rfind("$EOF:", 0) == 0;
+      uint64_t left = diskless ? 0 : std::strtoull(head.c_str() + 1, nullptr, 10);
+      Txn txn;
+      txn.set_from_master(true);
+      Keyspace& ks = server_.keyspace();
+      RdbLoader loader([&](int db, std::string_view key, RestoredValue v, int64_t expire_ms) {
+        return PutRdbKey(ks, txn, db, key, std::move(v), expire_ms, NowMs());
+      });
+      if (diskless) loader.set_eof_mark(std::string_view(head).substr(5));
+      for (;;) {
+        std::string_view chunk = buf;
+        if (!diskless && chunk.size() > left) chunk = chunk.substr(0, left);
+        if (!chunk.empty()) {
+          Result<size_t> n = loader.Feed(chunk);
+          if (!n.ok()) {
+            FDB_LOG_WARNING("Failed trying to load the MASTER synchronization DB: %s",
+                            n.status().message().c_str());
+            return false;
+          }
+          if (!diskless) left -= *n;
+          {
+            std::lock_guard<std::mutex> l(mu_);
+            sync_bytes_ += *n;
+          }
+          buf.erase(0, *n);
+        }
+        if (loader.done()) break;
+        if (!diskless && left == 0) {
+          FDB_LOG_WARNING("The master's RDB file ended before its end marker");
+          return false;
+        }
+        bool got;
+        if (!reader.Fill(&buf, &got)) return false;
+      }
+      // +FULLRESYNC <replid> <offset>: the stream after the file starts at that offset.
+      std::string id;
+      uint64_t off = 0;
+      {
+        size_t a = fullresync.find(' ');
+        size_t b = a == std::string::npos ? a : fullresync.find(' ', a + 1);
+        if (b != std::string::npos) {
+          id = fullresync.substr(a + 1, b - a - 1);
+          off = std::strtoull(fullresync.c_str() + b + 1, nullptr, 10);
+        }
+      }
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        if (id.size() == 40) replid_ = id;
+        offset_ = off;
+        replid2_ = kNoReplId;
+        second_offset_ = -1;
+        backlog_.clear();
+        backlog_start_ = offset_;
+      }
+      loading_.store(false);
+      if (server_.storage() != nullptr) (void)server_.storage()->LogReplPosition(id, off);
+      FDB_LOG_NOTICE("MASTER <-> REPLICA sync: Finished with success (%llu keys from the RDB)",
+                     static_cast<unsigned long long>(loader.keys_loaded()));
+      return true;
+    };
     bool snapshot = false;
     if (ok && line.rfind("+FULLRESYNC", 0) == 0) {
       snapshot = true;
@@ -841,8 +913,13 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
         ok = reader.Fill(&buf, &got);
       }
       if (ok && buf[0] == '$') {
-        FDB_LOG_WARNING("The master sent an RDB file, which this replica cannot load yet");
-        ok = false;
+        // A Redis primary (live migration): its RDB file, then its command stream.
+        ok = load_rdb(line);
+        if (ok) {
+          snapshot = false;
+          set_state(LinkState::kConnected);
+          link_up_.store(true);
+        }
       }
     } else if (ok && line.rfind("+CONTINUE", 0) == 0) {
       std::string id = line.size() > 10 ? line.substr(10) : std::string();
