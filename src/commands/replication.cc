@@ -194,7 +194,7 @@ void Replication::Stop() {
   { std::lock_guard<std::mutex> l(cron_mu_); }
   cron_cv_.notify_all();
   if (cron_.joinable()) cron_.join();
-  StopLink();
+  StopLink(/*wait=*/true);
   {
     std::lock_guard<std::mutex> l(mu_);
     for (auto& p : peers_) {
@@ -625,20 +625,22 @@ void Replication::DisconnectPeersLocked() {
   }
 }
 
-void Replication::StopLink() {
-  std::lock_guard<std::mutex> ll(link_mu_);
+void Replication::StopLink(bool wait) {
   {
     std::lock_guard<std::mutex> l(mu_);
     link_generation_++;
   }
   int fd = link_fd_.load();
   if (fd >= 0) shutdown(fd, SHUT_RDWR);
-  if (link_.joinable()) link_.join();
+  // The link thread sees its generation is over at its next command or poll (within kPollMs)
+  // and exits. REPLICAOF does not wait for it: inside EXEC (Sentinel's MULTI / REPLICAOF /
+  // CONFIG REWRITE / EXEC) every shard is held, and the link may be waiting for one.
+  while (wait && links_.load() > 0) usleep(1000);
 }
 
 void Replication::ReplicaOf(const std::string& host, int port) {
-  StopLink();
   std::lock_guard<std::mutex> ll(link_mu_);
+  StopLink(/*wait=*/false);
   if (host.empty()) {
     std::lock_guard<std::mutex> l(mu_);
     if (replica_.load()) {
@@ -674,7 +676,11 @@ void Replication::ReplicaOf(const std::string& host, int port) {
   server_.keyspace().set_replica_mode(true);
   server_.config().set_replicaof(host + " " + std::to_string(port));
   FDB_LOG_NOTICE("Connecting to MASTER %s:%d", host.c_str(), port);
-  link_ = std::thread([this, host, port, gen] { LinkMain(host, port, gen); });
+  links_.fetch_add(1);
+  std::thread([this, host, port, gen] {
+    LinkMain(host, port, gen);
+    links_.fetch_sub(1);
+  }).detach();
 }
 
 namespace {
@@ -962,6 +968,10 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
     while (ok && !stale()) {
       // Every complete command in buf.
       while (ok && pos < buf.size()) {
+        if (stale()) {  // REPLICAOF ended this link: nothing more of this master is applied
+          ok = false;
+          break;
+        }
         RespParser::Result r = parser.Parse(buf.data() + pos, buf.size() - pos, limits);
         if (r == RespParser::Result::kNeedMore) break;
         if (r == RespParser::Result::kError) {
@@ -1040,15 +1050,16 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
         last_io_ms_ = NowMs();
       }
     }
-    link_fd_.store(-1);
+    int expected = fd;
+    link_fd_.compare_exchange_strong(expected, -1);
     close(fd);
+    if (stale()) break;  // a newer link (or none) owns the state below now
     link_up_.store(false);
     if (snapshot) loading_.store(false);
     {
       std::lock_guard<std::mutex> l(mu_);
       link_down_since_ms_ = NowMs();
     }
-    if (stale()) break;
     FDB_LOG_WARNING("Connection with master lost; reconnecting");
     set_state(LinkState::kConnect);
     for (int i = 0; i < 10 && !stale(); i++) usleep(100000);

@@ -139,7 +139,8 @@ class Replication : public EffectSink {
   void DropPeer(ReplicaPeer& p, const char* why);
 
   void LinkMain(std::string host, int port, uint64_t generation);
-  void StopLink();
+  // Ends the current link (its thread exits on its own); `wait`: until it has.
+  void StopLink(bool wait);
   void CronMain();
 
   ServerContext& server_;
@@ -173,8 +174,8 @@ class Replication : public EffectSink {
   uint64_t sync_bytes_ = 0;
   uint64_t link_generation_ = 0;
   std::atomic<int> link_fd_{-1};
-  std::mutex link_mu_;  // serializes REPLICAOF; owns link_
-  std::thread link_;
+  std::mutex link_mu_;          // serializes REPLICAOF
+  std::atomic<int> links_{0};  // link threads running (an ended one may still finish a command)
 
   std::thread cron_;
   std::mutex cron_mu_;
