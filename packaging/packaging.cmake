@@ -54,11 +54,11 @@ if(TARGET fdb-check)
 endif()
 # 0640: the file may hold requirepass and ACL users' passwords. The maintainer script gives it
 # to the fdb user (CONFIG REWRITE writes it back).
-install(FILES ${FDB_PACKAGING_OUT}/fdb.conf DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/fdb
+install(FILES ${FDB_PACKAGING_OUT}/fdb.conf DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/fdb
         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ)
 install(FILES ${FDB_PACKAGING_OUT}/fdb.service DESTINATION ${FDB_UNITDIR})
 install(FILES ${PROJECT_SOURCE_DIR}/packaging/fdb.logrotate
-        DESTINATION ${CMAKE_INSTALL_SYSCONFDIR}/logrotate.d RENAME fdb)
+        DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/logrotate.d RENAME fdb)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/operations.md
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
@@ -75,6 +75,8 @@ every change is fsynced by group commit, values may exceed RAM (a bounded cache 
 disk), and restarts read a checkpoint. The package runs it as the fdb.service systemd unit, \
 as the fdb user, with its data in /var/lib/fdb.")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
+# The binaries without their debugging information: fdb-server is 2.4 MB instead of 54.
+set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION database)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 # The shared libraries' packages, found by dpkg-shlibdeps (dpkg-dev); adduser for the
