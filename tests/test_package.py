@@ -248,3 +248,22 @@ def rotate_log(root, logs, user, group, work):
     with open(os.path.join(logs, "fdb-server.log.1"), "rb") as f:
         assert f.read() == before
     assert os.path.getsize(logfile) == 0
+
+
+def test_make_install_with_prefix_and_destdir(deb, tmp_path):
+    # After the package (the `deb` fixture configured the build directory for /usr): another
+    # prefix, staged under DESTDIR; the unit names that prefix's paths.
+    stage = tmp_path / "stage"
+    p = subprocess.run(["make", "-C", ROOT, "install", f"BUILD={BUILD}", "PREFIX=/usr/local",
+                        f"DESTDIR={stage}"], capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    files = sorted(str(f.relative_to(stage)) for f in stage.rglob("*") if f.is_file())
+    assert files == ["usr/local/bin/fdb-check", "usr/local/bin/fdb-server",
+                     "usr/local/etc/fdb/fdb.conf", "usr/local/etc/logrotate.d/fdb",
+                     "usr/local/lib/systemd/system/fdb.service",
+                     "usr/local/share/doc/fdb/README.md", "usr/local/share/doc/fdb/operations.md"]
+    unit = (stage / "usr/local/lib/systemd/system/fdb.service").read_text()
+    assert ("\nExecStart=/usr/local/bin/fdb-server /usr/local/etc/fdb/fdb.conf "
+            "--supervised systemd --daemonize no\n") in unit
+    assert "Documentation=file:/usr/local/share/doc/fdb/operations.md" in unit
+    assert os.stat(stage / "usr/local/etc/fdb/fdb.conf").st_mode & 0o777 == 0o640
