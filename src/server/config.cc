@@ -383,7 +383,7 @@ struct Config::Param {
   std::string (*get)(const Config&, const Param&) = nullptr;
   void (*rewrite)(const Config&, const Param&, RewriteState&) = nullptr;
   // What it means, in one line: `fdb-server --help` and the config file `--print-config` writes
-  // (server/config_help.h) are generated from it. Every row has one (config_test.cc checks).
+  // (server/config_help.h) are generated from it. Every row has one (config_help_test.cc).
   const char* doc = nullptr;
   size_t row = 0;  // index in the table
 
