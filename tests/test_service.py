@@ -97,24 +97,17 @@ def test_print_config_starts_a_server_with_what_was_given(conf_file_server, tmp_
     assert "without effect in FDB" not in s.read_log()
 
 
-def test_packaged_config_file_is_current():
+def test_packaged_config_file_is_current(tmp_path):
     """packaging/fdb.conf is what fdb-server writes for the package (make conf regenerates it)."""
     cmake = shutil.which("cmake")
     if cmake is None:
         pytest.skip("needs cmake")
-    out = os.path.join(os.path.dirname(FDB_BIN), "fdb.conf.check")
-    try:
-        subprocess.run([cmake, f"-DFDB_SERVER={FDB_BIN}", f"-DOUT={out}", "-P",
-                        os.path.join(ROOT, "packaging", "fdb-conf.cmake")],
-                       check=True, capture_output=True, timeout=60)
-        with open(out) as f:
-            generated = f.read()
-    finally:
-        if os.path.exists(out):
-            os.unlink(out)
+    out = tmp_path / "fdb.conf"
+    subprocess.run([cmake, f"-DFDB_SERVER={FDB_BIN}", f"-DOUT={out}", "-P",
+                    os.path.join(ROOT, "packaging", "fdb-conf.cmake")],
+                   check=True, capture_output=True, timeout=60)
     with open(PACKAGED_CONF) as f:
-        committed = f.read()
-    assert committed == generated, "packaging/fdb.conf is stale: run `make conf`"
+        assert f.read() == out.read_text(), "packaging/fdb.conf is stale: run `make conf`"
 
 
 def test_packaged_config_file_starts_the_server(conf_file_server):
