@@ -177,6 +177,13 @@ def test_unit_command_line_starts_the_packaged_binary(root, tmp_path):
     assert argv[:2] == ["/usr/bin/fdb-server", "/etc/fdb/fdb.conf"]
     assert argv[2:] == ["--supervised", "systemd", "--daemonize", "no"]
     work = tempfile.mkdtemp(prefix="fdb-package-run-")
+    try:
+        run_packaged_binary(root, argv, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run_packaged_binary(root, argv, work):
     os.chmod(work, 0o755)
     data, logs = os.path.join(work, "data"), os.path.join(work, "log")
     os.mkdir(data, 0o750)
