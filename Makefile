@@ -13,7 +13,7 @@ PYTHON ?= $(VENV)/bin/python
 
 .PHONY: all setup build run test unit blackbox compat asan lint threadsafety format fuzz \
   fuzz-smoke bench \
-  bench-python python-install python-wheel-test clean
+  bench-python python-install python-wheel-test install deb conf package-test clean
 
 all: build
 
@@ -138,6 +138,44 @@ python-install: setup
 python-wheel-test: build
 	cd python && FDB_WHEEL_TEST=1 PYTHONPATH=$(abspath python/src):$(abspath $(BUILD))/python \
 	  FDB_SERVER_BIN=$(abspath $(BUILD))/fdb-server $(PYTHON) -m pytest -q tests/test_wheel.py
+
+# `make install [PREFIX=/usr/local] [DESTDIR=...]`: fdb-server and fdb-check in PREFIX/bin, the
+# documented config file in PREFIX/etc/fdb (/etc/fdb when PREFIX is /usr), the systemd unit, the
+# logrotate file and the docs (packaging/packaging.cmake). The unit names the installed paths,
+# so the prefix is set when configuring: the build directory is configured with it (nothing
+# recompiles) and only the installed targets are built. Debian packages only, as `make run`.
+PREFIX ?= /usr/local
+INSTALL_TARGETS = fdb-server fdb-check fdb_conf
+define configure_prefix
+	@scripts/setup.sh --system
+	@test -f $(BUILD)/build.ninja || \
+	  cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFDB_PYTHON=OFF >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_INSTALL_PREFIX=$(1) >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) --target $(INSTALL_TARGETS)
+endef
+
+install:
+	$(call configure_prefix,$(PREFIX))
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD)
+
+# The Debian package fdb_<version>_<arch>.deb, in $(BUILD)/ (CPack's DEB generator): /usr/bin,
+# /etc/fdb/fdb.conf (a conffile), /lib/systemd/system/fdb.service, /etc/logrotate.d/fdb, and
+# maintainer scripts that make the fdb user and /var/lib/fdb. Its dependencies come from the
+# binaries' shared libraries (dpkg-shlibdeps).
+deb:
+	$(call configure_prefix,/usr)
+	cd $(BUILD) && cpack -G DEB
+
+# Regenerates packaging/fdb.conf, the copy of the packaged config file kept for readers
+# (tests/test_service.py fails when it is stale).
+conf:
+	@cmake --build $(BUILD) -j $(JOBS) --target fdb-server
+	cmake -DFDB_SERVER=$(abspath $(BUILD))/fdb-server -DOUT=packaging/fdb.conf \
+	  -P packaging/fdb-conf.cmake
+
+# tests/test_package.py alone: builds the package, unpacks it and starts its binary.
+package-test: build
+	FDB_SERVER_BIN=$(abspath $(BUILD))/fdb-server $(PYTHON) -m pytest -q tests/test_package.py
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(TSA_BUILD)

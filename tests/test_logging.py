@@ -6,6 +6,9 @@ notice, warning). Also run against Redis (FDB_TEST_TARGET=redis) to check the ex
 
 import os
 import re
+import shutil
+import socket
+import subprocess
 import time
 
 import pytest
@@ -129,3 +132,94 @@ def test_unwritable_logfile_stops_the_start(tmp_path):
                        capture_output=True, timeout=30)
     assert p.returncode != 0
     assert b"Can't open the log file" in p.stderr
+
+
+# ---------------------------------------------------------------------------------------------
+# syslog-enabled: the lines also go to the system logger (syslog(3) on /dev/log).
+
+
+@fdb_only
+def test_syslog_enabled_keeps_the_log_file_and_reports_its_settings(server_factory, tmp_path):
+    # Whether or not this machine has a system logger (/dev/log), turning syslog on changes
+    # nothing else: the server starts, and the log file gets every line as before.
+    path = str(tmp_path / "server.log")
+    s = server_factory("--logfile", path, "--syslog-enabled", "yes", "--syslog-ident", "fdbtest",
+                       "--syslog-facility", "LOCAL3")
+    c = s.client()
+    assert c.config_get("syslog-*") == {"syslog-enabled": "yes", "syslog-ident": "fdbtest",
+                                        "syslog-facility": "local3"}
+    with pytest.raises(redis.ResponseError) as e:
+        c.config_set("syslog-enabled", "no")
+    assert "can't set immutable config" in str(e.value)
+    assert s.stop() == 0
+    messages = [msg for _, msg in log_lines(path)]
+    assert any("ready to accept connections" in m for m in messages), messages
+    assert any("ready to exit" in m for m in messages), messages
+
+
+def test_syslog_defaults(server):
+    assert server.client().config_get("syslog-*") == {
+        "syslog-enabled": "no",
+        "syslog-ident": "redis" if TARGET == "redis" else "fdb",
+        "syslog-facility": "local0"}
+
+
+def can_unshare_mounts():
+    if os.geteuid() != 0 or shutil.which("unshare") is None:
+        return False
+    return subprocess.run(["unshare", "--mount", "true"], capture_output=True).returncode == 0
+
+
+@fdb_only
+@pytest.mark.skipif(not can_unshare_mounts(), reason="needs root and unshare --mount")
+def test_syslog_messages_reach_dev_log(tmp_path):
+    """The server runs in a mount namespace whose /dev is a directory holding only our datagram
+    socket `log`, so syslog(3) sends to it whatever the machine's own logger is (none here)."""
+    from conftest import FDB_BIN, free_port
+    dev = tmp_path / "dev"
+    dev.mkdir()
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(dev / "log"))
+    sock.settimeout(30)
+    port = free_port()
+    cmd = ["unshare", "--mount", "sh", "-c", 'mount --bind "$0" /dev && exec "$@"', str(dev),
+           FDB_BIN, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(tmp_path / "data"),
+           "--logfile", str(tmp_path / "server.log"), "--loglevel", "verbose",
+           "--syslog-enabled", "yes", "--syslog-ident", "fdbtest", "--syslog-facility", "local3"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        got = []
+        while not any(b"ready to accept connections" in m for m in got):
+            got.append(sock.recv(4096))
+        c = redis.Redis(port=port)
+        assert c.ping()
+        c.config_set("loglevel", "warning")
+        proc.terminate()
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()
+        sock.setblocking(False)
+        try:
+            while True:
+                got.append(sock.recv(4096))
+        except BlockingIOError:
+            pass
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        sock.close()
+    # RFC 3164 as glibc writes it: <facility*8 + severity>, the time, ident[pid]: message.
+    line = re.compile(rb"^<(\d+)>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d fdbtest\[(\d+)\]: (.*)$")
+    parsed = [line.match(m) for m in got]
+    assert all(parsed), got
+    assert {int(m.group(2)) for m in parsed} == {proc.pid}
+    by_message = {m.group(3).decode(): int(m.group(1)) for m in parsed}
+    local3 = 19 * 8
+    ready = [p for msg, p in by_message.items() if msg.startswith("ready to accept connections")]
+    assert ready == [local3 + 5], by_message  # notice: LOG_NOTICE
+    # After CONFIG SET loglevel warning, only warnings: the shutdown (LOG_WARNING), no notice
+    # such as "checkpoint written at shutdown".
+    assert by_message.get("ready to exit") == local3 + 4, by_message
+    assert "checkpoint written at shutdown" not in by_message, by_message
+    # The log file got the same lines, with its own date and level.
+    messages = [msg for _, msg in log_lines(str(tmp_path / "server.log"))]
+    assert "ready to exit" in messages

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/time.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,8 +20,13 @@ namespace {
 // at one level, and passing a logger to each of them would buy nothing.
 std::atomic<int> g_level{static_cast<int>(LogLevel::kNotice)};
 std::atomic<int> g_fd{STDERR_FILENO};
+std::atomic<bool> g_syslog{false};
+// openlog(3) keeps the pointer it is given, so the ident lives here for the process's life.
+std::string* g_syslog_ident = nullptr;
 
 constexpr char kLevelChars[] = {'.', '-', '*', '#'};
+// Redis's syslogLevelMap.
+constexpr int kSyslogPriorities[] = {LOG_DEBUG, LOG_INFO, LOG_NOTICE, LOG_WARNING};
 
 }  // namespace
 
@@ -62,6 +68,15 @@ Status OpenLogFile(const std::string& path) {
   return Status::OK();
 }
 
+void OpenSyslog(const std::string& ident, int facility) {
+  if (g_syslog_ident == nullptr) g_syslog_ident = new std::string();
+  *g_syslog_ident = ident;
+  // LOG_NDELAY: connect now, while the process may still reach /dev/log (a sandbox may close it
+  // later); no LOG_CONS, so a missing logger never sends lines to the console.
+  openlog(g_syslog_ident->c_str(), LOG_PID | LOG_NDELAY, facility);
+  g_syslog.store(true);
+}
+
 void LogPrintf(LogLevel level, const char* fmt, ...) {
   if (!LogEnabled(level)) return;
   // Header (at most ~40 bytes), message, newline: well under PIPE_BUF, so one atomic write.
@@ -82,6 +97,11 @@ void LogPrintf(LogLevel level, const char* fmt, ...) {
   int m = vsnprintf(line + len, kMaxLogMessage, fmt, ap);
   va_end(ap);
   if (m > 0) len += static_cast<size_t>(m) < kMaxLogMessage ? m : kMaxLogMessage - 1;
+  line[len] = '\0';
+  if (g_syslog.load(std::memory_order_relaxed)) {
+    // glibc's syslog(3) takes its own lock: safe from any thread.
+    syslog(kSyslogPriorities[static_cast<int>(level)], "%s", line + n);
+  }
   line[len++] = '\n';
   int fd = g_fd.load(std::memory_order_relaxed);
   size_t off = 0;

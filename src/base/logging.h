@@ -8,7 +8,12 @@
 //
 // where L is '.' (debug), '-' (verbose), '*' (notice) or '#' (warning), written to the file named
 // by `logfile`, or to stderr when that is empty. FDB has no replicas or forked children, so the
-// role is always M. As in Redis, a message is cut at kMaxLogMessage bytes.
+// role is always M. As in Redis, a message is cut at kMaxLogMessage bytes. With
+// `syslog-enabled`, each kept message also goes to the system logger (syslog(3)), as in Redis.
+//
+// stderr rather than Redis's stdout when no file is named: the log is what a supervisor (systemd,
+// a test harness) collects, and stdout stays free for always-show-logo's line
+// (fdb_server_main.cc); under systemd both reach the journal.
 //
 // Thread-safe, without a lock: the line is formatted into a buffer on the caller's stack (no
 // allocation) and written with one write(2) to a descriptor opened with O_APPEND, so lines of
@@ -16,7 +21,9 @@
 // writes up to PIPE_BUF are). Logging is for events, not for every request: a line costs a
 // localtime_r() and a system call, and a write to a slow destination (a full pipe) blocks the
 // thread that logs, as in Redis. Redis reopens the file for every line so logrotate can move it;
-// FDB keeps it open (alternative rejected for now: reopening costs an open/close per line).
+// FDB keeps it open (alternative rejected for now: reopening costs an open/close per line), so
+// logrotate must rotate it with `copytruncate` (packaging/fdb.logrotate); O_APPEND makes the
+// next line land at the start of the truncated file.
 #pragma once
 
 #include <string>
@@ -44,6 +51,14 @@ bool LogEnabled(LogLevel level);
 // `path` is empty. Call at startup, before other threads log: the previous file is closed.
 // IOError (with errno's text) when the file cannot be opened; the destination is then unchanged.
 [[nodiscard]] Status OpenLogFile(const std::string& path);
+
+// Also sends every kept message to the system logger from now on (Redis's syslog-enabled):
+// openlog(3) with `ident`, the pid in each message and `facility` (LOG_USER, LOG_LOCAL0...), each
+// message at its level's priority (debug: LOG_DEBUG, verbose: LOG_INFO, notice: LOG_NOTICE,
+// warning: LOG_WARNING), without the line's own pid and date (the logger adds its own). The line
+// still goes to the log file or stderr. Without a system logger (/dev/log absent) the messages
+// are dropped by syslog(3), silently. Call at startup, before other threads log.
+void OpenSyslog(const std::string& ident, int facility);
 
 // Writes one line at `level` if the level is enabled. printf-style.
 void LogPrintf(LogLevel level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));

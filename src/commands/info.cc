@@ -20,8 +20,8 @@ namespace fdb {
 
 namespace {
 
-constexpr const char* kRedisVersion = "7.2.4";  // the Redis version whose behaviour FDB follows
-constexpr const char* kFdbVersion = "0.1.0";
+constexpr const char* kRedisVersion = "7.2.4";    // the Redis version whose behaviour FDB follows
+constexpr const char* kFdbVersion = FDB_VERSION;  // CMakeLists.txt
 
 size_t RssBytes() {
   std::ifstream f("/proc/self/statm");

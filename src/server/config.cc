@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <glob.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -197,8 +198,13 @@ struct EnumValue {
 
 // Redis's enums (config.c), in Redis's order: the order of the error text and, for two names
 // of one value (oom-score-adj yes/relative), the one CONFIG GET shows.
-constexpr EnumValue kSupervisedEnum[] = {
-    {"upstart", 1}, {"systemd", 2}, {"auto", 3}, {"no", 0}, {nullptr, 0}};
+constexpr EnumValue kSupervisedEnum[] = {{"upstart", Config::kSupervisedUpstart},
+                                         {"systemd", Config::kSupervisedSystemd},
+                                         {"auto", Config::kSupervisedAuto},
+                                         {"no", Config::kSupervisedNo},
+                                         {nullptr, 0}};
+// syslog.h's facility codes, which base/logging.h's OpenSyslog takes as they are.
+static_assert(LOG_USER == 8 && LOG_LOCAL0 == 128 && LOG_LOCAL7 == 184);
 constexpr EnumValue kSyslogFacilityEnum[] = {
     {"user", 8},     {"local0", 128}, {"local1", 136}, {"local2", 144}, {"local3", 152},
     {"local4", 160}, {"local5", 168}, {"local6", 176}, {"local7", 184}, {nullptr, 0}};
@@ -376,7 +382,15 @@ struct Config::Param {
   Status (*set)(Config&, const Param&, std::string_view, bool startup) = nullptr;
   std::string (*get)(const Config&, const Param&) = nullptr;
   void (*rewrite)(const Config&, const Param&, RewriteState&) = nullptr;
+  // What it means, in one line: `fdb-server --help` and the config file `--print-config` writes
+  // (server/config_help.h) are generated from it. Every row has one (config_help_test.cc).
+  const char* doc = nullptr;
   size_t row = 0;  // index in the table
+
+  Param Doc(const char* text) && {
+    doc = text;
+    return std::move(*this);
+  }
 };
 
 // CONFIG REWRITE's state, as Redis's rewriteConfigState: the old file's lines, and for each
@@ -515,21 +529,30 @@ const std::vector<Config::Param>& Config::Table() {
                          // Redis's CONFIG_BINDADDR_MAX.
                          return SplitSpaces(v).size() > 16 ? "Too many bind addresses specified."
                                                            : nullptr;
-                       }),
-        Int("port", nullptr, 0, 0, 65535, 6380, &Config::port_),
+                       })
+            .Doc("addresses to listen on, separated by spaces (a leading - makes one optional)"),
+        Int("port", nullptr, 0, 0, 65535, 6380, &Config::port_)
+            .Doc("TCP port of the RESP listener (0: any free port; with a tls-port, 0 is no plain "
+                 "port)"),
         // Protected in Redis (a client that can move `dir` can make the server write files
         // where it likes); in FDB also immutable, since the open log and its LOCK stay where
         // they are.
-        Str("dir", nullptr, kImmutable | kProtected, "./fdb_data", &Config::dir_),
+        Str("dir", nullptr, kImmutable | kProtected, "./fdb_data", &Config::dir_)
+            .Doc("data directory: the log segments, the MANIFEST, checkpoints and the LOCK file"),
         // 0: one I/O thread per core (Redis's minimum is 1, a single thread).
-        Int("io-threads", nullptr, kImmutable, 0, 128, 0, &Config::threads_),
-        Int("threads", nullptr, kImmutable | kNotReported, 0, 128, 0, &Config::threads_),
+        Int("io-threads", nullptr, kImmutable, 0, 128, 0, &Config::threads_)
+            .Doc("I/O threads, each with its own event loop and connections (0: one per core)"),
+        Int("threads", nullptr, kImmutable | kNotReported, 0, 128, 0, &Config::threads_)
+            .Doc("FDB's name for io-threads (not reported by CONFIG GET)"),
         // FDB bounds maxclients to what one process can hold open (Redis: UINT_MAX).
-        Int("maxclients", nullptr, 0, 1, 1000000, limits::kMaxClientsDefault, &Config::maxclients_),
+        Int("maxclients", nullptr, 0, 1, 1000000, limits::kMaxClientsDefault, &Config::maxclients_)
+            .Doc("connections beyond it get 'ERR max number of clients reached'"),
         Int("proto-max-bulk-len", nullptr, kMemory, kMb, kLongMax, limits::kProtoMaxBulkLenDefault,
-            &Config::proto_max_bulk_len_),
+            &Config::proto_max_bulk_len_)
+            .Doc("largest bulk string a request may carry"),
         Int("client-query-buffer-limit", nullptr, kMemory, kMb, kLongMax,
-            limits::kQueryBufferLimitDefault, &Config::query_buffer_limit_),
+            limits::kQueryBufferLimitDefault, &Config::query_buffer_limit_)
+            .Doc("a client whose pending request exceeds it is closed"),
         Special(
             "client-output-buffer-limit", nullptr, kMultiArg,
             [](Config& c, const Param&, std::string_view v, bool) -> Status {
@@ -601,7 +624,8 @@ const std::vector<Config::Param>& Config::Table() {
                             FormatMemory(s) + " " + std::to_string(secs),
                         force);
               }
-            }),
+            })
+            .Doc("<class> <hard> <soft> <soft-seconds>: when a client's pending replies close it"),
         Special(
             "maxmemory-clients", nullptr, 0,
             [](Config& c, const Param&, std::string_view v, bool) -> Status {
@@ -636,26 +660,41 @@ const std::vector<Config::Param>& Config::Table() {
               int64_t v = c.maxmemory_clients_.load();
               std::string value = v < 0 ? std::to_string(-v) + "%" : FormatMemory(v);
               st.Line(p.name, std::string(p.name) + " " + value, v != 0);
-            }),
-        Int("maxmemory", nullptr, kMemory, 0, INT64_MAX, 0, &Config::maxmemory_),
+            })
+            .Doc("bytes or a % of maxmemory for all clients' buffers; the biggest are closed "
+                 "beyond it (0: off)"),
+        Int("maxmemory", nullptr, kMemory, 0, INT64_MAX, 0, &Config::maxmemory_)
+            .Doc("bytes of values kept in RAM (beyond: evicted to disk, or per maxmemory-policy); "
+                 "0: unbounded"),
         // At most 64 keys sampled per eviction (Redis: INT_MAX): the pool is sized for it.
-        Int("maxmemory-samples", nullptr, 0, 1, 64, 5, &Config::maxmemory_samples_),
+        Int("maxmemory-samples", nullptr, 0, 1, 64, 5, &Config::maxmemory_samples_)
+            .Doc("keys sampled per eviction by the whole-key maxmemory policies"),
         Int("maxmemory-eviction-tenacity", nullptr, 0, 0, 100, 10,
-            &Config::maxmemory_eviction_tenacity_),
-        Int("lfu-log-factor", nullptr, 0, 0, kIntMax, 10, &Config::lfu_log_factor_),
-        Int("lfu-decay-time", nullptr, 0, 0, kIntMax, 1, &Config::lfu_decay_time_),
-        Enum("maxmemory-policy", 0, kMaxmemoryPolicyEnum, 0, &Config::maxmemory_policy_),
+            &Config::maxmemory_eviction_tenacity_)
+            .Doc("how long one command may evict before it runs anyway (10: 500 us, 100: "
+                 "unlimited)"),
+        Int("lfu-log-factor", nullptr, 0, 0, kIntMax, 10, &Config::lfu_log_factor_)
+            .Doc("LFU counter: hits per counter step"),
+        Int("lfu-decay-time", nullptr, 0, 0, kIntMax, 1, &Config::lfu_decay_time_)
+            .Doc("LFU counter: minutes per decay step (0: no decay)"),
+        Enum("maxmemory-policy", 0, kMaxmemoryPolicyEnum, 0, &Config::maxmemory_policy_)
+            .Doc("over maxmemory: noeviction moves values to disk (with persistence); the others "
+                 "delete whole keys"),
         // Redis accepts any hz and clamps it to 1..500; FDB refuses what it would clamp.
-        Int("hz", nullptr, 0, 1, 500, 10, &Config::hz_),
-        Int("timeout", nullptr, 0, 0, kIntMax, 0, &Config::timeout_),
-        Int("tcp-keepalive", nullptr, kNo, 0, kIntMax, 300, &Config::tcp_keepalive_),
+        Int("hz", nullptr, 0, 1, 500, 10, &Config::hz_)
+            .Doc("housekeeping (active expiry) cycles per second"),
+        Int("timeout", nullptr, 0, 0, kIntMax, 0, &Config::timeout_)
+            .Doc("close a client idle for this many seconds (0: never)"),
+        Int("tcp-keepalive", nullptr, kNo, 0, kIntMax, 300, &Config::tcp_keepalive_)
+            .Doc("seconds between TCP keepalive probes (FDB keeps the kernel's settings)"),
         // FDB's keyspace has a fixed number of databases (limits::kNumDatabases).
         with_check(Int("databases", nullptr, kImmutable, 1, kIntMax, limits::kNumDatabases,
                        &Config::databases_),
                    [](int64_t v) -> const char* {
                      return v == limits::kNumDatabases ? nullptr
                                                        : "argument must be 16 (fixed in FDB)";
-                   }),
+                   })
+            .Doc("number of databases (fixed at 16 in FDB)"),
         Special(
             "requirepass", nullptr, 0,
             [](Config& c, const Param&, std::string_view v, bool) -> Status {
@@ -668,7 +707,8 @@ const std::vector<Config::Param>& Config::Table() {
             [](const Config& c, const Param&) { return c.requirepass(); },
             [](const Config& c, const Param& p, RewriteState& st) {
               st.String(p.name, c.requirepass(), nullptr, true);
-            }),
+            })
+            .Doc("password of the default user (AUTH / HELLO AUTH); empty: none"),
         // FDB persists through its log, not snapshots: `save` is validated and reported.
         Special(
             "save", nullptr, kMultiArg | kNo,
@@ -711,50 +751,79 @@ const std::vector<Config::Param>& Config::Table() {
                 st.Line(p.name, "save " + w[j] + " " + w[j + 1], true);
               }
               st.MarkProcessed(p.name);
-            }),
-        Int("cache-size", nullptr, 0, 0, INT64_MAX, 0, &Config::cache_size_),
-        Bool("compression", nullptr, kImmutable, false, &Config::compression_),
+            })
+            .Doc("Redis's RDB snapshot points (<seconds> <changes>...); FDB persists through its "
+                 "log"),
+        Int("cache-size", nullptr, 0, 0, INT64_MAX, 0, &Config::cache_size_)
+            .Doc("the RAM cache's bound counted in values rather than bytes (0: unbounded)"),
+        Bool("compression", nullptr, kImmutable, false, &Config::compression_)
+            .Doc(
+                "store values of 256 bytes or more zstd-compressed in the log when it saves space"),
         // FDB's default is yes (the log); `no` keeps the data set in memory only. FDB cannot
         // turn its log on or off while running (Redis can): immutable.
-        Bool("appendonly", nullptr, kImmutable, true, &Config::appendonly_),
-        Enum("appendfsync", 0, kAppendfsyncEnum, 1, &Config::appendfsync_),
-        Enum("loglevel", 0, kLoglevelEnum, 2, &Config::loglevel_),
-        Str("logfile", nullptr, kImmutable, "", &Config::logfile_),
+        Bool("appendonly", nullptr, kImmutable, true, &Config::appendonly_)
+            .Doc("persistence through the log; no keeps the data set in memory only"),
+        Enum("appendfsync", 0, kAppendfsyncEnum, 1, &Config::appendfsync_)
+            .Doc("always: acknowledge a write once fsynced; everysec: at most ~1 s lost on power "
+                 "loss; no: the OS decides"),
+        Enum("loglevel", 0, kLoglevelEnum, 2, &Config::loglevel_)
+            .Doc("log lines below this level are dropped"),
+        Str("logfile", nullptr, kImmutable, "", &Config::logfile_)
+            .Doc("file the log lines are appended to (empty: standard error)"),
         Enum("enable-debug-command", kImmutable, kProtectedActionEnum, 0,
-             &Config::enable_debug_command_),
+             &Config::enable_debug_command_)
+            .Doc("who may run DEBUG: no, local (clients on loopback), yes"),
         Enum("enable-protected-configs", kImmutable, kProtectedActionEnum, 0,
-             &Config::enable_protected_configs_),
+             &Config::enable_protected_configs_)
+            .Doc("who may CONFIG SET protected parameters (dir): no, local, yes"),
         Enum("enable-module-command", kImmutable | kNo, kProtectedActionEnum, 0,
-             &Config::enable_module_command_),
+             &Config::enable_module_command_)
+            .Doc("who may run MODULE (FDB has no MODULE command)"),
         // FDB stays in the foreground (the service manager runs it); `daemonize yes` is
         // accepted, so a redis.conf starts it, and warned about at startup.
-        Bool("daemonize", nullptr, kImmutable, false, &Config::daemonize_),
-        Str("pidfile", nullptr, kImmutable | kEmptyIsNull, nullptr, &Config::pidfile_),
+        Bool("daemonize", nullptr, kImmutable, false, &Config::daemonize_)
+            .Doc("fork into the background (fdb-server stays in the foreground; yes is warned "
+                 "about)"),
+        Str("pidfile", nullptr, kImmutable | kEmptyIsNull, nullptr, &Config::pidfile_)
+            .Doc("file the server's pid is written to at start and removed from at exit (empty: "
+                 "none)"),
 
-        // --- Stored for the mechanisms of later issues (encodings, slowlog, latency
-        // monitor, scripting, keyspace notifications): validated and reported today.
+        // --- Redis's encodings (stored, no effect: FDB's collections have their own), then the
+        // introspection, scripting and messaging limits.
         Int("list-max-listpack-size", "list-max-ziplist-size", kNo, kIntMin, kIntMax, -2,
-            &Config::list_max_listpack_size_),
-        Int("list-compress-depth", nullptr, kNo, 0, kIntMax, 0, &Config::list_compress_depth_),
+            &Config::list_max_listpack_size_)
+            .Doc("Redis's listpack size of a list node"),
+        Int("list-compress-depth", nullptr, kNo, 0, kIntMax, 0, &Config::list_compress_depth_)
+            .Doc("Redis's number of uncompressed nodes at each end of a list"),
         Int("hash-max-listpack-entries", "hash-max-ziplist-entries", kNo, 0, kLongMax, 512,
-            &Config::hash_max_listpack_entries_),
+            &Config::hash_max_listpack_entries_)
+            .Doc("Redis's largest hash kept as a listpack, in fields"),
         Int("hash-max-listpack-value", "hash-max-ziplist-value", kNo | kMemory, 0, kLongMax, 64,
-            &Config::hash_max_listpack_value_),
+            &Config::hash_max_listpack_value_)
+            .Doc("Redis's largest hash field or value kept in a listpack"),
         Int("set-max-intset-entries", nullptr, kNo, 0, kLongMax, 512,
-            &Config::set_max_intset_entries_),
+            &Config::set_max_intset_entries_)
+            .Doc("Redis's largest set kept as an intset"),
         Int("zset-max-listpack-entries", "zset-max-ziplist-entries", kNo, 0, kLongMax, 128,
-            &Config::zset_max_listpack_entries_),
+            &Config::zset_max_listpack_entries_)
+            .Doc("Redis's largest sorted set kept as a listpack, in members"),
         Int("zset-max-listpack-value", "zset-max-ziplist-value", kNo | kMemory, 0, kLongMax, 64,
-            &Config::zset_max_listpack_value_),
-        Int("slowlog-log-slower-than", nullptr, kNo, -1, kLLongMax, 10000,
-            &Config::slowlog_log_slower_than_),
-        Int("slowlog-max-len", nullptr, kNo, 0, kLongMax, 128, &Config::slowlog_max_len_),
-        Int("latency-monitor-threshold", nullptr, kNo, 0, kLLongMax, 0,
-            &Config::latency_monitor_threshold_),
-        Int("busy-reply-threshold", "lua-time-limit", kNo, 0, kLongMax, 5000,
-            &Config::busy_reply_threshold_),
+            &Config::zset_max_listpack_value_)
+            .Doc("Redis's largest sorted set member kept in a listpack"),
+        Int("slowlog-log-slower-than", nullptr, 0, -1, kLLongMax, 10000,
+            &Config::slowlog_log_slower_than_)
+            .Doc(
+                "commands slower than this many microseconds go to the SLOWLOG (-1: none, 0: all)"),
+        Int("slowlog-max-len", nullptr, 0, 0, kLongMax, 128, &Config::slowlog_max_len_)
+            .Doc("SLOWLOG entries kept"),
+        Int("latency-monitor-threshold", nullptr, 0, 0, kLLongMax, 0,
+            &Config::latency_monitor_threshold_)
+            .Doc("events slower than this many milliseconds go to LATENCY (0: off)"),
+        Int("busy-reply-threshold", "lua-time-limit", 0, 0, kLongMax, 5000,
+            &Config::busy_reply_threshold_)
+            .Doc("milliseconds a script or function runs before other clients get BUSY"),
         Special(
-            "notify-keyspace-events", nullptr, kNo,
+            "notify-keyspace-events", nullptr, 0,
             [](Config& c, const Param&, std::string_view v, bool) -> Status {
               int flags = ParseKeyspaceEvents(v);
               if (flags < 0) {
@@ -771,20 +840,27 @@ const std::vector<Config::Param>& Config::Table() {
               int flags = static_cast<int>(c.notify_keyspace_events_.load());
               st.Line(p.name, std::string(p.name) + " " + Repr(KeyspaceEventsToString(flags)),
                       flags != 0);
-            }),
-        Int("hll-sparse-max-bytes", nullptr, kNo | kMemory, 0, kLongMax, 3000,
-            &Config::hll_sparse_max_bytes_),
-        Int("stream-node-max-bytes", nullptr, kNo | kMemory, 0, kLongMax, 4096,
-            &Config::stream_node_max_bytes_),
-        Int("stream-node-max-entries", nullptr, kNo, 0, kLLongMax, 100,
-            &Config::stream_node_max_entries_),
+            })
+            .Doc("keyspace notification classes to publish (Ag$lshzxeKEtmdn; empty: none)"),
+        Int("hll-sparse-max-bytes", nullptr, kMemory, 0, kLongMax, 3000,
+            &Config::hll_sparse_max_bytes_)
+            .Doc("largest sparse HyperLogLog before it becomes dense"),
+        Int("stream-node-max-bytes", nullptr, kMemory, 0, kLongMax, 4096,
+            &Config::stream_node_max_bytes_)
+            .Doc("bytes of a stream's node before a new one starts"),
+        Int("stream-node-max-entries", nullptr, 0, 0, kLLongMax, 100,
+            &Config::stream_node_max_entries_)
+            .Doc("entries of a stream's node before a new one starts"),
         Int("tracking-table-max-keys", nullptr, 0, 0, kLongMax, 1000000,
-            &Config::tracking_table_max_keys_),
-        Int("acllog-max-len", nullptr, 0, 0, kLongMax, 128),
-        Enum("acl-pubsub-default", 0, kAclPubsubDefaultEnum, 0),
-        Bool("latency-tracking", nullptr, kNo, true),
+            &Config::tracking_table_max_keys_)
+            .Doc("keys remembered for client-side caching (0: unbounded)"),
+        Int("acllog-max-len", nullptr, 0, 0, kLongMax, 128).Doc("ACL LOG entries kept"),
+        Enum("acl-pubsub-default", 0, kAclPubsubDefaultEnum, 0)
+            .Doc("channels of a new ACL user: resetchannels (none) or allchannels"),
+        Bool("latency-tracking", nullptr, 0, true)
+            .Doc("per-command latency histograms (INFO latencystats)"),
         Special(
-            "latency-tracking-info-percentiles", nullptr, kMultiArg | kNo,
+            "latency-tracking-info-percentiles", nullptr, kMultiArg,
             [](Config& c, const Param&, std::string_view v, bool) -> Status {
               std::vector<std::string> w = SplitSpaces(v);
               if (w.size() == 1 && w[0].empty()) w.clear();
@@ -820,50 +896,81 @@ const std::vector<Config::Param>& Config::Table() {
               }
               // As Redis: always written, `""` for none, so the default does not come back.
               st.Line(p.name, std::string(p.name) + " " + (v.empty() ? "\"\"" : v), true);
-            }),
-        Int("active-expire-effort", nullptr, kNo, 1, 10, 1),
-        Bool("lazyfree-lazy-eviction", nullptr, kNo, false),
-        Bool("lazyfree-lazy-expire", nullptr, kNo, false),
-        Bool("lazyfree-lazy-server-del", nullptr, kNo, false),
-        Bool("lazyfree-lazy-user-del", nullptr, kNo, false),
-        Bool("lazyfree-lazy-user-flush", nullptr, kNo, false),
-        Bool("activerehashing", nullptr, kNo, true),
-        Bool("dynamic-hz", nullptr, kNo, true),
-        Int("shutdown-timeout", nullptr, kNo, 0, kIntMax, 10),
+            })
+            .Doc("percentiles INFO latencystats reports"),
+        Int("active-expire-effort", nullptr, kNo, 1, 10, 1)
+            .Doc("Redis's effort of the active expiry cycle (1-10)"),
+        Bool("lazyfree-lazy-eviction", nullptr, kNo, false)
+            .Doc("Redis's background freeing of evicted keys"),
+        Bool("lazyfree-lazy-expire", nullptr, kNo, false)
+            .Doc("Redis's background freeing of expired keys"),
+        Bool("lazyfree-lazy-server-del", nullptr, kNo, false)
+            .Doc("Redis's background freeing of keys the server deletes"),
+        Bool("lazyfree-lazy-user-del", nullptr, kNo, false).Doc("Redis's DEL as UNLINK"),
+        Bool("lazyfree-lazy-user-flush", nullptr, kNo, false)
+            .Doc("Redis's FLUSHALL / FLUSHDB as ASYNC"),
+        Bool("activerehashing", nullptr, kNo, true)
+            .Doc("Redis's incremental rehashing in the housekeeping cycle"),
+        Bool("dynamic-hz", nullptr, kNo, true).Doc("Redis's hz raised with the number of clients"),
+        Int("shutdown-timeout", nullptr, kNo, 0, kIntMax, 10)
+            .Doc("seconds Redis waits for replicas at shutdown"),
         Special("shutdown-on-sigint", nullptr, kMultiArg | kNo, set_shutdown_flags, get_string_slot,
-                rewrite_shutdown_flags),
+                rewrite_shutdown_flags)
+            .Doc("Redis's shutdown flags on SIGINT (default, save, nosave, now, force)"),
         Special("shutdown-on-sigterm", nullptr, kMultiArg | kNo, set_shutdown_flags,
-                get_string_slot, rewrite_shutdown_flags),
-        Int("socket-mark-id", nullptr, kImmutable | kNo, 0, UINT_MAX, 0),
-        Int("tcp-backlog", nullptr, kImmutable | kNo, 0, kIntMax, 511),
-        Str("unixsocket", nullptr, kImmutable | kEmptyIsNull | kNo, nullptr),
-        Int("unixsocketperm", nullptr, kImmutable | kOctal | kNo, 0, 0777, 0),
-        Bool("protected-mode", nullptr, 0, true, &Config::protected_mode_),
-        Str("bind-source-addr", nullptr, kEmptyIsNull | kNo, nullptr),
-        Enum("sanitize-dump-payload", kNo, kSanitizeDumpPayloadEnum, 0),
-        Str("ignore-warnings", nullptr, kNo, ""),
+                get_string_slot, rewrite_shutdown_flags)
+            .Doc("Redis's shutdown flags on SIGTERM (default, save, nosave, now, force)"),
+        Int("socket-mark-id", nullptr, kImmutable | kNo, 0, UINT_MAX, 0)
+            .Doc("Redis's SO_MARK of listening sockets"),
+        Int("tcp-backlog", nullptr, kImmutable | kNo, 0, kIntMax, 511)
+            .Doc("Redis's listen() backlog"),
+        Str("unixsocket", nullptr, kImmutable | kEmptyIsNull | kNo, nullptr)
+            .Doc("Redis's Unix socket path"),
+        Int("unixsocketperm", nullptr, kImmutable | kOctal | kNo, 0, 0777, 0)
+            .Doc("Redis's Unix socket permissions (octal)"),
+        Bool("protected-mode", nullptr, 0, true, &Config::protected_mode_)
+            .Doc("while the default user has no password, serve only clients on loopback"),
+        Str("bind-source-addr", nullptr, kEmptyIsNull | kNo, nullptr)
+            .Doc("Redis's source address of outgoing connections"),
+        Enum("sanitize-dump-payload", kNo, kSanitizeDumpPayloadEnum, 0)
+            .Doc("Redis's deep check of RESTORE payloads"),
+        Str("ignore-warnings", nullptr, kNo, "").Doc("Redis's startup warnings to silence"),
 
         // --- Process and logging details of redis-server.
-        Enum("supervised", kImmutable | kNo, kSupervisedEnum, 0),
-        Bool("syslog-enabled", nullptr, kImmutable | kNo, false),
-        Str("syslog-ident", nullptr, kImmutable | kNo, "redis"),
-        Enum("syslog-facility", kImmutable | kNo, kSyslogFacilityEnum, 128),
+        // systemd: sd_notify(3) READY=1 once recovered and listening, STOPPING=1 at shutdown
+        // (packaging/fdb.service is Type=notify); upstart is accepted and warned about.
+        Enum("supervised", kImmutable, kSupervisedEnum, 0, &Config::supervised_)
+            .Doc("tell a supervisor when ready: systemd (sd_notify), auto (systemd if "
+                 "NOTIFY_SOCKET is set), no"),
+        Bool("syslog-enabled", nullptr, kImmutable, false, &Config::syslog_enabled_)
+            .Doc("also send the log lines to the system logger (syslog)"),
+        // FDB's own ident (Redis: "redis"), so its messages are told apart from a Redis's.
+        Str("syslog-ident", nullptr, kImmutable, "fdb", &Config::syslog_ident_)
+            .Doc("program name of the syslog messages"),
+        // The values are syslog.h's LOG_USER, LOG_LOCAL0...
+        Enum("syslog-facility", kImmutable, kSyslogFacilityEnum, 128, &Config::syslog_facility_)
+            .Doc("syslog facility: user or local0-local7"),
         // The "logo" is one line on standard output with the port and the pid (see
         // fdb_server_main.cc).
-        Bool("always-show-logo", nullptr, kImmutable, false, &Config::always_show_logo_),
-        Bool("set-proc-title", nullptr, kImmutable | kNo, true),
+        Bool("always-show-logo", nullptr, kImmutable, false, &Config::always_show_logo_)
+            .Doc(
+                "write a startup line with the port and pid, and a ready line, to standard output"),
+        Bool("set-proc-title", nullptr, kImmutable | kNo, true).Doc("Redis's process title"),
         with_str_check(
             Str("proc-title-template", nullptr, kNo, "{title} {listen-addr} {server-mode}"),
             [](std::string_view v) -> const char* {
               return ValidProcTitleTemplate(v)
                          ? nullptr
                          : "template format is invalid or contains unknown variables";
-            }),
-        Bool("crash-log-enabled", nullptr, kNo, true),
-        Bool("crash-memcheck-enabled", nullptr, kNo, true),
-        Bool("disable-thp", nullptr, kImmutable | kNo, true),
-        Bool("jemalloc-bg-thread", nullptr, kNo, true),
-        Enum("oom-score-adj", kNo, kOomScoreAdjEnum, 0),
+            })
+            .Doc("Redis's process title template"),
+        Bool("crash-log-enabled", nullptr, kNo, true).Doc("Redis's crash report in the log"),
+        Bool("crash-memcheck-enabled", nullptr, kNo, true).Doc("Redis's memory test after a crash"),
+        Bool("disable-thp", nullptr, kImmutable | kNo, true)
+            .Doc("Redis's transparent huge pages switch-off"),
+        Bool("jemalloc-bg-thread", nullptr, kNo, true).Doc("Redis's jemalloc purging thread"),
+        Enum("oom-score-adj", kNo, kOomScoreAdjEnum, 0)
+            .Doc("Redis's control of the process's OOM score"),
         Special(
             "oom-score-adj-values", nullptr, kMultiArg | kNo,
             [](Config& c, const Param&, std::string_view v, bool) -> Status {
@@ -894,11 +1001,16 @@ const std::vector<Config::Param>& Config::Table() {
                 v = c.oom_score_adj_values_;
               }
               st.Line(p.name, std::string(p.name) + " " + v, v != "0 200 800");
-            }),
-        Str("server_cpulist", nullptr, kImmutable | kEmptyIsNull | kNo, nullptr),
-        Str("bio_cpulist", nullptr, kImmutable | kEmptyIsNull | kNo, nullptr),
-        Str("aof_rewrite_cpulist", nullptr, kImmutable | kEmptyIsNull | kNo, nullptr),
-        Str("bgsave_cpulist", nullptr, kImmutable | kEmptyIsNull | kNo, nullptr),
+            })
+            .Doc("Redis's OOM score adjustments of master, replica and child"),
+        Str("server_cpulist", nullptr, kImmutable | kEmptyIsNull | kNo, nullptr)
+            .Doc("Redis's CPU affinity of the main thread"),
+        Str("bio_cpulist", nullptr, kImmutable | kEmptyIsNull | kNo, nullptr)
+            .Doc("Redis's CPU affinity of background I/O threads"),
+        Str("aof_rewrite_cpulist", nullptr, kImmutable | kEmptyIsNull | kNo, nullptr)
+            .Doc("Redis's CPU affinity of AOF rewrites"),
+        Str("bgsave_cpulist", nullptr, kImmutable | kEmptyIsNull | kNo, nullptr)
+            .Doc("Redis's CPU affinity of BGSAVE"),
         // Redis on Debian has no active defragmenter either, and refuses it the same way.
         with_check(Bool("activedefrag", nullptr, kNo, false),
                    [](int64_t v) -> const char* {
@@ -906,58 +1018,84 @@ const std::vector<Config::Param>& Config::Table() {
                                 "server compiled with a modified Jemalloc like the one shipped "
                                 "by default with the Redis source distribution"
                               : nullptr;
-                   }),
-        Int("active-defrag-ignore-bytes", nullptr, kNo | kMemory, 1, kLLongMax, 100 * kMb),
-        Int("active-defrag-threshold-lower", nullptr, kNo, 0, 1000, 10),
-        Int("active-defrag-threshold-upper", nullptr, kNo, 0, 1000, 100),
-        Int("active-defrag-cycle-min", nullptr, kNo, 1, 99, 1),
-        Int("active-defrag-cycle-max", nullptr, kNo, 1, 99, 25),
-        Int("active-defrag-max-scan-fields", nullptr, kNo, 1, kLongMax, 1000),
-        Bool("io-threads-do-reads", nullptr, kImmutable | kNo, false),
+                   })
+            .Doc("Redis's active defragmentation (refused, as on Debian's Redis)"),
+        Int("active-defrag-ignore-bytes", nullptr, kNo | kMemory, 1, kLLongMax, 100 * kMb)
+            .Doc("Redis's fragmentation below which defragmentation waits"),
+        Int("active-defrag-threshold-lower", nullptr, kNo, 0, 1000, 10)
+            .Doc("Redis's fragmentation % at which defragmentation starts"),
+        Int("active-defrag-threshold-upper", nullptr, kNo, 0, 1000, 100)
+            .Doc("Redis's fragmentation % at which defragmentation works hardest"),
+        Int("active-defrag-cycle-min", nullptr, kNo, 1, 99, 1)
+            .Doc("Redis's least CPU % of defragmentation"),
+        Int("active-defrag-cycle-max", nullptr, kNo, 1, 99, 25)
+            .Doc("Redis's most CPU % of defragmentation"),
+        Int("active-defrag-max-scan-fields", nullptr, kNo, 1, kLongMax, 1000)
+            .Doc("Redis's collection size defragmented in one step"),
+        Bool("io-threads-do-reads", nullptr, kImmutable | kNo, false)
+            .Doc("Redis's reads on I/O threads (FDB's I/O threads always read)"),
         // ACL users' file (commands/acl.h), read at startup and by ACL LOAD / SAVE.
-        Str("aclfile", nullptr, kImmutable, ""),
+        Str("aclfile", nullptr, kImmutable, "")
+            .Doc("file of ACL users (relative to dir), read at startup and by ACL LOAD, written by "
+                 "ACL SAVE"),
 
         // --- RDB and AOF files of redis-server (FDB has its own log and checkpoints).
-        Bool("rdbcompression", nullptr, kNo, true),
-        Bool("rdbchecksum", nullptr, kImmutable | kNo, true),
-        Bool("rdb-del-sync-files", nullptr, kNo, false),
-        Bool("stop-writes-on-bgsave-error", nullptr, kNo, true),
-        Bool("rdb-save-incremental-fsync", nullptr, kNo, true),
+        Bool("rdbcompression", nullptr, kNo, true).Doc("Redis's LZF compression of RDB strings"),
+        Bool("rdbchecksum", nullptr, kImmutable | kNo, true).Doc("Redis's RDB checksum"),
+        Bool("rdb-del-sync-files", nullptr, kNo, false)
+            .Doc("Redis's deletion of replication RDB files"),
+        Bool("stop-writes-on-bgsave-error", nullptr, kNo, true)
+            .Doc("Redis's refusal of writes after a failed BGSAVE"),
+        Bool("rdb-save-incremental-fsync", nullptr, kNo, true)
+            .Doc("Redis's fsync every 4 MB of an RDB file"),
         with_str_check(Str("dbfilename", nullptr, kProtected | kNo, "dump.rdb"),
                        [](std::string_view v) -> const char* {
                          return v.find('/') != std::string_view::npos
                                     ? "dbfilename can't be a path, just a filename"
                                     : nullptr;
-                       }),
+                       })
+            .Doc("Redis's RDB file name"),
         with_str_check(Str("appendfilename", nullptr, kImmutable | kNo, "appendonly.aof"),
                        [](std::string_view v) -> const char* {
                          if (v.empty()) return "appendfilename can't be empty";
                          return v.find('/') != std::string_view::npos
                                     ? "appendfilename can't be a path, just a filename"
                                     : nullptr;
-                       }),
+                       })
+            .Doc("Redis's AOF file name"),
         with_str_check(Str("appenddirname", nullptr, kImmutable | kNo, "appendonlydir"),
                        [](std::string_view v) -> const char* {
                          if (v.empty()) return "appenddirname can't be empty";
                          return v.find('/') != std::string_view::npos
                                     ? "appenddirname can't be a path, just a dirname"
                                     : nullptr;
-                       }),
-        Bool("no-appendfsync-on-rewrite", nullptr, kNo, false),
-        Int("auto-aof-rewrite-percentage", nullptr, kNo, 0, kIntMax, 100),
-        Int("auto-aof-rewrite-min-size", nullptr, kNo | kMemory, 0, kLLongMax, 64 * kMb),
-        Bool("aof-load-truncated", nullptr, kNo, true),
-        Bool("aof-use-rdb-preamble", nullptr, kNo, true),
-        Bool("aof-timestamp-enabled", nullptr, kNo, false),
-        Bool("aof-rewrite-incremental-fsync", nullptr, kNo, true),
-        Bool("aof-disable-auto-gc", nullptr, kNo, false),
+                       })
+            .Doc("Redis's AOF directory name"),
+        Bool("no-appendfsync-on-rewrite", nullptr, kNo, false)
+            .Doc("Redis's fsync pause during AOF rewrites"),
+        Int("auto-aof-rewrite-percentage", nullptr, kNo, 0, kIntMax, 100)
+            .Doc("Redis's AOF growth % that triggers a rewrite"),
+        Int("auto-aof-rewrite-min-size", nullptr, kNo | kMemory, 0, kLLongMax, 64 * kMb)
+            .Doc("Redis's smallest AOF that is rewritten"),
+        Bool("aof-load-truncated", nullptr, kNo, true).Doc("Redis's loading of a truncated AOF"),
+        Bool("aof-use-rdb-preamble", nullptr, kNo, true)
+            .Doc("Redis's RDB preamble in rewritten AOFs"),
+        Bool("aof-timestamp-enabled", nullptr, kNo, false).Doc("Redis's timestamps in the AOF"),
+        Bool("aof-rewrite-incremental-fsync", nullptr, kNo, true)
+            .Doc("Redis's fsync every 4 MB of an AOF rewrite"),
+        Bool("aof-disable-auto-gc", nullptr, kNo, false)
+            .Doc("Redis's automatic deletion of old AOF files"),
         // Testing knobs of redis-server that the Redis test suite sets by exact name.
-        Int("rdb-key-save-delay", nullptr, kHidden | kNo, kIntMin, kIntMax, 0),
-        Int("key-load-delay", nullptr, kHidden | kNo, kIntMin, kIntMax, 0),
-        Int("loading-process-events-interval-bytes", nullptr, kHidden | kNo, 1024, kIntMax,
-            2 * kMb),
-        Int("watchdog-period", nullptr, kHidden | kNo, 0, kIntMax, 0),
-        Bool("use-exit-on-panic", nullptr, kHidden | kNo, false),
+        Int("rdb-key-save-delay", nullptr, kHidden | kNo, kIntMin, kIntMax, 0)
+            .Doc("Redis's testing delay per key saved"),
+        Int("key-load-delay", nullptr, kHidden | kNo, kIntMin, kIntMax, 0)
+            .Doc("Redis's testing delay per key loaded"),
+        Int("loading-process-events-interval-bytes", nullptr, kHidden | kNo, 1024, kIntMax, 2 * kMb)
+            .Doc("Redis's bytes loaded between event loop runs"),
+        Int("watchdog-period", nullptr, kHidden | kNo, 0, kIntMax, 0)
+            .Doc("Redis's software watchdog period"),
+        Bool("use-exit-on-panic", nullptr, kHidden | kNo, false)
+            .Doc("Redis's exit() instead of abort() on panic"),
 
         // --- Replication (commands/replication.h). `replicaof` is set by the config file or
         // the REPLICAOF command (Sentinel's CONFIG REWRITE then keeps it), never by CONFIG SET.
@@ -990,44 +1128,69 @@ const std::vector<Config::Param>& Config::Table() {
               } else {
                 st.Line(p.name, std::string(p.name) + " " + v, true);
               }
-            }),
-        Str("masterauth", nullptr, kEmptyIsNull, nullptr),
-        Str("masteruser", nullptr, kEmptyIsNull, nullptr),
-        Bool("replica-serve-stale-data", "slave-serve-stale-data", 0, true),
-        Bool("replica-read-only", "slave-read-only", 0, true),
-        Bool("replica-ignore-maxmemory", "slave-ignore-maxmemory", 0, true),
-        Bool("replica-lazy-flush", "slave-lazy-flush", kNo, false),
-        Int("replica-priority", "slave-priority", 0, 0, kIntMax, 100),
-        Str("replica-announce-ip", "slave-announce-ip", kEmptyIsNull, nullptr),
-        Int("replica-announce-port", "slave-announce-port", 0, 0, 65535, 0),
-        Bool("replica-announced", nullptr, 0, true),
-        Bool("replica-ignore-disk-write-errors", nullptr, kNo, false),
-        Int("repl-ping-replica-period", "repl-ping-slave-period", 0, 1, kIntMax, 10),
-        Int("repl-timeout", nullptr, 0, 1, kIntMax, 60),
-        Bool("repl-disable-tcp-nodelay", nullptr, kNo, false),
-        Int("repl-backlog-size", nullptr, kMemory, 1, kLLongMax, kMb),
-        Int("repl-backlog-ttl", nullptr, kNo, 0, kLongMax, 3600),
-        Bool("repl-diskless-sync", nullptr, kNo, true),
-        Int("repl-diskless-sync-delay", nullptr, kNo, 0, kIntMax, 5),
-        Int("repl-diskless-sync-max-replicas", nullptr, kNo, 0, kIntMax, 0),
-        Enum("repl-diskless-load", kNo, kReplDisklessLoadEnum, 0),
+            })
+            .Doc("the primary this server replicates (host port), or none"),
+        Str("masterauth", nullptr, kEmptyIsNull, nullptr).Doc("password for the primary"),
+        Str("masteruser", nullptr, kEmptyIsNull, nullptr).Doc("user name for the primary"),
+        Bool("replica-serve-stale-data", "slave-serve-stale-data", 0, true)
+            .Doc("a replica answers while out of sync"),
+        Bool("replica-read-only", "slave-read-only", 0, true).Doc("a replica refuses writes"),
+        Bool("replica-ignore-maxmemory", "slave-ignore-maxmemory", 0, true)
+            .Doc("a replica leaves eviction to its primary"),
+        Bool("replica-lazy-flush", "slave-lazy-flush", kNo, false)
+            .Doc("a replica flushes asynchronously before a full sync"),
+        Int("replica-priority", "slave-priority", 0, 0, kIntMax, 100)
+            .Doc("Sentinel's promotion priority of a replica"),
+        Str("replica-announce-ip", "slave-announce-ip", kEmptyIsNull, nullptr)
+            .Doc("address a replica announces to its primary"),
+        Int("replica-announce-port", "slave-announce-port", 0, 0, 65535, 0)
+            .Doc("port a replica announces to its primary"),
+        Bool("replica-announced", nullptr, 0, true).Doc("whether Sentinel reports this replica"),
+        Bool("replica-ignore-disk-write-errors", nullptr, kNo, false)
+            .Doc("a replica goes on after a failed write to disk"),
+        Int("repl-ping-replica-period", "repl-ping-slave-period", 0, 1, kIntMax, 10)
+            .Doc("seconds between pings to replicas"),
+        Int("repl-timeout", nullptr, 0, 1, kIntMax, 60)
+            .Doc("seconds before a silent replication link is dropped"),
+        Bool("repl-disable-tcp-nodelay", nullptr, kNo, false)
+            .Doc("fewer, larger packets on the replication link"),
+        Int("repl-backlog-size", nullptr, kMemory, 1, kLLongMax, kMb)
+            .Doc("bytes of the replication backlog"),
+        Int("repl-backlog-ttl", nullptr, kNo, 0, kLongMax, 3600)
+            .Doc("seconds the backlog is kept without replicas"),
+        Bool("repl-diskless-sync", nullptr, kNo, true)
+            .Doc("full syncs sent over the socket rather than through a file"),
+        Int("repl-diskless-sync-delay", nullptr, kNo, 0, kIntMax, 5)
+            .Doc("seconds a diskless sync waits for more replicas"),
+        Int("repl-diskless-sync-max-replicas", nullptr, kNo, 0, kIntMax, 0)
+            .Doc("replicas that start a diskless sync at once"),
+        Enum("repl-diskless-load", kNo, kReplDisklessLoadEnum, 0)
+            .Doc("how a replica loads a full sync: disabled, on-empty-db, swapdb"),
         // While both are non-zero, writes are refused (NOREPLICAS) without that many replicas
         // that acknowledged the stream in the last min-replicas-max-lag seconds, as Redis.
         Int("min-replicas-to-write", "min-slaves-to-write", 0, 0, kIntMax, 0,
-            &Config::min_replicas_to_write_),
+            &Config::min_replicas_to_write_)
+            .Doc("with min-replicas-max-lag, both non-zero: writes need that many good replicas "
+                 "(NOREPLICAS)"),
         Int("min-replicas-max-lag", "min-slaves-max-lag", 0, 0, kIntMax, 10,
-            &Config::min_replicas_max_lag_),
-        Enum("propagation-error-behavior", kNo, kPropagationErrorBehaviorEnum, 0),
+            &Config::min_replicas_max_lag_)
+            .Doc("seconds of lag of a good replica (see min-replicas-to-write)"),
+        Enum("propagation-error-behavior", kNo, kPropagationErrorBehaviorEnum, 0)
+            .Doc("what a replica does when a replicated command fails"),
 
         // --- Cluster (not in FDB: `cluster-enabled yes` is refused, INFO says 0).
         with_check(Bool("cluster-enabled", nullptr, kImmutable | kNo, false),
                    [](int64_t v) -> const char* {
                      return v ? "cluster mode is not supported by FDB" : nullptr;
-                   }),
-        Str("cluster-config-file", nullptr, kImmutable | kNo, "nodes.conf"),
-        Int("cluster-node-timeout", nullptr, kNo, 0, kLLongMax, 15000),
-        Int("cluster-port", nullptr, kImmutable | kNo, 0, 65535, 0),
-        Str("cluster-announce-ip", nullptr, kEmptyIsNull | kNo, nullptr),
+                   })
+            .Doc("Redis Cluster mode (only no: FDB has no cluster yet)"),
+        Str("cluster-config-file", nullptr, kImmutable | kNo, "nodes.conf")
+            .Doc("Redis Cluster's node configuration file"),
+        Int("cluster-node-timeout", nullptr, kNo, 0, kLLongMax, 15000)
+            .Doc("milliseconds before a cluster node is failing"),
+        Int("cluster-port", nullptr, kImmutable | kNo, 0, 65535, 0).Doc("Redis Cluster bus port"),
+        Str("cluster-announce-ip", nullptr, kEmptyIsNull | kNo, nullptr)
+            .Doc("address announced to the cluster"),
         with_str_check(Str("cluster-announce-hostname", nullptr, kEmptyIsNull | kNo, nullptr),
                        [](std::string_view v) -> const char* {
                          if (v.size() >= 256) return "Hostnames must be less than 256 characters";
@@ -1039,44 +1202,69 @@ const std::vector<Config::Param>& Config::Table() {
                            }
                          }
                          return nullptr;
-                       }),
-        Int("cluster-announce-port", nullptr, kNo, 0, 65535, 0),
-        Int("cluster-announce-bus-port", nullptr, kNo, 0, 65535, 0),
-        Int("cluster-announce-tls-port", nullptr, kNo, 0, 65535, 0),
-        Enum("cluster-preferred-endpoint-type", kNo, kClusterEndpointTypeEnum, 0),
-        Bool("cluster-require-full-coverage", nullptr, kNo, true),
-        Bool("cluster-replica-no-failover", "cluster-slave-no-failover", kNo, false),
-        Int("cluster-replica-validity-factor", "cluster-slave-validity-factor", kNo, 0, kIntMax,
-            10),
-        Int("cluster-migration-barrier", nullptr, kNo, 0, kIntMax, 1),
-        Bool("cluster-allow-replica-migration", nullptr, kNo, true),
-        Bool("cluster-allow-reads-when-down", nullptr, kNo, false),
-        Bool("cluster-allow-pubsubshard-when-down", nullptr, kNo, true),
-        Int("cluster-link-sendbuf-limit", nullptr, kNo | kMemory, 0, INT64_MAX, 0),
+                       })
+            .Doc("host name announced to the cluster"),
+        Int("cluster-announce-port", nullptr, kNo, 0, 65535, 0)
+            .Doc("client port announced to the cluster"),
+        Int("cluster-announce-bus-port", nullptr, kNo, 0, 65535, 0)
+            .Doc("bus port announced to the cluster"),
+        Int("cluster-announce-tls-port", nullptr, kNo, 0, 65535, 0)
+            .Doc("TLS port announced to the cluster"),
+        Enum("cluster-preferred-endpoint-type", kNo, kClusterEndpointTypeEnum, 0)
+            .Doc("endpoint type in redirections: ip, hostname, unknown-endpoint"),
+        Bool("cluster-require-full-coverage", nullptr, kNo, true)
+            .Doc("refuse queries while slots are uncovered"),
+        Bool("cluster-replica-no-failover", "cluster-slave-no-failover", kNo, false)
+            .Doc("a replica never fails over on its own"),
+        Int("cluster-replica-validity-factor", "cluster-slave-validity-factor", kNo, 0, kIntMax, 10)
+            .Doc("how stale a replica may be to fail over"),
+        Int("cluster-migration-barrier", nullptr, kNo, 0, kIntMax, 1)
+            .Doc("replicas a primary keeps before one migrates"),
+        Bool("cluster-allow-replica-migration", nullptr, kNo, true)
+            .Doc("replicas migrate to orphaned primaries"),
+        Bool("cluster-allow-reads-when-down", nullptr, kNo, false)
+            .Doc("serve reads while the cluster is down"),
+        Bool("cluster-allow-pubsubshard-when-down", nullptr, kNo, true)
+            .Doc("serve shard channels while the cluster is down"),
+        Int("cluster-link-sendbuf-limit", nullptr, kNo | kMemory, 0, INT64_MAX, 0)
+            .Doc("bytes of a cluster link's send buffer before it is freed"),
 
         // --- TLS (net/tls.h). CONFIG SET of any of them builds a new TLS context
         // (Server::ReconfigureTls). FDB has no replication or cluster links: the parameters of
         // TLS on those are accepted and reported only.
-        Int("tls-port", nullptr, 0, 0, 65535, 0),
-        Str("tls-cert-file", nullptr, kEmptyIsNull, nullptr),
-        Str("tls-key-file", nullptr, kEmptyIsNull, nullptr),
-        Str("tls-key-file-pass", nullptr, kEmptyIsNull, nullptr),
-        Str("tls-client-cert-file", nullptr, kEmptyIsNull | kNo, nullptr),
-        Str("tls-client-key-file", nullptr, kEmptyIsNull | kNo, nullptr),
-        Str("tls-client-key-file-pass", nullptr, kEmptyIsNull | kNo, nullptr),
-        Str("tls-dh-params-file", nullptr, kEmptyIsNull, nullptr),
-        Str("tls-ca-cert-file", nullptr, kEmptyIsNull, nullptr),
-        Str("tls-ca-cert-dir", nullptr, kEmptyIsNull, nullptr),
-        Str("tls-protocols", nullptr, kEmptyIsNull, nullptr),
-        Str("tls-ciphers", nullptr, kEmptyIsNull, nullptr),
-        Str("tls-ciphersuites", nullptr, kEmptyIsNull, nullptr),
-        Enum("tls-auth-clients", 0, kTlsAuthClientsEnum, 1),
-        Bool("tls-replication", nullptr, kNo, false),
-        Bool("tls-cluster", nullptr, kNo, false),
-        Bool("tls-prefer-server-ciphers", nullptr, 0, false),
-        Bool("tls-session-caching", nullptr, 0, true),
-        Int("tls-session-cache-size", nullptr, 0, 0, kIntMax, 20 * 1024),
-        Int("tls-session-cache-timeout", nullptr, 0, 0, kIntMax, 300),
+        Int("tls-port", nullptr, 0, 0, 65535, 0)
+            .Doc("TLS port (0: off); CONFIG SET opens, moves or closes it"),
+        Str("tls-cert-file", nullptr, kEmptyIsNull, nullptr)
+            .Doc("the server's certificate (chain), PEM"),
+        Str("tls-key-file", nullptr, kEmptyIsNull, nullptr).Doc("the server's private key, PEM"),
+        Str("tls-key-file-pass", nullptr, kEmptyIsNull, nullptr).Doc("passphrase of tls-key-file"),
+        Str("tls-client-cert-file", nullptr, kEmptyIsNull | kNo, nullptr)
+            .Doc("certificate for outgoing TLS links (replication, cluster)"),
+        Str("tls-client-key-file", nullptr, kEmptyIsNull | kNo, nullptr)
+            .Doc("key for outgoing TLS links (replication, cluster)"),
+        Str("tls-client-key-file-pass", nullptr, kEmptyIsNull | kNo, nullptr)
+            .Doc("passphrase of tls-client-key-file"),
+        Str("tls-dh-params-file", nullptr, kEmptyIsNull, nullptr)
+            .Doc("DH parameters (empty: OpenSSL's built-in groups)"),
+        Str("tls-ca-cert-file", nullptr, kEmptyIsNull, nullptr)
+            .Doc("CA certificates that sign client certificates, PEM"),
+        Str("tls-ca-cert-dir", nullptr, kEmptyIsNull, nullptr)
+            .Doc("directory of CA certificates that sign client certificates"),
+        Str("tls-protocols", nullptr, kEmptyIsNull, nullptr)
+            .Doc("TLS versions served: TLSv1, TLSv1.1, TLSv1.2, TLSv1.3 (empty: TLSv1.2 TLSv1.3)"),
+        Str("tls-ciphers", nullptr, kEmptyIsNull, nullptr)
+            .Doc("cipher list of TLS 1.2 and older (empty: OpenSSL's)"),
+        Str("tls-ciphersuites", nullptr, kEmptyIsNull, nullptr)
+            .Doc("TLS 1.3 cipher suites (empty: OpenSSL's)"),
+        Enum("tls-auth-clients", 0, kTlsAuthClientsEnum, 1)
+            .Doc("yes: a client must present a certificate; optional: verified if given; no"),
+        Bool("tls-replication", nullptr, kNo, false).Doc("TLS on replication links"),
+        Bool("tls-cluster", nullptr, kNo, false).Doc("TLS on the cluster bus"),
+        Bool("tls-prefer-server-ciphers", nullptr, 0, false).Doc("the server's cipher order wins"),
+        Bool("tls-session-caching", nullptr, 0, true).Doc("server-side TLS session resumption"),
+        Int("tls-session-cache-size", nullptr, 0, 0, kIntMax, 20 * 1024).Doc("TLS sessions cached"),
+        Int("tls-session-cache-timeout", nullptr, 0, 0, kIntMax, 300)
+            .Doc("seconds a cached TLS session lives"),
     };
     for (size_t i = 0; i < t.size(); i++) t[i].row = i;
     return t;
@@ -1645,6 +1833,77 @@ Status Config::Rewrite(const std::vector<std::string>* users) const {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The table as --help and --print-config show it (server/config_help.h).
+
+namespace {
+
+// A value as a config file line holds it: quoted when it is empty or would not read back as one
+// word (a several-word parameter takes its words as they are).
+std::string FileValue(std::string_view v, bool multi_arg) {
+  if (v.empty()) return "\"\"";
+  if (multi_arg) return std::string(v);
+  for (unsigned char c : v) {
+    if (!std::isgraph(c) || c == '"' || c == '\'' || c == '\\') return Repr(v);
+  }
+  return std::string(v);
+}
+
+}  // namespace
+
+std::vector<Config::ParamInfo> Config::Describe() const {
+  const Config fresh;  // the defaults
+  std::vector<ParamInfo> out;
+  for (const Param& p : Table()) {
+    ParamInfo info;
+    info.name = p.name;
+    info.alias = p.alias != nullptr ? p.alias : "";
+    info.doc = p.doc != nullptr ? p.doc : "";
+    const bool multi = (p.flags & kMultiArg) != 0;
+    auto value = [&](const Config& c) {
+      if (p.kind == Kind::kInt && (p.flags & kMemory)) return FormatMemory(c.Num(p).load());
+      return FileValue(c.GetParam(p), multi);
+    };
+    info.default_value = value(fresh);
+    info.value = value(*this);
+    // replicaof's unset value reads back as "no one", not as "" (two words are required).
+    if (info.name == "replicaof" && info.default_value == "\"\"") info.default_value = "no one";
+    if (info.name == "replicaof" && info.value == "\"\"") info.value = "no one";
+    switch (p.kind) {
+      case Kind::kBool:
+        info.accepts = "yes|no";
+        break;
+      case Kind::kEnum:
+        for (const EnumValue* e = p.enums; e->name != nullptr; e++) {
+          info.accepts += (info.accepts.empty() ? "" : "|") + std::string(e->name);
+        }
+        break;
+      case Kind::kInt:
+        if (p.flags & kMemory) {
+          info.accepts = "bytes (1k, 1kb, 1mb, 1gb...)";
+        } else if (p.flags & kOctal) {
+          info.accepts = "octal " + FormatOctal(p.min) + ".." + FormatOctal(p.max);
+        } else {
+          info.accepts = std::to_string(p.min) + ".." + std::to_string(p.max);
+        }
+        break;
+      case Kind::kString:
+        info.accepts = multi ? "words" : "string";
+        break;
+      case Kind::kSpecial:
+        info.accepts = multi ? "words" : "string";
+        break;
+    }
+    info.immutable = (p.flags & kImmutable) != 0;
+    info.no_effect = (p.flags & kNoEffect) != 0;
+    info.hidden = (p.flags & kHidden) != 0;
+    info.reported = (p.flags & kNotReported) == 0;
+    info.given = given_[p.row];
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Getters.
 
 int64_t Config::maxmemory_clients_bytes() const {
@@ -1678,6 +1937,10 @@ std::string Config::logfile() const {
 std::string Config::pidfile() const {
   MutexLock l(mu_);
   return pidfile_;
+}
+std::string Config::syslog_ident() const {
+  MutexLock l(mu_);
+  return syslog_ident_;
 }
 std::string Config::appendfsync() const { return EnumName(kAppendfsyncEnum, appendfsync_.load()); }
 std::string Config::loglevel() const { return EnumName(kLoglevelEnum, loglevel_.load()); }

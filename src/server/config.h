@@ -110,6 +110,24 @@ class Config {
   // `users`: the ACL users as `user ...` lines (commands/acl.h), written in place of the
   // file's own `user` lines; null leaves those lines as they are.
   Status Rewrite(const std::vector<std::string>* users = nullptr) const;
+  // One parameter as `fdb-server --help` and `--print-config` show it (server/config_help.h).
+  struct ParamInfo {
+    std::string name;
+    std::string alias;    // Redis's other name for it (empty: none)
+    std::string doc;      // what it means, one line
+    std::string accepts;  // "yes|no", the enum's names, an integer range, "bytes (...)"...
+    // Both as a config file line holds them (quoted when empty, memory as 512mb).
+    std::string default_value;
+    std::string value;
+    bool immutable = false;  // startup only
+    bool no_effect = false;  // accepted for redis.conf files, no mechanism in FDB
+    bool hidden = false;     // Redis's testing knobs, reported by CONFIG GET only by name
+    bool reported = true;    // false: `threads`, io-threads' other spelling
+    bool given = false;      // set by the config file or the command line
+  };
+  // Every row of the parameter table, in its order.
+  std::vector<ParamInfo> Describe() const;
+
   // What the startup should log as warnings: the parameters given (file or command line)
   // that FDB accepts without acting on them, and settings it overrides (daemonize).
   std::vector<std::string> StartupWarnings() const;
@@ -121,6 +139,17 @@ class Config {
   int threads() const { return static_cast<int>(threads_.load()); }
   std::string logfile() const;  // empty: stderr
   std::string pidfile() const;  // empty: none
+  bool syslog_enabled() const { return syslog_enabled_.load() != 0; }
+  std::string syslog_ident() const;
+  int syslog_facility() const { return static_cast<int>(syslog_facility_.load()); }  // LOG_*
+  // `supervised`: Redis's values (no = 0, upstart = 1, systemd = 2, auto = 3).
+  enum Supervised : int {
+    kSupervisedNo = 0,
+    kSupervisedUpstart = 1,
+    kSupervisedSystemd = 2,
+    kSupervisedAuto = 3
+  };
+  Supervised supervised() const { return static_cast<Supervised>(supervised_.load()); }
   bool daemonize() const { return daemonize_.load() != 0; }
   bool always_show_logo() const { return always_show_logo_.load() != 0; }
   // The config file the server was started with, absolute (empty: none).
@@ -234,6 +263,7 @@ class Config {
   std::string requirepass_ ABSL_GUARDED_BY(mu_);
   std::string logfile_ ABSL_GUARDED_BY(mu_);
   std::string pidfile_ ABSL_GUARDED_BY(mu_);
+  std::string syslog_ident_ ABSL_GUARDED_BY(mu_);
   std::string save_ ABSL_GUARDED_BY(mu_);  // canonical: "<seconds> <changes>" pairs
   std::string replicaof_ ABSL_GUARDED_BY(mu_);
   std::string oom_score_adj_values_ ABSL_GUARDED_BY(mu_);
@@ -266,6 +296,9 @@ class Config {
   std::atomic<int64_t> daemonize_{0};
   std::atomic<int64_t> protected_mode_{1};
   std::atomic<int64_t> always_show_logo_{0};
+  std::atomic<int64_t> syslog_enabled_{0};
+  std::atomic<int64_t> syslog_facility_{0};
+  std::atomic<int64_t> supervised_{0};
   std::atomic<int64_t> hz_{0};
   std::atomic<int64_t> timeout_{0};
   std::atomic<bool> requirepass_set_{false};

@@ -523,7 +523,7 @@ jemalloc-bg-thread yes
     all += w + "\n";
   }
   for (const char* name :
-       {"tcp-backlog", "repl-diskless-load", "jemalloc-bg-thread", "notify-keyspace-events"}) {
+       {"tcp-backlog", "repl-diskless-load", "jemalloc-bg-thread", "list-compress-depth"}) {
     EXPECT_NE(all.find(name), std::string::npos) << name;
   }
   std::remove(path.c_str());
@@ -531,11 +531,10 @@ jemalloc-bg-thread yes
 
 TEST(ConfigTest, StartupWarningsNameNonDefaultNoEffectParameters) {
   Config c;
-  ASSERT_TRUE(Args(c, {"--slowlog-max-len", "5", "--maxmemory", "1mb", "--daemonize", "yes"}).ok());
+  ASSERT_TRUE(Args(c, {"--tcp-backlog", "5", "--maxmemory", "1mb", "--daemonize", "yes"}).ok());
   auto w = c.StartupWarnings();
   ASSERT_EQ(w.size(), 2u);
-  EXPECT_EQ(w[0],
-            "'slowlog-max-len 5' is accepted but has no effect in FDB (docs/compatibility.md)");
+  EXPECT_EQ(w[0], "'tcp-backlog 5' is accepted but has no effect in FDB (docs/compatibility.md)");
   EXPECT_EQ(w[1], "'daemonize yes' does not apply: fdb-server stays in the foreground");
   EXPECT_TRUE(Config().StartupWarnings().empty());
 }

@@ -8,33 +8,76 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <string>
+#include <vector>
+
+#ifdef FDB_HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
 
 #include "base/logging.h"
 #include "commands/server_context.h"
 #include "net/server.h"
+#include "server/config_help.h"
 
 namespace {
 
-void Usage() {
-  fprintf(stderr,
-          "Usage: fdb-server [CONFIG_FILE] [--config FILE] [--bind ADDR] [--port N] [--dir PATH]\n"
-          "                  [--threads N] [--maxmemory BYTES] [--maxclients N]\n"
-          "                  [--requirepass PASS] [--NAME VALUE]...\n"
-          "Any parameter of CONFIG GET * may be given as --NAME VALUE.\n");
+// Whether to tell a service manager our state (Redis's `supervised`): systemd's Type=notify
+// waits for READY=1 before it starts the units ordered after this one, so READY=1 is sent once
+// the data is recovered and the listener is open, never before.
+bool NotifySystemd(const fdb::Config& config) {
+  switch (config.supervised()) {
+    case fdb::Config::kSupervisedSystemd:
+      return true;
+    case fdb::Config::kSupervisedAuto:
+      return getenv("NOTIFY_SOCKET") != nullptr;
+    case fdb::Config::kSupervisedNo:
+    case fdb::Config::kSupervisedUpstart:
+      return false;
+  }
+  return false;
+}
+
+void Notify(bool enabled, const char* state) {
+#ifdef FDB_HAVE_SYSTEMD
+  // Without NOTIFY_SOCKET (not started by systemd) sd_notify does nothing and returns 0.
+  if (enabled && sd_notify(0, state) < 0) FDB_LOG_WARNING("sd_notify(%s) failed", state);
+#else
+  (void)enabled;
+  (void)state;
+#endif
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-      Usage();
+  // The program's own flags; everything else is a parameter (server/config.h).
+  bool print_config = false;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; i++) {
+    if (i > 0 && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
+      fputs(fdb::HelpText(fdb::Config(), FDB_VERSION).c_str(), stdout);
       return 0;
     }
-    if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-v") == 0) {
-      printf("fdb-server 0.1.0\n");
+    if (i > 0 && (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-v") == 0)) {
+      printf("fdb-server %s\n", FDB_VERSION);
       return 0;
     }
+    if (i > 0 && strcmp(argv[i], "--print-config") == 0) {
+      print_config = true;
+      continue;
+    }
+    args.push_back(argv[i]);
+  }
+  if (print_config) {
+    fdb::Config config;
+    fdb::Status s = config.ParseArgs(static_cast<int>(args.size()), args.data());
+    if (!s.ok()) {
+      fprintf(stderr, "fdb-server: %s\n", s.message().c_str());
+      return 2;
+    }
+    fputs(fdb::ConfigFileText(config).c_str(), stdout);
+    return 0;
   }
   // One malloc arena for the whole process, set before any thread exists. With glibc's default
   // (an arena per thread, up to 8 per core), entries created on one I/O thread, evicted by the
@@ -60,8 +103,8 @@ int main(int argc, char** argv) {
   auto ctx = std::make_unique<fdb::ServerContext>();
   fdb::Status s = ctx->config().ParseArgs(argc, argv);
   if (!s.ok()) {
-    fprintf(stderr, "fdb-server: %s\n", s.message().c_str());
-    Usage();
+    fprintf(stderr, "fdb-server: %s\n(fdb-server --help lists the parameters)\n",
+            s.message().c_str());
     return 2;
   }
   // From here on everything goes through the log (base/logging.h): to `logfile`, or stderr.
@@ -70,6 +113,20 @@ int main(int argc, char** argv) {
   if (!s.ok()) {
     fprintf(stderr, "fdb-server: %s\n", s.message().c_str());
     return 1;
+  }
+  if (ctx->config().syslog_enabled()) {
+    fdb::OpenSyslog(ctx->config().syslog_ident(), ctx->config().syslog_facility());
+  }
+  const bool notify = NotifySystemd(ctx->config());
+#ifndef FDB_HAVE_SYSTEMD
+  if (ctx->config().supervised() == fdb::Config::kSupervisedSystemd) {
+    FDB_LOG_WARNING(
+        "'supervised systemd': this fdb-server was built without libsystemd and "
+        "cannot notify systemd");
+  }
+#endif
+  if (ctx->config().supervised() == fdb::Config::kSupervisedUpstart) {
+    FDB_LOG_WARNING("'supervised upstart' is not supported: nothing is signalled to upstart");
   }
   ctx->ApplyConfig();
   // ACL users: `user` lines of the config file, or the ACL file (not both, as Redis).
@@ -133,7 +190,7 @@ int main(int argc, char** argv) {
   // started. FDB's log goes to standard error, so these two lines are written to standard
   // output directly.
   if (ctx->config().always_show_logo()) {
-    printf("fdb-server 0.1.0, standalone mode, Port: %d PID: %d\n", server.port(),
+    printf("fdb-server %s, standalone mode, Port: %d PID: %d\n", FDB_VERSION, server.port(),
            static_cast<int>(getpid()));
     printf("Ready to accept connections tcp\n");
     fflush(stdout);
@@ -144,7 +201,11 @@ int main(int argc, char** argv) {
                      ? ctx->config().threads()
                      : static_cast<int>(std::thread::hardware_concurrency()),
                  ctx->config().dir().c_str());
+  Notify(notify, "READY=1");
   server.Run();
+  // From here the service manager sees the stop as ours, not as a crash, while the checkpoint
+  // below is written.
+  Notify(notify, "STOPPING=1");
   // A clean stop writes a checkpoint (unless SHUTDOWN NOSAVE), so the next start reads the
   // index instead of replaying the log; then the log is flushed and closed.
   if (ctx->storage() != nullptr && ctx->shutdown_save.load()) {
