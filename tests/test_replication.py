@@ -366,3 +366,66 @@ def test_replconf_and_psync_errors(server):
         c.execute_command("REPLICAOF", "127.0.0.1", "notaport")
     with pytest.raises(redis.ResponseError, match="FDB.APPLY is run by a replica's link"):
         c.execute_command("FDB.APPLY", "x")
+
+
+class RedisServer:
+    """Debian's redis-server on a free port, as the primary FDB migrates from."""
+
+    def __init__(self, tmp):
+        import subprocess
+        from conftest import free_port
+        self.port = free_port()
+        self.dir = str(tmp)
+        self.log = open(os.path.join(self.dir, "redis.log"), "ab")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", self.dir, "--repl-diskless-sync-delay", "0"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        wait_for(lambda: _pings(self.port), timeout=10, what="redis-server up")
+
+    def client(self, **kw):
+        kw.setdefault("decode_responses", True)
+        return redis.Redis(port=self.port, **kw)
+
+    def close(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=20)
+        self.log.close()
+
+
+def _pings(port):
+    try:
+        return redis.Redis(port=port, socket_timeout=1).ping()
+    except (redis.ConnectionError, redis.TimeoutError):
+        return False
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/redis-server"), reason="needs redis-server")
+def test_migration_from_a_redis_primary_under_load(server_factory, tmp_path):
+    source = RedisServer(tmp_path)
+    try:
+        c = source.client()
+        fill_every_type(c)
+        change_every_type(c)
+        p = c.pipeline(transaction=False)
+        for i in range(20000):
+            p.set(f"bulk:{i}", "x" * (i % 50))
+            if i % 1000 == 0:
+                p.execute()
+        p.execute()
+        writer = Writer(source, n=3000, prefix="live")
+        writer.start()
+        replica = server_factory("--replicaof", "127.0.0.1", str(source.port))
+        writer.join(120)
+        assert writer.error is None, writer.error
+        wait_synced(source, replica, timeout=60)
+        want = dataset(source)
+        assert len(want) > 20000
+        assert dataset(replica) == want
+        # The move: the application's clients go to FDB once it is a primary of its own.
+        rc = replica.client()
+        assert rc.execute_command("REPLICAOF", "NO", "ONE") == "OK"
+        assert rc.set("after:move", "1")
+        assert rc.get("live:s1") == c.get("live:s1")
+    finally:
+        source.close()

@@ -564,7 +564,7 @@ def test_functions_survive_restart(server_factory, how):
 
 
 def test_min_replicas_to_write_refuses_writes_everywhere(r2):
-    """With min-replicas-to-write set and too few replicas (FDB has none yet), writes are refused
+    """With min-replicas-to-write set and too few replicas (none attached), writes are refused
     with NOREPLICAS: plain, queued in MULTI, inside a script, and a script that may write."""
     r2.set("x", "some value")
     r2.config_set("min-replicas-to-write", 1)
