@@ -1,9 +1,17 @@
 #include "http/http_server.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "base/limits.h"
@@ -67,6 +75,49 @@ int LogMessage(const mg_connection*, const char* message) {
 }
 
 bool IsIpv6(std::string_view addr) { return addr.find(':') != std::string_view::npos; }
+
+// Stops civetweb, which listens on `ports` (its listening_ports: "addr:port,..."). Why more than
+// mg_stop: civetweb's accept thread polls its sockets for 2 s at a time and sees the stop only
+// when the poll returns, so mg_stop alone takes up to 2 s, on an I/O thread when CONFIG SET
+// moves the listener, and at every shutdown. A connection to each address ends the poll at
+// once: it is made until mg_stop returns (one made before the stop was seen is accepted and
+// served as an empty request, which a worker ends at its EOF).
+void StopCivetweb(mg_context* mg, const std::string& ports) {
+  std::vector<sockaddr_in> wake;
+  size_t start = 0;
+  while (start < ports.size()) {
+    size_t end = ports.find(',', start);
+    if (end == std::string::npos) end = ports.size();
+    const std::string entry = ports.substr(start, end - start);
+    start = end + 1;
+    const size_t colon = entry.rfind(':');
+    if (colon == std::string::npos || entry[0] == '[') continue;  // IPv6: polls out its 2 s
+    std::string host = entry.substr(0, colon);
+    if (host == "0.0.0.0") host = "127.0.0.1";
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(std::atoi(entry.c_str() + colon + 1)));
+    if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) == 1) wake.push_back(sa);
+  }
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    mg_stop(mg);
+    stopped.store(true);
+  });
+  // Bounded: past the request deadline mg_stop is waiting for workers, not for the poll.
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(limits::kHttpRequestTimeoutMs);
+  while (!stopped.load() && std::chrono::steady_clock::now() < give_up) {
+    for (const sockaddr_in& sa : wake) {
+      int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) continue;
+      (void)connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa));
+      close(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stopper.join();
+}
 
 }  // namespace
 
@@ -159,7 +210,7 @@ Status HttpServer::Reconfigure() {
   const int port = ctx_.config().http_port();
   if (port == port_ && bind == bind_) return Status::OK();
   if (port == 0) {
-    if (mg_ != nullptr) mg_stop(mg_);
+    if (mg_ != nullptr) StopCivetweb(mg_, ports_);
     mg_ = nullptr;
     port_ = 0;
     bind_.clear();
@@ -210,7 +261,7 @@ Status HttpServer::Reconfigure() {
   if (mg == nullptr && mg_ != nullptr && port == port_) {
     // The old listener holds the port the new addresses want (bind changed, same port): let it
     // go first, and take it back if the new one still cannot listen.
-    mg_stop(mg_);
+    StopCivetweb(mg_, ports_);
     mg_ = nullptr;
     mg = open(&error);
     if (mg == nullptr) {
@@ -228,7 +279,7 @@ Status HttpServer::Reconfigure() {
     FDB_LOG_WARNING("http: cannot listen on %s: %s", all.c_str(), error.c_str());
     return Status::IOError("cannot listen on " + all + ": " + error);
   }
-  if (mg_ != nullptr) mg_stop(mg_);
+  if (mg_ != nullptr) StopCivetweb(mg_, ports_);
   mg_ = mg;
   bind_ = bind;
   port_ = port;
@@ -239,7 +290,7 @@ Status HttpServer::Reconfigure() {
 
 void HttpServer::Stop() {
   std::lock_guard<std::mutex> l(mu_);
-  if (mg_ != nullptr) mg_stop(mg_);
+  if (mg_ != nullptr) StopCivetweb(mg_, ports_);
   mg_ = nullptr;
   port_ = 0;
   bind_.clear();
