@@ -337,6 +337,22 @@ def test_slow_and_idle_clients_are_closed(http_server):
     assert_alive(http_server)
 
 
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="Debian's prometheus not installed")
+def test_promtool_finds_nothing_but_the_exporters_own_name(http_server):
+    """Prometheus's linter over a scrape that has every kind of family (histograms, errors)."""
+    c = http_server.client()
+    c.set("a", "1")
+    with pytest.raises(Exception):
+        c.lpush("a", "x")
+    status, _, body = get(http_server.http_port)
+    assert status == 200
+    proc = subprocess.run(["promtool", "check", "metrics"], input=body.encode(),
+                          capture_output=True, timeout=60)
+    problems = [line for line in (proc.stdout + proc.stderr).decode().splitlines() if line.strip()]
+    # redis_exporter names this counter without the _total suffix; dashboards use that name.
+    assert problems in ([], ['redis_total_error_replies counter metrics should have "_total" suffix'])
+
+
 @pytest.mark.skipif(shutil.which("prometheus") is None, reason="Debian's prometheus not installed")
 def test_prometheus_scrapes_fdb(http_server, tmp_path):
     c = http_server.client()
