@@ -201,6 +201,34 @@ def test_metrics_of_the_ram_cache(server_factory):
     assert value(samples, "fdb_cache_budget_bytes") == 204800
 
 
+def test_metrics_of_replication(server_factory):
+    primary = server_factory("--http-port", str(free_port()))
+    primary.http_port = int(primary.args[primary.args.index("--http-port") + 1])
+    replica = server_factory("--http-port", str(free_port()))
+    replica.http_port = int(replica.args[replica.args.index("--http-port") + 1])
+    primary.client().set("k", "v")
+    assert replica.client().replicaof("127.0.0.1", primary.port)
+
+    def synced():
+        i = replica.client().info("replication")
+        return i.get("master_link_status") == "up" and replica.client().get("k") == "v"
+
+    wait_for(synced, timeout=30, interval=0.05, what="the replica in sync")
+    p, _ = scrape(primary.http_port)
+    r, _ = scrape(replica.http_port)
+    master = {"master_host": "127.0.0.1", "master_port": str(primary.port)}
+    assert value(r, "redis_master_link_up", **master) == 1
+    assert value(r, "redis_master_sync_in_progress", **master) == 0
+    assert any(name == "redis_instance_info" and dict(labels)["role"] == "slave" for name, labels in r)
+    assert any(name == "redis_instance_info" and dict(labels)["role"] == "master" for name, labels in p)
+    wait_for(lambda: value(scrape(primary.http_port)[0], "redis_connected_slaves") == 1,
+             timeout=30, what="the primary to count its replica")
+    p, _ = scrape(primary.http_port)
+    assert value(p, "redis_replica_resyncs_full") >= 1
+    lags = [labels for (name, labels), v in p.items() if name == "redis_connected_slave_lag_seconds"]
+    assert len(lags) == 1 and dict(lags[0])["slave_ip"] == "127.0.0.1"
+
+
 def test_unknown_paths_and_methods(http_server):
     port = http_server.http_port
     assert get(port, "/")[0] == 404

@@ -4,11 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 
 #include "base/clock.h"
 #include "base/limits.h"
 #include "commands/registry.h"
+#include "commands/replication.h"
 #include "commands/scripting.h"
 
 namespace fdb {
@@ -118,6 +120,57 @@ GeneralStats GetGeneralStats(ServerContext& s) {
   st.pubsub_patterns = s.pubsub().Count(PubSubRegistry::kPattern);
   st.pubsub_shard_channels = s.pubsub().Count(PubSubRegistry::kShard);
   st.total_error_replies = s.error_stats().total();
+  return st;
+}
+
+ReplicationStats GetReplicationStats(ServerContext& s) {
+  // From the pairs INFO replication prints (Replication::InfoFields, taken under the
+  // replication lock in one go), so both reports show one state of the links.
+  ReplicationStats st;
+  auto num = [](const std::string& v) {
+    return static_cast<int64_t>(std::strtoll(v.c_str(), nullptr, 10));
+  };
+  for (const auto& [k, v] : s.replication().InfoFields()) {
+    if (k == "role") {
+      st.role = v;
+    } else if (k == "connected_slaves") {
+      st.connected_replicas = num(v);
+    } else if (k == "master_repl_offset") {
+      st.repl_offset = num(v);
+    } else if (k == "master_host") {
+      st.master_host = v;
+    } else if (k == "master_port") {
+      st.master_port = num(v);
+    } else if (k == "master_link_status") {
+      st.link_up = v == "up";
+    } else if (k == "master_last_io_seconds_ago") {
+      st.last_io_s_ago = num(v);
+    } else if (k == "master_sync_in_progress") {
+      st.sync_in_progress = v == "1";
+    } else if (k == "slave_repl_offset") {
+      st.replica_offset = num(v);
+    } else if (k.rfind("slave", 0) == 0 && k.size() > 5 &&
+               k.find_first_not_of("0123456789", 5) == std::string::npos) {
+      // slaveN: ip=...,port=...,state=...,offset=...,lag=...
+      ReplicaLink link;
+      size_t start = 0;
+      while (start < v.size()) {
+        size_t end = v.find(',', start);
+        if (end == std::string::npos) end = v.size();
+        const std::string item = v.substr(start, end - start);
+        start = end + 1;
+        const size_t eq = item.find('=');
+        if (eq == std::string::npos) continue;
+        const std::string name = item.substr(0, eq), value = item.substr(eq + 1);
+        if (name == "ip") link.ip = value;
+        if (name == "port") link.port = num(value);
+        if (name == "state") link.state = value;
+        if (name == "offset") link.offset = num(value);
+        if (name == "lag") link.lag_s = num(value);
+      }
+      st.replicas.push_back(std::move(link));
+    }
+  }
   return st;
 }
 

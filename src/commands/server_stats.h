@@ -89,6 +89,29 @@ struct GeneralStats {
 };
 GeneralStats GetGeneralStats(ServerContext& s);
 
+// Replication, as INFO replication reports it.
+struct ReplicaLink {  // a replica of this server
+  std::string ip;
+  int64_t port = 0;
+  std::string state;
+  int64_t offset = 0;
+  int64_t lag_s = 0;
+};
+struct ReplicationStats {
+  std::string role = "master";  // "master" or "slave", as Redis
+  int64_t connected_replicas = 0;
+  int64_t repl_offset = 0;  // master_repl_offset
+  std::vector<ReplicaLink> replicas;
+  // A replica's link to its primary (role "slave").
+  std::string master_host;
+  int64_t master_port = 0;
+  bool link_up = false;
+  int64_t last_io_s_ago = -1;
+  bool sync_in_progress = false;
+  int64_t replica_offset = 0;  // slave_repl_offset
+};
+ReplicationStats GetReplicationStats(ServerContext& s);
+
 struct CpuStats {
   double sys_s = 0, user_s = 0, sys_children_s = 0, user_children_s = 0;
 };

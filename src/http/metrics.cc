@@ -13,8 +13,8 @@ namespace fdb {
 
 namespace {
 
-constexpr const char* kRedisVersion = "7.2.4";  // as INFO's redis_version
-constexpr const char* kFdbVersion = "0.1.0";
+constexpr const char* kRedisVersion = "7.2.4";    // as INFO's redis_version
+constexpr const char* kFdbVersion = FDB_VERSION;  // CMakeLists.txt
 
 // Writes families of samples. A family is announced once (# HELP, # TYPE) before its samples,
 // as the format requires; label values are escaped as it says (backslash, quote, newline).
@@ -112,8 +112,9 @@ void ServerMetrics(ServerContext& s, PromWriter& w) {
   utsname u{};
   uname(&u);
   w.Family("redis_instance_info", "gauge", "Information about the server, in labels.");
+  const ReplicationStats repl = GetReplicationStats(s);
   std::string labels =
-      PromWriter::Label("role", "master") + "," +
+      PromWriter::Label("role", repl.role) + "," +
       PromWriter::Label("redis_version", kRedisVersion) + "," +
       PromWriter::Label("fdb_version", kFdbVersion) + "," +
       PromWriter::Label("redis_mode", "standalone") + "," +
@@ -305,6 +306,49 @@ void PersistenceMetrics(ServerContext& s, PromWriter& w) {
   w.Gauge("fdb_recovery_seconds", "Time the startup recovery took.", ss.recovery_seconds);
 }
 
+void ReplicationMetrics(ServerContext& s, PromWriter& w) {
+  const ReplicationStats st = GetReplicationStats(s);
+  const GeneralStats general = GetGeneralStats(s);
+  w.Gauge("redis_connected_slaves", "Replicas connected.",
+          static_cast<double>(st.connected_replicas));
+  w.Gauge("redis_master_repl_offset", "The replication offset of this server's stream.",
+          static_cast<double>(st.repl_offset));
+  w.Gauge("redis_replica_resyncs_full", "Full syncs served to replicas.",
+          static_cast<double>(general.sync_full));
+  w.Gauge("redis_replica_partial_resync_accepted", "Partial resyncs served to replicas.",
+          static_cast<double>(general.sync_partial_ok));
+  w.Gauge("redis_replica_partial_resync_denied", "Partial resyncs refused (full sync instead).",
+          static_cast<double>(general.sync_partial_err));
+  std::vector<std::string> replica_labels;
+  for (const ReplicaLink& r : st.replicas) {
+    replica_labels.push_back(PromWriter::Label("slave_ip", r.ip) + "," +
+                             PromWriter::Label("slave_port", std::to_string(r.port)) + "," +
+                             PromWriter::Label("slave_state", r.state));
+  }
+  w.Family("redis_connected_slave_offset_bytes", "gauge", "Offset a replica acknowledged.");
+  for (size_t i = 0; i < st.replicas.size(); i++) {
+    w.Sample("redis_connected_slave_offset_bytes", replica_labels[i],
+             static_cast<double>(st.replicas[i].offset));
+  }
+  w.Family("redis_connected_slave_lag_seconds", "gauge", "Seconds since a replica's last ack.");
+  for (size_t i = 0; i < st.replicas.size(); i++) {
+    w.Sample("redis_connected_slave_lag_seconds", replica_labels[i],
+             static_cast<double>(st.replicas[i].lag_s));
+  }
+  if (st.role != "slave") return;
+  const std::string master = PromWriter::Label("master_host", st.master_host) + "," +
+                             PromWriter::Label("master_port", std::to_string(st.master_port));
+  w.Family("redis_master_link_up", "gauge", "1 while the link to the primary is up.");
+  w.Sample("redis_master_link_up", master, st.link_up ? 1 : 0);
+  w.Family("redis_master_last_io_seconds_ago", "gauge",
+           "Seconds since the last byte from the primary (-1: none yet).");
+  w.Sample("redis_master_last_io_seconds_ago", master, static_cast<double>(st.last_io_s_ago));
+  w.Family("redis_master_sync_in_progress", "gauge", "1 while a full sync is being loaded.");
+  w.Sample("redis_master_sync_in_progress", master, st.sync_in_progress ? 1 : 0);
+  w.Family("redis_slave_repl_offset", "gauge", "The replication offset this replica applied.");
+  w.Sample("redis_slave_repl_offset", master, static_cast<double>(st.replica_offset));
+}
+
 void CacheMetrics(ServerContext& s, PromWriter& w) {
   const CacheStats st = GetCacheStats(s);
   w.Gauge("fdb_cache_entries", "Values held in RAM.", static_cast<double>(st.entries));
@@ -332,6 +376,7 @@ std::string RenderMetrics(ServerContext& ctx) {
   CommandMetrics(ctx, w);
   KeyspaceMetrics(ctx, w);
   PersistenceMetrics(ctx, w);
+  ReplicationMetrics(ctx, w);
   CacheMetrics(ctx, w);
   return w.Take();
 }
