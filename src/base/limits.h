@@ -123,4 +123,20 @@ inline constexpr double kDebugSleepMaxSeconds = 3600;
 // tenth costs a new TCP connection. A success resets the count.
 inline constexpr int kAuthFailuresMax = 10;
 
+// The HTTP listener (`http-port`, src/http/). It serves small GET requests (a Prometheus scrape
+// every few seconds), so everything about it is small and fixed:
+// - a request's line and headers fit in 8 KB (no route takes a body), as most web servers;
+// - two worker threads, so one slow client (held at most kHttpRequestTimeoutMs) does not delay
+//   a scrape, and commands never wait for either: the HTTP threads only read counters;
+// - accepted connections waiting for a worker: at most kHttpConnectionQueue, the rest wait in
+//   the kernel's backlog of kHttpListenBacklog and beyond it are refused by the kernel. So the
+//   listener holds at most threads + queue sockets, whatever the number of clients;
+// - a request must arrive whole, and its reply be taken, within kHttpRequestTimeoutMs: a client
+//   sending a byte at a time is closed then (a deadline on the whole request, not on each read).
+inline constexpr size_t kHttpMaxRequestBytes = 8 * 1024;
+inline constexpr int kHttpThreads = 2;
+inline constexpr int kHttpConnectionQueue = 16;
+inline constexpr int kHttpListenBacklog = 16;
+inline constexpr int kHttpRequestTimeoutMs = 3000;
+
 }  // namespace fdb::limits

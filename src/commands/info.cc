@@ -1,20 +1,15 @@
 #include "commands/info.h"
 
-#include <malloc.h>
-#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 
 #include "base/clock.h"
-#include "base/limits.h"
-#include "commands/registry.h"
 #include "commands/scripting.h"
+#include "commands/server_stats.h"
 
 namespace fdb {
 
@@ -22,13 +17,6 @@ namespace {
 
 constexpr const char* kRedisVersion = "7.2.4";    // the Redis version whose behaviour FDB follows
 constexpr const char* kFdbVersion = FDB_VERSION;  // CMakeLists.txt
-
-size_t RssBytes() {
-  std::ifstream f("/proc/self/statm");
-  size_t pages_total = 0, pages_rss = 0;
-  f >> pages_total >> pages_rss;
-  return pages_rss * static_cast<size_t>(sysconf(_SC_PAGESIZE));
-}
 
 std::string Human(double bytes) {
   const char* units[] = {"B", "K", "M", "G", "T"};
@@ -77,7 +65,7 @@ void ServerSection(ServerContext& s, Writer& w) {
   utsname u{};
   uname(&u);
   int64_t now_us = NowUs();
-  int64_t uptime = (NowMs() - s.start_time_ms()) / 1000;
+  int64_t uptime = UptimeSeconds(s);
   w.Section("Server");
   w.Field("redis_version", kRedisVersion);
   w.Field("fdb_version", kFdbVersion);
@@ -102,85 +90,59 @@ void ServerSection(ServerContext& s, Writer& w) {
 }
 
 void ClientsSection(ServerContext& s, Writer& w) {
-  size_t max_in = 0, max_out = 0;
-  s.clients().ForEach([&](ClientState& c) {
-    max_in = std::max(max_in, c.qbuf.load(std::memory_order_relaxed));
-    max_out = std::max(max_out, c.obuf.load(std::memory_order_relaxed));
-  });
+  const ClientStats st = GetClientStats(s);
   w.Section("Clients");
-  // A client CLIENT KILL picked closes a moment later on its own thread: it no longer counts
-  // (Redis's kill is synchronous).
-  size_t connected = 0;
-  s.clients().ForEach([&](ClientState& c) {
-    if (!c.kill_requested.load(std::memory_order_relaxed)) connected++;
-  });
-  w.Field("connected_clients", connected);
+  w.Field("connected_clients", st.connected);
   w.Field("cluster_connections", 0);
-  w.Field("maxclients", s.config().maxclients());
-  w.Field("client_recent_max_input_buffer", max_in);
-  w.Field("client_recent_max_output_buffer", max_out);
-  // As Redis, clients whose command CLIENT PAUSE holds count as blocked.
-  w.Field("blocked_clients",
-          s.blocking().blocked_clients() +
-              static_cast<size_t>(std::max<int64_t>(
-                  0, s.client_pause().postponed_clients.load(std::memory_order_relaxed))));
-  w.Field("tracking_clients", s.tracking().GetStats().clients);
+  w.Field("maxclients", st.maxclients);
+  w.Field("client_recent_max_input_buffer", st.max_input_buffer);
+  w.Field("client_recent_max_output_buffer", st.max_output_buffer);
+  w.Field("blocked_clients", st.blocked);
+  w.Field("tracking_clients", st.tracking);
   w.Field("clients_in_timeout_table", 0);
 }
 
 void MemorySection(ServerContext& s, Writer& w) {
-  // The figure the maxmemory check uses (Keyspace::UsedMemory, base/malloc_stats.h), freshly
-  // sampled: malloc's in-use bytes, or the sanitizer allocator's under ASan.
-  s.keyspace().SampleUsedMemory();
-  size_t used = s.keyspace().UsedMemory();
-  size_t rss = RssBytes();
+  const MemoryStats st = GetMemoryStats(s);
   w.Section("Memory");
-  w.Field("used_memory", used);
-  w.Field("used_memory_human", Human(static_cast<double>(used)));
-  size_t peak = s.used_memory_peak.load();
-  while (used > peak && !s.used_memory_peak.compare_exchange_weak(peak, used)) {
-  }
-  peak = std::max(peak, used);
-  w.Field("used_memory_peak", peak);
-  w.Field("used_memory_peak_human", Human(static_cast<double>(peak)));
-  w.Field("used_memory_rss", rss);
-  w.Field("used_memory_rss_human", Human(static_cast<double>(rss)));
-  w.Field("maxmemory", s.config().maxmemory());
-  w.Field("maxmemory_human", Human(static_cast<double>(s.config().maxmemory())));
+  w.Field("used_memory", st.used);
+  w.Field("used_memory_human", Human(static_cast<double>(st.used)));
+  w.Field("used_memory_peak", st.peak);
+  w.Field("used_memory_peak_human", Human(static_cast<double>(st.peak)));
+  w.Field("used_memory_rss", st.rss);
+  w.Field("used_memory_rss_human", Human(static_cast<double>(st.rss)));
+  w.Field("maxmemory", st.maxmemory);
+  w.Field("maxmemory_human", Human(static_cast<double>(st.maxmemory)));
   w.Field("maxmemory_policy", s.config().maxmemory_policy());
-  // What maxmemory is not checked against (the log's buffers, Keyspace::MaxmemoryUsed).
-  w.Field("mem_not_counted_for_evict", used - std::min<size_t>(used, s.keyspace().MaxmemoryUsed()));
-  // Flushed tables still being freed in the background (FLUSHALL ASYNC): Redis counts objects,
-  // FDB the tables.
-  w.Field("lazyfree_pending_objects", s.keyspace().LazyFreeRunning());
-  w.Field("mem_clients_normal", std::max<int64_t>(0, s.client_memory.load()));
-  w.Field("maxmemory_clients", s.config().maxmemory_clients_bytes());
-  w.Field("number_of_cached_scripts", static_cast<int64_t>(CachedScriptCount()));
+  w.Field("mem_not_counted_for_evict", st.not_counted_for_evict);
+  w.Field("lazyfree_pending_objects", st.lazyfree_pending);
+  w.Field("mem_clients_normal", st.clients_normal);
+  w.Field("maxmemory_clients", st.maxmemory_clients);
+  w.Field("number_of_cached_scripts", st.cached_scripts);
   char frag[32];
-  snprintf(frag, sizeof(frag), "%.2f", used ? static_cast<double>(rss) / used : 0.0);
+  snprintf(frag, sizeof(frag), "%.2f", st.fragmentation_ratio);
   w.Field("mem_fragmentation_ratio", frag);
   w.Field("mem_allocator", "libc");
 }
 
 void PersistenceSection(ServerContext& s, Writer& w) {
-  StorageEngine* st = s.storage();
-  StorageStats ss;
-  if (st) ss = st->stats();
+  const PersistenceStats st = GetPersistenceStats(s);
+  const StorageStats& ss = st.storage;
   w.Section("Persistence");
   w.Field("loading", 0);
   w.Field("async_loading", 0);
-  w.Field("rdb_changes_since_last_save", s.Dirty());
+  w.Field("rdb_changes_since_last_save", st.changes_since_save);
   w.Field("rdb_bgsave_in_progress", ss.bgsave_in_progress ? 1 : 0);
-  w.Field("rdb_last_save_time", std::max<int64_t>(s.last_save_s.load(), ss.last_save_s));
+  w.Field("rdb_last_save_time", st.last_save_s);
   w.Field("rdb_last_bgsave_status", ss.last_bgsave_status);
-  w.Field("aof_enabled", st ? 1 : 0);
+  w.Field("aof_enabled", st.enabled ? 1 : 0);
   w.Field("aof_rewrite_in_progress", 0);
   w.Field("aof_last_write_status", ss.healthy ? "ok" : "err");
-  w.Field("fdb_fsync", st ? s.config().appendfsync() : std::string("off"));
+  w.Field("fdb_fsync", st.enabled ? s.config().appendfsync() : std::string("off"));
   w.Field("fdb_segments", ss.segments);
   w.Field("fdb_log_bytes", ss.log_bytes);
   w.Field("fdb_live_bytes", ss.live_bytes);
-  w.Field("fdb_garbage_bytes", ss.log_bytes > ss.live_bytes ? ss.log_bytes - ss.live_bytes : 0);
+  w.Field("fdb_garbage_bytes", st.garbage_bytes);
   w.Field("fdb_compactions", ss.compactions);
   w.Field("fdb_checkpoints", ss.checkpoints);
   w.Field("fdb_fsyncs", ss.fsyncs);
@@ -194,44 +156,38 @@ void PersistenceSection(ServerContext& s, Writer& w) {
 }
 
 void CacheSection(ServerContext& s, Writer& w) {
-  Keyspace& ks = s.keyspace();
+  const CacheStats st = GetCacheStats(s);
   w.Section("Cache");
-  w.Field("cache_entries", ks.RamValues());
-  w.Field("cache_bytes", ks.RamValueBytes());
-  w.Field("cache_budget_bytes", s.config().maxmemory());
-  w.Field("cache_budget_entries", s.config().cache_size());
-  w.Field("cache_hits", ks.stats().cache_hits.load());
-  w.Field("cache_misses", ks.stats().cache_misses.load());
-  w.Field("cache_evictions", ks.stats().cache_evictions.load());
+  w.Field("cache_entries", st.entries);
+  w.Field("cache_bytes", st.bytes);
+  w.Field("cache_budget_bytes", st.budget_bytes);
+  w.Field("cache_budget_entries", st.budget_entries);
+  w.Field("cache_hits", st.hits);
+  w.Field("cache_misses", st.misses);
+  w.Field("cache_evictions", st.evictions);
 }
 
 void StatsSection(ServerContext& s, Writer& w) {
-  uint64_t commands = 0, in = 0, out = 0;
-  s.ForEachThreadStats([&](ThreadStats& t) {
-    for (auto& c : t.commands) commands += c.calls.load(std::memory_order_relaxed);
-    in += t.net_input_bytes.load(std::memory_order_relaxed);
-    out += t.net_output_bytes.load(std::memory_order_relaxed);
-  });
-  KeyspaceStats& ks = s.keyspace().stats();
+  const GeneralStats st = GetGeneralStats(s);
   w.Section("Stats");
-  w.Field("total_connections_received", s.total_connections.load());
-  w.Field("total_commands_processed", commands);
+  w.Field("total_connections_received", st.connections_received);
+  w.Field("total_commands_processed", st.commands_processed);
   w.Field("instantaneous_ops_per_sec", 0);
-  w.Field("total_net_input_bytes", in);
-  w.Field("total_net_output_bytes", out);
-  w.Field("rejected_connections", s.rejected_connections.load());
-  w.Field("sync_full", s.replication().sync_full.load());
-  w.Field("sync_partial_ok", s.replication().sync_partial_ok.load());
-  w.Field("sync_partial_err", s.replication().sync_partial_err.load());
-  w.Field("expired_keys", ks.expired_keys.load());
-  w.Field("evicted_keys", ks.evicted_keys.load());
-  w.Field("evicted_clients", s.evicted_clients.load());
-  w.Field("client_output_buffer_limit_disconnections", s.output_limit_disconnections.load());
-  w.Field("keyspace_hits", ks.keyspace_hits.load());
-  w.Field("keyspace_misses", ks.keyspace_misses.load());
-  w.Field("pubsub_channels", s.pubsub().Count(PubSubRegistry::kChannel));
-  w.Field("pubsub_patterns", s.pubsub().Count(PubSubRegistry::kPattern));
-  w.Field("pubsubshard_channels", s.pubsub().Count(PubSubRegistry::kShard));
+  w.Field("total_net_input_bytes", st.net_input_bytes);
+  w.Field("total_net_output_bytes", st.net_output_bytes);
+  w.Field("rejected_connections", st.rejected_connections);
+  w.Field("sync_full", st.sync_full);
+  w.Field("sync_partial_ok", st.sync_partial_ok);
+  w.Field("sync_partial_err", st.sync_partial_err);
+  w.Field("expired_keys", st.expired_keys);
+  w.Field("evicted_keys", st.evicted_keys);
+  w.Field("evicted_clients", st.evicted_clients);
+  w.Field("client_output_buffer_limit_disconnections", st.output_limit_disconnections);
+  w.Field("keyspace_hits", st.keyspace_hits);
+  w.Field("keyspace_misses", st.keyspace_misses);
+  w.Field("pubsub_channels", st.pubsub_channels);
+  w.Field("pubsub_patterns", st.pubsub_patterns);
+  w.Field("pubsubshard_channels", st.pubsub_shard_channels);
   w.Field("migrate_cached_sockets", 0);  // MIGRATE opens a connection per call
   const Tracking::Stats tracking = s.tracking().GetStats();
   w.Field("tracking_total_keys", tracking.keys);
@@ -242,7 +198,7 @@ void StatsSection(ServerContext& s, Writer& w) {
   const ScriptLockStats scripts = GetScriptLockStats();
   w.Field("script_restarts", scripts.restarts);
   w.Field("script_escalations", scripts.escalations);
-  w.Field("total_error_replies", s.error_stats().total());
+  w.Field("total_error_replies", st.total_error_replies);
 }
 
 void ReplicationSection(ServerContext& s, Writer& w) {
@@ -250,47 +206,31 @@ void ReplicationSection(ServerContext& s, Writer& w) {
   for (const auto& [k, v] : s.replication().InfoFields()) w.Field(k.c_str(), v);
 }
 
-void CpuSection(ServerContext& s, Writer& w) {
-  rusage self{}, children{};
-  getrusage(RUSAGE_SELF, &self);
-  getrusage(RUSAGE_CHILDREN, &children);
-  auto secs = [](const timeval& tv) {
+void CpuSection(ServerContext&, Writer& w) {
+  const CpuStats st = GetCpuStats();
+  auto secs = [](double v) {
     char buf[32];
-    snprintf(buf, sizeof(buf), "%ld.%06ld", static_cast<long>(tv.tv_sec),
-             static_cast<long>(tv.tv_usec));
+    snprintf(buf, sizeof(buf), "%.6f", v);
     return std::string(buf);
   };
   w.Section("CPU");
-  w.Field("used_cpu_sys", secs(self.ru_stime));
-  w.Field("used_cpu_user", secs(self.ru_utime));
-  w.Field("used_cpu_sys_children", secs(children.ru_stime));
-  w.Field("used_cpu_user_children", secs(children.ru_utime));
+  w.Field("used_cpu_sys", secs(st.sys_s));
+  w.Field("used_cpu_user", secs(st.user_s));
+  w.Field("used_cpu_sys_children", secs(st.sys_children_s));
+  w.Field("used_cpu_user_children", secs(st.user_children_s));
 }
 
 void CommandStatsSection(ServerContext& s, Writer& w) {
-  const auto& specs = CommandRegistry::Default().all();
-  std::vector<uint64_t> calls(specs.size()), usec(specs.size()), failed(specs.size()),
-      rejected(specs.size());
-  s.ForEachThreadStats([&](ThreadStats& t) {
-    for (size_t i = 0; i < specs.size() && i < t.commands.size(); i++) {
-      calls[i] += t.commands[i].calls.load(std::memory_order_relaxed);
-      usec[i] += t.commands[i].usec.load(std::memory_order_relaxed);
-      failed[i] += t.commands[i].failed.load(std::memory_order_relaxed);
-      rejected[i] += t.commands[i].rejected.load(std::memory_order_relaxed);
-    }
-  });
   w.Section("Commandstats");
-  for (size_t i = 0; i < specs.size(); i++) {
-    if (calls[i] == 0 && rejected[i] == 0) continue;
+  for (const CommandStat& c : GetCommandStats(s)) {
     char buf[256];
-    snprintf(buf, sizeof(buf),
-             "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
-             "failed_calls=%llu",
-             specs[i].name, static_cast<unsigned long long>(calls[i]),
-             static_cast<unsigned long long>(usec[i]),
-             calls[i] ? static_cast<double>(usec[i]) / calls[i] : 0.0,
-             static_cast<unsigned long long>(rejected[i]),
-             static_cast<unsigned long long>(failed[i]));
+    snprintf(
+        buf, sizeof(buf),
+        "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,"
+        "failed_calls=%llu",
+        c.name, static_cast<unsigned long long>(c.calls), static_cast<unsigned long long>(c.usec),
+        c.calls ? static_cast<double>(c.usec) / c.calls : 0.0,
+        static_cast<unsigned long long>(c.rejected), static_cast<unsigned long long>(c.failed));
     w.Raw(buf);
   }
 }
@@ -323,26 +263,17 @@ void LatencyStatsSection(ServerContext& s, Writer& w) {
       p = end;
     }
   }
-  const auto& specs = CommandRegistry::Default().all();
-  std::vector<std::array<uint64_t, kLatencyBuckets>> hist(specs.size());
-  s.ForEachThreadStats([&](ThreadStats& t) {
-    for (size_t i = 0; i < specs.size() && i < t.commands.size(); i++) {
-      for (size_t b = 0; b < kLatencyBuckets; b++) {
-        hist[i][b] += t.commands[i].hist[b].load(std::memory_order_relaxed);
-      }
-    }
-  });
-  for (size_t i = 0; i < specs.size(); i++) {
+  for (const CommandStat& c : GetCommandStats(s)) {
     uint64_t calls = 0;
-    for (uint64_t n : hist[i]) calls += n;
+    for (uint64_t n : c.hist) calls += n;
     if (calls == 0) continue;
-    std::string line = std::string("latency_percentiles_usec_") + specs[i].name + ":";
+    std::string line = std::string("latency_percentiles_usec_") + c.name + ":";
     for (size_t k = 0; k < percentiles.size(); k++) {
       const double want = percentiles[k] / 100.0 * static_cast<double>(calls);
       uint64_t seen = 0;
       size_t b = 0;
       for (; b < kLatencyBuckets; b++) {
-        seen += hist[i][b];
+        seen += c.hist[b];
         if (static_cast<double>(seen) >= want && seen > 0) break;
       }
       char buf[64];
@@ -363,12 +294,9 @@ void ClusterSection(ServerContext&, Writer& w) {
 
 void KeyspaceSection(ServerContext& s, Writer& w) {
   w.Section("Keyspace");
-  for (int db = 0; db < limits::kNumDatabases; db++) {
-    size_t keys = s.keyspace().DbSize(*w.txn, db);
-    if (keys == 0) continue;
-    size_t expires = s.keyspace().ExpiresCount(*w.txn, db);
-    w.Raw("db" + std::to_string(db) + ":keys=" + std::to_string(keys) +
-          ",expires=" + std::to_string(expires) + ",avg_ttl=0");
+  for (const DbStat& d : GetKeyspaceStats(s, *w.txn)) {
+    w.Raw("db" + std::to_string(d.db) + ":keys=" + std::to_string(d.keys) +
+          ",expires=" + std::to_string(d.expires) + ",avg_ttl=0");
   }
 }
 

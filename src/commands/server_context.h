@@ -147,6 +147,10 @@ class ServerContext {
   // Applies the tls-* parameters after CONFIG SET changed one (a new TLS context, the TLS
   // listener moved to tls-port); set by the network layer. On error the old ones stay.
   std::function<Status()> reconfigure_tls;
+  // Opens, moves or closes the HTTP listener to match bind and http-port after CONFIG SET
+  // changed one; set by whoever runs the HTTP listener (fdb-server's main). On error the old
+  // listener stays. Unset (no HTTP side): nothing to do.
+  std::function<Status()> reconfigure_http;
 
   // Shutdown, as seen by the commands. Redis is single-threaded, so nothing runs beside its
   // SHUTDOWN; here other I/O threads go on until they are stopped one by one, and one of them

@@ -799,6 +799,7 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
     }
     const std::string old_bind = cfg.bind();
     const int64_t old_port = cfg.port();
+    const int old_http_port = cfg.http_port();
     std::vector<std::pair<std::string, std::string>> before;  // for a rollback
     for (size_t i = 2; i < args.size(); i += 2) {
       auto got = cfg.Get(args[i]);
@@ -818,6 +819,20 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
         for (const auto& [name, value] : before) (void)cfg.Set(name, value, true);
         return bind_changed ? failed("bind", "Failed to bind to specified addresses.")
                             : failed("port", "Unable to listen on this port");
+      }
+    }
+    // The HTTP listener follows bind and http-port the same way; on an error the RESP listener
+    // moved above goes back too.
+    const bool resp_moved = bind_changed || cfg.port() != old_port;
+    if ((bind_changed || cfg.http_port() != old_http_port) && ctx.server.reconfigure_http) {
+      Status s = ctx.server.reconfigure_http();
+      if (!s.ok()) {
+        for (const auto& [name, value] : before) (void)cfg.Set(name, value, true);
+        if (resp_moved && ctx.server.rebind) {
+          (void)ctx.server.rebind(cfg.bind(), static_cast<int>(cfg.port()));
+        }
+        return bind_changed ? failed("bind", "Failed to bind to specified addresses.")
+                            : failed("http-port", "Unable to listen on this port");
       }
     }
     // TLS: a new context from the new certificates (existing connections keep theirs) and the

@@ -1136,6 +1136,8 @@ StorageStats StorageEngine::stats() {
   st.checkpoints = checkpoints_.load();
   st.fsyncs = ws.fsyncs;
   st.last_fsync_us = ws.last_fsync_latency_us;
+  st.fsync_us_total = ws.fsync_us_total;
+  st.fsync_latency_hist = ws.fsync_latency_hist;
   st.write_errors = ws.write_errors;
   st.healthy = !ws.failed;
   {

@@ -37,6 +37,7 @@
 // is an index, and compaction copies only live records.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -84,6 +85,9 @@ struct StorageStats {
   uint64_t compactions = 0;
   uint64_t fsyncs = 0;
   uint64_t last_fsync_us = 0;
+  // The fsyncs of appended records: total time and histogram (storage/log_writer.h).
+  uint64_t fsync_us_total = 0;
+  std::array<uint64_t, storage::kFsyncLatencyBuckets> fsync_latency_hist{};
   uint64_t checkpoints = 0;
   uint64_t write_errors = 0;
   bool healthy = true;

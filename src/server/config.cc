@@ -534,6 +534,11 @@ const std::vector<Config::Param>& Config::Table() {
         Int("port", nullptr, 0, 0, 65535, 6380, &Config::port_)
             .Doc("TCP port of the RESP listener (0: any free port; with a tls-port, 0 is no plain "
                  "port)"),
+        // FDB's own: the HTTP listener (src/http/, GET /metrics), off by default; CONFIG SET
+        // opens, moves or closes it (ServerContext::reconfigure_http).
+        Int("http-port", nullptr, 0, 0, 65535, 0, &Config::http_port_)
+            .Doc("TCP port of the HTTP listener on the bind addresses, serving GET /metrics for "
+                 "Prometheus (0: off)"),
         // Protected in Redis (a client that can move `dir` can make the server write files
         // where it likes); in FDB also immutable, since the open log and its LOCK stay where
         // they are.

@@ -135,6 +135,8 @@ class Config {
   // Startup-only values.
   std::string bind() const;
   int port() const { return static_cast<int>(port_.load()); }
+  // The HTTP listener's port (GET /metrics), on the `bind` addresses; 0: none.
+  int http_port() const { return static_cast<int>(http_port_.load()); }
   std::string dir() const;
   int threads() const { return static_cast<int>(threads_.load()); }
   std::string logfile() const;  // empty: stderr
@@ -280,6 +282,7 @@ class Config {
   bool save_loaded_ = false;
 
   std::atomic<int64_t> port_{0};
+  std::atomic<int64_t> http_port_{0};
   std::atomic<int64_t> threads_{0};
   std::atomic<int64_t> proto_max_bulk_len_{0};
   std::atomic<int64_t> query_buffer_limit_{0};

@@ -275,8 +275,9 @@ TEST(ConfigTest, EveryRedisParameterIsKnownWithRedisDefault) {
       {"tracking-table-max-keys", "1000000"},
   };
   for (const auto& [name, def] : kRedis) EXPECT_EQ(Value(c, name), def) << name;
-  // Redis 7.0.15 reports 192 names (aliases included); FDB adds cache-size and compression.
-  EXPECT_EQ(c.Get("*").size(), 194u);
+  // Redis 7.0.15 reports 192 names (aliases included); FDB adds cache-size, compression and
+  // http-port.
+  EXPECT_EQ(c.Get("*").size(), 195u);
 }
 
 TEST(ConfigTest, AliasesShareOneValue) {

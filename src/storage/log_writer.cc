@@ -1,5 +1,7 @@
 #include "storage/log_writer.h"
 
+#include <algorithm>
+
 #include "base/check.h"
 #include "storage/crc32c.h"
 #include "storage/file_names.h"
@@ -437,6 +439,8 @@ void LogWriter::PublishLocked() {
   stats_.bytes_written = io_bytes_written_;
   stats_.fsyncs = io_fsyncs_;
   stats_.last_fsync_latency_us = io_last_fsync_us_;
+  stats_.fsync_us_total = io_fsync_us_total_;
+  stats_.fsync_latency_hist = io_fsync_hist_;
   stats_.segments_created = io_segments_created_;
 }
 
@@ -919,8 +923,7 @@ void LogWriter::BackgroundSyncLocked(std::unique_lock<std::mutex>& lock) {
   io_busy_ = true;
   lock.unlock();
   if (s.ok()) {
-    io_last_fsync_us_ = std::chrono::duration_cast<std::chrono::microseconds>(end - start).count();
-    ++io_fsyncs_;
+    RecordFsync(end - start);
     last_sync_time_ = end;
     seg_.synced_size = size;
     // The copy kept for a rewrite after a failed fsync loses what this one made durable; the
@@ -947,6 +950,16 @@ void LogWriter::BackgroundSyncLocked(std::unique_lock<std::mutex>& lock) {
   if (options_.on_progress) options_.on_progress();
 }
 
+void LogWriter::RecordFsync(std::chrono::steady_clock::duration took) {
+  const uint64_t us = static_cast<uint64_t>(
+      std::max<int64_t>(0, std::chrono::duration_cast<std::chrono::microseconds>(took).count()));
+  io_last_fsync_us_ = us;
+  ++io_fsyncs_;
+  io_fsync_us_total_ += us;
+  size_t b = us <= 1 ? 0 : 64 - static_cast<size_t>(__builtin_clzll(us - 1));
+  ++io_fsync_hist_[std::min(b, kFsyncLatencyBuckets - 1)];
+}
+
 Status LogWriter::SyncSegment() {
   auto start = Clock::now();
   Status s = seg_.file->Sync();
@@ -958,8 +971,7 @@ Status LogWriter::SyncSegment() {
     return s;
   }
   auto end = Clock::now();
-  io_last_fsync_us_ = std::chrono::duration_cast<std::chrono::microseconds>(end - start).count();
-  ++io_fsyncs_;
+  RecordFsync(end - start);
   last_sync_time_ = end;
   seg_.synced_size = seg_.written_size;
   seg_.unsynced_marks.clear();

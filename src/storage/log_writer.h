@@ -49,6 +49,7 @@
 // Thread-safety: all public methods are thread-safe.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -131,9 +132,18 @@ struct AppendResult {
   RecordLocation location;
 };
 
+// Buckets of the fsync latency histogram: bucket i counts fsyncs of at most 2^i µs, the last one
+// every fsync longer than 2^22 µs (4.2 s: a disk slower than that is failing, and the bucket
+// says so without more resolution).
+inline constexpr size_t kFsyncLatencyBuckets = 24;
+
 struct LogWriterStats {
   uint64_t fsyncs = 0;
   uint64_t last_fsync_latency_us = 0;
+  // The fsyncs of appended records (those a write may wait for; a new segment's header is
+  // fsynced too and counted in `fsyncs` only): their total time and histogram.
+  uint64_t fsync_us_total = 0;
+  std::array<uint64_t, kFsyncLatencyBuckets> fsync_latency_hist{};
   uint64_t bytes_written = 0;       // record and header bytes handed to the kernel
   uint64_t segments_created = 0;    // by this writer, including the first
   uint64_t current_segment_id = 0;  // receiving appends
@@ -285,6 +295,8 @@ class LogWriter {
   template <class Encode>
   Result<AppendResult> AppendRecord(RecordType type, size_t payload_size, const Encode& encode);
   Status SyncSegment();
+  // Counts one fsync of appended records that took `took` (the I/O owner's counters).
+  void RecordFsync(std::chrono::steady_clock::duration took);
   // Everysec's fsync beside the writes: fsyncs the open segment up to what is written now,
   // without holding the I/O role, so leaders go on writing into it meanwhile (TakePendingLocked
   // leaves a new segment's chunks for later, and no round fsyncs); then takes the role back to
@@ -395,6 +407,8 @@ class LogWriter {
   uint64_t io_bytes_written_ = 0;
   uint64_t io_fsyncs_ = 0;
   uint64_t io_last_fsync_us_ = 0;
+  uint64_t io_fsync_us_total_ = 0;
+  std::array<uint64_t, kFsyncLatencyBuckets> io_fsync_hist_{};
   // Records made durable by the flusher's last round (the commit delay's estimate of how many
   // clients take part in a group commit). Flusher thread only.
   uint64_t last_round_records_ = 0;

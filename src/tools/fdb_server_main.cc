@@ -17,6 +17,7 @@
 
 #include "base/logging.h"
 #include "commands/server_context.h"
+#include "http/http_server.h"
 #include "net/server.h"
 #include "server/config_help.h"
 
@@ -176,6 +177,15 @@ int main(int argc, char** argv) {
                    static_cast<unsigned long long>(st.recovered_records), st.recovery_seconds);
   }
   ctx->ApplyConfig();
+  // The HTTP listener (http-port; off by default). Every figure a scrape reads exists once the
+  // keyspace is recovered; the hook is set before any I/O thread may run CONFIG SET.
+  fdb::HttpServer http(*ctx);
+  s = http.Reconfigure();
+  if (!s.ok()) {
+    FDB_LOG_WARNING("%s", s.message().c_str());
+    return 1;
+  }
+  ctx->reconfigure_http = [&http] { return http.Reconfigure(); };
   fdb::Server server(*ctx);
   s = server.Start();
   if (!s.ok()) {
@@ -206,6 +216,9 @@ int main(int argc, char** argv) {
   // From here the service manager sees the stop as ours, not as a crash, while the checkpoint
   // below is written.
   Notify(notify, "STOPPING=1");
+  // No scrape reads the keyspace or the log while they close.
+  ctx->reconfigure_http = nullptr;
+  http.Stop();
   // A clean stop writes a checkpoint (unless SHUTDOWN NOSAVE), so the next start reads the
   // index instead of replaying the log; then the log is flushed and closed.
   if (ctx->storage() != nullptr && ctx->shutdown_save.load()) {

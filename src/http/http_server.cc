@@ -1,0 +1,299 @@
+#include "http/http_server.h"
+
+#include <arpa/inet.h>
+#include <civetweb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "base/limits.h"
+#include "base/logging.h"
+#include "http/metrics.h"
+
+namespace fdb {
+
+namespace {
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+// The routes, in one place: an exact path, and its handler. Each takes GET and HEAD (HEAD gets
+// the headers alone); nothing takes a body yet.
+struct Route {
+  const char* path;
+  void (*handler)(ServerContext& ctx, Response& r);
+};
+
+void ServeMetrics(ServerContext& ctx, Response& r) {
+  r.content_type = kMetricsContentType;
+  r.body = RenderMetrics(ctx);
+}
+
+constexpr Route kRoutes[] = {
+    {"/metrics", ServeMetrics},
+};
+
+const char* StatusText(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    default:
+      return "Error";
+  }
+}
+
+void Send(mg_connection* conn, const Response& r, bool head) {
+  // Connection: close, as keep-alive is off: one request per connection, so a worker is never
+  // held by an idle client between requests.
+  mg_printf(conn,
+            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+            "Cache-Control: no-store\r\n%sConnection: close\r\n\r\n",
+            r.status, StatusText(r.status), r.content_type.c_str(), r.body.size(),
+            r.status == 405 ? "Allow: GET, HEAD\r\n" : "");
+  if (!head && !r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
+}
+
+// civetweb's own messages (a bind failure, a bad request) go to FDB's log, not to stderr.
+int LogMessage(const mg_connection*, const char* message) {
+  FDB_LOG_VERBOSE("http: %s", message);
+  return 1;
+}
+
+bool IsIpv6(std::string_view addr) { return addr.find(':') != std::string_view::npos; }
+
+// Stops civetweb, which listens on `ports` (its listening_ports: "addr:port,..."). Why more than
+// mg_stop: civetweb's accept thread polls its sockets for 2 s at a time and sees the stop only
+// when the poll returns, so mg_stop alone takes up to 2 s, on an I/O thread when CONFIG SET
+// moves the listener, and at every shutdown. A connection to each address ends the poll at
+// once: it is made until mg_stop returns (one made before the stop was seen is accepted and
+// served as an empty request, which a worker ends at its EOF).
+void StopCivetweb(mg_context* mg, const std::string& ports) {
+  std::vector<sockaddr_in> wake;
+  size_t start = 0;
+  while (start < ports.size()) {
+    size_t end = ports.find(',', start);
+    if (end == std::string::npos) end = ports.size();
+    const std::string entry = ports.substr(start, end - start);
+    start = end + 1;
+    const size_t colon = entry.rfind(':');
+    if (colon == std::string::npos || entry[0] == '[') continue;  // IPv6: polls out its 2 s
+    std::string host = entry.substr(0, colon);
+    if (host == "0.0.0.0") host = "127.0.0.1";
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<uint16_t>(std::atoi(entry.c_str() + colon + 1)));
+    if (inet_pton(AF_INET, host.c_str(), &sa.sin_addr) == 1) wake.push_back(sa);
+  }
+  std::atomic<bool> stopped{false};
+  std::thread stopper([&] {
+    mg_stop(mg);
+    stopped.store(true);
+  });
+  // Bounded: past the request deadline mg_stop is waiting for workers, not for the poll.
+  const auto give_up =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(limits::kHttpRequestTimeoutMs);
+  while (!stopped.load() && std::chrono::steady_clock::now() < give_up) {
+    for (const sockaddr_in& sa : wake) {
+      int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+      if (fd < 0) continue;
+      (void)connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof(sa));
+      close(fd);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  stopper.join();
+}
+
+}  // namespace
+
+HttpServer::HttpServer(ServerContext& ctx) : ctx_(ctx) {
+  // Idempotent in civetweb (a count of users), and must come before mg_start.
+  mg_init_library(0);
+}
+
+HttpServer::~HttpServer() {
+  Stop();
+  mg_exit_library();
+}
+
+int HttpServer::port() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return port_;
+}
+
+int HttpServer::Dispatch(mg_connection* conn, void* self) {
+  auto* server = static_cast<HttpServer*>(self);
+  const mg_request_info* info = mg_get_request_info(conn);
+  const std::string_view method = info->request_method ? info->request_method : "";
+  const std::string_view path = info->local_uri ? info->local_uri : "";
+  const bool head = method == "HEAD";
+  Response r;
+  const Route* route = nullptr;
+  for (const Route& candidate : kRoutes) {
+    if (path == candidate.path) route = &candidate;
+  }
+  if (route == nullptr) {
+    r.status = 404;
+    r.body = "not found\n";
+  } else if (method != "GET" && !head) {
+    r.status = 405;
+    r.body = "method not allowed\n";
+  } else {
+    route->handler(server->ctx_, r);
+  }
+  Send(conn, r, head);
+  return r.status;
+}
+
+mg_context* HttpServer::StartContext(const std::string& ports, std::string* error) {
+  const std::string max_request = std::to_string(limits::kHttpMaxRequestBytes);
+  const std::string threads = std::to_string(limits::kHttpThreads);
+  const std::string queue = std::to_string(limits::kHttpConnectionQueue);
+  const std::string backlog = std::to_string(limits::kHttpListenBacklog);
+  const std::string timeout = std::to_string(limits::kHttpRequestTimeoutMs);
+  // No document_root: civetweb serves no files and runs no CGI; every path is ours.
+  const char* options[] = {"listening_ports",
+                           ports.c_str(),
+                           "num_threads",
+                           threads.c_str(),
+                           "connection_queue",
+                           queue.c_str(),
+                           "listen_backlog",
+                           backlog.c_str(),
+                           "max_request_size",
+                           max_request.c_str(),
+                           "request_timeout_ms",
+                           timeout.c_str(),
+                           "enable_keep_alive",
+                           "no",
+                           nullptr};
+  mg_callbacks callbacks{};
+  callbacks.log_message = LogMessage;
+  mg_init_data init{};
+  init.callbacks = &callbacks;
+  init.user_data = this;
+  init.configuration_options = options;
+  char text[256] = {};
+  unsigned code = 0;
+  mg_error_data err{};
+  err.code = &code;
+  err.text = text;
+  err.text_buffer_size = sizeof(text);
+  mg_context* mg = mg_start2(&init, &err);
+  if (mg == nullptr) {
+    *error = text[0] ? text : "cannot start the HTTP listener";
+    return nullptr;
+  }
+  // "/" matches every path: Dispatch looks the route up itself, so unknown paths get our 404.
+  mg_set_request_handler(mg, "/", Dispatch, this);
+  return mg;
+}
+
+Status HttpServer::Reconfigure() {
+  std::lock_guard<std::mutex> l(mu_);
+  const std::string bind = ctx_.config().bind();
+  const int port = ctx_.config().http_port();
+  if (port == port_ && bind == bind_) return Status::OK();
+  if (port == 0) {
+    if (mg_ != nullptr) StopCivetweb(mg_, ports_);
+    mg_ = nullptr;
+    port_ = 0;
+    bind_.clear();
+    return Status::OK();
+  }
+  // civetweb's listening_ports: "addr:port" for each address, the required ones and then the
+  // optional ones (Redis's leading `-`), which are dropped if the whole list cannot be bound.
+  const bool ipv6 = mg_check_feature(8) != 0;
+  std::string required, optional;
+  size_t start = 0;
+  while (start < bind.size()) {
+    size_t end = bind.find(' ', start);
+    if (end == std::string::npos) end = bind.size();
+    std::string addr = bind.substr(start, end - start);
+    start = end + 1;
+    if (addr.empty()) continue;
+    const bool is_optional = addr[0] == '-';
+    if (is_optional) addr.erase(0, 1);
+    if (addr == "*") addr = "0.0.0.0";
+    if (addr == "::*") addr = "::";
+    std::string entry;
+    if (IsIpv6(addr)) {
+      if (!ipv6) {
+        FDB_LOG_NOTICE("http: not listening on %s: this civetweb has no IPv6", addr.c_str());
+        continue;
+      }
+      entry = "[" + addr + "]:" + std::to_string(port);
+    } else {
+      entry = addr + ":" + std::to_string(port);
+    }
+    std::string& list = is_optional ? optional : required;
+    if (!list.empty()) list += ',';
+    list += entry;
+  }
+  if (required.empty() && optional.empty()) {
+    return Status::InvalidArgument("no address of bind '" + bind + "' for the HTTP listener");
+  }
+  const std::string all = required.empty()   ? optional
+                          : optional.empty() ? required
+                                             : required + "," + optional;
+  auto open = [&](std::string* error) {
+    mg_context* mg = StartContext(all, error);
+    if (mg == nullptr && !optional.empty() && !required.empty()) mg = StartContext(required, error);
+    return mg;
+  };
+  std::string error;
+  mg_context* mg = open(&error);
+  if (mg == nullptr && mg_ != nullptr && port == port_) {
+    // The old listener holds the port the new addresses want (bind changed, same port): let it
+    // go first, and take it back if the new one still cannot listen.
+    StopCivetweb(mg_, ports_);
+    mg_ = nullptr;
+    mg = open(&error);
+    if (mg == nullptr) {
+      // Best effort: the addresses the old listener had a moment ago.
+      std::string ignored;
+      mg_ = StartContext(ports_, &ignored);
+      if (mg_ == nullptr) {
+        port_ = 0;
+        bind_.clear();
+        FDB_LOG_WARNING("http: the listener on %s is closed: %s", ports_.c_str(), ignored.c_str());
+      }
+    }
+  }
+  if (mg == nullptr) {
+    FDB_LOG_WARNING("http: cannot listen on %s: %s", all.c_str(), error.c_str());
+    return Status::IOError("cannot listen on " + all + ": " + error);
+  }
+  if (mg_ != nullptr) StopCivetweb(mg_, ports_);
+  mg_ = mg;
+  bind_ = bind;
+  port_ = port;
+  ports_ = all;
+  FDB_LOG_NOTICE("http: listening on %s", all.c_str());
+  return Status::OK();
+}
+
+void HttpServer::Stop() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (mg_ != nullptr) StopCivetweb(mg_, ports_);
+  mg_ = nullptr;
+  port_ = 0;
+  bind_.clear();
+}
+
+}  // namespace fdb

@@ -1,0 +1,62 @@
+// The HTTP listener (`http-port`): GET /metrics for Prometheus, and later the dashboard.
+//
+// The model. HTTP is served by civetweb (Debian's libcivetweb), not by the RESP I/O threads:
+// its own accept thread and kHttpThreads workers (base/limits.h), each serving one connection
+// at a time, blocking. A handler only reads the server's counters (commands/server_stats.h),
+// taking the locks INFO takes, so a scrape never stops a command for longer than INFO would,
+// and an HTTP client, however slow, never holds an I/O thread. The alternative rejected: HTTP
+// on the I/O threads' event loops, which needs an HTTP parser of our own beside RESP's; a
+// library's parser is better tested, and scrapes are rare enough that a thread of their own
+// costs nothing.
+//
+// Limits (base/limits.h): 8 KB of request line and headers, a deadline on the whole request,
+// keep-alive off, a bounded queue of accepted connections. Routes are one table in
+// http_server.cc: a path, the methods it takes, its handler.
+//
+// Addresses: the `bind` addresses of the RESP listener, each of them (`*` is every IPv4 address,
+// a leading `-` marks one that may be missing). Debian's civetweb is built without IPv6:
+// IPv6 addresses are skipped with a log line while it is.
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "base/status.h"
+#include "commands/server_context.h"
+
+struct mg_context;
+struct mg_connection;
+
+namespace fdb {
+
+class HttpServer {
+ public:
+  explicit HttpServer(ServerContext& ctx);
+  ~HttpServer();  // Stop()
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Opens, moves or closes the listener to match `bind` and `http-port` (0: closed). A new
+  // listener is opened before the old one closes; on error the old one stays and the error
+  // names the address. Thread-safe (called at startup and by CONFIG SET on an I/O thread);
+  // closing waits for requests in progress, at most kHttpRequestTimeoutMs.
+  Status Reconfigure();
+  // Closes the listener and waits for its threads. Before the ServerContext goes away.
+  void Stop();
+  // The port listened on (0: none).
+  int port() const;
+
+ private:
+  // Starts civetweb on `ports` (its listening_ports syntax). nullptr and *error on failure.
+  mg_context* StartContext(const std::string& ports, std::string* error);
+  static int Dispatch(mg_connection* conn, void* self);
+
+  ServerContext& ctx_;
+  mutable std::mutex mu_;  // serializes Reconfigure and Stop; guards the fields below
+  mg_context* mg_ = nullptr;
+  std::string bind_;   // the `bind` setting mg_ follows
+  std::string ports_;  // the addresses it listens on (civetweb's listening_ports)
+  int port_ = 0;
+};
+
+}  // namespace fdb
