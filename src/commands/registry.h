@@ -128,7 +128,7 @@ void RegisterScriptingFamily(CommandRegistry& r);  // scripting.cc
 void RegisterBitopsFamily(CommandRegistry& r);
 void RegisterHyperLogLogFamily(CommandRegistry& r);
 void RegisterGeoFamily(CommandRegistry& r);
-void RegisterAclFamily(CommandRegistry& r);  // acl_family.cc
+void RegisterAclFamily(CommandRegistry& r);          // acl_family.cc
 void RegisterReplicationFamily(CommandRegistry& r);  // replication_family.cc
 
 }  // namespace fdb

@@ -174,7 +174,7 @@ class Replication : public EffectSink {
   uint64_t sync_bytes_ = 0;
   uint64_t link_generation_ = 0;
   std::atomic<int> link_fd_{-1};
-  std::mutex link_mu_;          // serializes REPLICAOF
+  std::mutex link_mu_;         // serializes REPLICAOF
   std::atomic<int> links_{0};  // link threads running (an ended one may still finish a command)
 
   std::thread cron_;

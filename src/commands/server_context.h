@@ -178,7 +178,7 @@ class ServerContext {
   KeyspaceNotifier notifier_{*this};  // an effect sink of keyspace_, on while events are wanted
   Tracking tracking_{*this};          // the same, on while a client tracks
   Acl acl_{*this};
-  Replication replication_{*this};  // a follower of keyspace_, on once a backlog exists
+  Replication replication_{*this};    // a follower of keyspace_, on once a backlog exists
   uint64_t requirepass_applied_ = 0;  // Config::requirepass_version() mirrored into acl_
   std::mutex stats_mu_;
   std::vector<std::unique_ptr<ThreadStats>> thread_stats_;

@@ -379,8 +379,9 @@ TEST(ConfigTest, ValuesFdbRefusesRatherThanIgnores) {
   Config c;
   EXPECT_EQ(c.Set("cluster-enabled", "yes", false).message(),
             "cluster mode is not supported by FDB");
-  EXPECT_EQ(c.Set("replicaof", "10.0.0.1 6379", false).message(),
-            "replication is not supported by FDB");
+  // Replication is served (commands/replication.h): the file's primary is kept.
+  EXPECT_TRUE(c.Set("replicaof", "10.0.0.1 6379", false).ok());
+  EXPECT_EQ(c.replicaof(), "10.0.0.1 6379");
   // ACL files are read (commands/acl.h); TLS is served (net/tls.h).
   EXPECT_TRUE(c.Set("aclfile", "/etc/redis/users.acl", false).ok());
   EXPECT_TRUE(c.Set("tls-port", "6390", false).ok());
