@@ -236,11 +236,23 @@ void Replication::AppendStreamLocked(std::string_view bytes) {
   backlog_.append(bytes);
   offset_ += bytes.size();
   TrimBacklogLocked();
+  const int64_t hard = server_.config().output_limit(Config::kReplica).hard;
   for (auto& p : peers_) {
     if (p->snapshot) continue;
     p->out.append(bytes);
+    LimitQueueLocked(*p, hard);
     p->Wake();
   }
+}
+
+void Replication::LimitQueueLocked(ReplicaPeer& p, int64_t hard) {
+  // client-output-buffer-limit replica's hard limit, as Redis: a replica that does not read
+  // is dropped rather than let its queue grow without bound (it syncs again).
+  if (hard <= 0 || static_cast<int64_t>(p.out.size()) <= hard || p.stop.load()) return;
+  FDB_LOG_WARNING("Replica %s:%d scheduled to be closed ASAP for overcoming of output buffer "
+                  "limits.", p.ip.c_str(), p.port);
+  p.stop.store(true);
+  p.sleeping.store(true);
 }
 
 void Replication::Capture(Effect& effect) {
@@ -287,6 +299,7 @@ Status Replication::Commit(Txn& txn) {
     }
     if (kept.empty()) continue;
     p->out.append(ApplyFrame(kept));
+    LimitQueueLocked(*p, server_.config().output_limit(Config::kReplica).hard);
     p->Wake();
   }
   return Status::OK();

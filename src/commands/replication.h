@@ -120,6 +120,7 @@ class Replication : public EffectSink {
   // Appends stream bytes: backlog, offset, and every replica past its snapshot.
   void AppendStreamLocked(std::string_view bytes);
   void EnsureBacklogLocked();
+  void LimitQueueLocked(ReplicaPeer& p, int64_t hard);
   void TrimBacklogLocked();
   // The replicas whose dump ended since the stream last moved (on a replica, the link thread
   // moves them online between two frames of its master, see FinishDumps).
