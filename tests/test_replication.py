@@ -429,3 +429,25 @@ def test_migration_from_a_redis_primary_under_load(server_factory, tmp_path):
         assert rc.get("live:s1") == c.get("live:s1")
     finally:
         source.close()
+
+
+def test_debug_digest_agrees_between_primary_and_replica(server_factory):
+    primary = server_factory("--enable-debug-command", "yes")
+    replica = server_factory("--enable-debug-command", "yes", "--replicaof", "127.0.0.1",
+                             str(primary.port))
+    pc, rc = primary.client(), replica.client()
+    assert pc.execute_command("DEBUG", "DIGEST") == "0" * 40
+    assert pc.execute_command("DEBUG", "POPULATE", 500, "pop", 20) == "OK"
+    assert pc.dbsize() == 500 and len(pc.get("pop:7")) == 20
+    fill_every_type(pc)
+    change_every_type(pc)
+    wait_synced(primary, replica)
+    d = pc.execute_command("DEBUG", "DIGEST")
+    assert d != "0" * 40 and rc.execute_command("DEBUG", "DIGEST") == d
+    assert (pc.execute_command("DEBUG", "DIGEST-VALUE", "h", "nokey") ==
+            rc.execute_command("DEBUG", "DIGEST-VALUE", "h", "nokey"))
+    assert pc.execute_command("DEBUG", "DIGEST-VALUE", "nokey") == ["0" * 40]
+    pc.hset("h", "f1", "changed")
+    assert pc.execute_command("DEBUG", "DIGEST") != d
+    wait_synced(primary, replica)
+    assert rc.execute_command("DEBUG", "DIGEST") == pc.execute_command("DEBUG", "DIGEST")

@@ -249,8 +249,10 @@ void Replication::LimitQueueLocked(ReplicaPeer& p, int64_t hard) {
   // client-output-buffer-limit replica's hard limit, as Redis: a replica that does not read
   // is dropped rather than let its queue grow without bound (it syncs again).
   if (hard <= 0 || static_cast<int64_t>(p.out.size()) <= hard || p.stop.load()) return;
-  FDB_LOG_WARNING("Replica %s:%d scheduled to be closed ASAP for overcoming of output buffer "
-                  "limits.", p.ip.c_str(), p.port);
+  FDB_LOG_WARNING(
+      "Replica %s:%d scheduled to be closed ASAP for overcoming of output buffer "
+      "limits.",
+      p.ip.c_str(), p.port);
   p.stop.store(true);
   p.sleeping.store(true);
 }

@@ -11,6 +11,7 @@
 #include "base/limits.h"
 #include "commands/client_memory.h"
 #include "commands/context.h"
+#include "commands/debug_digest.h"
 #include "commands/errors.h"
 #include "commands/help.h"
 #include "commands/info.h"
@@ -689,6 +690,56 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     }
     return ctx.rb.Error("ERR Syntax error, try DEBUG HELP");
   }
+  if (EqualsUpper(sub, "DIGEST")) {
+    if (args.size() != 2) return SubArity(ctx, "debug", sub);
+    return ctx.rb.Bulk(DatasetDigest(ctx.server, ctx.txn.holds_all_shards()));
+  }
+  if (EqualsUpper(sub, "DIGEST-VALUE")) {
+    // One digest per key named (forty zeros for a missing key), as Redis.
+    ctx.rb.ArrayHeader(args.size() - 2);
+    for (size_t i = 2; i < args.size(); i++) {
+      KeyRef k(args[i]);
+      ShardLockSet locks;
+      locks.Add(k.shard);
+      locks.Lock(ctx.ks, ctx.txn.holds_all_shards());
+      Entry* e = ctx.ks.Find(ctx.txn, ctx.db, k, ctx.now_ms, false);
+      ctx.rb.Bulk(e == nullptr ? std::string(40, '0') : ValueDigest(e));
+    }
+    return;
+  }
+  if (EqualsUpper(sub, "POPULATE")) {
+    // DEBUG POPULATE count [prefix] [size]: keys prefix:0..count-1 holding "value:N" (padded
+    // with zero bytes or cut to `size`); existing keys are left alone, as Redis.
+    if (args.size() < 3 || args.size() > 5) return SubArity(ctx, "debug", sub);
+    int64_t count = 0, size = 0;
+    if (!ParseInt64(args[2], &count) || count < 0) {
+      return ctx.rb.Error("ERR value is out of range, must be positive");
+    }
+    const std::string prefix = args.size() >= 4 ? std::string(args[3]) : "key";
+    if (args.size() == 5 && (!ParseInt64(args[4], &size) || size < 0 || size > (1 << 30))) {
+      return ctx.rb.Error("ERR value is out of range, must be positive");
+    }
+    if (ctx.txn.holds_all_shards()) {
+      return ctx.rb.Error("ERR DEBUG POPULATE is not allowed in a transaction or a script");
+    }
+    std::string key, value;
+    for (int64_t i = 0; i < count; i++) {
+      key = prefix + ":" + std::to_string(i);
+      value = "value:" + std::to_string(i);
+      if (size > 0) value.resize(static_cast<size_t>(size), '\0');
+      KeyRef k(key);
+      ShardLockSet locks;
+      locks.Add(k.shard);
+      locks.Lock(ctx.ks);
+      if (ctx.ks.Find(ctx.txn, ctx.db, k, ctx.now_ms, false) == nullptr) {
+        ctx.ks.Put(ctx.txn, ctx.db, k, Entry::NewString(key, value));
+      }
+      Status st = ctx.ks.Commit(ctx.txn);
+      if (!st.ok()) return ctx.rb.Error("ERR " + st.message());
+    }
+    ctx.Dirty(static_cast<uint64_t>(count));
+    return ctx.rb.Ok();
+  }
   if (EqualsUpper(sub, "LOADRDB")) {
     // Loads a Redis RDB file into the keyspace, key by key (commands/rdb_load.h), through the
     // path a replica of a Redis primary takes with the file it receives. Not inside MULTI or a
@@ -718,11 +769,23 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
   if (EqualsUpper(sub, "HELP")) {
     return ReplyHelp(
         ctx.rb, "DEBUG",
-        {"SLEEP <seconds>", "    Stop the server for <seconds>. Decimals allowed.", "OBJECT <key>",
-         "    Show low level info about the key and associated value.", "LOADRDB <path>",
+        {"SLEEP <seconds>",
+         "    Stop the server for <seconds>. Decimals allowed.",
+         "OBJECT <key>",
+         "    Show low level info about the key and associated value.",
+         "DIGEST",
+         "    Output a hex signature representing the current DB content.",
+         "DIGEST-VALUE <key> [<key> ...]",
+         "    Output a hex signature of the values of all the specified keys.",
+         "POPULATE <count> [<prefix>] [<size>]",
+         "    Create <count> string keys named key:<num>. If <prefix> is specified then it is used",
+         "    instead of the 'key' prefix.",
+         "LOADRDB <path>",
          "    Load the keys of a Redis RDB file (versions 1 to 11) into the data set.",
-         "SET-ACTIVE-EXPIRE <0|1>", "    Setting it to 0 disables expiring keys in background.",
-         "PAUSE-CRON <0|1>", "    Stop periodic cron job processing.",
+         "SET-ACTIVE-EXPIRE <0|1>",
+         "    Setting it to 0 disables expiring keys in background.",
+         "PAUSE-CRON <0|1>",
+         "    Stop periodic cron job processing.",
          "REPLYBUFFER PEAK-RESET-TIME <NEVER||RESET|time>",
          "    Accepted; FDB shrinks the buffers of connections idle for a while.",
          "REPLYBUFFER RESIZING <0|1>",
