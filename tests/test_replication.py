@@ -451,3 +451,23 @@ def test_debug_digest_agrees_between_primary_and_replica(server_factory):
     assert pc.execute_command("DEBUG", "DIGEST") != d
     wait_synced(primary, replica)
     assert rc.execute_command("DEBUG", "DIGEST") == pc.execute_command("DEBUG", "DIGEST")
+
+
+def test_client_kill_type_replica_and_master_reconnect_by_partial_sync(server_factory):
+    primary = server_factory()
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, replica)
+    pc, rc = primary.client(), replica.client()
+    pc.rpush("l", *range(100))
+    wait_synced(primary, replica)
+    before = pc.info("stats")["sync_partial_ok"]
+    assert pc.client_kill_filter(_type="replica") == 1
+    pc.rpush("l", "after")
+    wait_synced(primary, replica)
+    assert pc.info("stats")["sync_partial_ok"] == before + 1
+    assert rc.execute_command("CLIENT", "KILL", "TYPE", "master") == 1
+    pc.rpush("l", "again")
+    wait_synced(primary, replica)
+    assert pc.info("stats")["sync_partial_ok"] == before + 2
+    assert pc.info("stats")["sync_full"] == 1
+    assert rc.lrange("l", 0, -1) == pc.lrange("l", 0, -1)

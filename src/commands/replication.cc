@@ -485,7 +485,7 @@ bool Replication::Dump(ReplicaPeer& p) {
     if (!Drain(p, kDumpQueueBytes)) return false;
     Shard& shard = ks.shard(s);
     {
-      std::lock_guard<AdaptiveMutex> shard_lock(shard.mu);
+      ShardGuard shard_lock(shard);
       for (int db = 0; db < limits::kNumDatabases; db++) {
         shard.dbs[db].ForEach([&](Entry* e) {
           storage::Payload put;
@@ -638,6 +638,20 @@ void Replication::DisconnectPeersLocked() {
     p->sleeping.store(true);
     p->Wake();
   }
+}
+
+int64_t Replication::KillReplicas() {
+  std::lock_guard<std::mutex> l(mu_);
+  const int64_t n = static_cast<int64_t>(peers_.size());
+  DisconnectPeersLocked();
+  return n;
+}
+
+int64_t Replication::KillMasterLink() {
+  int fd = link_fd_.load();
+  if (fd < 0) return 0;
+  shutdown(fd, SHUT_RDWR);
+  return 1;
 }
 
 void Replication::StopLink(bool wait) {

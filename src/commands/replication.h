@@ -96,6 +96,11 @@ class Replication : public EffectSink {
   // PSYNC2, the old replication ID as the second one so replicas of the same master continue.
   void ReplicaOf(const std::string& host, int port);
   bool is_replica() const { return replica_.load(std::memory_order_relaxed); }
+  // CLIENT KILL TYPE replica: closes every replica's connection (they reconnect and continue
+  // by partial resync); returns how many. CLIENT KILL TYPE master: closes the link to the
+  // master (it reconnects); returns 1 if there was one.
+  int64_t KillReplicas();
+  int64_t KillMasterLink();
   // A full sync is loading the data set: commands get LOADING.
   bool loading() const { return loading_.load(std::memory_order_relaxed); }
   // The link to the master is up (master_link_status:up).

@@ -377,6 +377,14 @@ void ClientKill(CmdArgs args, CommandContext& ctx) {
     }
   }
   int64_t killed = 0;
+  // Replicas and the link to the master live in replication, not in the client registry.
+  if ((type == "replica" || type == "slave") && id <= 0 && addr.empty() && laddr.empty() &&
+      user.empty()) {
+    return ctx.rb.Integer(ctx.server.replication().KillReplicas());
+  }
+  if (type == "master" && id <= 0 && addr.empty() && laddr.empty() && user.empty()) {
+    return ctx.rb.Integer(ctx.server.replication().KillMasterLink());
+  }
   ctx.server.clients().ForEach([&](ClientState& c) {
     if (id > 0 && c.id != static_cast<uint64_t>(id)) return;
     if (!addr.empty() && c.addr != addr) return;
