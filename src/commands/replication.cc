@@ -15,6 +15,7 @@
 #include <cstring>
 #include <random>
 
+#include "absl/container/inlined_vector.h"
 #include "base/clock.h"
 #include "base/logging.h"
 #include "commands/dispatcher.h"
@@ -224,7 +225,7 @@ void Replication::EnsureBacklogLocked() {
 
 void Replication::TrimBacklogLocked() {
   const size_t cap =
-      static_cast<size_t>(std::max<int64_t>(server_.config().Number("repl-backlog-size"), 16384));
+      static_cast<size_t>(std::max<int64_t>(server_.config().repl_backlog_size(), 16384));
   if (backlog_.size() <= 2 * cap) return;
   const size_t drop = backlog_.size() - cap;
   backlog_.erase(0, drop);
@@ -269,16 +270,20 @@ Status Replication::Commit(Txn& txn) {
   // On a replica only its master's changes are passed on (and those as received, by the
   // link), as Redis does not propagate a writable replica's own writes.
   if (replica && !txn.from_master()) return Status::OK();
-  std::lock_guard<std::mutex> l(mu_);
-  if (replica && snapshot_peers_ == 0) return Status::OK();
-  // The items, each remembered with its shard for the replicas in their snapshot.
-  std::string items;
+  if (replica) {
+    // A replica renders only for its own replicas in a full sync (the link passes the rest on).
+    std::lock_guard<std::mutex> l(mu_);
+    if (snapshot_peers_ == 0) return Status::OK();
+  }
+  // The items, each remembered with its shard for the replicas in their snapshot; made before
+  // mu_ is taken (every committing thread takes it).
   struct Span {
     size_t start, end;
     int shard;
   };
-  std::vector<Span> spans;
-  spans.reserve(txn.effects().size());
+  absl::InlinedVector<Span, 4> spans;
+  std::string frame = "*2\r\n$9\r\nFDB.APPLY\r\n$";
+  std::string items;
   for (const Effect& e : txn.effects()) {
     if (!e.captured) continue;
     const size_t start = items.size();
@@ -288,8 +293,14 @@ Status Replication::Commit(Txn& txn) {
     spans.push_back({start, items.size(), e.shard});
   }
   if (spans.empty()) return Status::OK();
+  frame.append(std::to_string(items.size()));
+  frame.append("\r\n");
+  std::lock_guard<std::mutex> l(mu_);
   if (!replica) {
-    AppendStreamLocked(ApplyFrame(items));
+    // One append of the frame (header, items, CRLF) per stream reader.
+    frame.append(items);
+    frame.append("\r\n");
+    AppendStreamLocked(frame);
     txn.set_repl_offset(offset_);
   }
   if (snapshot_peers_ == 0) return Status::OK();

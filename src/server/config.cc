@@ -1159,7 +1159,7 @@ const std::vector<Config::Param>& Config::Table() {
             .Doc("seconds before a silent replication link is dropped"),
         Bool("repl-disable-tcp-nodelay", nullptr, kNo, false)
             .Doc("fewer, larger packets on the replication link"),
-        Int("repl-backlog-size", nullptr, kMemory, 1, kLLongMax, kMb)
+        Int("repl-backlog-size", nullptr, kMemory, 1, kLLongMax, kMb, &Config::repl_backlog_size_)
             .Doc("bytes of the replication backlog"),
         Int("repl-backlog-ttl", nullptr, kNo, 0, kLongMax, 3600)
             .Doc("seconds the backlog is kept without replicas"),

@@ -229,6 +229,7 @@ class Config {
   // both are non-zero (commands/replication.h counts them).
   int64_t min_replicas_to_write() const { return min_replicas_to_write_.load(kRelaxed); }
   int64_t min_replicas_max_lag() const { return min_replicas_max_lag_.load(kRelaxed); }
+  int64_t repl_backlog_size() const { return repl_backlog_size_.load(kRelaxed); }
   // `replicaof`: "host port", or empty for a primary. The REPLICAOF command sets it, so that
   // CONFIG REWRITE (Sentinel) keeps the role across a restart.
   std::string replicaof() const;
@@ -331,6 +332,7 @@ class Config {
   std::atomic<int64_t> latency_monitor_threshold_{0};
   std::atomic<int64_t> min_replicas_to_write_{0};
   std::atomic<int64_t> min_replicas_max_lag_{10};
+  std::atomic<int64_t> repl_backlog_size_{0};
   std::atomic<int64_t> busy_reply_threshold_{0};
   std::atomic<int64_t> stream_node_max_bytes_{0};
   std::atomic<int64_t> stream_node_max_entries_{0};
