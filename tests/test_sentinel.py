@@ -171,9 +171,8 @@ def test_sentinel_failover_cycles_under_load(tmp_path):
             recovery_s.append(time.monotonic() - killed_at)
             # The old primary comes back; Sentinel turns it into a replica of the new one.
             victim.start()
-            new_port = _master_port(sentinel)
-            wait_for(lambda: _replica_of(victim.port, new_port), timeout=60, interval=0.1,
-                     what=f"cycle {cycle}: old primary re-pointed")
+            wait_for(lambda: _replica_of(victim.port, _master_port(sentinel)), timeout=60,
+                     interval=0.1, what=f"cycle {cycle}: old primary re-pointed")
         stop.set()
         t.join(10)
         port = wait_for(lambda: _master_port(sentinel), timeout=30, what="the last primary")
