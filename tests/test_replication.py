@@ -469,5 +469,10 @@ def test_client_kill_type_replica_and_master_reconnect_by_partial_sync(server_fa
     pc.rpush("l", "again")
     wait_synced(primary, replica)
     assert pc.info("stats")["sync_partial_ok"] == before + 2
+    # The old form, naming the master's address, reaches the link too.
+    assert rc.execute_command("CLIENT", "KILL", f"127.0.0.1:{primary.port}") == "OK"
+    pc.rpush("l", "third")
+    wait_synced(primary, replica)
+    assert pc.info("stats")["sync_partial_ok"] == before + 3
     assert pc.info("stats")["sync_full"] == 1
     assert rc.lrange("l", 0, -1) == pc.lrange("l", 0, -1)

@@ -658,6 +658,12 @@ int64_t Replication::KillReplicas() {
   return n;
 }
 
+std::string Replication::MasterAddr() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!replica_.load()) return {};
+  return master_host_ + ":" + std::to_string(master_port_);
+}
+
 int64_t Replication::KillMasterLink() {
   int fd = link_fd_.load();
   if (fd < 0) return 0;

@@ -101,6 +101,8 @@ class Replication : public EffectSink {
   // master (it reconnects); returns 1 if there was one.
   int64_t KillReplicas();
   int64_t KillMasterLink();
+  // "host:port" of the master (CLIENT KILL addr names the link by it); empty on a primary.
+  std::string MasterAddr();
   // A full sync is loading the data set: commands get LOADING.
   bool loading() const { return loading_.load(std::memory_order_relaxed); }
   // The link to the master is up (master_link_status:up).

@@ -336,6 +336,10 @@ void ClientKill(CmdArgs args, CommandContext& ctx) {
         c.request_close();
       }
     });
+    // A replica's link to its master is replication's, not a registered client.
+    if (!found && ctx.server.replication().MasterAddr() == addr) {
+      found = ctx.server.replication().KillMasterLink() == 1;
+    }
     if (!found) return ctx.rb.Error("ERR No such client");
     return ctx.rb.Ok();
   }
