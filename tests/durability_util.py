@@ -241,8 +241,9 @@ def durable(tmp_path):
 
 
 def run_server_expecting_exit(data_dir, extra_args=(), fsync="always", timeout=None):
-    """Starts a server that is expected to refuse to start. Returns (returncode, stderr,
-    stdout). returncode is None when it was still running after `timeout` seconds (it is then
+    """Starts a server that is expected to refuse to start. Returns (returncode, output,
+    stdout): output is everything it wrote, standard error then standard output (its log goes
+    to standard output, its refusal of arguments to standard error). returncode is None when it was still running after `timeout` seconds (it is then
     killed)."""
     timeout = timeout or (30 if SANITIZED else 10)
     port = free_port()
@@ -257,7 +258,7 @@ def run_server_expecting_exit(data_dir, extra_args=(), fsync="always", timeout=N
         os.kill(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
         rc = None
-    return rc, err.decode(errors="replace"), out.decode(errors="replace")
+    return rc, (err + out).decode(errors="replace"), out.decode(errors="replace")
 
 
 def fdb_check(data_dir, salvage=False, timeout=60):

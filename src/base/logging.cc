@@ -16,10 +16,10 @@ namespace fdb {
 
 namespace {
 
-// Process-wide, as the stderr it replaces: every thread of every layer logs to one destination
+// Process-wide, as the standard output it replaces: every thread of every layer logs to one destination
 // at one level, and passing a logger to each of them would buy nothing.
 std::atomic<int> g_level{static_cast<int>(LogLevel::kNotice)};
-std::atomic<int> g_fd{STDERR_FILENO};
+std::atomic<int> g_fd{STDOUT_FILENO};
 std::atomic<bool> g_syslog{false};
 // openlog(3) keeps the pointer it is given, so the ident lives here for the process's life.
 std::string* g_syslog_ident = nullptr;
@@ -58,13 +58,13 @@ bool LogEnabled(LogLevel level) {
 }
 
 Status OpenLogFile(const std::string& path) {
-  int fd = STDERR_FILENO;
+  int fd = STDOUT_FILENO;  // logfile "": standard output, as redis-server
   if (!path.empty()) {
     fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return Status::IOError("Can't open the log file: " + std::string(strerror(errno)));
   }
   int old = g_fd.exchange(fd);
-  if (old != STDERR_FILENO && old != fd) close(old);
+  if (old != STDOUT_FILENO && old != fd) close(old);
   return Status::OK();
 }
 

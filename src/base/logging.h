@@ -7,13 +7,10 @@
 //   pid:M dd Mon yyyy hh:mm:ss.mmm L message
 //
 // where L is '.' (debug), '-' (verbose), '*' (notice) or '#' (warning), written to the file named
-// by `logfile`, or to stderr when that is empty. FDB has no replicas or forked children, so the
-// role is always M. As in Redis, a message is cut at kMaxLogMessage bytes. With
+// by `logfile`, or to standard output when that is empty (as Redis: its own test suite and
+// tools look for log lines there; under systemd both streams reach the journal). The role is
+// always M (a replica's lines too: FDB has no forked children, and tools match the format). As in Redis, a message is cut at kMaxLogMessage bytes. With
 // `syslog-enabled`, each kept message also goes to the system logger (syslog(3)), as in Redis.
-//
-// stderr rather than Redis's stdout when no file is named: the log is what a supervisor (systemd,
-// a test harness) collects, and stdout stays free for always-show-logo's line
-// (fdb_server_main.cc); under systemd both reach the journal.
 //
 // Thread-safe, without a lock: the line is formatted into a buffer on the caller's stack (no
 // allocation) and written with one write(2) to a descriptor opened with O_APPEND, so lines of
@@ -47,7 +44,7 @@ LogLevel GetLogLevel();
 // Whether a message of `level` would be written (so callers can skip building its arguments).
 bool LogEnabled(LogLevel level);
 
-// Sends the lines to `path` from now on (appending; created with mode 0644), or to stderr when
+// Sends the lines to `path` from now on (appending; created with mode 0644), or to stdout when
 // `path` is empty. Call at startup, before other threads log: the previous file is closed.
 // IOError (with errno's text) when the file cannot be opened; the destination is then unchanged.
 [[nodiscard]] Status OpenLogFile(const std::string& path);
@@ -56,7 +53,7 @@ bool LogEnabled(LogLevel level);
 // openlog(3) with `ident`, the pid in each message and `facility` (LOG_USER, LOG_LOCAL0...), each
 // message at its level's priority (debug: LOG_DEBUG, verbose: LOG_INFO, notice: LOG_NOTICE,
 // warning: LOG_WARNING), without the line's own pid and date (the logger adds its own). The line
-// still goes to the log file or stderr. Without a system logger (/dev/log absent) the messages
+// still goes to the log file or stdout. Without a system logger (/dev/log absent) the messages
 // are dropped by syslog(3), silently. Call at startup, before other threads log.
 void OpenSyslog(const std::string& ident, int facility);
 

@@ -140,6 +140,30 @@ std::shared_ptr<Waiter> BlockingRegistry::TakeClient(uint64_t client_id) {
   return w;
 }
 
+size_t BlockingRegistry::UnblockAll(std::string_view error) {
+  std::vector<uint64_t> ids;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& [key, q] : waiters_) {
+      for (const auto& w : q) ids.push_back(w->client_id);
+    }
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  size_t n = 0;
+  for (uint64_t id : ids) {
+    std::shared_ptr<Waiter> w = TakeClient(id);
+    if (w == nullptr) continue;  // served or gone meanwhile
+    std::string reply;
+    ReplyBuilder rb(&reply);
+    rb.set_resp3(w->client.resp3.load(std::memory_order_relaxed));
+    rb.Error(error);
+    if (w->deliver) w->deliver(std::move(reply), 0);
+    n++;
+  }
+  return n;
+}
+
 void BlockingRegistry::Unclaim(const std::shared_ptr<Waiter>& w) {
   w->state.store(Waiter::kBlocked);
   // A disconnect that came while the waiter was claimed could not remove it: do it now. Either
@@ -207,6 +231,7 @@ void BlockingRegistry::ServeReady(ServerContext& server, ThreadStats* stats,
           std::string own_pushes;
           txn.set_origin(nullptr, w->client.id);
           txn.set_own_pushes(&own_pushes);
+          txn.set_command_name(w->spec->name);
           CommandContext ctx(rb, server, w->client, *w->spec, NowMs(), txn);
           ctx.stats = stats;
           try {

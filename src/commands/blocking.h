@@ -141,6 +141,11 @@ class BlockingRegistry : public KeyCreatedListener {
   // blocked or a server already holds it. Thread-safe.
   std::shared_ptr<Waiter> TakeClient(uint64_t client_id);
 
+  // Every blocked client gets `error` and is unblocked, as Redis's disconnectAllBlockedClients
+  // when a primary becomes a replica (what it waits for would come from its master's stream,
+  // which it must not consume). Returns how many. Thread-safe.
+  size_t UnblockAll(std::string_view error);
+
   size_t blocked_clients() const { return blocked_.load(std::memory_order_relaxed); }
   // Number of keys with waiters (for tests: nothing left behind).
   size_t WaitedKeys();

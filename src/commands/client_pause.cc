@@ -32,7 +32,8 @@ void ClientPause::Unpause() {
 
 ClientPause::Mode ClientPause::Current(int64_t now_ms) const {
   int m = mode_.load(std::memory_order_acquire);
-  if (m == kOff || now_ms >= end_ms_.load(std::memory_order_acquire)) return kOff;
+  if (m == kOff || now_ms >= end_ms_.load(std::memory_order_acquire)) m = kOff;
+  if (m == kOff && failover_hold()) return kWrite;
   return static_cast<Mode>(m);
 }
 

@@ -38,8 +38,17 @@ class ClientPause {
   // CLIENT PAUSE: as Redis, a second pause keeps the more restrictive mode and the later end.
   // A pause whose end has passed is over, whatever its mode. Returns the end time in force.
   int64_t Pause(Mode mode, int64_t now_ms, int64_t end_ms);
-  // CLIENT UNPAUSE.
+  // CLIENT UNPAUSE. It does not end a failover's hold.
   void Unpause();
+  // FAILOVER holds writes, as CLIENT PAUSE WRITE, from its start until it ends or is aborted,
+  // apart from any client's pause (Redis's PAUSE_DURING_FAILOVER purpose).
+  void SetFailoverHold(bool on) { failover_hold_.store(on, std::memory_order_release); }
+  bool failover_hold() const { return failover_hold_.load(std::memory_order_acquire); }
+  // Whether any pause may hold a command now (no clock read): the dispatcher's fast test.
+  bool maybe_active() const {
+    return end_ms_.load(std::memory_order_acquire) != 0 ||
+           failover_hold_.load(std::memory_order_acquire);
+  }
   // The mode in force at `now_ms` (kOff once the end time has passed).
   Mode Current(int64_t now_ms) const;
   int64_t end_ms() const { return end_ms_.load(std::memory_order_acquire); }
@@ -56,6 +65,7 @@ class ClientPause {
   Mutex mu_;  // serialises Pause and Unpause; readers read the atomics
   std::atomic<int> mode_{kOff};
   std::atomic<int64_t> end_ms_{0};
+  std::atomic<bool> failover_hold_{false};
 };
 
 // Whether a call writes or may replicate (Redis's CMD_WRITE | CMD_MAY_REPLICATE, with scripts'

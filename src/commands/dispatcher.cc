@@ -248,8 +248,8 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   }
   // CLIENT PAUSE (commands/client_pause.h): a held command waits, unanswered, for the pause to
   // end; the connection runs it again then. Inside EXEC or a script nothing is held.
-  // (end_ms is 0 unless a pause was set and not ended by UNPAUSE: no clock read otherwise.)
-  if (!txn.holds_all_shards() && server_.client_pause().end_ms() != 0 && client.unblock &&
+  // (No clock read unless a pause was set and not ended by UNPAUSE, or a failover holds.)
+  if (!txn.holds_all_shards() && server_.client_pause().maybe_active() && client.unblock &&
       server_.client_pause().Holds(*spec, args, client, NowMs())) {
     ReleaseLocks();
     client.postponed = true;
@@ -345,6 +345,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     const int64_t now_ms = txn.frozen_now_ms() != 0 ? txn.frozen_now_ms() : NowMs();
     CommandContext ctx(rb, server_, client, *spec, now_ms, txn);
     ctx.stats = stats_;
+    txn.set_command_name(spec->name);
     if (stage) rb.BeginStaged(&staged_);
     try {
       spec->handler(args, ctx);

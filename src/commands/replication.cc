@@ -18,6 +18,7 @@
 #include "absl/container/inlined_vector.h"
 #include "base/clock.h"
 #include "base/logging.h"
+#include "commands/blocking.h"
 #include "commands/dispatcher.h"
 #include "commands/rdb_file.h"
 #include "commands/rdb_load.h"
@@ -68,6 +69,27 @@ std::string ApplyFrame(std::string_view items) {
   out.append("*2\r\n$9\r\nFDB.APPLY\r\n");
   AppendBulk(&out, items);
   return out;
+}
+
+// The name Redis 7.0 propagates a command under (a blocking pop as its plain form, GETSET as
+// SET...), which a replica counts the command's changes under in INFO commandstats; nullptr
+// for EXEC and scripts, which Redis propagates as the commands they ran.
+const char* ReplicatedName(const char* name) {
+  if (name == nullptr) return nullptr;
+  static const std::pair<std::string_view, const char*> kRenamed[] = {
+      {"getset", "set"},     {"incrbyfloat", "set"},  {"brpoplpush", "rpoplpush"},
+      {"blmove", "lmove"},   {"blpop", "lpop"},       {"brpop", "rpop"},
+      {"blmpop", "lmpop"},   {"bzpopmin", "zpopmin"}, {"bzpopmax", "zpopmax"},
+      {"bzmpop", "zmpop"},   {"getdel", "del"},       {"expire", "pexpireat"},
+      {"pexpire", "pexpireat"}, {"expireat", "pexpireat"}, {"exec", nullptr},
+      {"eval", nullptr},     {"evalsha", nullptr},    {"eval_ro", nullptr},
+      {"evalsha_ro", nullptr}, {"fcall", nullptr},    {"fcall_ro", nullptr},
+      {"fdb.apply", nullptr},
+  };
+  for (const auto& [from, to] : kRenamed) {
+    if (from == name) return to;
+  }
+  return name;
 }
 
 void AppendPayload(const storage::Payload& p, std::string* out) {
@@ -282,7 +304,8 @@ Status Replication::Commit(Txn& txn) {
     int shard;
   };
   absl::InlinedVector<Span, 4> spans;
-  std::string frame = "*2\r\n$9\r\nFDB.APPLY\r\n$";
+  const char* name = ReplicatedName(txn.command_name());
+  std::string frame = name != nullptr ? "*3\r\n$9\r\nFDB.APPLY\r\n$" : "*2\r\n$9\r\nFDB.APPLY\r\n$";
   std::string items;
   for (const Effect& e : txn.effects()) {
     if (!e.captured) continue;
@@ -300,6 +323,7 @@ Status Replication::Commit(Txn& txn) {
     // One append of the frame (header, items, CRLF) per stream reader.
     frame.append(items);
     frame.append("\r\n");
+    if (name != nullptr) AppendBulk(&frame, name);
     AppendStreamLocked(frame);
     txn.set_repl_offset(offset_);
   }
@@ -628,6 +652,7 @@ void Replication::CronMain() {
   while (!stopping_.load()) {
     cron_cv_.wait_for(l, std::chrono::milliseconds(kPollMs));
     if (stopping_.load()) break;
+    UpdateFailover();
     const int64_t now = NowMs();
     const int64_t period_ms =
         std::max<int64_t>(server_.config().Number("repl-ping-replica-period"), 1) * 1000;
@@ -686,26 +711,42 @@ void Replication::StopLink(bool wait) {
 
 void Replication::ReplicaOf(const std::string& host, int port) {
   std::lock_guard<std::mutex> ll(link_mu_);
-  StopLink(/*wait=*/false);
   if (host.empty()) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (replica_.load()) {
-      // PSYNC2: replicas of our old master may continue with us, up to where we were.
-      replid2_ = replid_;
-      second_offset_ = static_cast<int64_t>(offset_) + 1;
-      NewReplId();
-      FinishDumpsLocked();
-      FDB_LOG_NOTICE("MASTER MODE enabled");
-    }
-    replica_.store(false);
-    loading_.store(false);
-    link_up_.store(false);
-    link_state_ = LinkState::kNone;
-    master_host_.clear();
-    server_.keyspace().set_replica_mode(false);
-    server_.config().set_replicaof("");
-    return;
+    UnsetMaster();
+  } else {
+    SetMaster(host, port);
   }
+}
+
+void Replication::UnsetMaster() {
+  StopLink(/*wait=*/false);
+  std::lock_guard<std::mutex> l(mu_);
+  if (replica_.load()) {
+    // PSYNC2: replicas of our old master may continue with us, up to where we were.
+    replid2_ = replid_;
+    second_offset_ = static_cast<int64_t>(offset_) + 1;
+    NewReplId();
+    FinishDumpsLocked();
+    // As Redis: this server's own replicas sync again, and learn the new ID.
+    DisconnectPeersLocked();
+    FDB_LOG_NOTICE("MASTER MODE enabled");
+  }
+  replica_.store(false);
+  loading_.store(false);
+  link_up_.store(false);
+  link_state_ = LinkState::kNone;
+  master_host_.clear();
+  server_.keyspace().set_replica_mode(false);
+  server_.config().set_replicaof("");
+}
+
+void Replication::SetMaster(const std::string& host, int port) {
+  StopLink(/*wait=*/false);
+  // As Redis: clients blocked on this server's keys are released; what they wait for would
+  // now come from the master's stream, which they must not consume.
+  server_.blocking().UnblockAll(
+      "UNBLOCKED force unblock from blocking operation, instance state changed (master -> "
+      "replica?)");
   uint64_t gen;
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -727,6 +768,132 @@ void Replication::ReplicaOf(const std::string& host, int port) {
     LinkMain(host, port, gen);
     links_.fetch_sub(1);
   }).detach();
+}
+
+// ---------------------------------------------------------------------------------------------
+// FAILOVER. The steps are Redis's: hold writes, wait for the target to acknowledge this
+// primary's offset (asking with GETACK), become the target's replica, and send it PSYNC with
+// FAILOVER, on which it promotes itself; its +CONTINUE ends the failover, an error aborts it
+// (this server is a primary again). Lock order: link_mu_, then mu_.
+
+std::string Replication::StartFailover(const std::string& host, int port, int64_t timeout_ms,
+                                       bool force) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (failover_state_ != FailoverState::kNone) return "ERR FAILOVER already in progress.";
+  if (replica_.load()) return "ERR FAILOVER is not valid when server is a replica.";
+  if (peers_.empty()) return "ERR FAILOVER requires connected replicas.";
+  if (force && (timeout_ms == 0 || host.empty())) {
+    return "ERR FAILOVER with force option requires both a timeout and target HOST and IP.";
+  }
+  if (!host.empty()) {
+    const ReplicaPeer* target = nullptr;
+    for (auto& p : peers_) {
+      if (p->ip == host && p->port == port) target = p.get();
+    }
+    if (target == nullptr) return "ERR FAILOVER target HOST and PORT is not a replica.";
+    if (target->snapshot) return "ERR FAILOVER target replica is not online.";
+    FDB_LOG_NOTICE("FAILOVER requested to %s:%d.", host.c_str(), port);
+  } else {
+    FDB_LOG_NOTICE("FAILOVER requested to any replica.");
+  }
+  failover_state_ = FailoverState::kWaitForSync;
+  failover_host_ = host;
+  failover_port_ = port;
+  failover_end_ms_ = timeout_ms > 0 ? NowMs() + timeout_ms : 0;
+  failover_force_ = force;
+  failover_getack_at_ = UINT64_MAX;
+  // Writes wait, and nothing expires, so the offset stands still for the target to reach.
+  server_.client_pause().SetFailoverHold(true);
+  server_.keyspace().PauseChanges(INT64_MAX);
+  return {};
+}
+
+void Replication::ClearFailoverLocked() {
+  failover_state_ = FailoverState::kNone;
+  failover_host_.clear();
+  failover_port_ = 0;
+  failover_end_ms_ = 0;
+  failover_force_ = false;
+  server_.client_pause().SetFailoverHold(false);
+  // Expiry resumes, unless a client's pause still lasts.
+  server_.keyspace().PauseChanges(server_.client_pause().end_ms());
+}
+
+bool Replication::AbortFailover(const char* why) {
+  std::lock_guard<std::mutex> ll(link_mu_);
+  bool demoted;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (failover_state_ == FailoverState::kNone) return false;
+    if (failover_host_.empty()) {
+      FDB_LOG_NOTICE("FAILOVER to any replica aborted: %s", why);
+    } else {
+      FDB_LOG_NOTICE("FAILOVER to %s:%d aborted: %s", failover_host_.c_str(), failover_port_, why);
+    }
+    demoted = failover_state_ == FailoverState::kInProgress;
+  }
+  if (demoted) UnsetMaster();
+  std::lock_guard<std::mutex> l(mu_);
+  ClearFailoverLocked();
+  return true;
+}
+
+void Replication::UpdateFailover() {
+  enum class Step { kWait, kAbort, kGo } step = Step::kWait;
+  std::string host;
+  int port = 0;
+  {
+    std::lock_guard<std::mutex> ll(link_mu_);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (failover_state_ != FailoverState::kWaitForSync) return;
+      if (failover_end_ms_ != 0 && NowMs() >= failover_end_ms_) {
+        if (failover_force_) {
+          FDB_LOG_NOTICE("FAILOVER to %s:%d time out exceeded, failing over.",
+                         failover_host_.c_str(), failover_port_);
+          step = Step::kGo;
+        } else {
+          step = Step::kAbort;
+        }
+      } else {
+        for (auto& p : peers_) {
+          if (p->snapshot || p->ack.load() != offset_) continue;
+          if (!failover_host_.empty() && (p->ip != failover_host_ || p->port != failover_port_)) {
+            continue;
+          }
+          failover_host_ = p->ip;
+          failover_port_ = p->port;
+          FDB_LOG_NOTICE("Failover target %s:%d is synced, failing over.", p->ip.c_str(),
+                         p->port);
+          step = Step::kGo;
+          break;
+        }
+        // Not yet: ask for acknowledgements now rather than at the replicas' next second.
+        if (step == Step::kWait && failover_getack_at_ != offset_) {
+          AppendStreamLocked(Command({"REPLCONF", "GETACK", "*"}));
+          failover_getack_at_ = offset_;
+        }
+      }
+      if (step == Step::kGo) {
+        failover_state_ = FailoverState::kInProgress;
+        host = failover_host_;
+        port = failover_port_;
+      }
+    }
+    if (step == Step::kGo) SetMaster(host, port);
+  }
+  if (step == Step::kAbort) AbortFailover("Replica never caught up before timeout");
+}
+
+bool Replication::TakeOver(std::string_view replid, const std::string& from) {
+  std::lock_guard<std::mutex> ll(link_mu_);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (replid != replid_) return false;
+  }
+  FDB_LOG_NOTICE("MASTER MODE enabled (failover request from '%s')", from.c_str());
+  UnsetMaster();
+  return true;
 }
 
 namespace {
@@ -800,6 +967,10 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
     const int timeout_ms =
         static_cast<int>(std::max<int64_t>(server_.config().Number("repl-timeout"), 1) * 1000);
     int fd = ConnectTo(host, port, std::min(timeout_ms, 5000));
+    if (fd < 0 && failover_in_progress()) {
+      AbortFailover("Failover target is not reachable");
+      break;
+    }
     if (fd < 0) {
       FDB_LOG_WARNING("Error condition on socket for SYNC: Connection refused (%s:%d)",
                       host.c_str(), port);
@@ -841,15 +1012,22 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
     }
     std::string psync_id;
     uint64_t psync_from = 0;
+    bool failing_over;
     {
       std::lock_guard<std::mutex> l(mu_);
       psync_id = replid_;
       psync_from = offset_ + 1;
+      failing_over = failover_state_ == FailoverState::kInProgress;
     }
     if (ok) {
       // After a full sync, a restart or a REPLICAOF the replica asks to continue from where it
-      // is; the master decides.
-      if (!WriteAll(fd, Command({"PSYNC", psync_id, std::to_string(psync_from)}), timeout_ms)) {
+      // is; the master decides. In a failover, this server was the master: FAILOVER asks the
+      // target to take over first.
+      const std::string from = std::to_string(psync_from);
+      if (!WriteAll(fd,
+                    failing_over ? Command({"PSYNC", psync_id, from, "FAILOVER"})
+                                 : Command({"PSYNC", psync_id, from}),
+                    timeout_ms)) {
         ok = false;
       }
     }
@@ -985,6 +1163,19 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
     } else if (ok) {
       FDB_LOG_WARNING("Unexpected reply to PSYNC from master: %s", line.c_str());
       ok = false;
+    }
+    if (failing_over) {
+      // The target took over (+CONTINUE, or, in edge cases, +FULLRESYNC), or it refused: then
+      // this server is the primary again.
+      if (ok) {
+        std::lock_guard<std::mutex> l(mu_);
+        if (failover_state_ == FailoverState::kInProgress) ClearFailoverLocked();
+      } else {
+        close(fd);
+        link_fd_.store(-1);
+        AbortFailover("Failover target rejected psync request");
+        break;
+      }
     }
     if (ok && !snapshot) {
       set_state(LinkState::kConnected);
@@ -1165,7 +1356,9 @@ std::vector<std::pair<std::string, std::string>> Replication::InfoFields() {
             ",offset=" + std::to_string(p->ack.load()) +
             ",lag=" + std::to_string((now - p->ack_ms.load()) / 1000));
   }
-  add("master_failover_state", "no-failover");
+  add("master_failover_state", failover_state_ == FailoverState::kNone          ? "no-failover"
+                                : failover_state_ == FailoverState::kWaitForSync ? "waiting-for-sync"
+                                                                                 : "failover-in-progress");
   add("master_replid", replid_);
   add("master_replid2", replid2_);
   add("master_repl_offset", std::to_string(offset_));

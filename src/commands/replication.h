@@ -89,6 +89,21 @@ class Replication : public EffectSink {
   // (0: no timeout), or the server shuts down; returns how many did.
   int64_t Wait(uint64_t offset, int64_t numreplicas, int64_t timeout_ms);
 
+  // FAILOVER [TO host port [FORCE]] [TIMEOUT ms] (Redis 7): writes are held while the target
+  // (`host` empty: the first replica to catch up) reaches this primary's offset; then this
+  // server becomes its replica and asks it, with PSYNC ... FAILOVER, to take over. Returns
+  // Redis's error text, or empty when the failover started.
+  std::string StartFailover(const std::string& host, int port, int64_t timeout_ms, bool force);
+  // FAILOVER ABORT: false when no failover is in progress.
+  bool AbortFailover(const char* why);
+  // PSYNC <replid> <offset> FAILOVER reached this server: it becomes a primary, keeping its
+  // master's history as the second ID, if `replid` is its master's; false otherwise.
+  bool TakeOver(std::string_view replid, const std::string& from);
+  bool failover_in_progress() {
+    std::lock_guard<std::mutex> l(mu_);
+    return failover_state_ != FailoverState::kNone;
+  }
+
   // --- Replica side ---
 
   // REPLICAOF host port: drops any link, then connects to the new master (in the background).
@@ -123,6 +138,7 @@ class Replication : public EffectSink {
  private:
   friend struct ReplicaPeer;
   enum class LinkState { kNone, kConnect, kConnecting, kHandshake, kSync, kConnected };
+  enum class FailoverState { kNone, kWaitForSync, kInProgress };
 
   // Appends stream bytes: backlog, offset, and every replica past its snapshot.
   void AppendStreamLocked(std::string_view bytes);
@@ -150,6 +166,12 @@ class Replication : public EffectSink {
   // Ends the current link (its thread exits on its own); `wait`: until it has.
   void StopLink(bool wait);
   void CronMain();
+  // The failover's step in each cron tick: a target caught up, or the timeout passed.
+  void UpdateFailover();
+  void ClearFailoverLocked();
+  // REPLICAOF's work, for the command and for a failover.
+  void SetMaster(const std::string& host, int port);
+  void UnsetMaster();
 
   ServerContext& server_;
   std::atomic<bool> active_{false};
@@ -172,6 +194,14 @@ class Replication : public EffectSink {
   uint64_t next_peer_id_ = 0;                        // guarded by mu_
   std::atomic<int> senders_{0};                      // sender threads running
   int64_t last_ping_ms_ = 0;                         // cron thread only
+
+  // FAILOVER; guarded by mu_.
+  FailoverState failover_state_ = FailoverState::kNone;
+  std::string failover_host_;  // the target; empty: any replica, until one caught up
+  int failover_port_ = 0;
+  int64_t failover_end_ms_ = 0;  // 0: no timeout
+  bool failover_force_ = false;
+  uint64_t failover_getack_at_ = UINT64_MAX;  // the offset GETACK was last sent at
 
   // Replica side; guarded by mu_ (link_ by link_mu_).
   std::string master_host_;

@@ -2,6 +2,7 @@
 // the effects of one transaction of a primary as its replica applies them
 // (commands/replication.h).
 
+#include "base/clock.h"
 #include "base/logging.h"
 #include "base/numbers.h"
 #include "commands/context.h"
@@ -19,6 +20,9 @@ using storage::RecordType;
 
 void CmdReplicaOf(CmdArgs args, CommandContext& ctx) {
   Replication& repl = ctx.server.replication();
+  if (repl.failover_in_progress()) {
+    return ctx.rb.Error("ERR REPLICAOF not allowed while failing over.");
+  }
   if (EqualsUpper(args[1], "NO") && EqualsUpper(args[2], "ONE")) {
     if (repl.is_replica()) {
       FDB_LOG_NOTICE("MASTER MODE enabled (user request from '%s')", ctx.client.addr.c_str());
@@ -74,11 +78,15 @@ void CmdReplconf(CmdArgs args, CommandContext& ctx) {
 // command (net/connection.cc); the reply (+FULLRESYNC or +CONTINUE) comes from there.
 void CmdPsync(CmdArgs args, CommandContext& ctx) {
   Replication& repl = ctx.server.replication();
+  const bool psync = EqualsUpper(args[0], "PSYNC");
+  // PSYNC <replid> <offset> FAILOVER: the master hands over to this replica (FAILOVER).
+  if (psync && args.size() > 3 && EqualsUpper(args[3], "FAILOVER") &&
+      !repl.TakeOver(args[1], ctx.client.addr)) {
+    return ctx.rb.Error("ERR PSYNC FAILOVER replid must match my replid.");
+  }
   if (repl.is_replica() && !repl.link_up()) {
     return ctx.rb.Error("NOMASTERLINK Can't SYNC while not connected with my master");
   }
-  const bool psync = EqualsUpper(args[0], "PSYNC");
-  if (psync && args.size() != 3) return ctx.rb.Error(WrongArityError("psync"));
   ctx.client.psync_requested = true;
   if (psync) {
     ctx.client.psync_replid = std::string(args[1]);
@@ -89,6 +97,40 @@ void CmdPsync(CmdArgs args, CommandContext& ctx) {
     ctx.client.psync_replid.clear();
     ctx.client.psync_offset = -1;
   }
+}
+
+// FAILOVER [TO host port [FORCE]] [ABORT] [TIMEOUT ms]: a coordinated hand-over of the
+// primary role to a replica (Replication::StartFailover).
+void CmdFailover(CmdArgs args, CommandContext& ctx) {
+  Replication& repl = ctx.server.replication();
+  if (args.size() == 2 && EqualsUpper(args[1], "ABORT")) {
+    if (!repl.AbortFailover("Failover manually aborted")) {
+      return ctx.rb.Error("ERR No failover in progress.");
+    }
+    return ctx.rb.Ok();
+  }
+  int64_t timeout_ms = 0;
+  int64_t port = 0;
+  std::string host;
+  bool force = false;
+  for (size_t j = 1; j < args.size(); j++) {
+    if (EqualsUpper(args[j], "TIMEOUT") && j + 1 < args.size() && timeout_ms == 0) {
+      if (!ParseInt64(args[j + 1], &timeout_ms)) return ctx.rb.Error(errors::kNotInteger);
+      if (timeout_ms <= 0) return ctx.rb.Error("ERR FAILOVER timeout must be greater than 0");
+      j++;
+    } else if (EqualsUpper(args[j], "TO") && j + 2 < args.size() && host.empty()) {
+      if (!ParseInt64(args[j + 2], &port)) return ctx.rb.Error(errors::kNotInteger);
+      host = std::string(args[j + 1]);
+      j += 2;
+    } else if (EqualsUpper(args[j], "FORCE") && !force) {
+      force = true;
+    } else {
+      return ctx.rb.Error(errors::kSyntax);
+    }
+  }
+  std::string err = repl.StartFailover(host, static_cast<int>(port), timeout_ms, force);
+  if (!err.empty()) return ctx.rb.Error(err);
+  ctx.rb.Ok();
 }
 
 void CmdRole(CmdArgs, CommandContext& ctx) { ctx.server.replication().ReplyRole(ctx.rb); }
@@ -196,12 +238,15 @@ Status ApplyItemTo(CommandContext& ctx, const ApplyItem& item) {
   }
 }
 
-// FDB.APPLY <items>: what one transaction of the master changed, applied as one transaction
-// here, atomic with its shards locked. Only the replica's link to its master may run it.
+// FDB.APPLY <items> [<command>]: what one transaction of the master changed, applied as one
+// transaction here, atomic with its shards locked; INFO commandstats counts it under the
+// command's name too (as Redis's replica counts the command its master propagated). Only the
+// replica's link to its master may run it.
 void CmdFdbApply(CmdArgs args, CommandContext& ctx) {
   if (!ctx.client.master) {
     return ctx.rb.Error("ERR FDB.APPLY is run by a replica's link to its master only");
   }
+  const int64_t t0 = MonoUs();
   std::vector<ApplyItem> items;
   ShardLockSet locks;
   bool every_shard = false;
@@ -265,6 +310,15 @@ void CmdFdbApply(CmdArgs args, CommandContext& ctx) {
     return ctx.rb.Error("ERR " + failed.message());
   }
   if (!committed.ok()) return ctx.rb.Error("ERR " + committed.message());
+  if (args.size() == 3 && ctx.stats != nullptr) {
+    const CommandSpec* spec = CommandRegistry::Default().Find(args[2]);
+    if (spec != nullptr) {
+      CommandCounters& c = ctx.stats->commands[spec->id];
+      c.calls.store(c.calls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      c.usec.store(c.usec.load(std::memory_order_relaxed) + (MonoUs() - t0),
+                   std::memory_order_relaxed);
+    }
+  }
   ctx.rb.Ok();
 }
 
@@ -282,13 +336,15 @@ void RegisterReplicationFamily(CommandRegistry& r) {
               "An internal command used in replication.", "2.8.0"});
   r.Register({"sync", 1, kAdmin | kNoScript | kNoMulti, 0, 0, 0, CmdPsync, "server",
               "An internal command used in replication.", "1.0.0"});
+  r.Register({"failover", -1, kAdmin | kNoScript | kStale, 0, 0, 0, CmdFailover, "server",
+              "Starts a coordinated failover from a server to one of its replicas.", "6.2.0"});
   r.Register({"role", 1, kNoScript | kLoading | kStale | kFast, 0, 0, 0, CmdRole, "server",
               "Returns the replication role.", "2.8.12"});
   r.Register({"wait", 3, kNoScript, 0, 0, 0, CmdWait, "generic",
               "Blocks until the asynchronous replication of all preceding write commands sent by "
               "the connection is completed.",
               "3.0.0"});
-  r.Register({"fdb.apply", 2, kWrite | kAdmin | kNoScript | kSelfLocking | kLoading | kStale, 0, 0,
+  r.Register({"fdb.apply", -2, kWrite | kAdmin | kNoScript | kSelfLocking | kLoading | kStale, 0, 0,
               0, CmdFdbApply, "server",
               "An internal command: a replica applies one transaction of its master.", "0.1.0"});
 }

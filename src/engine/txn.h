@@ -203,6 +203,12 @@ class Txn {
   // none did): WAIT counts the replicas that acknowledged it.
   uint64_t repl_offset() const { return repl_offset_; }
   void set_repl_offset(uint64_t offset) { repl_offset_ = offset; }
+  // The command that made the changes (the first one named: EXEC, not the commands it runs):
+  // replicas count what they apply under the name Redis would have sent them.
+  const char* command_name() const { return command_name_; }
+  void set_command_name(const char* name) {
+    if (command_name_ == nullptr) command_name_ = name;
+  }
   // A replica's position in its master's stream once this transaction is applied: the log
   // writes it in the same batch as the effects (storage::RecordType::kReplState), so after a
   // crash the replica continues from exactly what it has. Empty: none.
@@ -224,6 +230,7 @@ class Txn {
   std::string* own_pushes_ = nullptr;
   uint64_t sequence_ = 0;
   uint64_t repl_offset_ = 0;
+  const char* command_name_ = nullptr;
   std::string repl_position_id_;
   uint64_t repl_position_offset_ = 0;
   bool holds_all_shards_ = false;

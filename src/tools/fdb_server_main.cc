@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
             s.message().c_str());
     return 2;
   }
-  // From here on everything goes through the log (base/logging.h): to `logfile`, or stderr.
+  // From here on everything goes through the log (base/logging.h): to `logfile`, or stdout.
   // As redis-server, a log file that cannot be opened stops the start.
   s = fdb::OpenLogFile(ctx->config().logfile());
   if (!s.ok()) {
@@ -195,10 +195,9 @@ int main(int argc, char** argv) {
   // After the listener: a replica tells its master the port it listens on.
   ctx->replication().Start();
   // always-show-logo: redis-server then prints its logo, with the port and the pid, into its
-  // log, which is standard output by default, and tools wait for it there: Redis's own test
-  // suite looks for " PID: <pid>" and then "Ready to accept" before it talks to a server it
-  // started. FDB's log goes to standard error, so these two lines are written to standard
-  // output directly.
+  // log, and tools wait for it there: Redis's own test suite looks for " PID: <pid>" and then
+  // "Ready to accept" before it talks to a server it started. These two lines go to standard
+  // output whatever `logfile` says, as the logo does.
   if (ctx->config().always_show_logo()) {
     printf("fdb-server %s, standalone mode, Port: %d PID: %d\n", FDB_VERSION, server.port(),
            static_cast<int>(getpid()));
