@@ -476,3 +476,139 @@ def test_client_kill_type_replica_and_master_reconnect_by_partial_sync(server_fa
     assert pc.info("stats")["sync_partial_ok"] == before + 3
     assert pc.info("stats")["sync_full"] == 1
     assert rc.lrange("l", 0, -1) == pc.lrange("l", 0, -1)
+
+
+def _failover_state(c):
+    return info(c)["master_failover_state"]
+
+
+def test_failover_hands_the_primary_role_to_a_replica(server_factory):
+    primary = server_factory()
+    r1 = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    r2 = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, r1, r2)
+    pc, c1, c2 = primary.client(), r1.client(), r2.client()
+    # Refusals, with Redis's texts.
+    with pytest.raises(redis.ResponseError, match="^FAILOVER is not valid when server is a replica"):
+        c1.execute_command("FAILOVER")
+    with pytest.raises(redis.ResponseError, match="is not a replica"):
+        pc.execute_command("FAILOVER", "TO", "127.0.0.1", primary.port)
+    with pytest.raises(redis.ResponseError, match="requires both a timeout and target"):
+        pc.execute_command("FAILOVER", "TO", "127.0.0.1", r1.port, "FORCE")
+    with pytest.raises(redis.ResponseError, match="^No failover in progress"):
+        pc.execute_command("FAILOVER", "ABORT")
+    assert _failover_state(pc) == "no-failover"
+    fill_every_type(pc)
+    before_psync = info(r1.client(), "stats")["sync_partial_ok"]
+    assert pc.execute_command("FAILOVER", "TO", "127.0.0.1", r1.port) == "OK"
+    wait_for(lambda: _failover_state(pc) == "no-failover" and info(c1)["role"] == "master",
+             timeout=20, what="the failover to end")
+    # The old primary follows the new one by partial resync: nothing is copied again.
+    assert info(pc)["role"] == "slave" and info(pc)["master_port"] == r1.port
+    c2.execute_command("REPLICAOF", "127.0.0.1", r1.port)
+    wait_synced(r1, primary, r2)
+    stats = info(c1, "stats")
+    assert stats["sync_partial_ok"] == before_psync + 2 and stats["sync_full"] == 0
+    assert dataset(primary) == dataset(r1) == dataset(r2)
+    c1.set("after", "failover")
+    wait_synced(r1, primary, r2)
+    assert pc.get("after") == "failover"
+    with pytest.raises(redis.ResponseError, match="^You can't write against a read only replica"):
+        pc.set("k", "v")
+
+
+def test_failover_holds_writes_until_it_ends_and_can_be_aborted(server_factory):
+    primary = server_factory()
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, replica)
+    pc = primary.client()
+    pc.set("k", "v1")
+    wait_synced(primary, replica)
+    # A stopped replica never catches up: the failover waits, writes wait with it, reads go on.
+    os.kill(replica.proc.pid, signal.SIGSTOP)
+    try:
+        pc.set("k", "v2")
+        assert pc.execute_command("FAILOVER", "TIMEOUT", 60000) == "OK"
+        assert _failover_state(pc) == "waiting-for-sync"
+        with pytest.raises(redis.ResponseError, match="^FAILOVER already in progress"):
+            pc.execute_command("FAILOVER")
+        with pytest.raises(redis.ResponseError, match="not allowed while failing over"):
+            pc.execute_command("REPLICAOF", "NO", "ONE")
+        import socket
+        held = socket.create_connection(("127.0.0.1", primary.port), timeout=0.5)
+        held.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$2\r\nv3\r\n")
+        with pytest.raises(socket.timeout):
+            held.recv(100)  # held, not refused
+        assert pc.get("k") == "v2"
+        assert pc.execute_command("FAILOVER", "ABORT") == "OK"
+        assert _failover_state(pc) == "no-failover"
+        held.settimeout(10)
+        assert held.recv(100) == b"+OK\r\n"
+        held.close()
+        assert pc.get("k") == "v3"
+        # Without FORCE, a timeout gives up and the primary stays one.
+        assert pc.execute_command("FAILOVER", "TIMEOUT", 300) == "OK"
+        wait_for(lambda: _failover_state(pc) == "no-failover", timeout=10, what="the timeout")
+        assert info(pc)["role"] == "master"
+        assert pc.set("k", "v4")
+    finally:
+        os.kill(replica.proc.pid, signal.SIGCONT)
+    wait_synced(primary, replica)
+    assert replica.client().get("k") == "v4"
+
+
+def test_replica_counts_changes_under_the_propagated_command_name(server_factory):
+    primary = server_factory()
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, replica)
+    pc, rc = primary.client(), replica.client()
+    rc.config_resetstat()
+    pc.set("k", "a")
+    pc.getset("k", "b")
+    pc.rpush("src", "x")
+    pc.brpoplpush("src", "dst", 1)
+    wait_synced(primary, replica)
+    stats = rc.info("commandstats")
+    assert stats["cmdstat_set"]["calls"] == 2
+    assert stats["cmdstat_rpoplpush"]["calls"] == 1
+    assert "cmdstat_getset" not in stats and "cmdstat_brpoplpush" not in stats
+
+
+def test_blocked_clients_are_released_when_a_primary_becomes_a_replica(server_factory):
+    a = server_factory()
+    b = server_factory()
+    blocked = b.client()
+    result = {}
+
+    def pop():
+        try:
+            result["reply"] = blocked.blpop("q", 0)
+        except redis.ResponseError as e:
+            result["error"] = str(e)
+
+    t = threading.Thread(target=pop)
+    t.start()
+    wait_for(lambda: b.client().info("clients")["blocked_clients"] == 1, what="the BLPOP")
+    b.client().execute_command("REPLICAOF", "127.0.0.1", a.port)
+    t.join(10)
+    assert result.get("error", "").startswith("UNBLOCKED force unblock"), result
+    wait_synced(a, b)
+    a.client().rpush("q", "x", "y")
+    wait_synced(a, b)
+    # Nothing popped the replicated list on the replica.
+    assert b.client().lrange("q", 0, -1) == ["x", "y"]
+
+
+def test_a_redis_replica_is_refused_at_once(server):
+    import socket
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    s.sendall(b"SYNC\r\n")
+    data = b""
+    while not data.endswith(b"\r\n"):
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    assert data.startswith(b"-ERR FDB's full sync is for FDB replicas"), data
+    assert s.recv(4096) == b""  # closed after the error
+    s.close()

@@ -77,13 +77,13 @@ std::string ApplyFrame(std::string_view items) {
 const char* ReplicatedName(const char* name) {
   if (name == nullptr) return nullptr;
   static const std::pair<std::string_view, const char*> kRenamed[] = {
-      {"getset", "set"},     {"incrbyfloat", "set"},  {"brpoplpush", "rpoplpush"},
-      {"blmove", "lmove"},   {"blpop", "lpop"},       {"brpop", "rpop"},
-      {"blmpop", "lmpop"},   {"bzpopmin", "zpopmin"}, {"bzpopmax", "zpopmax"},
-      {"bzmpop", "zmpop"},   {"getdel", "del"},       {"expire", "pexpireat"},
+      {"getset", "set"},        {"incrbyfloat", "set"},    {"brpoplpush", "rpoplpush"},
+      {"blmove", "lmove"},      {"blpop", "lpop"},         {"brpop", "rpop"},
+      {"blmpop", "lmpop"},      {"bzpopmin", "zpopmin"},   {"bzpopmax", "zpopmax"},
+      {"bzmpop", "zmpop"},      {"getdel", "del"},         {"expire", "pexpireat"},
       {"pexpire", "pexpireat"}, {"expireat", "pexpireat"}, {"exec", nullptr},
-      {"eval", nullptr},     {"evalsha", nullptr},    {"eval_ro", nullptr},
-      {"evalsha_ro", nullptr}, {"fcall", nullptr},    {"fcall_ro", nullptr},
+      {"eval", nullptr},        {"evalsha", nullptr},      {"eval_ro", nullptr},
+      {"evalsha_ro", nullptr},  {"fcall", nullptr},        {"fcall_ro", nullptr},
       {"fdb.apply", nullptr},
   };
   for (const auto& [from, to] : kRenamed) {
@@ -362,6 +362,7 @@ void Replication::AttachReplica(int fd, const ReplicaHello& hello, std::string u
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   bool full = true;
+  bool refused = false;
   {
     std::lock_guard<std::mutex> l(mu_);
     p->id = ++next_peer_id_;
@@ -389,11 +390,11 @@ void Replication::AttachReplica(int fd, const ReplicaHello& hello, std::string u
     }
     if (full) {
       if (!p->capa_fdb) {
-        // A Redis replica expects an RDB, which FDB does not write.
+        // A Redis replica expects an RDB, which FDB does not write: it is told so and closed.
         p->out +=
             "-ERR FDB's full sync is for FDB replicas (REPLCONF capa fdb); Redis replicas "
             "are not supported\r\n";
-        p->stop.store(true);
+        refused = true;
       } else {
         p->out += "+FULLRESYNC " + replid_ + " " + std::to_string(offset_) + "\r\n";
         p->snapshot = true;
@@ -402,7 +403,14 @@ void Replication::AttachReplica(int fd, const ReplicaHello& hello, std::string u
         snapshot_peers_++;
       }
     }
-    peers_.push_back(p);
+    if (!refused) peers_.push_back(p);
+  }
+  if (refused) {
+    FDB_LOG_NOTICE("Replica %s:%d refused: it cannot take FDB's full sync", p->ip.c_str(), p->port);
+    (void)WriteAll(fd, p->out, kPollMs * 10);
+    close(fd);
+    close(p->wake_fd);
+    return;
   }
   if (full) {
     FDB_LOG_NOTICE("Replica %s:%d asks for synchronization: full sync", p->ip.c_str(), p->port);
@@ -863,8 +871,7 @@ void Replication::UpdateFailover() {
           }
           failover_host_ = p->ip;
           failover_port_ = p->port;
-          FDB_LOG_NOTICE("Failover target %s:%d is synced, failing over.", p->ip.c_str(),
-                         p->port);
+          FDB_LOG_NOTICE("Failover target %s:%d is synced, failing over.", p->ip.c_str(), p->port);
           step = Step::kGo;
           break;
         }
@@ -1299,7 +1306,10 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
     }
     FDB_LOG_WARNING("Connection with master lost; reconnecting");
     set_state(LinkState::kConnect);
-    for (int i = 0; i < 10 && !stale(); i++) usleep(100000);
+    // A link that was up reconnects at once (kPollMs): the master's backlog holds only so many
+    // seconds of a busy stream, and a partial resync must start within them. A master that
+    // cannot be reached is tried once a second (above).
+    usleep(kPollMs * 1000);
   }
 }
 
@@ -1356,9 +1366,10 @@ std::vector<std::pair<std::string, std::string>> Replication::InfoFields() {
             ",offset=" + std::to_string(p->ack.load()) +
             ",lag=" + std::to_string((now - p->ack_ms.load()) / 1000));
   }
-  add("master_failover_state", failover_state_ == FailoverState::kNone          ? "no-failover"
-                                : failover_state_ == FailoverState::kWaitForSync ? "waiting-for-sync"
-                                                                                 : "failover-in-progress");
+  add("master_failover_state", failover_state_ == FailoverState::kNone ? "no-failover"
+                               : failover_state_ == FailoverState::kWaitForSync
+                                   ? "waiting-for-sync"
+                                   : "failover-in-progress");
   add("master_replid", replid_);
   add("master_replid2", replid2_);
   add("master_repl_offset", std::to_string(offset_));
