@@ -612,3 +612,27 @@ def test_a_redis_replica_is_refused_at_once(server):
     assert data.startswith(b"-ERR FDB's full sync is for FDB replicas"), data
     assert s.recv(4096) == b""  # closed after the error
     s.close()
+
+
+def test_writable_replica_expires_its_own_keys_not_its_masters(server_factory):
+    primary = server_factory("--enable-debug-command", "yes")
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, replica)
+    pc, rc = primary.client(), replica.client()
+    rc.config_set("replica-read-only", "no")
+    # Keys the replica's own writes gave a deadline are the replica's to expire.
+    rc.set("own", "1", px=100)
+    rc.set("own2", "1")
+    rc.pexpire("own2", 100)
+    assert rc.dbsize() == 2
+    wait_for(lambda: rc.dbsize() == 0, timeout=10, what="the replica's own keys to expire")
+    # A key of the master past its deadline reads as missing but stays until the master's
+    # deletion, unless a write of the replica's own finds it: then it starts from nothing.
+    pc.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 0)
+    pc.set("m1", 5, px=50)
+    pc.set("m2", 5, px=50)
+    wait_synced(primary, replica)
+    time.sleep(0.2)
+    assert rc.exists("m1", "m2") == 0 and rc.dbsize() == 2
+    assert rc.incr("m1") == 1 and rc.ttl("m1") == -1
+    assert rc.get("m2") is None and rc.dbsize() == 2

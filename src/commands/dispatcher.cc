@@ -346,6 +346,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     CommandContext ctx(rb, server_, client, *spec, now_ms, txn);
     ctx.stats = stats_;
     txn.set_command_name(spec->name);
+    if (spec->flags & cmdflags::kWrite) txn.set_local_write(true);
     if (stage) rb.BeginStaged(&staged_);
     try {
       spec->handler(args, ctx);

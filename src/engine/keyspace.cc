@@ -54,8 +54,61 @@ void Keyspace::Emit(Txn& txn, Effect&& effect) {
   txn.effects().push_back(std::move(effect));
 }
 
+namespace {
+
+std::string ReplicaKey(int db, std::string_view key) {
+  std::string w;
+  w.reserve(1 + key.size());
+  w.push_back(static_cast<char>(db));
+  w.append(key);
+  return w;
+}
+
+}  // namespace
+
+void Keyspace::set_replica_mode(bool on) {
+  replica_mode_.store(on, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> l(replica_keys_mu_);
+  replica_keys_.clear();
+}
+
+bool Keyspace::ReplicaExpires(int db, std::string_view key) {
+  std::lock_guard<std::mutex> l(replica_keys_mu_);
+  return replica_keys_.contains(ReplicaKey(db, key));
+}
+
+size_t Keyspace::ExpireReplicaKeys(int64_t now_ms) {
+  std::vector<std::string> keys;
+  {
+    std::lock_guard<std::mutex> l(replica_keys_mu_);
+    if (replica_keys_.empty()) return 0;
+    keys.assign(replica_keys_.begin(), replica_keys_.end());
+  }
+  size_t deleted = 0;
+  for (const std::string& w : keys) {
+    const int db = static_cast<uint8_t>(w[0]);
+    const KeyRef k(std::string_view(w).substr(1));
+    Txn txn;
+    ShardGuard l(*shards_[k.shard]);
+    Entry** link = shards_[k.shard]->dbs[db].FindLink(k.key, k.hash);
+    if (link != nullptr && (*link)->has_expire() && (*link)->expire_ms() > now_ms) continue;
+    // Lazy expiry deletes it (and forgets it); a key gone or without a deadline is forgotten.
+    if (link != nullptr && Live(txn, db, k, now_ms, /*load=*/false) == nullptr) deleted++;
+    (void)Commit(txn);
+    std::lock_guard<std::mutex> rl(replica_keys_mu_);
+    replica_keys_.erase(w);
+  }
+  return deleted;
+}
+
 void Keyspace::EmitKey(Txn& txn, EffectKind kind, int db, const KeyRef& k, Entry* e,
                        int64_t expire_ms, EffectCause cause, bool created) {
+  if (replica_mode() && !txn.from_master() && cause == EffectCause::kCommand &&
+      ((kind == EffectKind::kPut && e != nullptr && e->has_expire()) ||
+       (kind == EffectKind::kExpire && expire_ms > 0))) {
+    std::lock_guard<std::mutex> l(replica_keys_mu_);
+    replica_keys_.insert(ReplicaKey(db, k.key));
+  }
   if (!effects_wanted()) return;
   Effect effect;
   effect.kind = kind;
@@ -248,7 +301,10 @@ Entry* Keyspace::Live(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool lo
     // log the deletion so replay agrees. While the log cannot be written the key only reads as
     // missing: it is deleted once the deletion can be logged.
     // A replica never expires keys itself: its master's deletion comes through the stream.
-    if ((store_ && !store_->CanWrite()) || ChangesPaused(now_ms) || replica_mode()) return nullptr;
+    if ((store_ && !store_->CanWrite()) || ChangesPaused(now_ms)) return nullptr;
+    if (replica_mode() && (txn.from_master() || !txn.local_write()) && !ReplicaExpires(db, k.key)) {
+      return nullptr;
+    }
     s.dbs[db].Unlink(link);
     Unlinked(db, s, e);
     Touch(s, db, k.key);

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "base/adaptive_mutex.h"
 #include "base/hash.h"
@@ -200,8 +201,15 @@ class Keyspace {
   // A replica's keyspace (commands/replication.h): keys past their deadline read as missing
   // but are not deleted (lazily, actively, or by a maxmemory-policy): the master's deletions
   // arrive through the stream, and a key it has not deleted yet may still change there.
-  void set_replica_mode(bool on) { replica_mode_.store(on, std::memory_order_relaxed); }
+  // Two exceptions, as Redis's writable replica: a key given its deadline by the replica's own
+  // write (`replica-read-only no`) is the replica's to expire, lazily and by
+  // ExpireReplicaKeys; and a write command of the replica's own finds an expired key deleted
+  // (INCR starts from nothing), as the master would.
+  void set_replica_mode(bool on);
   bool replica_mode() const { return replica_mode_.load(std::memory_order_relaxed); }
+  // The replica's own expiring keys past their deadline are deleted (the cron, on a replica,
+  // instead of ActiveExpireCycle). Returns how many.
+  size_t ExpireReplicaKeys(int64_t now_ms);
   void set_lfu_mode(bool on) { lfu_mode_.store(on, std::memory_order_relaxed); }
   bool lfu_mode() const { return lfu_mode_.load(std::memory_order_relaxed); }
   // Redis's lfu-log-factor (how many hits one counter step costs) and lfu-decay-time (minutes
@@ -538,6 +546,10 @@ class Keyspace {
   std::vector<EffectSink*> sinks_;
   std::vector<EffectSink*> followers_;
   std::atomic<bool> replica_mode_{false};
+  // Keys whose deadline a replica's own write set (db byte + key), which it expires itself.
+  bool ReplicaExpires(int db, std::string_view key);
+  std::mutex replica_keys_mu_;
+  absl::flat_hash_set<std::string> replica_keys_;  // guarded by replica_keys_mu_
   std::atomic<bool> followers_on_{false};
   KeyCreatedListener* key_listener_ = nullptr;
   KeyspaceStats stats_;

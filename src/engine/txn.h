@@ -205,6 +205,10 @@ class Txn {
   void set_repl_offset(uint64_t offset) { repl_offset_ = offset; }
   // The command that made the changes (the first one named: EXEC, not the commands it runs):
   // replicas count what they apply under the name Redis would have sent them.
+  // A write command of a client (not the master's stream): on a writable replica it deletes an
+  // expired key it finds, as Redis's lookupKeyWrite (Keyspace::Live).
+  bool local_write() const { return local_write_; }
+  void set_local_write(bool on) { local_write_ = on; }
   const char* command_name() const { return command_name_; }
   void set_command_name(const char* name) {
     if (command_name_ == nullptr) command_name_ = name;
@@ -231,6 +235,7 @@ class Txn {
   uint64_t sequence_ = 0;
   uint64_t repl_offset_ = 0;
   const char* command_name_ = nullptr;
+  bool local_write_ = false;
   std::string repl_position_id_;
   uint64_t repl_position_offset_ = 0;
   bool holds_all_shards_ = false;

@@ -216,7 +216,11 @@ void Server::Housekeeping() {
     last_trim_ms_ = now_ms;
   }
   if (!ctx_.active_expire_enabled.load()) return;
-  if (ctx_.keyspace().replica_mode()) return;  // its master's expiry deletes its keys
+  if (ctx_.keyspace().replica_mode()) {
+    // Its master's expiry deletes its keys; those its own writes gave a deadline are its own.
+    ctx_.keyspace().ExpireReplicaKeys(NowMs());
+    return;
+  }
   const int64_t start_us = MonoUs();
   ctx_.keyspace().ActiveExpireCycle(NowMs(), limits::kActiveExpireKeysPerShard);
   // The latency monitor's "expire-cycle" event, as Redis's activeExpireCycle.
