@@ -636,3 +636,31 @@ def test_writable_replica_expires_its_own_keys_not_its_masters(server_factory):
     assert rc.exists("m1", "m2") == 0 and rc.dbsize() == 2
     assert rc.incr("m1") == 1 and rc.ttl("m1") == -1
     assert rc.get("m2") is None and rc.dbsize() == 2
+
+
+def test_debug_replicate_reaches_the_replica_which_logs_what_it_cannot_apply(server_factory):
+    primary = server_factory("--enable-debug-command", "yes")
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, replica)
+    pc, rc = primary.client(), replica.client()
+    assert pc.execute_command("DEBUG", "REPLICATE", "fake-command-1") == "OK"
+    pc.set("after", "1")
+    wait_synced(primary, replica)
+    assert rc.get("after") == "1"  # the replica went on
+    log = replica.read_log()
+    assert "== CRITICAL == This replica is sending an error to its master" in log
+    assert "'fake-command-1'" in log
+
+
+def test_debug_object_finds_a_replicas_key_past_its_deadline(server_factory):
+    primary = server_factory("--enable-debug-command", "yes")
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port),
+                             "--enable-debug-command", "yes")
+    wait_synced(primary, replica)
+    pc, rc = primary.client(), replica.client()
+    pc.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 0)
+    pc.set("k", 1, px=50)
+    wait_synced(primary, replica)
+    time.sleep(0.2)
+    assert rc.exists("k") == 0
+    assert "encoding:" in rc.execute_command("DEBUG", "OBJECT", "k")

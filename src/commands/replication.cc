@@ -342,6 +342,14 @@ Status Replication::Commit(Txn& txn) {
   return Status::OK();
 }
 
+void Replication::Inject(const std::vector<std::string_view>& args) {
+  std::string cmd = "*" + std::to_string(args.size()) + "\r\n";
+  for (std::string_view a : args) AppendBulk(&cmd, a);
+  std::lock_guard<std::mutex> l(mu_);
+  if (!backlog_on_ || replica_.load()) return;
+  AppendStreamLocked(cmd);
+}
+
 uint64_t Replication::offset() {
   std::lock_guard<std::mutex> l(mu_);
   return offset_;
@@ -1261,6 +1269,16 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
             }
             ExecResult done = dispatcher.Execute(args, master, rb);
             dispatcher.ReleaseLocks();
+            if (!reply.empty() && reply[0] == '-') {
+              // As Redis (propagation-error-behavior ignore): the replica goes on, and says so.
+              std::string_view err = std::string_view(reply).substr(1);
+              err = err.substr(0, std::min(err.find("\r\n"), size_t{256}));
+              FDB_LOG_WARNING(
+                  "== CRITICAL == This replica is sending an error to its master: '%.*s' after "
+                  "processing the command '%.*s'",
+                  static_cast<int>(err.size()), err.data(),
+                  static_cast<int>(std::min(args[0].size(), size_t{128})), args[0].data());
+            }
             if (done.sequence != 0) last_seq = done.sequence;
           }
           if (!snapshot) {

@@ -104,6 +104,10 @@ class Replication : public EffectSink {
     return failover_state_ != FailoverState::kNone;
   }
 
+  // DEBUG REPLICATE: `args` go into the stream as a command, as if a command had propagated
+  // them (a test of how replicas take what they cannot apply). Nothing without replicas.
+  void Inject(const std::vector<std::string_view>& args);
+
   // --- Replica side ---
 
   // REPLICAOF host port: drops any link, then connects to the new master (in the background).

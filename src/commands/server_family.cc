@@ -672,13 +672,19 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     ShardLockSet locks;
     locks.Add(Keyspace::ShardOf(args[2]));
     locks.Lock(ctx.ks, ctx.txn.holds_all_shards());
-    const Entry* e =
-        ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[2]), ctx.now_ms, /*touch=*/false);
+    // As Redis's, it finds a key past its deadline that is not deleted yet (time 0: no key is
+    // past its deadline), such as a replica's, which waits for its master's deletion.
+    const Entry* e = ctx.ks.FindForRead(ctx.txn, ctx.db, KeyRef(args[2]), 0, /*touch=*/false);
     if (e == nullptr) return ctx.rb.Error("ERR no such key");
     return ctx.rb.SimpleString(
         "Value at:0x0 refcount:1 encoding:" + std::string(e->encoding_name()) +
         " serializedlength:0 lru:0 lru_seconds_idle:" +
         std::to_string(Keyspace::LruIdleSeconds(e->lru())));
+  }
+  if (EqualsUpper(sub, "REPLICATE")) {
+    if (args.size() < 3) return SubArity(ctx, "debug", sub);
+    ctx.server.replication().Inject(std::vector<std::string_view>(args.begin() + 2, args.end()));
+    return ctx.rb.Ok();
   }
   if (EqualsUpper(sub, "SET-ACTIVE-EXPIRE")) {
     if (args.size() != 3) return SubArity(ctx, "debug", sub);
@@ -794,6 +800,8 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
          "    instead of the 'key' prefix.",
          "LOADRDB <path>",
          "    Load the keys of a Redis RDB file (versions 1 to 11) into the data set.",
+         "REPLICATE <command> [<arg> ...]",
+         "    Send a command to the replicas as if it had been propagated.",
          "SET-ACTIVE-EXPIRE <0|1>",
          "    Setting it to 0 disables expiring keys in background.",
          "PAUSE-CRON <0|1>",
