@@ -371,7 +371,7 @@ def test_replconf_and_psync_errors(server):
 class RedisServer:
     """Debian's redis-server on a free port, as the primary FDB migrates from."""
 
-    def __init__(self, tmp):
+    def __init__(self, tmp, *args):
         import subprocess
         from conftest import free_port
         self.port = free_port()
@@ -379,8 +379,8 @@ class RedisServer:
         self.log = open(os.path.join(self.dir, "redis.log"), "ab")
         self.proc = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", self.dir, "--repl-diskless-sync-delay", "0"],
-            stdout=self.log, stderr=subprocess.STDOUT)
+             "--appendonly", "no", "--dir", self.dir, "--repl-diskless-sync-delay", "0"]
+            + list(args), stdout=self.log, stderr=subprocess.STDOUT)
         wait_for(lambda: _pings(self.port), timeout=10, what="redis-server up")
 
     def client(self, **kw):
@@ -599,18 +599,56 @@ def test_blocked_clients_are_released_when_a_primary_becomes_a_replica(server_fa
     assert b.client().lrange("q", 0, -1) == ["x", "y"]
 
 
-def test_a_redis_replica_is_refused_at_once(server):
+@pytest.mark.skipif(not os.path.exists("/usr/bin/redis-server"), reason="needs redis-server")
+def test_a_redis_replica_of_an_fdb_primary(server_factory, tmp_path):
+    """The way back: Debian's redis-server replicates from FDB (an RDB, then commands)."""
+    primary = server_factory()
+    pc = primary.client()
+    fill_every_type(pc)
+    p = pc.pipeline(transaction=False)
+    for i in range(5000):
+        p.set(f"bulk:{i}", "x" * (i % 50))
+    p.execute()
+    rs = RedisServer(tmp_path, "--replicaof", "127.0.0.1", str(primary.port))
+    try:
+        rc = rs.client()
+        wait_for(lambda: rc.info("replication").get("master_link_status") == "up",
+                 timeout=30, what="the Redis replica's link")
+        wait_for(lambda: rc.dbsize() == pc.dbsize(), timeout=30, what="the snapshot")
+        assert dataset(rs) == dataset(primary)
+        # Every later change, as commands: in-place changes, deadlines, deletions, MULTI, flushes.
+        change_every_type(pc)
+        with pc.pipeline(transaction=True) as t:
+            t.set("tx:a", 1)
+            t.incr("tx:b")
+            t.execute()
+        pc.swapdb(0, 1)
+        pc.set("last", "1")
+        wait_for(lambda: rc.get("last") == "1", timeout=30, what="the stream")
+        assert dataset(rs) == dataset(primary)
+    finally:
+        rs.close()
+
+
+def test_a_plain_sync_client_reads_an_rdb_then_commands(server):
     import socket
+    c = server.client()
+    c.set("before", "1")
     s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
     s.sendall(b"SYNC\r\n")
-    data = b""
-    while not data.endswith(b"\r\n"):
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-    assert data.startswith(b"-ERR FDB's full sync is for FDB replicas"), data
-    assert s.recv(4096) == b""  # closed after the error
+    f = s.makefile("rb")
+    line = f.readline()
+    while line == b"\n":
+        line = f.readline()
+    assert line.startswith(b"$"), line
+    rdb = f.read(int(line[1:]))
+    assert rdb.startswith(b"REDIS0010") and b"before" in rdb
+    c.set("key", "value")
+    c.delete("key")
+    want = [b"*2\r\n", b"$6\r\n", b"SELECT\r\n", b"$1\r\n", b"0\r\n",
+            b"*3\r\n", b"$3\r\n", b"SET\r\n", b"$3\r\n", b"key\r\n", b"$5\r\n", b"value\r\n",
+            b"*2\r\n", b"$3\r\n", b"DEL\r\n", b"$3\r\n", b"key\r\n"]
+    assert [f.readline() for _ in want] == want
     s.close()
 
 

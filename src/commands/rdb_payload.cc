@@ -687,6 +687,42 @@ std::string DumpPayload(const Entry* e) {
   return out;
 }
 
+RdbWriter::RdbWriter(std::string* out) : out_(out) {
+  out_->append("REDIS0010");
+  Aux("redis-ver", "7.0.15");
+  Aux("redis-bits", sizeof(void*) == 8 ? "64" : "32");
+}
+
+void RdbWriter::Aux(std::string_view key, std::string_view value) {
+  out_->push_back(static_cast<char>(0xFA));
+  PutString(out_, key);
+  PutString(out_, value);
+}
+
+void RdbWriter::SelectDb(int db) {
+  out_->push_back(static_cast<char>(0xFE));
+  PutLen(out_, static_cast<uint64_t>(db));
+}
+
+void RdbWriter::Key(std::string_view key, const Entry* e, int64_t expire_ms) {
+  if (expire_ms > 0) {
+    out_->push_back(static_cast<char>(0xFC));
+    for (int i = 0; i < 8; i++) out_->push_back(static_cast<char>(expire_ms >> (8 * i)));
+  }
+  // DUMP's payload is the type, the value, and a 10-byte trailer; a file has the key between
+  // the type and the value, and no trailer.
+  const std::string payload = DumpPayload(e);
+  out_->push_back(payload[0]);
+  PutString(out_, key);
+  out_->append(payload, 1, payload.size() - 11);
+}
+
+void RdbWriter::Finish() {
+  out_->push_back(static_cast<char>(0xFF));
+  const uint64_t crc = Crc64(0, *out_);
+  for (int i = 0; i < 8; i++) out_->push_back(static_cast<char>(crc >> (8 * i)));
+}
+
 bool VerifyDumpPayload(std::string_view p) {
   if (p.size() < 10) return false;
   uint64_t version = LittleEndian(p.substr(p.size() - 10, 2));

@@ -56,6 +56,28 @@ uint64_t Crc64(uint64_t crc, std::string_view data);
 // The payload of a value in RAM (a string or a collection). REQUIRES: !e->on_disk().
 std::string DumpPayload(const Entry* e);
 
+// An RDB file, as a full sync sends one to a Redis replica (commands/replication.cc): the
+// header with its aux fields, databases, keys with their deadlines, then the end mark and the
+// checksum. Values are in DumpPayload's encodings.
+class RdbWriter {
+ public:
+  // Starts the file ("REDIS0010" and Redis's aux fields) in `out`.
+  explicit RdbWriter(std::string* out);
+  // Goes on writing a file started in `out` (or a piece of one, appended to it later).
+  enum ContinueTag { kContinue };
+  RdbWriter(std::string* out, ContinueTag) : out_(out) {}
+  void Aux(std::string_view key, std::string_view value);
+  // The keys that follow are in database `db`.
+  void SelectDb(int db);
+  // One key; expire_ms 0: none. REQUIRES: !e->on_disk().
+  void Key(std::string_view key, const Entry* e, int64_t expire_ms);
+  // The end mark and the checksum of everything before it.
+  void Finish();
+
+ private:
+  std::string* out_;
+};
+
 struct RestoredValue {
   ValueType type = ValueType::kString;
   std::string str;                   // a string's bytes

@@ -22,6 +22,7 @@
 #include "commands/dispatcher.h"
 #include "commands/rdb_file.h"
 #include "commands/rdb_load.h"
+#include "commands/rdb_payload.h"
 #include "commands/server_context.h"
 #include "engine/effects.h"
 #include "protocol/reply_builder.h"
@@ -161,7 +162,13 @@ struct ReplicaPeer {
   std::string ip;
   int port = 0;
   bool capa_fdb = false;
+  // A Redis replica (no `capa fdb`): it gets an RDB file and Redis commands made from the
+  // effects (Replication::TranslateLocked), not FDB.APPLY frames; its offsets are its own.
+  bool redis = false;
   // Guarded by Replication::mu_.
+  std::string rdb;         // a Redis replica's snapshot, sent when complete (its length first)
+  std::string pending;     // its commands committed while its snapshot is made
+  int stream_db = -1;      // the database its stream last SELECTed
   bool snapshot = false;   // in its full sync: its stream is filtered by `dumped`
   bool dump_done = false;  // every shard dumped; goes online at the next stream boundary
   std::string out;         // bytes to send
@@ -261,7 +268,7 @@ void Replication::AppendStreamLocked(std::string_view bytes) {
   TrimBacklogLocked();
   const int64_t hard = server_.config().output_limit(Config::kReplica).hard;
   for (auto& p : peers_) {
-    if (p->snapshot) continue;
+    if (p->snapshot || p->redis) continue;
     p->out.append(bytes);
     LimitQueueLocked(*p, hard);
     p->Wake();
@@ -316,6 +323,10 @@ Status Replication::Commit(Txn& txn) {
     spans.push_back({start, items.size(), e.shard});
   }
   if (spans.empty()) return Status::OK();
+  if (!replica) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (redis_peers_ > 0) TranslateLocked(txn);
+  }
   frame.append(std::to_string(items.size()));
   frame.append("\r\n");
   std::lock_guard<std::mutex> l(mu_);
@@ -350,6 +361,132 @@ void Replication::Inject(const std::vector<std::string_view>& args) {
   AppendStreamLocked(cmd);
 }
 
+// A transaction's effects as the Redis commands that make them: SET or RESTORE of the key's
+// value as it is now (a delta's key is read here, under the commit's shard locks), DEL,
+// PEXPIREAT / PERSIST, FLUSHDB / FLUSHALL, SWAPDB; in MULTI / EXEC when there are several, so a
+// Redis replica applies them at once. Each Redis replica gets them after a SELECT when its
+// stream is on another database; one in its snapshot only those of shards already dumped.
+void Replication::TranslateLocked(Txn& txn) {
+  struct Cmd {
+    int db;     // -1: any database
+    int shard;  // -1: every shard
+    std::string bytes;
+  };
+  std::vector<Cmd> cmds;
+  Keyspace& ks = server_.keyspace();
+  auto put_value = [&](int db, int shard, std::string_view key, const Entry* e) {
+    const int64_t ms = e->has_expire() ? e->expire_ms() : 0;
+    if (e->type() == ValueType::kString) {
+      std::string scratch;
+      std::string_view v = e->StringValue(&scratch);
+      cmds.push_back({db, shard,
+                      ms > 0 ? Command({"SET", key, v, "PXAT", std::to_string(ms)})
+                             : Command({"SET", key, v})});
+      return;
+    }
+    const std::string payload = DumpPayload(e);
+    cmds.push_back(
+        {db, shard,
+         ms > 0 ? Command({"RESTORE", key, std::to_string(ms), payload, "REPLACE", "ABSTTL"})
+                : Command({"RESTORE", key, "0", payload, "REPLACE"})});
+  };
+  for (const Effect& e : txn.effects()) {
+    if (!e.captured) continue;
+    std::string_view rec;
+    std::string flat;
+    e.record.ForEachPiece([&](std::string_view piece) {
+      flat.append(piece);
+      return true;
+    });
+    rec = flat;
+    switch (RecordTypeOf(e.kind)) {
+      case storage::RecordType::kPut: {
+        PutEffect put;
+        if (!DecodePut(rec, &put).ok()) break;
+        auto made = EntryFromImage(put.key, put.type, put.value);
+        if (!made.ok()) break;
+        Entry* v = *made;
+        v->set_expire_ms(put.expire_ms);
+        put_value(put.db, e.shard, put.key, v);
+        Entry::Free(v);
+        break;
+      }
+      case storage::RecordType::kDelta: {
+        DeltaEffect d;
+        if (!DecodeDelta(rec, &d).ok()) break;
+        Txn read;
+        // Time 0: the value as it is, whatever its deadline (no expiry here).
+        const Entry* v = ks.Find(read, d.db, KeyRef(d.key), 0, false);
+        if (v != nullptr) {
+          put_value(d.db, e.shard, d.key, v);
+        } else {
+          cmds.push_back({d.db, e.shard, Command({"DEL", d.key})});
+        }
+        break;
+      }
+      case storage::RecordType::kDelete: {
+        KeyEffect ke;
+        if (DecodeDelete(rec, &ke).ok()) cmds.push_back({ke.db, e.shard, Command({"DEL", ke.key})});
+        break;
+      }
+      case storage::RecordType::kExpire: {
+        KeyEffect ke;
+        if (!DecodeExpire(rec, &ke).ok()) break;
+        cmds.push_back({ke.db, e.shard,
+                        ke.expire_ms > 0
+                            ? Command({"PEXPIREAT", ke.key, std::to_string(ke.expire_ms)})
+                            : Command({"PERSIST", ke.key})});
+        break;
+      }
+      case storage::RecordType::kFlushDb: {
+        if (rec.size() != 1) break;
+        const int db = static_cast<int8_t>(rec[0]);
+        cmds.push_back(db < 0 ? Cmd{-1, -1, Command({"FLUSHALL"})}
+                              : Cmd{db, -1, Command({"FLUSHDB"})});
+        break;
+      }
+      case storage::RecordType::kSwapDb: {
+        if (rec.size() != 2) break;
+        cmds.push_back({-1, -1,
+                        Command({"SWAPDB", std::to_string(static_cast<uint8_t>(rec[0])),
+                                 std::to_string(static_cast<uint8_t>(rec[1]))})});
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  if (cmds.empty()) return;
+  const int64_t hard = server_.config().output_limit(Config::kReplica).hard;
+  for (auto& p : peers_) {
+    if (!p->redis) continue;
+    std::string& out = p->snapshot ? p->pending : p->out;
+    std::string block;
+    size_t n = 0;
+    for (const Cmd& c : cmds) {
+      if (p->snapshot && (c.shard < 0 || !p->dumped[c.shard])) continue;
+      if (c.db >= 0 && c.db != p->stream_db) {
+        block += Command({"SELECT", std::to_string(c.db)});
+        p->stream_db = c.db;
+      }
+      block += c.bytes;
+      n++;
+    }
+    if (n == 0) continue;
+    if (n > 1) {
+      out += Command({"MULTI"});
+      out += block;
+      out += Command({"EXEC"});
+    } else {
+      out += block;
+    }
+    if (!p->snapshot) {
+      LimitQueueLocked(*p, hard);
+      p->Wake();
+    }
+  }
+}
+
 uint64_t Replication::offset() {
   std::lock_guard<std::mutex> l(mu_);
   return offset_;
@@ -378,7 +515,7 @@ void Replication::AttachReplica(int fd, const ReplicaHello& hello, std::string u
     EnsureBacklogLocked();
     // Partial resync: the replica's ID is ours (or our previous one up to where it was
     // valid) and the bytes after its offset are still in the backlog.
-    if (hello.psync && hello.offset > 0) {
+    if (hello.psync && hello.offset > 0 && p->capa_fdb) {
       const uint64_t want = static_cast<uint64_t>(hello.offset);  // the first byte it needs
       const bool same_history =
           hello.replid == replid_ ||
@@ -397,12 +534,25 @@ void Replication::AttachReplica(int fd, const ReplicaHello& hello, std::string u
       sync_partial_err.fetch_add(1);
     }
     if (full) {
-      if (!p->capa_fdb) {
-        // A Redis replica expects an RDB, which FDB does not write: it is told so and closed.
+      if (!p->capa_fdb && replica_.load()) {
+        // A Redis replica of a replica would need the master's changes as commands, which only
+        // a primary makes: it is told so and closed.
         p->out +=
-            "-ERR FDB's full sync is for FDB replicas (REPLCONF capa fdb); Redis replicas "
-            "are not supported\r\n";
+            "-ERR an FDB replica serves FDB replicas only (REPLCONF capa fdb); connect Redis "
+            "replicas to the primary\r\n";
         refused = true;
+      } else if (!p->capa_fdb) {
+        // A Redis replica: an RDB file, then Redis commands (SYNC: no +FULLRESYNC line).
+        p->redis = true;
+        if (hello.psync) p->out += "+FULLRESYNC " + replid_ + " 0\r\n";
+        p->snapshot = true;
+        p->state = "send_bulk";
+        RdbWriter rdb(&p->rdb);
+        rdb.Aux("repl-id", replid_);
+        rdb.Aux("repl-offset", "0");
+        sync_full.fetch_add(1);
+        snapshot_peers_++;
+        redis_peers_++;
       } else {
         p->out += "+FULLRESYNC " + replid_ + " " + std::to_string(offset_) + "\r\n";
         p->snapshot = true;
@@ -434,6 +584,7 @@ void Replication::DropPeer(ReplicaPeer& p, const char* why) {
   for (size_t i = 0; i < peers_.size(); i++) {
     if (peers_[i].get() != &p) continue;
     if (p.snapshot) snapshot_peers_--;
+    if (p.redis) redis_peers_--;
     p.snapshot = false;
     peers_.erase(peers_.begin() + static_cast<long>(i));
     if (!stopping_.load()) {
@@ -476,7 +627,7 @@ bool Replication::ReadAcks(ReplicaPeer& p) {
     if (args.size() >= 3 && EqualsUpper(args[0], "REPLCONF") && EqualsUpper(args[1], "ACK")) {
       uint64_t off = std::strtoull(std::string(args[2]).c_str(), nullptr, 10);
       if (off > p.ack.load()) p.ack.store(off);
-      acked = true;
+      acked = !p.redis;  // a Redis replica's offsets count its own stream (not WAIT's)
     }
     pos += parser.consumed();
     parser.Reset();
@@ -538,6 +689,26 @@ bool Replication::Dump(ReplicaPeer& p) {
     {
       ShardGuard shard_lock(shard);
       for (int db = 0; db < limits::kNumDatabases; db++) {
+        if (p.redis) {
+          // A Redis replica's RDB: every shard's keys of a database under one selector.
+          bool selected = false;
+          shard.dbs[db].ForEach([&](Entry* e) {
+            Entry* loaded = nullptr;
+            if (e->on_disk()) {
+              loaded = storage != nullptr ? storage->LoadValue(db, e) : nullptr;
+              if (loaded == nullptr) return;  // the read error is logged; the key is left out
+            }
+            if (!selected) {
+              RdbWriter(&items, RdbWriter::kContinue).SelectDb(db);
+              selected = true;
+            }
+            const Entry* v = loaded != nullptr ? loaded : e;
+            RdbWriter(&items, RdbWriter::kContinue)
+                .Key(e->key(), v, e->has_expire() ? e->expire_ms() : 0);
+            if (loaded != nullptr) Entry::Free(loaded);
+          });
+          continue;
+        }
         shard.dbs[db].ForEach([&](Entry* e) {
           storage::Payload put;
           if (e->on_disk()) {
@@ -553,6 +724,13 @@ bool Replication::Dump(ReplicaPeer& p) {
           AppendPayload(put, &items);
           if (items.size() >= kDumpFrameBytes) cut();
         });
+      }
+      if (p.redis) {
+        std::lock_guard<std::mutex> l(mu_);
+        p.rdb.append(items);
+        items.clear();
+        p.dumped[s] = true;
+        continue;
       }
       cut();
       std::lock_guard<std::mutex> l(mu_);
@@ -576,6 +754,17 @@ void Replication::FinishDumpsLocked() {
     p->snapshot = false;
     snapshot_peers_--;
     p->state = "online";
+    if (p->redis) {
+      // The file whole, its length first, then what was committed while it was made.
+      RdbWriter(&p->rdb, RdbWriter::kContinue).Finish();
+      p->out += "$" + std::to_string(p->rdb.size()) + "\r\n";
+      p->out += p->rdb;
+      p->out += p->pending;
+      std::string().swap(p->rdb);
+      std::string().swap(p->pending);
+      p->Wake();
+      continue;
+    }
     p->ack.store(offset_);
     p->out += Command({"FDB.SYNCED", std::to_string(offset_), replid_});
     p->Wake();
@@ -644,7 +833,7 @@ int64_t Replication::Wait(uint64_t offset, int64_t numreplicas, int64_t timeout_
   auto count = [&] {
     int64_t n = 0;
     for (auto& p : peers_) {
-      if (!p->snapshot && p->ack.load() >= offset) n++;
+      if (!p->snapshot && !p->redis && p->ack.load() >= offset) n++;
     }
     return n;
   };
@@ -676,7 +865,15 @@ void Replication::CronMain() {
       last_ping_ms_ = now;
       std::lock_guard<std::mutex> ml(mu_);
       // As Redis: PING every period while replicas are attached, so they see the link alive.
-      if (!peers_.empty()) AppendStreamLocked(Command({"PING"}));
+      if (!peers_.empty()) {
+        AppendStreamLocked(Command({"PING"}));
+        for (auto& p : peers_) {
+          if (p->redis && !p->snapshot) {
+            p->out += Command({"PING"});
+            p->Wake();
+          }
+        }
+      }
     }
   }
 }
@@ -873,7 +1070,7 @@ void Replication::UpdateFailover() {
         }
       } else {
         for (auto& p : peers_) {
-          if (p->snapshot || p->ack.load() != offset_) continue;
+          if (p->snapshot || p->redis || p->ack.load() != offset_) continue;
           if (!failover_host_.empty() && (p->ip != failover_host_ || p->port != failover_port_)) {
             continue;
           }

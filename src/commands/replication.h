@@ -153,6 +153,8 @@ class Replication : public EffectSink {
   // moves them online between two frames of its master, see FinishDumps).
   void FinishDumpsLocked();
   void FinishDumps();
+  // A committed transaction as Redis commands, for the Redis replicas (replication.cc).
+  void TranslateLocked(Txn& txn);
   void NewReplId();
   void DisconnectPeersLocked();
 
@@ -195,6 +197,7 @@ class Replication : public EffectSink {
   uint64_t backlog_start_ = 0;      // guarded by mu_: the offset before backlog_'s first byte
   std::vector<std::shared_ptr<ReplicaPeer>> peers_;  // guarded by mu_
   int snapshot_peers_ = 0;                           // guarded by mu_
+  int redis_peers_ = 0;                              // guarded by mu_
   uint64_t next_peer_id_ = 0;                        // guarded by mu_
   std::atomic<int> senders_{0};                      // sender threads running
   int64_t last_ping_ms_ = 0;                         // cron thread only
