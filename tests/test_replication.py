@@ -702,3 +702,24 @@ def test_debug_object_finds_a_replicas_key_past_its_deadline(server_factory):
     time.sleep(0.2)
     assert rc.exists("k") == 0
     assert "encoding:" in rc.execute_command("DEBUG", "OBJECT", "k")
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/redis-server"), reason="needs redis-server")
+def test_a_redis_replica_of_an_fdb_replica(server_factory, tmp_path):
+    primary = server_factory()
+    pc = primary.client()
+    fill_every_type(pc)
+    middle = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, middle)
+    rs = RedisServer(tmp_path, "--replicaof", "127.0.0.1", str(middle.port))
+    try:
+        rc = rs.client()
+        wait_for(lambda: rc.info("replication").get("master_link_status") == "up",
+                 timeout=30, what="the Redis replica's link")
+        wait_for(lambda: rc.dbsize() == pc.dbsize(), timeout=30, what="the snapshot")
+        change_every_type(pc)
+        pc.set("last", "1")
+        wait_for(lambda: rc.get("last") == "1", timeout=30, what="the stream, through the chain")
+        assert dataset(rs) == dataset(primary)
+    finally:
+        rs.close()

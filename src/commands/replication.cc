@@ -300,9 +300,10 @@ Status Replication::Commit(Txn& txn) {
   // link), as Redis does not propagate a writable replica's own writes.
   if (replica && !txn.from_master()) return Status::OK();
   if (replica) {
-    // A replica renders only for its own replicas in a full sync (the link passes the rest on).
+    // A replica renders only for its own replicas in a full sync (the link passes the rest on)
+    // and for its Redis replicas (its master's changes as commands).
     std::lock_guard<std::mutex> l(mu_);
-    if (snapshot_peers_ == 0) return Status::OK();
+    if (snapshot_peers_ == 0 && redis_peers_ == 0) return Status::OK();
   }
   // The items, each remembered with its shard for the replicas in their snapshot; made before
   // mu_ is taken (every committing thread takes it).
@@ -323,7 +324,7 @@ Status Replication::Commit(Txn& txn) {
     spans.push_back({start, items.size(), e.shard});
   }
   if (spans.empty()) return Status::OK();
-  if (!replica) {
+  {
     std::lock_guard<std::mutex> l(mu_);
     if (redis_peers_ > 0) TranslateLocked(txn);
   }
@@ -507,7 +508,6 @@ void Replication::AttachReplica(int fd, const ReplicaHello& hello, std::string u
   int one = 1;
   setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   bool full = true;
-  bool refused = false;
   {
     std::lock_guard<std::mutex> l(mu_);
     p->id = ++next_peer_id_;
@@ -534,14 +534,7 @@ void Replication::AttachReplica(int fd, const ReplicaHello& hello, std::string u
       sync_partial_err.fetch_add(1);
     }
     if (full) {
-      if (!p->capa_fdb && replica_.load()) {
-        // A Redis replica of a replica would need the master's changes as commands, which only
-        // a primary makes: it is told so and closed.
-        p->out +=
-            "-ERR an FDB replica serves FDB replicas only (REPLCONF capa fdb); connect Redis "
-            "replicas to the primary\r\n";
-        refused = true;
-      } else if (!p->capa_fdb) {
+      if (!p->capa_fdb) {
         // A Redis replica: an RDB file, then Redis commands (SYNC: no +FULLRESYNC line).
         p->redis = true;
         if (hello.psync) p->out += "+FULLRESYNC " + replid_ + " 0\r\n";
@@ -561,14 +554,7 @@ void Replication::AttachReplica(int fd, const ReplicaHello& hello, std::string u
         snapshot_peers_++;
       }
     }
-    if (!refused) peers_.push_back(p);
-  }
-  if (refused) {
-    FDB_LOG_NOTICE("Replica %s:%d refused: it cannot take FDB's full sync", p->ip.c_str(), p->port);
-    (void)WriteAll(fd, p->out, kPollMs * 10);
-    close(fd);
-    close(p->wake_fd);
-    return;
+    peers_.push_back(p);
   }
   if (full) {
     FDB_LOG_NOTICE("Replica %s:%d asks for synchronization: full sync", p->ip.c_str(), p->port);
