@@ -312,6 +312,7 @@ Status Replication::Commit(Txn& txn) {
     int shard;
   };
   absl::InlinedVector<Span, 4> spans;
+  int last_db = -1;
   const char* name = ReplicatedName(txn.command_name());
   std::string frame = name != nullptr ? "*3\r\n$9\r\nFDB.APPLY\r\n$" : "*2\r\n$9\r\nFDB.APPLY\r\n$";
   std::string items;
@@ -322,10 +323,12 @@ Status Replication::Commit(Txn& txn) {
     PutVarint(&items, e.record.size());
     AppendPayload(e.record, &items);
     spans.push_back({start, items.size(), e.shard});
+    if (e.db >= 0) last_db = e.db;
   }
   if (spans.empty()) return Status::OK();
   {
     std::lock_guard<std::mutex> l(mu_);
+    if (last_db >= 0) stream_db_ = last_db;
     if (redis_peers_ > 0) TranslateLocked(txn);
   }
   frame.append(std::to_string(items.size()));
@@ -541,6 +544,9 @@ void Replication::AttachReplica(int fd, const ReplicaHello& hello, std::string u
         p->snapshot = true;
         p->state = "send_bulk";
         RdbWriter rdb(&p->rdb);
+        // As Redis: the database the stream is on, so it goes on without a SELECT.
+        rdb.Aux("repl-stream-db", std::to_string(stream_db_));
+        p->stream_db = stream_db_;
         rdb.Aux("repl-id", replid_);
         rdb.Aux("repl-offset", "0");
         sync_full.fetch_add(1);

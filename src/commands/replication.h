@@ -198,9 +198,10 @@ class Replication : public EffectSink {
   std::vector<std::shared_ptr<ReplicaPeer>> peers_;  // guarded by mu_
   int snapshot_peers_ = 0;                           // guarded by mu_
   int redis_peers_ = 0;                              // guarded by mu_
-  uint64_t next_peer_id_ = 0;                        // guarded by mu_
-  std::atomic<int> senders_{0};                      // sender threads running
-  int64_t last_ping_ms_ = 0;                         // cron thread only
+  int stream_db_ = 0;            // guarded by mu_: the database of the last change (repl-stream-db)
+  uint64_t next_peer_id_ = 0;    // guarded by mu_
+  std::atomic<int> senders_{0};  // sender threads running
+  int64_t last_ping_ms_ = 0;     // cron thread only
 
   // FAILOVER; guarded by mu_.
   FailoverState failover_state_ = FailoverState::kNone;
