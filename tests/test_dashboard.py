@@ -304,6 +304,18 @@ def browser():
         driver.quit()
 
 
+def wait_ui(pred, what, timeout=10, interval=0.05):
+    """wait_for over the page: an element replaced while it was read is read again."""
+    from selenium.common.exceptions import StaleElementReferenceException
+
+    def safe():
+        try:
+            return pred()
+        except StaleElementReferenceException:
+            return None
+    return wait_for(safe, timeout=timeout, interval=interval, what=what)
+
+
 def find(driver, css):
     from selenium.webdriver.common.by import By
     return driver.find_element(By.CSS_SELECTOR, css)
@@ -312,6 +324,12 @@ def find(driver, css):
 def finds(driver, css):
     from selenium.webdriver.common.by import By
     return driver.find_elements(By.CSS_SELECTOR, css)
+
+
+def first_row(driver, css):
+    """The words of the first row of a table, or None while it has none."""
+    rows = finds(driver, css)
+    return rows[0].text.split() if rows else None
 
 
 def no_alert(driver):
@@ -324,12 +342,12 @@ def no_alert(driver):
 
 
 def login(driver, user, password):
-    wait_for(lambda: find(driver, "#login").is_displayed(), what="the login form")
+    wait_ui(lambda: find(driver, "#login").is_displayed(), what="the login form")
     find(driver, "#login-user").clear()
     find(driver, "#login-user").send_keys(user)
     find(driver, "#login-password").send_keys(password)
     find(driver, "#login-submit").click()
-    wait_for(lambda: find(driver, "#app").is_displayed(), what="the dashboard after login")
+    wait_ui(lambda: find(driver, "#app").is_displayed(), what="the dashboard after login")
     assert find(driver, "#user-name").text == user
 
 
@@ -337,7 +355,7 @@ def console(driver, line):
     from selenium.webdriver.common.keys import Keys
     before = find(driver, "#console-output").text
     find(driver, "#console-input").send_keys(line + Keys.ENTER)
-    return wait_for(lambda: (out := find(driver, "#console-output").text) != before
+    return wait_ui(lambda: (out := find(driver, "#console-output").text) != before
                     and "> " + line in out and not out.endswith("> " + line) and out[len(before):],
                     what=f"the console's reply to {line}")
 
@@ -351,9 +369,9 @@ def browse(driver, pattern):
     find(driver, "#scan-pattern").clear()
     find(driver, "#scan-pattern").send_keys(pattern)
     find(driver, "#scan-button").click()
-    items = wait_for(lambda: finds(driver, "#key-list li"), what=f"a key for {pattern}")
+    items = wait_ui(lambda: finds(driver, "#key-list li"), what=f"a key for {pattern}")
     items[0].click()
-    wait_for(lambda: find(driver, "#key-value").text and find(driver, "#key-encoding").text != "…",
+    wait_ui(lambda: find(driver, "#key-value").text and find(driver, "#key-encoding").text != "…",
              what=f"the value of {pattern}")
 
 
@@ -380,22 +398,26 @@ def test_the_dashboard_in_a_browser(locked, browser):
     url = f"http://127.0.0.1:{locked.http_port}/"
     browser.get(url)
     login(browser, "default", "adminpw")
+    browse(browser, "t:hash")  # open in the screenshot
 
     # The charts move under a bounded load.
     bench = subprocess.Popen(
-        ["redis-benchmark", "-p", str(locked.port), "-a", "adminpw", "-n", "400000", "-c", "8",
+        ["redis-benchmark", "-p", str(locked.port), "-a", "adminpw", "-n", "150000", "-c", "8",
          "-t", "set,get", "-r", "10000", "-q"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         def ops():
             t = find(browser, "#value-ops").text
             return t not in ("", "–") and float(t) > 0 and float(t)
-        wait_for(ops, timeout=30, interval=0.2, what="ops/s above 0")
-        wait_for(lambda: find(browser, "#value-latency").text.count("µs") +
+        wait_ui(ops, timeout=30, interval=0.2, what="ops/s above 0")
+        wait_ui(lambda: find(browser, "#value-latency").text.count("µs") +
                  find(browser, "#value-latency").text.count("ms") == 2, timeout=10,
                  what="p50 and p99 of the load")
+        # The GETs (after the SETs): the keyspace's hit ratio is shown.
+        wait_ui(lambda: find(browser, "#value-hits").text.split(" / ")[1] not in ("", "–"),
+                timeout=60, interval=0.2, what="the keyspace hit ratio under GETs")
         if os.environ.get("FDB_DASHBOARD_SCREENSHOT"):
-            time.sleep(4)  # a few seconds of the curves
+            time.sleep(2)  # a few more seconds of the curves
             browser.save_screenshot(os.environ["FDB_DASHBOARD_SCREENSHOT"])
     finally:
         bench.terminate()
@@ -414,13 +436,13 @@ def test_the_dashboard_in_a_browser(locked, browser):
     rows = finds(browser, "#value-list tbody tr")
     assert len(rows) == 100 and rows[0].text.split() == ["0", "item0"]
     find(browser, "#key-next").click()
-    wait_for(lambda: finds(browser, "#value-list tbody tr")[0].text.split() == ["100", "item100"],
+    wait_ui(lambda: first_row(browser, "#value-list tbody tr") == ["100", "item100"],
              what="the list's second page")
     find(browser, "#key-next").click()
-    wait_for(lambda: len(finds(browser, "#value-list tbody tr")) == 50, what="the last page")
+    wait_ui(lambda: len(finds(browser, "#value-list tbody tr")) == 50, what="the last page")
     assert not find(browser, "#key-next").is_enabled()
     find(browser, "#key-prev").click()
-    wait_for(lambda: finds(browser, "#value-list tbody tr")[0].text.split() == ["100", "item100"],
+    wait_ui(lambda: first_row(browser, "#value-list tbody tr") == ["100", "item100"],
              what="back to the second page")
     browse(browser, "t:hash")
     assert find(browser, "#key-type").text == "hash"
@@ -446,7 +468,7 @@ def test_the_dashboard_in_a_browser(locked, browser):
     browse(browser, "t:set")
     find(browser, "#key-delete").click()
     browser.switch_to.alert.accept()
-    wait_for(lambda: admin.exists("t:set") == 0, what="the key deleted")
+    wait_ui(lambda: admin.exists("t:set") == 0, what="the key deleted")
 
     # The console.
     tab(browser, "console")
@@ -460,17 +482,17 @@ def test_the_dashboard_in_a_browser(locked, browser):
     admin.config_set("slowlog-log-slower-than", 0)
     admin.echo("slow-marker")
     tab(browser, "slowlog")
-    wait_for(lambda: "ECHO slow-marker" in find(browser, "#slowlog-table").text,
+    wait_ui(lambda: "ECHO slow-marker" in find(browser, "#slowlog-table").text,
              what="the slow command in the slow log")
 
     # The client list, and its kill button.
     tab(browser, "clients")
-    row = wait_for(lambda: [r for r in finds(browser, "#clients-table tbody tr")
+    row = wait_ui(lambda: [r for r in finds(browser, "#clients-table tbody tr")
                             if " victim " in f" {r.text} "], what="the victim's row")[0]
     assert any("fdb-dashboard" in r.text for r in finds(browser, "#clients-table tbody tr"))
     row.find_element("css selector", "button").click()
     browser.switch_to.alert.accept()
-    wait_for(lambda: not [c for c in admin.client_list() if c["name"] == "victim"],
+    wait_ui(lambda: not [c for c in admin.client_list() if c["name"] == "victim"],
              what="the victim killed")
 
     # A read-only user: reads work, the write is refused with NOPERM.
@@ -485,6 +507,6 @@ def test_the_dashboard_in_a_browser(locked, browser):
     browse(browser, "t:string")
     find(browser, "#key-delete").click()
     browser.switch_to.alert.accept()
-    wait_for(lambda: "NOPERM" in find(browser, "#key-error").text, what="the refused delete")
+    wait_ui(lambda: "NOPERM" in find(browser, "#key-error").text, what="the refused delete")
     assert admin.exists("t:string") == 1
     assert no_alert(browser)

@@ -239,7 +239,7 @@ function makeCharts() {
     latency: new Chart('latency', 'latency p50 / p99', ['p50', 'p99'], micros),
     memory: new Chart('memory', 'memory', ['used', 'RSS'], bytes),
     cache: new Chart('cache', 'RAM cache bytes', ['cache bytes'], bytes),
-    hits: new Chart('hits', 'RAM cache hit ratio %', ['hits / reads'], num),
+    hits: new Chart('hits', 'hit ratio % (RAM cache / keyspace)', ['RAM cache', 'keyspace'], num),
     keys: new Chart('keys', 'keys per database', ['db0'], num),
     clients: new Chart('clients', 'clients', ['connected', 'blocked'], num),
     fsync: new Chart('fsync', 'fsyncs/s', ['fsyncs/s'], num),
@@ -272,12 +272,12 @@ function update(s) {
   charts.latency.push([quantile(s.latency_hist_us, lh, 0.5), quantile(s.latency_hist_us, lh, 0.99)]);
   charts.memory.push([s.memory.used, s.memory.rss]);
   charts.cache.push([s.cache.bytes]);
-  let ratio = null;
-  if (prev) {
-    const h = s.cache.hits - prev.cache.hits, m = s.cache.misses - prev.cache.misses;
-    ratio = h + m > 0 ? 100 * h / (h + m) : null;
-  }
-  charts.hits.push([ratio]);
+  // Of the values read, those found in RAM (the rest read back from disk); of the keys looked
+  // up, those that existed. Null in a second without either.
+  const ratio = (h, m) => (h + m > 0 ? 100 * h / (h + m) : null);
+  charts.hits.push(prev ? [ratio(s.cache.hits - prev.cache.hits, s.cache.misses - prev.cache.misses),
+                           ratio(s.keyspace_hits - prev.keyspace_hits,
+                                 s.keyspace_misses - prev.keyspace_misses)] : [null, null]);
   const dbs = s.dbs.length ? s.dbs : [{ db: 0, keys: 0 }];
   charts.keys.setNames(dbs.map((d) => 'db' + d.db));
   charts.keys.push(dbs.map((d) => d.keys));
@@ -361,11 +361,18 @@ async function scan(fresh) {
     keys.cursor = '0';
     $('key-list').textContent = '';
   }
-  const argv = ['SCAN', keys.cursor, 'MATCH', $('scan-pattern').value || '*', 'COUNT', '200'];
-  if ($('scan-type').value) argv.push('TYPE', $('scan-type').value);
+  // SCAN pages through the whole keyspace, matching or not: go on until a page's worth matched
+  // or 20 calls were made (each one bounded, so the server is never held long).
+  const found = [];
   try {
-    const [cursor, found] = await run(...argv);
-    keys.cursor = text(cursor);
+    for (let calls = 0; calls < 20 && found.length < PAGE; calls++) {
+      const argv = ['SCAN', keys.cursor, 'MATCH', $('scan-pattern').value || '*', 'COUNT', '1000'];
+      if ($('scan-type').value) argv.push('TYPE', $('scan-type').value);
+      const [cursor, page] = await run(...argv);
+      keys.cursor = text(cursor);
+      found.push(...page);
+      if (keys.cursor === '0') break;
+    }
     for (const k of found) {
       const li = el('li', text(k));
       li.addEventListener('click', () => {
@@ -443,7 +450,6 @@ function table(headers, rows) {
 async function showPage() {
   const k = keys.key, p = keys.page;
   const box = $('key-value');
-  box.textContent = '';
   const form = el('div');
   form.id = 'value-' + keys.type;
   form.dataset.type = keys.type;
@@ -509,7 +515,7 @@ async function showPage() {
       form.append(el('p', 'no view for type ' + keys.type, 'muted'));
       keys.next = null;
   }
-  box.append(form);
+  box.replaceChildren(form);  // the old page stays until the new one is read
   $('key-page').textContent = label;
   $('key-next').disabled = keys.next === null;
   $('key-prev').disabled = keys.history.length === 0;
