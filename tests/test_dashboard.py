@@ -202,6 +202,24 @@ def test_writes_are_csrf_safe(dash):
     assert dash.client().get("k") == "v"
 
 
+def test_no_password_serves_an_address_not_a_name(dash, locked):
+    """DNS rebinding: another site's name pointed at 127.0.0.1 is same-origin with the page. With
+    no password that would be a login for anyone; so the page is then only served at an address
+    or localhost. With a password a name is fine (the attacker would need the password)."""
+    for host in ("evil.example", f"evil.example:{dash.http_port}", "127.0.0.1.evil.example"):
+        status, _, data = Http(dash.http_port).request("POST", "/api/login", {},
+                                                        headers={"Host": host})
+        assert status == 403 and "IP address or localhost" in data["error"], host
+    for host in (f"localhost:{dash.http_port}", f"127.0.0.1:{dash.http_port}", "[::1]:1"):
+        status, _, _ = Http(dash.http_port).request("POST", "/api/login", {},
+                                                    headers={"Host": host})
+        assert status == 200, host
+    h = Http(locked.http_port)
+    status, _, _ = h.request("POST", "/api/login", {"user": "default", "password": "adminpw"},
+                             headers={"Host": "db.example:9121"})
+    assert status == 200
+
+
 def test_the_users_acl_applies_to_everything(locked):
     admin = locked.admin
     admin.acl_setuser("ro", enabled=True, passwords=["+ropw"], keys=["*"],
@@ -417,7 +435,13 @@ def test_the_dashboard_in_a_browser(locked, browser):
         wait_ui(lambda: find(browser, "#value-hits").text.split(" / ")[1] not in ("", "–"),
                 timeout=60, interval=0.2, what="the keyspace hit ratio under GETs")
         if os.environ.get("FDB_DASHBOARD_SCREENSHOT"):
-            time.sleep(2)  # a few more seconds of the curves
+            # For the picture: 20 s of a mixed load (bounded in count and time), then the shot.
+            bench.wait(timeout=120)
+            bench = subprocess.Popen(
+                ["redis-benchmark", "-p", str(locked.port), "-a", "adminpw", "-n", "3000000",
+                 "-c", "8", "-t", "get,set,incr,lpush,hset", "-r", "20000", "-q"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(20)
             browser.save_screenshot(os.environ["FDB_DASHBOARD_SCREENSHOT"])
     finally:
         bench.terminate()

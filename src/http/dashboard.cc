@@ -1,5 +1,6 @@
 #include "http/dashboard.h"
 
+#include <arpa/inet.h>
 #include <civetweb.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
@@ -110,6 +111,23 @@ const char* RefusedInConsole(const CommandRegistry& registry, CmdArgs args) {
     if (name == r) return kConnection;
   }
   return nullptr;
+}
+
+// Whether a Host header names this machine by address ("127.0.0.1:9121", "[::1]:9121") or as
+// localhost, not by a DNS name. With no password, a page of another site could point its own
+// name at 127.0.0.1 (DNS rebinding) and be "same origin" with the dashboard; it cannot be an
+// address literal.
+bool HostIsLiteral(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    const size_t end = host.find(']');
+    if (end == std::string_view::npos) return false;
+    const std::string ip(host.substr(1, end - 1));
+    in6_addr a6;
+    return inet_pton(AF_INET6, ip.c_str(), &a6) == 1;
+  }
+  const std::string name(host.substr(0, host.find(':')));
+  in_addr a4;
+  return name == "localhost" || inet_pton(AF_INET, name.c_str(), &a4) == 1;
 }
 
 }  // namespace
@@ -260,6 +278,12 @@ void Dashboard::Login(const HttpRequest& req, HttpResponse& r) {
   c.local = req.remote_local;
   std::shared_ptr<AclUser> user;
   ctx_.acl().InitClient(c);
+  if (c.authenticated.load() && !HostIsLiteral(req.host)) {
+    return Fail(r, 403,
+                "the default user has no password: the dashboard is served at an IP address or "
+                "localhost only (a page of another site could point its own name here), or set a "
+                "password");
+  }
   if (user_name == "default" && c.authenticated.load() && !body.contains("password")) {
     user = ctx_.acl().default_user();  // no password: the page works as the default user
   } else {
@@ -295,14 +319,16 @@ void Dashboard::Login(const HttpRequest& req, HttpResponse& r) {
   Reply(r, 200, json{{"user", user->name()}, {"csrf", s->csrf}, {"client_id", c.id}});
 }
 
+bool Dashboard::CsrfMatches(const HttpRequest& req, const SessionState& s) {
+  return req.csrf_token.size() == s.csrf.size() &&
+         CRYPTO_memcmp(req.csrf_token.data(), s.csrf.data(), s.csrf.size()) == 0;
+}
+
 void Dashboard::Logout(const HttpRequest& req, HttpResponse& r) {
   if (!PostAllowed(req, r)) return;
   std::shared_ptr<SessionState> s = Find(req, r);
   if (s == nullptr) return;
-  if (req.csrf_token.size() != s->csrf.size() ||
-      CRYPTO_memcmp(req.csrf_token.data(), s->csrf.data(), s->csrf.size()) != 0) {
-    return Fail(r, 403, "missing or wrong X-CSRF-Token");
-  }
+  if (!CsrfMatches(req, *s)) return Fail(r, 403, "missing or wrong X-CSRF-Token");
   {
     std::lock_guard<std::mutex> l(mu_);
     for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
@@ -320,10 +346,7 @@ void Dashboard::Command(const HttpRequest& req, HttpResponse& r) {
   if (ProtectedModeRefuses(req, r) || !PostAllowed(req, r)) return;
   std::shared_ptr<SessionState> s = Find(req, r);
   if (s == nullptr) return;
-  if (req.csrf_token.size() != s->csrf.size() ||
-      CRYPTO_memcmp(req.csrf_token.data(), s->csrf.data(), s->csrf.size()) != 0) {
-    return Fail(r, 403, "missing or wrong X-CSRF-Token");
-  }
+  if (!CsrfMatches(req, *s)) return Fail(r, 403, "missing or wrong X-CSRF-Token");
   json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
   auto argv = body.is_object() ? body.find("argv") : body.end();
   if (!body.is_object() || argv == body.end() || !argv->is_array() || argv->empty()) {
@@ -353,8 +376,8 @@ void Dashboard::Command(const HttpRequest& req, HttpResponse& r) {
     try {
       done = runner->dispatcher.Execute(args, s->client, rb);
     } catch (const std::exception& e) {
-      // The dispatcher committed what the command changed before it rethrew; its kept lock (none:
-      // keep-locks is off here) needs nothing.
+      // The dispatcher committed what the command changed before it rethrew, and with keep-locks
+      // off no lock outlives the call.
       GiveBack(std::move(runner));
       return Fail(r, 500, std::string("the command failed: ") + e.what());
     }
@@ -401,6 +424,7 @@ void Dashboard::Stats(const HttpRequest& req, HttpResponse& r) {
   out["user"] = user->name();
   const ReplicationStats repl = GetReplicationStats(ctx_);
   out["role"] = repl.role;
+  out["databases"] = limits::kNumDatabases;
   const GeneralStats g = GetGeneralStats(ctx_);
   out["commands_processed"] = g.commands_processed;
   out["keyspace_hits"] = g.keyspace_hits;

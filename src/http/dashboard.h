@@ -67,6 +67,8 @@ class Dashboard {
   std::shared_ptr<SessionState> Find(const HttpRequest& req, HttpResponse& r);
   // A POST's checks before its session is looked at: JSON body, same origin. False: `r` says why.
   static bool PostAllowed(const HttpRequest& req, HttpResponse& r);
+  // The request carries the session's CSRF token (X-CSRF-Token), compared in constant time.
+  static bool CsrfMatches(const HttpRequest& req, const SessionState& s);
   // A non-local peer while the default user has no password and protected-mode is on: refused,
   // as the RESP port refuses it.
   bool ProtectedModeRefuses(const HttpRequest& req, HttpResponse& r);

@@ -75,11 +75,18 @@ class RespReader {
       case ':':
       case '(': {
         int64_t v;
-        if (Int(line, &v) && v <= kJsonSafeInt && v >= -kJsonSafeInt) {
+        const bool fits = Int(line, &v);
+        if (fits && v <= kJsonSafeInt && v >= -kJsonSafeInt) {
           *out = v;
-        } else {
-          *out = json{{"int", std::string(line)}};
+          return true;
         }
+        // A big number has no 64-bit bound, only digits.
+        std::string_view digits = line.substr(!line.empty() && line[0] == '-' ? 1 : 0);
+        if (!fits && (type == ':' || digits.empty() ||
+                      digits.find_first_not_of("0123456789") != std::string_view::npos)) {
+          return false;
+        }
+        *out = json{{"int", std::string(line)}};
         return true;
       }
       case ',':

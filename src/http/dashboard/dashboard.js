@@ -93,7 +93,6 @@ async function startSession(reply) {
   $('show-login').hidden = state.loginRequired;
   $('login').hidden = true;
   $('app').hidden = false;
-  await fillDbs();
   startPolling();
 }
 
@@ -239,7 +238,7 @@ function makeCharts() {
     latency: new Chart('latency', 'latency p50 / p99', ['p50', 'p99'], micros),
     memory: new Chart('memory', 'memory', ['used', 'RSS'], bytes),
     cache: new Chart('cache', 'RAM cache bytes', ['cache bytes'], bytes),
-    hits: new Chart('hits', 'hit ratio % (RAM cache / keyspace)', ['RAM cache', 'keyspace'], num),
+    hits: new Chart('hits', 'hit ratio %', ['RAM cache', 'keyspace'], num),
     keys: new Chart('keys', 'keys per database', ['db0'], num),
     clients: new Chart('clients', 'clients', ['connected', 'blocked'], num),
     fsync: new Chart('fsync', 'fsyncs/s', ['fsyncs/s'], num),
@@ -292,6 +291,7 @@ function update(s) {
   charts.fsyncLatency.push([avg, quantile(ps.fsync_hist_us, pp && pp.fsync_hist_us, 0.99)]);
   charts.disk.push([ps.log_bytes, ps.live_bytes]);
   charts.compactions.push([ps.compactions]);
+  fillDbs(s.databases);
   $('server-info').textContent = 'fdb ' + s.version + ' · ' + s.role + ' · up ' + s.uptime_s +
       ' s' + (ps.enabled ? '' : ' · no persistence') + (ps.healthy ? '' : ' · LOG FAILED');
   state.last = s;
@@ -334,14 +334,10 @@ document.querySelectorAll('#tabs button').forEach((b) => b.addEventListener('cli
 const PAGE = 100;
 const keys = { cursor: '0', key: null, type: null, page: null };
 
-async function fillDbs() {
-  let n = 16;
-  try {
-    const r = await run('CONFIG', 'GET', 'databases');
-    const pairs = r.map ? r.map : [];
-    if (pairs.length) n = parseInt(text(pairs[0][1]), 10) || 16;
-  } catch (e) { /* a user without CONFIG GET: 16, as Redis's default */ }
+// The database selector, once the first figures tell how many there are.
+function fillDbs(n) {
   const sel = $('scan-db');
+  if (sel.options.length === n) return;
   sel.textContent = '';
   for (let i = 0; i < Math.min(n, 256); i++) sel.append(el('option', String(i)));
 }
@@ -696,7 +692,10 @@ $('console-form').addEventListener('submit', async (ev) => {
     shown = '(error) Invalid argument(s): unbalanced quotes';
   } else {
     try {
-      shown = format((await api('/api/command', { argv })).reply);
+      const { reply } = await api('/api/command', { argv });
+      shown = format(reply);
+      // The key browser follows the session's database.
+      if (argv[0].toLowerCase() === 'select' && reply === 'OK') $('scan-db').value = argv[1];
     } catch (e) {
       shown = '(error) ' + e.message;
     }
