@@ -132,6 +132,8 @@ def test_without_a_password_the_page_is_the_default_user(dash):
     assert h.command("ZSCORE", "z", "m") == {"double": "1.5"}
     assert h.command("GET", "h")["error"].startswith("WRONGTYPE")
     assert h.command("NOSUCHCOMMAND")["error"].startswith("ERR unknown command")
+    # A script runs on the HTTP worker as on an I/O thread (a Lua state of its own).
+    assert h.command("EVAL", "return redis.call('INCRBY', KEYS[1], ARGV[1])", "1", "n", "2") == 7
     # Binary strings travel as base64 both ways.
     blob = bytes(range(256))
     arg = {"b64": base64.b64encode(blob).decode()}
