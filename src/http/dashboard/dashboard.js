@@ -653,7 +653,9 @@ function splitArgs(line) {
 function format(v, indent) {
   indent = indent || '';
   if (v === null) return '(nil)';
-  if (typeof v === 'string') return JSON.stringify(v);
+  // Text of several lines (INFO, CLIENT LIST: RESP3 verbatim strings) as its lines, as redis-cli
+  // prints it; other strings quoted.
+  if (typeof v === 'string') return /\n/.test(v) ? v.replace(/\r\n/g, '\n') : JSON.stringify(v);
   if (typeof v === 'number') return '(integer) ' + v;
   if (typeof v === 'boolean') return v ? '(true)' : '(false)';
   if (Array.isArray(v)) {
