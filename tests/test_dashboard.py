@@ -417,6 +417,13 @@ def test_the_dashboard_in_a_browser(locked, browser):
 
     url = f"http://127.0.0.1:{locked.http_port}/"
     browser.get(url)
+    # A wrong password: the form says so and stays.
+    wait_ui(lambda: find(browser, "#login").is_displayed(), what="the login form")
+    find(browser, "#login-password").send_keys("wrong")
+    find(browser, "#login-submit").click()
+    wait_ui(lambda: "WRONGPASS" in find(browser, "#login-error").text, what="the refusal")
+    assert not find(browser, "#app").is_displayed()
+    find(browser, "#login-password").clear()
     login(browser, "default", "adminpw")
     browse(browser, "t:hash")  # open in the screenshot
 
