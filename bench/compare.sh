@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # FDB vs Redis throughput/latency/CPU comparison with redis-benchmark.
 #
-#   bench/compare.sh [--mode memory|everysec|always] [--rounds N] [--collections]
+#   bench/compare.sh [--mode memory|everysec|always] [--rounds N] [--collections] [--observe]
 #
 # Starts Debian's redis-server and fdb-server side by side (127.0.0.1, free ports, own temp
 # dirs), fills the 100k keyspace of each, then for ROUNDS rounds runs redis-benchmark
@@ -48,6 +48,11 @@
 # nothing: with N requests over K = CG_ACK_IDS IDs, K*(1-exp(-N/K))/N of the requests remove an
 # entry (95% at N = 100k, 79% at N = 500k, 63% at N = K).
 #
+# --observe runs FDB as it is watched in production: its HTTP listener on, the dashboard open
+# (GET /api/stats every second, as the page polls it) and a Prometheus-like scraper of /metrics
+# every second, both from bench/_observe.py for the whole benchmark. Compare its table with one
+# of a run without it: docs/monitoring.md has the figures.
+#
 # Environment (all optional):
 #   MODE=memory           persistence mode, same as --mode (see bench_set_mode in _lib.sh)
 #   ROUNDS=5              rounds (each round runs every test on both servers)
@@ -77,6 +82,7 @@ while (($#)); do
     --rounds) ROUNDS=${2:?--rounds needs a value}; shift 2 ;;
     --rounds=*) ROUNDS=${1#*=}; shift ;;
     --collections) TESTS=${TESTS:-lpush,lpop,sadd,hset,zadd,lrange_100,zrangebyscore_limit}; shift ;;
+    --observe) OBSERVE=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (see --help)" ;;
   esac
@@ -120,9 +126,22 @@ port=$(bench_free_port)
 bench_start REDIS "$port" "$WORK/redis" "$REDIS_SERVER_BIN" --port "$port" "${REDIS_BASE[@]}" \
   --dir "$WORK/redis" "${REDIS_EXTRA[@]}" "${REDIS_USER_ARGS[@]}"
 port=$(bench_free_port)
+OBSERVE_ARGS=()
+if [[ ${OBSERVE:-0} == 1 ]]; then
+  HTTP_PORT=$(bench_free_port)
+  OBSERVE_ARGS=(--http-port "$HTTP_PORT")
+fi
 bench_start FDB "$port" "$WORK/fdb" "$FDB_SERVER_BIN" --port "$port" --bind 127.0.0.1 \
-  --dir "$WORK/fdb" --threads "$FDB_THREADS" "${FDB_EXTRA[@]}" "${FDB_USER_ARGS[@]}"
+  --dir "$WORK/fdb" --threads "$FDB_THREADS" "${FDB_EXTRA[@]}" "${OBSERVE_ARGS[@]}" \
+  "${FDB_USER_ARGS[@]}"
 log "redis-server pid $REDIS_SPID port $REDIS_PORT; fdb-server pid $FDB_SPID port $FDB_PORT ($FDB_SERVER_BIN)"
+if [[ ${OBSERVE:-0} == 1 ]]; then
+  # Stopped by bench_cleanup with the servers; prints its counts to the log as it ends.
+  "$PYTHON" "$BENCH_DIR/_observe.py" --port "$HTTP_PORT" 2>"$WORK/observe.log" &
+  BENCH_PIDS+=("$!")
+  OBSERVE_PID=$!
+  log "observing: dashboard stats and /metrics every second on port $HTTP_PORT (pid $OBSERVE_PID)"
+fi
 
 port_of() { if [[ $1 == redis ]]; then echo "$REDIS_PORT"; else echo "$FDB_PORT"; fi; }
 spid_of() { if [[ $1 == redis ]]; then echo "$REDIS_SPID"; else echo "$FDB_SPID"; fi; }
@@ -308,12 +327,18 @@ if [[ $MODE != memory ]]; then
   fsyncs=$(bench_info_field "$FDB_PORT" fdb_fsyncs)
   persist_note=("persistence: REDIS_AOF_REWRITE=$rw, redis aof_rewrites=$(bench_info_field "$REDIS_PORT" aof_rewrites); data dirs after the runs: redis $(($(bench_du_kb "$WORK/redis") / 1024)) MiB, fdb $(($(bench_du_kb "$WORK/fdb") / 1024)) MiB; fdb_fsyncs=${fsyncs:-n/a}")
 fi
+observe_note=()
+if [[ ${OBSERVE:-0} == 1 ]]; then
+  bench_stop_pid "$OBSERVE_PID"
+  observe_note=("observed (--observe): $(tr '\n' ';' <"$WORK/observe.log")")
+fi
 redis_ver=$(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2)
 notes=(
   "mode=$MODE$([[ $MODE != memory ]] && echo "  REDIS_AOF_REWRITE=$REDIS_AOF_REWRITE")  rounds=$ROUNDS  clients=$CLIENTS  value=${DATA_SIZE}B  keyspace=$KEYSPACE (prefilled)  fdb --threads $FDB_THREADS"
   "redis-server $redis_ver flags: $(quote_args "${REDIS_BASE[@]}" "${REDIS_EXTRA[@]}" "${REDIS_USER_ARGS[@]}")"
-  "fdb-server: $(quote_args "$FDB_SERVER_BIN" --threads "$FDB_THREADS" "${FDB_EXTRA[@]}" "${FDB_USER_ARGS[@]}")"
+  "fdb-server: $(quote_args "$FDB_SERVER_BIN" --threads "$FDB_THREADS" "${FDB_EXTRA[@]}" "${OBSERVE_ARGS[@]}" "${FDB_USER_ARGS[@]}")"
   "${persist_note[@]}"
+  "${observe_note[@]}"
   "host: $(nproc) cpus, loadavg $LOAD_START at start, $LOAD_END at end; measured runs took ${ELAPSED}s"
   "rps/latency: medians over rounds of redis-benchmark --csv; ratio range: min-max of per-round fdb/redis rps"
   "cpu: server utime+stime (/proc/PID/stat, ${CLK_TCK} ticks/s) during the run / requests (an MSET request sets 10 keys)"

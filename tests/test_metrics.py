@@ -231,7 +231,7 @@ def test_metrics_of_replication(server_factory):
 
 def test_unknown_paths_and_methods(http_server):
     port = http_server.http_port
-    assert get(port, "/")[0] == 404
+    assert get(port, "/")[0] == 200  # the dashboard (tests/test_dashboard.py)
     assert get(port, "/nope")[0] == 404
     assert get(port, "/metrics/x")[0] == 404
     assert get(port, "/metrics", method="POST")[0] == 405
@@ -333,6 +333,86 @@ def test_malformed_requests_are_refused_and_the_server_goes_on(http_server):
             else:
                 data[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 64)))
         send_raw(port, bytes(data))
+    assert_alive(http_server)
+
+
+def post(port, path, body, cookie=None, csrf=None, content_type="application/json"):
+    """Sends a POST whose body may be anything; returns the raw reply."""
+    head = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+    if content_type is not None:
+        head += f"Content-Type: {content_type}\r\n"
+    if cookie is not None:
+        head += f"Cookie: {cookie}\r\n"
+    if csrf is not None:
+        head += f"X-CSRF-Token: {csrf}\r\n"
+    head += f"Content-Length: {len(body)}\r\n\r\n"
+    return send_raw(port, head.encode("latin-1") + body)
+
+
+def status_of(reply):
+    return int(reply.split(b" ", 2)[1]) if reply.startswith(b"HTTP/1.1 ") else None
+
+
+def test_the_dashboards_routes_take_malformed_requests(http_server):
+    """The dashboard's API (tests/test_dashboard.py) fed bad JSON, huge and lying bodies, bad
+    cookies and tokens: each is refused, and the server goes on."""
+    port = http_server.http_port
+    reply = post(port, "/api/login", b"{}")
+    assert status_of(reply) == 200, reply
+    head, body = reply.split(b"\r\n\r\n", 1)
+    cookie = [h for h in head.split(b"\r\n") if h.startswith(b"Set-Cookie: ")][0]
+    cookie = cookie[12:].split(b";")[0].decode()
+    csrf = json.loads(body)["csrf"]
+    assert status_of(post(port, "/api/command", b'{"argv":["PING"]}', cookie, csrf)) == 200
+    bodies = [b"", b"{", b"}", b"[", b"null", b"1e999999", b'"' + b"a" * 1000, b"{" * 5000,
+              b"[" * 5000 + b"]" * 5000, b'{"argv":' + b"[" * 3000 + b"]" * 3000 + b"}",
+              rb'{"argv":["\ud800"]}', rb'{"argv":["\u0000"]}', b"\xff\xfe\x00",
+              b'{"argv":[{"b64":"===="}]}', b'{"argv":[{"b64":1}]}', b'{"argv":[[]]}',
+              b'{"argv":["GET"],"argv":["SET","k","v"]}', b'{"user":{"$gt":""}}',
+              b'{"argv":["' + b"x" * 60000 + b'"]}']
+    for b in bodies:
+        for path in ("/api/command", "/api/login"):  # (logout takes any body)
+            reply = post(port, path, b, cookie, csrf)
+            assert status_of(reply) in (200, 400, 401, 403, 413, 415), (path, b[:40], reply[:200])
+    # Bodies past the limit are not read: refused from their Content-Length.
+    big = b'{"argv":["SET","k","' + b"v" * 70000 + b'"]}'
+    assert status_of(post(port, "/api/command", big, cookie, csrf)) == 413
+    lying = (f"POST /api/command HTTP/1.1\r\nCookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n"
+             f"Content-Type: application/json\r\nContent-Length: 99999999999\r\n\r\n{{}}")
+    assert status_of(send_raw(port, lying.encode())) in (None, 400, 413)
+    short = (f"POST /api/command HTTP/1.1\r\nCookie: {cookie}\r\nX-CSRF-Token: {csrf}\r\n"
+             f"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{}}")
+    assert status_of(send_raw(port, short.encode())) in (None, 400)
+    # Bad cookies and tokens: no session.
+    for c in ("", "fdb_session=", "fdb_session=" + "z" * 32, "fdb_session=" + "0" * 32,
+              "fdb_session=" + "a" * 5000, "x=1; fdb_session=" + "0" * 31, ";;;===;;",
+              "fdb_session=\x01\x02" + "0" * 30, cookie + "0", cookie[:-1]):
+        reply = post(port, "/api/command", b'{"argv":["PING"]}', c, csrf)
+        assert status_of(reply) in (None, 400, 401), (c[:40], reply[:200])
+        reply = send_raw(port, f"GET /api/stats HTTP/1.1\r\nCookie: {c}\r\n\r\n".encode())
+        assert status_of(reply) in (None, 400, 401), (c[:40], reply[:200])
+    for token in ("", "0" * 32, csrf[:-1], csrf + "0", csrf.upper(), "\x00" * 32):
+        reply = post(port, "/api/command", b'{"argv":["SET","forged","v"]}', cookie, token)
+        assert status_of(reply) in (None, 400, 403), (token, reply[:200])
+    assert http_server.client().get("forged") is None
+    # Random mutations of a good API request (seeded: a failure replays).
+    rng = random.Random(1818)
+    good = (f"POST /api/command HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n"
+            f"X-CSRF-Token: {csrf}\r\nContent-Type: application/json\r\nContent-Length: 33"
+            f'\r\n\r\n{{"argv":["SET","fuzz","value"]}}').encode()
+    for _ in range(300):
+        data = bytearray(good)
+        for _ in range(rng.randint(1, 6)):
+            pos = rng.randrange(len(data) + 1)
+            op = rng.randrange(3)
+            if op == 0 and data:
+                del data[pos % len(data)]
+            elif op == 1:
+                data.insert(pos, rng.randrange(256))
+            else:
+                data[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 32)))
+        send_raw(port, bytes(data))
+    assert status_of(post(port, "/api/command", b'{"argv":["PING"]}', cookie, csrf)) == 200
     assert_alive(http_server)
 
 

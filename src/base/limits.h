@@ -123,11 +123,12 @@ inline constexpr double kDebugSleepMaxSeconds = 3600;
 // tenth costs a new TCP connection. A success resets the count.
 inline constexpr int kAuthFailuresMax = 10;
 
-// The HTTP listener (`http-port`, src/http/). It serves small GET requests (a Prometheus scrape
-// every few seconds), so everything about it is small and fixed:
-// - a request's line and headers fit in 8 KB (no route takes a body), as most web servers;
+// The HTTP listener (`http-port`, src/http/). It serves small requests (a Prometheus scrape
+// every few seconds, a dashboard's poll every second), so everything about it is small and fixed:
+// - a request's line and headers fit in 8 KB, as most web servers;
 // - two worker threads, so one slow client (held at most kHttpRequestTimeoutMs) does not delay
-//   a scrape, and commands never wait for either: the HTTP threads only read counters;
+//   a scrape, and no I/O thread waits for either: a scrape reads counters, and a dashboard's
+//   command takes the shard locks as any client's does;
 // - accepted connections waiting for a worker: at most kHttpConnectionQueue, the rest wait in
 //   the kernel's backlog of kHttpListenBacklog and beyond it are refused by the kernel. So the
 //   listener holds at most threads + queue sockets, whatever the number of clients;
@@ -138,5 +139,17 @@ inline constexpr int kHttpThreads = 2;
 inline constexpr int kHttpConnectionQueue = 16;
 inline constexpr int kHttpListenBacklog = 16;
 inline constexpr int kHttpRequestTimeoutMs = 3000;
+// The dashboard (src/http/dashboard.h). Its API takes a body (a command's arguments as JSON): at
+// most 64 KB, read whole before anything runs, so a value typed into the console fits and a
+// client cannot make a worker read without end. A command's reply is cut at 4 MB of RESP (the
+// key browser pages through large collections 100 elements at a time; a bigger reply is a
+// console KEYS * or HGETALL of a large key, refused with the advice to page). Sessions: at most
+// 64 (the least recently used goes first), each ended after 30 minutes unused and 12 hours after
+// its login whatever its use.
+inline constexpr size_t kHttpMaxBodyBytes = 64 * 1024;
+inline constexpr size_t kDashboardMaxReplyBytes = 4 * 1024 * 1024;
+inline constexpr size_t kDashboardMaxSessions = 64;
+inline constexpr int64_t kDashboardSessionIdleMs = 30 * 60 * 1000;
+inline constexpr int64_t kDashboardSessionMaxMs = 12 * 60 * 60 * 1000;
 
 }  // namespace fdb::limits

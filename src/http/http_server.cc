@@ -16,55 +16,86 @@
 
 #include "base/limits.h"
 #include "base/logging.h"
+#include "http/dashboard.h"
 #include "http/metrics.h"
+#include "http/request.h"
 
 namespace fdb {
 
 namespace {
 
-struct Response {
-  int status = 200;
-  std::string content_type = "text/plain; charset=utf-8";
-  std::string body;
-};
-
-// The routes, in one place: an exact path, and its handler. Each takes GET and HEAD (HEAD gets
-// the headers alone); nothing takes a body yet.
+// The routes, in one place: an exact path, the one method it takes (a GET route takes HEAD too,
+// which gets the headers alone), its handler. A POST's body is read whole first, at most
+// limits::kHttpMaxBodyBytes; no other route reads one.
 struct Route {
   const char* path;
-  void (*handler)(ServerContext& ctx, Response& r);
+  const char* method;
+  void (*handler)(ServerContext& ctx, Dashboard& dashboard, const HttpRequest& req,
+                  HttpResponse& r);
 };
 
-void ServeMetrics(ServerContext& ctx, Response& r) {
+void ServeMetrics(ServerContext& ctx, Dashboard&, const HttpRequest&, HttpResponse& r) {
   r.content_type = kMetricsContentType;
   r.body = RenderMetrics(ctx);
 }
 
+// The dashboard's (http/dashboard.h).
+template <void (Dashboard::*method)(const HttpRequest&, HttpResponse&)>
+void ServeDashboard(ServerContext&, Dashboard& d, const HttpRequest& req, HttpResponse& r) {
+  (d.*method)(req, r);
+}
+
 constexpr Route kRoutes[] = {
-    {"/metrics", ServeMetrics},
+    {"/metrics", "GET", ServeMetrics},
+    {"/", "GET", ServeDashboard<&Dashboard::ServeAsset>},
+    {"/dashboard.js", "GET", ServeDashboard<&Dashboard::ServeAsset>},
+    {"/dashboard.css", "GET", ServeDashboard<&Dashboard::ServeAsset>},
+    {"/api/session", "GET", ServeDashboard<&Dashboard::Session>},
+    {"/api/stats", "GET", ServeDashboard<&Dashboard::Stats>},
+    {"/api/login", "POST", ServeDashboard<&Dashboard::Login>},
+    {"/api/logout", "POST", ServeDashboard<&Dashboard::Logout>},
+    {"/api/command", "POST", ServeDashboard<&Dashboard::Command>},
 };
 
 const char* StatusText(int status) {
   switch (status) {
     case 200:
       return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
     case 404:
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 411:
+      return "Length Required";
+    case 413:
+      return "Content Too Large";
+    case 415:
+      return "Unsupported Media Type";
     default:
       return "Error";
   }
 }
 
-void Send(mg_connection* conn, const Response& r, bool head) {
+void Send(mg_connection* conn, const HttpResponse& r, bool head) {
   // Connection: close, as keep-alive is off: one request per connection, so a worker is never
-  // held by an idle client between requests.
+  // held by an idle client between requests. The page's policy: its own script and style only
+  // (no inline script, so markup that slipped into the page could not run), in no frame of
+  // another site.
+  std::string extra;
+  for (const auto& [name, value] : r.headers) extra += name + ": " + value + "\r\n";
   mg_printf(conn,
             "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\n%sConnection: close\r\n\r\n",
-            r.status, StatusText(r.status), r.content_type.c_str(), r.body.size(),
-            r.status == 405 ? "Allow: GET, HEAD\r\n" : "");
+            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+            "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "
+            "frame-ancestors 'none'; form-action 'self'; base-uri 'none'\r\n"
+            "Referrer-Policy: no-referrer\r\n%sConnection: close\r\n\r\n",
+            r.status, StatusText(r.status), r.content_type.c_str(), r.body.size(), extra.c_str());
   if (!head && !r.body.empty()) mg_write(conn, r.body.data(), r.body.size());
 }
 
@@ -121,7 +152,7 @@ void StopCivetweb(mg_context* mg, const std::string& ports) {
 
 }  // namespace
 
-HttpServer::HttpServer(ServerContext& ctx) : ctx_(ctx) {
+HttpServer::HttpServer(ServerContext& ctx) : ctx_(ctx), dashboard_(ctx) {
   // Idempotent in civetweb (a count of users), and must come before mg_start.
   mg_init_library(0);
 }
@@ -139,22 +170,62 @@ int HttpServer::port() const {
 int HttpServer::Dispatch(mg_connection* conn, void* self) {
   auto* server = static_cast<HttpServer*>(self);
   const mg_request_info* info = mg_get_request_info(conn);
-  const std::string_view method = info->request_method ? info->request_method : "";
-  const std::string_view path = info->local_uri ? info->local_uri : "";
-  const bool head = method == "HEAD";
-  Response r;
+  HttpRequest req;
+  req.method = info->request_method ? info->request_method : "";
+  req.path = info->local_uri ? info->local_uri : "";
+  const std::string remote_ip = info->remote_addr;
+  req.remote_addr = remote_ip + ":" + std::to_string(info->remote_port);
+  req.remote_local = remote_ip == "127.0.0.1" || remote_ip == "::1";
+  if (const char* host = mg_get_header(conn, "Host")) req.host = host;
+  // CLIENT LIST's laddr: the Host the client asked for when it reads as an address (civetweb
+  // tells the listening port, not the address); it is only shown.
+  const bool host_is_addr =
+      !req.host.empty() && req.host.size() < 64 &&
+      req.host.find_first_not_of("0123456789abcdefABCDEF.:[]") == std::string::npos;
+  req.local_addr = host_is_addr ? req.host : "*:" + std::to_string(info->server_port);
+  for (auto [name, field] : {std::pair{"Cookie", &req.cookie},
+                             {"Content-Type", &req.content_type},
+                             {"X-CSRF-Token", &req.csrf_token},
+                             {"Origin", &req.origin}}) {
+    if (const char* v = mg_get_header(conn, name)) *field = v;
+  }
+  const bool head = req.method == "HEAD";
+  HttpResponse r;
   const Route* route = nullptr;
   for (const Route& candidate : kRoutes) {
-    if (path == candidate.path) route = &candidate;
+    if (req.path == candidate.path) route = &candidate;
   }
+  const bool get = std::string_view(route ? route->method : "") == "GET";
   if (route == nullptr) {
     r.status = 404;
     r.body = "not found\n";
-  } else if (method != "GET" && !head) {
+  } else if (req.method != route->method && !(get && head)) {
     r.status = 405;
     r.body = "method not allowed\n";
+    r.headers.emplace_back("Allow", get ? "GET, HEAD" : route->method);
+  } else if (!get && info->content_length < 0) {
+    r.status = 411;  // chunked, or no Content-Length: a body of unknown size is not read
+    r.body = "a POST needs a Content-Length\n";
+  } else if (!get && static_cast<uint64_t>(info->content_length) > limits::kHttpMaxBodyBytes) {
+    r.status = 413;
+    r.body = "the body is larger than " + std::to_string(limits::kHttpMaxBodyBytes) + " bytes\n";
   } else {
-    route->handler(server->ctx_, r);
+    if (!get) {
+      req.body.resize(static_cast<size_t>(info->content_length));
+      size_t got = 0;
+      while (got < req.body.size()) {
+        const int n = mg_read(conn, req.body.data() + got, req.body.size() - got);
+        if (n <= 0) break;  // closed, or past the request deadline
+        got += static_cast<size_t>(n);
+      }
+      req.body.resize(got);
+    }
+    if (req.body.size() == static_cast<size_t>(get ? 0 : info->content_length)) {
+      route->handler(server->ctx_, server->dashboard_, req, r);
+    } else {
+      r.status = 400;
+      r.body = "the body ended before its Content-Length\n";
+    }
   }
   Send(conn, r, head);
   return r.status;
@@ -292,6 +363,8 @@ void HttpServer::Stop() {
   std::lock_guard<std::mutex> l(mu_);
   if (mg_ != nullptr) StopCivetweb(mg_, ports_);
   mg_ = nullptr;
+  // No request runs now: the sessions' clients leave the client list before the server closes.
+  dashboard_.EndSessions();
   port_ = 0;
   bind_.clear();
 }

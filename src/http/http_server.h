@@ -1,17 +1,19 @@
-// The HTTP listener (`http-port`): GET /metrics for Prometheus, and later the dashboard.
+// The HTTP listener (`http-port`): GET /metrics for Prometheus, and the dashboard at `/` with
+// the JSON API it calls (http/dashboard.h).
 //
 // The model. HTTP is served by civetweb (Debian's libcivetweb), not by the RESP I/O threads:
 // its own accept thread and kHttpThreads workers (base/limits.h), each serving one connection
-// at a time, blocking. A handler only reads the server's counters (commands/server_stats.h),
-// taking the locks INFO takes, so a scrape never stops a command for longer than INFO would,
-// and an HTTP client, however slow, never holds an I/O thread. The alternative rejected: HTTP
+// at a time, blocking. A scrape only reads the server's counters (commands/server_stats.h),
+// taking the locks INFO takes, so it never stops a command for longer than INFO would; a
+// dashboard's command runs on the worker as any client's command runs on an I/O thread. An HTTP
+// client, however slow, never holds an I/O thread. The alternative rejected: HTTP
 // on the I/O threads' event loops, which needs an HTTP parser of our own beside RESP's; a
 // library's parser is better tested, and scrapes are rare enough that a thread of their own
 // costs nothing.
 //
-// Limits (base/limits.h): 8 KB of request line and headers, a deadline on the whole request,
-// keep-alive off, a bounded queue of accepted connections. Routes are one table in
-// http_server.cc: a path, the methods it takes, its handler.
+// Limits (base/limits.h): 8 KB of request line and headers, 64 KB of body (POST routes only), a
+// deadline on the whole request, keep-alive off, a bounded queue of accepted connections. Routes
+// are one table in http_server.cc: a path, the methods it takes, its handler.
 //
 // Addresses: the `bind` addresses of the RESP listener, each of them (`*` is every IPv4 address,
 // a leading `-` marks one that may be missing). Debian's civetweb is built without IPv6:
@@ -23,6 +25,7 @@
 
 #include "base/status.h"
 #include "commands/server_context.h"
+#include "http/dashboard.h"
 
 struct mg_context;
 struct mg_connection;
@@ -52,6 +55,7 @@ class HttpServer {
   static int Dispatch(mg_connection* conn, void* self);
 
   ServerContext& ctx_;
+  Dashboard dashboard_;    // thread-safe; its sessions outlive listener moves
   mutable std::mutex mu_;  // serializes Reconfigure and Stop; guards the fields below
   mg_context* mg_ = nullptr;
   std::string bind_;   // the `bind` setting mg_ follows
