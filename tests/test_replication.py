@@ -729,3 +729,23 @@ def test_a_redis_replica_of_an_fdb_replica(server_factory, tmp_path):
         assert dataset(rs) == dataset(primary)
     finally:
         rs.close()
+
+
+def test_a_replica_that_sends_a_command_is_disconnected(server):
+    import socket
+    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    s.sendall(b"PSYNC replicationid -1\r\n")
+    f = s.makefile("rb")
+    assert f.readline().startswith(b"+FULLRESYNC ")
+    s.sendall(b"GET foo\r\n")
+    wait_for(lambda: "Replica generated a reply to command 'get'" in server.read_log(),
+             timeout=10, what="the log line")
+    assert "Replica can't interact with the keyspace" in server.read_log()
+    # Its stream is closed; others are served.
+    s.settimeout(10)
+    while f.read(4096):
+        pass
+    assert server.client().ping()
+    with pytest.raises(redis.ResponseError, match="^value is not an integer or out of range"):
+        server.client().execute_command("PSYNC", "replicationid", "offset_str")
+    assert "asks for synchronization but with a wrong offset" in server.read_log()

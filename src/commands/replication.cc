@@ -23,6 +23,7 @@
 #include "commands/rdb_file.h"
 #include "commands/rdb_load.h"
 #include "commands/rdb_payload.h"
+#include "commands/registry.h"
 #include "commands/server_context.h"
 #include "engine/effects.h"
 #include "protocol/reply_builder.h"
@@ -620,6 +621,27 @@ bool Replication::ReadAcks(ReplicaPeer& p) {
       uint64_t off = std::strtoull(std::string(args[2]).c_str(), nullptr, 10);
       if (off > p.ack.load()) p.ack.store(off);
       acked = !p.redis;  // a Redis replica's offsets count its own stream (not WAIT's)
+    } else if (!args.empty() && !EqualsUpper(args[0], "REPLCONF")) {
+      // A replica sends nothing else: as Redis, the reply would corrupt its stream, so it is
+      // disconnected (and one that touches keys is told the keyspace is not its to use).
+      const CommandRegistry& registry = CommandRegistry::Default();
+      const CommandSpec* spec = registry.Find(args[0]);
+      std::string name = spec != nullptr ? spec->name : std::string(args[0].substr(0, 64));
+      if (spec != nullptr && spec->container() && args.size() >= 2) {
+        if (const CommandSpec* sub = registry.FindSub(*spec, args[1])) {
+          spec = sub;
+          name = sub->name;
+        }
+      }
+      if (spec != nullptr && spec->first_key > 0 && args.size() > 1) {
+        FDB_LOG_WARNING(
+            "== CRITICAL == This master is sending an error to its replica: 'Replica can't "
+            "interact with the keyspace' after processing the command '%s'",
+            name.c_str());
+      }
+      FDB_LOG_WARNING("Replica generated a reply to command '%s', disconnecting it: addr=%s:%d",
+                      name.c_str(), p.ip.c_str(), p.port);
+      return false;
     }
     pos += parser.consumed();
     parser.Reset();

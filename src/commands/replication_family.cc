@@ -89,9 +89,13 @@ void CmdPsync(CmdArgs args, CommandContext& ctx) {
   }
   ctx.client.psync_requested = true;
   if (psync) {
-    ctx.client.psync_replid = std::string(args[1]);
     int64_t off = -1;
-    if (!ParseInt64(args[2], &off)) off = -1;
+    if (!ParseInt64(args[2], &off)) {
+      FDB_LOG_WARNING("Replica %s asks for synchronization but with a wrong offset",
+                      ctx.client.addr.c_str());
+      return ctx.rb.Error(errors::kNotInteger);
+    }
+    ctx.client.psync_replid = std::string(args[1]);
     ctx.client.psync_offset = off;
   } else {
     ctx.client.psync_replid.clear();
