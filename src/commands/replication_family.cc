@@ -2,6 +2,7 @@
 // the effects of one transaction of a primary as its replica applies them
 // (commands/replication.h).
 
+#include "absl/container/inlined_vector.h"
 #include "base/clock.h"
 #include "base/logging.h"
 #include "base/numbers.h"
@@ -158,20 +159,57 @@ void CmdWait(CmdArgs args, CommandContext& ctx) {
   ctx.rb.Integer(repl.Wait(ctx.client.repl_offset, wait ? numreplicas : 0, timeout));
 }
 
-// One item of an FDB.APPLY frame: a record of the primary's log (engine/effects.h).
+// One item of an FDB.APPLY frame: a record of the primary's log (engine/effects.h), decoded
+// once (its key picks the shard to lock before it is applied).
 struct ApplyItem {
   RecordType type;
-  std::string_view payload;
+  std::string_view payload;  // kFlushDb, kSwapDb
+  PutEffect put;             // kPut
+  KeyEffect ke;              // kDelete, kExpire
+  DeltaEffect d;             // kDelta
 };
+
+// Decodes one item; *key is empty for one that changes every shard.
+Status DecodeApplyItem(RecordType type, std::string_view payload, ApplyItem* item,
+                       std::string_view* key) {
+  item->type = type;
+  item->payload = payload;
+  *key = {};
+  switch (type) {
+    case RecordType::kPut: {
+      Status s = DecodePut(payload, &item->put);
+      *key = item->put.key;
+      return s;
+    }
+    case RecordType::kDelete: {
+      Status s = DecodeDelete(payload, &item->ke);
+      *key = item->ke.key;
+      return s;
+    }
+    case RecordType::kExpire: {
+      Status s = DecodeExpire(payload, &item->ke);
+      *key = item->ke.key;
+      return s;
+    }
+    case RecordType::kDelta: {
+      Status s = DecodeDelta(payload, &item->d);
+      *key = item->d.key;
+      return s;
+    }
+    case RecordType::kFlushDb:
+    case RecordType::kSwapDb:
+      return Status::OK();
+    default:
+      return Status::Corruption("unknown record type " + std::to_string(static_cast<int>(type)));
+  }
+}
 
 Status ApplyItemTo(CommandContext& ctx, const ApplyItem& item) {
   Keyspace& ks = ctx.ks;
   Txn& txn = ctx.txn;
   switch (item.type) {
     case RecordType::kPut: {
-      PutEffect put;
-      Status s = DecodePut(item.payload, &put);
-      if (!s.ok()) return s;
+      const PutEffect& put = item.put;
       auto made = EntryFromImage(put.key, put.type, put.value);
       if (!made.ok()) return made.status();
       Entry* e = *made;
@@ -179,27 +217,18 @@ Status ApplyItemTo(CommandContext& ctx, const ApplyItem& item) {
       ks.Put(txn, put.db, KeyRef(put.key), e);
       return Status::OK();
     }
-    case RecordType::kDelete: {
-      KeyEffect ke;
-      Status s = DecodeDelete(item.payload, &ke);
-      if (!s.ok()) return s;
+    case RecordType::kDelete:
       // now 0: the key is deleted whatever its deadline (the master decided).
-      ks.Delete(txn, ke.db, KeyRef(ke.key), 0);
+      ks.Delete(txn, item.ke.db, KeyRef(item.ke.key), 0);
       return Status::OK();
-    }
     case RecordType::kExpire: {
-      KeyEffect ke;
-      Status s = DecodeExpire(item.payload, &ke);
-      if (!s.ok()) return s;
-      KeyRef k(ke.key);
-      Entry* e = ks.Find(txn, ke.db, k, 0, false);
-      if (e != nullptr) ks.SetExpire(txn, ke.db, e, ke.expire_ms);
+      KeyRef k(item.ke.key);
+      Entry* e = ks.Find(txn, item.ke.db, k, 0, false);
+      if (e != nullptr) ks.SetExpire(txn, item.ke.db, e, item.ke.expire_ms);
       return Status::OK();
     }
     case RecordType::kDelta: {
-      DeltaEffect d;
-      Status s = DecodeDelta(item.payload, &d);
-      if (!s.ok()) return s;
+      const DeltaEffect& d = item.d;
       KeyRef k(d.key);
       Entry* e = ks.Find(txn, d.db, k, 0, false);
       if (d.type == ValueType::kString) {
@@ -221,7 +250,7 @@ Status ApplyItemTo(CommandContext& ctx, const ApplyItem& item) {
         return Status::Corruption("delta of a " + std::string(TypeName(d.type)) + " applied to a " +
                                   TypeName(e->type()));
       }
-      s = e->object()->ApplyDelta(d.change);
+      Status s = e->object()->ApplyDelta(d.change);
       if (!s.ok()) return s;
       ks.Delta(txn, d.db, k, e, d.change);
       return Status::OK();
@@ -251,7 +280,20 @@ void CmdFdbApply(CmdArgs args, CommandContext& ctx) {
     return ctx.rb.Error("ERR FDB.APPLY is run by a replica's link to its master only");
   }
   const int64_t t0 = MonoUs();
-  std::vector<ApplyItem> items;
+  // A frame holds one transaction: usually a few items (a put, a delta), so they live inline.
+  // Counted first: a decoded put's value may point into the item's own storage, which must
+  // not move once decoded.
+  size_t count = 0;
+  for (std::string_view in = args[1]; !in.empty(); count++) {
+    uint64_t len;
+    in.remove_prefix(1);
+    if (!GetVarint(&in, &len) || len > in.size()) {
+      return ctx.rb.Error("ERR corrupt FDB.APPLY frame");
+    }
+    in.remove_prefix(len);
+  }
+  absl::InlinedVector<ApplyItem, 2> items;
+  items.reserve(count);
   ShardLockSet locks;
   bool every_shard = false;
   std::string_view in = args[1];
@@ -262,36 +304,15 @@ void CmdFdbApply(CmdArgs args, CommandContext& ctx) {
     if (!GetVarint(&in, &len) || len > in.size()) {
       return ctx.rb.Error("ERR corrupt FDB.APPLY frame");
     }
-    ApplyItem item{type, in.substr(0, len)};
-    in.remove_prefix(len);
-    int db;
     std::string_view key;
-    KeyEffect ke;
-    DeltaEffect d;
-    Status s;
-    switch (type) {
-      case RecordType::kPut:
-        s = DecodePutKey(item.payload, &db, &key);
-        break;
-      case RecordType::kDelete:
-        s = DecodeDelete(item.payload, &ke);
-        key = ke.key;
-        break;
-      case RecordType::kExpire:
-        s = DecodeExpire(item.payload, &ke);
-        key = ke.key;
-        break;
-      case RecordType::kDelta:
-        s = DecodeDelta(item.payload, &d);
-        key = d.key;
-        break;
-      default:
-        every_shard = true;
-        break;
-    }
+    Status s = DecodeApplyItem(type, in.substr(0, len), &items.emplace_back(), &key);
+    in.remove_prefix(len);
     if (!s.ok()) return ctx.rb.Error("ERR corrupt FDB.APPLY frame: " + s.message());
-    if (!every_shard) locks.Add(Keyspace::ShardOf(key));
-    items.push_back(item);
+    if (type == RecordType::kFlushDb || type == RecordType::kSwapDb) {
+      every_shard = true;
+    } else {
+      locks.Add(Keyspace::ShardOf(key));
+    }
   }
   Keyspace& ks = ctx.ks;
   if (every_shard) {
