@@ -749,3 +749,25 @@ def test_a_replica_that_sends_a_command_is_disconnected(server):
     with pytest.raises(redis.ResponseError, match="^value is not an integer or out of range"):
         server.client().execute_command("PSYNC", "replicationid", "offset_str")
     assert "asks for synchronization but with a wrong offset" in server.read_log()
+
+
+def test_wait_blocks_only_its_client(server_factory):
+    primary = server_factory("--threads", "1")
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, replica)
+    pc = primary.client()
+    pc.set("k", "v")
+    assert pc.execute_command("WAIT", 1, 5000) == 1  # answered by the acknowledgement
+    # Two replicas never come: WAIT waits out its timeout, while the one I/O thread serves
+    # the other clients (and a replica's acknowledgements) meanwhile.
+    result = {}
+    waiter = primary.client()
+    t = threading.Thread(target=lambda: result.setdefault(
+        "n", waiter.execute_command("WAIT", 2, 3000)))
+    t.start()
+    wait_for(lambda: pc.info("clients")["blocked_clients"] == 1, what="WAIT to block")
+    assert pc.ping() and pc.set("other", "1")
+    assert t.is_alive()  # still waiting while the other client was served
+    t.join(10)
+    assert result["n"] == 1
+    assert pc.info("clients")["blocked_clients"] == 0

@@ -649,8 +649,11 @@ bool Replication::ReadAcks(ReplicaPeer& p) {
   p.in.erase(0, pos);
   p.ack_ms.store(NowMs());
   if (acked) {
-    std::lock_guard<std::mutex> l(mu_);
-    ack_cv_.notify_all();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      ack_cv_.notify_all();
+    }
+    ServeWaits();
   }
   return true;
 }
@@ -841,6 +844,58 @@ int Replication::GoodReplicas(int64_t max_lag_s) {
     if (!p->snapshot && now - p->ack_ms.load() <= max_lag_s * 1000) n++;
   }
   return n;
+}
+
+int64_t Replication::AckedLocked(uint64_t offset) {
+  int64_t n = 0;
+  for (auto& p : peers_) {
+    if (!p->snapshot && !p->redis && p->ack.load() >= offset) n++;
+  }
+  return n;
+}
+
+int64_t Replication::Acked(uint64_t offset) {
+  std::lock_guard<std::mutex> l(mu_);
+  return AckedLocked(offset);
+}
+
+void Replication::AddWaiter(uint64_t offset, int64_t numreplicas, std::shared_ptr<Waiter> w) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    waits_.push_back({offset, numreplicas, std::move(w)});
+    // Ask the replicas for their offsets now rather than at their next second.
+    AppendStreamLocked(Command({"REPLCONF", "GETACK", "*"}));
+  }
+  ServeWaits();  // an acknowledgement may have come since the caller counted
+}
+
+void Replication::ServeWaits() {
+  std::vector<std::pair<std::shared_ptr<Waiter>, int64_t>> done;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (waits_.empty()) return;
+    for (size_t i = 0; i < waits_.size();) {
+      WaitCall& c = waits_[i];
+      const int64_t n = AckedLocked(c.offset);
+      const bool over = c.waiter->state.load() == Waiter::kDone;  // timed out or gone
+      if (over || n >= c.numreplicas) {
+        if (!over) done.emplace_back(std::move(c.waiter), n);
+        waits_[i] = std::move(waits_.back());
+        waits_.pop_back();
+        continue;
+      }
+      i++;
+    }
+  }
+  // Answered outside mu_: the reply goes through the client's I/O thread.
+  for (auto& [w, n] : done) {
+    if (!server_.blocking().Cancel(w, /*disconnect=*/false)) continue;  // its timeout won
+    std::string reply;
+    ReplyBuilder rb(&reply);
+    rb.set_resp3(w->client.resp3.load(std::memory_order_relaxed));
+    rb.Integer(n);
+    if (w->deliver) w->deliver(std::move(reply), 0);
+  }
 }
 
 int64_t Replication::Wait(uint64_t offset, int64_t numreplicas, int64_t timeout_ms) {

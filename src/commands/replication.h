@@ -44,6 +44,7 @@ namespace fdb {
 
 class ServerContext;
 class ReplyBuilder;
+struct Waiter;
 
 // What a connection that sent PSYNC / SYNC said before (REPLCONF) and in it.
 struct ReplicaHello {
@@ -85,9 +86,14 @@ class Replication : public EffectSink {
   void AttachReplica(int fd, const ReplicaHello& hello, std::string unsent);
   // The replicas whose last acknowledgement is at most `max_lag_s` seconds old.
   int GoodReplicas(int64_t max_lag_s);
-  // WAIT: blocks until `numreplicas` replicas acknowledged `offset`, or `timeout_ms` passed
-  // (0: no timeout), or the server shuts down; returns how many did.
+  // WAIT of an in-process client: blocks until `numreplicas` replicas acknowledged `offset`, or
+  // `timeout_ms` passed (0: no timeout), or the server shuts down; returns how many did.
   int64_t Wait(uint64_t offset, int64_t numreplicas, int64_t timeout_ms);
+  // How many replicas acknowledged `offset`.
+  int64_t Acked(uint64_t offset);
+  // WAIT of a network client, blocked on `w` (commands/blocking.h, no keys): answered with the
+  // count once `numreplicas` replicas acknowledged `offset` (its timeout is its I/O thread's).
+  void AddWaiter(uint64_t offset, int64_t numreplicas, std::shared_ptr<Waiter> w);
 
   // FAILOVER [TO host port [FORCE]] [TIMEOUT ms] (Redis 7): writes are held while the target
   // (`host` empty: the first replica to catch up) reaches this primary's offset; then this
@@ -172,6 +178,9 @@ class Replication : public EffectSink {
   // Ends the current link (its thread exits on its own); `wait`: until it has.
   void StopLink(bool wait);
   void CronMain();
+  // Answers the WAITs whose count is reached (after an acknowledgement).
+  void ServeWaits();
+  int64_t AckedLocked(uint64_t offset);
   // The failover's step in each cron tick: a target caught up, or the timeout passed.
   void UpdateFailover();
   void ClearFailoverLocked();
@@ -196,8 +205,14 @@ class Replication : public EffectSink {
   std::string backlog_;             // guarded by mu_: the stream's bytes (backlog_start_, offset_]
   uint64_t backlog_start_ = 0;      // guarded by mu_: the offset before backlog_'s first byte
   std::vector<std::shared_ptr<ReplicaPeer>> peers_;  // guarded by mu_
-  int snapshot_peers_ = 0;                           // guarded by mu_
-  int redis_peers_ = 0;                              // guarded by mu_
+  struct WaitCall {
+    uint64_t offset;
+    int64_t numreplicas;
+    std::shared_ptr<Waiter> waiter;
+  };
+  std::vector<WaitCall> waits_;  // guarded by mu_: blocked WAITs
+  int snapshot_peers_ = 0;       // guarded by mu_
+  int redis_peers_ = 0;          // guarded by mu_
   int stream_db_ = 0;            // guarded by mu_: the database of the last change (repl-stream-db)
   uint64_t next_peer_id_ = 0;    // guarded by mu_
   std::atomic<int> senders_{0};  // sender threads running

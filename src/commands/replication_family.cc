@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/logging.h"
 #include "base/numbers.h"
+#include "commands/blocking.h"
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "commands/registry.h"
@@ -154,9 +155,20 @@ void CmdWait(CmdArgs args, CommandContext& ctx) {
     return ctx.rb.Error("ERR timeout is not an integer or out of range");
   }
   if (timeout < 0) return ctx.rb.Error("ERR timeout is negative");
+  const uint64_t target = ctx.client.repl_offset;
+  const int64_t acked = repl.Acked(target);
   // Inside MULTI (every shard held) nothing may wait: the count as it is now, as Redis.
-  const bool wait = !ctx.txn.holds_all_shards();
-  ctx.rb.Integer(repl.Wait(ctx.client.repl_offset, wait ? numreplicas : 0, timeout));
+  if (acked >= numreplicas || ctx.txn.holds_all_shards()) return ctx.rb.Integer(acked);
+  if (!CanBlock(ctx)) {
+    // An in-process client has no connection to park: it waits here.
+    return ctx.rb.Integer(repl.Wait(target, numreplicas, timeout));
+  }
+  // The client blocks as BLPOP's does (its I/O thread serves others meanwhile); the
+  // acknowledgements that complete the count answer it, or its timeout the count then.
+  auto w = NewWaiter(ctx, {}, timeout > 0 ? NowMs() + timeout : 0);
+  w->on_timeout = [&repl, target](ReplyBuilder& rb) { rb.Integer(repl.Acked(target)); };
+  ctx.server.blocking().Block(ctx, w);
+  repl.AddWaiter(target, numreplicas, std::move(w));
 }
 
 // One item of an FDB.APPLY frame: a record of the primary's log (engine/effects.h), decoded
