@@ -771,3 +771,27 @@ def test_wait_blocks_only_its_client(server_factory):
     t.join(10)
     assert result["n"] == 1
     assert pc.info("clients")["blocked_clients"] == 0
+
+
+def test_a_sync_client_of_a_replica_reads_its_masters_changes_as_commands(server_factory):
+    import socket
+    primary = server_factory()
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    pc = primary.client()
+    pc.execute_command("SELECT", 9)
+    pc.set("k", "1")
+    wait_synced(primary, replica)
+    s = socket.create_connection(("127.0.0.1", replica.port), timeout=10)
+    s.sendall(b"SYNC\r\n")
+    f = s.makefile("rb")
+    line = f.readline()
+    while line == b"\n":
+        line = f.readline()
+    f.read(int(line[1:]))
+    pc.set("key", "value")
+    pc.flushdb()
+    # The stream was on database 9 already (the file said so): no SELECT.
+    want = [b"*3\r\n", b"$3\r\n", b"SET\r\n", b"$3\r\n", b"key\r\n", b"$5\r\n", b"value\r\n",
+            b"*1\r\n", b"$7\r\n", b"FLUSHDB\r\n"]
+    assert [f.readline() for _ in want] == want
+    s.close()

@@ -304,6 +304,9 @@ Status Replication::Commit(Txn& txn) {
     // A replica renders only for its own replicas in a full sync (the link passes the rest on)
     // and for its Redis replicas (its master's changes as commands).
     std::lock_guard<std::mutex> l(mu_);
+    for (const Effect& e : txn.effects()) {
+      if (e.db >= 0) stream_db_ = e.db;
+    }
     if (snapshot_peers_ == 0 && redis_peers_ == 0) return Status::OK();
   }
   // The items, each remembered with its shard for the replicas in their snapshot; made before
