@@ -1229,8 +1229,7 @@ class LinkReader {
 
 void Replication::LinkMain(std::string host, int port, uint64_t generation) {
   auto stale = [this, generation] {
-    std::lock_guard<std::mutex> l(mu_);
-    return link_generation_ != generation || stopping_.load();
+    return link_generation_.load(std::memory_order_acquire) != generation || stopping_.load();
   };
   auto set_state = [this, generation](LinkState s) {
     std::lock_guard<std::mutex> l(mu_);
@@ -1533,7 +1532,7 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
             reply.clear();
             if (!snapshot) {
               std::lock_guard<std::mutex> l(mu_);
-              master.master_replid = replid_;
+              if (master.master_replid != replid_) master.master_replid = replid_;
               master.master_offset_after = offset_ + consumed;
             }
             ExecResult done = dispatcher.Execute(args, master, rb);
@@ -1567,10 +1566,6 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
       if (pos > 0 && (pos == buf.size() || pos > (1 << 20))) {
         buf.erase(0, pos);
         pos = 0;
-      }
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        last_io_ms_ = NowMs();
       }
       if (!snapshot && NowMs() - last_ack_ms >= 1000 && !send_ack()) break;
       FinishDumps();

@@ -233,7 +233,7 @@ class Replication : public EffectSink {
   int64_t last_io_ms_ = 0;
   int64_t link_down_since_ms_ = 0;
   uint64_t sync_bytes_ = 0;
-  uint64_t link_generation_ = 0;
+  std::atomic<uint64_t> link_generation_{0};  // written under mu_; the link reads it bare
   std::atomic<int> link_fd_{-1};
   std::mutex link_mu_;         // serializes REPLICAOF
   std::atomic<int> links_{0};  // link threads running (an ended one may still finish a command)
