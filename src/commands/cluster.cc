@@ -343,6 +343,10 @@ bool Cluster::Refuses(const CommandSpec& spec, CmdArgs args, const ClientState& 
     if (it != st->importing.end()) coming_from = &it->second;
   }
   if (moving_to != nullptr || coming_from != nullptr) {
+    // The migration's own commands: MIGRATE on the source moves whichever keys are there,
+    // RESTORE-ASKING on the target is the key arriving (Redis's CMD_ASKING).
+    const std::string_view name = spec.name;
+    if (name == "migrate" || (coming_from != nullptr && name == "restore-asking")) return false;
     // Which of the keys are here decides: on the source, a key already moved (or never there)
     // is the target's; on the target, only an ASKING client may touch the slot, and a
     // multi-key call only once all its keys arrived.
