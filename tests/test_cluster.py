@@ -347,10 +347,14 @@ def test_replica_serves_reads_after_readonly(fresh_cluster):
         key = next(f"r{i}" for i in range(1000) if owner(nodes, f"r{i}")[0] is primary)
         _, slot = owner(nodes, key)
         p = primary["server"].client()
-        assert p.set(key, "v")
-        assert p.execute_command("WAIT", 1, 10000) == 1  # the topology made it a replica
         c = rep["server"].client()
+        # The topology made it a replica of the primary.
         assert c.info("replication")["role"] == "slave"
+        assert c.info("replication")["master_port"] == primary["server"].port
+        wait_for(lambda: c.info("replication")["master_link_status"] == "up", timeout=30,
+                 what="the replica's link")
+        assert p.set(key, "v")
+        assert p.execute_command("WAIT", 1, 10000) == 1
         with pytest.raises(MovedError,
                            match=f"^{slot} 127.0.0.1:{primary['server'].port}$"):
             c.get(key)

@@ -181,6 +181,9 @@ Status Cluster::SetNodes(std::string_view text, int64_t version, bool force) {
     if (next->nodes[i].id == next->myid) next->myself = static_cast<int>(i);
   }
   KeepMoves(*cur, *next);
+  FDB_LOG_NOTICE("Cluster topology version %lld applied: %zu nodes, %d slots assigned%s",
+                 static_cast<long long>(version), next->nodes.size(), next->slots_assigned,
+                 next->myself < 0 ? " (this node is not in it)" : "");
   Install(std::move(next));
   return Status::OK();
 }
@@ -251,8 +254,6 @@ Status Cluster::SetImporting(int slot, std::string_view id) {
 void Cluster::Install(std::shared_ptr<ClusterState> next) {
   std::shared_ptr<const ClusterState> st = std::move(next);
   state_.store(st, std::memory_order_release);
-  FDB_LOG_NOTICE("Cluster topology version %lld applied: %zu nodes, %d slots assigned",
-                 static_cast<long long>(st->version), st->nodes.size(), st->slots_assigned);
   if (st->myself < 0) return;
   // The replication role the topology gives this node (as Kvrocks's SetMasterSlaveRepl).
   const ClusterNode& me = st->nodes[st->myself];
