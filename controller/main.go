@@ -8,7 +8,7 @@
 //	fdb-controller [flags] move-slot SLOT ID
 //	fdb-controller [flags] rebalance [--batch N]
 //	fdb-controller [flags] failover ID
-//	fdb-controller [flags] show
+//	fdb-controller [flags] show [--json]
 //
 // Common flags: --etcd host:port,... (the etcd members), --prefix /fdb/<cluster-name>.
 // The commands other than serve change the topology in etcd (a transaction on its revision);
@@ -132,7 +132,12 @@ func run(ctx context.Context, c *Controller, cmd string, args []string) error {
 		t, err := c.Failover(ctx, fs.Arg(0), true)
 		return show(t, err)
 	case "show":
+		asJSON := fs.Bool("json", false, "print the topology as JSON (the HTTP API's form)")
+		_ = fs.Parse(args)
 		t, _, err := c.Store.Load(ctx)
+		if err == nil && *asJSON {
+			return json.NewEncoder(os.Stdout).Encode(t)
+		}
 		return show(t, err)
 	}
 	return fmt.Errorf("unknown command %q", cmd)

@@ -373,3 +373,65 @@ def test_failover_after_kill_keeps_wait_confirmed_writes(env):
     print(f"failover after kill -9 of primary and acting controller: {took:.1f}s until writes "
           f"succeed; {len(confirmed)} WAIT-confirmed writes, 0 lost")
     rc.close()
+
+
+def test_migration_interrupted_by_controller_and_etcd_crash_is_finished(env):
+    """A move recorded in etcd and half done by a controller that died, with one etcd member
+    killed too: the next controller finishes it, nothing lost or duplicated."""
+    ctl = env["ctl"]
+    for proc, _ in ctl.procs:  # no controller acts from here on
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+    t = topo_from_cli(ctl)
+    rc = cluster_client(env)
+    slot = rc.keyslot("{half}0")
+    src = next(n for n in t["nodes"] if not n.get("primary")
+               and any(a <= slot <= b for a, b in n["slots"]))
+    dst = next(n for n in t["nodes"] if not n.get("primary") and n["id"] != src["id"]
+               and env["by_port"][port_of(n)].proc.poll() is None)
+    src_c = env["by_port"][port_of(src)].client()
+    dst_c = env["by_port"][port_of(dst)].client()
+    for i in range(400):
+        src_c.set(f"{{half}}{i}", f"v{i}", px=600000 if i % 3 == 0 else None)
+    src_c.rpush("{half}list", *range(50))
+    before = src_c.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot)  # ours and earlier tests'
+    assert before >= 401 and dst_c.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+    # The move is recorded (the CLI waits for it to be done)...
+    mover = subprocess.Popen(ctl.base + ["move-slot", str(slot), dst["id"]],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for(lambda: (topo_from_cli(ctl) or {}).get("migrating") is not None,
+             what="the move recorded in etcd")
+    # ...and half done, as a controller killed in the middle leaves it.
+    assert dst_c.execute_command("CLUSTERX", "IMPORTING", slot, src["id"])
+    assert src_c.execute_command("CLUSTERX", "MIGRATING", slot, dst["id"])
+    half = src_c.execute_command("CLUSTER", "GETKEYSINSLOT", slot, 200)
+    assert src_c.execute_command("MIGRATE", "127.0.0.1", port_of(dst), "", 0, 5000, "REPLACE",
+                                 "KEYS", *half)
+    # One etcd member dies too; a new controller takes over with the two others.
+    victim = env["etcd"].members[0]["proc"]
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    ctl.serve("c3")
+    out, err = mover.communicate(timeout=120)
+    assert mover.returncode == 0, err
+    t2 = topo_from_cli(ctl)
+    assert t2.get("migrating") is None
+    owner = next(n for n in t2["nodes"] if any(a <= slot <= b for a, b in n.get("slots", [])))
+    assert owner["id"] == dst["id"]
+    assert src_c.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == 0
+    assert dst_c.execute_command("CLUSTER", "COUNTKEYSINSLOT", slot) == before
+    assert [dst_c.get(f"{{half}}{i}") for i in range(400)] == [f"v{i}" for i in range(400)]
+    assert 0 < dst_c.pttl("{half}0") <= 600000 and dst_c.ttl("{half}1") == -1
+    assert dst_c.lrange("{half}list", 0, -1) == [str(i) for i in range(50)]
+    assert "c3 is the leader" in ctl.log("c3")
+
+
+def port_of(n):
+    return int(n["addr"].rsplit(":", 1)[1])
+
+
+def topo_from_cli(ctl):
+    """The topology read from etcd by the CLI (no controller needs to run)."""
+    p = subprocess.run(ctl.base + ["show", "--json"], capture_output=True, text=True, timeout=60)
+    return json.loads(p.stdout) if p.returncode == 0 else None
