@@ -412,3 +412,16 @@ def test_cluster_commands_refused_when_disabled(server):
     for args in (("CLUSTER", "INFO"), ("CLUSTERX", "VERSION"), ("READONLY",), ("ASKING",)):
         with pytest.raises(redis.ResponseError, match="cluster support disabled"):
             c.execute_command(*args)
+
+
+def test_script_keys_must_be_local(cluster):
+    n, slot = owner(cluster, "{sc}a")
+    c = n["server"].client()
+    c.set("{sc}a", "1")
+    # Undeclared keys of this node's slots are served; another node's are refused, as Redis.
+    assert c.eval("return redis.call('GET', ARGV[1])", 0, "{sc}a") == "1"
+    remote = next(f"k{i}" for i in range(1000) if owner(cluster, f"k{i}")[0] is not n)
+    with pytest.raises(redis.ResponseError,
+                       match="Script attempted to access a non local key in a cluster node"):
+        c.eval("return redis.call('GET', ARGV[1])", 0, remote)
+    c.close()

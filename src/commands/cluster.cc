@@ -308,7 +308,7 @@ bool Cluster::SlotOf(const CommandSpec& spec, CmdArgs args, const ClientState& c
 
 bool Cluster::Refuses(const CommandSpec& spec, CmdArgs args, const ClientState& client,
                       ReplyBuilder& rb, std::vector<size_t>* scratch,
-                      absl::FunctionRef<void()> release_locks) {
+                      absl::FunctionRef<void()> release_locks, bool shards_held) {
   int slot;
   bool write;
   std::vector<std::string_view> keys;
@@ -357,7 +357,7 @@ bool Cluster::Refuses(const CommandSpec& spec, CmdArgs args, const ClientState& 
       release_locks();
       ShardLockSet lock;
       lock.Add(ShardOfSlot(slot));
-      lock.Lock(server_.keyspace());
+      lock.Lock(server_.keyspace(), shards_held);
       const int64_t now_ms = NowMs();
       for (std::string_view k : keys) {
         if (k != keys[0]) multiple = true;

@@ -104,9 +104,11 @@ class Cluster {
   // the keys are those of every queued command. A slot on the move needs to know whether the
   // keys exist here: the keys' shard is locked for that, after `release_locks` gave up any
   // lock the dispatcher keeps. REQUIRES: enabled().
-  // `scratch`: the caller's vector for key indexes.
+  // `scratch`: the caller's vector for key indexes. `shards_held`: the caller holds every
+  // shard (a script's call), so none is locked here.
   bool Refuses(const CommandSpec& spec, CmdArgs args, const ClientState& client, ReplyBuilder& rb,
-               std::vector<size_t>* scratch, absl::FunctionRef<void()> release_locks);
+               std::vector<size_t>* scratch, absl::FunctionRef<void()> release_locks,
+               bool shards_held);
 
   // Replies of the CLUSTER subcommands, from the current topology.
   void ReplySlots(ReplyBuilder& rb) const;

@@ -146,8 +146,9 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     return;
   }
   // Cluster mode (commands/cluster.h): a call with keys this node does not serve is redirected,
-  // as Redis's, after the ACL check. Inside EXEC or a script the whole was routed before.
-  if (server_.cluster().enabled() && !client.master && !txn.holds_all_shards() &&
+  // as Redis's, after the ACL check. Inside EXEC the whole block was routed before; a script's
+  // calls are checked one by one (keys it did not declare must be local too).
+  if (server_.cluster().enabled() && !client.master && (in_script_ || !txn.holds_all_shards()) &&
       ClusterRefuses(*spec, args, client, rb)) {
     counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
                             std::memory_order_relaxed);
@@ -424,7 +425,22 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
 
 bool Dispatcher::ClusterRefuses(const CommandSpec& spec, CmdArgs args, ClientState& client,
                                 ReplyBuilder& rb) {
-  if (!server_.cluster().Refuses(spec, args, client, rb, &key_idx_, [this] { ReleaseLocks(); })) {
+  if (in_script_) {
+    // The script holds every shard; a redirection means nothing to it, so the call fails
+    // with Redis's error for a script that reaches keys of another node.
+    std::string redirect;
+    ReplyBuilder redirect_rb(&redirect);
+    if (!server_.cluster().Refuses(
+            spec, args, client, redirect_rb, &key_idx_, [] {},
+            /*shards_held=*/true)) {
+      return false;
+    }
+    rb.Error("ERR Script attempted to access a non local key in a cluster node script");
+    return true;
+  }
+  if (!server_.cluster().Refuses(
+          spec, args, client, rb, &key_idx_, [this] { ReleaseLocks(); },
+          /*shards_held=*/false)) {
     return false;
   }
   // As Redis: a redirected EXEC discards its transaction; a queued command's fails it at EXEC.
