@@ -169,8 +169,14 @@ func (c *Controller) failoverTo(ctx context.Context, t *Topology, p, r *Node,
 	if manual {
 		pauseMs := c.CatchUp.Milliseconds() + 5000
 		if _, err := c.Nodes.Do(ctx, p.Addr, "CLIENT", "PAUSE", pauseMs, "WRITE"); err != nil {
-			return nil, fmt.Errorf("pausing %s: %w", p.Addr, err)
+			// A primary that does not answer cannot take writes to lose either: the replica
+			// with the highest offset takes over as in an automatic failover.
+			log.Printf("manual failover: %s does not answer (%v): failing over without a pause",
+				p.Addr, err)
+			manual = false
 		}
+	}
+	if manual {
 		target, err := c.Nodes.ReplOffset(ctx, p.Addr)
 		if err != nil {
 			return nil, err

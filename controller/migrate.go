@@ -123,8 +123,13 @@ func (c *Controller) Rebalance(ctx context.Context, batch int) (*Topology, error
 func (c *Controller) migrate(ctx context.Context, t *Topology) error {
 	m := t.Migrating
 	src, dst := t.Find(m.Source), t.Find(m.Target)
-	if src == nil || dst == nil {
-		return c.abandon(ctx, m, "a node of the move left the topology")
+	if src == nil || dst == nil || !dst.IsPrimary() {
+		return c.abandon(ctx, m, "a node of the move left the topology or is no primary")
+	}
+	for _, s := range m.Slots {
+		if o := t.Owner(s); o == nil || o.ID != src.ID {
+			return c.abandon(ctx, m, fmt.Sprintf("slot %d is no longer the source's (a failover?)", s))
+		}
 	}
 	start := time.Now()
 	for _, s := range m.Slots {

@@ -273,7 +273,7 @@ void Cluster::Install(std::shared_ptr<ClusterState> next) {
 }
 
 bool Cluster::SlotOf(const CommandSpec& spec, CmdArgs args, const ClientState& client, int* slot,
-                     bool* write, std::vector<std::string_view>* keys,
+                     bool* write, absl::InlinedVector<std::string_view, 4>* keys,
                      std::vector<size_t>* scratch) const {
   *slot = -1;
   *write = (spec.flags & cmdflags::kWrite) != 0;
@@ -311,7 +311,7 @@ bool Cluster::Refuses(const CommandSpec& spec, CmdArgs args, const ClientState& 
                       absl::FunctionRef<void()> release_locks, bool shards_held) {
   int slot;
   bool write;
-  std::vector<std::string_view> keys;
+  absl::InlinedVector<std::string_view, 4> keys;  // no allocation for most calls
   if (!SlotOf(spec, args, client, &slot, &write, &keys, scratch)) {
     rb.Error(cluster_errors::kCrossSlot);
     return true;

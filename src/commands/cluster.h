@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
 #include "base/slot.h"
 #include "base/status.h"
@@ -123,7 +124,8 @@ class Cluster {
   // whether the call writes; false on keys of different slots. For EXEC, the keys of the
   // queued commands.
   bool SlotOf(const CommandSpec& spec, CmdArgs args, const ClientState& client, int* slot,
-              bool* write, std::vector<std::string_view>* keys, std::vector<size_t>* scratch) const;
+              bool* write, absl::InlinedVector<std::string_view, 4>* keys,
+              std::vector<size_t>* scratch) const;
 
   ServerContext& server_;
   std::atomic<bool> enabled_{false};
