@@ -5,13 +5,15 @@ FUZZ_BUILD ?= build-fuzz
 TSA_BUILD ?= build-tsa
 JOBS ?= $(shell nproc)
 PORT ?= 6380
+# Go for fdb-controller (controller/): the one in PATH, else the machine's /usr/local/go.
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 # Everything Python runs in the project's virtualenv, which `make setup` creates
 # (scripts/setup.sh): Debian 12's own python3 refuses pip installs (PEP 668), and the venv makes
 # the python3 first in PATH irrelevant once it exists.
 VENV ?= $(CURDIR)/.venv
 PYTHON ?= $(VENV)/bin/python
 
-.PHONY: all setup build run test unit blackbox compat asan lint threadsafety format fuzz \
+.PHONY: all setup build controller run test unit blackbox compat asan lint threadsafety format fuzz \
   fuzz-smoke bench \
   bench-python python-install python-wheel-test install deb conf package-test clean
 
@@ -35,6 +37,12 @@ build: setup
 	  grep -qsx 'Python_EXECUTABLE:[A-Z]*=$(PYTHON_EXE)' $(BUILD)/CMakeCache.txt || \
 	  cmake -S . -B $(BUILD) $(CMAKE_PYTHON_FLAGS) >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+	@$(MAKE) --no-print-directory controller
+
+# fdb-controller (docs/cluster.md), a Go program: its modules come from the Go module proxy into
+# Go's module cache (go.sum pins them); -mod=mod lets a fresh clone resolve them.
+controller:
+	@cd controller && GOFLAGS=-mod=mod $(GO) build -o $(abspath $(BUILD))/fdb-controller .
 
 # The server alone: Debian packages only (no virtualenv, no Python packages), and only the
 # fdb-server target. A build directory made here has the Python module off; `make build` turns
@@ -54,6 +62,7 @@ blackbox: build
 
 test: build
 	$(BUILD)/fdb_unit_tests --gtest_brief=1
+	cd controller && GOFLAGS=-mod=mod $(GO) test ./...
 	FDB_SERVER_BIN=$(abspath $(BUILD))/fdb-server $(PYTHON) -m pytest -q tests
 	cd python && PYTHONPATH=$(abspath python/src):$(abspath $(BUILD))/python \
 	  FDB_SERVER_BIN=$(abspath $(BUILD))/fdb-server $(PYTHON) -m pytest -q tests

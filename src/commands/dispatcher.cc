@@ -77,6 +77,8 @@ ExecResult Dispatcher::Execute(CmdArgs args, ClientState& client, ReplyBuilder& 
     txn.set_repl_position(client.master_replid, client.master_offset_after);
   }
   ExecuteCommand(args, client, rb, txn);
+  // ASKING lets in the one command after it, or the transaction after it (commands/cluster.h).
+  if (client.cluster_asking != 0 && !client.in_multi) client.cluster_asking--;
   ExecResult result{txn.sequence()};
   if (txn.repl_offset() != 0) client.repl_offset = txn.repl_offset();  // WAIT's target
   if (kept_shard_ >= 0 && kept_uses_ >= kMaxKeptCommands) ReleaseLocks();
@@ -141,6 +143,15 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
                             std::memory_order_relaxed);
     if (client.in_multi) client.multi_error = true;
+    return;
+  }
+  // Cluster mode (commands/cluster.h): a call with keys this node does not serve is redirected,
+  // as Redis's, after the ACL check. Inside EXEC the whole block was routed before; a script's
+  // calls are checked one by one (keys it did not declare must be local too).
+  if (server_.cluster().enabled() && !client.master && (in_script_ || !txn.holds_all_shards()) &&
+      ClusterRefuses(*spec, args, client, rb)) {
+    counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
+                            std::memory_order_relaxed);
     return;
   }
   // A script running past busy-reply-threshold holds every shard: the others get BUSY. As
@@ -412,6 +423,39 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   if (client.tracking.on) {
     server_.tracking().AfterCommand(*spec, args, client, txn.holds_all_shards() ? &txn : nullptr);
   }
+}
+
+bool Dispatcher::ClusterRefuses(const CommandSpec& spec, CmdArgs args, ClientState& client,
+                                ReplyBuilder& rb) {
+  if (in_script_) {
+    // The script holds every shard; a redirection means nothing to it, so the call fails
+    // with Redis's error for a script that reaches keys of another node.
+    std::string redirect;
+    ReplyBuilder redirect_rb(&redirect);
+    if (!server_.cluster().Refuses(
+            spec, args, client, redirect_rb, &key_idx_, [] {},
+            /*shards_held=*/true)) {
+      return false;
+    }
+    rb.Error("ERR Script attempted to access a non local key in a cluster node script");
+    return true;
+  }
+  if (!server_.cluster().Refuses(
+          spec, args, client, rb, &key_idx_, [this] { ReleaseLocks(); },
+          /*shards_held=*/false)) {
+    return false;
+  }
+  // As Redis: a redirected EXEC discards its transaction; a queued command's fails it at EXEC.
+  if (client.in_multi && std::string_view(spec.name) == "exec") {
+    client.in_multi = false;
+    client.multi_error = false;
+    client.queued.clear();
+    ReleaseLocks();
+    ReleaseWatches(server_.keyspace(), client, /*all_shards_held=*/false);
+  } else if (client.in_multi) {
+    client.multi_error = true;
+  }
+  return true;
 }
 
 bool Dispatcher::ReplicaRefuses(const CommandSpec& spec, const ClientState& client,

@@ -90,6 +90,9 @@ class Dispatcher {
   // LOG, server log) and replied.
   bool AclRefuses(const CommandSpec& spec, CmdArgs args, ClientState& client, ReplyBuilder& rb,
                   const Txn& txn);
+  // Cluster mode's redirections (MOVED, ASK, CROSSSLOT, ...), replied; false when this node
+  // runs the call.
+  bool ClusterRefuses(const CommandSpec& spec, CmdArgs args, ClientState& client, ReplyBuilder& rb);
   // A replica's refusals (LOADING, MASTERDOWN, READONLY), replied; false when allowed.
   bool ReplicaRefuses(const CommandSpec& spec, const ClientState& client, ReplyBuilder& rb);
   // The slow log and the latency monitor, for a command that ran `dur_us`.

@@ -285,7 +285,10 @@ void CmdMigrate(CmdArgs args, CommandContext& ctx) {
   AppendCommand(&out, {"SELECT", db});
   for (const Item& it : items) {
     std::string ttl = std::to_string(it.ttl_ms);
-    std::vector<std::string_view> argv = {"RESTORE", it.key, ttl, it.payload};
+    // In cluster mode the target is importing the slot: RESTORE-ASKING is let in there
+    // without an ASKING of its own, as Redis's migrateCommand sends it.
+    std::vector<std::string_view> argv = {
+        ctx.server.cluster().enabled() ? "RESTORE-ASKING" : "RESTORE", it.key, ttl, it.payload};
     if (replace) argv.push_back("REPLACE");
     AppendCommand(&out, argv);
   }
@@ -334,6 +337,7 @@ void RegisterDumpFamily(CommandRegistry& r) {
   using namespace cmdflags;
   r.Register({"dump", 2, kReadOnly, 1, 1, 1, CmdDump, "generic", "Returns a serialized representation of the value stored at a key.", "2.6.0"});
   r.Register({"restore", -4, kWrite | kDenyOom, 1, 1, 1, CmdRestore, "generic", "Creates a key from the serialized representation of a value.", "2.6.0"});
+  r.Register({"restore-asking", -4, kWrite | kDenyOom, 1, 1, 1, CmdRestore, "server", "An internal command for migrating keys in a cluster.", "3.0.0"});
   CommandSpec migrate{"migrate", -6, kWrite, 3, 3, 1, CmdMigrate, "generic", "Atomically transfers a key from one Redis instance to another.", "2.6.0"};
   migrate.keys = MigrateKeys;
   r.Register(migrate);

@@ -492,6 +492,7 @@ void CmdPExpireTime(CmdArgs args, CommandContext& ctx) {
 void CmdSelect(CmdArgs args, CommandContext& ctx) {
   int db;
   if (const char* err = ParseDbIndex(args[1], &db)) return ctx.rb.Error(err);
+  if (db != 0 && ctx.server.cluster().enabled()) return ctx.rb.Error(cluster_errors::kSelect);
   ctx.client.db.store(db, std::memory_order_relaxed);
   ctx.rb.Ok();
 }

@@ -285,11 +285,11 @@ void LatencyStatsSection(ServerContext& s, Writer& w) {
   }
 }
 
-// FDB is never a cluster node (cluster-enabled yes is refused at startup); clients and test
-// suites read this field before anything else (redis-py's own suite stops without it).
-void ClusterSection(ServerContext&, Writer& w) {
+// Clients and test suites read this field before anything else (redis-py's own suite stops
+// without it).
+void ClusterSection(ServerContext& s, Writer& w) {
   w.Section("Cluster");
-  w.Field("cluster_enabled", 0);
+  w.Field("cluster_enabled", s.cluster().enabled() ? 1 : 0);
 }
 
 void KeyspaceSection(ServerContext& s, Writer& w) {

@@ -57,6 +57,7 @@ constexpr Row kEvents[] = {
     {"renamenx", notify::kGeneric, "rename_from"},
     {"copy", notify::kGeneric, "copy_to"},
     {"restore", notify::kGeneric, "restore"},
+    {"restore-asking", notify::kGeneric, "restore"},
     {"sort", notify::kGeneric, "sortstore"},
     // lists
     {"lpush", notify::kList, "lpush"},

@@ -31,6 +31,7 @@ const CommandRegistry& CommandRegistry::Default() {
     RegisterGeoFamily(*r);
     RegisterAclFamily(*r);
     RegisterReplicationFamily(*r);
+    RegisterClusterFamily(*r);
     r->Link();
     return r;
   }();

@@ -130,5 +130,6 @@ void RegisterHyperLogLogFamily(CommandRegistry& r);
 void RegisterGeoFamily(CommandRegistry& r);
 void RegisterAclFamily(CommandRegistry& r);          // acl_family.cc
 void RegisterReplicationFamily(CommandRegistry& r);  // replication_family.cc
+void RegisterClusterFamily(CommandRegistry& r);      // cluster_family.cc
 
 }  // namespace fdb

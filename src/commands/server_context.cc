@@ -78,6 +78,7 @@ void ServerContext::ApplyConfig() {
   LogLevel level;
   if (ParseLogLevel(config_.loglevel(), &level)) SetLogLevel(level);  // Config validated it
   UpdateFollowers();
+  cluster_.Configure();
   // requirepass is the default user's password (Redis's ACLUpdateDefaultUserPassword): only
   // when it was set since the last call, so passwords given by ACL SETUSER stay otherwise.
   if (config_.requirepass_version() != requirepass_applied_) {

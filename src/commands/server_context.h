@@ -18,6 +18,7 @@
 #include "commands/acl.h"
 #include "commands/blocking.h"
 #include "commands/client_pause.h"
+#include "commands/cluster.h"
 #include "commands/introspection.h"
 #include "commands/notify.h"
 #include "commands/pubsub.h"
@@ -92,6 +93,8 @@ class ServerContext {
   Acl& acl() { return acl_; }
   // Replicas of this server, and its link to its master when it is one.
   Replication& replication() { return replication_; }
+  // Cluster mode: the topology this node was given, and the routing of keys it implies.
+  Cluster& cluster() { return cluster_; }
   // Turns the keyspace's following sinks (notifications, tracking, replication) on while one
   // of them is wanted.
   void UpdateFollowers();
@@ -178,7 +181,8 @@ class ServerContext {
   KeyspaceNotifier notifier_{*this};  // an effect sink of keyspace_, on while events are wanted
   Tracking tracking_{*this};          // the same, on while a client tracks
   Acl acl_{*this};
-  Replication replication_{*this};    // a follower of keyspace_, on once a backlog exists
+  Replication replication_{*this};  // a follower of keyspace_, on once a backlog exists
+  Cluster cluster_{*this};
   uint64_t requirepass_applied_ = 0;  // Config::requirepass_version() mirrored into acl_
   std::mutex stats_mu_;
   std::vector<std::unique_ptr<ThreadStats>> thread_stats_;

@@ -57,12 +57,6 @@ void CmdPing(CmdArgs args, CommandContext& ctx) {
 
 void CmdEcho(CmdArgs args, CommandContext& ctx) { ctx.rb.Bulk(args[1]); }
 
-// READONLY / READWRITE: cluster commands; standalone, Redis refuses them (ACL rules may still
-// name them).
-void CmdClusterOnly(CmdArgs, CommandContext& ctx) {
-  ctx.rb.Error("ERR This instance has cluster support disabled");
-}
-
 void CmdTime(CmdArgs, CommandContext& ctx) {
   int64_t us = NowUs();
   ctx.rb.ArrayHeader(2);
@@ -1116,13 +1110,6 @@ std::vector<const char*> KeyAccessFlags(const CommandSpec& s, CmdArgs call, size
   return {"RO", "access"};
 }
 
-// CLUSTER: FDB is never a cluster node (cluster-enabled yes is refused at startup), so every
-// subcommand answers as a Redis with cluster support disabled; the rows exist so that COMMAND
-// lists them and clients probing for cluster mode get Redis's answer.
-void CmdCluster(CmdArgs, CommandContext& ctx) {
-  ctx.rb.Error("ERR This instance has cluster support disabled");
-}
-
 void CmdCommand(CmdArgs args, CommandContext& ctx) {
   const CommandRegistry& reg = CommandRegistry::Default();
   auto top = reg.TopLevel();
@@ -1251,8 +1238,6 @@ void RegisterServerFamily(CommandRegistry& r) {
   using namespace cmdflags;
   // clang-format off
   r.Register({"ping", -1, kFast | kStale | kSubscribedOk, 0, 0, 0, CmdPing, "connection", "Returns the server's liveliness response.", "1.0.0"});
-  r.Register({"readonly", 1, kFast | kLoading | kStale, 0, 0, 0, CmdClusterOnly, "cluster", "Enables read-only queries for a connection to a Redis Cluster replica node.", "3.0.0"});
-  r.Register({"readwrite", 1, kFast | kLoading | kStale, 0, 0, 0, CmdClusterOnly, "cluster", "Enables read-write queries for a connection to a Redis Cluster replica node.", "3.0.0"});
   r.Register({"echo", 2, kFast | kStale, 0, 0, 0, CmdEcho, "connection", "Returns the given string.", "1.0.0"});
   r.Register({"time", 1, kFast | kStale | kLoading, 0, 0, 0, CmdTime, "server", "Returns the server time.", "2.6.0"});
   r.Register({"quit", -1, kFast | kNoAuth | kStale | kLoading | kSubscribedOk, 0, 0, 0, CmdQuit, "connection", "Closes the connection.", "1.0.0"});
@@ -1293,34 +1278,6 @@ void RegisterServerFamily(CommandRegistry& r) {
   r.Register({"config|resetstat", 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdConfig, "server", "Resets the server's statistics.", "2.0.0"});
   r.Register({"config|rewrite", 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, CmdConfig, "server", "Persists the effective configuration to file.", "2.8.0"});
   r.Register({"config|help", 2, kLoading | kStale, 0, 0, 0, CmdConfig, "server", "Returns helpful text about the different subcommands.", "5.0.0"});
-  r.Register({"cluster", -2, 0, 0, 0, 0, nullptr, "cluster", "A container for Redis Cluster commands.", "3.0.0"});
-  r.Register({"cluster|addslots", -3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Assign new hash slots to receiving node", "3.0.0"});
-  r.Register({"cluster|addslotsrange", -4, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Assign new hash slots to receiving node", "7.0.0"});
-  r.Register({"cluster|bumpepoch", 2, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Advance the cluster config epoch", "3.0.0"});
-  r.Register({"cluster|count-failure-reports", 3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Return the number of failure reports active for a given node", "3.0.0"});
-  r.Register({"cluster|countkeysinslot", 3, kStale, 0, 0, 0, CmdCluster, "cluster", "Return the number of local keys in the specified hash slot", "3.0.0"});
-  r.Register({"cluster|delslots", -3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Set hash slots as unbound in receiving node", "3.0.0"});
-  r.Register({"cluster|delslotsrange", -4, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Set hash slots as unbound in receiving node", "7.0.0"});
-  r.Register({"cluster|failover", -2, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Forces a replica to perform a manual failover of its master.", "3.0.0"});
-  r.Register({"cluster|flushslots", 2, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Delete a node's own slots information", "3.0.0"});
-  r.Register({"cluster|forget", 3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Remove a node from the nodes table", "3.0.0"});
-  r.Register({"cluster|getkeysinslot", 4, kStale, 0, 0, 0, CmdCluster, "cluster", "Return local key names in the specified hash slot", "3.0.0"});
-  r.Register({"cluster|help", 2, kLoading | kStale, 0, 0, 0, CmdCluster, "cluster", "Show helpful text about the different subcommands", "5.0.0"});
-  r.Register({"cluster|info", 2, kStale, 0, 0, 0, CmdCluster, "cluster", "Provides info about Redis Cluster node state", "3.0.0"});
-  r.Register({"cluster|keyslot", 3, kStale, 0, 0, 0, CmdCluster, "cluster", "Returns the hash slot of the specified key", "3.0.0"});
-  r.Register({"cluster|links", 2, kStale, 0, 0, 0, CmdCluster, "cluster", "Returns a list of all TCP links to and from peer nodes in cluster", "7.0.0"});
-  r.Register({"cluster|meet", -4, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Force a node cluster to handshake with another node", "3.0.0"});
-  r.Register({"cluster|myid", 2, kStale, 0, 0, 0, CmdCluster, "cluster", "Return the node id", "3.0.0"});
-  r.Register({"cluster|nodes", 2, kStale, 0, 0, 0, CmdCluster, "cluster", "Get Cluster config for the node", "3.0.0"});
-  r.Register({"cluster|replicas", 3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "List replica nodes of the specified master node", "5.0.0"});
-  r.Register({"cluster|replicate", 3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Reconfigure a node as a replica of the specified master node", "3.0.0"});
-  r.Register({"cluster|reset", -2, kAdmin | kNoScript | kStale, 0, 0, 0, CmdCluster, "cluster", "Reset a Redis Cluster node", "3.0.0"});
-  r.Register({"cluster|saveconfig", 2, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Forces the node to save cluster state on disk", "3.0.0"});
-  r.Register({"cluster|set-config-epoch", 3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Set the configuration epoch in a new node", "3.0.0"});
-  r.Register({"cluster|setslot", -4, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "Bind a hash slot to a specific node", "3.0.0"});
-  r.Register({"cluster|shards", 2, kStale, 0, 0, 0, CmdCluster, "cluster", "Get array of cluster slots to node mappings", "7.0.0"});
-  r.Register({"cluster|slaves", 3, kAdmin | kStale, 0, 0, 0, CmdCluster, "cluster", "List replica nodes of the specified master node", "3.0.0"});
-  r.Register({"cluster|slots", 2, kStale, 0, 0, 0, CmdCluster, "cluster", "Get array of Cluster slot to node mappings", "3.0.0"});
   r.Register({"command", -1, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Returns detailed information about all commands.", "2.8.13"});
   r.Register({"command|count", 2, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Returns a count of commands.", "2.8.13"});
   r.Register({"command|info", -2, kLoading | kStale, 0, 0, 0, CmdCommand, "server", "Returns information about one, multiple or all commands.", "2.8.13"});

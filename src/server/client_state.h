@@ -57,6 +57,13 @@ struct ClientState {
   std::string psync_replid;
   int64_t psync_offset = -1;
 
+  // Cluster mode (commands/cluster.h); owning thread only. `cluster_asking`: ASKING sets 2 and
+  // each command ends by counting it down outside MULTI, so it lets exactly the next command
+  // (or the next transaction) into an importing slot, as Redis's CLIENT_ASKING.
+  // `cluster_readonly`: READONLY, reads of its primary's slots are served on a replica.
+  uint8_t cluster_asking = 0;
+  bool cluster_readonly = false;
+
   std::atomic<int> db{0};
   std::atomic<bool> resp3{false};
   std::atomic<bool> authenticated{true};

@@ -10,7 +10,7 @@
 // Where FDB departs from Redis on purpose, the row says why: a few ranges (hz, maxmemory-samples,
 // maxclients), parameters FDB cannot change while running (port, bind, appendonly), defaults of
 // its own (port 6380, appendonly yes, save ""), and values refused because ignoring them would
-// be unsafe (cluster-enabled yes, replicaof, aclfile, rename-command, user, loadmodule).
+// be unsafe (replicaof, aclfile, rename-command, user, loadmodule).
 #include "server/config.h"
 
 #include <fcntl.h>
@@ -1183,12 +1183,11 @@ const std::vector<Config::Param>& Config::Table() {
         Enum("propagation-error-behavior", kNo, kPropagationErrorBehaviorEnum, 0)
             .Doc("what a replica does when a replicated command fails"),
 
-        // --- Cluster (not in FDB: `cluster-enabled yes` is refused, INFO says 0).
-        with_check(Bool("cluster-enabled", nullptr, kImmutable | kNo, false),
-                   [](int64_t v) -> const char* {
-                     return v ? "cluster mode is not supported by FDB" : nullptr;
-                   })
-            .Doc("Redis Cluster mode (only no: FDB has no cluster yet)"),
+        // --- Cluster (commands/cluster.h): the node applies the topology fdb-controller gives
+        // it; the gossip bus's parameters are accepted and reported only.
+        Bool("cluster-enabled", nullptr, kImmutable, false, &Config::cluster_enabled_)
+            .Doc("Redis Cluster mode: serve the slots the topology pushed by CLUSTERX SETNODES "
+                 "gives this node and redirect the others (MOVED, ASK; docs/cluster.md)"),
         Str("cluster-config-file", nullptr, kImmutable | kNo, "nodes.conf")
             .Doc("Redis Cluster's node configuration file"),
         Int("cluster-node-timeout", nullptr, kNo, 0, kLLongMax, 15000)

@@ -153,6 +153,7 @@ class Config {
   };
   Supervised supervised() const { return static_cast<Supervised>(supervised_.load()); }
   bool daemonize() const { return daemonize_.load() != 0; }
+  bool cluster_enabled() const { return cluster_enabled_.load() != 0; }
   bool always_show_logo() const { return always_show_logo_.load() != 0; }
   // The config file the server was started with, absolute (empty: none).
   std::string config_file;
@@ -298,6 +299,7 @@ class Config {
   std::atomic<int64_t> loglevel_{0};
   std::atomic<int64_t> appendonly_{0};
   std::atomic<int64_t> daemonize_{0};
+  std::atomic<int64_t> cluster_enabled_{0};
   std::atomic<int64_t> protected_mode_{1};
   std::atomic<int64_t> always_show_logo_{0};
   std::atomic<int64_t> syslog_enabled_{0};

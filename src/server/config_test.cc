@@ -377,8 +377,10 @@ TEST(ConfigTest, CanonicalForms) {
 
 TEST(ConfigTest, ValuesFdbRefusesRatherThanIgnores) {
   Config c;
-  EXPECT_EQ(c.Set("cluster-enabled", "yes", false).message(),
-            "cluster mode is not supported by FDB");
+  // Cluster mode is served (commands/cluster.h), from the start only.
+  EXPECT_TRUE(c.Set("cluster-enabled", "yes", false).ok());
+  EXPECT_TRUE(c.cluster_enabled());
+  EXPECT_EQ(c.Set("cluster-enabled", "no", true).message(), "can't set immutable config");
   // Replication is served (commands/replication.h): the file's primary is kept.
   EXPECT_TRUE(c.Set("replicaof", "10.0.0.1 6379", false).ok());
   EXPECT_EQ(c.replicaof(), "10.0.0.1 6379");
