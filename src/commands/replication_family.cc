@@ -109,6 +109,9 @@ void CmdPsync(CmdArgs args, CommandContext& ctx) {
 // primary role to a replica (Replication::StartFailover).
 void CmdFailover(CmdArgs args, CommandContext& ctx) {
   Replication& repl = ctx.server.replication();
+  // In cluster mode fdb-controller decides who is primary (docs/cluster.md).
+  if (ctx.server.cluster().enabled())
+    return ctx.rb.Error("ERR FAILOVER not allowed in cluster mode.");
   if (args.size() == 2 && EqualsUpper(args[1], "ABORT")) {
     if (!repl.AbortFailover("Failover manually aborted")) {
       return ctx.rb.Error("ERR No failover in progress.");
