@@ -16,8 +16,8 @@ namespace fdb {
 
 namespace {
 
-// Process-wide, as the standard output it replaces: every thread of every layer logs to one destination
-// at one level, and passing a logger to each of them would buy nothing.
+// Process-wide, as the standard output it replaces: every thread of every layer logs to one
+// destination at one level, and passing a logger to each of them would buy nothing.
 std::atomic<int> g_level{static_cast<int>(LogLevel::kNotice)};
 std::atomic<int> g_fd{STDOUT_FILENO};
 std::atomic<bool> g_syslog{false};

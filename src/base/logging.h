@@ -9,8 +9,9 @@
 // where L is '.' (debug), '-' (verbose), '*' (notice) or '#' (warning), written to the file named
 // by `logfile`, or to standard output when that is empty (as Redis: its own test suite and
 // tools look for log lines there; under systemd both streams reach the journal). The role is
-// always M (a replica's lines too: FDB has no forked children, and tools match the format). As in Redis, a message is cut at kMaxLogMessage bytes. With
-// `syslog-enabled`, each kept message also goes to the system logger (syslog(3)), as in Redis.
+// always M (a replica's lines too: FDB has no forked children, and tools match the format). As in
+// Redis, a message is cut at kMaxLogMessage bytes. With `syslog-enabled`, each kept message also
+// goes to the system logger (syslog(3)), as in Redis.
 //
 // Thread-safe, without a lock: the line is formatted into a buffer on the caller's stack (no
 // allocation) and written with one write(2) to a descriptor opened with O_APPEND, so lines of
