@@ -599,6 +599,29 @@ def test_blocked_clients_are_released_when_a_primary_becomes_a_replica(server_fa
     assert b.client().lrange("q", 0, -1) == ["x", "y"]
 
 
+def _redis_replica_of(tmp_path, fdb, primary_client):
+    """Debian's redis-server as a replica of `fdb`, once it holds the primary's keys."""
+    rs = RedisServer(tmp_path, "--replicaof", "127.0.0.1", str(fdb.port))
+    rc = rs.client()
+    wait_for(lambda: rc.info("replication").get("master_link_status") == "up",
+             timeout=30, what="the Redis replica's link")
+    wait_for(lambda: rc.dbsize() == primary_client.dbsize(), timeout=30, what="the snapshot")
+    return rs, rc
+
+
+def _sync_stream(port):
+    """A plain client's SYNC: reads the RDB file; returns (socket, reader, file bytes)."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(b"SYNC\r\n")
+    f = s.makefile("rb")
+    line = f.readline()
+    while line == b"\n":
+        line = f.readline()
+    assert line.startswith(b"$"), line
+    return s, f, f.read(int(line[1:]))
+
+
 @pytest.mark.skipif(not os.path.exists("/usr/bin/redis-server"), reason="needs redis-server")
 def test_a_redis_replica_of_an_fdb_primary(server_factory, tmp_path):
     """The way back: Debian's redis-server replicates from FDB (an RDB, then commands)."""
@@ -609,12 +632,8 @@ def test_a_redis_replica_of_an_fdb_primary(server_factory, tmp_path):
     for i in range(5000):
         p.set(f"bulk:{i}", "x" * (i % 50))
     p.execute()
-    rs = RedisServer(tmp_path, "--replicaof", "127.0.0.1", str(primary.port))
+    rs, rc = _redis_replica_of(tmp_path, primary, pc)
     try:
-        rc = rs.client()
-        wait_for(lambda: rc.info("replication").get("master_link_status") == "up",
-                 timeout=30, what="the Redis replica's link")
-        wait_for(lambda: rc.dbsize() == pc.dbsize(), timeout=30, what="the snapshot")
         assert dataset(rs) == dataset(primary)
         # Every later change, as commands: in-place changes, deadlines, deletions, MULTI, flushes.
         change_every_type(pc)
@@ -631,17 +650,9 @@ def test_a_redis_replica_of_an_fdb_primary(server_factory, tmp_path):
 
 
 def test_a_plain_sync_client_reads_an_rdb_then_commands(server):
-    import socket
     c = server.client()
     c.set("before", "1")
-    s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-    s.sendall(b"SYNC\r\n")
-    f = s.makefile("rb")
-    line = f.readline()
-    while line == b"\n":
-        line = f.readline()
-    assert line.startswith(b"$"), line
-    rdb = f.read(int(line[1:]))
+    s, f, rdb = _sync_stream(server.port)
     assert rdb.startswith(b"REDIS0010") and b"before" in rdb
     # The file names the database the stream is on (repl-stream-db): no SELECT until it changes.
     assert b"repl-stream-db" in rdb
@@ -717,12 +728,8 @@ def test_a_redis_replica_of_an_fdb_replica(server_factory, tmp_path):
     fill_every_type(pc)
     middle = server_factory("--replicaof", "127.0.0.1", str(primary.port))
     wait_synced(primary, middle)
-    rs = RedisServer(tmp_path, "--replicaof", "127.0.0.1", str(middle.port))
+    rs, rc = _redis_replica_of(tmp_path, middle, pc)
     try:
-        rc = rs.client()
-        wait_for(lambda: rc.info("replication").get("master_link_status") == "up",
-                 timeout=30, what="the Redis replica's link")
-        wait_for(lambda: rc.dbsize() == pc.dbsize(), timeout=30, what="the snapshot")
         change_every_type(pc)
         pc.set("last", "1")
         wait_for(lambda: rc.get("last") == "1", timeout=30, what="the stream, through the chain")
@@ -774,20 +781,13 @@ def test_wait_blocks_only_its_client(server_factory):
 
 
 def test_a_sync_client_of_a_replica_reads_its_masters_changes_as_commands(server_factory):
-    import socket
     primary = server_factory()
     replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
     pc = primary.client()
     pc.execute_command("SELECT", 9)
     pc.set("k", "1")
     wait_synced(primary, replica)
-    s = socket.create_connection(("127.0.0.1", replica.port), timeout=10)
-    s.sendall(b"SYNC\r\n")
-    f = s.makefile("rb")
-    line = f.readline()
-    while line == b"\n":
-        line = f.readline()
-    f.read(int(line[1:]))
+    s, f, _ = _sync_stream(replica.port)
     pc.set("key", "value")
     pc.flushdb()
     # The stream was on database 9 already (the file said so): no SELECT.

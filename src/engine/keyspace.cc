@@ -56,7 +56,9 @@ void Keyspace::Emit(Txn& txn, Effect&& effect) {
 
 namespace {
 
-std::string ReplicaKey(int db, std::string_view key) {
+// A database and a key as one string (the db byte first): the key of the WATCH tables and of
+// a replica's own expiring keys.
+std::string DbKey(int db, std::string_view key) {
   std::string w;
   w.reserve(1 + key.size());
   w.push_back(static_cast<char>(db));
@@ -74,7 +76,7 @@ void Keyspace::set_replica_mode(bool on) {
 
 bool Keyspace::ReplicaExpires(int db, std::string_view key) {
   std::lock_guard<std::mutex> l(replica_keys_mu_);
-  return replica_keys_.contains(ReplicaKey(db, key));
+  return replica_keys_.contains(DbKey(db, key));
 }
 
 size_t Keyspace::ExpireReplicaKeys(int64_t now_ms) {
@@ -107,7 +109,7 @@ void Keyspace::EmitKey(Txn& txn, EffectKind kind, int db, const KeyRef& k, Entry
       ((kind == EffectKind::kPut && e != nullptr && e->has_expire()) ||
        (kind == EffectKind::kExpire && expire_ms > 0))) {
     std::lock_guard<std::mutex> l(replica_keys_mu_);
-    replica_keys_.insert(ReplicaKey(db, k.key));
+    replica_keys_.insert(DbKey(db, k.key));
   }
   if (!effects_wanted()) return;
   Effect effect;
@@ -319,20 +321,8 @@ Entry* Keyspace::Live(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool lo
   return e;
 }
 
-namespace {
-
-std::string WatchKey(int db, std::string_view key) {
-  std::string w;
-  w.reserve(1 + key.size());
-  w.push_back(static_cast<char>(db));
-  w.append(key);
-  return w;
-}
-
-}  // namespace
-
 void Keyspace::TouchWatched(Shard& s, int db, std::string_view key) {
-  auto it = s.watched.find(WatchKey(db, key));
+  auto it = s.watched.find(DbKey(db, key));
   if (it != s.watched.end()) it->second.version++;
 }
 
@@ -352,7 +342,7 @@ void Keyspace::TouchWatchedInDb(Shard& s, int db, int db2) {
 uint64_t Keyspace::Watch(int db, const KeyRef& k) {
   Shard& s = *shards_[k.shard];
   s.mu.AssertHeld();
-  Shard::Watched& w = s.watched[WatchKey(db, k.key)];
+  Shard::Watched& w = s.watched[DbKey(db, k.key)];
   w.refs++;
   return w.version;
 }
@@ -361,7 +351,7 @@ bool Keyspace::WatchedChanged(int db, const KeyRef& k, uint64_t version, bool wa
                               int64_t now_ms) {
   Shard& s = *shards_[k.shard];
   s.mu.AssertHeld();
-  auto it = s.watched.find(WatchKey(db, k.key));
+  auto it = s.watched.find(DbKey(db, k.key));
   if (it == s.watched.end() || it->second.version != version) return true;
   return was_live && !IsLive(db, k, now_ms);
 }
@@ -369,7 +359,7 @@ bool Keyspace::WatchedChanged(int db, const KeyRef& k, uint64_t version, bool wa
 void Keyspace::Unwatch(int db, const KeyRef& k) {
   Shard& s = *shards_[k.shard];
   s.mu.AssertHeld();
-  auto it = s.watched.find(WatchKey(db, k.key));
+  auto it = s.watched.find(DbKey(db, k.key));
   if (it != s.watched.end() && --it->second.refs == 0) s.watched.erase(it);
 }
 
