@@ -114,7 +114,8 @@ class FDBServer:
 
     Also ``async with FDBServer(cfg):`` and, without asyncio, ``start_sync()`` /
     ``stop_sync()`` or ``with FDBServer(cfg):``. The server's output goes to ``log_file``
-    (default ``<data_dir>/fdb-server.log``; ``None`` or ``"-"``: inherit this process's standard output, where the server logs).
+    (default ``<data_dir>/fdb-server.log``; ``None`` or ``"-"``: inherit this process's
+    standard output, where the server logs).
 
     Args:
         config: the settings (default ``FDBConfig()``).
