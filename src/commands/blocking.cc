@@ -231,7 +231,7 @@ void BlockingRegistry::ServeReady(ServerContext& server, ThreadStats* stats,
           std::string own_pushes;
           txn.set_origin(nullptr, w->client.id);
           txn.set_own_pushes(&own_pushes);
-          txn.set_command_name(w->spec->name);
+          txn.set_replicated_name(w->spec->replicated_name);
           CommandContext ctx(rb, server, w->client, *w->spec, NowMs(), txn);
           ctx.stats = stats;
           try {

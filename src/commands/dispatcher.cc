@@ -356,7 +356,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     const int64_t now_ms = txn.frozen_now_ms() != 0 ? txn.frozen_now_ms() : NowMs();
     CommandContext ctx(rb, server_, client, *spec, now_ms, txn);
     ctx.stats = stats_;
-    txn.set_command_name(spec->name);
+    txn.set_replicated_name(spec->replicated_name);
     if (spec->flags & cmdflags::kWrite) txn.set_local_write(true);
     if (stage) rb.BeginStaged(&staged_);
     try {

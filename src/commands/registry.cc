@@ -6,6 +6,7 @@
 
 #include "base/numbers.h"
 #include "commands/notify.h"
+#include "commands/replication.h"
 
 namespace fdb {
 
@@ -41,6 +42,7 @@ const CommandRegistry& CommandRegistry::Default() {
 void CommandRegistry::Register(CommandSpec spec) {
   spec.id = static_cast<int>(specs_.size());
   spec.event = CommandEvent(spec.name);
+  spec.replicated_name = ReplicatedName(spec.name);
   by_name_[spec.name] = specs_.size();
   specs_.push_back(std::move(spec));
 }

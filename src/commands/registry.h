@@ -75,6 +75,9 @@ struct CommandSpec {
   std::vector<const CommandSpec*> subcommands = {};  // filled in by the registry
   // The keyspace event of the command's changes (commands/notify.h), set on registration.
   EventTag event = {};
+  // The name Redis 7.0 propagates the command as (ReplicatedName, commands/replication.h), set
+  // on registration; nullptr for EXEC and scripts.
+  const char* replicated_name = nullptr;
 };
 
 class CommandRegistry {

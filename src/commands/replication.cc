@@ -73,27 +73,6 @@ std::string ApplyFrame(std::string_view items) {
   return out;
 }
 
-// The name Redis 7.0 propagates a command under (a blocking pop as its plain form, GETSET as
-// SET...), which a replica counts the command's changes under in INFO commandstats; nullptr
-// for EXEC and scripts, which Redis propagates as the commands they ran.
-const char* ReplicatedName(const char* name) {
-  if (name == nullptr) return nullptr;
-  static const std::pair<std::string_view, const char*> kRenamed[] = {
-      {"getset", "set"},        {"incrbyfloat", "set"},    {"brpoplpush", "rpoplpush"},
-      {"blmove", "lmove"},      {"blpop", "lpop"},         {"brpop", "rpop"},
-      {"blmpop", "lmpop"},      {"bzpopmin", "zpopmin"},   {"bzpopmax", "zpopmax"},
-      {"bzmpop", "zmpop"},      {"getdel", "del"},         {"expire", "pexpireat"},
-      {"pexpire", "pexpireat"}, {"expireat", "pexpireat"}, {"exec", nullptr},
-      {"eval", nullptr},        {"evalsha", nullptr},      {"eval_ro", nullptr},
-      {"evalsha_ro", nullptr},  {"fcall", nullptr},        {"fcall_ro", nullptr},
-      {"fdb.apply", nullptr},
-  };
-  for (const auto& [from, to] : kRenamed) {
-    if (from == name) return to;
-  }
-  return name;
-}
-
 void AppendPayload(const storage::Payload& p, std::string* out) {
   p.ForEachPiece([out](std::string_view piece) {
     out->append(piece);
@@ -155,6 +134,24 @@ int ConnectTo(const std::string& host, int port, int timeout_ms) {
 }
 
 }  // namespace
+
+const char* ReplicatedName(const char* name) {
+  if (name == nullptr) return nullptr;
+  static const std::pair<std::string_view, const char*> kRenamed[] = {
+      {"getset", "set"},        {"incrbyfloat", "set"},    {"brpoplpush", "rpoplpush"},
+      {"blmove", "lmove"},      {"blpop", "lpop"},         {"brpop", "rpop"},
+      {"blmpop", "lmpop"},      {"bzpopmin", "zpopmin"},   {"bzpopmax", "zpopmax"},
+      {"bzmpop", "zmpop"},      {"getdel", "del"},         {"expire", "pexpireat"},
+      {"pexpire", "pexpireat"}, {"expireat", "pexpireat"}, {"exec", nullptr},
+      {"eval", nullptr},        {"evalsha", nullptr},      {"eval_ro", nullptr},
+      {"evalsha_ro", nullptr},  {"fcall", nullptr},        {"fcall_ro", nullptr},
+      {"fdb.apply", nullptr},
+  };
+  for (const auto& [from, to] : kRenamed) {
+    if (from == name) return to;
+  }
+  return name;
+}
 
 struct ReplicaPeer {
   uint64_t id = 0;
@@ -317,7 +314,7 @@ Status Replication::Commit(Txn& txn) {
   };
   absl::InlinedVector<Span, 4> spans;
   int last_db = -1;
-  const char* name = ReplicatedName(txn.command_name());
+  const char* name = txn.replicated_name();
   std::string frame = name != nullptr ? "*3\r\n$9\r\nFDB.APPLY\r\n$" : "*2\r\n$9\r\nFDB.APPLY\r\n$";
   std::string items;
   for (const Effect& e : txn.effects()) {

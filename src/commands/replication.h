@@ -46,6 +46,12 @@ class ServerContext;
 class ReplyBuilder;
 struct Waiter;
 
+// The name Redis 7.0 propagates a command under (a blocking pop as its plain form, GETSET as
+// SET...), which a replica counts the command's changes under in INFO commandstats; nullptr
+// for EXEC and scripts, which Redis propagates as the commands they ran. Looked up once per
+// command, on registration (CommandSpec::replicated_name).
+const char* ReplicatedName(const char* name);
+
 // What a connection that sent PSYNC / SYNC said before (REPLCONF) and in it.
 struct ReplicaHello {
   std::string ip;          // the replica's address (or REPLCONF ip-address)

@@ -203,15 +203,18 @@ class Txn {
   // none did): WAIT counts the replicas that acknowledged it.
   uint64_t repl_offset() const { return repl_offset_; }
   void set_repl_offset(uint64_t offset) { repl_offset_ = offset; }
-  // The command that made the changes (the first one named: EXEC, not the commands it runs):
-  // replicas count what they apply under the name Redis would have sent them.
   // A write command of a client (not the master's stream): on a writable replica it deletes an
   // expired key it finds, as Redis's lookupKeyWrite (Keyspace::Live).
   bool local_write() const { return local_write_; }
   void set_local_write(bool on) { local_write_ = on; }
-  const char* command_name() const { return command_name_; }
-  void set_command_name(const char* name) {
-    if (command_name_ == nullptr) command_name_ = name;
+  // The name Redis would propagate the transaction's command as (GETSET as "set"; nullptr for
+  // EXEC and scripts, which Redis propagates as the commands they ran): replicas count what
+  // they apply under it. The first command named wins (EXEC, not the commands it runs).
+  const char* replicated_name() const { return replicated_name_; }
+  void set_replicated_name(const char* name) {
+    if (named_) return;
+    named_ = true;
+    replicated_name_ = name;
   }
   // A replica's position in its master's stream once this transaction is applied: the log
   // writes it in the same batch as the effects (storage::RecordType::kReplState), so after a
@@ -234,7 +237,8 @@ class Txn {
   std::string* own_pushes_ = nullptr;
   uint64_t sequence_ = 0;
   uint64_t repl_offset_ = 0;
-  const char* command_name_ = nullptr;
+  const char* replicated_name_ = nullptr;
+  bool named_ = false;
   bool local_write_ = false;
   std::string repl_position_id_;
   uint64_t repl_position_offset_ = 0;
