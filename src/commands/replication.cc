@@ -26,6 +26,7 @@
 #include "commands/registry.h"
 #include "commands/server_context.h"
 #include "engine/effects.h"
+#include "engine/str_table.h"  // VarintLength
 #include "protocol/reply_builder.h"
 #include "protocol/resp_parser.h"
 
@@ -153,6 +154,10 @@ const char* ReplicatedName(const char* name) {
   return name;
 }
 
+// Set on I/O threads (Replication::DeferWakesOnThisThread); see FlushWakes.
+thread_local bool tl_defer_wakes = false;
+thread_local bool tl_wake_due = false;
+
 struct ReplicaPeer {
   uint64_t id = 0;
   int fd = -1;
@@ -180,14 +185,32 @@ struct ReplicaPeer {
   std::atomic<bool> stop{false};
   std::string in;  // unparsed input (REPLCONF ACK)
 
+  // Wakes the sender if it sleeps, or, on a thread that defers wake-ups, notes that one is due.
   void Wake() {
-    if (sleeping.load(std::memory_order_acquire)) {
-      uint64_t one = 1;
-      ssize_t r = write(wake_fd, &one, sizeof(one));
-      (void)r;
+    if (!sleeping.load(std::memory_order_acquire)) return;
+    if (tl_defer_wakes) {
+      tl_wake_due = true;
+      return;
     }
+    WakeNow();
+  }
+  void WakeNow() {
+    // One write per sleep: the first waker clears the flag the sender set.
+    if (!sleeping.exchange(false, std::memory_order_acq_rel)) return;
+    uint64_t one = 1;
+    ssize_t r = write(wake_fd, &one, sizeof(one));
+    (void)r;
   }
 };
+
+void Replication::DeferWakesOnThisThread() { tl_defer_wakes = true; }
+
+void Replication::FlushWakes() {
+  if (!tl_wake_due) return;
+  tl_wake_due = false;
+  std::lock_guard<std::mutex> l(mu_);
+  for (auto& p : peers_) p->WakeNow();
+}
 
 Replication::Replication(ServerContext& server) : server_(server) {
   replid_ = RandomHex40();
@@ -228,7 +251,7 @@ void Replication::Stop() {
     for (auto& p : peers_) {
       p->stop.store(true);
       p->sleeping.store(true);
-      p->Wake();
+      p->WakeNow();
     }
   }
   ack_cv_.notify_all();
@@ -306,40 +329,43 @@ Status Replication::Commit(Txn& txn) {
     }
     if (snapshot_peers_ == 0 && redis_peers_ == 0) return Status::OK();
   }
-  // The items, each remembered with its shard for the replicas in their snapshot; made before
-  // mu_ is taken (every committing thread takes it).
+  // The frame `*2|3 $9 FDB.APPLY $<n> <items> [$<len> <name>]`, made before mu_ is taken
+  // (every committing thread takes it) and in one allocation: the items' length is summed
+  // first. Each item is remembered with its shard for the replicas in their snapshot.
   struct Span {
     size_t start, end;
     int shard;
   };
   absl::InlinedVector<Span, 4> spans;
   int last_db = -1;
-  const char* name = txn.replicated_name();
-  std::string frame = name != nullptr ? "*3\r\n$9\r\nFDB.APPLY\r\n$" : "*2\r\n$9\r\nFDB.APPLY\r\n$";
-  std::string items;
+  size_t items_size = 0;
   for (const Effect& e : txn.effects()) {
     if (!e.captured) continue;
-    const size_t start = items.size();
-    items.push_back(static_cast<char>(RecordTypeOf(e.kind)));
-    PutVarint(&items, e.record.size());
-    AppendPayload(e.record, &items);
-    spans.push_back({start, items.size(), e.shard});
+    items_size += 1 + VarintLength(e.record.size()) + e.record.size();
     if (e.db >= 0) last_db = e.db;
   }
-  if (spans.empty()) return Status::OK();
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (last_db >= 0) stream_db_ = last_db;
-    if (redis_peers_ > 0) TranslateLocked(txn);
-  }
-  frame.append(std::to_string(items.size()));
+  if (items_size == 0) return Status::OK();
+  const char* name = txn.replicated_name();
+  const std::string items_len = std::to_string(items_size);
+  std::string frame;
+  frame.reserve(32 + items_len.size() + items_size + (name != nullptr ? 32 : 0));
+  frame.append(name != nullptr ? "*3\r\n$9\r\nFDB.APPLY\r\n$" : "*2\r\n$9\r\nFDB.APPLY\r\n$");
+  frame.append(items_len);
   frame.append("\r\n");
+  for (const Effect& e : txn.effects()) {
+    if (!e.captured) continue;
+    const size_t start = frame.size();
+    frame.push_back(static_cast<char>(RecordTypeOf(e.kind)));
+    PutVarint(&frame, e.record.size());
+    AppendPayload(e.record, &frame);
+    spans.push_back({start, frame.size(), e.shard});
+  }
+  frame.append("\r\n");
+  if (name != nullptr) AppendBulk(&frame, name);
   std::lock_guard<std::mutex> l(mu_);
+  if (last_db >= 0) stream_db_ = last_db;
+  if (redis_peers_ > 0) TranslateLocked(txn);
   if (!replica) {
-    // One append of the frame (header, items, CRLF) per stream reader.
-    frame.append(items);
-    frame.append("\r\n");
-    if (name != nullptr) AppendBulk(&frame, name);
     AppendStreamLocked(frame);
     txn.set_repl_offset(offset_);
   }
@@ -348,7 +374,7 @@ Status Replication::Commit(Txn& txn) {
     if (!p->snapshot) continue;
     std::string kept;
     for (const Span& s : spans) {
-      if (s.shard < 0 || p->dumped[s.shard]) kept.append(items, s.start, s.end - s.start);
+      if (s.shard < 0 || p->dumped[s.shard]) kept.append(frame, s.start, s.end - s.start);
     }
     if (kept.empty()) continue;
     p->out.append(ApplyFrame(kept));
@@ -954,7 +980,7 @@ void Replication::DisconnectPeersLocked() {
   for (auto& p : peers_) {
     p->stop.store(true);
     p->sleeping.store(true);
-    p->Wake();
+    p->WakeNow();
   }
 }
 

@@ -84,6 +84,12 @@ class Replication : public EffectSink {
   // Whether the follower wants effects (a backlog exists: this server has had a replica, or
   // is one).
   bool active() const { return active_.load(std::memory_order_relaxed); }
+  // On an I/O thread, the wake-ups of replica senders that commits make wait for the loop's
+  // next sleep (FlushWakes, from its before-sleep hook): one per sender and turn of the loop
+  // however many commits the turn made, as Redis writes to its replicas in beforeSleep. A
+  // sender woken per commit cost the primary a system call and a thread hand-off per write.
+  static void DeferWakesOnThisThread();
+  void FlushWakes();
 
   // --- Primary side ---
 

@@ -127,6 +127,7 @@ void EventLoop::Run() {
       if (wait < 0) wait = 0;
       if (timeout < 0 || wait < timeout) timeout = static_cast<int>(wait);
     }
+    if (before_sleep_) before_sleep_();
     busy_since_us_.store(0, std::memory_order_relaxed);
     int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
     if (n < 0 && errno != EINTR) {

@@ -45,6 +45,9 @@ class EventLoop {
   void SetTimerEnabled(size_t id, bool on);
   // Calls fn after each batch of events (group commit of the replies of that batch).
   void SetAfterBatch(std::function<void()> fn) { after_batch_ = std::move(fn); }
+  // Calls fn each time the loop is about to wait for events (Redis's beforeSleep), after the
+  // batch and the timers: what they queued for other threads goes once per turn of the loop.
+  void SetBeforeSleep(std::function<void()> fn) { before_sleep_ = std::move(fn); }
 
   // Handles the events ready now, without waiting, except those of `skip` and the posted
   // tasks (they wait for the loop): Redis's processEventsWhileBlocked, for a script that has
@@ -74,6 +77,7 @@ class EventLoop {
   std::vector<std::function<void()>> tasks_;
   std::vector<Timer> timers_;
   std::function<void()> after_batch_;
+  std::function<void()> before_sleep_;
 };
 
 }  // namespace fdb

@@ -40,6 +40,7 @@ IoThread::IoThread(ServerContext& server, int listen_fd, int index, int tls_list
   block_timer_ = loop_.AddTimer(kBlockTimeoutTickMs, [this] { CheckBlockedTimeouts(); });
   loop_.SetTimerEnabled(block_timer_, false);
   loop_.SetAfterBatch([this] { AfterBatch(); });
+  loop_.SetBeforeSleep([this] { server_.replication().FlushWakes(); });
   if (StorageEngine* storage = server_.storage()) {
     storage->AddProgressListener([this] {
       if (waiting_.load() && !wake_posted_.exchange(true)) {
@@ -55,7 +56,10 @@ IoThread::IoThread(ServerContext& server, int listen_fd, int index, int tls_list
 IoThread::~IoThread() { Stop(); }
 
 void IoThread::Start() {
-  thread_ = std::thread([this] { loop_.Run(); });
+  thread_ = std::thread([this] {
+    Replication::DeferWakesOnThisThread();
+    loop_.Run();
+  });
 }
 
 void IoThread::Stop() {
