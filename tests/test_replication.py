@@ -574,6 +574,33 @@ def test_replica_counts_changes_under_the_propagated_command_name(server_factory
     assert "cmdstat_getset" not in stats and "cmdstat_brpoplpush" not in stats
 
 
+def test_a_replica_applies_a_pipelined_burst_in_order_and_counts_every_command(server_factory):
+    # The link applies the frames it reads together as one transaction; each still counts as
+    # its command, and their order within the batch is the master's.
+    primary = server_factory()
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, replica)
+    pc, rc = primary.client(), replica.client()
+    rc.config_resetstat()
+    for _ in range(5):
+        pipe = pc.pipeline(transaction=False)
+        for i in range(1000):
+            pipe.execute_command("INCR", "counter")  # redis-py's incr() sends INCRBY
+            pipe.rpush("order", i)
+            pipe.set(f"k{i % 50}", i)
+        pipe.execute()
+    pc.delete("k0")
+    wait_synced(primary, replica)
+    assert rc.get("counter") == "5000"
+    assert rc.lrange("order", 0, -1) == pc.lrange("order", 0, -1)
+    assert rc.exists("k0") == 0 and rc.get("k49") == "999"
+    stats = rc.info("commandstats")
+    assert stats["cmdstat_incr"]["calls"] == 5000
+    assert stats["cmdstat_rpush"]["calls"] == 5000
+    assert stats["cmdstat_set"]["calls"] == 5000
+    assert stats["cmdstat_del"]["calls"] == 1
+
+
 def test_blocked_clients_are_released_when_a_primary_becomes_a_replica(server_factory):
     a = server_factory()
     b = server_factory()

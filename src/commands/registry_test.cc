@@ -131,3 +131,26 @@ TEST(KeyIndexesTest, NumkeysCommands) {
 
 }  // namespace
 }  // namespace fdb
+
+namespace fdb {
+namespace {
+
+// Replicas count a change under the command Redis 7.0 propagates it as.
+TEST(ReplicatedNameTest, RedisPropagatedNames) {
+  const CommandRegistry& r = CommandRegistry::Default();
+  auto name = [&](const char* cmd) -> std::string {
+    const char* n = r.Find(cmd)->replicated_name;
+    return n != nullptr ? n : "(none)";
+  };
+  EXPECT_EQ(name("incr"), "incr");
+  EXPECT_EQ(name("set"), "set");
+  EXPECT_EQ(name("rpush"), "rpush");
+  EXPECT_EQ(name("getset"), "set");
+  EXPECT_EQ(name("blmove"), "lmove");
+  EXPECT_EQ(name("expire"), "pexpireat");
+  EXPECT_EQ(name("exec"), "(none)");
+  EXPECT_EQ(name("evalsha"), "(none)");
+}
+
+}  // namespace
+}  // namespace fdb

@@ -1507,6 +1507,53 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
       last_ack_ms = NowMs();
       return WriteAll(fd, Command({"REPLCONF", "ACK", std::to_string(off)}), timeout_ms);
     };
+    // The master's bytes buf[from, from + bytes), applied: on to this server's own replicas
+    // (or, in the snapshot, counted).
+    auto pass_on = [&](size_t from, size_t bytes) {
+      std::lock_guard<std::mutex> l(mu_);
+      if (snapshot) {
+        sync_bytes_ += bytes;
+        return;
+      }
+      AppendStreamLocked(std::string_view(buf.data() + from, bytes));
+      if (snapshot_peers_ > 0) FinishDumpsLocked();
+    };
+    // Runs one command of the master (or a batch of FDB.APPLY frames) whose bytes are
+    // buf[from, from + bytes), then passes those bytes on to this server's own replicas.
+    auto execute = [&](const std::vector<std::string_view>& cmd, size_t from, size_t bytes) {
+      reply.clear();
+      if (!snapshot) {
+        std::lock_guard<std::mutex> l(mu_);
+        if (master.master_replid != replid_) master.master_replid = replid_;
+        master.master_offset_after = offset_ + bytes;
+      }
+      ExecResult done = dispatcher.Execute(cmd, master, rb);
+      dispatcher.ReleaseLocks();
+      if (!reply.empty() && reply[0] == '-') {
+        // As Redis (propagation-error-behavior ignore): the replica goes on, and says so.
+        std::string_view err = std::string_view(reply).substr(1);
+        err = err.substr(0, std::min(err.find("\r\n"), size_t{256}));
+        FDB_LOG_WARNING(
+            "== CRITICAL == This replica is sending an error to its master: '%.*s' after "
+            "processing the command '%.*s'",
+            static_cast<int>(err.size()), err.data(),
+            static_cast<int>(std::min(cmd[0].size(), size_t{128})), cmd[0].data());
+      }
+      if (done.sequence != 0) last_seq = done.sequence;
+      pass_on(from, bytes);
+    };
+    // Frames read back to back are applied as one transaction (CmdFdbApply): FDB.APPLY
+    // <items> <name> <items> <name> ..., flushed before anything else of the stream runs and
+    // before buf changes (its views point into it).
+    std::vector<std::string_view> batch;
+    size_t batch_from = 0, batch_bytes = 0;
+    auto flush_batch = [&] {
+      if (batch.empty()) return;
+      execute(batch, batch_from, batch_bytes);
+      batch.clear();
+      batch_bytes = 0;
+    };
+    constexpr size_t kBatchFrames = 256, kBatchBytes = 1 << 20;
     size_t pos = 0;
     while (ok && !stale()) {
       // Every complete command in buf.
@@ -1530,6 +1577,21 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
         } else {
           for (size_t i = 0; i < parser.argc(); i++) args.push_back(parser.Arg(base, i));
         }
+        if (!parser.inline_request() && (args.size() == 2 || args.size() == 3) &&
+            EqualsUpper(args[0], "FDB.APPLY")) {
+          if (batch.empty()) {
+            batch.push_back(args[0]);
+            batch_from = pos;
+          }
+          batch.push_back(args[1]);
+          batch.push_back(args.size() == 3 ? args[2] : std::string_view());
+          batch_bytes += consumed;
+          pos += consumed;
+          parser.Reset();
+          if (batch.size() > 2 * kBatchFrames || batch_bytes >= kBatchBytes) flush_batch();
+          continue;
+        }
+        flush_batch();
         bool getack = false;
         if (snapshot && !args.empty() && EqualsUpper(args[0], "FDB.SYNCED")) {
           // The snapshot is complete: from here on the stream's bytes are counted.
@@ -1552,39 +1614,16 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
           getack = args.size() >= 2 && EqualsUpper(args[0], "REPLCONF") &&
                    EqualsUpper(args[1], "GETACK");
           if (!getack && !(args.size() == 1 && EqualsUpper(args[0], "PING"))) {
-            reply.clear();
-            if (!snapshot) {
-              std::lock_guard<std::mutex> l(mu_);
-              if (master.master_replid != replid_) master.master_replid = replid_;
-              master.master_offset_after = offset_ + consumed;
-            }
-            ExecResult done = dispatcher.Execute(args, master, rb);
-            dispatcher.ReleaseLocks();
-            if (!reply.empty() && reply[0] == '-') {
-              // As Redis (propagation-error-behavior ignore): the replica goes on, and says so.
-              std::string_view err = std::string_view(reply).substr(1);
-              err = err.substr(0, std::min(err.find("\r\n"), size_t{256}));
-              FDB_LOG_WARNING(
-                  "== CRITICAL == This replica is sending an error to its master: '%.*s' after "
-                  "processing the command '%.*s'",
-                  static_cast<int>(err.size()), err.data(),
-                  static_cast<int>(std::min(args[0].size(), size_t{128})), args[0].data());
-            }
-            if (done.sequence != 0) last_seq = done.sequence;
-          }
-          if (!snapshot) {
-            std::lock_guard<std::mutex> l(mu_);
-            AppendStreamLocked(std::string_view(base, consumed));
-            if (snapshot_peers_ > 0) FinishDumpsLocked();
+            execute(args, pos, consumed);
           } else {
-            std::lock_guard<std::mutex> l(mu_);
-            sync_bytes_ += consumed;
+            pass_on(pos, consumed);
           }
         }
         pos += consumed;
         parser.Reset();
         if (getack && !send_ack()) ok = false;
       }
+      if (ok) flush_batch();
       if (!ok) break;
       if (pos > 0 && (pos == buf.size() || pos > (1 << 20))) {
         buf.erase(0, pos);

@@ -290,43 +290,52 @@ Status ApplyItemTo(CommandContext& ctx, const ApplyItem& item) {
 // transaction here, atomic with its shards locked; INFO commandstats counts it under the
 // command's name too (as Redis's replica counts the command its master propagated). Only the
 // replica's link to its master may run it.
+// FDB.APPLY <items> [<name>] is one transaction of the master (name: the command Redis would
+// propagate, counted in commandstats as a Redis replica counts it). The link applies the
+// frames it has read back to back as one call, FDB.APPLY <items> <name> <items> <name> ...
+// (an empty name: none), so they take their shards' locks and go to the log as one
+// transaction: a replica keeps up at a cost per batch, not per write, as Redis's replica
+// applies a whole read of its master's stream before it writes or acknowledges.
 void CmdFdbApply(CmdArgs args, CommandContext& ctx) {
   if (!ctx.client.master) {
     return ctx.rb.Error("ERR FDB.APPLY is run by a replica's link to its master only");
   }
   const int64_t t0 = MonoUs();
-  // A frame holds one transaction: usually a few items (a put, a delta), so they live inline.
   // Counted first: a decoded put's value may point into the item's own storage, which must
   // not move once decoded.
   size_t count = 0;
-  for (std::string_view in = args[1]; !in.empty(); count++) {
-    uint64_t len;
-    in.remove_prefix(1);
-    if (!GetVarint(&in, &len) || len > in.size()) {
-      return ctx.rb.Error("ERR corrupt FDB.APPLY frame");
+  for (size_t f = 1; f < args.size(); f += 2) {
+    for (std::string_view in = args[f]; !in.empty(); count++) {
+      uint64_t len;
+      in.remove_prefix(1);
+      if (!GetVarint(&in, &len) || len > in.size()) {
+        return ctx.rb.Error("ERR corrupt FDB.APPLY frame");
+      }
+      in.remove_prefix(len);
     }
-    in.remove_prefix(len);
   }
   absl::InlinedVector<ApplyItem, 2> items;
   items.reserve(count);
   ShardLockSet locks;
   bool every_shard = false;
-  std::string_view in = args[1];
-  while (!in.empty()) {
-    const auto type = static_cast<RecordType>(static_cast<uint8_t>(in[0]));
-    in.remove_prefix(1);
-    uint64_t len;
-    if (!GetVarint(&in, &len) || len > in.size()) {
-      return ctx.rb.Error("ERR corrupt FDB.APPLY frame");
-    }
-    std::string_view key;
-    Status s = DecodeApplyItem(type, in.substr(0, len), &items.emplace_back(), &key);
-    in.remove_prefix(len);
-    if (!s.ok()) return ctx.rb.Error("ERR corrupt FDB.APPLY frame: " + s.message());
-    if (type == RecordType::kFlushDb || type == RecordType::kSwapDb) {
-      every_shard = true;
-    } else {
-      locks.Add(Keyspace::ShardOf(key));
+  for (size_t f = 1; f < args.size(); f += 2) {
+    std::string_view in = args[f];
+    while (!in.empty()) {
+      const auto type = static_cast<RecordType>(static_cast<uint8_t>(in[0]));
+      in.remove_prefix(1);
+      uint64_t len;
+      if (!GetVarint(&in, &len) || len > in.size()) {
+        return ctx.rb.Error("ERR corrupt FDB.APPLY frame");
+      }
+      std::string_view key;
+      Status s = DecodeApplyItem(type, in.substr(0, len), &items.emplace_back(), &key);
+      in.remove_prefix(len);
+      if (!s.ok()) return ctx.rb.Error("ERR corrupt FDB.APPLY frame: " + s.message());
+      if (type == RecordType::kFlushDb || type == RecordType::kSwapDb) {
+        every_shard = true;
+      } else {
+        locks.Add(Keyspace::ShardOf(key));
+      }
     }
   }
   Keyspace& ks = ctx.ks;
@@ -350,13 +359,22 @@ void CmdFdbApply(CmdArgs args, CommandContext& ctx) {
     return ctx.rb.Error("ERR " + failed.message());
   }
   if (!committed.ok()) return ctx.rb.Error("ERR " + committed.message());
-  if (args.size() == 3 && ctx.stats != nullptr) {
-    const CommandSpec* spec = CommandRegistry::Default().Find(args[2]);
-    if (spec != nullptr) {
+  if (ctx.stats != nullptr && args.size() >= 3) {
+    // The batch's time is shared among its frames. Frames of one batch mostly carry one name:
+    // the last one found is looked up again only when the name changes.
+    const int64_t usec = (MonoUs() - t0) / static_cast<int64_t>(args.size() / 2);
+    std::string_view last_name;
+    const CommandSpec* spec = nullptr;
+    for (size_t f = 2; f < args.size(); f += 2) {
+      if (args[f].empty()) continue;
+      if (args[f] != last_name) {
+        last_name = args[f];
+        spec = CommandRegistry::Default().Find(last_name);
+      }
+      if (spec == nullptr) continue;
       CommandCounters& c = ctx.stats->commands[spec->id];
       c.calls.store(c.calls.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-      c.usec.store(c.usec.load(std::memory_order_relaxed) + (MonoUs() - t0),
-                   std::memory_order_relaxed);
+      c.usec.store(c.usec.load(std::memory_order_relaxed) + usec, std::memory_order_relaxed);
     }
   }
   ctx.rb.Ok();
@@ -386,7 +404,7 @@ void RegisterReplicationFamily(CommandRegistry& r) {
               "3.0.0"});
   r.Register({"fdb.apply", -2, kWrite | kAdmin | kNoScript | kSelfLocking | kLoading | kStale, 0, 0,
               0, CmdFdbApply, "server",
-              "An internal command: a replica applies one transaction of its master.", "0.1.0"});
+              "An internal command: a replica applies transactions of its master.", "0.1.0"});
 }
 
 }  // namespace fdb
