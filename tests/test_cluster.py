@@ -223,6 +223,35 @@ def test_moved_and_crossslot(cluster):
     d.close()
 
 
+def test_shard_channels_are_routed_by_slot(cluster):
+    """SPUBLISH / SSUBSCRIBE / SUNSUBSCRIBE go to the node of their channel's slot, as keys do
+    (Redis 7.0's sharded pub/sub); PUBLISH / SUBSCRIBE run anywhere."""
+    n, slot = owner(cluster, "news")
+    m = other(cluster, n)
+    c = m["server"].client()
+    with pytest.raises(MovedError, match=f"^{slot} 127.0.0.1:{n['server'].port}$"):
+        c.execute_command("SPUBLISH", "news", "x")
+    assert c.execute_command("PUBLISH", "news", "x") == 0
+    from conftest import Raw
+    raw = Raw(m["server"].port)
+    raw.cmd("SSUBSCRIBE", "news")
+    assert raw.read_line() == f"-MOVED {slot} 127.0.0.1:{n['server'].port}".encode()
+    raw.cmd("SSUBSCRIBE", "{news}a", "other-channel")
+    assert raw.read_line() == b"-CROSSSLOT Keys in request don't hash to the same slot"
+    # On the owner: subscribed and delivered; the count is its subscribers'.
+    sub = n["server"].client().pubsub()
+    sub.ssubscribe("news", "{news}b")
+    for _ in range(2):
+        assert sub.get_message(timeout=5)["type"] == "ssubscribe"
+    d = n["server"].client()
+    assert d.execute_command("SPUBLISH", "news", "hello") == 1
+    msg = sub.get_message(timeout=5)
+    assert msg["type"] == "smessage" and msg["data"] == "hello"
+    sub.close()
+    c.close()
+    d.close()
+
+
 def test_crossslot_error_text_exact(cluster):
     """The CROSSSLOT prefix is what cluster clients match on."""
     from conftest import Raw

@@ -278,6 +278,24 @@ bool Cluster::SlotOf(const CommandSpec& spec, CmdArgs args, const ClientState& c
   *slot = -1;
   *write = (spec.flags & cmdflags::kWrite) != 0;
   auto add = [&](const CommandSpec& s, CmdArgs call) {
+    if ((s.flags & cmdflags::kPubSub) && s.first_key <= 0) {
+      // Shard channels hash to slots as keys do (Redis 7.0's pubsubshard): SPUBLISH's channel
+      // and every channel of SSUBSCRIBE / SUNSUBSCRIBE. They are not keys: a slot being moved
+      // serves them on its owner until the move ends (no ASK), as Redis's getNodeByQuery.
+      const std::string_view name = s.name;
+      size_t last = 0;
+      if (name == "spublish") {
+        last = 1;
+      } else if (name == "ssubscribe" || name == "sunsubscribe") {
+        last = call.size() - 1;
+      }
+      for (size_t i = 1; i <= last && i < call.size(); i++) {
+        int cs = KeySlot(call[i]);
+        if (*slot >= 0 && cs != *slot) return false;
+        *slot = cs;
+      }
+      return true;
+    }
     if (s.first_key <= 0) return true;
     CommandRegistry::KeyIndexes(s, call, scratch);
     for (size_t i : *scratch) {
