@@ -166,7 +166,7 @@ struct ReplicaPeer {
   int port = 0;
   bool capa_fdb = false;
   // A Redis replica (no `capa fdb`): it gets an RDB file and Redis commands made from the
-  // effects (Replication::TranslateLocked), not FDB.APPLY frames; its offsets are its own.
+  // effects (Replication::Translate), not FDB.APPLY frames; its offsets are its own.
   bool redis = false;
   // Guarded by Replication::mu_.
   std::string rdb;         // a Redis replica's snapshot, sent when complete (its length first)
@@ -327,7 +327,9 @@ Status Replication::Commit(Txn& txn) {
     for (const Effect& e : txn.effects()) {
       if (e.db >= 0) stream_db_ = e.db;
     }
-    if (snapshot_peers_ == 0 && redis_peers_ == 0) return Status::OK();
+    if (snapshot_peers_ == 0 && redis_peers_.load(std::memory_order_relaxed) == 0) {
+      return Status::OK();
+    }
   }
   // The frame `*2|3 $9 FDB.APPLY $<n> <items> [$<len> <name>]`, made before mu_ is taken
   // (every committing thread takes it) and in one allocation: the items' length is summed
@@ -362,9 +364,13 @@ Status Replication::Commit(Txn& txn) {
   }
   frame.append("\r\n");
   if (name != nullptr) AppendBulk(&frame, name);
+  // A Redis replica that attaches after this check finds this commit's shards not yet in its
+  // snapshot (their dump waits for the shard locks this commit holds), so it needs none of it.
+  std::vector<RedisCommand> redis_cmds;
+  if (redis_peers_.load(std::memory_order_relaxed) > 0) redis_cmds = Translate(txn);
   std::lock_guard<std::mutex> l(mu_);
   if (last_db >= 0) stream_db_ = last_db;
-  if (redis_peers_ > 0) TranslateLocked(txn);
+  if (!redis_cmds.empty()) QueueForRedisLocked(redis_cmds);
   if (!replica) {
     AppendStreamLocked(frame);
     txn.set_repl_offset(offset_);
@@ -397,12 +403,8 @@ void Replication::Inject(const std::vector<std::string_view>& args) {
 // PEXPIREAT / PERSIST, FLUSHDB / FLUSHALL, SWAPDB; in MULTI / EXEC when there are several, so a
 // Redis replica applies them at once. Each Redis replica gets them after a SELECT when its
 // stream is on another database; one in its snapshot only those of shards already dumped.
-void Replication::TranslateLocked(Txn& txn) {
-  struct Cmd {
-    int db;     // -1: any database
-    int shard;  // -1: every shard
-    std::string bytes;
-  };
+std::vector<Replication::RedisCommand> Replication::Translate(Txn& txn) {
+  using Cmd = RedisCommand;
   std::vector<Cmd> cmds;
   Keyspace& ks = server_.keyspace();
   auto put_value = [&](int db, int shard, std::string_view key, const Entry* e) {
@@ -487,14 +489,17 @@ void Replication::TranslateLocked(Txn& txn) {
         break;
     }
   }
-  if (cmds.empty()) return;
+  return cmds;
+}
+
+void Replication::QueueForRedisLocked(const std::vector<RedisCommand>& cmds) {
   const int64_t hard = server_.config().output_limit(Config::kReplica).hard;
   for (auto& p : peers_) {
     if (!p->redis) continue;
     std::string& out = p->snapshot ? p->pending : p->out;
     std::string block;
     size_t n = 0;
-    for (const Cmd& c : cmds) {
+    for (const RedisCommand& c : cmds) {
       if (p->snapshot && (c.shard < 0 || !p->dumped[c.shard])) continue;
       if (c.db >= 0 && c.db != p->stream_db) {
         block += Command({"SELECT", std::to_string(c.db)});
@@ -1588,7 +1593,12 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
           batch_bytes += consumed;
           pos += consumed;
           parser.Reset();
-          if (batch.size() > 2 * kBatchFrames || batch_bytes >= kBatchBytes) flush_batch();
+          // With Redis replicas (or SYNC readers) of this replica each frame goes alone: they
+          // get its commands as the master's transaction made them, not a batch's MULTI.
+          if (batch.size() > 2 * kBatchFrames || batch_bytes >= kBatchBytes ||
+              redis_peers_.load(std::memory_order_relaxed) > 0) {
+            flush_batch();
+          }
           continue;
         }
         flush_batch();

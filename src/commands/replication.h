@@ -171,8 +171,16 @@ class Replication : public EffectSink {
   // moves them online between two frames of its master, see FinishDumps).
   void FinishDumpsLocked();
   void FinishDumps();
-  // A committed transaction as Redis commands, for the Redis replicas (replication.cc).
-  void TranslateLocked(Txn& txn);
+  // A committed transaction as Redis commands, for the Redis replicas (replication.cc): made
+  // under the commit's shard locks only (a changed collection is read whole), then queued to
+  // each Redis replica under mu_.
+  struct RedisCommand {
+    int db;     // -1: any database
+    int shard;  // -1: every shard
+    std::string bytes;
+  };
+  std::vector<RedisCommand> Translate(Txn& txn);
+  void QueueForRedisLocked(const std::vector<RedisCommand>& cmds);
   void NewReplId();
   void DisconnectPeersLocked();
 
@@ -224,7 +232,8 @@ class Replication : public EffectSink {
   };
   std::vector<WaitCall> waits_;  // guarded by mu_: blocked WAITs
   int snapshot_peers_ = 0;       // guarded by mu_
-  int redis_peers_ = 0;          // guarded by mu_
+  // Written under mu_; read without it by commits, under their shard locks (Commit).
+  std::atomic<int> redis_peers_{0};
   int stream_db_ = 0;            // guarded by mu_: the database of the last change (repl-stream-db)
   uint64_t next_peer_id_ = 0;    // guarded by mu_
   std::atomic<int> senders_{0};  // sender threads running
