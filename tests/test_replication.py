@@ -335,6 +335,31 @@ def test_replica_away_past_the_backlog_syncs_in_full(server_factory):
     assert dataset(replica) == dataset(primary)
 
 
+def test_backlog_freed_after_ttl_without_replicas(server_factory):
+    # repl-backlog-ttl, as Redis: a primary alone for that long frees its backlog and takes a
+    # new replication ID, so a replica coming back syncs in full; one back sooner continues.
+    primary = server_factory("--repl-backlog-ttl", "2")
+    pc = primary.client()
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    wait_synced(primary, replica)
+    replica.stop(signal.SIGKILL)
+    pc.set("while-away", "1")
+    replica.start()  # back within the ttl: continues
+    wait_synced(primary, replica)
+    assert pc.info("stats")["sync_partial_ok"] == 1
+    replica.stop(signal.SIGKILL)
+    replid = info(pc)["master_replid"]
+    wait_for(lambda: info(pc)["repl_backlog_active"] == 0, timeout=10, what="backlog freed")
+    assert info(pc)["master_replid"] != replid
+    pc.set("after-ttl", "1")
+    full_before = pc.info("stats")["sync_full"]
+    replica.start()
+    wait_synced(primary, replica)
+    assert pc.info("stats")["sync_full"] == full_before + 1
+    assert replica.client().get("after-ttl") == "1"
+    assert "Replication backlog freed after 2 seconds without connected replicas" in primary.read_log()
+
+
 def test_replicaof_at_runtime_and_config_rewrite(server_factory, tmp_path):
     primary = server_factory()
     conf = tmp_path / "fdb.conf"

@@ -215,6 +215,7 @@ void Replication::FlushWakes() {
 Replication::Replication(ServerContext& server) : server_(server) {
   replid_ = RandomHex40();
   replid2_ = kNoReplId;
+  no_replicas_since_ms_ = NowMs();
 }
 
 Replication::~Replication() { Stop(); }
@@ -611,6 +612,7 @@ void Replication::DropPeer(ReplicaPeer& p, const char* why) {
     if (p.redis) redis_peers_--;
     p.snapshot = false;
     peers_.erase(peers_.begin() + static_cast<long>(i));
+    if (peers_.empty()) no_replicas_since_ms_ = NowMs();
     if (!stopping_.load()) {
       FDB_LOG_NOTICE("Connection with replica %s:%d lost (%s)", p.ip.c_str(), p.port, why);
     }
@@ -975,7 +977,31 @@ void Replication::CronMain() {
         }
       }
     }
+    FreeIdleBacklog(now);
   }
+}
+
+void Replication::FreeIdleBacklog(int64_t now) {
+  // As Redis's replicationCron: a primary without replicas for repl-backlog-ttl seconds frees
+  // its backlog and takes a new replication ID, so a replica coming back later syncs in full;
+  // meanwhile commits render no frames. A replica keeps its backlog (it may be promoted).
+  const int64_t ttl_s = server_.config().Number("repl-backlog-ttl");
+  if (ttl_s <= 0 || is_replica()) return;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!backlog_on_ || !peers_.empty() || now - no_replicas_since_ms_ <= ttl_s * 1000) return;
+    if (failover_state_ != FailoverState::kNone) return;
+    backlog_on_ = false;
+    std::string().swap(backlog_);
+    backlog_start_ = offset_;
+    NewReplId();
+    replid2_ = kNoReplId;
+    second_offset_ = -1;
+    active_.store(false, std::memory_order_relaxed);
+  }
+  server_.UpdateFollowers();
+  FDB_LOG_NOTICE("Replication backlog freed after %lld seconds without connected replicas.",
+                 static_cast<long long>(ttl_s));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1042,6 +1068,8 @@ void Replication::UnsetMaster() {
     FinishDumpsLocked();
     // As Redis: this server's own replicas sync again, and learn the new ID.
     DisconnectPeersLocked();
+    // The old master's other replicas get repl-backlog-ttl to continue with this one.
+    no_replicas_since_ms_ = NowMs();
     FDB_LOG_NOTICE("MASTER MODE enabled");
   }
   replica_.store(false);

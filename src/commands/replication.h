@@ -183,6 +183,8 @@ class Replication : public EffectSink {
   void QueueForRedisLocked(const std::vector<RedisCommand>& cmds);
   void NewReplId();
   void DisconnectPeersLocked();
+  // repl-backlog-ttl (cron thread).
+  void FreeIdleBacklog(int64_t now);
 
   void SenderMain(std::shared_ptr<ReplicaPeer> p, bool full);
   // Dumps the data set into p's stream, shard by shard; false if the replica went away.
@@ -238,6 +240,8 @@ class Replication : public EffectSink {
   uint64_t next_peer_id_ = 0;    // guarded by mu_
   std::atomic<int> senders_{0};  // sender threads running
   int64_t last_ping_ms_ = 0;     // cron thread only
+  // Since when no replica is attached (repl-backlog-ttl frees the backlog after that long).
+  int64_t no_replicas_since_ms_ = 0;  // guarded by mu_
 
   // FAILOVER; guarded by mu_.
   FailoverState failover_state_ = FailoverState::kNone;
