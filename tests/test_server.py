@@ -1194,3 +1194,24 @@ def test_wrong_arity_redis_py(r):
     with pytest.raises(redis.ResponseError) as e:
         r.execute_command("GET")
     assert str(e.value) == "wrong number of arguments for 'get' command"
+
+
+def test_a_busy_port_fails_the_start_with_redis_line(tmp_path):
+    # Tools that start servers (Redis's own test suite among them) look for Redis's line to try
+    # another port; the server must exit, not wait.
+    import subprocess
+    from conftest import FDB_BIN, TARGET
+    if TARGET == "redis":
+        pytest.skip("starts the binary under test itself")
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    try:
+        r = subprocess.run([FDB_BIN, "--port", str(port), "--bind", "127.0.0.1", "--dir",
+                            str(tmp_path), "--appendonly", "no"], capture_output=True, text=True,
+                           timeout=30)
+    finally:
+        busy.close()
+    assert r.returncode != 0
+    assert f"Failed listening on port {port} (TCP), aborting." in r.stdout + r.stderr
