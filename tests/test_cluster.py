@@ -454,3 +454,36 @@ def test_script_keys_must_be_local(cluster):
                        match="Script attempted to access a non local key in a cluster node"):
         c.eval("return redis.call('GET', ARGV[1])", 0, remote)
     c.close()
+
+
+def test_scripts_with_a_shebang_and_functions_stay_in_one_slot():
+    """As Redis 7.0: a script with a shebang, or a function, reaches the keys of one slot only
+    (its declared keys' or its first call's) unless it says allow-cross-slot-keys; an old-style
+    script may reach any slot of its node."""
+    nodes = start_cluster(count=1, ranges=[(0, 16383)])
+    try:
+        c = nodes[0]["server"].client()
+        cross = "ERR Script attempted to access keys that do not hash to the same slot"
+        two_slots = "redis.call('set', 'foo', 'bar'); redis.call('set', 'bar', 'foo'); return 'OK'"
+        with pytest.raises(redis.ResponseError, match=f"^{cross[4:]}"):
+            c.eval("#!lua\n" + two_slots, 0)
+        assert c.eval(two_slots, 0) == "OK"
+        assert c.eval("#!lua flags=allow-cross-slot-keys\n" + two_slots, 0) == "OK"
+        assert c.eval("#!lua\nredis.call('set', '{foo}x', 1); return redis.call('get', 'foo')",
+                      0) == "bar"
+        # Against the declared keys' slot.
+        with pytest.raises(redis.ResponseError, match=f"^{cross[4:]}"):
+            c.eval("#!lua\nredis.call('set', 'foo', 'bar'); return 'OK'", 1, "bar")
+        assert c.eval("#!lua\nredis.call('set', KEYS[1], 'v'); return 'OK'", 1, "bar") == "OK"
+        lib = ("#!lua name=crossslot\n"
+               "local function f(keys, args) " + two_slots + " end\n"
+               "redis.register_function{function_name='f', callback=f%s}")
+        c.execute_command("FUNCTION", "LOAD", "REPLACE", lib % "")
+        with pytest.raises(redis.ResponseError, match=f"^{cross[4:]}"):
+            c.execute_command("FCALL", "f", 0)
+        c.execute_command("FUNCTION", "LOAD", "REPLACE",
+                          lib % ", flags={'allow-cross-slot-keys'}")
+        assert c.execute_command("FCALL", "f", 0) == "OK"
+        c.close()
+    finally:
+        stop_cluster(nodes)

@@ -326,7 +326,7 @@ bool Cluster::SlotOf(const CommandSpec& spec, CmdArgs args, const ClientState& c
 
 bool Cluster::Refuses(const CommandSpec& spec, CmdArgs args, const ClientState& client,
                       ReplyBuilder& rb, std::vector<size_t>* scratch,
-                      absl::FunctionRef<void()> release_locks, bool shards_held) {
+                      absl::FunctionRef<void()> release_locks, bool shards_held, int* slot_out) {
   int slot;
   bool write;
   absl::InlinedVector<std::string_view, 4> keys;  // no allocation for most calls
@@ -334,6 +334,7 @@ bool Cluster::Refuses(const CommandSpec& spec, CmdArgs args, const ClientState& 
     rb.Error(cluster_errors::kCrossSlot);
     return true;
   }
+  if (slot_out != nullptr) *slot_out = slot;
   if (slot < 0) return false;  // no keys: any node runs it
   std::shared_ptr<const ClusterState> st = state();
   const int owner = st->owner[slot];

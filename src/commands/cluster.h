@@ -106,10 +106,11 @@ class Cluster {
   // keys exist here: the keys' shard is locked for that, after `release_locks` gave up any
   // lock the dispatcher keeps. REQUIRES: enabled().
   // `scratch`: the caller's vector for key indexes. `shards_held`: the caller holds every
-  // shard (a script's call), so none is locked here.
+  // shard (a script's call), so none is locked here. `slot_out`, when given, gets the call's
+  // slot (-1: no keys).
   bool Refuses(const CommandSpec& spec, CmdArgs args, const ClientState& client, ReplyBuilder& rb,
                std::vector<size_t>* scratch, absl::FunctionRef<void()> release_locks,
-               bool shards_held);
+               bool shards_held, int* slot_out = nullptr);
 
   // Replies of the CLUSTER subcommands, from the current topology.
   void ReplySlots(ReplyBuilder& rb) const;

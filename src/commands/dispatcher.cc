@@ -432,12 +432,17 @@ bool Dispatcher::ClusterRefuses(const CommandSpec& spec, CmdArgs args, ClientSta
     // with Redis's error for a script that reaches keys of another node.
     std::string redirect;
     ReplyBuilder redirect_rb(&redirect);
-    if (!server_.cluster().Refuses(
+    int slot = -1;
+    if (server_.cluster().Refuses(
             spec, args, client, redirect_rb, &key_idx_, [] {},
-            /*shards_held=*/true)) {
-      return false;
+            /*shards_held=*/true, &slot)) {
+      rb.Error("ERR Script attempted to access a non local key in a cluster node script");
+      return true;
     }
-    rb.Error("ERR Script attempted to access a non local key in a cluster node script");
+    if (script_slot_ == nullptr || slot < 0) return false;
+    if (*script_slot_ < 0) *script_slot_ = slot;
+    if (*script_slot_ == slot) return false;
+    rb.Error("ERR Script attempted to access keys that do not hash to the same slot");
     return true;
   }
   if (!server_.cluster().Refuses(

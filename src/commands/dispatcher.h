@@ -36,6 +36,10 @@ class Dispatcher {
   // is taken and its effects join the transaction's, committed by its owner.
   // `spec`, when given, is args' command (subcommand resolved) as the caller looked it up.
   // REQUIRES: txn.holds_all_shards().
+  // Cluster mode: a script that may not reach keys of several slots (a shebang or a function
+  // without allow-cross-slot-keys, as Redis 7.0) keeps the slot of its keys here while it runs
+  // (-1 until its first key); nullptr when any slot of this node will do.
+  void set_script_slot(int* slot) { script_slot_ = slot; }
   void ExecuteInTransaction(CmdArgs args, ClientState& client, ReplyBuilder& rb, Txn& txn,
                             const CommandSpec* spec = nullptr) {
     in_script_ = true;  // MONITOR shows these as the script's ("lua")
@@ -115,9 +119,10 @@ class Dispatcher {
   std::string staged_;           // a write's reply until its effects are committed
   static constexpr size_t kMaxKeptStagedBytes = 64 * 1024;
   bool keep_locks_ = false;
-  bool in_script_ = false;  // running a script's redis.call (ExecuteInTransaction)
-  int kept_shard_ = -1;     // the shard this dispatcher keeps locked, or -1
-  int kept_uses_ = 0;       // commands run under the kept lock since it was taken
+  bool in_script_ = false;      // running a script's redis.call (ExecuteInTransaction)
+  int* script_slot_ = nullptr;  // set_script_slot
+  int kept_shard_ = -1;         // the shard this dispatcher keeps locked, or -1
+  int kept_uses_ = 0;           // commands run under the kept lock since it was taken
 };
 
 // Redis's text for an unknown command.

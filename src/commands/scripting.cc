@@ -44,6 +44,7 @@
 #include "base/logging.h"
 #include "base/mutex.h"
 #include "base/numbers.h"
+#include "base/slot.h"
 #include "commands/client_pause.h"
 #include "commands/context.h"
 #include "commands/dispatcher.h"
@@ -255,6 +256,8 @@ class LuaEnv {
     bool no_writes;  // its shebang says flags=no-writes
     bool allow_oom;
     bool has_shebang;
+    // Cluster mode: may reach keys of several slots (no shebang, or allow-cross-slot-keys).
+    bool cross_slot_ok;
     mutable LockMode mode = LockMode::kLearn;  // what its runs learned (RunFunction)
   };
   absl::flat_hash_map<std::string, Compiled> compiled;  // by sha
@@ -1204,6 +1207,7 @@ struct ScriptFlags {
   bool no_writes = false;
   bool allow_oom = false;
   bool has_shebang = false;
+  bool allow_cross_slot = false;
 };
 
 // Parses a `#!lua flags=...` first line; the body keeps its line numbers (the line is blanked).
@@ -1239,6 +1243,8 @@ bool ParseShebang(std::string& body, ScriptFlags* flags, std::string* err) {
         flags->no_writes = true;
       } else if (f == "allow-oom") {
         flags->allow_oom = true;
+      } else if (f == "allow-cross-slot-keys") {
+        flags->allow_cross_slot = true;
       } else if (f != "allow-oom" && f != "allow-stale" && f != "no-cluster" &&
                  f != "allow-cross-slot-keys" && !f.empty()) {
         *err = "ERR Unexpected flag in script shebang: " + f;
@@ -1256,7 +1262,8 @@ bool ParseShebang(std::string& body, ScriptFlags* flags, std::string* err) {
 // holding the shards `*mode` says (the model at the top of this file; what the run learns is
 // stored back). `sha` names the script in error texts.
 void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs keys, CmdArgs argv,
-                 bool read_only, bool is_function, bool allow_oom, LockMode* mode) {
+                 bool read_only, bool is_function, bool allow_oom, bool cross_slot_ok,
+                 LockMode* mode) {
   lua_State* L = env.L();
   const int fn = lua_gettop(L);
 
@@ -1281,6 +1288,15 @@ void RunFunction(CommandContext& ctx, LuaEnv& env, std::string_view sha, CmdArgs
   run.dispatcher = dispatcher;
   run.read_only = read_only;
   run.allow_oom = allow_oom;
+  // Cluster mode, a script held to one slot: its declared keys' (one slot already, or the
+  // call was refused with CROSSSLOT), or its first call's.
+  int script_slot = keys.empty() ? -1 : KeySlot(keys[0]);
+  dispatcher->set_script_slot(cross_slot_ok || !ctx.server.cluster().enabled() ? nullptr
+                                                                               : &script_slot);
+  struct ClearSlot {
+    Dispatcher* d;
+    ~ClearSlot() { d->set_script_slot(nullptr); }
+  } clear_slot{dispatcher};
   run.fake.db.store(ctx.db, std::memory_order_relaxed);
   run.fake.id = ctx.client.id;
   run.fake.user = ctx.client.user;  // redis.call runs with the caller's ACL user
@@ -1459,8 +1475,9 @@ const LuaEnv::Compiled* CompileScript(CommandContext& ctx, LuaEnv& env, std::str
   }
   lua_pushvalue(L, -1);
   auto [it, inserted] = env.compiled.insert_or_assign(
-      std::string(sha), LuaEnv::Compiled{luaL_ref(L, LUA_REGISTRYINDEX), flags.no_writes,
-                                         flags.allow_oom, flags.has_shebang});
+      std::string(sha),
+      LuaEnv::Compiled{luaL_ref(L, LUA_REGISTRYINDEX), flags.no_writes, flags.allow_oom,
+                       flags.has_shebang, !flags.has_shebang || flags.allow_cross_slot});
   return &it->second;
 }
 
@@ -1542,7 +1559,8 @@ void EvalGeneric(CmdArgs args, CommandContext& ctx, bool by_sha, bool read_only)
   }
   CmdArgs keys = args.subspan(3, numkeys);
   CmdArgs argv = args.subspan(3 + numkeys);
-  RunFunction(ctx, env, sha, keys, argv, ro, false, script->allow_oom, &script->mode);
+  RunFunction(ctx, env, sha, keys, argv, ro, false, script->allow_oom, script->cross_slot_ok,
+              &script->mode);
 }
 
 void CmdEval(CmdArgs args, CommandContext& ctx) { EvalGeneric(args, ctx, false, false); }
@@ -2399,8 +2417,11 @@ void FCallGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
     ctx.rb.Error("ERR Can not execute a script with write flag using *_ro command.");
     return;
   }
-  bool allow_oom = false;
-  for (const std::string& fl : f->flags) allow_oom |= fl == "allow-oom";
+  bool allow_oom = false, cross_slot_ok = false;
+  for (const std::string& fl : f->flags) {
+    allow_oom |= fl == "allow-oom";
+    cross_slot_ok |= fl == "allow-cross-slot-keys";
+  }
   if (!f->no_writes && !allow_oom && ctx.ks.OverMaxmemory()) {
     ctx.rb.Error(errors::kOom);
     return;
@@ -2419,7 +2440,8 @@ void FCallGeneric(CmdArgs args, CommandContext& ctx, bool read_only) {
     MutexLock l(rs.info_mu);
     rs.command.assign(args.begin(), args.end());
   }
-  RunFunction(ctx, env, name, keys, argv, read_only || f->no_writes, true, allow_oom, &f->mode);
+  RunFunction(ctx, env, name, keys, argv, read_only || f->no_writes, true, allow_oom, cross_slot_ok,
+              &f->mode);
 }
 
 void CmdFCall(CmdArgs args, CommandContext& ctx) { FCallGeneric(args, ctx, false); }
