@@ -548,9 +548,10 @@ void Replication::AttachReplica(int fd, std::unique_ptr<Transport> transport,
         p->snapshot = true;
         p->state = "send_bulk";
         RdbWriter rdb(&p->rdb);
-        // As Redis: the database the stream is on, so it goes on without a SELECT.
+        // As Redis: the file names the database the stream is on, and the stream's first
+        // command after it is a SELECT all the same (Redis forces one after every full sync).
         rdb.Aux("repl-stream-db", std::to_string(stream_db_));
-        p->stream_db = stream_db_;
+        p->stream_db = -1;
         rdb.Aux("repl-id", replid_);
         rdb.Aux("repl-offset", "0");
         sync_full.fetch_add(1);
