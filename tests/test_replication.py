@@ -798,3 +798,38 @@ def test_a_sync_client_of_a_replica_reads_its_masters_changes_as_commands(server
             b"*1\r\n", b"$7\r\n", b"FLUSHDB\r\n"]
     assert [f.readline() for _ in want] == want
     s.close()
+
+
+def test_exec_refused_when_the_server_became_a_stale_or_read_only_replica(server):
+    """As Redis: EXEC is judged by the commands it would run, and a refused EXEC ends the
+    transaction with EXECABORT and the refusal (MASTERDOWN, READONLY)."""
+    from conftest import free_port
+    admin = server.client()
+    admin.set("xx", "1")
+    c = server.client(single_connection_client=True)
+    admin.config_set("replica-serve-stale-data", "no")
+    try:
+        for queued in (("GET", "xx"), ("TYPE", "xx")):
+            assert c.execute_command("MULTI") == "OK"
+            assert c.execute_command(*queued) == "QUEUED"
+            admin.execute_command("REPLICAOF", "127.0.0.1", free_port())
+            with pytest.raises(redis.exceptions.ExecAbortError,
+                               match="discarded because of: MASTERDOWN"):
+                c.execute_command("EXEC")
+            admin.execute_command("REPLICAOF", "NO", "ONE")
+        # The transaction is over: a new one runs.
+        assert c.execute_command("MULTI") == "OK"
+        assert c.execute_command("GET", "xx") == "QUEUED"
+        assert c.execute_command("EXEC") == ["1"]
+        # A stale replica that serves stale data refuses the write of a queued transaction.
+        admin.config_set("replica-serve-stale-data", "yes")
+        assert c.execute_command("MULTI") == "OK"
+        c.execute_command("SET", "xx", "2")  # queued (redis-py reads QUEUED as a failed SET)
+        admin.execute_command("REPLICAOF", "127.0.0.1", free_port())
+        with pytest.raises(redis.exceptions.ExecAbortError,
+                           match="discarded because of: READONLY"):
+            c.execute_command("EXEC")
+        assert c.get("xx") == "1"
+    finally:
+        admin.execute_command("REPLICAOF", "NO", "ONE")
+        admin.config_set("replica-serve-stale-data", "yes")
