@@ -793,8 +793,9 @@ def test_a_sync_client_of_a_replica_reads_its_masters_changes_as_commands(server
     s, f, _ = _sync_stream(replica.port)
     pc.set("key", "value")
     pc.flushdb()
-    # The stream was on database 9 already (the file said so): no SELECT.
-    want = [b"*3\r\n", b"$3\r\n", b"SET\r\n", b"$3\r\n", b"key\r\n", b"$5\r\n", b"value\r\n",
+    # The stream was on database 9 (the file says so), and starts with its SELECT, as Redis's.
+    want = [b"*2\r\n", b"$6\r\n", b"SELECT\r\n", b"$1\r\n", b"9\r\n",
+            b"*3\r\n", b"$3\r\n", b"SET\r\n", b"$3\r\n", b"key\r\n", b"$5\r\n", b"value\r\n",
             b"*1\r\n", b"$7\r\n", b"FLUSHDB\r\n"]
     assert [f.readline() for _ in want] == want
     s.close()
@@ -817,6 +818,16 @@ def test_exec_refused_when_the_server_became_a_stale_or_read_only_replica(server
                                match="discarded because of: MASTERDOWN"):
                 c.execute_command("EXEC")
             admin.execute_command("REPLICAOF", "NO", "ONE")
+        # PING is no stale-data command either (as Redis 7.0), queued or not.
+        assert c.execute_command("MULTI") == "OK"
+        c.execute_command("PING")  # queued (redis-py reads QUEUED as a failed PING)
+        admin.execute_command("REPLICAOF", "127.0.0.1", free_port())
+        with pytest.raises(redis.exceptions.ExecAbortError,
+                           match="discarded because of: MASTERDOWN"):
+            c.execute_command("EXEC")
+        with pytest.raises(redis.ResponseError, match="Link with MASTER is down"):
+            c.ping()
+        admin.execute_command("REPLICAOF", "NO", "ONE")
         # The transaction is over: a new one runs.
         assert c.execute_command("MULTI") == "OK"
         assert c.execute_command("GET", "xx") == "QUEUED"

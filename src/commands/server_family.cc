@@ -1272,7 +1272,7 @@ void CmdCommand(CmdArgs args, CommandContext& ctx) {
 void RegisterServerFamily(CommandRegistry& r) {
   using namespace cmdflags;
   // clang-format off
-  r.Register({"ping", -1, kFast | kStale | kSubscribedOk, 0, 0, 0, CmdPing, "connection", "Returns the server's liveliness response.", "1.0.0"});
+  r.Register({"ping", -1, kFast | kSubscribedOk, 0, 0, 0, CmdPing, "connection", "Returns the server's liveliness response.", "1.0.0"});
   r.Register({"echo", 2, kFast | kStale, 0, 0, 0, CmdEcho, "connection", "Returns the given string.", "1.0.0"});
   r.Register({"time", 1, kFast | kStale | kLoading, 0, 0, 0, CmdTime, "server", "Returns the server time.", "2.6.0"});
   r.Register({"quit", -1, kFast | kNoAuth | kStale | kLoading | kSubscribedOk, 0, 0, 0, CmdQuit, "connection", "Closes the connection.", "1.0.0"});
