@@ -844,3 +844,21 @@ def test_exec_refused_when_the_server_became_a_stale_or_read_only_replica(server
     finally:
         admin.execute_command("REPLICAOF", "NO", "ONE")
         admin.config_set("replica-serve-stale-data", "yes")
+
+
+def test_a_transaction_reaches_a_sync_client_after_the_select_of_its_database(server):
+    """As Redis: MULTI goes in the database of the transaction's first command, so the SELECT
+    comes before it (tools reading the stream, and Redis's own suite, expect that order)."""
+    s, f, _ = _sync_stream(server.port)
+    c = server.client(db=3)
+    with c.pipeline(transaction=True) as t:
+        t.set("a", "1")
+        t.set("b", "2")
+        t.execute()
+    want = [b"*2\r\n", b"$6\r\n", b"SELECT\r\n", b"$1\r\n", b"3\r\n",
+            b"*1\r\n", b"$5\r\n", b"MULTI\r\n",
+            b"*3\r\n", b"$3\r\n", b"SET\r\n", b"$1\r\n", b"a\r\n", b"$1\r\n", b"1\r\n",
+            b"*3\r\n", b"$3\r\n", b"SET\r\n", b"$1\r\n", b"b\r\n", b"$1\r\n", b"2\r\n",
+            b"*1\r\n", b"$4\r\n", b"EXEC\r\n"]
+    assert [f.readline() for _ in want] == want
+    s.close()

@@ -467,18 +467,21 @@ void Replication::TranslateLocked(Txn& txn) {
   for (auto& p : peers_) {
     if (!p->redis) continue;
     std::string& out = p->snapshot ? p->pending : p->out;
-    std::string block;
+    // As Redis, a transaction's MULTI goes in its first command's database: that SELECT comes
+    // before it.
+    std::string head, block;
     size_t n = 0;
     for (const Cmd& c : cmds) {
       if (p->snapshot && (c.shard < 0 || !p->dumped[c.shard])) continue;
       if (c.db >= 0 && c.db != p->stream_db) {
-        block += Command({"SELECT", std::to_string(c.db)});
+        (n == 0 ? head : block) += Command({"SELECT", std::to_string(c.db)});
         p->stream_db = c.db;
       }
       block += c.bytes;
       n++;
     }
     if (n == 0) continue;
+    out += head;
     if (n > 1) {
       out += Command({"MULTI"});
       out += block;
