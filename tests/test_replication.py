@@ -862,3 +862,20 @@ def test_a_transaction_reaches_a_sync_client_after_the_select_of_its_database(se
             b"*1\r\n", b"$4\r\n", b"EXEC\r\n"]
     assert [f.readline() for _ in want] == want
     s.close()
+
+
+def test_wrong_masterauth_is_logged_as_redis_logs_it_then_a_binary_password_works(
+        server_factory):
+    primary = server_factory()
+    pc = primary.client(decode_responses=False)
+    pc.set("k", "v")
+    pc.config_set("requirepass", b"abc\x00def")
+    replica = server_factory("--masterauth", "abc", "--replicaof", "127.0.0.1",
+                             str(primary.port))
+    wait_for(lambda: "Unable to AUTH to MASTER: -WRONGPASS" in replica.read_log(), timeout=30,
+             what="the refused AUTH in the log")
+    rc = replica.client(decode_responses=False)
+    assert info(rc)["master_link_status"] == "down"
+    rc.config_set("masterauth", b"abc\x00def")
+    wait_for(lambda: info(rc)["master_link_status"] == "up", timeout=30, what="the link")
+    wait_for(lambda: rc.get("k") == b"v", timeout=30, what="the key")

@@ -1298,7 +1298,11 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
         return;
       }
       if (!line.empty() && line[0] == '-') {
-        FDB_LOG_WARNING("Master replied to %s: %s", what, line.c_str() + 1);
+        if (std::string_view(what) == "AUTH") {
+          FDB_LOG_WARNING("Unable to AUTH to MASTER: %s", line.c_str());  // Redis's text
+        } else {
+          FDB_LOG_WARNING("Master replied to %s: %s", what, line.c_str() + 1);
+        }
         ok = false;
       }
     };
