@@ -1,6 +1,6 @@
-"""WATCH is exact, as Redis's: EXEC aborts when a watched key changed (any write, expiry,
-deletion, FLUSHDB/FLUSHALL/SWAPDB of a database where it exists), and only then — a change to
-another key, even one in the same shard, does not abort."""
+"""WATCH is exact, as Redis's: EXEC aborts when a watched key changed (any write, deletion,
+FLUSHDB/FLUSHALL/SWAPDB of a database where it is live, the expiry of a key that was live), and
+only then — a change to another key, even one in the same shard, does not abort."""
 
 import time
 
