@@ -5,7 +5,8 @@
 # Both servers: no persistence, tls-auth-clients no (the benchmark sends no certificate), FDB with
 # FDB_THREADS I/O threads (default 2); Redis does TLS on its main thread (io-threads 1).
 # Certificates are made by scripts/gen-test-certs.sh into a temp dir. Prints requests/s, p50 and
-# p99 (ms) per server and FDB/Redis ratios.
+# p99 (ms) and server CPU per request (us: user+system of every thread, from /proc) per server,
+# and FDB/Redis throughput ratios.
 # Usage: bench/tls.sh [N]   (N requests per pipeline-1 run, default 200000; P16 runs do 5x)
 #        FDB_SERVER_BIN, REDIS_SERVER_BIN, FDB_THREADS, REPS (default 1: best of REPS)
 set -euo pipefail
@@ -32,15 +33,19 @@ bench_start FDB "$FP" "$FDIR" "$FDB_SERVER_BIN" --bind 127.0.0.1 --port "$FP" --
 bench_start REDIS "$RP" "$RDIR" "$REDIS_SERVER_BIN" "${REDIS_BASE[@]}" --port "$RP" --dir "$RDIR" \
   --appendonly no --tls-port "$REDIS_TLS" "${TLS_COMMON[@]}"
 
-# run PORT TEST N PIPELINE [extra...] -> "rps p50 p99" (the best rps of REPS runs)
+TICK_US=$((1000000 / $(getconf CLK_TCK)))
+# run PORT PID TEST N PIPELINE [extra...] -> "rps p50 p99 cpu_us" (the best rps of REPS runs)
 run() {
-  local port=$1 t=$2 n=$3 p=$4; shift 4
-  local best="0 0 0" i line
+  local port=$1 pid=$2 t=$3 n=$4 p=$5; shift 5
+  local best="0 0 0 0" i line t0 t1
   for ((i = 0; i < REPS; i++)); do
+    t0=$(bench_cpu_ticks "$pid")
     line=$(timeout 300 redis-benchmark -h 127.0.0.1 -p "$port" --tls --cacert "$CERTS/ca.crt" \
       -t "$t" -n "$n" -P "$p" -c 50 -r 100000 -d 64 --csv "$@" 2>/dev/null | tail -n1)
+    t1=$(bench_cpu_ticks "$pid")
     # "test","rps","avg","min","p50","p95","p99","max"
-    line=$(tr -d '"' <<<"$line" | awk -F, '{ print $2, $5, $7 }')
+    line=$(tr -d '"' <<<"$line" | awk -F, -v c=$(((t1 - t0) * TICK_US)) -v n="$n" \
+      '{ printf "%s %s %s %.2f\n", $2, $5, $7, c / n }')
     [[ -n $line ]] || die "redis-benchmark on port $port ($t -P $p) gave no result"
     if awk -v a="$line" -v b="$best" 'BEGIN { split(a, x, " "); split(b, y, " "); exit !(x[1] > y[1]) }'; then
       best=$line
@@ -49,16 +54,18 @@ run() {
   echo "$best"
 }
 
-printf '%-22s %12s %8s %8s   %12s %8s %8s   %6s\n' case fdb_rps p50 p99 redis_rps p50 p99 ratio
+printf '%-22s %12s %7s %7s %7s   %12s %7s %7s %7s   %6s\n' case fdb_rps p50 p99 cpu_us \
+  redis_rps p50 p99 cpu_us ratio
 row() {  # row LABEL TEST N PIPELINE [extra...]
   local label=$1; shift
   local f r
-  f=$(run "$FDB_TLS" "$@")
-  r=$(run "$REDIS_TLS" "$@")
-  read -r fr fp50 fp99 <<<"$f"
-  read -r rr rp50 rp99 <<<"$r"
-  printf '%-22s %12s %8s %8s   %12s %8s %8s   %6s\n' "$label" "$fr" "$fp50" "$fp99" "$rr" "$rp50" \
-    "$rp99" "$(awk -v a="$fr" -v b="$rr" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')"
+  f=$(run "$FDB_TLS" "$FDB_SPID" "$@")
+  r=$(run "$REDIS_TLS" "$REDIS_SPID" "$@")
+  read -r fr fp50 fp99 fcpu <<<"$f"
+  read -r rr rp50 rp99 rcpu <<<"$r"
+  printf '%-22s %12s %7s %7s %7s   %12s %7s %7s %7s   %6s\n' "$label" "$fr" "$fp50" "$fp99" \
+    "$fcpu" "$rr" "$rp50" "$rp99" "$rcpu" \
+    "$(awk -v a="$fr" -v b="$rr" 'BEGIN { printf "%.2fx", (b > 0 ? a / b : 0) }')"
 }
 row "SET P1 c50" set "$N" 1
 row "GET P1 c50" get "$N" 1

@@ -706,14 +706,17 @@ def test_a_plain_sync_client_reads_an_rdb_then_commands(server):
     c.set("before", "1")
     s, f, rdb = _sync_stream(server.port)
     assert rdb.startswith(b"REDIS0010") and b"before" in rdb
-    # The file names the database the stream is on (repl-stream-db): no SELECT until it changes.
+    # The file names the database the stream is on (repl-stream-db), and, as Redis, the stream
+    # starts with a SELECT all the same (Redis's suite reads streams expecting it); then SELECT
+    # only when the database changes.
     assert b"repl-stream-db" in rdb
     c.set("key", "value")
     c.delete("key")
     c.execute_command("SELECT", 1)
     c.delete("key")  # nothing to delete: nothing is sent
     c.set("k1", "v")
-    want = [b"*3\r\n", b"$3\r\n", b"SET\r\n", b"$3\r\n", b"key\r\n", b"$5\r\n", b"value\r\n",
+    want = [b"*2\r\n", b"$6\r\n", b"SELECT\r\n", b"$1\r\n", b"0\r\n",
+            b"*3\r\n", b"$3\r\n", b"SET\r\n", b"$3\r\n", b"key\r\n", b"$5\r\n", b"value\r\n",
             b"*2\r\n", b"$3\r\n", b"DEL\r\n", b"$3\r\n", b"key\r\n",
             b"*2\r\n", b"$6\r\n", b"SELECT\r\n", b"$1\r\n", b"1\r\n",
             b"*3\r\n", b"$3\r\n", b"SET\r\n", b"$2\r\n", b"k1\r\n", b"$1\r\n", b"v\r\n"]
@@ -842,8 +845,89 @@ def test_a_sync_client_of_a_replica_reads_its_masters_changes_as_commands(server
     s, f, _ = _sync_stream(replica.port)
     pc.set("key", "value")
     pc.flushdb()
-    # The stream was on database 9 already (the file said so): no SELECT.
-    want = [b"*3\r\n", b"$3\r\n", b"SET\r\n", b"$3\r\n", b"key\r\n", b"$5\r\n", b"value\r\n",
+    # The stream was on database 9 (the file says so), and starts with its SELECT, as Redis's.
+    want = [b"*2\r\n", b"$6\r\n", b"SELECT\r\n", b"$1\r\n", b"9\r\n",
+            b"*3\r\n", b"$3\r\n", b"SET\r\n", b"$3\r\n", b"key\r\n", b"$5\r\n", b"value\r\n",
             b"*1\r\n", b"$7\r\n", b"FLUSHDB\r\n"]
     assert [f.readline() for _ in want] == want
     s.close()
+
+
+def test_exec_refused_when_the_server_became_a_stale_or_read_only_replica(server):
+    """As Redis: EXEC is judged by the commands it would run, and a refused EXEC ends the
+    transaction with EXECABORT and the refusal (MASTERDOWN, READONLY)."""
+    from conftest import free_port
+    admin = server.client()
+    admin.set("xx", "1")
+    c = server.client(single_connection_client=True)
+    admin.config_set("replica-serve-stale-data", "no")
+    try:
+        for queued in (("GET", "xx"), ("TYPE", "xx")):
+            assert c.execute_command("MULTI") == "OK"
+            assert c.execute_command(*queued) == "QUEUED"
+            admin.execute_command("REPLICAOF", "127.0.0.1", free_port())
+            with pytest.raises(redis.exceptions.ExecAbortError,
+                               match="discarded because of: MASTERDOWN"):
+                c.execute_command("EXEC")
+            admin.execute_command("REPLICAOF", "NO", "ONE")
+        # PING is no stale-data command either (as Redis 7.0), queued or not.
+        assert c.execute_command("MULTI") == "OK"
+        c.execute_command("PING")  # queued (redis-py reads QUEUED as a failed PING)
+        admin.execute_command("REPLICAOF", "127.0.0.1", free_port())
+        with pytest.raises(redis.exceptions.ExecAbortError,
+                           match="discarded because of: MASTERDOWN"):
+            c.execute_command("EXEC")
+        with pytest.raises(redis.ResponseError, match="Link with MASTER is down"):
+            c.ping()
+        admin.execute_command("REPLICAOF", "NO", "ONE")
+        # The transaction is over: a new one runs.
+        assert c.execute_command("MULTI") == "OK"
+        assert c.execute_command("GET", "xx") == "QUEUED"
+        assert c.execute_command("EXEC") == ["1"]
+        # A stale replica that serves stale data refuses the write of a queued transaction.
+        admin.config_set("replica-serve-stale-data", "yes")
+        assert c.execute_command("MULTI") == "OK"
+        c.execute_command("SET", "xx", "2")  # queued (redis-py reads QUEUED as a failed SET)
+        admin.execute_command("REPLICAOF", "127.0.0.1", free_port())
+        with pytest.raises(redis.exceptions.ExecAbortError,
+                           match="discarded because of: READONLY"):
+            c.execute_command("EXEC")
+        assert c.get("xx") == "1"
+    finally:
+        admin.execute_command("REPLICAOF", "NO", "ONE")
+        admin.config_set("replica-serve-stale-data", "yes")
+
+
+def test_a_transaction_reaches_a_sync_client_after_the_select_of_its_database(server):
+    """As Redis: MULTI goes in the database of the transaction's first command, so the SELECT
+    comes before it (tools reading the stream, and Redis's own suite, expect that order)."""
+    s, f, _ = _sync_stream(server.port)
+    c = server.client(db=3)
+    with c.pipeline(transaction=True) as t:
+        t.set("a", "1")
+        t.set("b", "2")
+        t.execute()
+    want = [b"*2\r\n", b"$6\r\n", b"SELECT\r\n", b"$1\r\n", b"3\r\n",
+            b"*1\r\n", b"$5\r\n", b"MULTI\r\n",
+            b"*3\r\n", b"$3\r\n", b"SET\r\n", b"$1\r\n", b"a\r\n", b"$1\r\n", b"1\r\n",
+            b"*3\r\n", b"$3\r\n", b"SET\r\n", b"$1\r\n", b"b\r\n", b"$1\r\n", b"2\r\n",
+            b"*1\r\n", b"$4\r\n", b"EXEC\r\n"]
+    assert [f.readline() for _ in want] == want
+    s.close()
+
+
+def test_wrong_masterauth_is_logged_as_redis_logs_it_then_a_binary_password_works(
+        server_factory):
+    primary = server_factory()
+    pc = primary.client(decode_responses=False)
+    pc.set("k", "v")
+    pc.config_set("requirepass", b"abc\x00def")
+    replica = server_factory("--masterauth", "abc", "--replicaof", "127.0.0.1",
+                             str(primary.port))
+    wait_for(lambda: "Unable to AUTH to MASTER: -WRONGPASS" in replica.read_log(), timeout=30,
+             what="the refused AUTH in the log")
+    rc = replica.client(decode_responses=False)
+    assert info(rc)["master_link_status"] == "down"
+    rc.config_set("masterauth", b"abc\x00def")
+    wait_for(lambda: info(rc)["master_link_status"] == "up", timeout=30, what="the link")
+    wait_for(lambda: rc.get("k") == b"v", timeout=30, what="the key")

@@ -1,6 +1,6 @@
-"""WATCH is exact, as Redis's: EXEC aborts when a watched key changed (any write, expiry,
-deletion, FLUSHDB/FLUSHALL/SWAPDB of a database where it exists), and only then — a change to
-another key, even one in the same shard, does not abort."""
+"""WATCH is exact, as Redis's: EXEC aborts when a watched key changed (any write, deletion,
+FLUSHDB/FLUSHALL/SWAPDB of a database where it is live, the expiry of a key that was live), and
+only then — a change to another key, even one in the same shard, does not abort."""
 
 import time
 
@@ -116,3 +116,36 @@ def test_unwatch_discard_and_disconnect_release_the_watch(server, other):
     p.multi()
     p.ping()
     assert p.execute() == [True]
+
+
+def test_watched_keys_already_expired_change_nothing_when_removed(server_factory):
+    """As Redis 7.0: a key past its deadline when WATCHed, then deleted by lazy expiry, a flush
+    or moved by SWAPDB, is no logical change; a write to it is one."""
+    s = server_factory("--enable-debug-command", "yes")
+    r, other, db9 = s.client(), s.client(), s.client(db=9)
+    r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 0)
+
+    def stale(c, key="x"):
+        c.set(key, "v", px=1)
+        time.sleep(0.01)  # past its deadline; not deleted (no active expiry, nothing read it)
+
+    try:
+        stale(r)
+        assert run_watched(r, "x", lambda: other.exists("x")) == [True]  # lazy deletion
+        stale(r)
+        assert run_watched(r, "x", lambda: other.flushdb()) == [True]
+        stale(r)
+        assert run_watched(r, "x", lambda: other.swapdb(0, 9)) == [True]  # moved away
+        db9.flushdb()
+        r.flushdb()
+        stale(db9)
+        assert run_watched(r, "x", lambda: other.swapdb(0, 9)) == [True]  # brought in
+        stale(db9)
+        assert run_watched(r, "x", lambda: other.swapdb(0, 9)) == [True]  # stale for stale
+        stale(r)
+        assert run_watched(r, "x", lambda: other.set("x", 1)) is None
+        # A key live when watched that expires meanwhile still aborts.
+        r.set("y", "v", px=50)
+        assert run_watched(r, "y", lambda: time.sleep(0.1)) is None
+    finally:
+        r.execute_command("DEBUG", "SET-ACTIVE-EXPIRE", 1)

@@ -57,6 +57,19 @@ bool QueuedHasFlag(const CommandRegistry& registry, const ClientState& client, u
   return false;
 }
 
+// Whether a command of the client's MULTI queue lacks `flag`.
+bool QueuedLacksFlag(const CommandRegistry& registry, const ClientState& client, uint32_t flag) {
+  for (const auto& call : client.queued) {
+    if (call.empty()) continue;
+    const CommandSpec* spec = registry.Find(call[0]);
+    if (spec != nullptr && spec->container() && call.size() >= 2) {
+      if (const CommandSpec* sub = registry.FindSub(*spec, call[1])) spec = sub;
+    }
+    if (spec != nullptr && !(spec->flags & flag)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void Dispatcher::RefuseExec(ClientState& client, ReplyBuilder& rb, std::string_view reason) {
@@ -463,24 +476,34 @@ bool Dispatcher::ClusterRefuses(const CommandSpec& spec, CmdArgs args, ClientSta
   return true;
 }
 
-bool Dispatcher::ReplicaRefuses(const CommandSpec& spec, const ClientState& client,
-                                ReplyBuilder& rb) {
+bool Dispatcher::ReplicaRefuses(const CommandSpec& spec, ClientState& client, ReplyBuilder& rb) {
   Replication& repl = server_.replication();
   if (repl.loading() && !(spec.flags & cmdflags::kLoading)) {
     rb.Error("LOADING Redis is loading the dataset in memory");
     return true;
   }
-  if (!repl.link_up() && !(spec.flags & cmdflags::kStale) &&
-      server_.config().Number("replica-serve-stale-data") == 0) {
-    rb.Error("MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
-    return true;
-  }
+  // As Redis's rejectCommand: EXEC is judged by what it would run (the server may have become a
+  // stale or read-only replica since the commands were queued), and a refused EXEC ends its
+  // transaction with EXECABORT and the refusal.
   const bool is_exec = client.in_multi && std::string_view(spec.name) == "exec";
+  auto refuse = [&](std::string_view text) {
+    if (is_exec) {
+      RefuseExec(client, rb, text);
+    } else {
+      rb.Error(text);
+    }
+    return true;
+  };
+  if (!repl.link_up() && server_.config().Number("replica-serve-stale-data") == 0 &&
+      (!(spec.flags & cmdflags::kStale) ||
+       (is_exec && QueuedLacksFlag(registry_, client, cmdflags::kStale)))) {
+    return refuse(
+        "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
+  }
   if (((spec.flags & cmdflags::kWrite) ||
        (is_exec && QueuedHasFlag(registry_, client, cmdflags::kWrite))) &&
       server_.config().Number("replica-read-only") != 0) {
-    rb.Error("READONLY You can't write against a read only replica.");
-    return true;
+    return refuse("READONLY You can't write against a read only replica.");
   }
   return false;
 }

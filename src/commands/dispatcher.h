@@ -98,7 +98,7 @@ class Dispatcher {
   // runs the call.
   bool ClusterRefuses(const CommandSpec& spec, CmdArgs args, ClientState& client, ReplyBuilder& rb);
   // A replica's refusals (LOADING, MASTERDOWN, READONLY), replied; false when allowed.
-  bool ReplicaRefuses(const CommandSpec& spec, const ClientState& client, ReplyBuilder& rb);
+  bool ReplicaRefuses(const CommandSpec& spec, ClientState& client, ReplyBuilder& rb);
   // The slow log and the latency monitor, for a command that ran `dur_us`.
   void RecordSlow(const CommandSpec& spec, CmdArgs args, ClientState& client, int64_t dur_us);
 

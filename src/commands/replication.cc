@@ -81,17 +81,17 @@ void AppendPayload(const storage::Payload& p, std::string* out) {
   });
 }
 
-// Writes all of `data` to a blocking-mode socket with a timeout; false on error.
-bool WriteAll(int fd, std::string_view data, int timeout_ms) {
+// Writes all of `data` through t, fd's non-blocking transport, with a timeout; false on error.
+bool WriteAll(Transport& t, int fd, std::string_view data, int timeout_ms) {
   while (!data.empty()) {
-    ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    ssize_t n = t.Write(data.data(), data.size());
     if (n > 0) {
       data.remove_prefix(static_cast<size_t>(n));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      pollfd pfd{fd, POLLOUT, 0};
+      pollfd pfd{fd, static_cast<short>(t.WriteWantsRead() ? POLLIN : POLLOUT), 0};
       if (poll(&pfd, 1, timeout_ms) <= 0) return false;
       continue;
     }
@@ -161,7 +161,8 @@ thread_local bool tl_wake_due = false;
 struct ReplicaPeer {
   uint64_t id = 0;
   int fd = -1;
-  int wake_fd = -1;  // eventfd: new bytes queued
+  std::unique_ptr<Transport> transport;  // fd's: plain, or the TLS session the replica began
+  int wake_fd = -1;                      // eventfd: new bytes queued
   std::string ip;
   int port = 0;
   bool capa_fdb = false;
@@ -498,18 +499,21 @@ void Replication::QueueForRedisLocked(const std::vector<RedisCommand>& cmds) {
   for (auto& p : peers_) {
     if (!p->redis) continue;
     std::string& out = p->snapshot ? p->pending : p->out;
-    std::string block;
+    // As Redis, a transaction's MULTI goes in its first command's database: that SELECT comes
+    // before it.
+    std::string head, block;
     size_t n = 0;
     for (const RedisCommand& c : cmds) {
       if (p->snapshot && (c.shard < 0 || !p->dumped[c.shard])) continue;
       if (c.db >= 0 && c.db != p->stream_db) {
-        block += Command({"SELECT", std::to_string(c.db)});
+        (n == 0 ? head : block) += Command({"SELECT", std::to_string(c.db)});
         p->stream_db = c.db;
       }
       block += c.bytes;
       n++;
     }
     if (n == 0) continue;
+    out += head;
     if (n > 1) {
       out += Command({"MULTI"});
       out += block;
@@ -532,9 +536,11 @@ uint64_t Replication::offset() {
 // ---------------------------------------------------------------------------------------------
 // Primary side: the replicas.
 
-void Replication::AttachReplica(int fd, const ReplicaHello& hello, std::string unsent) {
+void Replication::AttachReplica(int fd, std::unique_ptr<Transport> transport,
+                                const ReplicaHello& hello, std::string unsent) {
   auto p = std::make_shared<ReplicaPeer>();
   p->fd = fd;
+  p->transport = std::move(transport);
   p->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   p->ip = hello.ip;
   p->port = hello.listening_port;
@@ -577,9 +583,10 @@ void Replication::AttachReplica(int fd, const ReplicaHello& hello, std::string u
         p->snapshot = true;
         p->state = "send_bulk";
         RdbWriter rdb(&p->rdb);
-        // As Redis: the database the stream is on, so it goes on without a SELECT.
+        // As Redis: the file names the database the stream is on, and the stream's first
+        // command after it is a SELECT all the same (Redis forces one after every full sync).
         rdb.Aux("repl-stream-db", std::to_string(stream_db_));
-        p->stream_db = stream_db_;
+        p->stream_db = -1;
         rdb.Aux("repl-id", replid_);
         rdb.Aux("repl-offset", "0");
         sync_full.fetch_add(1);
@@ -624,7 +631,7 @@ void Replication::DropPeer(ReplicaPeer& p, const char* why) {
 bool Replication::ReadAcks(ReplicaPeer& p) {
   char buf[4096];
   for (;;) {
-    ssize_t n = read(p.fd, buf, sizeof(buf));
+    ssize_t n = p.transport->Read(buf, sizeof(buf));
     if (n > 0) {
       p.in.append(buf, static_cast<size_t>(n));
       if (p.in.size() > (1 << 20)) return false;
@@ -703,7 +710,7 @@ bool Replication::Drain(ReplicaPeer& p, size_t drain_to) {
     }
     std::string_view rest = chunk;
     while (!rest.empty()) {
-      ssize_t n = send(p.fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+      ssize_t n = p.transport->Write(rest.data(), rest.size());
       if (n > 0) {
         rest.remove_prefix(static_cast<size_t>(n));
         continue;
@@ -845,7 +852,9 @@ void Replication::SenderMain(std::shared_ptr<ReplicaPeer> p, bool full) {
       }
     }
     pollfd pfds[2] = {{p->fd, POLLIN, 0}, {p->wake_fd, POLLIN, 0}};
-    int r = poll(pfds, 2, kPollMs);
+    // Bytes TLS already decrypted raise no socket event.
+    int r = poll(pfds, 2, p->transport->HasPending() ? 0 : kPollMs);
+    if (p->transport->HasPending()) pfds[0].revents |= POLLIN;
     p->sleeping.store(false, std::memory_order_release);
     if (r < 0 && errno != EINTR) break;
     if (pfds[1].revents & POLLIN) {
@@ -864,6 +873,7 @@ void Replication::SenderMain(std::shared_ptr<ReplicaPeer> p, bool full) {
     }
   }
   DropPeer(*p, "closed");
+  p->transport->Shutdown();
   close(p->fd);
   close(p->wake_fd);
   senders_.fetch_sub(1);
@@ -1241,17 +1251,22 @@ namespace {
 // A blocking-style reader over the link's non-blocking socket.
 class LinkReader {
  public:
-  LinkReader(int fd, std::function<bool()> stop) : fd_(fd), stop_(std::move(stop)) {}
+  LinkReader(Transport& t, int fd, std::function<bool()> stop)
+      : t_(t), fd_(fd), stop_(std::move(stop)) {}
   // Reads more into buf (appending); false on EOF, error or stop. Waits up to kPollMs.
   bool Fill(std::string* buf, bool* got) {
     *got = false;
-    pollfd pfd{fd_, POLLIN, 0};
-    int r = poll(&pfd, 1, kPollMs);
-    if (stop_()) return false;
-    if (r == 0) return true;
-    if (r < 0) return errno == EINTR;
+    if (!t_.HasPending()) {  // bytes TLS already decrypted raise no socket event
+      pollfd pfd{fd_, static_cast<short>(t_.ReadWantsWrite() ? POLLOUT : POLLIN), 0};
+      int r = poll(&pfd, 1, kPollMs);
+      if (stop_()) return false;
+      if (r == 0) return true;
+      if (r < 0) return errno == EINTR;
+    } else if (stop_()) {
+      return false;
+    }
     char tmp[64 * 1024];
-    ssize_t n = read(fd_, tmp, sizeof(tmp));
+    ssize_t n = t_.Read(tmp, sizeof(tmp));
     if (n > 0) {
       buf->append(tmp, static_cast<size_t>(n));
       *got = true;
@@ -1277,6 +1292,7 @@ class LinkReader {
   }
 
  private:
+  Transport& t_;
   int fd_;
   std::function<bool()> stop_;
 };
@@ -1316,17 +1332,36 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
       for (int i = 0; i < 10 && !stale(); i++) usleep(100000);
       continue;
     }
+    // tls-replication: the link is a TLS client of the master's TLS port, its certificate
+    // checked against the CA; the handshake runs within the first write.
+    std::unique_ptr<Transport> transport;
+    if (server_.config().Number("tls-replication") == 0) {
+      transport = NewPlainTransport(fd);
+    } else if (server_.new_tls_client) {
+      transport = server_.new_tls_client(fd);
+    }
+    if (transport == nullptr) {
+      FDB_LOG_WARNING("Error condition on socket for SYNC: TLS is not configured (%s:%d)",
+                      host.c_str(), port);
+      close(fd);
+      for (int i = 0; i < 10 && !stale(); i++) usleep(100000);
+      continue;
+    }
     link_fd_.store(fd);
-    LinkReader reader(fd, stale);
+    LinkReader reader(*transport, fd, stale);
     std::string buf, line;
     bool ok = true;
     auto ask = [&](const std::string& cmd, const char* what) {
-      if (!WriteAll(fd, cmd, timeout_ms) || !reader.Line(&buf, &line, timeout_ms)) {
+      if (!WriteAll(*transport, fd, cmd, timeout_ms) || !reader.Line(&buf, &line, timeout_ms)) {
         ok = false;
         return;
       }
       if (!line.empty() && line[0] == '-') {
-        FDB_LOG_WARNING("Master replied to %s: %s", what, line.c_str() + 1);
+        if (std::string_view(what) == "AUTH") {
+          FDB_LOG_WARNING("Unable to AUTH to MASTER: %s", line.c_str());  // Redis's text
+        } else {
+          FDB_LOG_WARNING("Master replied to %s: %s", what, line.c_str() + 1);
+        }
         ok = false;
       }
     };
@@ -1363,7 +1398,7 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
       // is; the master decides. In a failover, this server was the master: FAILOVER asks the
       // target to take over first.
       const std::string from = std::to_string(psync_from);
-      if (!WriteAll(fd,
+      if (!WriteAll(*transport, fd,
                     failing_over ? Command({"PSYNC", psync_id, from, "FAILOVER"})
                                  : Command({"PSYNC", psync_id, from}),
                     timeout_ms)) {
@@ -1510,6 +1545,7 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
         std::lock_guard<std::mutex> l(mu_);
         if (failover_state_ == FailoverState::kInProgress) ClearFailoverLocked();
       } else {
+        transport->Shutdown();
         close(fd);
         link_fd_.store(-1);
         AbortFailover("Failover target rejected psync request");
@@ -1538,7 +1574,8 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
         off = offset_;
       }
       last_ack_ms = NowMs();
-      return WriteAll(fd, Command({"REPLCONF", "ACK", std::to_string(off)}), timeout_ms);
+      return WriteAll(*transport, fd, Command({"REPLCONF", "ACK", std::to_string(off)}),
+                      timeout_ms);
     };
     // The master's bytes buf[from, from + bytes), applied: on to this server's own replicas
     // (or, in the snapshot, counted).
@@ -1678,6 +1715,7 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
     }
     int expected = fd;
     link_fd_.compare_exchange_strong(expected, -1);
+    transport->Shutdown();
     close(fd);
     if (stale()) break;  // a newer link (or none) owns the state below now
     link_up_.store(false);

@@ -39,6 +39,7 @@
 #include "base/limits.h"
 #include "base/status.h"
 #include "engine/txn.h"
+#include "server/transport.h"
 
 namespace fdb {
 
@@ -94,8 +95,10 @@ class Replication : public EffectSink {
   // --- Primary side ---
 
   // A connection that sent PSYNC or SYNC hands its socket over (the connection is closed
-  // without closing `fd`); `unsent`: replies it had not written yet, which go first.
-  void AttachReplica(int fd, const ReplicaHello& hello, std::string unsent);
+  // without closing `fd`), with `transport`, fd's transport (plain or TLS, the session going
+  // on); `unsent`: replies it had not written yet, which go first.
+  void AttachReplica(int fd, std::unique_ptr<Transport> transport, const ReplicaHello& hello,
+                     std::string unsent);
   // The replicas whose last acknowledgement is at most `max_lag_s` seconds old.
   int GoodReplicas(int64_t max_lag_s);
   // WAIT of an in-process client: blocks until `numreplicas` replicas acknowledged `offset`, or

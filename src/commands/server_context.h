@@ -28,6 +28,7 @@
 #include "engine/storage_engine.h"
 #include "server/client_state.h"
 #include "server/config.h"
+#include "server/transport.h"
 
 namespace fdb {
 
@@ -150,6 +151,10 @@ class ServerContext {
   // Applies the tls-* parameters after CONFIG SET changed one (a new TLS context, the TLS
   // listener moved to tls-port); set by the network layer. On error the old ones stay.
   std::function<Status()> reconfigure_tls;
+  // A TLS transport in the client role over a connected socket (a replica's link to its master
+  // under tls-replication); set by the network layer. It returns nullptr, or is unset, when no
+  // TLS context is configured.
+  std::function<std::unique_ptr<Transport>(int fd)> new_tls_client;
   // Opens, moves or closes the HTTP listener to match bind and http-port after CONFIG SET
   // changed one; set by whoever runs the HTTP listener (fdb-server's main). On error the old
   // listener stays. Unset (no HTTP side): nothing to do.

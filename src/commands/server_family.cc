@@ -772,6 +772,37 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     ctx.Dirty(loaded->keys);
     return ctx.rb.Ok();
   }
+  if (EqualsUpper(sub, "RELOAD")) {
+    // Redis saves its RDB, empties memory and loads the file back. FDB's checkpoint holds what
+    // memory holds, so loading it back would change nothing: the checkpoint is taken (unless
+    // NOSAVE, or without persistence) and the data set stays as it is.
+    bool save = true;
+    for (size_t i = 2; i < args.size(); i++) {
+      if (EqualsUpper(args[i], "NOSAVE")) {
+        save = false;
+      } else if (!EqualsUpper(args[i], "MERGE") && !EqualsUpper(args[i], "NOFLUSH")) {
+        return ctx.rb.Error(
+            "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.");
+      }
+    }
+    if (StorageEngine* st = ctx.server.storage(); st != nullptr && save) {
+      Status s = st->Save();
+      if (!s.ok()) return ctx.rb.Error("ERR Error trying to save the DB: " + s.message());
+      ctx.server.ResetDirty();
+      ctx.server.last_save_s = NowMs() / 1000;
+    }
+    return ctx.rb.Ok();
+  }
+  if (EqualsUpper(sub, "QUICKLIST-PACKED-THRESHOLD")) {
+    // Accepted with Redis's checks (0 restores the default; not close to 4gb): FDB's lists have
+    // no quicklist nodes to switch to plain.
+    if (args.size() != 3) return SubArity(ctx, "debug", sub);
+    int64_t bytes = 0;
+    if (!ParseMemory(args[2], &bytes) || bytes < 0 || bytes > (int64_t{1} << 32) - (1 << 20)) {
+      return ctx.rb.Error("ERR argument must be a memory value bigger than 1 and smaller than 4gb");
+    }
+    return ctx.rb.Ok();
+  }
   if (EqualsUpper(sub, "PAUSE-CRON")) {
     if (args.size() != 3) return SubArity(ctx, "debug", sub);
     // As Redis: atoi of the argument, any non-zero value pauses.
@@ -794,6 +825,10 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
          "    instead of the 'key' prefix.",
          "LOADRDB <path>",
          "    Load the keys of a Redis RDB file (versions 1 to 11) into the data set.",
+         "RELOAD [MERGE] [NOFLUSH] [NOSAVE]",
+         "    Take a checkpoint (unless NOSAVE); the data set stays as it is.",
+         "QUICKLIST-PACKED-THRESHOLD <size>",
+         "    Accepted; FDB's lists have no quicklist nodes.",
          "REPLICATE <command> [<arg> ...]",
          "    Send a command to the replicas as if it had been propagated.",
          "SET-ACTIVE-EXPIRE <0|1>",
@@ -1237,7 +1272,7 @@ void CmdCommand(CmdArgs args, CommandContext& ctx) {
 void RegisterServerFamily(CommandRegistry& r) {
   using namespace cmdflags;
   // clang-format off
-  r.Register({"ping", -1, kFast | kStale | kSubscribedOk, 0, 0, 0, CmdPing, "connection", "Returns the server's liveliness response.", "1.0.0"});
+  r.Register({"ping", -1, kFast | kSubscribedOk, 0, 0, 0, CmdPing, "connection", "Returns the server's liveliness response.", "1.0.0"});
   r.Register({"echo", 2, kFast | kStale, 0, 0, 0, CmdEcho, "connection", "Returns the given string.", "1.0.0"});
   r.Register({"time", 1, kFast | kStale | kLoading, 0, 0, 0, CmdTime, "server", "Returns the server time.", "2.6.0"});
   r.Register({"quit", -1, kFast | kNoAuth | kStale | kLoading | kSubscribedOk, 0, 0, 0, CmdQuit, "connection", "Closes the connection.", "1.0.0"});

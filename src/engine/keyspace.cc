@@ -307,9 +307,10 @@ Entry* Keyspace::Live(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool lo
     if (replica_mode() && (txn.from_master() || !txn.local_write()) && !ReplicaExpires(db, k.key)) {
       return nullptr;
     }
+    // No WATCH is touched, as Redis: for a watcher that saw the key live, EXEC finds it gone
+    // (WatchedChanged); one that saw it already expired sees no logical change.
     s.dbs[db].Unlink(link);
     Unlinked(db, s, e);
-    Touch(s, db, k.key);
     EmitKey(txn, EffectKind::kDelete, db, k, nullptr, 0, EffectCause::kExpired);
     Entry::Free(e);
     stats_.expired_keys.fetch_add(1, std::memory_order_relaxed);
@@ -327,15 +328,20 @@ void Keyspace::TouchWatched(Shard& s, int db, std::string_view key) {
 }
 
 void Keyspace::TouchWatchedInDb(Shard& s, int db, int db2) {
+  if (s.watched.empty()) return;
+  // Only a live key is a change, as Redis 7.0's touchAllWatchedKeysInDb: a key already past its
+  // deadline that a flush removes or a swap moves (or brings) is no logical change.
+  const int64_t now_ms = NowMs();
+  auto live = [&](int d, const KeyRef& k) {
+    const Entry* e = s.dbs[d].Find(k.key, k.hash);
+    return e != nullptr && !(e->has_expire() && e->expire_ms() <= now_ms);
+  };
   for (auto& [wk, w] : s.watched) {
     int d = static_cast<unsigned char>(wk[0]);
     std::string_view key = std::string_view(wk).substr(1);
     if (d != db && d != db2) continue;
     KeyRef k(key);
-    if (s.dbs[db].Find(key, k.hash) != nullptr ||
-        (db2 >= 0 && s.dbs[db2].Find(key, k.hash) != nullptr)) {
-      w.version++;
-    }
+    if (live(db, k) || (db2 >= 0 && live(db2, k))) w.version++;
   }
 }
 
@@ -730,8 +736,7 @@ size_t Keyspace::ActiveExpireCycle(int64_t now_ms, size_t buckets_per_shard, int
               },
               [&](Entry* e) {
                 s.expires[db]--;
-                Removed(e);
-                Touch(s, db, e->key());
+                Removed(e);  // no WATCH touched: as lazy expiry (Live)
                 EmitKey(txn, EffectKind::kDelete, db, KeyRef(e->key()), nullptr, 0,
                         EffectCause::kExpired);
               });

@@ -480,7 +480,7 @@ class Keyspace {
     if (!s.watched.empty()) TouchWatched(s, db, key);
   }
   static void TouchWatched(Shard& s, int db, std::string_view key);
-  // Every watched key of db that exists in s (in db, or in db2 when >= 0) is touched: what a
+  // Every watched key of db that is live in s (in db, or in db2 when >= 0) is touched: what a
   // flush or a swap of databases changes.
   static void TouchWatchedInDb(Shard& s, int db, int db2);
   // Accounting of an entry entering or leaving a table.

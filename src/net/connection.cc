@@ -102,20 +102,13 @@ void Connection::Close() {
   // The socket last: once the peer sees it closed, CLIENT LIST no longer lists this client and
   // its memory is given back.
   owner_->loop().Remove(fd_);
+  if (socket_handed_over_) return;
   transport_->Shutdown();
   close(fd_);
 }
 
 void Connection::HandOverToReplication() {
   state_.psync_requested = false;
-  if (transport_->is_tls()) {
-    // The replication sender writes to the socket itself; over TLS it would need the
-    // session too.
-    wbuf_ += "-ERR replication over TLS is not supported yet\r\n";
-    close_when_flushed_ = true;
-    Flush();
-    return;
-  }
   ReplicaHello hello;
   hello.ip = state_.repl_ip;
   if (hello.ip.empty()) {
@@ -128,12 +121,15 @@ void Connection::HandOverToReplication() {
   hello.psync = !state_.psync_replid.empty() || state_.psync_offset >= 0;
   hello.replid = state_.psync_replid;
   hello.offset = state_.psync_offset;
-  // The replies before PSYNC that are still unsent go first; the socket is the replication
-  // sender's from now on (a duplicate descriptor, as Close closes this one).
+  // The replies before PSYNC that are still unsent go first; the socket and its transport (a
+  // TLS session goes on, mid-stream) are the replication sender's from now on: Close leaves
+  // them alone.
   std::string unsent = wbuf_.substr(wpos_);
-  int fd = dup(fd_);
+  std::unique_ptr<Transport> transport = std::move(transport_);
+  transport_ = NewPlainTransport(fd_);
+  socket_handed_over_ = true;
   Close();
-  if (fd >= 0) owner_->server().replication().AttachReplica(fd, hello, std::move(unsent));
+  owner_->server().replication().AttachReplica(fd_, std::move(transport), hello, std::move(unsent));
 }
 
 void Connection::SendAndClose(std::string_view bytes) {

@@ -29,9 +29,9 @@
 #include "commands/pubsub.h"
 #include "net/event_loop.h"
 #include "net/read_buffer.h"
-#include "net/transport.h"
 #include "protocol/resp_parser.h"
 #include "server/client_state.h"
+#include "server/transport.h"
 
 namespace fdb {
 
@@ -39,7 +39,7 @@ class IoThread;
 
 class Connection : public EventHandler, public PubSubEndpoint {
  public:
-  // `transport`: plain or TLS, chosen by the listener that accepted fd (net/transport.h).
+  // `transport`: plain or TLS, chosen by the listener that accepted fd (server/transport.h).
   Connection(IoThread* owner, int fd, uint64_t id, std::unique_ptr<Transport> transport);
   ~Connection() override;
 
@@ -156,6 +156,7 @@ class Connection : public EventHandler, public PubSubEndpoint {
   size_t large_want_ = 0;             // its bytes to read: the bulk and the CRLF after it
   std::vector<BlockRef> large_args_;  // the complete large arguments of the current request
   bool closed_ = false;
+  bool socket_handed_over_ = false;  // to the replication sender: Close does not close it
   bool close_when_flushed_ = false;
   bool reading_ = true;
   bool want_read_ = true;  // EPOLLIN asked for: reading_, or a TLS write waiting for input

@@ -79,7 +79,8 @@ Status Server::Start() {
   Config& cfg = ctx_.config();
   int bound_port = 0;
   const int tls_port = TlsPortSetting();
-  if (tls_port != 0) {
+  // As Redis: a replica's link over TLS needs the context (its client side) without a TLS port.
+  if (tls_port != 0 || cfg.Number("tls-replication") != 0) {
     // As Redis: the reason was logged (Failed to load certificate...), the start fails.
     if (!tls_.Configure(cfg).ok()) {
       return Status::InvalidArgument("Failed to configure TLS. Check logs for more info.");
@@ -116,6 +117,7 @@ Status Server::Start() {
   };
   ctx_.rebind = [this](const std::string& bind, int port) { return Rebind(bind, port); };
   ctx_.reconfigure_tls = [this] { return ReconfigureTls(); };
+  ctx_.new_tls_client = [this](int fd) { return tls_.NewClientTransport(fd); };
   for (int i = 0; i < n; i++) {
     threads_.push_back(std::make_unique<IoThread>(ctx_, listen_fd_, i, tls_listen_fd_, &tls_));
   }
@@ -163,7 +165,8 @@ void Server::SwitchListener(int* current, int fd, bool tls) {
 Status Server::ReconfigureTls() {
   std::lock_guard<std::mutex> l(listen_mu_);
   const int want = TlsPortSetting();
-  if (want != 0 && !tls_.Configure(ctx_.config()).ok()) {
+  if ((want != 0 || ctx_.config().Number("tls-replication") != 0) &&
+      !tls_.Configure(ctx_.config()).ok()) {
     return Status::InvalidArgument("Unable to update TLS configuration. Check server logs.");
   }
   if (want == tls_port_) return Status::OK();

@@ -76,13 +76,20 @@ long ProtocolOptions(const std::string& value) {
   return opts;
 }
 
+// SSL_get_error needs this thread's error queue empty before each SSL call. Emptying it costs a
+// pass over its slots (a few percent of a small request's CPU); looking whether anything is
+// there is a load: it is emptied only when not empty (it rarely is: failures drain it).
+inline void ClearErrors() {
+  if (ERR_peek_error() != 0) ERR_clear_error();
+}
+
 class TlsTransport final : public Transport {
  public:
-  TlsTransport(SSL* ssl, int fd) : ssl_(ssl), fd_(fd) {}
+  TlsTransport(SSL* ssl, int fd, bool client) : ssl_(ssl), fd_(fd), client_(client) {}
   ~TlsTransport() override { SSL_free(ssl_); }
 
   ssize_t Read(char* buf, size_t len) override {
-    ERR_clear_error();
+    ClearErrors();
     const int n = SSL_read(ssl_, buf, static_cast<int>(std::min<size_t>(len, INT_MAX)));
     if (n > 0) {
       read_wants_write_ = false;
@@ -93,7 +100,7 @@ class TlsTransport final : public Transport {
   }
 
   ssize_t Write(const char* buf, size_t len) override {
-    ERR_clear_error();
+    ClearErrors();
     const int n = SSL_write(ssl_, buf, static_cast<int>(std::min<size_t>(len, INT_MAX)));
     if (n > 0) {
       write_wants_read_ = false;
@@ -148,7 +155,12 @@ class TlsTransport final : public Transport {
       default: {
         dead_ = true;
         const std::string why = SslError();
-        if (!SSL_is_init_finished(ssl_)) {
+        if (client_) {
+          // This server's own link (a replica's to its master): its failure is the operator's
+          // to see, a refused certificate first.
+          FDB_LOG_WARNING("TLS error on the connection to %s: %s",
+                          SockAddr(fd_, /*peer=*/true).c_str(), why.c_str());
+        } else if (!SSL_is_init_finished(ssl_)) {
           // As Redis: a failed handshake (plain text on the TLS port, a refused certificate) is
           // the client's problem, logged at verbose.
           FDB_LOG_VERBOSE("Error accepting a client connection: %s (addr=%s)", why.c_str(),
@@ -165,17 +177,24 @@ class TlsTransport final : public Transport {
 
   SSL* ssl_;
   int fd_;
+  bool client_;  // this side connected (a replica's link); otherwise it accepted
   bool read_wants_write_ = false;
   bool write_wants_read_ = false;
   bool read_blocked_ = false;  // the last read wanted more from the socket
   bool dead_ = false;          // a fatal error or the peer's close: no more I/O, no close_notify
 };
 
-// Builds a server context, or logs why not and returns nullptr.
-SSL_CTX* BuildContext(const Config& cfg, std::string* why) {
-  const std::string cert = Param(cfg, "tls-cert-file");
-  const std::string key = Param(cfg, "tls-key-file");
-  const std::string pass = Param(cfg, "tls-key-file-pass");
+// Builds a server context or, `client`, the context of the connections this server makes (a
+// replica's link to its master), as Redis's: it presents tls-client-cert-file and -key-file if
+// both are set, tls-cert-file and -key-file otherwise, and always verifies the peer's
+// certificate against the CA (no host name check, as Redis). Returns nullptr and why on error.
+SSL_CTX* BuildContext(const Config& cfg, bool client, std::string* why) {
+  const bool own_client_cert = client && !Param(cfg, "tls-client-cert-file").empty() &&
+                               !Param(cfg, "tls-client-key-file").empty();
+  const std::string cert = Param(cfg, own_client_cert ? "tls-client-cert-file" : "tls-cert-file");
+  const std::string key = Param(cfg, own_client_cert ? "tls-client-key-file" : "tls-key-file");
+  const std::string pass =
+      Param(cfg, own_client_cert ? "tls-client-key-file-pass" : "tls-key-file-pass");
   const std::string ca_file = Param(cfg, "tls-ca-cert-file");
   const std::string ca_dir = Param(cfg, "tls-ca-cert-dir");
   const std::string auth = Param(cfg, "tls-auth-clients");
@@ -190,7 +209,8 @@ SSL_CTX* BuildContext(const Config& cfg, std::string* why) {
     *why = "No tls-key-file configured!";
     return nullptr;
   }
-  if (auth != "no" && ca_file.empty() && ca_dir.empty()) {
+  if ((auth != "no" || Param(cfg, "tls-replication") == "yes") && ca_file.empty() &&
+      ca_dir.empty()) {
     *why =
         "Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, "
         "tls-replication or tls-auth-clients are enabled!";
@@ -204,7 +224,7 @@ SSL_CTX* BuildContext(const Config& cfg, std::string* why) {
     return nullptr;
   }
   ERR_clear_error();
-  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  SSL_CTX* ctx = SSL_CTX_new(client ? TLS_client_method() : TLS_server_method());
   if (ctx == nullptr) {
     *why = "Failed to create TLS context: " + SslError();
     return nullptr;
@@ -226,7 +246,9 @@ SSL_CTX* BuildContext(const Config& cfg, std::string* why) {
   // a record's 5-byte header and then its body in two. What it leaves in OpenSSL's buffer is
   // served by the I/O thread's pending reads (Transport::HasPending).
   SSL_CTX_set_read_ahead(ctx, 1);
-  if (Param(cfg, "tls-session-caching") == "yes") {
+  if (client) {
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+  } else if (Param(cfg, "tls-session-caching") == "yes") {
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_sess_set_cache_size(ctx, std::stol(Param(cfg, "tls-session-cache-size")));
     SSL_CTX_set_timeout(ctx, std::stol(Param(cfg, "tls-session-cache-timeout")));
@@ -275,8 +297,12 @@ SSL_CTX* BuildContext(const Config& cfg, std::string* why) {
   // tls-auth-clients: yes requires a certificate signed by the CA, optional verifies one if
   // given, no asks for none.
   int verify = SSL_VERIFY_NONE;
-  if (auth == "yes") verify = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-  if (auth == "optional") verify = SSL_VERIFY_PEER;
+  if (client)
+    verify = SSL_VERIFY_PEER;  // the master's certificate, signed by the CA
+  else if (auth == "yes")
+    verify = SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+  else if (auth == "optional")
+    verify = SSL_VERIFY_PEER;
   SSL_CTX_set_verify(ctx, verify, nullptr);
   return ctx;
 }
@@ -286,23 +312,29 @@ SSL_CTX* BuildContext(const Config& cfg, std::string* why) {
 TlsContext::~TlsContext() {
   MutexLock l(mu_);
   if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+  if (client_ctx_ != nullptr) SSL_CTX_free(client_ctx_);
 }
 
 Status TlsContext::Configure(const Config& cfg) {
   std::string why;
-  SSL_CTX* ctx = BuildContext(cfg, &why);
-  if (ctx == nullptr) {
+  SSL_CTX* ctx = BuildContext(cfg, /*client=*/false, &why);
+  SSL_CTX* client_ctx = ctx == nullptr ? nullptr : BuildContext(cfg, /*client=*/true, &why);
+  if (client_ctx == nullptr) {
+    if (ctx != nullptr) SSL_CTX_free(ctx);
     FDB_LOG_WARNING("%s", why.c_str());
     return Status::InvalidArgument(why);
   }
-  SSL_CTX* old;
+  SSL_CTX *old, *old_client;
   {
     MutexLock l(mu_);
     old = ctx_;
+    old_client = client_ctx_;
     ctx_ = ctx;
+    client_ctx_ = client_ctx;
   }
-  // Connections made from the old context hold references of their own (SSL_new).
+  // Connections made from the old contexts hold references of their own (SSL_new).
   if (old != nullptr) SSL_CTX_free(old);
+  if (old_client != nullptr) SSL_CTX_free(old_client);
   return Status::OK();
 }
 
@@ -321,7 +353,20 @@ std::unique_ptr<Transport> TlsContext::NewTransport(int fd) {
   if (ssl == nullptr) return nullptr;
   SSL_set_fd(ssl, fd);
   SSL_set_accept_state(ssl);
-  return std::make_unique<TlsTransport>(ssl, fd);
+  return std::make_unique<TlsTransport>(ssl, fd, /*client=*/false);
+}
+
+std::unique_ptr<Transport> TlsContext::NewClientTransport(int fd) {
+  SSL* ssl;
+  {
+    MutexLock l(mu_);
+    if (client_ctx_ == nullptr) return nullptr;
+    ssl = SSL_new(client_ctx_);
+  }
+  if (ssl == nullptr) return nullptr;
+  SSL_set_fd(ssl, fd);
+  SSL_set_connect_state(ssl);  // the first Read or Write sends the ClientHello
+  return std::make_unique<TlsTransport>(ssl, fd, /*client=*/true);
 }
 
 }  // namespace fdb

@@ -1,5 +1,6 @@
 // TLS with OpenSSL: the server's SSL_CTX, built from the tls-* parameters, and the TLS
-// transport of an accepted connection (net/transport.h).
+// transport of an accepted connection (server/transport.h); and the client SSL_CTX of the
+// connections this server makes (a replica's link to its master, tls-replication).
 //
 // One SSL_CTX serves every connection accepted while it is current. CONFIG SET of a tls-*
 // parameter builds a new one (certificates, key, CA, protocols, ciphers are read again) and
@@ -18,8 +19,8 @@
 
 #include "base/mutex.h"
 #include "base/status.h"
-#include "net/transport.h"
 #include "server/config.h"
+#include "server/transport.h"
 
 typedef struct ssl_ctx_st SSL_CTX;
 
@@ -40,10 +41,14 @@ class TlsContext {
   // A TLS transport for an accepted socket, in the server role, using the current context;
   // nullptr when none is configured. Thread-safe.
   std::unique_ptr<Transport> NewTransport(int fd);
+  // A TLS transport for a socket this server connected, in the client role (it verifies the
+  // peer's certificate); nullptr when none is configured. Thread-safe.
+  std::unique_ptr<Transport> NewClientTransport(int fd);
 
  private:
   mutable Mutex mu_;
   SSL_CTX* ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
+  SSL_CTX* client_ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace fdb

@@ -1,4 +1,4 @@
-#include "net/transport.h"
+#include "server/transport.h"
 
 #include <sys/socket.h>
 #include <unistd.h>

@@ -1,7 +1,9 @@
 // Transport: how a connection moves bytes over its socket — plain TCP or TLS — chosen once when
 // the connection is accepted. Connection calls Read and Write where it used read() and send();
 // everything above (the read chunk, the parser, the output buffer and its limits) is the same
-// for both.
+// for both. Replication uses it too (it sits below the command layer for that): a replica's
+// sender thread takes over the accepted connection's transport at PSYNC, and a replica's link
+// to its master is a client-side one (commands/replication.cc).
 //
 // The seam is one small virtual interface rather than `if (tls)` across connection.cc: a TLS
 // connection differs in exactly four ways, and each is a method here. (1) Bytes are decrypted
