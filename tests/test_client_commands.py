@@ -66,6 +66,26 @@ def test_client_unblock(server, r, mode, reply):
     b.close()
 
 
+def test_client_unblock_error_is_counted(server_factory):
+    """As Redis (tests/unit/info.tcl, "errorstats: blocking commands"): the UNBLOCKED error is
+    one error reply of BLPOP, in errorstats, total_error_replies and BLPOP's failed_calls."""
+    s = server_factory()
+    r = s.client()
+    b = Raw(s.port)
+    b.cmd("CLIENT", "ID")
+    cid = int(b.read_reply()[1:-2])
+    r.config_resetstat()
+    b.cmd("BLPOP", "nolist", 0)
+    wait_for(lambda: r.info("clients")["blocked_clients"] == 1, what="BLPOP to block")
+    assert r.execute_command("CLIENT", "UNBLOCK", cid, "ERROR") == 1
+    assert b.read_reply().startswith(b"-UNBLOCKED")
+    assert r.info("errorstats")["errorstat_UNBLOCKED"]["count"] == 1
+    blpop = r.info("commandstats")["cmdstat_blpop"]
+    assert (blpop["calls"], blpop["failed_calls"], blpop["rejected_calls"]) == (1, 1, 0)
+    assert r.info("stats")["total_error_replies"] == 1
+    b.close()
+
+
 def test_client_unblock_errors(r):
     with pytest.raises(redis.ResponseError, match="value is not an integer or out of range"):
         r.execute_command("CLIENT", "UNBLOCK", "abc")

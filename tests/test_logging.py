@@ -218,8 +218,8 @@ def test_syslog_messages_reach_dev_log(tmp_path):
     assert ready == [local3 + 5], by_message  # notice: LOG_NOTICE
     # After CONFIG SET loglevel warning, only warnings: the shutdown (LOG_WARNING), no notice
     # such as "checkpoint written at shutdown".
-    assert by_message.get("ready to exit") == local3 + 4, by_message
+    assert by_message.get("FDB is now ready to exit, bye bye...") == local3 + 4, by_message
     assert "checkpoint written at shutdown" not in by_message, by_message
     # The log file got the same lines, with its own date and level.
     messages = [msg for _, msg in log_lines(str(tmp_path / "server.log"))]
-    assert "ready to exit" in messages
+    assert "FDB is now ready to exit, bye bye..." in messages

@@ -83,10 +83,10 @@ bool IsLfuPolicy(CommandContext& ctx) {
 
 }  // namespace
 
-int64_t OpDel(const OpArgs& op, std::span<const std::string_view> keys) {
+int64_t OpDel(const OpArgs& op, std::span<const std::string_view> keys, bool lazy) {
   int64_t n = 0;
   for (std::string_view key : keys)
-    n += op.ks.Delete(op.txn, op.db, KeyRef(key), op.now_ms) ? 1 : 0;
+    n += op.ks.Delete(op.txn, op.db, KeyRef(key), op.now_ms, lazy) ? 1 : 0;
   return n;
 }
 
@@ -121,6 +121,12 @@ namespace {
 
 void CmdDel(CmdArgs args, CommandContext& ctx) {
   int64_t n = OpDel(ctx.op(), args.subspan(1));
+  ctx.Dirty(n);
+  ctx.rb.Integer(n);
+}
+
+void CmdUnlink(CmdArgs args, CommandContext& ctx) {
+  int64_t n = OpDel(ctx.op(), args.subspan(1), /*lazy=*/true);
   ctx.Dirty(n);
   ctx.rb.Integer(n);
 }
@@ -538,7 +544,7 @@ void CmdFlushDb(CmdArgs args, CommandContext& ctx) {
 void RegisterGenericFamily(CommandRegistry& r) {
   using namespace cmdflags;
   r.Register({"del", -2, kWrite, 1, -1, 1, CmdDel, "generic", "Deletes one or more keys.", "1.0.0"});
-  r.Register({"unlink", -2, kWrite | kFast, 1, -1, 1, CmdDel, "generic", "Asynchronously deletes one or more keys.", "4.0.0"});
+  r.Register({"unlink", -2, kWrite | kFast, 1, -1, 1, CmdUnlink, "generic", "Asynchronously deletes one or more keys.", "4.0.0"});
   r.Register({"exists", -2, kReadOnly | kFast, 1, -1, 1, CmdExists, "generic", "Determines whether one or more keys exist.", "1.0.0"});
   r.Register({"touch", -2, kReadOnly | kFast, 1, -1, 1, CmdTouch, "generic", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1"});
   r.Register({"keys", 2, kReadOnly | kSelfLocking, 0, 0, 0, CmdKeys, "generic", "Returns all key names that match a pattern.", "1.0.0"});

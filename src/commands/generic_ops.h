@@ -17,7 +17,8 @@
 namespace fdb {
 
 // DEL / UNLINK: how many of the keys existed (and are now gone).
-int64_t OpDel(const OpArgs& op, std::span<const std::string_view> keys);
+// `lazy` (UNLINK): large values are freed in the background (Keyspace::Delete).
+int64_t OpDel(const OpArgs& op, std::span<const std::string_view> keys, bool lazy = false);
 // EXISTS: how many of the keys exist; a key named twice counts twice, as Redis.
 int64_t OpExists(const OpArgs& op, std::span<const std::string_view> keys);
 // TOUCH: as EXISTS, and updates each key's access clock even under CLIENT NO-TOUCH.

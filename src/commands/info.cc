@@ -116,6 +116,7 @@ void MemorySection(ServerContext& s, Writer& w) {
   w.Field("maxmemory_policy", s.config().maxmemory_policy());
   w.Field("mem_not_counted_for_evict", st.not_counted_for_evict);
   w.Field("lazyfree_pending_objects", st.lazyfree_pending);
+  w.Field("lazyfreed_objects", s.keyspace().LazyFreed());
   w.Field("mem_clients_normal", st.clients_normal);
   w.Field("maxmemory_clients", st.maxmemory_clients);
   w.Field("number_of_cached_scripts", st.cached_scripts);
@@ -132,9 +133,12 @@ void PersistenceSection(ServerContext& s, Writer& w) {
   w.Field("loading", 0);
   w.Field("async_loading", 0);
   w.Field("rdb_changes_since_last_save", st.changes_since_save);
-  w.Field("rdb_bgsave_in_progress", ss.bgsave_in_progress ? 1 : 0);
+  // Without the log, the RDB files of commands/rdb_snapshot.h.
+  const bool child = st.enabled ? ss.bgsave_in_progress : s.snapshots().child_running();
+  w.Field("rdb_bgsave_in_progress", child ? 1 : 0);
   w.Field("rdb_last_save_time", st.last_save_s);
-  w.Field("rdb_last_bgsave_status", ss.last_bgsave_status);
+  w.Field("rdb_last_bgsave_status",
+          st.enabled ? ss.last_bgsave_status : s.snapshots().last_bgsave_status());
   w.Field("aof_enabled", st.enabled ? 1 : 0);
   w.Field("aof_rewrite_in_progress", 0);
   w.Field("aof_last_write_status", ss.healthy ? "ok" : "err");

@@ -157,6 +157,7 @@ void ServerContext::ResetStats() {
     t.net_output_bytes = 0;
   });
   keyspace_.stats().expired_keys = 0;
+  keyspace_.ResetLazyFreed();
   error_stats_.Reset();
   keyspace_.stats().evicted_keys = 0;
   keyspace_.stats().keyspace_hits = 0;

@@ -22,6 +22,7 @@
 #include "commands/introspection.h"
 #include "commands/notify.h"
 #include "commands/pubsub.h"
+#include "commands/rdb_snapshot.h"
 #include "commands/replication.h"
 #include "commands/tracking.h"
 #include "engine/keyspace.h"
@@ -96,6 +97,8 @@ class ServerContext {
   Replication& replication() { return replication_; }
   // Cluster mode: the topology this node was given, and the routing of keys it implies.
   Cluster& cluster() { return cluster_; }
+  // RDB files of a server without its log: SAVE, BGSAVE, save points, the shutdown's save.
+  RdbSnapshots& snapshots() { return snapshots_; }
   // Turns the keyspace's following sinks (notifications, tracking, replication) on while one
   // of them is wanted.
   void UpdateFollowers();
@@ -142,6 +145,10 @@ class ServerContext {
   std::atomic<bool> reply_buffer_resizing{true};
   std::atomic<size_t> used_memory_peak{0};  // highest used_memory seen by INFO
   std::atomic<bool> shutdown_save{true};    // checkpoint at shutdown (not NOSAVE)
+  // A SIGTERM / SIGINT asked for a shutdown that has not happened yet: the housekeeping tick
+  // runs it (not while DEBUG PAUSE-CRON holds the tick), and SHUTDOWN ABORT takes it back, as
+  // Redis's shutdown_asap. Its save may fail, and then the server goes on.
+  std::atomic<bool> shutdown_asap{false};
 
   // Asks the server to stop (SHUTDOWN, signals); set by the network layer.
   std::function<void()> request_shutdown;
@@ -188,6 +195,7 @@ class ServerContext {
   Acl acl_{*this};
   Replication replication_{*this};  // a follower of keyspace_, on once a backlog exists
   Cluster cluster_{*this};
+  RdbSnapshots snapshots_{*this};
   uint64_t requirepass_applied_ = 0;  // Config::requirepass_version() mirrored into acl_
   std::mutex stats_mu_;
   std::vector<std::unique_ptr<ThreadStats>> thread_stats_;

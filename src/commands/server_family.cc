@@ -9,6 +9,7 @@
 #include "base/clock.h"
 #include "base/glob.h"
 #include "base/limits.h"
+#include "base/logging.h"
 #include "commands/client_memory.h"
 #include "commands/context.h"
 #include "commands/debug_digest.h"
@@ -502,7 +503,14 @@ void CmdClient(CmdArgs args, CommandContext& ctx) {
     ReplyBuilder wrb(&reply);
     wrb.set_resp3(w->client.resp3.load(std::memory_order_relaxed));
     if (as_error) {
+      // An error reply of the blocked command, as Redis counts it: in errorstats, and as a
+      // failed call of that command (on this thread's counters, as a serve counts its call).
+      wrb.set_error_sink(&ctx.server.error_stats());
       wrb.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK");
+      if (ctx.stats != nullptr && w->spec != nullptr && w->spec->id >= 0) {
+        CommandCounters& c = ctx.stats->commands[w->spec->id];
+        c.failed.store(c.failed.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+      }
     } else {
       w->on_timeout(wrb);
     }
@@ -601,7 +609,16 @@ void CmdLastSave(CmdArgs, CommandContext& ctx) {
 
 void CmdSave(CmdArgs, CommandContext& ctx) {
   StorageEngine* st = ctx.server.storage();
-  if (st == nullptr) return ctx.rb.Error("ERR persistence is off (appendonly no)");
+  if (st == nullptr) {
+    // Without the log: an RDB file, as Redis's SAVE (refused while a child writes one).
+    if (ctx.server.snapshots().child_running()) {
+      return ctx.rb.Error("ERR Background save already in progress");
+    }
+    if (!ctx.server.snapshots().Save(ctx.txn.holds_all_shards()).ok()) {
+      return ctx.rb.Error("ERR");  // Redis replies a bare ERR; the reason is logged
+    }
+    return ctx.rb.Ok();
+  }
   Status s = st->Save();
   if (!s.ok()) return ctx.rb.Error("ERR " + s.message());
   ctx.server.ResetDirty();
@@ -614,7 +631,13 @@ void CmdBgSave(CmdArgs args, CommandContext& ctx) {
     return ctx.rb.Error(errors::kSyntax);
   }
   StorageEngine* st = ctx.server.storage();
-  if (st == nullptr) return ctx.rb.Error("ERR persistence is off (appendonly no)");
+  if (st == nullptr) {
+    // As Redis: a BGSAVE while its child runs is refused, SCHEDULE or not (SCHEDULE waits
+    // only for children of other kinds, which FDB does not have).
+    Status s = ctx.server.snapshots().BackgroundSave(ctx.txn.holds_all_shards());
+    if (!s.ok()) return ctx.rb.Error("ERR " + s.message());
+    return ctx.rb.SimpleString("Background saving started");
+  }
   Status s = st->BackgroundSave();
   if (!s.ok()) {
     if (args.size() == 2) return ctx.rb.SimpleString("Background saving scheduled");
@@ -625,16 +648,36 @@ void CmdBgSave(CmdArgs args, CommandContext& ctx) {
 }
 
 void CmdShutdown(CmdArgs args, CommandContext& ctx) {
+  bool nosave = false, save = false, force = false, abort = false;
   for (size_t i = 1; i < args.size(); i++) {
-    if (EqualsUpper(args[i], "ABORT")) return ctx.rb.Error("ERR No shutdown in progress.");
-    if (!EqualsUpper(args[i], "NOSAVE") && !EqualsUpper(args[i], "SAVE") &&
-        !EqualsUpper(args[i], "NOW") && !EqualsUpper(args[i], "FORCE")) {
+    if (EqualsUpper(args[i], "NOSAVE")) {
+      nosave = true;
+    } else if (EqualsUpper(args[i], "SAVE")) {
+      save = true;
+    } else if (EqualsUpper(args[i], "FORCE")) {
+      force = true;
+    } else if (EqualsUpper(args[i], "ABORT")) {
+      abort = true;
+    } else if (!EqualsUpper(args[i], "NOW")) {
       return ctx.rb.Error(errors::kSyntax);
     }
   }
-  for (size_t i = 1; i < args.size(); i++) {
-    if (EqualsUpper(args[i], "NOSAVE")) ctx.server.shutdown_save = false;
+  if ((abort && args.size() != 2) || (nosave && save)) return ctx.rb.Error(errors::kSyntax);
+  if (abort) {
+    // A shutdown a signal asked for and the housekeeping tick has not run yet (Redis's
+    // shutdown_asap): taken back.
+    if (!ctx.server.shutdown_asap.exchange(false)) {
+      return ctx.rb.Error("ERR No shutdown in progress.");
+    }
+    FDB_LOG_WARNING("Shutdown manually aborted.");
+    return ctx.rb.Ok();
   }
+  if (!ctx.server.snapshots()
+           .PrepareShutdown(save, nosave, force, ctx.txn.holds_all_shards())
+           .ok()) {
+    return ctx.rb.Error("ERR Errors trying to SHUTDOWN. Check logs.");
+  }
+  if (nosave) ctx.server.shutdown_save = false;
   // As Redis: no reply on success; the connection closes as the server exits. Writes are
   // refused on every thread from here on (ServerContext::BeginShutdown).
   ctx.client.close_after_reply = true;

@@ -98,6 +98,10 @@ class ValueObject {
   virtual size_t MemoryUsage() const = 0;
   // Number of elements (fields, members, list elements).
   virtual size_t Size() const = 0;
+  // The allocations freeing the value takes, as Redis's lazyfreeGetFreeEffort: 1 for a compact
+  // encoding, the elements of a table, the nodes of a list or a stream. UNLINK frees a value
+  // above Keyspace::kLazyFreeEffort in the background.
+  virtual size_t FreeEffort() const { return 1; }
   // Appends the full image of the value to `out`.
   void Serialize(std::string* out) const { SerializeParts(out, ImageParts()); }
   // The same, handing the image over in parts as it grows (`parts`): a large collection's

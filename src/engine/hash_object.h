@@ -47,6 +47,7 @@ class HashObject final : public ValueObject {
   const char* encoding_name() const override { return big_ ? "hashtable" : "listpack"; }
   size_t MemoryUsage() const override;
   size_t Size() const override { return big_ ? ht_->size() : lp_count_; }
+  size_t FreeEffort() const override { return big_ ? ht_->size() : 1; }
   void SerializeParts(std::string* out, const ImageParts& parts) const override;
   Status ApplyDelta(std::string_view delta) override;
   ValueObject* Clone() const override;

@@ -499,13 +499,28 @@ void Keyspace::Changed(Txn& txn, int db, const KeyRef& k, const Entry* e) {
   EmitKey(txn, EffectKind::kPut, db, k, const_cast<Entry*>(e));
 }
 
-bool Keyspace::Delete(Txn& txn, int db, const KeyRef& k, int64_t now_ms) {
+bool Keyspace::Delete(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool lazy) {
   // A deleted value is not read back from disk first.
   Entry* e = Detach(txn, db, k, now_ms, /*load=*/false);
   if (e == nullptr) return false;
   EmitKey(txn, EffectKind::kDelete, db, k);
   if (key_listener_ != nullptr && e->type() != ValueType::kString) {
     key_listener_->KeyCreated(txn, db, k.key);
+  }
+  if (lazy && e->type() != ValueType::kString && !e->on_disk() &&
+      e->object()->FreeEffort() > kLazyFreeEffort) {
+    // The entry is out of the table and accounted as gone: nothing but this thread sees it.
+    // As FlushDb: a bounded number of threads, beyond which the caller frees.
+    auto running = lazyfree_threads_;
+    if (running->fetch_add(1) < kLazyFreeThreadsMax) {
+      std::thread([running, freed = lazyfreed_, e] {
+        Entry::Free(e);
+        freed->fetch_add(1, std::memory_order_relaxed);
+        running->fetch_sub(1);
+      }).detach();
+      return true;
+    }
+    running->fetch_sub(1);
   }
   Entry::Free(e);
   return true;
@@ -607,8 +622,9 @@ void Keyspace::FlushDb(Txn& txn, int db, bool async) {
   if (async && keys >= kLazyFreeMinKeys) {
     auto running = lazyfree_threads_;
     if (running->fetch_add(1) < kLazyFreeThreadsMax) {
-      std::thread([running, d = std::move(dropped)]() mutable {
+      std::thread([running, freed = lazyfreed_, keys, d = std::move(dropped)]() mutable {
         d.clear();
+        freed->fetch_add(keys, std::memory_order_relaxed);
         running->fetch_sub(1);
       }).detach();
       return;

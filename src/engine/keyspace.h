@@ -258,8 +258,12 @@ class Keyspace {
   // Entry::WriteRange). REQUIRES: e is k's live string entry or nullptr.
   Entry* WriteRange(Txn& txn, int db, const KeyRef& k, Entry* e, uint64_t offset,
                     std::string_view bytes);
-  // Deletes the key; returns whether it existed (expired keys count as missing).
-  bool Delete(Txn& txn, int db, const KeyRef& k, int64_t now_ms);
+  // Deletes the key; returns whether it existed (expired keys count as missing). `lazy`
+  // (UNLINK): a value whose FreeEffort passes kLazyFreeEffort is freed on a background thread,
+  // as Redis's dbAsyncDelete.
+  bool Delete(Txn& txn, int db, const KeyRef& k, int64_t now_ms, bool lazy = false);
+  // Redis's LAZYFREE_THRESHOLD.
+  static constexpr size_t kLazyFreeEffort = 64;
   // Sets or clears (ms == 0) the deadline of an existing entry.
   void SetExpire(Txn& txn, int db, Entry* e, int64_t ms);
   // Removes the entry for k without freeing it (for MOVE/RENAME), or nullptr.
@@ -302,6 +306,10 @@ class Keyspace {
   static constexpr int kLazyFreeThreadsMax = 2;
   // Flushes whose tables are still being freed in the background.
   int LazyFreeRunning() const { return lazyfree_threads_->load(std::memory_order_relaxed); }
+  // Values and keys freed in the background so far (INFO lazyfreed_objects): one per value
+  // UNLINK handed over, one per key of a flushed table; CONFIG RESETSTAT zeroes it.
+  uint64_t LazyFreed() const { return lazyfreed_->load(std::memory_order_relaxed); }
+  void ResetLazyFreed() { lazyfreed_->store(0, std::memory_order_relaxed); }
   void SwapDb(Txn& txn, int a, int b);
   // A random live key of db, or nullopt-like empty string with found=false.
   bool RandomKey(const Txn& txn, int db, int64_t now_ms, std::string* out);
@@ -577,6 +585,7 @@ class Keyspace {
   std::atomic<uint32_t> evict_cursor_{0};
   // Background threads freeing flushed tables, shared with them so they can outlive us.
   std::shared_ptr<std::atomic<int>> lazyfree_threads_ = std::make_shared<std::atomic<int>>(0);
+  std::shared_ptr<std::atomic<uint64_t>> lazyfreed_ = std::make_shared<std::atomic<uint64_t>>(0);
 };
 
 // Locks one shard for a whole-keyspace operation, unless the caller holds every shard already

@@ -58,6 +58,7 @@ class ListObject final : public ValueObject {
   const char* encoding_name() const override { return "quicklist"; }
   size_t MemoryUsage() const override { return mem_bytes_; }
   size_t Size() const override { return size_; }
+  size_t FreeEffort() const override { return nodes_.size(); }
   void SerializeParts(std::string* out, const ImageParts& parts) const override;
   Status ApplyDelta(std::string_view delta) override;
   ValueObject* Clone() const override;

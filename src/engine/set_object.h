@@ -52,6 +52,7 @@ class SetObject final : public ValueObject {
   const char* encoding_name() const override;
   size_t MemoryUsage() const override;
   size_t Size() const override { return enc_ == Enc::kHashtable ? ht_->size() : count_; }
+  size_t FreeEffort() const override { return enc_ == Enc::kHashtable ? ht_->size() : 1; }
   void SerializeParts(std::string* out, const ImageParts& parts) const override;
   Status ApplyDelta(std::string_view delta) override;
   ValueObject* Clone() const override;

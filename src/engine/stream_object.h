@@ -92,6 +92,11 @@ class StreamObject final : public ValueObject {
   const char* encoding_name() const override { return "stream"; }
   size_t MemoryUsage() const override { return bytes_; }
   size_t Size() const override { return length_; }
+  // Redis's estimate: every node, and every group with as many pending entries as the first.
+  size_t FreeEffort() const override {
+    return nodes_.size() +
+           (groups_.empty() ? 0 : groups_.size() * (1 + groups_.begin()->second->pel.size()));
+  }
   void SerializeParts(std::string* out, const ImageParts& parts) const override;
   Status ApplyDelta(std::string_view delta) override;
   ValueObject* Clone() const override;

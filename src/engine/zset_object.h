@@ -93,6 +93,7 @@ class ZSetObject final : public ValueObject {
   const char* encoding_name() const override { return packed() ? "listpack" : "skiplist"; }
   size_t MemoryUsage() const override;
   size_t Size() const override { return size_; }
+  size_t FreeEffort() const override { return packed() ? 1 : size_; }
   void SerializeParts(std::string* out, const ImageParts& parts) const override;
   Status ApplyDelta(std::string_view delta) override;
   ValueObject* Clone() const override;

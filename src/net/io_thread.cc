@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "base/limits.h"
 #include "base/logging.h"
+#include "commands/collection_util.h"
 #include "commands/context.h"
 #include "commands/errors.h"
 
@@ -202,6 +203,7 @@ void IoThread::AfterBatch() {
   // A held connection that ran more commands since it was held waits for a later sequence than
   // the one asked for then: ask for the highest one every batch while anything is held.
   FlushOutbox();
+  TrimOpDeltaBuffer();
   FlushPushed();
   if (!pending_reads_.empty()) ReadPending();
   do {

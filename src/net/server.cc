@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <future>
 #include <thread>
 
 #include "base/clock.h"
@@ -112,6 +113,13 @@ Status Server::Start() {
   if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
   if (n <= 0) n = 1;
   ctx_.request_shutdown = [this] {
+    // No new connection from here, before SHUTDOWN's connection closes: a client that sees it
+    // close finds the port refusing, as after Redis's exit.
+    {
+      std::lock_guard<std::mutex> l(listen_mu_);
+      if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
+      if (tls_listen_fd_ >= 0) ::shutdown(tls_listen_fd_, SHUT_RDWR);
+    }
     shutdown_.store(true);
     kill(getpid(), SIGTERM);  // wakes Run()'s sigtimedwait
   };
@@ -185,11 +193,48 @@ void Server::Run() {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  // A signal's shutdown, as Redis's: scheduled (shutdown_asap), run by the tick below, which
+  // DEBUG PAUSE-CRON holds and SHUTDOWN ABORT can take back. Its save runs on a thread of its
+  // own, so that this loop still hears a second SIGINT, which ends the process at once.
+  std::future<Status> attempt;
+  int attempt_sig = 0;
   while (!shutdown_.load()) {
     int hz = ctx_.config().hz();
     timespec ts{0, 1000000000L / (hz > 0 ? hz : 10)};
     int sig = sigtimedwait(&set, nullptr, &ts);
-    if (sig == SIGTERM || sig == SIGINT) break;
+    if (shutdown_.load()) break;  // SHUTDOWN, which saved already
+    if (sig == SIGTERM || sig == SIGINT) {
+      const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+      if (sig == SIGINT && ctx_.shutdown_asap.load()) {
+        FDB_LOG_WARNING("You insist on shutting down the server, exiting now.");
+        unlink(RdbSnapshots::TempPath(ctx_.config().dir(), getpid()).c_str());
+        _exit(1);
+      }
+      FDB_LOG_WARNING("Received %s scheduling shutdown...", name);
+      ctx_.shutdown_asap = true;
+      attempt_sig = sig;
+    }
+    if (attempt.valid()) {
+      if (attempt.wait_for(std::chrono::seconds(0)) != std::future_status::ready) continue;
+      // A failed save was logged; the server goes on, as Redis's.
+      if (attempt.get().ok()) {
+        if (ctx_.shutdown_asap.load()) break;
+      } else {
+        ctx_.shutdown_asap = false;
+      }
+    } else if (ctx_.shutdown_asap.load() && !ctx_.cron_paused.load()) {
+      // shutdown-on-sigint / -sigterm: Redis's flags (default: save when `save` points are set).
+      const std::string flags = ctx_.config().String(attempt_sig == SIGINT ? "shutdown-on-sigint"
+                                                                           : "shutdown-on-sigterm");
+      const bool nosave = flags.find("nosave") != std::string::npos;
+      const bool save = !nosave && flags.find("save") != std::string::npos;
+      const bool force = flags.find("force") != std::string::npos;
+      if (nosave) ctx_.shutdown_save = false;
+      attempt = std::async(std::launch::async, [this, save, nosave, force] {
+        return ctx_.snapshots().PrepareShutdown(save, nosave, force, /*shards_held=*/false);
+      });
+      continue;
+    }
     Housekeeping();
   }
   // Before anything else: from here no thread executes a write, and a DEBUG SLEEP wakes, so
@@ -217,6 +262,7 @@ void Server::Housekeeping() {
   // maxmemory lowered the budget with no command coming).
   Keyspace& ks = ctx_.keyspace();
   ks.HousekeepMemory();
+  ctx_.snapshots().Cron();
   // An evicted value leaves a freed chunk behind; malloc keeps such memory for reuse, so after
   // evictions give the free pages back to the OS, at most once every few seconds, so that RSS
   // follows the budget rather than the largest the cache ever was.

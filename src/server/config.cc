@@ -714,9 +714,10 @@ const std::vector<Config::Param>& Config::Table() {
               st.String(p.name, c.requirepass(), nullptr, true);
             })
             .Doc("password of the default user (AUTH / HELLO AUTH); empty: none"),
-        // FDB persists through its log, not snapshots: `save` is validated and reported.
+        // With its log FDB persists through it; without (appendonly no), `save` points write
+        // RDB files as Redis's (commands/rdb_snapshot.h).
         Special(
-            "save", nullptr, kMultiArg | kNo,
+            "save", nullptr, kMultiArg,
             [](Config& c, const Param&, std::string_view v, bool startup) -> Status {
               std::vector<std::string> w = SplitSpaces(v);
               bool reset = w.size() == 1 && w[0].empty();
@@ -757,8 +758,8 @@ const std::vector<Config::Param>& Config::Table() {
               }
               st.MarkProcessed(p.name);
             })
-            .Doc("Redis's RDB snapshot points (<seconds> <changes>...); FDB persists through its "
-                 "log"),
+            .Doc("RDB snapshot points (<seconds> <changes>...) of a server without its log "
+                 "(appendonly no); with it, FDB persists through the log"),
         Int("cache-size", nullptr, 0, 0, INT64_MAX, 0, &Config::cache_size_)
             .Doc("the RAM cache's bound counted in values rather than bytes (0: unbounded)"),
         Bool("compression", nullptr, kImmutable, false, &Config::compression_)
@@ -919,12 +920,14 @@ const std::vector<Config::Param>& Config::Table() {
         Bool("dynamic-hz", nullptr, kNo, true).Doc("Redis's hz raised with the number of clients"),
         Int("shutdown-timeout", nullptr, kNo, 0, kIntMax, 10)
             .Doc("seconds Redis waits for replicas at shutdown"),
-        Special("shutdown-on-sigint", nullptr, kMultiArg | kNo, set_shutdown_flags, get_string_slot,
+        // save / nosave / force apply (net/server.cc); `now` has nothing to skip: FDB's shutdown
+        // does not wait for replicas.
+        Special("shutdown-on-sigint", nullptr, kMultiArg, set_shutdown_flags, get_string_slot,
                 rewrite_shutdown_flags)
-            .Doc("Redis's shutdown flags on SIGINT (default, save, nosave, now, force)"),
-        Special("shutdown-on-sigterm", nullptr, kMultiArg | kNo, set_shutdown_flags,
-                get_string_slot, rewrite_shutdown_flags)
-            .Doc("Redis's shutdown flags on SIGTERM (default, save, nosave, now, force)"),
+            .Doc("the shutdown's flags on SIGINT (default, save, nosave, now, force)"),
+        Special("shutdown-on-sigterm", nullptr, kMultiArg, set_shutdown_flags, get_string_slot,
+                rewrite_shutdown_flags)
+            .Doc("the shutdown's flags on SIGTERM (default, save, nosave, now, force)"),
         Int("socket-mark-id", nullptr, kImmutable | kNo, 0, UINT_MAX, 0)
             .Doc("Redis's SO_MARK of listening sockets"),
         Int("tcp-backlog", nullptr, kImmutable | kNo, 0, kIntMax, 511)
@@ -1053,13 +1056,13 @@ const std::vector<Config::Param>& Config::Table() {
             .Doc("Redis's refusal of writes after a failed BGSAVE"),
         Bool("rdb-save-incremental-fsync", nullptr, kNo, true)
             .Doc("Redis's fsync every 4 MB of an RDB file"),
-        with_str_check(Str("dbfilename", nullptr, kProtected | kNo, "dump.rdb"),
+        with_str_check(Str("dbfilename", nullptr, kProtected, "dump.rdb"),
                        [](std::string_view v) -> const char* {
                          return v.find('/') != std::string_view::npos
                                     ? "dbfilename can't be a path, just a filename"
                                     : nullptr;
                        })
-            .Doc("Redis's RDB file name"),
+            .Doc("the RDB file SAVE, BGSAVE and save points write without the log (appendonly no)"),
         with_str_check(Str("appendfilename", nullptr, kImmutable | kNo, "appendonly.aof"),
                        [](std::string_view v) -> const char* {
                          if (v.empty()) return "appendfilename can't be empty";
@@ -1091,8 +1094,8 @@ const std::vector<Config::Param>& Config::Table() {
         Bool("aof-disable-auto-gc", nullptr, kNo, false)
             .Doc("Redis's automatic deletion of old AOF files"),
         // Testing knobs of redis-server that the Redis test suite sets by exact name.
-        Int("rdb-key-save-delay", nullptr, kHidden | kNo, kIntMin, kIntMax, 0)
-            .Doc("Redis's testing delay per key saved"),
+        Int("rdb-key-save-delay", nullptr, kHidden, kIntMin, kIntMax, 0)
+            .Doc("testing delay per key of an RDB file written (microseconds)"),
         Int("key-load-delay", nullptr, kHidden | kNo, kIntMin, kIntMax, 0)
             .Doc("Redis's testing delay per key loaded"),
         Int("loading-process-events-interval-bytes", nullptr, kHidden | kNo, 1024, kIntMax, 2 * kMb)
@@ -1328,6 +1331,11 @@ std::string Config::String(std::string_view name) const {
   if (p == nullptr) return {};
   MutexLock l(mu_);
   return Str(*p);
+}
+
+std::string Config::save() const {
+  MutexLock l(mu_);
+  return save_;
 }
 
 std::string Config::replicaof() const {

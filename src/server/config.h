@@ -209,8 +209,9 @@ class Config {
   ProtectedAction enable_protected_configs() const {
     return static_cast<ProtectedAction>(enable_protected_configs_.load());
   }
-  // Whether data is persisted (appendonly yes, the default); `appendonly no` keeps the
-  // keyspace in memory only, as Redis without AOF or RDB.
+  // Whether data is persisted in the log (appendonly yes, the default); `appendonly no` keeps
+  // the keyspace in memory, saved only as RDB files (SAVE, BGSAVE, `save` points), as Redis
+  // without AOF.
   bool persistence() const { return appendonly_.load() != 0; }
 
   // Stored for the mechanisms that come with later issues (encodings, slowlog, latency
@@ -234,6 +235,8 @@ class Config {
   // `replicaof`: "host port", or empty for a primary. The REPLICAOF command sets it, so that
   // CONFIG REWRITE (Sentinel) keeps the role across a restart.
   std::string replicaof() const;
+  // `save`: "<seconds> <changes>" pairs, space-separated (empty: none).
+  std::string save() const;
   void set_replicaof(std::string host_port);
   // The value of a numeric, bool or enum parameter / of a string parameter, by name, for the
   // parameters without an accessor of their own (0 / empty when unknown). Not for hot paths:

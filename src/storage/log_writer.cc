@@ -11,6 +11,11 @@ namespace fdb::storage {
 namespace {
 // Pending bytes at which an append wakes the flusher without waiting for a waiter.
 constexpr uint64_t kWakeFlusherBytes = 1u << 20;
+// The unsynced buffer a sync leaves allocated: larger is given back, so a burst (one SADD of
+// 100,000 members) does not hold its size in used_memory until the next burst; smaller is
+// kept, so a steady write load does not allocate it again after every fsync. Redis frees its
+// AOF buffer after each write once it passes 4 KB.
+constexpr size_t kUnsyncedKeepBytes = 256u << 10;
 }  // namespace
 
 using Clock = std::chrono::steady_clock;
@@ -932,7 +937,8 @@ void LogWriter::BackgroundSyncLocked(std::unique_lock<std::mutex>& lock) {
     seg_.unsynced_marks.erase(seg_.unsynced_marks.begin(),
                               seg_.unsynced_marks.begin() + static_cast<std::ptrdiff_t>(marks));
     for (auto& mark : seg_.unsynced_marks) mark.second -= unsynced_len;
-    if (seg_.unsynced.bytes.capacity() > (4u << 20) && seg_.unsynced.bytes.size() < (1u << 20)) {
+    if (seg_.unsynced.bytes.capacity() > kUnsyncedKeepBytes &&
+        seg_.unsynced.bytes.size() < kUnsyncedKeepBytes / 4) {
       seg_.unsynced.bytes.shrink_to_fit();  // give back a large buffer after a burst
     }
     unsynced_bytes_.store(seg_.unsynced.MemoryBytes(), std::memory_order_relaxed);
@@ -975,7 +981,7 @@ Status LogWriter::SyncSegment() {
   last_sync_time_ = end;
   seg_.synced_size = seg_.written_size;
   seg_.unsynced_marks.clear();
-  if (seg_.unsynced.bytes.capacity() > (4u << 20)) {
+  if (seg_.unsynced.bytes.capacity() > kUnsyncedKeepBytes) {
     std::string().swap(seg_.unsynced.bytes);  // give back a large buffer after a burst
   } else {
     seg_.unsynced.bytes.clear();

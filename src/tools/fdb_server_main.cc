@@ -176,6 +176,14 @@ int main(int argc, char** argv) {
                    ctx->keyspace().TotalKeys(fdb::Txn()),
                    static_cast<unsigned long long>(st.recovered_records), st.recovery_seconds);
   }
+  if (ctx->storage() == nullptr) {
+    // Without the log: the RDB file SAVE, BGSAVE or the last shutdown wrote, as Redis loads it.
+    s = ctx->snapshots().LoadAtStartup();
+    if (!s.ok()) {
+      FDB_LOG_WARNING("Fatal error loading the DB: %s. Exiting.", s.ToString().c_str());
+      return 1;
+    }
+  }
   ctx->ApplyConfig();
   // The HTTP listener (http-port; off by default). Every figure a scrape reads exists once the
   // keyspace is recovered; the hook is set before any I/O thread may run CONFIG SET.
@@ -230,6 +238,6 @@ int main(int argc, char** argv) {
   }
   ctx->CloseStorage();
   if (!pidfile.empty()) unlink(pidfile.c_str());
-  FDB_LOG_WARNING("ready to exit");
+  FDB_LOG_WARNING("FDB is now ready to exit, bye bye...");
   return 0;
 }
