@@ -210,7 +210,9 @@ void Monitors::Feed(CmdArgs args, const CommandSpec& spec, int db, std::string_v
     MutexLock l(mu_);
     to = monitors_;
   }
-  // One delivery batch per I/O thread, in this command's order.
+  // One delivery batch per I/O thread, in this command's order, on the path of every other
+  // push (DeliverFrom): a monitor on another thread gets the lines of one read batch in one
+  // hand-over, and in order with the messages and invalidations that batch sent it.
   std::vector<Delivery> batch;
   while (!to.empty()) {
     MessageSink* sink = to.front()->sink;
@@ -223,7 +225,7 @@ void Monitors::Feed(CmdArgs args, const CommandSpec& spec, int db, std::string_v
         i++;
       }
     }
-    sink->Deliver(batch, sink == here, hard_limit);
+    DeliverFrom(here, sink, batch, hard_limit);
   }
 }
 

@@ -45,10 +45,14 @@ void EventLoop::Stop() {
 }
 
 void EventLoop::Post(std::function<void()> task) {
+  bool wake;
   {
     std::lock_guard<std::mutex> l(mu_);
     tasks_.push_back(std::move(task));
+    wake = sleeping_.exchange(false, std::memory_order_relaxed);
   }
+  if (!wake) return;  // the loop is running: it looks for tasks before it waits again
+  wakeups_.fetch_add(1, std::memory_order_relaxed);
   uint64_t one = 1;
   ssize_t r = write(wakefd_, &one, sizeof(one));
   (void)r;
@@ -94,9 +98,9 @@ void EventLoop::Dispatch(epoll_event* events, int n) {
   for (int i = 0; i < n; i++) {
     auto* h = static_cast<EventHandler*>(events[i].data.ptr);
     if (h == &kWakeHandler) {
-      uint64_t v;
-      while (read(wakefd_, &v, sizeof(v)) > 0) {
-      }
+      uint64_t v;  // one read takes every write's count (not a semaphore eventfd)
+      ssize_t r = read(wakefd_, &v, sizeof(v));
+      (void)r;
       RunTasks();
       continue;
     }
@@ -127,14 +131,24 @@ void EventLoop::Run() {
       if (wait < 0) wait = 0;
       if (timeout < 0 || wait < timeout) timeout = static_cast<int>(wait);
     }
+    // Tasks posted while the loop ran (no wake-up was written for them): run them with this
+    // batch instead of waiting. Else the loop sleeps, and a Post wakes it.
+    bool pending;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      pending = !tasks_.empty();
+      sleeping_.store(!pending, std::memory_order_relaxed);
+    }
     busy_since_us_.store(0, std::memory_order_relaxed);
-    int n = epoll_wait(epfd_, events, kMaxEvents, timeout);
+    int n = epoll_wait(epfd_, events, kMaxEvents, pending ? 0 : timeout);
+    sleeping_.store(false, std::memory_order_relaxed);
     if (n < 0 && errno != EINTR) {
       FDB_LOG_WARNING("epoll_wait: %s", strerror(errno));
       abort();
     }
     busy_since_us_.store(MonoUs(), std::memory_order_relaxed);
     Dispatch(events, n);
+    if (pending) RunTasks();
     if (after_batch_) after_batch_();
     if (!timers_.empty()) {
       now = MonoUs() / 1000;
