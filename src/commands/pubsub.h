@@ -98,7 +98,7 @@ struct NameEq {
 };
 using NameSet = absl::flat_hash_set<std::string, NameHash, NameEq>;
 
-struct Subscriber : std::enable_shared_from_this<Subscriber> {
+struct Subscriber {
   Subscriber(uint64_t id, MessageSink* s, PubSubEndpoint* e)
       : client_id(id), sink(s), endpoint(e) {}
 

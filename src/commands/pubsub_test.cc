@@ -118,7 +118,8 @@ TEST(PubSubRegistryTest, PublishHandsOneDeliveryPerThread) {
 }
 
 // MONITOR lines for a monitor on another thread take the outbox path of every other push
-// (here->Send), so they stay in order with the messages that thread sent before them.
+// (here->Send), so they stay in order with the messages and invalidations that thread sent
+// before them.
 TEST(PubSubRegistryTest, MonitorLinesGoThroughTheSendingThread) {
   Monitors monitors;
   RecordingSink here, other;
@@ -131,6 +132,13 @@ TEST(PubSubRegistryTest, MonitorLinesGoThroughTheSendingThread) {
   EXPECT_EQ(here.sent, 1u);
   ASSERT_EQ(other.got.size(), 1u);
   EXPECT_NE(other.got[0].msg.find("\"get\" \"k\""), std::string::npos);
+  // A monitor on the caller's own thread gets its line through the inbox, not at once.
+  auto local = Sub(8, &here);
+  monitors.Add(local);
+  monitors.Feed(args, *get, 0, "127.0.0.1:1", &here, 0);
+  EXPECT_EQ(here.sent, 2u);
+  ASSERT_EQ(here.got.size(), 1u);
+  EXPECT_FALSE(here.got[0].local);
 }
 
 TEST(PubSubRegistryTest, ShardChannelsIgnorePatternsAndChannels) {

@@ -236,9 +236,13 @@ void IoThread::Deliver(std::vector<Delivery>& batch, bool local, int64_t hard_li
       // the publishers grow memory. Dropped past the hard limit, and its receivers are closed
       // when the thread comes back (see "Memory" in commands/pubsub.h).
       if (hard_limit > 0 && inbox_bytes_ + size > hard_limit) {
-        d.ForEach([&](Subscriber& s) {
-          if (!s.overflowed.exchange(true)) inbox_.push_back({s.shared_from_this(), nullptr});
-        });
+        if (d.to != nullptr) {
+          if (!d.to->overflowed.exchange(true)) inbox_.push_back({d.to, nullptr});
+        } else {
+          for (const auto& s : *d.group) {
+            if (!s->overflowed.exchange(true)) inbox_.push_back({s, nullptr});
+          }
+        }
         continue;
       }
       inbox_bytes_ += size;
