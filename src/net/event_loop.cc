@@ -30,8 +30,8 @@ EventLoop::EventLoop() {
     abort();
   }
   // Edge-triggered: every write reports the eventfd once, so the loop never reads it (one
-  // syscall fewer per wake-up; its counter cannot reach its 2^64 limit). A report swallowed by
-  // PollWhileBlocked loses nothing: Run looks for queued tasks before it sleeps.
+  // syscall fewer per wake-up; its counter cannot reach its 2^64 limit). A report that
+  // PollWhileBlocked takes is remembered (wake_skipped_).
   Add(wakefd_, EPOLLIN | EPOLLET, &kWakeHandler);
 }
 
@@ -48,14 +48,10 @@ void EventLoop::Stop() {
 }
 
 void EventLoop::Post(std::function<void()> task) {
-  bool wake;
   {
     std::lock_guard<std::mutex> l(mu_);
     tasks_.push_back(std::move(task));
-    wake = sleeping_.exchange(false, std::memory_order_relaxed);
   }
-  if (!wake) return;  // the loop is running: it looks for tasks before it waits again
-  wakeups_.fetch_add(1, std::memory_order_relaxed);
   uint64_t one = 1;
   ssize_t r = write(wakefd_, &one, sizeof(one));
   (void)r;
@@ -114,7 +110,11 @@ void EventLoop::PollWhileBlocked(EventHandler* skip) {
   int n = epoll_wait(epfd_, events, kMaxEvents, 0);
   for (int i = 0; i < n; i++) {
     auto* h = static_cast<EventHandler*>(events[i].data.ptr);
-    if (h == &kWakeHandler || h == skip) continue;
+    if (h == &kWakeHandler) {
+      wake_skipped_ = true;
+      continue;
+    }
+    if (h == skip) continue;
     h->OnEvent(events[i].events);
   }
 }
@@ -131,24 +131,18 @@ void EventLoop::Run() {
       if (wait < 0) wait = 0;
       if (timeout < 0 || wait < timeout) timeout = static_cast<int>(wait);
     }
-    // Tasks posted while the loop ran (no wake-up was written for them): run them with this
-    // batch instead of waiting. Else the loop sleeps, and a Post wakes it.
-    bool pending;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      pending = !tasks_.empty();
-      sleeping_.store(!pending, std::memory_order_relaxed);
-    }
+    // A wake-up PollWhileBlocked took: its tasks run now, before the events that came after.
+    const bool skipped = wake_skipped_;
+    wake_skipped_ = false;
     busy_since_us_.store(0, std::memory_order_relaxed);
-    int n = epoll_wait(epfd_, events, kMaxEvents, pending ? 0 : timeout);
-    sleeping_.store(false, std::memory_order_relaxed);
+    int n = epoll_wait(epfd_, events, kMaxEvents, skipped ? 0 : timeout);
     if (n < 0 && errno != EINTR) {
       FDB_LOG_WARNING("epoll_wait: %s", strerror(errno));
       abort();
     }
     busy_since_us_.store(MonoUs(), std::memory_order_relaxed);
+    if (skipped) RunTasks();
     Dispatch(events, n);
-    if (pending) RunTasks();
     if (after_batch_) after_batch_();
     if (!timers_.empty()) {
       now = MonoUs() / 1000;

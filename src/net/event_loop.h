@@ -1,9 +1,7 @@
 // EventLoop: one epoll loop, run by one I/O thread.
 //
 // Everything registered with a loop is touched only by its thread. Other threads talk to it
-// through Post(), which queues a task and wakes the loop through an eventfd when the loop
-// waits for events; a loop that is busy runs the task after its current batch, unwoken (one
-// write and one read of the eventfd fewer per hand-over to a busy thread).
+// through Post(), which queues a task and wakes the loop through an eventfd.
 #pragma once
 
 #include <atomic>
@@ -57,8 +55,6 @@ class EventLoop {
   // When the loop began handling its current batch of events (MonoUs), or 0 while it waits
   // for events. Read by other threads to avoid handing work to a loop stuck in a long command.
   int64_t busy_since_us() const { return busy_since_us_.load(std::memory_order_relaxed); }
-  // How many times a Post woke the loop (wrote its eventfd).
-  uint64_t wakeups() const { return wakeups_.load(std::memory_order_relaxed); }
 
  private:
   void RunTasks();
@@ -76,11 +72,9 @@ class EventLoop {
   std::atomic<int64_t> busy_since_us_{0};  // see busy_since_us()
   std::mutex mu_;                          // guards tasks_
   std::vector<std::function<void()>> tasks_;
-  // The loop is in (or about to enter) epoll_wait with no task queued: a Post must wake it.
-  // Set under mu_ when the loop found no task; cleared by the loop when epoll_wait returns and
-  // by the Post that wakes it (one write however many Posts come before the loop runs).
-  std::atomic<bool> sleeping_{false};
-  std::atomic<uint64_t> wakeups_{0};
+  // PollWhileBlocked took a wake-up (reported once: the eventfd is edge-triggered) and left
+  // its tasks queued: Run runs them before it waits again. Loop thread only.
+  bool wake_skipped_ = false;
   std::vector<Timer> timers_;
   std::function<void()> after_batch_;
 };
