@@ -16,7 +16,7 @@ import pytest
 import redis
 import redis.asyncio
 
-from conftest import TARGET, Raw
+from conftest import TARGET, Raw, encode_command
 
 
 def bulk(s):
@@ -681,3 +681,73 @@ def test_messages_queued_for_a_stuck_thread_are_bounded(server_factory):
     if TARGET != "redis":
         pub.cmd("INFO", "stats")
         assert b"client_output_buffer_limit_disconnections:1\r\n" in pub.read_reply()
+
+
+def test_many_subscribers_on_both_threads_each_get_every_message_once(srv2):
+    """A publish hands each I/O thread one delivery for all its subscribers of the channel (and
+    one per matching pattern): every subscriber, on either thread, gets each message once, in
+    publish order, its channel message before its pattern message; PUBLISH counts them all.
+    Subscriptions changing between publishes are seen by the next publish."""
+    conns = spread(srv2, 8)
+    pub, subs = conns[0], conns[1:]
+    for s in subs:
+        s.cmd("SUBSCRIBE", "fan")
+        assert s.read_reply() == arr("subscribe", "fan", 1)
+    subs[0].cmd("PSUBSCRIBE", "f*")
+    assert subs[0].read_reply() == arr("psubscribe", "f*", 2)
+    for i in range(20):
+        pub.cmd("PUBLISH", "fan", i)
+    assert [pub.read_reply() for _ in range(20)] == [b":8\r\n"] * 20
+    for n, s in enumerate(subs):
+        for i in range(20):
+            assert s.read_reply() == arr("message", "fan", str(i))
+            if n == 0:
+                assert s.read_reply() == arr("pmessage", "f*", "fan", str(i))
+    subs[-1].cmd("UNSUBSCRIBE", "fan")
+    assert subs[-1].read_reply() == arr("unsubscribe", "fan", 0)
+    pub.cmd("PUBLISH", "fan", "last")
+    assert pub.read_reply() == b":7\r\n"
+    for s in subs[1:-1]:
+        assert s.read_reply() == arr("message", "fan", "last")
+    subs[-1].cmd("PING")
+    assert subs[-1].read_reply() == b"+PONG\r\n"  # nothing before it
+
+
+def test_monitor_lines_keep_their_order_with_invalidations_across_threads(srv2):
+    """A monitor that also tracks a key, on the other I/O thread from a client that writes the
+    key and then runs another command (one pipelined read): the invalidation comes before the
+    MONITOR lines of the write and of the next command, as in Redis (which writes the push while
+    the write runs). Both take the writer's thread's outbox, in the order they were made; a
+    line that went straight to the monitor's inbox arrived before the invalidation."""
+    m, x = spread(srv2, 2)
+    m.cmd("HELLO", "3")
+    m.read_reply()
+    m.cmd("CLIENT", "TRACKING", "ON")
+    assert m.read_reply() == b"+OK\r\n"
+    m.cmd("GET", "k")
+    assert m.read_reply() == b"_\r\n"
+    m.cmd("MONITOR")
+    assert m.read_reply() == b"+OK\r\n"
+    x.send(encode_command("SET", "k", "v") + encode_command("PING"))
+    assert x.read_reply() == b"+OK\r\n"
+    assert x.read_reply() == b"+PONG\r\n"
+    assert m.read_reply() == b">2\r\n" + bulk("invalidate") + b"*1\r\n" + bulk("k")
+    assert m.read_reply().endswith(b'"SET" "k" "v"\r\n')
+    assert m.read_reply().endswith(b'"PING"\r\n')
+
+
+def test_monitor_on_another_thread_sees_a_script_before_its_commands(srv2):
+    """The lines of a script's own commands, told from inside it, reach a monitor on the other
+    I/O thread after the script's line and before the next command's, as in Redis: every line
+    for that monitor takes the running thread's outbox, the script's commands' too."""
+    m, x = spread(srv2, 2)
+    m.cmd("MONITOR")
+    assert m.read_reply() == b"+OK\r\n"
+    x.send(encode_command("EVAL", "redis.call('set', KEYS[1], ARGV[1])", 1, "k", "v")
+           + encode_command("GET", "k"))
+    assert x.read_reply() == b"$-1\r\n"  # the script returns nothing: nil
+    assert x.read_reply() == bulk("v")
+    assert b'"EVAL"' in m.read_reply().upper()
+    line = m.read_reply()
+    assert b"[0 lua]" in line and line.endswith(b'"set" "k" "v"\r\n')
+    assert m.read_reply().endswith(b'"GET" "k"\r\n')

@@ -326,7 +326,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   // MONITOR: a script is told before the commands it runs, everything else once it ran.
   const bool monitored = server_.monitors().active() && !(spec->flags & cmdflags::kAdmin);
   const bool script_call = monitored && IsScriptCall(*spec);
-  if (script_call) FeedMonitors(*spec, args, client);
+  if (script_call) FeedMonitors(*spec, args, client, txn.origin());
   int64_t start_us = MonoUs();
   const uint64_t errors_before = rb.errors();
   // A write's reply is staged until its effects are committed (inside EXEC, the whole
@@ -416,7 +416,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   } else {
     RecordSlow(*spec, args, client, dur);
   }
-  if (monitored && !script_call) FeedMonitors(*spec, args, client);
+  if (monitored && !script_call) FeedMonitors(*spec, args, client, txn.origin());
   // Keep the lock only for a command that takes a while on average on this thread (waiting
   // for the lock included): a cheap command's lock is better released at once, so the other
   // threads' commands on the shard run in parallel with this thread's parsing and replies.
@@ -573,13 +573,14 @@ bool Dispatcher::IsScriptCall(const CommandSpec& spec) {
          n == "fcall_ro";
 }
 
-void Dispatcher::FeedMonitors(const CommandSpec& spec, CmdArgs args, const ClientState& client) {
-  // Every line goes through the monitors' threads' inboxes (`here` = nullptr), even to a
-  // monitor on this thread: a script's commands, told from inside it, then keep their place
-  // before the commands that follow it.
+void Dispatcher::FeedMonitors(const CommandSpec& spec, CmdArgs args, const ClientState& client,
+                              MessageSink* here) {
+  // Lines go through the monitors' threads' inboxes, even to a monitor on this thread (a
+  // script's commands, told from inside it, then keep their place before the commands that
+  // follow it); to another thread by way of this thread's outbox (Monitors::Feed).
   server_.monitors().Feed(args, spec, client.db.load(std::memory_order_relaxed),
                           in_script_ ? std::string_view("lua") : std::string_view(client.addr),
-                          nullptr, server_.config().output_limit(Config::kNormal).hard);
+                          here, server_.config().output_limit(Config::kNormal).hard);
 }
 
 bool Dispatcher::QueuedDenyOom(const ClientState& client) const {
@@ -606,14 +607,14 @@ bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, Client
       client.multi_error = false;
       client.queued.clear();
       rb.Ok();
-      if (server_.monitors().active()) FeedMonitors(spec, args, client);
+      if (server_.monitors().active()) FeedMonitors(spec, args, client, txn.origin());
     }
     return true;
   }
   if (name == "exec") {
     Exec(client, rb, txn);
     // After the commands it ran, as Redis (whatever EXEC answered).
-    if (server_.monitors().active()) FeedMonitors(spec, args, client);
+    if (server_.monitors().active()) FeedMonitors(spec, args, client, txn.origin());
     return true;
   }
   if (name == "discard") {
@@ -625,7 +626,7 @@ bool Dispatcher::HandleTransaction(const CommandSpec& spec, CmdArgs args, Client
     client.queued.clear();
     ReleaseWatches(server_.keyspace(), client, txn.holds_all_shards());
     rb.Ok();
-    if (server_.monitors().active()) FeedMonitors(spec, args, client);
+    if (server_.monitors().active()) FeedMonitors(spec, args, client, txn.origin());
     return true;
   }
   if (name == "watch" && client.in_multi) {

@@ -89,7 +89,10 @@ class Dispatcher {
   bool QueuedDenyOom(const ClientState& client) const;
   // MONITOR (commands/introspection.h): EVAL and friends are told before they run.
   static bool IsScriptCall(const CommandSpec& spec);
-  void FeedMonitors(const CommandSpec& spec, CmdArgs args, const ClientState& client);
+  // `here`: the thread the command runs on (Txn::origin: a script's commands and the script
+  // share it), or nullptr.
+  void FeedMonitors(const CommandSpec& spec, CmdArgs args, const ClientState& client,
+                    MessageSink* here);
   // The ACL check of a restricted user: false when allowed; else the refusal is logged (ACL
   // LOG, server log) and replied.
   bool AclRefuses(const CommandSpec& spec, CmdArgs args, ClientState& client, ReplyBuilder& rb,

@@ -210,7 +210,11 @@ void Monitors::Feed(CmdArgs args, const CommandSpec& spec, int db, std::string_v
     MutexLock l(mu_);
     to = monitors_;
   }
-  // One delivery batch per I/O thread, in this command's order.
+  // One delivery batch per I/O thread, in this command's order. A monitor on another thread
+  // gets them on the path of every other push from here (the outbox: the lines of one read
+  // batch in one hand-over, in order with the messages and invalidations that batch sent it);
+  // one on this thread through the inbox, so a script's lines, told from inside it, keep their
+  // place before the lines of the commands that follow it.
   std::vector<Delivery> batch;
   while (!to.empty()) {
     MessageSink* sink = to.front()->sink;
@@ -223,7 +227,11 @@ void Monitors::Feed(CmdArgs args, const CommandSpec& spec, int db, std::string_v
         i++;
       }
     }
-    sink->Deliver(batch, sink == here, hard_limit);
+    if (here != nullptr && sink != here) {
+      here->Send(sink, batch, hard_limit);
+    } else {
+      sink->Deliver(batch, /*local=*/false, hard_limit);
+    }
   }
 }
 

@@ -82,7 +82,8 @@ class Monitors {
   size_t size() const { return static_cast<size_t>(count_.load(std::memory_order_relaxed)); }
 
   // Tells every monitor that `client` (at `addr`: "ip:port" or "lua") ran `args` in `db`.
-  // `here`: the caller's I/O thread (monitors there get the line at once), or nullptr.
+  // `here`: the caller's I/O thread, or nullptr. Lines for monitors on other threads go
+  // through here->Send (see MessageSink::Send); every other line through its thread's inbox.
   void Feed(CmdArgs args, const CommandSpec& spec, int db, std::string_view addr, MessageSink* here,
             int64_t hard_limit);
 

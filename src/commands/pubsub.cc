@@ -21,18 +21,35 @@ std::string PubSubRegistry::Encode(std::string_view kind, std::string_view patte
   return out;
 }
 
+void PubSubRegistry::Entry::Split() {
+  std::vector<std::pair<MessageSink*, SubList>> lists;
+  for (const auto& s : subs) {
+    auto it =
+        std::find_if(lists.begin(), lists.end(), [&](const auto& l) { return l.first == s->sink; });
+    if (it == lists.end()) it = lists.insert(lists.end(), {s->sink, {}});
+    it->second.push_back(s);
+  }
+  by_sink.clear();
+  for (auto& [sink, list] : lists) {
+    // A subscriber always has a sink (only clients with one may subscribe).
+    if (sink != nullptr)
+      by_sink.emplace_back(sink, std::make_shared<const SubList>(std::move(list)));
+  }
+}
+
 void PubSubRegistry::Add(Kind kind, std::string_view name, const std::shared_ptr<Subscriber>& s) {
   MutexLock l(mu_);
   auto [it, inserted] = maps_[kind].try_emplace(name);
   if (inserted) counts_[kind].fetch_add(1, std::memory_order_relaxed);
-  it->second.push_back(s);
+  it->second.subs.push_back(s);
+  it->second.by_sink.clear();
 }
 
 void PubSubRegistry::Remove(Kind kind, std::string_view name, const Subscriber* s) {
   MutexLock l(mu_);
   auto it = maps_[kind].find(name);
   if (it == maps_[kind].end()) return;
-  SubList& list = it->second;
+  SubList& list = it->second.subs;
   // Order within a channel does not matter (Redis keeps a dict of clients): swap and pop.
   for (size_t i = 0; i < list.size(); i++) {
     if (list[i].get() == s) {
@@ -41,6 +58,7 @@ void PubSubRegistry::Remove(Kind kind, std::string_view name, const Subscriber* 
       break;
     }
   }
+  it->second.by_sink.clear();
   if (list.empty()) {
     maps_[kind].erase(it);
     counts_[kind].fetch_sub(1, std::memory_order_relaxed);
@@ -54,34 +72,37 @@ int64_t PubSubRegistry::Publish(std::string_view channel, std::string_view paylo
   // Nobody subscribed to anything of this kind: nothing to lock. A SUBSCRIBE that raced with
   // this publish took effect after it, as if it had come a moment later.
   if (counts_[kind].load(std::memory_order_relaxed) == 0 && !patterns) return 0;
-  // Reused per thread: a publish allocates nothing but the message itself (once, shared by
-  // every receiver).
+  // One delivery per receiving thread and message, in Redis's order (the channel's
+  // subscribers, then each matching pattern's). Reused per thread: a publish allocates nothing
+  // but the message itself (once per channel or pattern, shared by every receiver).
   thread_local std::vector<Delivery> out;
   thread_local std::vector<Delivery> batch;
   out.clear();
+  int64_t receivers = 0;
+  auto take = [&](Entry& e, const PubSubMessage& msg) {
+    if (e.by_sink.empty()) e.Split();
+    for (const auto& by : e.by_sink) out.push_back({nullptr, msg, by.second});
+    receivers += static_cast<int64_t>(e.subs.size());
+  };
   {
     MutexLock l(mu_);
     auto it = maps_[kind].find(channel);
     if (it != maps_[kind].end()) {
-      auto msg = std::make_shared<const std::string>(
-          Encode(shard ? "smessage" : "message", {}, channel, payload));
-      for (const auto& s : it->second) out.push_back({s, msg});
+      take(it->second, std::make_shared<const std::string>(
+                           Encode(shard ? "smessage" : "message", {}, channel, payload)));
     }
     if (patterns) {
-      for (const auto& [pattern, subs] : maps_[kPattern]) {
+      for (auto& [pattern, e] : maps_[kPattern]) {
         if (!GlobMatch(pattern, channel)) continue;
-        auto msg =
-            std::make_shared<const std::string>(Encode("pmessage", pattern, channel, payload));
-        for (const auto& s : subs) out.push_back({s, msg});
+        take(e, std::make_shared<const std::string>(Encode("pmessage", pattern, channel, payload)));
       }
     }
   }
-  const int64_t receivers = static_cast<int64_t>(out.size());
   if (out.empty()) return 0;
   // The common case, every receiver on one thread: one call, no regrouping.
-  MessageSink* first = out[0].to->sink;
-  if (std::all_of(out.begin(), out.end(), [&](const Delivery& d) { return d.to->sink == first; })) {
-    if (first != nullptr) DeliverFrom(here, first, out, hard_limit);
+  MessageSink* first = out[0].sink();
+  if (std::all_of(out.begin(), out.end(), [&](const Delivery& d) { return d.sink() == first; })) {
+    DeliverFrom(here, first, out, hard_limit);
     out.clear();
     return receivers;
   }
@@ -90,20 +111,15 @@ int64_t PubSubRegistry::Publish(std::string_view channel, std::string_view paylo
   size_t done = 0;
   while (done < out.size()) {
     MessageSink* sink = nullptr;
-    bool chosen = false;
     batch.clear();
     for (Delivery& d : out) {
-      if (d.to == nullptr) continue;  // taken by an earlier batch
-      if (!chosen) {
-        sink = d.to->sink;
-        chosen = true;
-      }
-      if (d.to->sink != sink) continue;
+      if (d.group == nullptr) continue;  // taken by an earlier batch
+      if (sink == nullptr) sink = d.sink();
+      if (d.sink() != sink) continue;
       done++;
-      batch.push_back(std::move(d));  // leaves d.to empty
+      batch.push_back(std::move(d));  // leaves d.group empty
     }
-    // A subscriber always has a sink (only clients with one may subscribe).
-    if (sink != nullptr) DeliverFrom(here, sink, batch, hard_limit);
+    DeliverFrom(here, sink, batch, hard_limit);
   }
   batch.clear();
   out.clear();
@@ -113,7 +129,7 @@ int64_t PubSubRegistry::Publish(std::string_view channel, std::string_view paylo
 std::vector<std::string> PubSubRegistry::Names(Kind kind, std::string_view pattern) const {
   std::vector<std::string> out;
   MutexLock l(mu_);
-  for (const auto& [name, subs] : maps_[kind]) {
+  for (const auto& [name, e] : maps_[kind]) {
     if (pattern.empty() || GlobMatch(pattern, name)) out.push_back(name);
   }
   return out;
@@ -122,7 +138,7 @@ std::vector<std::string> PubSubRegistry::Names(Kind kind, std::string_view patte
 int64_t PubSubRegistry::NumSubscribers(Kind kind, std::string_view name) const {
   MutexLock l(mu_);
   auto it = maps_[kind].find(name);
-  return it == maps_[kind].end() ? 0 : static_cast<int64_t>(it->second.size());
+  return it == maps_[kind].end() ? 0 : static_cast<int64_t>(it->second.subs.size());
 }
 
 int64_t PubSubRegistry::Count(Kind kind) const {

@@ -3,24 +3,27 @@
 // Model. A subscribed client is a `Subscriber`, made on its first subscription and owned
 // jointly by the client (ClientState::pubsub) and by the registry's entries for its channels,
 // patterns and shard channels. The registry (one mutex; see "Why one lock" below) maps each
-// name to its subscribers. PUBLISH takes the lock, collects (subscriber, message) for every
-// receiver — the channel's subscribers, then every pattern that matches, as Redis orders
-// them — and counts them: that count is PUBLISH's reply, exact at the moment of the publish.
-// After releasing the lock it hands the deliveries to each receiver's thread through the
-// thread's `MessageSink`, in one call per thread (DeliverFrom). A receiver on the publisher's own
-// thread gets the bytes appended to its output at once (a RESP3 client that publishes to itself
-// gets them after PUBLISH's reply, as in Redis 7.2: its connection holds them until the
-// command has replied); a receiver on another thread gets them
-// through that thread's inbox, one wake-up (EventLoop::Post) per drained inbox, not per
-// message.
+// name to its subscribers, and keeps beside them the same subscribers split by I/O thread, as
+// immutable lists (made again by the first publish after a subscription changed). PUBLISH
+// takes the lock and, for the channel and then every pattern that matches (Redis's order),
+// takes one delivery per receiving thread: the message and that thread's list. Its reply is
+// the number of receivers, exact at the moment of the publish. After releasing the lock it
+// hands the deliveries to each receiver's thread through the thread's `MessageSink`, in one
+// call per thread (DeliverFrom). A receiver on the publisher's own thread gets the bytes
+// appended to its output at once (a RESP3 client that publishes to itself gets them after
+// PUBLISH's reply, as in Redis 7.2: its connection holds them until the command has replied);
+// receivers on another thread get them through that thread's inbox, one wake-up
+// (EventLoop::Post) per drained inbox, not per message. So a publish to N subscribers costs
+// one delivery per thread, not per receiver (no per-receiver reference count crosses threads);
+// the per-receiver work is the append to each connection's output, on the receiver's thread.
 //
 // Order. Deliveries from one publisher to one subscriber always take the same path (direct on
 // the shared thread, or the same FIFO inbox), in the order the publisher made them: messages
 // arrive in publish order per publisher. Messages of different publishers interleave as their
 // PUBLISH calls took the registry lock.
 //
-// Lifetime, across threads. The registry and in-flight deliveries hold the Subscriber by
-// shared_ptr, so it outlives every message addressed to it. The connection it delivers to
+// Lifetime, across threads. The registry's lists and in-flight deliveries hold the Subscriber
+// by shared_ptr, so it outlives every message addressed to it. The connection it delivers to
 // (`endpoint`) is touched only on its own thread, which detaches it (endpoint = nullptr) when
 // the client closes, RESETs or leaves its last subscription, before the connection can be
 // freed; a delivery that arrives after that is dropped. So a client may close while messages
@@ -32,12 +35,16 @@
 // last subscription or closed meanwhile (as when a Redis client disconnects right after).
 //
 // Memory. A subscriber's output is bounded by `client-output-buffer-limit pubsub` where the
-// bytes are appended (the connection), and its messages queued in another thread's inbox are
-// bounded by the same hard limit (`in_flight_bytes`): past it, further messages are dropped
-// and the client is closed by its thread, as Redis closes a client over its limit.
+// bytes are appended (the connection). What waits in a thread's inbox is bounded by the same
+// hard limit, counted once per queued message (a message to many receivers on that thread is
+// queued once): a message that would take the inbox past it is dropped, and its receivers on
+// that thread are closed when the thread comes back, as Redis closes clients over their
+// limit. Only a thread that stops draining (DEBUG SLEEP, a long script) gets there: each of
+// those receivers would have had at least that much waiting in Redis's output buffers, except
+// when the queued messages went to other clients of that thread.
 //
-// Why one lock. A publish holds it for a hash lookup, a scan of the patterns and the copy of
-// the receivers' pointers; a subscribe for one insertion. Sharding the channel map would
+// Why one lock. A publish holds it for a hash lookup, a scan of the patterns and one pointer
+// copy per receiving thread; a subscribe for one insertion. Sharding the channel map would
 // still need every publish to read the pattern list. Measured with publishers on both I/O
 // threads: the lock is ~1% of the server's CPU, no contention wait (docs/threading.md).
 #pragma once
@@ -100,9 +107,8 @@ struct Subscriber {
   // Where messages go; nullptr once detached (closed, RESET, or no subscription left). Read
   // and written only on the client's thread.
   PubSubEndpoint* endpoint;
-  // Bytes of messages queued for this client in its thread's inbox (publishers add, its
-  // thread subtracts), and whether one was dropped for passing the hard limit.
-  std::atomic<int64_t> in_flight_bytes{0};
+  // A message to it was dropped because its thread's inbox passed the hard limit (see
+  // "Memory" above): it is closed once, when its thread drains the inbox.
   std::atomic<bool> overflowed{false};
 
   // The client's subscriptions; its own thread only (UNSUBSCRIBE without arguments, counts).
@@ -111,9 +117,27 @@ struct Subscriber {
   NameSet shard_channels;
 };
 
+using SubList = std::vector<std::shared_ptr<Subscriber>>;
+
+// One message for one receiver (`to`), or for every receiver in `group` (a publish's list of
+// a channel's subscribers on one thread; `to` is then null). Every receiver is on the thread
+// of the sink the delivery is handed to.
 struct Delivery {
   std::shared_ptr<Subscriber> to;
   PubSubMessage msg;
+  std::shared_ptr<const SubList> group;
+
+  // Calls fn(Subscriber&) for each receiver, in order.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    if (to != nullptr) {
+      fn(*to);
+      return;
+    }
+    for (const auto& s : *group) fn(*s);
+  }
+  // The thread (sink) of the receivers.
+  MessageSink* sink() const { return to != nullptr ? to->sink : group->front()->sink; }
 };
 
 // One per I/O thread (the network layer implements it): takes messages for the subscribers
@@ -123,7 +147,7 @@ class MessageSink {
   virtual ~MessageSink() = default;
   // Delivers `batch` (in order) to its subscribers. `local`: the caller runs on this sink's
   // thread (deliver now); else thread-safe (queue, wake the thread). `hard_limit`: the pubsub
-  // output hard limit in bytes (0: none), which also bounds what is queued per subscriber.
+  // output hard limit in bytes (0: none), which also bounds what waits in the queue.
   virtual void Deliver(std::vector<Delivery>& batch, bool local, int64_t hard_limit) = 0;
   // Hands `batch` for another sink `to` over from this sink's thread (the caller's). By
   // default at once (to->Deliver); an I/O thread gathers what its commands send to each other
@@ -182,9 +206,16 @@ class PubSubRegistry {
                             std::string_view channel, std::string_view payload);
 
  private:
-  using SubList = std::vector<std::shared_ptr<Subscriber>>;
+  struct Entry {
+    SubList subs;
+    // subs split by thread (sink), each list in subs's order: what a publish hands each
+    // thread. Emptied by every change of subs; made again by the next publish, so a burst of
+    // subscriptions costs one split, not one per subscription.
+    std::vector<std::pair<MessageSink*, std::shared_ptr<const SubList>>> by_sink;
+    void Split();
+  };
   mutable Mutex mu_;
-  absl::flat_hash_map<std::string, SubList, NameHash, NameEq> maps_[3] ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, Entry, NameHash, NameEq> maps_[3] ABSL_GUARDED_BY(mu_);
   // Names with subscribers, per kind, readable without the lock: a publish to a server with
   // no subscription at all (or no pattern) skips the lock (or the pattern scan).
   std::atomic<int64_t> counts_[3] = {0, 0, 0};

@@ -8,19 +8,31 @@
 #include <mutex>
 #include <thread>
 
+#include "commands/introspection.h"
+#include "commands/registry.h"
 #include "commands/server_context.h"
 #include "commands/test_util.h"
 
 namespace fdb {
 namespace {
 
-// A sink that records what it is given, as an I/O thread's inbox would.
+// A sink that records what it is given, per receiver, as an I/O thread's inbox would; and
+// how many deliveries it was handed, and what this thread sent to others (Send).
 class RecordingSink : public MessageSink {
  public:
   void Deliver(std::vector<Delivery>& batch, bool local, int64_t) override {
     std::lock_guard<std::mutex> l(mu);
-    for (Delivery& d : batch) got.push_back({d.to->client_id, *d.msg, local});
+    deliveries += batch.size();
+    for (Delivery& d : batch) {
+      d.ForEach([&](Subscriber& s) { got.push_back({s.client_id, *d.msg, local}); });
+    }
   }
+  void Send(MessageSink* to, std::vector<Delivery>& batch, int64_t) override {
+    sent += batch.size();
+    to->Deliver(batch, /*local=*/false, 0);
+  }
+  size_t deliveries = 0;
+  size_t sent = 0;
   struct Got {
     uint64_t client;
     std::string msg;
@@ -32,7 +44,9 @@ class RecordingSink : public MessageSink {
 
 class CountingSink : public MessageSink {
  public:
-  void Deliver(std::vector<Delivery>& batch, bool, int64_t) override { n += batch.size(); }
+  void Deliver(std::vector<Delivery>& batch, bool, int64_t) override {
+    for (Delivery& d : batch) d.ForEach([&](Subscriber&) { n++; });
+  }
   std::atomic<int64_t> n{0};
 };
 
@@ -75,6 +89,56 @@ TEST(PubSubRegistryTest, PublishCountsChannelAndEveryMatchingPattern) {
   EXPECT_EQ(b.got[0].msg, K::Encode("pmessage", "n*", "news", "m"));
   EXPECT_FALSE(b.got[0].local);
   EXPECT_EQ(reg.Publish("other", "m", false, nullptr, 0), 0);
+}
+
+// A publish hands each receiving thread one delivery per message (the message and that
+// thread's list of receivers), not one per receiver; every receiver still gets it, once.
+TEST(PubSubRegistryTest, PublishHandsOneDeliveryPerThread) {
+  PubSubRegistry reg;
+  RecordingSink a, b;
+  std::vector<std::shared_ptr<Subscriber>> subs;
+  for (uint64_t i = 0; i < 1000; i++) {
+    subs.push_back(Sub(i, i % 2 ? &b : &a));
+    reg.Add(K::kChannel, "ch", subs.back());
+  }
+  reg.Add(K::kPattern, "c*", subs[1]);
+  EXPECT_EQ(reg.Publish("ch", "m", false, &a, 0), 1001);
+  EXPECT_EQ(a.deliveries, 1u);
+  EXPECT_EQ(b.deliveries, 2u);  // the channel's message, then the pattern's
+  EXPECT_EQ(a.sent, 2u);        // to b, from the publisher's thread a
+  ASSERT_EQ(a.got.size(), 500u);
+  ASSERT_EQ(b.got.size(), 501u);
+  EXPECT_EQ(b.got.back().client, 1u);
+  EXPECT_EQ(b.got.back().msg, K::Encode("pmessage", "c*", "ch", "m"));
+  // A subscriber that left gets nothing from the next publish.
+  reg.Remove(K::kChannel, "ch", subs[0].get());
+  EXPECT_EQ(reg.Publish("ch", "m", false, &a, 0), 1000);
+  EXPECT_EQ(a.got.size(), 500u + 499u);
+  for (size_t i = 500; i < a.got.size(); i++) EXPECT_NE(a.got[i].client, 0u);
+}
+
+// MONITOR lines for a monitor on another thread take the outbox path of every other push
+// (here->Send), so they stay in order with the messages and invalidations that thread sent
+// before them.
+TEST(PubSubRegistryTest, MonitorLinesGoThroughTheSendingThread) {
+  Monitors monitors;
+  RecordingSink here, other;
+  auto m = Sub(7, &other);
+  monitors.Add(m);
+  const CommandSpec* get = CommandRegistry::Default().Find("get");
+  ASSERT_NE(get, nullptr);
+  std::vector<std::string_view> args = {"get", "k"};
+  monitors.Feed(args, *get, 0, "127.0.0.1:1", &here, 0);
+  EXPECT_EQ(here.sent, 1u);
+  ASSERT_EQ(other.got.size(), 1u);
+  EXPECT_NE(other.got[0].msg.find("\"get\" \"k\""), std::string::npos);
+  // A monitor on the caller's own thread gets its line through the inbox, not at once.
+  auto local = Sub(8, &here);
+  monitors.Add(local);
+  monitors.Feed(args, *get, 0, "127.0.0.1:1", &here, 0);
+  EXPECT_EQ(here.sent, 2u);
+  ASSERT_EQ(here.got.size(), 1u);
+  EXPECT_FALSE(here.got[0].local);
 }
 
 TEST(PubSubRegistryTest, ShardChannelsIgnorePatternsAndChannels) {

@@ -75,6 +75,9 @@ class EventLoop {
   std::atomic<int64_t> busy_since_us_{0};  // see busy_since_us()
   std::mutex mu_;                          // guards tasks_
   std::vector<std::function<void()>> tasks_;
+  // PollWhileBlocked took a wake-up (reported once: the eventfd is edge-triggered) and left
+  // its tasks queued: Run runs them before it waits again. Loop thread only.
+  bool wake_skipped_ = false;
   std::vector<Timer> timers_;
   std::function<void()> after_batch_;
   std::function<void()> before_sleep_;

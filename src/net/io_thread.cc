@@ -227,7 +227,9 @@ void IoThread::ReadPending() {
 void IoThread::Deliver(std::vector<Delivery>& batch, bool local, int64_t hard_limit) {
   if (local) {
     for (const Delivery& d : batch) {
-      if (d.to->endpoint != nullptr) d.to->endpoint->PushMessage(*d.msg);
+      d.ForEach([&](Subscriber& s) {
+        if (s.endpoint != nullptr) s.endpoint->PushMessage(*d.msg);
+      });
     }
     return;
   }
@@ -236,15 +238,20 @@ void IoThread::Deliver(std::vector<Delivery>& batch, bool local, int64_t hard_li
     MutexLock l(inbox_mu_);
     for (Delivery& d : batch) {
       const int64_t size = static_cast<int64_t>(d.msg->size());
-      // Bounded per subscriber: a thread that cannot drain its inbox (stopped in DEBUG SLEEP)
-      // must not make the publisher grow memory. Dropped past the hard limit; the client is
-      // closed when its thread comes back.
-      if (hard_limit > 0 &&
-          d.to->in_flight_bytes.load(std::memory_order_relaxed) + size > hard_limit) {
-        if (!d.to->overflowed.exchange(true)) inbox_.push_back({std::move(d.to), nullptr});
+      // Bounded: a thread that cannot drain its inbox (stopped in DEBUG SLEEP) must not make
+      // the publishers grow memory. Dropped past the hard limit, and its receivers are closed
+      // when the thread comes back (see "Memory" in commands/pubsub.h).
+      if (hard_limit > 0 && inbox_bytes_ + size > hard_limit) {
+        if (d.to != nullptr) {
+          if (!d.to->overflowed.exchange(true)) inbox_.push_back({d.to, nullptr});
+        } else {
+          for (const auto& s : *d.group) {
+            if (!s->overflowed.exchange(true)) inbox_.push_back({s, nullptr});
+          }
+        }
         continue;
       }
-      d.to->in_flight_bytes.fetch_add(size, std::memory_order_relaxed);
+      inbox_bytes_ += size;
       inbox_.push_back(std::move(d));
     }
     if (!inbox_posted_) inbox_posted_ = post = true;
@@ -284,6 +291,7 @@ void IoThread::DrainInbox() {
   {
     MutexLock l(inbox_mu_);
     batch.swap(inbox_);  // inbox_ takes the capacity of the last drained batch
+    inbox_bytes_ = 0;
     inbox_posted_ = false;
   }
   for (const Delivery& d : batch) {
@@ -291,8 +299,9 @@ void IoThread::DrainInbox() {
       if (d.to->endpoint != nullptr) d.to->endpoint->CloseForPubSubLimit();
       continue;
     }
-    d.to->in_flight_bytes.fetch_sub(static_cast<int64_t>(d.msg->size()), std::memory_order_relaxed);
-    if (d.to->endpoint != nullptr) d.to->endpoint->PushMessage(*d.msg);
+    d.ForEach([&](Subscriber& s) {
+      if (s.endpoint != nullptr) s.endpoint->PushMessage(*d.msg);
+    });
   }
   batch.clear();
   // Written by AfterBatch, which runs after this task's batch (FlushPushed).

@@ -168,6 +168,7 @@ class IoThread : public EventHandler, public MessageSink {
   std::vector<Delivery> draining_;  // DrainInbox's batch, kept with its capacity
   Mutex inbox_mu_;
   std::vector<Delivery> inbox_ ABSL_GUARDED_BY(inbox_mu_);
+  int64_t inbox_bytes_ ABSL_GUARDED_BY(inbox_mu_) = 0;    // message bytes queued, once per message
   bool inbox_posted_ ABSL_GUARDED_BY(inbox_mu_) = false;  // a DrainInbox task is queued
 };
 
