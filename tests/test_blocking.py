@@ -464,3 +464,29 @@ def test_served_pop_is_logged_before_its_reply(server_factory):
     assert call(c, "EXISTS", "lg2") == b":0\r\n"
     assert call(c, "LRANGE", "dst", "0", "-1") == b"*1\r\n$1\r\nm\r\n"
     c.close()
+
+
+def test_client_list_flags_a_blocked_client(conns, r):
+    # CLIENT LIST's `b` flag, as Redis's: Redis's suite waits for it (wait_for_blocked_client)
+    # before it pushes; without it the suite's tests push too early.
+    a, b = conns[0], conns[1]
+    a_id = int(call(a, "CLIENT", "ID")[1:-2])
+
+    def flags():
+        for line in r.execute_command("CLIENT", "LIST").splitlines():
+            fields = dict(f.split("=", 1) for f in line.split(" ") if "=" in f)
+            if int(fields["id"]) == a_id:
+                return fields["flags"]
+        raise AssertionError("client not listed")
+
+    assert "b" not in flags()
+    a.cmd("BLPOP", "flagged", "0")
+    assert pending(a)
+    assert "b" in flags()
+    assert call(b, "RPUSH", "flagged", "x") == b":1\r\n"
+    assert a.read_reply() == b"*2\r\n$7\r\nflagged\r\n$1\r\nx\r\n"
+    assert "b" not in flags()
+    # A timeout clears it too.
+    a.cmd("BLPOP", "flagged", "0.05")
+    assert a.read_reply() in (b"*-1\r\n", b"_\r\n")
+    assert "b" not in flags()

@@ -931,3 +931,14 @@ def test_wrong_masterauth_is_logged_as_redis_logs_it_then_a_binary_password_work
     rc.config_set("masterauth", b"abc\x00def")
     wait_for(lambda: info(rc)["master_link_status"] == "up", timeout=30, what="the link")
     wait_for(lambda: rc.get("k") == b"v", timeout=30, what="the key")
+
+
+def test_bind_source_addr_is_the_address_a_replica_connects_from(server_factory):
+    # As Redis's: the replica's link leaves from bind-source-addr (the master sees it there).
+    primary = server_factory("--protected-mode", "no")
+    replica = server_factory()
+    rc = replica.client()
+    assert rc.config_set("bind-source-addr", "127.0.0.2")
+    assert rc.execute_command("REPLICAOF", "127.0.0.1", str(primary.port)) == "OK"
+    wait_synced(primary, replica)
+    assert info(primary.client())["slave0"]["ip"] == "127.0.0.2"

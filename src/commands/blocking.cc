@@ -73,6 +73,7 @@ void BlockingRegistry::Block(CommandContext& ctx, std::shared_ptr<Waiter> w) {
     blocked_.fetch_add(1, std::memory_order_relaxed);
   }
   ctx.client.blocked = std::move(w);
+  ctx.client.is_blocked.store(true, std::memory_order_relaxed);
 }
 
 void BlockingRegistry::NoteReady(Txn& txn, int db, std::string_view key) {

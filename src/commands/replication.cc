@@ -100,8 +100,24 @@ bool WriteAll(Transport& t, int fd, std::string_view data, int timeout_ms) {
   return true;
 }
 
-// Connects to host:port within timeout_ms; -1 on failure (non-blocking socket on success).
-int ConnectTo(const std::string& host, int port, int timeout_ms) {
+// Binds fd to `source` (bind-source-addr), any port, when it is an address of fd's family.
+bool BindSource(int fd, int family, const std::string& source) {
+  if (source.empty()) return true;
+  if (family == AF_INET) {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    if (inet_pton(AF_INET, source.c_str(), &sa.sin_addr) != 1) return false;
+    return bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0;
+  }
+  sockaddr_in6 sa{};
+  sa.sin6_family = AF_INET6;
+  if (inet_pton(AF_INET6, source.c_str(), &sa.sin6_addr) != 1) return false;
+  return bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) == 0;
+}
+
+// Connects to host:port within timeout_ms, from `source` when not empty (bind-source-addr, as
+// Redis's replica link); -1 on failure (non-blocking socket on success).
+int ConnectTo(const std::string& host, int port, int timeout_ms, const std::string& source) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -111,7 +127,7 @@ int ConnectTo(const std::string& host, int port, int timeout_ms) {
   for (addrinfo* ai = res; ai != nullptr && fd < 0; ai = ai->ai_next) {
     fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0) continue;
-    int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+    int r = BindSource(fd, ai->ai_family, source) ? connect(fd, ai->ai_addr, ai->ai_addrlen) : -1;
     if (r < 0 && errno == EINPROGRESS) {
       pollfd pfd{fd, POLLOUT, 0};
       int err = 0;
@@ -1321,7 +1337,8 @@ void Replication::LinkMain(std::string host, int port, uint64_t generation) {
     set_state(LinkState::kConnecting);
     const int timeout_ms =
         static_cast<int>(std::max<int64_t>(server_.config().Number("repl-timeout"), 1) * 1000);
-    int fd = ConnectTo(host, port, std::min(timeout_ms, 5000));
+    int fd = ConnectTo(host, port, std::min(timeout_ms, 5000),
+                       server_.config().String("bind-source-addr"));
     if (fd < 0 && failover_in_progress()) {
       AbortFailover("Failover target is not reachable");
       break;

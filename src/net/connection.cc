@@ -86,6 +86,7 @@ void Connection::Close() {
     owner_->server().blocking().Cancel(state_.blocked, /*disconnect=*/true);
     owner_->Unblocked(this);
     state_.blocked.reset();
+    state_.is_blocked.store(false, std::memory_order_relaxed);
   }
   EndPostponed();
   // The buffers go now, not when the object is freed after the batch: a client closed for
@@ -660,6 +661,7 @@ void Connection::Unblock(std::string_view reply, uint64_t log_seq) {
   if (closed_) return;
   Guarded([&] {
     state_.blocked.reset();
+    state_.is_blocked.store(false, std::memory_order_relaxed);
     owner_->Unblocked(this);
     owner_->dispatcher().RecordUnblocked(state_);
     size_t start = wbuf_.size();

@@ -120,6 +120,8 @@ struct ClientState {
   // another thread hands this client the reply of its served command (set by the network
   // layer; thread-safe; unset for clients that cannot block, such as the embedded API's).
   std::shared_ptr<Waiter> blocked;
+  // Whether `blocked` is set, for CLIENT LIST on other threads (its `b` flag).
+  std::atomic<bool> is_blocked{false};
   std::function<void(std::string reply, uint64_t log_seq)> unblock;
   // The call that blocked, for SLOWLOG: as Redis, a blocking command is logged when it is
   // served or times out, not when it blocks. Owning thread only.

@@ -938,8 +938,8 @@ const std::vector<Config::Param>& Config::Table() {
             .Doc("Redis's Unix socket permissions (octal)"),
         Bool("protected-mode", nullptr, 0, true, &Config::protected_mode_)
             .Doc("while the default user has no password, serve only clients on loopback"),
-        Str("bind-source-addr", nullptr, kEmptyIsNull | kNo, nullptr)
-            .Doc("Redis's source address of outgoing connections"),
+        Str("bind-source-addr", nullptr, kEmptyIsNull, nullptr)
+            .Doc("source address of outgoing connections (a replica's link to its master)"),
         Enum("sanitize-dump-payload", kNo, kSanitizeDumpPayloadEnum, 0)
             .Doc("Redis's deep check of RESTORE payloads"),
         Str("ignore-warnings", nullptr, kNo, "").Doc("Redis's startup warnings to silence"),
