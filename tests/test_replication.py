@@ -853,6 +853,26 @@ def test_a_sync_client_of_a_replica_reads_its_masters_changes_as_commands(server
     s.close()
 
 
+def test_a_stream_that_starts_with_flushall_starts_with_a_select(server_factory):
+    # Redis's stream always begins with a SELECT, whatever its first command (its suite's
+    # assert_replication_stream expects it before a FLUSHALL).
+    primary = server_factory()
+    pc = primary.client()
+    pc.execute_command("SELECT", 9)
+    pc.set("k", "1")
+    s, f, _ = _sync_stream(primary.port)
+    pc.flushall()
+    pc.execute_command("SELECT", 1)
+    pc.rpush("l", "x")
+    got = [f.readline() for _ in range(13)]
+    # Which database the first SELECT names does not matter before a FLUSHALL (Redis's names
+    # the client's); that there is one does.
+    assert got[:3] == [b"*2\r\n", b"$6\r\n", b"SELECT\r\n"]
+    assert got[5:] == [b"*1\r\n", b"$8\r\n", b"FLUSHALL\r\n",
+                       b"*2\r\n", b"$6\r\n", b"SELECT\r\n", b"$1\r\n", b"1\r\n"]
+    s.close()
+
+
 def test_exec_refused_when_the_server_became_a_stale_or_read_only_replica(server):
     """As Redis: EXEC is judged by the commands it would run, and a refused EXEC ends the
     transaction with EXECABORT and the refusal (MASTERDOWN, READONLY)."""

@@ -521,9 +521,12 @@ void Replication::QueueForRedisLocked(const std::vector<RedisCommand>& cmds) {
     size_t n = 0;
     for (const RedisCommand& c : cmds) {
       if (p->snapshot && (c.shard < 0 || !p->dumped[c.shard])) continue;
-      if (c.db >= 0 && c.db != p->stream_db) {
-        (n == 0 ? head : block) += Command({"SELECT", std::to_string(c.db)});
-        p->stream_db = c.db;
+      // A command of every database (FLUSHALL, SWAPDB) first in the stream still gets a
+      // SELECT before it, as Redis's stream always starts with one.
+      const int db = c.db < 0 && p->stream_db < 0 ? std::max(stream_db_, 0) : c.db;
+      if (db >= 0 && db != p->stream_db) {
+        (n == 0 ? head : block) += Command({"SELECT", std::to_string(db)});
+        p->stream_db = db;
       }
       block += c.bytes;
       n++;
