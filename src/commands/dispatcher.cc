@@ -44,28 +44,16 @@ std::string WrongArityError(std::string_view name) {
 
 namespace {
 
-// Whether a command of the client's MULTI queue has `flag`.
-bool QueuedHasFlag(const CommandRegistry& registry, const ClientState& client, uint32_t flag) {
+// Whether a command of the client's MULTI queue has `flag` (`has`), or lacks it (`!has`).
+bool QueuedFlag(const CommandRegistry& registry, const ClientState& client, uint32_t flag,
+                bool has) {
   for (const auto& call : client.queued) {
     if (call.empty()) continue;
     const CommandSpec* spec = registry.Find(call[0]);
     if (spec != nullptr && spec->container() && call.size() >= 2) {
       if (const CommandSpec* sub = registry.FindSub(*spec, call[1])) spec = sub;
     }
-    if (spec != nullptr && (spec->flags & flag)) return true;
-  }
-  return false;
-}
-
-// Whether a command of the client's MULTI queue lacks `flag`.
-bool QueuedLacksFlag(const CommandRegistry& registry, const ClientState& client, uint32_t flag) {
-  for (const auto& call : client.queued) {
-    if (call.empty()) continue;
-    const CommandSpec* spec = registry.Find(call[0]);
-    if (spec != nullptr && spec->container() && call.size() >= 2) {
-      if (const CommandSpec* sub = registry.FindSub(*spec, call[1])) spec = sub;
-    }
-    if (spec != nullptr && !(spec->flags & flag)) return true;
+    if (spec != nullptr && ((spec->flags & flag) != 0) == has) return true;
   }
   return false;
 }
@@ -250,7 +238,7 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
   if (!txn.holds_all_shards() && server_.MinReplicasRefuseWrites()) {
     const bool is_exec = client.in_multi && std::string_view(spec->name) == "exec";
     if ((spec->flags & cmdflags::kWrite) ||
-        (is_exec && QueuedHasFlag(registry_, client, cmdflags::kWrite))) {
+        (is_exec && QueuedFlag(registry_, client, cmdflags::kWrite, /*has=*/true))) {
       counters.rejected.store(counters.rejected.load(std::memory_order_relaxed) + 1,
                               std::memory_order_relaxed);
       if (is_exec) return RefuseExec(client, rb, errors::kNoReplicas);
@@ -496,12 +484,12 @@ bool Dispatcher::ReplicaRefuses(const CommandSpec& spec, ClientState& client, Re
   };
   if (!repl.link_up() && server_.config().Number("replica-serve-stale-data") == 0 &&
       (!(spec.flags & cmdflags::kStale) ||
-       (is_exec && QueuedLacksFlag(registry_, client, cmdflags::kStale)))) {
+       (is_exec && QueuedFlag(registry_, client, cmdflags::kStale, /*has=*/false)))) {
     return refuse(
         "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.");
   }
   if (((spec.flags & cmdflags::kWrite) ||
-       (is_exec && QueuedHasFlag(registry_, client, cmdflags::kWrite))) &&
+       (is_exec && QueuedFlag(registry_, client, cmdflags::kWrite, /*has=*/true))) &&
       server_.config().Number("replica-read-only") != 0) {
     return refuse("READONLY You can't write against a read only replica.");
   }

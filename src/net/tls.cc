@@ -343,30 +343,27 @@ bool TlsContext::configured() const {
   return ctx_ != nullptr;
 }
 
-std::unique_ptr<Transport> TlsContext::NewTransport(int fd) {
-  SSL* ssl;
-  {
-    MutexLock l(mu_);
-    if (ctx_ == nullptr) return nullptr;
-    ssl = SSL_new(ctx_);
-  }
-  if (ssl == nullptr) return nullptr;
-  SSL_set_fd(ssl, fd);
-  SSL_set_accept_state(ssl);
-  return std::make_unique<TlsTransport>(ssl, fd, /*client=*/false);
-}
+std::unique_ptr<Transport> TlsContext::NewTransport(int fd) { return NewSession(fd, false); }
 
-std::unique_ptr<Transport> TlsContext::NewClientTransport(int fd) {
+std::unique_ptr<Transport> TlsContext::NewClientTransport(int fd) { return NewSession(fd, true); }
+
+std::unique_ptr<Transport> TlsContext::NewSession(int fd, bool client) {
   SSL* ssl;
   {
     MutexLock l(mu_);
-    if (client_ctx_ == nullptr) return nullptr;
-    ssl = SSL_new(client_ctx_);
+    SSL_CTX* ctx = client ? client_ctx_ : ctx_;
+    if (ctx == nullptr) return nullptr;
+    ssl = SSL_new(ctx);
   }
   if (ssl == nullptr) return nullptr;
   SSL_set_fd(ssl, fd);
-  SSL_set_connect_state(ssl);  // the first Read or Write sends the ClientHello
-  return std::make_unique<TlsTransport>(ssl, fd, /*client=*/true);
+  // A client's first Read or Write sends the ClientHello; a server's waits for it.
+  if (client) {
+    SSL_set_connect_state(ssl);
+  } else {
+    SSL_set_accept_state(ssl);
+  }
+  return std::make_unique<TlsTransport>(ssl, fd, client);
 }
 
 }  // namespace fdb

@@ -46,6 +46,9 @@ class TlsContext {
   std::unique_ptr<Transport> NewClientTransport(int fd);
 
  private:
+  // A session on `fd` from the server context (`client` false) or the client one.
+  std::unique_ptr<Transport> NewSession(int fd, bool client);
+
   mutable Mutex mu_;
   SSL_CTX* ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
   SSL_CTX* client_ctx_ ABSL_GUARDED_BY(mu_) = nullptr;
