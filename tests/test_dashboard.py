@@ -29,13 +29,18 @@ CHROMEDRIVER = shutil.which("chromedriver")
 class Http:
     """A browser-like client of the API: keeps the session cookie and the CSRF token."""
 
-    def __init__(self, port):
+    def __init__(self, port, context=None):
         self.port = port
+        self.context = context  # an ssl.SSLContext: HTTPS
         self.cookie = None
         self.csrf = ""
 
     def request(self, method, path, body=None, headers=None, raw=None):
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        if self.context is None:
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        else:
+            conn = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=30,
+                                               context=self.context)
         h = {"Host": f"127.0.0.1:{self.port}"}
         if self.cookie:
             h["Cookie"] = self.cookie
@@ -483,6 +488,8 @@ def test_the_dashboard_in_a_browser(locked, browser):
     browse(browser, "t:set")
     assert "member3" in find(browser, "#value-set").text
     browse(browser, "t:zset")
+    # The rows are drawn after the type: wait for them, as for the pages above.
+    wait_ui(lambda: len(finds(browser, "#value-zset tbody tr")) > 3, what="the zset's rows")
     assert finds(browser, "#value-zset tbody tr")[3].text.split() == ["3", "z3", "1.5"]
     browse(browser, "t:stream")
     assert find(browser, "#key-type").text == "stream"

@@ -977,18 +977,27 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
                             : failed("port", "Unable to listen on this port");
       }
     }
-    // The HTTP listener follows bind and http-port the same way; on an error the RESP listener
-    // moved above goes back too.
+    // The HTTP listener follows bind and http-port the same way, and http-tls and the tls-*
+    // parameters it serves HTTPS with (it restarts only when something it uses changed); on an
+    // error the RESP listener moved above goes back too.
     const bool resp_moved = bind_changed || cfg.port() != old_port;
-    if ((bind_changed || cfg.http_port() != old_http_port) && ctx.server.reconfigure_http) {
+    const bool http_moved = bind_changed || cfg.http_port() != old_http_port;
+    std::string http_tls_param;  // the first of the call's parameters HTTPS uses, if any
+    for (size_t i = 2; i < args.size() && http_tls_param.empty(); i += 2) {
+      const std::string name = Lower(args[i]);
+      if (name == "http-tls" || name.rfind("tls-", 0) == 0) http_tls_param = name;
+    }
+    if ((http_moved || !http_tls_param.empty()) && ctx.server.reconfigure_http) {
       Status s = ctx.server.reconfigure_http();
       if (!s.ok()) {
         for (const auto& [name, value] : before) (void)cfg.Set(name, value, true);
         if (resp_moved && ctx.server.rebind) {
           (void)ctx.server.rebind(cfg.bind(), static_cast<int>(cfg.port()));
         }
-        return bind_changed ? failed("bind", "Failed to bind to specified addresses.")
-                            : failed("http-port", "Unable to listen on this port");
+        if (bind_changed) return failed("bind", "Failed to bind to specified addresses.");
+        if (http_moved) return failed("http-port", "Unable to listen on this port");
+        // As the RESP listener's TLS (below): the log says why.
+        return failed(http_tls_param, "Unable to update TLS configuration. Check server logs.");
       }
     }
     // TLS: a new context from the new certificates (existing connections keep theirs) and the

@@ -20,7 +20,7 @@
 #include "commands/registry.h"
 #include "commands/server_stats.h"
 #include "engine/storage_engine.h"
-#include "http/dashboard_assets.h"
+#include "http/embedded_files.h"
 #include "http/resp_json.h"
 #include "protocol/reply_builder.h"
 #include "server/client_state.h"
@@ -67,10 +67,11 @@ std::string Sha256(std::string_view s) {
   return Hex(d, sizeof(d));
 }
 
-std::string CookieHeader(std::string_view token, int64_t max_age_s) {
-  // No Secure attribute: the listener speaks plain HTTP, where a Secure cookie is never sent.
-  return std::string(kCookieName) + "=" + std::string(token) +
-         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age_s);
+// Secure over HTTPS: the browser then never sends the session over plain HTTP. Not over plain
+// HTTP, where a Secure cookie would never come back.
+std::string CookieHeader(std::string_view token, int64_t max_age_s, bool https) {
+  return std::string(kCookieName) + "=" + std::string(token) + "; Path=/; HttpOnly; " +
+         (https ? "Secure; " : "") + "SameSite=Strict; Max-Age=" + std::to_string(max_age_s);
 }
 
 // Commands the page's clients cannot run: what needs a network connection (blocking, pushes,
@@ -192,7 +193,7 @@ bool Dashboard::ProtectedModeRefuses(const HttpRequest& req, HttpResponse& r) {
 
 void Dashboard::ServeAsset(const HttpRequest& req, HttpResponse& r) {
   if (ProtectedModeRefuses(req, r)) return;
-  const DashboardAsset* a = FindDashboardAsset(req.path);
+  const EmbeddedFile* a = FindDashboardAsset(req.path);
   if (a == nullptr) {
     r.status = 404;
     r.body = "not found\n";
@@ -315,7 +316,8 @@ void Dashboard::Login(const HttpRequest& req, HttpResponse& r) {
     }
     sessions_[Sha256(token)] = s;
   }
-  r.headers.emplace_back("Set-Cookie", CookieHeader(token, limits::kDashboardSessionMaxMs / 1000));
+  r.headers.emplace_back("Set-Cookie",
+                         CookieHeader(token, limits::kDashboardSessionMaxMs / 1000, req.https));
   Reply(r, 200, json{{"user", user->name()}, {"csrf", s->csrf}, {"client_id", c.id}});
 }
 
@@ -338,7 +340,7 @@ void Dashboard::Logout(const HttpRequest& req, HttpResponse& r) {
       }
     }
   }
-  r.headers.emplace_back("Set-Cookie", CookieHeader("", 0));
+  r.headers.emplace_back("Set-Cookie", CookieHeader("", 0, req.https));
   Reply(r, 200, json{{"user", nullptr}});
 }
 

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <civetweb.h>
 #include <netinet/in.h>
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,9 +17,11 @@
 
 #include "base/limits.h"
 #include "base/logging.h"
+#include "http/civetweb_tls.h"
 #include "http/dashboard.h"
 #include "http/metrics.h"
 #include "http/request.h"
+#include "net/tls.h"
 
 namespace fdb {
 
@@ -176,6 +179,7 @@ int HttpServer::Dispatch(mg_connection* conn, void* self) {
   const std::string remote_ip = info->remote_addr;
   req.remote_addr = remote_ip + ":" + std::to_string(info->remote_port);
   req.remote_local = remote_ip == "127.0.0.1" || remote_ip == "::1";
+  req.https = info->is_ssl != 0;
   if (const char* host = mg_get_header(conn, "Host")) req.host = host;
   // CLIENT LIST's laddr: the Host the client asked for when it reads as an address (civetweb
   // tells the listening port, not the address); it is only shown.
@@ -231,7 +235,20 @@ int HttpServer::Dispatch(mg_connection* conn, void* self) {
   return r.status;
 }
 
-mg_context* HttpServer::StartContext(const std::string& ports, std::string* error) {
+int HttpServer::ExternalSslCtx(void** ssl_ctx, void* self) {
+  if (*ssl_ctx != nullptr) {  // the context stops
+    SSL_CTX_free(static_cast<SSL_CTX*>(*ssl_ctx));
+    return 1;
+  }
+  SSL_CTX* ctx = static_cast<HttpServer*>(self)->starting_ssl_ctx_;
+  if (ctx == nullptr) return -1;
+  SSL_CTX_up_ref(ctx);
+  *ssl_ctx = ctx;
+  return 1;
+}
+
+mg_context* HttpServer::StartContext(const std::string& ports, SSL_CTX* ssl_ctx,
+                                     std::string* error) {
   const std::string max_request = std::to_string(limits::kHttpMaxRequestBytes);
   const std::string threads = std::to_string(limits::kHttpThreads);
   const std::string queue = std::to_string(limits::kHttpConnectionQueue);
@@ -255,6 +272,8 @@ mg_context* HttpServer::StartContext(const std::string& ports, std::string* erro
                            nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = LogMessage;
+  if (ssl_ctx != nullptr) callbacks.external_ssl_ctx = ExternalSslCtx;
+  starting_ssl_ctx_ = ssl_ctx;
   mg_init_data init{};
   init.callbacks = &callbacks;
   init.user_data = this;
@@ -266,6 +285,7 @@ mg_context* HttpServer::StartContext(const std::string& ports, std::string* erro
   err.text = text;
   err.text_buffer_size = sizeof(text);
   mg_context* mg = mg_start2(&init, &err);
+  starting_ssl_ctx_ = nullptr;
   if (mg == nullptr) {
     *error = text[0] ? text : "cannot start the HTTP listener";
     return nullptr;
@@ -279,14 +299,36 @@ Status HttpServer::Reconfigure() {
   std::lock_guard<std::mutex> l(mu_);
   const std::string bind = ctx_.config().bind();
   const int port = ctx_.config().http_port();
-  if (port == port_ && bind == bind_) return Status::OK();
+  std::string tls;  // what HTTPS is served with; "" for plain HTTP
+  if (ctx_.config().http_tls()) {
+    for (const auto& [name, value] : ctx_.config().Get("tls-*")) tls += name + " " + value + "\n";
+  }
+  if (port == port_ && bind == bind_ && tls == tls_) return Status::OK();
   if (port == 0) {
-    if (mg_ != nullptr) StopCivetweb(mg_, ports_);
-    mg_ = nullptr;
-    port_ = 0;
-    bind_.clear();
+    CloseLocked();
     return Status::OK();
   }
+  // The new listener's SSL_CTX, freed below unless the listener starts with it.
+  SSL_CTX* ssl_ctx = nullptr;
+  if (!tls.empty()) {
+    Status s = LoadCivetwebTls();
+    if (!s.ok()) {
+      FDB_LOG_WARNING("http: no HTTPS: %s", s.message().c_str());
+      return s;
+    }
+    std::string why;
+    ssl_ctx = NewServerSslContext(ctx_.config(), &why);
+    if (ssl_ctx == nullptr) {
+      FDB_LOG_WARNING("http: %s", why.c_str());
+      return Status::InvalidArgument(why);
+    }
+    // As civetweb's own contexts: no read-ahead (it polls the socket when SSL_pending is 0, so
+    // a request read ahead into OpenSSL's buffer with the handshake would never be seen), and
+    // whole writes.
+    SSL_CTX_set_read_ahead(ssl_ctx, 0);
+    SSL_CTX_clear_mode(ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE);
+  }
+  const char* scheme = ssl_ctx != nullptr ? "s" : "";  // civetweb's mark of a TLS port
   // civetweb's listening_ports: "addr:port" for each address, the required ones and then the
   // optional ones (Redis's leading `-`), which are dropped if the whole list cannot be bound.
   const bool ipv6 = mg_check_feature(8) != 0;
@@ -308,23 +350,26 @@ Status HttpServer::Reconfigure() {
         FDB_LOG_NOTICE("http: not listening on %s: this civetweb has no IPv6", addr.c_str());
         continue;
       }
-      entry = "[" + addr + "]:" + std::to_string(port);
+      entry = "[" + addr + "]:" + std::to_string(port) + scheme;
     } else {
-      entry = addr + ":" + std::to_string(port);
+      entry = addr + ":" + std::to_string(port) + scheme;
     }
     std::string& list = is_optional ? optional : required;
     if (!list.empty()) list += ',';
     list += entry;
   }
   if (required.empty() && optional.empty()) {
+    if (ssl_ctx != nullptr) SSL_CTX_free(ssl_ctx);
     return Status::InvalidArgument("no address of bind '" + bind + "' for the HTTP listener");
   }
   const std::string all = required.empty()   ? optional
                           : optional.empty() ? required
                                              : required + "," + optional;
   auto open = [&](std::string* error) {
-    mg_context* mg = StartContext(all, error);
-    if (mg == nullptr && !optional.empty() && !required.empty()) mg = StartContext(required, error);
+    mg_context* mg = StartContext(all, ssl_ctx, error);
+    if (mg == nullptr && !optional.empty() && !required.empty()) {
+      mg = StartContext(required, ssl_ctx, error);
+    }
     return mg;
   };
   std::string error;
@@ -338,35 +383,45 @@ Status HttpServer::Reconfigure() {
     if (mg == nullptr) {
       // Best effort: the addresses the old listener had a moment ago.
       std::string ignored;
-      mg_ = StartContext(ports_, &ignored);
+      mg_ = StartContext(ports_, ssl_ctx_, &ignored);
       if (mg_ == nullptr) {
-        port_ = 0;
-        bind_.clear();
         FDB_LOG_WARNING("http: the listener on %s is closed: %s", ports_.c_str(), ignored.c_str());
+        CloseLocked();
       }
     }
   }
   if (mg == nullptr) {
+    if (ssl_ctx != nullptr) SSL_CTX_free(ssl_ctx);
     FDB_LOG_WARNING("http: cannot listen on %s: %s", all.c_str(), error.c_str());
     return Status::IOError("cannot listen on " + all + ": " + error);
   }
-  if (mg_ != nullptr) StopCivetweb(mg_, ports_);
+  CloseLocked();
   mg_ = mg;
+  ssl_ctx_ = ssl_ctx;
+  tls_ = tls;
   bind_ = bind;
   port_ = port;
   ports_ = all;
-  FDB_LOG_NOTICE("http: listening on %s", all.c_str());
+  FDB_LOG_NOTICE("http: listening on %s%s", all.c_str(), ssl_ctx != nullptr ? " (HTTPS)" : "");
   return Status::OK();
+}
+
+void HttpServer::CloseLocked() {
+  if (mg_ != nullptr) StopCivetweb(mg_, ports_);
+  mg_ = nullptr;
+  if (ssl_ctx_ != nullptr) SSL_CTX_free(ssl_ctx_);
+  ssl_ctx_ = nullptr;
+  tls_.clear();
+  port_ = 0;
+  bind_.clear();
+  ports_.clear();
 }
 
 void HttpServer::Stop() {
   std::lock_guard<std::mutex> l(mu_);
-  if (mg_ != nullptr) StopCivetweb(mg_, ports_);
-  mg_ = nullptr;
+  CloseLocked();
   // No request runs now: the sessions' clients leave the client list before the server closes.
   dashboard_.EndSessions();
-  port_ = 0;
-  bind_.clear();
 }
 
 }  // namespace fdb

@@ -18,6 +18,12 @@
 // Addresses: the `bind` addresses of the RESP listener, each of them (`*` is every IPv4 address,
 // a leading `-` marks one that may be missing). Debian's civetweb is built without IPv6:
 // IPv6 addresses are skipped with a log line while it is.
+//
+// HTTPS (`http-tls yes`): every address speaks TLS only, with an SSL_CTX built from the RESP
+// listener's tls-* parameters (net/tls.h: certificate, key, CA, tls-auth-clients, protocols,
+// ciphers), handed to civetweb; see http/civetweb_tls.h for how civetweb's TLS is made to run on
+// Debian 12. A CONFIG SET of http-tls or of a tls-* parameter restarts the listener with a new
+// context (a bad certificate keeps the old listener), as a move of its port does.
 #pragma once
 
 #include <mutex>
@@ -29,6 +35,7 @@
 
 struct mg_context;
 struct mg_connection;
+typedef struct ssl_ctx_st SSL_CTX;
 
 namespace fdb {
 
@@ -50,9 +57,15 @@ class HttpServer {
   int port() const;
 
  private:
-  // Starts civetweb on `ports` (its listening_ports syntax). nullptr and *error on failure.
-  mg_context* StartContext(const std::string& ports, std::string* error);
+  // Starts civetweb on `ports` (its listening_ports syntax; every port HTTPS with `ssl_ctx`
+  // when it is not null). nullptr and *error on failure.
+  mg_context* StartContext(const std::string& ports, SSL_CTX* ssl_ctx, std::string* error);
   static int Dispatch(mg_connection* conn, void* self);
+  // civetweb's external_ssl_ctx: hands it starting_ssl_ctx_ (a reference of its own) when a
+  // context starts, and frees that reference when it stops.
+  static int ExternalSslCtx(void** ssl_ctx, void* self);
+  // Closes the listener, if any, and forgets what it served. mu_ held.
+  void CloseLocked();
 
   ServerContext& ctx_;
   Dashboard dashboard_;    // thread-safe; its sessions outlive listener moves
@@ -61,6 +74,10 @@ class HttpServer {
   std::string bind_;   // the `bind` setting mg_ follows
   std::string ports_;  // the addresses it listens on (civetweb's listening_ports)
   int port_ = 0;
+  // The tls-* settings mg_ serves HTTPS with ("" for plain HTTP), and their SSL_CTX.
+  std::string tls_;
+  SSL_CTX* ssl_ctx_ = nullptr;
+  SSL_CTX* starting_ssl_ctx_ = nullptr;  // for ExternalSslCtx, while StartContext runs
 };
 
 }  // namespace fdb

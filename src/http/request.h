@@ -15,6 +15,7 @@ struct HttpRequest {
   std::string remote_addr;    // the peer, "ip:port"
   std::string local_addr;     // our end, "ip:port"
   bool remote_local = false;  // the peer is 127.0.0.1 or ::1 (Redis's islocalClient)
+  bool https = false;         // it came over TLS (http-tls)
   // Headers the routes read ("" when absent).
   std::string cookie, content_type, csrf_token, origin, host;
   std::string body;  // POST only, at most limits::kHttpMaxBodyBytes

@@ -309,6 +309,10 @@ SSL_CTX* BuildContext(const Config& cfg, bool client, std::string* why) {
 
 }  // namespace
 
+SSL_CTX* NewServerSslContext(const Config& cfg, std::string* why) {
+  return BuildContext(cfg, /*client=*/false, why);
+}
+
 TlsContext::~TlsContext() {
   MutexLock l(mu_);
   if (ctx_ != nullptr) SSL_CTX_free(ctx_);

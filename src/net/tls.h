@@ -26,6 +26,11 @@ typedef struct ssl_ctx_st SSL_CTX;
 
 namespace fdb {
 
+// A server SSL_CTX from cfg's tls-* parameters, the one TlsContext::Configure makes current,
+// for a listener that is not the RESP one (the HTTP listener's http-tls). nullptr and why on
+// error. The caller frees it.
+SSL_CTX* NewServerSslContext(const Config& cfg, std::string* why);
+
 class TlsContext {
  public:
   TlsContext() = default;

@@ -539,6 +539,11 @@ const std::vector<Config::Param>& Config::Table() {
         Int("http-port", nullptr, 0, 0, 65535, 0, &Config::http_port_)
             .Doc("TCP port of the HTTP listener on the bind addresses, serving GET /metrics for "
                  "Prometheus (0: off)"),
+        // FDB's own: HTTPS on http-port with the RESP listener's TLS settings (tls-cert-file,
+        // tls-key-file, tls-ca-cert-file, tls-auth-clients, tls-protocols, tls-ciphers...).
+        Bool("http-tls", nullptr, 0, false, &Config::http_tls_)
+            .Doc("the HTTP listener speaks HTTPS only, with the tls-* certificate, key, CA, "
+                 "protocols and ciphers"),
         // Protected in Redis (a client that can move `dir` can make the server write files
         // where it likes); in FDB also immutable, since the open log and its LOCK stay where
         // they are.

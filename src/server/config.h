@@ -137,6 +137,7 @@ class Config {
   int port() const { return static_cast<int>(port_.load()); }
   // The HTTP listener's port (GET /metrics), on the `bind` addresses; 0: none.
   int http_port() const { return static_cast<int>(http_port_.load()); }
+  bool http_tls() const { return http_tls_.load(std::memory_order_relaxed) != 0; }
   std::string dir() const;
   int threads() const { return static_cast<int>(threads_.load()); }
   std::string logfile() const;  // empty: stderr
@@ -288,6 +289,7 @@ class Config {
 
   std::atomic<int64_t> port_{0};
   std::atomic<int64_t> http_port_{0};
+  std::atomic<int64_t> http_tls_{0};
   std::atomic<int64_t> threads_{0};
   std::atomic<int64_t> proto_max_bulk_len_{0};
   std::atomic<int64_t> query_buffer_limit_{0};
