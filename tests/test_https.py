@@ -145,3 +145,21 @@ def test_http_tls_without_a_certificate_refuses_to_start(tmp_path):
                        capture_output=True, text=True, timeout=20)
     assert p.returncode != 0
     assert "No tls-cert-file configured!" in p.stdout + p.stderr
+
+
+def test_garbage_and_stalled_handshakes_leave_https_serving(server_factory, certs):
+    s = https_server(server_factory, certs, "--tls-auth-clients", "no")
+    stalled = [socket.create_connection(("127.0.0.1", s.http_port), timeout=10) for _ in range(3)]
+    plain = b"GET / HTTP/1.1\r\n\r\n"
+    bad_hello = b"\x16\x03\x01\xff\xff" + b"\x00" * 300  # a record header promising 64 KB
+    for junk in (plain, bad_hello, os.urandom(4096)):
+        with socket.create_connection(("127.0.0.1", s.http_port), timeout=10) as raw:
+            raw.sendall(junk)
+            try:
+                raw.recv(1024)
+            except OSError:
+                pass
+    for c in stalled:
+        c.close()
+    assert get(s.http_port, context(certs))[0] == 200
+    assert s.client().ping()
