@@ -487,3 +487,51 @@ def test_scripts_with_a_shebang_and_functions_stay_in_one_slot():
         c.close()
     finally:
         stop_cluster(nodes)
+
+
+def test_shard_channel_subscribers_are_told_when_their_slot_leaves(fresh_cluster):
+    """As Redis's removeChannelsInSlot: when a node stops serving a slot, every client
+    subscribed to a shard channel of it gets a `sunsubscribe` push and leaves it (RESP2 clients
+    leave subscribed mode with their last subscription); other slots' channels stay."""
+    from conftest import Raw
+
+    def confirm(kind, name, count, resp3=False):
+        head = b">3" if resp3 else b"*3"
+        return (head + b"\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n:%d\r\n"
+                % (len(kind), kind, len(name), name, count))
+
+    nodes = fresh_cluster
+    n, slot = owner(nodes, "{moving}news")
+    m = other(nodes, n)
+    port = n["server"].port
+    stays = next(f"stay{i}" for i in range(1000) if owner(nodes, f"stay{i}")[0] is n
+                 and owner(nodes, f"stay{i}")[1] != slot).encode()
+    resp2 = Raw(port)
+    resp2.cmd("SSUBSCRIBE", "{moving}news")
+    assert resp2.read_reply() == confirm(b"ssubscribe", b"{moving}news", 1)
+    resp3 = Raw(port)
+    resp3.cmd("HELLO", "3")
+    resp3.read_reply()
+    resp3.cmd("SSUBSCRIBE", "{moving}news", "{moving}sports")
+    resp3.read_reply(), resp3.read_reply()
+    resp3.cmd("SSUBSCRIBE", stays)  # a slot that stays on n, on the same connection
+    assert resp3.read_reply() == confirm(b"ssubscribe", stays, 3, resp3=True)
+    for node in nodes:
+        assert node["server"].client().execute_command(
+            "CLUSTERX", "SETSLOT", slot, "NODE", m["id"], 2) == "OK"
+    assert resp2.read_reply() == confirm(b"sunsubscribe", b"{moving}news", 0)
+    got = {resp3.read_reply(), resp3.read_reply()}
+    assert got in ({confirm(b"sunsubscribe", b"{moving}news", 2, True),
+                    confirm(b"sunsubscribe", b"{moving}sports", 1, True)},
+                   {confirm(b"sunsubscribe", b"{moving}sports", 2, True),
+                    confirm(b"sunsubscribe", b"{moving}news", 1, True)})
+    c = n["server"].client()
+    assert c.execute_command("PUBSUB", "SHARDNUMSUB", "{moving}news") == ["{moving}news", 0]
+    assert c.execute_command("PUBSUB", "SHARDCHANNELS") == [stays.decode()]
+    # The RESP2 client is out of subscribed mode: PING answers as to any client.
+    resp2.cmd("PING")
+    assert resp2.read_reply() == b"+PONG\r\n"
+    # The RESP3 client still gets the channel that stayed.
+    assert c.execute_command("SPUBLISH", stays, "hi") == 1
+    assert resp3.read_reply() == confirm(b"smessage", stays, 0, True)[:-4] + b"$2\r\nhi\r\n"
+    c.close()

@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/logging.h"
 #include "base/numbers.h"
+#include "commands/pubsub.h"
 #include "commands/server_context.h"
 #include "protocol/reply_builder.h"
 
@@ -251,9 +252,29 @@ Status Cluster::SetImporting(int slot, std::string_view id) {
   return Status::OK();
 }
 
+namespace {
+
+// Whether this node serves `slot` in `st`: its primary is this node, or this node's primary.
+bool Serves(const ClusterState& st, int slot) {
+  const int owner = st.owner[slot];
+  if (owner < 0 || st.myself < 0) return false;
+  if (owner == st.myself) return true;
+  const ClusterNode& me = st.nodes[st.myself];
+  return !me.primary && me.primary_id == st.nodes[owner].id;
+}
+
+}  // namespace
+
 void Cluster::Install(std::shared_ptr<ClusterState> next) {
   std::shared_ptr<const ClusterState> st = std::move(next);
-  state_.store(st, std::memory_order_release);
+  std::shared_ptr<const ClusterState> old = state_.exchange(st, std::memory_order_acq_rel);
+  // As Redis's removeChannelsInSlot: the shard channels of a slot this node (or, for a
+  // replica, its primary) no longer serves lose their subscribers, each told with a
+  // `sunsubscribe` push, so clients resubscribe where the slot went.
+  if (old != nullptr) {
+    server_.pubsub().DropShardChannels(
+        [&](int slot) { return Serves(*old, slot) && !Serves(*st, slot); });
+  }
   if (st->myself < 0) return;
   // The replication role the topology gives this node (as Kvrocks's SetMasterSlaveRepl).
   const ClusterNode& me = st->nodes[st->myself];

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/glob.h"
+#include "base/slot.h"
 #include "commands/server_context.h"
 #include "protocol/reply_builder.h"
 #include "server/client_state.h"
@@ -124,6 +125,34 @@ int64_t PubSubRegistry::Publish(std::string_view channel, std::string_view paylo
   batch.clear();
   out.clear();
   return receivers;
+}
+
+void PubSubRegistry::DropShardChannels(absl::FunctionRef<bool(int slot)> lost) {
+  if (counts_[kShard].load(std::memory_order_relaxed) == 0) return;
+  std::vector<Delivery> out;
+  {
+    MutexLock l(mu_);
+    auto& map = maps_[kShard];
+    for (auto it = map.begin(); it != map.end();) {
+      if (!lost(KeySlot(it->first))) {
+        ++it;
+        continue;
+      }
+      Entry& e = it->second;
+      if (e.by_sink.empty()) e.Split();
+      auto name = std::make_shared<const std::string>(it->first);
+      for (const auto& by : e.by_sink) out.push_back({nullptr, name, by.second, true});
+      map.erase(it++);
+      counts_[kShard].fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+  // Each receiving thread gets its own (queued, never dropped: no limit).
+  for (Delivery& d : out) {
+    std::vector<Delivery> one;
+    MessageSink* sink = d.sink();
+    one.push_back(std::move(d));
+    sink->Deliver(one, /*local=*/false, /*hard_limit=*/0);
+  }
 }
 
 std::vector<std::string> PubSubRegistry::Names(Kind kind, std::string_view pattern) const {

@@ -59,6 +59,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
 #include "base/mutex.h"
 
 namespace fdb {
@@ -82,6 +83,9 @@ class PubSubEndpoint {
   // The client's messages were dropped because too many were queued for it: it is closed, as
   // a client over its pubsub output buffer hard limit.
   virtual void CloseForPubSubLimit() = 0;
+  // This node no longer serves the slot of shard channel `channel` (cluster mode): the client
+  // leaves it and is told with a `sunsubscribe` push (PubSubShardChannelLost).
+  virtual void ShardChannelLost(const std::string& channel) = 0;
 };
 
 class MessageSink;
@@ -124,8 +128,10 @@ using SubList = std::vector<std::shared_ptr<Subscriber>>;
 // of the sink the delivery is handed to.
 struct Delivery {
   std::shared_ptr<Subscriber> to;
-  PubSubMessage msg;
+  PubSubMessage msg;  // with shard_channel_lost: the channel's name
   std::shared_ptr<const SubList> group;
+  // Not a message: the receivers lose the shard channel `msg` (DropShardChannels).
+  bool shard_channel_lost = false;
 
   // Calls fn(Subscriber&) for each receiver, in order.
   template <typename Fn>
@@ -193,6 +199,11 @@ class PubSubRegistry {
   int64_t Publish(std::string_view channel, std::string_view payload, bool shard, MessageSink* here,
                   int64_t hard_limit);
 
+  // Cluster mode, when this node stops serving slots: every shard channel whose slot
+  // `lost(slot)` is dropped, and each of its subscribers is told on its own thread
+  // (PubSubEndpoint::ShardChannelLost), as Redis's removeChannelsInSlot. Thread-safe.
+  void DropShardChannels(absl::FunctionRef<bool(int slot)> lost);
+
   // PUBSUB CHANNELS / SHARDCHANNELS: the names with subscribers matching `pattern` (all when
   // empty), in no particular order.
   std::vector<std::string> Names(Kind kind, std::string_view pattern) const;
@@ -226,5 +237,10 @@ class PubSubRegistry {
 // Leaves every subscription without replying and detaches the client's endpoint: RESET and
 // the connection's close. REQUIRES: the client's own thread.
 void PubSubLeaveAll(ServerContext& server, ClientState& client);
+// The client's side of DropShardChannels: leaves `channel` if subscribed and returns the
+// `sunsubscribe` push to send it (RESP2 form, see PubSubMessage), else "". Leaves subscribed
+// mode with the last subscription. REQUIRES: the client's own thread.
+std::string PubSubShardChannelLost(ServerContext& server, ClientState& client,
+                                   std::string_view channel);
 
 }  // namespace fdb

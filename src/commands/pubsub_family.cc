@@ -116,6 +116,30 @@ void Unsubscribe(CmdArgs args, CommandContext& ctx, Kind kind, const char* what)
   }
 }
 
+}  // namespace
+
+std::string PubSubShardChannelLost(ServerContext& server, ClientState& c,
+                                   std::string_view channel) {
+  const std::shared_ptr<Subscriber> s = c.pubsub;
+  if (s == nullptr) return "";
+  auto it = s->shard_channels.find(channel);
+  if (it == s->shard_channels.end()) return "";  // it left the channel meanwhile
+  s->shard_channels.erase(it);
+  c.pubsub_bytes -= channel.size() + limits::kSubscriptionOverhead;
+  StoreCounts(c, *s);
+  // What SUNSUBSCRIBE of the channel would have replied (the registry already let it go).
+  std::string push = "*3\r\n";
+  AppendBulk(push, "sunsubscribe");
+  AppendBulk(push, channel);
+  push += ":" + std::to_string(ReplyCount(c, PubSubRegistry::kShard)) + "\r\n";
+  if (s->channels.empty() && s->patterns.empty() && s->shard_channels.empty()) {
+    PubSubLeaveAll(server, c);
+  }
+  return push;
+}
+
+namespace {
+
 void CmdSubscribe(CmdArgs args, CommandContext& ctx) {
   Subscribe(args, ctx, PubSubRegistry::kChannel, "SUBSCRIBE", "subscribe");
 }

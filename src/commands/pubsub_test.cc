@@ -8,6 +8,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/slot.h"
 #include "commands/introspection.h"
 #include "commands/registry.h"
 #include "commands/server_context.h"
@@ -54,6 +55,7 @@ class NullEndpoint : public PubSubEndpoint {
  public:
   void PushMessage(const std::string&) override {}
   void CloseForPubSubLimit() override {}
+  void ShardChannelLost(const std::string&) override {}
 };
 
 std::shared_ptr<Subscriber> Sub(uint64_t id, MessageSink* sink) {
@@ -169,6 +171,35 @@ TEST(PubSubRegistryTest, RemoveDropsEmptyNames) {
   EXPECT_EQ(reg.Count(K::kChannel), 0);
   EXPECT_TRUE(reg.Names(K::kChannel, "").empty());
   EXPECT_EQ(reg.Publish("c", "m", false, nullptr, 0), 0);
+}
+
+TEST(PubSubRegistryTest, DropShardChannelsTellsEachThreadOfItsSlotsOnly) {
+  PubSubRegistry reg;
+  RecordingSink a, b;
+  reg.Add(K::kShard, "{x}1", Sub(1, &a));
+  reg.Add(K::kShard, "{x}1", Sub(2, &b));
+  reg.Add(K::kShard, "{x}2", Sub(1, &a));
+  reg.Add(K::kShard, "y", Sub(1, &a));
+  reg.Add(K::kChannel, "{x}1", Sub(3, &a));  // not a shard channel: untouched
+  const int lost = KeySlot("x");
+  reg.DropShardChannels([&](int slot) { return slot == lost; });
+  EXPECT_EQ(reg.NumSubscribers(K::kShard, "{x}1"), 0);
+  EXPECT_EQ(reg.NumSubscribers(K::kShard, "{x}2"), 0);
+  EXPECT_EQ(reg.NumSubscribers(K::kShard, "y"), 1);
+  EXPECT_EQ(reg.NumSubscribers(K::kChannel, "{x}1"), 1);
+  EXPECT_EQ(reg.Count(K::kShard), 1);
+  // Client 1 (thread a) loses two channels, client 2 (thread b) one; never locally.
+  std::vector<std::string> on_a;
+  for (const auto& g : a.got) {
+    EXPECT_EQ(g.client, 1u);
+    EXPECT_FALSE(g.local);
+    on_a.push_back(g.msg);
+  }
+  std::sort(on_a.begin(), on_a.end());
+  EXPECT_EQ(on_a, (std::vector<std::string>{"{x}1", "{x}2"}));
+  ASSERT_EQ(b.got.size(), 1u);
+  EXPECT_EQ(b.got[0].client, 2u);
+  EXPECT_EQ(b.got[0].msg, "{x}1");
 }
 
 TEST(PubSubRegistryTest, NamesMatchGlob) {

@@ -630,6 +630,12 @@ void Connection::PushMessage(const std::string& msg) {
   }
 }
 
+void Connection::ShardChannelLost(const std::string& channel) {
+  if (closed_) return;
+  const std::string push = PubSubShardChannelLost(owner_->server(), state_, channel);
+  if (!push.empty()) PushMessage(push);
+}
+
 void Connection::CloseForPubSubLimit() {
   if (closed_) return;
   push_overflow_ = true;

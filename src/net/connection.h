@@ -86,6 +86,7 @@ class Connection : public EventHandler, public PubSubEndpoint {
   // and the client is closed by AfterPush. REQUIRES: the owning thread.
   void PushMessage(const std::string& msg) override;
   void CloseForPubSubLimit() override;
+  void ShardChannelLost(const std::string& channel) override;
   void AfterPush();
 
  private:

@@ -224,13 +224,20 @@ void IoThread::ReadPending() {
   if (!pending_reads_.empty()) loop_.Post([] {});
 }
 
+void IoThread::Hand(const Delivery& d) {
+  d.ForEach([&](Subscriber& s) {
+    if (s.endpoint == nullptr) return;
+    if (d.shard_channel_lost) {
+      s.endpoint->ShardChannelLost(*d.msg);
+    } else {
+      s.endpoint->PushMessage(*d.msg);
+    }
+  });
+}
+
 void IoThread::Deliver(std::vector<Delivery>& batch, bool local, int64_t hard_limit) {
   if (local) {
-    for (const Delivery& d : batch) {
-      d.ForEach([&](Subscriber& s) {
-        if (s.endpoint != nullptr) s.endpoint->PushMessage(*d.msg);
-      });
-    }
+    for (const Delivery& d : batch) Hand(d);
     return;
   }
   bool post = false;
@@ -299,9 +306,7 @@ void IoThread::DrainInbox() {
       if (d.to->endpoint != nullptr) d.to->endpoint->CloseForPubSubLimit();
       continue;
     }
-    d.ForEach([&](Subscriber& s) {
-      if (s.endpoint != nullptr) s.endpoint->PushMessage(*d.msg);
-    });
+    Hand(d);
   }
   batch.clear();
   // Written by AfterBatch, which runs after this task's batch (FlushPushed).

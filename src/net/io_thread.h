@@ -79,6 +79,8 @@ class IoThread : public EventHandler, public MessageSink {
   // many messages arrive meanwhile). Pushed notes a connection that got messages; after the
   // batch it is written once (Connection::AfterPush).
   void Deliver(std::vector<Delivery>& batch, bool local, int64_t hard_limit) override;
+  // Hands one delivery to its receivers' endpoints (a message, or a lost shard channel).
+  void Hand(const Delivery& d);
   void Pushed(Connection* c) { pushed_.push_back(c->state().id); }
   // Pushes this thread's commands make for other threads' connections wait in an outbox, one
   // list per target thread, and go over in one Deliver call each (one inbox hand-over, at most
