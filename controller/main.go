@@ -10,13 +10,17 @@
 //	fdb-controller [flags] failover ID
 //	fdb-controller [flags] show [--json]
 //
-// Common flags: --etcd host:port,... (the etcd members), --prefix /fdb/<cluster-name>.
+// Common flags: --etcd host:port,... (the etcd members), --prefix /fdb/<cluster-name>; TLS to
+// etcd (--etcd-cacert, --etcd-cert, --etcd-key) and its users (--etcd-user, --etcd-password);
+// the nodes' ACL user and password (--node-user, --node-password, or $FDB_NODE_*).
 // The commands other than serve change the topology in etcd (a transaction on its revision);
 // the acting controller then pushes it to the nodes.
 package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -38,6 +42,17 @@ func main() {
 	endpoints := global.String("etcd", "127.0.0.1:2379", "etcd members, comma-separated")
 	prefix := global.String("prefix", "/fdb/default", "etcd key prefix of this cluster")
 	timeout := global.Duration("node-timeout", 500*time.Millisecond, "timeout of one node request")
+	nodeUser := global.String("node-user", os.Getenv("FDB_NODE_USER"),
+		"ACL user to log in to the nodes as (default $FDB_NODE_USER; empty: the default user)")
+	nodePass := global.String("node-password", os.Getenv("FDB_NODE_PASSWORD"),
+		"password of that user on the nodes (default $FDB_NODE_PASSWORD; empty: none)")
+	etcdUser := global.String("etcd-user", os.Getenv("FDB_ETCD_USER"),
+		"etcd user (default $FDB_ETCD_USER; empty: no etcd authentication)")
+	etcdPass := global.String("etcd-password", os.Getenv("FDB_ETCD_PASSWORD"),
+		"that etcd user's password (default $FDB_ETCD_PASSWORD)")
+	etcdCA := global.String("etcd-cacert", "", "CA of the etcd members' certificates: TLS to etcd")
+	etcdCert := global.String("etcd-cert", "", "client certificate for etcd (with --etcd-key)")
+	etcdKey := global.String("etcd-key", "", "the client certificate's key")
 	global.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: fdb-controller [--etcd HOSTS] [--prefix P] "+
 			"serve|create|add-node|remove-node|move-slot|rebalance|failover|show ...")
@@ -49,15 +64,20 @@ func main() {
 		global.Usage()
 		os.Exit(2)
 	}
+	tlsConfig, err := etcdTLS(*etcdCA, *etcdCert, *etcdKey)
+	if err != nil {
+		log.Fatalf("etcd: %v", err)
+	}
 	cli, err := clientv3.New(clientv3.Config{
 		Endpoints: strings.Split(*endpoints, ","), DialTimeout: 5 * time.Second,
+		TLS: tlsConfig, Username: *etcdUser, Password: *etcdPass,
 	})
 	if err != nil {
 		log.Fatalf("etcd: %v", err)
 	}
 	defer cli.Close()
 	c := &Controller{
-		ID: "controller", Store: &Store{cli: cli, prefix: *prefix}, Nodes: NewNodes(*timeout),
+		ID: "controller", Store: &Store{cli: cli, prefix: *prefix}, Nodes: NewNodes(*timeout, NodeAuth{User: *nodeUser, Password: *nodePass}),
 		ProbeInterval: 500 * time.Millisecond, FailAfter: 3, SessionTTL: 5, CatchUp: 5 * time.Second,
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -66,6 +86,38 @@ func main() {
 		fmt.Fprintln(os.Stderr, "fdb-controller:", err)
 		os.Exit(1)
 	}
+}
+
+// etcdTLS is the client TLS configuration for etcd: nil (plain) without a CA; with one, the
+// members' certificates are verified against it, and a client certificate is presented when
+// both cert and key are given (etcd's --client-cert-auth).
+func etcdTLS(ca, cert, key string) (*tls.Config, error) {
+	if ca == "" {
+		if cert != "" || key != "" {
+			return nil, fmt.Errorf("--etcd-cert and --etcd-key need --etcd-cacert")
+		}
+		return nil, nil
+	}
+	pem, err := os.ReadFile(ca)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s: no certificate", ca)
+	}
+	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if (cert == "") != (key == "") {
+		return nil, fmt.Errorf("--etcd-cert and --etcd-key go together")
+	}
+	if cert != "" {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
 }
 
 func run(ctx context.Context, c *Controller, cmd string, args []string) error {

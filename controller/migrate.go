@@ -155,7 +155,9 @@ func (c *Controller) migrate(ctx context.Context, t *Topology) error {
 			if len(batch) == 0 {
 				break
 			}
-			args := []interface{}{"MIGRATE", host, port, "", 0, 5000, "REPLACE", "KEYS"}
+			args := []interface{}{"MIGRATE", host, port, "", 0, 5000, "REPLACE"}
+			args = append(args, c.Nodes.MigrateAuth()...)
+			args = append(args, "KEYS")
 			args = append(args, batch...)
 			if _, err := c.Nodes.DoWithin(ctx, 10*time.Second, src.Addr, args...); err != nil {
 				return fmt.Errorf("MIGRATE from %s: %w", src.Addr, err)

@@ -17,10 +17,31 @@ type Nodes struct {
 	mu      sync.Mutex
 	clients map[string]*redis.Client
 	timeout time.Duration
+	auth    NodeAuth
 }
 
-func NewNodes(timeout time.Duration) *Nodes {
-	return &Nodes{clients: map[string]*redis.Client{}, timeout: timeout}
+// NodeAuth is how the controller, and the MIGRATE calls it makes nodes run against each
+// other, log in to nodes: an ACL user (the default user when User is empty) with Password.
+// The nodes' own replication links log in with their masteruser / masterauth.
+type NodeAuth struct {
+	User, Password string
+}
+
+func NewNodes(timeout time.Duration, auth NodeAuth) *Nodes {
+	return &Nodes{clients: map[string]*redis.Client{}, timeout: timeout, auth: auth}
+}
+
+// MigrateAuth is what a node's MIGRATE to another node adds to log in there (Redis's AUTH /
+// AUTH2 options): nothing without a password.
+func (ns *Nodes) MigrateAuth() []interface{} {
+	switch {
+	case ns.auth.Password == "":
+		return nil
+	case ns.auth.User == "":
+		return []interface{}{"AUTH", ns.auth.Password}
+	default:
+		return []interface{}{"AUTH2", ns.auth.User, ns.auth.Password}
+	}
 }
 
 func (ns *Nodes) client(addr string) *redis.Client {
@@ -32,7 +53,7 @@ func (ns *Nodes) client(addr string) *redis.Client {
 			// Each call's context bounds it (a probe: ns.timeout; MIGRATE: longer).
 			Addr: addr, PoolSize: 2, MaxRetries: -1, DialTimeout: ns.timeout,
 			ReadTimeout: time.Minute, WriteTimeout: time.Minute, ContextTimeoutEnabled: true,
-			Protocol: 2,
+			Protocol: 2, Username: ns.auth.User, Password: ns.auth.Password,
 		})
 		ns.clients[addr] = c
 	}
