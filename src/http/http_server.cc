@@ -280,7 +280,8 @@ Status HttpServer::Reconfigure() {
   const std::string bind = ctx_.config().bind();
   const int port = ctx_.config().http_port();
   if (port == port_ && bind == bind_) return Status::OK();
-  if (port == 0) {
+  // `bind ""` is no TCP listener at all, this one included (as the RESP port's).
+  if (port == 0 || bind.find_first_not_of(' ') == std::string::npos) {
     if (mg_ != nullptr) StopCivetweb(mg_, ports_);
     mg_ = nullptr;
     port_ = 0;
