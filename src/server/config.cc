@@ -532,8 +532,8 @@ const std::vector<Config::Param>& Config::Table() {
                          return SplitSpaces(v).size() > 16 ? "Too many bind addresses specified."
                                                            : nullptr;
                        })
-            .Doc("addresses to listen on, separated by spaces (a leading - makes one optional; * "
-                 "is every IPv4 address, ::* every IPv6 one; \"\" none: the unixsocket only)"),
+            .Doc("addresses to listen on (* every IPv4 one, ::* every IPv6 one, a leading - "
+                 "optional, \"\" none)"),
         Int("port", nullptr, 0, 0, 65535, 6380, &Config::port_)
             .Doc("TCP port of the RESP listener (0: any free port; with a tls-port, 0 is no plain "
                  "port)"),
@@ -941,7 +941,8 @@ const std::vector<Config::Param>& Config::Table() {
         Int("unixsocketperm", nullptr, kImmutable | kOctal, 0, 0777, 0)
             .Doc("permissions of the unixsocket file, in octal (0: as the umask leaves them)"),
         Bool("protected-mode", nullptr, 0, true, &Config::protected_mode_)
-            .Doc("while the default user has no password, serve only clients on loopback"),
+            .Doc("while the default user has no password, serve only clients on loopback or the "
+                 "unixsocket"),
         Str("bind-source-addr", nullptr, kEmptyIsNull, nullptr)
             .Doc("source address of outgoing connections (a replica's link to its master)"),
         Enum("sanitize-dump-payload", kNo, kSanitizeDumpPayloadEnum, 0)
