@@ -28,9 +28,11 @@ start() {  # start NAME -> port on stdout
   port=$(bench_free_port)
   dir=$(mktemp -d "${TMPDIR:-/tmp}/pubsub-bench.XXXXXX")
   if [[ $1 == fdb ]]; then
-    "$FDB_SERVER_BIN" --port "$port" --dir "$dir" --threads "$FDB_THREADS" >"$dir/log" 2>&1 &
+    "$FDB_SERVER_BIN" --port "$port" --bind 127.0.0.1 --dir "$dir" --threads "$FDB_THREADS" \
+      >"$dir/log" 2>&1 &
   else
-    "$REDIS_SERVER_BIN" --port "$port" --dir "$dir" --save "" --appendonly no >"$dir/log" 2>&1 &
+    "$REDIS_SERVER_BIN" --port "$port" --bind 127.0.0.1 --dir "$dir" --save "" --appendonly no \
+      >"$dir/log" 2>&1 &
   fi
   echo $! >"$dir/pid"
   for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.05; done

@@ -4,8 +4,9 @@
 #   cmake -DFDB_SERVER=build/fdb-server -DOUT=packaging/fdb.conf -P packaging/fdb-conf.cmake
 #
 # The data and log directories are the ones fdb.service makes for the fdb user (StateDirectory,
-# LogsDirectory); bind and port are the defaults, written out because they are the first thing
-# an administrator changes.
+# LogsDirectory); port is the default and bind is loopback (the default, Redis's `* -::*`, is
+# every address behind protected mode), both written out because they are the first thing an
+# administrator changes.
 if(NOT FDB_SERVER OR NOT OUT)
   message(FATAL_ERROR "usage: cmake -DFDB_SERVER=<fdb-server> -DOUT=<file> -P fdb-conf.cmake")
 endif()

@@ -38,8 +38,9 @@ class ConfServer(Server):
         super().__init__()
 
     def start(self):
-        common = [self.conf, "--port", str(self.port), "--dir", self.dir, "--daemonize", "no",
-                  "--logfile", "", "--pidfile", os.path.join(self.dir, "server.pid")]
+        common = [self.conf, "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+                  "--daemonize", "no", "--logfile", "", "--pidfile",
+                  os.path.join(self.dir, "server.pid")]
         if TARGET == "redis":
             self.args = ["redis-server"] + common + ["--save", "", "--appendonly", "no"]
         else:

@@ -24,16 +24,16 @@ def run(*args, **kw):
 
 
 class ConfFileServer(Server):
-    """`fdb-server CONFIG-FILE --port P --dir D --logfile ""`: the file first, as a service
-    manager starts it, then the harness's port and data directory."""
+    """`fdb-server CONFIG-FILE --port P --bind 127.0.0.1 --dir D --logfile ""`: the file first,
+    as a service manager starts it, then the harness's port, loopback and data directory."""
 
     def __init__(self, conf):
         self.conf = conf
         super().__init__()
 
     def start(self):
-        self.args = [FDB_BIN, self.conf, "--port", str(self.port), "--dir", self.dir,
-                     "--logfile", ""]
+        self.args = [FDB_BIN, self.conf, "--port", str(self.port), "--bind", "127.0.0.1",
+                     "--dir", self.dir, "--logfile", ""]
         super().start()
 
 

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 
 from conftest import FDB_BIN, free_port
 
@@ -231,6 +232,9 @@ def test_python_m_fdb_server_runs_a_server(tmp_path):
                 assert proc.poll() is None, "python -m fdb_server exited"
                 assert time.time() < deadline, "server did not come up"
                 time.sleep(0.05)
+        # Loopback, as FDBServer's, not the binary's own default (every address).
+        with redis.Redis(port=port, decode_responses=True) as r:
+            assert r.config_get("bind") == {"bind": "127.0.0.1"}
     finally:
         proc.send_signal(signal.SIGTERM)  # the server replaced the Python process (exec)
         assert proc.wait(timeout=15) == 0

@@ -226,6 +226,7 @@ std::string ClientInfoLine(const ClientState& c, int64_t now_ms) {
   if (c.monitor.load()) flags += 'O';
   if (sub + psub + ssub > 0) flags += 'P';
   if (c.is_blocked.load(std::memory_order_relaxed)) flags += 'b';
+  if (c.unix_socket) flags += 'U';
   if (c.no_evict.load()) flags += 'e';
   if (c.no_touch.load()) flags += 'T';
   if (flags.empty()) flags = "N";

@@ -304,7 +304,8 @@ Status HttpServer::Reconfigure() {
     for (const auto& [name, value] : ctx_.config().Get("tls-*")) tls += name + " " + value + "\n";
   }
   if (port == port_ && bind == bind_ && tls == tls_) return Status::OK();
-  if (port == 0) {
+  // `bind ""` is no TCP listener at all, this one included (as the RESP port's).
+  if (port == 0 || bind.find_first_not_of(' ') == std::string::npos) {
     CloseLocked();
     return Status::OK();
   }

@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,7 +39,10 @@ std::string SockAddr(int fd, bool peer) {
   if (r != 0) return "?:0";
   char ip[INET6_ADDRSTRLEN] = "?";
   int port = 0;
-  if (ss.ss_family == AF_INET) {
+  if (ss.ss_family == AF_UNIX) {
+    // As Redis's CLIENT LIST: the socket's path for both ends (the client's end has no name).
+    if (!peer) return std::string(reinterpret_cast<sockaddr_un*>(&ss)->sun_path) + ":0";
+  } else if (ss.ss_family == AF_INET) {
     auto* a = reinterpret_cast<sockaddr_in*>(&ss);
     inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
     port = ntohs(a->sin_port);
@@ -47,23 +51,29 @@ std::string SockAddr(int fd, bool peer) {
     inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
     port = ntohs(a->sin6_port);
   }
+  // As Redis's anetFormatAddr: an IPv6 address in brackets ("[::1]:6379").
+  if (ss.ss_family == AF_INET6) return "[" + std::string(ip) + "]:" + std::to_string(port);
   return std::string(ip) + ":" + std::to_string(port);
 }
 
-Connection::Connection(IoThread* owner, int fd, uint64_t id, std::unique_ptr<Transport> transport)
+Connection::Connection(IoThread* owner, int fd, uint64_t id, std::unique_ptr<Transport> transport,
+                       bool unix_socket)
     : owner_(owner), fd_(fd), transport_(std::move(transport)), rb_(&wbuf_) {
   state_.id = id;
   state_.fd = fd;
-  state_.addr = SockAddr(fd, true);
+  state_.unix_socket = unix_socket;
   state_.laddr = SockAddr(fd, false);
-  // As Redis's islocalClient: exactly the loopback addresses, not all of 127/8.
-  state_.local = state_.addr.rfind("127.0.0.1:", 0) == 0 || state_.addr.rfind("::1:", 0) == 0;
+  state_.addr = unix_socket ? state_.laddr : SockAddr(fd, true);
+  // As Redis's islocalClient: the Unix socket and exactly the loopback addresses, not all of
+  // 127/8.
+  state_.local =
+      unix_socket || state_.addr.rfind("127.0.0.1:", 0) == 0 || state_.addr.rfind("[::1]:", 0) == 0;
   state_.created_ms = NowMs();
   state_.last_interaction_ms = state_.created_ms;
   owner->server().acl().InitClient(state_);  // the default user
   rb_.set_error_sink(&owner->server().error_stats());
   int one = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  if (!unix_socket) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
   // No buffer yet: reads go to the thread's shared chunk (see connection.h).
   UpdateMemory();
 }

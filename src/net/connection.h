@@ -40,7 +40,9 @@ class IoThread;
 class Connection : public EventHandler, public PubSubEndpoint {
  public:
   // `transport`: plain or TLS, chosen by the listener that accepted fd (server/transport.h).
-  Connection(IoThread* owner, int fd, uint64_t id, std::unique_ptr<Transport> transport);
+  // unix_socket: fd came from the Unix socket listener (a local client, CLIENT LIST's `U`).
+  Connection(IoThread* owner, int fd, uint64_t id, std::unique_ptr<Transport> transport,
+             bool unix_socket = false);
   ~Connection() override;
 
   void OnEvent(uint32_t events) override;

@@ -20,22 +20,14 @@ namespace {
 constexpr int kBlockTimeoutTickMs = 10;
 }  // namespace
 
-IoThread::IoThread(ServerContext& server, int listen_fd, int index, int tls_listen_fd,
-                   TlsContext* tls)
+IoThread::IoThread(ServerContext& server, int index, TlsContext* tls)
     : server_(server),
-      listen_fd_(listen_fd),
       index_(index),
-      tls_listen_fd_(tls_listen_fd),
       tls_(tls),
       stats_(server.NewThreadStats()),
       dispatcher_(server, stats_),
       read_chunk_(new char[limits::kReadChunk]) {
   dispatcher_.set_keep_locks(true);
-  // EPOLLEXCLUSIVE: one listening socket shared by every loop; the kernel wakes one of them
-  // per incoming connection, so connections spread across threads without a hand-off.
-  tls_acceptor_.thread = this;
-  if (listen_fd_ >= 0) loop_.Add(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, this);
-  if (tls_listen_fd_ >= 0) loop_.Add(tls_listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, &tls_acceptor_);
   loop_.AddTimer(1000, [this] { CheckIdle(); });
   // Blocked clients time out with a resolution of 10 ms (Redis's is its event loop's, ~ms).
   block_timer_ = loop_.AddTimer(kBlockTimeoutTickMs, [this] { CheckBlockedTimeouts(); });
@@ -56,6 +48,17 @@ IoThread::IoThread(ServerContext& server, int listen_fd, int index, int tls_list
 
 IoThread::~IoThread() { Stop(); }
 
+void IoThread::AddListener(int fd, ListenerKind kind) {
+  auto a = std::make_unique<Acceptor>();
+  a->thread = this;
+  a->fd = fd;
+  a->kind = kind;
+  // EPOLLEXCLUSIVE: one listening socket shared by every loop; the kernel wakes one of them
+  // per incoming connection, so connections spread across threads without a hand-off.
+  loop_.Add(fd, EPOLLIN | EPOLLEXCLUSIVE, a.get());
+  acceptors_.push_back(std::move(a));
+}
+
 void IoThread::Start() {
   thread_ = std::thread([this] {
     Replication::DeferWakesOnThisThread();
@@ -74,23 +77,22 @@ void IoThread::Stop() {
   conns_.clear();
 }
 
-void IoThread::OnEvent(uint32_t) { Accept(/*tls=*/false); }
-
-void IoThread::SwitchListener(int fd, std::shared_ptr<int> old) {
-  loop_.Post([this, fd, old = std::move(old)]() mutable {
-    if (listen_fd_ >= 0) loop_.Remove(listen_fd_);
-    listen_fd_ = fd;
-    if (listen_fd_ >= 0) loop_.Add(listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, this);
-    old.reset();  // the last thread to switch closes the old socket
-  });
-}
-
-void IoThread::SwitchTlsListener(int fd, std::shared_ptr<int> old) {
-  loop_.Post([this, fd, old = std::move(old)]() mutable {
-    if (tls_listen_fd_ >= 0) loop_.Remove(tls_listen_fd_);
-    tls_listen_fd_ = fd;
-    if (tls_listen_fd_ >= 0) loop_.Add(tls_listen_fd_, EPOLLIN | EPOLLEXCLUSIVE, &tls_acceptor_);
-    old.reset();
+void IoThread::SwitchListeners(ListenerKind kind, std::vector<int> fds, std::shared_ptr<void> old) {
+  loop_.Post([this, kind, fds = std::move(fds), old = std::move(old)]() mutable {
+    // Tasks run amid a batch of events, and a later event of this batch may still name a
+    // removed acceptor: it is freed by a task of its own (a later batch), and accepts nothing
+    // meanwhile (fd -1), since its socket may be closed and the number reused by then.
+    auto retired = std::make_shared<std::vector<std::unique_ptr<Acceptor>>>();
+    std::erase_if(acceptors_, [&](std::unique_ptr<Acceptor>& a) {
+      if (a->kind != kind) return false;
+      loop_.Remove(a->fd);
+      a->fd = -1;
+      retired->push_back(std::move(a));
+      return true;
+    });
+    if (!retired->empty()) loop_.Post([retired] {});
+    for (int fd : fds) AddListener(fd, kind);
+    old.reset();  // the last thread to switch closes the old sockets
   });
 }
 
@@ -113,27 +115,27 @@ IoThread* IoThread::TakeLeastLoaded() {
   return best;
 }
 
-void IoThread::Accept(bool tls) {
+void IoThread::Accept(const Acceptor& a) {
   // The kernel wakes one loop per readable event of the shared socket, and that loop accepts
   // the whole burst: 50 clients connecting at once all landed on the first thread. Each
   // accepted socket goes to the thread serving the fewest connections instead.
   for (int i = 0; i < 64; i++) {
-    int fd =
-        accept4(tls ? tls_listen_fd_ : listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = accept4(a.fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;  // EAGAIN: another loop took it, or none left
     server_.total_connections.fetch_add(1, std::memory_order_relaxed);
     IoThread* target = TakeLeastLoaded();
+    const ListenerKind kind = a.kind;
     if (target == this) {
-      AddConnection(fd, tls);
+      AddConnection(fd, kind);
     } else {
-      target->loop().Post([target, fd, tls] { target->AddConnection(fd, tls); });
+      target->loop().Post([target, fd, kind] { target->AddConnection(fd, kind); });
     }
   }
 }
 
-void IoThread::AddConnection(int fd, bool tls) {
+void IoThread::AddConnection(int fd, ListenerKind kind) {
   std::unique_ptr<Transport> transport;
-  if (tls) {
+  if (kind == ListenerKind::kTls) {
     transport = tls_ != nullptr ? tls_->NewTransport(fd) : nullptr;
     if (transport == nullptr) {  // no context (TLS was turned off meanwhile), or no memory
       nconns_.fetch_sub(1, std::memory_order_relaxed);
@@ -144,7 +146,8 @@ void IoThread::AddConnection(int fd, bool tls) {
     transport = NewPlainTransport(fd);
   }
   uint64_t id = server_.NextClientId();
-  auto conn = std::make_unique<Connection>(this, fd, id, std::move(transport));
+  auto conn = std::make_unique<Connection>(this, fd, id, std::move(transport),
+                                           /*unix_socket=*/kind == ListenerKind::kUnix);
   Connection* c = conn.get();
   if (static_cast<int>(server_.clients().size()) >= server_.config().maxclients()) {
     server_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
@@ -154,8 +157,8 @@ void IoThread::AddConnection(int fd, bool tls) {
     return;
   }
   // Protected mode, as Redis 7.0: while the default user has no password, only clients on the
-  // loopback addresses 127.0.0.1 and ::1 (ClientState::local) are served; the others get
-  // Redis's explanation and are closed.
+  // loopback addresses 127.0.0.1 and ::1 or the Unix socket (ClientState::local) are served;
+  // the others get Redis's explanation and are closed.
   if (!c->state().local && server_.acl().DefaultNoPass() && server_.config().protected_mode()) {
     server_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
     FDB_LOG_NOTICE("protected mode: refused client %s (no password for the default user)",

@@ -16,22 +16,24 @@
 
 namespace fdb {
 
-class IoThread : public EventHandler, public MessageSink {
+// The kinds of listening socket; a connection is served as its listener's kind says.
+enum class ListenerKind { kTcp, kTls, kUnix };
+
+class IoThread : public MessageSink {
  public:
-  // listen_fd / tls_listen_fd: the plain and TLS listening sockets shared by every thread (-1:
-  // none). tls: the server's TLS context (nullptr without TLS), used for tls_listen_fd's clients.
-  IoThread(ServerContext& server, int listen_fd, int index, int tls_listen_fd = -1,
-           TlsContext* tls = nullptr);
+  // tls: the server's TLS context (nullptr without TLS), used for the clients of kTls listeners.
+  IoThread(ServerContext& server, int index, TlsContext* tls = nullptr);
   ~IoThread() override;
 
+  // Accepts on `fd` too, a listening socket every thread shares (the server owns it).
+  // REQUIRES: called before Start.
+  void AddListener(int fd, ListenerKind kind);
   void Start();
-  void Stop();                             // thread-safe; joins
-  void OnEvent(uint32_t events) override;  // the listening socket
-  // Accepts on `fd` from now on instead of the current listener (CONFIG SET port / bind); `old`
-  // owns the previous socket, which is closed once every thread has dropped it. Thread-safe.
-  void SwitchListener(int fd, std::shared_ptr<int> old);
-  // The same for the TLS listener (CONFIG SET tls-port).
-  void SwitchTlsListener(int fd, std::shared_ptr<int> old);
+  void Stop();  // thread-safe; joins
+  // Accepts on `fds` from now on instead of the current listeners of `kind` (CONFIG SET port /
+  // bind / tls-port); `old` owns the previous sockets, which are closed once every thread has
+  // dropped it. Thread-safe.
+  void SwitchListeners(ListenerKind kind, std::vector<int> fds, std::shared_ptr<void> old);
   // c's transport holds decrypted bytes no socket event will announce: read them after this
   // batch of events (before the loop waits again).
   void QueuePendingRead(Connection* c) { pending_reads_.push_back(c->state().id); }
@@ -94,9 +96,17 @@ class IoThread : public EventHandler, public MessageSink {
   }
 
  private:
-  void Accept(bool tls);
-  // Serves an accepted socket on this thread, over TLS when `tls`. Runs on this thread.
-  void AddConnection(int fd, bool tls);
+  // One listening socket's events, accepted by the thread that owns it.
+  struct Acceptor : EventHandler {
+    IoThread* thread = nullptr;
+    int fd = -1;
+    ListenerKind kind = ListenerKind::kTcp;
+    void OnEvent(uint32_t) override { thread->Accept(*this); }
+  };
+  void Accept(const Acceptor& a);
+  // Serves an accepted socket on this thread, as a client of a `kind` listener (over TLS for
+  // kTls). Runs on this thread.
+  void AddConnection(int fd, ListenerKind kind);
   // Reads what the connections' transports hold (QueuePendingRead); if more arrives meanwhile,
   // the loop is woken to do it again rather than wait for a socket event.
   void ReadPending();
@@ -128,16 +138,10 @@ class IoThread : public EventHandler, public MessageSink {
   void FlushOutboxSlow();
 
   ServerContext& server_;
-  int listen_fd_;
   int index_;
-  // The TLS listener's events (the plain one's go to the thread itself).
-  struct TlsAcceptor : EventHandler {
-    IoThread* thread;
-    void OnEvent(uint32_t) override { thread->Accept(/*tls=*/true); }
-  };
-  int tls_listen_fd_;
   TlsContext* tls_;
-  TlsAcceptor tls_acceptor_;
+  // Every listener this thread accepts on (TCP: one per bind address); this thread only.
+  std::vector<std::unique_ptr<Acceptor>> acceptors_;
   std::vector<uint64_t> pending_reads_;  // connections whose transport holds bytes
   std::vector<IoThread*> peers_;  // set before Start; empty: this thread serves all it accepts
   // Connections served here, counted when one is handed to this thread (before it runs its

@@ -6,6 +6,8 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,8 +25,10 @@ namespace fdb {
 Server::~Server() {
   for (auto& t : threads_) t->Stop();
   threads_.clear();
-  if (listen_fd_ >= 0) close(listen_fd_);
-  if (tls_listen_fd_ >= 0) close(tls_listen_fd_);
+  for (int fd : listen_fds_) close(fd);
+  for (int fd : tls_listen_fds_) close(fd);
+  if (unix_fd_ >= 0) close(unix_fd_);
+  if (!unix_path_.empty()) unlink(unix_path_.c_str());
 }
 
 int Server::TlsPortSetting() const {
@@ -32,53 +36,152 @@ int Server::TlsPortSetting() const {
   return got.empty() ? 0 : std::atoi(got[0].second.c_str());
 }
 
-Status Server::OpenListener(std::string bind, int port, int* fd_out, int* bound_port) {
-  // `bind` may list several addresses as Redis's; FDB listens on the first.
-  if (auto sp = bind.find(' '); sp != std::string::npos) bind = bind.substr(0, sp);
-  if (!bind.empty() && bind[0] == '-') bind.erase(0, 1);  // Redis's "optional address" mark
-  if (bind == "*") bind = "0.0.0.0";
-  if (bind == "::*") bind = "::";
+namespace {
+
+// A listening socket on addr:port of `family` (addr nullptr: every address of it), or -1 with
+// *error (errno's value) and *why set.
+int ListenOn(const char* addr, int family, int port, int* error, std::string* why) {
   addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
+  hints.ai_family = family;
   hints.ai_socktype = SOCK_STREAM;
+  // Numeric addresses only: a name would make CONFIG SET wait on DNS.
   hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
   addrinfo* res = nullptr;
-  std::string port_str = std::to_string(port);
-  if (getaddrinfo(bind.c_str(), port_str.c_str(), &hints, &res) != 0 || res == nullptr) {
-    return Status::InvalidArgument("cannot resolve bind address '" + bind + "'");
+  const std::string port_str = std::to_string(port);
+  if (int rc = getaddrinfo(addr, port_str.c_str(), &hints, &res); rc != 0 || res == nullptr) {
+    *error = EINVAL;
+    *why = rc != 0 ? gai_strerror(rc) : "no address";
+    return -1;
   }
   int fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    std::string err = strerror(errno);
-    freeaddrinfo(res);
-    return Status::IOError("socket: " + err);
+  if (fd >= 0) {
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    // As Redis: an IPv6 socket takes IPv6 only, so `* ::*` can hold both on one port.
+    if (res->ai_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 511) != 0) {
+      const int e = errno;
+      close(fd);
+      fd = -1;
+      errno = e;
+    }
   }
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (::bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
-    std::string err = strerror(errno);
-    freeaddrinfo(res);
-    close(fd);
-    return Status::IOError("could not bind " + bind + ":" + port_str + ": " + err);
+  if (fd < 0) {
+    *error = errno;
+    *why = strerror(errno);
   }
   freeaddrinfo(res);
-  if (listen(fd, 511) != 0) {
-    std::string err = strerror(errno);
-    close(fd);
-    return Status::IOError("listen: " + err);
-  }
+  return fd;
+}
+
+int LocalPort(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof(ss);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  *bound_port = ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
-                                              : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-  *fd_out = fd;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
+  return ntohs(ss.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&ss)->sin_port
+                                       : reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+}
+
+}  // namespace
+
+Status Server::OpenListeners(const std::string& bind, int port, std::vector<int>* fds_out,
+                             int* bound_port) {
+  std::vector<int> fds;
+  int want_port = port;
+  size_t start = 0;
+  while (start < bind.size()) {
+    size_t end = bind.find(' ', start);
+    if (end == std::string::npos) end = bind.size();
+    std::string addr = bind.substr(start, end - start);
+    start = end + 1;
+    if (addr.empty()) continue;
+    const bool optional = addr[0] == '-';
+    if (optional) addr.erase(0, 1);
+    const int family = addr.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+    const bool any = addr == "*" || addr == "::*";
+    int error = 0;
+    std::string why;
+    int fd = ListenOn(any ? nullptr : addr.c_str(), family, want_port, &error, &why);
+    if (fd < 0) {
+      // Redis's warning, and its rules for what is skipped rather than fatal.
+      FDB_LOG_WARNING("Warning: Could not create server TCP listening socket %s:%d: %s",
+                      addr.c_str(), want_port, why.c_str());
+      if (error == EADDRNOTAVAIL && optional) continue;
+      if (error == ENOPROTOOPT || error == EPROTONOSUPPORT || error == ESOCKTNOSUPPORT ||
+          error == EPFNOSUPPORT || error == EAFNOSUPPORT) {
+        continue;
+      }
+      for (int f : fds) close(f);
+      return Status::IOError("could not bind " + addr + ":" + std::to_string(want_port) + ": " +
+                             why);
+    }
+    // Port 0: the free port the first address got is the one every address listens on.
+    if (want_port == 0) want_port = LocalPort(fd);
+    fds.push_back(fd);
+  }
+  *bound_port = fds.empty() ? 0 : want_port;
+  *fds_out = std::move(fds);
+  return Status::OK();
+}
+
+Status Server::MoveListeners(std::vector<int>* current, ListenerKind kind, const std::string& bind,
+                             int port, const std::string& old_bind, int old_port, int* bound_port) {
+  std::vector<int> fds;
+  if (current->empty() || port != old_port) {
+    // Another port: the new sockets are opened while the old ones still listen.
+    Status s = OpenListeners(bind, port, &fds, bound_port);
+    if (!s.ok()) return s;
+    SwitchListeners(current, std::move(fds), kind);
+    return Status::OK();
+  }
+  // The same port: the old sockets may hold the very addresses wanted (`127.0.0.1` to
+  // `127.0.0.1 ::1`), so they let go first and come back if the new ones fail, as Redis's
+  // changeBindAddr. Meanwhile (microseconds) a connection to the port is refused.
+  SwitchListeners(current, {}, kind);
+  Status s = OpenListeners(bind, port, &fds, bound_port);
+  if (!s.ok()) {
+    std::vector<int> back;
+    int back_port = 0;
+    if (OpenListeners(old_bind, old_port, &back, &back_port).ok()) {
+      SwitchListeners(current, std::move(back), kind);
+    } else {
+      FDB_LOG_WARNING("could not listen on %s port %d again: no listener there now",
+                      old_bind.c_str(), old_port);
+    }
+    return s;
+  }
+  SwitchListeners(current, std::move(fds), kind);
+  return Status::OK();
+}
+
+Status Server::OpenUnixSocket() {
+  const std::string path = ctx_.config().String("unixsocket");
+  const auto perm = static_cast<mode_t>(ctx_.config().Number("unixsocketperm"));
+  sockaddr_un sa{};
+  if (path.size() >= sizeof(sa.sun_path)) {
+    return Status::InvalidArgument("Failed opening Unix socket: path too long");
+  }
+  sa.sun_family = AF_UNIX;
+  memcpy(sa.sun_path, path.data(), path.size());
+  unlink(path.c_str());  // as Redis: a socket file a previous run left behind is replaced
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) != 0 ||
+      listen(fd, 511) != 0) {
+    const std::string why = strerror(errno);
+    if (fd >= 0) close(fd);
+    return Status::IOError("Failed opening Unix socket: " + why);
+  }
+  unix_path_ = path;  // ours from here: removed at exit
+  if (perm != 0 && chmod(path.c_str(), perm) != 0) {
+    FDB_LOG_WARNING("unixsocketperm: chmod %s: %s", path.c_str(), strerror(errno));
+  }
+  unix_fd_ = fd;
   return Status::OK();
 }
 
 Status Server::Start() {
   Config& cfg = ctx_.config();
-  int bound_port = 0;
+  bind_ = cfg.bind();
   const int tls_port = TlsPortSetting();
   // As Redis: a replica's link over TLS needs the context (its client side) without a TLS port.
   if (tls_port != 0 || cfg.Number("tls-replication") != 0) {
@@ -86,8 +189,10 @@ Status Server::Start() {
     if (!tls_.Configure(cfg).ok()) {
       return Status::InvalidArgument("Failed to configure TLS. Check logs for more info.");
     }
+  }
+  if (tls_port != 0) {
     int tls_bound = 0;
-    Status ts = OpenListener(cfg.bind(), tls_port, &tls_listen_fd_, &tls_bound);
+    Status ts = OpenListeners(bind_, tls_port, &tls_listen_fds_, &tls_bound);
     if (!ts.ok()) {
       // Redis's line: tools that start servers (Redis's own test suite) look for it to retry on
       // another port.
@@ -95,19 +200,29 @@ Status Server::Start() {
       return Status::IOError("Failed listening on port " + std::to_string(tls_port) +
                              " (TLS), aborting.");
     }
-    tls_port_ = tls_bound;
+    tls_port_ = tls_bound != 0 ? tls_bound : tls_port;
   }
   // `port 0` with a tls-port: TLS only, as Redis. (Without one, port 0 is any free port.)
+  int bound_port = 0;
   if (cfg.port() != 0 || tls_port == 0) {
-    Status ls = OpenListener(cfg.bind(), static_cast<int>(cfg.port()), &listen_fd_, &bound_port);
+    Status ls = OpenListeners(bind_, static_cast<int>(cfg.port()), &listen_fds_, &bound_port);
     if (!ls.ok()) {
       FDB_LOG_WARNING("%s", ls.message().c_str());
       return Status::IOError("Failed listening on port " + std::to_string(cfg.port()) +
                              " (TCP), aborting.");
     }
   }
-  port_.store(bound_port);
-  ctx_.listening_port.store(bound_port);
+  if (!cfg.String("unixsocket").empty()) {
+    if (Status us = OpenUnixSocket(); !us.ok()) return us;
+  }
+  if (listen_fds_.empty() && tls_listen_fds_.empty() && unix_fd_ < 0) {
+    return Status::InvalidArgument("Configured to not listen anywhere, exiting.");
+  }
+  // Without a TCP listener (`bind ""`) the configured port is still the one announced (a
+  // replica's REPLCONF listening-port), as Redis's.
+  const int port = bound_port != 0 ? bound_port : static_cast<int>(cfg.port());
+  port_.store(port);
+  ctx_.listening_port.store(port);
 
   int n = cfg.threads();
   if (n <= 0) n = static_cast<int>(std::thread::hardware_concurrency());
@@ -117,8 +232,9 @@ Status Server::Start() {
     // close finds the port refusing, as after Redis's exit.
     {
       std::lock_guard<std::mutex> l(listen_mu_);
-      if (listen_fd_ >= 0) ::shutdown(listen_fd_, SHUT_RDWR);
-      if (tls_listen_fd_ >= 0) ::shutdown(tls_listen_fd_, SHUT_RDWR);
+      for (int fd : listen_fds_) ::shutdown(fd, SHUT_RDWR);
+      for (int fd : tls_listen_fds_) ::shutdown(fd, SHUT_RDWR);
+      if (unix_fd_ >= 0) ::shutdown(unix_fd_, SHUT_RDWR);
     }
     shutdown_.store(true);
     kill(getpid(), SIGTERM);  // wakes Run()'s sigtimedwait
@@ -127,7 +243,11 @@ Status Server::Start() {
   ctx_.reconfigure_tls = [this] { return ReconfigureTls(); };
   ctx_.new_tls_client = [this](int fd) { return tls_.NewClientTransport(fd); };
   for (int i = 0; i < n; i++) {
-    threads_.push_back(std::make_unique<IoThread>(ctx_, listen_fd_, i, tls_listen_fd_, &tls_));
+    auto t = std::make_unique<IoThread>(ctx_, i, &tls_);
+    for (int fd : listen_fds_) t->AddListener(fd, ListenerKind::kTcp);
+    for (int fd : tls_listen_fds_) t->AddListener(fd, ListenerKind::kTls);
+    if (unix_fd_ >= 0) t->AddListener(unix_fd_, ListenerKind::kUnix);
+    threads_.push_back(std::move(t));
   }
   std::vector<IoThread*> peers;
   for (auto& t : threads_) peers.push_back(t.get());
@@ -138,36 +258,50 @@ Status Server::Start() {
 
 Status Server::Rebind(const std::string& bind, int port) {
   std::lock_guard<std::mutex> l(listen_mu_);
-  int fd = -1, bound_port = 0;
-  if (port != 0 || tls_port_ == 0) {  // port 0 beside a TLS port: no plain listener
-    Status s = OpenListener(bind, port, &fd, &bound_port);
+  const int old_port = port_.load();
+  int bound = 0;
+  const bool plain = port != 0 || tls_port_ == 0;  // port 0 beside a TLS port: no plain listener
+  if (plain) {
+    Status s = MoveListeners(&listen_fds_, ListenerKind::kTcp, bind, port, bind_, old_port, &bound);
     if (!s.ok()) return s;
+  } else {
+    SwitchListeners(&listen_fds_, {}, ListenerKind::kTcp);
   }
-  port_.store(bound_port);
-  ctx_.listening_port.store(bound_port);
-  SwitchListener(&listen_fd_, fd, /*tls=*/false);
+  // As Redis's changeBindAddr: the TLS listeners move to the new addresses too, and if they
+  // cannot, the plain ones go back.
+  if (bind != bind_ && tls_port_ != 0) {
+    int tls_bound = 0;
+    Status s = MoveListeners(&tls_listen_fds_, ListenerKind::kTls, bind, tls_port_, bind_,
+                             tls_port_, &tls_bound);
+    if (!s.ok()) {
+      int ignored = 0;
+      if (plain) {
+        (void)MoveListeners(&listen_fds_, ListenerKind::kTcp, bind_, old_port, bind,
+                            bound != 0 ? bound : port, &ignored);
+      }
+      return s;
+    }
+  }
+  bind_ = bind;
+  port_.store(bound != 0 ? bound : port);
+  ctx_.listening_port.store(bound != 0 ? bound : port);
   return Status::OK();
 }
 
-void Server::SwitchListener(int* current, int fd, bool tls) {
-  // Every loop swaps its listener on its own thread (the accept path reads it there); the old
-  // socket is closed when the last of them has let go of it. Connections already accepted stay.
-  // It stops listening now, though: its port is free when CONFIG SET replies (a CONFIG SET
+void Server::SwitchListeners(std::vector<int>* current, std::vector<int> fds, ListenerKind kind) {
+  // Every loop swaps its listeners on its own thread (the accept path reads them there); the
+  // old sockets are closed when the last of them has let go. Connections already accepted stay.
+  // They stop listening now, though: their port is free when CONFIG SET replies (a CONFIG SET
   // tls-port of the old port number right after must not find it taken), and a loop that has
-  // not switched yet sees it hung up (accept fails; nothing is lost) until its switch runs.
-  if (*current >= 0) shutdown(*current, SHUT_RDWR);
-  auto old = std::shared_ptr<int>(new int(*current), [](int* p) {
-    if (*p >= 0) close(*p);
-    delete p;
-  });
-  *current = fd;
-  for (auto& t : threads_) {
-    if (tls) {
-      t->SwitchTlsListener(fd, old);
-    } else {
-      t->SwitchListener(fd, old);
-    }
-  }
+  // not switched yet sees them hung up (accept fails; nothing is lost) until its switch runs.
+  for (int fd : *current) shutdown(fd, SHUT_RDWR);
+  std::shared_ptr<std::vector<int>> old(new std::vector<int>(std::move(*current)),
+                                        [](std::vector<int>* v) {
+                                          for (int fd : *v) close(fd);
+                                          delete v;
+                                        });
+  *current = fds;
+  for (auto& t : threads_) t->SwitchListeners(kind, fds, old);
 }
 
 Status Server::ReconfigureTls() {
@@ -178,13 +312,14 @@ Status Server::ReconfigureTls() {
     return Status::InvalidArgument("Unable to update TLS configuration. Check server logs.");
   }
   if (want == tls_port_) return Status::OK();
-  int fd = -1, bound = 0;
+  std::vector<int> fds;
+  int bound = 0;
   if (want != 0) {
-    Status s = OpenListener(ctx_.config().bind(), want, &fd, &bound);
+    Status s = OpenListeners(bind_, want, &fds, &bound);
     if (!s.ok()) return Status::IOError("Unable to listen on this port");
   }
-  tls_port_ = bound;
-  SwitchListener(&tls_listen_fd_, fd, /*tls=*/true);
+  tls_port_ = bound != 0 ? bound : want;
+  SwitchListeners(&tls_listen_fds_, std::move(fds), ListenerKind::kTls);
   return Status::OK();
 }
 
@@ -250,6 +385,11 @@ void Server::Run() {
   for (auto& t : threads_) t->loop().Stop();
   for (auto& t : threads_) t->Stop();
   threads_.clear();
+  if (!unix_path_.empty()) {
+    FDB_LOG_NOTICE("Removing the unix socket file.");
+    unlink(unix_path_.c_str());
+    unix_path_.clear();
+  }
 }
 
 void Server::Housekeeping() {

@@ -1,4 +1,5 @@
-// A socket's address as "ip:port" (CLIENT LIST's addr and laddr, log lines).
+// A socket's address as "ip:port" (CLIENT LIST's addr and laddr, log lines), as Redis shows
+// it: "[ip6]:port" for IPv6, "path:0" for a Unix socket's local end.
 #pragma once
 
 #include <string>

@@ -29,13 +29,15 @@ class PubSubEndpoint;
 struct ClientState {
   uint64_t id = 0;
   int fd = -1;
-  std::string addr;   // peer "ip:port"
-  std::string laddr;  // local "ip:port"
+  std::string addr;   // peer "ip:port" ("path:0" on the Unix socket, as Redis)
+  std::string laddr;  // local "ip:port" ("path:0" on the Unix socket)
   int64_t created_ms = 0;
-  // The peer is 127.0.0.1 or ::1 (Redis's islocalClient), for enable-debug-command local and
-  // enable-protected-configs local. In-process clients (the embedded API, tests) are local.
+  // The peer is 127.0.0.1 or ::1 or on the Unix socket (Redis's islocalClient), for protected
+  // mode, enable-debug-command local and enable-protected-configs local. In-process clients
+  // (the embedded API, tests) are local.
   bool local = true;
-  bool script = false;  // the client of a script's redis.call's (commands/scripting.cc)
+  bool unix_socket = false;  // connected through `unixsocket` (CLIENT LIST's flag U)
+  bool script = false;       // the client of a script's redis.call's (commands/scripting.cc)
   // The index of the I/O thread serving the connection (CLIENT LIST io-thread=, as Redis 8).
   int io_thread = 0;
   // Failed AUTH / HELLO AUTH attempts in a row on this connection; owning thread only.

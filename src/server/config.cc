@@ -524,13 +524,16 @@ const std::vector<Config::Param>& Config::Table() {
         // listed them.
         // CONFIG SET of bind and port moves the listener (the new one is opened before the old
         // one is closed; see Server::Rebind).
-        with_str_check(Str("bind", nullptr, kMultiArg, "127.0.0.1", &Config::bind_),
+        // Redis's default, every IPv4 and (if the host has it) every IPv6 address: protected
+        // mode keeps clients beyond loopback out while the default user has no password.
+        with_str_check(Str("bind", nullptr, kMultiArg, "* -::*", &Config::bind_),
                        [](std::string_view v) -> const char* {
                          // Redis's CONFIG_BINDADDR_MAX.
                          return SplitSpaces(v).size() > 16 ? "Too many bind addresses specified."
                                                            : nullptr;
                        })
-            .Doc("addresses to listen on, separated by spaces (a leading - makes one optional)"),
+            .Doc("addresses to listen on (* every IPv4 one, ::* every IPv6 one, a leading - "
+                 "optional, \"\" none)"),
         Int("port", nullptr, 0, 0, 65535, 6380, &Config::port_)
             .Doc("TCP port of the RESP listener (0: any free port; with a tls-port, 0 is no plain "
                  "port)"),
@@ -937,12 +940,14 @@ const std::vector<Config::Param>& Config::Table() {
             .Doc("Redis's SO_MARK of listening sockets"),
         Int("tcp-backlog", nullptr, kImmutable | kNo, 0, kIntMax, 511)
             .Doc("Redis's listen() backlog"),
-        Str("unixsocket", nullptr, kImmutable | kEmptyIsNull | kNo, nullptr)
-            .Doc("Redis's Unix socket path"),
-        Int("unixsocketperm", nullptr, kImmutable | kOctal | kNo, 0, 0777, 0)
-            .Doc("Redis's Unix socket permissions (octal)"),
+        // Listened on beside the TCP addresses (net/server.cc); its clients count as local.
+        Str("unixsocket", nullptr, kImmutable | kEmptyIsNull, nullptr)
+            .Doc("path of a Unix socket to listen on too (removed at exit)"),
+        Int("unixsocketperm", nullptr, kImmutable | kOctal, 0, 0777, 0)
+            .Doc("permissions of the unixsocket file, in octal (0: as the umask leaves them)"),
         Bool("protected-mode", nullptr, 0, true, &Config::protected_mode_)
-            .Doc("while the default user has no password, serve only clients on loopback"),
+            .Doc("while the default user has no password, serve only clients on loopback or the "
+                 "unixsocket"),
         Str("bind-source-addr", nullptr, kEmptyIsNull, nullptr)
             .Doc("source address of outgoing connections (a replica's link to its master)"),
         Enum("sanitize-dump-payload", kNo, kSanitizeDumpPayloadEnum, 0)

@@ -65,7 +65,7 @@ TEST(ConfigHelpTest, ConfigFileSetsWhatWasGivenAndCommentsTheRest) {
   EXPECT_NE(text.find("\ndir /var/lib/fdb\n"), std::string::npos);
   EXPECT_NE(text.find("\nmaxmemory 2mb\n"), std::string::npos);
   EXPECT_NE(text.find("\nsave 60 5\n"), std::string::npos);
-  EXPECT_NE(text.find("\n# bind 127.0.0.1\n"), std::string::npos);
+  EXPECT_NE(text.find("\n# bind * -::*\n"), std::string::npos);
   EXPECT_NE(text.find("\n# logfile \"\"\n"), std::string::npos);
   EXPECT_NE(text.find("\n# requirepass \"\"\n"), std::string::npos);
   EXPECT_NE(

@@ -66,7 +66,7 @@ TEST(ParseMemoryTest, RejectsGarbageNegativesAndOverflow) {
 TEST(ConfigTest, DefaultsAsDocumented) {
   Config c;
   EXPECT_EQ(c.port(), 6380);
-  EXPECT_EQ(c.bind(), "127.0.0.1");
+  EXPECT_EQ(c.bind(), "* -::*");  // Redis's: protected mode guards it
   EXPECT_EQ(c.maxmemory(), 0);
   EXPECT_EQ(c.maxmemory_policy(), "noeviction");
   EXPECT_EQ(c.appendfsync(), "everysec");

@@ -218,6 +218,9 @@ int main(int argc, char** argv) {
                      ? ctx->config().threads()
                      : static_cast<int>(std::thread::hardware_concurrency()),
                  ctx->config().dir().c_str());
+  if (const std::string unixsocket = ctx->config().String("unixsocket"); !unixsocket.empty()) {
+    FDB_LOG_NOTICE("The server is now ready to accept connections at %s", unixsocket.c_str());
+  }
   Notify(notify, "READY=1");
   server.Run();
   // From here the service manager sees the stop as ours, not as a crash, while the checkpoint

@@ -286,9 +286,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     This process is replaced by the binary (exec) with the arguments unchanged, so the console
     script takes the binary's flags and defaults (``fdb-server [CONFIG_FILE] [--port N]
     [--NAME VALUE]...``, ``--help``, ``--version``), and signals and the exit status are the
-    server's.
+    server's; one exception: without a config file or ``--bind``, ``--bind 127.0.0.1`` comes
+    first (the package's servers listen on loopback unless told otherwise).
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    # Loopback unless told otherwise, as FDBConfig's ``host``: the binary's own default is
+    # Redis's ``* -::*`` (every address, protected mode on). A config file (first argument)
+    # keeps its own ``bind``, which a flag would override.
+    starts_server = not args or (args[0].startswith("-")
+                                 and not {"--help", "-h", "--version", "-v"} & set(args))
+    if starts_server and "--bind" not in args:
+        args = ["--bind", "127.0.0.1", *args]
     try:
         binary = find_server_binary()
     except FDBServerError as e:
