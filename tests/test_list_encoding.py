@@ -183,6 +183,7 @@ def test_compressed_list_survives_restart_and_kill9(durable):
     fill_list(c, "l", n=10000)
     model = [elem(i) for i in range(10000)]
     packed = c.memory_usage("l")
+    assert packed < 16 * 10000  # raw, each element takes 24 bytes or more
     c.lset("l", 5000, "changed")
     model[5000] = "changed"
     c.linsert("l", "AFTER", "changed", "after")
@@ -223,6 +224,7 @@ def test_compressed_lists_evicted_and_read_back(durable):
         c.lset(key, N // 2, "mid")
         model[key][N // 2] = "mid"
         assert c.lrange(key, 0, -1) == model[key]
+        assert c.memory_usage(key) < 16 * N  # read back compressed
     assert int(info_fields(c, "cache")["cache_misses"]) > 0
     s.kill9()
     s.start()

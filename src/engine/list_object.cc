@@ -207,6 +207,10 @@ constexpr int64_t kCompressMax = (1 << 16) - 1;
 constexpr uint32_t kMinCompressBytes = 48;
 constexpr uint32_t kMinCompressImprove = 8;
 constexpr uint64_t kDefaultPackedThreshold = uint64_t{1} << 30;
+// The count bound of a size-class fill: none (a 64 KB node holds at most 32K elements of 2 bytes,
+// so a 16-bit count never reaches it).
+constexpr uint16_t kNoCountBound = UINT16_MAX;
+static_assert(kSizeClasses[4] / 2 < kNoCountBound && kFillMax < kNoCountBound);
 
 constexpr uint32_t kMinCap = 32;         // first allocation of a node
 constexpr uint32_t kMallocOverhead = 8;  // glibc chunk header
@@ -243,8 +247,24 @@ uint64_t ListObject::PackedThreshold() {
 
 ListObject::ListObject() : ListObject(DefaultOptions()) {}
 
-ListObject::ListObject(Options o)
-    : fill_(ClampFill(o.fill)), depth_(ClampDepth(o.compress_depth)) {}
+ListObject::ListObject(Options o) : depth_(ClampDepth(o.compress_depth)) {
+  int16_t fill = ClampFill(o.fill);
+  max_bytes_ = (fill < 0 ? kSizeClasses[-fill - 1] : kSizeSafetyLimit) - kListpackOverhead;
+  max_count_ = fill < 0 ? kNoCountBound : static_cast<uint16_t>(fill);
+}
+
+ListObject::Options ListObject::options() const {
+  Options o;
+  o.compress_depth = depth_;
+  if (max_count_ != kNoCountBound) {
+    o.fill = max_count_;
+  } else {
+    for (int i = 0; i < 5; i++) {
+      if (kSizeClasses[i] - kListpackOverhead == max_bytes_) o.fill = -1 - i;
+    }
+  }
+  return o;
+}
 
 ListObject::~ListObject() {
   for (Node* n : nodes_) free(n);
@@ -254,9 +274,7 @@ size_t ListObject::NodeSize(size_t ni) const { return nodes_[ni]->count; }
 bool ListObject::NodeCompressed(size_t ni) const { return nodes_[ni]->compressed; }
 
 bool ListObject::Fits(uint64_t bytes, uint64_t count) const {
-  bytes += kListpackOverhead;
-  if (fill_ < 0) return bytes <= kSizeClasses[-fill_ - 1];
-  return bytes <= kSizeSafetyLimit && count <= static_cast<uint64_t>(fill_);
+  return bytes <= max_bytes_ && count <= max_count_;
 }
 
 bool ListObject::AllowInsert(const Node* n, uint32_t s, bool large) const {
@@ -358,7 +376,7 @@ void ListObject::Reserve(size_t ni, uint32_t need, bool front) {
   if (room >= need) return;
   uint32_t used = n->used();
   uint32_t free_bytes = n->cap - used;
-  uint32_t max_data = (fill_ < 0 ? kSizeClasses[-fill_ - 1] : kSizeSafetyLimit) - kListpackOverhead;
+  uint32_t max_data = max_bytes_;
   if (free_bytes >= need && (n->cap >= max_data || used + need <= n->cap / 4 * 3)) {
     // Enough free bytes in the node: move the data, leaving half the free room (at least
     // `need`) on the growing side, so pushes at alternating ends do not move it every time.
@@ -661,7 +679,7 @@ size_t ListObject::Remove(std::string_view v, int64_t count) {
   if (removed > 0) {
     // Free empty nodes and merge neighbours that fit in half a node, so removals do not leave
     // many sparse nodes behind (half: a merged node has room to grow before it splits again).
-    uint32_t half = (fill_ < 0 ? kSizeClasses[-fill_ - 1] : kSizeSafetyLimit) / 2;
+    uint32_t half = (max_bytes_ + kListpackOverhead) / 2;
     for (size_t ni = 0; ni < nodes_.size();) {
       if (nodes_[ni]->count == 0) {
         FreeNode(ni);

@@ -149,7 +149,7 @@ class ListObject final : public ValueObject {
   static void DeltaTrim(std::string* out, uint64_t start, uint64_t n);
 
   // The options this list was made with (after clamping).
-  Options options() const { return {fill_, depth_}; }
+  Options options() const;
   // For tests: the number of nodes, a node's elements, and whether it is compressed.
   size_t NodeCount() const { return nodes_.size(); }
   size_t NodeSize(size_t ni) const;
@@ -170,7 +170,8 @@ class ListObject final : public ValueObject {
   // node ni raw.
   void Reserve(size_t ni, uint32_t need, bool front);
   void Account(int64_t delta) { mem_bytes_ = static_cast<size_t>(mem_bytes_ + delta); }
-  // Whether a node of `bytes` data bytes and `count` elements is within the fill.
+  // Whether a node of `bytes` data bytes and `count` elements is within the fill (Redis's
+  // _quicklistNodeAllowInsert: a size class alone, or a count under the 8 KB safety limit).
   bool Fits(uint64_t bytes, uint64_t count) const;
   // Whether an element of s encoded bytes (`large`: at least the packed threshold) may join
   // node n (Redis's _quicklistNodeAllowInsert).
@@ -191,7 +192,10 @@ class ListObject final : public ValueObject {
   std::vector<Node*> nodes_;
   size_t size_ = 0;
   size_t mem_bytes_ = sizeof(ListObject);
-  int16_t fill_;
+  // The fill as bounds a node must stay within (Fits), read on every push: its data bytes (a
+  // size class or the safety limit, less a listpack's header) and its elements.
+  uint32_t max_bytes_;
+  uint16_t max_count_;
   uint16_t depth_;
 };
 

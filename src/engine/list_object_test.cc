@@ -38,6 +38,21 @@ std::unique_ptr<ListObject> Decode(const std::string& image) {
   return std::unique_ptr<ListObject>(static_cast<ListObject*>(r.value()));
 }
 
+// The compression rule: the `depth` nodes at each end raw, and (checked where the caller knows
+// every inner node is compressible) every other node compressed.
+void ExpectCompressionRule(const ListObject& l, bool inner_compressible) {
+  size_t n = l.NodeCount();
+  size_t d = static_cast<size_t>(l.options().compress_depth);
+  for (size_t i = 0; i < n; i++) {
+    bool end = d == 0 || i < d || i + d >= n;
+    if (end) {
+      ASSERT_FALSE(l.NodeCompressed(i)) << "node " << i << " of " << n;
+    } else if (inner_compressible) {
+      ASSERT_TRUE(l.NodeCompressed(i)) << "node " << i << " of " << n;
+    }
+  }
+}
+
 TEST(ListElementEncoding, RoundTripsStringsAndIntegers) {
   for (std::string v :
        {std::string(""), std::string("a"), std::string("0"), std::string("-1"), std::string("127"),
@@ -317,21 +332,6 @@ TEST(ListObject, InsertSetRemoveTrimAcrossNodes) {
   m = std::deque<std::string>(m.begin() + 100, m.begin() + 2100);
   EXPECT_EQ(Items(l), Model(m));
   EXPECT_EQ(ItemsReversed(l), std::vector<std::string>(m.rbegin(), m.rend()));
-}
-
-// The compression rule: the `depth` nodes at each end raw, and (checked where the caller knows
-// every inner node is compressible) every other node compressed.
-void ExpectCompressionRule(const ListObject& l, bool inner_compressible) {
-  size_t n = l.NodeCount();
-  size_t d = static_cast<size_t>(l.options().compress_depth);
-  for (size_t i = 0; i < n; i++) {
-    bool end = d == 0 || i < d || i + d >= n;
-    if (end) {
-      ASSERT_FALSE(l.NodeCompressed(i)) << "node " << i << " of " << n;
-    } else if (inner_compressible) {
-      ASSERT_TRUE(l.NodeCompressed(i)) << "node " << i << " of " << n;
-    }
-  }
 }
 
 // Random operations against a std::deque model; every few steps the image and a replay of the
