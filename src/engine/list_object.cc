@@ -277,6 +277,12 @@ bool ListObject::Fits(uint64_t bytes, uint64_t count) const {
   return bytes <= max_bytes_ && count <= max_count_;
 }
 
+bool ListObject::AllowPush(const Node* n, uint32_t s, std::string_view v) const {
+  // Fits(n->used() + s, n->count + 1), in the fewest instructions: every push asks.
+  return n->used() + s <= max_bytes_ && n->count < max_count_ && !n->plain &&
+         v.size() < PackedThreshold();
+}
+
 bool ListObject::AllowInsert(const Node* n, uint32_t s, bool large) const {
   if (n->count == 0) return true;  // a node takes its first element (and is plain if it is)
   return !large && !n->plain && Fits(uint64_t{n->used()} + s, uint64_t{n->count} + 1);
@@ -407,32 +413,22 @@ void ListObject::Reserve(size_t ni, uint32_t need, bool front) {
 }
 
 // The ends are raw whatever the depth (Settle keeps them so): a push or pop decompresses
-// nothing, and only a new or freed node moves the compression boundary.
+// nothing, and only a new or freed node moves the compression boundary. The push that fills a
+// node and starts the next one is out of line (PushNewNode), so the common push stays short.
 void ListObject::PushFront(std::string_view v) {
   uint32_t s = listpack::EncodedSize(v);
-  bool large = v.size() >= PackedThreshold();
-  bool added = nodes_.empty() || !AllowInsert(nodes_.front(), s, large);
-  if (added) {
-    nodes_.insert(nodes_.begin(), NewNode(std::max(kMinCap, s), /*at_end=*/true));
-    nodes_.front()->plain = large;
-  }
+  if (nodes_.empty() || !AllowPush(nodes_.front(), s, v)) return PushNewNode(v, s, true);
   Reserve(0, s, /*front=*/true);
   Node* n = nodes_.front();
   n->start -= s;
   EncodeAt(v, n->data + n->start);
   n->count++;
   size_++;
-  if (added) Settle(0, 0);
 }
 
 void ListObject::PushBack(std::string_view v) {
   uint32_t s = listpack::EncodedSize(v);
-  bool large = v.size() >= PackedThreshold();
-  bool added = nodes_.empty() || !AllowInsert(nodes_.back(), s, large);
-  if (added) {
-    nodes_.push_back(NewNode(std::max(kMinCap, s), /*at_end=*/false));
-    nodes_.back()->plain = large;
-  }
+  if (nodes_.empty() || !AllowPush(nodes_.back(), s, v)) return PushNewNode(v, s, false);
   size_t ni = nodes_.size() - 1;
   Reserve(ni, s, /*front=*/false);
   Node* n = nodes_[ni];
@@ -440,7 +436,23 @@ void ListObject::PushBack(std::string_view v) {
   n->end += s;
   n->count++;
   size_++;
-  if (added) Settle(0, 0);
+}
+
+void ListObject::PushNewNode(std::string_view v, uint32_t s, bool front) {
+  Node* n = NewNode(std::max(kMinCap, s), /*at_end=*/front);
+  n->plain = v.size() >= PackedThreshold();
+  if (front) {
+    n->start -= s;
+    EncodeAt(v, n->data + n->start);
+    nodes_.insert(nodes_.begin(), n);
+  } else {
+    EncodeAt(v, n->data);
+    n->end = s;
+    nodes_.push_back(n);
+  }
+  n->count = 1;
+  size_++;
+  Settle(0, 0);
 }
 
 std::string ListObject::PopFront() {

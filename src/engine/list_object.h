@@ -176,6 +176,10 @@ class ListObject final : public ValueObject {
   // Whether an element of s encoded bytes (`large`: at least the packed threshold) may join
   // node n (Redis's _quicklistNodeAllowInsert).
   bool AllowInsert(const Node* n, uint32_t s, bool large) const;
+  // AllowInsert for a push at an end, whose node is never empty.
+  bool AllowPush(const Node* n, uint32_t s, std::string_view v) const;
+  // A push of v (s encoded bytes) into a new node at one end.
+  void PushNewNode(std::string_view v, uint32_t s, bool front);
   // Inserts encoded bytes at byte offset off of node ni (shifting the rest); splits the node
   // first when the element may not join it. REQUIRES: node ni raw.
   void InsertEncoded(size_t ni, uint32_t off, std::string_view enc, bool large);
