@@ -382,8 +382,7 @@ void ListObject::Reserve(size_t ni, uint32_t need, bool front) {
   if (room >= need) return;
   uint32_t used = n->used();
   uint32_t free_bytes = n->cap - used;
-  uint32_t max_data = max_bytes_;
-  if (free_bytes >= need && (n->cap >= max_data || used + need <= n->cap / 4 * 3)) {
+  if (free_bytes >= need && (n->cap >= max_bytes_ || used + need <= n->cap / 4 * 3)) {
     // Enough free bytes in the node: move the data, leaving half the free room (at least
     // `need`) on the growing side, so pushes at alternating ends do not move it every time.
     uint32_t grow = std::max(need, free_bytes / 2);
@@ -397,7 +396,7 @@ void ListObject::Reserve(size_t ni, uint32_t need, bool front) {
   // hold up to 32 KB it does not use.
   uint32_t grown = std::min(n->cap * 2, n->cap + kSizeSafetyLimit);
   uint32_t cap = std::max<uint32_t>(std::max(grown, kMinCap), used + need);
-  if (cap > max_data) cap = std::max(max_data, used + need);
+  if (cap > max_bytes_) cap = std::max(max_bytes_, used + need);
   Node* m = static_cast<Node*>(malloc(sizeof(Node) + cap));
   FDB_CHECK(m != nullptr);
   m->cap = cap;

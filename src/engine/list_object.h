@@ -69,8 +69,8 @@ class ListObject final : public ValueObject {
   static void SetPackedThreshold(uint64_t bytes);
   static uint64_t PackedThreshold();
 
-  // A decoded element: either a string (view into the node, valid until the next mutation) or
-  // an integer.
+  // A decoded element: either a string (a view into the node, or into ForRange's buffer for a
+  // compressed node: valid as long as ForRange says) or an integer.
   struct Elem {
     std::string_view str;
     int64_t num = 0;

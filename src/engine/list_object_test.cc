@@ -342,6 +342,7 @@ void RandomOperationsMatchModel(ListObject::Options o, uint32_t seed) {
   ListObject l(o);
   ListObject replay(o);
   std::deque<std::string> m;
+  size_t compressed_seen = 0;  // node-steps: the operations met compressed nodes
   auto value = [&]() -> std::string {
     switch (rng() % 5) {
       case 0:
@@ -423,6 +424,7 @@ void RandomOperationsMatchModel(ListObject::Options o, uint32_t seed) {
     ASSERT_TRUE(replay.ApplyDelta(delta).ok()) << step;
     ASSERT_EQ(l.Size(), m.size());
     ExpectCompressionRule(l, false);
+    for (size_t i = 0; i < l.NodeCount(); i++) compressed_seen += l.NodeCompressed(i);
     if (step % 500 == 0) {
       ASSERT_EQ(Items(l), Model(m)) << step;
       ASSERT_EQ(Items(replay), Model(m)) << step;
@@ -438,6 +440,7 @@ void RandomOperationsMatchModel(ListObject::Options o, uint32_t seed) {
   EXPECT_EQ(Items(l), Model(m));
   EXPECT_EQ(Items(replay), Model(m));
   ExpectCompressionRule(replay, false);
+  EXPECT_EQ(compressed_seen > 1000, o.compress_depth > 0) << compressed_seen;
   // Emptied, the list holds no more memory than a new one.
   l.Trim(0, 0);
   EXPECT_EQ(l.MemoryUsage(), ListObject(o).MemoryUsage());
