@@ -11,8 +11,10 @@
 #
 # Usage: bench/instructions.sh              # the scripting bench's EVALSHA over 100k keys
 #        CMD="set key:__rand_int__ xxx" bench/instructions.sh
+#        PRELOAD="rpush mylist element:__rand_int__" CMD="lrange mylist 0 99" bench/instructions.sh
 # Env: REQUESTS (default 20000), PIPELINE (16), CLIENTS (4), KEYSPACE (100000), SCRIPT (the
-# script EVALSHA runs when CMD is not given), FDB_SERVER_BIN.
+# script EVALSHA runs when CMD is not given), PRELOAD (a command run REQUESTS times before the
+# warm-up, not counted: the data a read workload reads), FDB_SERVER_BIN.
 set -euo pipefail
 source "$(dirname "$0")/_lib.sh"
 
@@ -47,6 +49,11 @@ count() {
   fi
   local -a load=(redis-benchmark -h 127.0.0.1 -p "$port" -c "$CLIENTS" -P "$PIPELINE"
     -r "$KEYSPACE" -q)
+  if [[ -n ${PRELOAD:-} ]]; then
+    local -a preload
+    read -r -a preload <<<"$PRELOAD"
+    "${load[@]}" -n "$REQUESTS" "${preload[@]}" >/dev/null
+  fi
   "${load[@]}" -n "$REQUESTS" "${cmd[@]}" >/dev/null
   callgrind_control -z "$pid" >/dev/null 2>&1
   "${load[@]}" -n "$REQUESTS" "${cmd[@]}" >/dev/null

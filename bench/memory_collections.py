@@ -2,10 +2,12 @@
 """Memory of the collection types: FDB vs Redis, side by side in the same run.
 
     bench/memory_collections.py [--n 1000000] [--only hash,zset,list,smallhash,set] [--md FILE]
+                                [--conf NAME=VALUE]...
 
 For each scenario, starts Debian's redis-server (--save "" --appendonly no) and fdb-server
 (--appendonly no --threads 2), each on a free 127.0.0.1 port with its own temp dir, one server
-at a time; loads the data through `redis-cli --pipe`; reads VmRSS from /proc/PID/status before
+at a time, both given the same --conf settings (e.g. --conf list-compress-depth=1); loads the
+data through `redis-cli --pipe`; reads VmRSS from /proc/PID/status before
 the load and SETTLE seconds after it; stops the server by PID. Reported: RSS growth, bytes per
 element, and the fdb/redis ratio (the issue's target: <= 1.2).
 
@@ -135,7 +137,7 @@ def check(scenario, port, n):
     return got == str(n), got
 
 
-def measure(server, scenario, n):
+def measure(server, scenario, n, conf=()):
     tmp = tempfile.mkdtemp(prefix=f"fdb-memcoll-{server}-")
     port = free_port()
     if server == "redis":
@@ -144,6 +146,9 @@ def measure(server, scenario, n):
     else:
         args = [FDB_BIN, "--port", str(port), "--bind", "127.0.0.1", "--dir", tmp,
                 "--threads", "2", "--appendonly", "no"]
+    for setting in conf:
+        name, _, value = setting.partition("=")
+        args += ["--" + name, value]
     log = open(os.path.join(tmp, "server.log"), "wb")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -192,13 +197,15 @@ def main():
     ap.add_argument("--n", type=int, default=1000000)
     ap.add_argument("--only", default="hash,zset,list,smallhash,set")
     ap.add_argument("--md", default="")
+    ap.add_argument("--conf", action="append", default=[],
+                    help="NAME=VALUE: a setting given to both servers (repeatable)")
     a = ap.parse_args()
     version = subprocess.run(["redis-server", "--version"], capture_output=True,
                              text=True).stdout.split()
     version = next((w.split("=")[1] for w in version if w.startswith("v=")), "?")
     rows = []
     for sc in a.only.split(","):
-        res = {s: measure(s, sc, a.n) for s in ("redis", "fdb")}
+        res = {s: measure(s, sc, a.n, a.conf) for s in ("redis", "fdb")}
         ratio = res["fdb"]["per"] / res["redis"]["per"]
         rows.append((sc, res, ratio))
         print(f"{sc:10s} redis {res['redis']['per']:7.1f} B/elem ({res['redis']['r1'] / 1024:7.1f} "
@@ -209,7 +216,8 @@ def main():
         with open(a.md, "w") as f:
             f.write(f"## Memory of collections: FDB vs Redis {version}, N = {a.n}\n\n")
             f.write("- bench/memory_collections.py; both without persistence; RSS growth over "
-                    f"the load, read {SETTLE:g}s after it; one server at a time\n\n")
+                    f"the load, read {SETTLE:g}s after it; one server at a time"
+                    + "".join(f"; `{c}`" for c in a.conf) + "\n\n")
             f.write("| scenario | Redis B/element | FDB B/element | FDB/Redis |\n"
                     "|:---|---:|---:|---:|\n")
             for sc, res, ratio in rows:

@@ -216,7 +216,7 @@ OpResult<std::optional<std::string>> OpLIndex(const OpArgs& op, std::string_view
   if (*l == nullptr || !ResolveIndex(index, (*l)->Size(), &i)) {
     return std::optional<std::string>();
   }
-  return std::optional<std::string>((*l)->At(i).ToString());
+  return std::optional<std::string>((*l)->At(i));
 }
 
 OpResult<std::optional<std::vector<int64_t>>> OpLPos(const OpArgs& op, std::string_view key,

@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/logging.h"
 #include "commands/registry.h"
+#include "engine/list_object.h"
 
 namespace fdb {
 
@@ -86,6 +87,8 @@ void ServerContext::ApplyConfig() {
     acl_.SetRequirePass(config_.requirepass());
   }
   tracking_.EnforceLimit();  // a lowered tracking-table-max-keys applies at once
+  // The lists made from now on take these; a list keeps the ones it was made with.
+  ListObject::SetDefaultOptions({config_.list_max_listpack_size(), config_.list_compress_depth()});
   keyspace_.set_lfu_mode(config_.maxmemory_policy().find("lfu") != std::string::npos);
   keyspace_.SetLfuParams(config_.lfu_log_factor(), config_.lfu_decay_time());
   EvictionPolicy policy = EvictionPolicy::kNoEviction;

@@ -17,6 +17,7 @@
 #include "commands/help.h"
 #include "commands/info.h"
 #include "commands/rdb_load.h"
+#include "engine/list_object.h"
 #include "server/auth.h"
 
 namespace fdb {
@@ -839,13 +840,14 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
     return ctx.rb.Ok();
   }
   if (EqualsUpper(sub, "QUICKLIST-PACKED-THRESHOLD")) {
-    // Accepted with Redis's checks (0 restores the default; not close to 4gb): FDB's lists have
-    // no quicklist nodes to switch to plain.
+    // Elements of at least this many bytes get a plain list node of their own, with Redis's
+    // checks (0 restores the default, 1 GB; not close to 4gb). Process-wide, as Redis's.
     if (args.size() != 3) return SubArity(ctx, "debug", sub);
     int64_t bytes = 0;
     if (!ParseMemory(args[2], &bytes) || bytes < 0 || bytes > (int64_t{1} << 32) - (1 << 20)) {
       return ctx.rb.Error("ERR argument must be a memory value bigger than 1 and smaller than 4gb");
     }
+    ListObject::SetPackedThreshold(static_cast<uint64_t>(bytes));
     return ctx.rb.Ok();
   }
   if (EqualsUpper(sub, "PAUSE-CRON")) {
@@ -873,7 +875,7 @@ void CmdDebug(CmdArgs args, CommandContext& ctx) {
          "RELOAD [MERGE] [NOFLUSH] [NOSAVE]",
          "    Take a checkpoint (unless NOSAVE); the data set stays as it is.",
          "QUICKLIST-PACKED-THRESHOLD <size>",
-         "    Accepted; FDB's lists have no quicklist nodes.",
+         "    List elements of at least <size> bytes get a plain node of their own (0: 1GB).",
          "REPLICATE <command> [<arg> ...]",
          "    Send a command to the replicas as if it had been propagated.",
          "SET-ACTIVE-EXPIRE <0|1>",

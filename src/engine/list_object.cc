@@ -12,21 +12,21 @@
 //              nearest the element's end first; a set high bit means another byte precedes)
 #include "engine/list_object.h"
 
+#include <lzf.h>
+
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
 
+#include "base/check.h"
 #include "base/numbers.h"
 #include "engine/collections.h"
 
 namespace fdb {
 
 namespace {
-
-constexpr uint32_t kMaxData = ListObject::kNodeBytes - 16;  // data bytes of a full node
-constexpr uint32_t kMinCap = 32;                            // first allocation of a node
-constexpr uint32_t kMallocOverhead = 8;                     // glibc chunk header
 
 constexpr uint8_t kStr32 = 0xF0;
 
@@ -189,15 +189,113 @@ std::string ListObject::Elem::ToString() const {
   return std::string(View(buf));
 }
 
+namespace {
+
+// Redis's quicklist rules (quicklist.c, 7.0), in a node's bytes as a listpack would count them:
+// its elements plus a 6-byte header and an end byte.
+constexpr uint32_t kListpackOverhead = 7;
+// list-max-listpack-size -1..-5.
+constexpr uint32_t kSizeClasses[] = {4096, 8192, 16384, 32768, 65536};
+// The bytes of a node bounded by a count (positive fill): a node of many elements stays under
+// 8 KB whatever the count allows.
+constexpr uint32_t kSizeSafetyLimit = 8192;
+// Redis's FILL_MAX and COMPRESS_MAX (16-bit fields of the quicklist).
+constexpr int64_t kFillMax = (1 << 15) - 1;
+constexpr int64_t kCompressMax = (1 << 16) - 1;
+// Nodes smaller than this are not worth compressing, and compression must save at least
+// kMinCompressImprove bytes to be kept (MIN_COMPRESS_BYTES, MIN_COMPRESS_IMPROVE).
+constexpr uint32_t kMinCompressBytes = 48;
+constexpr uint32_t kMinCompressImprove = 8;
+constexpr uint64_t kDefaultPackedThreshold = uint64_t{1} << 30;
+// The count bound of a size-class fill: none (a 64 KB node holds at most 32K elements of 2 bytes,
+// so a 16-bit count never reaches it).
+constexpr uint16_t kNoCountBound = UINT16_MAX;
+static_assert(kSizeClasses[4] / 2 < kNoCountBound && kFillMax < kNoCountBound);
+
+constexpr uint32_t kMinCap = 32;         // first allocation of a node
+constexpr uint32_t kMallocOverhead = 8;  // glibc chunk header
+
+// The process-wide settings (ListObject::SetDefaultOptions).
+std::atomic<int64_t> g_default_fill{-2};
+std::atomic<int64_t> g_default_depth{0};
+std::atomic<uint64_t> g_packed_threshold{kDefaultPackedThreshold};
+
+int16_t ClampFill(int64_t f) { return static_cast<int16_t>(std::clamp<int64_t>(f, -5, kFillMax)); }
+uint16_t ClampDepth(int64_t d) {
+  return static_cast<uint16_t>(std::clamp<int64_t>(d, 0, kCompressMax));
+}
+
+}  // namespace
+
+void ListObject::SetDefaultOptions(Options o) {
+  g_default_fill.store(ClampFill(o.fill), std::memory_order_relaxed);
+  g_default_depth.store(ClampDepth(o.compress_depth), std::memory_order_relaxed);
+}
+
+ListObject::Options ListObject::DefaultOptions() {
+  return {g_default_fill.load(std::memory_order_relaxed),
+          g_default_depth.load(std::memory_order_relaxed)};
+}
+
+void ListObject::SetPackedThreshold(uint64_t bytes) {
+  g_packed_threshold.store(bytes == 0 ? kDefaultPackedThreshold : bytes, std::memory_order_relaxed);
+}
+
+uint64_t ListObject::PackedThreshold() {
+  return g_packed_threshold.load(std::memory_order_relaxed);
+}
+
+ListObject::ListObject() : ListObject(DefaultOptions()) {}
+
+ListObject::ListObject(Options o) : depth_(ClampDepth(o.compress_depth)) {
+  int16_t fill = ClampFill(o.fill);
+  max_bytes_ = (fill < 0 ? kSizeClasses[-fill - 1] : kSizeSafetyLimit) - kListpackOverhead;
+  max_count_ = fill < 0 ? kNoCountBound : static_cast<uint16_t>(fill);
+}
+
+ListObject::Options ListObject::options() const {
+  Options o;
+  o.compress_depth = depth_;
+  if (max_count_ != kNoCountBound) {
+    o.fill = max_count_;
+  } else {
+    for (int i = 0; i < 5; i++) {
+      if (kSizeClasses[i] - kListpackOverhead == max_bytes_) o.fill = -1 - i;
+    }
+  }
+  return o;
+}
+
 ListObject::~ListObject() {
   for (Node* n : nodes_) free(n);
 }
 
+size_t ListObject::NodeSize(size_t ni) const { return nodes_[ni]->count; }
+bool ListObject::NodeCompressed(size_t ni) const { return nodes_[ni]->compressed; }
+
+bool ListObject::Fits(uint64_t bytes, uint64_t count) const {
+  return bytes <= max_bytes_ && count <= max_count_;
+}
+
+bool ListObject::AllowPush(const Node* n, uint32_t s, std::string_view v) const {
+  // Fits(n->used() + s, n->count + 1), in the fewest instructions: every push asks.
+  return n->used() + s <= max_bytes_ && n->count < max_count_ && !n->plain &&
+         v.size() < PackedThreshold();
+}
+
+bool ListObject::AllowInsert(const Node* n, uint32_t s, bool large) const {
+  if (n->count == 0) return true;  // a node takes its first element (and is plain if it is)
+  return !large && !n->plain && Fits(uint64_t{n->used()} + s, uint64_t{n->count} + 1);
+}
+
 ListObject::Node* ListObject::NewNode(uint32_t cap, bool at_end) {
   Node* n = static_cast<Node*>(malloc(sizeof(Node) + cap));
+  FDB_CHECK(n != nullptr);
   n->cap = cap;
   n->start = n->end = at_end ? cap : 0;
   n->count = 0;
+  n->compressed = false;
+  n->plain = false;
   Account(sizeof(Node) + cap + kMallocOverhead + sizeof(Node*));
   return n;
 }
@@ -209,13 +307,82 @@ void ListObject::FreeNode(size_t ni) {
   nodes_.erase(nodes_.begin() + ni);
 }
 
+void ListObject::Compress(size_t ni) {
+  Node* n = nodes_[ni];
+  uint32_t raw = n->used();
+  if (n->compressed || raw < kMinCompressBytes) return;
+  // lzf_compress returns 0 when its output does not fit: an output buffer kMinCompressImprove
+  // + 1 bytes short of the input makes it give up on a smaller saving.
+  uint32_t room = raw - kMinCompressImprove - 1;
+  Node* m = static_cast<Node*>(malloc(sizeof(Node) + room));
+  FDB_CHECK(m != nullptr);
+  unsigned len = lzf_compress(n->begin_ptr(), raw, m->data, room);
+  if (len == 0) {
+    free(m);
+    return;
+  }
+  // Shrinking in place: glibc splits the chunk, the block does not move.
+  Node* fit = static_cast<Node*>(realloc(m, sizeof(Node) + len));
+  if (fit != nullptr) m = fit;
+  m->cap = len;
+  m->start = 0;
+  m->end = raw;
+  m->count = n->count;
+  m->compressed = true;
+  m->plain = n->plain;
+  Account(static_cast<int64_t>(len) - static_cast<int64_t>(n->cap));
+  free(n);
+  nodes_[ni] = m;
+}
+
+void ListObject::Decompress(size_t ni) {
+  Node* n = nodes_[ni];
+  if (!n->compressed) return;
+  uint32_t raw = n->end;
+  Node* m = static_cast<Node*>(malloc(sizeof(Node) + raw));
+  FDB_CHECK(m != nullptr);
+  // The bytes were compressed by this process and never left RAM: a failure is memory
+  // corruption, not an operating error.
+  FDB_CHECK(lzf_decompress(n->data, n->cap, m->data, raw) == raw);
+  m->cap = raw;
+  m->start = 0;
+  m->end = raw;
+  m->count = n->count;
+  m->compressed = false;
+  m->plain = n->plain;
+  Account(static_cast<int64_t>(raw) - static_cast<int64_t>(n->cap));
+  free(n);
+  nodes_[ni] = m;
+}
+
+const char* ListObject::Base(const Node* n, std::string* scratch) {
+  if (!n->compressed) return n->data;
+  scratch->resize(n->end);
+  FDB_CHECK(lzf_decompress(n->data, n->cap, scratch->data(), n->end) == n->end);
+  return scratch->data();
+}
+
+void ListObject::Settle(size_t lo, size_t hi) {
+  if (depth_ == 0) return;
+  size_t n = nodes_.size();
+  size_t d = depth_;
+  for (size_t i = 0; i < std::min(d, n); i++) {
+    Decompress(i);
+    Decompress(n - 1 - i);
+  }
+  if (n <= 2 * d) return;
+  Compress(d);
+  Compress(n - 1 - d);
+  for (size_t i = std::max(lo, d); i < std::min(hi, n - d); i++) Compress(i);
+}
+
 void ListObject::Reserve(size_t ni, uint32_t need, bool front) {
   Node* n = nodes_[ni];
   uint32_t room = front ? n->start : n->cap - n->end;
   if (room >= need) return;
   uint32_t used = n->used();
   uint32_t free_bytes = n->cap - used;
-  if (free_bytes >= need && (n->cap >= kMaxData || used + need <= n->cap / 4 * 3)) {
+  if (free_bytes >= need && (n->cap >= max_bytes_ || used + need <= n->cap / 4 * 3)) {
     // Enough free bytes in the node: move the data, leaving half the free room (at least
     // `need`) on the growing side, so pushes at alternating ends do not move it every time.
     uint32_t grow = std::max(need, free_bytes / 2);
@@ -225,11 +392,17 @@ void ListObject::Reserve(size_t ni, uint32_t need, bool front) {
     n->end = ns + used;
     return;
   }
-  uint32_t cap = std::max<uint32_t>(std::max(n->cap * 2, kMinCap), used + need);
-  if (cap > kMaxData) cap = std::max(kMaxData, used + need);
+  // Doubling up to 8 KB, then 8 KB at a time: the last node of a list of 64 KB nodes does not
+  // hold up to 32 KB it does not use.
+  uint32_t grown = std::min(n->cap * 2, n->cap + kSizeSafetyLimit);
+  uint32_t cap = std::max<uint32_t>(std::max(grown, kMinCap), used + need);
+  if (cap > max_bytes_) cap = std::max(max_bytes_, used + need);
   Node* m = static_cast<Node*>(malloc(sizeof(Node) + cap));
+  FDB_CHECK(m != nullptr);
   m->cap = cap;
   m->count = n->count;
+  m->compressed = false;
+  m->plain = n->plain;
   m->start = front ? cap - used : 0;
   m->end = m->start + used;
   memcpy(m->data + m->start, n->data + n->start, used);
@@ -238,11 +411,12 @@ void ListObject::Reserve(size_t ni, uint32_t need, bool front) {
   nodes_[ni] = m;
 }
 
+// The ends are raw whatever the depth (Settle keeps them so): a push or pop decompresses
+// nothing, and only a new or freed node moves the compression boundary. The push that fills a
+// node and starts the next one is out of line (PushNewNode), so the common push stays short.
 void ListObject::PushFront(std::string_view v) {
   uint32_t s = listpack::EncodedSize(v);
-  if (nodes_.empty() || nodes_.front()->used() + s > kMaxData) {
-    nodes_.insert(nodes_.begin(), NewNode(std::max(kMinCap, s), /*at_end=*/true));
-  }
+  if (nodes_.empty() || !AllowPush(nodes_.front(), s, v)) return PushNewNode(v, s, true);
   Reserve(0, s, /*front=*/true);
   Node* n = nodes_.front();
   n->start -= s;
@@ -253,9 +427,7 @@ void ListObject::PushFront(std::string_view v) {
 
 void ListObject::PushBack(std::string_view v) {
   uint32_t s = listpack::EncodedSize(v);
-  if (nodes_.empty() || nodes_.back()->used() + s > kMaxData) {
-    nodes_.push_back(NewNode(std::max(kMinCap, s), /*at_end=*/false));
-  }
+  if (nodes_.empty() || !AllowPush(nodes_.back(), s, v)) return PushNewNode(v, s, false);
   size_t ni = nodes_.size() - 1;
   Reserve(ni, s, /*front=*/false);
   Node* n = nodes_[ni];
@@ -265,13 +437,33 @@ void ListObject::PushBack(std::string_view v) {
   size_++;
 }
 
+void ListObject::PushNewNode(std::string_view v, uint32_t s, bool front) {
+  Node* n = NewNode(std::max(kMinCap, s), /*at_end=*/front);
+  n->plain = v.size() >= PackedThreshold();
+  if (front) {
+    n->start -= s;
+    EncodeAt(v, n->data + n->start);
+    nodes_.insert(nodes_.begin(), n);
+  } else {
+    EncodeAt(v, n->data);
+    n->end = s;
+    nodes_.push_back(n);
+  }
+  n->count = 1;
+  size_++;
+  Settle(0, 0);
+}
+
 std::string ListObject::PopFront() {
   Node* n = nodes_.front();
   const char* next;
   std::string out = listpack::Decode(n->begin_ptr(), &next).ToString();
   n->start = static_cast<uint32_t>(next - n->data);
   size_--;
-  if (--n->count == 0) FreeNode(0);
+  if (--n->count == 0) {
+    FreeNode(0);
+    Settle(0, 0);
+  }
   return out;
 }
 
@@ -282,61 +474,80 @@ std::string ListObject::PopBack() {
   std::string out = listpack::Decode(p, &next).ToString();
   n->end = static_cast<uint32_t>(p - n->data);
   size_--;
-  if (--n->count == 0) FreeNode(nodes_.size() - 1);
+  if (--n->count == 0) {
+    FreeNode(nodes_.size() - 1);
+    Settle(0, 0);
+  }
   return out;
 }
 
-void ListObject::Locate(size_t i, size_t* node, uint32_t* off) const {
+size_t ListObject::FindNode(size_t i, size_t* j) const {
   size_t ni;
-  size_t j;  // index within node ni
   if (i < size_ / 2) {
     ni = 0;
-    j = i;
-    while (j >= nodes_[ni]->count) j -= nodes_[ni++]->count;
+    while (i >= nodes_[ni]->count) i -= nodes_[ni++]->count;
+    *j = i;
   } else {
     ni = nodes_.size() - 1;
     size_t from_end = size_ - 1 - i;  // 0 = last element
     while (from_end >= nodes_[ni]->count) from_end -= nodes_[ni--]->count;
-    j = nodes_[ni]->count - 1 - from_end;
+    *j = nodes_[ni]->count - 1 - from_end;
   }
-  const Node* n = nodes_[ni];
+  return ni;
+}
+
+uint32_t ListObject::Offset(const char* base, const Node* n, size_t j) {
   const char* p;
   if (j <= n->count / 2) {
-    p = n->begin_ptr();
+    p = base + n->start;
     for (size_t k = 0; k < j; k++) p += ElemSize(p);
   } else {
-    p = n->end_ptr();
+    p = base + n->end;
     for (size_t k = n->count; k > j; k--) p = listpack::Prev(p);
   }
-  *node = ni;
-  *off = static_cast<uint32_t>(p - n->data);
+  return static_cast<uint32_t>(p - base);
 }
 
-ListObject::Elem ListObject::At(size_t i) const {
-  size_t ni;
-  uint32_t off;
-  Locate(i, &ni, &off);
+std::string ListObject::At(size_t i) const {
+  size_t j;
+  const Node* n = nodes_[FindNode(i, &j)];
+  std::string scratch;
+  const char* base = Base(n, &scratch);
   const char* next;
-  return listpack::Decode(nodes_[ni]->data + off, &next);
+  return listpack::Decode(base + Offset(base, n, j), &next).ToString();
 }
 
-void ListObject::InsertEncoded(size_t ni, uint32_t off, std::string_view enc) {
+void ListObject::InsertEncoded(size_t ni, uint32_t off, std::string_view enc, bool large) {
   uint32_t s = static_cast<uint32_t>(enc.size());
   Node* n = nodes_[ni];
-  if (n->used() + s > kMaxData && n->count > 0) {
+  if (!AllowInsert(n, s, large)) {
+    // At an edge of a node the element may not join, it joins the neighbour on that side when
+    // it may, else a new node (Redis's _quicklistInsert).
+    if (off == n->end && ni + 1 < nodes_.size() && AllowInsert(nodes_[ni + 1], s, large)) {
+      Decompress(ni + 1);
+      InsertEncoded(ni + 1, nodes_[ni + 1]->start, enc, large);
+      return;
+    }
+    if (off == n->start && ni > 0 && AllowInsert(nodes_[ni - 1], s, large)) {
+      Decompress(ni - 1);
+      InsertEncoded(ni - 1, nodes_[ni - 1]->end, enc, large);
+      return;
+    }
     if (off == n->end) {
-      Node* m = NewNode(std::max(kMinCap, s), false);
-      nodes_.insert(nodes_.begin() + ni + 1, m);
-      InsertEncoded(ni + 1, 0, enc);
+      nodes_.insert(nodes_.begin() + ni + 1, NewNode(std::max(kMinCap, s), false));
+      nodes_[ni + 1]->plain = large;
+      InsertEncoded(ni + 1, 0, enc, large);
       return;
     }
     if (off == n->start) {
       Node* m = NewNode(std::max(kMinCap, s), true);
+      m->plain = large;
       nodes_.insert(nodes_.begin() + ni, m);
-      InsertEncoded(ni, m->start, enc);
+      InsertEncoded(ni, m->start, enc, large);
       return;
     }
-    // Split at off: [off, end) moves to a new node after ni.
+    // Split at off: [off, end) moves to a new node after ni; the element then goes at the end
+    // of ni or, when it may not join ni, at the start of the new node (or a node of its own).
     uint32_t tail = n->end - off;
     uint32_t tail_count = 0;
     for (const char* p = n->data + off; p < n->end_ptr(); p += ElemSize(p)) tail_count++;
@@ -347,10 +558,14 @@ void ListObject::InsertEncoded(size_t ni, uint32_t off, std::string_view enc) {
     n->end = off;
     n->count -= tail_count;
     nodes_.insert(nodes_.begin() + ni + 1, m);
-    InsertEncoded(n->used() + s <= kMaxData ? ni : ni + 1, n->used() + s <= kMaxData ? n->end : 0,
-                  enc);
+    if (AllowInsert(n, s, large)) {
+      InsertEncoded(ni, n->end, enc, large);
+    } else {
+      InsertEncoded(ni + 1, 0, enc, large);
+    }
     return;
   }
+  if (n->count == 0) n->plain = large;
   // Room in this node: open a gap at off, from whichever side has room.
   uint32_t rel = off - n->start;
   if (n->cap - n->end >= s || n->start < s) {
@@ -369,35 +584,41 @@ void ListObject::InsertEncoded(size_t ni, uint32_t off, std::string_view enc) {
   size_++;
 }
 
+// Insert and Set change one node (or a neighbour), which may split in two and gain a node of its
+// own for the element: the changed nodes are [ni - 1, ni + 3).
 void ListObject::Insert(size_t i, std::string_view v) {
   if (i == 0) return PushFront(v);
   if (i >= size_) return PushBack(v);
-  size_t ni;
-  uint32_t off;
-  Locate(i, &ni, &off);
+  size_t j;
+  size_t ni = FindNode(i, &j);
+  Decompress(ni);
   std::string enc;
   listpack::Encode(v, &enc);
-  InsertEncoded(ni, off, enc);
+  InsertEncoded(ni, Offset(nodes_[ni]->data, nodes_[ni], j), enc, v.size() >= PackedThreshold());
+  Settle(ni == 0 ? 0 : ni - 1, ni + 3);
 }
 
 void ListObject::Set(size_t i, std::string_view v) {
-  size_t ni;
-  uint32_t off;
-  Locate(i, &ni, &off);
+  size_t j;
+  size_t ni = FindNode(i, &j);
+  Decompress(ni);
   Node* n = nodes_[ni];
+  uint32_t off = Offset(n->data, n, j);
   uint32_t old = ElemSize(n->data + off);
   std::string enc;
   listpack::Encode(v, &enc);
-  if (enc.size() == old) {
+  bool large = v.size() >= PackedThreshold();
+  if (enc.size() == old && large == n->plain) {
     memcpy(n->data + off, enc.data(), old);
-    return;
+  } else {
+    // Remove the old element (keeping the node even if it becomes empty), then insert.
+    memmove(n->data + off, n->data + off + old, n->end - off - old);
+    n->end -= old;
+    n->count--;
+    size_--;
+    InsertEncoded(ni, off, enc, large);
   }
-  // Remove the old element (keeping the node even if it becomes empty), then insert.
-  memmove(n->data + off, n->data + off + old, n->end - off - old);
-  n->end -= old;
-  n->count--;
-  size_--;
-  InsertEncoded(ni, off, enc);
+  Settle(ni == 0 ? 0 : ni - 1, ni + 3);
 }
 
 size_t ListObject::Remove(std::string_view v, int64_t count) {
@@ -406,8 +627,22 @@ size_t ListObject::Remove(std::string_view v, int64_t count) {
   uint64_t limit = count == 0  ? UINT64_MAX
                    : count < 0 ? 0 - static_cast<uint64_t>(count)
                                : static_cast<uint64_t>(count);
+  // A node is decompressed only when it holds a match (read from `scratch` first).
+  std::string scratch;
+  auto has_match = [&](size_t ni) {
+    const Node* n = nodes_[ni];
+    const char* base = Base(n, &scratch);
+    for (const char* p = base + n->start; p < base + n->end;) {
+      const char* next;
+      if (listpack::Decode(p, &next).Equals(v)) return true;
+      p = next;
+    }
+    return false;
+  };
   if (count >= 0) {
     for (size_t ni = 0; ni < nodes_.size() && removed < limit; ni++) {
+      if (!has_match(ni)) continue;
+      Decompress(ni);
       Node* n = nodes_[ni];
       char* w = n->data + n->start;
       const char* p = n->begin_ptr();
@@ -429,6 +664,8 @@ size_t ListObject::Remove(std::string_view v, int64_t count) {
     }
   } else {
     for (size_t ni = nodes_.size(); ni-- > 0 && removed < limit;) {
+      if (!has_match(ni)) continue;
+      Decompress(ni);
       Node* n = nodes_[ni];
       char* w = n->data + n->end;  // kept elements are written backwards, ending here
       const char* p = n->end_ptr();
@@ -451,26 +688,36 @@ size_t ListObject::Remove(std::string_view v, int64_t count) {
   }
   size_ -= removed;
   if (removed > 0) {
-    // Free empty nodes and merge neighbours that fit in one node, so removals do not leave
-    // many sparse nodes behind.
+    // Free empty nodes and merge neighbours that fit in half a node, so removals do not leave
+    // many sparse nodes behind (half: a merged node has room to grow before it splits again).
+    uint32_t half = (max_bytes_ + kListpackOverhead) / 2;
     for (size_t ni = 0; ni < nodes_.size();) {
       if (nodes_[ni]->count == 0) {
         FreeNode(ni);
         continue;
       }
-      if (ni + 1 < nodes_.size() && nodes_[ni]->used() + nodes_[ni + 1]->used() <= kMaxData / 2) {
-        Node* b = nodes_[ni + 1];
-        Reserve(ni, b->used(), /*front=*/false);
-        Node* a = nodes_[ni];
-        memcpy(a->data + a->end, b->begin_ptr(), b->used());
-        a->end += b->used();
-        a->count += b->count;
-        b->count = 0;
-        FreeNode(ni + 1);
-        continue;
+      if (ni + 1 < nodes_.size()) {
+        const Node* a = nodes_[ni];
+        const Node* b = nodes_[ni + 1];
+        uint64_t bytes = uint64_t{a->used()} + b->used();
+        if (!a->plain && !b->plain && b->count > 0 && Fits(bytes, uint64_t{a->count} + b->count) &&
+            bytes + kListpackOverhead <= half) {
+          Decompress(ni);
+          Decompress(ni + 1);
+          Node* bn = nodes_[ni + 1];
+          Reserve(ni, bn->used(), /*front=*/false);
+          Node* an = nodes_[ni];
+          memcpy(an->data + an->end, bn->begin_ptr(), bn->used());
+          an->end += bn->used();
+          an->count += bn->count;
+          bn->count = 0;
+          FreeNode(ni + 1);
+          continue;
+        }
       }
       ni++;
     }
+    Settle(0, nodes_.size());
   }
   return removed;
 }
@@ -485,6 +732,7 @@ void ListObject::Trim(size_t start, size_t n) {
     FreeNode(0);
   }
   if (k > 0) {
+    Decompress(0);  // an inner node until the ones before it went
     Node* f = nodes_.front();
     const char* p = f->begin_ptr();
     for (size_t i = 0; i < k; i++) p += ElemSize(p);
@@ -499,6 +747,7 @@ void ListObject::Trim(size_t start, size_t n) {
     FreeNode(nodes_.size() - 1);
   }
   if (k > 0) {
+    Decompress(nodes_.size() - 1);
     Node* b = nodes_.back();
     const char* p = b->end_ptr();
     for (size_t i = 0; i < k; i++) p = listpack::Prev(p);
@@ -506,14 +755,16 @@ void ListObject::Trim(size_t start, size_t n) {
     b->count -= k;
     size_ -= k;
   }
+  Settle(0, 0);
 }
 
 ValueObject* ListObject::Clone() const {
-  auto* c = new ListObject();
+  auto* c = new ListObject(options());
   c->nodes_.reserve(nodes_.size());
   for (const Node* n : nodes_) {
     size_t bytes = sizeof(Node) + n->cap;
     Node* m = static_cast<Node*>(malloc(bytes));
+    FDB_CHECK(m != nullptr);
     memcpy(m, n, bytes);
     c->nodes_.push_back(m);
   }

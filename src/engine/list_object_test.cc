@@ -38,6 +38,21 @@ std::unique_ptr<ListObject> Decode(const std::string& image) {
   return std::unique_ptr<ListObject>(static_cast<ListObject*>(r.value()));
 }
 
+// The compression rule: the `depth` nodes at each end raw, and (checked where the caller knows
+// every inner node is compressible) every other node compressed.
+void ExpectCompressionRule(const ListObject& l, bool inner_compressible) {
+  size_t n = l.NodeCount();
+  size_t d = static_cast<size_t>(l.options().compress_depth);
+  for (size_t i = 0; i < n; i++) {
+    bool end = d == 0 || i < d || i + d >= n;
+    if (end) {
+      ASSERT_FALSE(l.NodeCompressed(i)) << "node " << i << " of " << n;
+    } else if (inner_compressible) {
+      ASSERT_TRUE(l.NodeCompressed(i)) << "node " << i << " of " << n;
+    }
+  }
+}
+
 TEST(ListElementEncoding, RoundTripsStringsAndIntegers) {
   for (std::string v :
        {std::string(""), std::string("a"), std::string("0"), std::string("-1"), std::string("127"),
@@ -90,7 +105,7 @@ TEST(ListObject, LargeListSpansManyNodesAndIndexesFromBothEnds) {
   for (int i = 0; i < 100000; i++) l.PushBack("e" + std::to_string(i));
   EXPECT_GT(l.NodeCount(), 50u);
   for (int i : {0, 1, 999, 50000, 99998, 99999}) {
-    EXPECT_EQ(l.At(i).ToString(), "e" + std::to_string(i));
+    EXPECT_EQ(l.At(i), "e" + std::to_string(i));
   }
   std::vector<std::string> tail;
   l.ForRange(3, 4, true, [&](const ListObject::Elem& e) {
@@ -111,6 +126,165 @@ TEST(ListObject, MemoryUsageFollowsAllocations) {
   EXPECT_LT(l.MemoryUsage(), empty + 10000 * 9);
   for (int i = 0; i < 10000; i++) l.PopBack();
   EXPECT_EQ(l.MemoryUsage(), empty);
+}
+
+// Redis's quicklist fill: a positive fill bounds the elements of a node (and its bytes by 8 KB),
+// a negative one its bytes (4 KB .. 64 KB, header included).
+TEST(ListObjectFill, PositiveFillBoundsElementsPerNode) {
+  ListObject l({5, 0});
+  for (int i = 0; i < 23; i++) l.PushBack("e" + std::to_string(i));
+  ASSERT_EQ(l.NodeCount(), 5u);
+  for (size_t i = 0; i < 4; i++) EXPECT_EQ(l.NodeSize(i), 5u);
+  EXPECT_EQ(l.NodeSize(4), 3u);
+  for (int i = 0; i < 7; i++) l.PushFront("f");
+  EXPECT_EQ(l.NodeCount(), 7u);
+  ListObject one({1, 0});
+  for (int i = 0; i < 10; i++) i % 2 ? one.PushFront("x") : one.PushBack("y");
+  EXPECT_EQ(one.NodeCount(), 10u);
+  one.Insert(5, "z");
+  EXPECT_EQ(one.NodeCount(), 11u);
+  for (size_t i = 0; i < one.NodeCount(); i++) EXPECT_EQ(one.NodeSize(i), 1u);
+}
+
+TEST(ListObjectFill, PositiveFillStaysUnderTheSafetyLimit) {
+  ListObject l({1000, 0});
+  for (int i = 0; i < 1000; i++) l.PushBack(std::string(100, 'a'));
+  // 102 bytes an element: at most 80 fit in 8 KB with the 7 bytes of a listpack's header.
+  EXPECT_EQ(l.NodeSize(0), 80u);
+  EXPECT_EQ(l.NodeCount(), (1000 + 79) / 80);
+}
+
+TEST(ListObjectFill, SizeClassesBoundNodeBytes) {
+  for (int fill = -1; fill >= -5; fill--) {
+    SCOPED_TRACE(fill);
+    ListObject l({fill, 0});
+    for (int i = 0; i < 20000; i++) l.PushBack("0123456789");  // 12 bytes an element
+    size_t bound = size_t{4096} << (-fill - 1);
+    size_t per_node = (bound - 7) / 12;
+    EXPECT_EQ(l.NodeSize(0), per_node);
+    EXPECT_EQ(l.NodeCount(), (20000 + per_node - 1) / per_node);
+  }
+}
+
+TEST(ListObjectFill, OutOfRangeValuesAreClampedAsRedis) {
+  EXPECT_EQ(ListObject({-100, -3}).options().fill, -5);
+  EXPECT_EQ(ListObject({-100, -3}).options().compress_depth, 0);
+  EXPECT_EQ(ListObject({1 << 20, 1 << 20}).options().fill, 32767);
+  EXPECT_EQ(ListObject({1 << 20, 1 << 20}).options().compress_depth, 65535);
+  // 0 is a fill of no element: every element gets a node of its own, as in Redis.
+  ListObject zero({0, 0});
+  for (int i = 0; i < 4; i++) zero.PushBack("a");
+  EXPECT_EQ(zero.NodeCount(), 4u);
+}
+
+TEST(ListObjectFill, NewListsTakeTheDefaultsInForceWhenMade) {
+  ListObject::Options saved = ListObject::DefaultOptions();
+  ListObject::SetDefaultOptions({3, 1});
+  ListObject l;
+  ListObject::SetDefaultOptions(saved);
+  EXPECT_EQ(l.options().fill, 3);
+  EXPECT_EQ(l.options().compress_depth, 1);
+  for (int i = 0; i < 9; i++) l.PushBack("v");
+  EXPECT_EQ(l.NodeCount(), 3u);  // the options stay with the list
+  std::unique_ptr<ValueObject> c(l.Clone());
+  EXPECT_EQ(static_cast<ListObject*>(c.get())->options().fill, 3);
+}
+
+TEST(ListObjectFill, ElementsOverThePackedThresholdGetANodeOfTheirOwn) {
+  ListObject l({-2, 0});
+  ListObject::SetPackedThreshold(10);
+  l.PushBack("aa");
+  l.PushBack(std::string(10, 'x'));  // plain: a node of its own
+  l.PushBack("bb");
+  l.PushFront(std::string(20, 'y'));
+  l.Insert(2, "cc");               // before a plain node: into the node before it
+  l.Set(4, std::string(30, 'z'));  // "bb"'s node, emptied, takes the plain element
+  ListObject::SetPackedThreshold(0);
+  EXPECT_EQ(ListObject::PackedThreshold(), uint64_t{1} << 30);
+  EXPECT_EQ(Items(l), (std::vector<std::string>{std::string(20, 'y'), "aa", "cc",
+                                                std::string(10, 'x'), std::string(30, 'z')}));
+  ASSERT_EQ(l.NodeCount(), 4u);
+  EXPECT_EQ(l.NodeSize(0), 1u);
+  EXPECT_EQ(l.NodeSize(1), 2u);  // "aa" "cc"
+  l.PushBack("dd");              // the threshold is back to 1 GB, but a plain node stays alone
+  EXPECT_EQ(l.NodeCount(), 5u);
+}
+
+// Compression: the inner nodes of a list of compressible elements shrink, reads see the same
+// elements from either end, and emptying the list gives all the memory back.
+TEST(ListObjectCompression, InnerNodesAreCompressedAndReadBack) {
+  ListObject raw({-2, 0});
+  ListObject packed({-2, 1});
+  std::vector<std::string> want;
+  for (int i = 0; i < 50000; i++) {
+    std::string v = "element:" + std::to_string(i % 100) + ":padding-padding";
+    want.push_back(v);
+    raw.PushBack(v);
+    packed.PushBack(v);
+  }
+  ASSERT_GT(packed.NodeCount(), 10u);
+  ExpectCompressionRule(packed, true);
+  EXPECT_LT(packed.MemoryUsage() * 3, raw.MemoryUsage());
+  EXPECT_EQ(Items(packed), want);
+  EXPECT_EQ(ItemsReversed(packed), std::vector<std::string>(want.rbegin(), want.rend()));
+  for (size_t i : {size_t{0}, size_t{1}, size_t{777}, size_t{25000}, size_t{49999}}) {
+    EXPECT_EQ(packed.At(i), want[i]);
+  }
+  // Reads leave the nodes as they were.
+  ExpectCompressionRule(packed, true);
+  std::string image_raw, image_packed;
+  raw.Serialize(&image_raw);
+  packed.Serialize(&image_packed);
+  EXPECT_EQ(image_packed, image_raw);  // the image does not depend on the nodes
+  size_t empty = ListObject({-2, 1}).MemoryUsage();
+  while (packed.Size() > 0) {
+    packed.Size() % 2 ? packed.PopFront() : packed.PopBack();
+    if (packed.Size() % 997 == 0) ExpectCompressionRule(packed, true);
+  }
+  EXPECT_EQ(packed.MemoryUsage(), empty);
+}
+
+TEST(ListObjectCompression, ChangesInsideDecompressChangeAndRecompress) {
+  ListObject l({-1, 2});
+  std::deque<std::string> m;
+  for (int i = 0; i < 20000; i++) {
+    std::string v = "value-" + std::to_string(i % 50) + "-" + std::string(20, 'q');
+    l.PushBack(v);
+    m.push_back(v);
+  }
+  ExpectCompressionRule(l, true);
+  size_t before = l.MemoryUsage();
+  l.Insert(10000, "inserted");
+  m.insert(m.begin() + 10000, "inserted");
+  l.Set(9000, std::string(5000, 'S'));  // compresses well too
+  m[9000] = std::string(5000, 'S');
+  EXPECT_EQ(l.Remove("value-7-" + std::string(20, 'q'), 0), 400u);
+  m.erase(std::remove(m.begin(), m.end(), "value-7-" + std::string(20, 'q')), m.end());
+  ExpectCompressionRule(l, true);
+  EXPECT_LT(l.MemoryUsage(), before + 4096);
+  l.Trim(3000, 5000);  // the new ends were inner nodes: decompressed
+  m = std::deque<std::string>(m.begin() + 3000, m.begin() + 8000);
+  ExpectCompressionRule(l, true);
+  EXPECT_EQ(Items(l), Model(m));
+  EXPECT_EQ(ItemsReversed(l), std::vector<std::string>(m.rbegin(), m.rend()));
+}
+
+TEST(ListObjectCompression, SmallAndIncompressibleNodesStayRaw) {
+  ListObject l({1, 1});  // one element a node
+  l.PushBack("a");
+  l.PushBack(std::string(40, 'b'));  // under 48 bytes with its header: not worth it
+  l.PushBack(std::string(300, 'c'));
+  std::mt19937 rng(3);
+  std::string noise(300, ' ');
+  for (char& ch : noise) ch = static_cast<char>(rng());
+  l.PushBack(noise);  // LZF cannot shrink it by 8 bytes
+  l.PushBack("e");
+  ASSERT_EQ(l.NodeCount(), 5u);
+  EXPECT_FALSE(l.NodeCompressed(1));
+  EXPECT_TRUE(l.NodeCompressed(2));
+  EXPECT_FALSE(l.NodeCompressed(3));
+  EXPECT_EQ(l.At(3), noise);
+  EXPECT_EQ(l.At(2), std::string(300, 'c'));
 }
 
 TEST(ListObject, InsertSetRemoveTrimAcrossNodes) {
@@ -161,12 +335,14 @@ TEST(ListObject, InsertSetRemoveTrimAcrossNodes) {
 }
 
 // Random operations against a std::deque model; every few steps the image and a replay of the
-// deltas must give the same list.
-TEST(ListObject, RandomOperationsMatchModelImageAndDeltaReplay) {
-  std::mt19937 rng(42);
-  ListObject l;
-  ListObject replay;
+// deltas must give the same list, and the compression rule must hold.
+void RandomOperationsMatchModel(ListObject::Options o, uint32_t seed) {
+  SCOPED_TRACE("fill " + std::to_string(o.fill) + " depth " + std::to_string(o.compress_depth));
+  std::mt19937 rng(seed);
+  ListObject l(o);
+  ListObject replay(o);
   std::deque<std::string> m;
+  size_t compressed_seen = 0;  // node-steps: the operations met compressed nodes
   auto value = [&]() -> std::string {
     switch (rng() % 5) {
       case 0:
@@ -242,11 +418,13 @@ TEST(ListObject, RandomOperationsMatchModelImageAndDeltaReplay) {
       ListObject::DeltaTrim(&delta, start, n);
     } else {
       size_t i = rng() % m.size();
-      ASSERT_EQ(l.At(i).ToString(), m[i]);
+      ASSERT_EQ(l.At(i), m[i]);
       continue;
     }
     ASSERT_TRUE(replay.ApplyDelta(delta).ok()) << step;
     ASSERT_EQ(l.Size(), m.size());
+    ExpectCompressionRule(l, false);
+    for (size_t i = 0; i < l.NodeCount(); i++) compressed_seen += l.NodeCompressed(i);
     if (step % 500 == 0) {
       ASSERT_EQ(Items(l), Model(m)) << step;
       ASSERT_EQ(Items(replay), Model(m)) << step;
@@ -261,6 +439,22 @@ TEST(ListObject, RandomOperationsMatchModelImageAndDeltaReplay) {
   }
   EXPECT_EQ(Items(l), Model(m));
   EXPECT_EQ(Items(replay), Model(m));
+  ExpectCompressionRule(replay, false);
+  EXPECT_EQ(compressed_seen > 1000, o.compress_depth > 0) << compressed_seen;
+  // Emptied, the list holds no more memory than a new one.
+  l.Trim(0, 0);
+  EXPECT_EQ(l.MemoryUsage(), ListObject(o).MemoryUsage());
+}
+
+TEST(ListObject, RandomOperationsMatchModelImageAndDeltaReplay) {
+  RandomOperationsMatchModel({-2, 0}, 42);
+}
+
+TEST(ListObject, RandomOperationsMatchModelWithCompression) {
+  RandomOperationsMatchModel({-2, 1}, 7);
+  RandomOperationsMatchModel({-1, 2}, 8);
+  RandomOperationsMatchModel({4, 1}, 9);  // many small nodes: most of the list compressed
+  RandomOperationsMatchModel({1, 3}, 10);
 }
 
 TEST(ListObject, BadDeltasAndImagesAreCorruption) {

@@ -802,13 +802,14 @@ const std::vector<Config::Param>& Config::Table() {
             .Doc("file the server's pid is written to at start and removed from at exit (empty: "
                  "none)"),
 
-        // --- Redis's encodings (stored, no effect: FDB's collections have their own), then the
-        // introspection, scripting and messaging limits.
-        Int("list-max-listpack-size", "list-max-ziplist-size", kNo, kIntMin, kIntMax, -2,
+        // --- Redis's encodings (the list's shape lists made from then on take; the others
+        // stored, no effect: FDB's collections have their own), then the introspection,
+        // scripting and messaging limits.
+        Int("list-max-listpack-size", "list-max-ziplist-size", 0, kIntMin, kIntMax, -2,
             &Config::list_max_listpack_size_)
-            .Doc("Redis's listpack size of a list node"),
-        Int("list-compress-depth", nullptr, kNo, 0, kIntMax, 0, &Config::list_compress_depth_)
-            .Doc("Redis's number of uncompressed nodes at each end of a list"),
+            .Doc("a list node's bound: -1..-5 = 4..64 KB, N > 0 = N elements (lists made after)"),
+        Int("list-compress-depth", nullptr, 0, 0, kIntMax, 0, &Config::list_compress_depth_)
+            .Doc("nodes kept raw at each end of a list, the others LZF-compressed (0: none)"),
         Int("hash-max-listpack-entries", "hash-max-ziplist-entries", kNo, 0, kLongMax, 512,
             &Config::hash_max_listpack_entries_)
             .Doc("Redis's largest hash kept as a listpack, in fields"),

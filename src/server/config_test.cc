@@ -527,7 +527,7 @@ jemalloc-bg-thread yes
     all += w + "\n";
   }
   for (const char* name :
-       {"tcp-backlog", "repl-diskless-load", "jemalloc-bg-thread", "list-compress-depth"}) {
+       {"tcp-backlog", "repl-diskless-load", "jemalloc-bg-thread", "activerehashing"}) {
     EXPECT_NE(all.find(name), std::string::npos) << name;
   }
   std::remove(path.c_str());
