@@ -221,6 +221,8 @@ class Config {
   int64_t hash_max_listpack_entries() const { return hash_max_listpack_entries_.load(kRelaxed); }
   int64_t hash_max_listpack_value() const { return hash_max_listpack_value_.load(kRelaxed); }
   int64_t set_max_intset_entries() const { return set_max_intset_entries_.load(kRelaxed); }
+  int64_t set_max_listpack_entries() const { return set_max_listpack_entries_.load(kRelaxed); }
+  int64_t set_max_listpack_value() const { return set_max_listpack_value_.load(kRelaxed); }
   int64_t zset_max_listpack_entries() const { return zset_max_listpack_entries_.load(kRelaxed); }
   int64_t zset_max_listpack_value() const { return zset_max_listpack_value_.load(kRelaxed); }
   int64_t hll_sparse_max_bytes() const { return hll_sparse_max_bytes_.load(kRelaxed); }
@@ -329,6 +331,8 @@ class Config {
   std::atomic<int64_t> hash_max_listpack_entries_{0};
   std::atomic<int64_t> hash_max_listpack_value_{0};
   std::atomic<int64_t> set_max_intset_entries_{0};
+  std::atomic<int64_t> set_max_listpack_entries_{0};
+  std::atomic<int64_t> set_max_listpack_value_{0};
   std::atomic<int64_t> zset_max_listpack_entries_{0};
   std::atomic<int64_t> zset_max_listpack_value_{0};
   std::atomic<int64_t> hll_sparse_max_bytes_{0};
