@@ -12,6 +12,7 @@ taking `r` runs in RESP2 and RESP3.
 
 import os
 import signal
+import time
 
 import pytest
 
@@ -230,6 +231,32 @@ def test_restart_under_other_thresholds(server_factory):
     check_collections(k)
     assert enc(k, "zbig") == "listpack"  # 10 members: small under the default 128
     assert enc(k, "s") == "intset"
+
+
+@fdb_only
+def test_value_read_back_after_eviction_takes_the_encoding_its_size_calls_for(server_factory):
+    """A value evicted to disk is decoded from its image when read again: as after a restart, it
+    takes the encoding its size calls for; one still in RAM keeps its own."""
+    s = server_factory("--maxmemory", "200000", *THRESHOLD_FLAGS)
+    k = s.client()
+    for i in range(50):
+        k.hset(f"h{i}", mapping={f"f{j}": "v" for j in range(6)})
+        k.hdel(f"h{i}", "f0", "f1", "f2", "f3", "f4")  # a hashtable of one field
+    for i in range(10):
+        k.hset(f"fill{i}", mapping={f"f{j}": "v" * 50 for j in range(1000)})
+    deadline = time.time() + 10
+    while k.info("cache")["cache_evictions"] == 0 and time.time() < deadline:
+        time.sleep(0.05)
+    read_back = 0
+    for i in range(50):
+        misses = k.info("cache")["cache_misses"]
+        assert k.hgetall(f"h{i}") == {"f5": "v"}
+        if k.info("cache")["cache_misses"] > misses:
+            read_back += 1
+            assert enc(k, f"h{i}") == "listpack"
+        else:
+            assert enc(k, f"h{i}") == "hashtable"
+    assert read_back > 0
 
 
 # ---------------------------------------------------------------------------

@@ -68,10 +68,8 @@ bool HashObject::Get(std::string_view field, std::string_view* value) const {
 bool HashObject::Set(std::string_view field, std::string_view value) {
   // As Redis's hashTypeSet, a listpack over the entry threshold (lowered by CONFIG SET since it
   // grew) converts on any write, a new field's included below.
-  if (!big_ &&
-      (!ListpackTakes(field, value) || lp_count_ > EncodingLimits::hash_max_listpack_entries())) {
-    ConvertToHashtable();
-  }
+  const size_t max_entries = EncodingLimits::hash_max_listpack_entries();
+  if (!big_ && (!ListpackTakes(field, value) || lp_count_ > max_entries)) ConvertToHashtable();
   if (big_) {
     uint64_t h = StrTable::Hash(field);  // the one hash of the field on the HSET path
     StrNode** link = ht_->FindLink(field, h);
@@ -105,7 +103,7 @@ bool HashObject::Set(std::string_view field, std::string_view value) {
     if (new_bytes < old_bytes) lp_ = Realloc(lp_, lp_len_);
     return false;
   }
-  if (lp_count_ + 1 > EncodingLimits::hash_max_listpack_entries()) {
+  if (lp_count_ + 1 > max_entries) {
     ConvertToHashtable();
     ht_->Insert(StrNode::New(field, value, true), StrTable::Hash(field));
     return true;

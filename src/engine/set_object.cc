@@ -167,19 +167,16 @@ void SetObject::ConvertTo(Enc to) {
   enc_ = Enc::kListpack;
 }
 
-bool SetObject::IntsetToListpackTakes(std::string_view member) const {
-  const size_t max_value = EncodingLimits::set_max_listpack_value();
-  if (count_ + 1 > EncodingLimits::set_max_listpack_entries() || member.size() > max_value) {
-    return false;
-  }
-  // The integers become strings: the longest is the smallest or the largest (at most 20 bytes).
-  if (count_ > 0 && max_value < 20) {
+bool SetObject::IntsFitListpack(size_t max_value) const {
+  // The longest is the smallest or the largest integer (at most 20 bytes).
+  if (max_value < 20) {
     char buf[24];
     if (FormatInt(IntAt(0), buf).size() > max_value) return false;
     if (FormatInt(IntAt(count_ - 1), buf).size() > max_value) return false;
   }
-  // Each string takes at most 20 bytes and a 1-byte length, the new one 10 of length.
-  return (count_ + 1) * 21 + member.size() + 10 <= EncodingLimits::kBufferBytesMax;
+  // Each string takes at most 20 bytes and a 1-byte length (the new member is checked against
+  // the buffer's bound when it is added).
+  return static_cast<uint64_t>(count_) * 21 <= EncodingLimits::kBufferBytesMax;
 }
 
 bool SetObject::Add(std::string_view member) {

@@ -137,8 +137,15 @@ class SetObject final : public ValueObject {
   uint32_t IntSearch(int64_t v, bool* found) const;
   bool IntAdd(int64_t v);
   void ConvertTo(Enc to);
-  // Whether an intset may become a listpack to take the non-integer `member`.
-  bool IntsetToListpackTakes(std::string_view member) const;
+  // Whether an intset may become a listpack to take the non-integer `member` (Redis 7.2's
+  // setTypeAddAux). Inline: an empty set (the first SADD of a key) decides here.
+  bool IntsetToListpackTakes(std::string_view member) const {
+    const size_t max_value = EncodingLimits::set_max_listpack_value();
+    return count_ + 1 <= EncodingLimits::set_max_listpack_entries() && member.size() <= max_value &&
+           (count_ == 0 || IntsFitListpack(max_value));
+  }
+  // Whether the integers, as strings of at most `max_value` bytes, fit a listpack.
+  bool IntsFitListpack(size_t max_value) const;
   int64_t LpFind(std::string_view m) const;
 
   union {

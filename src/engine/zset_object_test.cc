@@ -221,7 +221,7 @@ TEST(ZSetObjectTest, MemoryUsageTracksContents) {
   size_t empty = z.MemoryUsage();
   for (int i = 0; i < 100000; i++) z.Set("element:" + std::to_string(i), i);
   size_t full = z.MemoryUsage();
-  // Node (24 + 12 * level + member) in a malloc chunk plus hash slots: well under Redis's
+  // Node (32 + 12 * level + member) in a malloc chunk plus buckets: well under Redis's
   // ~100 bytes per short member, and not absurdly low either.
   double per = static_cast<double>(full - empty) / 100000;
   EXPECT_GT(per, 50);
