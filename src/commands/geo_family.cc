@@ -374,7 +374,7 @@ void GeoSearch(CmdArgs args, CommandContext& ctx, size_t src, uint32_t flags) {
 
   if (has_store) {
     auto out = std::make_unique<ZSetObject>();
-    if (n > ZSetObject::kPackedEntriesMax) out->ConvertToSkiplist();
+    if (n > EncodingLimits::zset_max_listpack_entries()) out->ConvertToSkiplist();
     for (size_t i = 0; i < n; i++) {
       out->Set(hits[i].member, storedist ? hits[i].dist_m / shape.to_m : hits[i].score);
     }

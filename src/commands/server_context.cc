@@ -6,6 +6,7 @@
 #include "base/clock.h"
 #include "base/logging.h"
 #include "commands/registry.h"
+#include "engine/encoding_limits.h"
 #include "engine/list_object.h"
 
 namespace fdb {
@@ -89,6 +90,17 @@ void ServerContext::ApplyConfig() {
   tracking_.EnforceLimit();  // a lowered tracking-table-max-keys applies at once
   // The lists made from now on take these; a list keeps the ones it was made with.
   ListObject::SetDefaultOptions({config_.list_max_listpack_size(), config_.list_compress_depth()});
+  // Before recovery too (fdb-server applies the config before opening the log): images and
+  // deltas replayed take their encodings under these thresholds.
+  EncodingLimits::Values enc;
+  enc.hash_max_listpack_entries = static_cast<uint64_t>(config_.hash_max_listpack_entries());
+  enc.hash_max_listpack_value = static_cast<uint64_t>(config_.hash_max_listpack_value());
+  enc.set_max_intset_entries = static_cast<uint64_t>(config_.set_max_intset_entries());
+  enc.set_max_listpack_entries = static_cast<uint64_t>(config_.set_max_listpack_entries());
+  enc.set_max_listpack_value = static_cast<uint64_t>(config_.set_max_listpack_value());
+  enc.zset_max_listpack_entries = static_cast<uint64_t>(config_.zset_max_listpack_entries());
+  enc.zset_max_listpack_value = static_cast<uint64_t>(config_.zset_max_listpack_value());
+  EncodingLimits::Set(enc);
   keyspace_.set_lfu_mode(config_.maxmemory_policy().find("lfu") != std::string::npos);
   keyspace_.SetLfuParams(config_.lfu_log_factor(), config_.lfu_decay_time());
   EvictionPolicy policy = EvictionPolicy::kNoEviction;

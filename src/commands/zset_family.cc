@@ -25,6 +25,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "base/glob.h"
 #include "commands/blocking.h"
+#include "commands/collection_scan.h"
 #include "commands/context.h"
 #include "commands/errors.h"
 #include "commands/zset_ops.h"
@@ -792,10 +793,10 @@ bool ParseCursor(std::string_view s, uint64_t* out) {
 }
 
 // ZSCAN key cursor [MATCH pattern] [COUNT count]. A listpack zset is returned whole with cursor
-// 0, as Redis. For a skiplist the cursor is a rank: each call returns about COUNT members from
-// that rank on. Unlike Redis's hash-table cursor, a member removed from below the cursor
-// between calls shifts later members down one rank, so one of them can be missed
-// (docs/compatibility.md).
+// 0, as Redis. For a skiplist the cursor is Redis's reverse-binary cursor over the member index
+// (ZSetObject::Scan), advanced bucket by bucket until about COUNT members were visited or
+// COUNT * 10 buckets (scanGenericCommand's loop): a member present for the whole scan is
+// returned at least once, whatever is added or removed between calls.
 void CmdZScan(CmdArgs args, CommandContext& ctx) {
   uint64_t cursor;
   if (!ParseCursor(args[2], &cursor)) return ctx.rb.Error(errors::kInvalidCursor);
@@ -821,19 +822,19 @@ void CmdZScan(CmdArgs args, CommandContext& ctx) {
       return ctx.rb.Error(errors::kSyntax);
     }
   }
-  size_t first = 0, n = z->Size();
-  uint64_t next = 0;
-  if (!z->packed()) {
-    first = cursor < z->Size() ? static_cast<size_t>(cursor) : z->Size();
-    n = std::min<uint64_t>(count, z->Size() - first);
-    next = first + n >= z->Size() ? 0 : first + n;
-  }
-  std::vector<std::pair<std::string, double>> found;
-  z->Visit(first, n, false, [&](std::string_view m, double s) {
-    if (pattern.empty() || GlobMatch(pattern, m)) found.emplace_back(std::string(m), s);
-  });
+  std::vector<std::pair<std::string_view, double>> found;
+  uint64_t visited = 0;
+  uint64_t steps = CollectionScanMaxSteps(count);
+  auto visit = [&](std::string_view m, double s) {
+    visited++;
+    if (pattern.empty() || GlobMatch(pattern, m)) found.emplace_back(m, s);
+  };
+  // As Redis, COUNT bounds the reply elements visited, and a member is two of them.
+  do {
+    cursor = z->Scan(cursor, visit);
+  } while (cursor != 0 && --steps > 0 && visited * 2 < count);
   ctx.rb.ArrayHeader(2);
-  ctx.rb.Bulk(std::to_string(next));
+  ctx.rb.Bulk(std::to_string(cursor));
   ctx.rb.ArrayHeader(found.size() * 2);
   for (const auto& [m, s] : found) {
     ctx.rb.Bulk(m);

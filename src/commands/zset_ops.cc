@@ -202,7 +202,7 @@ OpResult<ZStoreResult> OpZRangeStore(const OpArgs& op, std::string_view dst, std
   auto out = std::make_unique<ZSetObject>();
   if (r->zset != nullptr) {
     const ZRankWindow& w = r->window;
-    if (w.count > ZSetObject::kPackedEntriesMax) out->ConvertToSkiplist();
+    if (w.count > EncodingLimits::zset_max_listpack_entries()) out->ConvertToSkiplist();
     ZSetObject* o = out.get();
     r->zset->Visit(w.first, w.count, w.reverse,
                    [o](std::string_view m, double sc) { o->Set(m, sc); });
@@ -280,7 +280,6 @@ std::unique_ptr<ZSetObject> ZComputeSetOp(ZSetOpKind kind, ZAggregate aggregate,
       for (size_t i = 1; i < src.size(); i++) {
         if (SourceScore(src[i], m).has_value()) return;
       }
-      if (out->Size() == ZSetObject::kPackedEntriesMax) out->ConvertToSkiplist();
       out->Set(m, s);
     });
     return out;
@@ -296,7 +295,6 @@ std::unique_ptr<ZSetObject> ZComputeSetOp(ZSetOpKind kind, ZAggregate aggregate,
         if (!o.has_value()) return;
         AggregateInto(&acc, Weighted(*o, src[i].weight), aggregate);
       }
-      if (out->Size() == ZSetObject::kPackedEntriesMax) out->ConvertToSkiplist();
       out->Set(m, acc);
     });
     return out;
@@ -309,7 +307,7 @@ std::unique_ptr<ZSetObject> ZComputeSetOp(ZSetOpKind kind, ZAggregate aggregate,
       if (!fresh) AggregateInto(&it->second, v, aggregate);
     });
   }
-  if (acc.size() > ZSetObject::kPackedEntriesMax) out->ConvertToSkiplist();
+  if (acc.size() > EncodingLimits::zset_max_listpack_entries()) out->ConvertToSkiplist();
   for (const auto& [m, s] : acc) out->Set(m, s);
   return out;
 }

@@ -66,9 +66,10 @@ bool HashObject::Get(std::string_view field, std::string_view* value) const {
 }
 
 bool HashObject::Set(std::string_view field, std::string_view value) {
-  if (!big_ && (field.size() > kListpackMaxValue || value.size() > kListpackMaxValue)) {
-    ConvertToHashtable();
-  }
+  // As Redis's hashTypeSet, a listpack over the entry threshold (lowered by CONFIG SET since it
+  // grew) converts on any write, a new field's included below.
+  const size_t max_entries = EncodingLimits::hash_max_listpack_entries();
+  if (!big_ && (!ListpackTakes(field, value) || lp_count_ > max_entries)) ConvertToHashtable();
   if (big_) {
     uint64_t h = StrTable::Hash(field);  // the one hash of the field on the HSET path
     StrNode** link = ht_->FindLink(field, h);
@@ -102,7 +103,7 @@ bool HashObject::Set(std::string_view field, std::string_view value) {
     if (new_bytes < old_bytes) lp_ = Realloc(lp_, lp_len_);
     return false;
   }
-  if (lp_count_ + 1 > kListpackMaxEntries) {
+  if (lp_count_ + 1 > max_entries) {
     ConvertToHashtable();
     ht_->Insert(StrNode::New(field, value, true), StrTable::Hash(field));
     return true;
@@ -213,14 +214,17 @@ Result<HashObject*> HashObject::Decode(std::string_view image) {
   std::string_view in = image;
   uint64_t count;
   if (!coding::GetVarint(&in, &count)) return BadImage("hash");
-  // Validate every string first, and see whether the hash fits a listpack.
+  // Validate every string first, and see whether the hash fits a listpack under the thresholds
+  // of the moment (Redis's rdbLoadObject chooses the same way).
   std::string_view body = in;
-  bool small = count <= kListpackMaxEntries;
+  const size_t max_value = EncodingLimits::hash_max_listpack_value();
+  bool small = count <= EncodingLimits::hash_max_listpack_entries() &&
+               body.size() <= EncodingLimits::kBufferBytesMax;
   absl::InlinedVector<std::string_view, 16> fields;
   for (uint64_t i = 0; i < count; i++) {
     std::string_view f, v;
     if (!coding::GetBytes(&in, &f) || !coding::GetBytes(&in, &v)) return BadImage("hash");
-    if (f.size() > kListpackMaxValue || v.size() > kListpackMaxValue) small = false;
+    if (f.size() > max_value || v.size() > max_value) small = false;
     if (small) fields.push_back(f);
   }
   if (!in.empty()) return BadImage("hash");

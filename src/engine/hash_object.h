@@ -1,13 +1,15 @@
 // HashObject: the value of a Redis hash (HSET, HGET, ...).
 //
 // Two encodings, as Redis 7 (OBJECT ENCODING names are Redis's):
-//   listpack   up to kListpackMaxEntries fields whose field and value are at most
-//              kListpackMaxValue bytes: one malloc'd buffer of `varint len, bytes` strings,
+//   listpack   up to hash-max-listpack-entries fields whose field and value are at most
+//              hash-max-listpack-value bytes (engine/encoding_limits.h): one malloc'd buffer
+//              of `varint len, bytes` strings,
 //              field then value, in insertion order, searched linearly. 1 byte of overhead per
 //              string (Redis's listpack: 2), and the buffer is realloc'd to its exact size.
 //   hashtable  beyond that: a StrTable (engine/str_table.h) of nodes holding field and value in
 //              one allocation, looked up with one hash of the field.
-// A hash converts to the hashtable once and never back (as Redis).
+// A hash converts to the hashtable when a write passes either threshold, and never back while it
+// lives (as Redis); Decode chooses by size under the thresholds of the moment (Redis's load).
 //
 // Images and deltas (docs/format.md, "Hash image and deltas"):
 //   image := count:varint (field:bytes value:bytes){count}
@@ -26,15 +28,13 @@
 #include <string_view>
 
 #include "engine/collections.h"
+#include "engine/encoding_limits.h"
 #include "engine/str_table.h"
 
 namespace fdb {
 
 class HashObject final : public ValueObject {
  public:
-  // Redis's hash-max-listpack-entries / hash-max-listpack-value defaults.
-  static constexpr size_t kListpackMaxEntries = 128;
-  static constexpr size_t kListpackMaxValue = 64;
   static constexpr uint8_t kDeltaSet = 'S';
   static constexpr uint8_t kDeltaDel = 'D';
 
@@ -108,6 +108,14 @@ class HashObject final : public ValueObject {
 
  private:
   void ConvertToHashtable();
+  // Whether the listpack may take `field` set to `value` (as if the field were new) under the
+  // thresholds: Redis's hashTypeTryConversion, checked before the write.
+  bool ListpackTakes(std::string_view field, std::string_view value) const {
+    const size_t max_value = EncodingLimits::hash_max_listpack_value();
+    // Two length varints take at most 10 bytes each.
+    return field.size() <= max_value && value.size() <= max_value &&
+           lp_len_ + field.size() + value.size() + 20 <= EncodingLimits::kBufferBytesMax;
+  }
   // The offset of field's entry in the listpack, or -1.
   int64_t LpFind(std::string_view field) const;
 

@@ -56,7 +56,7 @@ TEST(HashObjectTest, ListpackSetGetDelete) {
 TEST(HashObjectTest, ConvertsPastEntryLimit) {
   HashObject h;
   std::map<std::string, std::string> want;
-  for (size_t i = 0; i < HashObject::kListpackMaxEntries; i++) {
+  for (size_t i = 0; i < EncodingLimits::hash_max_listpack_entries(); i++) {
     std::string f = "f" + std::to_string(i);
     h.Set(f, "v" + std::to_string(i));
     want[f] = "v" + std::to_string(i);
@@ -69,7 +69,7 @@ TEST(HashObjectTest, ConvertsPastEntryLimit) {
   // Never back, even when small again.
   for (size_t i = 0; i < 100; i++) h.Delete("f" + std::to_string(i));
   EXPECT_STREQ(h.encoding_name(), "hashtable");
-  EXPECT_EQ(h.Size(), 29u);
+  EXPECT_EQ(h.Size(), EncodingLimits::hash_max_listpack_entries() + 1 - 100);
 }
 
 TEST(HashObjectTest, ConvertsOnLongFieldOrValue) {
@@ -219,6 +219,81 @@ TEST(StrTableTest, ListpackScanIsOneStep) {
   int n = 0;
   EXPECT_EQ(h.Scan(0, [&](std::string_view, std::string_view) { n++; }), 0u);
   EXPECT_EQ(n, 2);
+}
+
+// hash-max-listpack-entries / -value as CONFIG SET leaves them (engine/encoding_limits.h): a
+// listpack converts when a write passes either, never back; a decoded image takes the encoding
+// its size calls for under the thresholds of the moment, as Redis's load.
+TEST(HashObjectTest, ThresholdsAreTheConfiguredOnes) {
+  EncodingLimits::Values v;
+  v.hash_max_listpack_entries = 4;
+  v.hash_max_listpack_value = 8;
+  ScopedEncodingLimits limits(v);
+  HashObject h;
+  for (int i = 0; i < 4; i++) h.Set("f" + std::to_string(i), "12345678");
+  EXPECT_STREQ(h.encoding_name(), "listpack");
+  h.Set("f4", "x");
+  EXPECT_STREQ(h.encoding_name(), "hashtable");
+  EXPECT_EQ(h.Size(), 5u);
+
+  HashObject long_value, long_field;
+  long_value.Set("f", "123456789");
+  EXPECT_STREQ(long_value.encoding_name(), "hashtable");
+  long_field.Set("field-of-9", "v");
+  EXPECT_STREQ(long_field.encoding_name(), "hashtable");
+
+  // Shrunk below the thresholds, a hashtable stays one; reloaded, it is a listpack again.
+  for (int i = 0; i < 4; i++) h.Delete("f" + std::to_string(i));
+  EXPECT_STREQ(h.encoding_name(), "hashtable");
+  auto back = RoundTrip(h);
+  ASSERT_NE(back, nullptr);
+  EXPECT_STREQ(back->encoding_name(), "listpack");
+  EXPECT_EQ(Contents(*back), (std::map<std::string, std::string>{{"f4", "x"}}));
+}
+
+TEST(HashObjectTest, ZeroEntriesMakesAHashtableAtOnce) {
+  EncodingLimits::Values v;
+  v.hash_max_listpack_entries = 0;
+  ScopedEncodingLimits limits(v);
+  HashObject h;
+  h.Set("f", "v");
+  EXPECT_STREQ(h.encoding_name(), "hashtable");
+  auto back = RoundTrip(h);
+  ASSERT_NE(back, nullptr);
+  EXPECT_STREQ(back->encoding_name(), "hashtable");
+}
+
+TEST(HashObjectTest, LoweredThresholdConvertsOnTheNextWrite) {
+  HashObject h;
+  for (int i = 0; i < 10; i++) h.Set("f" + std::to_string(i), "v");
+  EncodingLimits::Values v;
+  v.hash_max_listpack_entries = 5;
+  ScopedEncodingLimits limits(v);
+  std::string_view got;
+  EXPECT_TRUE(h.Get("f3", &got));  // a read converts nothing
+  EXPECT_STREQ(h.encoding_name(), "listpack");
+  EXPECT_FALSE(h.Set("f3", "w"));  // an update does (Redis's hashTypeSet)
+  EXPECT_STREQ(h.encoding_name(), "hashtable");
+  ASSERT_TRUE(h.Get("f3", &got));
+  EXPECT_EQ(got, "w");
+  EXPECT_EQ(h.Size(), 10u);
+}
+
+TEST(HashObjectTest, DeltaReplayConvertsAsTheLiveHash) {
+  EncodingLimits::Values v;
+  v.hash_max_listpack_entries = 3;
+  ScopedEncodingLimits limits(v);
+  HashObject live, replay;
+  std::string d;
+  for (int i = 0; i < 4; i++) {
+    std::string f = "f" + std::to_string(i);
+    std::string_view fv[] = {f, "v"};
+    live.SetFields(fv, &d);
+    ASSERT_TRUE(replay.ApplyDelta(d).ok());
+    EXPECT_STREQ(replay.encoding_name(), live.encoding_name()) << i;
+  }
+  EXPECT_STREQ(replay.encoding_name(), "hashtable");
+  EXPECT_EQ(Contents(replay), Contents(live));
 }
 
 }  // namespace

@@ -94,7 +94,7 @@ uint32_t SetObject::IntSearch(int64_t v, bool* found) const {
   return lo;
 }
 
-// REQUIRES: enc_ == kIntset and room for one more integer (count_ < kIntsetMaxEntries).
+// REQUIRES: enc_ == kIntset and room for one more integer (count_ < set-max-intset-entries).
 bool SetObject::IntAdd(int64_t v) {
   uint8_t w = WidthFor(v);
   if (w > width_) {
@@ -167,16 +167,30 @@ void SetObject::ConvertTo(Enc to) {
   enc_ = Enc::kListpack;
 }
 
+bool SetObject::IntsFitListpack(size_t max_value) const {
+  // The longest is the smallest or the largest integer (at most 20 bytes).
+  if (max_value < 20) {
+    char buf[24];
+    if (FormatInt(IntAt(0), buf).size() > max_value) return false;
+    if (FormatInt(IntAt(count_ - 1), buf).size() > max_value) return false;
+  }
+  // Each string takes at most 20 bytes and a 1-byte length (the new member is checked against
+  // the buffer's bound when it is added).
+  return static_cast<uint64_t>(count_) * 21 <= EncodingLimits::kBufferBytesMax;
+}
+
 bool SetObject::Add(std::string_view member) {
   if (enc_ == Enc::kIntset) {
     int64_t v;
     if (ParseInt64(member, &v)) {
-      if (count_ < kIntsetMaxEntries) return IntAdd(v);
+      if (count_ < EncodingLimits::set_max_intset_entries()) return IntAdd(v);
       bool found;
       IntSearch(v, &found);
       if (found) return false;
+      // Past the intset's threshold a set of integers goes to the hashtable (Redis's
+      // maybeConvertIntset), not to a listpack.
       ConvertTo(Enc::kHashtable);
-    } else if (count_ + 1 <= kListpackMaxEntries && member.size() <= kListpackMaxValue) {
+    } else if (IntsetToListpackTakes(member)) {
       ConvertTo(Enc::kListpack);
     } else {
       ConvertTo(Enc::kHashtable);
@@ -184,7 +198,9 @@ bool SetObject::Add(std::string_view member) {
   }
   if (enc_ == Enc::kListpack) {
     if (LpFind(member) >= 0) return false;
-    if (count_ + 1 > kListpackMaxEntries || member.size() > kListpackMaxValue) {
+    if (count_ + 1 > EncodingLimits::set_max_listpack_entries() ||
+        member.size() > EncodingLimits::set_max_listpack_value() ||
+        len_ + member.size() + 10 > EncodingLimits::kBufferBytesMax) {
       ConvertTo(Enc::kHashtable);
     } else {
       size_t add = VarintLength(member.size()) + member.size();
@@ -336,7 +352,10 @@ Result<SetObject*> SetObject::Decode(std::string_view image) {
   // Every element takes at least one byte: a count beyond the image is corrupt.
   if (count > image.size()) return BadImage("set");
   auto* s = new SetObject();
-  if (tag == 'S' && count > kListpackMaxEntries) {
+  // Members are added one by one, converting as the thresholds of the moment say; a set too big
+  // for either small encoding starts as the hashtable (Redis's rdbLoadObject sizes it so).
+  if (tag == 'S' && count > EncodingLimits::set_max_intset_entries() &&
+      count > EncodingLimits::set_max_listpack_entries()) {
     s->ConvertTo(Enc::kHashtable);
     s->ht_->Reserve(count);
   }

@@ -1,14 +1,17 @@
 // SetObject: the value of a Redis set (SADD, SMEMBERS, ...).
 //
-// Three encodings (OBJECT ENCODING names are Redis's):
+// Three encodings (OBJECT ENCODING names are Redis's), with the thresholds of
+// engine/encoding_limits.h:
 //   intset     only integers in canonical form (as string2ll reads them), at most
-//              kIntsetMaxEntries: a sorted array of 2-, 4- or 8-byte integers, the width the
-//              largest member needs, searched by bisection (Redis's intset).
-//   listpack   at most kListpackMaxEntries members of at most kListpackMaxValue bytes: one
-//              buffer of `varint len, bytes` strings, searched linearly (Redis 7.2's small
-//              set; Redis 7.0 uses a hashtable here).
+//              set-max-intset-entries: a sorted array of 2-, 4- or 8-byte integers, the width
+//              the largest member needs, searched by bisection (Redis's intset).
+//   listpack   at most set-max-listpack-entries members of at most set-max-listpack-value
+//              bytes: one buffer of `varint len, bytes` strings, searched linearly (Redis 7.2's
+//              small set; Redis 7.0 uses a hashtable here).
 //   hashtable  beyond that: a StrTable (engine/str_table.h) of key-only nodes.
-// A set moves intset -> listpack -> hashtable (or intset -> hashtable) and never back.
+// A set moves intset -> listpack -> hashtable (or intset -> hashtable) when a write passes a
+// threshold, as Redis 7.2's setTypeAdd, and never back while it lives; Decode replays the
+// members, so a reloaded set takes the encoding its contents call for (Redis's load).
 //
 // Images and deltas (docs/format.md, "Set image and deltas"):
 //   image := 'I' count:varint signed{count}       every member an integer (an intset)
@@ -28,16 +31,13 @@
 #include <utility>
 
 #include "engine/collections.h"
+#include "engine/encoding_limits.h"
 #include "engine/str_table.h"
 
 namespace fdb {
 
 class SetObject final : public ValueObject {
  public:
-  // Redis's set-max-intset-entries, and 7.2's set-max-listpack-entries / -value defaults.
-  static constexpr size_t kIntsetMaxEntries = 512;
-  static constexpr size_t kListpackMaxEntries = 128;
-  static constexpr size_t kListpackMaxValue = 64;
   static constexpr uint8_t kDeltaAdd = 'A';
   static constexpr uint8_t kDeltaRemove = 'R';
 
@@ -137,6 +137,15 @@ class SetObject final : public ValueObject {
   uint32_t IntSearch(int64_t v, bool* found) const;
   bool IntAdd(int64_t v);
   void ConvertTo(Enc to);
+  // Whether an intset may become a listpack to take the non-integer `member` (Redis 7.2's
+  // setTypeAddAux). Inline: an empty set (the first SADD of a key) decides here.
+  bool IntsetToListpackTakes(std::string_view member) const {
+    const size_t max_value = EncodingLimits::set_max_listpack_value();
+    return count_ + 1 <= EncodingLimits::set_max_listpack_entries() && member.size() <= max_value &&
+           (count_ == 0 || IntsFitListpack(max_value));
+  }
+  // Whether the integers, as strings of at most `max_value` bytes, fit a listpack.
+  bool IntsFitListpack(size_t max_value) const;
   int64_t LpFind(std::string_view m) const;
 
   union {

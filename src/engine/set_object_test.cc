@@ -167,5 +167,66 @@ TEST(SetObjectTest, RandomAndScan) {
   }
 }
 
+// set-max-intset-entries and set-max-listpack-entries / -value as CONFIG SET leaves them
+// (engine/encoding_limits.h), with Redis 7.2's conversions.
+TEST(SetObjectTest, ThresholdsAreTheConfiguredOnes) {
+  EncodingLimits::Values v;
+  v.set_max_intset_entries = 3;
+  v.set_max_listpack_entries = 4;
+  v.set_max_listpack_value = 5;
+  ScopedEncodingLimits limits(v);
+  SetObject ints;
+  for (int i = 0; i < 3; i++) ints.Add(std::to_string(i));
+  EXPECT_STREQ(ints.encoding_name(), "intset");
+  ints.Add("3");  // past the intset threshold: a hashtable (Redis's maybeConvertIntset)
+  EXPECT_STREQ(ints.encoding_name(), "hashtable");
+
+  SetObject mixed;
+  mixed.Add("1");
+  mixed.Add("a");
+  EXPECT_STREQ(mixed.encoding_name(), "listpack");
+  mixed.Add("bb");
+  mixed.Add("ccccc");  // 5 bytes: at the value threshold
+  EXPECT_STREQ(mixed.encoding_name(), "listpack");
+  mixed.Add("d");  // a fifth member
+  EXPECT_STREQ(mixed.encoding_name(), "hashtable");
+
+  SetObject long_member;
+  long_member.Add("abcdef");
+  EXPECT_STREQ(long_member.encoding_name(), "hashtable");
+
+  // An intset whose integers are longer than the listpack takes goes to the hashtable.
+  SetObject long_ints;
+  long_ints.Add("-123456");
+  long_ints.Add("x");
+  EXPECT_STREQ(long_ints.encoding_name(), "hashtable");
+  EXPECT_EQ(Contents(long_ints), (std::set<std::string>{"-123456", "x"}));
+
+  // Reloaded, a shrunk hashtable takes the small encoding its contents call for.
+  for (int i = 0; i < 3; i++) ints.Remove(std::to_string(i));
+  EXPECT_STREQ(ints.encoding_name(), "hashtable");
+  auto back = RoundTrip(ints);
+  ASSERT_NE(back, nullptr);
+  EXPECT_STREQ(back->encoding_name(), "intset");
+  mixed.Remove("1");
+  mixed.Remove("a");
+  back = RoundTrip(mixed);
+  ASSERT_NE(back, nullptr);
+  EXPECT_STREQ(back->encoding_name(), "listpack");
+  EXPECT_EQ(Contents(*back), (std::set<std::string>{"bb", "ccccc", "d"}));
+}
+
+TEST(SetObjectTest, ZeroThresholdsMakeAHashtableAtOnce) {
+  EncodingLimits::Values v;
+  v.set_max_intset_entries = 0;
+  v.set_max_listpack_entries = 0;
+  ScopedEncodingLimits limits(v);
+  SetObject a, b;
+  a.Add("1");
+  b.Add("a");
+  EXPECT_STREQ(a.encoding_name(), "hashtable");
+  EXPECT_STREQ(b.encoding_name(), "hashtable");
+}
+
 }  // namespace
 }  // namespace fdb

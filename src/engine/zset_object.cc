@@ -13,9 +13,11 @@
 #include <cstring>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
-#include "absl/hash/hash.h"
+#include "absl/container/inlined_vector.h"
 #include "base/check.h"
+#include "engine/encoding_limits.h"
+#include "engine/hash_table.h"
+#include "engine/str_table.h"
 
 namespace fdb {
 
@@ -38,6 +40,7 @@ int Compare(double s1, std::string_view m1, double s2, std::string_view m2) {
 struct ZNode {
   double score;
   ZNode* backward;
+  ZNode* next;  // the member index's chain (ZIndexTraits)
   uint32_t len;
   uint8_t level;
 
@@ -55,6 +58,7 @@ struct ZNode {
     auto* n = static_cast<ZNode*>(malloc(Bytes(level, m.size())));
     n->score = score;
     n->backward = nullptr;
+    n->next = nullptr;
     n->len = static_cast<uint32_t>(m.size());
     n->level = static_cast<uint8_t>(level);
     for (int i = 0; i < level; i++) {
@@ -65,7 +69,7 @@ struct ZNode {
     return n;
   }
 };
-static_assert(sizeof(ZNode) == 24, "node header is part of the memory budget per member");
+static_assert(sizeof(ZNode) == 32, "node header is part of the memory budget per member");
 
 // Whether node a sorts before (score, member) of node b: the members are compared only when
 // the scores tie, so a search step reads one field of the next node, as Redis's zslInsert.
@@ -76,20 +80,22 @@ inline bool NotAfter(const ZNode* a, const ZNode* b) {
   return a->score < b->score || (a->score == b->score && a->member() <= b->member());
 }
 
-struct NodeHash {
-  using is_transparent = void;
-  size_t operator()(std::string_view s) const { return absl::Hash<std::string_view>{}(s); }
-  size_t operator()(const ZNode* n) const { return (*this)(n->member()); }
+// The member index: a HashTable (engine/hash_table.h) chained through the nodes themselves.
+// Why this table and not an open-addressing set: ZSCAN must return every member present for
+// the whole scan, and the chained table's reverse-binary cursor gives that across resizes (as
+// Redis's dict under its zset); an open-addressing set moves members between slots. It costs
+// the node's `next` (8 bytes) and 8-16 bytes of bucket array per member, about what
+// absl::flat_hash_set took plus the link. The index owns the nodes (Free).
+struct ZIndexTraits {
+  using Node = ZNode;
+  static ZNode*& Next(ZNode* n) { return n->next; }
+  static std::string_view Key(const ZNode* n) { return n->member(); }
+  static uint64_t Hash(std::string_view s) { return StrTraits::Hash(s); }
+  static void Free(ZNode* n) { free(n); }
+  static constexpr int kHashShift = 0;
+  static constexpr size_t kMaxLoad = 8;
 };
-struct NodeEq {
-  using is_transparent = void;
-  static std::string_view M(std::string_view s) { return s; }
-  static std::string_view M(const ZNode* n) { return n->member(); }
-  template <typename A, typename B>
-  bool operator()(const A& a, const B& b) const {
-    return M(a) == M(b);
-  }
-};
+using ZIndex = HashTable<ZIndexTraits>;
 
 // Level of a new node: 1 + geometric(p = 1/4), capped, as Redis's zslRandomLevel. The
 // generator's state is per thread; the shape of a skiplist is not part of its value.
@@ -130,15 +136,8 @@ struct CString {
 
 struct ZSetObject::SkipList {
   SkipList() : header(ZNode::New(kMaxLevel, 0, {})) {}
-  ~SkipList() {
-    ZNode* x = header->fwd()[0];
-    while (x != nullptr) {
-      ZNode* next = x->fwd()[0];
-      free(x);
-      x = next;
-    }
-    free(header);
-  }
+  // The member nodes are the index's (freed by its destructor).
+  ~SkipList() { free(header); }
 
   // Links node x (score, member and level set) at its place. Redis's zslInsert.
   void Link(ZNode* x) {
@@ -252,7 +251,7 @@ struct ZSetObject::SkipList {
   int level = 1;
   size_t length = 0;
   size_t node_bytes = 0;  // malloc chunks of the member nodes
-  absl::flat_hash_set<ZNode*, NodeHash, NodeEq> index;
+  ZIndex index;           // by member; owns the nodes
 };
 
 // --- Object ----------------------------------------------------------------------------------
@@ -279,7 +278,7 @@ size_t ZSetObject::MemoryUsage() const {
   size_t n = ChunkSize(sizeof(*this));
   if (packed()) return n + (buf_ != nullptr ? ChunkSize(buf_cap_) : 0);
   return n + ChunkSize(sizeof(SkipList)) + ChunkSize(ZNode::Bytes(kMaxLevel, 0)) + sl_->node_bytes +
-         sl_->index.capacity() * (sizeof(ZNode*) + 1);
+         sl_->index.bucket_bytes();
 }
 
 size_t ZSetObject::PackedFind(std::string_view m, double* score) const {
@@ -346,14 +345,14 @@ size_t ZSetObject::PackedCountPrefix(Pred pred) const {
 void ZSetObject::ConvertToSkiplist() {
   if (!packed()) return;
   auto sl = std::make_unique<SkipList>();
-  sl->index.reserve(size_);
+  sl->index.Reserve(size_);
   const char* p = buf_;
   const char* end = buf_ + buf_len_;
   while (p < end) {
     std::string_view m = PackedMember(p);
     ZNode* x = ZNode::New(RandomLevel(), PackedScore(p), m);
     sl->Link(x);
-    sl->index.insert(x);
+    sl->index.Insert(x, ZIndexTraits::Hash(m));
     sl->node_bytes += ChunkSize(ZNode::Bytes(x->level, m.size()));
     p += PackedEntryLen(p);
   }
@@ -369,9 +368,9 @@ std::optional<double> ZSetObject::Score(std::string_view m) const {
     if (PackedFind(m, &s) == std::string_view::npos) return std::nullopt;
     return s;
   }
-  auto it = sl_->index.find(m);
-  if (it == sl_->index.end()) return std::nullopt;
-  return (*it)->score;
+  const ZNode* x = sl_->index.Find(m, ZIndexTraits::Hash(m));
+  if (x == nullptr) return std::nullopt;
+  return x->score;
 }
 
 bool ZSetObject::Set(std::string_view m, double score, std::optional<double>* previous) {
@@ -386,7 +385,7 @@ bool ZSetObject::Set(std::string_view m, double score, std::optional<double>* pr
       PackedInsert(m, score);
       return false;
     }
-    if (size_ + 1 <= kPackedEntriesMax && m.size() <= kPackedValueMax) {
+    if (PackedTakes(m)) {
       PackedInsert(m, score);
       return true;
     }
@@ -394,18 +393,16 @@ bool ZSetObject::Set(std::string_view m, double score, std::optional<double>* pr
   }
   SkipList& sl = *sl_;
   // One hash of the member whether it is found or inserted.
-  ZNode* created = nullptr;
-  auto it = sl.index.lazy_emplace(m, [&](const auto& ctor) {
-    created = ZNode::New(RandomLevel(), score, m);
-    ctor(created);
-  });
-  if (created != nullptr) {
-    sl.Link(created);
-    sl.node_bytes += ChunkSize(ZNode::Bytes(created->level, m.size()));
+  const uint64_t h = ZIndexTraits::Hash(m);
+  ZNode* x = sl.index.Find(m, h);
+  if (x == nullptr) {
+    x = ZNode::New(RandomLevel(), score, m);
+    sl.Link(x);
+    sl.index.Insert(x, h);
+    sl.node_bytes += ChunkSize(ZNode::Bytes(x->level, m.size()));
     size_++;
     return true;
   }
-  ZNode* x = *it;
   if (previous != nullptr) *previous = x->score;
   if (x->score == score) return false;
   // In place when the node stays between its neighbours (Redis's zslUpdateScore).
@@ -428,11 +425,11 @@ bool ZSetObject::Remove(std::string_view m) {
     return true;
   }
   SkipList& sl = *sl_;
-  auto it = sl.index.find(m);
-  if (it == sl.index.end()) return false;
-  ZNode* x = *it;
-  sl.index.erase(it);
+  ZNode** link = sl.index.FindLink(m, ZIndexTraits::Hash(m));
+  if (link == nullptr) return false;
+  ZNode* x = *link;
   sl.Unlink(x);
+  sl.index.Unlink(link);
   sl.node_bytes -= ChunkSize(ZNode::Bytes(x->level, x->len));
   free(x);
   size_--;
@@ -452,10 +449,10 @@ std::optional<size_t> ZSetObject::Rank(std::string_view m, double* score) const 
     }
     return std::nullopt;
   }
-  auto it = sl_->index.find(m);
-  if (it == sl_->index.end()) return std::nullopt;
-  if (score != nullptr) *score = (*it)->score;
-  return sl_->RankOf(*it);
+  const ZNode* x = sl_->index.Find(m, ZIndexTraits::Hash(m));
+  if (x == nullptr) return std::nullopt;
+  if (score != nullptr) *score = x->score;
+  return sl_->RankOf(x);
 }
 
 namespace {
@@ -510,7 +507,7 @@ void ZSetObject::Visit(size_t start, size_t count, bool reverse, Visitor fn) con
       }
       return;
     }
-    const char* at[kPackedEntriesMax];
+    absl::InlinedVector<const char*, 128> at(start + 1);
     for (size_t i = 0; i <= start; i++, p += PackedEntryLen(p)) at[i] = p;
     for (size_t i = 0; i < count; i++) {
       const char* q = at[start - i];
@@ -523,6 +520,14 @@ void ZSetObject::Visit(size_t start, size_t count, bool reverse, Visitor fn) con
     fn(x->member(), x->score);
     x = reverse ? x->backward : x->fwd()[0];
   }
+}
+
+uint64_t ZSetObject::Scan(uint64_t cursor, Visitor fn) const {
+  if (packed()) {
+    VisitAll(fn);
+    return 0;
+  }
+  return sl_->index.Scan(cursor, [&](const ZNode* x) { fn(x->member(), x->score); });
 }
 
 ValueObject* ZSetObject::Clone() const {
@@ -538,7 +543,7 @@ ValueObject* ZSetObject::Clone() const {
     return z;
   }
   z->ConvertToSkiplist();
-  z->sl_->index.reserve(size_);
+  z->sl_->index.Reserve(size_);
   VisitAll([z](std::string_view m, double s) { z->Set(m, s); });
   return z;
 }
@@ -558,10 +563,12 @@ Result<ZSetObject*> ZSetObject::Decode(std::string_view in) {
   // Every member takes at least 9 bytes (its length and its score): a count beyond the image
   // is corrupt, and must not size the index.
   if (n > in.size() / 9) return BadImage("zset");
+  // Members are set one by one, so the encoding is the one the contents call for under the
+  // thresholds of the moment (Redis's rdbLoadObject chooses the same way).
   auto z = std::make_unique<ZSetObject>();
-  if (n > kPackedEntriesMax) {
+  if (n > EncodingLimits::zset_max_listpack_entries()) {
     z->ConvertToSkiplist();
-    z->sl_->index.reserve(n);
+    z->sl_->index.Reserve(n);
   }
   for (uint64_t i = 0; i < n; i++) {
     std::string_view m;

@@ -1,19 +1,21 @@
 // Sorted sets: members ordered by (score, member), with O(log n) rank operations.
 //
 // Model: two encodings, as Redis's.
-//   - "listpack": up to kPackedEntriesMax members of at most kPackedValueMax bytes, in one
+//   - "listpack": up to zset-max-listpack-entries members of at most zset-max-listpack-value
+//     bytes (engine/encoding_limits.h; and at most 255, the reach of the 1-byte length), in one
 //     malloc'd buffer of entries `score:8 len:1 member{len}` sorted by (score, member). Every
-//     operation is a linear scan; at this size that is faster than any pointer structure and
-//     costs 9 bytes of overhead per member.
+//     operation is a linear scan; at the default size that is faster than any pointer structure
+//     and costs 9 bytes of overhead per member.
 //   - "skiplist": Redis's skiplist with spans (rank of a node = sum of spans on the search
 //     path), each node one allocation holding its score, level links and the member bytes
-//     inline, plus an absl::flat_hash_set of node pointers looked up by member (heterogeneous
-//     lookup: the set stores no copy of the member). Per member that is one node of
-//     24 + 12 * level + len bytes and ~9-18 bytes of hash slots, against Redis's skiplist node,
-//     sds and dictEntry (~100 bytes for a short member).
-// A zset converts to the skiplist once it outgrows either limit and never converts back while
-// it lives (as Redis); a zset decoded from an image or built whole (ZUNIONSTORE...) takes the
-// encoding its contents call for.
+//     inline, plus a member index: a chained HashTable (engine/hash_table.h) linked through the
+//     nodes, so it stores no copy of the member and its reverse-binary cursor gives ZSCAN
+//     Redis's guarantee. Per member that is one node of 32 + 12 * level + len bytes and 8-16
+//     bytes of bucket array, against Redis's skiplist node, sds and dictEntry (~100 bytes for a
+//     short member).
+// A zset converts to the skiplist when a write passes either threshold and never converts back
+// while it lives (as Redis); a zset decoded from an image or built whole (ZUNIONSTORE...) takes
+// the encoding its contents call for under the thresholds of the moment.
 //
 // Alternative rejected: an order-statistic B-tree. It packs members more densely and scans
 // better, but a skiplist with inline members already beats Redis's memory per member, and its
@@ -35,6 +37,7 @@
 
 #include "absl/functional/function_ref.h"
 #include "engine/collections.h"
+#include "engine/encoding_limits.h"
 
 namespace fdb {
 
@@ -80,9 +83,9 @@ class ZSetDelta {
 
 class ZSetObject final : public ValueObject {
  public:
-  // Redis's zset-max-listpack-entries and zset-max-listpack-value defaults.
-  static constexpr size_t kPackedEntriesMax = 128;
-  static constexpr size_t kPackedValueMax = 64;
+  // Longest member the packed encoding can hold (its 1-byte length), whatever
+  // zset-max-listpack-value says.
+  static constexpr size_t kPackedMemberMax = 255;
 
   ZSetObject();
   ~ZSetObject() override;
@@ -130,6 +133,11 @@ class ZSetObject final : public ValueObject {
   void Visit(size_t start, size_t count, bool reverse, Visitor fn) const;
   // Visits every member, ascending.
   void VisitAll(Visitor fn) const { Visit(0, size_, false, fn); }
+  // One step of ZSCAN from `cursor`: visits the members of one bucket of the member index and
+  // returns the next cursor, 0 when done (Redis's reverse-binary cursor): every member present
+  // for the whole scan is visited at least once, whatever is added or removed between steps. A
+  // packed zset is visited whole in one step, as Redis does.
+  uint64_t Scan(uint64_t cursor, Visitor fn) const;
 
   // Converts to the skiplist (for tests and for callers that know the set will grow).
   void ConvertToSkiplist();
@@ -148,6 +156,16 @@ class ZSetObject final : public ValueObject {
  private:
   struct SkipList;
   // Packed encoding: entries `score:8 len:1 member` back to back, sorted.
+  static size_t PackedValueMax() {
+    size_t v = EncodingLimits::zset_max_listpack_value();
+    return v < kPackedMemberMax ? v : kPackedMemberMax;
+  }
+  // Whether the packed set may take the new member m (Redis's zsetAdd check).
+  bool PackedTakes(std::string_view m) const {
+    return size_ + 1 <= EncodingLimits::zset_max_listpack_entries() &&
+           m.size() <= PackedValueMax() &&
+           buf_len_ + 9 + m.size() <= EncodingLimits::kBufferBytesMax;
+  }
   size_t PackedFind(std::string_view m, double* score) const;  // offset or npos
   void PackedInsert(std::string_view m, double score);
   void PackedErase(size_t off);

@@ -100,20 +100,21 @@ TEST(ZSetObjectTest, GrowsIntoSkiplistMatchesModel) { RandomAgainstModel(false, 
 
 TEST(ZSetObjectTest, EncodingConversionThresholds) {
   ZSetObject z;
-  for (size_t i = 0; i < ZSetObject::kPackedEntriesMax; i++) z.Set("m" + std::to_string(i), i);
+  for (size_t i = 0; i < EncodingLimits::zset_max_listpack_entries(); i++)
+    z.Set("m" + std::to_string(i), i);
   EXPECT_STREQ(z.encoding_name(), "listpack");
   z.Set("one-more", 1);
   EXPECT_STREQ(z.encoding_name(), "skiplist");
-  EXPECT_EQ(z.Size(), ZSetObject::kPackedEntriesMax + 1);
+  EXPECT_EQ(z.Size(), EncodingLimits::zset_max_listpack_entries() + 1);
 
   ZSetObject w;
-  w.Set(std::string(ZSetObject::kPackedValueMax, 'x'), 1);
+  w.Set(std::string(EncodingLimits::zset_max_listpack_value(), 'x'), 1);
   EXPECT_TRUE(w.packed());
-  w.Set(std::string(ZSetObject::kPackedValueMax + 1, 'y'), 2);
+  w.Set(std::string(EncodingLimits::zset_max_listpack_value() + 1, 'y'), 2);
   EXPECT_FALSE(w.packed());
-  EXPECT_EQ(Contents(w)[1].second, std::string(ZSetObject::kPackedValueMax + 1, 'y'));
+  EXPECT_EQ(Contents(w)[1].second, std::string(EncodingLimits::zset_max_listpack_value() + 1, 'y'));
   // A skiplist stays a skiplist when it shrinks (as Redis).
-  w.Remove(std::string(ZSetObject::kPackedValueMax + 1, 'y'));
+  w.Remove(std::string(EncodingLimits::zset_max_listpack_value() + 1, 'y'));
   EXPECT_FALSE(w.packed());
 }
 
@@ -149,7 +150,7 @@ TEST(ZSetObjectTest, ImageRoundTripBothEncodings) {
     ASSERT_TRUE(d.ok()) << d.status().ToString();
     std::unique_ptr<ZSetObject> back(*d);
     EXPECT_EQ(Contents(*back), Contents(z));
-    EXPECT_EQ(back->packed(), z.Size() <= ZSetObject::kPackedEntriesMax);
+    EXPECT_EQ(back->packed(), z.Size() <= EncodingLimits::zset_max_listpack_entries());
     std::unique_ptr<ValueObject> clone(z.Clone());
     EXPECT_EQ(Contents(*static_cast<ZSetObject*>(clone.get())), Contents(z));
   }
@@ -220,7 +221,7 @@ TEST(ZSetObjectTest, MemoryUsageTracksContents) {
   size_t empty = z.MemoryUsage();
   for (int i = 0; i < 100000; i++) z.Set("element:" + std::to_string(i), i);
   size_t full = z.MemoryUsage();
-  // Node (24 + 12 * level + member) in a malloc chunk plus hash slots: well under Redis's
+  // Node (32 + 12 * level + member) in a malloc chunk plus buckets: well under Redis's
   // ~100 bytes per short member, and not absurdly low either.
   double per = static_cast<double>(full - empty) / 100000;
   EXPECT_GT(per, 50);
@@ -260,6 +261,93 @@ TEST(ZSetObjectTest, ParseScoreAndRanges) {
   EXPECT_FALSE(ParseLexRange("a", "+", &l));
   EXPECT_FALSE(ParseLexRange("-x", "+", &l));
   EXPECT_FALSE(ParseLexRange("", "+", &l));
+}
+
+// zset-max-listpack-entries / -value as CONFIG SET leaves them (engine/encoding_limits.h).
+TEST(ZSetObjectTest, ThresholdsAreTheConfiguredOnes) {
+  EncodingLimits::Values v;
+  v.zset_max_listpack_entries = 3;
+  v.zset_max_listpack_value = 4;
+  ScopedEncodingLimits limits(v);
+  ZSetObject z;
+  z.Set("a", 1);
+  z.Set("bb", 2);
+  z.Set("cccc", 3);
+  EXPECT_STREQ(z.encoding_name(), "listpack");
+  z.Set("d", 4);
+  EXPECT_STREQ(z.encoding_name(), "skiplist");
+  ZSetObject w;
+  w.Set("abcde", 1);
+  EXPECT_STREQ(w.encoding_name(), "skiplist");
+  // Shrunk, a skiplist stays one; reloaded, it takes the encoding its size calls for.
+  z.Remove("a");
+  z.Remove("d");
+  EXPECT_STREQ(z.encoding_name(), "skiplist");
+  std::string image;
+  z.Serialize(&image);
+  Result<ZSetObject*> d = ZSetObject::Decode(image);
+  ASSERT_TRUE(d.ok());
+  std::unique_ptr<ZSetObject> back(*d);
+  EXPECT_STREQ(back->encoding_name(), "listpack");
+  EXPECT_EQ(Contents(*back), Contents(z));
+}
+
+TEST(ZSetObjectTest, ZeroEntriesMakesASkiplistAtOnce) {
+  EncodingLimits::Values v;
+  v.zset_max_listpack_entries = 0;
+  ScopedEncodingLimits limits(v);
+  ZSetObject z;
+  z.Set("a", 1);
+  EXPECT_STREQ(z.encoding_name(), "skiplist");
+}
+
+// The packed entry's length is one byte: a longer member makes a skiplist whatever the value
+// threshold allows.
+TEST(ZSetObjectTest, PackedMembersStopAt255Bytes) {
+  EncodingLimits::Values v;
+  v.zset_max_listpack_value = 1000;
+  ScopedEncodingLimits limits(v);
+  ZSetObject z;
+  z.Set(std::string(255, 'a'), 1);
+  EXPECT_STREQ(z.encoding_name(), "listpack");
+  z.Set(std::string(256, 'b'), 2);
+  EXPECT_STREQ(z.encoding_name(), "skiplist");
+  EXPECT_EQ(Contents(z)[1].second, std::string(256, 'b'));
+}
+
+// Redis's ZSCAN guarantee: a member present for the whole scan is returned at least once, while
+// other members are removed and added between steps (and the index shrinks and grows).
+TEST(ZSetObjectTest, ScanReturnsEveryStableMemberAcrossChanges) {
+  ZSetObject z;
+  for (int i = 0; i < 3000; i++) z.Set("stable" + std::to_string(i), i % 17);
+  for (int i = 0; i < 3000; i++) z.Set("churn" + std::to_string(i), i);
+  ASSERT_FALSE(z.packed());
+  std::set<std::string> seen;
+  uint64_t cursor = 0;
+  int step = 0, added = 0;
+  do {
+    cursor = z.Scan(cursor, [&](std::string_view m, double) { seen.emplace(m); });
+    // Between steps: remove a batch of the churning members (the index shrinks when most are
+    // gone), later add new ones (it grows again).
+    if (step < 30) {
+      for (int i = step * 100; i < step * 100 + 100; i++) z.Remove("churn" + std::to_string(i));
+    } else if (added < 20000) {
+      for (int i = 0; i < 500; i++, added++) z.Set("new" + std::to_string(added), -1);
+    }
+    step++;
+  } while (cursor != 0);
+  for (int i = 0; i < 3000; i++) {
+    EXPECT_TRUE(seen.count("stable" + std::to_string(i))) << "missed stable" << i;
+  }
+}
+
+TEST(ZSetObjectTest, ScanOfAPackedSetIsOneStep) {
+  ZSetObject z;
+  z.Set("a", 1);
+  z.Set("b", 2);
+  std::vector<std::string> seen;
+  EXPECT_EQ(z.Scan(0, [&](std::string_view m, double) { seen.emplace_back(m); }), 0u);
+  EXPECT_EQ(seen, (std::vector<std::string>{"a", "b"}));
 }
 
 }  // namespace

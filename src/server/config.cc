@@ -810,21 +810,29 @@ const std::vector<Config::Param>& Config::Table() {
             .Doc("a list node's bound: -1..-5 = 4..64 KB, N > 0 = N elements (lists made after)"),
         Int("list-compress-depth", nullptr, 0, 0, kIntMax, 0, &Config::list_compress_depth_)
             .Doc("nodes kept raw at each end of a list, the others LZF-compressed (0: none)"),
-        Int("hash-max-listpack-entries", "hash-max-ziplist-entries", kNo, 0, kLongMax, 512,
+        // The hash, set and sorted-set thresholds apply (ServerContext::ApplyConfig hands them
+        // to engine/encoding_limits.h); set-max-listpack-* are Redis 7.2's.
+        Int("hash-max-listpack-entries", "hash-max-ziplist-entries", 0, 0, kLongMax, 512,
             &Config::hash_max_listpack_entries_)
-            .Doc("Redis's largest hash kept as a listpack, in fields"),
-        Int("hash-max-listpack-value", "hash-max-ziplist-value", kNo | kMemory, 0, kLongMax, 64,
+            .Doc("largest hash kept as a listpack, in fields"),
+        Int("hash-max-listpack-value", "hash-max-ziplist-value", kMemory, 0, kLongMax, 64,
             &Config::hash_max_listpack_value_)
-            .Doc("Redis's largest hash field or value kept in a listpack"),
-        Int("set-max-intset-entries", nullptr, kNo, 0, kLongMax, 512,
+            .Doc("largest hash field or value kept in a listpack"),
+        Int("set-max-intset-entries", nullptr, 0, 0, kLongMax, 512,
             &Config::set_max_intset_entries_)
-            .Doc("Redis's largest set kept as an intset"),
-        Int("zset-max-listpack-entries", "zset-max-ziplist-entries", kNo, 0, kLongMax, 128,
+            .Doc("largest set of integers kept as an intset"),
+        Int("set-max-listpack-entries", nullptr, 0, 0, kLongMax, 128,
+            &Config::set_max_listpack_entries_)
+            .Doc("largest set kept as a listpack, in members"),
+        Int("set-max-listpack-value", nullptr, kMemory, 0, kLongMax, 64,
+            &Config::set_max_listpack_value_)
+            .Doc("largest set member kept in a listpack"),
+        Int("zset-max-listpack-entries", "zset-max-ziplist-entries", 0, 0, kLongMax, 128,
             &Config::zset_max_listpack_entries_)
-            .Doc("Redis's largest sorted set kept as a listpack, in members"),
-        Int("zset-max-listpack-value", "zset-max-ziplist-value", kNo | kMemory, 0, kLongMax, 64,
+            .Doc("largest sorted set kept as a listpack, in members"),
+        Int("zset-max-listpack-value", "zset-max-ziplist-value", kMemory, 0, kLongMax, 64,
             &Config::zset_max_listpack_value_)
-            .Doc("Redis's largest sorted set member kept in a listpack"),
+            .Doc("largest sorted set member kept in a listpack (at most 255 bytes apply)"),
         Int("slowlog-log-slower-than", nullptr, 0, -1, kLLongMax, 10000,
             &Config::slowlog_log_slower_than_)
             .Doc(

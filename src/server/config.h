@@ -215,15 +215,20 @@ class Config {
   // without AOF.
   bool persistence() const { return appendonly_.load() != 0; }
 
+  // The encoding thresholds of hashes, sets and sorted sets: ServerContext::ApplyConfig hands
+  // them to engine/encoding_limits.h, where the objects read them.
+  int64_t hash_max_listpack_entries() const { return hash_max_listpack_entries_.load(kRelaxed); }
+  int64_t hash_max_listpack_value() const { return hash_max_listpack_value_.load(kRelaxed); }
+  int64_t set_max_intset_entries() const { return set_max_intset_entries_.load(kRelaxed); }
+  int64_t set_max_listpack_entries() const { return set_max_listpack_entries_.load(kRelaxed); }
+  int64_t set_max_listpack_value() const { return set_max_listpack_value_.load(kRelaxed); }
+  int64_t zset_max_listpack_entries() const { return zset_max_listpack_entries_.load(kRelaxed); }
+  int64_t zset_max_listpack_value() const { return zset_max_listpack_value_.load(kRelaxed); }
+
   // Stored for the mechanisms that come with later issues (encodings, slowlog, latency
   // monitor, scripting, keyspace notifications); read on hot paths, so atomics.
   int64_t list_max_listpack_size() const { return list_max_listpack_size_.load(kRelaxed); }
   int64_t list_compress_depth() const { return list_compress_depth_.load(kRelaxed); }
-  int64_t hash_max_listpack_entries() const { return hash_max_listpack_entries_.load(kRelaxed); }
-  int64_t hash_max_listpack_value() const { return hash_max_listpack_value_.load(kRelaxed); }
-  int64_t set_max_intset_entries() const { return set_max_intset_entries_.load(kRelaxed); }
-  int64_t zset_max_listpack_entries() const { return zset_max_listpack_entries_.load(kRelaxed); }
-  int64_t zset_max_listpack_value() const { return zset_max_listpack_value_.load(kRelaxed); }
   int64_t hll_sparse_max_bytes() const { return hll_sparse_max_bytes_.load(kRelaxed); }
   int64_t slowlog_log_slower_than() const { return slowlog_log_slower_than_.load(kRelaxed); }
   int64_t slowlog_max_len() const { return slowlog_max_len_.load(kRelaxed); }
@@ -331,6 +336,8 @@ class Config {
   std::atomic<int64_t> hash_max_listpack_entries_{0};
   std::atomic<int64_t> hash_max_listpack_value_{0};
   std::atomic<int64_t> set_max_intset_entries_{0};
+  std::atomic<int64_t> set_max_listpack_entries_{0};
+  std::atomic<int64_t> set_max_listpack_value_{0};
   std::atomic<int64_t> zset_max_listpack_entries_{0};
   std::atomic<int64_t> zset_max_listpack_value_{0};
   std::atomic<int64_t> hll_sparse_max_bytes_{0};
