@@ -22,6 +22,7 @@
 #include "http/metrics.h"
 #include "http/request.h"
 #include "net/tls.h"
+#include "server/config.h"
 
 namespace fdb {
 
@@ -107,8 +108,6 @@ int LogMessage(const mg_connection*, const char* message) {
   FDB_LOG_VERBOSE("http: %s", message);
   return 1;
 }
-
-bool IsIpv6(std::string_view addr) { return addr.find(':') != std::string_view::npos; }
 
 // Stops civetweb, which listens on `ports` (its listening_ports: "addr:port,..."). Why more than
 // mg_stop: civetweb's accept thread polls its sockets for 2 s at a time and sees the stop only
@@ -334,19 +333,13 @@ Status HttpServer::Reconfigure() {
   // optional ones (Redis's leading `-`), which are dropped if the whole list cannot be bound.
   const bool ipv6 = mg_check_feature(8) != 0;
   std::string required, optional;
-  size_t start = 0;
-  while (start < bind.size()) {
-    size_t end = bind.find(' ', start);
-    if (end == std::string::npos) end = bind.size();
-    std::string addr = bind.substr(start, end - start);
-    start = end + 1;
-    if (addr.empty()) continue;
-    const bool is_optional = addr[0] == '-';
-    if (is_optional) addr.erase(0, 1);
+  for (const BindAddress& b : BindAddresses(bind)) {
+    std::string addr = b.addr;
+    const bool is_optional = b.optional;
     if (addr == "*") addr = "0.0.0.0";
     if (addr == "::*") addr = "::";
     std::string entry;
-    if (IsIpv6(addr)) {
+    if (b.ipv6()) {
       if (!ipv6) {
         FDB_LOG_NOTICE("http: not listening on %s: this civetweb has no IPv6", addr.c_str());
         continue;

@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/limits.h"
 #include "base/logging.h"
+#include "server/config.h"
 
 namespace fdb {
 
@@ -88,17 +89,11 @@ Status Server::OpenListeners(const std::string& bind, int port, std::vector<int>
                              int* bound_port) {
   std::vector<int> fds;
   int want_port = port;
-  size_t start = 0;
-  while (start < bind.size()) {
-    size_t end = bind.find(' ', start);
-    if (end == std::string::npos) end = bind.size();
-    std::string addr = bind.substr(start, end - start);
-    start = end + 1;
-    if (addr.empty()) continue;
-    const bool optional = addr[0] == '-';
-    if (optional) addr.erase(0, 1);
-    const int family = addr.find(':') != std::string::npos ? AF_INET6 : AF_INET;
-    const bool any = addr == "*" || addr == "::*";
+  for (const BindAddress& b : BindAddresses(bind)) {
+    const std::string& addr = b.addr;
+    const bool optional = b.optional;
+    const int family = b.ipv6() ? AF_INET6 : AF_INET;
+    const bool any = b.any();
     int error = 0;
     std::string why;
     int fd = ListenOn(any ? nullptr : addr.c_str(), family, want_port, &error, &why);

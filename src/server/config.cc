@@ -1979,4 +1979,16 @@ std::string Config::maxmemory_policy() const {
   return EnumName(kMaxmemoryPolicyEnum, maxmemory_policy_.load());
 }
 
+std::vector<BindAddress> BindAddresses(std::string_view bind) {
+  std::vector<BindAddress> out;
+  for (std::string& w : SplitSpaces(bind)) {
+    if (w.empty()) continue;
+    BindAddress a;
+    a.optional = w[0] == '-';
+    a.addr = a.optional ? w.substr(1) : std::move(w);
+    if (!a.addr.empty()) out.push_back(std::move(a));
+  }
+  return out;
+}
+
 }  // namespace fdb

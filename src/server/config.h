@@ -55,6 +55,17 @@ int ParseKeyspaceEvents(std::string_view classes);
 // The canonical form CONFIG GET shows, as Redis's keyspaceEventsFlagsToString ("AKE").
 std::string KeyspaceEventsToString(int flags);
 
+// One address of `bind` as Redis's listenToPort reads it: a leading `-` makes it optional
+// (skipped when the host does not have it), `*` is every IPv4 address and `::*` every IPv6 one.
+struct BindAddress {
+  std::string addr;  // without the `-`
+  bool optional = false;
+  bool ipv6() const { return addr.find(':') != std::string::npos; }
+  bool any() const { return addr == "*" || addr == "::*"; }
+};
+// The addresses of a `bind` value, in order ("" gives none: no TCP listener).
+std::vector<BindAddress> BindAddresses(std::string_view bind);
+
 // The parameter table (config.cc) follows Redis 7.0's config.c: every parameter has a type
 // (bool, enum, integer with a range and optional memory units, string, or special with its own
 // parser), flags (immutable, protected, hidden, several words...), a default and, for some, an

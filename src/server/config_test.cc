@@ -594,5 +594,21 @@ TEST(KeyspaceEventsTest, ParseAndFormat) {
   EXPECT_EQ(KeyspaceEventsToString(ParseKeyspaceEvents("g$lshzxetd")), "A");
 }
 
+TEST(ConfigTest, BindAddressesAsRedisReadsThem) {
+  auto got = BindAddresses("127.0.0.1 -::1  * -::*");
+  ASSERT_EQ(got.size(), 4u);
+  EXPECT_EQ(got[0].addr, "127.0.0.1");
+  EXPECT_FALSE(got[0].optional);
+  EXPECT_FALSE(got[0].ipv6());
+  EXPECT_EQ(got[1].addr, "::1");
+  EXPECT_TRUE(got[1].optional);
+  EXPECT_TRUE(got[1].ipv6());
+  EXPECT_TRUE(got[2].any());
+  EXPECT_FALSE(got[2].ipv6());
+  EXPECT_TRUE(got[3].any() && got[3].ipv6() && got[3].optional);
+  EXPECT_TRUE(BindAddresses("").empty());
+  EXPECT_TRUE(BindAddresses(" ").empty());
+}
+
 }  // namespace
 }  // namespace fdb
