@@ -286,3 +286,41 @@ def test_debug_replybuffer_is_accepted(server_factory):
                      ("PEAK-RESET-TIME", "never"), ("PEAK-RESET-TIME", "reset")):
             assert c.execute_command("DEBUG", "REPLYBUFFER", *args) in (b"OK", "OK", True)
         c.close()
+
+
+def test_same_request_holds_the_same_memory_however_it_was_split(server_factory):
+    """A big argument's buffer ends at the request's end whatever reads its bytes came in, so
+    clients that sent the same unfinished request have the same tot-mem (Redis's `evict clients
+    in right order` sizes each group of clients by one of them)."""
+    s = server_factory()
+    c = s.client(protocol=2)
+    size = 128 * 1024
+    header = b"*2\r\n$%d\r\n" % size
+    body = b"v" * size
+    whole = named_client(s, "whole")
+    whole.sendall(header + body)
+    split = named_client(s, "split")
+    # Pieces chosen so that the last one is smaller than a read chunk: the buffer grew by a
+    # whole chunk past the request's end there.
+    cuts = [16 * 1024, 124 * 1024, len(header) + size]
+    sent = 0
+    for cut in cuts:
+        split.sendall((header + body)[sent:cut])
+        sent = cut
+        want = sent - len(header)
+        deadline = time.time() + 10
+        while int(client_field(c, "split", "qbuf")) < want and time.time() < deadline:
+            time.sleep(0.01)
+        assert int(client_field(c, "split", "qbuf")) == want
+    deadline = time.time() + 10
+    while int(client_field(c, "whole", "qbuf")) < size and time.time() < deadline:
+        time.sleep(0.01)
+    idle = named_client(s, "idle")
+    # Each holds its request (all but the CRLF that would end it) in a buffer of exactly the
+    # request's size.
+    request = len(header) + size + 2
+    assert tot_mem(c, "split") - tot_mem(c, "idle") == request
+    assert tot_mem(c, "whole") - tot_mem(c, "idle") == request
+    for sock in (whole, split, idle):
+        sock.close()
+    c.close()

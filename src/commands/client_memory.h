@@ -14,7 +14,10 @@
 
 namespace fdb {
 
-// REQUIRES: total > limit > 0 (the caller saw the sum pass the limit). Thread-safe.
-void EvictClients(ServerContext& server, int64_t total, int64_t limit);
+// Called when the sum seen passed `limit` (> 0). Thread-safe. What the clients hold is summed
+// again in the pass that picks the victims, from the same reads of their tot-mem: the sum the
+// caller saw may still count a client that closed since (its memory leaves the sum before it
+// leaves the client list), which would make one client too many look needed.
+void EvictClients(ServerContext& server, int64_t limit);
 
 }  // namespace fdb

@@ -1008,7 +1008,7 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
     const int64_t clients_limit = cfg.maxmemory_clients_bytes();
     const int64_t clients_total = ctx.server.client_memory.load(std::memory_order_relaxed);
     if (clients_limit > 0 && clients_total > clients_limit) {
-      EvictClients(ctx.server, clients_total, clients_limit);
+      EvictClients(ctx.server, clients_limit);
     }
     return ctx.rb.Ok();
   }

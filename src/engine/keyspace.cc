@@ -853,7 +853,9 @@ void Keyspace::SampleUsedMemory() {
   // The two stores are not one atomic step: a change that lands between them is counted in
   // both or neither for one tick, an error of one command's bytes until the next sample.
   uint64_t accounted = AccountedBytes();
-  sampled_log_buffered_.store(store_ ? store_->LogBufferedBytes() : 0, std::memory_order_relaxed);
+  sampled_not_counted_.store(
+      (store_ ? store_->LogBufferedBytes() : 0) + (replica_buffers_ ? replica_buffers_() : 0),
+      std::memory_order_relaxed);
   const int64_t start_us = MonoUs();
   sampled_used_.store(MallocUsedBytes(), std::memory_order_relaxed);
   sample_cost_us_.store(MonoUs() - start_us, std::memory_order_relaxed);
