@@ -192,8 +192,12 @@ struct ReplicaPeer {
   bool snapshot = false;   // in its full sync: its stream is filtered by `dumped`
   bool dump_done = false;  // every shard dumped; goes online at the next stream boundary
   std::string out;         // bytes to send
-  // The capacity of the bytes the sender took from `out` and is writing (Drain), which are
-  // the replica's output as much as `out` (Replication::Memory).
+  // The sender's: the bytes it took from `out` and is writing (Drain). Once written it is
+  // cleared and swapped with `out` at the next take, so the two buffers are reused in turn:
+  // a buffer made and freed per write left the freed blocks cached by the sender thread's
+  // allocator, memory that counted for maxmemory and was no one's.
+  std::string chunk;
+  // chunk's capacity, which is the replica's output as much as `out` (Replication::Memory).
   std::atomic<size_t> sending{0};
   const char* state = "wait_bgsave";
   // dumped[s]: shard s is in the snapshot. Written by the sender with shard s locked, read by
@@ -774,19 +778,13 @@ bool Replication::ReadAcks(ReplicaPeer& p) {
 }
 
 bool Replication::Drain(ReplicaPeer& p, size_t drain_to) {
-  std::string chunk;
-  // The chunk is freed on the way out: from then on it is no output of p's.
-  struct SendingGuard {
-    ReplicaPeer& p;
-    ~SendingGuard() { p.sending.store(0, std::memory_order_relaxed); }
-  } sending_guard{p};
+  std::string& chunk = p.chunk;
   for (;;) {
     if (p.stop.load()) return false;
     {
       std::lock_guard<std::mutex> l(mu_);
       if (p.out.size() <= drain_to) return true;
-      chunk.swap(p.out);
-      p.out.clear();
+      chunk.swap(p.out);  // `out` goes on in the buffer written out last time
       p.sending.store(chunk.capacity(), std::memory_order_relaxed);
     }
     std::string_view rest = chunk;
@@ -808,7 +806,10 @@ bool Replication::Drain(ReplicaPeer& p, size_t drain_to) {
       return false;
     }
     chunk.clear();
-    if (chunk.capacity() > (8 << 20)) std::string().swap(chunk);
+    if (chunk.capacity() > (8 << 20)) {
+      std::string().swap(chunk);
+      p.sending.store(0, std::memory_order_relaxed);
+    }
   }
 }
 
