@@ -324,3 +324,28 @@ def test_same_request_holds_the_same_memory_however_it_was_split(server_factory)
     for sock in (whole, split, idle):
         sock.close()
     c.close()
+
+
+def test_a_client_made_evictable_over_the_limit_is_evicted_at_once(server_factory):
+    """As Redis: CLIENT NO-EVICT off while the clients are over maxmemory-clients evicts then,
+    not when some client's memory next grows (Redis's suite waits for it after flipping the
+    flag, with nothing else growing)."""
+    s = server_factory()
+    c = s.client(protocol=2)
+    c.execute_command("CLIENT", "NO-EVICT", "on")
+    sock = named_client(s, "watcher")
+    sock.sendall(encode_command("CLIENT", "NO-EVICT", "on"))
+    assert sock.recv(100) == b"+OK\r\n"
+    # WATCHed keys are the client's memory, and stay while it idles.
+    keys = [f"{i:04d}" + "k" * 200 for i in range(1000)]
+    sock.sendall(encode_command("WATCH", *keys))
+    assert sock.recv(100) == b"+OK\r\n"
+    assert tot_mem(c, "watcher") > 200_000
+    c.config_set("maxmemory-clients", 128 * 1024)
+    assert "watcher" in names(c)  # over the limit, but not evictable
+    evicted = c.info("stats")["evicted_clients"]
+    sock.sendall(encode_command("CLIENT", "NO-EVICT", "off"))
+    assert gone(c, "watcher")
+    assert c.info("stats")["evicted_clients"] == evicted + 1
+    sock.close()
+    c.close()

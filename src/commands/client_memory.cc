@@ -43,4 +43,11 @@ void EvictClients(ServerContext& server, int64_t limit) {
   });
 }
 
+void EvictClientsIfOver(ServerContext& server) {
+  const int64_t limit = server.config().maxmemory_clients_bytes();
+  if (limit > 0 && server.client_memory.load(std::memory_order_relaxed) > limit) {
+    EvictClients(server, limit);
+  }
+}
+
 }  // namespace fdb
