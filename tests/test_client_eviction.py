@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import encode_command
+from conftest import TARGET, encode_command
 
 LIMIT = 3_000_000
 
@@ -286,3 +286,67 @@ def test_debug_replybuffer_is_accepted(server_factory):
                      ("PEAK-RESET-TIME", "never"), ("PEAK-RESET-TIME", "reset")):
             assert c.execute_command("DEBUG", "REPLYBUFFER", *args) in (b"OK", "OK", True)
         c.close()
+
+
+def test_same_request_holds_the_same_memory_however_it_was_split(server_factory):
+    """A big argument's buffer ends at the request's end whatever reads its bytes came in, so
+    clients that sent the same unfinished request have the same tot-mem (Redis's `evict clients
+    in right order` sizes each group of clients by one of them)."""
+    s = server_factory()
+    c = s.client(protocol=2)
+    size = 128 * 1024
+    header = b"*2\r\n$%d\r\n" % size
+    body = b"v" * size
+    whole = named_client(s, "whole")
+    whole.sendall(header + body)
+    split = named_client(s, "split")
+    # Pieces chosen so that the last one is smaller than a read chunk: the buffer grew by a
+    # whole chunk past the request's end there.
+    cuts = [16 * 1024, 124 * 1024, len(header) + size]
+    sent = 0
+    for cut in cuts:
+        split.sendall((header + body)[sent:cut])
+        sent = cut
+        want = sent - len(header)
+        deadline = time.time() + 10
+        while int(client_field(c, "split", "qbuf")) < want and time.time() < deadline:
+            time.sleep(0.01)
+        assert int(client_field(c, "split", "qbuf")) == want
+    deadline = time.time() + 10
+    while int(client_field(c, "whole", "qbuf")) < size and time.time() < deadline:
+        time.sleep(0.01)
+    assert tot_mem(c, "split") == tot_mem(c, "whole")
+    idle = named_client(s, "idle")
+    if TARGET == "fdb":
+        # Each holds its request (all but the CRLF that would end it) in a buffer of exactly
+        # the request's size (Redis's allocator rounds it up).
+        request = len(header) + size + 2
+        assert tot_mem(c, "split") - tot_mem(c, "idle") == request
+    for sock in (whole, split, idle):
+        sock.close()
+    c.close()
+
+
+def test_a_client_made_evictable_over_the_limit_is_evicted_at_once(server_factory):
+    """As Redis: CLIENT NO-EVICT off while the clients are over maxmemory-clients evicts then,
+    not when some client's memory next grows (Redis's suite waits for it after flipping the
+    flag, with nothing else growing)."""
+    s = server_factory()
+    c = s.client(protocol=2)
+    c.execute_command("CLIENT", "NO-EVICT", "on")
+    sock = named_client(s, "watcher")
+    sock.sendall(encode_command("CLIENT", "NO-EVICT", "on"))
+    assert sock.recv(100) == b"+OK\r\n"
+    # WATCHed keys are the client's memory, and stay while it idles.
+    keys = [f"{i:04d}" + "k" * 200 for i in range(3000)]
+    sock.sendall(encode_command("WATCH", *keys))
+    assert sock.recv(100) == b"+OK\r\n"
+    assert tot_mem(c, "watcher") > 200_000
+    c.config_set("maxmemory-clients", 128 * 1024)
+    assert "watcher" in names(c)  # over the limit, but not evictable
+    evicted = c.info("stats")["evicted_clients"]
+    sock.sendall(encode_command("CLIENT", "NO-EVICT", "off"))
+    assert gone(c, "watcher")
+    assert c.info("stats")["evicted_clients"] == evicted + 1
+    sock.close()
+    c.close()

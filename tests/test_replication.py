@@ -962,3 +962,128 @@ def test_bind_source_addr_is_the_address_a_replica_connects_from(server_factory)
     assert rc.execute_command("REPLICAOF", "127.0.0.1", str(primary.port)) == "OK"
     wait_synced(primary, replica)
     assert info(primary.client())["slave0"]["ip"] == "127.0.0.2"
+
+
+def test_a_replicas_output_is_counted_apart_and_evicts_no_key(server_factory):
+    """As Redis (INFO memory mem_clients_slaves, mem_not_counted_for_evict): what a replica that
+    does not read makes the primary hold is reported, and left out of what maxmemory is checked
+    against; evicting keys could not shrink it (each eviction adds to it), so a slow replica
+    would otherwise drain the data set."""
+    primary = server_factory("--appendonly", "no")
+    pc = primary.client()
+    for i in range(100):
+        pc.setrange(f"key:{i}", 100000, "asdf")
+    replica = server_factory("--appendonly", "no", "--replicaof", "127.0.0.1",
+                             str(primary.port))
+    wait_synced(primary, replica)
+    pc.config_set("client-output-buffer-limit", "replica 100mb 100mb 300")
+    pc.config_set("repl-backlog-size", 16384)
+    mem = pc.info("memory")
+    limit = mem["used_memory"] - mem["mem_not_counted_for_evict"] + 512 * 1024
+    pc.config_set("maxmemory-policy", "allkeys-random")
+    pc.config_set("maxmemory", limit)
+    replica.proc.send_signal(signal.SIGSTOP)
+    try:
+        payload = "A" * 100
+        # About 13 MB of stream, of which the sockets' buffers take a few.
+        for _ in range(100):
+            p = pc.pipeline(transaction=False)
+            for _ in range(1000):
+                p.setrange("key:0", 0, payload)
+            p.execute()
+        mem = pc.info("memory")
+        assert mem["mem_clients_slaves"] > 2 * 1024 * 1024
+        assert mem["mem_not_counted_for_evict"] >= mem["mem_clients_slaves"]
+        assert mem["used_memory"] - mem["mem_not_counted_for_evict"] < limit
+        assert pc.dbsize() == 100
+        assert pc.info("stats")["evicted_keys"] == 0
+        assert pc.execute_command("CLIENT", "KILL", "TYPE", "replica") == 1
+        assert pc.info("memory")["mem_clients_slaves"] == 0
+        assert pc.dbsize() == 100
+    finally:
+        replica.proc.send_signal(signal.SIGCONT)
+
+
+def _read_command(f):
+    """One RESP array of bulk strings from a replication stream, as a list of bytes."""
+    line = f.readline()
+    assert line.startswith(b"*"), line
+    out = []
+    for _ in range(int(line[1:])):
+        n = int(f.readline()[1:])
+        out.append(f.read(n + 2)[:-2])
+    return out
+
+
+def test_publish_reaches_a_sync_client_as_redis_propagates_it(server):
+    """As Redis: PUBLISH goes into the replication stream (in MULTI alone, as the one command
+    the transaction propagates), after the stream's SELECT."""
+    s, f, _ = _sync_stream(server.port)
+    c = server.client()
+    c.publish("ch", "m1")
+    with c.pipeline(transaction=True) as t:
+        t.publish("bla", "bla")
+        t.execute()
+    c.set("after", "1")
+    assert _read_command(f) == [b"SELECT", b"0"]
+    assert _read_command(f) == [b"PUBLISH", b"ch", b"m1"]
+    assert _read_command(f) == [b"PUBLISH", b"bla", b"bla"]
+    assert _read_command(f) == [b"SET", b"after", b"1"]
+    s.close()
+
+
+def _wait_message(sub, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        m = sub.get_message(timeout=0.5)
+        if m is not None and m["type"] == "message":
+            return m
+    return None
+
+
+def test_a_message_published_on_the_primary_reaches_the_replicas_subscribers(server_factory):
+    primary = server_factory()
+    replica = server_factory("--replicaof", "127.0.0.1", str(primary.port))
+    sub_of_sub = server_factory("--replicaof", "127.0.0.1", str(replica.port))
+    wait_synced(primary, replica)
+    wait_synced(replica, sub_of_sub)
+    subs = []
+    for srv in (replica, sub_of_sub):
+        p = srv.client().pubsub()
+        p.subscribe("news")
+        assert p.get_message(timeout=5)["type"] == "subscribe"
+        subs.append(p)
+    assert primary.client().publish("news", "hello") == 0  # no subscriber on the primary
+    for p in subs:
+        m = _wait_message(p)
+        assert m is not None and m["channel"] == "news" and m["data"] == "hello"
+        p.close()
+    # A replica's own clients' messages stay on it, as Redis's.
+    p = sub_of_sub.client().pubsub()
+    p.subscribe("local")
+    assert p.get_message(timeout=5)["type"] == "subscribe"
+    assert replica.client().publish("local", "x") == 0
+    primary.client().set("marker", "1")
+    wait_synced(primary, replica)
+    wait_synced(replica, sub_of_sub)
+    assert p.get_message(timeout=0.5) is None
+    p.close()
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/redis-server"), reason="needs redis-server")
+def test_a_message_published_on_fdb_reaches_a_redis_replicas_subscribers(server_factory,
+                                                                         tmp_path):
+    primary = server_factory()
+    pc = primary.client()
+    pc.set("k", "v")
+    rs, rc = _redis_replica_of(tmp_path, primary, pc)
+    try:
+        p = rc.pubsub()
+        p.subscribe("news")
+        assert p.get_message(timeout=5)["type"] == "subscribe"
+        pc.publish("news", "hello")
+        m = _wait_message(p)
+        assert m is not None and m["data"] == "hello"
+        p.close()
+    finally:
+        rs.close()

@@ -9,22 +9,21 @@
 
 namespace fdb {
 
-void EvictClients(ServerContext& server, int64_t total, int64_t limit) {
+void EvictClients(ServerContext& server, int64_t limit) {
   struct Candidate {
     size_t mem;
     uint64_t id;
   };
   std::vector<Candidate> candidates;
-  int64_t closing = 0;  // memory of clients already asked to close
+  int64_t left = 0;  // what the clients not asked to close yet hold
   server.clients().ForEach([&](ClientState& c) {
     size_t mem = c.tot_mem.load(std::memory_order_relaxed);
-    if (c.kill_requested.load(std::memory_order_relaxed)) {
-      closing += static_cast<int64_t>(mem);
-    } else if (!c.no_evict.load(std::memory_order_relaxed) && c.request_close) {
+    if (c.kill_requested.load(std::memory_order_relaxed)) return;
+    left += static_cast<int64_t>(mem);
+    if (!c.no_evict.load(std::memory_order_relaxed) && c.request_close) {
       candidates.push_back({mem, c.id});
     }
   });
-  int64_t left = total - closing;
   if (left <= limit) return;
   std::sort(candidates.begin(), candidates.end(),
             [](const Candidate& a, const Candidate& b) { return a.mem > b.mem; });
@@ -42,6 +41,13 @@ void EvictClients(ServerContext& server, int64_t total, int64_t limit) {
                     c.tot_mem.load(std::memory_order_relaxed), static_cast<long long>(limit));
     c.request_close();
   });
+}
+
+void EvictClientsIfOver(ServerContext& server) {
+  const int64_t limit = server.config().maxmemory_clients_bytes();
+  if (limit > 0 && server.client_memory.load(std::memory_order_relaxed) > limit) {
+    EvictClients(server, limit);
+  }
 }
 
 }  // namespace fdb

@@ -14,7 +14,14 @@
 
 namespace fdb {
 
-// REQUIRES: total > limit > 0 (the caller saw the sum pass the limit). Thread-safe.
-void EvictClients(ServerContext& server, int64_t total, int64_t limit);
+// Called when the sum seen passed `limit` (> 0). Thread-safe. What the clients hold is summed
+// again in the pass that picks the victims, from the same reads of their tot-mem: the sum the
+// caller saw may still count a client that closed since (its memory leaves the sum before it
+// leaves the client list), which would make one client too many look needed.
+void EvictClients(ServerContext& server, int64_t limit);
+// Evicts when the clients' sum is over maxmemory-clients now: after what changed the limit or
+// who may be evicted (CONFIG SET, CLIENT NO-EVICT off, RESET), as a client's growth does.
+// Without it a client made evictable while over the limit stayed until some client grew.
+void EvictClientsIfOver(ServerContext& server);
 
 }  // namespace fdb

@@ -115,6 +115,9 @@ void MemorySection(ServerContext& s, Writer& w) {
   w.Field("maxmemory_human", Human(static_cast<double>(st.maxmemory)));
   w.Field("maxmemory_policy", s.config().maxmemory_policy());
   w.Field("mem_not_counted_for_evict", st.not_counted_for_evict);
+  w.Field("mem_replication_backlog", st.replication_backlog);
+  w.Field("mem_total_replication_buffers", st.replication_backlog + st.clients_slaves);
+  w.Field("mem_clients_slaves", st.clients_slaves);
   w.Field("lazyfree_pending_objects", st.lazyfree_pending);
   w.Field("lazyfreed_objects", s.keyspace().LazyFreed());
   w.Field("mem_clients_normal", st.clients_normal);

@@ -401,10 +401,11 @@ void CmdMemoryStats(CmdArgs, CommandContext& ctx) {
   rb.Integer(static_cast<int64_t>(used));
   rb.Bulk("startup.allocated");
   rb.Integer(0);
+  const Replication::MemoryUse repl = ctx.server.replication().Memory();
   rb.Bulk("replication.backlog");
-  rb.Integer(0);
+  rb.Integer(static_cast<int64_t>(repl.backlog));
   rb.Bulk("clients.slaves");
-  rb.Integer(0);
+  rb.Integer(static_cast<int64_t>(repl.replicas));
   rb.Bulk("clients.normal");
   rb.Integer(clients);
   rb.Bulk("aof.buffer");

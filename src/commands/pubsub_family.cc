@@ -163,6 +163,8 @@ void Publish(CmdArgs args, CommandContext& ctx, bool shard) {
   const int64_t hard = ctx.server.config().output_limit(Config::kPubsub).hard;
   ctx.rb.Integer(
       ctx.server.pubsub().Publish(args[1], args[2], shard, ctx.client.pubsub_sink, hard));
+  // As Redis: the message goes to the replicas too, whose subscribers get it.
+  ctx.server.replication().Propagate(ctx.db, args, ctx.client.master);
 }
 void CmdPublish(CmdArgs args, CommandContext& ctx) { Publish(args, ctx, false); }
 void CmdSPublish(CmdArgs args, CommandContext& ctx) { Publish(args, ctx, true); }

@@ -192,6 +192,13 @@ struct ReplicaPeer {
   bool snapshot = false;   // in its full sync: its stream is filtered by `dumped`
   bool dump_done = false;  // every shard dumped; goes online at the next stream boundary
   std::string out;         // bytes to send
+  // The sender's: the bytes it took from `out` and is writing (Drain). Once written it is
+  // cleared and swapped with `out` at the next take, so the two buffers are reused in turn:
+  // a buffer made and freed per write left the freed blocks cached by the sender thread's
+  // allocator, memory that counted for maxmemory and was no one's.
+  std::string chunk;
+  // chunk's capacity, which is the replica's output as much as `out` (Replication::Memory).
+  std::atomic<size_t> sending{0};
   const char* state = "wait_bgsave";
   // dumped[s]: shard s is in the snapshot. Written by the sender with shard s locked, read by
   // commits with shard s locked: the lock orders them (one byte per shard, no shared word).
@@ -416,6 +423,37 @@ void Replication::Inject(const std::vector<std::string_view>& args) {
   AppendStreamLocked(cmd);
 }
 
+void Replication::Propagate(int db, std::span<const std::string_view> args, bool from_master) {
+  if (!active()) return;
+  const bool replica = is_replica();
+  if (replica && !from_master) return;
+  std::string cmd = "*" + std::to_string(args.size()) + "\r\n";
+  for (std::string_view a : args) AppendBulk(&cmd, a);
+  const int64_t hard = server_.config().output_limit(Config::kReplica).hard;
+  std::lock_guard<std::mutex> l(mu_);
+  if (!backlog_on_) return;
+  if (!replica) AppendStreamLocked(cmd);
+  for (auto& p : peers_) {
+    if (p->redis) {
+      // In a full sync it follows the snapshot, as Redis's replica gets what ran meanwhile.
+      std::string& out = p->snapshot ? p->pending : p->out;
+      if (db != p->stream_db) {
+        out += Command({"SELECT", std::to_string(db)});
+        p->stream_db = db;
+      }
+      out += cmd;
+    } else if (p->snapshot && !replica) {
+      p->out += cmd;  // AppendStreamLocked passes over a replica in its snapshot
+    } else {
+      continue;
+    }
+    if (!p->snapshot || !p->redis) {
+      LimitQueueLocked(*p, hard);
+      p->Wake();
+    }
+  }
+}
+
 // A transaction's effects as the Redis commands that make them: SET or RESTORE of the key's
 // value as it is now (a delta's key is read here, under the commit's shard locks), DEL,
 // PEXPIREAT / PERSIST, FLUSHDB / FLUSHALL, SWAPDB; in MULTI / EXEC when there are several, so a
@@ -545,6 +583,28 @@ void Replication::QueueForRedisLocked(const std::vector<RedisCommand>& cmds) {
       p->Wake();
     }
   }
+}
+
+Replication::MemoryUse Replication::Memory() {
+  MemoryUse m;
+  const uint64_t backlog_size =
+      static_cast<uint64_t>(std::max<int64_t>(server_.config().repl_backlog_size(), 0));
+  // A string within its inline capacity holds no memory of its own.
+  auto heap = [](const std::string& b) -> uint64_t {
+    return b.capacity() > std::string().capacity() ? b.capacity() : 0;
+  };
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& p : peers_) {
+    const uint64_t out =
+        heap(p->out) + heap(p->pending) + heap(p->rdb) + p->sending.load(std::memory_order_relaxed);
+    m.not_counted += out;
+    // A replica CLIENT KILL or its output limit dropped is gone (its sender frees the
+    // output within one poll).
+    if (!p->stop.load(std::memory_order_relaxed)) m.replicas += out;
+  }
+  m.backlog = heap(backlog_);
+  if (m.backlog > backlog_size) m.not_counted += m.backlog - backlog_size;
+  return m;
 }
 
 uint64_t Replication::offset() {
@@ -718,14 +778,14 @@ bool Replication::ReadAcks(ReplicaPeer& p) {
 }
 
 bool Replication::Drain(ReplicaPeer& p, size_t drain_to) {
-  std::string chunk;
+  std::string& chunk = p.chunk;
   for (;;) {
     if (p.stop.load()) return false;
     {
       std::lock_guard<std::mutex> l(mu_);
       if (p.out.size() <= drain_to) return true;
-      chunk.swap(p.out);
-      p.out.clear();
+      chunk.swap(p.out);  // `out` goes on in the buffer written out last time
+      p.sending.store(chunk.capacity(), std::memory_order_relaxed);
     }
     std::string_view rest = chunk;
     while (!rest.empty()) {
@@ -746,7 +806,10 @@ bool Replication::Drain(ReplicaPeer& p, size_t drain_to) {
       return false;
     }
     chunk.clear();
-    if (chunk.capacity() > (8 << 20)) std::string().swap(chunk);
+    if (chunk.capacity() > (8 << 20)) {
+      std::string().swap(chunk);
+      p.sending.store(0, std::memory_order_relaxed);
+    }
   }
 }
 

@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <utility>
@@ -125,6 +126,15 @@ class Replication : public EffectSink {
     return failover_state_ != FailoverState::kNone;
   }
 
+  // A command that changes no key but must run on the replicas too (PUBLISH: their
+  // subscribers get the message, as Redis propagates it): `args` go into the stream as the
+  // command, after a SELECT of `db` for a Redis replica whose stream is on another database.
+  // A primary sends it to every replica; a replica only when its master sent it
+  // (`from_master`), and then only to its Redis replicas (its link passes the master's bytes on
+  // to the others), as a Redis replica proxies its master's stream and propagates nothing of
+  // its own clients. Nothing without replicas.
+  void Propagate(int db, std::span<const std::string_view> args, bool from_master);
+
   // DEBUG REPLICATE: `args` go into the stream as a command, as if a command had propagated
   // them (a test of how replicas take what they cannot apply). Nothing without replicas.
   void Inject(const std::vector<std::string_view>& args);
@@ -150,6 +160,18 @@ class Replication : public EffectSink {
 
   // --- Introspection ---
 
+  // What replication's buffers hold (INFO memory). `replicas`: the output of the replicas
+  // attached, the stream queued for each and the part its sender is writing
+  // (mem_clients_slaves). `not_counted`: that, plus the output of replicas dropped whose
+  // sender has not freed it yet, plus the backlog beyond repl-backlog-size; what maxmemory is
+  // not checked against (Keyspace::set_replica_buffers), as Redis counts the backlog up to its
+  // size only and no replica's output. `backlog`: the backlog's bytes.
+  struct MemoryUse {
+    uint64_t replicas = 0;
+    uint64_t not_counted = 0;
+    uint64_t backlog = 0;
+  };
+  MemoryUse Memory();
   // INFO replication's fields, in Redis's order.
   std::vector<std::pair<std::string, std::string>> InfoFields();
   // ROLE's reply.

@@ -46,6 +46,7 @@ ServerContext::ServerContext() : start_time_ms_(NowMs()) {
   keyspace_.AddFollower(&notifier_);
   keyspace_.AddFollower(&tracking_);
   keyspace_.AddFollower(&replication_);
+  keyspace_.set_replica_buffers([this] { return replication_.Memory().not_counted; });
 }
 
 bool ServerContext::MinReplicasRefuseWrites() {

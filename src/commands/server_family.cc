@@ -208,6 +208,7 @@ void CmdReset(CmdArgs, CommandContext& ctx) {
   }
   ctx.rb.set_resp3(false);
   ctx.rb.SimpleString("RESET");
+  EvictClientsIfOver(ctx.server);  // the client may be evictable again
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,6 +485,8 @@ void CmdClient(CmdArgs args, CommandContext& ctx) {
       return ctx.rb.Error(errors::kSyntax);
     }
     (EqualsUpper(sub, "NO-EVICT") ? ctx.client.no_evict : ctx.client.no_touch) = on;
+    // As Redis: a client made evictable while the clients are over the limit may go at once.
+    if (!on && EqualsUpper(sub, "NO-EVICT")) EvictClientsIfOver(ctx.server);
     return ctx.rb.Ok();
   }
   if (EqualsUpper(sub, "UNBLOCK")) {
@@ -1017,11 +1020,7 @@ void CmdConfig(CmdArgs args, CommandContext& ctx) {
     ctx.server.ApplyConfig();
     // As Redis: a maxmemory-clients (or maxmemory, for a percentage) lowered under what the
     // clients hold evicts them at once, largest first.
-    const int64_t clients_limit = cfg.maxmemory_clients_bytes();
-    const int64_t clients_total = ctx.server.client_memory.load(std::memory_order_relaxed);
-    if (clients_limit > 0 && clients_total > clients_limit) {
-      EvictClients(ctx.server, clients_total, clients_limit);
-    }
+    EvictClientsIfOver(ctx.server);
     return ctx.rb.Ok();
   }
   if (EqualsUpper(sub, "RESETSTAT")) {

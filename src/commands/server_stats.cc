@@ -60,8 +60,12 @@ MemoryStats GetMemoryStats(ServerContext& s) {
   }
   st.peak = std::max(peak, st.used);
   st.maxmemory = s.config().maxmemory();
-  // What maxmemory is not checked against (the log's buffers, Keyspace::MaxmemoryUsed).
+  // What maxmemory is not checked against (the log's buffers, the replicas' output,
+  // Keyspace::MaxmemoryUsed).
   st.not_counted_for_evict = st.used - std::min<size_t>(st.used, s.keyspace().MaxmemoryUsed());
+  const Replication::MemoryUse repl = s.replication().Memory();
+  st.replication_backlog = repl.backlog;
+  st.clients_slaves = repl.replicas;
   // Flushed tables still being freed in the background (FLUSHALL ASYNC): Redis counts objects,
   // FDB the tables.
   st.lazyfree_pending = s.keyspace().LazyFreeRunning();

@@ -36,8 +36,10 @@ struct MemoryStats {
   size_t peak = 0;  // the highest `used` any report saw (also raised by this call)
   size_t rss = 0;
   int64_t maxmemory = 0;
-  size_t not_counted_for_evict = 0;  // the log's buffers
-  size_t lazyfree_pending = 0;       // flushed tables still being freed
+  size_t not_counted_for_evict = 0;  // the log's buffers, the replicas' output
+  size_t replication_backlog = 0;
+  size_t clients_slaves = 0;    // the replicas' output (Replication::Memory)
+  size_t lazyfree_pending = 0;  // flushed tables still being freed
   int64_t clients_normal = 0;
   int64_t maxmemory_clients = 0;
   int64_t cached_scripts = 0;

@@ -853,10 +853,18 @@ void Keyspace::SampleUsedMemory() {
   // The two stores are not one atomic step: a change that lands between them is counted in
   // both or neither for one tick, an error of one command's bytes until the next sample.
   uint64_t accounted = AccountedBytes();
-  sampled_log_buffered_.store(store_ ? store_->LogBufferedBytes() : 0, std::memory_order_relaxed);
+  const uint64_t log_buffered = store_ ? store_->LogBufferedBytes() : 0;
+  // The replicas' output is read before and after malloc's figure, and the larger taken: a
+  // queue that grew meanwhile (a slow replica's, by megabytes when its buffer doubles) would
+  // otherwise be in the figure and not in what is taken out of it, and that one sample would
+  // evict keys for memory no eviction gives back.
+  const uint64_t replicas_before = replica_buffers_ ? replica_buffers_() : 0;
   const int64_t start_us = MonoUs();
   sampled_used_.store(MallocUsedBytes(), std::memory_order_relaxed);
   sample_cost_us_.store(MonoUs() - start_us, std::memory_order_relaxed);
+  const uint64_t replicas_after = replica_buffers_ ? replica_buffers_() : 0;
+  sampled_not_counted_.store(log_buffered + std::max(replicas_before, replicas_after),
+                             std::memory_order_relaxed);
   sampled_accounted_.store(accounted, std::memory_order_relaxed);
 }
 

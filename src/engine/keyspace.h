@@ -149,6 +149,12 @@ class Keyspace {
   void EndEscalation(uint64_t ticket);
   bool OlderEscalationWaits(uint64_t ticket);
 
+  // The bytes the replicas' output holds (the stream queued for them and the backlog beyond
+  // its configured size), sampled with malloc's figure and left out of what maxmemory is
+  // checked against, as Redis's freeMemoryGetNotCountedMemory: evicting keys cannot shrink
+  // that output (each eviction adds a DEL to it), so counting it would drain the data set
+  // while a replica is slow. Called from any thread. REQUIRES: set before threads start.
+  void set_replica_buffers(std::function<uint64_t()> fn) { replica_buffers_ = std::move(fn); }
   // The value store (null: no persistence, values live in RAM only). REQUIRES: before use.
   void set_value_store(ValueStore* v) { store_ = v; }
   ValueStore* value_store() const { return store_; }
@@ -408,10 +414,11 @@ class Keyspace {
   // overwritten keys, ten times a second, stalling the I/O threads' mallocs meanwhile).
   void HousekeepMemory();
   // What maxmemory is checked against: UsedMemory without the log's buffers (see
-  // ValueStore::LogBufferedBytes), as of the last sample.
+  // ValueStore::LogBufferedBytes) and the replicas' output (set_replica_buffers), as of the
+  // last sample.
   uint64_t MaxmemoryUsed() const {
     uint64_t used = UsedMemory();
-    uint64_t not_counted = sampled_log_buffered_.load(std::memory_order_relaxed);
+    uint64_t not_counted = sampled_not_counted_.load(std::memory_order_relaxed);
     return used > not_counted ? used - not_counted : 0;
   }
   // True when maxmemory is exceeded by what FDB cannot give back. Without values-to-disk that
@@ -576,7 +583,9 @@ class Keyspace {
   // When EvictKeys last took a fresh sample (MonoUs), see there.
   std::atomic<int64_t> evict_sampled_us_{0};
   std::atomic<int64_t> sample_cost_us_{0};  // how long the last SampleUsedMemory took
-  std::atomic<uint64_t> sampled_log_buffered_{0};
+  // The log's buffers and the replicas' output at the last sample (MaxmemoryUsed).
+  std::atomic<uint64_t> sampled_not_counted_{0};
+  std::function<uint64_t()> replica_buffers_;
   std::atomic<uint64_t> budget_bytes_{0};
   std::atomic<uint64_t> budget_values_{0};
   std::atomic<uint64_t> ram_bytes_{0};

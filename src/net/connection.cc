@@ -26,7 +26,8 @@ namespace fdb {
 
 namespace {
 
-// Pending output above which the connection stops reading requests (flow control).
+// Pending output above which a connection that no configured limit governs stops reading
+// requests (flow control; see Connection::OutputUnbounded).
 constexpr size_t kOutputPauseBytes = 4 * 1024 * 1024;
 
 }  // namespace
@@ -221,9 +222,12 @@ void Connection::ReserveForRead() {
     // A big argument: room for what is still missing, but per step no more than has arrived
     // so far (the buffer at most doubles), at least kReadGrowthStepMin and at most
     // kReadGrowthStepMax. A client must send the bytes it declared before the server holds
-    // memory for them.
+    // memory for them. Never room past the request's end: the buffer ends the same size
+    // however its bytes were split into reads (as Redis's, sized to a big argument exactly),
+    // so clients that sent the same request hold the same memory (CLIENT LIST tot-mem, and
+    // which client maxmemory-clients picks).
     size_t step = std::clamp(have, limits::kReadGrowthStepMin, limits::kReadGrowthStepMax);
-    want = std::max(std::min(expected - have, step), limits::kReadChunk);
+    want = std::min(expected - have, step);
   }
   if (!rbuf_.Reserve(want)) throw std::bad_alloc();
 }
@@ -312,7 +316,7 @@ size_t Connection::ProcessRequests(const char* data, size_t len) {
   // While a large argument is being read, the request is incomplete: nothing to parse (Flush
   // re-enters here through ProcessInput, and must not start the argument a second time).
   while (pos < len && !large_ && !close_when_flushed_ && state_.blocked == nullptr && !postponed_) {
-    if (wbuf_.size() - wpos_ > kOutputPauseBytes) break;  // resume after the client reads
+    if (OutputPaused()) break;  // resume after the client reads
     ParserLimits lim{server.config().proto_max_bulk_len(),
                      state_.authenticated.load(std::memory_order_relaxed)};
     const char* buf = data + pos;
@@ -526,7 +530,7 @@ void Connection::UpdateMemory() {
   state_.tot_mem.store(mem, std::memory_order_relaxed);
   if (mem > mem_before) {
     int64_t limit = server.config().maxmemory_clients_bytes();
-    if (limit > 0 && total > limit) EvictClients(server, total, limit);
+    if (limit > 0 && total > limit) EvictClients(server, limit);
   }
 }
 
@@ -777,7 +781,7 @@ void Connection::Flush() {
   }
   state_.obuf.store(wbuf_.size() - wpos_, std::memory_order_relaxed);
   // Requests held back by flow control are processed once the output has drained.
-  bool had_pending_input = !rbuf_.empty() && wbuf_.size() - wpos_ <= kOutputPauseBytes;
+  bool had_pending_input = !rbuf_.empty() && !OutputPaused();
   UpdateInterest();
   if (had_pending_input && !close_when_flushed_ && wpos_ == 0 && wbuf_.empty()) {
     size_t before = rbuf_.size();
@@ -786,9 +790,19 @@ void Connection::Flush() {
   }
 }
 
+bool Connection::OutputUnbounded() const {
+  const Config& config = owner_->server().config();
+  if (config.output_limit(OutputClass()).hard > 0) return false;
+  return config.maxmemory_clients_bytes() <= 0 || state_.no_evict.load(std::memory_order_relaxed);
+}
+
+bool Connection::OutputPaused() const {
+  return wbuf_.size() - wpos_ > kOutputPauseBytes && OutputUnbounded();
+}
+
 void Connection::UpdateInterest() {
   bool want_write = wpos_ < wbuf_.size() || transport_->ReadWantsWrite();
-  bool reading = !close_when_flushed_ && (wbuf_.size() - wpos_ <= kOutputPauseBytes);
+  bool reading = !close_when_flushed_ && !OutputPaused();
   const bool want_read = reading || (want_write && transport_->WriteWantsRead());
   if (want_write == want_write_ && reading == reading_ && want_read == want_read_) return;
   const bool resumed = reading && !reading_;

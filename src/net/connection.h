@@ -119,6 +119,16 @@ class Connection : public EventHandler, public PubSubEndpoint {
   Config::ClientClass OutputClass() const {
     return state_.subscribed() ? Config::kPubsub : Config::kNormal;
   }
+  // Whether nothing configured bounds what this client's replies may hold: its class has no
+  // hard limit (`client-output-buffer-limit normal 0 0 0`, Redis's default and redis.conf's),
+  // and maxmemory-clients is off or the client is CLIENT NO-EVICT. Only then does flow control
+  // stop reading its requests while more than 4 MB of its replies wait: a client that never
+  // reads holds at most that. A configured limit governs the client as in Redis (the server
+  // reads on, and closes the client at the limit), so a pipeline whose replies pass 4 MB is
+  // not held back, and the client's memory grows as Redis's suite and tools expect.
+  bool OutputUnbounded() const;
+  // Flow control holds the client's requests now (OutputUnbounded and over 4 MB pending).
+  bool OutputPaused() const;
   // Checks the pending output against the soft and hard limits; false if the client closed.
   bool CheckOutputLimits();
   // Publishes this connection's memory (tot-mem, the server's sum) and, when all clients use
