@@ -103,6 +103,30 @@ def test_http_listener_is_off_by_default(server_factory):
         socket.create_connection(("127.0.0.1", port), timeout=5).close()
 
 
+def test_protected_mode_keeps_metrics_local(server_factory):
+    """As the RESP port: with no password and protected-mode on, a scraper that is not on
+    127.0.0.1 / ::1 is refused (403 with Redis's DENIED text); a password lets it in."""
+    port = free_port()
+    s = server_factory("--bind", "127.0.0.1 127.0.0.2", "--http-port", str(port))
+
+    def scrape_from(source):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30,
+                                          source_address=(source, 0))
+        try:
+            conn.request("GET", "/metrics")
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode()
+        finally:
+            conn.close()
+
+    assert scrape_from("127.0.0.1")[0] == 200
+    status, body = scrape_from("127.0.0.2")
+    assert status == 403 and "protected mode" in body
+    s.client().config_set("requirepass", "pw")
+    status, body = scrape_from("127.0.0.2")
+    assert status == 200 and "redis_up 1" in body
+
+
 def test_http_port_from_a_config_file(server_factory, tmp_path):
     port = free_port()
     conf = tmp_path / "fdb.conf"

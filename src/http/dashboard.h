@@ -59,6 +59,11 @@ class Dashboard {
   // Ends every session (their clients leave the client list). While no request is served.
   void EndSessions();
 
+  // A non-local peer while the default user has no password and protected-mode is on: refused
+  // (403, Redis's DENIED text), as the RESP port refuses it. The dashboard's routes and
+  // /metrics ask it first.
+  bool ProtectedModeRefuses(const HttpRequest& req, HttpResponse& r);
+
  private:
   struct SessionState;
   struct Runner;
@@ -69,9 +74,6 @@ class Dashboard {
   static bool PostAllowed(const HttpRequest& req, HttpResponse& r);
   // The request carries the session's CSRF token (X-CSRF-Token), compared in constant time.
   static bool CsrfMatches(const HttpRequest& req, const SessionState& s);
-  // A non-local peer while the default user has no password and protected-mode is on: refused,
-  // as the RESP port refuses it.
-  bool ProtectedModeRefuses(const HttpRequest& req, HttpResponse& r);
   std::unique_ptr<Runner> TakeRunner();
   void GiveBack(std::unique_ptr<Runner> runner);
 

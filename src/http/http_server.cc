@@ -38,7 +38,11 @@ struct Route {
                   HttpResponse& r);
 };
 
-void ServeMetrics(ServerContext& ctx, Dashboard&, const HttpRequest&, HttpResponse& r) {
+void ServeMetrics(ServerContext& ctx, Dashboard& dashboard, const HttpRequest& req,
+                  HttpResponse& r) {
+  // Protected mode holds for the figures too: with `bind` beyond loopback (Redis's default) and
+  // no password, only local scrapers get them, as only local clients get INFO.
+  if (dashboard.ProtectedModeRefuses(req, r)) return;
   r.content_type = kMetricsContentType;
   r.body = RenderMetrics(ctx);
 }
