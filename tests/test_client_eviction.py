@@ -350,3 +350,29 @@ def test_a_client_made_evictable_over_the_limit_is_evicted_at_once(server_factor
     assert c.info("stats")["evicted_clients"] == evicted + 1
     sock.close()
     c.close()
+
+
+@pytest.mark.parametrize("proto", [2, 3], ids=["resp2", "resp3"])
+def test_a_big_argument_weighs_its_announced_length_before_it_arrives(server_factory, proto):
+    """As Redis, which reserves a big argument's query buffer when it reads its `$N` line: the
+    client's tot-mem counts the announced length at once, whatever has arrived, so a client
+    announcing more than maxmemory-clients allows is evicted before it sends the bytes (Redis's
+    suite checks the eviction right after its client's write, which another I/O thread may not
+    have read whole yet)."""
+    s = server_factory()
+    c = s.client(protocol=proto)
+    c.execute_command("CLIENT", "NO-EVICT", "on")
+    n = 2_000_000
+    sock = named_client(s, "announcer")
+    sock.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n" % n + b"v" * 1000)
+    deadline = time.time() + 10
+    while int(client_field(c, "announcer", "qbuf")) < 1000 and time.time() < deadline:
+        time.sleep(0.01)
+    assert int(client_field(c, "announcer", "qbuf")) == 1000
+    assert tot_mem(c, "announcer") >= n
+    c.config_set("maxmemory-clients", n // 2)
+    assert gone(c, "announcer")
+    read_until_closed(sock)
+    sock.close()
+    assert c.exists("k") == 0
+    c.close()

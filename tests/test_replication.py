@@ -1087,3 +1087,52 @@ def test_a_message_published_on_fdb_reaches_a_redis_replicas_subscribers(server_
         p.close()
     finally:
         rs.close()
+
+
+def test_commands_reach_a_sync_client_as_sent_when_redis_propagates_them_so(server):
+    """As Redis: a command whose changes follow from it alone (INCR, RPUSH, HSET, ZADD, LPOP...)
+    goes into the stream as it was sent, not as the values it changed, in a MULTI as well; one
+    that changed nothing goes not at all; INCRBYFLOAT and relative deadlines still go as their
+    outcome; a lazy expiry's DEL comes before the command that found the key expired."""
+    s, f, _ = _sync_stream(server.port)
+    c = server.client()
+    c.execute_command("INCR", "n")
+    c.rpush("l", "a", "b", "c")
+    c.hset("h", "f", "1")
+    c.zadd("z", {"m": 2})
+    c.delete("missing")  # changes nothing
+    with c.pipeline(transaction=True) as t:
+        t.execute_command("INCR", "n")
+        t.lpop("l")
+        t.execute()
+    c.incrbyfloat("fl", 1.5)
+    c.expire("n", 100)
+    c.set("gone", "1", px=1)
+    time.sleep(0.05)
+    c.append("gone", "x")  # the key expired: its DEL first, then the APPEND that made it anew
+    c.set("after", "1")
+    assert _read_command(f) == [b"SELECT", b"0"]
+    assert _read_command(f) == [b"INCR", b"n"]
+    assert _read_command(f) == [b"RPUSH", b"l", b"a", b"b", b"c"]
+    assert _read_command(f) == [b"HSET", b"h", b"f", b"1"]
+    assert _read_command(f) == [b"ZADD", b"z", b"2", b"m"]
+    assert _read_command(f) == [b"MULTI"]
+    assert _read_command(f) == [b"INCR", b"n"]
+    assert _read_command(f) == [b"LPOP", b"l"]
+    assert _read_command(f) == [b"EXEC"]
+    assert _read_command(f)[:3] == [b"SET", b"fl", b"1.5"]
+    got = _read_command(f)
+    assert got[:2] == [b"PEXPIREAT", b"n"] and int(got[2]) > time.time() * 1000
+    assert _read_command(f)[:3] == [b"SET", b"gone", b"1"]
+    # One transaction (as Redis 7.0 wraps a command and the deletes it caused), unless the
+    # active expiry deleted the key first.
+    got = _read_command(f)
+    if got == [b"MULTI"]:
+        got = _read_command(f)
+    assert got == [b"DEL", b"gone"]
+    assert _read_command(f) == [b"APPEND", b"gone", b"x"]
+    got = _read_command(f)
+    if got == [b"EXEC"]:
+        got = _read_command(f)
+    assert got == [b"SET", b"after", b"1"]
+    s.close()

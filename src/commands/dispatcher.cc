@@ -6,6 +6,7 @@
 #include "base/logging.h"
 #include "commands/acl.h"
 #include "commands/errors.h"
+#include "commands/replication.h"
 #include "commands/scripting.h"
 
 namespace fdb {
@@ -360,8 +361,13 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     txn.set_replicated_name(spec->replicated_name);
     if (spec->flags & cmdflags::kWrite) txn.set_local_write(true);
     if (stage) rb.BeginStaged(&staged_);
+    const size_t effects_before = txn.effects().size();
     try {
       spec->handler(args, ctx);
+      if (spec->verbatim && txn.effects().size() > effects_before &&
+          server_.replication().wants_commands()) {
+        txn.NoteCommand(effects_before, CommandResp(args));
+      }
     } catch (...) {
       // An allocation failure unwinds the handler: what it changed is in the keyspace, so its
       // effects are committed (under its locks) before the connection is closed, and the log

@@ -43,6 +43,7 @@ void CommandRegistry::Register(CommandSpec spec) {
   spec.id = static_cast<int>(specs_.size());
   spec.event = CommandEvent(spec.name);
   spec.replicated_name = ReplicatedName(spec.name);
+  spec.verbatim = PropagatedVerbatim(spec.name);
   by_name_[spec.name] = specs_.size();
   specs_.push_back(std::move(spec));
 }

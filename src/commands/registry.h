@@ -78,6 +78,10 @@ struct CommandSpec {
   // The name Redis 7.0 propagates the command as (ReplicatedName, commands/replication.h), set
   // on registration; nullptr for EXEC and scripts.
   const char* replicated_name = nullptr;
+  // Whether Redis 7.0 propagates the command as it was sent, its changes following from the
+  // command alone (PropagatedVerbatim, commands/replication.h), set on registration: the
+  // stream to a Redis replica then carries the command rather than the changed values.
+  bool verbatim = false;
 };
 
 class CommandRegistry {

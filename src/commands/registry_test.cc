@@ -152,5 +152,20 @@ TEST(ReplicatedNameTest, RedisPropagatedNames) {
   EXPECT_EQ(name("evalsha"), "(none)");
 }
 
+TEST(ReplicatedNameTest, CommandsRedisPropagatesAsSent) {
+  const CommandRegistry& r = CommandRegistry::Default();
+  auto verbatim = [&](const char* cmd) { return r.Find(cmd)->verbatim; };
+  // Whole words of the list: incr is not found inside hincrby, nor zrem inside zremrangebylex.
+  for (const char* cmd : {"incr", "hincrby", "zrem", "zremrangebylex", "append", "zunionstore",
+                          "lpush", "del", "hset"}) {
+    EXPECT_TRUE(verbatim(cmd)) << cmd;
+  }
+  // Rewritten by Redis (relative time, randomness, blocking, floats), or not a write.
+  for (const char* cmd : {"set", "incrbyfloat", "spop", "expire", "setex", "blpop", "lmpop",
+                          "getdel", "eval", "exec", "get", "xadd", "restore"}) {
+    EXPECT_FALSE(verbatim(cmd)) << cmd;
+  }
+}
+
 }  // namespace
 }  // namespace fdb

@@ -170,6 +170,30 @@ const char* ReplicatedName(const char* name) {
   return name;
 }
 
+bool PropagatedVerbatim(const char* name) {
+  if (name == nullptr) return false;
+  // Space-separated, with a space at each end (looked up once per command, on registration).
+  static constexpr std::string_view kVerbatim =
+      " "
+      "append decr decrby del hdel hincrby hmset hset hsetnx incr incrby linsert lmove "
+      "lpop lpush lpushx lrem lset ltrim mset msetnx persist pfadd pfmerge rename "
+      "renamenx rpop rpoplpush rpush rpushx sadd sdiffstore setbit setnx setrange "
+      "sinterstore smove srem sunionstore unlink zadd zdiffstore zincrby zinterstore "
+      "zpopmax zpopmin zrangestore zrem zremrangebylex zremrangebyrank "
+      "zremrangebyscore zunionstore ";
+  return kVerbatim.find(" " + std::string(name) + " ") != std::string_view::npos;
+}
+
+std::string CommandResp(std::span<const std::string_view> args) {
+  size_t size = 16;
+  for (std::string_view a : args) size += a.size() + 16;
+  std::string out;
+  out.reserve(size);
+  out.append("*").append(std::to_string(args.size())).append("\r\n");
+  for (std::string_view a : args) AppendBulk(&out, a);
+  return out;
+}
+
 // Set on I/O threads (Replication::DeferWakesOnThisThread); see FlushWakes.
 thread_local bool tl_defer_wakes = false;
 thread_local bool tl_wake_due = false;
@@ -479,8 +503,41 @@ std::vector<Replication::RedisCommand> Replication::Translate(Txn& txn) {
          ms > 0 ? Command({"RESTORE", key, std::to_string(ms), payload, "REPLACE", "ABSTTL"})
                 : Command({"RESTORE", key, "0", payload, "REPLACE"})});
   };
-  for (const Effect& e : txn.effects()) {
+  // The commands Redis propagates as sent stand for their effects (Txn::NoteCommand): the
+  // first captured effect the command made brings the command, the others nothing. An effect
+  // the command did not cause (a lazy expiry's delete) still goes as itself, in its place; a
+  // command whose effects span several shards or databases goes as its effects (a replica in
+  // its full sync filters the stream by shard).
+  const std::vector<Effect>& effects = txn.effects();
+  const std::vector<Txn::SentCommand>& sent = txn.commands();
+  std::vector<bool> whole(sent.size(), true);
+  for (size_t k = 0; k < sent.size(); k++) {
+    int shard = -1, db = -1;
+    for (size_t i = sent[k].first; i < sent[k].end && i < effects.size(); i++) {
+      const Effect& e = effects[i];
+      if (!e.captured || e.cause != EffectCause::kCommand) continue;
+      if ((shard >= 0 && e.shard != shard) || (db >= 0 && e.db != db) || e.db < 0) {
+        whole[k] = false;
+      }
+      shard = e.shard;
+      db = e.db;
+    }
+    if (shard < 0) whole[k] = false;
+  }
+  size_t k = 0;
+  bool sent_k = false;
+  for (size_t i = 0; i < effects.size(); i++) {
+    const Effect& e = effects[i];
     if (!e.captured) continue;
+    while (k < sent.size() && sent[k].end <= i) {
+      k++;
+      sent_k = false;
+    }
+    if (k < sent.size() && i >= sent[k].first && whole[k] && e.cause == EffectCause::kCommand) {
+      if (!sent_k) cmds.push_back({e.db, e.shard, sent[k].resp});
+      sent_k = true;
+      continue;
+    }
     std::string_view rec;
     std::string flat;
     e.record.ForEachPiece([&](std::string_view piece) {

@@ -53,6 +53,13 @@ struct Waiter;
 // for EXEC and scripts, which Redis propagates as the commands they ran. Looked up once per
 // command, on registration (CommandSpec::replicated_name).
 const char* ReplicatedName(const char* name);
+// Whether Redis 7.0 propagates the command as it was sent: deterministic given the data it
+// reads, with no relative time and no reply-dependent rewrite (INCR, LPUSH, HSET, DEL, ...;
+// not INCRBYFLOAT, SPOP, EXPIRE, the blocking pops or SET with options). A Redis replica gets
+// such a command as sent, and the changed values of every other (Replication::Translate).
+bool PropagatedVerbatim(const char* name);
+// A command's arguments as a RESP array.
+std::string CommandResp(std::span<const std::string_view> args);
 
 // What a connection that sent PSYNC / SYNC said before (REPLCONF) and in it.
 struct ReplicaHello {
@@ -86,6 +93,9 @@ class Replication : public EffectSink {
   // Whether the follower wants effects (a backlog exists: this server has had a replica, or
   // is one).
   bool active() const { return active_.load(std::memory_order_relaxed); }
+  // Whether a Redis replica is attached: the dispatcher then notes the commands Redis
+  // propagates as sent (Txn::NoteCommand).
+  bool wants_commands() const { return redis_peers_.load(std::memory_order_relaxed) > 0; }
   // On an I/O thread, the wake-ups of replica senders that commits make wait for the loop's
   // next sleep (FlushWakes, from its before-sleep hook): one per sender and turn of the loop
   // however many commits the turn made, as Redis writes to its replicas in beforeSleep. A

@@ -38,7 +38,7 @@ Status Keyspace::Commit(Txn& txn) {
   if (s.ok() && followers_on()) {
     for (EffectSink* sink : followers_) (void)sink->Commit(txn);
   }
-  txn.effects().clear();
+  txn.ClearEffects();
   return s;
 }
 

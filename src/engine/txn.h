@@ -132,6 +132,24 @@ class Txn {
   std::vector<Effect>& effects() { return effects_; }
   const std::vector<Effect>& effects() const { return effects_; }
   bool has_effects() const { return !effects_.empty(); }
+  // After a commit: the effects and the commands noted with them are gone.
+  void ClearEffects() {
+    effects_.clear();
+    commands_.clear();
+  }
+
+  // For Redis replicas (Replication::Translate): a command that Redis propagates as it was
+  // sent, as RESP, with the effects it made (effects()[first, end)). The dispatcher notes them
+  // only while a Redis replica is attached.
+  struct SentCommand {
+    size_t first;
+    size_t end;
+    std::string resp;
+  };
+  void NoteCommand(size_t first, std::string resp) {
+    commands_.push_back({first, effects_.size(), std::move(resp)});
+  }
+  const std::vector<SentCommand>& commands() const { return commands_; }
 
   // True while the transaction holds every shard lock (EXEC): whole-keyspace operations then
   // skip locking (the locks are not recursive), a flush waits for the end of the transaction
@@ -228,6 +246,7 @@ class Txn {
 
  private:
   std::vector<Effect> effects_;
+  std::vector<SentCommand> commands_;
   std::vector<std::pair<int, std::string>> ready_keys_;
   std::vector<std::pair<std::string, size_t>> reads_;
   EventTag event_;

@@ -29,6 +29,8 @@ namespace {
 // Pending output above which a connection that no configured limit governs stops reading
 // requests (flow control; see Connection::OutputUnbounded).
 constexpr size_t kOutputPauseBytes = 4 * 1024 * 1024;
+// Redis's PROTO_MBULK_BIG_ARG: bodies of 32 KB and more are big arguments there.
+constexpr int64_t kBigArg = 32 * 1024;
 
 }  // namespace
 
@@ -499,8 +501,6 @@ size_t Connection::QueryBufferBytes() const {
   // As Redis, which drops a request's header from its query buffer once a big argument's body
   // begins (its qbuf is then the body so far): the body alone while one of 32 KB or more arrives.
   if (large_) return large_->size();
-  // Redis's PROTO_MBULK_BIG_ARG: bodies of 32 KB and more are big arguments there.
-  constexpr int64_t kBigArg = 32 * 1024;
   const size_t body = parser_.pending_bulk_offset();
   if (parser_.pending_bulk_len() >= kBigArg && body <= rbuf_.size()) return rbuf_.size() - body;
   return rbuf_.size();
@@ -508,9 +508,17 @@ size_t Connection::QueryBufferBytes() const {
 
 void Connection::UpdateMemory() {
   size_t mem = limits::kConnectionOverhead + rbuf_.capacity() + wbuf_.capacity();
-  // Large arguments read so far count as the query buffer they are (CLIENT LIST tot-mem,
-  // maxmemory-clients).
-  if (large_) mem += large_->capacity();
+  // A big argument counts at its announced length from its `$N` line on (CLIENT LIST tot-mem,
+  // maxmemory-clients), as Redis's, which reserves its query buffer for it there: a client
+  // that announces more than maxmemory-clients allows is evicted before its bytes arrive, and
+  // clients that sent the same request weigh the same however much of it has been read. The
+  // memory itself is still allocated only as the bytes arrive (ReserveForRead, ReadLargeArg).
+  if (large_) {
+    mem += std::max(large_->capacity(), large_want_);
+  } else if (const int64_t bulk = parser_.pending_bulk_len(); bulk >= kBigArg) {
+    const size_t end = parser_.pending_bulk_offset() + static_cast<size_t>(bulk) + 2;
+    if (end > rbuf_.capacity()) mem += end - rbuf_.capacity();
+  }
   for (const BlockRef& b : large_args_) mem += b->capacity();
   // A MULTI's queued commands and the WATCHed keys are the client's memory too, as Redis's.
   if (state_.queued.empty()) state_.queued_bytes.store(0, std::memory_order_relaxed);
