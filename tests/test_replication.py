@@ -1136,3 +1136,41 @@ def test_commands_reach_a_sync_client_as_sent_when_redis_propagates_them_so(serv
         got = _read_command(f)
     assert got == [b"SET", b"after", b"1"]
     s.close()
+
+
+def test_pops_reach_a_sync_client_as_redis_rewrites_them(server):
+    """As Redis: LMPOP / BLMPOP go as `LPOP key <popped>`, BLPOP as `LPOP key` (served at once
+    or after blocking), ZMPOP as `ZPOPMIN key <popped>`, BZPOPMAX as `ZPOPMAX key`, BLMOVE as
+    LMOVE: a pop of a long list does not send the whole list again. (A move between lists of two shards goes as its
+    changes, in a MULTI.)"""
+    import threading
+    s, f, _ = _sync_stream(server.port)
+    c = server.client()
+    c.rpush("{p}l", *[str(i) for i in range(100)])
+    c.lmpop(2, "p:missing", "{p}l", direction="LEFT", count=3)
+    c.blpop(["{p}l"], timeout=1)
+    c.zadd("p:z", {"a": 1, "b": 2, "c": 3})
+    c.zmpop(1, ["p:z"], min=True, count=10)
+    c.zadd("p:z", {"a": 1, "b": 2})
+    c.bzpopmax(["p:z"], timeout=1)
+    c.blmove("{p}l", "{p}l2", timeout=1, src="RIGHT", dest="LEFT")
+    blocked = server.client()
+    got = []
+    t = threading.Thread(target=lambda: got.append(blocked.blpop(["p:empty"], timeout=10)))
+    t.start()
+    wait_for(lambda: c.info("clients")["blocked_clients"] == 1, timeout=10, what="the BLPOP")
+    c.rpush("p:empty", "x")
+    t.join()
+    assert list(got[0]) == ["p:empty", "x"]
+    assert _read_command(f) == [b"SELECT", b"0"]
+    assert _read_command(f)[:2] == [b"RPUSH", b"{p}l"]
+    assert _read_command(f) == [b"lpop", b"{p}l", b"3"]
+    assert _read_command(f) == [b"lpop", b"{p}l"]
+    assert _read_command(f)[:2] == [b"ZADD", b"p:z"]
+    assert _read_command(f) == [b"zpopmin", b"p:z", b"3"]
+    assert _read_command(f)[:2] == [b"ZADD", b"p:z"]
+    assert _read_command(f) == [b"zpopmax", b"p:z"]
+    assert _read_command(f) == [b"lmove", b"{p}l", b"{p}l2", b"right", b"left"]
+    assert _read_command(f) == [b"RPUSH", b"p:empty", b"x"]
+    assert _read_command(f) == [b"lpop", b"p:empty"]
+    s.close()

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <string_view>
 
 #include "commands/op_status.h"
 #include "commands/registry.h"
@@ -69,6 +72,19 @@ class CommandContext {
     }
   }
   ThreadStats* stats = nullptr;  // the running thread's counters
+
+  // What Redis propagates the command as when that is neither the command as sent nor its
+  // changed values (BLMPOP as `LPOP key count`, BZPOPMIN as `ZPOPMIN key`): the changes made
+  // since effect `first` reach Redis replicas as `args` (Txn::NoteCommand), when one is
+  // attached and there were changes.
+  void PropagateAs(size_t first, std::span<const std::string_view> args) {
+    if (txn.effects().size() > first && server.replication().wants_commands()) {
+      txn.NoteCommand(first, CommandResp(args));
+    }
+  }
+  void PropagateAs(size_t first, std::initializer_list<std::string_view> args) {
+    PropagateAs(first, std::span<const std::string_view>(args.begin(), args.size()));
+  }
 };
 
 // Case-insensitive comparison of an argument with an option name (given in upper case).

@@ -362,11 +362,12 @@ void Dispatcher::ExecuteCommand(CmdArgs args, ClientState& client, ReplyBuilder&
     if (spec->flags & cmdflags::kWrite) txn.set_local_write(true);
     if (stage) rb.BeginStaged(&staged_);
     const size_t effects_before = txn.effects().size();
+    const size_t noted_before = txn.commands().size();
     try {
       spec->handler(args, ctx);
-      if (spec->verbatim && txn.effects().size() > effects_before &&
-          server_.replication().wants_commands()) {
-        txn.NoteCommand(effects_before, CommandResp(args));
+      // Unless the handler said what it propagates as (CommandContext::PropagateAs).
+      if (spec->verbatim && txn.commands().size() == noted_before) {
+        ctx.PropagateAs(effects_before, args);
       }
     } catch (...) {
       // An allocation failure unwinds the handler: what it changed is in the keyspace, so its

@@ -224,12 +224,22 @@ void CmdLPos(CmdArgs args, CommandContext& ctx) {
 // LMOVE's reply: the element moved; false (nothing written) when src is missing.
 bool MoveAndReply(CommandContext& ctx, std::string_view src, std::string_view dst, bool from_left,
                   bool to_left) {
+  const size_t first = ctx.txn.effects().size();
   OpResult<std::optional<std::string>> v = OpLMove(ctx.op(), src, dst, from_left, to_left);
   if (!v.ok()) {
     ctx.ReplyError(v.status());
     return true;
   }
   if (!v->has_value()) return false;
+  // As Redis: BLMOVE and BRPOPLPUSH go to replicas as LMOVE and RPOPLPUSH.
+  if (ctx.spec.flags & cmdflags::kBlocking) {
+    if (EqualsUpper(ctx.spec.name, "BRPOPLPUSH")) {
+      ctx.PropagateAs(first, {"rpoplpush", src, dst});
+    } else {
+      ctx.PropagateAs(
+          first, {"lmove", src, dst, from_left ? "left" : "right", to_left ? "left" : "right"});
+    }
+  }
   ctx.Dirty(2);
   ctx.rb.Bulk(**v);
   return true;
@@ -253,11 +263,18 @@ enum class PopServed { kNothing, kServed, kWrongType };
 // [key, element] (BLPOP). Writes nothing unless it returns kServed.
 PopServed PopWithKey(CommandContext& ctx, std::string_view key, bool left, int64_t count,
                      bool nested) {
+  const size_t first = ctx.txn.effects().size();
   OpResult<std::optional<std::vector<std::string>>> popped =
       OpPopCount(ctx.op(), key, left, nested ? static_cast<uint64_t>(count) : 1);
   if (!popped.ok()) return PopServed::kWrongType;
   if (!popped->has_value()) return PopServed::kNothing;
   const std::vector<std::string>& vals = **popped;
+  // As Redis: BLPOP goes to replicas as `LPOP key`, LMPOP and BLMPOP as `LPOP key <popped>`.
+  if (nested) {
+    ctx.PropagateAs(first, {left ? "lpop" : "rpop", key, std::to_string(vals.size())});
+  } else {
+    ctx.PropagateAs(first, {left ? "lpop" : "rpop", key});
+  }
   ctx.Dirty(vals.size());
   ctx.rb.ArrayHeader(2);
   ctx.rb.Bulk(key);

@@ -402,12 +402,23 @@ enum class PopServed { kNothing, kServed, kWrongType };
 PopServed PopAndReply(CommandContext& ctx, CmdArgs keys, bool max, size_t count,
                       const PopReply& how) {
   ctx.txn.set_event(notify::kZset, max ? "zpopmax" : "zpopmin");
+  const size_t first = ctx.txn.effects().size();
   OpResult<std::optional<ZPopResult>> r = OpZPop(ctx.op(), keys, max, count);
   if (!r.ok()) return PopServed::kWrongType;
   if (!r->has_value()) return PopServed::kNothing;
   const ZPopResult& p = **r;
   const size_t n = p.members.size();
   std::string_view key = keys[p.key_index];
+  // As Redis: BZPOPMIN goes to replicas as `ZPOPMIN key`, ZMPOP and BZMPOP as `ZPOPMIN key
+  // <popped>` (ZPOPMIN itself as sent).
+  if (how.emit_key) {
+    const char* name = max ? "zpopmax" : "zpopmin";
+    if (how.nested) {
+      ctx.PropagateAs(first, {name, key, std::to_string(n)});
+    } else {
+      ctx.PropagateAs(first, {name, key});
+    }
+  }
   ctx.Dirty(n);
   if (!how.nested && !how.emit_key) {
     ctx.rb.ArrayHeader(n * 2);
