@@ -1174,3 +1174,25 @@ def test_pops_reach_a_sync_client_as_redis_rewrites_them(server):
     assert _read_command(f) == [b"RPUSH", b"p:empty", b"x"]
     assert _read_command(f) == [b"lpop", b"p:empty"]
     s.close()
+
+
+def test_writes_before_a_role_change_reach_the_replicas_it_disconnects(server_factory):
+    """As Redis, which writes a command's propagation at the end of its event-loop turn: a write
+    followed at once by REPLICAOF (pipelined, in one read of the server's) reaches a replica
+    before the role change closes its link."""
+    import socket
+    primary = server_factory()
+    s, f, _ = _sync_stream(primary.port)
+    unused = socket.socket()
+    unused.bind(("127.0.0.1", 0))
+    port = unused.getsockname()[1]
+    c = primary.client()
+    with c.pipeline(transaction=False) as p:
+        p.set("before", "1")
+        p.execute_command("REPLICAOF", "127.0.0.1", port)
+        p.execute()
+    assert _read_command(f) == [b"SELECT", b"0"]
+    assert _read_command(f) == [b"SET", b"before", b"1"]
+    c.execute_command("REPLICAOF", "NO", "ONE")
+    unused.close()
+    s.close()

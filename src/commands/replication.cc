@@ -12,8 +12,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <random>
+#include <thread>
 
 #include "absl/container/inlined_vector.h"
 #include "base/clock.h"
@@ -223,6 +225,8 @@ struct ReplicaPeer {
   std::string chunk;
   // chunk's capacity, which is the replica's output as much as `out` (Replication::Memory).
   std::atomic<size_t> sending{0};
+  // The sender is writing bytes it took from `out` (Replication::FlushPeers waits for both).
+  std::atomic<bool> writing{false};
   const char* state = "wait_bgsave";
   // dumped[s]: shard s is in the snapshot. Written by the sender with shard s locked, read by
   // commits with shard s locked: the lock orders them (one byte per shard, no shared word).
@@ -843,7 +847,12 @@ bool Replication::Drain(ReplicaPeer& p, size_t drain_to) {
       if (p.out.size() <= drain_to) return true;
       chunk.swap(p.out);  // `out` goes on in the buffer written out last time
       p.sending.store(chunk.capacity(), std::memory_order_relaxed);
+      p.writing.store(true);
     }
+    struct Written {
+      ReplicaPeer& p;
+      ~Written() { p.writing.store(false); }
+    } written{p};
     std::string_view rest = chunk;
     while (!rest.empty()) {
       ssize_t n = p.transport->Write(rest.data(), rest.size());
@@ -1156,6 +1165,25 @@ void Replication::FreeIdleBacklog(int64_t now) {
 // ---------------------------------------------------------------------------------------------
 // Replica side: the link to the master.
 
+void Replication::FlushPeers(int64_t timeout_ms) {
+  const int64_t deadline = NowMs() + timeout_ms;
+  for (;;) {
+    bool queued = false;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (auto& p : peers_) {
+        if (p->stop.load() || p->snapshot) continue;
+        if (!p->out.empty() || p->writing.load()) {
+          queued = true;
+          p->WakeNow();
+        }
+      }
+    }
+    if (!queued || NowMs() >= deadline) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 void Replication::DisconnectPeersLocked() {
   for (auto& p : peers_) {
     p->stop.store(true);
@@ -1208,6 +1236,7 @@ void Replication::ReplicaOf(const std::string& host, int port) {
 
 void Replication::UnsetMaster() {
   StopLink(/*wait=*/false);
+  FlushPeers(kRoleChangeFlushMs);
   std::lock_guard<std::mutex> l(mu_);
   if (replica_.load()) {
     // PSYNC2: replicas of our old master may continue with us, up to where we were.
@@ -1237,6 +1266,7 @@ void Replication::SetMaster(const std::string& host, int port) {
   server_.blocking().UnblockAll(
       "UNBLOCKED force unblock from blocking operation, instance state changed (master -> "
       "replica?)");
+  FlushPeers(kRoleChangeFlushMs);
   uint64_t gen;
   {
     std::lock_guard<std::mutex> l(mu_);

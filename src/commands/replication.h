@@ -218,6 +218,12 @@ class Replication : public EffectSink {
   void QueueForRedisLocked(const std::vector<RedisCommand>& cmds);
   void NewReplId();
   void DisconnectPeersLocked();
+  // Before a role change closes the replicas' links: gives their senders up to `timeout_ms` to
+  // write what this server committed before it (Redis wrote it at the end of the event-loop
+  // turn of each command, so a replica had it before a later REPLICAOF). Replicas in their full
+  // sync are not waited for (they sync again anyway). REQUIRES: mu_ not held.
+  void FlushPeers(int64_t timeout_ms);
+  static constexpr int64_t kRoleChangeFlushMs = 200;
   // repl-backlog-ttl (cron thread).
   void FreeIdleBacklog(int64_t now);
 
