@@ -1196,3 +1196,24 @@ def test_writes_before_a_role_change_reach_the_replicas_it_disconnects(server_fa
     c.execute_command("REPLICAOF", "NO", "ONE")
     unused.close()
     s.close()
+
+
+def test_restore_reaches_a_sync_client_with_an_absolute_ttl(server):
+    """As Redis: RESTORE with a relative TTL goes as the deadline with ABSTTL added; without a
+    TTL, or with ABSTTL already, as sent."""
+    c = server.client()
+    c.set("r:src", "v")
+    payload = c.dump("r:src")
+    s, f, _ = _sync_stream(server.port)
+    before = int(time.time() * 1000)
+    c.restore("r:a", 100000, payload)
+    c.restore("r:b", 0, payload)
+    c.restore("r:c", before + 50000, payload, absttl=True)
+    assert _read_command(f) == [b"SELECT", b"0"]
+    got = _read_command(f)
+    assert got[:2] == [b"RESTORE", b"r:a"] and got[3:] == [payload, b"ABSTTL"]
+    assert before + 100000 <= int(got[2]) <= int(time.time() * 1000) + 100000
+    assert _read_command(f) == [b"RESTORE", b"r:b", b"0", payload]
+    assert _read_command(f) == [b"RESTORE", b"r:c", str(before + 50000).encode(), payload,
+                                b"ABSTTL"]
+    s.close()

@@ -65,6 +65,7 @@ void CmdRestore(CmdArgs args, CommandContext& ctx) {
   if (ttl > 0) {
     deadline = absttl ? ttl : (ttl > INT64_MAX - ctx.now_ms ? INT64_MAX : ctx.now_ms + ttl);
   }
+  const size_t first = ctx.txn.effects().size();
   // A deadline already past: the key is not created (an existing one is replaced by nothing).
   if (deadline != 0 && deadline <= ctx.now_ms) {
     if (ctx.ks.Delete(ctx.txn, ctx.db, k, ctx.now_ms)) ctx.Dirty();
@@ -75,6 +76,16 @@ void CmdRestore(CmdArgs args, CommandContext& ctx) {
   e->set_expire_ms(deadline);
   Entry* put = ctx.ks.Put(ctx.txn, ctx.db, k, e);
   if (put != nullptr && (idle >= 0 || freq >= 0)) put->set_lru(ctx.ks.AccessFieldFor(idle, freq));
+  // As Redis: replicas get the command, a relative TTL as the deadline with ABSTTL added.
+  if (ttl > 0 && !absttl) {
+    std::vector<std::string_view> as(args.begin(), args.end());
+    const std::string at = std::to_string(deadline);
+    as[2] = at;
+    as.push_back("ABSTTL");
+    ctx.PropagateAs(first, as);
+  } else {
+    ctx.PropagateAs(first, args);
+  }
   ctx.Dirty();
   ctx.rb.Ok();
 }
