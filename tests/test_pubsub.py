@@ -97,6 +97,21 @@ def raws(server):
     yield make
     for c in made:
         c.close()
+    # A closed connection's subscriptions go when its I/O thread sees the close: the next test
+    # (on the same server) starts once they are gone, not with them still listed.
+    if made:
+        probe = Raw(server.port)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            probe.cmd("PUBSUB", "CHANNELS")
+            channels = probe.read_reply()
+            probe.cmd("PUBSUB", "SHARDCHANNELS")
+            shard_channels = probe.read_reply()
+            probe.cmd("PUBSUB", "NUMPAT")
+            if channels == shard_channels == b"*0\r\n" and probe.read_reply() == b":0\r\n":
+                break
+            time.sleep(0.01)
+        probe.close()
 
 
 # --- Exact replies (RESP2) --------------------------------------------------------------------
