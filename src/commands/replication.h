@@ -174,7 +174,7 @@ class Replication : public EffectSink {
   // attached, the stream queued for each and the part its sender is writing
   // (mem_clients_slaves). `not_counted`: that, plus the output of replicas dropped whose
   // sender has not freed it yet, plus the backlog beyond repl-backlog-size; what maxmemory is
-  // not checked against (Keyspace::set_replica_buffers), as Redis counts the backlog up to its
+  // not checked against (Keyspace::set_not_counted_buffers), as Redis counts the backlog up to its
   // size only and no replica's output. `backlog`: the backlog's bytes.
   struct MemoryUse {
     uint64_t replicas = 0;

@@ -46,7 +46,8 @@ ServerContext::ServerContext() : start_time_ms_(NowMs()) {
   keyspace_.AddFollower(&notifier_);
   keyspace_.AddFollower(&tracking_);
   keyspace_.AddFollower(&replication_);
-  keyspace_.set_replica_buffers([this] { return replication_.Memory().not_counted; });
+  keyspace_.set_not_counted_buffers(
+      [this] { return replication_.Memory().not_counted + ClosingClientsMemory(); });
 }
 
 bool ServerContext::MinReplicasRefuseWrites() {
@@ -160,6 +161,16 @@ void ServerContext::ResetDirty() {
   ForEachThreadStats([](ThreadStats& t) { t.dirty.store(0, std::memory_order_relaxed); });
 }
 
+uint64_t ServerContext::ClosingClientsMemory() const {
+  uint64_t n = 0;
+  clients_.ForEach([&n](ClientState& c) {
+    if (c.kill_requested.load(std::memory_order_relaxed)) {
+      n += c.tot_mem.load(std::memory_order_relaxed);
+    }
+  });
+  return n;
+}
+
 void ServerContext::ResetStats() {
   ForEachThreadStats([](ThreadStats& t) {
     for (auto& c : t.commands) {
@@ -180,6 +191,8 @@ void ServerContext::ResetStats() {
   keyspace_.stats().keyspace_misses = 0;
   total_connections = 0;
   rejected_connections = 0;
+  evicted_clients = 0;
+  output_limit_disconnections = 0;
 }
 
 }  // namespace fdb

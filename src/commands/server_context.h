@@ -134,6 +134,11 @@ class ServerContext {
   std::atomic<int64_t> client_memory{0};
   std::atomic<uint64_t> evicted_clients{0};
   std::atomic<uint64_t> output_limit_disconnections{0};
+  // What the clients asked to close (evicted, killed) and not closed yet by their I/O thread
+  // hold: left out of what maxmemory is checked against, as Redis frees an evicted client at
+  // once (without it, the output of clients maxmemory-clients has just evicted could evict
+  // keys). Walks the clients.
+  uint64_t ClosingClientsMemory() const;
   std::atomic<int64_t> last_save_s{0};
   std::atomic<uint64_t> dirty{0};                 // changes since the last save
   std::atomic<bool> active_expire_enabled{true};  // DEBUG SET-ACTIVE-EXPIRE

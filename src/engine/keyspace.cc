@@ -858,11 +858,11 @@ void Keyspace::SampleUsedMemory() {
   // queue that grew meanwhile (a slow replica's, by megabytes when its buffer doubles) would
   // otherwise be in the figure and not in what is taken out of it, and that one sample would
   // evict keys for memory no eviction gives back.
-  const uint64_t replicas_before = replica_buffers_ ? replica_buffers_() : 0;
+  const uint64_t replicas_before = not_counted_ ? not_counted_() : 0;
   const int64_t start_us = MonoUs();
   sampled_used_.store(MallocUsedBytes(), std::memory_order_relaxed);
   sample_cost_us_.store(MonoUs() - start_us, std::memory_order_relaxed);
-  const uint64_t replicas_after = replica_buffers_ ? replica_buffers_() : 0;
+  const uint64_t replicas_after = not_counted_ ? not_counted_() : 0;
   sampled_not_counted_.store(log_buffered + std::max(replicas_before, replicas_after),
                              std::memory_order_relaxed);
   sampled_accounted_.store(accounted, std::memory_order_relaxed);

@@ -150,11 +150,12 @@ class Keyspace {
   bool OlderEscalationWaits(uint64_t ticket);
 
   // The bytes the replicas' output holds (the stream queued for them and the backlog beyond
-  // its configured size), sampled with malloc's figure and left out of what maxmemory is
-  // checked against, as Redis's freeMemoryGetNotCountedMemory: evicting keys cannot shrink
-  // that output (each eviction adds a DEL to it), so counting it would drain the data set
-  // while a replica is slow. Called from any thread. REQUIRES: set before threads start.
-  void set_replica_buffers(std::function<uint64_t()> fn) { replica_buffers_ = std::move(fn); }
+  // its configured size), and the clients being closed, sampled with malloc's figure and left
+  // out of what maxmemory is checked against, as Redis's freeMemoryGetNotCountedMemory:
+  // evicting keys cannot shrink that output (each eviction adds a DEL to it), so counting it
+  // would drain the data set while a replica is slow. Called from any thread. REQUIRES: set
+  // before threads start.
+  void set_not_counted_buffers(std::function<uint64_t()> fn) { not_counted_ = std::move(fn); }
   // The value store (null: no persistence, values live in RAM only). REQUIRES: before use.
   void set_value_store(ValueStore* v) { store_ = v; }
   ValueStore* value_store() const { return store_; }
@@ -414,8 +415,8 @@ class Keyspace {
   // overwritten keys, ten times a second, stalling the I/O threads' mallocs meanwhile).
   void HousekeepMemory();
   // What maxmemory is checked against: UsedMemory without the log's buffers (see
-  // ValueStore::LogBufferedBytes) and the replicas' output (set_replica_buffers), as of the
-  // last sample.
+  // ValueStore::LogBufferedBytes), the replicas' output and the clients being closed
+  // (set_not_counted_buffers), as of the last sample.
   uint64_t MaxmemoryUsed() const {
     uint64_t used = UsedMemory();
     uint64_t not_counted = sampled_not_counted_.load(std::memory_order_relaxed);
@@ -585,7 +586,7 @@ class Keyspace {
   std::atomic<int64_t> sample_cost_us_{0};  // how long the last SampleUsedMemory took
   // The log's buffers and the replicas' output at the last sample (MaxmemoryUsed).
   std::atomic<uint64_t> sampled_not_counted_{0};
-  std::function<uint64_t()> replica_buffers_;
+  std::function<uint64_t()> not_counted_;
   std::atomic<uint64_t> budget_bytes_{0};
   std::atomic<uint64_t> budget_values_{0};
   std::atomic<uint64_t> ram_bytes_{0};
