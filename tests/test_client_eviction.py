@@ -376,3 +376,20 @@ def test_a_big_argument_weighs_its_announced_length_before_it_arrives(server_fac
     sock.close()
     assert c.exists("k") == 0
     c.close()
+
+
+def test_config_resetstat_resets_evicted_clients(srv):
+    """As Redis's resetServerStats (its suite's maxmemory unit resets the stats between tests
+    and checks evicted_clients)."""
+    s, c = srv
+    c.execute_command("CLIENT", "NO-EVICT", "on")
+    sock = named_client(s, "victim")
+    try:
+        sock.sendall(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$%d\r\n" % (2 * LIMIT))
+    except (ConnectionResetError, BrokenPipeError):
+        pass
+    assert gone(c, "victim")
+    sock.close()
+    assert c.info("stats")["evicted_clients"] >= 1
+    c.config_resetstat()
+    assert c.info("stats")["evicted_clients"] == 0
