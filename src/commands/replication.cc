@@ -62,9 +62,7 @@ void AppendBulk(std::string* out, std::string_view s) {
 }
 
 std::string Command(std::initializer_list<std::string_view> args) {
-  std::string out = "*" + std::to_string(args.size()) + "\r\n";
-  for (std::string_view a : args) AppendBulk(&out, a);
-  return out;
+  return CommandResp(std::span<const std::string_view>(args.begin(), args.size()));
 }
 
 // `*2 $9 FDB.APPLY $n <items>`: one transaction's effects.
